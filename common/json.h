@@ -1,0 +1,94 @@
+/* json.h - a small owned JSON tree: parse (yajl), build, look up, serialize.
+ *
+ * Contract:
+ *  - kn_json_parse() never aborts on bad input: it returns NULL and an error
+ *    with the byte offset ("offset 123: ..."). Input size and nesting depth are
+ *    bounded by kn_json_limits (defaults: 8 MiB, depth 64).
+ *  - Every node owns its children; kn_json_free() frees a whole subtree.
+ *    A node added to a container is owned by the container afterwards.
+ *  - Object member order is kept (serialization is stable), duplicate keys in
+ *    parsed input keep the last value (as Go's encoding/json does).
+ *  - Lookups on objects are O(1) on average (hashed past a few members).
+ *  - Numbers keep their source text, so an integer such as 9007199254740993
+ *    round-trips exactly; kn_json_int() fails for non-integers or overflow.
+ *  - Accessors are NULL-tolerant: kn_json_get(NULL, "x") is NULL, so chains
+ *    like kn_json_dig(root, "spec", "driver", "labels", NULL) need no checks.
+ */
+#ifndef KN_JSON_H
+#define KN_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+typedef enum {
+    KN_JSON_NULL,
+    KN_JSON_BOOL,
+    KN_JSON_NUMBER,
+    KN_JSON_STRING,
+    KN_JSON_ARRAY,
+    KN_JSON_OBJECT,
+} kn_json_type;
+
+typedef struct kn_json kn_json;
+
+typedef struct kn_json_limits {
+    size_t max_bytes; /* 0 = default 8 MiB */
+    int max_depth;    /* 0 = default 64 */
+} kn_json_limits;
+
+/* ---- parsing and serializing ---- */
+kn_json *kn_json_parse(const char *buf, size_t len, const kn_json_limits *lim, kn_err *err);
+/* Compact JSON, malloc'd, NUL-terminated; *len (if non-NULL) gets its length. */
+char *kn_json_dump(const kn_json *v, size_t *len);
+/* Indented JSON (2 spaces) for people. */
+char *kn_json_dump_pretty(const kn_json *v, size_t *len);
+void kn_json_free(kn_json *v);
+kn_json *kn_json_clone(const kn_json *v);
+bool kn_json_equal(const kn_json *a, const kn_json *b);
+
+/* ---- inspecting ---- */
+kn_json_type kn_json_typeof(const kn_json *v); /* KN_JSON_NULL for NULL */
+const char *kn_json_type_name(kn_json_type t); /* "string", "object", ... */
+bool kn_json_is(const kn_json *v, kn_json_type t);
+kn_json *kn_json_get(const kn_json *obj, const char *key);           /* NULL if absent or not an object */
+kn_json *kn_json_dig(const kn_json *v, ...);                          /* keys, NULL-terminated */
+const char *kn_json_str(const kn_json *v);                            /* NULL if not a string */
+size_t kn_json_strlen(const kn_json *v);                              /* string length (may hold NULs) */
+const char *kn_json_get_str(const kn_json *obj, const char *key);     /* kn_json_str(kn_json_get(...)) */
+bool kn_json_bool(const kn_json *v, bool dflt);                       /* dflt unless a bool */
+int kn_json_int(const kn_json *v, int64_t *out);                      /* 0 ok; -1 not an integer number */
+int kn_json_double(const kn_json *v, double *out);                    /* 0 ok; -1 not a number */
+const char *kn_json_number_text(const kn_json *v);                    /* source text of a number */
+size_t kn_json_len(const kn_json *v);                                 /* members of array or object, else 0 */
+kn_json *kn_json_at(const kn_json *arr, size_t i);                    /* array element or NULL */
+/* i-th member of an object, in order (for iteration); NULL past the end. */
+const char *kn_json_key_at(const kn_json *obj, size_t i);
+kn_json *kn_json_value_at(const kn_json *obj, size_t i);
+
+/* ---- building ---- (return NULL only on out-of-memory) */
+kn_json *kn_json_new_null(void);
+kn_json *kn_json_new_bool(bool b);
+kn_json *kn_json_new_int(int64_t i);
+kn_json *kn_json_new_double(double d);
+kn_json *kn_json_new_string(const char *s);
+kn_json *kn_json_new_stringn(const char *s, size_t n);
+kn_json *kn_json_new_array(void);
+kn_json *kn_json_new_object(void);
+/* Takes ownership of val; replaces an existing member of the same key. 0 ok. */
+int kn_json_set(kn_json *obj, const char *key, kn_json *val);
+int kn_json_set_str(kn_json *obj, const char *key, const char *s);
+int kn_json_append(kn_json *arr, kn_json *val);
+/* Removes and frees a member; 0 if removed, -1 if absent. */
+int kn_json_remove(kn_json *obj, const char *key);
+
+/* ---- JSON Pointer (RFC 6901) ---- */
+/* Appends one escaped reference token ('~' -> "~0", '/' -> "~1") to buf.
+ * Returns the length written (excluding NUL) or -1 if it does not fit. */
+int kn_json_pointer_escape(const char *token, char *buf, size_t cap);
+/* Resolves a pointer such as "/metadata/labels/app~1name"; NULL if absent. */
+kn_json *kn_json_pointer_get(const kn_json *root, const char *pointer);
+
+#endif
