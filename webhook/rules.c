@@ -1,0 +1,127 @@
+/* rules.c - dispatch to the rule sets, and the decision helpers. */
+#include "rules.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+kn_obj_kind kn_rules_classify(const char *group, const char *version, const char *kind)
+{
+    if (group == NULL || version == NULL || kind == NULL)
+        return KN_OBJ_OTHER;
+    if (strcmp(group, "") == 0 && strcmp(version, "v1") == 0 && strcmp(kind, "Pod") == 0)
+        return KN_OBJ_POD;
+    if (strcmp(group, "sparkoperator.k8s.io") == 0 && strcmp(version, "v1beta2") == 0 &&
+        strcmp(kind, "SparkApplication") == 0)
+        return KN_OBJ_SPARKAPP;
+    return KN_OBJ_OTHER;
+}
+
+const char *kn_obj_kind_name(kn_obj_kind k)
+{
+    switch (k) {
+    case KN_OBJ_POD: return "Pod";
+    case KN_OBJ_SPARKAPP: return "SparkApplication";
+    default: return "other";
+    }
+}
+
+const char *kn_rules_scheduler_name(const kn_admit_config *cfg)
+{
+    if (cfg != NULL && cfg->scheduler_name != NULL && cfg->scheduler_name[0] != '\0')
+        return cfg->scheduler_name;
+    return KN_DEFAULT_SCHEDULER_NAME;
+}
+
+static bool handled_operation(kn_obj_kind k, const char *op)
+{
+    if (op == NULL)
+        return false;
+    if (k == KN_OBJ_POD)
+        return strcmp(op, "CREATE") == 0;
+    if (k == KN_OBJ_SPARKAPP)
+        return strcmp(op, "CREATE") == 0 || strcmp(op, "UPDATE") == 0;
+    return false;
+}
+
+static void set_subject(const kn_rules_input *in, kn_decision *d)
+{
+    const char *ns = in->ns, *name = in->name;
+    if (ns == NULL || ns[0] == '\0')
+        ns = kn_json_str(kn_json_dig(in->object, "metadata", "namespace", NULL));
+    if (name == NULL || name[0] == '\0')
+        name = kn_json_str(kn_json_dig(in->object, "metadata", "name", NULL));
+    if (name == NULL || name[0] == '\0')
+        name = kn_json_str(kn_json_dig(in->object, "metadata", "generateName", NULL));
+    snprintf(d->subject, sizeof(d->subject), "%s %.120s/%.120s", kn_obj_kind_name(d->kind),
+             ns != NULL && ns[0] != '\0' ? ns : "default", name != NULL ? name : "");
+}
+
+int kn_rules_evaluate(const kn_rules_input *in, kn_decision *d)
+{
+    memset(d, 0, sizeof(*d));
+    d->allowed = true;
+    d->kind = kn_rules_classify(in->group, in->version, in->kind);
+    d->patch = kn_json_new_array();
+    if (d->patch == NULL) {
+        d->allowed = false;
+        snprintf(d->message, sizeof(d->message), "kubenexus-webhook: out of memory");
+        return -1;
+    }
+    set_subject(in, d);
+    if (!handled_operation(d->kind, in->operation) || !kn_json_is(in->object, KN_JSON_OBJECT))
+        return 0;
+    if (d->kind == KN_OBJ_POD)
+        kn_rules_pod(in, d);
+    else
+        kn_rules_sparkapp(in, d);
+    /* A denial or validate mode never carries a patch. */
+    if (!d->allowed || in->mode == KN_ADMIT_VALIDATE) {
+        kn_json_free(d->patch);
+        d->patch = kn_json_new_array();
+        if (d->patch == NULL)
+            return -1;
+    }
+    return 0;
+}
+
+void kn_decision_free(kn_decision *d)
+{
+    kn_json_free(d->patch);
+    d->patch = NULL;
+}
+
+void kn_decision_deny(kn_decision *d, const char *fmt, ...)
+{
+    if (!d->allowed)
+        return;
+    d->allowed = false;
+    int n = snprintf(d->message, sizeof(d->message), "%s: ", d->subject);
+    if (n < 0 || (size_t)n >= sizeof(d->message))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d->message + n, sizeof(d->message) - (size_t)n, fmt, ap);
+    va_end(ap);
+}
+
+void kn_decision_warn(kn_decision *d, const char *fmt, ...)
+{
+    if (d->n_warnings >= KN_MAX_WARNINGS)
+        return;
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    char *w = d->warnings[d->n_warnings++];
+    if ((size_t)n > KN_WARNING_MAX) {
+        /* Shorten with a visible ellipsis rather than letting the API server cut it. */
+        memcpy(w, buf, KN_WARNING_MAX - 3);
+        memcpy(w + KN_WARNING_MAX - 3, "...", 4);
+    } else {
+        memcpy(w, buf, (size_t)n + 1);
+    }
+}
