@@ -13,6 +13,14 @@
  *    round-trips exactly; kn_json_int() fails for non-integers or overflow.
  *  - Accessors are NULL-tolerant: kn_json_get(NULL, "x") is NULL, so chains
  *    like kn_json_dig(root, "spec", "driver", "labels", NULL) need no checks.
+ *  - Builders are NULL-tolerant too: kn_json_set()/kn_json_append() free val
+ *    on failure and fail on a NULL val, so kn_json_set(o, "k",
+ *    kn_json_new_string(s)) never leaks.
+ *  - Parse errors: "offset N: <yajl message>" (also "nesting too deep",
+ *    trailing garbage, empty input). max_depth is capped at 1000; dumping a
+ *    tree nested deeper than 128 (yajl_gen's limit) returns NULL.
+ *  - kn_json_equal() compares objects regardless of member order and numbers
+ *    by value (1.0 equals 1).
  */
 #ifndef KN_JSON_H
 #define KN_JSON_H
@@ -72,7 +80,11 @@ kn_json *kn_json_value_at(const kn_json *obj, size_t i);
 kn_json *kn_json_new_null(void);
 kn_json *kn_json_new_bool(bool b);
 kn_json *kn_json_new_int(int64_t i);
-kn_json *kn_json_new_double(double d);
+kn_json *kn_json_new_double(double d); /* NaN/Inf are dumped as null */
+/* A number from its JSON text (e.g. "9007199254740993"); NULL if the text is
+ * not a valid JSON number (or out of memory). */
+kn_json *kn_json_new_number(const char *text, size_t n);
+bool kn_json_number_text_valid(const char *text, size_t n);
 kn_json *kn_json_new_string(const char *s);
 kn_json *kn_json_new_stringn(const char *s, size_t n);
 kn_json *kn_json_new_array(void);
@@ -85,10 +97,15 @@ int kn_json_append(kn_json *arr, kn_json *val);
 int kn_json_remove(kn_json *obj, const char *key);
 
 /* ---- JSON Pointer (RFC 6901) ---- */
-/* Appends one escaped reference token ('~' -> "~0", '/' -> "~1") to buf.
- * Returns the length written (excluding NUL) or -1 if it does not fit. */
+/* Appends one escaped reference token ('~' -> "~0", '/' -> "~1") to the
+ * NUL-terminated string already in buf (start with buf[0] = '\0' to get the
+ * token alone), e.g. "/metadata/labels/" + "a/b" -> "/metadata/labels/a~1b".
+ * Returns the number of bytes appended (excluding NUL), or -1 with buf
+ * unchanged if the result does not fit in cap bytes. */
 int kn_json_pointer_escape(const char *token, char *buf, size_t cap);
-/* Resolves a pointer such as "/metadata/labels/app~1name"; NULL if absent. */
+/* Resolves a pointer such as "/metadata/labels/app~1name"; NULL if absent.
+ * "" is the root; array tokens are decimal indexes ("-" is never present);
+ * a malformed escape ("~2", trailing "~") resolves to NULL. */
 kn_json *kn_json_pointer_get(const kn_json *root, const char *pointer);
 
 #endif

@@ -1,0 +1,76 @@
+/* json_dump.c - kn_json_dump()/kn_json_dump_pretty() with yajl_gen.
+ * Numbers are written from their source text, so they round-trip exactly;
+ * strings go through yajl's encoder (control characters and embedded NULs
+ * become \uXXXX escapes; '/' is not escaped). */
+#include "json_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_gen.h>
+
+static yajl_gen_status gen_value(yajl_gen g, const kn_json *v)
+{
+    yajl_gen_status st;
+    switch (v->type) {
+    case KN_JSON_NULL: return yajl_gen_null(g);
+    case KN_JSON_BOOL: return yajl_gen_bool(g, v->u.b);
+    case KN_JSON_NUMBER:
+        if (v->u.num.text == NULL)
+            return yajl_gen_null(g); /* NaN/Inf: JSON cannot say it */
+        return yajl_gen_number(g, v->u.num.text, strlen(v->u.num.text));
+    case KN_JSON_STRING: return yajl_gen_string(g, (const unsigned char *)v->u.str.s, v->u.str.len);
+    case KN_JSON_ARRAY:
+        if ((st = yajl_gen_array_open(g)) != yajl_gen_status_ok)
+            return st;
+        for (size_t i = 0; i < v->u.arr.len; i++)
+            if ((st = gen_value(g, v->u.arr.items[i])) != yajl_gen_status_ok)
+                return st;
+        return yajl_gen_array_close(g);
+    case KN_JSON_OBJECT:
+        if ((st = yajl_gen_map_open(g)) != yajl_gen_status_ok)
+            return st;
+        for (size_t i = 0; i < v->u.obj.len; i++) {
+            const kn_json_member *m = &v->u.obj.m[i];
+            if ((st = yajl_gen_string(g, (const unsigned char *)m->key, m->klen)) != yajl_gen_status_ok ||
+                (st = gen_value(g, m->val)) != yajl_gen_status_ok)
+                return st;
+        }
+        return yajl_gen_map_close(g);
+    }
+    return yajl_gen_invalid_string;
+}
+
+static char *dump(const kn_json *v, size_t *len, bool pretty)
+{
+    if (len != NULL)
+        *len = 0;
+    if (v == NULL)
+        return NULL;
+    yajl_gen g = yajl_gen_alloc(NULL);
+    if (g == NULL)
+        return NULL;
+    if (pretty) {
+        yajl_gen_config(g, yajl_gen_beautify, 1);
+        yajl_gen_config(g, yajl_gen_indent_string, "  ");
+    }
+    char *out = NULL;
+    const unsigned char *buf;
+    size_t n;
+    if (gen_value(g, v) == yajl_gen_status_ok && yajl_gen_get_buf(g, &buf, &n) == yajl_gen_status_ok) {
+        while (pretty && n > 0 && buf[n - 1] == '\n')
+            n--; /* yajl ends beautified output with a newline; callers add their own */
+        out = malloc(n + 1);
+        if (out != NULL) {
+            memcpy(out, buf, n);
+            out[n] = '\0';
+            if (len != NULL)
+                *len = n;
+        }
+    }
+    yajl_gen_free(g);
+    return out;
+}
+
+char *kn_json_dump(const kn_json *v, size_t *len) { return dump(v, len, false); }
+
+char *kn_json_dump_pretty(const kn_json *v, size_t *len) { return dump(v, len, true); }

@@ -1,0 +1,363 @@
+/* test_json.c - the JSON tree: parsing as the API server sends it, exact
+ * round trips, limits, lookups, building and JSON Pointer. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+
+static kn_json *parse_ok(const char *s)
+{
+    kn_err err = {{0}};
+    kn_json *v = kn_json_parse(s, strlen(s), NULL, &err);
+    if (v == NULL)
+        fail_msg("parse failed: %s", err.msg);
+    return v;
+}
+
+/* Parses s, expecting failure; returns the error message in err. */
+static void parse_fails(const char *s, size_t len, const kn_json_limits *lim, kn_err *err)
+{
+    kn_json *v = kn_json_parse(s, len, lim, err);
+    if (v != NULL)
+        kn_json_free(v);
+    assert_null(v);
+    assert_true(strncmp(err->msg, "offset ", 7) == 0);
+}
+
+static void assert_dump(const kn_json *v, const char *want)
+{
+    size_t n = 0;
+    char *s = kn_json_dump(v, &n);
+    assert_non_null(s);
+    assert_string_equal(s, want);
+    assert_int_equal(n, strlen(want));
+    free(s);
+}
+
+static void roundtrip(const char *in)
+{
+    kn_json *v = parse_ok(in);
+    assert_dump(v, in);
+    kn_json_free(v);
+}
+
+static void test_roundtrip_pod(void **state)
+{
+    (void)state;
+    roundtrip("{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"spark-pi-driver\","
+              "\"namespace\":\"spark\",\"labels\":{\"spark-role\":\"driver\","
+              "\"pod-group.scheduling.kubenexus.io/name\":\"spark-pi\"}},\"spec\":{\"containers\":"
+              "[{\"name\":\"spark-kubernetes-driver\",\"resources\":{\"requests\":{\"cpu\":\"1\","
+              "\"memory\":\"1408Mi\"}}}],\"priority\":0,\"enableServiceLinks\":true,\"x\":null,"
+              "\"f\":-1.5e-3,\"e\":[],\"o\":{}}}");
+    roundtrip("[]");
+    roundtrip("\"just a string\"");
+    roundtrip("-0");
+}
+
+static void test_big_integers_exact(void **state)
+{
+    (void)state;
+    kn_json *v = parse_ok("{\"a\":9007199254740993,\"b\":123456789012345678901234567890,"
+                          "\"c\":-9223372036854775808,\"d\":9223372036854775808,\"e\":2.50}");
+    assert_dump(v, "{\"a\":9007199254740993,\"b\":123456789012345678901234567890,"
+                   "\"c\":-9223372036854775808,\"d\":9223372036854775808,\"e\":2.50}");
+    int64_t i;
+    assert_int_equal(kn_json_int(kn_json_get(v, "a"), &i), 0);
+    assert_true(i == 9007199254740993LL);
+    assert_int_equal(kn_json_int(kn_json_get(v, "c"), &i), 0);
+    assert_true(i == INT64_MIN);
+    assert_int_equal(kn_json_int(kn_json_get(v, "b"), &i), -1); /* overflow */
+    assert_int_equal(kn_json_int(kn_json_get(v, "d"), &i), -1);
+    assert_int_equal(kn_json_int(kn_json_get(v, "e"), &i), -1); /* not an integer */
+    assert_string_equal(kn_json_number_text(kn_json_get(v, "e")), "2.50");
+    double d;
+    assert_int_equal(kn_json_double(kn_json_get(v, "e"), &d), 0);
+    assert_true(d == 2.5);
+    assert_int_equal(kn_json_int(kn_json_get(v, "nope"), &i), -1);
+    kn_json_free(v);
+}
+
+static void test_unicode_escapes(void **state)
+{
+    (void)state;
+    kn_json *v = parse_ok("[\"caf\\u00e9\",\"\\ud83d\\ude80\",\"a\\u0000b\",\"tab\\there\\/\"]");
+    assert_string_equal(kn_json_str(kn_json_at(v, 0)), "caf\xc3\xa9");
+    assert_string_equal(kn_json_str(kn_json_at(v, 1)), "\xf0\x9f\x9a\x80");
+    assert_int_equal(kn_json_strlen(kn_json_at(v, 2)), 3);
+    assert_memory_equal(kn_json_str(kn_json_at(v, 2)), "a\0b", 3);
+    assert_string_equal(kn_json_str(kn_json_at(v, 3)), "tab\there/");
+    /* NUL and control characters are escaped again, '/' is not, UTF-8 is raw. */
+    assert_dump(v, "[\"caf\xc3\xa9\",\"\xf0\x9f\x9a\x80\",\"a\\u0000b\",\"tab\\there/\"]");
+    kn_json_free(v);
+
+    kn_json *s = kn_json_new_stringn("\x01\x1f\"\\\n\r\b\f", 8);
+    assert_dump(s, "\"\\u0001\\u001F\\\"\\\\\\n\\r\\b\\f\"");
+    kn_json_free(s);
+}
+
+static void test_invalid_utf8_rejected(void **state)
+{
+    (void)state;
+    kn_err err = {{0}};
+    parse_fails("[\"ab\xff\"]", 7, NULL, &err);
+    parse_fails("[\"\xc3\"]", 5, NULL, &err);     /* truncated sequence */
+    parse_fails("{\"k\xe9y\":1}", 10, NULL, &err); /* Latin-1 key */
+}
+
+static char *nested(int depth)
+{
+    char *s = malloc((size_t)depth * 2 + 1);
+    memset(s, '[', (size_t)depth);
+    memset(s + depth, ']', (size_t)depth);
+    s[depth * 2] = '\0';
+    return s;
+}
+
+static void test_depth_limit(void **state)
+{
+    (void)state;
+    char *ok = nested(64), *deep = nested(65);
+    kn_err err = {{0}};
+    kn_json *v = kn_json_parse(ok, strlen(ok), NULL, &err);
+    assert_non_null(v);
+    kn_json_free(v);
+    parse_fails(deep, strlen(deep), NULL, &err);
+    assert_string_equal(err.msg, "offset 65: nesting too deep");
+    kn_json_limits lim = {.max_depth = 3};
+    parse_fails("{\"a\":{\"b\":{\"c\":{}}}}", 20, &lim, &err);
+    free(ok);
+    free(deep);
+}
+
+static void test_size_limit(void **state)
+{
+    (void)state;
+    kn_json_limits lim = {.max_bytes = 10};
+    kn_err err = {{0}};
+    kn_json *v = kn_json_parse("[1,2,3,4]", 9, &lim, &err);
+    assert_non_null(v);
+    kn_json_free(v);
+    parse_fails("[1,2,3,4,5]", 11, &lim, &err);
+    assert_non_null(strstr(err.msg, "more than the limit of 10 bytes"));
+}
+
+static void test_truncated_and_garbage(void **state)
+{
+    (void)state;
+    kn_err err = {{0}};
+    parse_fails("{\"a\":[1,2", 9, NULL, &err);
+    assert_string_equal(err.msg, "offset 9: parse error: premature EOF");
+    parse_fails("", 0, NULL, &err);
+    assert_string_equal(err.msg, "offset 0: parse error: premature EOF");
+    parse_fails("   ", 3, NULL, &err);
+    parse_fails("{} x", 4, NULL, &err);
+    assert_non_null(strstr(err.msg, "trailing garbage"));
+    parse_fails("{}{}", 4, NULL, &err);
+    parse_fails("{\"a\":1,}", 8, NULL, &err);
+    parse_fails("/* c */ {}", 10, NULL, &err); /* comments are not JSON */
+    parse_fails("{\"a\":tru}", 9, NULL, &err);
+    parse_fails("[01]", 4, NULL, &err);
+    /* Trailing whitespace is fine. */
+    kn_json *v = parse_ok("{}\n");
+    kn_json_free(v);
+}
+
+static void test_duplicate_keys_last_wins(void **state)
+{
+    (void)state;
+    kn_json *v = parse_ok("{\"a\":1,\"b\":2,\"a\":{\"x\":3}}");
+    assert_int_equal(kn_json_len(v), 2);
+    assert_dump(v, "{\"a\":{\"x\":3},\"b\":2}");
+    kn_json_free(v);
+}
+
+static void test_thousand_keys(void **state)
+{
+    (void)state;
+    size_t cap = 32 * 1000 + 16, n = 0;
+    char *buf = malloc(cap);
+    n += (size_t)sprintf(buf + n, "{");
+    for (int i = 0; i < 1000; i++)
+        n += (size_t)sprintf(buf + n, "%s\"label-%d\":%d", i ? "," : "", i, i);
+    n += (size_t)sprintf(buf + n, "}");
+    kn_json *v = parse_ok(buf);
+    assert_int_equal(kn_json_len(v), 1000);
+    for (int i = 0; i < 1000; i++) {
+        char key[32];
+        int64_t got = -1;
+        snprintf(key, sizeof(key), "label-%d", i);
+        assert_int_equal(kn_json_int(kn_json_get(v, key), &got), 0);
+        assert_int_equal(got, i);
+        assert_string_equal(kn_json_key_at(v, (size_t)i), key); /* order kept */
+    }
+    assert_null(kn_json_get(v, "label-1000"));
+    /* Removing keeps order and the index consistent. */
+    assert_int_equal(kn_json_remove(v, "label-500"), 0);
+    assert_int_equal(kn_json_remove(v, "label-500"), -1);
+    assert_null(kn_json_get(v, "label-500"));
+    assert_non_null(kn_json_get(v, "label-999"));
+    assert_string_equal(kn_json_key_at(v, 500), "label-501");
+    char *out = kn_json_dump(v, NULL);
+    assert_non_null(out);
+    assert_null(strstr(out, "\"label-500\""));
+    free(out);
+    free(buf);
+    kn_json_free(v);
+}
+
+static void test_building(void **state)
+{
+    (void)state;
+    kn_json *o = kn_json_new_object();
+    assert_int_equal(kn_json_set_str(o, "name", "spark-pi"), 0);
+    assert_int_equal(kn_json_set(o, "n", kn_json_new_int(-42)), 0);
+    assert_int_equal(kn_json_set(o, "d", kn_json_new_double(0.1)), 0);
+    assert_int_equal(kn_json_set(o, "w", kn_json_new_double(3.0)), 0);
+    assert_int_equal(kn_json_set(o, "big", kn_json_new_double(1e20)), 0);
+    assert_int_equal(kn_json_set(o, "huge", kn_json_new_double(1.5e300)), 0);
+    assert_int_equal(kn_json_set(o, "third", kn_json_new_double(1.0 / 3)), 0);
+    assert_int_equal(kn_json_set(o, "t", kn_json_new_bool(true)), 0);
+    assert_int_equal(kn_json_set(o, "z", kn_json_new_null()), 0);
+    kn_json *a = kn_json_new_array();
+    assert_int_equal(kn_json_append(a, kn_json_new_string("x")), 0);
+    assert_int_equal(kn_json_append(a, kn_json_new_int(INT64_MAX)), 0);
+    assert_int_equal(kn_json_set(o, "a", a), 0);
+    assert_int_equal(kn_json_set_str(o, "name", "spark-pi-2"), 0); /* replaces in place */
+    assert_int_equal(kn_json_set(o, "bad", NULL), -1);
+    assert_int_equal(kn_json_set(a, "not-an-object", kn_json_new_null()), -1); /* freed */
+    assert_int_equal(kn_json_append(o, kn_json_new_null()), -1);
+    assert_dump(o, "{\"name\":\"spark-pi-2\",\"n\":-42,\"d\":0.1,\"w\":3,"
+                   "\"big\":100000000000000000000,\"huge\":1.5e+300,\"third\":0.3333333333333333,"
+                   "\"t\":true,\"z\":null,"
+                   "\"a\":[\"x\",9223372036854775807]}");
+    kn_json *c = kn_json_clone(o);
+    assert_true(kn_json_equal(o, c));
+    kn_json_set(c, "t", kn_json_new_bool(false));
+    assert_false(kn_json_equal(o, c));
+    kn_json_free(c);
+    assert_true(kn_json_bool(kn_json_get(o, "t"), false));
+    assert_true(kn_json_bool(kn_json_get(o, "name"), true)); /* not a bool: default */
+    assert_string_equal(kn_json_type_name(kn_json_typeof(kn_json_get(o, "a"))), "array");
+    kn_json_free(o);
+}
+
+static void test_equal_semantics(void **state)
+{
+    (void)state;
+    kn_json *a = parse_ok("{\"x\":1,\"y\":[1.0,\"s\"]}");
+    kn_json *b = parse_ok("{\"y\":[1,\"s\"],\"x\":1e0}");
+    kn_json *c = parse_ok("{\"y\":[1,\"s\"],\"x\":2}");
+    assert_true(kn_json_equal(a, b));
+    assert_false(kn_json_equal(a, c));
+    assert_true(kn_json_equal(NULL, NULL));
+    assert_false(kn_json_equal(a, NULL));
+    kn_json_free(a);
+    kn_json_free(b);
+    kn_json_free(c);
+}
+
+static void test_dig_and_null_tolerance(void **state)
+{
+    (void)state;
+    kn_json *v = parse_ok("{\"spec\":{\"driver\":{\"labels\":{\"version\":\"3.5.0\"}}}}");
+    assert_string_equal(kn_json_get_str(kn_json_dig(v, "spec", "driver", "labels", NULL), "version"),
+                        "3.5.0");
+    assert_null(kn_json_dig(v, "spec", "executor", "labels", NULL));
+    assert_null(kn_json_get(NULL, "x"));
+    assert_null(kn_json_str(NULL));
+    assert_int_equal(kn_json_len(NULL), 0);
+    assert_null(kn_json_at(v, 0));
+    assert_null(kn_json_key_at(v, 1));
+    assert_int_equal(kn_json_typeof(NULL), KN_JSON_NULL);
+    kn_json_free(NULL);
+    assert_null(kn_json_dump(NULL, NULL));
+    kn_json_free(v);
+}
+
+static void test_pretty(void **state)
+{
+    (void)state;
+    kn_json *v = parse_ok("{\"a\":[1,{\"b\":null}]}");
+    char *s = kn_json_dump_pretty(v, NULL);
+    assert_string_equal(s, "{\n  \"a\": [\n    1,\n    {\n      \"b\": null\n    }\n  ]\n}");
+    kn_json *back = parse_ok(s);
+    assert_true(kn_json_equal(v, back));
+    free(s);
+    kn_json_free(back);
+    kn_json_free(v);
+}
+
+static void test_pointer_escape(void **state)
+{
+    (void)state;
+    char buf[128] = "";
+    int n = kn_json_pointer_escape("pod-group.scheduling.kubenexus.io/name", buf, sizeof(buf));
+    assert_string_equal(buf, "pod-group.scheduling.kubenexus.io~1name");
+    assert_int_equal(n, (int)strlen(buf));
+    buf[0] = '\0';
+    assert_int_equal(kn_json_pointer_escape("a~b", buf, sizeof(buf)), 4);
+    assert_string_equal(buf, "a~0b");
+    strcpy(buf, "/metadata/labels/");
+    assert_int_equal(kn_json_pointer_escape("app.kubernetes.io/name", buf, sizeof(buf)), 23);
+    assert_string_equal(buf, "/metadata/labels/app.kubernetes.io~1name");
+    char small[5] = "";
+    assert_int_equal(kn_json_pointer_escape("a/b", small, sizeof(small)), 4);
+    small[0] = '\0';
+    assert_int_equal(kn_json_pointer_escape("a/bc", small, sizeof(small)), -1);
+    assert_string_equal(small, "");
+}
+
+static void test_pointer_get(void **state)
+{
+    (void)state;
+    kn_json *v = parse_ok("{\"metadata\":{\"labels\":{\"pod-group.scheduling.kubenexus.io/name\":\"g1\","
+                          "\"a~b\":\"tilde\",\"~1\":\"literal\",\"\":\"empty\"}},"
+                          "\"spec\":{\"containers\":[{\"name\":\"c0\"},{\"name\":\"c1\"}]}}");
+    char ptr[256] = "/metadata/labels/";
+    kn_json_pointer_escape("pod-group.scheduling.kubenexus.io/name", ptr, sizeof(ptr));
+    assert_string_equal(kn_json_str(kn_json_pointer_get(v, ptr)), "g1");
+    assert_string_equal(kn_json_str(kn_json_pointer_get(v, "/metadata/labels/a~0b")), "tilde");
+    assert_string_equal(kn_json_str(kn_json_pointer_get(v, "/metadata/labels/~01")), "literal");
+    assert_string_equal(kn_json_str(kn_json_pointer_get(v, "/metadata/labels/")), "empty");
+    assert_string_equal(kn_json_str(kn_json_pointer_get(v, "/spec/containers/1/name")), "c1");
+    assert_ptr_equal(kn_json_pointer_get(v, ""), v);
+    assert_null(kn_json_pointer_get(v, "/spec/containers/-"));
+    assert_null(kn_json_pointer_get(v, "/spec/containers/2"));
+    assert_null(kn_json_pointer_get(v, "/spec/containers/01"));
+    assert_null(kn_json_pointer_get(v, "/spec/containers/x"));
+    assert_null(kn_json_pointer_get(v, "/metadata/labels/a~2b"));
+    assert_null(kn_json_pointer_get(v, "/metadata/labels/a~"));
+    assert_null(kn_json_pointer_get(v, "metadata"));
+    assert_null(kn_json_pointer_get(v, "/metadata/labels/a~0b/deeper"));
+    kn_json_free(v);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_roundtrip_pod),
+        cmocka_unit_test(test_big_integers_exact),
+        cmocka_unit_test(test_unicode_escapes),
+        cmocka_unit_test(test_invalid_utf8_rejected),
+        cmocka_unit_test(test_depth_limit),
+        cmocka_unit_test(test_size_limit),
+        cmocka_unit_test(test_truncated_and_garbage),
+        cmocka_unit_test(test_duplicate_keys_last_wins),
+        cmocka_unit_test(test_thousand_keys),
+        cmocka_unit_test(test_building),
+        cmocka_unit_test(test_equal_semantics),
+        cmocka_unit_test(test_dig_and_null_tolerance),
+        cmocka_unit_test(test_pretty),
+        cmocka_unit_test(test_pointer_escape),
+        cmocka_unit_test(test_pointer_get),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
