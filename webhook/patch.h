@@ -1,0 +1,32 @@
+/* patch.h - building and applying JSON Patch (RFC 6902) as kube-apiserver does.
+ *
+ * Building: kn_patch_set() writes a value at a path of the object AS SENT
+ * (not as already patched): when every step exists it emits `replace`; when a
+ * map on the way is missing (metadata.labels, spec.driver.annotations) it
+ * emits one `add` of the whole missing map, created with its members, and a
+ * later kn_patch_set() under the same missing map is merged into that op, so
+ * the patch applies in order. Tokens are escaped with kn_json_pointer_escape.
+ *
+ * Applying: kn_json_patch_apply() implements add, remove, replace, move, copy
+ * and test on a copy of the document; any failing op fails the whole patch
+ * (as the API server does) with a message naming the op and path. */
+#ifndef KN_PATCH_H
+#define KN_PATCH_H
+
+#include "err.h"
+#include "json.h"
+
+#define KN_PATCH_MAX_DEPTH 16
+#define KN_PATCH_PATH_MAX 1024
+
+/* ops: the patch array being built. root: the object as sent. tokens: the
+ * unescaped path steps (n of them, 1..KN_PATCH_MAX_DEPTH). Takes ownership
+ * of value. 0 ok, -1 on out-of-memory or a path too long. */
+int kn_patch_set(kn_json *ops, const kn_json *root, const char *const *tokens, int n, kn_json *value);
+/* Appends {"op":op,"path":path[,"value":value]}; takes ownership of value (may be NULL). */
+int kn_patch_op(kn_json *ops, const char *op, const char *path, kn_json *value);
+
+/* Returns the patched copy of doc (caller frees), or NULL with err set. */
+kn_json *kn_json_patch_apply(const kn_json *doc, const kn_json *patch, kn_err *err);
+
+#endif
