@@ -5,7 +5,7 @@
  *   pod-group.scheduling.kubenexus.io/min-available  a plain positive decimal integer
  *                                                     ("4"; not "04", "+4", "4.0", "1e1"),
  *                                                     at most KN_GANG_MAX_MEMBERS
- * When neither kubenexus label is present, pod-group.scheduling.sigs.k8s.io/*
+ * When neither kubenexus label is present, pod-group.scheduling.sigs.k8s.io/{name,min-available}
  * are read instead (coscheduling plugin users). A name without min-available
  * is a gang of min-available 1; min-available without a name is an error. */
 #ifndef KN_GANG_H

@@ -9,11 +9,25 @@
  *                                     "Admission requests.", 3, (const char*[]){"path","kind","verdict"});
  *   kn_metric_inc(m, (const char*[]){"/mutate","Pod","allowed"}, 1);
  *   char *text = kn_metrics_render(reg, &len);   // malloc'd
- */
+ *
+ * Series are created on first use of a label-value combination and rendered in
+ * registration order, then series-creation order. A metric without labels
+ * shows its one series (0) from registration. Each metric holds at most
+ * KN_METRICS_MAX_SERIES series (a guard against unbounded label values): an
+ * update that would create one more is dropped and counted, and render then
+ * adds KN_METRICS_DROPPED_NAME{metric="<name>"} <count>.
+ * Invalid names, a label named "le" on a histogram, buckets that are not
+ * finite and strictly ascending, or re-registering a name with another type or
+ * other labels return NULL; registering the same metric again returns it.
+ * Updates on a NULL metric, of the wrong kind (set on a counter), negative
+ * counter increments and NaN values are ignored. */
 #ifndef KN_METRICS_H
 #define KN_METRICS_H
 
 #include <stddef.h>
+
+#define KN_METRICS_MAX_SERIES 10000
+#define KN_METRICS_DROPPED_NAME "kubenexus_metrics_dropped_updates_total"
 
 typedef struct kn_metrics kn_metrics;
 typedef struct kn_metric kn_metric;
