@@ -418,22 +418,26 @@ static void put_escaped(buf *b, const char *s, bool quote)
     }
 }
 
-/* Shortest text that reads back as the same double, as Go's FormatFloat(v, 'g', -1). */
+/* The text Prometheus' Go client writes (strconv.FormatFloat(v, 'g', -1, 64)):
+ * the shortest digits that read back as v, in exponent form when the decimal
+ * exponent is < -4 or >= 6 ("4000", "0.1", "1.234567e+06"). */
 static void format_double(double v, char *out, size_t cap)
 {
-    if (isnan(v)) {
-        snprintf(out, cap, "NaN");
+    if (isnan(v) || isinf(v) || v == 0) {
+        snprintf(out, cap, "%s", isnan(v) ? "NaN" : isinf(v) ? (v > 0 ? "+Inf" : "-Inf") : "0");
         return;
     }
-    if (isinf(v)) {
-        snprintf(out, cap, v > 0 ? "+Inf" : "-Inf");
-        return;
-    }
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(out, cap, "%.*g", prec, v);
+    int digits = 1;
+    for (; digits < 17; digits++) {
+        snprintf(out, cap, "%.*e", digits - 1, v);
         if (strtod(out, NULL) == v)
-            return;
+            break;
     }
+    snprintf(out, cap, "%.*e", digits - 1, v);
+    const char *e = strchr(out, 'e');
+    int exp = e ? atoi(e + 1) : 0;
+    if (exp >= -4 && exp < 6)
+        snprintf(out, cap, "%.*f", digits - 1 - exp > 0 ? digits - 1 - exp : 0, v);
 }
 
 /* {l1="v1",...[,le="x"]} or nothing when there are no labels at all. */
