@@ -49,8 +49,10 @@ static int label_str(const kn_json *labels, const char *key, const char **out, k
     if (v == NULL)
         return 0;
     if (!kn_json_is(v, KN_JSON_STRING))
-        return kn_err_set(err, "label %s is a %s, want a string", key,
-                          kn_json_type_name(kn_json_typeof(v)));
+    {
+        const char *t = kn_json_type_name(kn_json_typeof(v));
+        return kn_err_set(err, "label %s is %s %s, want a string", key, kn_article(t), t);
+    }
     *out = kn_json_str(v);
     if (strlen(*out) != kn_json_strlen(v))
         return kn_err_set(err, "label %s contains a NUL byte", key);
@@ -92,8 +94,10 @@ int kn_gang_from_labels(const kn_json *labels, kn_gang_spec *out, kn_err *err)
 {
     memset(out, 0, sizeof(*out));
     if (labels != NULL && !kn_json_is(labels, KN_JSON_OBJECT))
-        return kn_err_set(err, "metadata.labels is a %s, want an object",
-                          kn_json_type_name(kn_json_typeof(labels)));
+    {
+        const char *t = kn_json_type_name(kn_json_typeof(labels));
+        return kn_err_set(err, "metadata.labels is %s %s, want an object", kn_article(t), t);
+    }
     const char *name_label = KN_GANG_NAME_LABEL, *min_label = KN_GANG_MIN_LABEL;
     if (kn_json_get(labels, name_label) == NULL && kn_json_get(labels, min_label) == NULL) {
         name_label = KN_GANG_SIGS_NAME_LABEL; /* coscheduling plugin users */

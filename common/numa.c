@@ -155,8 +155,10 @@ static int annotation_str(const kn_json *ann, const char *key, const char **out,
     if (v == NULL)
         return 0;
     if (!kn_json_is(v, KN_JSON_STRING))
-        return kn_err_set(err, "annotation %s is a %s, want a string", key,
-                          kn_json_type_name(kn_json_typeof(v)));
+    {
+        const char *t = kn_json_type_name(kn_json_typeof(v));
+        return kn_err_set(err, "annotation %s is %s %s, want a string", key, kn_article(t), t);
+    }
     if (strlen(kn_json_str(v)) != kn_json_strlen(v))
         return kn_err_set(err, "annotation %s contains a NUL byte", key);
     *out = kn_json_str(v);
@@ -167,8 +169,10 @@ int kn_numa_from_annotations(const kn_json *annotations, kn_numa_spec *out, kn_e
 {
     memset(out, 0, sizeof(*out));
     if (annotations != NULL && !kn_json_is(annotations, KN_JSON_OBJECT))
-        return kn_err_set(err, "metadata.annotations is a %s, want an object",
-                          kn_json_type_name(kn_json_typeof(annotations)));
+    {
+        const char *t = kn_json_type_name(kn_json_typeof(annotations));
+        return kn_err_set(err, "metadata.annotations is %s %s, want an object", kn_article(t), t);
+    }
     const char *policy, *resources;
     if (annotation_str(annotations, KN_NUMA_POLICY_ANNOTATION, &policy, err) < 0 ||
         annotation_str(annotations, KN_NUMA_RESOURCES_ANNOTATION, &resources, err) < 0)

@@ -4,14 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "quote.h"
+
 #define PATH_MAX_LEN 160
 
 static int type_error(kn_err *err, const char *path, const kn_json *v, const char *want)
 {
-    kn_json_type t = kn_json_typeof(v);
-    return kn_err_set(err, "%s: is %s %s, want %s", path,
-                      (t == KN_JSON_ARRAY || t == KN_JSON_OBJECT) ? "an" : "a",
-                      kn_json_type_name(t), want);
+    const char *t = kn_json_type_name(kn_json_typeof(v));
+    return kn_err_set(err, "%s: is %s %s, want %s", path, kn_article(t), t, want);
 }
 
 /* obj[key] when it is of type t; NULL when absent or JSON null; error otherwise. */
@@ -25,10 +25,10 @@ static int get_typed(const kn_json *obj, const char *key, kn_json_type t, const 
     if (!kn_json_is(v, t)) {
         char full[PATH_MAX_LEN];
         snprintf(full, sizeof(full), "%s%s%s", path, *path ? "." : "", key);
-        return type_error(err, full, v,
-                          t == KN_JSON_STRING ? "a string" :
-                          t == KN_JSON_OBJECT ? "an object" :
-                          t == KN_JSON_ARRAY ? "an array" : kn_json_type_name(t));
+        char want[32];
+        snprintf(want, sizeof(want), "%s %s", kn_article(kn_json_type_name(t)),
+                 kn_json_type_name(t));
+        return type_error(err, full, v, want);
     }
     *out = v;
     return 0;
@@ -98,16 +98,20 @@ static int resource_list(const kn_json *list, const char *path, kn_resources *ou
             return type_error(err, full, v, "a quantity such as \"500m\" or \"1Gi\"");
         }
     }
-    if (kn_res_from_json(list, out, err) < 0) {
+    if (kn_res_from_json(list, out, err) == 0)
+        return 0;
+    if (err != NULL) {
         /* kn_res_from_json names the resource ("memory: ..."): complete the path. */
-        if (err != NULL) {
-            char old[KN_ERR_MAX];
-            memcpy(old, err->msg, sizeof(old));
-            kn_err_set(err, "%s.%s", path, old);
+        bool named = false;
+        for (size_t i = 0; i < kn_json_len(list) && !named; i++) {
+            size_t n = strlen(kn_json_key_at(list, i));
+            named = strncmp(err->msg, kn_json_key_at(list, i), n) == 0 && err->msg[n] == ':';
         }
-        return -1;
+        char old[KN_ERR_MAX];
+        memcpy(old, err->msg, sizeof(old));
+        kn_err_set(err, "%s%s%s", path, named ? "." : ": ", old);
     }
-    return 0;
+    return -1;
 }
 
 /* A container's requests and limits. Resources given only as limits are

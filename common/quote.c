@@ -46,3 +46,8 @@ const char *kn_quote(const char *s, char *buf, size_t cap)
     buf[n] = '\0';
     return buf;
 }
+
+const char *kn_article(const char *word)
+{
+    return word != NULL && word[0] != '\0' && strchr("aeiouAEIOU", word[0]) != NULL ? "an" : "a";
+}

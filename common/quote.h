@@ -13,4 +13,7 @@
  * cap must be at least 8; the result always fits and is NUL-terminated. */
 const char *kn_quote(const char *s, char *buf, size_t cap);
 
+/* "an" before a word starting with a vowel ("an object", "an array"), else "a". */
+const char *kn_article(const char *word);
+
 #endif

@@ -148,7 +148,7 @@ static void test_bad_name(void **state)
     char labels[256];
     snprintf(labels, sizeof(labels), "{\"pod-group.scheduling.kubenexus.io/name\":\"%064d\"}", 0);
     expect_error(labels, "at most 63 characters");
-    expect_error("{\"pod-group.scheduling.kubenexus.io/name\":true}", "is a bool");
+    expect_error("{\"pod-group.scheduling.kubenexus.io/name\":true}", "is a boolean");
     kn_json *arr = parse("[]");
     kn_gang_spec g;
     kn_err err = {{0}};
