@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs the build and test dependencies from Debian's packages, only when missing.
 # Used by both README commands and by CI, so a fresh Debian 12 machine needs nothing else.
+# Extra package names given as arguments are installed too (scripts/install-fuzz-deps.sh,
+# tests/bench/*.sh).
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libssl-dev libh2o-evloop-dev libyajl-dev
-      libcurl4-openssl-dev libyaml-dev libcmocka-dev openssl curl python3 valgrind)
+      libcurl4-openssl-dev libyaml-dev libcmocka-dev openssl curl python3 valgrind "$@")
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
