@@ -1,0 +1,68 @@
+/* binder.h - POSTs the placement core's bindings and events, many in flight.
+ *
+ * Bindings: POST /api/v1/namespaces/NS/pods/NAME/binding with a v1 Binding
+ * (metadata name, namespace, uid as kube-scheduler sends it, so a pod deleted
+ * and recreated under the same name is not bound by mistake; the NUMA zones
+ * annotation; target Node). Outcomes go back to the core:
+ *   201                     -> kn_sched_bind_ok
+ *   409 Conflict            -> the pod is re-read (GET) and applied; if it is on
+ *                              the node we chose (an earlier attempt that timed
+ *                              out had succeeded) it is bind_ok, else bind_failed(409).
+ *                              A 409 is never retried: no double placement.
+ *   404                     -> bind_failed(404): the pod is gone
+ *   429, 5xx, no response   -> retried with exponential backoff (0.2 s doubling,
+ *                              KN_BIND_MAX_TRIES tries), then bind_failed (requeue)
+ *   other 4xx               -> bind_failed at once
+ * Events: core/v1 Events, POSTed once; a queue bounded at KN_EVENT_QUEUE_MAX
+ * drops the oldest when the server is slow (events are advisory).
+ *
+ * Single-threaded: driven by the live loop's curl multi handle. */
+#ifndef KN_BINDER_H
+#define KN_BINDER_H
+
+#include <stdbool.h>
+
+#include "apiclient.h"
+#include "metrics.h"
+#include "sched.h"
+
+#define KN_BIND_MAX_TRIES 5
+#define KN_BIND_MAX_INFLIGHT 64
+#define KN_EVENT_QUEUE_MAX 2000
+#define KN_EVENT_MAX_INFLIGHT 16
+
+typedef struct kn_binder kn_binder;
+
+typedef struct kn_binder_opts {
+    const char *scheduler_name; /* event source.component and reportingComponent */
+    const char *identity;       /* reportingInstance */
+    kn_metrics *metrics;        /* may be NULL */
+} kn_binder_opts;
+
+kn_binder *kn_binder_new(kn_api *api, kn_scheduler *s, const kn_binder_opts *o, kn_err *err);
+/* Aborts what is in flight (removing it from multi) and frees. */
+void kn_binder_free(kn_binder *b, CURLM *multi);
+
+/* Takes the cycle's bindings and events (out is reset afterwards). started:
+ * monotonic time the cycle began (for the e2e latency histogram). */
+void kn_binder_take(kn_binder *b, kn_sched_out *out, double started);
+/* Adds requests that are due to multi; may_bind false holds bindings back. */
+void kn_binder_pump(kn_binder *b, CURLM *multi, bool may_bind, double now);
+/* A finished request whose owner_tag is KN_BINDER_TAG. */
+void kn_binder_done(kn_binder *b, CURLM *multi, kn_api_req *req, double now);
+/* Abandons every binding in flight or queued (leadership lost): they are
+ * reported to the core as failed so nothing stays assumed. */
+void kn_binder_abort_bindings(kn_binder *b, CURLM *multi, double now);
+/* Earliest time pump has something to do (INFINITY if none). */
+double kn_binder_next_deadline(const kn_binder *b);
+size_t kn_binder_pending(const kn_binder *b); /* bindings and events not finished */
+
+#define KN_BINDER_TAG 0xb1d
+
+/* Builds the core/v1 Event JSON (exposed for tests). now_unix: wall clock. */
+char *kn_event_json(const kn_sched_event *ev, const char *scheduler_name, const char *identity,
+                    double now_unix);
+/* Builds the v1 Binding JSON (exposed for tests). */
+char *kn_binding_json(const kn_sched_binding *bd);
+
+#endif

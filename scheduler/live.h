@@ -1,0 +1,34 @@
+/* live.h - the live scheduler loop: watch the cluster, schedule, bind.
+ *
+ * One thread drives everything through one curl multi handle: three
+ * informers (Nodes, Pods, NodeResourceTopologies) feed the placement core
+ * (sched.h); once all have listed, and while this replica is the leader (or
+ * leader election is off), scheduling cycles run after every change and at the
+ * core's deadlines, and their bindings and events go out through the binder.
+ * Losing the lease aborts the bindings in flight and returns 1 at once (as
+ * kube-scheduler exits). *stop (set by a signal handler) ends the loop: 0. */
+#ifndef KN_LIVE_H
+#define KN_LIVE_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+#include "apiclient.h"
+#include "leader.h"
+#include "metrics.h"
+#include "metrics_server.h"
+#include "sched.h"
+
+typedef struct kn_live_opts {
+    const char *scheduler_name;
+    const char *identity;           /* events' reportingInstance */
+    kn_leader *leader;              /* NULL: always schedule */
+    kn_metrics *metrics;            /* may be NULL */
+    kn_metrics_server *ms;          /* readiness; may be NULL */
+    volatile sig_atomic_t *stop;
+    int watch_timeout_min_s, watch_timeout_max_s; /* 0: 300..600 */
+} kn_live_opts;
+
+int kn_live_run(kn_api *api, kn_scheduler *s, const kn_live_opts *o, kn_err *err);
+
+#endif

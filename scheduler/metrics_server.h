@@ -1,0 +1,28 @@
+/* metrics_server.h - /metrics, /healthz and /readyz over plain HTTP/1.1.
+ *
+ * A small poll(2)-based server in its own thread: at most
+ * KN_MS_MAX_CONNS connections, requests bounded to KN_MS_MAX_REQUEST bytes and
+ * 5 seconds, one response per connection (Connection: close). GET /metrics
+ * renders the registry (Prometheus text 0.0.4); /healthz answers "ok" while
+ * the server runs; /readyz answers 200 "ok" once kn_metrics_server_set_ready()
+ * was given true, 503 before. Anything else is 404; non-GET/HEAD is 405. */
+#ifndef KN_METRICS_SERVER_H
+#define KN_METRICS_SERVER_H
+
+#include <stdbool.h>
+
+#include "err.h"
+#include "metrics.h"
+
+#define KN_MS_MAX_CONNS 32
+#define KN_MS_MAX_REQUEST 8192
+
+typedef struct kn_metrics_server kn_metrics_server;
+
+/* addr: "host:port", ":port" (all interfaces) or "[v6]:port"; port 0 picks one. */
+kn_metrics_server *kn_metrics_server_start(const char *addr, kn_metrics *reg, kn_err *err);
+int kn_metrics_server_port(const kn_metrics_server *ms);
+void kn_metrics_server_set_ready(kn_metrics_server *ms, bool ready);
+void kn_metrics_server_stop(kn_metrics_server *ms); /* joins and frees */
+
+#endif

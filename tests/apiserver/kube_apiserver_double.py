@@ -1,0 +1,741 @@
+#!/usr/bin/env python3
+"""kube_apiserver_double.py - a TEST DOUBLE of kube-apiserver. NOT A PRODUCT.
+
+It exists only so kubenexus's integration tests can run the real
+kubenexus-scheduler binary without a cluster. It imitates, over TLS, the part
+of kube-apiserver that the scheduler uses, as the real server behaves:
+
+  * bearer-token auth (401 Status JSON otherwise);
+  * objects get metadata.uid, metadata.resourceVersion (one global counter,
+    as strings), metadata.creationTimestamp;
+  * GET list (kind NodeList, PodList, ... with metadata.resourceVersion),
+    limit/continue paging, fieldSelector (=, ==, != on spec.nodeName,
+    spec.schedulerName, metadata.name, metadata.namespace, status.phase) and
+    labelSelector (=, ==, !=, in, notin, exists, !exists);
+  * watch=true with resourceVersion (events strictly after it; "" or "0"
+    starts with ADDED for every current object), allowWatchBookmarks (BOOKMARK
+    events every --bookmark-seconds), timeoutSeconds, chunked streaming; a
+    resourceVersion older than the kept history gets an ERROR event carrying a
+    410 "Expired" Status ("too old resource version: X (Y)"), as the real one;
+  * pods: POST (created Pending), GET, PUT, PATCH (JSON merge patch), DELETE,
+    PUT/PATCH .../status; the binding subresource: 201 + Status Success,
+    409 when spec.nodeName is already set, 404 for a missing pod, UID
+    precondition checked; a successful binding sets spec.nodeName and a
+    PodScheduled condition and emits MODIFIED;
+  * nodes, core/v1 and events.k8s.io/v1 events, coordination.k8s.io/v1 leases
+    (optimistic concurrency: 409 on a stale metadata.resourceVersion), and the
+    topology.node.k8s.io/v1alpha2 NodeResourceTopology CRD (404 when absent,
+    --no-nrt or the nrt_absent fault).
+
+Test-only endpoints (same token):
+  POST /_test/faults  {"drop_watches":true, "expire_watches":true,
+                       "fail_next":N, "status":500, "fail_path":"/binding",
+                       "delay_ms":M, "nrt_absent":bool, "watch_410_http":bool,
+                       "compact":true}
+  GET  /_test/state   objects, binding attempts per pod, bindings, events.
+
+Start: python3 kube_apiserver_double.py --port 0 --cert C --key K --token T
+       [--port-file F] [--no-nrt] [--history N] [--bookmark-seconds S]
+It prints "listening on PORT" and writes PORT to --port-file.
+Python 3 standard library only.
+"""
+
+import argparse
+import base64
+import copy
+import datetime
+import json
+import re
+import socket
+import ssl
+import sys
+import threading
+import time
+import urllib.parse
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+MAX_BODY = 4 * 1024 * 1024
+
+# resource -> (group/version, kind, namespaced)
+RESOURCES = {
+    "nodes": ("v1", "Node", False),
+    "pods": ("v1", "Pod", True),
+    "events": ("v1", "Event", True),
+    "events.k8s.io": ("events.k8s.io/v1", "Event", True),
+    "leases": ("coordination.k8s.io/v1", "Lease", True),
+    "noderesourcetopologies": ("topology.node.k8s.io/v1alpha2", "NodeResourceTopology", False),
+}
+QUALIFIED = {
+    "pods": "pods", "nodes": "nodes", "events": "events", "events.k8s.io": "events.events.k8s.io",
+    "leases": "leases.coordination.k8s.io",
+    "noderesourcetopologies": "noderesourcetopologies.topology.node.k8s.io",
+}
+
+
+def now_rfc3339():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def status_obj(code, reason, message, details=None, status="Failure"):
+    s = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": status,
+         "message": message, "reason": reason, "code": code}
+    if status == "Success":
+        s = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": code}
+    if details:
+        s["details"] = details
+    return s
+
+
+class ApiError(Exception):
+    def __init__(self, code, reason, message, details=None):
+        super().__init__(message)
+        self.status = status_obj(code, reason, message, details)
+        self.code = code
+
+
+# ---------------------------------------------------------------- selectors
+
+def field_value(obj, path):
+    cur = obj
+    for part in path.split("."):
+        if not isinstance(cur, dict):
+            return ""
+        cur = cur.get(part)
+    return "" if cur is None else str(cur)
+
+
+def parse_field_selector(sel):
+    terms = []
+    if not sel:
+        return terms
+    for t in sel.split(","):
+        t = t.strip()
+        if not t:
+            continue
+        m = re.match(r"^([A-Za-z.]+)\s*(!=|==|=)\s*(.*)$", t)
+        if not m:
+            raise ApiError(400, "BadRequest", "invalid field selector term %r" % t)
+        terms.append((m.group(1), m.group(2), m.group(3)))
+    return terms
+
+
+def split_label_terms(sel):
+    out, depth, cur = [], 0, ""
+    for ch in sel:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == "," and depth == 0:
+            out.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    if cur.strip():
+        out.append(cur)
+    return [t.strip() for t in out if t.strip()]
+
+
+def parse_label_selector(sel):
+    terms = []
+    if not sel:
+        return terms
+    for t in split_label_terms(sel):
+        m = re.match(r"^([^\s!=]+)\s+(in|notin)\s+\(([^)]*)\)$", t)
+        if m:
+            vals = {v.strip() for v in m.group(3).split(",") if v.strip()}
+            terms.append((m.group(1), m.group(2), vals))
+            continue
+        m = re.match(r"^([^\s!=]+)\s*(!=|==|=)\s*(\S*)$", t)
+        if m:
+            terms.append((m.group(1), m.group(2), m.group(3)))
+            continue
+        m = re.match(r"^(!?)([^\s!=(),]+)$", t)
+        if m:
+            terms.append((m.group(2), "!exists" if m.group(1) else "exists", None))
+            continue
+        raise ApiError(400, "BadRequest", "unable to parse requirement: %r" % t)
+    return terms
+
+
+def matches(obj, fsel, lsel):
+    for path, op, val in fsel:
+        have = field_value(obj, path)
+        if (op == "!=") == (have == val):
+            return False
+    labels = (obj.get("metadata") or {}).get("labels") or {}
+    for key, op, val in lsel:
+        present = key in labels
+        have = labels.get(key)
+        ok = {
+            "=": present and have == val, "==": present and have == val,
+            "!=": (not present) or have != val,
+            "in": present and have in (val or ()), "notin": (not present) or have not in (val or ()),
+            "exists": present, "!exists": not present,
+        }[op]
+        if not ok:
+            return False
+    return True
+
+
+# ---------------------------------------------------------------- the store
+
+class Store:
+    def __init__(self, history, nrt_present):
+        self.lock = threading.Condition()
+        self.rv = 100
+        self.objects = {r: {} for r in RESOURCES}
+        self.history = []          # (rv, resource, type, obj, prev)
+        self.max_history = history
+        self.oldest_rv = self.rv   # watches from before this are "too old"
+        self.nrt_present = nrt_present
+        self.faults = {"fail_next": 0, "status": 500, "fail_path": "", "delay_ms": 0,
+                       "watch_410_http": False}
+        self.watch_generation = 0  # bump to drop every open watch
+        self.expire_generation = 0  # bump to send 410 to every open watch
+        self.binding_attempts = {}
+        self.bindings = []
+        self.requests = 0
+
+    def next_rv(self):
+        self.rv += 1
+        return str(self.rv)
+
+    def record(self, resource, etype, obj, prev):
+        self.history.append((int(obj["metadata"]["resourceVersion"]), resource, etype,
+                             copy.deepcopy(obj), copy.deepcopy(prev)))
+        if len(self.history) > self.max_history:
+            drop = self.history[: len(self.history) - self.max_history]
+            self.history = self.history[len(drop):]
+            self.oldest_rv = drop[-1][0]
+        self.lock.notify_all()
+
+    def compact(self):
+        self.history = []
+        self.oldest_rv = self.rv
+
+
+def obj_key(ns, name):
+    return (ns or "") + "/" + name
+
+
+# ---------------------------------------------------------------- handler
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "kube-apiserver-double/1"
+
+    def log_message(self, fmt, *args):  # quiet unless asked
+        if self.server.verbose:
+            sys.stderr.write("apiserver-double: " + (fmt % args) + "\n")
+
+    @property
+    def store(self):
+        return self.server.store
+
+    # -- plumbing
+    def send_json(self, code, obj):
+        body = json.dumps(obj).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def read_body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        if n > MAX_BODY:
+            raise ApiError(413, "RequestEntityTooLarge", "request body too large")
+        raw = self.rfile.read(n) if n else b""
+        if not raw:
+            return None
+        try:
+            return json.loads(raw)
+        except ValueError as e:
+            raise ApiError(400, "BadRequest", "invalid JSON body: %s" % e)
+
+    def authorized(self):
+        return self.headers.get("Authorization", "") == "Bearer " + self.server.token
+
+    def dispatch(self, method):
+        try:
+            if not self.authorized():
+                self.send_json(401, status_obj(401, "Unauthorized", "Unauthorized"))
+                return
+            url = urllib.parse.urlsplit(self.path)
+            query = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
+            if url.path.startswith("/_test/"):
+                self.test_endpoint(method, url.path)
+                return
+            self.apply_faults(url.path)
+            route = self.route(url.path)
+            if route is None:
+                raise ApiError(404, "NotFound", "the server could not find the requested resource")
+            resource, ns, name, sub = route
+            if method == "GET":
+                if name is None:
+                    if query.get("watch") in ("true", "1"):
+                        self.watch(resource, ns, query)
+                    else:
+                        self.list(resource, ns, query)
+                else:
+                    self.send_json(200, self.get(resource, ns, name))
+            elif method == "POST":
+                if sub == "binding":
+                    self.bind(ns, name)
+                elif name is None:
+                    self.create(resource, ns)
+                else:
+                    raise ApiError(405, "MethodNotAllowed", "POST on a named object")
+            elif method == "PUT" and name is not None:
+                self.update(resource, ns, name, sub, self.read_body(), merge=False)
+            elif method == "PATCH" and name is not None:
+                self.update(resource, ns, name, sub, self.read_body(), merge=True)
+            elif method == "DELETE" and name is not None:
+                self.delete(resource, ns, name)
+            else:
+                raise ApiError(405, "MethodNotAllowed", "method not allowed")
+        except ApiError as e:
+            self.send_json(e.code, e.status)
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError, socket.timeout):
+            self.close_connection = True
+
+    do_GET = lambda self: self.dispatch("GET")
+    do_POST = lambda self: self.dispatch("POST")
+    do_PUT = lambda self: self.dispatch("PUT")
+    do_PATCH = lambda self: self.dispatch("PATCH")
+    do_DELETE = lambda self: self.dispatch("DELETE")
+
+    def apply_faults(self, path):
+        st = self.store
+        with st.lock:
+            st.requests += 1
+            delay = st.faults["delay_ms"]
+            fail = st.faults["fail_next"] > 0 and st.faults["fail_path"] in path
+            if fail:
+                st.faults["fail_next"] -= 1
+            code = st.faults["status"]
+        if delay:
+            time.sleep(delay / 1000.0)
+        if fail:
+            # Drain the body so the connection stays usable.
+            n = int(self.headers.get("Content-Length") or 0)
+            if 0 < n <= MAX_BODY:
+                self.rfile.read(n)
+            raise ApiError(code, "InternalError" if code >= 500 else "BadRequest",
+                           "injected fault (test double)")
+
+    def route(self, path):
+        parts = [p for p in path.split("/") if p]
+        if parts[:2] == ["api", "v1"]:
+            rest = parts[2:]
+            group = "core"
+        elif parts[:3] == ["apis", "coordination.k8s.io", "v1"]:
+            rest, group = parts[3:], "coordination"
+        elif parts[:3] == ["apis", "events.k8s.io", "v1"]:
+            rest, group = parts[3:], "events.k8s.io"
+        elif parts[:3] == ["apis", "topology.node.k8s.io", "v1alpha2"]:
+            with self.store.lock:
+                if not self.store.nrt_present:
+                    return None
+            rest, group = parts[3:], "topology"
+        else:
+            return None
+        ns = None
+        if len(rest) >= 2 and rest[0] == "namespaces":
+            ns, rest = rest[1], rest[2:]
+        if not rest:
+            return None
+        resource = rest[0]
+        if group == "events.k8s.io" and resource == "events":
+            resource = "events.k8s.io"
+        allowed = {"core": ("nodes", "pods", "events"), "coordination": ("leases",),
+                   "events.k8s.io": ("events.k8s.io",), "topology": ("noderesourcetopologies",)}
+        if resource not in allowed[group]:
+            return None
+        namespaced = RESOURCES[resource][2]
+        if namespaced and ns is None and len(rest) > 1:
+            return None
+        if not namespaced and ns is not None:
+            return None
+        name = rest[1] if len(rest) > 1 else None
+        sub = rest[2] if len(rest) > 2 else None
+        if len(rest) > 3 or sub not in (None, "status", "binding"):
+            return None
+        if sub == "binding" and resource != "pods":
+            return None
+        return resource, ns, name, sub
+
+    # -- CRUD
+    def not_found(self, resource, name):
+        return ApiError(404, "NotFound", '%s "%s" not found' % (QUALIFIED[resource], name),
+                        {"name": name, "kind": resource.split(".")[0]})
+
+    def get(self, resource, ns, name):
+        with self.store.lock:
+            obj = self.store.objects[resource].get(obj_key(ns, name))
+            if obj is None:
+                raise self.not_found(resource, name)
+            return copy.deepcopy(obj)
+
+    def list(self, resource, ns, query):
+        fsel = parse_field_selector(query.get("fieldSelector"))
+        lsel = parse_label_selector(query.get("labelSelector"))
+        limit = int(query.get("limit") or 0)
+        start = ""
+        st = self.store
+        with st.lock:
+            list_rv = str(st.rv)
+            if query.get("continue"):
+                try:
+                    tok = json.loads(base64.b64decode(query["continue"]))
+                    start, list_rv = tok["start"], tok["rv"]
+                except (ValueError, KeyError, TypeError):
+                    raise ApiError(400, "BadRequest", "invalid continue token")
+            keys = sorted(k for k in st.objects[resource] if k > start)
+            items, cont = [], None
+            for k in keys:
+                obj = st.objects[resource][k]
+                if ns is not None and obj["metadata"].get("namespace") != ns:
+                    continue
+                if not matches(obj, fsel, lsel):
+                    continue
+                if limit and len(items) == limit:
+                    cont = base64.b64encode(json.dumps({"start": prev, "rv": list_rv}).encode()).decode()
+                    break
+                item = copy.deepcopy(obj)
+                if RESOURCES[resource][0] in ("v1", "coordination.k8s.io/v1", "events.k8s.io/v1"):
+                    item.pop("kind", None)   # typed lists omit per-item kind/apiVersion
+                    item.pop("apiVersion", None)
+                items.append(item)
+                prev = k
+        api_version, kind, _ = RESOURCES[resource]
+        meta = {"resourceVersion": list_rv}
+        if cont:
+            meta["continue"] = cont
+        self.send_json(200, {"kind": kind + "List", "apiVersion": api_version,
+                             "metadata": meta, "items": items})
+
+    def create(self, resource, ns):
+        obj = self.read_body()
+        if not isinstance(obj, dict):
+            raise ApiError(400, "BadRequest", "body must be a JSON object")
+        api_version, kind, namespaced = RESOURCES[resource]
+        meta = obj.setdefault("metadata", {})
+        if not isinstance(meta, dict):
+            raise ApiError(400, "BadRequest", "metadata must be an object")
+        if not meta.get("name") and meta.get("generateName"):
+            meta["name"] = meta["generateName"] + uuid.uuid4().hex[:5]
+        name = meta.get("name")
+        if not name:
+            raise ApiError(422, "Invalid", "%s is invalid: metadata.name: Required value" % kind)
+        if namespaced:
+            if meta.get("namespace") not in (None, ns):
+                raise ApiError(400, "BadRequest",
+                               "the namespace of the provided object does not match the namespace sent on the request")
+            meta["namespace"] = ns
+        obj["kind"], obj["apiVersion"] = kind, api_version
+        if resource == "pods":
+            spec = obj.setdefault("spec", {})
+            spec.setdefault("schedulerName", "default-scheduler")
+            status = obj.setdefault("status", {})
+            status.setdefault("phase", "Pending")
+        st = self.store
+        with st.lock:
+            key = obj_key(ns if namespaced else None, name)
+            if key in st.objects[resource]:
+                raise ApiError(409, "AlreadyExists", '%s "%s" already exists' % (QUALIFIED[resource], name),
+                               {"name": name, "kind": resource})
+            meta["uid"] = str(uuid.uuid4())
+            meta["creationTimestamp"] = now_rfc3339()
+            meta["resourceVersion"] = st.next_rv()
+            st.objects[resource][key] = obj
+            st.record(resource, "ADDED", obj, None)
+            out = copy.deepcopy(obj)
+        self.send_json(201, out)
+
+    def update(self, resource, ns, name, sub, body, merge):
+        if not isinstance(body, dict):
+            raise ApiError(400, "BadRequest", "body must be a JSON object")
+        st = self.store
+        with st.lock:
+            key = obj_key(ns, name)
+            cur = st.objects[resource].get(key)
+            if cur is None:
+                raise self.not_found(resource, name)
+            want_rv = (body.get("metadata") or {}).get("resourceVersion")
+            if want_rv and want_rv != cur["metadata"]["resourceVersion"]:
+                raise ApiError(409, "Conflict",
+                               'Operation cannot be fulfilled on %s "%s": the object has been modified; '
+                               "please apply your changes to the latest version and try again"
+                               % (QUALIFIED[resource], name), {"name": name, "kind": resource})
+            prev = copy.deepcopy(cur)
+            if merge:
+                new = merge_patch(copy.deepcopy(cur), body)
+            elif sub == "status":
+                new = copy.deepcopy(cur)
+                new["status"] = body.get("status", {})
+            else:
+                new = copy.deepcopy(body)
+                if sub is None and resource == "pods":
+                    new["status"] = cur.get("status", {})
+            meta = new.setdefault("metadata", {})
+            for k in ("uid", "creationTimestamp", "namespace", "name"):
+                if k in cur["metadata"]:
+                    meta[k] = cur["metadata"][k]
+            new["kind"], new["apiVersion"] = cur["kind"], cur["apiVersion"]
+            meta["resourceVersion"] = st.next_rv()
+            st.objects[resource][key] = new
+            st.record(resource, "MODIFIED", new, prev)
+            out = copy.deepcopy(new)
+        self.send_json(200, out)
+
+    def delete(self, resource, ns, name):
+        st = self.store
+        with st.lock:
+            key = obj_key(ns, name)
+            cur = st.objects[resource].pop(key, None)
+            if cur is None:
+                raise self.not_found(resource, name)
+            cur["metadata"]["resourceVersion"] = st.next_rv()
+            st.record(resource, "DELETED", cur, cur)
+            out = copy.deepcopy(cur)
+        self.send_json(200, out)
+
+    def bind(self, ns, name):
+        body = self.read_body()
+        if not isinstance(body, dict) or body.get("kind", "Binding") != "Binding":
+            raise ApiError(400, "BadRequest", "body must be a Binding")
+        target = (body.get("target") or {}).get("name")
+        if not target:
+            raise ApiError(422, "Invalid", 'Binding.core "%s" is invalid: target.name: Required value' % name)
+        bmeta = body.get("metadata") or {}
+        if bmeta.get("name") not in (None, name):
+            raise ApiError(400, "BadRequest", "metadata.name does not match the URL")
+        st = self.store
+        with st.lock:
+            pkey = obj_key(ns, name)
+            st.binding_attempts[pkey] = st.binding_attempts.get(pkey, 0) + 1
+            pod = st.objects["pods"].get(pkey)
+            if pod is None:
+                raise self.not_found("pods", name)
+            if bmeta.get("uid") and bmeta["uid"] != pod["metadata"]["uid"]:
+                raise ApiError(409, "Conflict",
+                               'Operation cannot be fulfilled on pods/binding "%s": Precondition failed: '
+                               "UID in precondition: %s, UID in object meta: %s"
+                               % (name, bmeta["uid"], pod["metadata"]["uid"]))
+            have = (pod.get("spec") or {}).get("nodeName")
+            if have:
+                raise ApiError(409, "Conflict",
+                               'Operation cannot be fulfilled on pods/binding "%s": pod %s is already '
+                               'assigned to node "%s"' % (name, name, have),
+                               {"name": name, "kind": "pods/binding"})
+            prev = copy.deepcopy(pod)
+            pod.setdefault("spec", {})["nodeName"] = target
+            conds = [c for c in (pod.setdefault("status", {}).get("conditions") or [])
+                     if c.get("type") != "PodScheduled"]
+            conds.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,
+                          "lastTransitionTime": now_rfc3339()})
+            pod["status"]["conditions"] = conds
+            pod["metadata"]["resourceVersion"] = st.next_rv()
+            st.bindings.append({"pod": pkey, "node": target, "resourceVersion": pod["metadata"]["resourceVersion"]})
+            st.record("pods", "MODIFIED", pod, prev)
+        self.send_json(201, status_obj(201, "", "", status="Success"))
+
+    # -- watch
+    def watch(self, resource, ns, query):
+        fsel = parse_field_selector(query.get("fieldSelector"))
+        lsel = parse_label_selector(query.get("labelSelector"))
+        bookmarks = query.get("allowWatchBookmarks") in ("true", "1")
+        timeout = float(query.get("timeoutSeconds") or 1800)
+        deadline = time.monotonic() + timeout
+        since = query.get("resourceVersion") or "0"
+        try:
+            since_n = int(since)
+        except ValueError:
+            raise ApiError(400, "BadRequest", "invalid resourceVersion %r" % since)
+        st = self.store
+        api_version, kind, _ = RESOURCES[resource]
+        with st.lock:
+            gen, egen = st.watch_generation, st.expire_generation
+            initial = []
+            if since_n == 0:
+                since_n = st.rv
+                for obj in sorted(st.objects[resource].values(), key=lambda o: int(o["metadata"]["resourceVersion"])):
+                    if (ns is None or obj["metadata"].get("namespace") == ns) and matches(obj, fsel, lsel):
+                        initial.append({"type": "ADDED", "object": copy.deepcopy(obj)})
+            too_old = since_n < st.oldest_rv
+            if too_old and st.faults["watch_410_http"]:
+                raise ApiError(410, "Expired", "too old resource version: %d (%d)" % (since_n, st.oldest_rv))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        self.close_connection = True
+        if too_old:
+            self.chunk(self.expired_event(since_n))
+            self.chunk(None)
+            return
+        for ev in initial:
+            self.chunk(ev)
+        last_bookmark = time.monotonic()
+        while True:
+            with st.lock:
+                if st.watch_generation != gen:
+                    return  # drop the connection without a final chunk, like a broken proxy
+                if st.expire_generation != egen or since_n < st.oldest_rv:
+                    ev = self.expired_event(since_n)
+                    pending = None
+                else:
+                    ev = None
+                    pending = [h for h in st.history if h[0] > since_n and h[1] == resource]
+                    if not pending:
+                        st.lock.wait(0.2)
+                        pending = [h for h in st.history if h[0] > since_n and h[1] == resource]
+                    cur_rv = st.rv
+            if ev is not None:
+                self.chunk(ev)
+                self.chunk(None)
+                return
+            for rv, _, etype, obj, prev in pending:
+                since_n = rv
+                out = self.filter_event(etype, obj, prev, ns, fsel, lsel)
+                if out:
+                    self.chunk({"type": out, "object": obj})
+            since_n = max(since_n, cur_rv)  # every event up to cur_rv was in `pending`
+            now = time.monotonic()
+            if bookmarks and now - last_bookmark >= self.server.bookmark_seconds:
+                last_bookmark = now
+                self.chunk({"type": "BOOKMARK", "object": {
+                    "kind": kind, "apiVersion": api_version,
+                    "metadata": {"resourceVersion": str(max(since_n, cur_rv))}}})
+                since_n = max(since_n, cur_rv)
+            if now >= deadline:
+                self.chunk(None)
+                return
+
+    @staticmethod
+    def expired_event(since_n):
+        return {"type": "ERROR", "object": status_obj(
+            410, "Expired", "too old resource version: %d (%d)" % (since_n, since_n + 1))}
+
+    @staticmethod
+    def filter_event(etype, obj, prev, ns, fsel, lsel):
+        """Selector-aware event type, as the real watch cache does it."""
+        if ns is not None and obj["metadata"].get("namespace") != ns:
+            return None
+        now_m = matches(obj, fsel, lsel)
+        if etype == "ADDED":
+            return "ADDED" if now_m else None
+        if etype == "DELETED":
+            return "DELETED" if now_m else None
+        was_m = prev is not None and matches(prev, fsel, lsel)
+        if now_m and was_m:
+            return "MODIFIED"
+        if now_m:
+            return "ADDED"
+        if was_m:
+            return "DELETED"
+        return None
+
+    def chunk(self, obj):
+        if obj is None:
+            self.wfile.write(b"0\r\n\r\n")
+        else:
+            data = json.dumps(obj).encode() + b"\n"
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+
+    # -- test endpoints
+    def test_endpoint(self, method, path):
+        st = self.store
+        if path == "/_test/faults" and method == "POST":
+            body = self.read_body() or {}
+            with st.lock:
+                for k in ("fail_next", "status", "delay_ms", "fail_path", "watch_410_http"):
+                    if k in body:
+                        st.faults[k] = body[k]
+                if "nrt_absent" in body:
+                    st.nrt_present = not body["nrt_absent"]
+                if body.get("drop_watches"):
+                    st.watch_generation += 1
+                if body.get("expire_watches"):
+                    st.expire_generation += 1
+                    st.compact()
+                if body.get("compact"):
+                    st.compact()
+                st.lock.notify_all()
+                out = dict(st.faults, nrt_present=st.nrt_present)
+            self.send_json(200, out)
+        elif path == "/_test/state" and method == "GET":
+            with st.lock:
+                out = {"resourceVersion": str(st.rv),
+                       "objects": {r: list(v.values()) for r, v in st.objects.items()},
+                       "binding_attempts": st.binding_attempts, "bindings": st.bindings,
+                       "requests": st.requests, "faults": st.faults}
+                body = json.dumps(out)
+            self.send_json(200, json.loads(body))
+        else:
+            raise ApiError(404, "NotFound", "unknown test endpoint")
+
+
+def merge_patch(target, patch):
+    """RFC 7386 JSON merge patch."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    if not isinstance(target, dict):
+        target = {}
+    for k, v in patch.items():
+        if v is None:
+            target.pop(k, None)
+        else:
+            target[k] = merge_patch(target.get(k), v)
+    return target
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def main():
+    ap = argparse.ArgumentParser(description="kube-apiserver TEST DOUBLE (not a product)")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--cert", required=True)
+    ap.add_argument("--key", required=True)
+    ap.add_argument("--token", required=True)
+    ap.add_argument("--port-file")
+    ap.add_argument("--no-nrt", action="store_true", help="NodeResourceTopology CRD absent (404)")
+    ap.add_argument("--history", type=int, default=10000, help="watch events kept (older RVs get 410)")
+    ap.add_argument("--bookmark-seconds", type=float, default=2.0)
+    ap.add_argument("--verbose", action="store_true")
+    args = ap.parse_args()
+
+    srv = Server((args.host, args.port), Handler)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(args.cert, args.key)
+    ctx.set_alpn_protocols(["http/1.1"])
+    # Handshake in the handler thread, so one slow client cannot stall accept().
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True, do_handshake_on_connect=False)
+    srv.store = Store(args.history, not args.no_nrt)
+    srv.token = args.token
+    srv.verbose = args.verbose
+    srv.bookmark_seconds = args.bookmark_seconds
+    port = srv.server_address[1]
+    if args.port_file:
+        tmp = args.port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("%d\n" % port)
+        import os
+        os.replace(tmp, args.port_file)
+    print("listening on %d" % port, flush=True)
+    try:
+        srv.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
