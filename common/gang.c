@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "meta.h"
 #include "quote.h"
 
 static bool is_alnum(char c)
@@ -41,24 +42,6 @@ int kn_parse_positive_int(const char *s, int max, int *out)
     return 0;
 }
 
-/* The string value of a label, or an error naming the label when it is not a string. */
-static int label_str(const kn_json *labels, const char *key, const char **out, kn_err *err)
-{
-    const kn_json *v = kn_json_get(labels, key);
-    *out = NULL;
-    if (v == NULL)
-        return 0;
-    if (!kn_json_is(v, KN_JSON_STRING))
-    {
-        const char *t = kn_json_type_name(kn_json_typeof(v));
-        return kn_err_set(err, "label %s is %s %s, want a string", key, kn_article(t), t);
-    }
-    *out = kn_json_str(v);
-    if (strlen(*out) != kn_json_strlen(v))
-        return kn_err_set(err, "label %s contains a NUL byte", key);
-    return 0;
-}
-
 static int parse_name(const char *label, const char *value, kn_gang_spec *out, kn_err *err)
 {
     char q[96];
@@ -93,18 +76,16 @@ static int parse_min(const char *label, const char *value, kn_gang_spec *out, kn
 int kn_gang_from_labels(const kn_json *labels, kn_gang_spec *out, kn_err *err)
 {
     memset(out, 0, sizeof(*out));
-    if (labels != NULL && !kn_json_is(labels, KN_JSON_OBJECT))
-    {
-        const char *t = kn_json_type_name(kn_json_typeof(labels));
-        return kn_err_set(err, "metadata.labels is %s %s, want an object", kn_article(t), t);
-    }
+    if (kn_meta_check_map(labels, "metadata.labels", err) < 0)
+        return -1;
     const char *name_label = KN_GANG_NAME_LABEL, *min_label = KN_GANG_MIN_LABEL;
     if (kn_json_get(labels, name_label) == NULL && kn_json_get(labels, min_label) == NULL) {
         name_label = KN_GANG_SIGS_NAME_LABEL; /* coscheduling plugin users */
         min_label = KN_GANG_SIGS_MIN_LABEL;
     }
     const char *name, *min;
-    if (label_str(labels, name_label, &name, err) < 0 || label_str(labels, min_label, &min, err) < 0)
+    if (kn_meta_str(labels, "label", name_label, &name, err) < 0 ||
+        kn_meta_str(labels, "label", min_label, &min, err) < 0)
         return -1;
     if (name == NULL && min == NULL)
         return 0;

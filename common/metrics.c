@@ -132,11 +132,17 @@ static bool same_shape(const kn_metric *m, metric_kind kind, int nlabels,
 
 /* ---- series lookup ---- */
 
+/* The i-th label value; NULL values (or a NULL array) read as "". */
+static const char *value_at(const char *const *values, int i)
+{
+    return values != NULL && values[i] != NULL ? values[i] : "";
+}
+
 static uint64_t hash_values(int n, const char *const *values)
 {
     uint64_t h = 1469598103934665603ULL; /* FNV-1a, with a separator between values */
     for (int i = 0; i < n; i++) {
-        for (const unsigned char *p = (const unsigned char *)(values[i] ? values[i] : ""); *p; p++)
+        for (const unsigned char *p = (const unsigned char *)value_at(values, i); *p; p++)
             h = (h ^ *p) * 1099511628211ULL;
         h = (h ^ 0xff) * 1099511628211ULL;
     }
@@ -149,7 +155,7 @@ static bool series_matches(const kn_metric *m, const series *s, uint64_t h,
     if (s->hash != h)
         return false;
     for (int i = 0; i < m->nlabels; i++) {
-        if (strcmp(s->values[i], values[i] ? values[i] : "") != 0)
+        if (strcmp(s->values[i], value_at(values, i)) != 0)
             return false;
     }
     return true;
@@ -188,7 +194,7 @@ static series *new_series(const kn_metric *m, uint64_t h, const char *const *val
                                           : NULL;
     bool ok = s->values != NULL && (m->kind != KIND_HISTOGRAM || s->bucket != NULL);
     for (int i = 0; ok && i < m->nlabels; i++)
-        ok = (s->values[i] = strdup(values[i] ? values[i] : "")) != NULL;
+        ok = (s->values[i] = strdup(value_at(values, i))) != NULL;
     if (!ok) {
         free_series(s, m->nlabels);
         return NULL;

@@ -44,7 +44,8 @@ kn_metric *kn_metrics_histogram(kn_metrics *reg, const char *name, const char *h
                                 int nlabels, const char *const *labels,
                                 int nbuckets, const double *buckets);
 
-/* values: one per label name (NULL when nlabels == 0). Label values are escaped. */
+/* values: one per label name (NULL when nlabels == 0; a NULL value, or a NULL
+ * array, reads as ""). Label values are escaped when rendered. */
 void kn_metric_inc(kn_metric *m, const char *const *values, double by);
 void kn_metric_set(kn_metric *m, const char *const *values, double v);
 void kn_metric_observe(kn_metric *m, const char *const *values, double v);

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "quantity.h"
+#include "meta.h"
 #include "quote.h"
 
 static const char *const policy_names[] = {
@@ -61,6 +62,9 @@ static bool extended_name_ok(const char *s)
 {
     const char *slash = strchr(s, '/');
     if (slash == NULL || strchr(slash + 1, '/') != NULL)
+        return false;
+    /* kubernetes.io/ names are native resources, never extended ones (IsNativeResource). */
+    if (strstr(s, "kubernetes.io/") != NULL)
         return false;
     size_t plen = (size_t)(slash - s);
     if (plen > 253 || memchr(s, '.', plen) == NULL)
@@ -147,35 +151,14 @@ static int parse_resources(const char *list, kn_numa_spec *out, kn_err *err)
     }
 }
 
-/* The string value of an annotation, NULL when absent; error when not a string. */
-static int annotation_str(const kn_json *ann, const char *key, const char **out, kn_err *err)
-{
-    const kn_json *v = kn_json_get(ann, key);
-    *out = NULL;
-    if (v == NULL)
-        return 0;
-    if (!kn_json_is(v, KN_JSON_STRING))
-    {
-        const char *t = kn_json_type_name(kn_json_typeof(v));
-        return kn_err_set(err, "annotation %s is %s %s, want a string", key, kn_article(t), t);
-    }
-    if (strlen(kn_json_str(v)) != kn_json_strlen(v))
-        return kn_err_set(err, "annotation %s contains a NUL byte", key);
-    *out = kn_json_str(v);
-    return 0;
-}
-
 int kn_numa_from_annotations(const kn_json *annotations, kn_numa_spec *out, kn_err *err)
 {
     memset(out, 0, sizeof(*out));
-    if (annotations != NULL && !kn_json_is(annotations, KN_JSON_OBJECT))
-    {
-        const char *t = kn_json_type_name(kn_json_typeof(annotations));
-        return kn_err_set(err, "metadata.annotations is %s %s, want an object", kn_article(t), t);
-    }
+    if (kn_meta_check_map(annotations, "metadata.annotations", err) < 0)
+        return -1;
     const char *policy, *resources;
-    if (annotation_str(annotations, KN_NUMA_POLICY_ANNOTATION, &policy, err) < 0 ||
-        annotation_str(annotations, KN_NUMA_RESOURCES_ANNOTATION, &resources, err) < 0)
+    if (kn_meta_str(annotations, "annotation", KN_NUMA_POLICY_ANNOTATION, &policy, err) < 0 ||
+        kn_meta_str(annotations, "annotation", KN_NUMA_RESOURCES_ANNOTATION, &resources, err) < 0)
         return -1;
     if (policy == NULL) {
         if (resources != NULL)

@@ -6,8 +6,10 @@
  *   max( sum(app containers) + sum(restartable init "sidecar" containers),
  *        each regular init container + the sidecars started before it )
  *   + spec.overhead
- * and `pods` is 1. Extended resources given only as limits count as requests
- * (the API server defaults requests to limits for them). Missing optional
+ * and `pods` is 1. Resources given only as limits count as requests: the API
+ * server's defaulting (SetDefaults_Pod) sets a missing request to the limit,
+ * for extended resources and cpu/memory alike, in containers and init
+ * containers. Missing optional
  * fields are empty, never an error; a field of the wrong type or a bad
  * quantity is an error naming the field: "spec.containers[0].resources.requests.cpu: ...". */
 #ifndef KN_POD_H
@@ -23,7 +25,7 @@
 typedef struct kn_toleration {
     char *key;      /* NULL = empty (matches all keys with op Exists) */
     char *op;       /* "Equal" (default) or "Exists" */
-    char *value;
+    char *value;    /* NULL = empty */
     char *effect;   /* NULL = all effects */
 } kn_toleration;
 
@@ -44,7 +46,7 @@ typedef struct kn_pod {
     int n_tolerations;
     char *owner_kind, *owner_name, *owner_uid; /* controller owner reference or NULLs */
     kn_resources requests;    /* effective requests, see above */
-    kn_resources limits;      /* sum of container limits */
+    kn_resources limits;      /* sum of spec.containers' limits (not init containers, not overhead) */
 } kn_pod;
 
 int kn_pod_from_json(const kn_json *pod, kn_pod *out, kn_err *err);

@@ -149,6 +149,14 @@ static void test_bad_name(void **state)
     snprintf(labels, sizeof(labels), "{\"pod-group.scheduling.kubenexus.io/name\":\"%064d\"}", 0);
     expect_error(labels, "at most 63 characters");
     expect_error("{\"pod-group.scheduling.kubenexus.io/name\":true}", "is a boolean");
+    /* A huge value is cut in the message, not copied whole. */
+    char huge[1200];
+    snprintf(huge, sizeof(huge), "{\"pod-group.scheduling.kubenexus.io/name\":\"%01000d\"}", 7);
+    kn_gang_spec hg;
+    kn_err herr = {{0}};
+    assert_int_equal(gang(huge, &hg, &herr), -1);
+    assert_non_null(strstr(herr.msg, "000...\", want a legal label value"));
+    assert_true(strlen(herr.msg) < 300);
     kn_json *arr = parse("[]");
     kn_gang_spec g;
     kn_err err = {{0}};

@@ -83,11 +83,12 @@ static void test_escaping(void **state)
                                       (const char *[]){"reason"});
     kn_metric_inc(m, (const char *[]){"bad \"name\"\nC:\\spark"}, 1);
     kn_metric_inc(m, (const char *[]){NULL}, 1); /* NULL reads as "" */
+    kn_metric_inc(m, NULL, 1);                   /* and so does a NULL array */
     expect_render(reg,
         "# HELP kubenexus_rejections_total Rejected objects; \"quoted\" help\\nwith a \\\\ backslash.\n"
         "# TYPE kubenexus_rejections_total counter\n"
         "kubenexus_rejections_total{reason=\"bad \\\"name\\\"\\nC:\\\\spark\"} 1\n"
-        "kubenexus_rejections_total{reason=\"\"} 1\n");
+        "kubenexus_rejections_total{reason=\"\"} 2\n");
     kn_metrics_free(reg);
 }
 

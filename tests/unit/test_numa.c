@@ -115,7 +115,8 @@ static void test_unknown_resources(void **state)
     static const char *const bad[] = {
         "gpu", "mem", "hugepages-", "hugepages-2XB", "nvidia/gpu", "Nvidia.com/gpu",
         "nvidia.com/", "nvidia.com/gpu/x", ".nvidia.com/gpu", "nvidia..com/gpu", "nvidia.com/-gpu",
-        "nvidia-.com/gpu", "nvidia.com/g pu", "ephemeral-storage",
+        "nvidia-.com/gpu", "nvidia.com/g pu", "ephemeral-storage", "kubernetes.io/batteries",
+        "node.kubernetes.io/gpu",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char ann[256], want[128];
