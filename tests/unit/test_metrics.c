@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <threads.h> /* not pthread.h: it includes <sched.h>, which scheduler/sched.h shadows */
+#include <threads.h>
 
 #include <cmocka.h>
 
