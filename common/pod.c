@@ -203,6 +203,25 @@ static int init_containers(const kn_json *spec, kn_resources *sum, kn_resources 
     return 0;
 }
 
+/* Pod-level requests (spec.resources, the PodLevelResources feature) replace
+ * the containers' aggregate for the resources supported there: cpu and memory. */
+static int pod_level_requests(const kn_json *spec, kn_resources *requests, kn_err *err)
+{
+    static const char *const supported[] = {"cpu", "memory"};
+    const kn_json *res, *rq;
+    kn_resources pod;
+    if (get_typed(spec, "resources", KN_JSON_OBJECT, "spec", &res, err) < 0 ||
+        get_typed(res, "requests", KN_JSON_OBJECT, "spec.resources", &rq, err) < 0 ||
+        resource_list(rq, "spec.resources.requests", &pod, err) < 0)
+        return -1;
+    for (size_t i = 0; i < sizeof(supported) / sizeof(supported[0]); i++) {
+        if (kn_json_get(rq, supported[i]) != NULL &&
+            kn_res_set(requests, supported[i], kn_res_get(&pod, supported[i]), err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int pod_resources(const kn_json *spec, kn_pod *out, kn_err *err)
 {
     kn_resources init_max, overhead;
@@ -214,6 +233,8 @@ static int pod_resources(const kn_json *spec, kn_pod *out, kn_err *err)
         return -1;
     if (kn_res_max(&out->requests, &init_max, err) < 0)
         return kn_err_prefix(err, "spec.initContainers");
+    if (pod_level_requests(spec, &out->requests, err) < 0)
+        return -1;
     if (get_typed(spec, "overhead", KN_JSON_OBJECT, "spec", &oh, err) < 0 ||
         resource_list(oh, "spec.overhead", &overhead, err) < 0)
         return -1;

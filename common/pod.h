@@ -5,6 +5,8 @@
  * (k8s.io/component-helpers resource.PodRequests):
  *   max( sum(app containers) + sum(restartable init "sidecar" containers),
  *        each regular init container + the sidecars started before it )
+ *   (cpu and memory replaced by spec.resources.requests when the pod sets
+ *    pod-level resources)
  *   + spec.overhead
  * and `pods` is 1. Resources given only as limits count as requests: the API
  * server's defaulting (SetDefaults_Pod) sets a missing request to the limit,

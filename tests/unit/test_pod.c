@@ -229,6 +229,25 @@ static void test_limits_default_requests(void **state)
     kn_pod_free(&p);
 }
 
+static void test_pod_level_resources(void **state)
+{
+    (void)state;
+    kn_pod p;
+    /* spec.resources.requests wins for cpu and memory; the rest still adds up. */
+    pod_ok("{\"spec\":{\"resources\":{\"requests\":{\"cpu\":\"4\",\"memory\":\"8Gi\"},"
+           "\"limits\":{\"cpu\":\"8\"}},\"overhead\":{\"cpu\":\"100m\"},\"containers\":["
+           "{\"name\":\"a\",\"resources\":{\"requests\":{\"cpu\":\"1\",\"ephemeral-storage\":\"1Gi\"}}},"
+           "{\"name\":\"b\"}]}}", &p);
+    assert_int_equal(p.requests.cpu_milli, 4100);
+    assert_int_equal(p.requests.memory, 8 * GI);
+    assert_int_equal(p.requests.ephemeral_storage, 1 * GI);
+    kn_pod_free(&p);
+    pod_error("{\"spec\":{\"resources\":{\"requests\":{\"memory\":\"8 Gi\"}}}}",
+              "spec.resources.requests.memory: ");
+    pod_error("{\"spec\":{\"resources\":{\"requests\":[]}}}",
+              "spec.resources.requests: is an array, want an object");
+}
+
 static void test_minimal_and_bound_pods(void **state)
 {
     (void)state;
@@ -352,6 +371,7 @@ int main(void)
         cmocka_unit_test(test_sidecars_init_containers_and_overhead),
         cmocka_unit_test(test_init_container_alone_dominates),
         cmocka_unit_test(test_limits_default_requests),
+        cmocka_unit_test(test_pod_level_resources),
         cmocka_unit_test(test_minimal_and_bound_pods),
         cmocka_unit_test(test_broken_fixtures),
         cmocka_unit_test(test_wrong_types),
