@@ -29,7 +29,7 @@ typedef struct kn_gang_spec {
     char name[KN_LABEL_VALUE_MAX + 1];
     int min_available;
     const char *name_label; /* which label the name came from (one of the macros) */
-    const char *min_label;
+    const char *min_label;  /* NULL when min-available is absent (then min_available is 1) */
 } kn_gang_spec;
 
 /* labels: an object or NULL. No gang labels -> present=false, returns 0.
