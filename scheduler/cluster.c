@@ -1,0 +1,279 @@
+/* cluster.c - resource vectors, accounting and the pod table (see cluster.h). */
+#include "cluster.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "quantity.h"
+
+static const char *const fixed_res[KN_R_FIRST_EXT] = {"cpu", "memory", "ephemeral-storage", "pods"};
+
+int kn_cluster_init(kn_cluster *c, const char *scheduler_name, kn_err *err)
+{
+    memset(c, 0, sizeof(*c));
+    for (int i = 0; i < KN_R_FIRST_EXT; i++)
+        strcpy(c->res_names[i], fixed_res[i]);
+    c->n_res = KN_R_FIRST_EXT;
+    kn_strmap_init(&c->node_by_name);
+    kn_strmap_init(&c->pod_by_uid);
+    kn_strmap_init(&c->nrt_by_name);
+    c->scheduler_name = strdup(scheduler_name ? scheduler_name : "kubenexus-scheduler");
+    if (c->scheduler_name == NULL)
+        return kn_err_set(err, "out of memory");
+    c->gen = 1;
+    return 0;
+}
+
+static void node_clear(kn_node *n)
+{
+    free(n->name);
+    free(n->uid);
+    kn_json_free(n->labels);
+    free(n->topo_annotation);
+    for (int i = 0; i < n->n_taints; i++) {
+        free(n->taints[i].key);
+        free(n->taints[i].value);
+        free(n->taints[i].effect);
+    }
+    free(n->taints);
+}
+
+void kn_pod_detail_free(kn_pod_detail *d)
+{
+    if (d == NULL)
+        return;
+    kn_pod_free(&d->pod);
+    kn_json_free(d->reservation);
+    free(d->reason);
+    free(d->bad);
+    free(d);
+}
+
+static void pod_clear(kn_cpod *p)
+{
+    free(p->uid);
+    free(p->ns);
+    free(p->name);
+    free(p->node_name);
+    free(p->unfit_name);
+    kn_alloc_clear(&p->alloc);
+    kn_pod_detail_free(p->d);
+    memset(p, 0, sizeof(*p));
+    p->gang = -1;
+    p->alloc.node = -1;
+}
+
+void kn_cluster_free(kn_cluster *c)
+{
+    for (int i = 0; i < c->n_nodes; i++)
+        node_clear(&c->nodes[i]);
+    free(c->nodes);
+    for (int i = 0; i < c->n_pods; i++)
+        if (c->pods[i].live)
+            pod_clear(&c->pods[i]);
+    free(c->pods);
+    free(c->free_pods);
+    for (int i = 0; i < c->n_nrts; i++)
+        free(c->nrts[i].name);
+    free(c->nrts);
+    kn_strmap_free(&c->node_by_name);
+    kn_strmap_free(&c->pod_by_uid);
+    kn_strmap_free(&c->nrt_by_name);
+    free(c->scheduler_name);
+    memset(c, 0, sizeof(*c));
+}
+
+/* ---- resources ---- */
+
+int kn_res_index(kn_cluster *c, const char *name, bool create)
+{
+    for (int i = 0; i < c->n_res; i++)
+        if (strcmp(c->res_names[i], name) == 0)
+            return i;
+    if (!create || c->n_res >= KN_RDIM || strlen(name) >= KN_RESOURCE_NAME_MAX)
+        return -1;
+    strcpy(c->res_names[c->n_res], name);
+    return c->n_res++;
+}
+
+const char *kn_res_name(const kn_cluster *c, int idx)
+{
+    return idx >= 0 && idx < c->n_res ? c->res_names[idx] : "?";
+}
+
+int kn_rvec_set_quantity(kn_cluster *c, kn_rvec *v, const char *name, const char *qty, kn_err *err)
+{
+    int64_t x;
+    int r = strcmp(name, "cpu") == 0 ? kn_quantity_milli(qty, &x, err) : kn_quantity_value(qty, &x, err);
+    if (r != 0)
+        return kn_err_prefix(err, "%s", name);
+    if (x < 0)
+        return kn_err_set(err, "%s: \"%s\" is negative", name, qty);
+    int idx = kn_res_index(c, name, true);
+    if (idx >= 0)
+        v->v[idx] = x;
+    return 0;
+}
+
+int kn_rvec_from_list(kn_cluster *c, const kn_json *list, kn_rvec *v, kn_err *err)
+{
+    memset(v, 0, sizeof(*v));
+    if (list == NULL)
+        return 0;
+    if (!kn_json_is(list, KN_JSON_OBJECT))
+        return kn_err_set(err, "is %s, want an object of quantities", kn_json_type_name(kn_json_typeof(list)));
+    for (size_t i = 0; i < kn_json_len(list); i++) {
+        const char *name = kn_json_key_at(list, i);
+        const kn_json *val = kn_json_value_at(list, i);
+        const char *q = kn_json_is(val, KN_JSON_NUMBER) ? kn_json_number_text(val) : kn_json_str(val);
+        if (q == NULL)
+            return kn_err_set(err, "%s: is %s, want a quantity", name, kn_json_type_name(kn_json_typeof(val)));
+        if (kn_rvec_set_quantity(c, v, name, q, err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- accounting ---- */
+
+int64_t kn_zone_free(const kn_zone *z, int r)
+{
+    int64_t f = z->alloc.v[r] - z->ours.v[r];
+    if (z->has_avail) {
+        int64_t a = z->avail.v[r] - z->since.v[r];
+        if (a < f)
+            f = a;
+    }
+    return f;
+}
+
+void kn_node_free(const kn_node *n, int pod, kn_rvec *out)
+{
+    for (int r = 0; r < KN_RDIM; r++)
+        out->v[r] = n->alloc.v[r] - n->used.v[r];
+    /* An isolated zone stays exclusive: what is left in it is not room for others. */
+    for (int i = 0; i < n->n_zones; i++) {
+        const kn_zone *z = &n->zones[i];
+        if (z->exclusive < 0 || z->exclusive == pod)
+            continue;
+        for (int r = 0; r < KN_RDIM; r++) {
+            int64_t f = kn_zone_free(z, r);
+            if (f > 0)
+                out->v[r] -= f;
+        }
+    }
+}
+
+void kn_alloc_take(kn_cluster *c, kn_alloc *a)
+{
+    kn_node *n = &c->nodes[a->node];
+    for (int r = 0; r < KN_RDIM; r++)
+        n->used.v[r] += a->req.v[r];
+    a->zone_epoch = n->zone_epoch;
+    for (int i = 0; i < a->n_zones; i++) {
+        kn_zone *z = &n->zones[a->zone[i]];
+        for (int r = 0; r < KN_RDIM; r++) {
+            z->ours.v[r] += a->ztake[i].v[r];
+            z->since.v[r] += a->ztake[i].v[r];
+        }
+        z->users++;
+        if (a->exclusive)
+            z->exclusive = a->owner;
+    }
+}
+
+void kn_alloc_release(kn_cluster *c, kn_alloc *a)
+{
+    if (a->node < 0)
+        return;
+    kn_node *n = &c->nodes[a->node];
+    for (int r = 0; r < KN_RDIM; r++)
+        n->used.v[r] -= a->req.v[r];
+    if (a->zone_epoch == n->zone_epoch) {
+        for (int i = 0; i < a->n_zones; i++) {
+            kn_zone *z = &n->zones[a->zone[i]];
+            for (int r = 0; r < KN_RDIM; r++) {
+                z->ours.v[r] -= a->ztake[i].v[r];
+                /* a newer report may already have reset `since` */
+                z->since.v[r] = z->since.v[r] > a->ztake[i].v[r] ? z->since.v[r] - a->ztake[i].v[r] : 0;
+            }
+            z->users--;
+            if (a->exclusive && z->exclusive == a->owner)
+                z->exclusive = -1;
+        }
+    }
+}
+
+void kn_alloc_clear(kn_alloc *a)
+{
+    free(a->ztake);
+    a->ztake = NULL;
+    a->n_zones = 0;
+    a->node = -1;
+    a->exclusive = false;
+}
+
+void kn_alloc_zones_from_csv(kn_cluster *c, kn_alloc *a, const char *csv)
+{
+    if (csv == NULL || a->node < 0)
+        return;
+    const kn_node *n = &c->nodes[a->node];
+    int idx[KN_MAX_ZONES], k = 0;
+    const char *p = csv;
+    while (*p && k < KN_MAX_ZONES) {
+        size_t len = strcspn(p, ",");
+        for (int i = 0; i < n->n_zones; i++)
+            if (strlen(n->zones[i].name) == len && strncmp(n->zones[i].name, p, len) == 0)
+                idx[k++] = i;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    if (k == 0 || (a->ztake = calloc((size_t)k, sizeof(kn_rvec))) == NULL)
+        return;
+    a->n_zones = k;
+    for (int i = 0; i < k; i++)
+        a->zone[i] = (uint8_t)idx[i];
+    for (int r = 0; r < KN_RDIM; r++) {
+        int64_t left = a->req.v[r];
+        int last = -1;
+        for (int i = 0; i < k; i++) {
+            const kn_zone *z = &n->zones[idx[i]];
+            if (z->alloc.v[r] == 0)
+                continue; /* the zone does not hold this resource */
+            int64_t f = kn_zone_free(z, r);
+            int64_t t = f <= 0 ? 0 : (f < left ? f : left);
+            a->ztake[i].v[r] = t;
+            left -= t;
+            last = i;
+        }
+        if (left > 0 && last >= 0) /* keep the accounting whole rather than lose it */
+            a->ztake[last].v[r] += left;
+    }
+}
+
+double kn_parse_rfc3339(const char *s)
+{
+    if (s == NULL || *s == '\0')
+        return 0;
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (end == NULL)
+        return 0;
+    double frac = 0;
+    if (*end == '.') {
+        double scale = 0.1;
+        for (end++; *end >= '0' && *end <= '9'; end++, scale /= 10)
+            frac += (*end - '0') * scale;
+    }
+    time_t t = timegm(&tm);
+    if (*end == '+' || *end == '-') {
+        int hh = 0, mm = 0;
+        if (sscanf(end + 1, "%2d:%2d", &hh, &mm) == 2)
+            t -= (*end == '+' ? 1 : -1) * (hh * 3600 + mm * 60);
+    }
+    return (double)t + frac;
+}

@@ -1,0 +1,78 @@
+/* place.h - where one pod (or one held executor slot) can go, and how good each node is.
+ *
+ * Filters run in kube-scheduler's plugin order and a node stops at the first
+ * failing one (not ready, NodeUnschedulable, TaintToleration, NodeAffinity,
+ * NodeResourcesFit, then our NUMA fit); NodeResourcesFit reports every
+ * resource that does not fit. Why nodes failed is collected in a kn_diag and
+ * rendered exactly as kube-scheduler's FitError:
+ *   "0/5 nodes are available: 2 node(s) didn't have a NUMA zone that fits (single-numa), 3 Insufficient cpu."
+ * ("<count> <reason>" strings sorted as strings, joined by ", ").
+ * Nothing here changes the cluster: a kn_choice is turned into a placement by
+ * the caller (kn_choice_to_alloc + kn_alloc_take). */
+#ifndef KN_PLACE_H
+#define KN_PLACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cluster.h"
+
+#define KN_DIAG_MAX 24
+#define KN_REASON_MAX 160
+
+typedef struct kn_diag {
+    int n_nodes;  /* nodes considered */
+    int n;
+    struct {
+        char reason[KN_REASON_MAX];
+        int count;
+    } r[KN_DIAG_MAX];
+} kn_diag;
+
+/* What a placement needs to know about the pod. */
+typedef struct kn_want {
+    const kn_pod *pod;          /* selectors, tolerations, affinity (NULL: none) */
+    const kn_rvec *req;
+    const kn_numa_spec *numa;   /* NULL: no policy */
+    const int *numa_idx;        /* resource indices of numa->resources */
+    const char *unfit_name;     /* a resource no node can have, or NULL */
+    int owner;                  /* pod index (for isolated zones), -1 for a slot */
+    bool binpack;               /* gang and batch pods: most-allocated scoring */
+} kn_want;
+
+typedef struct kn_choice {
+    int node;
+    int n_zones;
+    uint8_t zone[KN_MAX_ZONES];
+    kn_rvec ztake[KN_MAX_ZONES];
+    bool exclusive;
+    double numa_score; /* 0..100 */
+    double score;      /* 0..100 */
+} kn_choice;
+
+void kn_diag_init(kn_diag *d);
+void kn_diag_add(kn_diag *d, const char *reason);
+/* kube-scheduler's FitError text. */
+void kn_diag_message(const kn_diag *d, char *buf, size_t cap);
+
+/* filter.c */
+bool kn_filter_static(const kn_node *n, const kn_pod *pod, kn_diag *d);
+bool kn_filter_resources(const kn_cluster *c, const kn_node *n, const kn_want *w, kn_diag *d);
+bool kn_node_matches_affinity(const kn_node *n, const kn_pod *pod);
+bool kn_tolerates_taints(const kn_node *n, const kn_pod *pod, const kn_taint **first);
+
+/* numa_fit.c: zones for the pod on n per its policy; false (with a reason in d)
+ * when the policy filters the node out. */
+bool kn_numa_fit(const kn_node *n, const kn_want *w, kn_choice *ch, kn_diag *d);
+
+/* score.c */
+double kn_score_node(const kn_node *n, const kn_want *w, const kn_choice *ch);
+
+/* All filters on one node; true and a scored choice if it fits. */
+bool kn_place_on_node(const kn_cluster *c, int node, const kn_want *w, kn_choice *ch, kn_diag *d);
+/* The best node (highest score, then node name) or false with d filled. */
+bool kn_place_best(const kn_cluster *c, const kn_want *w, kn_choice *best, kn_diag *d);
+/* Fills an alloc (node, zones, amounts) from a choice; 0 or -1 out of memory. */
+int kn_choice_to_alloc(const kn_choice *ch, kn_alloc *a);
+
+#endif

@@ -1,0 +1,779 @@
+/* sched.c - the scheduling cycle and the public API (see sched.h).
+ *
+ * Each cycle: release expired reservations, build the queue (gang.c), then
+ * per entry, in order:
+ *  - a plain pod: the best node, or FailedScheduling;
+ *  - a gang whose driver carries an executor reservation: the driver and its N
+ *    slots all at once, or nothing;
+ *  - a gang with held slots: each pending member takes a slot first;
+ *  - a gang already running (min-available placed): members one by one;
+ *  - a gang with min-available members present: all pending members at once,
+ *    or nothing; otherwise GangWaiting.
+ * Anti-starvation: a gang whose all-at-once attempt has failed for
+ * starvation_s seconds keeps the room it did find for the rest of the cycle
+ * (one such gang per cycle, the first in queue order), so later, smaller pods
+ * cannot take the room it is accumulating; it is re-placed from scratch each
+ * cycle until it fits.
+ * A pod (or gang) that failed is not retried until something may have freed
+ * room (c->gen moves), so idle cycles are cheap and events are not repeated. */
+#include "core.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "quantity.h"
+
+#define MSG_MAX 1536
+
+/* ---- construction and feeding ---- */
+
+kn_scheduler *kn_sched_new(const kn_sched_config *cfg, kn_err *err)
+{
+    kn_scheduler *s = calloc(1, sizeof(*s));
+    if (s == NULL) {
+        kn_err_set(err, "out of memory");
+        return NULL;
+    }
+    if (cfg)
+        s->cfg = *cfg;
+    if (s->cfg.gang_timeout_s <= 0)
+        s->cfg.gang_timeout_s = 600;
+    if (s->cfg.starvation_s <= 0)
+        s->cfg.starvation_s = 120;
+    if (s->cfg.event_repeat_s <= 0)
+        s->cfg.event_repeat_s = 60;
+    if (kn_cluster_init(&s->c, s->cfg.scheduler_name, err) != 0) {
+        free(s);
+        return NULL;
+    }
+    s->cfg.scheduler_name = s->c.scheduler_name;
+    kn_strmap_init(&s->gang_by_key);
+    return s;
+}
+
+void kn_sched_free(kn_scheduler *s)
+{
+    if (s == NULL)
+        return;
+    for (int i = 0; i < s->n_resvs; i++)
+        kn_resv_release(s, i);
+    free(s->resvs);
+    for (int i = 0; i < s->n_gangs; i++) {
+        free(s->gangs[i].key);
+        free(s->gangs[i].ns);
+        free(s->gangs[i].name);
+        free(s->gangs[i].members);
+    }
+    free(s->gangs);
+    kn_strmap_free(&s->gang_by_key);
+    free(s->held);
+    kn_cluster_free(&s->c);
+    free(s);
+}
+
+int kn_sched_apply_node(kn_scheduler *s, const kn_json *node, bool deleted, kn_err *err)
+{
+    return kn_cluster_apply_node(&s->c, node, deleted, err);
+}
+
+int kn_sched_apply_nrt(kn_scheduler *s, const kn_json *nrt, bool deleted, kn_err *err)
+{
+    return kn_cluster_apply_nrt(&s->c, nrt, deleted, err);
+}
+
+static void remove_pod(kn_scheduler *s, int idx)
+{
+    const char *uid = s->c.pods[idx].uid;
+    for (int i = 0; i < s->n_resvs; i++) /* a driver gone: its slots are of no use */
+        if (s->resvs[i].live && strcmp(s->resvs[i].driver_uid, uid) == 0)
+            kn_resv_release(s, i);
+    kn_gang_leave(s, idx);
+    kn_cluster_drop_pod(&s->c, idx);
+}
+
+int kn_sched_apply_pod(kn_scheduler *s, const kn_json *pod, bool deleted, kn_err *err)
+{
+    kn_pod_change chg;
+    if (kn_cluster_apply_pod(&s->c, pod, deleted, &chg, err) != 0)
+        return -1;
+    if (chg.idx < 0)
+        return 0;
+    if (chg.removed) {
+        remove_pod(s, chg.idx);
+        return 0;
+    }
+    if (chg.gang.present) {
+        if (kn_gang_join(s, chg.idx, &chg.gang) != 0)
+            return kn_err_set(err, "out of memory");
+    } else {
+        kn_gang_leave(s, chg.idx);
+    }
+    return 0;
+}
+
+void kn_sched_resync_begin(kn_scheduler *s, kn_sched_kind kind)
+{
+    kn_cluster *c = &s->c;
+    if (kind == KN_SCHED_NODES)
+        for (int i = 0; i < c->n_nodes; i++)
+            c->nodes[i].seen = false;
+    else if (kind == KN_SCHED_PODS)
+        for (int i = 0; i < c->n_pods; i++)
+            c->pods[i].seen = false;
+    else
+        for (int i = 0; i < c->n_nrts; i++)
+            c->nrts[i].seen = false;
+}
+
+void kn_sched_resync_end(kn_scheduler *s, kn_sched_kind kind)
+{
+    kn_cluster *c = &s->c;
+    if (kind == KN_SCHED_NODES) {
+        for (int i = 0; i < c->n_nodes; i++)
+            if (!c->nodes[i].seen && c->nodes[i].live)
+                c->nodes[i].live = false;
+    } else if (kind == KN_SCHED_PODS) {
+        for (int i = 0; i < c->n_pods; i++)
+            if (c->pods[i].live && !c->pods[i].seen && c->pods[i].state != KN_POD_ASSUMED)
+                remove_pod(s, i);
+    } else {
+        for (int i = 0; i < c->n_nrts; i++)
+            if (!c->nrts[i].seen && c->nrts[i].n_zones > 0) {
+                kn_json *o = kn_json_new_object(), *m = kn_json_new_object();
+                if (o && m && kn_json_set_str(m, "name", c->nrts[i].name) == 0 &&
+                    kn_json_set(o, "metadata", m) == 0) {
+                    m = NULL;
+                    kn_cluster_apply_nrt(c, o, true, NULL);
+                }
+                kn_json_free(m);
+                kn_json_free(o);
+            }
+    }
+}
+
+/* ---- output ---- */
+
+void kn_sched_out_init(kn_sched_out *o)
+{
+    memset(o, 0, sizeof(*o));
+}
+
+void kn_sched_out_reset(kn_sched_out *o)
+{
+    for (size_t i = 0; i < o->n_bindings; i++) {
+        kn_sched_binding *b = &o->bindings[i];
+        free(b->ns);
+        free(b->name);
+        free(b->uid);
+        free(b->node);
+        for (int z = 0; z < b->n_zones; z++)
+            free(b->zones[z]);
+        free(b->zones_annotation);
+    }
+    for (size_t i = 0; i < o->n_events; i++) {
+        free(o->events[i].ns);
+        free(o->events[i].name);
+        free(o->events[i].uid);
+        free(o->events[i].message);
+    }
+    o->n_bindings = 0;
+    o->n_events = 0;
+}
+
+void kn_sched_out_free(kn_sched_out *o)
+{
+    kn_sched_out_reset(o);
+    free(o->bindings);
+    free(o->events);
+    memset(o, 0, sizeof(*o));
+}
+
+int kn_out_event(kn_sched_out *o, const char *ns, const char *name, const char *uid, const char *type,
+                 const char *reason, const char *fmt, ...)
+{
+    if (o == NULL)
+        return 0;
+    if (o->n_events == o->cap_events) {
+        size_t ncap = o->cap_events ? o->cap_events * 2 : 16;
+        kn_sched_event *ne = realloc(o->events, sizeof(*ne) * ncap);
+        if (ne == NULL)
+            return -1;
+        o->events = ne;
+        o->cap_events = ncap;
+    }
+    char msg[MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    kn_sched_event *e = &o->events[o->n_events];
+    e->ns = strdup(ns);
+    e->name = strdup(name);
+    e->uid = strdup(uid);
+    e->message = strdup(msg);
+    e->type = strcmp(type, "Warning") == 0 ? "Warning" : "Normal";
+    e->reason = reason;
+    if (!e->ns || !e->name || !e->uid || !e->message) {
+        free(e->ns);
+        free(e->name);
+        free(e->uid);
+        free(e->message);
+        return -1;
+    }
+    o->n_events++;
+    return 0;
+}
+
+static int out_binding(kn_scheduler *s, kn_sched_out *o, const kn_cpod *p)
+{
+    if (o->n_bindings == o->cap_bindings) {
+        size_t ncap = o->cap_bindings ? o->cap_bindings * 2 : 16;
+        kn_sched_binding *nb = realloc(o->bindings, sizeof(*nb) * ncap);
+        if (nb == NULL)
+            return -1;
+        o->bindings = nb;
+        o->cap_bindings = ncap;
+    }
+    kn_sched_binding *b = &o->bindings[o->n_bindings];
+    memset(b, 0, sizeof(*b));
+    const kn_node *n = &s->c.nodes[p->alloc.node];
+    b->ns = strdup(p->ns);
+    b->name = strdup(p->name);
+    b->uid = strdup(p->uid);
+    b->node = strdup(n->name);
+    bool ok = b->ns && b->name && b->uid && b->node;
+    char csv[KN_MAX_ZONES * 65] = "";
+    size_t off = 0;
+    for (int z = 0; z < p->alloc.n_zones; z++) {
+        const char *zn = n->zones[p->alloc.zone[z]].name;
+        b->zones[b->n_zones++] = strdup(zn);
+        ok = ok && b->zones[z];
+        off += (size_t)snprintf(csv + off, sizeof(csv) - off, "%s%s", z ? "," : "", zn);
+    }
+    if (p->alloc.n_zones > 0)
+        ok = ok && (b->zones_annotation = strdup(csv)) != NULL;
+    o->n_bindings++;
+    return ok ? 0 : -1;
+}
+
+/* ---- placing ---- */
+
+static bool is_batch(const kn_cpod *p)
+{
+    return p->gang >= 0 || (p->d && kn_pod_label(&p->d->pod, "spark-role") != NULL);
+}
+
+void kn_want_for_pod(const kn_scheduler *s, const kn_cpod *p, kn_want *w)
+{
+    (void)s;
+    memset(w, 0, sizeof(*w));
+    w->pod = &p->d->pod;
+    w->req = &p->alloc.req;
+    w->numa = &p->d->numa;
+    w->numa_idx = p->d->numa_idx;
+    w->unfit_name = p->unfit_name;
+    w->owner = (int)(p - s->c.pods);
+    w->binpack = is_batch(p);
+}
+
+/* The pod's alloc is taken already: make it an assumed placement and a binding. */
+static int commit_assumed(kn_scheduler *s, int pi, kn_sched_out *out)
+{
+    kn_cpod *p = &s->c.pods[pi];
+    char *nn = strdup(s->c.nodes[p->alloc.node].name);
+    if (nn == NULL)
+        return -1;
+    free(p->node_name);
+    p->node_name = nn;
+    p->state = KN_POD_ASSUMED;
+    s->scheduled++;
+    if (p->d->numa.policy != KN_NUMA_NONE)
+        s->numa_decisions[p->d->numa.policy]++;
+    return out_binding(s, out, p);
+}
+
+int kn_commit_pod(kn_scheduler *s, int pi, const kn_choice *ch, kn_sched_out *out)
+{
+    kn_cpod *p = &s->c.pods[pi];
+    if (kn_choice_to_alloc(ch, &p->alloc) != 0)
+        return -1;
+    kn_alloc_take(&s->c, &p->alloc);
+    return commit_assumed(s, pi, out);
+}
+
+static void tell(kn_scheduler *s, int pi, const char *type, const char *reason, const char *msg, double now,
+                 kn_sched_out *out)
+{
+    kn_pod_detail *d = s->c.pods[pi].d;
+    if (d->reason && strcmp(d->reason, msg) == 0 && now - d->last_event < s->cfg.event_repeat_s)
+        return;
+    char *m = strdup(msg);
+    if (m == NULL)
+        return;
+    free(d->reason);
+    d->reason = m;
+    d->last_event = now;
+    kn_cpod *p = &s->c.pods[pi];
+    kn_out_event(out, p->ns, p->name, p->uid, type, reason, "%s", msg);
+}
+
+static void fail_pod(kn_scheduler *s, int pi, const char *msg, double now, kn_sched_out *out)
+{
+    s->unschedulable++;
+    s->c.pods[pi].d->tried_gen = s->c.gen;
+    tell(s, pi, "Warning", "FailedScheduling", msg, now, out);
+}
+
+static void place_single(kn_scheduler *s, int pi, double now, kn_sched_out *out)
+{
+    kn_cpod *p = &s->c.pods[pi];
+    if (p->d->tried_gen == s->c.gen)
+        return;
+    s->attempts++;
+    if (p->d->bad) {
+        fail_pod(s, pi, p->d->bad, now, out);
+        return;
+    }
+    kn_want w;
+    kn_want_for_pod(s, p, &w);
+    kn_diag d;
+    kn_diag_init(&d);
+    kn_choice ch;
+    if (kn_place_best(&s->c, &w, &ch, &d)) {
+        if (kn_commit_pod(s, pi, &ch, out) == 0)
+            return;
+        kn_alloc_release(&s->c, &p->alloc);
+        kn_alloc_clear(&p->alloc);
+        p->state = KN_POD_PENDING;
+        fail_pod(s, pi, "out of memory while placing the pod", now, out);
+        return;
+    }
+    char msg[MSG_MAX];
+    kn_diag_message(&d, msg, sizeof(msg));
+    fail_pod(s, pi, msg, now, out);
+}
+
+static int cmp_size_desc(const void *a, const void *b, void *ctx)
+{
+    const kn_cluster *c = ctx;
+    const kn_cpod *x = &c->pods[*(const int *)a], *y = &c->pods[*(const int *)b];
+    for (int r = 0; r < 2; r++)
+        if (x->alloc.req.v[r] != y->alloc.req.v[r])
+            return x->alloc.req.v[r] > y->alloc.req.v[r] ? -1 : 1;
+    int ns = strcmp(x->name, y->name);
+    return ns;
+}
+
+static void fmt_req(const kn_cluster *c, const kn_rvec *v, char *buf, size_t cap)
+{
+    size_t off = 0;
+    buf[0] = '\0';
+    for (int r = 0; r < c->n_res && off < cap; r++) {
+        if (r == KN_R_PODS || v->v[r] <= 0)
+            continue;
+        char q[48];
+        if (r == KN_R_CPU)
+            kn_quantity_format_milli(v->v[r], q, sizeof(q));
+        else
+            kn_quantity_format_value(v->v[r], q, sizeof(q));
+        off += (size_t)snprintf(buf + off, cap - off, "%s%s %s", off ? ", " : "", c->res_names[r], q);
+    }
+}
+
+static void told_reserved(kn_scheduler *s, int driver, const kn_resv_spec *rs, const kn_alloc *slots,
+                          kn_sched_out *out)
+{
+    const kn_cpod *p = &s->c.pods[driver];
+    char where[MSG_MAX / 2] = "", req[256];
+    size_t off = 0;
+    for (int i = 0; i < rs->count && off < sizeof(where); i++) {
+        bool seen = false;
+        for (int j = 0; j < i && !seen; j++)
+            seen = slots[j].node == slots[i].node;
+        if (seen)
+            continue;
+        int cnt = 0;
+        for (int j = i; j < rs->count; j++)
+            cnt += slots[j].node == slots[i].node;
+        off += (size_t)snprintf(where + off, sizeof(where) - off, "%s%s (%d)", off ? ", " : "",
+                                s->c.nodes[slots[i].node].name, cnt);
+    }
+    fmt_req(&s->c, &rs->req, req, sizeof(req));
+    kn_gangrec *g = &s->gangs[p->gang];
+    double to = p->d->timeout_s > 0 ? p->d->timeout_s : s->cfg.gang_timeout_s;
+    kn_out_event(out, p->ns, p->name, p->uid, "Normal", "GangReserved",
+                 "Reserved %d executor slot(s) of %s for gang %s on %s; held until the executors arrive or %.0fs pass",
+                 rs->count, req, g->key, rs->count ? where : "no node", to);
+}
+
+/* Places pods P[0..n) (P[0] the driver when rs) and rs->count slots all at once.
+ * true: committed. false: nothing placed (or, for a starving gang, the room
+ * found is held until the end of the cycle), members told why. */
+static bool place_group(kn_scheduler *s, int gi, int *P, int n, const kn_resv_spec *rs, double now,
+                        kn_sched_out *out)
+{
+    kn_cluster *c = &s->c;
+    kn_gangrec *g = &s->gangs[gi];
+    int first = rs ? 1 : 0;
+    qsort_r(P + first, (size_t)(n - first), sizeof(int), cmp_size_desc, c);
+    int nslots = rs ? rs->count : 0, placed = 0, held = 0;
+    kn_alloc *slots = nslots ? calloc((size_t)nslots, sizeof(kn_alloc)) : NULL;
+    char msg[MSG_MAX] = "";
+    bool oom = nslots && slots == NULL;
+    for (int i = 0; i < n && !oom; i++, placed++) {
+        kn_want w;
+        kn_want_for_pod(s, &c->pods[P[i]], &w);
+        kn_diag d;
+        kn_diag_init(&d);
+        kn_choice ch;
+        if (!kn_place_best(c, &w, &ch, &d)) {
+            kn_diag_message(&d, msg, sizeof(msg));
+            break;
+        }
+        if (kn_choice_to_alloc(&ch, &c->pods[P[i]].alloc) != 0) {
+            oom = true;
+            break;
+        }
+        kn_alloc_take(c, &c->pods[P[i]].alloc);
+    }
+    for (int k = 0; placed == n && k < nslots && !oom; k++, held++) {
+        kn_want w = {.pod = rs->has_tmpl ? &rs->tmpl : &c->pods[P[0]].d->pod, .req = &rs->req,
+                     .numa = &rs->numa, .numa_idx = rs->numa_idx, .owner = -1, .binpack = true};
+        kn_diag d;
+        kn_diag_init(&d);
+        kn_choice ch;
+        slots[k].node = -1;
+        if (!kn_place_best(c, &w, &ch, &d)) {
+            kn_diag_message(&d, msg, sizeof(msg));
+            break;
+        }
+        if (kn_choice_to_alloc(&ch, &slots[k]) != 0) {
+            oom = true;
+            break;
+        }
+        kn_alloc_take(c, &slots[k]);
+    }
+    if (!oom && placed == n && held == nslots) {
+        for (int i = 0; i < n; i++)
+            commit_assumed(s, P[i], out);
+        if (rs) {
+            told_reserved(s, P[0], rs, slots, out);
+            if (nslots == 0 || kn_resv_create(s, gi, &c->pods[P[0]], slots, nslots, now) < 0) {
+                for (int k = 0; k < nslots; k++) {
+                    kn_alloc_release(c, &slots[k]);
+                    kn_alloc_clear(&slots[k]);
+                }
+                free(slots);
+            }
+        }
+        g->ready_since = -1;
+        g->placed = true;
+        return true;
+    }
+    if (g->ready_since < 0)
+        g->ready_since = now;
+    bool starving = now - g->ready_since >= s->cfg.starvation_s && !s->holder_done;
+    if (starving && !oom)
+        s->holder_done = true;
+    /* undo (or hold) in reverse order */
+    for (int k = held - 1; k >= 0; k--) {
+        if (starving && !oom && s->n_held < s->cap_held) {
+            s->held[s->n_held++] = slots[k];
+            continue;
+        }
+        kn_alloc_release(c, &slots[k]);
+        kn_alloc_clear(&slots[k]);
+    }
+    for (int i = placed - 1; i >= 0; i--) {
+        kn_alloc *a = &c->pods[P[i]].alloc;
+        if (starving && !oom && s->n_held < s->cap_held) {
+            s->held[s->n_held++] = *a;
+            a->ztake = NULL;
+            a->n_zones = 0;
+            a->node = -1;
+            continue;
+        }
+        kn_alloc_release(c, a);
+        kn_alloc_clear(a);
+    }
+    free(slots);
+    char full[MSG_MAX + 256];
+    if (oom)
+        snprintf(full, sizeof(full), "out of memory while placing gang %s", g->key);
+    else
+        snprintf(full, sizeof(full), "%s Gang %s: only %d of %d pods fit at once%s; none bound.%s", msg, g->key,
+                 placed + held, n + nslots, rs ? " (driver and its executor slots)" : "",
+                 starving ? " Holding the room found so far (waiting longer than the starvation bound)." : "");
+    for (int i = 0; i < n; i++)
+        fail_pod(s, P[i], full, now, out);
+    g->tried_gen = c->gen;
+    return false;
+}
+
+static int reserve_held(kn_scheduler *s, int extra)
+{
+    if (s->n_held + extra <= s->cap_held)
+        return 0;
+    int ncap = s->n_held + extra + 16;
+    kn_alloc *nh = realloc(s->held, sizeof(*nh) * (size_t)ncap);
+    if (nh == NULL)
+        return -1;
+    s->held = nh;
+    s->cap_held = ncap;
+    return 0;
+}
+
+static void place_gang(kn_scheduler *s, int gi, double now, kn_sched_out *out)
+{
+    kn_cluster *c = &s->c;
+    kn_gangrec *g = &s->gangs[gi];
+    bool starving = g->ready_since >= 0 && now - g->ready_since >= s->cfg.starvation_s;
+    int *P = malloc(sizeof(int) * (size_t)(g->n + 1));
+    if (P == NULL)
+        return;
+    int n = 0, placed = 0, driver = -1;
+    for (int m = 0; m < g->n; m++) {
+        int pi = g->members[m];
+        kn_cpod *p = &c->pods[pi];
+        if (p->state != KN_POD_PENDING) {
+            placed++;
+        } else if (p->ours && p->d) {
+            if (p->d->bad) {
+                fail_pod(s, pi, p->d->bad, now, out);
+                continue;
+            }
+            if (driver < 0 && p->d->reservation)
+                driver = n;
+            P[n++] = pi;
+        }
+    }
+    if (n == 0 || (g->tried_gen == c->gen && !starving)) {
+        free(P);
+        return;
+    }
+    s->attempts++;
+    if (g->resv >= 0 && driver < 0) {
+        for (int i = 0; i < n; i++) /* executors take held slots first */
+            if (g->resv < 0 || !kn_resv_take(s, g->resv, P[i], out))
+                place_single(s, P[i], now, out);
+    } else if (driver >= 0) {
+        kn_resv_spec rs;
+        kn_err e;
+        int dp = P[driver];
+        if (kn_resv_spec_parse(c, &c->pods[dp], &rs, &e) != 0) {
+            char msg[MSG_MAX];
+            snprintf(msg, sizeof(msg), "annotation %s: %s", KN_RESERVATION_ANNOTATION, e.msg);
+            kn_resv_spec_free(&rs);
+            fail_pod(s, dp, msg, now, out);
+        } else if (reserve_held(s, 1 + rs.count) == 0) {
+            P[driver] = P[0];
+            P[0] = dp;
+            /* the driver first; executors already present then take its slots */
+            if (place_group(s, gi, P, 1, &rs, now, out) && g->resv >= 0)
+                for (int i = 1; i < n; i++)
+                    if (g->resv < 0 || !kn_resv_take(s, g->resv, P[i], out))
+                        place_single(s, P[i], now, out);
+            kn_resv_spec_free(&rs);
+        } else {
+            kn_resv_spec_free(&rs);
+        }
+    } else if (placed >= g->min_available) {
+        for (int i = 0; i < n; i++)
+            place_single(s, P[i], now, out);
+    } else if (placed + n >= g->min_available) {
+        if (reserve_held(s, n) == 0)
+            place_group(s, gi, P, n, NULL, now, out);
+    } else {
+        int present = placed + n;
+        char msg[MSG_MAX];
+        snprintf(msg, sizeof(msg),
+                 "Gang %s: %d of %d members present; waiting for %d more before placing them all at once",
+                 g->key, present, g->min_available, g->min_available - present);
+        if (g->waiting_told != present)
+            for (int i = 0; i < n; i++) {
+                c->pods[P[i]].d->last_event = -INFINITY; /* a new count is news */
+                tell(s, P[i], "Normal", "GangWaiting", msg, now, out);
+            }
+        g->waiting_told = present;
+        g->tried_gen = c->gen;
+    }
+    free(P);
+}
+
+int kn_sched_cycle(kn_scheduler *s, double now, kn_sched_out *out, kn_err *err)
+{
+    size_t before = out->n_bindings;
+    kn_resv_expire(s, now, out);
+    s->holder_done = false;
+    int *q;
+    int n = kn_queue_build(s, &q);
+    if (n < 0)
+        return kn_err_set(err, "out of memory");
+    for (int i = 0; i < n; i++) {
+        if (q[i] >= 0) {
+            kn_cpod *p = &s->c.pods[q[i]];
+            if (p->live && p->state == KN_POD_PENDING && p->d)
+                place_single(s, q[i], now, out);
+        } else {
+            place_gang(s, -1 - q[i], now, out);
+        }
+    }
+    free(q);
+    for (int i = s->n_held - 1; i >= 0; i--) { /* the starving gang's hold ends with the cycle */
+        kn_alloc_release(&s->c, &s->held[i]);
+        kn_alloc_clear(&s->held[i]);
+    }
+    s->n_held = 0;
+    return (int)(out->n_bindings - before);
+}
+
+/* ---- binding outcomes ---- */
+
+void kn_sched_bind_ok(kn_scheduler *s, const char *uid, double now, kn_sched_out *out)
+{
+    (void)now;
+    int pi = kn_strmap_get(&s->c.pod_by_uid, uid);
+    if (pi < 0)
+        return;
+    kn_cpod *p = &s->c.pods[pi];
+    if (p->state != KN_POD_ASSUMED)
+        return;
+    p->state = KN_POD_BOUND;
+    kn_out_event(out, p->ns, p->name, p->uid, "Normal", "Scheduled", "Successfully assigned %s/%s to %s", p->ns,
+                 p->name, p->node_name);
+    kn_pod_detail_free(p->d);
+    p->d = NULL;
+}
+
+void kn_sched_bind_failed(kn_scheduler *s, const char *uid, int http_status, const char *message, double now,
+                          kn_sched_out *out)
+{
+    int pi = kn_strmap_get(&s->c.pod_by_uid, uid);
+    if (pi < 0)
+        return;
+    kn_cpod *p = &s->c.pods[pi];
+    if (p->state != KN_POD_ASSUMED)
+        return;
+    s->bind_errors++;
+    if (http_status == 409) /* bound already (maybe by our lost request): the watch will say where */
+        return;
+    if (http_status == 404) {
+        remove_pod(s, pi);
+        return;
+    }
+    kn_alloc_release(&s->c, &p->alloc);
+    kn_alloc_clear(&p->alloc);
+    free(p->node_name);
+    p->node_name = NULL;
+    p->state = KN_POD_PENDING;
+    s->c.gen++;
+    if (p->d) {
+        p->d->tried_gen = 0;
+        char msg[MSG_MAX];
+        snprintf(msg, sizeof(msg), "Binding rejected: %s", message ? message : "unknown error");
+        tell(s, pi, "Warning", "FailedScheduling", msg, now, out);
+    }
+}
+
+/* ---- reporting ---- */
+
+double kn_sched_next_deadline(const kn_scheduler *s)
+{
+    double t = INFINITY;
+    for (int i = 0; i < s->n_resvs; i++)
+        if (s->resvs[i].live && s->resvs[i].created + s->resvs[i].timeout_s < t)
+            t = s->resvs[i].created + s->resvs[i].timeout_s;
+    for (int i = 0; i < s->n_gangs; i++)
+        if (s->gangs[i].live && s->gangs[i].ready_since >= 0 && s->gangs[i].ready_since + s->cfg.starvation_s < t)
+            t = s->gangs[i].ready_since + s->cfg.starvation_s;
+    return t;
+}
+
+static bool is_gpu(const char *name)
+{
+    return strcmp(name, "nvidia.com/gpu") == 0 || strcmp(name, "amd.com/gpu") == 0;
+}
+
+void kn_sched_get_stats(const kn_scheduler *s, kn_sched_stats *st)
+{
+    const kn_cluster *c = &s->c;
+    memset(st, 0, sizeof(*st));
+    for (int i = 0; i < c->n_nodes; i++) {
+        const kn_node *n = &c->nodes[i];
+        if (!n->live)
+            continue;
+        st->nodes++;
+        if (!n->ready || n->unschedulable)
+            continue;
+        st->cpu_milli_alloc += n->alloc.v[KN_R_CPU];
+        st->cpu_milli_used += n->used.v[KN_R_CPU];
+        st->memory_alloc += n->alloc.v[KN_R_MEMORY];
+        st->memory_used += n->used.v[KN_R_MEMORY];
+        for (int r = KN_R_FIRST_EXT; r < c->n_res; r++)
+            if (is_gpu(c->res_names[r])) {
+                st->gpu_alloc += n->alloc.v[r];
+                st->gpu_used += n->used.v[r];
+            }
+    }
+    for (int i = 0; i < c->n_pods; i++) {
+        const kn_cpod *p = &c->pods[i];
+        if (!p->live)
+            continue;
+        if (p->state == KN_POD_PENDING)
+            st->pods_pending++;
+        else if (p->state == KN_POD_ASSUMED)
+            st->pods_assumed++;
+        else
+            st->pods_bound++;
+    }
+    for (int i = 0; i < s->n_gangs; i++) {
+        const kn_gangrec *g = &s->gangs[i];
+        if (!g->live)
+            continue;
+        bool pending = false;
+        for (int m = 0; m < g->n && !pending; m++)
+            pending = c->pods[g->members[m]].state == KN_POD_PENDING;
+        if (g->placed)
+            st->gangs_placed++;
+        else if (pending)
+            st->gangs_waiting++;
+    }
+    for (int i = 0; i < s->n_resvs; i++)
+        if (s->resvs[i].live) {
+            st->reservations_held++;
+            st->slots_held += (size_t)s->resvs[i].n_free;
+        }
+    st->attempts = s->attempts;
+    st->scheduled = s->scheduled;
+    st->unschedulable = s->unschedulable;
+    st->bind_errors = s->bind_errors;
+    memcpy(st->numa_decisions, s->numa_decisions, sizeof(st->numa_decisions));
+}
+
+static int cmp_seq(const void *a, const void *b, void *ctx)
+{
+    const kn_cluster *c = ctx;
+    uint64_t x = c->pods[*(const int *)a].seq, y = c->pods[*(const int *)b].seq;
+    return x < y ? -1 : x > y;
+}
+
+void kn_sched_each_pending(const kn_scheduler *s, kn_sched_pending_fn fn, void *ctx)
+{
+    const kn_cluster *c = &s->c;
+    int *ids = malloc(sizeof(int) * (size_t)(c->n_pods + 1));
+    if (ids == NULL)
+        return;
+    int n = 0;
+    for (int i = 0; i < c->n_pods; i++)
+        if (c->pods[i].live && c->pods[i].ours && c->pods[i].state == KN_POD_PENDING)
+            ids[n++] = i;
+    qsort_r(ids, (size_t)n, sizeof(int), cmp_seq, (void *)c);
+    for (int i = 0; i < n; i++) {
+        const kn_cpod *p = &c->pods[ids[i]];
+        fn(ctx, p->ns, p->name, p->d && p->d->reason ? p->d->reason : "");
+    }
+    free(ids);
+}
