@@ -1,0 +1,149 @@
+/* sched_fixtures.h - Nodes and Pods shaped as the API server sends them, fed to
+ * a kn_scheduler, and helpers to read what a cycle decided. Included by the
+ * scheduler's unit tests (after <cmocka.h>). */
+#ifndef KN_SCHED_FIXTURES_H
+#define KN_SCHED_FIXTURES_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "sched.h"
+
+#define FX_BUF 8192
+
+static kn_json *fx_parse(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static kn_json *fx_parse(const char *fmt, ...)
+{
+    char buf[FX_BUF];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    assert_true(n > 0 && n < (int)sizeof(buf));
+    kn_err err = {{0}};
+    kn_json *v = kn_json_parse(buf, strlen(buf), NULL, &err);
+    if (v == NULL)
+        fail_msg("fixture does not parse: %s\n%s", err.msg, buf);
+    return v;
+}
+
+static kn_scheduler *fx_new(void)
+{
+    kn_err err = {{0}};
+    kn_scheduler *s = kn_sched_new(NULL, &err);
+    assert_non_null(s);
+    return s;
+}
+
+/* labels/annotations: object members ("\"k\":\"v\"" or ""); spec: extra spec
+ * members starting with a comma or ""; alloc: extra allocatable members. */
+static void fx_node_full(kn_scheduler *s, const char *name, const char *cpu, const char *mem, const char *labels,
+                         const char *annotations, const char *spec, const char *alloc, const char *ready)
+{
+    kn_json *n = fx_parse("{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"%s\",\"uid\":\"node-uid-%s\","
+                          "\"labels\":{\"kubernetes.io/hostname\":\"%s\"%s%s},\"annotations\":{%s}},"
+                          "\"spec\":{\"podCIDR\":\"10.0.0.0/24\"%s},"
+                          "\"status\":{\"capacity\":{\"cpu\":\"%s\"},\"allocatable\":{\"cpu\":\"%s\",\"memory\":\"%s\","
+                          "\"ephemeral-storage\":\"100Gi\",\"pods\":\"110\"%s},"
+                          "\"conditions\":[{\"type\":\"MemoryPressure\",\"status\":\"False\"},"
+                          "{\"type\":\"Ready\",\"status\":\"%s\",\"reason\":\"KubeletReady\"}]}}",
+                          name, name, name, *labels ? "," : "", labels, annotations, spec, cpu, cpu, mem, alloc,
+                          ready);
+    kn_err err = {{0}};
+    if (kn_sched_apply_node(s, n, false, &err) != 0)
+        fail_msg("apply node %s: %s", name, err.msg);
+    kn_json_free(n);
+}
+
+static void fx_node(kn_scheduler *s, const char *name, const char *cpu, const char *mem)
+{
+    fx_node_full(s, name, cpu, mem, "", "", "", "", "True");
+}
+
+static int fx_pod_seq;
+
+/* A pending pod of ours in namespace "default", uid "uid-<name>". */
+static void fx_pod_full(kn_scheduler *s, const char *name, const char *cpu, const char *mem, const char *labels,
+                        const char *annotations, const char *spec, const char *extra_req, const char *node,
+                        const char *scheduler)
+{
+    char nodefield[128] = "";
+    if (node)
+        snprintf(nodefield, sizeof(nodefield), ",\"nodeName\":\"%s\"", node);
+    kn_json *p = fx_parse(
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"default\","
+        "\"uid\":\"uid-%s\",\"resourceVersion\":\"%d\",\"creationTimestamp\":\"2026-11-24T10:%02d:%02dZ\","
+        "\"labels\":{%s},\"annotations\":{%s}},"
+        "\"spec\":{\"schedulerName\":\"%s\",\"restartPolicy\":\"Never\",\"containers\":[{\"name\":\"main\","
+        "\"image\":\"apache/spark:3.5.0\",\"resources\":{\"requests\":{\"cpu\":\"%s\",\"memory\":\"%s\"%s},"
+        "\"limits\":{\"memory\":\"%s\"%s}}}]%s%s},"
+        "\"status\":{\"phase\":\"%s\",\"qosClass\":\"Burstable\"}}",
+        name, name, 100 + fx_pod_seq, (fx_pod_seq / 60) % 60, fx_pod_seq % 60, labels, annotations,
+        scheduler ? scheduler : "kubenexus-scheduler", cpu, mem, extra_req, mem, extra_req, nodefield, spec,
+        node ? "Running" : "Pending");
+    fx_pod_seq++;
+    kn_err err = {{0}};
+    if (kn_sched_apply_pod(s, p, false, &err) != 0)
+        fail_msg("apply pod %s: %s", name, err.msg);
+    kn_json_free(p);
+}
+
+static void fx_pod(kn_scheduler *s, const char *name, const char *cpu, const char *mem)
+{
+    fx_pod_full(s, name, cpu, mem, "", "", "", "", NULL, NULL);
+}
+
+__attribute__((unused)) static void fx_delete_pod(kn_scheduler *s, const char *name)
+{
+    kn_json *p = fx_parse("{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\","
+                          "\"namespace\":\"default\",\"uid\":\"uid-%s\"},\"spec\":{\"containers\":[]}}",
+                          name, name);
+    kn_err err = {{0}};
+    assert_int_equal(kn_sched_apply_pod(s, p, true, &err), 0);
+    kn_json_free(p);
+}
+
+/* One cycle; every binding is then reported as a success (201). Returns the
+ * number of bindings. out keeps bindings and events for inspection. */
+static int fx_cycle(kn_scheduler *s, double now, kn_sched_out *out)
+{
+    kn_err err = {{0}};
+    size_t before = out->n_bindings;
+    int n = kn_sched_cycle(s, now, out, &err);
+    assert_true(n >= 0);
+    for (size_t i = before; i < out->n_bindings; i++)
+        kn_sched_bind_ok(s, out->bindings[i].uid, now, out);
+    return n;
+}
+
+/* The node a pod was bound to in out, or NULL. */
+static const char *fx_node_of(const kn_sched_out *out, const char *name)
+{
+    for (size_t i = 0; i < out->n_bindings; i++)
+        if (strcmp(out->bindings[i].name, name) == 0)
+            return out->bindings[i].node;
+    return NULL;
+}
+
+__attribute__((unused)) static const kn_sched_binding *fx_binding(const kn_sched_out *out, const char *name)
+{
+    for (size_t i = 0; i < out->n_bindings; i++)
+        if (strcmp(out->bindings[i].name, name) == 0)
+            return &out->bindings[i];
+    return NULL;
+}
+
+/* The last event with this reason for a pod, or NULL. */
+static const kn_sched_event *fx_event(const kn_sched_out *out, const char *pod, const char *reason)
+{
+    const kn_sched_event *e = NULL;
+    for (size_t i = 0; i < out->n_events; i++)
+        if (strcmp(out->events[i].name, pod) == 0 && strcmp(out->events[i].reason, reason) == 0)
+            e = &out->events[i];
+    return e;
+}
+
+#endif
