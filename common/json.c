@@ -69,8 +69,6 @@ kn_json *kn_json_new_double(double d)
                 break;
         }
     }
-    if (strcmp(buf, "-0") == 0)
-        strcpy(buf, "-0.0");
     char *t = strdup(buf);
     return t == NULL ? NULL : number_take(t, d);
 }

@@ -40,6 +40,35 @@ static yajl_gen_status gen_value(yajl_gen g, const kn_json *v)
     return yajl_gen_invalid_string;
 }
 
+/* yajl beautifies an empty container as "{\n<indent>\n<indent>}"; make it
+ * "{}". Raw newlines only occur between tokens (strings escape them), so
+ * this cannot touch string contents. Works in place; returns the new length. */
+static size_t collapse_empty(char *s, size_t n)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        if ((s[i] == '{' || s[i] == '[') && i + 1 < n && s[i + 1] == '\n') {
+            size_t j = i + 2;
+            while (j < n && s[j] == ' ')
+                j++;
+            if (j < n && s[j] == '\n') {
+                j++;
+                while (j < n && s[j] == ' ')
+                    j++;
+                if (j < n && s[j] == (s[i] == '{' ? '}' : ']')) {
+                    s[o++] = s[i];
+                    s[o++] = s[j];
+                    i = j + 1;
+                    continue;
+                }
+            }
+        }
+        s[o++] = s[i++];
+    }
+    s[o] = '\0';
+    return o;
+}
+
 static char *dump(const kn_json *v, size_t *len, bool pretty)
 {
     if (len != NULL)
@@ -63,6 +92,8 @@ static char *dump(const kn_json *v, size_t *len, bool pretty)
         if (out != NULL) {
             memcpy(out, buf, n);
             out[n] = '\0';
+            if (pretty)
+                n = collapse_empty(out, n);
             if (len != NULL)
                 *len = n;
         }

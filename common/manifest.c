@@ -7,44 +7,40 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Reads at most max bytes; -1 if the stream holds more or cannot be read. */
+/* Reads the whole stream if it holds at most max bytes; NULL otherwise. */
 static char *read_bounded(FILE *f, size_t max, size_t *len, kn_err *err)
 {
     size_t cap = 64 * 1024, n = 0;
     char *buf = malloc(cap);
-    while (buf != NULL) {
-        if (n == cap) {
+    for (;;) {
+        if (buf != NULL && n == cap) {
             if (cap > max) {
                 free(buf);
                 kn_err_set(err, "the file is larger than %zu bytes", max);
                 return NULL;
             }
-            char *nb = realloc(buf, cap * 2);
+            cap = cap * 2 > max + 1 ? max + 1 : cap * 2; /* one byte past max detects "too large" */
+            char *nb = realloc(buf, cap);
             if (nb == NULL)
-                break;
+                free(buf);
             buf = nb;
-            cap *= 2;
+        }
+        if (buf == NULL) {
+            kn_err_set(err, "out of memory");
+            return NULL;
         }
         size_t got = fread(buf + n, 1, cap - n, f);
         n += got;
-        if (got == 0) {
-            if (ferror(f)) {
-                kn_err_set(err, "cannot read: %s", strerror(errno));
-                free(buf);
-                return NULL;
-            }
-            if (n > max) {
-                free(buf);
-                kn_err_set(err, "the file is larger than %zu bytes", max);
-                return NULL;
-            }
-            *len = n;
-            return buf;
-        }
+        if (got == 0)
+            break;
     }
-    free(buf);
-    kn_err_set(err, "out of memory");
-    return NULL;
+    if (ferror(f)) {
+        kn_err_set(err, "cannot read: %s", strerror(errno));
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
 }
 
 static bool is_list(const kn_json *doc)

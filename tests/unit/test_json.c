@@ -133,6 +133,10 @@ static void test_depth_limit(void **state)
     assert_string_equal(err.msg, "offset 65: nesting too deep");
     kn_json_limits lim = {.max_depth = 3};
     parse_fails("{\"a\":{\"b\":{\"c\":{}}}}", 20, &lim, &err);
+    assert_string_equal(err.msg, "offset 16: nesting too deep");
+    v = kn_json_parse("{\"a\":{\"b\":[1]}}", 15, &lim, &err);
+    assert_non_null(v);
+    kn_json_free(v);
     free(ok);
     free(deep);
 }
@@ -173,6 +177,10 @@ static void test_truncated_and_garbage(void **state)
 static void test_duplicate_keys_last_wins(void **state)
 {
     (void)state;
+    kn_json *k = parse_ok("{\"a\\u0000b\":1,\"a\":2}"); /* a key holding NUL is its own key */
+    assert_int_equal(kn_json_len(k), 2);
+    assert_dump(k, "{\"a\\u0000b\":1,\"a\":2}");
+    kn_json_free(k);
     kn_json *v = parse_ok("{\"a\":1,\"b\":2,\"a\":{\"x\":3}}");
     assert_int_equal(kn_json_len(v), 2);
     assert_dump(v, "{\"a\":{\"x\":3},\"b\":2}");
@@ -292,6 +300,18 @@ static void test_pretty(void **state)
     assert_true(kn_json_equal(v, back));
     free(s);
     kn_json_free(back);
+    kn_json_free(v);
+    v = parse_ok("{\"a\":{},\"b\":[],\"c\":[{}],\"d\":\"{\\n\\n}\"}");
+    size_t n = 0;
+    s = kn_json_dump_pretty(v, &n);
+    assert_string_equal(s, "{\n  \"a\": {},\n  \"b\": [],\n  \"c\": [\n    {}\n  ],\n  \"d\": \"{\\n\\n}\"\n}");
+    assert_int_equal(n, strlen(s));
+    free(s);
+    kn_json_free(v);
+    v = parse_ok("[]");
+    s = kn_json_dump_pretty(v, NULL);
+    assert_string_equal(s, "[]");
+    free(s);
     kn_json_free(v);
 }
 

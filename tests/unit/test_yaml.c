@@ -246,24 +246,48 @@ static void test_manifest_file_errors(void **state)
     assert_null(docs);
 }
 
-static void test_list_flattening(void **state)
+/* Writes y (then pad bytes of a comment line) to a temporary file, reads it
+ * with kn_manifest_read_file() and removes it. path gets the file's name. */
+static int read_temp_manifest(const char *y, size_t pad, char path[32], kn_json ***docs, size_t *n,
+                              kn_err *err)
 {
-    (void)state;
-    char path[] = "/tmp/kn-test-yaml-XXXXXX";
+    strcpy(path, "/tmp/kn-test-yaml-XXXXXX");
     int fd = mkstemp(path);
     assert_true(fd >= 0);
-    const char *y = "apiVersion: v1\nkind: List\nitems:\n- kind: ConfigMap\n  metadata: {name: a}\n"
-                    "- kind: List\n  items:\n  - kind: Secret\n- kind: Service\n---\nkind: Pod\n---\n"
-                    "kind: List\nitems: []\n";
     FILE *f = fdopen(fd, "w");
     fputs(y, f);
+    for (size_t i = 0; i < pad; i += 1024)
+        fprintf(f, "%01024d", 0);
     fclose(f);
+    int rc = kn_manifest_read_file(path, docs, n, err);
+    unlink(path);
+    return rc;
+}
+
+static void test_manifest_too_large(void **state)
+{
+    (void)state;
+    char path[32];
     kn_json **docs = NULL;
     size_t n = 0;
     kn_err err = {{0}};
-    int rc = kn_manifest_read_file(path, &docs, &n, &err);
-    unlink(path);
-    assert_int_equal(rc, 0);
+    assert_int_equal(read_temp_manifest("kind: Pod\n#", KN_MANIFEST_MAX_BYTES, path, &docs, &n, &err), -1);
+    assert_non_null(strstr(err.msg, "larger than 16777216 bytes"));
+    assert_true(strncmp(err.msg, path, strlen(path)) == 0);
+    assert_null(docs);
+}
+
+static void test_list_flattening(void **state)
+{
+    (void)state;
+    const char *y = "apiVersion: v1\nkind: List\nitems:\n- kind: ConfigMap\n  metadata: {name: a}\n"
+                    "- kind: List\n  items:\n  - kind: Secret\n- kind: Service\n---\nkind: Pod\n---\n"
+                    "kind: List\nitems: []\n";
+    char path[32];
+    kn_json **docs = NULL;
+    size_t n = 0;
+    kn_err err = {{0}};
+    assert_int_equal(read_temp_manifest(y, 0, path, &docs, &n, &err), 0);
     assert_int_equal(n, 4);
     const char *kinds[] = {"ConfigMap", "Secret", "Service", "Pod"};
     for (size_t i = 0; i < n; i++)
@@ -283,6 +307,7 @@ int main(void)
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_documents),
         cmocka_unit_test(test_manifest_file_errors),
+        cmocka_unit_test(test_manifest_too_large),
         cmocka_unit_test(test_list_flattening),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
