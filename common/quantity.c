@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "quote.h"
+
 typedef unsigned __int128 u128;
 
 /* A parsed quantity: value = sign * digits * 10^exp10 * 2^exp2. */
@@ -38,35 +40,10 @@ static const char SUFFIX_HELP[] =
  * below its negative. */
 #define KN_EXP_CAP 1000000000000L
 
-/* Writes s into buf quoted and shortened, with non-printable bytes escaped,
- * so that untrusted input cannot garble a message. */
-static void quote(const char *s, char *buf, size_t cap)
-{
-    size_t o = 0;
-    buf[o++] = '"';
-    for (size_t i = 0; s[i] != '\0'; i++) {
-        if (o + 8 >= cap) {
-            memcpy(buf + o, "...", 3);
-            o += 3;
-            break;
-        }
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\')
-            o += (size_t)snprintf(buf + o, cap - o, "\\%c", c);
-        else if (c < 0x20 || c >= 0x7f)
-            o += (size_t)snprintf(buf + o, cap - o, "\\x%02x", c);
-        else
-            buf[o++] = (char)c;
-    }
-    buf[o++] = '"';
-    buf[o] = '\0';
-}
-
 static int bad(const char *s, kn_err *err)
 {
     char q[96];
-    quote(s, q, sizeof(q));
-    return kn_err_set(err, "quantity %s is not valid: %s", q, SUFFIX_HELP);
+    return kn_err_set(err, "quantity %s is not valid: %s", kn_quote(s, q, sizeof(q)), SUFFIX_HELP);
 }
 
 static bool is_digit(char c)
@@ -212,7 +189,7 @@ static int convert(const char *s, long extra10, int64_t *out, kn_err *err)
     uint64_t m;
     if (magnitude(&q, extra10, &m) != 0) {
         char qs[96];
-        quote(s, qs, sizeof(qs));
+        kn_quote(s, qs, sizeof(qs));
         if (extra10 == 3)
             return kn_err_set(err, "quantity %s is too large: at most 9223372036854775.807 "
                                    "(9223372036854775807m) fits", qs);
