@@ -12,6 +12,7 @@
 #include "admission.h"
 #include "fuzz.h"
 #include "json.h"
+#include "patch.h"
 
 /* Strict base64 (RFC 4648, padded), as Go's encoding/json decodes []byte. */
 static char *base64_decode(const char *in, size_t *len)
@@ -133,6 +134,9 @@ static void run(const char *body, size_t len, kn_admit_mode mode, const kn_admit
         if (patched == NULL)
             fprintf(stderr, "patch does not apply (%s): %s\n", why, b64);
         KN_FUZZ_CHECK(patched != NULL);
+        kn_json *applied = kn_json_patch_apply(obj, patch, NULL); /* the product's own applier agrees */
+        KN_FUZZ_CHECK(applied != NULL && kn_json_equal(applied, patched));
+        kn_json_free(applied);
         check_stable(review, patched, cfg);
         kn_json_free(patched);
         kn_json_free(patch);

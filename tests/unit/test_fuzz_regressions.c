@@ -88,7 +88,9 @@ static void edges(void **state)
 static const target targets[] = {
     TARGET(admission),
     TARGET(json),
+    TARGET(patch),
     TARGET(quantity),
+    TARGET(yaml),
 };
 #define N_TARGETS (sizeof(targets) / sizeof(targets[0]))
 
