@@ -235,10 +235,27 @@ static long member_find(const kn_json *o, const char *k, size_t n)
     return -1;
 }
 
+/* Room for one more member, and an index once the object outgrows a linear
+ * scan (kept at most half full). */
+static int members_reserve(kn_json *o)
+{
+    size_t n = o->u.obj.len;
+    if (n == o->u.obj.cap) {
+        size_t cap = o->u.obj.cap ? o->u.obj.cap * 2 : 4;
+        kn_json_member *m = cap < UINT32_MAX ? realloc(o->u.obj.m, cap * sizeof(*m)) : NULL;
+        if (m == NULL) /* (the index stores member numbers in 32 bits) */
+            return -1;
+        o->u.obj.m = m;
+        o->u.obj.cap = cap;
+    }
+    if (n + 1 > KN_JSON_LINEAR_MAX && (n + 1) * 2 > o->u.obj.idxcap)
+        return index_rebuild(o, n + 1);
+    return 0;
+}
+
 int kn_json_setn(kn_json *obj, const char *key, size_t klen, kn_json *val)
 {
-    if (obj == NULL || obj->type != KN_JSON_OBJECT || key == NULL || val == NULL || val == obj ||
-        klen >= UINT32_MAX) {
+    if (obj == NULL || obj->type != KN_JSON_OBJECT || key == NULL || val == NULL || val == obj) {
         kn_json_free(val);
         return -1;
     }
@@ -248,33 +265,15 @@ int kn_json_setn(kn_json *obj, const char *key, size_t klen, kn_json *val)
         obj->u.obj.m[at].val = val;
         return 0;
     }
-    if (obj->u.obj.len == obj->u.obj.cap) {
-        size_t cap = obj->u.obj.cap ? obj->u.obj.cap * 2 : 4;
-        kn_json_member *m = realloc(obj->u.obj.m, cap * sizeof(*m));
-        if (m == NULL || cap >= UINT32_MAX) {
-            if (m != NULL)
-                obj->u.obj.m = m;
-            kn_json_free(val);
-            return -1;
-        }
-        obj->u.obj.m = m;
-        obj->u.obj.cap = cap;
-    }
-    size_t n = obj->u.obj.len;
-    bool need_index = n + 1 > KN_JSON_LINEAR_MAX;
-    if (need_index && (n + 1) * 2 > obj->u.obj.idxcap && index_rebuild(obj, n + 1) != 0) {
-        kn_json_free(val);
-        return -1;
-    }
-    char *k = malloc(klen + 1);
+    char *k = members_reserve(obj) == 0 ? malloc(klen + 1) : NULL;
     if (k == NULL) {
         kn_json_free(val);
         return -1;
     }
     memcpy(k, key, klen);
     k[klen] = '\0';
+    size_t n = obj->u.obj.len++;
     obj->u.obj.m[n] = (kn_json_member){.key = k, .klen = klen, .val = val};
-    obj->u.obj.len = n + 1;
     if (obj->u.obj.idxcap != 0)
         index_insert(obj, n);
     return 0;

@@ -18,9 +18,10 @@
  *    them, as kubectl refuses them); everything else is a string. Explicit
  *    tags !!str !!int !!float !!bool !!null are honoured; unknown tags give
  *    strings. Non-string plain keys become their JSON text ("yes:" -> "true").
- *  - Anchors and aliases are resolved by deep copy. The expanded document may
- *    hold at most 1,000,000 nodes and 2 x max_bytes of string data, and may
- *    not nest deeper than max_depth (default 64): "billion laughs" is refused.
+ *  - Anchors and aliases are resolved by deep copy. All documents together
+ *    may hold at most 1,000,000 nodes and 2 x max_bytes of string data, and
+ *    none may nest deeper than max_depth (default 64): "billion laughs" is
+ *    refused.
  *  - Merge keys ("<<: *base", or a list of mappings) are supported; keys
  *    written in the mapping win over merged ones, earlier merged maps win over
  *    later ones.

@@ -29,7 +29,7 @@ typedef struct {
     bool is_map;
     bool have_key, key_is_merge;
     char *key;
-    size_t klen;
+    yaml_mark_t key_mark; /* duplicate keys are reported where the key is */
     kn_json *merges; /* array of "<<" values, applied at the end of the map */
     char *anchor;
     size_t nodes_at_start, bytes_at_start;
@@ -74,10 +74,11 @@ static void composer_reset(composer *c)
     c->graveyard = NULL;
     kn_json_free(c->root);
     c->root = NULL;
-    c->nodes = c->bytes = 0;
+    /* nodes and bytes are not reset: the budget covers the whole stream, or
+     * many small bombs in many documents would add up. */
 }
 
-/* Counts a node (or an alias copy of many) against the document's budget. */
+/* Counts a node (or an alias copy of many) against the stream's budget. */
 static int charge(composer *c, size_t nodes, size_t bytes)
 {
     if (nodes > YAML_MAX_NODES - c->nodes || bytes > 2 * c->max_bytes - c->bytes)
@@ -139,6 +140,7 @@ static int deliver(composer *c, kn_json *v, int height)
         }
     } else if (kn_json_get(top->node, key) != NULL) {
         kn_json_free(v);
+        c->mark = top->key_mark;
         rc = fail(c, "mapping key \"%s\" is already defined", key);
     } else if (kn_json_set(top->node, key, v) != 0) {
         rc = fail(c, "%s", "out of memory");
@@ -168,6 +170,7 @@ static int take_key(composer *c, frame *top, const yaml_event_t *ev)
     if (top->key == NULL)
         return fail(c, "%s", "out of memory");
     top->have_key = true;
+    top->key_mark = ev->start_mark;
     return charge(c, 0, len);
 }
 
@@ -436,13 +439,18 @@ int kn_yaml_parse_docs(const char *buf, size_t len, const kn_json_limits *lim, k
         size_t cap = 0;
         return kn_docs_push(docs, ndocs, &cap, doc) == 0 ? 0 : kn_err_set(err, "out of memory");
     }
-    /* Not JSON: flow-style YAML ({a: 1}) or several documents. YAML decides,
-     * but when YAML fails too the JSON message is the clearer one. */
-    if (yaml_stream(buf, len, max_bytes, max_depth, docs, ndocs, NULL) == 0)
+    /* Not JSON: flow-style YAML ({a: 1}) or several documents. YAML decides;
+     * when YAML fails too, the parser that got further explains it better. */
+    kn_err yerr;
+    if (yaml_stream(buf, len, max_bytes, max_depth, docs, ndocs, &yerr) == 0)
         return 0;
     json_error_position(buf, len, &jerr);
+    size_t jl_line = 0, jl_col = 0, y_line = 0, y_col = 0;
+    sscanf(jerr.msg, "line %zu, column %zu", &jl_line, &jl_col);
+    sscanf(yerr.msg, "line %zu, column %zu", &y_line, &y_col);
+    bool yaml_further = y_line > jl_line || (y_line == jl_line && y_col > jl_col);
     if (err != NULL)
-        *err = jerr;
+        *err = yaml_further ? yerr : jerr;
     return -1;
 }
 

@@ -172,6 +172,20 @@ static void test_billion_laughs(void **state)
     parse_fails(bomb, &err);
     assert_non_null(strstr(err.msg, "alias bomb"));
     assert_non_null(strstr(err.msg, "line "));
+    /* Many documents each below the budget still add up to a refusal. */
+    const char *doc = "---\na: &a [1,1,1,1,1,1,1,1,1,1]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+                      "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n";
+    size_t dl = strlen(doc);
+    char *many = malloc(dl * 100 + 1);
+    for (int i = 0; i < 100; i++)
+        memcpy(many + (size_t)i * dl, doc, dl);
+    many[dl * 100] = '\0';
+    docs_t d = parse_ok(doc); /* one is fine */
+    assert_int_equal(kn_json_len(kn_json_at(kn_json_get(d.docs[0], "d"), 9)), 10);
+    kn_yaml_free_docs(d.docs, d.n);
+    parse_fails(many, &err);
+    assert_non_null(strstr(err.msg, "alias bomb"));
+    free(many);
     /* A deep alias chain breaks the depth limit instead. */
     char deep[4096] = "a0: &a0 [x]\n";
     for (int i = 1; i < 70; i++)
@@ -192,7 +206,7 @@ static void test_malformed(void **state)
     parse_fails("spec:\n\tcores: 1\n", &err); /* tab indentation */
     assert_non_null(strstr(err.msg, "line 2"));
     parse_fails("a: 1\na: 2\n", &err);
-    assert_string_equal(err.msg, "line 2, column 4: mapping key \"a\" is already defined");
+    assert_string_equal(err.msg, "line 2, column 1: mapping key \"a\" is already defined");
     parse_fails("? [a, b]\n: c\n", &err);
     assert_non_null(strstr(err.msg, "must be a scalar"));
     parse_fails("kind: Pod\na: \"\xff\"\n", &err); /* invalid UTF-8 */
@@ -203,6 +217,9 @@ static void test_malformed(void **state)
     parse_fails("{\n  \"a\": 1,\n  \"b\": [1, 2\n}\n", &err);
     assert_non_null(strstr(err.msg, "line 4"));
     assert_non_null(strstr(err.msg, "offset"));
+    /* ... unless it is flow YAML that YAML understood further. */
+    parse_fails("{name: spark-pi, labels: {a: b, a: c}}\n", &err);
+    assert_string_equal(err.msg, "line 1, column 33: mapping key \"a\" is already defined");
     /* Size limit. */
     docs_t d = {0};
     kn_json_limits lim = {.max_bytes = 4};
