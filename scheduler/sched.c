@@ -454,6 +454,8 @@ static bool place_group(kn_scheduler *s, int gi, int *P, int n, const kn_resv_sp
             oom = true;
             break;
         }
+        slots[k].req = rs->req;
+        slots[k].owner = -1;
         kn_alloc_take(c, &slots[k]);
     }
     if (!oom && placed == n && held == nslots) {

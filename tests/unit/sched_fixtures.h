@@ -146,4 +146,15 @@ static const kn_sched_event *fx_event(const kn_sched_out *out, const char *pod, 
     return e;
 }
 
+/* The pod is unbound and its last FailedScheduling event says exactly msg. */
+__attribute__((unused)) static void fx_expect_failed(const kn_sched_out *out, const char *pod, const char *msg)
+{
+    const kn_sched_event *e = fx_event(out, pod, "FailedScheduling");
+    if (e == NULL)
+        fail_msg("no FailedScheduling event for %s", pod);
+    assert_string_equal(e->type, "Warning");
+    assert_string_equal(e->message, msg);
+    assert_null(fx_node_of(out, pod));
+}
+
 #endif

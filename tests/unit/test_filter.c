@@ -9,16 +9,6 @@
 
 #include "sched_fixtures.h"
 
-static void expect_failed(const kn_sched_out *out, const char *pod, const char *msg)
-{
-    const kn_sched_event *e = fx_event(out, pod, "FailedScheduling");
-    if (e == NULL)
-        fail_msg("no FailedScheduling event for %s", pod);
-    assert_string_equal(e->type, "Warning");
-    assert_string_equal(e->message, msg);
-    assert_null(fx_node_of(out, pod));
-}
-
 static void test_fit_message_is_kube_schedulers(void **state)
 {
     (void)state;
@@ -35,7 +25,7 @@ static void test_fit_message_is_kube_schedulers(void **state)
     fx_pod(s, "big", "4", "1Gi");
     assert_int_equal(fx_cycle(s, 1, &out), 0);
     /* "<count> <reason>" sorted as strings, as kube-scheduler's FitError */
-    expect_failed(&out, "big", "0/5 nodes are available: 2 node(s) had untolerated taint {dedicated: spark}, "
+    fx_expect_failed(&out, "big", "0/5 nodes are available: 2 node(s) had untolerated taint {dedicated: spark}, "
                                "3 Insufficient cpu.");
     kn_sched_out_free(&out);
     kn_sched_free(s);
@@ -50,7 +40,7 @@ static void test_every_insufficient_resource_is_counted(void **state)
     fx_node(s, "node-a", "2", "4Gi");
     fx_pod_full(s, "gpu-job", "4", "8Gi", "", "", "", ",\"nvidia.com/gpu\":\"1\"", NULL, NULL);
     fx_cycle(s, 1, &out);
-    expect_failed(&out, "gpu-job", "0/1 nodes are available: 1 Insufficient cpu, 1 Insufficient memory, "
+    fx_expect_failed(&out, "gpu-job", "0/1 nodes are available: 1 Insufficient cpu, 1 Insufficient memory, "
                                    "1 Insufficient nvidia.com/gpu.");
     kn_sched_out_free(&out);
     kn_sched_free(s);
@@ -68,7 +58,7 @@ static void test_extended_resources_and_pod_count(void **state)
     fx_pod_full(s, "trainer-2", "1", "1Gi", "", "", "", ",\"nvidia.com/gpu\":\"1\"", NULL, NULL);
     fx_cycle(s, 1, &out);
     assert_string_equal(fx_node_of(&out, "trainer"), "gpu-node");
-    expect_failed(&out, "trainer-2", "0/2 nodes are available: 2 Insufficient nvidia.com/gpu.");
+    fx_expect_failed(&out, "trainer-2", "0/2 nodes are available: 2 Insufficient nvidia.com/gpu.");
 
     /* allocatable pods: 110 on each; a node reporting 1 is full with one pod */
     kn_scheduler *s2 = fx_new();
@@ -81,7 +71,7 @@ static void test_extended_resources_and_pod_count(void **state)
     fx_pod_full(s2, "other", "100m", "10Mi", "", "", "", "", "tiny", "default-scheduler");
     fx_pod(s2, "mine", "100m", "10Mi");
     fx_cycle(s2, 1, &out2);
-    expect_failed(&out2, "mine", "0/1 nodes are available: 1 Too many pods.");
+    fx_expect_failed(&out2, "mine", "0/1 nodes are available: 1 Too many pods.");
     kn_sched_out_free(&out2);
     kn_sched_free(s2);
     kn_sched_out_free(&out);
@@ -98,7 +88,7 @@ static void test_bound_pods_of_every_scheduler_count(void **state)
     fx_pod_full(s, "web", "3", "1Gi", "", "", "", "", "node-a", "default-scheduler");
     fx_pod(s, "etl", "2", "1Gi");
     fx_cycle(s, 1, &out);
-    expect_failed(&out, "etl", "0/1 nodes are available: 1 Insufficient cpu.");
+    fx_expect_failed(&out, "etl", "0/1 nodes are available: 1 Insufficient cpu.");
     /* a pending pod of another scheduler takes nothing */
     fx_pod_full(s, "other-pending", "4", "1Gi", "", "", "", "", NULL, "default-scheduler");
     fx_delete_pod(s, "web");
@@ -147,7 +137,7 @@ static void test_cordoned_and_not_ready(void **state)
     fx_node_full(s, "unknown", "8", "8Gi", "", "", "", "", "Unknown");
     fx_pod(s, "p", "1", "1Gi");
     fx_cycle(s, 1, &out);
-    expect_failed(&out, "p", "0/3 nodes are available: 1 node(s) were unschedulable, 2 node(s) were not ready.");
+    fx_expect_failed(&out, "p", "0/3 nodes are available: 1 node(s) were unschedulable, 2 node(s) were not ready.");
     kn_sched_out_free(&out);
     kn_sched_free(s);
 }
@@ -172,7 +162,7 @@ static void test_taints_and_tolerations(void **state)
     fx_pod_full(s, "tolerate-all", "1", "1Gi", "", "", ",\"tolerations\":[{\"operator\":\"Exists\"}]", "", NULL,
                 NULL);
     fx_cycle(s, 1, &out);
-    expect_failed(&out, "plain", "0/2 nodes are available: 1 node(s) had untolerated taint {maintenance: }, "
+    fx_expect_failed(&out, "plain", "0/2 nodes are available: 1 node(s) had untolerated taint {maintenance: }, "
                                  "1 node(s) had untolerated taint {spark: true}.");
     assert_string_equal(fx_node_of(&out, "equal"), "spark"); /* PreferNoSchedule does not filter */
     assert_null(fx_node_of(&out, "wrong-value"));
