@@ -6,34 +6,8 @@
 #include <string.h>
 
 #include "json.h"
+#include "manifest.h"
 #include "rules.h"
-
-#define KN_CHECK_MAX_FILE (8u << 20)
-
-static char *read_stream(FILE *f, size_t *len)
-{
-    size_t cap = 65536, n = 0;
-    char *buf = malloc(cap);
-    while (buf != NULL) {
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (n < cap) {
-            if (ferror(f))
-                break;
-            *len = n;
-            return buf;
-        }
-        if (cap >= KN_CHECK_MAX_FILE)
-            break;
-        char *nb = realloc(buf, cap * 2);
-        if (nb == NULL)
-            break;
-        buf = nb;
-        cap *= 2;
-    }
-    free(buf);
-    return NULL;
-}
 
 /* Splits "group/version" (or "v1") into its parts. */
 static void split_api_version(const char *av, char *group, size_t gcap, const char **version)
@@ -82,35 +56,24 @@ static int check_object(const kn_json *obj, const kn_admit_config *cfg)
 /* Returns 0 all allowed, 1 any denied, 2 unreadable. */
 static int check_file(const char *path, const kn_admit_config *cfg)
 {
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (f == NULL) {
-        fprintf(stderr, "check: %s: cannot open\n", path);
-        return 2;
-    }
-    size_t len = 0;
-    char *buf = read_stream(f, &len);
-    if (f != stdin)
-        fclose(f);
-    if (buf == NULL) {
-        fprintf(stderr, "check: %s: cannot read (or larger than 8 MiB)\n", path);
-        return 2;
-    }
+    kn_json **docs = NULL;
+    size_t n = 0;
     kn_err err = {{0}};
-    kn_json *doc = kn_json_parse(buf, len, NULL, &err);
-    free(buf);
-    if (doc == NULL) {
-        fprintf(stderr, "check: %s: %s\n", path, err.msg);
+    if (kn_manifest_read_file(path, &docs, &n, &err) != 0) {
+        fprintf(stderr, "check: %s\n", err.msg);
         return 2;
     }
     int rc = 0;
-    if (kn_json_is(kn_json_get(doc, "items"), KN_JSON_ARRAY)) {
-        const kn_json *items = kn_json_get(doc, "items");
-        for (size_t i = 0; i < kn_json_len(items); i++)
-            rc |= check_object(kn_json_at(items, i), cfg);
-    } else {
-        rc = check_object(doc, cfg);
+    for (size_t i = 0; i < n; i++) {
+        if (!kn_json_is(docs[i], KN_JSON_OBJECT)) {
+            fprintf(stderr, "check: %s: document %zu is not an object\n", path, i + 1);
+            rc = 2;
+            continue;
+        }
+        int r = check_object(docs[i], cfg);
+        rc = r > rc ? r : rc;
     }
-    kn_json_free(doc);
+    kn_yaml_free_docs(docs, n);
     return rc;
 }
 

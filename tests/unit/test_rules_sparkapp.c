@@ -1,0 +1,452 @@
+/* test_rules_sparkapp.c - the SparkApplication rules, end to end through
+ * kn_admit_http() on AdmissionReviews shaped as kube-apiserver sends them
+ * (the seed guide's examples), every patch applied to the object as sent. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "admission_test_util.h"
+
+#define RES_ANN "/spec/driver/annotations/scheduling.kubenexus.io~1executor-reservation"
+#define DRV_LABELS "/request/object/spec/driver/labels"
+#define EXE_LABELS "/request/object/spec/executor/labels"
+#define GANG_N "pod-group.scheduling.kubenexus.io/name"
+#define GANG_M "pod-group.scheduling.kubenexus.io/min-available"
+
+/* Admits a fixture in mutate mode and checks it is allowed with exactly the
+ * reservation annotation added. */
+static void expect_reservation(const char *fixture_name, const char *want)
+{
+    kn_json *r = fixture(fixture_name);
+    admitted a = admit(r, KN_ADMIT_MUTATE);
+    assert_true(is_allowed(&a));
+    assert_non_null(a.patch);
+    assert_int_equal(kn_json_len(a.patch), 1);
+    assert_string_equal(str_at(a.patched, RES_ANN), want);
+    /* Nothing else changed. */
+    kn_json *copy = kn_json_clone(a.patched);
+    kn_json_remove(kn_json_pointer_get(copy, "/spec/driver/annotations"), "scheduling.kubenexus.io/executor-reservation");
+    if (kn_json_len(kn_json_pointer_get(copy, "/spec/driver/annotations")) == 0)
+        kn_json_remove(kn_json_pointer_get(copy, "/spec/driver"), "annotations");
+    assert_true(kn_json_equal(copy, object_of(r)));
+    kn_json_free(copy);
+
+    /* Admitting the stored object again changes nothing (idempotent). */
+    set_at(r, "/request", "object", kn_json_clone(a.patched));
+    admitted again = admit(r, KN_ADMIT_MUTATE);
+    assert_allowed_unchanged(&again);
+    admitted_free(&again);
+    admitted_free(&a);
+    kn_json_free(r);
+}
+
+static void test_guide_spark_pi(void **state)
+{
+    (void)state;
+    expect_reservation("sparkapp-spark-pi.json", "{\"count\":3,\"requests\":{\"cpu\":\"1\",\"memory\":\"896Mi\"}}");
+    /* The driver had no annotations: the patch adds the whole map. */
+    kn_json *r = fixture("sparkapp-spark-pi.json");
+    admitted a = admit(r, KN_ADMIT_MUTATE);
+    assert_string_equal(str_at(a.patch, "/0/op"), "add");
+    assert_string_equal(str_at(a.patch, "/0/path"), "/spec/driver/annotations");
+    assert_string_equal(a.verdict, "patched");
+    admitted_free(&a);
+    kn_json_free(r);
+}
+
+static void test_guide_data_processing(void **state)
+{
+    (void)state;
+    /* PySpark, 8g + memoryOverhead 1g */
+    expect_reservation("sparkapp-data-processing.json", "{\"count\":20,\"requests\":{\"cpu\":\"2\",\"memory\":\"9Gi\"}}");
+}
+
+static void test_guide_gpu_numa(void **state)
+{
+    (void)state;
+    /* Python: 16g + 0.4 * 16384 MiB = 22937Mi; the gpu and the NUMA spec travel along. */
+    expect_reservation("sparkapp-spark-ml-gpu.json",
+                       "{\"count\":8,\"requests\":{\"cpu\":\"4\",\"memory\":\"22937Mi\",\"nvidia.com/gpu\":\"1\"},"
+                       "\"numa\":{\"policy\":\"single-numa\",\"resources\":\"cpu,memory,nvidia.com/gpu\"}}");
+    kn_json *r = fixture("sparkapp-spark-ml-gpu.json");
+    admitted a = admit(r, KN_ADMIT_MUTATE);
+    /* The driver already has annotations: one member is added, escaped. */
+    assert_string_equal(str_at(a.patch, "/0/path"), RES_ANN);
+    assert_string_equal(str_at(a.patched, "/spec/driver/annotations/numa.scheduling.kubenexus.io~1policy"), "single-numa");
+    admitted_free(&a);
+    kn_json_free(r);
+}
+
+static void test_guide_streaming(void **state)
+{
+    (void)state;
+    expect_reservation("sparkapp-kafka-stream.json", "{\"count\":5,\"requests\":{\"cpu\":\"2\",\"memory\":\"4505Mi\"}}");
+}
+
+static void test_guide_migration(void **state)
+{
+    (void)state;
+    expect_reservation("sparkapp-migration-after.json", "{\"count\":5,\"requests\":{\"cpu\":\"1\",\"memory\":\"1408Mi\"}}");
+    /* Before: no gang at all -> allowed untouched. */
+    kn_json *r = fixture("sparkapp-migration-before.json");
+    admitted a = admit(r, KN_ADMIT_MUTATE);
+    assert_allowed_unchanged(&a);
+    admitted_free(&a);
+    kn_json_free(r);
+}
+
+static void test_fill_gang_labels(void **state)
+{
+    (void)state;
+    kn_json *r = fixture("sparkapp-migration-before.json");
+    kn_admit_config cfg = {.scheduler_name = "kubenexus-scheduler", .fill_gang_labels = true};
+    admitted a = admit_cfg(r, KN_ADMIT_MUTATE, &cfg);
+    assert_true(is_allowed(&a));
+    assert_non_null(a.patch);
+    const char *roles[] = {"/spec/driver", "/spec/executor"};
+    for (int i = 0; i < 2; i++) {
+        char p[128];
+        snprintf(p, sizeof(p), "%s/labels/pod-group.scheduling.kubenexus.io~1name", roles[i]);
+        assert_string_equal(str_at(a.patched, p), "my-job");
+        snprintf(p, sizeof(p), "%s/labels/pod-group.scheduling.kubenexus.io~1min-available", roles[i]);
+        assert_string_equal(str_at(a.patched, p), "6");
+        snprintf(p, sizeof(p), "%s/schedulerName", roles[i]);
+        assert_string_equal(str_at(a.patched, p), "kubenexus-scheduler");
+    }
+    assert_string_equal(str_at(a.patched, RES_ANN), "{\"count\":5,\"requests\":{\"cpu\":\"1\",\"memory\":\"1408Mi\"}}");
+    /* The filled object passes the rules unchanged. */
+    set_at(r, "/request", "object", kn_json_clone(a.patched));
+    admitted again = admit(r, KN_ADMIT_MUTATE);
+    assert_allowed_unchanged(&again);
+    admitted_free(&again);
+    admitted_free(&a);
+    /* Off by default: the same app is left ungrouped (above). A gang name
+     * without min-available is filled in too. */
+    kn_json_free(r);
+    r = fixture("sparkapp-spark-pi.json");
+    remove_at(r, DRV_LABELS, GANG_M);
+    remove_at(r, EXE_LABELS, GANG_M);
+    a = admit_cfg(r, KN_ADMIT_MUTATE, &cfg);
+    assert_true(is_allowed(&a));
+    assert_string_equal(str_at(a.patched, "/spec/executor/labels/pod-group.scheduling.kubenexus.io~1min-available"), "4");
+    assert_string_equal(str_at(a.patched, "/spec/driver/labels/pod-group.scheduling.kubenexus.io~1min-available"), "4");
+    admitted_free(&a);
+    a = admit(r, KN_ADMIT_MUTATE);
+    assert_denied(&a, "SparkApplication default/spark-pi: driver label pod-group.scheduling.kubenexus.io/min-available "
+                      "is missing, want \"4\" (1 driver + 3 executors)");
+    admitted_free(&a);
+    kn_json_free(r);
+}
+
+static void test_min_available_wrong(void **state)
+{
+    (void)state;
+    kn_json *r = fixture("sparkapp-spark-pi.json");
+    set_at(r, EXE_LABELS, GANG_M, kn_json_new_string("3"));
+    admitted a = admit(r, KN_ADMIT_MUTATE);
+    assert_denied(&a, "SparkApplication default/spark-pi: executor label pod-group.scheduling.kubenexus.io/min-available "
+                      "is \"3\", want \"4\" (1 driver + 3 executors)");
+    admitted_free(&a);
+    /* validate mode runs the same check */
+    expect_denial_has(r, KN_ADMIT_VALIDATE, (const char *const[]){": ", NULL});
+    /* not a positive integer */
+    set_at(r, EXE_LABELS, GANG_M, kn_json_new_string("04"));
+    expect_denial_has(r, KN_ADMIT_MUTATE, (const char *const[]){"SparkApplication default/spark-pi: executor ", "\"04\"", NULL});
+    kn_json_free(r);
+}
+
+static void test_update_changes_instances(void **state)
+{
+    (void)state;
+    kn_json *r = fixture("sparkapp-spark-pi-update.json");
+    admitted a = admit(r, KN_ADMIT_MUTATE);
+    assert_denied(&a, "SparkApplication default/spark-pi: driver label pod-group.scheduling.kubenexus.io/min-available "
+                      "is \"4\", want \"6\" (1 driver + 5 executors)");
+    admitted_free(&a);
+    set_at(r, DRV_LABELS, GANG_M, kn_json_new_string("6"));
+    set_at(r, EXE_LABELS, GANG_M, kn_json_new_string("6"));
+    a = admit(r, KN_ADMIT_MUTATE);
+    assert_true(is_allowed(&a));
+    assert_string_equal(str_at(a.patched, RES_ANN), "{\"count\":5,\"requests\":{\"cpu\":\"1\",\"memory\":\"896Mi\"}}");
+    admitted_free(&a);
+    kn_json_free(r);
+}
+
+static void test_gang_names(void **state)
+{
+    (void)state;
+    kn_json *r = fixture("sparkapp-spark-pi.json");
+    set_at(r, DRV_LABELS, GANG_N, kn_json_new_string("my-job-driver"));
+    set_at(r, EXE_LABELS, GANG_N, kn_json_new_string("my-job-executor"));
+    admitted a = admit(r, KN_ADMIT_MUTATE);
+    assert_denied(&a, "SparkApplication default/spark-pi: gang name differs between roles: driver label "
+                      "pod-group.scheduling.kubenexus.io/name is \"my-job-driver\", executor label "
+                      "pod-group.scheduling.kubenexus.io/name is \"my-job-executor\"; want the same name on both, "
+                      "or the pods never form one gang");
+    admitted_free(&a);
+    remove_at(r, EXE_LABELS, GANG_N);
+    remove_at(r, EXE_LABELS, GANG_M);
+    a = admit(r, KN_ADMIT_MUTATE);
+    assert_denied(&a, "SparkApplication default/spark-pi: gang label pod-group.scheduling.kubenexus.io/name is "
+                      "\"my-job-driver\" on the driver but missing on the executor; add it to spec.executor.labels "
+                      "(or to metadata.labels for both roles)");
+    admitted_free(&a);
+    /* bad label value */
+    set_at(r, EXE_LABELS, GANG_N, kn_json_new_string("my job"));
+    expect_denial_has(r, KN_ADMIT_MUTATE, (const char *const[]){"executor ", "\"my job\"", NULL});
+    kn_json_free(r);
+}
+
+/* Gang labels on metadata.labels reach both roles (the operator copies them). */
+static void test_gang_on_metadata_labels(void **state)
+{
+    (void)state;
+    kn_json *r = fixture("sparkapp-spark-pi.json");
+    kn_json *labels = kn_json_new_object();
+    kn_json_set_str(labels, GANG_N, "spark-pi");
+    kn_json_set_str(labels, GANG_M, "4");
+    set_at(r, "/request/object/metadata", "labels", labels);
+    remove_at(r, "/request/object/spec/driver", "labels");
+    remove_at(r, "/request/object/spec/executor", "labels");
+    admitted a = admit(r, KN_ADMIT_MUTATE);
+    assert_true(is_allowed(&a));
+    assert_non_null(str_at(a.patched, RES_ANN));
+    admitted_free(&a);
+    /* a role label overrides metadata.labels */
+    kn_json *el = kn_json_new_object();
+    kn_json_set_str(el, GANG_M, "5");
+    set_at(r, "/request/object/spec/executor", "labels", el);
+    a = admit(r, KN_ADMIT_MUTATE);
+    assert_denied(&a, "SparkApplication default/spark-pi: executor label pod-group.scheduling.kubenexus.io/min-available "
+                      "is \"5\", want \"4\" (1 driver + 3 executors)");
+    admitted_free(&a);
+    kn_json_free(r);
+}
+
+static void test_scheduler_name(void **state)
+{
+    (void)state;
+    kn_json *r = fixture("sparkapp-spark-pi.json");
+    remove_at(r, "/request/object/spec/driver", "schedulerName");
+    set_at(r, "/request/object/spec/executor", "schedulerName", kn_json_new_string(""));
+    admitted a = admit(r, KN_ADMIT_MUTATE);
+    assert_true(is_allowed(&a));
+    assert_string_equal(str_at(a.patched, "/spec/driver/schedulerName"), "kubenexus-scheduler");
+    assert_string_equal(str_at(a.patched, "/spec/executor/schedulerName"), "kubenexus-scheduler");
+    assert_string_equal(str_at(a.patch, "/0/op"), "add");
+    assert_string_equal(str_at(a.patch, "/1/op"), "replace");
+    admitted_free(&a);
+    /* the configured name is the one injected */
+    kn_admit_config cfg = {.scheduler_name = "gang-scheduler"};
+    a = admit_cfg(r, KN_ADMIT_MUTATE, &cfg);
+    assert_string_equal(str_at(a.patched, "/spec/driver/schedulerName"), "gang-scheduler");
+    admitted_free(&a);
+    /* another scheduler: denied */
+    set_at(r, "/request/object/spec/executor", "schedulerName", kn_json_new_string("default-scheduler"));
+    a = admit(r, KN_ADMIT_MUTATE);
+    assert_denied(&a, "SparkApplication default/spark-pi: spec.executor.schedulerName is \"default-scheduler\", want "
+                      "\"kubenexus-scheduler\": another scheduler would ignore the gang \"spark-pi\" and start its pods "
+                      "one by one");
+    admitted_free(&a);
+    kn_json_free(r);
+}
+
+static void test_batch_scheduler(void **state)
+{
+    (void)state;
+    kn_json *r = fixture("sparkapp-spark-pi.json");
+    set_at(r, "/request/object/spec", "batchScheduler", kn_json_new_string("volcano"));
+    admitted a = admit(r, KN_ADMIT_MUTATE);
+    assert_denied(&a, "SparkApplication default/spark-pi: spec.batchScheduler is \"volcano\": the Spark Operator would "
+                      "hand the pods to it and the gang \"spark-pi\" would be silently ignored; remove "
+                      "spec.batchScheduler");
+    admitted_free(&a);
+    /* without gang labels batchScheduler is none of our business */
+    kn_json_free(r);
+    r = fixture("sparkapp-migration-before.json");
+    set_at(r, "/request/object/spec", "batchScheduler", kn_json_new_string("volcano"));
+    a = admit(r, KN_ADMIT_MUTATE);
+    assert_allowed_unchanged(&a);
+    admitted_free(&a);
+    kn_json_free(r);
+}
+
+static void test_numa(void **state)
+{
+    (void)state;
+    kn_json *r = fixture("sparkapp-spark-ml-gpu.json");
+    set_at(r, "/request/object/spec/executor/annotations", "numa.scheduling.kubenexus.io/policy",
+           kn_json_new_string("single"));
+    expect_denial_has(r, KN_ADMIT_MUTATE, (const char *const[]){"SparkApplication spark-jobs/spark-ml-gpu: spec.executor.annotations: ", "\"single\"", "single-numa", "best-effort", NULL});
+    set_at(r, "/request/object/spec/executor/annotations", "numa.scheduling.kubenexus.io/policy",
+           kn_json_new_string("single-numa"));
+    set_at(r, "/request/object/spec/driver/annotations", "numa.scheduling.kubenexus.io/resources",
+           kn_json_new_string("cpu,gpu"));
+    expect_denial_has(r, KN_ADMIT_MUTATE, (const char *const[]){"spec.driver.annotations: ", "gpu", NULL});
+    kn_json_free(r);
+}
+
+static void test_sizes(void **state)
+{
+    (void)state;
+    kn_json *r = fixture("sparkapp-spark-pi.json");
+    set_at(r, "/request/object/spec/executor", "memory", kn_json_new_string("4Gi"));
+    expect_denial_has(r, KN_ADMIT_MUTATE, (const char *const[]){"SparkApplication default/spark-pi: spec.executor.memory", "4g", NULL});
+    set_at(r, "/request/object/spec/executor", "memory", kn_json_new_string("512m"));
+
+    set_at(r, "/request/object/spec/executor", "cores", kn_json_new_int(0));
+    expect_denial_has(r, KN_ADMIT_MUTATE, (const char *const[]){"spec.executor.cores", NULL});
+    set_at(r, "/request/object/spec/executor", "cores", kn_json_new_int(1));
+
+    set_at(r, "/request/object/spec/driver", "coreLimit", kn_json_new_string("500m"));
+    expect_denial_has(r, KN_ADMIT_MUTATE, (const char *const[]){"spec.driver.coreLimit", "500m", NULL});
+    set_at(r, "/request/object/spec/driver", "coreLimit", kn_json_new_string("1200m"));
+
+    set_at(r, "/request/object/spec/executor", "instances", kn_json_new_int(0));
+    admitted a = admit(r, KN_ADMIT_MUTATE);
+    assert_denied(&a, "SparkApplication default/spark-pi: spec.executor.instances is 0: the application would never "
+                      "get an executor; set it to at least 1 (or enable dynamic allocation)");
+    admitted_free(&a);
+    set_at(r, "/request/object/spec/executor", "instances", kn_json_new_int(-2));
+    a = admit(r, KN_ADMIT_MUTATE);
+    assert_denied(&a, "SparkApplication default/spark-pi: spec.executor.instances is -2, want a whole number from 0 to "
+                      "10000");
+    admitted_free(&a);
+    kn_json_free(r);
+}
+
+static void test_executor_count_rules(void **state)
+{
+    (void)state;
+    kn_json *r = fixture("sparkapp-spark-pi.json");
+    /* instances unset, no dynamic allocation: Spark starts 2 */
+    remove_at(r, "/request/object/spec/executor", "instances");
+    admitted a = admit(r, KN_ADMIT_MUTATE);
+    assert_denied(&a, "SparkApplication default/spark-pi: driver label pod-group.scheduling.kubenexus.io/min-available "
+                      "is \"4\", want \"3\" (1 driver + 2 executors)");
+    admitted_free(&a);
+    /* sparkConf spark.executor.instances counts when the spec field is unset */
+    kn_json *conf = kn_json_new_object();
+    kn_json_set_str(conf, "spark.executor.instances", "3");
+    set_at(r, "/request/object/spec", "sparkConf", conf);
+    a = admit(r, KN_ADMIT_MUTATE);
+    assert_true(is_allowed(&a));
+    admitted_free(&a);
+    /* dynamic allocation: max(instances, initialExecutors, minExecutors) + a warning */
+    kn_json_set_str(conf, "spark.dynamicAllocation.enabled", "true");
+    kn_json *da = kn_json_new_object();
+    kn_json_set(da, "enabled", kn_json_new_bool(true));
+    kn_json_set(da, "initialExecutors", kn_json_new_int(2));
+    kn_json_set(da, "minExecutors", kn_json_new_int(1));
+    kn_json_set(da, "maxExecutors", kn_json_new_int(10));
+    set_at(r, "/request/object/spec", "dynamicAllocation", da);
+    a = admit(r, KN_ADMIT_MUTATE);
+    assert_true(is_allowed(&a));
+    assert_int_equal(n_warnings(&a), 1);
+    assert_string_equal(warning(&a, 0), "dynamic allocation: the gang holds 1 driver + 3 executors; executors beyond 3 "
+                                        "are scheduled outside the gang");
+    assert_string_equal(str_at(a.patched, RES_ANN), "{\"count\":3,\"requests\":{\"cpu\":\"1\",\"memory\":\"896Mi\"}}");
+    admitted_free(&a);
+    set_at(r, "/request/object/spec/dynamicAllocation", "minExecutors", kn_json_new_int(5));
+    a = admit(r, KN_ADMIT_MUTATE);
+    assert_denied(&a, "SparkApplication default/spark-pi: driver label pod-group.scheduling.kubenexus.io/min-available "
+                      "is \"4\", want \"6\" (1 driver + 5 initial executors)");
+    admitted_free(&a);
+    kn_json_free(r);
+}
+
+static void test_validate_mode(void **state)
+{
+    (void)state;
+    kn_json *r = fixture("sparkapp-spark-pi.json");
+    remove_at(r, "/request/object/spec/driver", "schedulerName");
+    admitted a = admit(r, KN_ADMIT_VALIDATE);
+    assert_allowed_unchanged(&a); /* same checks, never a patch */
+    admitted_free(&a);
+    kn_json *ann = kn_json_new_object();
+    kn_json_set_str(ann, "scheduling.kubenexus.io/executor-reservation", "{\"count\":\"three\"}");
+    set_at(r, "/request/object/spec/driver", "annotations", ann);
+    expect_denial_has(r, KN_ADMIT_VALIDATE, (const char *const[]){"SparkApplication default/spark-pi: spec.driver.annotations"
+                                       "[scheduling.kubenexus.io/executor-reservation]: count", NULL});
+    kn_json_set_str(ann, "scheduling.kubenexus.io/executor-reservation",
+                    "{\"count\":2,\"requests\":{\"cpu\":\"1\",\"memory\":\"896Mi\"}}");
+    a = admit(r, KN_ADMIT_VALIDATE);
+    assert_denied(&a, "SparkApplication default/spark-pi: spec.driver.annotations[scheduling.kubenexus.io/"
+                      "executor-reservation] has count 2, want 3 (the executors of the gang)");
+    admitted_free(&a);
+    /* mutate rewrites a stale reservation */
+    a = admit(r, KN_ADMIT_MUTATE);
+    assert_true(is_allowed(&a));
+    assert_string_equal(op_for(a.patch, RES_ANN), "replace");
+    assert_string_equal(op_for(a.patch, "/spec/driver/schedulerName"), "add");
+    assert_string_equal(str_at(a.patched, RES_ANN), "{\"count\":3,\"requests\":{\"cpu\":\"1\",\"memory\":\"896Mi\"}}");
+    admitted_free(&a);
+    kn_json_free(r);
+}
+
+static void test_not_handled(void **state)
+{
+    (void)state;
+    kn_json *r = fixture("sparkapp-spark-pi.json");
+    set_at(r, EXE_LABELS, GANG_M, kn_json_new_string("3")); /* would be denied */
+    /* DELETE: allowed unchanged */
+    set_at(r, "/request", "operation", kn_json_new_string("DELETE"));
+    admitted a = admit(r, KN_ADMIT_MUTATE);
+    assert_allowed_unchanged(&a);
+    admitted_free(&a);
+    /* status subresource updates */
+    set_at(r, "/request", "operation", kn_json_new_string("UPDATE"));
+    set_at(r, "/request", "subResource", kn_json_new_string("status"));
+    a = admit(r, KN_ADMIT_MUTATE);
+    assert_allowed_unchanged(&a);
+    admitted_free(&a);
+    remove_at(r, "/request", "subResource");
+    /* an app being deleted only loses finalizers */
+    set_at(r, "/request/object/metadata", "deletionTimestamp", kn_json_new_string("2026-11-24T10:00:00Z"));
+    a = admit(r, KN_ADMIT_MUTATE);
+    assert_allowed_unchanged(&a);
+    admitted_free(&a);
+    /* other versions and kinds */
+    remove_at(r, "/request/object/metadata", "deletionTimestamp");
+    set_at(r, "/request/kind", "version", kn_json_new_string("v1beta1"));
+    a = admit(r, KN_ADMIT_MUTATE);
+    assert_allowed_unchanged(&a);
+    assert_string_equal(kn_json_get_str(kn_json_get(a.resp, "response"), "uid"), "b1e5c3a2-0d4f-4f6e-8a7b-9c0d1e2f3a4b");
+    admitted_free(&a);
+    set_at(r, "/request/kind", "version", kn_json_new_string("v1beta2"));
+    set_at(r, "/request/kind", "kind", kn_json_new_string("ScheduledSparkApplication"));
+    a = admit(r, KN_ADMIT_MUTATE);
+    assert_allowed_unchanged(&a);
+    admitted_free(&a);
+    /* dryRun behaves the same */
+    set_at(r, "/request/kind", "kind", kn_json_new_string("SparkApplication"));
+    set_at(r, "/request", "dryRun", kn_json_new_bool(true));
+    expect_denial_has(r, KN_ADMIT_MUTATE, (const char *const[]){": ", NULL});
+    kn_json_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_guide_spark_pi),
+        cmocka_unit_test(test_guide_data_processing),
+        cmocka_unit_test(test_guide_gpu_numa),
+        cmocka_unit_test(test_guide_streaming),
+        cmocka_unit_test(test_guide_migration),
+        cmocka_unit_test(test_fill_gang_labels),
+        cmocka_unit_test(test_min_available_wrong),
+        cmocka_unit_test(test_update_changes_instances),
+        cmocka_unit_test(test_gang_names),
+        cmocka_unit_test(test_gang_on_metadata_labels),
+        cmocka_unit_test(test_scheduler_name),
+        cmocka_unit_test(test_batch_scheduler),
+        cmocka_unit_test(test_numa),
+        cmocka_unit_test(test_sizes),
+        cmocka_unit_test(test_executor_count_rules),
+        cmocka_unit_test(test_validate_mode),
+        cmocka_unit_test(test_not_handled),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
