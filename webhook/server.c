@@ -1,0 +1,604 @@
+/* server.c - h2o evloop workers, routing and the webhook's lifecycle. */
+#define H2O_USE_LIBUV 0
+#include "server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <h2o.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+/* Only ever moves forward. */
+enum { ST_RUNNING, ST_DRAINING, ST_CUTTING, ST_STOPPING };
+
+/* How often an idle worker wakes up to look at the server state. */
+#define WORKER_TICK_MS 100
+/* After cutting the remaining connections, how long h2o gets to close them. */
+#define CUT_GRACE_MS 1000
+/* h2o's hard body limit, as a multiple of max_request_bytes (see configure_h2o). */
+#define H2O_BODY_LIMIT_FACTOR 4
+
+typedef struct kn_worker kn_worker;
+
+typedef struct kn_conn {
+    h2o_linklist_t link; /* in kn_worker.conns */
+    h2o_socket_t *sock;
+    kn_worker *w;
+} kn_conn;
+
+struct kn_worker {
+    kn_server *srv;
+    pthread_t tid;
+    int started;
+    int listen_fd; /* a dup of the server's; owned by `listener` once created */
+    h2o_evloop_t *loop;
+    h2o_context_t ctx;
+    h2o_accept_ctx_t accept_ctx;
+    h2o_socket_t *listener;
+    int paused;    /* listener stopped because of --max-connections */
+    int cut;       /* remaining connections were shut down */
+    h2o_linklist_t conns;
+};
+
+struct kn_server {
+    kn_server_config cfg;
+    kn_tls_store *tls;
+    kn_webhook_metrics *m;
+    kn_metrics *reg;
+    h2o_globalconf_t conf;
+    int listen_fd;
+    int port;
+    atomic_int state;
+    atomic_int connections;
+    atomic_int in_flight;
+    kn_worker *workers;
+};
+
+/* Set only by kn_server_free when it must leave a server behind (see there). */
+static kn_server *g_abandoned;
+
+typedef struct kn_handler {
+    h2o_handler_t super;
+    kn_server *srv;
+} kn_handler;
+
+/* ---- metrics ---------------------------------------------------------- */
+
+void kn_webhook_metrics_init(kn_webhook_metrics *m, kn_metrics *reg)
+{
+    static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                     0.05,   0.1,   0.25,   0.5,   1,    2.5};
+    m->requests = kn_metrics_counter(reg, "kubenexus_webhook_requests_total",
+                                     "AdmissionReview requests answered, by path, kind and verdict.",
+                                     3, (const char *[]){"path", "kind", "verdict"});
+    m->duration = kn_metrics_histogram(reg, "kubenexus_webhook_request_duration_seconds",
+                                       "Time from request start to the admission answer.", 1,
+                                       (const char *[]){"path"},
+                                       (int)(sizeof(buckets) / sizeof(buckets[0])), buckets);
+    m->handshakes = kn_metrics_counter(reg, "kubenexus_webhook_tls_handshakes_total",
+                                       "Completed TLS handshakes.", 0, NULL);
+    m->errors = kn_metrics_counter(reg, "kubenexus_webhook_errors_total",
+                                   "Requests or connections that failed, by reason.", 1,
+                                   (const char *[]){"reason"});
+    m->cert_reloads = kn_metrics_counter(reg, "kubenexus_webhook_cert_reloads_total",
+                                         "Serving certificate reloads, by result.", 1,
+                                         (const char *[]){"result"});
+    m->in_flight = kn_metrics_gauge(reg, "kubenexus_webhook_in_flight_requests",
+                                    "AdmissionReview requests being answered.", 0, NULL);
+    m->connections = kn_metrics_gauge(reg, "kubenexus_webhook_open_connections",
+                                      "Open client connections.", 0, NULL);
+    kn_metric_set(m->in_flight, NULL, 0);
+    kn_metric_set(m->connections, NULL, 0);
+}
+
+void kn_webhook_count_handshake(void *arg, int ok)
+{
+    kn_webhook_metrics *m = arg;
+    if (ok)
+        kn_metric_inc(m->handshakes, NULL, 1);
+    else
+        kn_metric_inc(m->errors, (const char *[]){"tls_handshake"}, 1);
+}
+
+static void count_error(kn_server *s, const char *reason)
+{
+    kn_metric_inc(s->m->errors, (const char *[]){reason}, 1);
+}
+
+/* ---- responses -------------------------------------------------------- */
+
+static const char *reason_phrase(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 413: return "Payload Too Large";
+    case 503: return "Service Unavailable";
+    default: return "Internal Server Error";
+    }
+}
+
+static void send_body(h2o_req_t *req, int status, const char *ctype, const char *body, size_t len)
+{
+    req->res.status = status;
+    req->res.reason = reason_phrase(status);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, ctype,
+                   strlen(ctype));
+    h2o_send_inline(req, body, len); /* copies body into the request's pool */
+}
+
+static void send_text(h2o_req_t *req, int status, const char *text)
+{
+    send_body(req, status, "text/plain; charset=utf-8", text, strlen(text));
+}
+
+/* A Kubernetes Status, as the API server expects from a webhook that fails. */
+static void send_status(h2o_req_t *req, int status, const char *reason, const char *message)
+{
+    char body[512];
+    int n = snprintf(body, sizeof(body),
+                     "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\","
+                     "\"message\":\"%s\",\"reason\":\"%s\",\"code\":%d}",
+                     message, reason, status);
+    send_body(req, status, "application/json", body, (size_t)n < sizeof(body) ? (size_t)n : 0);
+}
+
+static void send_method_not_allowed(kn_server *s, h2o_req_t *req, const char *allow)
+{
+    count_error(s, "method_not_allowed");
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("allow"), 0, NULL, allow,
+                          strlen(allow));
+    char msg[64];
+    snprintf(msg, sizeof(msg), "only %s is allowed here", allow);
+    send_status(req, 405, "MethodNotAllowed", msg);
+}
+
+/* ---- handlers --------------------------------------------------------- */
+
+static int method_is(const h2o_req_t *req, const char *m)
+{
+    return h2o_memis(req->method.base, req->method.len, m, strlen(m));
+}
+
+static int is_get(const h2o_req_t *req)
+{
+    return method_is(req, "GET") || method_is(req, "HEAD");
+}
+
+static void on_admission_done(void *p)
+{
+    kn_server *s = *(kn_server **)p;
+    int n = atomic_fetch_sub(&s->in_flight, 1) - 1;
+    kn_metric_set(s->m->in_flight, NULL, n);
+}
+
+/* Counts the request as in flight until h2o disposes of it, i.e. until the
+ * answer has been written out (or the client went away). */
+static void track_in_flight(kn_server *s, h2o_req_t *req)
+{
+    kn_server **slot = h2o_mem_alloc_shared(&req->pool, sizeof(*slot), on_admission_done);
+    *slot = s;
+    int n = atomic_fetch_add(&s->in_flight, 1) + 1;
+    kn_metric_set(s->m->in_flight, NULL, n);
+}
+
+static double seconds_since(const struct timeval *t0)
+{
+    struct timeval now;
+    gettimeofday(&now, NULL);
+    double d = (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_usec - t0->tv_usec) / 1e6;
+    return d < 0 ? 0 : d;
+}
+
+static void serve_admission(kn_server *s, h2o_req_t *req, kn_admit_mode mode, const char *path)
+{
+    if (!method_is(req, "POST")) {
+        send_method_not_allowed(s, req, "POST");
+        return;
+    }
+    track_in_flight(s, req);
+    /* h2o already refuses bodies over max_request_entity_size; this keeps
+     * the bound even if a protocol path lets one through. */
+    if (req->entity.len > s->cfg.max_request_bytes) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "the request body is %zu bytes, over the webhook's limit of "
+                 "%zu (--max-request-bytes)", req->entity.len, s->cfg.max_request_bytes);
+        count_error(s, "body_too_large");
+        send_status(req, 413, "RequestEntityTooLarge", msg);
+        return;
+    }
+    kn_admit_result r;
+    memset(&r, 0, sizeof(r));
+    kn_admit_http(req->entity.base != NULL ? req->entity.base : "", req->entity.len, mode,
+                  &s->cfg.admit, &r);
+    const char *kind = r.kind ? r.kind : "invalid", *verdict = r.verdict ? r.verdict : "error";
+    if (r.body == NULL) {
+        count_error(s, "internal");
+        send_status(req, 500, "InternalError", "the webhook could not build an answer");
+    } else {
+        send_body(req, r.http_status, "application/json", r.body, r.body_len);
+    }
+    if (r.http_status >= 400 || r.body == NULL) {
+        count_error(s, "bad_request");
+        kn_log(KN_LOG_WARN, "rejected a malformed admission request", "path=%s status=%d bytes=%zu",
+               path, r.http_status, req->entity.len);
+    } else {
+        kn_log(KN_LOG_DEBUG, "admission", "path=%s kind=%s verdict=%s bytes=%zu", path, kind,
+               verdict, req->entity.len);
+    }
+    kn_metric_inc(s->m->requests, (const char *[]){path, kind, verdict}, 1);
+    kn_metric_observe(s->m->duration, (const char *[]){path},
+                      seconds_since(&req->timestamps.request_begin_at));
+    kn_admit_result_free(&r);
+}
+
+static void serve_metrics(kn_server *s, h2o_req_t *req)
+{
+    size_t len = 0;
+    char *text = kn_metrics_render(s->reg, &len);
+    if (text == NULL) {
+        count_error(s, "internal");
+        send_text(req, 500, "cannot render metrics\n");
+        return;
+    }
+    send_body(req, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+    free(text);
+}
+
+static int path_is(h2o_iovec_t p, const char *want)
+{
+    return h2o_memis(p.base, p.len, want, strlen(want));
+}
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    kn_server *s = ((kn_handler *)self)->srv;
+    h2o_iovec_t path = req->path_normalized; /* without the query string */
+    if (path_is(path, "/mutate")) {
+        serve_admission(s, req, KN_ADMIT_MUTATE, "/mutate");
+    } else if (path_is(path, "/validate")) {
+        serve_admission(s, req, KN_ADMIT_VALIDATE, "/validate");
+    } else if (path_is(path, "/healthz") || path_is(path, "/readyz") ||
+               path_is(path, "/metrics")) {
+        if (!is_get(req))
+            send_method_not_allowed(s, req, "GET");
+        else if (path_is(path, "/healthz"))
+            send_text(req, 200, "ok");
+        else if (path_is(path, "/metrics"))
+            serve_metrics(s, req);
+        else if (atomic_load(&s->state) != ST_RUNNING)
+            send_text(req, 503, "shutting down");
+        else
+            send_text(req, 200, "ok");
+    } else {
+        count_error(s, "not_found");
+        send_text(req, 404, "404 page not found\n");
+    }
+    return 0;
+}
+
+/* ---- connections ------------------------------------------------------ */
+
+static void set_connections_gauge(kn_server *s, int n)
+{
+    kn_metric_set(s->m->connections, NULL, n);
+}
+
+static void on_conn_close(void *data)
+{
+    kn_conn *c = data;
+    kn_server *s = c->w->srv;
+    h2o_linklist_unlink(&c->link);
+    free(c);
+    set_connections_gauge(s, atomic_fetch_sub(&s->connections, 1) - 1);
+}
+
+static void accept_one(kn_worker *w, h2o_socket_t *sock)
+{
+    kn_server *s = w->srv;
+    kn_conn *c = malloc(sizeof(*c));
+    if (c == NULL) {
+        count_error(s, "out_of_memory");
+        h2o_socket_close(sock);
+        return;
+    }
+    c->sock = sock;
+    c->w = w;
+    h2o_linklist_insert(&w->conns, &c->link);
+    set_connections_gauge(s, atomic_fetch_add(&s->connections, 1) + 1);
+    sock->on_close.cb = on_conn_close;
+    sock->on_close.data = c;
+    int one = 1;
+    setsockopt(h2o_socket_get_fd(sock), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    /* Each handshake starts from the certificate current right now; the SSL
+     * object h2o creates inside h2o_accept keeps its own reference. */
+    SSL_CTX *ssl_ctx = kn_tls_store_acquire(s->tls);
+    w->accept_ctx.ssl_ctx = ssl_ctx;
+    h2o_accept(&w->accept_ctx, sock);
+    w->accept_ctx.ssl_ctx = NULL;
+    SSL_CTX_free(ssl_ctx);
+}
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+    kn_worker *w = listener->data;
+    kn_server *s = w->srv;
+    if (err != NULL)
+        return;
+    for (int i = 0; i < 16; i++) {
+        if (atomic_load(&s->connections) >= s->cfg.max_connections) {
+            /* Leave the rest in the kernel's backlog until some close. */
+            h2o_socket_read_stop(listener);
+            if (!w->paused)
+                kn_log(KN_LOG_WARN, "connection limit reached, not accepting",
+                       "max_connections=%d", s->cfg.max_connections);
+            w->paused = 1;
+            return;
+        }
+        h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+        if (sock == NULL)
+            return;
+        accept_one(w, sock);
+    }
+}
+
+/* ---- workers ---------------------------------------------------------- */
+
+static void close_listener(kn_worker *w)
+{
+    if (w->listener != NULL) {
+        h2o_socket_close(w->listener);
+        w->listener = NULL;
+    }
+}
+
+/* Shuts the sockets down without closing them: h2o sees the error on its
+ * next read or write and tears each connection down through its own path. */
+static void cut_connections(kn_worker *w)
+{
+    for (h2o_linklist_t *l = w->conns.next; l != &w->conns; l = l->next) {
+        kn_conn *c = H2O_STRUCT_FROM_MEMBER(kn_conn, link, l);
+        shutdown(h2o_socket_get_fd(c->sock), SHUT_RDWR);
+    }
+    w->cut = 1;
+}
+
+static void follow_state(kn_worker *w, int st)
+{
+    kn_server *s = w->srv;
+    if (st >= ST_DRAINING && w->listener != NULL) {
+        close_listener(w);
+        /* HTTP/1: no more keep-alive; HTTP/2: GOAWAY. */
+        h2o_context_request_shutdown(&w->ctx);
+    }
+    if (st >= ST_CUTTING && !w->cut)
+        cut_connections(w);
+    if (w->paused && w->listener != NULL &&
+        atomic_load(&s->connections) < s->cfg.max_connections) {
+        w->paused = 0;
+        h2o_socket_read_start(w->listener, on_accept);
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    kn_worker *w = arg;
+    kn_server *s = w->srv;
+    w->loop = h2o_evloop_create();
+    h2o_context_init(&w->ctx, w->loop, &s->conf);
+    w->accept_ctx.ctx = &w->ctx;
+    w->accept_ctx.hosts = s->conf.hosts;
+    h2o_linklist_init_anchor(&w->conns);
+    w->listener = h2o_evloop_socket_create(w->loop, w->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
+    w->listener->data = w;
+    h2o_socket_read_start(w->listener, on_accept);
+
+    int st;
+    while ((st = atomic_load(&s->state)) != ST_STOPPING) {
+        follow_state(w, st);
+        h2o_evloop_run(w->loop, WORKER_TICK_MS);
+    }
+    close_listener(w);
+    h2o_evloop_run(w->loop, 0); /* lets h2o release the closed sockets */
+    if (!h2o_linklist_is_empty(&w->conns)) {
+        /* Tearing h2o down under live connections is not safe; the process
+         * is about to exit and the kernel closes the sockets. */
+        kn_log(KN_LOG_WARN, "connections still open at exit", NULL);
+        return NULL;
+    }
+    h2o_context_dispose(&w->ctx);
+    h2o_evloop_destroy(w->loop);
+    w->loop = NULL;
+    return NULL;
+}
+
+/* ---- lifecycle -------------------------------------------------------- */
+
+static int open_listener(kn_server *s, kn_err *err)
+{
+    char port[16];
+    snprintf(port, sizeof(port), "%d", s->cfg.port);
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
+    if (getaddrinfo(s->cfg.bind_address, port, &hints, &res) != 0 || res == NULL)
+        return kn_err_set(err, "--bind-address: \"%s\" is not a numeric IPv4 or IPv6 address",
+                          s->cfg.bind_address);
+    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), one = 1;
+    if (fd < 0) {
+        freeaddrinfo(res);
+        return kn_err_set(err, "cannot create a socket: %s", strerror(errno));
+    }
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, SOMAXCONN) != 0) {
+        int e = errno;
+        freeaddrinfo(res);
+        close(fd);
+        return kn_err_set(err, "cannot listen on %s port %d: %s", s->cfg.bind_address,
+                          s->cfg.port, strerror(e));
+    }
+    freeaddrinfo(res);
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    getsockname(fd, (struct sockaddr *)&ss, &sl);
+    s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                             : ((struct sockaddr_in *)&ss)->sin_port);
+    s->listen_fd = fd;
+    return 0;
+}
+
+static void configure_h2o(kn_server *s)
+{
+    h2o_config_init(&s->conf);
+    /* h2o's own limit answers HTTP/1.1 with a bare 413 but resets an HTTP/2
+     * stream (REFUSED_STREAM, which clients retry). Letting h2o buffer up to
+     * a few times our limit means a moderately oversized review gets a JSON
+     * 413 over both protocols from serve_admission; only grossly oversized
+     * bodies meet h2o's cut-off. */
+    s->conf.max_request_entity_size = s->cfg.max_request_bytes * H2O_BODY_LIMIT_FACTOR;
+    s->conf.handshake_timeout = s->cfg.request_timeout_ms;
+    s->conf.http1.req_timeout = s->cfg.request_timeout_ms;
+    s->conf.http2.idle_timeout = s->cfg.request_timeout_ms;
+    s->conf.http2.graceful_shutdown_timeout = s->cfg.request_timeout_ms;
+    h2o_hostconf_t *host =
+        h2o_config_register_host(&s->conf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    h2o_pathconf_t *pc = h2o_config_register_path(host, "/", 0);
+    kn_handler *h = (kn_handler *)h2o_create_handler(pc, sizeof(*h));
+    h->srv = s;
+    h->super.on_req = on_req;
+}
+
+kn_server *kn_server_new(const kn_server_config *cfg, kn_tls_store *tls, kn_metrics *reg,
+                         kn_webhook_metrics *metrics, kn_err *err)
+{
+    kn_server *s = calloc(1, sizeof(*s));
+    if (s == NULL || cfg->threads < 1 ||
+        (s->workers = calloc((size_t)cfg->threads, sizeof(*s->workers))) == NULL) {
+        free(s);
+        kn_err_set(err, "out of memory");
+        return NULL;
+    }
+    s->cfg = *cfg;
+    s->tls = tls;
+    s->reg = reg;
+    s->m = metrics;
+    s->listen_fd = -1;
+    atomic_init(&s->state, ST_RUNNING);
+    if (open_listener(s, err) != 0) {
+        free(s->workers);
+        free(s);
+        return NULL;
+    }
+    configure_h2o(s);
+    return s;
+}
+
+int kn_server_port(const kn_server *s) { return s->port; }
+
+int kn_server_start(kn_server *s, kn_err *err)
+{
+    /* Workers take no signals: the controlling thread waits for them. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int rc = 0;
+    for (int i = 0; i < s->cfg.threads && rc == 0; i++) {
+        kn_worker *w = &s->workers[i];
+        w->srv = s;
+        w->listen_fd = fcntl(s->listen_fd, F_DUPFD_CLOEXEC, 0);
+        if (w->listen_fd < 0 || pthread_create(&w->tid, NULL, worker_main, w) != 0) {
+            if (w->listen_fd >= 0)
+                close(w->listen_fd);
+            rc = kn_err_set(err, "cannot start worker thread %d: %s", i, strerror(errno));
+            break;
+        }
+        w->started = 1;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc == 0)
+        kn_log(KN_LOG_INFO, "listening", "address=%s port=%d threads=%d", s->cfg.bind_address,
+               s->port, s->cfg.threads);
+    return rc;
+}
+
+void kn_server_drain(kn_server *s)
+{
+    int expected = ST_RUNNING;
+    atomic_compare_exchange_strong(&s->state, &expected, ST_DRAINING);
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static int wait_for_no_connections(kn_server *s, unsigned timeout_ms)
+{
+    for (unsigned waited = 0; atomic_load(&s->connections) > 0; waited += 20) {
+        if (waited >= timeout_ms)
+            return -1;
+        sleep_ms(20);
+    }
+    return 0;
+}
+
+int kn_server_stop(kn_server *s, unsigned timeout_ms)
+{
+    if (atomic_load(&s->state) == ST_STOPPING)
+        return 0;
+    kn_server_drain(s);
+    int cut = 0;
+    if (wait_for_no_connections(s, timeout_ms) != 0) {
+        cut = 1;
+        kn_log(KN_LOG_WARN, "grace period over, closing remaining connections",
+               "connections=%d", atomic_load(&s->connections));
+        atomic_store(&s->state, ST_CUTTING);
+        wait_for_no_connections(s, CUT_GRACE_MS);
+    }
+    atomic_store(&s->state, ST_STOPPING);
+    for (int i = 0; i < s->cfg.threads; i++) {
+        if (s->workers[i].started) {
+            pthread_join(s->workers[i].tid, NULL);
+            s->workers[i].started = 0;
+        }
+    }
+    return cut;
+}
+
+void kn_server_free(kn_server *s)
+{
+    if (s == NULL)
+        return;
+    kn_server_stop(s, 0);
+    int clean = 1;
+    for (int i = 0; i < s->cfg.threads; i++)
+        clean &= s->workers[i].loop == NULL;
+    if (!clean) {
+        /* A worker could not dispose of h2o under live connections; keep
+         * its state reachable rather than free what h2o still uses. */
+        g_abandoned = s;
+        return;
+    }
+    if (s->listen_fd >= 0)
+        close(s->listen_fd);
+    h2o_config_dispose(&s->conf);
+    free(s->workers);
+    free(s);
+}
