@@ -41,7 +41,6 @@ typedef struct kn_conn {
 struct kn_worker {
     kn_server *srv;
     pthread_t tid;
-    int started;
     int listen_fd; /* a dup of the server's; owned by `listener` once created */
     h2o_evloop_t *loop;
     h2o_context_t ctx;
@@ -64,6 +63,9 @@ struct kn_server {
     atomic_int connections;
     atomic_int in_flight;
     kn_worker *workers;
+    pthread_mutex_t lock; /* guards finished */
+    pthread_cond_t finished_cond;
+    int started, finished; /* worker threads */
 };
 
 /* Set only by kn_server_free when it must leave a server behind (see there). */
@@ -310,7 +312,7 @@ static void on_conn_close(void *data)
 static void accept_one(kn_worker *w, h2o_socket_t *sock)
 {
     kn_server *s = w->srv;
-    kn_conn *c = malloc(sizeof(*c));
+    kn_conn *c = calloc(1, sizeof(*c)); /* h2o_linklist_insert wants an unlinked node */
     if (c == NULL) {
         count_error(s, "out_of_memory");
         h2o_socket_close(sock);
@@ -394,6 +396,30 @@ static void follow_state(kn_worker *w, int st)
     }
 }
 
+/* h2o keeps freed socket buffers in a per-thread cache; hand them back to
+ * malloc before the thread (and with it the cache) goes away. */
+static void drain_recycled_buffers(void)
+{
+    h2o_mem_recycle_t *cache = &h2o_socket_buffer_prototype.allocator;
+    while (cache->cnt != 0)
+        free(h2o_mem_alloc_recycle(cache, 1)); /* pops a cached block */
+}
+
+/* Reports the worker finished, then sleeps until the process exits. h2o 2.2
+ * caches freed pool chunks and HTTP/2 write buffers in static thread-local
+ * lists with no way to drain them; a parked thread keeps them reachable
+ * (so valgrind and LeakSanitizer see no leak) where an exited one would
+ * lose them. The worker touches nothing of the server after reporting. */
+static void park(kn_server *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->finished++;
+    pthread_cond_broadcast(&s->finished_cond);
+    pthread_mutex_unlock(&s->lock);
+    for (;;)
+        pause(); /* every signal is blocked in workers */
+}
+
 static void *worker_main(void *arg)
 {
     kn_worker *w = arg;
@@ -418,11 +444,20 @@ static void *worker_main(void *arg)
         /* Tearing h2o down under live connections is not safe; the process
          * is about to exit and the kernel closes the sockets. */
         kn_log(KN_LOG_WARN, "connections still open at exit", NULL);
-        return NULL;
+        park(s);
     }
+    /* h2o 2.2 leaves its HTTP/2 GOAWAY re-send timer linked when the
+     * connections finished before it fired; disposing requires it unlinked. */
+    if (h2o_timeout_is_linked(&w->ctx.http2._graceful_shutdown_timeout))
+        h2o_timeout_unlink(&w->ctx.http2._graceful_shutdown_timeout);
     h2o_context_dispose(&w->ctx);
     h2o_evloop_destroy(w->loop);
+    /* h2o 2.2's h2o_multithread_destroy_queue (evloop flavour) closes the
+     * queue's pipe but never frees the queue itself. */
+    free(w->ctx.queue);
     w->loop = NULL;
+    drain_recycled_buffers();
+    park(s);
     return NULL;
 }
 
@@ -500,6 +535,8 @@ kn_server *kn_server_new(const kn_server_config *cfg, kn_tls_store *tls, kn_metr
     s->m = metrics;
     s->listen_fd = -1;
     atomic_init(&s->state, ST_RUNNING);
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->finished_cond, NULL);
     if (open_listener(s, err) != 0) {
         free(s->workers);
         free(s);
@@ -517,19 +554,24 @@ int kn_server_start(kn_server *s, kn_err *err)
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED); /* they park, see park() */
     int rc = 0;
-    for (int i = 0; i < s->cfg.threads && rc == 0; i++) {
+    for (int i = 0; i < s->cfg.threads; i++) {
         kn_worker *w = &s->workers[i];
         w->srv = s;
         w->listen_fd = fcntl(s->listen_fd, F_DUPFD_CLOEXEC, 0);
-        if (w->listen_fd < 0 || pthread_create(&w->tid, NULL, worker_main, w) != 0) {
+        int e = w->listen_fd < 0 ? errno : pthread_create(&w->tid, &attr, worker_main, w);
+        if (e != 0) {
             if (w->listen_fd >= 0)
                 close(w->listen_fd);
-            rc = kn_err_set(err, "cannot start worker thread %d: %s", i, strerror(errno));
+            rc = kn_err_set(err, "cannot start worker thread %d: %s", i, strerror(e));
             break;
         }
-        w->started = 1;
+        s->started++;
     }
+    pthread_attr_destroy(&attr);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc == 0)
         kn_log(KN_LOG_INFO, "listening", "address=%s port=%d threads=%d", s->cfg.bind_address,
@@ -573,12 +615,10 @@ int kn_server_stop(kn_server *s, unsigned timeout_ms)
         wait_for_no_connections(s, CUT_GRACE_MS);
     }
     atomic_store(&s->state, ST_STOPPING);
-    for (int i = 0; i < s->cfg.threads; i++) {
-        if (s->workers[i].started) {
-            pthread_join(s->workers[i].tid, NULL);
-            s->workers[i].started = 0;
-        }
-    }
+    pthread_mutex_lock(&s->lock);
+    while (s->finished < s->started)
+        pthread_cond_wait(&s->finished_cond, &s->lock);
+    pthread_mutex_unlock(&s->lock);
     return cut;
 }
 
@@ -599,6 +639,8 @@ void kn_server_free(kn_server *s)
     if (s->listen_fd >= 0)
         close(s->listen_fd);
     h2o_config_dispose(&s->conf);
+    pthread_cond_destroy(&s->finished_cond);
+    pthread_mutex_destroy(&s->lock);
     free(s->workers);
     free(s);
 }
