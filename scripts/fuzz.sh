@@ -35,7 +35,7 @@ for t in "${targets[@]}"; do
   seeds=("tests/fuzz/corpus/$t")
   [ -d "tests/fuzz/regressions/$t" ] && seeds+=("tests/fuzz/regressions/$t")
   echo "== fuzz $t (${secs}s)"
-  if "$bin" "$work" "${seeds[@]}" -max_total_time="$secs" -max_len=65536 -rss_limit_mb=2048 \
+  if "$bin" "$work" "${seeds[@]}" </dev/null -max_total_time="$secs" -max_len=65536 -rss_limit_mb=2048 \
        -timeout=10 -print_final_stats=1 -artifact_prefix="$artifacts/" >"$build/fuzz-$t.log" 2>&1; then
     grep -E "^stat::number_of_executed_units|^#[0-9]+.*DONE" "$build/fuzz-$t.log" | tail -2 || true
   else

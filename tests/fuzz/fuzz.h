@@ -74,9 +74,11 @@ kn_json *kn_fuzz_json_patch(const kn_json *doc, const kn_json *patch, char *why,
 /* The targets. */
 int kn_fuzz_admission(const uint8_t *data, size_t size);
 int kn_fuzz_json(const uint8_t *data, size_t size);
+int kn_fuzz_kubeconfig(const uint8_t *data, size_t size);
 int kn_fuzz_patch(const uint8_t *data, size_t size);
 int kn_fuzz_quantity(const uint8_t *data, size_t size);
 int kn_fuzz_spark(const uint8_t *data, size_t size);
+int kn_fuzz_watch(const uint8_t *data, size_t size);
 int kn_fuzz_yaml(const uint8_t *data, size_t size);
 
 #endif

@@ -88,8 +88,11 @@ static void edges(void **state)
 static const target targets[] = {
     TARGET(admission),
     TARGET(json),
+    TARGET(kubeconfig),
     TARGET(patch),
     TARGET(quantity),
+    TARGET(spark),
+    TARGET(watch),
     TARGET(yaml),
 };
 #define N_TARGETS (sizeof(targets) / sizeof(targets[0]))
