@@ -126,6 +126,46 @@ int kn_sparkapp_pod_resources(const kn_json *app, kn_spark_role role, kn_resourc
     return 0;
 }
 
+static bool same_json(const kn_json *a, const kn_json *b)
+{
+    if (kn_json_len(a) == 0 && kn_json_len(b) == 0)
+        return true; /* absent, null, {} and [] all mean no constraint */
+    return a != NULL && b != NULL && kn_json_equal(a, b);
+}
+
+/* A role's nodeSelector: spec.nodeSelector with spec.<role>.nodeSelector over it. */
+static kn_json *role_node_selector(const kn_json *app, kn_spark_role role)
+{
+    kn_json *sel = kn_json_new_object();
+    const kn_json *srcs[2] = {kn_json_dig(app, "spec", "nodeSelector", NULL),
+                              kn_json_get(kn_sparkapp_role(app, role), "nodeSelector")};
+    for (int s = 0; sel != NULL && s < 2; s++)
+        for (size_t i = 0; i < kn_json_len(srcs[s]); i++)
+            kn_json_set(sel, kn_json_key_at(srcs[s], i), kn_json_clone(kn_json_value_at(srcs[s], i)));
+    return sel;
+}
+
+/* When executors are placed under other constraints than the driver, the
+ * reservation carries the executors' own (the scheduler filters the slots
+ * with them instead of the driver's). */
+static void add_placement(const kn_json *app, kn_json *r)
+{
+    const kn_json *drv = kn_sparkapp_role(app, KN_SPARK_DRIVER), *exe = kn_sparkapp_role(app, KN_SPARK_EXECUTOR);
+    kn_json *dsel = role_node_selector(app, KN_SPARK_DRIVER), *esel = role_node_selector(app, KN_SPARK_EXECUTOR);
+    const kn_json *etol = kn_json_get(exe, "tolerations"), *eaff = kn_json_get(exe, "affinity");
+    if (!same_json(dsel, esel) || !same_json(kn_json_get(drv, "tolerations"), etol) ||
+        !same_json(kn_json_get(drv, "affinity"), eaff)) {
+        kn_json_set(r, "nodeSelector", esel);
+        esel = NULL;
+        if (kn_json_len(etol) > 0)
+            kn_json_set(r, "tolerations", kn_json_clone(etol));
+        if (kn_json_len(eaff) > 0)
+            kn_json_set(r, "affinity", kn_json_clone(eaff));
+    }
+    kn_json_free(dsel);
+    kn_json_free(esel);
+}
+
 char *kn_sparkapp_reservation(const kn_json *app, kn_err *err)
 {
     int n;
@@ -151,6 +191,7 @@ char *kn_sparkapp_reservation(const kn_json *app, kn_err *err)
         kn_json_set_str(nj, "resources", res);
         kn_json_set(r, "numa", nj);
     }
+    add_placement(app, r);
     char *text = kn_json_dump(r, NULL);
     kn_json_free(r);
     if (text == NULL)

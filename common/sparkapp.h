@@ -15,7 +15,10 @@
  *       "numa":{"policy":"single-numa","resources":"cpu,memory"}}
  *    requests are one executor pod's requests (canonical quantities; cpu,
  *    memory, extended resources - each executor also takes one pod slot),
- *    numa only when the executors carry a NUMA policy.
+ *    numa only when the executors carry a NUMA policy. When the executors'
+ *    placement constraints differ from the driver's, it also carries the
+ *    executors' "nodeSelector" (always, {} for none), "tolerations" and
+ *    "affinity" (when set), so the slots are reserved where executors may run.
  *  - Driver and executor pods built as Spark 3.5 + the operator create them
  *    (as a mutating webhook then sees them: schedulerName defaulted). */
 #ifndef KN_SPARKAPP_H

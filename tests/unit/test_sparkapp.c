@@ -1,0 +1,304 @@
+/* test_sparkapp.c - the SparkApplication model: effective labels, Spark's
+ * initial executor count, the executor-reservation annotation (build and
+ * parse) and the driver/executor pods built as Spark 3.5 + the operator make
+ * them, compared with the pods the API server hands to a webhook. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "admission_test_util.h"
+#include "sparkapp.h"
+
+#define APP_ID "spark-8f3c1a0e6b2d4c7f9e1a3b5d7c9e0f21"
+
+static kn_json *app_of(const char *fixture_name)
+{
+    kn_json *r = fixture(fixture_name);
+    kn_json *app = kn_json_clone(object_of(r));
+    kn_json_free(r);
+    return app;
+}
+
+static kn_json *obj(const char *text)
+{
+    kn_err err = {{0}};
+    kn_json *v = kn_json_parse(text, strlen(text), NULL, &err);
+    if (v == NULL)
+        fail_msg("%s", err.msg);
+    return v;
+}
+
+static void expect_count(const char *app_text, int want, bool want_dynamic)
+{
+    kn_json *app = obj(app_text);
+    int n = -1;
+    bool dyn = !want_dynamic;
+    kn_err err = {{0}};
+    if (kn_sparkapp_executor_count(app, &n, &dyn, &err) != 0)
+        fail_msg("%s: %s", app_text, err.msg);
+    assert_int_equal(n, want);
+    assert_int_equal(dyn, want_dynamic);
+    kn_json_free(app);
+}
+
+static void test_executor_count(void **state)
+{
+    (void)state;
+    expect_count("{\"spec\":{\"executor\":{\"instances\":3}}}", 3, false);
+    expect_count("{\"spec\":{\"executor\":{}}}", 2, false);
+    expect_count("{\"spec\":{\"sparkConf\":{\"spark.executor.instances\":\"7\"}}}", 7, false);
+    /* the spec field wins over sparkConf (the operator passes it last) */
+    expect_count("{\"spec\":{\"executor\":{\"instances\":4},\"sparkConf\":{\"spark.executor.instances\":\"7\"}}}", 4, false);
+    expect_count("{\"spec\":{\"executor\":{\"instances\":4},\"dynamicAllocation\":{\"enabled\":true}}}", 4, true);
+    expect_count("{\"spec\":{\"dynamicAllocation\":{\"enabled\":true}}}", 0, true);
+    expect_count("{\"spec\":{\"executor\":{\"instances\":1},\"dynamicAllocation\":{\"enabled\":true,"
+                 "\"initialExecutors\":5,\"minExecutors\":2}}}", 5, true);
+    expect_count("{\"spec\":{\"sparkConf\":{\"spark.dynamicAllocation.enabled\":\" TRUE \","
+                 "\"spark.dynamicAllocation.minExecutors\":\"6\"}}}", 6, true);
+    /* an explicit enabled:false wins over sparkConf */
+    expect_count("{\"spec\":{\"dynamicAllocation\":{\"enabled\":false},"
+                 "\"sparkConf\":{\"spark.dynamicAllocation.enabled\":\"true\"}}}", 2, false);
+
+    const char *bad[] = {"{\"spec\":{\"executor\":{\"instances\":-1}}}", "{\"spec\":{\"executor\":{\"instances\":2.5}}}",
+                         "{\"spec\":{\"executor\":{\"instances\":\"3\"}}}",
+                         "{\"spec\":{\"sparkConf\":{\"spark.executor.instances\":\"three\"}}}",
+                         "{\"spec\":{\"executor\":{\"instances\":100000}}}"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        kn_json *app = obj(bad[i]);
+        int n;
+        bool dyn;
+        kn_err err = {{0}};
+        assert_int_equal(kn_sparkapp_executor_count(app, &n, &dyn, &err), -1);
+        assert_non_null(strstr(err.msg, "instances"));
+        kn_json_free(app);
+    }
+}
+
+static void test_effective_labels(void **state)
+{
+    (void)state;
+    kn_json *app = obj("{\"metadata\":{\"labels\":{\"team\":\"a\",\"tier\":\"batch\"}},"
+                       "\"spec\":{\"driver\":{\"labels\":{\"tier\":\"critical\"}},\"executor\":{}}}");
+    kn_json *d = kn_sparkapp_effective_labels(app, KN_SPARK_DRIVER);
+    kn_json *e = kn_sparkapp_effective_labels(app, KN_SPARK_EXECUTOR);
+    assert_string_equal(kn_json_get_str(d, "tier"), "critical");
+    assert_string_equal(kn_json_get_str(d, "team"), "a");
+    assert_string_equal(kn_json_get_str(e, "tier"), "batch");
+    kn_json_free(d);
+    kn_json_free(e);
+    kn_json_free(app);
+}
+
+static void test_reservation_parse(void **state)
+{
+    (void)state;
+    kn_executor_reservation r;
+    kn_err err = {{0}};
+    assert_int_equal(kn_executor_reservation_parse("{\"count\":8,\"requests\":{\"cpu\":\"4\",\"memory\":\"22937Mi\","
+                                                   "\"nvidia.com/gpu\":\"1\"},\"numa\":{\"policy\":\"single-numa\","
+                                                   "\"resources\":\"cpu,memory,nvidia.com/gpu\"}}", &r, &err), 0);
+    assert_int_equal(r.count, 8);
+    assert_int_equal(r.requests.cpu_milli, 4000);
+    assert_int_equal(r.requests.memory, 22937LL << 20);
+    assert_int_equal(kn_res_get(&r.requests, "nvidia.com/gpu"), 1);
+    assert_int_equal(r.numa.policy, KN_NUMA_SINGLE);
+    assert_int_equal(r.numa.n_resources, 3);
+    const char *bad[][2] = {
+        {"", "offset"},
+        {"[]", "want a JSON object"},
+        {"{\"requests\":{}}", "count"},
+        {"{\"count\":-1,\"requests\":{}}", "count"},
+        {"{\"count\":1.5,\"requests\":{}}", "count"},
+        {"{\"count\":1}", "requests"},
+        {"{\"count\":1,\"requests\":{\"cpu\":\"1 core\"}}", "requests: cpu"},
+        {"{\"count\":1,\"requests\":{},\"numa\":\"single-numa\"}", "numa"},
+        {"{\"count\":1,\"requests\":{},\"numa\":{\"policy\":\"tight\"}}", "numa"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        memset(&err, 0, sizeof(err));
+        assert_int_equal(kn_executor_reservation_parse(bad[i][0], &r, &err), -1);
+        if (strstr(err.msg, bad[i][1]) == NULL)
+            fail_msg("%s: \"%s\" lacks \"%s\"", bad[i][0], err.msg, bad[i][1]);
+    }
+}
+
+/* The guide's "Node Affinity" example: executors go to other nodes than the
+ * driver, so the reservation says where. */
+static void test_reservation_placement(void **state)
+{
+    (void)state;
+    kn_json *app = app_of("sparkapp-spark-pi.json");
+    kn_err err = {{0}};
+    char *text = kn_sparkapp_reservation(app, &err);
+    assert_string_equal(text, "{\"count\":3,\"requests\":{\"cpu\":\"1\",\"memory\":\"896Mi\"}}");
+    free(text);
+    kn_json *aff = obj("{\"nodeAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":{\"nodeSelectorTerms\":"
+                       "[{\"matchExpressions\":[{\"key\":\"node-type\",\"operator\":\"In\",\"values\":[\"spark-executor\"]}]}]}}}");
+    kn_json_set(kn_json_pointer_get(app, "/spec/executor"), "affinity", aff);
+    text = kn_sparkapp_reservation(app, &err);
+    assert_string_equal(text, "{\"count\":3,\"requests\":{\"cpu\":\"1\",\"memory\":\"896Mi\"},\"nodeSelector\":{},"
+                              "\"affinity\":{\"nodeAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":"
+                              "{\"nodeSelectorTerms\":[{\"matchExpressions\":[{\"key\":\"node-type\",\"operator\":\"In\","
+                              "\"values\":[\"spark-executor\"]}]}]}}}}");
+    free(text);
+    /* the same constraints on both roles: nothing extra */
+    kn_json_set(kn_json_pointer_get(app, "/spec/driver"), "affinity", kn_json_clone(aff));
+    kn_json_set(kn_json_pointer_get(app, "/spec"), "nodeSelector", obj("{\"pool\":\"spark\"}"));
+    text = kn_sparkapp_reservation(app, &err);
+    assert_string_equal(text, "{\"count\":3,\"requests\":{\"cpu\":\"1\",\"memory\":\"896Mi\"}}");
+    free(text);
+    kn_json_free(app);
+}
+
+/* Members of want must be in got with equal values. */
+static void assert_subset(const kn_json *got, const kn_json *want, const char *what)
+{
+    for (size_t i = 0; i < kn_json_len(want); i++) {
+        const char *k = kn_json_key_at(want, i);
+        if (!kn_json_equal(kn_json_get(got, k), kn_json_value_at(want, i)))
+            fail_msg("%s: member %s differs", what, k);
+    }
+}
+
+static void assert_same_at(const kn_json *a, const kn_json *b, const char *ptr)
+{
+    if (!kn_json_equal(kn_json_pointer_get(a, ptr), kn_json_pointer_get(b, ptr))) {
+        char *x = kn_json_dump(kn_json_pointer_get(a, ptr), NULL), *y = kn_json_dump(kn_json_pointer_get(b, ptr), NULL);
+        print_error("built %s\nwant  %s\n", x, y);
+        free(x);
+        free(y);
+        fail_msg("%s differs", ptr);
+    }
+}
+
+static void test_driver_pod_as_spark_builds_it(void **state)
+{
+    (void)state;
+    /* the app as stored after /mutate (with its reservation annotation) */
+    kn_json *r = fixture("sparkapp-spark-pi.json");
+    admitted a = admit(r, KN_ADMIT_MUTATE);
+    kn_json *want_r = fixture("pod-spark-pi-driver.json");
+    const kn_json *want = object_of(want_r);
+    kn_err err = {{0}};
+    kn_sparkapp_pod_opts opts = {.app_id = APP_ID};
+    kn_json *pod = kn_sparkapp_driver_pod(a.patched, &opts, &err);
+    if (pod == NULL)
+        fail_msg("%s", err.msg);
+    assert_string_equal(str_at(pod, "/metadata/name"), "spark-pi-driver");
+    kn_json *labels = kn_json_clone(kn_json_pointer_get(want, "/metadata/labels"));
+    kn_json_remove(labels, "sparkoperator.k8s.io/submission-id"); /* a random UUID */
+    assert_subset(kn_json_pointer_get(pod, "/metadata/labels"), labels, "labels");
+    assert_int_equal(kn_json_len(kn_json_pointer_get(pod, "/metadata/labels")), kn_json_len(labels) + 1);
+    kn_json_free(labels);
+    const char *same[] = {"/metadata/namespace", "/metadata/annotations", "/metadata/ownerReferences",
+                          "/spec/containers/0/name", "/spec/containers/0/image", "/spec/containers/0/args",
+                          "/spec/containers/0/ports", "/spec/containers/0/resources", "/spec/containers/0/imagePullPolicy",
+                          "/spec/restartPolicy", "/spec/serviceAccountName", "/spec/tolerations",
+                          "/spec/priority", "/spec/dnsPolicy"};
+    for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++)
+        assert_same_at(pod, want, same[i]);
+    /* the role's schedulerName (the fixture pod is of a role without one) */
+    assert_string_equal(str_at(pod, "/spec/schedulerName"), "kubenexus-scheduler");
+    /* the built driver passes the Pod rules unchanged: labels, reservation,
+     * min-available and schedulerName all agree */
+    kn_json *pr = fixture("pod-spark-pi-driver.json");
+    set_at(pr, "/request", "object", pod);
+    admitted pa = admit(pr, KN_ADMIT_MUTATE);
+    assert_allowed_unchanged(&pa);
+    admitted_free(&pa);
+    kn_json_free(pr);
+    kn_json_free(want_r);
+    admitted_free(&a);
+    kn_json_free(r);
+}
+
+static void test_executor_pod_as_spark_builds_it(void **state)
+{
+    (void)state;
+    kn_json *app = app_of("sparkapp-spark-pi.json");
+    kn_json *want_r = fixture("pod-spark-pi-exec-1.json");
+    const kn_json *want = object_of(want_r);
+    kn_err err = {{0}};
+    kn_sparkapp_pod_opts opts = {.app_id = APP_ID, .driver_uid = "6c5d4e3f-2a1b-4c0d-9e8f-7a6b5c4d3e2f"};
+    kn_json *pod = kn_sparkapp_executor_pod(app, 1, "spark-pi-driver", &opts, &err);
+    if (pod == NULL)
+        fail_msg("%s", err.msg);
+    kn_json *labels = kn_json_clone(kn_json_pointer_get(want, "/metadata/labels"));
+    kn_json_remove(labels, "sparkoperator.k8s.io/submission-id");
+    assert_subset(kn_json_pointer_get(pod, "/metadata/labels"), labels, "labels");
+    kn_json_free(labels);
+    const char *same[] = {"/metadata/name", "/metadata/ownerReferences", "/spec/containers/0/name",
+                          "/spec/containers/0/args", "/spec/containers/0/ports", "/spec/containers/0/resources",
+                          "/spec/hostname", "/spec/restartPolicy", "/spec/tolerations"};
+    for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++)
+        assert_same_at(pod, want, same[i]);
+    kn_json_free(pod);
+    /* a role without schedulerName: the API server's default */
+    kn_json_remove(kn_json_pointer_get(app, "/spec/executor"), "schedulerName");
+    pod = kn_sparkapp_executor_pod(app, 1, "spark-pi-driver", &opts, &err);
+    assert_same_at(pod, want, "/spec/schedulerName");
+    kn_json_free(pod);
+    /* a name prefix, a second executor */
+    opts.name_prefix = "spark-pi-5e7a9c1b3d2f4a6e";
+    pod = kn_sparkapp_executor_pod(app, 2, NULL, &opts, &err);
+    assert_string_equal(str_at(pod, "/metadata/name"), "spark-pi-5e7a9c1b3d2f4a6e-exec-2");
+    assert_string_equal(str_at(pod, "/metadata/labels/spark-exec-id"), "2");
+    assert_string_equal(str_at(pod, "/metadata/ownerReferences/0/name"), "spark-pi-driver");
+    kn_json_free(pod);
+    assert_null(kn_sparkapp_executor_pod(app, 0, NULL, NULL, &err));
+    kn_json_free(want_r);
+    kn_json_free(app);
+}
+
+/* The guide's production example: role env, volume mounts, extra labels,
+ * GPU limits, NUMA annotations and the role's schedulerName reach the pods. */
+static void test_pods_carry_role_settings(void **state)
+{
+    (void)state;
+    kn_err err = {{0}};
+    kn_json *app = app_of("sparkapp-data-processing.json");
+    kn_json *pod = kn_sparkapp_executor_pod(app, 3, NULL, NULL, &err);
+    assert_non_null(pod);
+    assert_string_equal(str_at(pod, "/metadata/name"), "data-processing-exec-3");
+    assert_string_equal(str_at(pod, "/metadata/labels/job"), "data-processing");
+    assert_string_equal(str_at(pod, "/metadata/labels/pod-group.scheduling.kubenexus.io~1min-available"), "21");
+    assert_string_equal(str_at(pod, "/spec/schedulerName"), "kubenexus-scheduler");
+    assert_string_equal(str_at(pod, "/spec/containers/0/resources/requests/memory"), "9Gi");
+    assert_string_equal(str_at(pod, "/spec/containers/0/resources/requests/cpu"), "2");
+    assert_string_equal(str_at(pod, "/spec/containers/0/volumeMounts/0/mountPath"), "/data");
+    const kn_json *env = kn_json_pointer_get(pod, "/spec/containers/0/env");
+    assert_string_equal(kn_json_get_str(kn_json_at(env, kn_json_len(env) - 1), "name"), "AWS_REGION");
+    kn_json_free(pod);
+    kn_json_free(app);
+
+    app = app_of("sparkapp-spark-ml-gpu.json");
+    pod = kn_sparkapp_driver_pod(app, NULL, &err);
+    assert_non_null(pod);
+    assert_string_equal(str_at(pod, "/spec/containers/0/resources/limits/nvidia.com~1gpu"), "1");
+    assert_string_equal(str_at(pod, "/metadata/annotations/numa.scheduling.kubenexus.io~1policy"), "single-numa");
+    assert_string_equal(str_at(pod, "/metadata/labels/spark-app-selector"), str_at(pod, "/spec/containers/0/env/1/value"));
+    assert_true(strncmp(str_at(pod, "/metadata/labels/spark-app-selector"), "spark-", 6) == 0);
+    assert_int_equal(strlen(str_at(pod, "/metadata/labels/spark-app-selector")), 38);
+    kn_json_free(pod);
+    /* a bad size is an error naming the field, not a pod */
+    kn_json_set_str(kn_json_pointer_get(app, "/spec/driver"), "memory", "8Gi");
+    assert_null(kn_sparkapp_driver_pod(app, NULL, &err));
+    assert_non_null(strstr(err.msg, "spec.driver.memory"));
+    kn_json_free(app);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_executor_count),
+        cmocka_unit_test(test_effective_labels),
+        cmocka_unit_test(test_reservation_parse),
+        cmocka_unit_test(test_reservation_placement),
+        cmocka_unit_test(test_driver_pod_as_spark_builds_it),
+        cmocka_unit_test(test_executor_pod_as_spark_builds_it),
+        cmocka_unit_test(test_pods_carry_role_settings),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
