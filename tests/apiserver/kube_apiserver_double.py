@@ -33,6 +33,8 @@ Test-only endpoints (same token):
                        "delay_ms":M, "nrt_absent":bool, "watch_410_http":bool,
                        "compact":true}
   GET  /_test/state   objects, binding attempts per pod, bindings, events.
+  /_test/admission    the admission chain (admission_chain.py): webhook
+                      configurations, SparkApplications, webhook calls.
 
 Start: python3 kube_apiserver_double.py --port 0 --cert C --key K --token T
        [--port-file F] [--no-nrt] [--history N] [--bookmark-seconds S]
@@ -55,6 +57,8 @@ import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import admission_chain
+
 MAX_BODY = 4 * 1024 * 1024
 
 # resource -> (group/version, kind, namespaced)
@@ -71,6 +75,7 @@ QUALIFIED = {
     "leases": "leases.coordination.k8s.io",
     "noderesourcetopologies": "noderesourcetopologies.topology.node.k8s.io",
 }
+admission_chain.register(RESOURCES, QUALIFIED)
 
 
 def now_rfc3339():
@@ -340,6 +345,8 @@ class Handler(BaseHTTPRequestHandler):
                 if not self.store.nrt_present:
                     return None
             rest, group = parts[3:], "topology"
+        elif admission_chain.route_group(parts):
+            rest, group = admission_chain.route_group(parts)
         else:
             return None
         ns = None
@@ -351,7 +358,8 @@ class Handler(BaseHTTPRequestHandler):
         if group == "events.k8s.io" and resource == "events":
             resource = "events.k8s.io"
         allowed = {"core": ("nodes", "pods", "events"), "coordination": ("leases",),
-                   "events.k8s.io": ("events.k8s.io",), "topology": ("noderesourcetopologies",)}
+                   "events.k8s.io": ("events.k8s.io",), "topology": ("noderesourcetopologies",),
+                   **admission_chain.allowed_resources()}
         if resource not in allowed[group]:
             return None
         namespaced = RESOURCES[resource][2]
@@ -441,6 +449,8 @@ class Handler(BaseHTTPRequestHandler):
             spec.setdefault("schedulerName", "default-scheduler")
             status = obj.setdefault("status", {})
             status.setdefault("phase", "Pending")
+        obj = self.server.admission.admit(self, resource, ns if namespaced else None, None, "CREATE", obj, None)
+        meta = obj.setdefault("metadata", {})
         st = self.store
         with st.lock:
             key = obj_key(ns if namespaced else None, name)
@@ -485,6 +495,9 @@ class Handler(BaseHTTPRequestHandler):
                 if k in cur["metadata"]:
                     meta[k] = cur["metadata"][k]
             new["kind"], new["apiVersion"] = cur["kind"], cur["apiVersion"]
+            # Under the lock, as kube-apiserver admits inside GuaranteedUpdate.
+            new = self.server.admission.admit(self, resource, ns, sub, "UPDATE", new, prev)
+            meta = new.setdefault("metadata", {})
             meta["resourceVersion"] = st.next_rv()
             st.objects[resource][key] = new
             st.record(resource, "MODIFIED", new, prev)
@@ -676,6 +689,8 @@ class Handler(BaseHTTPRequestHandler):
                        "requests": st.requests, "faults": st.faults}
                 body = json.dumps(out)
             self.send_json(200, json.loads(body))
+        elif path == "/_test/admission":
+            self.server.admission.test_endpoint(self, method)
         else:
             raise ApiError(404, "NotFound", "unknown test endpoint")
 
@@ -711,6 +726,7 @@ def main():
     ap.add_argument("--history", type=int, default=10000, help="watch events kept (older RVs get 410)")
     ap.add_argument("--bookmark-seconds", type=float, default=2.0)
     ap.add_argument("--verbose", action="store_true")
+    admission_chain.add_args(ap)
     args = ap.parse_args()
 
     srv = Server((args.host, args.port), Handler)
@@ -720,6 +736,7 @@ def main():
     # Handshake in the handler thread, so one slow client cannot stall accept().
     srv.socket = ctx.wrap_socket(srv.socket, server_side=True, do_handshake_on_connect=False)
     srv.store = Store(args.history, not args.no_nrt)
+    srv.admission = admission_chain.Chain(srv.store, ApiError, args)
     srv.token = args.token
     srv.verbose = args.verbose
     srv.bookmark_seconds = args.bookmark_seconds
