@@ -19,6 +19,8 @@
  *  - Parse errors: "offset N: <yajl message>" (also "nesting too deep",
  *    trailing garbage, empty input). max_depth is capped at 1000; dumping a
  *    tree nested deeper than 128 (yajl_gen's limit) returns NULL.
+ *  - kn_json_dump() always emits valid UTF-8: bytes of a built string that
+ *    are not UTF-8 become U+FFFD (as Go's encoding/json does).
  *  - kn_json_equal() compares objects regardless of member order and numbers
  *    by value (1.0 equals 1).
  */

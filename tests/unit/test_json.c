@@ -98,6 +98,22 @@ static void test_unicode_escapes(void **state)
     assert_dump(v, "[\"caf\xc3\xa9\",\"\xf0\x9f\x9a\x80\",\"a\\u0000b\",\"tab\\there/\"]");
     kn_json_free(v);
 
+    /* Built strings that are not UTF-8 (a message cut mid-character) still
+     * give valid JSON: each bad byte becomes U+FFFD, as Go's encoder does. */
+    kn_json *bad = kn_json_new_array();
+    kn_json_append(bad, kn_json_new_string("caf\xc3"));           /* truncated */
+    kn_json_append(bad, kn_json_new_string("\xed\xa0\x80!"));    /* surrogate */
+    kn_json_append(bad, kn_json_new_string("\xc0\xaf/\xf4\x90\x80\x80")); /* overlong, > U+10FFFF */
+    kn_json_append(bad, kn_json_new_string("ok \xf0\x9f\x9a\x80 \xe2\x82\xac"));
+    assert_dump(bad, "[\"caf\xef\xbf\xbd\",\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd!\","
+                     "\"\xef\xbf\xbd\xef\xbf\xbd/\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\","
+                     "\"ok \xf0\x9f\x9a\x80 \xe2\x82\xac\"]");
+    char *text = kn_json_dump(bad, NULL);
+    kn_json *back = parse_ok(text); /* yajl validates UTF-8 on the way in */
+    kn_json_free(back);
+    free(text);
+    kn_json_free(bad);
+
     kn_json *s = kn_json_new_stringn("\x01\x1f\"\\\n\r\b\f", 8);
     assert_dump(s, "\"\\u0001\\u001F\\\"\\\\\\n\\r\\b\\f\"");
     kn_json_free(s);
