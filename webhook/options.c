@@ -204,12 +204,13 @@ static void set_defaults(kn_webhook_options *o)
 kn_options_result kn_options_parse(int argc, char **argv, kn_webhook_options *o, kn_err *err)
 {
     set_defaults(o);
+    for (int i = 1; i < argc; i++) /* --help wins wherever it is */
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return KN_OPTIONS_HELP;
     if (apply_env(o, err) != 0)
         return KN_OPTIONS_ERROR;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
-            return KN_OPTIONS_HELP;
         if (strncmp(a, "--", 2) != 0) {
             kn_err_set(err, "unexpected argument \"%s\"", a);
             return KN_OPTIONS_ERROR;

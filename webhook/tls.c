@@ -4,6 +4,7 @@
 #include <h2o.h>
 #include <h2o/http2.h>
 #include <openssl/err.h>
+#include <openssl/x509.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -97,12 +98,15 @@ static SSL_CTX *build_ctx(kn_tls_store *s, kn_err *err)
         ssl_err(err, "cannot load the certificate chain (PEM) from", s->cert_file);
         goto fail;
     }
-    if (SSL_CTX_use_PrivateKey_file(ctx, s->key_file, SSL_FILETYPE_PEM) != 1) {
-        ssl_err(err, "cannot load the private key (PEM) from", s->key_file);
-        goto fail;
-    }
-    if (SSL_CTX_check_private_key(ctx) != 1) {
-        ssl_err(err, "the private key does not match the certificate in", s->cert_file);
+    if (SSL_CTX_use_PrivateKey_file(ctx, s->key_file, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(ctx) != 1) {
+        if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
+            ERR_clear_error();
+            kn_err_set(err, "the private key in %s does not match the certificate in %s",
+                       s->key_file, s->cert_file);
+        } else {
+            ssl_err(err, "cannot load the private key (PEM) from", s->key_file);
+        }
         goto fail;
     }
     SSL_CTX_set_app_data(ctx, s);
@@ -118,15 +122,18 @@ kn_tls_store *kn_tls_store_new(const char *cert_file, const char *key_file,
                                kn_tls_handshake_cb cb, void *cb_arg, kn_err *err)
 {
     kn_tls_store *s = calloc(1, sizeof(*s));
-    if (s == NULL || (s->cert_file = strdup(cert_file)) == NULL ||
-        (s->key_file = strdup(key_file)) == NULL) {
+    if (s == NULL) {
+        kn_err_set(err, "out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&s->lock, NULL);
+    if ((s->cert_file = strdup(cert_file)) == NULL || (s->key_file = strdup(key_file)) == NULL) {
         kn_tls_store_free(s);
         kn_err_set(err, "out of memory");
         return NULL;
     }
     s->cb = cb;
     s->cb_arg = cb_arg;
-    pthread_mutex_init(&s->lock, NULL);
     stat_file(cert_file, &s->cert_id);
     stat_file(key_file, &s->key_id);
     if ((s->current = build_ctx(s, err)) == NULL) {
@@ -171,10 +178,8 @@ void kn_tls_store_free(kn_tls_store *s)
 {
     if (s == NULL)
         return;
-    if (s->current != NULL) {
-        SSL_CTX_free(s->current);
-        pthread_mutex_destroy(&s->lock);
-    }
+    SSL_CTX_free(s->current); /* NULL-safe */
+    pthread_mutex_destroy(&s->lock);
     free(s->cert_file);
     free(s->key_file);
     free(s);
