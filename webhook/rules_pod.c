@@ -40,10 +40,16 @@ static void check_reservation(const kn_json *annotations, const kn_gang_spec *ga
         return;
     }
     if (res.count + 1 != gang->min_available) {
-        const char *found = kn_json_get_str(labels, gang->min_label != NULL ? gang->min_label : KN_GANG_MIN_LABEL);
-        kn_decision_deny(d, "label %s is \"%s\", want \"%d\" (1 driver + %d executors reserved by annotation %s)",
-                         gang->min_label != NULL ? gang->min_label : KN_GANG_MIN_LABEL, found != NULL ? found : "",
-                         res.count + 1, res.count, KN_EXECUTOR_RESERVATION_ANNOTATION);
+        const char *label = gang->min_label != NULL ? gang->min_label : KN_GANG_MIN_LABEL;
+        const char *found = kn_json_get_str(labels, label);
+        char shown[80];
+        if (found != NULL)
+            snprintf(shown, sizeof(shown), "is \"%.63s\"", found);
+        else
+            snprintf(shown, sizeof(shown), "is missing");
+        kn_decision_deny(d, "label %s %s, want \"%d\" (1 driver + %d %s reserved by annotation %s)", label,
+                         shown, res.count + 1, res.count, res.count == 1 ? "executor" : "executors",
+                         KN_EXECUTOR_RESERVATION_ANNOTATION);
     }
 }
 

@@ -75,6 +75,16 @@ static void test_spark_pod_without_gang(void **state)
     admitted a = admit(r, KN_ADMIT_MUTATE);
     assert_allowed_unchanged(&a); /* stays with default-scheduler */
     admitted_free(&a);
+    /* a reservation without a gang does nothing: said, not denied */
+    kn_json *res = kn_json_new_object();
+    kn_json_set_str(res, RES, "{\"count\":3,\"requests\":{\"cpu\":\"1\"}}");
+    set_at(r, "/request/object/metadata", "annotations", res);
+    a = admit(r, KN_ADMIT_MUTATE);
+    assert_allowed_unchanged(&a);
+    assert_int_equal(n_warnings(&a), 1);
+    assert_string_equal(warning(&a, 0), "annotation scheduling.kubenexus.io/executor-reservation is ignored: the pod "
+                                        "has no gang labels");
+    admitted_free(&a);
     /* but a Spark pod's NUMA annotations are checked */
     kn_json *ann = kn_json_new_object();
     kn_json_set_str(ann, "numa.scheduling.kubenexus.io/policy", "strict");
@@ -105,6 +115,12 @@ static void test_reservation_vs_min_available(void **state)
     set_at(r, LABELS, GANG_M, kn_json_new_string("5"));
     admitted a = admit(r, KN_ADMIT_MUTATE);
     assert_denied(&a, "Pod default/spark-pi-driver: label pod-group.scheduling.kubenexus.io/min-available is \"5\", "
+                      "want \"4\" (1 driver + 3 executors reserved by annotation "
+                      "scheduling.kubenexus.io/executor-reservation)");
+    admitted_free(&a);
+    remove_at(r, LABELS, GANG_M); /* a gang of 1 by its labels */
+    a = admit(r, KN_ADMIT_MUTATE);
+    assert_denied(&a, "Pod default/spark-pi-driver: label pod-group.scheduling.kubenexus.io/min-available is missing, "
                       "want \"4\" (1 driver + 3 executors reserved by annotation "
                       "scheduling.kubenexus.io/executor-reservation)");
     admitted_free(&a);
