@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "check.h"
+#include "send.h"
 #include "log.h"
 #include "metrics.h"
 #include "options.h"
@@ -99,6 +100,8 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "check") == 0)
         return kn_check_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "send") == 0)
+        return kn_send_main(argc - 1, argv + 1);
     kn_webhook_options o;
     kn_err err = {{0}};
     switch (kn_options_parse(argc, argv, &o, &err)) {

@@ -39,6 +39,7 @@ void kn_options_usage(FILE *f)
 {
     fputs("usage: kubenexus-webhook --tls-cert-file FILE --tls-key-file FILE [flags]\n"
           "       kubenexus-webhook check [--scheduler-name N] FILE...\n"
+          "       kubenexus-webhook send --server https://HOST:PORT [--cacert F] [--path /mutate] FILE...\n"
           "\n"
           "flags (--flag VALUE or --flag=VALUE; env fallback KUBENEXUS_WEBHOOK_<FLAG>):\n"
           "  --tls-cert-file FILE          serving certificate chain (PEM), reloaded on change\n"
