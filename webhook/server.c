@@ -213,8 +213,9 @@ static void serve_admission(kn_server *s, h2o_req_t *req, kn_admit_mode mode, co
         return;
     }
     track_in_flight(s, req);
-    /* h2o already refuses bodies over max_request_entity_size; this keeps
-     * the bound even if a protocol path lets one through. */
+    /* h2o lets bodies up to H2O_BODY_LIMIT_FACTOR times the limit through
+     * (see configure_h2o) so that this answer, JSON over either protocol,
+     * is what an oversized review normally gets. */
     if (req->entity.len > s->cfg.max_request_bytes) {
         char msg[160];
         snprintf(msg, sizeof(msg), "the request body is %zu bytes, over the webhook's limit of "
@@ -234,13 +235,14 @@ static void serve_admission(kn_server *s, h2o_req_t *req, kn_admit_mode mode, co
     } else {
         send_body(req, r.http_status, "application/json", r.body, r.body_len);
     }
-    if (r.http_status >= 400 || r.body == NULL) {
+    if (r.body != NULL && r.http_status >= 400) {
         count_error(s, "bad_request");
         kn_log(KN_LOG_WARN, "rejected a malformed admission request", "path=%s status=%d bytes=%zu",
                path, r.http_status, req->entity.len);
     } else {
-        kn_log(KN_LOG_DEBUG, "admission", "path=%s kind=%s verdict=%s bytes=%zu", path, kind,
-               verdict, req->entity.len);
+        /* Denials are what operators look for; the rest only when debugging. */
+        kn_log(strcmp(verdict, "denied") == 0 ? KN_LOG_INFO : KN_LOG_DEBUG, "admission",
+               "path=%s kind=%s verdict=%s bytes=%zu", path, kind, verdict, req->entity.len);
     }
     kn_metric_inc(s->m->requests, (const char *[]){path, kind, verdict}, 1);
     kn_metric_observe(s->m->duration, (const char *[]){path},
