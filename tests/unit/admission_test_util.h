@@ -195,6 +195,33 @@ static inline const char *warning(const admitted *a, size_t i)
     return kn_json_str(kn_json_at(kn_json_dig(a->resp, "response", "warnings", NULL), i));
 }
 
+/* Admits review and asserts a denial with exactly the message want. */
+static inline void expect_denied(const kn_json *review, kn_admit_mode mode, const char *want)
+{
+    admitted a = admit(review, mode);
+    assert_denied(&a, want);
+    admitted_free(&a);
+}
+
+/* Admits review and asserts it is allowed with no patch; returns the number
+ * of warnings. */
+static inline size_t expect_unchanged(const kn_json *review, kn_admit_mode mode)
+{
+    admitted a = admit(review, mode);
+    assert_allowed_unchanged(&a);
+    size_t n = n_warnings(&a);
+    admitted_free(&a);
+    return n;
+}
+
+/* The object as stored after a's patch, admitted again in review r, passes
+ * unchanged: the rules are idempotent, so an UPDATE never re-patches. */
+static inline void expect_stored_unchanged(kn_json *review, const admitted *a)
+{
+    set_at(review, "/request", "object", kn_json_clone(a->patched));
+    expect_unchanged(review, KN_ADMIT_MUTATE);
+}
+
 /* Admits review and asserts a denial whose message contains every string of
  * parts (NULL-terminated). */
 static inline void expect_denial_has(const kn_json *review, kn_admit_mode mode, const char *const *parts)

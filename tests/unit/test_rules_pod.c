@@ -28,10 +28,7 @@ static void expect_scheduler_replaced(const char *fixture_name)
     assert_string_equal(str_at(a.patched, "/spec/schedulerName"), "kubenexus-scheduler");
     assert_int_equal(n_warnings(&a), 0);
     /* the stored pod passes unchanged */
-    set_at(r, "/request", "object", kn_json_clone(a.patched));
-    admitted again = admit(r, KN_ADMIT_MUTATE);
-    assert_allowed_unchanged(&again);
-    admitted_free(&again);
+    expect_stored_unchanged(r, &a);
     admitted_free(&a);
     kn_json_free(r);
 }
@@ -60,9 +57,7 @@ static void test_plain_pod_untouched(void **state)
     kn_json *ann = kn_json_new_object();
     kn_json_set_str(ann, "numa.scheduling.kubenexus.io/policy", "bogus");
     set_at(r, "/request/object/metadata", "annotations", ann);
-    a = admit(r, KN_ADMIT_MUTATE);
-    assert_allowed_unchanged(&a);
-    admitted_free(&a);
+    expect_unchanged(r, KN_ADMIT_MUTATE);
     kn_json_free(r);
 }
 
@@ -72,14 +67,12 @@ static void test_spark_pod_without_gang(void **state)
     kn_json *r = fixture("pod-spark-pi-exec-1.json");
     remove_at(r, LABELS, GANG_N);
     remove_at(r, LABELS, GANG_M);
-    admitted a = admit(r, KN_ADMIT_MUTATE);
-    assert_allowed_unchanged(&a); /* stays with default-scheduler */
-    admitted_free(&a);
+    expect_unchanged(r, KN_ADMIT_MUTATE);
     /* a reservation without a gang does nothing: said, not denied */
     kn_json *res = kn_json_new_object();
     kn_json_set_str(res, RES, "{\"count\":3,\"requests\":{\"cpu\":\"1\"}}");
     set_at(r, "/request/object/metadata", "annotations", res);
-    a = admit(r, KN_ADMIT_MUTATE);
+    admitted a = admit(r, KN_ADMIT_MUTATE);
     assert_allowed_unchanged(&a);
     assert_int_equal(n_warnings(&a), 1);
     assert_string_equal(warning(&a, 0), "annotation scheduling.kubenexus.io/executor-reservation is ignored: the pod "
@@ -113,17 +106,13 @@ static void test_reservation_vs_min_available(void **state)
     (void)state;
     kn_json *r = fixture("pod-spark-pi-driver.json");
     set_at(r, LABELS, GANG_M, kn_json_new_string("5"));
-    admitted a = admit(r, KN_ADMIT_MUTATE);
-    assert_denied(&a, "Pod default/spark-pi-driver: label pod-group.scheduling.kubenexus.io/min-available is \"5\", "
+    expect_denied(r, KN_ADMIT_MUTATE, "Pod default/spark-pi-driver: label pod-group.scheduling.kubenexus.io/min-available is \"5\", "
                       "want \"4\" (1 driver + 3 executors reserved by annotation "
                       "scheduling.kubenexus.io/executor-reservation)");
-    admitted_free(&a);
     remove_at(r, LABELS, GANG_M); /* a gang of 1 by its labels */
-    a = admit(r, KN_ADMIT_MUTATE);
-    assert_denied(&a, "Pod default/spark-pi-driver: label pod-group.scheduling.kubenexus.io/min-available is missing, "
+    expect_denied(r, KN_ADMIT_MUTATE, "Pod default/spark-pi-driver: label pod-group.scheduling.kubenexus.io/min-available is missing, "
                       "want \"4\" (1 driver + 3 executors reserved by annotation "
                       "scheduling.kubenexus.io/executor-reservation)");
-    admitted_free(&a);
     set_at(r, LABELS, GANG_M, kn_json_new_string("4"));
     set_at(r, ANNS, RES, kn_json_new_string("{\"count\":3,\"requests\":{\"cpu\":\"one\"}}"));
     expect_denial_has(r, KN_ADMIT_MUTATE, (const char *const[]){"Pod default/spark-pi-driver: annotation "
@@ -135,7 +124,7 @@ static void test_reservation_vs_min_available(void **state)
     expect_denial_has(r, KN_ADMIT_MUTATE, (const char *const[]){"numa", NULL});
     set_at(r, ANNS, RES, kn_json_new_string("{\"count\":3,\"requests\":{\"cpu\":\"1\",\"memory\":\"896Mi\"},"
                                             "\"numa\":{\"policy\":\"single-numa\",\"resources\":\"cpu,memory\"}}"));
-    a = admit(r, KN_ADMIT_MUTATE);
+    admitted a = admit(r, KN_ADMIT_MUTATE);
     assert_true(is_allowed(&a));
     admitted_free(&a);
     kn_json_free(r);
@@ -166,9 +155,7 @@ static void test_scheduler_name_cases(void **state)
     admitted_free(&a);
     /* validate never patches */
     set_at(r, "/request/object/spec", "schedulerName", kn_json_new_string("default-scheduler"));
-    a = admit(r, KN_ADMIT_VALIDATE);
-    assert_allowed_unchanged(&a);
-    admitted_free(&a);
+    expect_unchanged(r, KN_ADMIT_VALIDATE);
     /* configured name */
     kn_admit_config cfg = {.scheduler_name = "gangs"};
     a = admit_cfg(r, KN_ADMIT_MUTATE, &cfg);
@@ -197,16 +184,14 @@ static void test_pod_not_handled(void **state)
     kn_json *r = fixture("pod-spark-pi-exec-1.json");
     set_at(r, LABELS, GANG_M, kn_json_new_string("zero"));
     set_at(r, "/request", "operation", kn_json_new_string("UPDATE"));
-    admitted a = admit(r, KN_ADMIT_MUTATE);
-    assert_allowed_unchanged(&a);
-    admitted_free(&a);
+    expect_unchanged(r, KN_ADMIT_MUTATE);
     /* pods/binding CREATE carries a Binding: not a Pod to check */
     set_at(r, "/request", "operation", kn_json_new_string("CREATE"));
     set_at(r, "/request", "subResource", kn_json_new_string("binding"));
     kn_json *binding = kn_json_new_object();
     kn_json_set_str(binding, "kind", "Binding");
     set_at(r, "/request", "object", binding);
-    a = admit(r, KN_ADMIT_MUTATE);
+    admitted a = admit(r, KN_ADMIT_MUTATE);
     assert_allowed_unchanged(&a);
     assert_string_equal(a.verdict, "allowed");
     admitted_free(&a);

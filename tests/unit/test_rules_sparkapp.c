@@ -34,10 +34,7 @@ static void expect_reservation(const char *fixture_name, const char *want)
     kn_json_free(copy);
 
     /* Admitting the stored object again changes nothing (idempotent). */
-    set_at(r, "/request", "object", kn_json_clone(a.patched));
-    admitted again = admit(r, KN_ADMIT_MUTATE);
-    assert_allowed_unchanged(&again);
-    admitted_free(&again);
+    expect_stored_unchanged(r, &a);
     admitted_free(&a);
     kn_json_free(r);
 }
@@ -91,9 +88,7 @@ static void test_guide_migration(void **state)
     expect_reservation("sparkapp-migration-after.json", "{\"count\":5,\"requests\":{\"cpu\":\"1\",\"memory\":\"1408Mi\"}}");
     /* Before: no gang at all -> allowed untouched. */
     kn_json *r = fixture("sparkapp-migration-before.json");
-    admitted a = admit(r, KN_ADMIT_MUTATE);
-    assert_allowed_unchanged(&a);
-    admitted_free(&a);
+    expect_unchanged(r, KN_ADMIT_MUTATE);
     kn_json_free(r);
 }
 
@@ -117,10 +112,7 @@ static void test_fill_gang_labels(void **state)
     }
     assert_string_equal(str_at(a.patched, RES_ANN), "{\"count\":5,\"requests\":{\"cpu\":\"1\",\"memory\":\"1408Mi\"}}");
     /* The filled object passes the rules unchanged. */
-    set_at(r, "/request", "object", kn_json_clone(a.patched));
-    admitted again = admit(r, KN_ADMIT_MUTATE);
-    assert_allowed_unchanged(&again);
-    admitted_free(&again);
+    expect_stored_unchanged(r, &a);
     admitted_free(&a);
     /* Off by default: the same app is left ungrouped (above). A gang name
      * without min-available is filled in too. */
@@ -133,10 +125,8 @@ static void test_fill_gang_labels(void **state)
     assert_string_equal(str_at(a.patched, "/spec/executor/labels/pod-group.scheduling.kubenexus.io~1min-available"), "4");
     assert_string_equal(str_at(a.patched, "/spec/driver/labels/pod-group.scheduling.kubenexus.io~1min-available"), "4");
     admitted_free(&a);
-    a = admit(r, KN_ADMIT_MUTATE);
-    assert_denied(&a, "SparkApplication default/spark-pi: driver label pod-group.scheduling.kubenexus.io/min-available "
+    expect_denied(r, KN_ADMIT_MUTATE, "SparkApplication default/spark-pi: driver label pod-group.scheduling.kubenexus.io/min-available "
                       "is missing, want \"4\" (1 driver + 3 executors)");
-    admitted_free(&a);
     kn_json_free(r);
 }
 
@@ -145,10 +135,8 @@ static void test_min_available_wrong(void **state)
     (void)state;
     kn_json *r = fixture("sparkapp-spark-pi.json");
     set_at(r, EXE_LABELS, GANG_M, kn_json_new_string("3"));
-    admitted a = admit(r, KN_ADMIT_MUTATE);
-    assert_denied(&a, "SparkApplication default/spark-pi: executor label pod-group.scheduling.kubenexus.io/min-available "
+    expect_denied(r, KN_ADMIT_MUTATE, "SparkApplication default/spark-pi: executor label pod-group.scheduling.kubenexus.io/min-available "
                       "is \"3\", want \"4\" (1 driver + 3 executors)");
-    admitted_free(&a);
     /* validate mode runs the same check */
     expect_denial_has(r, KN_ADMIT_VALIDATE, (const char *const[]){": ", NULL});
     /* not a positive integer */
@@ -161,13 +149,11 @@ static void test_update_changes_instances(void **state)
 {
     (void)state;
     kn_json *r = fixture("sparkapp-spark-pi-update.json");
-    admitted a = admit(r, KN_ADMIT_MUTATE);
-    assert_denied(&a, "SparkApplication default/spark-pi: driver label pod-group.scheduling.kubenexus.io/min-available "
+    expect_denied(r, KN_ADMIT_MUTATE, "SparkApplication default/spark-pi: driver label pod-group.scheduling.kubenexus.io/min-available "
                       "is \"4\", want \"6\" (1 driver + 5 executors)");
-    admitted_free(&a);
     set_at(r, DRV_LABELS, GANG_M, kn_json_new_string("6"));
     set_at(r, EXE_LABELS, GANG_M, kn_json_new_string("6"));
-    a = admit(r, KN_ADMIT_MUTATE);
+    admitted a = admit(r, KN_ADMIT_MUTATE);
     assert_true(is_allowed(&a));
     assert_string_equal(str_at(a.patched, RES_ANN), "{\"count\":5,\"requests\":{\"cpu\":\"1\",\"memory\":\"896Mi\"}}");
     admitted_free(&a);
@@ -180,19 +166,15 @@ static void test_gang_names(void **state)
     kn_json *r = fixture("sparkapp-spark-pi.json");
     set_at(r, DRV_LABELS, GANG_N, kn_json_new_string("my-job-driver"));
     set_at(r, EXE_LABELS, GANG_N, kn_json_new_string("my-job-executor"));
-    admitted a = admit(r, KN_ADMIT_MUTATE);
-    assert_denied(&a, "SparkApplication default/spark-pi: gang name differs between roles: driver label "
+    expect_denied(r, KN_ADMIT_MUTATE, "SparkApplication default/spark-pi: gang name differs between roles: driver label "
                       "pod-group.scheduling.kubenexus.io/name is \"my-job-driver\", executor label "
                       "pod-group.scheduling.kubenexus.io/name is \"my-job-executor\"; want the same name on both, "
                       "or the pods never form one gang");
-    admitted_free(&a);
     remove_at(r, EXE_LABELS, GANG_N);
     remove_at(r, EXE_LABELS, GANG_M);
-    a = admit(r, KN_ADMIT_MUTATE);
-    assert_denied(&a, "SparkApplication default/spark-pi: gang label pod-group.scheduling.kubenexus.io/name is "
+    expect_denied(r, KN_ADMIT_MUTATE, "SparkApplication default/spark-pi: gang label pod-group.scheduling.kubenexus.io/name is "
                       "\"my-job-driver\" on the driver but missing on the executor; add it to spec.executor.labels "
                       "(or to metadata.labels for both roles)");
-    admitted_free(&a);
     /* bad label value */
     set_at(r, EXE_LABELS, GANG_N, kn_json_new_string("my job"));
     expect_denial_has(r, KN_ADMIT_MUTATE, (const char *const[]){"executor ", "\"my job\"", NULL});
@@ -218,10 +200,8 @@ static void test_gang_on_metadata_labels(void **state)
     kn_json *el = kn_json_new_object();
     kn_json_set_str(el, GANG_M, "5");
     set_at(r, "/request/object/spec/executor", "labels", el);
-    a = admit(r, KN_ADMIT_MUTATE);
-    assert_denied(&a, "SparkApplication default/spark-pi: executor label pod-group.scheduling.kubenexus.io/min-available "
+    expect_denied(r, KN_ADMIT_MUTATE, "SparkApplication default/spark-pi: executor label pod-group.scheduling.kubenexus.io/min-available "
                       "is \"5\", want \"4\" (1 driver + 3 executors)");
-    admitted_free(&a);
     kn_json_free(r);
 }
 
@@ -245,11 +225,9 @@ static void test_scheduler_name(void **state)
     admitted_free(&a);
     /* another scheduler: denied */
     set_at(r, "/request/object/spec/executor", "schedulerName", kn_json_new_string("default-scheduler"));
-    a = admit(r, KN_ADMIT_MUTATE);
-    assert_denied(&a, "SparkApplication default/spark-pi: spec.executor.schedulerName is \"default-scheduler\", want "
+    expect_denied(r, KN_ADMIT_MUTATE, "SparkApplication default/spark-pi: spec.executor.schedulerName is \"default-scheduler\", want "
                       "\"kubenexus-scheduler\": another scheduler would ignore the gang \"spark-pi\" and start its pods "
                       "one by one");
-    admitted_free(&a);
     kn_json_free(r);
 }
 
@@ -258,18 +236,14 @@ static void test_batch_scheduler(void **state)
     (void)state;
     kn_json *r = fixture("sparkapp-spark-pi.json");
     set_at(r, "/request/object/spec", "batchScheduler", kn_json_new_string("volcano"));
-    admitted a = admit(r, KN_ADMIT_MUTATE);
-    assert_denied(&a, "SparkApplication default/spark-pi: spec.batchScheduler is \"volcano\": the Spark Operator would "
+    expect_denied(r, KN_ADMIT_MUTATE, "SparkApplication default/spark-pi: spec.batchScheduler is \"volcano\": the Spark Operator would "
                       "hand the pods to it and the gang \"spark-pi\" would be silently ignored; remove "
                       "spec.batchScheduler");
-    admitted_free(&a);
     /* without gang labels batchScheduler is none of our business */
     kn_json_free(r);
     r = fixture("sparkapp-migration-before.json");
     set_at(r, "/request/object/spec", "batchScheduler", kn_json_new_string("volcano"));
-    a = admit(r, KN_ADMIT_MUTATE);
-    assert_allowed_unchanged(&a);
-    admitted_free(&a);
+    expect_unchanged(r, KN_ADMIT_MUTATE);
     kn_json_free(r);
 }
 
@@ -305,15 +279,11 @@ static void test_sizes(void **state)
     set_at(r, "/request/object/spec/driver", "coreLimit", kn_json_new_string("1200m"));
 
     set_at(r, "/request/object/spec/executor", "instances", kn_json_new_int(0));
-    admitted a = admit(r, KN_ADMIT_MUTATE);
-    assert_denied(&a, "SparkApplication default/spark-pi: spec.executor.instances is 0: the application would never "
+    expect_denied(r, KN_ADMIT_MUTATE, "SparkApplication default/spark-pi: spec.executor.instances is 0: the application would never "
                       "get an executor; set it to at least 1 (or enable dynamic allocation)");
-    admitted_free(&a);
     set_at(r, "/request/object/spec/executor", "instances", kn_json_new_int(-2));
-    a = admit(r, KN_ADMIT_MUTATE);
-    assert_denied(&a, "SparkApplication default/spark-pi: spec.executor.instances is -2, want a whole number from 0 to "
+    expect_denied(r, KN_ADMIT_MUTATE, "SparkApplication default/spark-pi: spec.executor.instances is -2, want a whole number from 0 to "
                       "10000");
-    admitted_free(&a);
     kn_json_free(r);
 }
 
@@ -323,15 +293,13 @@ static void test_executor_count_rules(void **state)
     kn_json *r = fixture("sparkapp-spark-pi.json");
     /* instances unset, no dynamic allocation: Spark starts 2 */
     remove_at(r, "/request/object/spec/executor", "instances");
-    admitted a = admit(r, KN_ADMIT_MUTATE);
-    assert_denied(&a, "SparkApplication default/spark-pi: driver label pod-group.scheduling.kubenexus.io/min-available "
+    expect_denied(r, KN_ADMIT_MUTATE, "SparkApplication default/spark-pi: driver label pod-group.scheduling.kubenexus.io/min-available "
                       "is \"4\", want \"3\" (1 driver + 2 executors)");
-    admitted_free(&a);
     /* sparkConf spark.executor.instances counts when the spec field is unset */
     kn_json *conf = kn_json_new_object();
     kn_json_set_str(conf, "spark.executor.instances", "3");
     set_at(r, "/request/object/spec", "sparkConf", conf);
-    a = admit(r, KN_ADMIT_MUTATE);
+    admitted a = admit(r, KN_ADMIT_MUTATE);
     assert_true(is_allowed(&a));
     admitted_free(&a);
     /* dynamic allocation: max(instances, initialExecutors, minExecutors) + a warning */
@@ -350,10 +318,8 @@ static void test_executor_count_rules(void **state)
     assert_string_equal(str_at(a.patched, RES_ANN), "{\"count\":3,\"requests\":{\"cpu\":\"1\",\"memory\":\"896Mi\"}}");
     admitted_free(&a);
     set_at(r, "/request/object/spec/dynamicAllocation", "minExecutors", kn_json_new_int(5));
-    a = admit(r, KN_ADMIT_MUTATE);
-    assert_denied(&a, "SparkApplication default/spark-pi: driver label pod-group.scheduling.kubenexus.io/min-available "
+    expect_denied(r, KN_ADMIT_MUTATE, "SparkApplication default/spark-pi: driver label pod-group.scheduling.kubenexus.io/min-available "
                       "is \"4\", want \"6\" (1 driver + 5 initial executors)");
-    admitted_free(&a);
     kn_json_free(r);
 }
 
@@ -362,9 +328,7 @@ static void test_validate_mode(void **state)
     (void)state;
     kn_json *r = fixture("sparkapp-spark-pi.json");
     remove_at(r, "/request/object/spec/driver", "schedulerName");
-    admitted a = admit(r, KN_ADMIT_VALIDATE);
-    assert_allowed_unchanged(&a); /* same checks, never a patch */
-    admitted_free(&a);
+    expect_unchanged(r, KN_ADMIT_VALIDATE);
     kn_json *ann = kn_json_new_object();
     kn_json_set_str(ann, "scheduling.kubenexus.io/executor-reservation", "{\"count\":\"three\"}");
     set_at(r, "/request/object/spec/driver", "annotations", ann);
@@ -372,12 +336,10 @@ static void test_validate_mode(void **state)
                                        "[scheduling.kubenexus.io/executor-reservation]: count", NULL});
     kn_json_set_str(ann, "scheduling.kubenexus.io/executor-reservation",
                     "{\"count\":2,\"requests\":{\"cpu\":\"1\",\"memory\":\"896Mi\"}}");
-    a = admit(r, KN_ADMIT_VALIDATE);
-    assert_denied(&a, "SparkApplication default/spark-pi: spec.driver.annotations[scheduling.kubenexus.io/"
+    expect_denied(r, KN_ADMIT_VALIDATE, "SparkApplication default/spark-pi: spec.driver.annotations[scheduling.kubenexus.io/"
                       "executor-reservation] has count 2, want 3 (the executors of the gang)");
-    admitted_free(&a);
     /* mutate rewrites a stale reservation */
-    a = admit(r, KN_ADMIT_MUTATE);
+    admitted a = admit(r, KN_ADMIT_MUTATE);
     assert_true(is_allowed(&a));
     assert_string_equal(op_for(a.patch, RES_ANN), "replace");
     assert_string_equal(op_for(a.patch, "/spec/driver/schedulerName"), "add");
@@ -393,33 +355,25 @@ static void test_not_handled(void **state)
     set_at(r, EXE_LABELS, GANG_M, kn_json_new_string("3")); /* would be denied */
     /* DELETE: allowed unchanged */
     set_at(r, "/request", "operation", kn_json_new_string("DELETE"));
-    admitted a = admit(r, KN_ADMIT_MUTATE);
-    assert_allowed_unchanged(&a);
-    admitted_free(&a);
+    expect_unchanged(r, KN_ADMIT_MUTATE);
     /* status subresource updates */
     set_at(r, "/request", "operation", kn_json_new_string("UPDATE"));
     set_at(r, "/request", "subResource", kn_json_new_string("status"));
-    a = admit(r, KN_ADMIT_MUTATE);
-    assert_allowed_unchanged(&a);
-    admitted_free(&a);
+    expect_unchanged(r, KN_ADMIT_MUTATE);
     remove_at(r, "/request", "subResource");
     /* an app being deleted only loses finalizers */
     set_at(r, "/request/object/metadata", "deletionTimestamp", kn_json_new_string("2026-11-24T10:00:00Z"));
-    a = admit(r, KN_ADMIT_MUTATE);
-    assert_allowed_unchanged(&a);
-    admitted_free(&a);
+    expect_unchanged(r, KN_ADMIT_MUTATE);
     /* other versions and kinds */
     remove_at(r, "/request/object/metadata", "deletionTimestamp");
     set_at(r, "/request/kind", "version", kn_json_new_string("v1beta1"));
-    a = admit(r, KN_ADMIT_MUTATE);
+    admitted a = admit(r, KN_ADMIT_MUTATE);
     assert_allowed_unchanged(&a);
     assert_string_equal(kn_json_get_str(kn_json_get(a.resp, "response"), "uid"), "b1e5c3a2-0d4f-4f6e-8a7b-9c0d1e2f3a4b");
     admitted_free(&a);
     set_at(r, "/request/kind", "version", kn_json_new_string("v1beta2"));
     set_at(r, "/request/kind", "kind", kn_json_new_string("ScheduledSparkApplication"));
-    a = admit(r, KN_ADMIT_MUTATE);
-    assert_allowed_unchanged(&a);
-    admitted_free(&a);
+    expect_unchanged(r, KN_ADMIT_MUTATE);
     /* dryRun behaves the same */
     set_at(r, "/request/kind", "kind", kn_json_new_string("SparkApplication"));
     set_at(r, "/request", "dryRun", kn_json_new_bool(true));
