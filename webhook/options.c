@@ -1,5 +1,6 @@
 #include "options.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
@@ -235,6 +236,13 @@ kn_options_result kn_options_parse(int argc, char **argv, kn_webhook_options *o,
         }
         if (set_opt(d, val, o, "--", err) != 0)
             return KN_OPTIONS_ERROR;
+    }
+    unsigned char addr[sizeof(struct in6_addr)];
+    if (inet_pton(AF_INET, o->bind_address, addr) != 1 &&
+        inet_pton(AF_INET6, o->bind_address, addr) != 1) {
+        kn_err_set(err, "--bind-address: \"%s\" is not a numeric IPv4 or IPv6 address "
+                   "(0.0.0.0 or :: for all)", o->bind_address);
+        return KN_OPTIONS_ERROR;
     }
     if (o->cert_file == NULL || o->key_file == NULL) {
         kn_err_set(err, "--tls-cert-file and --tls-key-file are required (the API server only "

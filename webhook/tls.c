@@ -1,12 +1,14 @@
 #define H2O_USE_LIBUV 0
 #include "tls.h"
 
+#include <errno.h>
 #include <h2o.h>
 #include <h2o/http2.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -80,8 +82,21 @@ static void info_cb(const SSL *ssl, int where, int ret)
         s->cb(s->cb_arg, 0);
 }
 
+/* OpenSSL reports a missing file as "system lib"; say what is wrong. */
+static int readable(const char *path, const char *what, kn_err *err)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return kn_err_set(err, "cannot read the %s %s: %s", what, path, strerror(errno));
+    fclose(f);
+    return 0;
+}
+
 static SSL_CTX *build_ctx(kn_tls_store *s, kn_err *err)
 {
+    if (readable(s->cert_file, "certificate", err) != 0 ||
+        readable(s->key_file, "private key", err) != 0)
+        return NULL;
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     if (ctx == NULL) {
         ssl_err(err, "cannot create a TLS context for", s->cert_file);

@@ -90,6 +90,8 @@ static void test_errors_name_the_flag(void **state)
     expect_error(dur, ARGC(dur), "--request-timeout: \"10h\"");
     char *lvl[] = {"w", "--tls-cert-file=/c", "--tls-key-file=/k", "--log-level", "loud"};
     expect_error(lvl, ARGC(lvl), "--log-level: \"loud\"");
+    char *addr[] = {"w", "--tls-cert-file=/c", "--tls-key-file=/k", "--bind-address=localhost"};
+    expect_error(addr, ARGC(addr), "--bind-address: \"localhost\"");
     char *stray[] = {"w", "serve"};
     expect_error(stray, ARGC(stray), "unexpected argument \"serve\"");
 }
