@@ -2,8 +2,9 @@
  *
  * The main thread only controls: it loads the certificate, starts the
  * workers, then waits for SIGTERM/SIGINT while checking the certificate files
- * every --cert-reload-interval. On a signal it drains (readyz 503, no new
- * connections), gives in-flight requests --shutdown-timeout, and exits 0. */
+ * every --cert-reload-interval (at once on SIGHUP). On SIGTERM/SIGINT it
+ * drains (readyz 503, no new connections), gives in-flight requests
+ * --shutdown-timeout, and exits 0. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -49,16 +50,17 @@ static void reload_certs(kn_tls_store *tls, const kn_webhook_metrics *m,
     }
 }
 
-/* Returns the signal that ended the wait. */
+/* Returns the signal that ends the wait (SIGTERM or SIGINT); SIGHUP only
+ * makes the certificate check happen now. */
 static int wait_for_signal(const sigset_t *set, kn_tls_store *tls, const kn_webhook_metrics *m,
                            const kn_webhook_options *o)
 {
     struct timespec tick = {o->cert_reload_ms / 1000, (long)(o->cert_reload_ms % 1000) * 1000000L};
     for (;;) {
         int sig = sigtimedwait(set, NULL, &tick);
-        if (sig > 0)
+        if (sig == SIGTERM || sig == SIGINT)
             return sig;
-        if (sig < 0 && errno == EAGAIN)
+        if (sig == SIGHUP || (sig < 0 && errno == EAGAIN))
             reload_certs(tls, m, o);
     }
 }
@@ -68,6 +70,14 @@ static int serve(const kn_webhook_options *o)
     kn_err err = {{0}};
     char q[2 * KN_ERR_MAX];
     int status = 1;
+    /* Blocked before anything starts (threads inherit the mask), so a
+     * SIGTERM during start-up is handled like any other, by sigtimedwait. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
     kn_metrics *reg = kn_metrics_new();
     kn_webhook_metrics m;
     kn_webhook_metrics_init(&m, reg);
@@ -88,12 +98,6 @@ static int serve(const kn_webhook_options *o)
         .request_timeout_ms = o->request_timeout_ms,
         .admit = {.scheduler_name = o->scheduler_name, .fill_gang_labels = o->fill_gang_labels},
     };
-    /* Block the signals before any thread exists so only sigtimedwait sees them. */
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
     if ((srv = kn_server_new(&cfg, tls, reg, &m, &err)) == NULL ||
         kn_server_start(srv, &err) != 0) {
         kn_log(KN_LOG_ERROR, "cannot start the server", "error=\"%s\"",
