@@ -55,6 +55,15 @@ rc=$?
 [ "$rc" -eq 1 ] || { echo "FAIL stdin: exit $rc, want 1"; fails=$((fails + 1)); }
 has_line stdin 'SparkApplication default/spark-pi: DENIED: driver label pod-group.scheduling.kubenexus.io/min-available is "4", want "6" (1 driver + 5 executors)'
 
+# 4b. --fill-gang-labels derives the gang of an app that has none.
+python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["request"]["object"]))' \
+  "$FIX/admission/sparkapp-migration-before.json" >"$tmp/before.json"
+run nofill 0 "$tmp/before.json"
+has_line nofill "SparkApplication default/my-job: OK"
+if grep -q patch "$tmp/out"; then echo "FAIL nofill: patched without --fill-gang-labels"; fails=$((fails + 1)); fi
+run fill 0 --fill-gang-labels "$tmp/before.json"
+has_text fill "$tmp/out" '{"op":"add","path":"/spec/driver/labels","value":{"pod-group.scheduling.kubenexus.io/name":"my-job","pod-group.scheduling.kubenexus.io/min-available":"6"}}'
+
 # 5. A warning is printed for dynamic allocation.
 sed 's/^  sparkVersion: "3.5.0"$/  sparkVersion: "3.5.0"\n  dynamicAllocation:\n    enabled: true\n    initialExecutors: 3/' \
   "$FIX/check/spark-pi.yaml" >"$tmp/da.yaml"
