@@ -1,0 +1,119 @@
+/* e2e_operator.c - see e2e_operator.h. */
+#include "e2e_operator.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sparkapp.h"
+
+#define OPERATOR_USER "system:serviceaccount:spark-operator:spark-operator"
+
+static bool has_name(const kn_json *items, const char *name)
+{
+    for (size_t i = 0; i < kn_json_len(items); i++) {
+        const char *n = kn_json_str(kn_json_dig(kn_json_at(items, i), "metadata", "name", NULL));
+        if (n != NULL && strcmp(n, name) == 0)
+            return true;
+    }
+    return false;
+}
+
+static const kn_json *find_pod(const kn_json *items, const char *name)
+{
+    for (size_t i = 0; i < kn_json_len(items); i++) {
+        const kn_json *p = kn_json_at(items, i);
+        const char *n = kn_json_str(kn_json_dig(p, "metadata", "name", NULL));
+        if (n != NULL && strcmp(n, name) == 0)
+            return p;
+    }
+    return NULL;
+}
+
+/* POSTs pod; 409 AlreadyExists counts as done. */
+static void create_pod(kn_e2e_operator *op, const kn_json *pod, const char *user)
+{
+    const char *ns = kn_json_str(kn_json_dig(pod, "metadata", "namespace", NULL));
+    char url[512];
+    snprintf(url, sizeof(url), "/api/v1/namespaces/%s/pods", ns != NULL ? ns : "default");
+    kn_json *resp = NULL;
+    long st = kn_e2e_call_json(op->env, "POST", url, pod, user, &resp);
+    if (st != 201 && st != 409) {
+        op->refused++;
+        snprintf(op->last_error, sizeof(op->last_error), "HTTP %ld: %s", st,
+                 kn_json_get_str(resp, "message") ? kn_json_get_str(resp, "message") : "");
+    }
+    kn_json_free(resp);
+}
+
+static kn_json *list(kn_e2e *e, const char *url)
+{
+    kn_json *l = NULL;
+    if (kn_e2e_call(e, "GET", url, NULL, NULL, &l) != 200) {
+        kn_json_free(l);
+        return NULL;
+    }
+    return l;
+}
+
+static void create_executors(kn_e2e_operator *op, const kn_json *app, const kn_json *driver,
+                             const kn_json *items)
+{
+    int n = 0;
+    bool dynamic = false;
+    kn_err err;
+    if (kn_sparkapp_executor_count(app, &n, &dynamic, &err) != 0)
+        return;
+    const char *dname = kn_json_str(kn_json_dig(driver, "metadata", "name", NULL));
+    const char *ns = kn_json_str(kn_json_dig(driver, "metadata", "namespace", NULL));
+    kn_sparkapp_pod_opts opts = {.driver_uid = kn_json_str(kn_json_dig(driver, "metadata", "uid", NULL))};
+    char user[256];
+    /* The driver runs as spec.driver.serviceAccount (else "default"). */
+    const char *sa = kn_json_str(kn_json_dig(driver, "spec", "serviceAccountName", NULL));
+    snprintf(user, sizeof(user), "system:serviceaccount:%s:%s", ns, sa != NULL ? sa : "default");
+    for (int id = 1; id <= n; id++) {
+        kn_json *pod = kn_sparkapp_executor_pod(app, id, dname, &opts, &err);
+        const char *pname = kn_json_str(kn_json_dig(pod, "metadata", "name", NULL));
+        if (pod != NULL && pname != NULL && !has_name(items, pname))
+            create_pod(op, pod, user);
+        kn_json_free(pod);
+    }
+}
+
+static void reconcile(kn_e2e_operator *op, const kn_json *app)
+{
+    const char *ns = kn_json_str(kn_json_dig(app, "metadata", "namespace", NULL));
+    const char *name = kn_json_str(kn_json_dig(app, "metadata", "name", NULL));
+    kn_err err;
+    kn_json *driver = kn_sparkapp_driver_pod(app, NULL, &err);
+    if (driver == NULL || ns == NULL || name == NULL) {
+        kn_json_free(driver);
+        return;
+    }
+    char url[512];
+    snprintf(url, sizeof(url), "/api/v1/namespaces/%s/pods?labelSelector=sparkoperator.k8s.io/app-name%%3D%s",
+             ns, name);
+    kn_json *pods = list(op->env, url);
+    kn_json *items = kn_json_get(pods, "items");
+    const char *dname = kn_json_str(kn_json_dig(driver, "metadata", "name", NULL));
+    const kn_json *stored = pods != NULL ? find_pod(items, dname) : NULL;
+    if (pods != NULL && stored == NULL)
+        create_pod(op, driver, OPERATOR_USER);
+    const char *node = kn_json_str(kn_json_dig(stored, "spec", "nodeName", NULL));
+    if (stored != NULL && node != NULL && node[0] != '\0' && !op->hold_executors)
+        create_executors(op, app, stored, items);
+    kn_json_free(pods);
+    kn_json_free(driver);
+}
+
+int kn_e2e_operator_step(kn_e2e_operator *op)
+{
+    kn_json *apps = list(op->env, "/apis/sparkoperator.k8s.io/v1beta2/sparkapplications");
+    if (apps == NULL)
+        return -1;
+    kn_json *items = kn_json_get(apps, "items");
+    for (size_t i = 0; i < kn_json_len(items); i++)
+        reconcile(op, kn_json_at(items, i));
+    kn_json_free(apps);
+    return 0;
+}

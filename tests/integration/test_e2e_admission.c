@@ -1,0 +1,242 @@
+/* test_e2e_admission.c - SparkApplications applied to the kube-apiserver
+ * double, which calls the real kubenexus-webhook over TLS through the
+ * webhook configurations of deploy/base (caBundle from certs/gen-certs.sh),
+ * and the Spark Operator stand-in creating driver pods through the same chain.
+ *
+ * Cases: every production example is admitted and mutated (schedulerName on
+ * both roles, the driver's executor reservation) and its driver pod carries
+ * them; every misconfigured example is rejected at apply time with its
+ * message; with the webhook down, failurePolicy Fail refuses the apply with
+ * kube-apiserver's internal error and Ignore admits it unchanged. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "e2e_env.h"
+#include "e2e_operator.h"
+
+#define RESERVATION "scheduling.kubenexus.io/executor-reservation"
+
+static kn_e2e g_env;
+
+static int setup(void **state)
+{
+    (void)state;
+    return kn_e2e_start(&g_env) == 0 ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    kn_e2e_stop(&g_env);
+    return 0;
+}
+
+/* Marks the environment failed (logs printed at teardown) before a check. */
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            g_env.failed = true;                                                                   \
+        assert_true(cond);                                                                         \
+    } while (0)
+
+static const char *message(const kn_json *status)
+{
+    const char *m = kn_json_get_str(status, "message");
+    return m != NULL ? m : "";
+}
+
+static bool contains(const char *hay, const char *needle)
+{
+    if (strstr(hay, needle) != NULL)
+        return true;
+    fprintf(stderr, "want \"%s\" in \"%s\"\n", needle, hay);
+    return false;
+}
+
+/* ---- production examples -------------------------------------------------- */
+
+static const struct example {
+    const char *file, *ns, *name;
+    int executors;
+} k_examples[] = {
+    {"deploy/examples/spark-pi.yaml", "default", "spark-pi", 3},
+    {"deploy/examples/data-processing.yaml", "spark-jobs", "data-processing", 20},
+    {"deploy/examples/spark-ml-gpu.yaml", "spark-jobs", "spark-ml-gpu", 8},
+    {"deploy/examples/kafka-stream.yaml", "spark-jobs", "kafka-stream-processor", 5},
+};
+
+static void check_reservation(const char *json_text, int count)
+{
+    CHECK(json_text != NULL);
+    kn_json *r = kn_json_parse(json_text, strlen(json_text), NULL, NULL);
+    int64_t n = -1;
+    CHECK(kn_json_int(kn_json_get(r, "count"), &n) == 0 && n == count);
+    CHECK(kn_json_get(r, "requests") != NULL);
+    kn_json_free(r);
+}
+
+static void check_admitted_app(const kn_json *app, const struct example *ex)
+{
+    const char *roles[] = {"driver", "executor"};
+    for (int i = 0; i < 2; i++) {
+        const char *s = kn_json_str(kn_json_dig(app, "spec", roles[i], "schedulerName", NULL));
+        CHECK(s != NULL && strcmp(s, "kubenexus-scheduler") == 0);
+    }
+    check_reservation(kn_json_str(kn_json_dig(app, "spec", "driver", "annotations", RESERVATION, NULL)),
+                      ex->executors);
+}
+
+static void check_driver_pod(const struct example *ex)
+{
+    char name[256];
+    snprintf(name, sizeof(name), "%s-driver", ex->name);
+    kn_json *pod = kn_e2e_get_pod(&g_env, ex->ns, name);
+    CHECK(pod != NULL);
+    const char *sched = kn_json_str(kn_json_dig(pod, "spec", "schedulerName", NULL));
+    CHECK(sched != NULL && strcmp(sched, "kubenexus-scheduler") == 0);
+    check_reservation(kn_json_str(kn_json_dig(pod, "metadata", "annotations", RESERVATION, NULL)),
+                      ex->executors);
+    const char *role = kn_json_str(kn_json_dig(pod, "metadata", "labels", "spark-role", NULL));
+    CHECK(role != NULL && strcmp(role, "driver") == 0);
+    kn_json_free(pod);
+}
+
+/* The gang-pods webhooks saw the driver: the call log of the double's chain. */
+static bool pod_webhook_called(const char *ns, const char *pod, const char *webhook)
+{
+    kn_json *st = NULL;
+    kn_e2e_call(&g_env, "GET", "/_test/admission", NULL, NULL, &st);
+    kn_json *calls = kn_json_get(st, "calls");
+    bool found = false;
+    for (size_t i = 0; i < kn_json_len(calls) && !found; i++) {
+        const kn_json *c = kn_json_at(calls, i);
+        const char *w = kn_json_get_str(c, "webhook"), *n = kn_json_get_str(c, "name");
+        const char *cns = kn_json_get_str(c, "namespace"), *r = kn_json_get_str(c, "resource");
+        found = w && n && cns && r && strcmp(w, webhook) == 0 && strcmp(n, pod) == 0 &&
+                strcmp(cns, ns) == 0 && strcmp(r, "pods") == 0;
+    }
+    kn_json_free(st);
+    return found;
+}
+
+static void test_production_examples_admitted(void **state)
+{
+    (void)state;
+    kn_e2e_operator op = {.env = &g_env};
+    for (size_t i = 0; i < sizeof(k_examples) / sizeof(k_examples[0]); i++) {
+        const struct example *ex = &k_examples[i];
+        kn_json *app = NULL;
+        long st = kn_e2e_apply(&g_env, ex->file, NULL, &app);
+        if (st != 201)
+            fprintf(stderr, "%s: HTTP %ld: %s\n", ex->file, st, message(app));
+        CHECK(st == 201);
+        check_admitted_app(app, ex);
+        kn_json_free(app);
+    }
+    CHECK(kn_e2e_operator_step(&op) == 0);
+    if (op.refused > 0)
+        fprintf(stderr, "operator: %s\n", op.last_error);
+    CHECK(op.refused == 0);
+    for (size_t i = 0; i < sizeof(k_examples) / sizeof(k_examples[0]); i++) {
+        char driver[256];
+        check_driver_pod(&k_examples[i]);
+        snprintf(driver, sizeof(driver), "%s-driver", k_examples[i].name);
+        CHECK(pod_webhook_called(k_examples[i].ns, driver, "gang-pods.mutate.kubenexus.io"));
+        CHECK(pod_webhook_called(k_examples[i].ns, driver, "gang-pods.validate.kubenexus.io"));
+    }
+}
+
+/* ---- misconfigured examples ------------------------------------------------ */
+
+static const struct bad {
+    const char *file, *needle;
+} k_bad[] = {
+    {"batch-scheduler.yaml", "spec.batchScheduler is \"volcano\""},
+    {"core-limit-below-cores.yaml", "spec.driver.coreLimit \"500m\" is below cores 1"},
+    {"gang-name-mismatch.yaml", "gang name differs between roles"},
+    {"gang-on-driver-only.yaml", "missing on the executor"},
+    {"kubernetes-memory-unit.yaml", "\"4Gi\" is not a Spark size (Spark wants 4g)"},
+    {"min-available-differs.yaml", "min-available is \"5\", want \"4\""},
+    {"min-available-not-a-number.yaml", "min-available is \"four\", want a positive integer"},
+    {"other-scheduler.yaml", "spec.executor.schedulerName is \"default-scheduler\""},
+    {"unknown-numa-policy.yaml", "\"single-node\" is not a NUMA policy"},
+    {"unknown-numa-resource.yaml", "\"gpu\" is not a resource kubenexus can align"},
+    {"wrong-min-available.yaml", "min-available is \"3\", want \"4\""},
+    {"zero-cores.yaml", "spec.driver.cores is 0"},
+    {"zero-instances.yaml", "spec.executor.instances is 0"},
+};
+
+static void test_misconfigured_rejected(void **state)
+{
+    (void)state;
+    size_t n = sizeof(k_bad) / sizeof(k_bad[0]);
+    for (size_t i = 0; i < n; i++) {
+        char path[256];
+        snprintf(path, sizeof(path), "deploy/examples/misconfigured/%s", k_bad[i].file);
+        kn_json *st = NULL;
+        long code = kn_e2e_apply(&g_env, path, NULL, &st);
+        const char *msg = message(st);
+        fprintf(stderr, "%s: HTTP %ld: %s\n", k_bad[i].file, code, msg);
+        CHECK(code >= 400 && code < 500);
+        CHECK(strncmp(msg, "admission webhook \"sparkapplications.", 37) == 0);
+        CHECK(contains(msg, ".kubenexus.io\" denied the request: "));
+        CHECK(contains(msg, k_bad[i].needle));
+        kn_json_free(st);
+        /* Nothing was stored (each file's application is named after it). */
+        char url[512];
+        snprintf(url, sizeof(url), "/apis/sparkoperator.k8s.io/v1beta2/namespaces/default/sparkapplications/%.*s",
+                 (int)(strlen(k_bad[i].file) - 5), k_bad[i].file);
+        CHECK(kn_e2e_call(&g_env, "GET", url, NULL, NULL, NULL) == 404);
+    }
+}
+
+/* ---- the webhook down ---------------------------------------------------- */
+
+static void test_webhook_down_fail_then_ignore(void **state)
+{
+    (void)state;
+    kn_e2e_stop_webhook(&g_env);
+    kn_json *st = NULL;
+    long code = kn_e2e_apply(&g_env, "deploy/examples/spark-pi.yaml", "pi-webhook-down", &st);
+    fprintf(stderr, "webhook down, Fail: HTTP %ld: %s\n", code, message(st));
+    CHECK(code == 500);
+    CHECK(strcmp(kn_json_get_str(st, "reason") ? kn_json_get_str(st, "reason") : "", "InternalError") == 0);
+    CHECK(contains(message(st), "Internal error occurred: failed calling webhook "
+                                "\"sparkapplications.mutate.kubenexus.io\": failed to call webhook: "
+                                "Post \"https://kubenexus-webhook.kubenexus-system.svc:443/mutate?timeout=5s\": "));
+    kn_json_free(st);
+
+    /* failurePolicy Ignore: admitted as sent (nothing injected). */
+    CHECK(kn_e2e_load_webhook_configs(&g_env, "Ignore") == 0);
+    kn_json *app = NULL;
+    code = kn_e2e_apply(&g_env, "deploy/examples/spark-pi.yaml", "pi-webhook-ignored", &app);
+    CHECK(code == 201);
+    CHECK(kn_json_dig(app, "spec", "driver", "schedulerName", NULL) == NULL);
+    CHECK(kn_json_dig(app, "spec", "driver", "annotations", NULL) == NULL);
+    kn_json_free(app);
+
+    /* Back to the manifests' policies and a running webhook: mutated again. */
+    CHECK(kn_e2e_load_webhook_configs(&g_env, NULL) == 0);
+    CHECK(kn_e2e_start_webhook(&g_env) == 0);
+    code = kn_e2e_apply(&g_env, "deploy/examples/spark-pi.yaml", "pi-webhook-back", &app);
+    CHECK(code == 201);
+    const char *s = kn_json_str(kn_json_dig(app, "spec", "driver", "schedulerName", NULL));
+    CHECK(s != NULL && strcmp(s, "kubenexus-scheduler") == 0);
+    kn_json_free(app);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_production_examples_admitted),
+        cmocka_unit_test(test_misconfigured_rejected),
+        cmocka_unit_test(test_webhook_down_fail_then_ignore),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
