@@ -398,18 +398,9 @@ static void follow_state(kn_worker *w, int st)
     }
 }
 
-/* h2o keeps freed socket buffers in a per-thread cache; hand them back to
- * malloc before the thread (and with it the cache) goes away. */
-static void drain_recycled_buffers(void)
-{
-    h2o_mem_recycle_t *cache = &h2o_socket_buffer_prototype.allocator;
-    while (cache->cnt != 0)
-        free(h2o_mem_alloc_recycle(cache, 1)); /* pops a cached block */
-}
-
 /* Reports the worker finished, then sleeps until the process exits. h2o 2.2
- * caches freed pool chunks and HTTP/2 write buffers in static thread-local
- * lists with no way to drain them; a parked thread keeps them reachable
+ * caches freed pool chunks and socket and HTTP/2 write buffers in
+ * thread-local lists, mostly static with no way to drain them; a parked thread keeps them reachable
  * (so valgrind and LeakSanitizer see no leak) where an exited one would
  * lose them. The worker touches nothing of the server after reporting. */
 static void park(kn_server *s)
@@ -458,7 +449,6 @@ static void *worker_main(void *arg)
      * queue's pipe but never frees the queue itself. */
     free(w->ctx.queue);
     w->loop = NULL;
-    drain_recycled_buffers();
     park(s);
     return NULL;
 }
