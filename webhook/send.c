@@ -173,7 +173,9 @@ static kn_json *decode_patch(const char *b64, kn_err *err)
 static kn_json *post_review(sender *s, const kn_json *review, kn_err *err)
 {
     char url[2048];
-    snprintf(url, sizeof(url), "%s%s?timeout=10s", s->server, s->path);
+    /* As the API server does: its timeout joins the configured path's query. */
+    snprintf(url, sizeof(url), "%s%s%ctimeout=10s", s->server, s->path,
+             strchr(s->path, '?') ? '&' : '?');
     size_t blen;
     char *body = kn_json_dump(review, &blen);
     buf resp = {0};

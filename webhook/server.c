@@ -206,6 +206,25 @@ static double seconds_since(const struct timeval *t0)
     return d < 0 ? 0 : d;
 }
 
+/* true when the query string holds param exactly as one of its &-separated
+ * items. The API server appends its own (?timeout=10s) to what the webhook
+ * configuration's path carries. */
+static bool query_has(const h2o_req_t *req, const char *param)
+{
+    if (req->query_at == SIZE_MAX || req->query_at >= req->path.len)
+        return false;
+    const char *q = req->path.base + req->query_at + 1, *end = req->path.base + req->path.len;
+    size_t want = strlen(param);
+    while (q < end) {
+        const char *amp = memchr(q, '&', (size_t)(end - q));
+        size_t n = (size_t)((amp ? amp : end) - q);
+        if (n == want && memcmp(q, param, n) == 0)
+            return true;
+        q += n + 1;
+    }
+    return false;
+}
+
 static void serve_admission(kn_server *s, h2o_req_t *req, kn_admit_mode mode, const char *path)
 {
     if (!method_is(req, "POST")) {
@@ -224,10 +243,16 @@ static void serve_admission(kn_server *s, h2o_req_t *req, kn_admit_mode mode, co
         send_status(req, 413, "RequestEntityTooLarge", msg);
         return;
     }
+    /* An AdmissionReview does not carry the namespace's labels, so namespaces
+     * that opt in to gang-label fill-in get a webhook entry of their own whose
+     * path says so (deploy/base/webhook-configurations.yaml). */
+    kn_admit_config admit = s->cfg.admit;
+    if (query_has(req, "fill-gang-labels=true"))
+        admit.fill_gang_labels = true;
     kn_admit_result r;
     memset(&r, 0, sizeof(r));
     kn_admit_http(req->entity.base != NULL ? req->entity.base : "", req->entity.len, mode,
-                  &s->cfg.admit, &r);
+                  &admit, &r);
     const char *kind = r.kind ? r.kind : "invalid", *verdict = r.verdict ? r.verdict : "error";
     if (r.body == NULL) {
         count_error(s, "internal");

@@ -81,7 +81,19 @@ for f in "$SRC"/deploy/examples/misconfigured/*.yaml; do
   grep -q '^Pod ' "$tmp/out" && fail "$name: pods sent for a denied application"
 done
 
-# 4. Transport errors are exit 2, not a silent success.
+# 4. Gang-label fill-in: off by default; on for a webhook entry whose path
+#    carries fill-gang-labels=true (namespaces labelled to opt in).
+sed -e '/pod-group.scheduling.kubenexus.io/d' "$SRC/deploy/examples/spark-pi.yaml" >"$tmp/nolabels.yaml"
+send "$tmp/nolabels.yaml"; rc=$?
+[ $rc -eq 0 ] || fail "no labels: exit $rc"
+grep -qF 'pod-group.scheduling.kubenexus.io' "$tmp/out" && fail "labels filled without opt-in"
+"$BIN" send --server "https://127.0.0.1:$port" --cacert "$tmp/c/ca.crt" --path "/mutate?fill-gang-labels=true" \
+  "$tmp/nolabels.yaml" >"$tmp/out" 2>&1; rc=$?
+[ $rc -eq 0 ] || { fail "fill-in: exit $rc"; cat "$tmp/out"; }
+grep -qF '"pod-group.scheduling.kubenexus.io/min-available":"4"' "$tmp/out" || { fail "fill-in: no min-available 4"; cat "$tmp/out"; }
+grep -qF '"pod-group.scheduling.kubenexus.io/name":"spark-pi"' "$tmp/out" || fail "fill-in: no gang name"
+
+# 5. Transport errors are exit 2, not a silent success.
 "$BIN" send --server "https://127.0.0.1:1" --cacert "$tmp/c/ca.crt" "$SRC/deploy/examples/spark-pi.yaml" >/dev/null 2>&1
 [ $? -eq 2 ] || fail "unreachable server: want exit 2"
 "$BIN" send --server "https://127.0.0.1:$port" "$SRC/deploy/examples/spark-pi.yaml" >/dev/null 2>&1
