@@ -3,7 +3,7 @@
 #
 #   certs/gen-certs.sh [--out DIR] [--service NAME] [--namespace NS] [--days N]
 #                      [--key-type ecdsa|rsa] [--dns NAME]... [--ip ADDR]...
-#                      [--ca-cert FILE --ca-key FILE] [--force]
+#                      [--ca-cert FILE --ca-key FILE] [--force] [--kustomize DIR]
 #
 # Writes DIR/ca.crt, DIR/ca.key (unless --ca-cert/--ca-key name an existing
 # CA to sign with), DIR/tls.crt and DIR/tls.key (the names of a
@@ -11,6 +11,11 @@
 # NAME.NS, NAME.NS.svc and NAME.NS.svc.cluster.local plus every --dns/--ip
 # (add `--dns localhost --ip 127.0.0.1` to run the webhook locally). Keys are
 # mode 0600. Existing files are never overwritten without --force.
+# --kustomize DIR also writes what `kubectl apply -k deploy/` needs: DIR/secret.yaml
+# (the kubenexus-webhook-tls Secret) and DIR/cabundle-{mutating,validating}.yaml
+# (the CA bundle for every webhook of deploy/base/webhook-configurations.yaml).
+# With --kustomize, certificates already in --out (default DIR) are reused, so
+# running it again changes nothing (pass --force for new ones).
 set -euo pipefail
 
 out=./kubenexus-certs
@@ -21,10 +26,11 @@ key_type=ecdsa
 force=0
 ca_cert=""
 ca_key=""
+kustomize=""
 dns_extra=()
 ip_extra=()
 
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "gen-certs.sh: $*" >&2; exit 2; }
 need() { [ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a value"; }
 
@@ -42,6 +48,7 @@ while [ $# -gt 0 ]; do
     --ca-cert) need "$@"; ca_cert=$2; shift 2 ;;
     --ca-key) need "$@"; ca_key=$2; shift 2 ;;
     --force) force=1; shift ;;
+    --kustomize) need "$@"; kustomize=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown argument: $arg" ;;
   esac
@@ -61,6 +68,56 @@ if [ -n "$ca_cert$ca_key" ]; then
   [ -r "$ca_cert" ] && [ -r "$ca_key" ] || die "--ca-cert and --ca-key must both name readable files"
 fi
 command -v openssl >/dev/null || die "openssl is not installed"
+
+# Writes the Secret and the caBundle patches for deploy/kustomization.yaml.
+write_kustomize() {
+  local dir=$1 cfg
+  cfg="$(cd "$(dirname "$0")/.." && pwd)/deploy/base/webhook-configurations.yaml"
+  [ -r "$cfg" ] || die "cannot read $cfg"
+  mkdir -p "$dir"
+  b64() { base64 -w0 < "$1"; }
+  {
+    echo "# Written by certs/gen-certs.sh: the webhook's serving certificate. Do not commit."
+    echo "apiVersion: v1"
+    echo "kind: Secret"
+    echo "metadata:"
+    echo "  name: ${service}-tls"
+    echo "  namespace: ${namespace}"
+    echo "type: kubernetes.io/tls"
+    echo "data:"
+    echo "  tls.crt: $(b64 "$out/tls.crt")"
+    echo "  tls.key: $(b64 "$out/tls.key")"
+    echo "  ca.crt: $(b64 "$out/ca.crt")"
+  } > "$dir/secret.yaml"
+  chmod 0600 "$dir/secret.yaml"
+  local kind file n i
+  for kind in Mutating Validating; do
+    file="$dir/cabundle-$(echo "$kind" | tr A-Z a-z).yaml"
+    # Webhooks of that configuration: "  - name:" entries of its document.
+    n=$(awk -v k="kind: ${kind}WebhookConfiguration" '
+      /^---/ { inside = 0 } $0 == k { inside = 1 } inside && /^  - name:/ { n++ } END { print n + 0 }' "$cfg")
+    [ "$n" -gt 0 ] || die "no ${kind}WebhookConfiguration webhooks in $cfg"
+    {
+      echo "# Written by certs/gen-certs.sh: the CA bundle for each webhook."
+      for ((i = 0; i < n; i++)); do
+        echo "- op: add"
+        echo "  path: /webhooks/$i/clientConfig/caBundle"
+        echo "  value: $(b64 "$out/ca.crt")"
+      done
+    } > "$file"
+  done
+  echo "gen-certs.sh: wrote $dir/secret.yaml $dir/cabundle-mutating.yaml $dir/cabundle-validating.yaml" >&2
+}
+
+if [ -n "$kustomize" ] && [ "$out" = ./kubenexus-certs ]; then
+  out=$kustomize
+fi
+if [ -n "$kustomize" ] && [ $force -eq 0 ] && [ -z "$ca_cert" ] && [ -s "$out/tls.crt" ] &&
+   [ -s "$out/tls.key" ] && [ -s "$out/ca.crt" ]; then
+  echo "gen-certs.sh: keeping the certificate in $out (pass --force to replace it)" >&2
+  write_kustomize "$kustomize"
+  exit 0
+fi
 
 mkdir -p "$out"
 own_ca=0
@@ -129,3 +186,7 @@ fi
 mv -f "$tmp/tls.key" "$out/tls.key"
 mv -f "$tmp/tls.crt" "$out/tls.crt"
 echo "gen-certs.sh: wrote ${targets[*]} (SANs: $sans)" >&2
+if [ -n "$kustomize" ]; then
+  [ -s "$out/ca.crt" ] || cp "$ca_cert" "$out/ca.crt"
+  write_kustomize "$kustomize"
+fi
