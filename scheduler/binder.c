@@ -334,6 +334,23 @@ void kn_binder_pump(kn_binder *b, CURLM *multi, bool may_bind, double now)
     }
 }
 
+/* Our binding took effect. The core appends the Scheduled event unless the
+ * watch already showed the pod bound (the MODIFIED event can overtake the
+ * 201); then we post it ourselves, so every pod we bind gets exactly one. */
+static void bound_ok(kn_binder *b, const job *j, double now)
+{
+    size_t before = b->tmp.n_events;
+    kn_sched_bind_ok(b->s, j->uid, now, &b->tmp);
+    if (b->tmp.n_events > before)
+        return;
+    char msg[1024];
+    snprintf(msg, sizeof msg, "Successfully assigned %s/%s to %s", j->ns, j->name, j->node);
+    kn_sched_event ev = {.ns = j->ns, .name = j->name, .uid = j->uid, .type = "Normal", .reason = "Scheduled",
+                         .message = msg};
+    kn_sched_out one = {.events = &ev, .n_events = 1, .cap_events = 1};
+    queue_events(b, &one);
+}
+
 static void count(kn_binder *b, const char *result)
 {
     if (b->bindings_total)
@@ -346,7 +363,7 @@ static void bind_finished(kn_binder *b, job *j, kn_api_req *req, double now)
     long st = req->status;
     if (st == 201 || st == 200) {
         kn_log(KN_LOG_INFO, "bound", "pod=%s/%s node=%s", j->ns, j->name, j->node);
-        kn_sched_bind_ok(b->s, j->uid, now, &b->tmp);
+        bound_ok(b, j, now);
         count(b, "ok");
         if (b->e2e && j->started > 0)
             kn_metric_observe(b->e2e, NULL, now - j->started);
@@ -398,7 +415,7 @@ static void reread_finished(kn_binder *b, job *j, kn_api_req *req, double now)
         kn_log(KN_LOG_WARN, "cannot apply re-read pod", "pod=%s/%s error=\"%s\"", j->ns, j->name, err.msg);
     if (node && strcmp(node, j->node) == 0 && uid && strcmp(uid, j->uid) == 0) {
         kn_log(KN_LOG_INFO, "bound (an earlier attempt had succeeded)", "pod=%s/%s node=%s", j->ns, j->name, node);
-        kn_sched_bind_ok(b->s, j->uid, now, &b->tmp);
+        bound_ok(b, j, now);
     } else {
         snprintf(msg, sizeof msg, "pod %s is already assigned to node \"%s\"", j->name, node ? node : "");
         kn_sched_bind_failed(b->s, j->uid, 409, msg, now, &b->tmp);

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "manifest.h"
+
 /* Standard base64 (RFC 4648), padding optional; CR/LF are skipped because
  * YAML block scalars may fold long values.
  * Returns a NUL-terminated malloc'd buffer or NULL if not base64. */
@@ -56,7 +58,7 @@ bad:
     return NULL;
 }
 
-/* A kubeconfig is YAML (JSON is YAML too). */
+/* A kubeconfig is one YAML (or JSON) document. */
 static kn_json *parse_file(const char *path, kn_err *err)
 {
     size_t len = 0;
@@ -65,10 +67,21 @@ static kn_json *parse_file(const char *path, kn_err *err)
         kn_err_prefix(err, "kubeconfig");
         return NULL;
     }
-    kn_json *doc = kn_json_parse(buf, len, NULL, err);
+    kn_json **docs = NULL;
+    size_t n = 0;
+    int rc = kn_yaml_parse_docs(buf, len, NULL, &docs, &n, err);
     free(buf);
-    if (!doc)
+    if (rc < 0) {
         kn_err_prefix(err, "kubeconfig %s", path);
+        return NULL;
+    }
+    if (n != 1) {
+        kn_yaml_free_docs(docs, n);
+        kn_err_set(err, "kubeconfig %s: want one YAML document, found %zu", path, n);
+        return NULL;
+    }
+    kn_json *doc = docs[0];
+    free(docs);
     return doc;
 }
 

@@ -31,7 +31,11 @@ Test-only endpoints (same token):
   POST /_test/faults  {"drop_watches":true, "expire_watches":true,
                        "fail_next":N, "status":500, "fail_path":"/binding",
                        "delay_ms":M, "nrt_absent":bool, "watch_410_http":bool,
-                       "compact":true}
+                       "compact":true,
+                       "bind_conflict_next":N, "conflict_node":"other"  (someone else
+                           binds the pod to conflict_node just before us: 409),
+                       "bind_then_fail_next":N  (binds, then answers 500 as if
+                           the response were lost)}
   GET  /_test/state   objects, binding attempts per pod, bindings, events.
   /_test/admission    the admission chain (admission_chain.py): webhook
                       configurations, SparkApplications, webhook calls.
@@ -196,7 +200,9 @@ class Store:
         self.oldest_rv = self.rv   # watches from before this are "too old"
         self.nrt_present = nrt_present
         self.faults = {"fail_next": 0, "status": 500, "fail_path": "", "delay_ms": 0,
-                       "watch_410_http": False}
+                       "watch_410_http": False, "bind_conflict_next": 0, "conflict_node": "other-node",
+                       "bind_then_fail_next": 0}
+        self.calls = {}            # "list pods", "watch pods", ... -> count
         self.watch_generation = 0  # bump to drop every open watch
         self.expire_generation = 0  # bump to send 410 to every open watch
         self.binding_attempts = {}
@@ -278,6 +284,12 @@ class Handler(BaseHTTPRequestHandler):
             if route is None:
                 raise ApiError(404, "NotFound", "the server could not find the requested resource")
             resource, ns, name, sub = route
+            verb = {"GET": "get" if name else ("watch" if query.get("watch") in ("true", "1") else "list"),
+                    "POST": "bind" if sub == "binding" else "create", "PUT": "update", "PATCH": "patch",
+                    "DELETE": "delete"}.get(method, method)
+            with self.store.lock:
+                ck = "%s %s" % (verb, resource)
+                self.store.calls[ck] = self.store.calls.get(ck, 0) + 1
             if method == "GET":
                 if name is None:
                     if query.get("watch") in ("true", "1"):
@@ -538,23 +550,41 @@ class Handler(BaseHTTPRequestHandler):
                                'Operation cannot be fulfilled on pods/binding "%s": Precondition failed: '
                                "UID in precondition: %s, UID in object meta: %s"
                                % (name, bmeta["uid"], pod["metadata"]["uid"]))
+            if st.faults["bind_conflict_next"] > 0 and not (pod.get("spec") or {}).get("nodeName"):
+                st.faults["bind_conflict_next"] -= 1
+                self.set_bound(pod, st.faults["conflict_node"], by_us=False)
             have = (pod.get("spec") or {}).get("nodeName")
             if have:
                 raise ApiError(409, "Conflict",
                                'Operation cannot be fulfilled on pods/binding "%s": pod %s is already '
                                'assigned to node "%s"' % (name, name, have),
                                {"name": name, "kind": "pods/binding"})
-            prev = copy.deepcopy(pod)
-            pod.setdefault("spec", {})["nodeName"] = target
-            conds = [c for c in (pod.setdefault("status", {}).get("conditions") or [])
-                     if c.get("type") != "PodScheduled"]
-            conds.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,
-                          "lastTransitionTime": now_rfc3339()})
-            pod["status"]["conditions"] = conds
-            pod["metadata"]["resourceVersion"] = st.next_rv()
-            st.bindings.append({"pod": pkey, "node": target, "resourceVersion": pod["metadata"]["resourceVersion"]})
-            st.record("pods", "MODIFIED", pod, prev)
+            ann = bmeta.get("annotations") or {}
+            if ann:
+                pod["metadata"].setdefault("annotations", {}).update(ann)
+            self.set_bound(pod, target, by_us=True)
+            lose_response = st.faults["bind_then_fail_next"] > 0
+            if lose_response:
+                st.faults["bind_then_fail_next"] -= 1
+        if lose_response:
+            raise ApiError(500, "InternalError", "injected fault after binding (test double)")
         self.send_json(201, status_obj(201, "", "", status="Success"))
+
+    def set_bound(self, pod, node, by_us):
+        """Caller holds the lock."""
+        st = self.store
+        prev = copy.deepcopy(pod)
+        pod.setdefault("spec", {})["nodeName"] = node
+        conds = [c for c in (pod.setdefault("status", {}).get("conditions") or [])
+                 if c.get("type") != "PodScheduled"]
+        conds.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,
+                      "lastTransitionTime": now_rfc3339()})
+        pod["status"]["conditions"] = conds
+        pod["metadata"]["resourceVersion"] = st.next_rv()
+        st.bindings.append({"pod": obj_key(pod["metadata"].get("namespace"), pod["metadata"]["name"]),
+                            "node": node, "by_binding": by_us,
+                            "resourceVersion": pod["metadata"]["resourceVersion"]})
+        st.record("pods", "MODIFIED", pod, prev)
 
     # -- watch
     def watch(self, resource, ns, query):
@@ -666,7 +696,8 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/_test/faults" and method == "POST":
             body = self.read_body() or {}
             with st.lock:
-                for k in ("fail_next", "status", "delay_ms", "fail_path", "watch_410_http"):
+                for k in ("fail_next", "status", "delay_ms", "fail_path", "watch_410_http",
+                          "bind_conflict_next", "conflict_node", "bind_then_fail_next"):
                     if k in body:
                         st.faults[k] = body[k]
                 if "nrt_absent" in body:
@@ -686,7 +717,7 @@ class Handler(BaseHTTPRequestHandler):
                 out = {"resourceVersion": str(st.rv),
                        "objects": {r: list(v.values()) for r, v in st.objects.items()},
                        "binding_attempts": st.binding_attempts, "bindings": st.bindings,
-                       "requests": st.requests, "faults": st.faults}
+                       "requests": st.requests, "calls": st.calls, "faults": st.faults}
                 body = json.dumps(out)
             self.send_json(200, json.loads(body))
         elif path == "/_test/admission":

@@ -129,6 +129,43 @@ static void errors_name_file_and_field(void **state)
     assert_non_null(strstr(err.msg, "clusters[0].cluster.certificate-authority: cannot open"));
 }
 
+/* As kind and kubeadm write it. */
+static void yaml_as_kubectl_writes_it(void **state)
+{
+    (void)state;
+    write_file("kind.yaml", "apiVersion: v1\n"
+                            "clusters:\n"
+                            "- cluster:\n"
+                            "    certificate-authority-data: Q0EtUEVN\n"
+                            "    server: https://127.0.0.1:40197\n"
+                            "  name: kind-kind\n"
+                            "contexts:\n"
+                            "- context:\n"
+                            "    cluster: kind-kind\n"
+                            "    user: kind-kind\n"
+                            "  name: kind-kind\n"
+                            "current-context: kind-kind\n"
+                            "kind: Config\n"
+                            "preferences: {}\n"
+                            "users:\n"
+                            "- name: kind-kind\n"
+                            "  user:\n"
+                            "    token: \"abc.def\"\n");
+    char p[256];
+    snprintf(p, sizeof p, "%s/kind.yaml", g_dir);
+    kn_kubeconfig kc;
+    kn_err err = {{0}};
+    assert_int_equal(kn_kubeconfig_load(p, &kc, &err), 0);
+    assert_string_equal(kc.server, "https://127.0.0.1:40197");
+    assert_string_equal(kc.ca_pem, "CA-PEM");
+    assert_string_equal(kc.token, "abc.def");
+    kn_kubeconfig_free(&kc);
+
+    write_file("kind.yaml", "clusters:\n- name: a\n  cluster: {server: https://x}\n  name: b\n");
+    assert_int_equal(kn_kubeconfig_load(p, &kc, &err), -1);
+    assert_non_null(strstr(err.msg, "kind.yaml"));
+}
+
 static void in_cluster(void **state)
 {
     (void)state;
@@ -155,6 +192,7 @@ int main(void)
         cmocka_unit_test(current_context_with_data_fields),
         cmocka_unit_test(relative_files_and_token_file),
         cmocka_unit_test(errors_name_file_and_field),
+        cmocka_unit_test(yaml_as_kubectl_writes_it),
         cmocka_unit_test(in_cluster),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

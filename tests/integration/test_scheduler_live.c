@@ -1,0 +1,396 @@
+/* test_scheduler_live.c - the real kubenexus-scheduler binary against the
+ * kube-apiserver test double (TLS, token auth, list/watch, binding, events,
+ * leases). Every wait is a bounded poll on state the double records; no
+ * assertion depends on timing. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <curl/curl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "apiserver_double.h"
+
+#define NS "spark"
+#define WAIT_S 30.0
+#define LEASE_NS "kubenexus-system"
+#define SCHED "kubenexus-scheduler"
+
+typedef struct world {
+    kn_dbl d;
+    kn_sched_proc a, b;
+} world;
+
+static int setup(void **state)
+{
+    world *w = calloc(1, sizeof *w);
+    if (!w || kn_dbl_start(&w->d, NULL) != 0) {
+        fprintf(stderr, "cannot start the API server double (python3, openssl needed)\n");
+        if (w)
+            kn_dbl_stop(&w->d);
+        free(w);
+        return -1;
+    }
+    *state = w;
+    return 0;
+}
+
+static void dump_log(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    char line[2048];
+    fprintf(stderr, "---- %s\n", path);
+    while (fgets(line, sizeof line, f))
+        fputs(line, stderr);
+    fclose(f);
+}
+
+static int teardown(void **state)
+{
+    world *w = *state;
+    kn_sched_proc_stop(&w->a, SIGKILL, 5);
+    kn_sched_proc_stop(&w->b, SIGKILL, 5);
+    if (getenv("KN_IT_VERBOSE")) {
+        dump_log(w->a.log);
+        dump_log(w->b.log);
+    }
+    kn_dbl_stop(&w->d);
+    free(w);
+    return 0;
+}
+
+/* ---- predicates for kn_wait_for ---- */
+
+typedef struct podq {
+    kn_dbl *d;
+    const char *name;
+    const char *reason; /* for events */
+    const char *prefix;
+    int want;
+} podq;
+
+static bool pod_bound(void *ctx)
+{
+    podq *q = ctx;
+    char *n = kn_dbl_pod_node(q->d, NS, q->name);
+    bool ok = n && *n;
+    free(n);
+    return ok;
+}
+
+static bool event_seen(void *ctx)
+{
+    podq *q = ctx;
+    return kn_dbl_has_event(q->d, NS, q->name, q->reason);
+}
+
+static bool n_bound(void *ctx)
+{
+    podq *q = ctx;
+    return kn_dbl_count_bound(q->d, NS, q->prefix) >= q->want;
+}
+
+static bool wait_bound(kn_dbl *d, const char *name)
+{
+    podq q = {.d = d, .name = name};
+    return kn_wait_for(WAIT_S, pod_bound, &q);
+}
+
+static bool wait_event(kn_dbl *d, const char *name, const char *reason)
+{
+    podq q = {.d = d, .name = name, .reason = reason};
+    return kn_wait_for(WAIT_S, event_seen, &q);
+}
+
+static void start_sched(world *w, kn_sched_proc *p, const char *tag, const char *const *extra)
+{
+    assert_int_equal(kn_sched_proc_start(p, &w->d, tag, extra), 0);
+}
+
+static void stop_sched_cleanly(kn_sched_proc *p)
+{
+    int rc = kn_sched_proc_stop(p, SIGTERM, 20);
+    if (rc != 0)
+        dump_log(p->log);
+    assert_int_equal(rc, 0);
+}
+
+static char *gang_labels(char *buf, size_t cap, const char *gang, int min)
+{
+    snprintf(buf, cap,
+             "{\"pod-group.scheduling.kubenexus.io/name\":\"%s\","
+             "\"pod-group.scheduling.kubenexus.io/min-available\":\"%d\"}",
+             gang, min);
+    return buf;
+}
+
+/* ---- tests ---- */
+
+/* A plain pod is bound, a Scheduled event names it, /metrics and /readyz
+ * answer, and SIGTERM exits 0. */
+static void plain_pod_bound_with_event_and_metrics(void **state)
+{
+    world *w = *state;
+    assert_int_equal(kn_dbl_add_node(&w->d, "node-a", "8", "32Gi"), 0);
+    assert_int_equal(kn_dbl_add_pod(&w->d, NS, "solo", "1", "1Gi", NULL, NULL), 0);
+    start_sched(w, &w->a, "a", NULL);
+    assert_true(wait_bound(&w->d, "solo"));
+    assert_true(wait_event(&w->d, "solo", "Scheduled"));
+    assert_int_equal(kn_dbl_bind_attempts(&w->d, NS, "solo"), 1);
+
+    char *body = NULL;
+    assert_int_equal(kn_sched_proc_http(&w->a, "/readyz", &body), 200);
+    free(body);
+    body = NULL;
+    assert_int_equal(kn_sched_proc_http(&w->a, "/healthz", &body), 200);
+    free(body);
+    body = NULL;
+    assert_int_equal(kn_sched_proc_http(&w->a, "/metrics", &body), 200);
+    assert_non_null(body);
+    assert_non_null(strstr(body, "kubenexus_scheduler_bindings_total{result=\"ok\"} 1"));
+    assert_non_null(strstr(body, "kubenexus_scheduler_schedule_attempts_total"));
+    free(body);
+    body = NULL;
+    assert_int_equal(kn_sched_proc_http(&w->a, "/nope", &body), 404);
+    free(body);
+    stop_sched_cleanly(&w->a);
+}
+
+/* A gang that fits is bound whole; one that cannot fit binds nothing and says why. */
+static void gang_all_or_nothing(void **state)
+{
+    world *w = *state;
+    char lab[256];
+    assert_int_equal(kn_dbl_add_node(&w->d, "node-a", "4", "16Gi"), 0);
+    assert_int_equal(kn_dbl_add_node(&w->d, "node-b", "4", "16Gi"), 0);
+    start_sched(w, &w->a, "a", NULL);
+    for (int i = 0; i < 3; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "fits-%d", i);
+        assert_int_equal(kn_dbl_add_pod(&w->d, NS, name, "2", "1Gi", gang_labels(lab, sizeof lab, "fits", 3), NULL), 0);
+    }
+    podq q = {.d = &w->d, .prefix = "fits-", .want = 3};
+    assert_true(kn_wait_for(WAIT_S, n_bound, &q));
+    /* 2 cpu left: a gang of 3 x 2 cpu can never fit */
+    for (int i = 0; i < 3; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "big-%d", i);
+        assert_int_equal(kn_dbl_add_pod(&w->d, NS, name, "2", "1Gi", gang_labels(lab, sizeof lab, "big", 3), NULL), 0);
+    }
+    assert_true(wait_event(&w->d, "big-0", "FailedScheduling"));
+    assert_int_equal(kn_dbl_count_bound(&w->d, NS, "big-"), 0);
+    assert_int_equal(kn_dbl_bind_attempts(&w->d, NS, "big-0"), 0);
+    stop_sched_cleanly(&w->a);
+}
+
+/* The driver is bound with its executors' room held; a plain pod that would
+ * take that room stays pending; executors created later are bound. */
+static void driver_first_reservation(void **state)
+{
+    world *w = *state;
+    char lab[512];
+    assert_int_equal(kn_dbl_add_node(&w->d, "node-a", "4", "16Gi"), 0);
+    assert_int_equal(kn_dbl_add_node(&w->d, "node-b", "4", "16Gi"), 0);
+    start_sched(w, &w->a, "a", NULL);
+    snprintf(lab, sizeof lab,
+             "{\"pod-group.scheduling.kubenexus.io/name\":\"pi\","
+             "\"pod-group.scheduling.kubenexus.io/min-available\":\"3\",\"spark-role\":\"driver\"}");
+    const char *ann = "{\"scheduling.kubenexus.io/executor-reservation\":"
+                      "\"{\\\"count\\\":2,\\\"requests\\\":{\\\"cpu\\\":\\\"3\\\",\\\"memory\\\":\\\"4Gi\\\"}}\"}";
+    assert_int_equal(kn_dbl_add_pod(&w->d, NS, "pi-driver", "1", "1Gi", lab, ann), 0);
+    assert_true(wait_bound(&w->d, "pi-driver"));
+    /* 8 cpu - 1 (driver) - 6 (two held slots of 3) = 1 cpu free */
+    assert_int_equal(kn_dbl_add_pod(&w->d, NS, "thief", "2", "1Gi", NULL, NULL), 0);
+    assert_true(wait_event(&w->d, "thief", "FailedScheduling"));
+    snprintf(lab, sizeof lab,
+             "{\"pod-group.scheduling.kubenexus.io/name\":\"pi\","
+             "\"pod-group.scheduling.kubenexus.io/min-available\":\"3\",\"spark-role\":\"executor\"}");
+    assert_int_equal(kn_dbl_add_pod(&w->d, NS, "pi-exec-1", "3", "4Gi", lab, NULL), 0);
+    assert_int_equal(kn_dbl_add_pod(&w->d, NS, "pi-exec-2", "3", "4Gi", lab, NULL), 0);
+    assert_true(wait_bound(&w->d, "pi-exec-1"));
+    assert_true(wait_bound(&w->d, "pi-exec-2"));
+    char *thief = kn_dbl_pod_node(&w->d, NS, "thief");
+    assert_string_equal(thief, "");
+    free(thief);
+    stop_sched_cleanly(&w->a);
+}
+
+/* 409: another scheduler binds the pod just before us. We never retry it and
+ * the pod stays where the other put it. A binding whose 201 was lost (500
+ * after the bind happened) is retried, gets 409, is re-read and counted as
+ * ours: bound once. */
+static void conflict_409_never_double_places(void **state)
+{
+    world *w = *state;
+    assert_int_equal(kn_dbl_add_node(&w->d, "node-a", "8", "32Gi"), 0);
+    start_sched(w, &w->a, "a", NULL);
+    assert_int_equal(kn_dbl_faults(&w->d, "{\"bind_conflict_next\":1,\"conflict_node\":\"node-other\"}"), 0);
+    assert_int_equal(kn_dbl_add_pod(&w->d, NS, "contested", "1", "1Gi", NULL, NULL), 0);
+    assert_true(wait_bound(&w->d, "contested"));
+    char *n = kn_dbl_pod_node(&w->d, NS, "contested");
+    assert_string_equal(n, "node-other");
+    free(n);
+
+    assert_int_equal(kn_dbl_faults(&w->d, "{\"bind_then_fail_next\":1}"), 0);
+    assert_int_equal(kn_dbl_add_pod(&w->d, NS, "lost-reply", "1", "1Gi", NULL, NULL), 0);
+    assert_true(wait_event(&w->d, "lost-reply", "Scheduled"));
+    assert_int_equal(kn_dbl_bind_attempts(&w->d, NS, "lost-reply"), 2);
+    assert_int_equal(kn_dbl_count_bound(&w->d, NS, "lost-reply"), 1);
+    /* the contested pod was attempted once only, and the scheduler goes on */
+    assert_int_equal(kn_dbl_bind_attempts(&w->d, NS, "contested"), 1);
+    assert_int_equal(kn_dbl_add_pod(&w->d, NS, "after", "1", "1Gi", NULL, NULL), 0);
+    assert_true(wait_bound(&w->d, "after"));
+    stop_sched_cleanly(&w->a);
+}
+
+typedef struct callq {
+    kn_dbl *d;
+    const char *key;
+    int want;
+} callq;
+
+static bool calls_reached(void *ctx)
+{
+    callq *q = ctx;
+    return kn_dbl_calls(q->d, q->key) >= q->want;
+}
+
+/* Dropped watches reconnect; 410 Gone relists; scheduling goes on. Transient
+ * 500s on binding are retried. */
+static void watch_drop_and_410_relist(void **state)
+{
+    world *w = *state;
+    assert_int_equal(kn_dbl_add_node(&w->d, "node-a", "8", "32Gi"), 0);
+    start_sched(w, &w->a, "a", NULL);
+    assert_int_equal(kn_dbl_add_pod(&w->d, NS, "p0", "100m", "128Mi", NULL, NULL), 0);
+    assert_true(wait_bound(&w->d, "p0"));
+    int watches = kn_dbl_calls(&w->d, "watch pods");
+    int lists = kn_dbl_calls(&w->d, "list pods");
+
+    assert_int_equal(kn_dbl_faults(&w->d, "{\"drop_watches\":true}"), 0);
+    callq cq = {.d = &w->d, .key = "watch pods", .want = watches + 1};
+    assert_true(kn_wait_for(WAIT_S, calls_reached, &cq));
+    assert_int_equal(kn_dbl_add_pod(&w->d, NS, "p1", "100m", "128Mi", NULL, NULL), 0);
+    assert_true(wait_bound(&w->d, "p1"));
+
+    assert_int_equal(kn_dbl_faults(&w->d, "{\"expire_watches\":true}"), 0);
+    callq lq = {.d = &w->d, .key = "list pods", .want = lists + 1};
+    assert_true(kn_wait_for(WAIT_S, calls_reached, &lq));
+    assert_int_equal(kn_dbl_add_pod(&w->d, NS, "p2", "100m", "128Mi", NULL, NULL), 0);
+    assert_true(wait_bound(&w->d, "p2"));
+
+    assert_int_equal(kn_dbl_faults(&w->d, "{\"fail_next\":2,\"status\":503,\"fail_path\":\"/binding\"}"), 0);
+    assert_int_equal(kn_dbl_add_pod(&w->d, NS, "p3", "100m", "128Mi", NULL, NULL), 0);
+    assert_true(wait_bound(&w->d, "p3"));
+    assert_int_equal(kn_dbl_bind_attempts(&w->d, NS, "p3"), 1); /* the 503s never reached the pod */
+    assert_true(kn_sched_proc_log_has(&w->a, "relisting"));
+    stop_sched_cleanly(&w->a);
+}
+
+/* A gang waiting for members survives a scheduler restart: the new process
+ * binds all of it, each pod once. */
+static void restart_mid_gang(void **state)
+{
+    world *w = *state;
+    char lab[256];
+    assert_int_equal(kn_dbl_add_node(&w->d, "node-a", "8", "32Gi"), 0);
+    start_sched(w, &w->a, "a", NULL);
+    assert_int_equal(kn_dbl_add_pod(&w->d, NS, "mpi-0", "1", "1Gi", gang_labels(lab, sizeof lab, "mpi", 3), NULL), 0);
+    assert_int_equal(kn_dbl_add_pod(&w->d, NS, "mpi-1", "1", "1Gi", gang_labels(lab, sizeof lab, "mpi", 3), NULL), 0);
+    assert_true(wait_event(&w->d, "mpi-0", "GangWaiting"));
+    assert_int_equal(kn_dbl_count_bound(&w->d, NS, "mpi-"), 0);
+    stop_sched_cleanly(&w->a);
+
+    assert_int_equal(kn_dbl_add_pod(&w->d, NS, "mpi-2", "1", "1Gi", gang_labels(lab, sizeof lab, "mpi", 3), NULL), 0);
+    start_sched(w, &w->b, "b", NULL);
+    podq q = {.d = &w->d, .prefix = "mpi-", .want = 3};
+    assert_true(kn_wait_for(WAIT_S, n_bound, &q));
+    assert_int_equal(kn_dbl_bind_attempts(&w->d, NS, "mpi-0"), 1);
+    assert_int_equal(kn_dbl_bind_attempts(&w->d, NS, "mpi-1"), 1);
+    assert_int_equal(kn_dbl_bind_attempts(&w->d, NS, "mpi-2"), 1);
+    stop_sched_cleanly(&w->b);
+}
+
+typedef struct leaseq {
+    kn_dbl *d;
+    const char *not_holder; /* wait for a holder other than this ("" or NULL: any) */
+} leaseq;
+
+static bool lease_held(void *ctx)
+{
+    leaseq *q = ctx;
+    char *h = kn_dbl_lease_holder(q->d, LEASE_NS, SCHED);
+    bool ok = h && *h && (!q->not_holder || strcmp(h, q->not_holder) != 0);
+    free(h);
+    return ok;
+}
+
+/* Two replicas with --leader-elect: exactly one binds; SIGTERM on the leader
+ * releases the lease, exits 0, and the other takes over. */
+static void two_replicas_leader_election(void **state)
+{
+    world *w = *state;
+    const char *const le[] = {"--leader-elect", NULL};
+    assert_int_equal(kn_dbl_add_node(&w->d, "node-a", "16", "64Gi"), 0);
+    start_sched(w, &w->a, "a", le);
+    start_sched(w, &w->b, "b", le);
+    leaseq lq = {.d = &w->d};
+    assert_true(kn_wait_for(WAIT_S, lease_held, &lq));
+    for (int i = 0; i < 6; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "le-%d", i);
+        assert_int_equal(kn_dbl_add_pod(&w->d, NS, name, "100m", "128Mi", NULL, NULL), 0);
+    }
+    podq q = {.d = &w->d, .prefix = "le-", .want = 6};
+    assert_true(kn_wait_for(WAIT_S, n_bound, &q));
+    for (int i = 0; i < 6; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "le-%d", i);
+        assert_int_equal(kn_dbl_bind_attempts(&w->d, NS, name), 1);
+    }
+    bool a_leads = kn_sched_proc_log_has(&w->a, "became leader");
+    bool b_leads = kn_sched_proc_log_has(&w->b, "became leader");
+    assert_true(a_leads != b_leads);
+    kn_sched_proc *leader = a_leads ? &w->a : &w->b, *other = a_leads ? &w->b : &w->a;
+    assert_false(kn_sched_proc_log_has(other, "msg=\"bound\""));
+
+    char *holder = kn_dbl_lease_holder(&w->d, LEASE_NS, SCHED);
+    stop_sched_cleanly(leader);
+    leaseq moved = {.d = &w->d, .not_holder = holder};
+    assert_true(kn_wait_for(WAIT_S, lease_held, &moved));
+    free(holder);
+    assert_true(kn_sched_proc_log_has(leader, "lease released"));
+    assert_int_equal(kn_dbl_add_pod(&w->d, NS, "le-after", "100m", "128Mi", NULL, NULL), 0);
+    assert_true(wait_bound(&w->d, "le-after"));
+    assert_int_equal(kn_dbl_bind_attempts(&w->d, NS, "le-after"), 1);
+    stop_sched_cleanly(other);
+    char *after = kn_dbl_lease_holder(&w->d, LEASE_NS, SCHED);
+    assert_string_equal(after, "");
+    free(after);
+}
+
+int main(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    srand((unsigned)getpid());
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(plain_pod_bound_with_event_and_metrics, setup, teardown),
+        cmocka_unit_test_setup_teardown(gang_all_or_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(driver_first_reservation, setup, teardown),
+        cmocka_unit_test_setup_teardown(conflict_409_never_double_places, setup, teardown),
+        cmocka_unit_test_setup_teardown(watch_drop_and_410_relist, setup, teardown),
+        cmocka_unit_test_setup_teardown(restart_mid_gang, setup, teardown),
+        cmocka_unit_test_setup_teardown(two_replicas_leader_election, setup, teardown),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    curl_global_cleanup();
+    return rc;
+}
