@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "place.h"
 #include "quantity.h"
 
 static const char *const fixed_res[KN_R_FIRST_EXT] = {"cpu", "memory", "ephemeral-storage", "pods"};
@@ -19,6 +20,7 @@ int kn_cluster_init(kn_cluster *c, const char *scheduler_name, kn_err *err)
     kn_strmap_init(&c->node_by_name);
     kn_strmap_init(&c->pod_by_uid);
     kn_strmap_init(&c->nrt_by_name);
+    kn_strmap_init(&c->cons_by_sig);
     c->scheduler_name = strdup(scheduler_name ? scheduler_name : "kubenexus-scheduler");
     if (c->scheduler_name == NULL)
         return kn_err_set(err, "out of memory");
@@ -40,18 +42,71 @@ static void node_clear(kn_node *n)
     free(n->taints);
 }
 
-void kn_pod_detail_free(kn_pod_detail *d)
+kn_cons_entry *kn_cons_intern(kn_cluster *c, kn_constraints *cons)
+{
+    char *sig = kn_pod_sig(cons);
+    if (sig == NULL)
+        return NULL;
+    int i = kn_strmap_get(&c->cons_by_sig, sig);
+    if (i >= 0) {
+        free(sig);
+        kn_constraints_free(cons);
+        c->cons[i]->refs++;
+        return c->cons[i];
+    }
+    for (i = 0; i < c->n_cons && c->cons[i] != NULL; i++)
+        ;
+    if (i == c->cap_cons) {
+        int ncap = c->cap_cons ? c->cap_cons * 2 : 16;
+        kn_cons_entry **nc = realloc(c->cons, sizeof(*nc) * (size_t)ncap);
+        if (nc == NULL) {
+            free(sig);
+            return NULL;
+        }
+        c->cons = nc;
+        c->cap_cons = ncap;
+    }
+    kn_cons_entry *e = calloc(1, sizeof(*e));
+    if (e == NULL || kn_strmap_put(&c->cons_by_sig, sig, i) != 0) {
+        free(e);
+        free(sig);
+        return NULL;
+    }
+    e->sig = sig;
+    e->cons = *cons;
+    memset(cons, 0, sizeof(*cons));
+    e->refs = 1;
+    e->idx = i;
+    c->cons[i] = e;
+    if (i == c->n_cons)
+        c->n_cons++;
+    return e;
+}
+
+void kn_cons_release(kn_cluster *c, kn_cons_entry *e)
+{
+    if (e == NULL || --e->refs > 0)
+        return;
+    kn_strmap_del(&c->cons_by_sig, e->sig);
+    c->cons[e->idx] = NULL;
+    kn_constraints_free(&e->cons);
+    free(e->sig);
+    free(e);
+}
+
+void kn_pod_detail_free(kn_cluster *c, kn_pod_detail *d)
 {
     if (d == NULL)
         return;
-    kn_pod_free(&d->pod);
+    kn_cons_release(c, d->cons);
+    free(d->numa);
     kn_json_free(d->reservation);
     free(d->reason);
     free(d->bad);
     free(d);
 }
 
-static void pod_clear(kn_cpod *p)
+static void pod_clear(kn_cluster *c, kn_cpod *p)
 {
     free(p->uid);
     free(p->ns);
@@ -59,7 +114,7 @@ static void pod_clear(kn_cpod *p)
     free(p->node_name);
     free(p->unfit_name);
     kn_alloc_clear(&p->alloc);
-    kn_pod_detail_free(p->d);
+    kn_pod_detail_free(c, p->d);
     memset(p, 0, sizeof(*p));
     p->gang = -1;
     p->alloc.node = -1;
@@ -72,7 +127,7 @@ void kn_cluster_free(kn_cluster *c)
     free(c->nodes);
     for (int i = 0; i < c->n_pods; i++)
         if (c->pods[i].live)
-            pod_clear(&c->pods[i]);
+            pod_clear(c, &c->pods[i]);
     free(c->pods);
     free(c->free_pods);
     for (int i = 0; i < c->n_nrts; i++)
@@ -81,7 +136,36 @@ void kn_cluster_free(kn_cluster *c)
     kn_strmap_free(&c->node_by_name);
     kn_strmap_free(&c->pod_by_uid);
     kn_strmap_free(&c->nrt_by_name);
+    free(c->cons);
+    kn_strmap_free(&c->cons_by_sig);
     free(c->scheduler_name);
+    kn_place_cache_free(c->pc);
+    memset(c, 0, sizeof(*c));
+}
+
+void kn_constraints_take(kn_constraints *out, kn_pod *p)
+{
+    out->node_selector = p->node_selector;
+    out->required_affinity = p->required_affinity;
+    out->tolerations = p->tolerations;
+    out->n_tolerations = p->n_tolerations;
+    p->node_selector = NULL;
+    p->required_affinity = NULL;
+    p->tolerations = NULL;
+    p->n_tolerations = 0;
+}
+
+void kn_constraints_free(kn_constraints *c)
+{
+    kn_json_free(c->node_selector);
+    kn_json_free(c->required_affinity);
+    for (int i = 0; i < c->n_tolerations; i++) {
+        free(c->tolerations[i].key);
+        free(c->tolerations[i].op);
+        free(c->tolerations[i].value);
+        free(c->tolerations[i].effect);
+    }
+    free(c->tolerations);
     memset(c, 0, sizeof(*c));
 }
 
@@ -154,7 +238,7 @@ void kn_node_free(const kn_node *n, int pod, kn_rvec *out)
     for (int r = 0; r < KN_RDIM; r++)
         out->v[r] = n->alloc.v[r] - n->used.v[r];
     /* An isolated zone stays exclusive: what is left in it is not room for others. */
-    for (int i = 0; i < n->n_zones; i++) {
+    for (int i = 0; n->n_exclusive > 0 && i < n->n_zones; i++) {
         const kn_zone *z = &n->zones[i];
         if (z->exclusive < 0 || z->exclusive == pod)
             continue;
@@ -169,6 +253,7 @@ void kn_node_free(const kn_node *n, int pod, kn_rvec *out)
 void kn_alloc_take(kn_cluster *c, kn_alloc *a)
 {
     kn_node *n = &c->nodes[a->node];
+    c->mutations++;
     for (int r = 0; r < KN_RDIM; r++)
         n->used.v[r] += a->req.v[r];
     a->zone_epoch = n->zone_epoch;
@@ -179,8 +264,10 @@ void kn_alloc_take(kn_cluster *c, kn_alloc *a)
             z->since.v[r] += a->ztake[i].v[r];
         }
         z->users++;
-        if (a->exclusive)
+        if (a->exclusive) {
+            n->n_exclusive += z->exclusive < 0;
             z->exclusive = a->owner;
+        }
     }
 }
 
@@ -189,6 +276,7 @@ void kn_alloc_release(kn_cluster *c, kn_alloc *a)
     if (a->node < 0)
         return;
     kn_node *n = &c->nodes[a->node];
+    c->mutations++;
     for (int r = 0; r < KN_RDIM; r++)
         n->used.v[r] -= a->req.v[r];
     if (a->zone_epoch == n->zone_epoch) {
@@ -200,8 +288,10 @@ void kn_alloc_release(kn_cluster *c, kn_alloc *a)
                 z->since.v[r] = z->since.v[r] > a->ztake[i].v[r] ? z->since.v[r] - a->ztake[i].v[r] : 0;
             }
             z->users--;
-            if (a->exclusive && z->exclusive == a->owner)
+            if (a->exclusive && z->exclusive == a->owner) {
                 z->exclusive = -1;
+                n->n_exclusive--;
+            }
         }
     }
 }

@@ -79,6 +79,7 @@ typedef struct kn_node {
     kn_topo_source topo;
     char *topo_annotation; /* numa.kubenexus.io/topology as sent, or NULL */
     uint32_t zone_epoch; /* bumped when the zone layout changes */
+    int n_exclusive;     /* zones held isolated */
     bool seen;           /* resync mark */
 } kn_node;
 
@@ -95,11 +96,33 @@ typedef struct kn_alloc {
 
 typedef enum { KN_POD_PENDING, KN_POD_ASSUMED, KN_POD_BOUND } kn_pod_state;
 
-/* What only a pending pod of ours needs. */
+/* The parts of a pod spec the node filters read (taken out of a kn_pod). */
+typedef struct kn_constraints {
+    kn_json *node_selector;     /* owned object or NULL */
+    kn_json *required_affinity; /* owned requiredDuringScheduling... or NULL */
+    kn_toleration *tolerations;
+    int n_tolerations;
+} kn_constraints;
+
+/* Moves the constraints out of p (p can then be freed as usual). */
+void kn_constraints_take(kn_constraints *out, kn_pod *p);
+void kn_constraints_free(kn_constraints *c);
+
+/* Constraints are shared by every pending pod with the same ones (the
+ * executors of one application): one entry per distinct signature. */
+typedef struct kn_cons_entry {
+    char *sig;             /* kn_pod_sig() of cons: the key */
+    kn_constraints cons;
+    int refs;
+    int idx;
+} kn_cons_entry;
+
+/* What only a pending pod of ours needs (kept small: 150k pending pods). */
 typedef struct kn_pod_detail {
-    kn_pod pod;
-    kn_numa_spec numa;
-    int numa_idx[KN_NUMA_MAX_RESOURCES]; /* resource indices of numa.resources */
+    kn_cons_entry *cons;   /* shared, counted */
+    bool batch;            /* a Spark pod (spark-role label): bin-packed */
+    kn_numa_spec *numa;    /* NULL without a policy */
+    int numa_idx[KN_NUMA_MAX_RESOURCES]; /* resource indices of numa->resources */
     kn_json *reservation;  /* parsed executor-reservation annotation, or NULL */
     double timeout_s;      /* gang timeout annotation, 0 = default */
     char *reason;          /* last FailedScheduling message, or NULL */
@@ -146,6 +169,12 @@ typedef struct kn_cluster {
     int n_nrts, cap_nrts;
     kn_strmap nrt_by_name;
     uint64_t gen;          /* bumped whenever room may have been freed */
+    uint64_t mutations;    /* every take and release (placement caches check it) */
+    uint64_t node_gen;     /* every node or topology change (filter caches check it) */
+    struct kn_place_cache *pc; /* score.c's caches, or NULL */
+    kn_cons_entry **cons;  /* shared constraints, NULL slots free */
+    int n_cons, cap_cons;
+    kn_strmap cons_by_sig;
     uint64_t seq;
     char *scheduler_name;
 } kn_cluster;
@@ -176,7 +205,10 @@ int kn_cluster_apply_pod(kn_cluster *c, const kn_json *pod, bool deleted, kn_pod
                          kn_err *err);
 /* Frees a pod record (already released and out of its gang). */
 void kn_cluster_drop_pod(kn_cluster *c, int idx);
-void kn_pod_detail_free(kn_pod_detail *d);
+void kn_pod_detail_free(kn_cluster *c, kn_pod_detail *d);
+/* The shared entry for these constraints (taken from cons), or NULL on OOM. */
+kn_cons_entry *kn_cons_intern(kn_cluster *c, kn_constraints *cons);
+void kn_cons_release(kn_cluster *c, kn_cons_entry *e);
 /* Node index for a name, creating a not-live placeholder so that pods bound to
  * a node we have not seen yet are counted when it arrives. -1 out of memory. */
 int kn_cluster_node_ref(kn_cluster *c, const char *name);

@@ -43,7 +43,7 @@ typedef struct kn_resv_spec {
     kn_rvec req;
     kn_numa_spec numa;
     int numa_idx[KN_NUMA_MAX_RESOURCES];
-    kn_pod tmpl;           /* nodeSelector/tolerations/affinity for the slots */
+    kn_constraints tmpl;   /* nodeSelector/tolerations/affinity for the slots */
     bool has_tmpl;
 } kn_resv_spec;
 

@@ -74,7 +74,7 @@ static bool tolerates(const kn_toleration *t, const char *key, const char *value
     return strcmp(op, "Equal") == 0 && strcmp(s_or(t->value), value) == 0;
 }
 
-static bool pod_tolerates(const kn_pod *pod, const char *key, const char *value, const char *effect)
+static bool pod_tolerates(const kn_constraints *pod, const char *key, const char *value, const char *effect)
 {
     for (int i = 0; pod && i < pod->n_tolerations; i++)
         if (tolerates(&pod->tolerations[i], key, value, effect))
@@ -82,7 +82,7 @@ static bool pod_tolerates(const kn_pod *pod, const char *key, const char *value,
     return false;
 }
 
-bool kn_tolerates_taints(const kn_node *n, const kn_pod *pod, const kn_taint **first)
+bool kn_tolerates_taints(const kn_node *n, const kn_constraints *pod, const kn_taint **first)
 {
     for (int i = 0; i < n->n_taints; i++) {
         const kn_taint *t = &n->taints[i];
@@ -169,7 +169,7 @@ static bool term_matches(const kn_node *n, const kn_json *term)
     return true;
 }
 
-bool kn_node_matches_affinity(const kn_node *n, const kn_pod *pod)
+bool kn_node_matches_affinity(const kn_node *n, const kn_constraints *pod)
 {
     if (pod == NULL)
         return true;
@@ -191,7 +191,7 @@ bool kn_node_matches_affinity(const kn_node *n, const kn_pod *pod)
 
 /* ---- the filters ---- */
 
-bool kn_filter_static(const kn_node *n, const kn_pod *pod, kn_diag *d)
+bool kn_filter_static(const kn_node *n, const kn_constraints *pod, kn_diag *d)
 {
     if (!n->ready) {
         kn_diag_add(d, "node(s) were not ready");
@@ -239,4 +239,29 @@ bool kn_filter_resources(const kn_cluster *c, const kn_node *n, const kn_want *w
         ok = false;
     }
     return ok;
+}
+
+/* ---- the constraints as text, for caches keyed by them ---- */
+
+char *kn_pod_sig(const kn_constraints *p)
+{
+    char *sel = p->node_selector ? kn_json_dump(p->node_selector, NULL) : NULL;
+    char *aff = p->required_affinity ? kn_json_dump(p->required_affinity, NULL) : NULL;
+    size_t n = (sel ? strlen(sel) : 0) + (aff ? strlen(aff) : 0) + 8;
+    for (int i = 0; i < p->n_tolerations; i++) {
+        const kn_toleration *t = &p->tolerations[i];
+        n += strlen(s_or(t->key)) + strlen(s_or(t->op)) + strlen(s_or(t->value)) + strlen(s_or(t->effect)) + 4;
+    }
+    char *sig = malloc(n);
+    if (sig != NULL) {
+        size_t off = (size_t)snprintf(sig, n, "%s\x1d%s\x1d", s_or(sel), s_or(aff));
+        for (int i = 0; i < p->n_tolerations; i++) {
+            const kn_toleration *t = &p->tolerations[i];
+            off += (size_t)snprintf(sig + off, n - off, "%s\x1f%s\x1f%s\x1f%s\x1e", s_or(t->key), s_or(t->op),
+                                    s_or(t->value), s_or(t->effect));
+        }
+    }
+    free(sel);
+    free(aff);
+    return sig;
 }

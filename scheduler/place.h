@@ -31,13 +31,14 @@ typedef struct kn_diag {
 
 /* What a placement needs to know about the pod. */
 typedef struct kn_want {
-    const kn_pod *pod;          /* selectors, tolerations, affinity (NULL: none) */
+    const kn_constraints *pod;  /* selectors, tolerations, affinity (NULL: none) */
     const kn_rvec *req;
     const kn_numa_spec *numa;   /* NULL: no policy */
     const int *numa_idx;        /* resource indices of numa->resources */
     const char *unfit_name;     /* a resource no node can have, or NULL */
     int owner;                  /* pod index (for isolated zones), -1 for a slot */
     bool binpack;               /* gang and batch pods: most-allocated scoring */
+    const char *sig;            /* the pod's constraints as text (kn_pod_sig), or NULL: no caching */
 } kn_want;
 
 typedef struct kn_choice {
@@ -56,10 +57,10 @@ void kn_diag_add(kn_diag *d, const char *reason);
 void kn_diag_message(const kn_diag *d, char *buf, size_t cap);
 
 /* filter.c */
-bool kn_filter_static(const kn_node *n, const kn_pod *pod, kn_diag *d);
+bool kn_filter_static(const kn_node *n, const kn_constraints *pod, kn_diag *d);
 bool kn_filter_resources(const kn_cluster *c, const kn_node *n, const kn_want *w, kn_diag *d);
-bool kn_node_matches_affinity(const kn_node *n, const kn_pod *pod);
-bool kn_tolerates_taints(const kn_node *n, const kn_pod *pod, const kn_taint **first);
+bool kn_node_matches_affinity(const kn_node *n, const kn_constraints *pod);
+bool kn_tolerates_taints(const kn_node *n, const kn_constraints *pod, const kn_taint **first);
 
 /* numa_fit.c: zones for the pod on n per its policy; false (with a reason in d)
  * when the policy filters the node out. */
@@ -70,8 +71,18 @@ double kn_score_node(const kn_node *n, const kn_want *w, const kn_choice *ch);
 
 /* All filters on one node; true and a scored choice if it fits. */
 bool kn_place_on_node(const kn_cluster *c, int node, const kn_want *w, kn_choice *ch, kn_diag *d);
-/* The best node (highest score, then node name) or false with d filled. */
-bool kn_place_best(const kn_cluster *c, const kn_want *w, kn_choice *best, kn_diag *d);
+/* The best node (highest score, then node name) or false with d filled.
+ * Exactly what a scan of every node with kn_place_on_node would choose, but
+ * cached: which nodes pass the static filters, per constraint signature, until
+ * a node changes; and the best K candidates of the last full scan, reused for
+ * the next pod of the same kind while nothing but that pod's own placement
+ * (one take) changed the cluster: nodes outside the list are unchanged and
+ * ranked below it, so the best re-scored candidate that still ranks above the
+ * list's last entry is the best node. Failure rescans with the diagnosis. */
+bool kn_place_best(kn_cluster *c, const kn_want *w, kn_choice *best, kn_diag *d);
+void kn_place_cache_free(struct kn_place_cache *pc);
+/* The scheduling constraints of a pod as one string (malloc'd), or NULL. */
+char *kn_pod_sig(const kn_constraints *p);
 /* Fills an alloc (node, zones, amounts) from a choice; 0 or -1 out of memory. */
 int kn_choice_to_alloc(const kn_choice *ch, kn_alloc *a);
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "place.h"
 #include "sched.h"
 
 #define KN_MAX_TIMEOUT_S (7 * 24 * 3600)
@@ -44,32 +45,33 @@ static void set_bad(kn_pod_detail *d, const char *what, const kn_err *e)
         snprintf(d->bad, n, "%s: %s", what, e->msg);
 }
 
-/* Takes ownership of *p's contents. */
-static kn_pod_detail *make_detail(kn_cluster *c, kn_pod *p, const kn_gang_spec *g, const kn_err *gerr)
+/* What scheduling needs from a pending pod of ours; p is freed. */
+static kn_pod_detail *make_detail(kn_cluster *c, kn_pod *p, const kn_err *gerr)
 {
     kn_pod_detail *d = calloc(1, sizeof(*d));
     if (d == NULL) {
         kn_pod_free(p);
         return NULL;
     }
-    d->pod = *p;
-    memset(p, 0, sizeof(*p));
     kn_err e;
     if (gerr != NULL)
         set_bad(d, "invalid gang labels", gerr);
-    (void)g;
-    if (kn_numa_from_annotations(d->pod.annotations, &d->numa, &e) != 0)
+    kn_numa_spec numa;
+    if (kn_numa_from_annotations(p->annotations, &numa, &e) != 0)
         set_bad(d, "invalid NUMA annotations", &e);
-    for (int i = 0; i < d->numa.n_resources; i++)
-        d->numa_idx[i] = kn_res_index(c, d->numa.resources[i], true);
-    const char *resv = kn_pod_annotation(&d->pod, KN_RESERVATION_ANNOTATION);
+    else if (numa.policy != KN_NUMA_NONE && (d->numa = malloc(sizeof(numa))) != NULL)
+        *d->numa = numa;
+    for (int i = 0; d->numa && i < d->numa->n_resources; i++)
+        d->numa_idx[i] = kn_res_index(c, d->numa->resources[i], true);
+    d->batch = kn_pod_label(p, "spark-role") != NULL;
+    const char *resv = kn_pod_annotation(p, KN_RESERVATION_ANNOTATION);
     if (resv != NULL) {
         kn_json_limits lim = {.max_bytes = 64 * 1024, .max_depth = 8};
         d->reservation = kn_json_parse(resv, strlen(resv), &lim, &e);
         if (d->reservation == NULL)
             set_bad(d, "annotation " KN_RESERVATION_ANNOTATION, &e);
     }
-    const char *to = kn_pod_annotation(&d->pod, KN_GANG_TIMEOUT_ANNOTATION);
+    const char *to = kn_pod_annotation(p, KN_GANG_TIMEOUT_ANNOTATION);
     int secs;
     if (to != NULL) {
         if (kn_parse_positive_int(to, KN_MAX_TIMEOUT_S, &secs) == 0)
@@ -78,6 +80,14 @@ static kn_pod_detail *make_detail(kn_cluster *c, kn_pod *p, const kn_gang_spec *
             kn_err_set(&e, "\"%s\" is not a number of seconds in 1..%d", to, KN_MAX_TIMEOUT_S);
             set_bad(d, "annotation " KN_GANG_TIMEOUT_ANNOTATION, &e);
         }
+    }
+    kn_constraints cons;
+    kn_constraints_take(&cons, p);
+    kn_pod_free(p);
+    if ((d->cons = kn_cons_intern(c, &cons)) == NULL) {
+        kn_constraints_free(&cons);
+        kn_pod_detail_free(c, d);
+        return NULL;
     }
     return d;
 }
@@ -133,7 +143,7 @@ void kn_cluster_drop_pod(kn_cluster *c, int idx)
     free(r->name);
     free(r->node_name);
     free(r->unfit_name);
-    kn_pod_detail_free(r->d);
+    kn_pod_detail_free(c, r->d);
     memset(r, 0, sizeof(*r));
     r->gang = -1;
     r->alloc.node = -1;
@@ -230,7 +240,7 @@ int kn_cluster_apply_pod(kn_cluster *c, const kn_json *obj, bool deleted, kn_pod
             req_vector(c, &p.requests, &r->alloc.req, &r->unfit_name);
         int rc = was == KN_POD_BOUND ? 0 : bind_record(c, r, &p);
         kn_pod_free(&p);
-        kn_pod_detail_free(r->d);
+        kn_pod_detail_free(c, r->d);
         r->d = NULL;
         return rc == 0 ? 0 : kn_err_set(err, "out of memory");
     }
@@ -239,14 +249,14 @@ int kn_cluster_apply_pod(kn_cluster *c, const kn_json *obj, bool deleted, kn_pod
         return 0;
     }
     req_vector(c, &p.requests, &r->alloc.req, &r->unfit_name);
-    kn_pod_detail *d = make_detail(c, &p, &chg->gang, gang_bad ? &gerr : NULL);
+    kn_pod_detail *d = make_detail(c, &p, gang_bad ? &gerr : NULL);
     if (d == NULL)
         return kn_err_set(err, "out of memory");
     if (r->d) { /* an update: keep what we told the user so far */
         d->reason = r->d->reason;
         d->last_event = r->d->last_event;
         r->d->reason = NULL;
-        kn_pod_detail_free(r->d);
+        kn_pod_detail_free(c, r->d);
     }
     r->d = d;
     return 0;

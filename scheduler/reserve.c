@@ -79,10 +79,13 @@ static int parse_template(const kn_json *rj, const kn_cpod *driver, kn_resv_spec
         kn_json_free(pod);
         return kn_err_set(err, "out of memory");
     }
-    rc = kn_pod_from_json(pod, &out->tmpl, err);
+    kn_pod tmpl;
+    rc = kn_pod_from_json(pod, &tmpl, err);
     kn_json_free(pod);
     if (rc != 0)
         return -1;
+    kn_constraints_take(&out->tmpl, &tmpl);
+    kn_pod_free(&tmpl);
     out->has_tmpl = true;
     return 0;
 }
@@ -110,7 +113,7 @@ int kn_resv_spec_parse(kn_cluster *c, const kn_cpod *driver, kn_resv_spec *out, 
 void kn_resv_spec_free(kn_resv_spec *sp)
 {
     if (sp->has_tmpl)
-        kn_pod_free(&sp->tmpl);
+        kn_constraints_free(&sp->tmpl);
     sp->has_tmpl = false;
 }
 

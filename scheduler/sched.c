@@ -133,8 +133,10 @@ void kn_sched_resync_end(kn_scheduler *s, kn_sched_kind kind)
     kn_cluster *c = &s->c;
     if (kind == KN_SCHED_NODES) {
         for (int i = 0; i < c->n_nodes; i++)
-            if (!c->nodes[i].seen && c->nodes[i].live)
+            if (!c->nodes[i].seen && c->nodes[i].live) {
                 c->nodes[i].live = false;
+                c->node_gen++;
+            }
     } else if (kind == KN_SCHED_PODS) {
         for (int i = 0; i < c->n_pods; i++)
             if (c->pods[i].live && !c->pods[i].seen && c->pods[i].state != KN_POD_ASSUMED)
@@ -263,20 +265,21 @@ static int out_binding(kn_scheduler *s, kn_sched_out *o, const kn_cpod *p)
 
 static bool is_batch(const kn_cpod *p)
 {
-    return p->gang >= 0 || (p->d && kn_pod_label(&p->d->pod, "spark-role") != NULL);
+    return p->gang >= 0 || (p->d && p->d->batch);
 }
 
 void kn_want_for_pod(const kn_scheduler *s, const kn_cpod *p, kn_want *w)
 {
     (void)s;
     memset(w, 0, sizeof(*w));
-    w->pod = &p->d->pod;
+    w->pod = &p->d->cons->cons;
     w->req = &p->alloc.req;
-    w->numa = &p->d->numa;
+    w->numa = p->d->numa;
     w->numa_idx = p->d->numa_idx;
     w->unfit_name = p->unfit_name;
     w->owner = (int)(p - s->c.pods);
     w->binpack = is_batch(p);
+    w->sig = p->d->cons->sig;
 }
 
 /* The pod's alloc is taken already: make it an assumed placement and a binding. */
@@ -290,8 +293,8 @@ static int commit_assumed(kn_scheduler *s, int pi, kn_sched_out *out)
     p->node_name = nn;
     p->state = KN_POD_ASSUMED;
     s->scheduled++;
-    if (p->d->numa.policy != KN_NUMA_NONE)
-        s->numa_decisions[p->d->numa.policy]++;
+    if (p->d->numa)
+        s->numa_decisions[p->d->numa->policy]++;
     return out_binding(s, out, p);
 }
 
@@ -440,8 +443,9 @@ static bool place_group(kn_scheduler *s, int gi, int *P, int n, const kn_resv_sp
         kn_alloc_take(c, &c->pods[P[i]].alloc);
     }
     for (int k = 0; placed == n && k < nslots && !oom; k++, held++) {
-        kn_want w = {.pod = rs->has_tmpl ? &rs->tmpl : &c->pods[P[0]].d->pod, .req = &rs->req,
-                     .numa = &rs->numa, .numa_idx = rs->numa_idx, .owner = -1, .binpack = true};
+        kn_want w = {.pod = rs->has_tmpl ? &rs->tmpl : &c->pods[P[0]].d->cons->cons, .req = &rs->req,
+                     .numa = &rs->numa, .numa_idx = rs->numa_idx, .owner = -1, .binpack = true,
+                     .sig = rs->has_tmpl ? NULL : c->pods[P[0]].d->cons->sig};
         kn_diag d;
         kn_diag_init(&d);
         kn_choice ch;
@@ -646,7 +650,7 @@ void kn_sched_bind_ok(kn_scheduler *s, const char *uid, double now, kn_sched_out
     p->state = KN_POD_BOUND;
     kn_out_event(out, p->ns, p->name, p->uid, "Normal", "Scheduled", "Successfully assigned %s/%s to %s", p->ns,
                  p->name, p->node_name);
-    kn_pod_detail_free(p->d);
+    kn_pod_detail_free(&s->c, p->d);
     p->d = NULL;
 }
 

@@ -67,20 +67,243 @@ bool kn_place_on_node(const kn_cluster *c, int node, const kn_want *w, kn_choice
     return true;
 }
 
-bool kn_place_best(const kn_cluster *c, const kn_want *w, kn_choice *best, kn_diag *d)
+/* ---- cached scans (see place.h) ---- */
+
+#define SIG_SLOTS 32
+#define TOP_K 64
+
+typedef struct cand {
+    int node;
+    double score;
+} cand;
+
+struct kn_place_cache {
+    uint64_t node_gen;
+    int cap;                  /* nodes the pass arrays cover */
+    int n_sigs, next_sig;
+    char *sig[SIG_SLOTS];
+    uint8_t *pass[SIG_SLOTS]; /* per node: 0 unknown, 1 passes, 2 filtered */
+    /* the last full scan's best candidates, for the next pod of the same kind */
+    bool list_valid;
+    char *l_sig;
+    kn_rvec l_req;
+    kn_numa_spec l_numa;
+    bool l_binpack, l_unfit;
+    uint64_t l_mutations;     /* c->mutations expected (one take after the scan) */
+    int n_list;
+    bool complete;            /* every feasible node is in the list */
+    cand last;                /* the list's last entry as scanned */
+    cand list[TOP_K];
+};
+
+void kn_place_cache_free(struct kn_place_cache *pc)
 {
-    kn_choice ch;
+    if (pc == NULL)
+        return;
+    for (int i = 0; i < pc->n_sigs; i++) {
+        free(pc->sig[i]);
+        free(pc->pass[i]);
+    }
+    free(pc->l_sig);
+    free(pc);
+}
+
+static void reset_sigs(struct kn_place_cache *pc, int cap)
+{
+    for (int i = 0; i < pc->n_sigs; i++) {
+        free(pc->sig[i]);
+        free(pc->pass[i]);
+    }
+    pc->n_sigs = pc->next_sig = 0;
+    pc->cap = cap;
+    pc->list_valid = false;
+}
+
+/* The static-filter results for this signature (NULL: not cacheable). */
+static uint8_t *pass_array(kn_cluster *c, const kn_want *w)
+{
+    struct kn_place_cache *pc = c->pc;
+    if (pc == NULL || w->sig == NULL)
+        return NULL;
+    if (pc->node_gen != c->node_gen || pc->cap < c->n_nodes) {
+        reset_sigs(pc, c->cap_nodes);
+        pc->node_gen = c->node_gen;
+    }
+    for (int i = 0; i < pc->n_sigs; i++)
+        if (strcmp(pc->sig[i], w->sig) == 0)
+            return pc->pass[i];
+    int slot;
+    if (pc->n_sigs < SIG_SLOTS) {
+        slot = pc->n_sigs++;
+    } else { /* round robin over the slots */
+        slot = pc->next_sig++ % SIG_SLOTS;
+        free(pc->sig[slot]);
+        free(pc->pass[slot]);
+    }
+    pc->sig[slot] = strdup(w->sig);
+    pc->pass[slot] = calloc((size_t)pc->cap + 1, 1);
+    if (pc->sig[slot] == NULL || pc->pass[slot] == NULL) {
+        reset_sigs(pc, pc->cap);
+        return NULL;
+    }
+    return pc->pass[slot];
+}
+
+static bool static_ok(const kn_node *n, const kn_want *w, uint8_t *pass, int i)
+{
+    if (pass && pass[i])
+        return pass[i] == 1;
+    kn_diag scratch;
+    kn_diag_init(&scratch);
+    bool ok = kn_filter_static(n, w->pod, &scratch);
+    if (pass)
+        pass[i] = ok ? 1 : 2;
+    return ok;
+}
+
+/* Resource fit on the requested dimensions only (no diagnosis). */
+static bool fits_fast(const kn_node *n, const kn_want *w, const int *dims, int nd)
+{
+    if (w->unfit_name)
+        return false;
+    if (n->n_exclusive > 0) {
+        kn_rvec free;
+        kn_node_free(n, w->owner, &free);
+        for (int k = 0; k < nd; k++)
+            if (w->req->v[dims[k]] > free.v[dims[k]])
+                return false;
+        return true;
+    }
+    for (int k = 0; k < nd; k++)
+        if (w->req->v[dims[k]] > n->alloc.v[dims[k]] - n->used.v[dims[k]])
+            return false;
+    return true;
+}
+
+/* a ranks before b: higher score, then the smaller node name */
+static bool before(const kn_cluster *c, const cand *a, const cand *b)
+{
+    if (a->score != b->score)
+        return a->score > b->score;
+    return strcmp(c->nodes[a->node].name, c->nodes[b->node].name) < 0;
+}
+
+static bool eval(kn_cluster *c, int i, const kn_want *w, uint8_t *pass, const int *dims, int nd, kn_choice *ch)
+{
+    const kn_node *n = &c->nodes[i];
+    kn_diag scratch;
+    if (!n->live || !static_ok(n, w, pass, i) || !fits_fast(n, w, dims, nd))
+        return false;
+    kn_diag_init(&scratch);
+    if (!kn_numa_fit(n, w, ch, &scratch))
+        return false;
+    ch->node = i;
+    ch->score = kn_score_node(n, w, ch);
+    return true;
+}
+
+static bool same_kind(const struct kn_place_cache *pc, const kn_want *w)
+{
+    static const kn_numa_spec none;
+    const kn_numa_spec *numa = w->numa ? w->numa : &none;
+    return pc->list_valid && w->sig && pc->l_sig && strcmp(pc->l_sig, w->sig) == 0 &&
+           memcmp(&pc->l_req, w->req, sizeof(kn_rvec)) == 0 && memcmp(&pc->l_numa, numa, sizeof(*numa)) == 0 &&
+           pc->l_binpack == w->binpack && pc->l_unfit == (w->unfit_name != NULL);
+}
+
+static bool from_list(kn_cluster *c, const kn_want *w, uint8_t *pass, const int *dims, int nd, kn_choice *best)
+{
+    struct kn_place_cache *pc = c->pc;
     bool found = false;
-    for (int i = 0; i < c->n_nodes; i++) {
-        if (!kn_place_on_node(c, i, w, &ch, d))
+    kn_choice ch;
+    for (int k = 0; k < pc->n_list; k++) {
+        if (!eval(c, pc->list[k].node, w, pass, dims, nd, &ch))
             continue;
-        if (!found || ch.score > best->score ||
-            (ch.score == best->score && strcmp(c->nodes[i].name, c->nodes[best->node].name) < 0)) {
+        cand x = {ch.node, ch.score}, y = {found ? best->node : 0, found ? best->score : 0};
+        if (!found || before(c, &x, &y)) {
             *best = ch;
             found = true;
         }
     }
-    return found;
+    if (!found)
+        return false;
+    cand b = {best->node, best->score};
+    /* nodes outside the list rank below its last entry and have not changed */
+    return pc->complete || !before(c, &pc->last, &b);
+}
+
+static void remember(kn_cluster *c, const kn_want *w)
+{
+    struct kn_place_cache *pc = c->pc;
+    static const kn_numa_spec none;
+    free(pc->l_sig);
+    pc->l_sig = w->sig ? strdup(w->sig) : NULL;
+    pc->l_req = *w->req;
+    pc->l_numa = w->numa ? *w->numa : none;
+    pc->l_binpack = w->binpack;
+    pc->l_unfit = w->unfit_name != NULL;
+    pc->list_valid = pc->l_sig != NULL;
+}
+
+static void list_insert(kn_cluster *c, const kn_choice *ch, int *feasible)
+{
+    struct kn_place_cache *pc = c->pc;
+    cand x = {ch->node, ch->score};
+    (*feasible)++;
+    if (pc->n_list == TOP_K && !before(c, &x, &pc->list[TOP_K - 1]))
+        return;
+    int k = pc->n_list < TOP_K ? pc->n_list++ : TOP_K - 1;
+    while (k > 0 && before(c, &x, &pc->list[k - 1])) {
+        pc->list[k] = pc->list[k - 1];
+        k--;
+    }
+    pc->list[k] = x;
+}
+
+bool kn_place_best(kn_cluster *c, const kn_want *w, kn_choice *best, kn_diag *d)
+{
+    if (c->pc == NULL)
+        c->pc = calloc(1, sizeof(*c->pc));
+    int dims[KN_RDIM], nd = 0;
+    for (int r = 0; r < KN_RDIM; r++)
+        if (w->req->v[r] > 0)
+            dims[nd++] = r;
+    uint8_t *pass = pass_array(c, w);
+    struct kn_place_cache *pc = c->pc;
+    if (pc && pass && same_kind(pc, w) && pc->l_mutations == c->mutations &&
+        from_list(c, w, pass, dims, nd, best)) {
+        pc->l_mutations = c->mutations + 1;
+        return true;
+    }
+    bool found = false;
+    int feasible = 0;
+    if (pc)
+        pc->n_list = 0;
+    kn_choice ch;
+    for (int i = 0; i < c->n_nodes; i++) {
+        if (!eval(c, i, w, pass, dims, nd, &ch))
+            continue;
+        cand x = {ch.node, ch.score}, y = {found ? best->node : 0, found ? best->score : 0};
+        if (!found || before(c, &x, &y)) {
+            *best = ch;
+            found = true;
+        }
+        if (pc)
+            list_insert(c, &ch, &feasible);
+    }
+    if (pc) {
+        remember(c, w);
+        pc->complete = feasible <= TOP_K;
+        if (pc->n_list > 0)
+            pc->last = pc->list[pc->n_list - 1];
+        pc->l_mutations = c->mutations + 1;
+        pc->list_valid = pc->list_valid && found;
+    }
+    if (found)
+        return true;
+    for (int i = 0; i < c->n_nodes; i++) /* why not: the full filters, with the diagnosis */
+        kn_place_on_node(c, i, w, &ch, d);
+    return false;
 }
 
 int kn_choice_to_alloc(const kn_choice *ch, kn_alloc *a)

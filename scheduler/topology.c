@@ -149,6 +149,7 @@ static void set_zones(kn_node *n, const zone_set *zs, kn_topo_source src, bool f
     } else {
         /* A new layout: placements made on the old one no longer map onto it. */
         n->zone_epoch++;
+        n->n_exclusive = 0;
         n->n_zones = zs->n;
         for (int i = 0; i < zs->n; i++)
             n->zones[i] = zs->z[i];
@@ -272,6 +273,7 @@ int kn_cluster_apply_node(kn_cluster *c, const kn_json *obj, bool deleted, kn_er
         int i = kn_strmap_get(&c->node_by_name, name);
         if (i >= 0) /* the record (and the room its pods take) stays for a re-add */
             c->nodes[i].live = false;
+        c->node_gen++;
         return 0;
     }
     kn_rvec alloc;
@@ -313,6 +315,7 @@ int kn_cluster_apply_node(kn_cluster *c, const kn_json *obj, bool deleted, kn_er
     n->seen = true;
     refresh_zones(c, n, false);
     c->gen++;
+    c->node_gen++;
     return 0;
 }
 
@@ -355,5 +358,6 @@ int kn_cluster_apply_nrt(kn_cluster *c, const kn_json *obj, bool deleted, kn_err
     if (ni >= 0 && c->nodes[ni].labels != NULL)
         refresh_zones(c, &c->nodes[ni], true);
     c->gen++;
+    c->node_gen++;
     return 0;
 }

@@ -1,0 +1,205 @@
+/* The cached node choice (kn_place_best) is exactly the choice of a full scan
+ * of every node, through thousands of placements, releases and node changes
+ * on a mixed cluster (taints, labels, NUMA zones, several pod kinds). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "place.h"
+
+#define N_NODES 200
+#define STEPS 4000
+#define MAX_ALLOCS STEPS
+
+static uint32_t rng = 12345;
+static uint32_t rnd(uint32_t n)
+{
+    rng = rng * 1103515245u + 12345u;
+    return (rng >> 8) % n;
+}
+
+static void apply(kn_cluster *c, const char *text, bool nrt)
+{
+    kn_err err = {{0}};
+    kn_json *j = kn_json_parse(text, strlen(text), NULL, &err);
+    if (j == NULL)
+        fail_msg("%s: %s", err.msg, text);
+    int rc = nrt ? kn_cluster_apply_nrt(c, j, false, &err) : kn_cluster_apply_node(c, j, false, &err);
+    if (rc != 0)
+        fail_msg("%s", err.msg);
+    kn_json_free(j);
+}
+
+static void node(kn_cluster *c, int i, int taint)
+{
+    char buf[1024];
+    snprintf(buf, sizeof(buf),
+             "{\"metadata\":{\"name\":\"n%03d\",\"labels\":{\"zone\":\"z%d\"}},\"spec\":{\"taints\":[%s]},"
+             "\"status\":{\"allocatable\":{\"cpu\":\"%u\",\"memory\":\"%uGi\",\"pods\":\"%u\"}}}",
+             i, i % 3, taint == 0 ? "" : taint == 1 ? "{\"key\":\"t\",\"value\":\"a\",\"effect\":\"NoSchedule\"}"
+                                                    : "{\"key\":\"t\",\"value\":\"b\",\"effect\":\"NoExecute\"}",
+             4 + rnd(29), 8 + rnd(120), 20 + rnd(100));
+    apply(c, buf, false);
+    if (i % 2 == 0) { /* two or four zones */
+        int nz = i % 4 == 0 ? 4 : 2;
+        char zones[2048] = "";
+        for (int z = 0; z < nz; z++) {
+            char one[256];
+            snprintf(one, sizeof(one),
+                     "%s{\"name\":\"node-%d\",\"type\":\"Node\",\"resources\":[{\"name\":\"cpu\",\"allocatable\":\"%d\","
+                     "\"available\":\"%d\"},{\"name\":\"memory\",\"allocatable\":\"16Gi\"}]}",
+                     z ? "," : "", z, 16 / nz * 2, 16 / nz * 2 - (int)rnd(2));
+            strcat(zones, one);
+        }
+        snprintf(buf, sizeof(buf), "{\"metadata\":{\"name\":\"n%03d\"},\"zones\":[%s]}", i, zones);
+        apply(c, buf, true);
+    }
+}
+
+typedef struct kind {
+    kn_rvec req;
+    kn_numa_spec numa;
+    int numa_idx[KN_NUMA_MAX_RESOURCES];
+    bool has_numa, binpack;
+    kn_constraints cons;
+    char *sig;
+} kind;
+
+static void make_kind(kn_cluster *c, kind *k, int cpu, int gib, kn_numa_policy pol, bool binpack, int cons)
+{
+    memset(k, 0, sizeof(*k));
+    k->req.v[KN_R_CPU] = cpu * 1000;
+    k->req.v[KN_R_MEMORY] = (int64_t)gib << 30;
+    k->req.v[KN_R_PODS] = 1;
+    k->binpack = binpack;
+    if (pol != KN_NUMA_NONE) {
+        k->has_numa = true;
+        k->numa.policy = pol;
+        k->numa.n_resources = 2;
+        strcpy(k->numa.resources[0], "cpu");
+        strcpy(k->numa.resources[1], "memory");
+        k->numa_idx[0] = kn_res_index(c, "cpu", true);
+        k->numa_idx[1] = kn_res_index(c, "memory", true);
+    }
+    if (cons == 1) {
+        k->cons.tolerations = calloc(1, sizeof(kn_toleration));
+        k->cons.tolerations[0].key = strdup("t");
+        k->cons.tolerations[0].op = strdup("Exists");
+        k->cons.n_tolerations = 1;
+    } else if (cons == 2) {
+        k->cons.node_selector = kn_json_parse("{\"zone\":\"z1\"}", 13, NULL, NULL);
+    }
+    k->sig = kn_pod_sig(&k->cons);
+}
+
+static void want_of(const kind *k, int owner, kn_want *w)
+{
+    memset(w, 0, sizeof(*w));
+    w->pod = &k->cons;
+    w->req = &k->req;
+    w->numa = k->has_numa ? &k->numa : NULL;
+    w->numa_idx = k->numa_idx;
+    w->owner = owner;
+    w->binpack = k->binpack;
+    w->sig = k->sig;
+}
+
+/* The reference: every node through every filter, best by score then name. */
+static int full_scan(const kn_cluster *c, const kn_want *w, double *score)
+{
+    int best = -1;
+    for (int i = 0; i < c->n_nodes; i++) {
+        kn_diag d;
+        kn_diag_init(&d);
+        kn_choice ch;
+        if (!kn_place_on_node(c, i, w, &ch, &d))
+            continue;
+        if (best < 0 || ch.score > *score ||
+            (ch.score == *score && strcmp(c->nodes[i].name, c->nodes[best].name) < 0)) {
+            best = i;
+            *score = ch.score;
+        }
+    }
+    return best;
+}
+
+/* release_every / relabel_every: one in that many steps. */
+static void run(uint32_t release_every, uint32_t relabel_every)
+{
+    kn_cluster c;
+    assert_int_equal(kn_cluster_init(&c, NULL, NULL), 0);
+    for (int i = 0; i < N_NODES; i++)
+        node(&c, i, i % 7 == 0 ? 1 : i % 11 == 0 ? 2 : 0);
+    kind kinds[7];
+    make_kind(&c, &kinds[0], 1, 2, KN_NUMA_NONE, true, 0);
+    make_kind(&c, &kinds[1], 2, 4, KN_NUMA_NONE, false, 0);
+    make_kind(&c, &kinds[2], 2, 2, KN_NUMA_SINGLE, true, 0);
+    make_kind(&c, &kinds[3], 3, 6, KN_NUMA_BEST_EFFORT, false, 1);
+    make_kind(&c, &kinds[4], 1, 1, KN_NUMA_ISOLATED, true, 0);
+    make_kind(&c, &kinds[5], 5, 8, KN_NUMA_RESTRICTED, true, 2);
+    make_kind(&c, &kinds[6], 1, 1, KN_NUMA_NONE, false, 1);
+    kn_alloc *allocs = calloc(MAX_ALLOCS, sizeof(kn_alloc));
+    int n_allocs = 0, placed = 0, cur = 0;
+    for (int step = 0; step < STEPS; step++) {
+        if (rnd(100) == 0)
+            cur = (int)rnd(7); /* mostly runs of one kind, as gang members come */
+        kn_want w;
+        want_of(&kinds[cur], step, &w);
+        double ref_score = 0;
+        int ref = full_scan(&c, &w, &ref_score);
+        kn_diag d;
+        kn_diag_init(&d);
+        kn_choice ch;
+        bool found = kn_place_best(&c, &w, &ch, &d);
+        if (found != (ref >= 0) || (found && ch.node != ref))
+            fail_msg("step %d kind %d: cached %s, full scan %s", step, cur, found ? c.nodes[ch.node].name : "none",
+                     ref >= 0 ? c.nodes[ref].name : "none");
+        if (found) {
+            assert_true(ch.score == ref_score);
+            kn_alloc *a = &allocs[n_allocs++];
+            a->node = -1;
+            assert_int_equal(kn_choice_to_alloc(&ch, a), 0);
+            a->req = *w.req;
+            a->owner = step;
+            kn_alloc_take(&c, a);
+            placed++;
+        }
+        if (rnd(release_every) == 0 && n_allocs > 0) { /* a pod ends */
+            kn_alloc *a = &allocs[rnd((uint32_t)n_allocs)];
+            kn_alloc_release(&c, a);
+            kn_alloc_clear(a);
+        }
+        if (rnd(relabel_every) == 0) /* a node is relabelled / retainted */
+            node(&c, (int)rnd(N_NODES), (int)rnd(3));
+    }
+    assert_true(placed > 300);
+    for (int i = 0; i < n_allocs; i++)
+        kn_alloc_clear(&allocs[i]);
+    free(allocs);
+    for (int k = 0; k < 7; k++) {
+        kn_constraints_free(&kinds[k].cons);
+        free(kinds[k].sig);
+    }
+    kn_cluster_free(&c);
+}
+
+static void test_cached_choice_is_the_full_scan(void **state)
+{
+    (void)state;
+    run(150, 400); /* long runs of one kind: the candidate lists run dry */
+    run(3, 50);    /* frequent releases and node changes between placements */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cached_choice_is_the_full_scan),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
