@@ -59,6 +59,7 @@ struct kn_scheduler {
     int n_held, cap_held;
     bool holder_done;      /* one starving gang holds room per cycle */
     uint64_t mark;
+    double last_now;       /* the clock of the last cycle */
     uint64_t attempts, scheduled, unschedulable, bind_errors;
     uint64_t numa_decisions[5];
 };

@@ -510,7 +510,8 @@ static bool place_group(kn_scheduler *s, int gi, int *P, int n, const kn_resv_sp
     if (oom)
         snprintf(full, sizeof(full), "out of memory while placing gang %s", g->key);
     else
-        snprintf(full, sizeof(full), "%s Gang %s: only %d of %d pods fit at once%s; none bound.%s", msg, g->key,
+        snprintf(full, sizeof(full), "%s%s Gang %s: only %d of %d pods fit at once%s; none bound.%s", msg,
+                 *msg && msg[strlen(msg) - 1] != '.' ? "." : "", g->key,
                  placed + held, n + nslots, rs ? " (driver and its executor slots)" : "",
                  starving ? " Holding the room found so far (waiting longer than the starvation bound)." : "");
     for (int i = 0; i < n; i++)
@@ -612,6 +613,7 @@ static void place_gang(kn_scheduler *s, int gi, double now, kn_sched_out *out)
 int kn_sched_cycle(kn_scheduler *s, double now, kn_sched_out *out, kn_err *err)
 {
     size_t before = out->n_bindings;
+    s->last_now = now;
     kn_resv_expire(s, now, out);
     s->holder_done = false;
     int *q;
@@ -686,15 +688,21 @@ void kn_sched_bind_failed(kn_scheduler *s, const char *uid, int http_status, con
 
 /* ---- reporting ---- */
 
+/* Only deadlines after the last cycle: one already passed was handled by it
+ * (a starving gang stays starving), and must not make the caller spin. */
 double kn_sched_next_deadline(const kn_scheduler *s)
 {
     double t = INFINITY;
-    for (int i = 0; i < s->n_resvs; i++)
-        if (s->resvs[i].live && s->resvs[i].created + s->resvs[i].timeout_s < t)
-            t = s->resvs[i].created + s->resvs[i].timeout_s;
-    for (int i = 0; i < s->n_gangs; i++)
-        if (s->gangs[i].live && s->gangs[i].ready_since >= 0 && s->gangs[i].ready_since + s->cfg.starvation_s < t)
-            t = s->gangs[i].ready_since + s->cfg.starvation_s;
+    for (int i = 0; i < s->n_resvs; i++) {
+        double d = s->resvs[i].created + s->resvs[i].timeout_s;
+        if (s->resvs[i].live && d < t)
+            t = d;
+    }
+    for (int i = 0; i < s->n_gangs; i++) {
+        double d = s->gangs[i].ready_since + s->cfg.starvation_s;
+        if (s->gangs[i].live && s->gangs[i].ready_since >= 0 && d > s->last_now && d < t)
+            t = d;
+    }
     return t;
 }
 

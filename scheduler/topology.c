@@ -264,6 +264,21 @@ static bool node_ready(const kn_json *node)
     return true; /* no Ready condition reported (yet): kube-scheduler does not filter either */
 }
 
+static bool same_node(const kn_node *n, const kn_rvec *alloc, const kn_taint *taints, int n_taints,
+                      const kn_json *labels, const char *topo, bool unsched, bool ready)
+{
+    if (memcmp(&n->alloc, alloc, sizeof(*alloc)) != 0 || n->unschedulable != unsched || n->ready != ready ||
+        n->n_taints != n_taints || !kn_json_equal(n->labels, labels))
+        return false;
+    if ((topo == NULL) != (n->topo_annotation == NULL) || (topo && strcmp(topo, n->topo_annotation) != 0))
+        return false;
+    for (int i = 0; i < n_taints; i++)
+        if (strcmp(n->taints[i].key, taints[i].key) != 0 || strcmp(n->taints[i].value, taints[i].value) != 0 ||
+            strcmp(n->taints[i].effect, taints[i].effect) != 0)
+            return false;
+    return true;
+}
+
 int kn_cluster_apply_node(kn_cluster *c, const kn_json *obj, bool deleted, kn_err *err)
 {
     const char *name = KN_DIG_STR(obj, "metadata", "name");
@@ -299,6 +314,20 @@ int kn_cluster_apply_node(kn_cluster *c, const kn_json *obj, bool deleted, kn_er
         return kn_err_set(err, "out of memory");
     }
     kn_node *n = &c->nodes[i];
+    bool unsched = kn_json_bool(kn_json_dig(obj, "spec", "unschedulable", NULL), false);
+    bool ready = node_ready(obj);
+    if (n->live && same_node(n, &alloc, taints, n_taints, labels, topo, unsched, ready)) {
+        /* a status heartbeat: nothing the scheduler reads changed, so no
+         * retries and no cache invalidation */
+        kn_json_free(labels);
+        free(topo_dup);
+        free(n->uid);
+        n->uid = uid_dup;
+        kn_node tmp = {.taints = taints, .n_taints = n_taints};
+        taints_free(&tmp);
+        n->seen = true;
+        return 0;
+    }
     taints_free(n);
     kn_json_free(n->labels);
     free(n->topo_annotation);
@@ -309,8 +338,8 @@ int kn_cluster_apply_node(kn_cluster *c, const kn_json *obj, bool deleted, kn_er
     n->topo_annotation = topo_dup;
     n->uid = uid_dup;
     n->alloc = alloc;
-    n->unschedulable = kn_json_bool(kn_json_dig(obj, "spec", "unschedulable", NULL), false);
-    n->ready = node_ready(obj);
+    n->unschedulable = unsched;
+    n->ready = ready;
     n->live = true;
     n->seen = true;
     refresh_zones(c, n, false);

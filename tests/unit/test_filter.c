@@ -280,6 +280,29 @@ static void test_bind_failure_requeues(void **state)
     kn_sched_free(s);
 }
 
+/* Node status heartbeats change nothing the scheduler reads: an
+ * unschedulable pod is not retried (nor re-reported) for each of them. */
+static void test_heartbeats_do_not_retry(void **state)
+{
+    (void)state;
+    kn_scheduler *s = fx_new();
+    kn_sched_out out;
+    kn_sched_out_init(&out);
+    fx_node(s, "node-a", "2", "8Gi");
+    fx_pod(s, "big", "4", "1Gi");
+    fx_cycle(s, 1, &out);
+    kn_sched_stats before, after;
+    kn_sched_get_stats(s, &before);
+    fx_node(s, "node-a", "2", "8Gi");
+    fx_cycle(s, 2, &out);
+    kn_sched_get_stats(s, &after);
+    assert_int_equal(after.attempts, before.attempts);
+    fx_node(s, "node-a", "4", "8Gi"); /* a resize is news */
+    assert_int_equal(fx_cycle(s, 3, &out), 1);
+    kn_sched_out_free(&out);
+    kn_sched_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -293,6 +316,7 @@ int main(void)
         cmocka_unit_test(test_node_affinity_operators),
         cmocka_unit_test(test_scheduled_event_after_bind),
         cmocka_unit_test(test_bind_failure_requeues),
+        cmocka_unit_test(test_heartbeats_do_not_retry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -257,6 +257,8 @@ static void test_starving_gang_holds_room(void **state)
     fx_delete_pod(s, "small-0");
     fx_pod(s, "small-1", "1", "1Gi");
     assert_int_equal(fx_cycle(s, 121, &out), 0);
+    /* the bound has passed: no deadline left that would make the caller spin */
+    assert_true(kn_sched_next_deadline(s) > 121);
     const kn_sched_event *e = fx_event(&out, "small-1", "FailedScheduling");
     assert_non_null(e);
     assert_string_equal(e->message, "0/1 nodes are available: 1 Insufficient cpu.");

@@ -263,6 +263,25 @@ static void test_annotation_and_label_topologies(void **state)
     kn_sched_free(s);
 }
 
+/* After a restart, pods we bound carry their zones in an annotation (copied
+ * from the Binding by the API server): they are counted in those zones. */
+static void test_zones_of_bound_pods_survive_a_restart(void **state)
+{
+    (void)state;
+    kn_scheduler *s = fx_new();
+    kn_sched_out out;
+    kn_sched_out_init(&out);
+    fx_node(s, "numa-a", "32", "128Gi");
+    nrt(s, "numa-a", 2, "16", NULL, "");
+    fx_pod_full(s, "running", "12", "1Gi", "", POLICY("single-numa") ",\"numa.kubenexus.io/assigned-zones\":\"node-0\"",
+                "", "", "numa-a", NULL);
+    numa_pod(s, "new", "8", POLICY("single-numa"));
+    fx_cycle(s, 1, &out);
+    expect_zones(&out, "new", "node-1");
+    kn_sched_out_free(&out);
+    kn_sched_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -273,6 +292,7 @@ int main(void)
         cmocka_unit_test(test_stale_available_is_not_trusted),
         cmocka_unit_test(test_gpu_zones),
         cmocka_unit_test(test_annotation_and_label_topologies),
+        cmocka_unit_test(test_zones_of_bound_pods_survive_a_restart),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
