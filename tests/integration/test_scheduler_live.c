@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "apiserver_double.h"
@@ -377,6 +378,110 @@ static void two_replicas_leader_election(void **state)
     free(after);
 }
 
+static bool ready(void *ctx)
+{
+    kn_sched_proc *p = ctx;
+    char *body = NULL;
+    long code = kn_sched_proc_http(p, "/readyz", &body);
+    free(body);
+    return code == 200;
+}
+
+static bool log_has_401(void *ctx)
+{
+    return kn_sched_proc_log_has(ctx, "status=401");
+}
+
+/* A lease another replica holds is respected (nothing bound) until that
+ * holder stops renewing; then we take over, leaseTransitions + 1. */
+static void lease_held_elsewhere_then_taken_over(void **state)
+{
+    world *w = *state;
+    const char *const le[] = {"--leader-elect", NULL};
+    char lease[1024], now[40];
+    time_t t = time(NULL);
+    strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%S.000000Z", gmtime(&t));
+    snprintf(lease, sizeof lease,
+             "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\",\"metadata\":{\"name\":\"%s\"},"
+             "\"spec\":{\"holderIdentity\":\"other-replica_0001\",\"leaseDurationSeconds\":8,"
+             "\"acquireTime\":\"%s\",\"renewTime\":\"%s\",\"leaseTransitions\":3}}",
+             SCHED, now, now);
+    assert_int_equal(kn_dbl_call(&w->d, "POST", "/apis/coordination.k8s.io/v1/namespaces/" LEASE_NS "/leases", lease,
+                                 NULL),
+                     201);
+    assert_int_equal(kn_dbl_add_node(&w->d, "node-a", "8", "32Gi"), 0);
+    assert_int_equal(kn_dbl_add_pod(&w->d, NS, "waits", "1", "1Gi", NULL, NULL), 0);
+    start_sched(w, &w->a, "a", le);
+    assert_true(kn_wait_for(WAIT_S, ready, &w->a));
+    callq cq = {.d = &w->d, .key = "get leases", .want = 2};
+    assert_true(kn_wait_for(WAIT_S, calls_reached, &cq));
+    char *h = kn_dbl_lease_holder(&w->d, LEASE_NS, SCHED);
+    if (strcmp(h, "other-replica_0001") == 0) /* still within the other's lease: nothing bound */
+        assert_int_equal(kn_dbl_bind_attempts(&w->d, NS, "waits"), 0);
+    free(h);
+    assert_true(wait_bound(&w->d, "waits"));
+    kn_json *l = NULL;
+    assert_int_equal(kn_dbl_call(&w->d, "GET", "/apis/coordination.k8s.io/v1/namespaces/" LEASE_NS "/leases/" SCHED,
+                                 NULL, &l),
+                     200);
+    int64_t transitions = 0, dur = 0;
+    assert_int_equal(kn_json_int(kn_json_dig(l, "spec", "leaseTransitions", NULL), &transitions), 0);
+    assert_int_equal(transitions, 4);
+    assert_int_equal(kn_json_int(kn_json_dig(l, "spec", "leaseDurationSeconds", NULL), &dur), 0);
+    assert_int_equal(dur, 15);
+    const char *renew = kn_json_str(kn_json_dig(l, "spec", "renewTime", NULL));
+    assert_non_null(renew);
+    assert_int_equal(strlen(renew), 27); /* 2026-11-24T10:00:00.000000Z */
+    assert_string_not_equal(kn_json_str(kn_json_dig(l, "spec", "holderIdentity", NULL)), "other-replica_0001");
+    kn_json_free(l);
+    stop_sched_cleanly(&w->a);
+}
+
+/* Without the NodeResourceTopology CRD the scheduler is ready and schedules. */
+static void without_nrt_crd(void **state)
+{
+    world *w = *state;
+    kn_dbl_stop(&w->d);
+    assert_int_equal(kn_dbl_start(&w->d, "--no-nrt"), 0);
+    assert_int_equal(kn_dbl_add_node(&w->d, "node-a", "8", "32Gi"), 0);
+    assert_int_equal(kn_dbl_add_pod(&w->d, NS, "no-nrt", "1", "1Gi", NULL, NULL), 0);
+    start_sched(w, &w->a, "a", NULL);
+    assert_true(wait_bound(&w->d, "no-nrt"));
+    assert_true(kn_wait_for(WAIT_S, ready, &w->a));
+    assert_true(kn_sched_proc_log_has(&w->a, "resource absent"));
+    stop_sched_cleanly(&w->a);
+}
+
+/* A wrong token: 401s, never ready, nothing bound, still a clean stop. Bad
+ * flags are a usage error (2); a missing kubeconfig names the file (1). */
+static void unauthorized_and_bad_usage(void **state)
+{
+    world *w = *state;
+    char bad[256];
+    snprintf(bad, sizeof bad, "%s/bad.yaml", w->d.dir);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "sed 's/token: .*/token: not-the-token/' %s > %s", w->d.kubeconfig, bad);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(kn_dbl_add_node(&w->d, "node-a", "8", "32Gi"), 0);
+    assert_int_equal(kn_dbl_add_pod(&w->d, NS, "unauth", "1", "1Gi", NULL, NULL), 0);
+    const char *const args[] = {"--kubeconfig", bad, NULL};
+    start_sched(w, &w->a, "a", args);
+    assert_true(kn_wait_for(WAIT_S, log_has_401, &w->a));
+    char *body = NULL;
+    assert_int_equal(kn_sched_proc_http(&w->a, "/readyz", &body), 503);
+    free(body);
+    assert_int_equal(kn_dbl_bind_attempts(&w->d, NS, "unauth"), 0);
+    stop_sched_cleanly(&w->a);
+
+    const char *const bogus[] = {"--bogus", NULL};
+    start_sched(w, &w->b, "b", bogus);
+    assert_int_equal(kn_sched_proc_stop(&w->b, 0, 20), 2);
+    const char *const missing[] = {"--kubeconfig", "/nonexistent/kubeconfig", NULL};
+    start_sched(w, &w->b, "c", missing);
+    assert_int_equal(kn_sched_proc_stop(&w->b, 0, 20), 1);
+    assert_true(kn_sched_proc_log_has(&w->b, "/nonexistent/kubeconfig"));
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -389,6 +494,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(watch_drop_and_410_relist, setup, teardown),
         cmocka_unit_test_setup_teardown(restart_mid_gang, setup, teardown),
         cmocka_unit_test_setup_teardown(two_replicas_leader_election, setup, teardown),
+        cmocka_unit_test_setup_teardown(lease_held_elsewhere_then_taken_over, setup, teardown),
+        cmocka_unit_test_setup_teardown(without_nrt_crd, setup, teardown),
+        cmocka_unit_test_setup_teardown(unauthorized_and_bad_usage, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
