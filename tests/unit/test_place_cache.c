@@ -38,7 +38,7 @@ static void apply(kn_cluster *c, const char *text, bool nrt)
 
 static void node(kn_cluster *c, int i, int taint)
 {
-    char buf[1024];
+    char buf[4096];
     snprintf(buf, sizeof(buf),
              "{\"metadata\":{\"name\":\"n%03d\",\"labels\":{\"zone\":\"z%d\"}},\"spec\":{\"taints\":[%s]},"
              "\"status\":{\"allocatable\":{\"cpu\":\"%u\",\"memory\":\"%uGi\",\"pods\":\"%u\"}}}",
