@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+"""Seeded generator of a simulated cluster and workload for `kubenexus-scheduler simulate`.
+
+Writes one JSON document (kind: List) with, in this order:
+  - Nodes (status.allocatable, Ready), some with nvidia.com/gpu;
+  - NodeResourceTopology objects (topology.node.k8s.io/v1alpha2), one per node,
+    with 2..8 NUMA zones of type Node splitting the node's cpu, memory and gpus;
+  - SparkApplications (sparkoperator.k8s.io/v1beta2): gangs of 1 driver + N
+    executors with the kubenexus gang labels, some single-numa, some with GPUs
+    (`simulate` admits them with the webhook's rules and creates the pods);
+  - plain Pods for kubenexus-scheduler (no gang), some single-numa.
+The same flags and seed always give the same bytes. Python 3 standard library only.
+`simulate` reads files of at most 16 MiB, so with --out-prefix P the List is
+cut into files P-000.json, P-001.json, ... of at most --max-file-mib each
+(cluster objects first), to be passed to `simulate` in that order.
+
+  gen_workload.py --seed 1 --nodes 1000 --spark-apps 100 --plain-pods 20000 > cluster.json
+  gen_workload.py --seed 1 --nodes 5000 --spark-apps 500 --plain-pods 100000 --out-prefix /tmp/c5k
+"""
+import argparse
+import json
+import random
+import sys
+
+GANG_NAME = "pod-group.scheduling.kubenexus.io/name"
+GANG_MIN = "pod-group.scheduling.kubenexus.io/min-available"
+NUMA_POLICY = "numa.scheduling.kubenexus.io/policy"
+NUMA_RESOURCES = "numa.scheduling.kubenexus.io/resources"
+GIB = 1024 ** 3
+
+
+def split(total, parts):
+    """total split into parts integers that differ by at most one, larger first."""
+    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
+
+
+def node_objects(rng, i, args):
+    name = "node-%05d" % i
+    zones = rng.randint(args.zones_min, args.zones_max)
+    gpus = 8 if rng.random() < args.gpu_fraction else 0
+    cpu_per_zone, mem_per_zone = 16, 64 * GIB
+    alloc = {"cpu": str(cpu_per_zone * zones), "memory": "%dGi" % (64 * zones),
+             "ephemeral-storage": "500Gi", "pods": "110"}
+    labels = {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
+              "topology.kubernetes.io/zone": "zone-%d" % (i % 3)}
+    if gpus:
+        alloc["nvidia.com/gpu"] = str(gpus)
+        labels["nvidia.com/gpu.present"] = "true"
+    node = {"apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": name, "uid": "n-%05d" % i, "labels": labels},
+            "status": {"capacity": dict(alloc), "allocatable": alloc,
+                       "conditions": [{"type": "Ready", "status": "True"}]}}
+    gpu_split = split(gpus, zones)
+    nrt_zones = []
+    for z in range(zones):
+        res = [{"name": "cpu", "capacity": str(cpu_per_zone), "allocatable": str(cpu_per_zone),
+                "available": str(cpu_per_zone)},
+               {"name": "memory", "capacity": str(mem_per_zone), "allocatable": str(mem_per_zone),
+                "available": str(mem_per_zone)}]
+        if gpus:
+            g = str(gpu_split[z])
+            res.append({"name": "nvidia.com/gpu", "capacity": g, "allocatable": g, "available": g})
+        costs = [{"name": "node-%d" % o, "value": 10 if o == z else 21} for o in range(zones)]
+        nrt_zones.append({"name": "node-%d" % z, "type": "Node", "costs": costs, "resources": res})
+    nrt = {"apiVersion": "topology.node.k8s.io/v1alpha2", "kind": "NodeResourceTopology",
+           "metadata": {"name": name},
+           "attributes": [{"name": "topologyManagerPolicy", "value": "single-numa-node"},
+                          {"name": "topologyManagerScope", "value": "container"}],
+           "zones": nrt_zones}
+    return node, nrt
+
+
+def spark_app(rng, i, args):
+    name = "app-%05d" % i
+    executors = rng.randint(args.executors_min, args.executors_max)
+    gpu = rng.random() < args.gpu_fraction
+    if gpu:
+        executors = min(executors, 16)  # GPU jobs are smaller: a GPU node holds 8
+    numa = rng.random() < args.numa_fraction
+    gang = {GANG_NAME: name, GANG_MIN: str(executors + 1)}
+
+    def role(cores, mem_g):
+        r = {"cores": cores, "memory": "%dg" % mem_g, "labels": dict(gang)}
+        if numa:
+            res = "cpu,memory,nvidia.com/gpu" if gpu else "cpu,memory"
+            r["annotations"] = {NUMA_POLICY: "single-numa", NUMA_RESOURCES: res}
+        if gpu:
+            r["gpu"] = {"name": "nvidia.com/gpu", "quantity": 1}
+        return r
+
+    driver = role(1, rng.choice([1, 2, 4]))
+    driver["serviceAccount"] = "spark"
+    executor = role(rng.choice([1, 2, 4]), rng.choice([2, 4, 8]))
+    executor["instances"] = executors
+    return {"apiVersion": "sparkoperator.k8s.io/v1beta2", "kind": "SparkApplication",
+            "metadata": {"name": name, "namespace": "spark-jobs"},
+            "spec": {"type": rng.choice(["Scala", "Python"]), "mode": "cluster", "image": "apache/spark:3.5.0",
+                     "mainApplicationFile": "local:///opt/spark/jars/job-%d.jar" % i, "sparkVersion": "3.5.0",
+                     "restartPolicy": {"type": "Never"}, "driver": driver, "executor": executor}}
+
+
+def plain_pod(rng, i, args):
+    cpu = rng.choice(["100m", "250m", "500m", "1", "2"])
+    mem = rng.choice(["128Mi", "512Mi", "1Gi", "2Gi", "4Gi"])
+    md = {"name": "pod-%06d" % i, "namespace": "default", "labels": {"app": "svc-%d" % (i % 97)}}
+    if rng.random() < args.numa_fraction / 2:
+        md["annotations"] = {NUMA_POLICY: "single-numa"}
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": md,
+            "spec": {"schedulerName": "kubenexus-scheduler",
+                     "containers": [{"name": "main", "image": "registry.example.com/svc:1.0",
+                                     "resources": {"requests": {"cpu": cpu, "memory": mem},
+                                                   "limits": {"memory": mem}}}]}}
+
+
+def write(items, prefix, limit):
+    """One List on stdout, or Lists of at most limit bytes in PREFIX-NNN.json."""
+    head, tail = '{"apiVersion":"v1","kind":"List","items":[', "]}\n"
+    texts = [json.dumps(i, separators=(",", ":")) for i in items]
+    if prefix is None:
+        sys.stdout.write(head + ",".join(texts) + tail)
+        return
+    files, cur, size = [], [], len(head) + len(tail)
+    for t in texts:
+        if cur and size + len(t) + 1 > limit:
+            files.append(cur)
+            cur, size = [], len(head) + len(tail)
+        cur.append(t)
+        size += len(t) + 1
+    files.append(cur)
+    for n, chunk in enumerate(files):
+        with open("%s-%03d.json" % (prefix, n), "w") as f:
+            f.write(head + ",".join(chunk) + tail)
+
+
+def main(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--nodes", type=int, default=1000)
+    p.add_argument("--zones-min", type=int, default=2)
+    p.add_argument("--zones-max", type=int, default=8)
+    p.add_argument("--gpu-fraction", type=float, default=0.1, help="share of nodes with 8 GPUs, and of Spark apps using GPUs")
+    p.add_argument("--numa-fraction", type=float, default=0.3, help="share of Spark apps asking single-numa (half that for plain pods)")
+    p.add_argument("--spark-apps", type=int, default=100)
+    p.add_argument("--executors-min", type=int, default=2)
+    p.add_argument("--executors-max", type=int, default=200)
+    p.add_argument("--plain-pods", type=int, default=10000)
+    p.add_argument("--no-cluster", action="store_true",
+                   help="leave out the Nodes and topologies (same workload): to time reading and admitting alone")
+    p.add_argument("--out-prefix", help="write PREFIX-NNN.json files instead of stdout")
+    p.add_argument("--max-file-mib", type=float, default=15.0)
+    args = p.parse_args(argv)
+    if not 1 <= args.zones_min <= args.zones_max <= 8:
+        p.error("want 1 <= --zones-min <= --zones-max <= 8")
+    if not 1 <= args.executors_min <= args.executors_max:
+        p.error("want 1 <= --executors-min <= --executors-max")
+    # Separate streams, so the workload is the same whatever the cluster's size.
+    rng = random.Random("%d-cluster" % args.seed)
+    nodes, nrts = [], []
+    for i in range(args.nodes):
+        n, t = node_objects(rng, i, args)
+        nodes.append(n)
+        nrts.append(t)
+    rng = random.Random("%d-workload" % args.seed)
+    apps = [spark_app(rng, i, args) for i in range(args.spark_apps)]
+    pods = [plain_pod(rng, i, args) for i in range(args.plain_pods)]
+    # Interleave Spark apps among the plain pods, as they would arrive.
+    work, step = [], max(1, len(pods) // max(1, len(apps)))
+    for i, a in enumerate(apps):
+        work.extend(pods[i * step:(i + 1) * step])
+        work.append(a)
+    work.extend(pods[len(apps) * step:])
+    write(([] if args.no_cluster else nodes + nrts) + work, args.out_prefix, int(args.max_file_mib * 1024 * 1024))
+    executors = sum(a["spec"]["executor"]["instances"] for a in apps)
+    print("gen_workload: %d nodes, %d SparkApplications (%d driver + %d executor pods), %d plain pods"
+          % (args.nodes, len(apps), len(apps), executors, len(pods)), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Scheduler algorithm benchmark: `kubenexus-scheduler simulate` on generated
+# clusters (tests/bench/gen_workload.py: 2..8 NUMA zones, 10% GPU nodes, Spark
+# gangs of 1 + 2..200 executors mixed with plain pods), reporting placements
+# per second, peak RSS and how both grow with nodes and with pods.
+#
+#   bash tests/bench/scheduler.sh                 # nodes 1000/5000/15000 x 10,000 pods, then pods growth; ~2 min
+#   BENCH_NODES="200 1000" BENCH_PODS=5000 bash tests/bench/scheduler.sh   # quick
+#   bash tests/bench/scheduler.sh --target        # the issue's target: 5,000 nodes x 4 zones, 150,000 pods
+#
+# Each size runs twice: the full simulation, and the same workload without
+# Nodes (only reading, admitting and failing fast), so that
+#   placements/s = pods bound / (full wall time - read-only wall time)
+# is the placement rate net of parsing the input; "end to end" divides by the
+# full wall time. Peak RSS is the full run's (GNU time). A run longer than
+# BENCH_TIMEOUT (90 s) is stopped and reported as such. Seeded: BENCH_SEED.
+# Not a test: it never fails on numbers.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+build=${KN_BUILD_DIR:-build}
+seed=${BENCH_SEED:-1}
+limit=${BENCH_TIMEOUT:-90}
+nodes_series=${BENCH_NODES:-"1000 5000 15000"}
+pods=${BENCH_PODS:-10000}
+pods_series=${BENCH_PODS_SERIES:-"10000 30000 60000"}
+pods_nodes=${BENCH_PODS_NODES:-1000}
+zmin=2 zmax=8
+if [ "${1:-}" = "--target" ]; then
+  nodes_series=5000 pods=150000 pods_series="" zmin=4 zmax=4 limit=${BENCH_TIMEOUT:-900}
+fi
+
+scripts/install-deps.sh time
+if [ ! -x "$build/bin/kubenexus-scheduler" ]; then
+  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$build" -j"${KN_JOBS:-2}" --target kubenexus-scheduler >/dev/null
+fi
+tmp=$(mktemp -d /tmp/kn-bench-sched.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+results="$tmp/results.jsonl"
+
+# gen NODES PODS PREFIX [--no-cluster]: a third of the pods in Spark gangs
+# (about 101 pods each on average), the rest plain.
+gen() {
+  local nodes=$1 total=$2 prefix=$3
+  shift 3
+  local apps=$(( total / 3 / 101 )); [ "$apps" -ge 1 ] || apps=1
+  local plain=$(( total - total / 3 ))
+  python3 tests/bench/gen_workload.py --seed "$seed" --nodes "$nodes" --zones-min "$zmin" --zones-max "$zmax" \
+    --spark-apps "$apps" --plain-pods "$plain" --out-prefix "$prefix" "$@" 2>/dev/null
+}
+
+# sim PREFIX: prints "wall_s rss_kb status" and leaves the summary in PREFIX.out.
+sim() {
+  local status=0
+  /usr/bin/time -f "%e %M" -o "$1.time" timeout "$limit" "$build/bin/kubenexus-scheduler" simulate "$1"-*.json \
+    >"$1.out" 2>"$1.err" || status=$?
+  echo "$(cat "$1.time" | tail -1) $status"
+}
+
+# measure SERIES NODES PODS
+measure() {
+  local series=$1 nodes=$2 total=$3 p="$tmp/c-$2-$3" ro="$tmp/ro-$2-$3"
+  [ -f "$p.done" ] && { grep "\"nodes\": $nodes, \"asked\": $total," "$results" | head -1 | sed "s/\"series\": \"[a-z]*\"/\"series\": \"$series\"/" >>"$results"; return; }
+  gen "$nodes" "$total" "$p"
+  gen "$nodes" "$total" "$ro" --no-cluster
+  read -r wall rss status < <(sim "$p")
+  read -r wall_ro _ _ < <(sim "$ro")
+  rm -f "$p"-[0-9]*.json "$ro"-[0-9]*.json
+  python3 - "$series" "$nodes" "$total" "$wall" "$rss" "$status" "$wall_ro" "$p.out" >>"$results" <<'PY'
+import json, sys
+series, nodes, asked, wall, rss, status, wall_ro, out = sys.argv[1:]
+summary = {}
+try:
+    for line in open(out):
+        if line.startswith('{"summary"'):
+            summary = json.loads(line)["summary"]
+except OSError:
+    pass
+print(json.dumps({"series": series, "nodes": int(nodes), "asked": int(asked), "wall": float(wall),
+                  "rss_kb": int(rss), "status": int(status), "wall_ro": float(wall_ro),
+                  "bound": summary.get("pods", {}).get("bound", 0),
+                  "pending": summary.get("pods", {}).get("pending", 0),
+                  "gangs": summary.get("gangs", {}), "util": summary.get("utilisation", {})}))
+PY
+  touch "$p.done"
+  tail -1 "$results" | python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); print("  %6d nodes %7d pods: %d bound in %.1f s (read-only %.1f s), peak RSS %d MiB%s" % (r["nodes"], r["asked"], r["bound"], r["wall"], r["wall_ro"], r["rss_kb"] // 1024, "" if r["status"] == 0 else " [exit %d]" % r["status"]), file=sys.stderr)'
+}
+
+echo "scheduler.sh: seed $seed, zones $zmin..$zmax, timeout ${limit}s per run" >&2
+for n in $nodes_series; do measure nodes "$n" "$pods"; done
+for p in $pods_series; do measure pods "$pods_nodes" "$p"; done
+
+python3 - "$results" "$limit" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+limit = sys.argv[2]
+
+def rate(r):
+    if r["status"] != 0:
+        return "timeout (%s s)" % limit if r["status"] == 124 else "exit %d" % r["status"]
+    net = r["wall"] - r["wall_ro"]
+    return "%.0f" % (r["bound"] / net) if net > 0.005 else "n/a"
+
+def table(series, title):
+    sel = [r for r in rows if r["series"] == series]
+    if not sel:
+        return
+    first = sel[0]
+    print("%s\n" % title)
+    print("| nodes | pods asked | pods bound | gangs placed / waiting | wall s | read-only s | placements/s | end to end pods/s | peak RSS MiB | growth: nodes, pods, time, RSS | cpu util |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |")
+    for r in sel:
+        growth = "x%.0f, x%.1f, x%.1f, x%.1f" % (r["nodes"] / first["nodes"], r["asked"] / first["asked"],
+                                                 r["wall"] / max(first["wall"], 0.01), r["rss_kb"] / max(first["rss_kb"], 1))
+        g = r["gangs"]
+        print("| %d | %d | %d | %s / %s | %.1f | %.1f | %s | %.0f | %d | %s | %s%% |" % (
+            r["nodes"], r["asked"], r["bound"], g.get("placed", "-"), g.get("waiting", "-"), r["wall"], r["wall_ro"],
+            rate(r), r["bound"] / r["wall"] if r["wall"] > 0 else 0, r["rss_kb"] // 1024, growth,
+            r["util"].get("cpu", "-")))
+    print()
+
+print("### Scheduler (`simulate`, one core)\n")
+table("nodes", "Growth with nodes (same workload):")
+table("pods", "Growth with pods (same cluster):")
+PY
