@@ -94,6 +94,15 @@ struct kn_place_cache {
     bool complete;            /* every feasible node is in the list */
     cand last;                /* the list's last entry as scanned */
     cand list[TOP_K];
+    /* the last failure: the same kind of pod fails the same way until the
+     * cluster changes (many identical pending executors cost one scan) */
+    bool fail_valid;
+    char *f_sig;
+    kn_rvec f_req;
+    kn_numa_spec f_numa;
+    bool f_binpack, f_unfit;
+    uint64_t f_mutations, f_node_gen;
+    kn_diag f_diag;
 };
 
 void kn_place_cache_free(struct kn_place_cache *pc)
@@ -105,6 +114,7 @@ void kn_place_cache_free(struct kn_place_cache *pc)
         free(pc->pass[i]);
     }
     free(pc->l_sig);
+    free(pc->f_sig);
     free(pc);
 }
 
@@ -202,6 +212,31 @@ static bool eval(kn_cluster *c, int i, const kn_want *w, uint8_t *pass, const in
     return true;
 }
 
+static bool failed_before(const struct kn_place_cache *pc, const kn_cluster *c, const kn_want *w)
+{
+    static const kn_numa_spec none;
+    const kn_numa_spec *numa = w->numa ? w->numa : &none;
+    return pc->fail_valid && pc->f_mutations == c->mutations && pc->f_node_gen == c->node_gen &&
+           strcmp(pc->f_sig, w->sig) == 0 && memcmp(&pc->f_req, w->req, sizeof(kn_rvec)) == 0 &&
+           memcmp(&pc->f_numa, numa, sizeof(*numa)) == 0 && pc->f_binpack == w->binpack &&
+           pc->f_unfit == (w->unfit_name != NULL) && !w->unfit_name;
+}
+
+static void remember_failure(struct kn_place_cache *pc, const kn_cluster *c, const kn_want *w, const kn_diag *d)
+{
+    static const kn_numa_spec none;
+    free(pc->f_sig);
+    pc->f_sig = strdup(w->sig);
+    pc->f_req = *w->req;
+    pc->f_numa = w->numa ? *w->numa : none;
+    pc->f_binpack = w->binpack;
+    pc->f_unfit = w->unfit_name != NULL;
+    pc->f_mutations = c->mutations;
+    pc->f_node_gen = c->node_gen;
+    pc->f_diag = *d;
+    pc->fail_valid = pc->f_sig != NULL;
+}
+
 static bool same_kind(const struct kn_place_cache *pc, const kn_want *w)
 {
     static const kn_numa_spec none;
@@ -270,6 +305,10 @@ bool kn_place_best(kn_cluster *c, const kn_want *w, kn_choice *best, kn_diag *d)
             dims[nd++] = r;
     uint8_t *pass = pass_array(c, w);
     struct kn_place_cache *pc = c->pc;
+    if (pc && pass && failed_before(pc, c, w)) {
+        *d = pc->f_diag;
+        return false;
+    }
     if (pc && pass && same_kind(pc, w) && pc->l_mutations == c->mutations &&
         from_list(c, w, pass, dims, nd, best)) {
         pc->l_mutations = c->mutations + 1;
@@ -303,6 +342,8 @@ bool kn_place_best(kn_cluster *c, const kn_want *w, kn_choice *best, kn_diag *d)
         return true;
     for (int i = 0; i < c->n_nodes; i++) /* why not: the full filters, with the diagnosis */
         kn_place_on_node(c, i, w, &ch, d);
+    if (pc && pass)
+        remember_failure(pc, c, w, d);
     return false;
 }
 
