@@ -41,7 +41,7 @@ Test-only endpoints (same token):
                       configurations, SparkApplications, webhook calls.
 
 Start: python3 kube_apiserver_double.py --port 0 --cert C --key K --token T
-       [--port-file F] [--no-nrt] [--history N] [--bookmark-seconds S]
+       [--client-ca CA] [--port-file F] [--no-nrt] [--history N] [--bookmark-seconds S]
 It prints "listening on PORT" and writes PORT to --port-file.
 Python 3 standard library only.
 """
@@ -267,7 +267,14 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(400, "BadRequest", "invalid JSON body: %s" % e)
 
     def authorized(self):
-        return self.headers.get("Authorization", "") == "Bearer " + self.server.token
+        if self.headers.get("Authorization", "") == "Bearer " + self.server.token:
+            return True
+        # x509 client-certificate auth: a certificate the TLS layer verified
+        # against --client-ca, as kube-apiserver's --client-ca-file.
+        try:
+            return bool(self.connection.getpeercert())
+        except (AttributeError, ValueError):
+            return False
 
     def dispatch(self, method):
         try:
@@ -753,6 +760,7 @@ def main():
     ap.add_argument("--key", required=True)
     ap.add_argument("--token", required=True)
     ap.add_argument("--port-file")
+    ap.add_argument("--client-ca", help="accept client certificates signed by this CA")
     ap.add_argument("--no-nrt", action="store_true", help="NodeResourceTopology CRD absent (404)")
     ap.add_argument("--history", type=int, default=10000, help="watch events kept (older RVs get 410)")
     ap.add_argument("--bookmark-seconds", type=float, default=2.0)
@@ -764,6 +772,9 @@ def main():
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(args.cert, args.key)
     ctx.set_alpn_protocols(["http/1.1"])
+    if args.client_ca:
+        ctx.load_verify_locations(args.client_ca)
+        ctx.verify_mode = ssl.CERT_OPTIONAL
     # Handshake in the handler thread, so one slow client cannot stall accept().
     srv.socket = ctx.wrap_socket(srv.socket, server_side=True, do_handshake_on_connect=False)
     srv.store = Store(args.history, not args.no_nrt)

@@ -482,6 +482,39 @@ static void unauthorized_and_bad_usage(void **state)
     assert_true(kn_sched_proc_log_has(&w->b, "/nonexistent/kubeconfig"));
 }
 
+/* A leader that cannot renew its lease within the renew deadline stops
+ * binding and exits 1 (as kube-scheduler does), without releasing. */
+static void lost_lease_stops_the_leader(void **state)
+{
+    world *w = *state;
+    const char *const le[] = {"--leader-elect", NULL};
+    assert_int_equal(kn_dbl_add_node(&w->d, "node-a", "8", "32Gi"), 0);
+    assert_int_equal(kn_dbl_add_pod(&w->d, NS, "before", "1", "1Gi", NULL, NULL), 0);
+    start_sched(w, &w->a, "a", le);
+    assert_true(wait_bound(&w->d, "before"));
+    assert_int_equal(kn_dbl_faults(&w->d, "{\"fail_next\":100000,\"status\":500,\"fail_path\":\"/leases/\"}"), 0);
+    assert_int_equal(kn_sched_proc_stop(&w->a, 0, WAIT_S), 1);
+    assert_true(kn_sched_proc_log_has(&w->a, "leader election lost"));
+    assert_false(kn_sched_proc_log_has(&w->a, "lease released"));
+    assert_int_equal(kn_dbl_faults(&w->d, "{\"fail_next\":0}"), 0);
+}
+
+/* x509 client-certificate auth from client-certificate-data/client-key-data,
+ * the CA from a file path relative to the kubeconfig. */
+static void client_certificate_auth(void **state)
+{
+    world *w = *state;
+    char kc[256];
+    snprintf(kc, sizeof kc, "%s/cert-kubeconfig.yaml", w->d.dir);
+    assert_int_equal(kn_dbl_write_cert_kubeconfig(&w->d, kc), 0);
+    assert_int_equal(kn_dbl_add_node(&w->d, "node-a", "8", "32Gi"), 0);
+    assert_int_equal(kn_dbl_add_pod(&w->d, NS, "by-cert", "1", "1Gi", NULL, NULL), 0);
+    const char *const args[] = {"--kubeconfig", kc, NULL};
+    start_sched(w, &w->a, "a", args);
+    assert_true(wait_bound(&w->d, "by-cert"));
+    stop_sched_cleanly(&w->a);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -497,6 +530,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(lease_held_elsewhere_then_taken_over, setup, teardown),
         cmocka_unit_test_setup_teardown(without_nrt_crd, setup, teardown),
         cmocka_unit_test_setup_teardown(unauthorized_and_bad_usage, setup, teardown),
+        cmocka_unit_test_setup_teardown(lost_lease_stops_the_leader, setup, teardown),
+        cmocka_unit_test_setup_teardown(client_certificate_auth, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

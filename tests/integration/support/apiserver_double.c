@@ -53,7 +53,12 @@ static int make_certs(kn_dbl *d)
              "-subj /CN=127.0.0.1 >/dev/null 2>&1 && "
              "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > srv.ext && "
              "openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out srv.crt -days 1 "
-             "-extfile srv.ext >/dev/null 2>&1",
+             "-extfile srv.ext >/dev/null 2>&1 && "
+             "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout client.key -out client.csr "
+             "-subj '/O=kubenexus/CN=system:kubenexus-scheduler' >/dev/null 2>&1 && "
+             "printf 'extendedKeyUsage=clientAuth\\n' > client.ext && "
+             "openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out client.crt -days 1 "
+             "-extfile client.ext >/dev/null 2>&1",
              d->dir);
     return kn_it_sh("%s", cmd) == 0 ? 0 : -1;
 }
@@ -69,6 +74,20 @@ static int write_kubeconfig(kn_dbl *d)
              "printf '\\nusers:\\n- name: sched\\n  user:\\n    token: %s\\ncontexts:\\n- name: t\\n  context:\\n"
              "    cluster: double\\n    user: sched\\ncurrent-context: t\\n'; } > kubeconfig.yaml",
              d->dir, d->port, d->token);
+    return kn_it_sh("%s", cmd) == 0 ? 0 : -1;
+}
+
+int kn_dbl_write_cert_kubeconfig(kn_dbl *d, const char *path)
+{
+    char cmd[1400];
+    snprintf(cmd, sizeof cmd,
+             "cd %s && { printf 'apiVersion: v1\\nkind: Config\\nclusters:\\n- name: double\\n  cluster:\\n"
+             "    server: https://127.0.0.1:%d\\n    certificate-authority: ca.crt\\nusers:\\n- name: sched\\n"
+             "  user:\\n    client-certificate-data: '; base64 -w0 client.crt; "
+             "printf '\\n    client-key-data: '; base64 -w0 client.key; "
+             "printf '\\ncontexts:\\n- name: t\\n  context:\\n    cluster: double\\n    user: sched\\n"
+             "current-context: t\\n'; } > '%s'",
+             d->dir, d->port, path);
     return kn_it_sh("%s", cmd) == 0 ? 0 : -1;
 }
 
@@ -89,10 +108,10 @@ int kn_dbl_start(kn_dbl *d, const char *extra)
     snprintf(key, sizeof key, "%s/srv.key", d->dir);
     snprintf(portfile, sizeof portfile, "%s/port", d->dir);
     snprintf(log, sizeof log, "%s/double.log", d->dir);
-    char *argv[17] = {"/usr/bin/env", "python3", script, "--port", "0", "--cert", cert, "--key", key, "--token", d->token,
-                      "--port-file", portfile, "--bookmark-seconds", "1", NULL};
+    char *argv[20] = {"/usr/bin/env", "python3", script, "--port", "0", "--cert", cert, "--key", key, "--token", d->token,
+                      "--port-file", portfile, "--bookmark-seconds", "1", "--client-ca", d->ca, NULL};
     if (extra)
-        argv[15] = (char *)extra;
+        argv[17] = (char *)extra;
     d->pid = kn_it_spawn(argv, log);
     if (d->pid < 0)
         return -1;

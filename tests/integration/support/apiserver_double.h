@@ -26,6 +26,10 @@ typedef struct kn_dbl {
 /* extra: extra arguments for the double (e.g. "--no-nrt"), or NULL. 0 ok. */
 int kn_dbl_start(kn_dbl *d, const char *extra);
 void kn_dbl_stop(kn_dbl *d);
+/* A kubeconfig at path (in d->dir, so certificate-authority: ca.crt is
+ * relative to it) authenticating with the client certificate the double's
+ * --client-ca accepts, instead of the token. */
+int kn_dbl_write_cert_kubeconfig(kn_dbl *d, const char *path);
 
 /* One request; returns the HTTP status (0: no response); *resp (if non-NULL)
  * gets the parsed JSON body or NULL. */
