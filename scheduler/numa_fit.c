@@ -65,15 +65,21 @@ static bool mask_holds(const kn_node *n, unsigned mask, const numa_req *q, bool 
     return true;
 }
 
+/* Next mask after m with the same number of bits (Gosper's hack); masks of
+ * k bits are visited in increasing order. */
+static unsigned next_same_bits(unsigned m)
+{
+    unsigned c = m & -m, r = m + c;
+    return (((r ^ m) >> 2) / c) | r;
+}
+
 /* Best mask of exactly k zones that holds q now; 0 if none. */
 static unsigned best_mask(const kn_node *n, int k, const numa_req *q, int owner, bool isolated, double *slack_out)
 {
     unsigned best = 0;
     double best_slack = 0;
-    for (unsigned m = 1; m < (1u << n->n_zones); m++) {
-        if (__builtin_popcount(m) != k)
-            continue;
-        if (isolated && !zone_idle(&n->zones[__builtin_ctz(m)], q))
+    for (unsigned m = (1u << k) - 1; m < (1u << n->n_zones); m = next_same_bits(m)) {
+        if (isolated && !zone_idle(&n->zones[__builtin_ctz(m)], q)) /* k == 1 */
             continue;
         double slack;
         if (!mask_holds(n, m, q, true, owner, &slack))
@@ -156,8 +162,8 @@ bool kn_numa_fit(const kn_node *n, const kn_want *w, kn_choice *ch, kn_diag *d)
     case KN_NUMA_RESTRICTED:
         for (k = 1; k <= n->n_zones; k++) { /* the fewest zones that could ever hold it */
             bool ever = false;
-            for (unsigned m = 1; m < (1u << n->n_zones) && !ever; m++)
-                ever = __builtin_popcount(m) == k && mask_holds(n, m, &q, false, w->owner, NULL);
+            for (unsigned m = (1u << k) - 1; m < (1u << n->n_zones) && !ever; m = next_same_bits(m))
+                ever = mask_holds(n, m, &q, false, w->owner, NULL);
             if (ever)
                 break;
         }
