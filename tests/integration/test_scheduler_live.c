@@ -288,6 +288,15 @@ static void watch_drop_and_410_relist(void **state)
     assert_int_equal(kn_dbl_add_pod(&w->d, NS, "p2", "100m", "128Mi", NULL, NULL), 0);
     assert_true(wait_bound(&w->d, "p2"));
 
+    /* a reconnect whose resourceVersion was compacted away: HTTP 410 -> relist */
+    lists = kn_dbl_calls(&w->d, "list pods");
+    assert_int_equal(kn_dbl_faults(&w->d, "{\"watch_410_http\":true,\"compact\":true,\"drop_watches\":true}"), 0);
+    callq hq = {.d = &w->d, .key = "list pods", .want = lists + 1};
+    assert_true(kn_wait_for(WAIT_S, calls_reached, &hq));
+    assert_int_equal(kn_dbl_faults(&w->d, "{\"watch_410_http\":false}"), 0);
+    assert_int_equal(kn_dbl_add_pod(&w->d, NS, "p2b", "100m", "128Mi", NULL, NULL), 0);
+    assert_true(wait_bound(&w->d, "p2b"));
+
     assert_int_equal(kn_dbl_faults(&w->d, "{\"fail_next\":2,\"status\":503,\"fail_path\":\"/binding\"}"), 0);
     assert_int_equal(kn_dbl_add_pod(&w->d, NS, "p3", "100m", "128Mi", NULL, NULL), 0);
     assert_true(wait_bound(&w->d, "p3"));
