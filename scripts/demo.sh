@@ -25,9 +25,10 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== 1. certificate for 127.0.0.1 (certs/gen-certs.sh)"
-certs/gen-certs.sh --out "$work/certs" --ip 127.0.0.1 --dns localhost >/dev/null
+certs/gen-certs.sh --out "$work/certs" --ip 127.0.0.1 --dns localhost 2>/dev/null
 
-port=${KN_DEMO_PORT:-18443}
+# A free loopback port unless one is given.
+port=${KN_DEMO_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 echo "== 2. kubenexus-webhook on https://127.0.0.1:$port"
 build/bin/kubenexus-webhook --tls-cert-file "$work/certs/tls.crt" --tls-key-file "$work/certs/tls.key" \
   --bind-address 127.0.0.1 --port "$port" 2>"$work/webhook.log" &
