@@ -137,6 +137,7 @@ typedef struct kn_cpod {
     char *node_name;       /* bound or assumed node, or NULL */
     kn_pod_state state;
     bool ours;
+    bool binding;          /* our POST .../binding is in flight */
     int32_t priority;
     double created;        /* creationTimestamp in seconds (0 if absent) */
     uint64_t seq;          /* arrival order, for ties */

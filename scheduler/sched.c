@@ -292,6 +292,7 @@ static int commit_assumed(kn_scheduler *s, int pi, kn_sched_out *out)
     free(p->node_name);
     p->node_name = nn;
     p->state = KN_POD_ASSUMED;
+    p->binding = true;
     s->scheduled++;
     if (p->d->numa)
         s->numa_decisions[p->d->numa->policy]++;
@@ -647,8 +648,10 @@ void kn_sched_bind_ok(kn_scheduler *s, const char *uid, double now, kn_sched_out
     if (pi < 0)
         return;
     kn_cpod *p = &s->c.pods[pi];
-    if (p->state != KN_POD_ASSUMED)
+    /* the watch may have shown the pod bound before the answer came */
+    if (!p->binding || p->state == KN_POD_PENDING)
         return;
+    p->binding = false;
     p->state = KN_POD_BOUND;
     kn_out_event(out, p->ns, p->name, p->uid, "Normal", "Scheduled", "Successfully assigned %s/%s to %s", p->ns,
                  p->name, p->node_name);
@@ -663,7 +666,9 @@ void kn_sched_bind_failed(kn_scheduler *s, const char *uid, int http_status, con
     if (pi < 0)
         return;
     kn_cpod *p = &s->c.pods[pi];
-    if (p->state != KN_POD_ASSUMED)
+    bool ours = p->binding;
+    p->binding = false;
+    if (!ours || p->state != KN_POD_ASSUMED)
         return;
     s->bind_errors++;
     if (http_status == 409) /* bound already (maybe by our lost request): the watch will say where */

@@ -1,0 +1,177 @@
+/* Feeding the scheduler as watches do: relists, bindings answered 409/404,
+ * watch events that lag behind our own bindings, nodes leaving and coming
+ * back. No pod is ever placed twice and no room is lost or counted twice. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "sched_fixtures.h"
+
+static void test_relist_forgets_what_was_not_listed(void **state)
+{
+    (void)state;
+    kn_scheduler *s = fx_new();
+    kn_sched_out out;
+    kn_sched_out_init(&out);
+    fx_node(s, "node-a", "4", "16Gi");
+    fx_node(s, "node-gone", "64", "16Gi");
+    fx_pod_full(s, "old", "3", "1Gi", "", "", "", "", "node-a", "default-scheduler");
+    /* 410 Gone: relist; "old" and "node-gone" were deleted meanwhile */
+    kn_sched_resync_begin(s, KN_SCHED_PODS);
+    kn_sched_resync_end(s, KN_SCHED_PODS);
+    kn_sched_resync_begin(s, KN_SCHED_NODES);
+    fx_node(s, "node-a", "4", "16Gi");
+    kn_sched_resync_end(s, KN_SCHED_NODES);
+    fx_pod(s, "new", "4", "1Gi");
+    assert_int_equal(fx_cycle(s, 1, &out), 1);
+    assert_string_equal(fx_node_of(&out, "new"), "node-a");
+    kn_sched_stats st;
+    kn_sched_get_stats(s, &st);
+    assert_int_equal(st.nodes, 1);
+    kn_sched_out_free(&out);
+    kn_sched_free(s);
+}
+
+static void test_watch_lag_never_places_twice(void **state)
+{
+    (void)state;
+    kn_scheduler *s = fx_new();
+    kn_sched_out out;
+    kn_sched_out_init(&out);
+    fx_node(s, "node-a", "4", "16Gi");
+    fx_pod(s, "p", "1", "1Gi");
+    kn_err err;
+    assert_int_equal(kn_sched_cycle(s, 1, &out, &err), 1);
+    /* an older MODIFIED event (no nodeName yet) arrives while binding */
+    fx_pod(s, "p", "1", "1Gi");
+    assert_int_equal(kn_sched_cycle(s, 2, &out, &err), 0);
+    kn_sched_stats st;
+    kn_sched_get_stats(s, &st);
+    assert_int_equal(st.pods_assumed, 1);
+    assert_int_equal(st.cpu_milli_used, 1000);
+    /* then the watch shows it bound where we put it: counted once */
+    fx_pod_full(s, "p", "1", "1Gi", "", "", "", "", "node-a", NULL);
+    kn_sched_bind_ok(s, "uid-p", 3, &out); /* the answer comes after the event */
+    kn_sched_bind_ok(s, "uid-p", 3, &out); /* (and a duplicate is ignored) */
+    kn_sched_get_stats(s, &st);
+    assert_int_equal(st.pods_bound, 1);
+    assert_int_equal(st.cpu_milli_used, 1000);
+    int scheduled = 0;
+    for (size_t i = 0; i < out.n_events; i++)
+        scheduled += strcmp(out.events[i].reason, "Scheduled") == 0;
+    assert_int_equal(scheduled, 1);
+    assert_string_equal(fx_event(&out, "p", "Scheduled")->message, "Successfully assigned default/p to node-a");
+    kn_sched_out_free(&out);
+    kn_sched_free(s);
+}
+
+static void test_conflict_and_gone(void **state)
+{
+    (void)state;
+    kn_scheduler *s = fx_new();
+    kn_sched_out out;
+    kn_sched_out_init(&out);
+    fx_node(s, "node-a", "4", "16Gi");
+    fx_node(s, "node-b", "2", "16Gi");
+    fx_pod(s, "p", "2", "1Gi");
+    fx_pod(s, "q", "1", "1Gi");
+    kn_err err;
+    assert_int_equal(kn_sched_cycle(s, 1, &out, &err), 2);
+    assert_string_equal(fx_node_of(&out, "p"), "node-a");
+    /* 409: another replica bound p elsewhere; the watch says where */
+    kn_sched_bind_failed(s, "uid-p", 409, "pod p is already assigned to node node-b", 1, &out);
+    kn_sched_stats st;
+    kn_sched_get_stats(s, &st);
+    assert_int_equal(st.pods_assumed, 2); /* until the watch tells */
+    fx_pod_full(s, "p", "2", "1Gi", "", "", "", "", "node-b", NULL);
+    /* 404: q was deleted before its binding landed */
+    kn_sched_bind_failed(s, "uid-q", 404, "pods \"q\" not found", 1, &out);
+    kn_sched_get_stats(s, &st);
+    assert_int_equal(st.pods_assumed, 0);
+    assert_int_equal(st.pods_bound, 1);
+    assert_int_equal(st.cpu_milli_used, 2000);
+    /* node-a is whole again */
+    kn_sched_out_reset(&out);
+    fx_pod(s, "r", "4", "1Gi");
+    assert_int_equal(fx_cycle(s, 2, &out), 1);
+    assert_string_equal(fx_node_of(&out, "r"), "node-a");
+    kn_sched_out_free(&out);
+    kn_sched_free(s);
+}
+
+static void test_node_leaving_and_coming_back(void **state)
+{
+    (void)state;
+    kn_scheduler *s = fx_new();
+    kn_sched_out out;
+    kn_sched_out_init(&out);
+    /* a pod bound to a node we have not seen yet is counted when it arrives */
+    fx_pod_full(s, "early", "3", "1Gi", "", "", "", "", "node-a", "default-scheduler");
+    fx_node(s, "node-a", "4", "16Gi");
+    fx_pod(s, "p", "2", "1Gi");
+    fx_cycle(s, 1, &out);
+    fx_expect_failed(&out, "p", "0/1 nodes are available: 1 Insufficient cpu.");
+    /* the node leaves: nothing can go there */
+    kn_json *del = fx_parse("{\"kind\":\"Node\",\"metadata\":{\"name\":\"node-a\"}}");
+    assert_int_equal(kn_sched_apply_node(s, del, true, NULL), 0);
+    kn_json_free(del);
+    fx_pod(s, "q", "1", "1Gi");
+    fx_cycle(s, 2, &out);
+    fx_expect_failed(&out, "q", "no nodes available to schedule pods");
+    /* it comes back with its pod still there */
+    fx_node(s, "node-a", "4", "16Gi");
+    assert_int_equal(fx_cycle(s, 3, &out), 1);
+    assert_string_equal(fx_node_of(&out, "q"), "node-a");
+    assert_null(fx_node_of(&out, "p"));
+    kn_sched_out_free(&out);
+    kn_sched_free(s);
+}
+
+static void test_bad_objects_are_errors_not_crashes(void **state)
+{
+    (void)state;
+    kn_scheduler *s = fx_new();
+    kn_err err = {{0}};
+    kn_json *j = fx_parse("{\"kind\":\"Node\",\"metadata\":{\"name\":\"n\"},\"status\":{\"allocatable\":"
+                          "{\"cpu\":\"lots\"}}}");
+    assert_int_equal(kn_sched_apply_node(s, j, false, &err), -1);
+    assert_non_null(strstr(err.msg, "Node n: status.allocatable"));
+    kn_json_free(j);
+    j = fx_parse("{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"namespace\":\"x\"}}");
+    assert_int_equal(kn_sched_apply_pod(s, j, false, &err), -1);
+    assert_string_equal(err.msg, "Pod x/p: metadata.uid is missing");
+    kn_json_free(j);
+    j = fx_parse("{\"kind\":\"NodeResourceTopology\",\"metadata\":{\"name\":\"n\"},\"zones\":"
+                 "[{\"name\":\"node-0\",\"type\":\"Node\",\"resources\":[{\"name\":\"cpu\"}]}]}");
+    assert_int_equal(kn_sched_apply_nrt(s, j, false, &err), -1);
+    assert_non_null(strstr(err.msg, "NodeResourceTopology n: zones[0].resources[0]"));
+    kn_json_free(j);
+    /* a pod whose annotations cannot be honoured is told why, once */
+    kn_sched_out out;
+    kn_sched_out_init(&out);
+    fx_node(s, "node-a", "4", "16Gi");
+    fx_pod_full(s, "bad", "1", "1Gi", "", "\"numa.scheduling.kubenexus.io/policy\":\"sometimes\"", "", "", NULL,
+                NULL);
+    fx_cycle(s, 1, &out);
+    const kn_sched_event *e = fx_event(&out, "bad", "FailedScheduling");
+    assert_non_null(e);
+    assert_non_null(strstr(e->message, "invalid NUMA annotations"));
+    assert_null(fx_node_of(&out, "bad"));
+    kn_sched_out_free(&out);
+    kn_sched_free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_relist_forgets_what_was_not_listed),
+        cmocka_unit_test(test_watch_lag_never_places_twice),
+        cmocka_unit_test(test_conflict_and_gone),
+        cmocka_unit_test(test_node_leaving_and_coming_back),
+        cmocka_unit_test(test_bad_objects_are_errors_not_crashes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
