@@ -325,8 +325,8 @@ void kn_binder_pump(kn_binder *b, CURLM *multi, bool may_bind, double now)
         if (j->req || j->next_try > now)
             continue;
         if (j->type == JOB_EVENT) {
-            if (b->n_event_inflight < KN_EVENT_MAX_INFLIGHT)
-                start_job(b, multi, j);
+            if (b->n_event_inflight < KN_EVENT_MAX_INFLIGHT && start_job(b, multi, j) < 0)
+                j->next_try = now + 1;
         } else if (may_bind && b->n_bind_inflight < KN_BIND_MAX_INFLIGHT) {
             if (start_job(b, multi, j) < 0)
                 j->next_try = now + 1;

@@ -196,7 +196,9 @@ static int loop(live *l, kn_err *err)
         int running = 0;
         curl_multi_perform(l->multi, &running);
         finished_transfers(l, mono());
-        if (!l->dirty)
+        /* Changes wait for the next cycle only where cycles run: a follower
+         * (or an unsynced start) must still sleep, not spin. */
+        if (!(l->dirty && leader && synced))
             curl_multi_poll(l->multi, NULL, 0, poll_timeout_ms(l, mono(), leader), NULL);
     }
     return 0;
