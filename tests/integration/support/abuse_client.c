@@ -1,0 +1,281 @@
+#include "abuse_client.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tls_client.h"
+
+long long kn_it_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int kn_it_tcp_connect(int port, int timeout_ms)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+void kn_it_tcp_abort(int fd)
+{
+    struct linger l = {.l_onoff = 1, .l_linger = 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+    close(fd);
+}
+
+int kn_it_fd_write(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int kn_it_fd_readable(int fd, int timeout_ms)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    return poll(&p, 1, timeout_ms) > 0;
+}
+
+int kn_it_fd_wait_closed(int fd, int timeout_ms)
+{
+    char buf[4096];
+    long long deadline = kn_it_now_ms() + timeout_ms;
+    for (long long left = timeout_ms; left >= 0; left = deadline - kn_it_now_ms()) {
+        if (!kn_it_fd_readable(fd, (int)(left < 100 ? left : 100)))
+            continue;
+        ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+            return 1;
+    }
+    return 0;
+}
+
+int kn_it_client_hello(unsigned char **out, size_t *len)
+{
+    static const unsigned char alpn[] = "\x02h2\x08http/1.1";
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    SSL *ssl = ctx != NULL ? SSL_new(ctx) : NULL;
+    BIO *rb = BIO_new(BIO_s_mem()), *wb = BIO_new(BIO_s_mem());
+    int rc = -1;
+    *out = NULL;
+    if (ssl == NULL || rb == NULL || wb == NULL)
+        goto done;
+    SSL_set_bio(ssl, rb, wb); /* ssl owns both now */
+    rb = wb = NULL;
+    SSL_set_tlsext_host_name(ssl, "localhost");
+    SSL_set_alpn_protos(ssl, alpn, sizeof(alpn) - 1);
+    SSL_connect(ssl); /* writes the ClientHello, then wants to read */
+    BIO *w = SSL_get_wbio(ssl);
+    int n = (int)BIO_pending(w);
+    if (n <= 0 || (*out = malloc((size_t)n)) == NULL)
+        goto done;
+    *len = (size_t)BIO_read(w, *out, n);
+    rc = *len == (size_t)n ? 0 : -1;
+done:
+    if (rc != 0) {
+        free(*out);
+        *out = NULL;
+    }
+    ERR_clear_error();
+    BIO_free(rb);
+    BIO_free(wb);
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    return rc;
+}
+
+static int tls_write_all(kn_it_tls *t, const char *p, size_t len)
+{
+    while (len > 0) {
+        int chunk = len > (1u << 30) ? 1 << 30 : (int)len;
+        int n = SSL_write(t->ssl, p, chunk);
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int append(kn_it_raw_resp *r, const char *p, size_t n)
+{
+    char *nb = realloc(r->body, r->len + n + 1);
+    if (nb == NULL)
+        return -1;
+    memcpy(nb + r->len, p, n);
+    r->body = nb;
+    r->len += n;
+    r->body[r->len] = '\0';
+    return 0;
+}
+
+/* One header's value from the head (the part before the blank line). */
+static void header_value(const char *head, const char *name, char *out, size_t cap)
+{
+    out[0] = '\0';
+    size_t nl = strlen(name);
+    for (const char *l = strstr(head, "\r\n"); l != NULL; l = strstr(l + 2, "\r\n")) {
+        if (strncasecmp(l + 2, name, nl) == 0 && l[2 + nl] == ':') {
+            const char *v = l + 3 + nl, *e;
+            while (*v == ' ')
+                v++;
+            for (e = v; *e != '\r' && *e != '\0'; e++)
+                ;
+            snprintf(out, cap, "%.*s", (int)(e - v), v);
+            for (char *c = out; *c; c++)
+                *c = (char)tolower((unsigned char)*c);
+            return;
+        }
+    }
+}
+
+/* Reads one TLS record's worth; 1 data, 0 nothing yet, -1 closed. */
+static int read_some(kn_it_tls *t, kn_it_raw_resp *r, int wait_ms)
+{
+    char buf[16384];
+    if (SSL_pending(t->ssl) == 0 && !kn_it_fd_readable(t->fd, wait_ms))
+        return 0;
+    int n = SSL_read(t->ssl, buf, sizeof(buf));
+    if (n > 0)
+        return append(r, buf, (size_t)n) == 0 ? 1 : -1;
+    int e = SSL_get_error(t->ssl, n);
+    ERR_clear_error();
+    return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ? 0 : -1;
+}
+
+/* Decodes a chunked body in place; 1 once its last chunk is in, 0 before. */
+static int dechunk(kn_it_raw_resp *r, const char *raw, size_t n)
+{
+    size_t out = 0, i = 0;
+    while (i < n) {
+        char *end;
+        unsigned long long size = strtoull(raw + i, &end, 16);
+        const char *crlf = strstr(raw + i, "\r\n");
+        if (crlf == NULL || end == raw + i)
+            return 0;
+        i = (size_t)(crlf - raw) + 2;
+        if (size == 0) {
+            r->len = out;
+            r->body[out] = '\0';
+            return 1;
+        }
+        if (i + size + 2 > n)
+            return 0;
+        memmove(r->body + out, raw + i, size);
+        out += size;
+        i += size + 2;
+    }
+    return 0;
+}
+
+/* Once the head is complete: parses it, moves it out of r->body, sets
+ * *have_head and returns the body length it announces (SIZE_MAX if none). */
+static size_t take_head(kn_it_raw_resp *r, int *have_head)
+{
+    char *end = r->body != NULL ? strstr(r->body, "\r\n\r\n") : NULL;
+    if (end == NULL)
+        return 0;
+    *have_head = 1;
+    *end = '\0';
+    sscanf(r->body, "HTTP/1.%*d %d", &r->status);
+    char cl[32];
+    header_value(r->body, "content-type", r->ctype, sizeof(r->ctype));
+    header_value(r->body, "content-length", cl, sizeof(cl));
+    header_value(r->body, "transfer-encoding", r->te, sizeof(r->te));
+    size_t head = (size_t)(end - r->body) + 4;
+    memmove(r->body, r->body + head, r->len - head + 1);
+    r->len -= head;
+    return cl[0] != '\0' ? (size_t)strtoull(cl, NULL, 10) : SIZE_MAX;
+}
+
+int kn_it_raw_h1(int port, const char *ca_file, const char *req, size_t len, int wait_close,
+                 int timeout_ms, kn_it_raw_resp *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->body = calloc(1, 1);
+    kn_it_tls t;
+    if (out->body == NULL ||
+        kn_it_tls_connect_within(&t, port, ca_file, TLS1_2_VERSION, TLS1_3_VERSION,
+                                 timeout_ms) != 0)
+        return -1;
+    /* A server that answers early and closes may make the rest of the write
+     * fail; the answer is still read. */
+    tls_write_all(&t, req, len);
+    long long deadline = kn_it_now_ms() + timeout_ms;
+    int have_head = 0;
+    size_t want = SIZE_MAX;
+    while (kn_it_now_ms() < deadline && !out->closed) {
+        int rc = read_some(&t, out, 100);
+        if (rc < 0)
+            out->closed = 1;
+        if (!have_head)
+            want = take_head(out, &have_head);
+        if (have_head && strcmp(out->te, "chunked") == 0 && !out->dechunked) {
+            char *raw = strdup(out->body);
+            if (raw != NULL)
+                out->dechunked = dechunk(out, raw, out->len);
+            free(raw);
+        }
+        int complete = out->dechunked || (want != SIZE_MAX && out->len >= want);
+        if (have_head && complete && !wait_close)
+            break;
+    }
+    kn_it_tls_close(&t);
+    return 0;
+}
+
+void kn_it_raw_resp_free(kn_it_raw_resp *r)
+{
+    free(r->body);
+    r->body = NULL;
+}
+
+long kn_it_rss_kib(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    long kib = -1;
+    if (f == NULL)
+        return -1;
+    while (fgets(line, sizeof(line), f) != NULL)
+        if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+            break;
+    fclose(f);
+    return kib;
+}

@@ -1,0 +1,54 @@
+/* abuse_client.h - misbehaving clients for the webhook's fault tests.
+ *
+ * Raw TCP sockets that stop at any point of a TLS handshake or an HTTP/1.1
+ * request, a real ClientHello to send (whole or in part) without ever
+ * finishing, one raw HTTP/1.1 exchange over TLS for requests curl will not
+ * send (lying Content-Length, broken chunking), and a process's resident
+ * memory. Every wait here is bounded by the caller's timeout. */
+#ifndef KN_IT_ABUSE_CLIENT_H
+#define KN_IT_ABUSE_CLIENT_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Blocking connect to 127.0.0.1:port with send/receive timeouts of
+ * timeout_ms; the fd or -1. */
+int kn_it_tcp_connect(int port, int timeout_ms);
+/* Closes with a reset (SO_LINGER 0) instead of a FIN. */
+void kn_it_tcp_abort(int fd);
+/* Writes all of buf; 0 or -1 (also when the peer has gone). */
+int kn_it_fd_write(int fd, const void *buf, size_t len);
+/* 1 once something (data, EOF or a reset) can be read, 0 if nothing within timeout_ms. */
+int kn_it_fd_readable(int fd, int timeout_ms);
+/* 1 once the peer closed (EOF or reset; data before it is read and
+ * dropped), 0 if still open after timeout_ms. */
+int kn_it_fd_wait_closed(int fd, int timeout_ms);
+
+/* A real ClientHello (TLS 1.2-1.3, SNI localhost, ALPN h2 and http/1.1) as
+ * OpenSSL's client writes it. Malloc'd into *out; 0 or -1. */
+int kn_it_client_hello(unsigned char **out, size_t *len);
+
+typedef struct kn_it_raw_resp {
+    int status;      /* from the status line; 0 if no answer came */
+    int closed;      /* the server closed the connection */
+    char ctype[128]; /* Content-Type, lower case */
+    char te[32];     /* Transfer-Encoding, lower case */
+    int dechunked;   /* a chunked body was complete and is decoded in body */
+    char *body;      /* NUL-terminated, malloc'd (never NULL after a call) */
+    size_t len;
+} kn_it_raw_resp;
+
+/* A fresh TLS connection (verified against ca_file), req written as is,
+ * then one HTTP/1.1 answer read (framed by Content-Length or chunked) and, if
+ * wait_close, the close that should follow. 0 when the exchange ran; -1
+ * when the connection could not be made. */
+int kn_it_raw_h1(int port, const char *ca_file, const char *req, size_t len, int wait_close,
+                 int timeout_ms, kn_it_raw_resp *out);
+void kn_it_raw_resp_free(kn_it_raw_resp *r);
+
+/* VmRSS of pid in KiB; -1 if unreadable. */
+long kn_it_rss_kib(pid_t pid);
+/* Milliseconds on the monotonic clock. */
+long long kn_it_now_ms(void);
+
+#endif
