@@ -29,6 +29,8 @@ enum { ST_RUNNING, ST_DRAINING, ST_CUTTING, ST_STOPPING };
 #define CUT_GRACE_MS 1000
 /* h2o's hard body limit, as a multiple of max_request_bytes (see configure_h2o). */
 #define H2O_BODY_LIMIT_FACTOR 4
+/* How often a worker looks for stalled HTTP/2 connections (see cut_stalled_http2). */
+#define STALL_SCAN_MS 250
 
 typedef struct kn_worker kn_worker;
 
@@ -36,6 +38,8 @@ typedef struct kn_conn {
     h2o_linklist_t link; /* in kn_worker.conns */
     h2o_socket_t *sock;
     kn_worker *w;
+    uint64_t last_request_ms; /* accepted, or last request received whole (h2o_now) */
+    int stalled;              /* cut by cut_stalled_http2 */
 } kn_conn;
 
 struct kn_worker {
@@ -49,6 +53,7 @@ struct kn_worker {
     int paused;    /* listener stopped because of --max-connections */
     int cut;       /* remaining connections were shut down */
     h2o_linklist_t conns;
+    uint64_t last_stall_scan_ms;
 };
 
 struct kn_server {
@@ -293,9 +298,12 @@ static int path_is(h2o_iovec_t p, const char *want)
     return h2o_memis(p.base, p.len, want, strlen(want));
 }
 
+static void note_request(h2o_req_t *req);
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     kn_server *s = ((kn_handler *)self)->srv;
+    note_request(req);
     h2o_iovec_t path = req->path_normalized; /* without the query string */
     if (path_is(path, "/mutate")) {
         serve_admission(s, req, KN_ADMIT_MUTATE, "/mutate");
@@ -336,6 +344,20 @@ static void on_conn_close(void *data)
     set_connections_gauge(s, atomic_fetch_sub(&s->connections, 1) - 1);
 }
 
+/* sock holds a slot already counted in s->connections (see on_accept);
+ * on_conn_close gives it back. */
+/* h2o hands a request over only once it has arrived whole. */
+static void note_request(h2o_req_t *req)
+{
+    h2o_socket_t *sock = req->conn->callbacks->get_socket != NULL
+                             ? req->conn->callbacks->get_socket(req->conn)
+                             : NULL;
+    if (sock != NULL && sock->on_close.cb == on_conn_close) {
+        kn_conn *c = sock->on_close.data;
+        c->last_request_ms = h2o_now(c->w->loop);
+    }
+}
+
 static void accept_one(kn_worker *w, h2o_socket_t *sock)
 {
     kn_server *s = w->srv;
@@ -343,12 +365,14 @@ static void accept_one(kn_worker *w, h2o_socket_t *sock)
     if (c == NULL) {
         count_error(s, "out_of_memory");
         h2o_socket_close(sock);
+        atomic_fetch_sub(&s->connections, 1);
         return;
     }
     c->sock = sock;
     c->w = w;
+    c->last_request_ms = h2o_now(w->loop);
     h2o_linklist_insert(&w->conns, &c->link);
-    set_connections_gauge(s, atomic_fetch_add(&s->connections, 1) + 1);
+    set_connections_gauge(s, atomic_load(&s->connections));
     sock->on_close.cb = on_conn_close;
     sock->on_close.data = c;
     int one = 1;
@@ -369,7 +393,10 @@ static void on_accept(h2o_socket_t *listener, const char *err)
     if (err != NULL)
         return;
     for (int i = 0; i < 16; i++) {
-        if (atomic_load(&s->connections) >= s->cfg.max_connections) {
+        /* Take the slot before accepting: workers checking and then
+         * accepting could both take the last one. */
+        if (atomic_fetch_add(&s->connections, 1) >= s->cfg.max_connections) {
+            atomic_fetch_sub(&s->connections, 1);
             /* Leave the rest in the kernel's backlog until some close. */
             h2o_socket_read_stop(listener);
             if (!w->paused)
@@ -379,8 +406,10 @@ static void on_accept(h2o_socket_t *listener, const char *err)
             return;
         }
         h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
-        if (sock == NULL)
+        if (sock == NULL) {
+            atomic_fetch_sub(&s->connections, 1);
             return;
+        }
         accept_one(w, sock);
     }
 }
@@ -404,6 +433,37 @@ static void cut_connections(kn_worker *w)
         shutdown(h2o_socket_get_fd(c->sock), SHUT_RDWR);
     }
     w->cut = 1;
+}
+
+/* h2o 2.2 restarts its HTTP/2 idle timeout on every frame and puts no
+ * deadline on a request's body, so a client sending a PING, or one byte of
+ * DATA into a request, every second would hold its connection, and a
+ * --max-connections slot, for ever (HTTP/1.1 is covered: h2o's request
+ * timeout spans the whole request). An HTTP/2 connection on which no request
+ * has arrived whole for twice --request-timeout is cut: a really idle one is
+ * closed by h2o after one, so a request starting before that and arriving
+ * within --request-timeout always completes first. */
+static void cut_stalled_http2(kn_worker *w)
+{
+    kn_server *s = w->srv;
+    uint64_t now = h2o_now(w->loop), limit = 2 * (uint64_t)s->cfg.request_timeout_ms;
+    if (now - w->last_stall_scan_ms < STALL_SCAN_MS)
+        return;
+    w->last_stall_scan_ms = now;
+    for (h2o_linklist_t *l = w->conns.next; l != &w->conns; l = l->next) {
+        kn_conn *c = H2O_STRUCT_FROM_MEMBER(kn_conn, link, l);
+        if (c->stalled || now - c->last_request_ms <= limit || c->sock->ssl == NULL)
+            continue;
+        h2o_iovec_t proto = h2o_socket_ssl_get_selected_protocol(c->sock);
+        if (!h2o_memis(proto.base, proto.len, H2O_STRLIT("h2")))
+            continue;
+        /* As cut_connections: h2o tears it down on its next read. */
+        shutdown(h2o_socket_get_fd(c->sock), SHUT_RDWR);
+        c->stalled = 1;
+        count_error(s, "http2_stalled");
+        kn_log(KN_LOG_WARN, "cut an HTTP/2 connection that sent no whole request in time",
+               "idle_ms=%llu", (unsigned long long)(now - c->last_request_ms));
+    }
 }
 
 static void follow_state(kn_worker *w, int st)
@@ -454,6 +514,7 @@ static void *worker_main(void *arg)
     int st;
     while ((st = atomic_load(&s->state)) != ST_STOPPING) {
         follow_state(w, st);
+        cut_stalled_http2(w);
         h2o_evloop_run(w->loop, WORKER_TICK_MS);
     }
     close_listener(w);

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -17,7 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tls_client.h"
 
 long long kn_it_now_ms(void)
 {
@@ -117,6 +117,91 @@ done:
     SSL_free(ssl);
     SSL_CTX_free(ctx);
     return rc;
+}
+
+int kn_it_h2_connect(kn_it_tls *t, int port, const char *ca_file, int timeout_ms)
+{
+    static const unsigned char alpn[] = "\x02h2";
+    static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    const unsigned char *proto = NULL;
+    unsigned proto_len = 0;
+    memset(t, 0, sizeof(*t));
+    t->fd = kn_it_tcp_connect(port, timeout_ms);
+    if (t->fd < 0 || (t->ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
+        SSL_CTX_load_verify_locations(t->ctx, ca_file, NULL) != 1 ||
+        SSL_CTX_set_alpn_protos(t->ctx, alpn, sizeof(alpn) - 1) != 0 ||
+        (t->ssl = SSL_new(t->ctx)) == NULL || SSL_set_fd(t->ssl, t->fd) != 1)
+        goto fail;
+    SSL_set_verify(t->ssl, SSL_VERIFY_PEER, NULL);
+    SSL_set1_host(t->ssl, "localhost");
+    if (SSL_connect(t->ssl) != 1)
+        goto fail;
+    SSL_get0_alpn_selected(t->ssl, &proto, &proto_len);
+    if (proto_len != 2 || memcmp(proto, "h2", 2) != 0 ||
+        SSL_write(t->ssl, preface, sizeof(preface) - 1) != (int)sizeof(preface) - 1 ||
+        kn_it_h2_frame(t, 4 /* SETTINGS */, 0, 0, NULL, 0) != 0)
+        goto fail;
+    fcntl(t->fd, F_SETFL, fcntl(t->fd, F_GETFL) | O_NONBLOCK);
+    return 0;
+fail:
+    ERR_clear_error();
+    kn_it_tls_close(t);
+    return -1;
+}
+
+int kn_it_h2_frame(kn_it_tls *t, int type, int flags, unsigned stream, const void *payload,
+                   size_t len)
+{
+    unsigned char f[9 + 256];
+    if (len > 256)
+        return -1;
+    f[0] = (unsigned char)(len >> 16);
+    f[1] = (unsigned char)(len >> 8);
+    f[2] = (unsigned char)len;
+    f[3] = (unsigned char)type;
+    f[4] = (unsigned char)flags;
+    for (int i = 0; i < 4; i++)
+        f[5 + i] = (unsigned char)(stream >> (24 - 8 * i));
+    if (len > 0)
+        memcpy(f + 9, payload, len);
+    int n = SSL_write(t->ssl, f, (int)(9 + len));
+    ERR_clear_error();
+    return n == (int)(9 + len) ? 0 : -1;
+}
+
+int kn_it_h2_post_headers(kn_it_tls *t, unsigned stream, const char *path)
+{
+    /* HPACK: :method POST and :scheme https from the static table, :path and
+     * :authority as literals with an indexed name. */
+    unsigned char h[200];
+    size_t pl = strlen(path), n = 0;
+    if (pl > 100)
+        return -1;
+    h[n++] = 0x83;
+    h[n++] = 0x87;
+    h[n++] = 0x44;
+    h[n++] = (unsigned char)pl;
+    memcpy(h + n, path, pl);
+    n += pl;
+    h[n++] = 0x41;
+    h[n++] = 9;
+    memcpy(h + n, "localhost", 9);
+    n += 9;
+    return kn_it_h2_frame(t, 1 /* HEADERS */, 0x4 /* END_HEADERS */, stream, h, n);
+}
+
+int kn_it_tls_hung_up(kn_it_tls *t)
+{
+    char buf[1024];
+    while (SSL_pending(t->ssl) > 0 || kn_it_fd_readable(t->fd, 0)) {
+        int n = SSL_read(t->ssl, buf, sizeof(buf));
+        if (n <= 0) {
+            int e = SSL_get_error(t->ssl, n);
+            ERR_clear_error();
+            return e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE;
+        }
+    }
+    return 0;
 }
 
 static int tls_write_all(kn_it_tls *t, const char *p, size_t len)

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "tls_client.h"
+
 /* Blocking connect to 127.0.0.1:port with send/receive timeouts of
  * timeout_ms; the fd or -1. */
 int kn_it_tcp_connect(int port, int timeout_ms);
@@ -27,6 +29,19 @@ int kn_it_fd_wait_closed(int fd, int timeout_ms);
 /* A real ClientHello (TLS 1.2-1.3, SNI localhost, ALPN h2 and http/1.1) as
  * OpenSSL's client writes it. Malloc'd into *out; 0 or -1. */
 int kn_it_client_hello(unsigned char **out, size_t *len);
+
+/* A TLS connection to 127.0.0.1:port (verified against ca_file) that
+ * negotiated HTTP/2 by ALPN, client preface and empty SETTINGS already sent,
+ * its socket non-blocking. 0 or -1 (t cleaned up). */
+int kn_it_h2_connect(kn_it_tls *t, int port, const char *ca_file, int timeout_ms);
+/* Writes one HTTP/2 frame; 0 or -1. */
+int kn_it_h2_frame(kn_it_tls *t, int type, int flags, unsigned stream, const void *payload,
+                   size_t len);
+/* HEADERS for POST path on stream, END_HEADERS set, END_STREAM not. */
+int kn_it_h2_post_headers(kn_it_tls *t, unsigned stream, const char *path);
+/* 1 once the peer has hung up (EOF or reset; data before it is read and
+ * dropped), 0 if not yet. Never waits. */
+int kn_it_tls_hung_up(kn_it_tls *t);
 
 typedef struct kn_it_raw_resp {
     int status;      /* from the status line; 0 if no answer came */
