@@ -33,16 +33,16 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    kn_e2e_stop(&g_env);
-    return 0;
+    return kn_e2e_stop(&g_env);
 }
 
 /* Marks the environment failed (logs printed at teardown) before a check. */
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
-        if (!(cond))                                                                               \
+        bool ok_ = (cond); /* once: cond often has side effects */                                 \
+        if (!ok_)                                                                                  \
             g_env.failed = true;                                                                   \
-        assert_true(cond);                                                                         \
+        assert_true(ok_);                                                                          \
     } while (0)
 
 static const char *message(const kn_json *status)

@@ -20,10 +20,13 @@
 #define MAX_RESP (16u * 1024 * 1024)
 #define WEBHOOK_SVC "kubenexus-webhook.kubenexus-system:443"
 
-static const char *bin_dir(void)
+static void binary(char *buf, size_t cap, const char *name, const char *env)
 {
-    const char *d = getenv("KN_E2E_BIN_DIR");
-    return d != NULL && d[0] != '\0' ? d : KN_BIN_DIR;
+    const char *p = getenv(env);
+    if (p != NULL && p[0] != '\0')
+        snprintf(buf, cap, "%s", p);
+    else
+        snprintf(buf, cap, "%s/%s", KN_BIN_DIR, name);
 }
 
 static void path_in(char *buf, size_t cap, const kn_e2e *e, const char *name)
@@ -66,7 +69,7 @@ static int start_double(kn_e2e *e)
     snprintf(port, sizeof(port), "%d", e->api_port);
     snprintf(svc, sizeof(svc), WEBHOOK_SVC "=127.0.0.1:%d", e->wh_port);
     char *argv[] = {"/usr/bin/env", "python3", script, "--port", port, "--cert", cert, "--key", key,
-                    "--token", e->token, "--webhook-service", svc, NULL};
+                    "--token", e->token, "--webhook-service", svc, "--verbose", NULL};
     path_in(e->api_log, sizeof(e->api_log), e, "apiserver.log");
     e->api_pid = kn_it_spawn(argv, e->api_log);
     if (e->api_pid < 0 || !kn_it_wait_port(e->api_port, e->api_pid, START_MS))
@@ -77,7 +80,7 @@ static int start_double(kn_e2e *e)
 int kn_e2e_start_webhook(kn_e2e *e)
 {
     char exe[600], cert[600], key[600], port[16];
-    snprintf(exe, sizeof(exe), "%s/kubenexus-webhook", bin_dir());
+    binary(exe, sizeof(exe), "kubenexus-webhook", "KN_E2E_WEBHOOK");
     snprintf(cert, sizeof(cert), "%s/wh/tls.crt", e->dir);
     snprintf(key, sizeof(key), "%s/wh/tls.key", e->dir);
     snprintf(port, sizeof(port), "%d", e->wh_port);
@@ -92,19 +95,21 @@ int kn_e2e_start_webhook(kn_e2e *e)
     return 0;
 }
 
-void kn_e2e_stop_webhook(kn_e2e *e)
+int kn_e2e_stop_webhook(kn_e2e *e)
 {
+    int st = -1;
     if (e->wh_pid > 0) {
         kill(e->wh_pid, SIGTERM);
-        kn_it_wait_exit(e->wh_pid, 10000);
+        st = kn_it_wait_exit(e->wh_pid, 10000);
     }
     e->wh_pid = 0;
+    return st;
 }
 
 int kn_e2e_start_scheduler(kn_e2e *e, const char *const *extra)
 {
     char exe[600], metrics[64];
-    snprintf(exe, sizeof(exe), "%s/kubenexus-scheduler", bin_dir());
+    binary(exe, sizeof(exe), "kubenexus-scheduler", "KN_E2E_SCHEDULER");
     e->metrics_port = kn_it_free_port();
     snprintf(metrics, sizeof(metrics), "127.0.0.1:%d", e->metrics_port);
     char *argv[32] = {exe, "--kubeconfig", e->kubeconfig, "--scheduler-name", "kubenexus-scheduler",
@@ -174,18 +179,26 @@ static void dump(const char *title, const char *path)
     free(s);
 }
 
-void kn_e2e_stop(kn_e2e *e)
+static bool clean_exit(const char *what, int st)
 {
-    kn_e2e_stop_scheduler(e, SIGTERM);
-    kn_e2e_stop_webhook(e);
+    if (st == -2 || (st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0))
+        return true;
+    fprintf(stderr, "e2e: %s did not exit 0 on SIGTERM (wait status %d)\n", what, st);
+    return false;
+}
+
+int kn_e2e_stop(kn_e2e *e)
+{
+    bool ok = clean_exit("kubenexus-scheduler", e->sched_pid > 0 ? kn_e2e_stop_scheduler(e, SIGTERM) : -2);
+    ok = clean_exit("kubenexus-webhook", e->wh_pid > 0 ? kn_e2e_stop_webhook(e) : -2) && ok;
     if (e->api_pid > 0) {
         kill(e->api_pid, SIGTERM);
         kn_it_wait_exit(e->api_pid, 10000);
         e->api_pid = 0;
     }
     if (e->dir == NULL)
-        return;
-    if (e->failed || getenv("KN_E2E_LOGS") != NULL) {
+        return ok ? 0 : -1;
+    if (!ok || e->failed || getenv("KN_E2E_LOGS") != NULL) {
         dump("kube-apiserver double", e->api_log);
         dump("kubenexus-webhook", e->wh_log);
         dump("kubenexus-scheduler", e->sched_log);
@@ -193,6 +206,7 @@ void kn_e2e_stop(kn_e2e *e)
     kn_it_rmtree(e->dir);
     free(e->dir);
     e->dir = NULL;
+    return ok ? 0 : -1;
 }
 
 /* ---- requests ---------------------------------------------------------- */
@@ -355,10 +369,14 @@ int kn_e2e_load_cluster(kn_e2e *e, const char *path)
                           : strcmp(kind, "NodeResourceTopology") == 0
                               ? "/apis/topology.node.k8s.io/v1alpha2/noderesourcetopologies"
                               : NULL;
-        if (url != NULL && kn_e2e_call_json(e, "POST", url, docs[i], NULL, NULL) != 201) {
-            fprintf(stderr, "e2e: creating a %s from %s failed\n", kind, path);
+        kn_json *resp = NULL;
+        long st = url != NULL ? kn_e2e_call_json(e, "POST", url, docs[i], NULL, &resp) : 201;
+        if (st != 201) {
+            fprintf(stderr, "e2e: creating a %s from %s: HTTP %ld: %s\n", kind, path, st,
+                    kn_json_get_str(resp, "message") ? kn_json_get_str(resp, "message") : "");
             rc = -1;
         }
+        kn_json_free(resp);
     }
     kn_yaml_free_docs(docs, n);
     return rc;
@@ -396,6 +414,18 @@ kn_json *kn_e2e_read_doc(const char *path)
     return doc;
 }
 
+/* A copy of an example under another name is another gang too. */
+static void rename_app(kn_json *app, const char *name)
+{
+    kn_json_set_str(kn_json_get(app, "metadata"), "name", name);
+    const char *roles[] = {"driver", "executor"};
+    for (int i = 0; i < 2; i++) {
+        kn_json *labels = kn_json_dig(app, "spec", roles[i], "labels", NULL);
+        if (kn_json_get(labels, "pod-group.scheduling.kubenexus.io/name") != NULL)
+            kn_json_set_str(labels, "pod-group.scheduling.kubenexus.io/name", name);
+    }
+}
+
 long kn_e2e_apply(kn_e2e *e, const char *path, const char *name, kn_json **resp)
 {
     kn_json *app = kn_e2e_read_doc(path);
@@ -405,7 +435,7 @@ long kn_e2e_apply(kn_e2e *e, const char *path, const char *name, kn_json **resp)
         return 0;
     }
     if (name != NULL)
-        kn_json_set_str(md, "name", name);
+        rename_app(app, name);
     const char *ns = kn_json_get_str(md, "namespace");
     char url[512];
     snprintf(url, sizeof(url), "/apis/sparkoperator.k8s.io/v1beta2/namespaces/%s/sparkapplications",

@@ -10,8 +10,8 @@
  * double. kn_e2e_start_scheduler() starts the real kubenexus-scheduler with a
  * kubeconfig for the double. Every wait polls with a bound; none asserts time.
  *
- * Binaries come from KN_BIN_DIR (the build); the environment variable
- * KN_E2E_BIN_DIR overrides it. Logs of all three processes are printed by
+ * Binaries come from KN_BIN_DIR (the build); the environment variables
+ * KN_E2E_WEBHOOK and KN_E2E_SCHEDULER (paths) override them. Logs of all three processes are printed by
  * kn_e2e_stop() when the test failed. */
 #ifndef KN_E2E_ENV_H
 #define KN_E2E_ENV_H
@@ -34,10 +34,13 @@ typedef struct kn_e2e {
 
 /* Double + webhook + webhook configurations. 0 ok; -1 (message on stderr). */
 int kn_e2e_start(kn_e2e *e);
-void kn_e2e_stop(kn_e2e *e);
+/* Stops everything (SIGTERM); -1 if the webhook or the scheduler did not
+ * exit 0 (a crash, a sanitizer report), and then their logs are printed. */
+int kn_e2e_stop(kn_e2e *e);
 
 int kn_e2e_start_webhook(kn_e2e *e);
-void kn_e2e_stop_webhook(kn_e2e *e);
+/* SIGTERM; returns the wait status, or -1. */
+int kn_e2e_stop_webhook(kn_e2e *e);
 /* extra: NULL-terminated extra flags or NULL. */
 int kn_e2e_start_scheduler(kn_e2e *e, const char *const *extra);
 /* SIGKILL (a crash) or SIGTERM; returns the wait status or -1. */
@@ -61,7 +64,8 @@ int kn_e2e_load_cluster(kn_e2e *e, const char *path);
 int kn_e2e_add_node(kn_e2e *e, const char *name, const char *cpu, const char *memory, int gpus);
 
 /* kubectl apply of the first SparkApplication in path (relative to the
- * source tree), renamed to name unless NULL: returns the HTTP status; *resp
+ * source tree), renamed to name unless NULL (the gang label too, so a copy
+ * is a gang of its own): returns the HTTP status; *resp
  * gets the answer (the stored object or a Status). */
 long kn_e2e_apply(kn_e2e *e, const char *path, const char *name, kn_json **resp);
 /* The first document of a manifest (relative to the source tree); NULL on error. */

@@ -1,0 +1,236 @@
+/* test_e2e_scheduling.c - the whole chain, applied SparkApplication to bound
+ * pods: the kube-apiserver double with its admission chain, the real
+ * kubenexus-webhook, the Spark Operator stand-in and the real
+ * kubenexus-scheduler.
+ *
+ * Cases: the seed's production examples (and spark-pi) are admitted and fully
+ * bound driver first, the driver carrying its executor reservation; a gang too
+ * large for the cluster never binds its driver (and holds nothing: a small
+ * application still runs); of two applications where only one fits, one is
+ * fully bound and the other binds nothing; a scheduler killed after binding a
+ * driver is restarted and binds the executors, with no pod bound twice.
+ * Every wait polls with a bound; nothing asserts how long anything took. */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "e2e_env.h"
+#include "e2e_operator.h"
+
+#define RESERVATION "scheduling.kubenexus.io/executor-reservation"
+#define WAIT_S 120.0
+
+static kn_e2e g_env;
+static kn_e2e_operator g_op;
+
+static int setup(void **state)
+{
+    (void)state;
+    if (kn_e2e_start(&g_env) != 0) {
+        g_env.failed = true;
+        kn_e2e_stop(&g_env);
+        return -1;
+    }
+    g_op = (kn_e2e_operator){.env = &g_env};
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    return kn_e2e_stop(&g_env);
+}
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        bool ok_ = (cond); /* once: cond often has side effects */                                 \
+        if (!ok_)                                                                                  \
+            g_env.failed = true;                                                                   \
+        assert_true(ok_);                                                                          \
+    } while (0)
+
+typedef struct app_ref {
+    const char *ns, *name;
+    int want; /* 1 driver + executors */
+} app_ref;
+
+/* One operator pass, then: every pod of the application exists and is bound. */
+static bool app_bound(void *ctx)
+{
+    const app_ref *a = ctx;
+    kn_e2e_operator_step(&g_op);
+    int bound = 0;
+    int n = kn_e2e_app_pods(&g_env, a->ns, a->name, &bound);
+    return n == a->want && bound == a->want;
+}
+
+static bool either_bound(void *ctx)
+{
+    app_ref *two = ctx;
+    return app_bound(&two[0]) || app_bound(&two[1]);
+}
+
+static bool driver_bound(void *ctx)
+{
+    const app_ref *a = ctx;
+    kn_e2e_operator_step(&g_op);
+    char name[256];
+    snprintf(name, sizeof(name), "%s-driver", a->name);
+    kn_json *pod = kn_e2e_get_pod(&g_env, a->ns, name);
+    const char *node = kn_json_str(kn_json_dig(pod, "spec", "nodeName", NULL));
+    bool ok = node != NULL && node[0] != '\0';
+    kn_json_free(pod);
+    return ok;
+}
+
+/* The scheduler has looked at the driver and said why it cannot place it. */
+static bool driver_refused(void *ctx)
+{
+    const app_ref *a = ctx;
+    kn_e2e_operator_step(&g_op);
+    char name[256];
+    snprintf(name, sizeof(name), "%s-driver", a->name);
+    return kn_e2e_has_event(&g_env, a->ns, name, "FailedScheduling");
+}
+
+static void apply_ok(const char *file, const char *name)
+{
+    kn_json *resp = NULL;
+    long st = kn_e2e_apply(&g_env, file, name, &resp);
+    if (st != 201)
+        fprintf(stderr, "%s: HTTP %ld: %s\n", file, st, kn_json_get_str(resp, "message"));
+    CHECK(st == 201);
+    kn_json_free(resp);
+}
+
+static void check_driver_reservation(const app_ref *a)
+{
+    char name[256];
+    snprintf(name, sizeof(name), "%s-driver", a->name);
+    kn_json *pod = kn_e2e_get_pod(&g_env, a->ns, name);
+    const char *r = kn_json_str(kn_json_dig(pod, "metadata", "annotations", RESERVATION, NULL));
+    CHECK(r != NULL);
+    kn_json *res = kn_json_parse(r, strlen(r), NULL, NULL);
+    int64_t count = -1;
+    CHECK(kn_json_int(kn_json_get(res, "count"), &count) == 0 && count == a->want - 1);
+    kn_json_free(res);
+    kn_json_free(pod);
+}
+
+static void wait_fully_bound(const app_ref *a)
+{
+    bool ok = kn_e2e_wait(WAIT_S, app_bound, (void *)a);
+    if (!ok) {
+        int bound = 0, n = kn_e2e_app_pods(&g_env, a->ns, a->name, &bound);
+        fprintf(stderr, "%s/%s: %d pods, %d bound, want %d (operator refused %d: %s)\n", a->ns, a->name,
+                n, bound, a->want, g_op.refused, g_op.last_error);
+    }
+    CHECK(ok);
+}
+
+/* ---- cases ---------------------------------------------------------------- */
+
+static void test_production_examples_bound(void **state)
+{
+    (void)state;
+    CHECK(kn_e2e_load_cluster(&g_env, "deploy/examples/demo-cluster.yaml") == 0);
+    CHECK(kn_e2e_start_scheduler(&g_env, NULL) == 0);
+    static const struct {
+        const char *file;
+        app_ref app;
+    } examples[] = {
+        {"deploy/examples/spark-ml-gpu.yaml", {"spark-jobs", "spark-ml-gpu", 9}},
+        {"deploy/examples/data-processing.yaml", {"spark-jobs", "data-processing", 21}},
+        {"deploy/examples/kafka-stream.yaml", {"spark-jobs", "kafka-stream-processor", 6}},
+        {"deploy/examples/spark-pi.yaml", {"default", "spark-pi", 4}},
+    };
+    for (size_t i = 0; i < sizeof(examples) / sizeof(examples[0]); i++) {
+        const app_ref *a = &examples[i].app;
+        apply_ok(examples[i].file, NULL);
+        wait_fully_bound(a);
+        check_driver_reservation(a);
+        CHECK(kn_e2e_max_bind_attempts(&g_env, a->ns, a->name) == 1);
+        CHECK(g_op.refused == 0);
+    }
+}
+
+static void test_too_big_never_binds_driver(void **state)
+{
+    (void)state;
+    CHECK(kn_e2e_load_cluster(&g_env, "deploy/examples/demo-cluster.yaml") == 0);
+    CHECK(kn_e2e_start_scheduler(&g_env, NULL) == 0);
+    app_ref big = {"spark-jobs", "too-big", 41};
+    apply_ok("deploy/examples/too-big.yaml", NULL);
+    CHECK(kn_e2e_wait(WAIT_S, driver_refused, &big));
+    int bound = -1;
+    CHECK(kn_e2e_app_pods(&g_env, big.ns, big.name, &bound) == 1); /* the driver only */
+    CHECK(bound == 0);
+    /* It holds nothing: an application that fits runs meanwhile. */
+    app_ref pi = {"default", "spark-pi", 4};
+    apply_ok("deploy/examples/spark-pi.yaml", NULL);
+    wait_fully_bound(&pi);
+    CHECK(kn_e2e_app_pods(&g_env, big.ns, big.name, &bound) == 1);
+    CHECK(bound == 0);
+}
+
+static void test_competing_no_deadlock(void **state)
+{
+    (void)state;
+    /* 5 cpu in all; each spark-pi gang asks 4 (1 driver + 3 executors of 1 cpu). */
+    CHECK(kn_e2e_add_node(&g_env, "small-1", "3", "8Gi", 0) == 0);
+    CHECK(kn_e2e_add_node(&g_env, "small-2", "2", "8Gi", 0) == 0);
+    CHECK(kn_e2e_start_scheduler(&g_env, NULL) == 0);
+    apply_ok("deploy/examples/spark-pi.yaml", "pi-a");
+    apply_ok("deploy/examples/spark-pi.yaml", "pi-b");
+    app_ref a = {"default", "pi-a", 4}, b = {"default", "pi-b", 4};
+    /* Whichever the scheduler chose is fully bound... */
+    app_ref both[2] = {a, b};
+    CHECK(kn_e2e_wait(WAIT_S, either_bound, both));
+    const app_ref *winner = app_bound(&a) ? &a : &b, *loser = winner == &a ? &b : &a;
+    fprintf(stderr, "%s is bound\n", winner->name);
+    /* ...and the other, once refused, has nothing bound. */
+    CHECK(kn_e2e_wait(WAIT_S, driver_refused, (void *)loser));
+    int bound = -1;
+    CHECK(kn_e2e_app_pods(&g_env, loser->ns, loser->name, &bound) == 1);
+    CHECK(bound == 0);
+    CHECK(kn_e2e_max_bind_attempts(&g_env, winner->ns, winner->name) == 1);
+}
+
+static void test_scheduler_restarted_midway(void **state)
+{
+    (void)state;
+    CHECK(kn_e2e_load_cluster(&g_env, "deploy/examples/demo-cluster.yaml") == 0);
+    CHECK(kn_e2e_start_scheduler(&g_env, NULL) == 0);
+    app_ref a = {"spark-jobs", "data-processing", 21};
+    g_op.hold_executors = true;
+    apply_ok("deploy/examples/data-processing.yaml", NULL);
+    CHECK(kn_e2e_wait(WAIT_S, driver_bound, &a));
+    /* The scheduler crashes with the driver bound and its executors not yet
+     * created; they arrive while it is down. */
+    CHECK(kn_e2e_stop_scheduler(&g_env, SIGKILL) != -1);
+    g_op.hold_executors = false;
+    kn_e2e_operator_step(&g_op);
+    int bound = -1;
+    CHECK(kn_e2e_app_pods(&g_env, a.ns, a.name, &bound) == 21);
+    CHECK(bound == 1);
+    CHECK(kn_e2e_start_scheduler(&g_env, NULL) == 0);
+    wait_fully_bound(&a);
+    CHECK(kn_e2e_max_bind_attempts(&g_env, a.ns, a.name) == 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_production_examples_bound, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_too_big_never_binds_driver, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_competing_no_deadlock, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scheduler_restarted_midway, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
