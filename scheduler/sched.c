@@ -413,111 +413,143 @@ static void told_reserved(kn_scheduler *s, int driver, const kn_resv_spec *rs, c
                  rs->count, req, g->key, rs->count ? where : "no node", to);
 }
 
-/* Places pods P[0..n) (P[0] the driver when rs) and rs->count slots all at once.
- * true: committed. false: nothing placed (or, for a starving gang, the room
- * found is held until the end of the cycle), members told why. */
-static bool place_group(kn_scheduler *s, int gi, int *P, int n, const kn_resv_spec *rs, double now,
-                        kn_sched_out *out)
+/* A gang's tentative placement: pods and slots taken so far, undone or
+ * committed as a whole. */
+typedef struct tentative {
+    int *P;                /* the pods, P[0] the driver when there are slots */
+    int n, placed;
+    kn_alloc *slots;
+    int nslots, held;
+    bool oom;
+    char msg[MSG_MAX];     /* why the next one did not fit */
+} tentative;
+
+/* Takes the best node for w into a (node, zones, amounts); false when none fits. */
+static bool take_best(kn_scheduler *s, const kn_want *w, kn_alloc *a, tentative *t)
 {
-    kn_cluster *c = &s->c;
-    kn_gangrec *g = &s->gangs[gi];
-    int first = rs ? 1 : 0;
-    qsort_r(P + first, (size_t)(n - first), sizeof(int), cmp_size_desc, c);
-    int nslots = rs ? rs->count : 0, placed = 0, held = 0;
-    kn_alloc *slots = nslots ? calloc((size_t)nslots, sizeof(kn_alloc)) : NULL;
-    char msg[MSG_MAX] = "";
-    bool oom = nslots && slots == NULL;
-    for (int i = 0; i < n && !oom; i++, placed++) {
+    kn_diag d;
+    kn_diag_init(&d);
+    kn_choice ch;
+    if (!kn_place_best(&s->c, w, &ch, &d)) {
+        kn_diag_message(&d, t->msg, sizeof(t->msg));
+        return false;
+    }
+    if (kn_choice_to_alloc(&ch, a) != 0) {
+        t->oom = true;
+        return false;
+    }
+    kn_alloc_take(&s->c, a);
+    return true;
+}
+
+static void take_pods(kn_scheduler *s, tentative *t)
+{
+    for (; t->placed < t->n; t->placed++) {
         kn_want w;
-        kn_want_for_pod(s, &c->pods[P[i]], &w);
-        kn_diag d;
-        kn_diag_init(&d);
-        kn_choice ch;
-        if (!kn_place_best(c, &w, &ch, &d)) {
-            kn_diag_message(&d, msg, sizeof(msg));
-            break;
-        }
-        if (kn_choice_to_alloc(&ch, &c->pods[P[i]].alloc) != 0) {
-            oom = true;
-            break;
-        }
-        kn_alloc_take(c, &c->pods[P[i]].alloc);
+        kn_want_for_pod(s, &s->c.pods[t->P[t->placed]], &w);
+        if (!take_best(s, &w, &s->c.pods[t->P[t->placed]].alloc, t))
+            return;
     }
-    for (int k = 0; placed == n && k < nslots && !oom; k++, held++) {
-        kn_want w = {.pod = rs->has_tmpl ? &rs->tmpl : &c->pods[P[0]].d->cons->cons, .req = &rs->req,
-                     .numa = &rs->numa, .numa_idx = rs->numa_idx, .owner = -1, .binpack = true,
-                     .sig = rs->has_tmpl ? NULL : c->pods[P[0]].d->cons->sig};
-        kn_diag d;
-        kn_diag_init(&d);
-        kn_choice ch;
-        slots[k].node = -1;
-        if (!kn_place_best(c, &w, &ch, &d)) {
-            kn_diag_message(&d, msg, sizeof(msg));
-            break;
-        }
-        if (kn_choice_to_alloc(&ch, &slots[k]) != 0) {
-            oom = true;
-            break;
-        }
-        slots[k].req = rs->req;
-        slots[k].owner = -1;
-        kn_alloc_take(c, &slots[k]);
+}
+
+/* The driver's executor slots, filtered with the reservation's constraints or the driver's. */
+static void take_slots(kn_scheduler *s, const kn_resv_spec *rs, tentative *t)
+{
+    const kn_pod_detail *dd = s->c.pods[t->P[0]].d;
+    kn_want w = {.pod = rs->has_tmpl ? &rs->tmpl : &dd->cons->cons, .req = &rs->req, .numa = &rs->numa,
+                 .numa_idx = rs->numa_idx, .owner = -1, .binpack = true,
+                 .sig = rs->has_tmpl ? NULL : dd->cons->sig};
+    for (; t->held < t->nslots; t->held++) {
+        kn_alloc *a = &t->slots[t->held];
+        a->node = -1;
+        a->req = rs->req;
+        a->owner = -1;
+        if (!take_best(s, &w, a, t))
+            return;
     }
-    if (!oom && placed == n && held == nslots) {
-        for (int i = 0; i < n; i++)
-            commit_assumed(s, P[i], out);
-        if (rs) {
-            told_reserved(s, P[0], rs, slots, out);
-            if (nslots == 0 || kn_resv_create(s, gi, &c->pods[P[0]], slots, nslots, now) < 0) {
-                for (int k = 0; k < nslots; k++) {
-                    kn_alloc_release(c, &slots[k]);
-                    kn_alloc_clear(&slots[k]);
-                }
-                free(slots);
-            }
-        }
-        g->ready_since = -1;
-        g->placed = true;
-        return true;
+}
+
+static void commit_group(kn_scheduler *s, int gi, const kn_resv_spec *rs, tentative *t, double now,
+                         kn_sched_out *out)
+{
+    for (int i = 0; i < t->n; i++)
+        commit_assumed(s, t->P[i], out);
+    if (rs) {
+        told_reserved(s, t->P[0], rs, t->slots, out);
+        if (t->nslots > 0 && kn_resv_create(s, gi, &s->c.pods[t->P[0]], t->slots, t->nslots, now) >= 0)
+            t->slots = NULL; /* the reservation holds them now */
     }
-    if (g->ready_since < 0)
-        g->ready_since = now;
-    bool starving = now - g->ready_since >= s->cfg.starvation_s && !s->holder_done;
-    if (starving && !oom)
-        s->holder_done = true;
-    /* undo (or hold) in reverse order */
-    for (int k = held - 1; k >= 0; k--) {
-        if (starving && !oom && s->n_held < s->cap_held) {
-            s->held[s->n_held++] = slots[k];
+    kn_gangrec *g = &s->gangs[gi];
+    g->ready_since = -1;
+    g->placed = true;
+}
+
+/* Releases, in reverse order, what the tentative placement took; or, for the
+ * starving gang, keeps it as held room until the end of the cycle. */
+static void undo_or_hold(kn_scheduler *s, tentative *t, bool hold)
+{
+    for (int k = t->held - 1; k >= 0; k--) {
+        if (hold && s->n_held < s->cap_held) {
+            s->held[s->n_held++] = t->slots[k];
             continue;
         }
-        kn_alloc_release(c, &slots[k]);
-        kn_alloc_clear(&slots[k]);
+        kn_alloc_release(&s->c, &t->slots[k]);
+        kn_alloc_clear(&t->slots[k]);
     }
-    for (int i = placed - 1; i >= 0; i--) {
-        kn_alloc *a = &c->pods[P[i]].alloc;
-        if (starving && !oom && s->n_held < s->cap_held) {
+    for (int i = t->placed - 1; i >= 0; i--) {
+        kn_alloc *a = &s->c.pods[t->P[i]].alloc;
+        if (hold && s->n_held < s->cap_held) {
             s->held[s->n_held++] = *a;
             a->ztake = NULL;
             a->n_zones = 0;
             a->node = -1;
             continue;
         }
-        kn_alloc_release(c, a);
+        kn_alloc_release(&s->c, a);
         kn_alloc_clear(a);
     }
-    free(slots);
+}
+
+/* Places pods P[0..n) (P[0] the driver when rs) and rs->count slots all at once.
+ * true: committed. false: nothing placed (or, for a starving gang, the room
+ * found is held until the end of the cycle), members told why. */
+static bool place_group(kn_scheduler *s, int gi, int *P, int n, const kn_resv_spec *rs, double now,
+                        kn_sched_out *out)
+{
+    kn_gangrec *g = &s->gangs[gi];
+    int first = rs ? 1 : 0;
+    qsort_r(P + first, (size_t)(n - first), sizeof(int), cmp_size_desc, &s->c);
+    tentative t = {.P = P, .n = n, .nslots = rs ? rs->count : 0};
+    if (t.nslots > 0 && (t.slots = calloc((size_t)t.nslots, sizeof(kn_alloc))) == NULL)
+        t.oom = true;
+    if (!t.oom)
+        take_pods(s, &t);
+    if (rs && !t.oom && t.placed == n)
+        take_slots(s, rs, &t);
+    if (!t.oom && t.placed == n && t.held == t.nslots) {
+        commit_group(s, gi, rs, &t, now, out);
+        free(t.slots);
+        return true;
+    }
+    if (g->ready_since < 0)
+        g->ready_since = now;
+    bool hold = now - g->ready_since >= s->cfg.starvation_s && !s->holder_done && !t.oom;
+    if (hold)
+        s->holder_done = true;
+    undo_or_hold(s, &t, hold);
+    free(t.slots);
     char full[MSG_MAX + 256];
-    if (oom)
+    size_t len = strlen(t.msg);
+    if (t.oom)
         snprintf(full, sizeof(full), "out of memory while placing gang %s", g->key);
     else
-        snprintf(full, sizeof(full), "%s%s Gang %s: only %d of %d pods fit at once%s; none bound.%s", msg,
-                 *msg && msg[strlen(msg) - 1] != '.' ? "." : "", g->key,
-                 placed + held, n + nslots, rs ? " (driver and its executor slots)" : "",
-                 starving ? " Holding the room found so far (waiting longer than the starvation bound)." : "");
+        snprintf(full, sizeof(full), "%s%s Gang %s: only %d of %d pods fit at once%s; none bound.%s", t.msg,
+                 len && t.msg[len - 1] != '.' ? "." : "", g->key, t.placed + t.held, n + t.nslots,
+                 rs ? " (driver and its executor slots)" : "",
+                 hold ? " Holding the room found so far (waiting longer than the starvation bound)." : "");
     for (int i = 0; i < n; i++)
         fail_pod(s, P[i], full, now, out);
-    g->tried_gen = c->gen;
+    g->tried_gen = s->c.gen;
     return false;
 }
 
