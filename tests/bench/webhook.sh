@@ -23,7 +23,15 @@ build=${KN_BUILD_DIR:-build}
 h2_clients=${BENCH_H2_CLIENTS:-4} h2_streams=${BENCH_H2_STREAMS:-32}
 h1_conns=${BENCH_H1_CONNS:-32}
 threads=${BENCH_THREADS:-2}
-port_hook=${BENCH_PORT:-18443} port_base=$((port_hook + 1))
+# Two free loopback ports (or BENCH_PORT and the next one).
+read -r port_hook port_base < <(python3 -c '
+import os, socket
+if os.environ.get("BENCH_PORT"):
+    p = int(os.environ["BENCH_PORT"]); print(p, p + 1)
+else:
+    s = [socket.socket() for _ in range(2)]
+    for x in s: x.bind(("127.0.0.1", 0))
+    print(*[x.getsockname()[1] for x in s])')
 
 scripts/install-deps.sh nghttp2-client wrk nginx-light
 if [ ! -x "$build/bin/kubenexus-webhook" ]; then
