@@ -32,7 +32,7 @@
 #include "webhook_proc.h"
 
 #define WAIT_MS 10000        /* bound for anything the server must do by itself */
-#define LIVENESS_MS 2000     /* a well-formed request must be answered within this */
+#define LIVENESS_MS 3000 /* a well-formed request must be answered within this (2 cores, shared) */
 #define MAX_CONNECTIONS 256  /* --max-connections of the main server */
 #define WAVE 250             /* connections held open at once, under MAX_CONNECTIONS */
 #define WAVES_PER_ROUND 2
