@@ -214,6 +214,9 @@ static double seconds_since(const struct timeval *t0)
 /* true when the query string holds param exactly as one of its &-separated
  * items. The API server appends its own (?timeout=10s) to what the webhook
  * configuration's path carries. */
+/* The mutating entry of namespaces that opt in to gang-label fill-in. */
+#define KN_FILL_PATH "/mutate/fill-gang-labels"
+
 static bool query_has(const h2o_req_t *req, const char *param)
 {
     if (req->query_at == SIZE_MAX || req->query_at >= req->path.len)
@@ -250,9 +253,12 @@ static void serve_admission(kn_server *s, h2o_req_t *req, kn_admit_mode mode, co
     }
     /* An AdmissionReview does not carry the namespace's labels, so namespaces
      * that opt in to gang-label fill-in get a webhook entry of their own whose
-     * path says so (deploy/base/webhook-configurations.yaml). */
+     * path says so (deploy/base/webhook-configurations.yaml): the path segment
+     * /mutate/fill-gang-labels, since kube-apiserver refuses a query string in
+     * clientConfig.service.path (each segment must be a DNS-1123 subdomain);
+     * the query form stays for `kubenexus-webhook send --path`. */
     kn_admit_config admit = s->cfg.admit;
-    if (query_has(req, "fill-gang-labels=true"))
+    if (query_has(req, "fill-gang-labels=true") || strcmp(path, KN_FILL_PATH) == 0)
         admit.fill_gang_labels = true;
     kn_admit_result r;
     memset(&r, 0, sizeof(r));
@@ -307,6 +313,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     h2o_iovec_t path = req->path_normalized; /* without the query string */
     if (path_is(path, "/mutate")) {
         serve_admission(s, req, KN_ADMIT_MUTATE, "/mutate");
+    } else if (path_is(path, KN_FILL_PATH)) {
+        serve_admission(s, req, KN_ADMIT_MUTATE, KN_FILL_PATH);
     } else if (path_is(path, "/validate")) {
         serve_admission(s, req, KN_ADMIT_VALIDATE, "/validate");
     } else if (path_is(path, "/healthz") || path_is(path, "/readyz") ||
