@@ -5,6 +5,9 @@ double what kube-apiserver does between decoding a request and storing it:
 
   * admissionregistration.k8s.io/v1 MutatingWebhookConfigurations and
     ValidatingWebhookConfigurations (cluster-scoped, CRUD like other kinds),
+    validated as kube-apiserver does what a manifest can get wrong (422:
+    a service path whose segments are not DNS-1123 subdomains - so no
+    query string -, url with a query, sideEffects, timeoutSeconds, names),
     and sparkoperator.k8s.io/v1beta2 SparkApplications (namespaced CRUD,
     list, watch, /status);
   * on CREATE and UPDATE: pod defaults (as the API server's defaulting and
@@ -44,6 +47,7 @@ import base64
 import copy
 import http.client
 import json
+import re
 import socket
 import ssl
 import time
@@ -152,6 +156,101 @@ def rule_matches(rule, group, version, resource, sub, op, namespaced):
             if sub and rr in ("*", resource) and rs in ("*", sub):
                 return True
     return False
+
+
+# ---------------------------------------------------------------- validation
+
+DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+DNS1123_MSG = ("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
+               "'-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', "
+               "regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')")
+
+
+def _invalid(field, value, detail):
+    return "%s: Invalid value: %s: %s" % (field, json.dumps(value), detail)
+
+
+def _unsupported(field, value, allowed):
+    return "%s: Unsupported value: %s: supported values: %s" % (
+        field, json.dumps(value), ", ".join(json.dumps(a) for a in allowed))
+
+
+def _validate_service_path(field, path):
+    """k8s.io/apiserver/pkg/util/webhook ValidateWebhookService, the path part."""
+    if path in (None, "", "/"):
+        return []
+    if path == "//":
+        return [_invalid(field, path, "segment[0] may not be empty")]
+    errs = [] if path.startswith("/") else [_invalid(field, path, "must start with a '/'")]
+    rest = path[1:]
+    if rest.endswith("/"):
+        rest = rest[:-1]
+    for i, step in enumerate(rest.split("/")):
+        if not step:
+            errs.append(_invalid(field, path, "segment[%d] may not be empty" % i))
+        elif len(step) > 253 or not DNS1123_SUBDOMAIN.match(step):
+            errs.append(_invalid(field, path, "segment[%d]: %s" % (i, DNS1123_MSG)))
+    return errs
+
+
+def _validate_client_config(field, cc):
+    cc = cc if isinstance(cc, dict) else {}
+    url, svc = cc.get("url"), cc.get("service")
+    if (url is None) == (svc is None):
+        return ["%s: Required value: exactly one of url or service is required" % field]
+    if url is not None:
+        u = urllib.parse.urlsplit(url)
+        form = "; desired format: https://host[/path]"
+        errs = []
+        if u.scheme != "https":
+            errs.append(_invalid(field + ".url", u.scheme, "'https' is the only allowed URL scheme" + form))
+        if not u.netloc:
+            errs.append(_invalid(field + ".url", u.netloc, "host must be specified" + form))
+        if u.query:
+            errs.append(_invalid(field + ".url", u.query, "query parameters are not permitted in the URL"))
+        if u.fragment:
+            errs.append(_invalid(field + ".url", u.fragment, "fragments are not permitted in the URL"))
+        return errs
+    errs = ["%s.service.%s: Required value" % (field, k) for k in ("name", "namespace") if not svc.get(k)]
+    port = svc.get("port", 443)
+    if not isinstance(port, int) or not 1 <= port <= 65535:
+        errs.append(_invalid(field + ".service.port", port, "port is not valid: must be between 1 and 65535, inclusive"))
+    return errs + _validate_service_path(field + ".service.path", svc.get("path"))
+
+
+def validate_configuration(cfg, mutating):
+    """The checks of admissionregistration/validation that a hand-written
+    manifest can trip over (v1 rules: sideEffects and admissionReviewVersions
+    required). Returns field error strings as kube-apiserver words them."""
+    errs, names = [], set()
+    for i, h in enumerate(cfg.get("webhooks") or []):
+        f = "webhooks[%d]" % i
+        h = h if isinstance(h, dict) else {}
+        name = h.get("name") or ""
+        if not name:
+            errs.append("%s.name: Required value" % f)
+        elif name.count(".") < 2 or not DNS1123_SUBDOMAIN.match(name):
+            errs.append(_invalid(f + ".name", name, "should be a domain with at least three segments separated by dots"))
+        elif name in names:
+            errs.append("%s.name: Duplicate value: %s" % (f, json.dumps(name)))
+        names.add(name)
+        if not h.get("sideEffects"):
+            errs.append("%s.sideEffects: Required value" % f)
+        elif h["sideEffects"] not in ("None", "NoneOnDryRun"):
+            errs.append(_unsupported(f + ".sideEffects", h["sideEffects"], ["None", "NoneOnDryRun"]))
+        if not h.get("admissionReviewVersions"):
+            errs.append("%s.admissionReviewVersions: Required value: must specify one of v1, v1beta1" % f)
+        if h.get("failurePolicy", "Fail") not in ("Fail", "Ignore"):
+            errs.append(_unsupported(f + ".failurePolicy", h["failurePolicy"], ["Fail", "Ignore"]))
+        if h.get("matchPolicy", "Equivalent") not in ("Exact", "Equivalent"):
+            errs.append(_unsupported(f + ".matchPolicy", h["matchPolicy"], ["Equivalent", "Exact"]))
+        if mutating and h.get("reinvocationPolicy", "Never") not in ("Never", "IfNeeded"):
+            errs.append(_unsupported(f + ".reinvocationPolicy", h["reinvocationPolicy"], ["IfNeeded", "Never"]))
+        t = h.get("timeoutSeconds", 10)
+        if not isinstance(t, int) or not 1 <= t <= 30:
+            errs.append(_invalid(f + ".timeoutSeconds", t, "the timeout value must be between 1 and 30 seconds"))
+        errs += _validate_client_config(f + ".clientConfig", h.get("clientConfig"))
+    return errs
 
 
 # ---------------------------------------------------------------- JSON patch
@@ -355,7 +454,15 @@ class Chain:
         if resource == "pods" and op == "CREATE":
             default_pod(obj)
         if resource in ("mutatingwebhookconfigurations", "validatingwebhookconfigurations"):
-            return obj   # kube-apiserver never sends these to webhooks
+            errs = validate_configuration(obj, mutating=resource.startswith("m"))
+            if errs:  # kube-apiserver never sends these to webhooks, but validates them
+                name = (obj.get("metadata") or {}).get("name", "")
+                msg = "%s.%s \"%s\" is invalid: %s" % (
+                    RESOURCES[resource][1], ADMISSION_GROUP, name, errs[0] if len(errs) == 1 else
+                    "[" + ", ".join(errs) + "]")
+                raise self.ApiError(422, "Invalid", msg, {"name": name, "group": ADMISSION_GROUP,
+                                                          "kind": RESOURCES[resource][1]})
+            return obj
         api_version, kind, namespaced = self.kinds(resource)
         group, version = group_version(api_version)
         attrs = {"resource": resource, "group": group, "version": version, "kind": kind,

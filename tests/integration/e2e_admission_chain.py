@@ -194,7 +194,7 @@ class ChainTest(unittest.TestCase):
             {"op": "add", "path": "/metadata/labels/patched", "value": "yes"},
             {"op": "replace", "path": "/spec/schedulerName", "value": "kubenexus-scheduler"}],
             warnings=["a warning"])
-        self.configure("mutatingwebhookconfigurations", "m1", [self.webhook("m.test", "/mutate")])
+        self.configure("mutatingwebhookconfigurations", "m1", [self.webhook("m.kn.test", "/mutate")])
         code, out = self.create_pod(pod("p1"))
         self.assertEqual(code, 201, out)
         self.assertEqual(out["metadata"]["labels"]["patched"], "yes")
@@ -223,11 +223,11 @@ class ChainTest(unittest.TestCase):
         self.assertEqual(spec["containers"][0]["imagePullPolicy"], "IfNotPresent")
         code, state = self.call("GET", "/_test/admission")
         last = state["calls"][-1]
-        self.assertEqual((last["webhook"], last["outcome"], last["warnings"]), ("m.test", "patched", ["a warning"]))
+        self.assertEqual((last["webhook"], last["outcome"], last["warnings"]), ("m.kn.test", "patched", ["a warning"]))
 
     def test_impersonated_user_in_review(self):
         self.hook.script["/v"] = lambda rv: answer(rv)
-        self.configure("validatingwebhookconfigurations", "v1", [self.webhook("v.test", "/v")])
+        self.configure("validatingwebhookconfigurations", "v1", [self.webhook("v.kn.test", "/v")])
         code, _ = self.call("POST", "/api/v1/namespaces/team-a/pods", pod("imp"),
                             {"Impersonate-User": "system:serviceaccount:spark-operator:spark-operator"})
         self.assertEqual(code, 201)
@@ -238,7 +238,7 @@ class ChainTest(unittest.TestCase):
         self.hook.script["/m"] = lambda rv: answer(rv)
         self.call("POST", "/_test/admission", {"namespaces": {"team-b": {"labels": {"kubenexus": "enabled"}}}})
         self.configure("mutatingwebhookconfigurations", "sel", [self.webhook(
-            "sel.test", "/m",
+            "sel.kn.test", "/m",
             namespaceSelector={"matchLabels": {"kubenexus": "enabled"},
                                "matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "NotIn",
                                                      "values": ["kube-system"]}]},
@@ -254,9 +254,9 @@ class ChainTest(unittest.TestCase):
     def test_rules_operations_and_resources(self):
         self.hook.script["/m"] = lambda rv: answer(rv)
         self.configure("mutatingwebhookconfigurations", "rules", [
-            self.webhook("sub.test", "/m", resources=("pods/status",)),
-            self.webhook("upd.test", "/m", ops=("UPDATE",)),
-            self.webhook("apps.test", "/m", groups=("apps",))])
+            self.webhook("sub.kn.test", "/m", resources=("pods/status",)),
+            self.webhook("upd.kn.test", "/m", ops=("UPDATE",)),
+            self.webhook("apps.kn.test", "/m", groups=("apps",))])
         self.assertEqual(self.create_pod(pod("r1"))[0], 201)
         self.assertEqual(self.hook.seen, [])
         code, cur = self.call("GET", "/api/v1/namespaces/team-a/pods/r1")
@@ -273,28 +273,28 @@ class ChainTest(unittest.TestCase):
         self.hook.script["/deny"] = lambda rv: answer(rv, allowed=False, status={
             "code": 403, "message": "spec.executor.instances is 0", "reason": "Forbidden"})
         self.hook.script["/deny-bare"] = lambda rv: answer(rv, allowed=False)
-        self.configure("validatingwebhookconfigurations", "deny", [self.webhook("deny.test", "/deny")])
+        self.configure("validatingwebhookconfigurations", "deny", [self.webhook("deny.kn.test", "/deny")])
         code, out = self.create_pod(pod("d1"))
         self.assertEqual(code, 403)
-        self.assertEqual(out["message"], 'admission webhook "deny.test" denied the request: spec.executor.instances is 0')
+        self.assertEqual(out["message"], 'admission webhook "deny.kn.test" denied the request: spec.executor.instances is 0')
         self.assertEqual((out["kind"], out["status"], out["code"], out["reason"]), ("Status", "Failure", 403, "Forbidden"))
         self.assertEqual(self.call("GET", "/api/v1/namespaces/team-a/pods/d1")[0], 404)
         self.setUp()
         self.hook.script["/deny-bare"] = lambda rv: answer(rv, allowed=False)
-        self.configure("mutatingwebhookconfigurations", "bare", [self.webhook("bare.test", "/deny-bare")])
+        self.configure("mutatingwebhookconfigurations", "bare", [self.webhook("bare.kn.test", "/deny-bare")])
         code, out = self.create_pod(pod("d2"))
         self.assertEqual(code, 400)
-        self.assertEqual(out["message"], 'admission webhook "bare.test" denied the request without explanation')
+        self.assertEqual(out["message"], 'admission webhook "bare.kn.test" denied the request without explanation')
 
     def test_failure_policy(self):
-        down = self.webhook("down.test", "/m", service="down", timeout=2)
+        down = self.webhook("down.kn.test", "/m", service="down", timeout=2)
         self.call("POST", "/_test/admission", {"services": {"down.test:443": "127.0.0.1:1"}})
         self.configure("mutatingwebhookconfigurations", "down", [down])
         code, out = self.create_pod(pod("f1"))
         self.assertEqual(code, 500)
         self.assertEqual(out["reason"], "InternalError")
         self.assertTrue(out["message"].startswith(
-            'Internal error occurred: failed calling webhook "down.test": failed to call webhook: '
+            'Internal error occurred: failed calling webhook "down.kn.test": failed to call webhook: '
             'Post "https://down.test.svc:443/m?timeout=2s": dial tcp 127.0.0.1:1: connect: connection refused'),
             out["message"])
         self.setUp()
@@ -309,23 +309,23 @@ class ChainTest(unittest.TestCase):
             time.sleep(2.5)
             return answer(rv, patch=[{"op": "add", "path": "/metadata/labels/late", "value": "1"}])
         self.hook.script["/slow"] = slow
-        self.configure("mutatingwebhookconfigurations", "slow", [self.webhook("slow.test", "/slow", timeout=1)])
+        self.configure("mutatingwebhookconfigurations", "slow", [self.webhook("slow.kn.test", "/slow", timeout=1)])
         code, out = self.create_pod(pod("t1"))
         self.assertEqual(code, 500)
-        self.assertIn('failed calling webhook "slow.test"', out["message"])
+        self.assertIn('failed calling webhook "slow.kn.test"', out["message"])
         self.assertIn("context deadline exceeded", out["message"])
         self.assertEqual(self.hook.seen[0]["query"], "timeout=1s")
         self.setUp()
         self.hook.script["/slow"] = slow
         self.configure("mutatingwebhookconfigurations", "slow",
-                       [self.webhook("slow.test", "/slow", timeout=1, policy="Ignore")])
+                       [self.webhook("slow.kn.test", "/slow", timeout=1, policy="Ignore")])
         code, out = self.create_pod(pod("t2"))
         self.assertEqual(code, 201)
         self.assertNotIn("late", out["metadata"]["labels"])
 
     def test_ca_bundle_verified(self):
         self.hook.script["/m"] = lambda rv: answer(rv)
-        self.configure("mutatingwebhookconfigurations", "ca", [self.webhook("ca.test", "/m", ca=self.other_bundle)])
+        self.configure("mutatingwebhookconfigurations", "ca", [self.webhook("ca.kn.test", "/m", ca=self.other_bundle)])
         code, out = self.create_pod(pod("c1"))
         self.assertEqual(code, 500)
         self.assertIn("x509", out["message"])
@@ -333,7 +333,7 @@ class ChainTest(unittest.TestCase):
 
     def test_bad_response(self):
         self.hook.script["/uid"] = lambda rv: answer(rv, uid="not-the-uid")
-        self.configure("mutatingwebhookconfigurations", "uid", [self.webhook("uid.test", "/uid")])
+        self.configure("mutatingwebhookconfigurations", "uid", [self.webhook("uid.kn.test", "/uid")])
         code, out = self.create_pod(pod("u1"))
         self.assertEqual(code, 500)
         self.assertIn('expected response.uid=', out["message"])
@@ -341,7 +341,7 @@ class ChainTest(unittest.TestCase):
     def test_bad_patch_is_500_even_with_ignore(self):
         self.hook.script["/bad"] = lambda rv: answer(rv, patch=[
             {"op": "replace", "path": "/metadata/annotations/missing", "value": "x"}])
-        self.configure("mutatingwebhookconfigurations", "bad", [self.webhook("bad.test", "/bad", policy="Ignore")])
+        self.configure("mutatingwebhookconfigurations", "bad", [self.webhook("bad.kn.test", "/bad", policy="Ignore")])
         code, out = self.create_pod(pod("b1"))
         self.assertEqual(code, 500)
         self.assertEqual(out["reason"], "InternalError")
@@ -360,22 +360,49 @@ class ChainTest(unittest.TestCase):
         self.hook.script["/validate"] = lambda rv: answer(rv, allowed=False, status={
             "message": "saw " + ",".join(sorted(rv["request"]["object"]["metadata"]["labels"]))})
         # Configurations run in name order: a-first, b-second.
-        self.configure("mutatingwebhookconfigurations", "b-second", [self.webhook("second.test", "/second")])
+        self.configure("mutatingwebhookconfigurations", "b-second", [self.webhook("second.kn.test", "/second")])
         self.configure("mutatingwebhookconfigurations", "a-first", [
-            self.webhook("first.test", "/first", reinvocationPolicy="IfNeeded"),
-            self.webhook("never.test", "/never")])
-        self.configure("validatingwebhookconfigurations", "v", [self.webhook("v.test", "/validate")])
+            self.webhook("first.kn.test", "/first", reinvocationPolicy="IfNeeded"),
+            self.webhook("never.kn.test", "/never")])
+        self.configure("validatingwebhookconfigurations", "v", [self.webhook("v.kn.test", "/validate")])
         code, out = self.create_pod(pod("ri"))
         self.assertEqual(code, 400)
-        self.assertEqual(out["message"], 'admission webhook "v.test" denied the request: saw first,second')
+        self.assertEqual(out["message"], 'admission webhook "v.kn.test" denied the request: saw first,second')
         self.assertEqual([s["path"] for s in self.hook.seen], ["/first", "/never", "/second", "/first", "/validate"])
+
+    def test_configuration_validated(self):
+        # kube-apiserver refuses a query string in service.path (each segment
+        # must be a DNS-1123 subdomain) and in url.
+        h = self.webhook("q.kn.test", "/mutate?fill-gang-labels=true")
+        code, out = self.call("POST", "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations",
+                              {"metadata": {"name": "q"}, "webhooks": [h]})
+        self.assertEqual((code, out["reason"]), (422, "Invalid"))
+        self.assertEqual(out["message"],
+                         'MutatingWebhookConfiguration.admissionregistration.k8s.io "q" is invalid: '
+                         'webhooks[0].clientConfig.service.path: Invalid value: "/mutate?fill-gang-labels=true": '
+                         "segment[0]: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
+                         "characters, '-' or '.', and must start and end with an alphanumeric character (e.g. "
+                         "'example.com', regex used for validation is "
+                         "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')")
+        h = self.webhook("u.kn.test", "/m", timeout=31, sideEffects="Some")
+        h["clientConfig"] = {"url": "https://127.0.0.1:1/m?x=1"}
+        code, out = self.call("POST", "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations",
+                              {"metadata": {"name": "u"}, "webhooks": [h, self.webhook("u.kn.test", "/m/fill-in")]})
+        self.assertEqual(code, 422)
+        for want in ('webhooks[0].sideEffects: Unsupported value: "Some"',
+                     "webhooks[0].timeoutSeconds: Invalid value: 31",
+                     'webhooks[0].clientConfig.url: Invalid value: "x=1": query parameters are not permitted',
+                     'webhooks[1].name: Duplicate value: "u.kn.test"'):
+            self.assertIn(want, out["message"])
+        self.assertTrue(out["message"].startswith(
+            'ValidatingWebhookConfiguration.admissionregistration.k8s.io "u" is invalid: ['))
 
     def test_sparkapplications(self):
         base = "/apis/sparkoperator.k8s.io/v1beta2/namespaces/team-a/sparkapplications"
         self.hook.script["/sa"] = lambda rv: answer(rv, patch=[
             {"op": "add", "path": "/metadata/annotations", "value": {"op": rv["request"]["operation"]}}])
         self.configure("mutatingwebhookconfigurations", "sa", [self.webhook(
-            "sa.test", "/sa", resources=("sparkapplications",), groups=("sparkoperator.k8s.io",),
+            "sa.kn.test", "/sa", resources=("sparkapplications",), groups=("sparkoperator.k8s.io",),
             versions=("v1beta2",), ops=("CREATE", "UPDATE"))])
         code, out = self.call("POST", base, sparkapp("pi"))
         self.assertEqual(code, 201, out)

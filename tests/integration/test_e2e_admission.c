@@ -107,8 +107,8 @@ static void check_driver_pod(const struct example *ex)
     kn_json_free(pod);
 }
 
-/* The gang-pods webhooks saw the driver: the call log of the double's chain. */
-static bool pod_webhook_called(const char *ns, const char *pod, const char *webhook)
+/* The double's chain called webhook for resource ns/name (its call log). */
+static bool webhook_called(const char *resource, const char *ns, const char *name, const char *webhook)
 {
     kn_json *st = NULL;
     kn_e2e_call(&g_env, "GET", "/_test/admission", NULL, NULL, &st);
@@ -118,8 +118,8 @@ static bool pod_webhook_called(const char *ns, const char *pod, const char *webh
         const kn_json *c = kn_json_at(calls, i);
         const char *w = kn_json_get_str(c, "webhook"), *n = kn_json_get_str(c, "name");
         const char *cns = kn_json_get_str(c, "namespace"), *r = kn_json_get_str(c, "resource");
-        found = w && n && cns && r && strcmp(w, webhook) == 0 && strcmp(n, pod) == 0 &&
-                strcmp(cns, ns) == 0 && strcmp(r, "pods") == 0;
+        found = w && n && cns && r && strcmp(w, webhook) == 0 && strcmp(n, name) == 0 &&
+                strcmp(cns, ns) == 0 && strcmp(r, resource) == 0;
     }
     kn_json_free(st);
     return found;
@@ -147,8 +147,8 @@ static void test_production_examples_admitted(void **state)
         char driver[256];
         check_driver_pod(&k_examples[i]);
         snprintf(driver, sizeof(driver), "%s-driver", k_examples[i].name);
-        CHECK(pod_webhook_called(k_examples[i].ns, driver, "gang-pods.mutate.kubenexus.io"));
-        CHECK(pod_webhook_called(k_examples[i].ns, driver, "gang-pods.validate.kubenexus.io"));
+        CHECK(webhook_called("pods", k_examples[i].ns, driver, "gang-pods.mutate.kubenexus.io"));
+        CHECK(webhook_called("pods", k_examples[i].ns, driver, "gang-pods.validate.kubenexus.io"));
     }
 }
 
@@ -231,12 +231,45 @@ static void test_webhook_down_fail_then_ignore(void **state)
     kn_json_free(app);
 }
 
+/* ---- gang-label fill-in for namespaces that opt in ----------------------- */
+
+static void test_fill_gang_labels_namespace(void **state)
+{
+    (void)state;
+    CHECK(kn_e2e_call(&g_env, "POST", "/_test/admission",
+                      "{\"namespaces\":{\"fill-in\":{\"labels\":{\"kubenexus.io/fill-gang-labels\":\"true\"}}}}",
+                      NULL, NULL) == 200);
+    kn_json *app = kn_e2e_read_doc("deploy/examples/spark-pi.yaml");
+    CHECK(app != NULL);
+    kn_json_set_str(kn_json_get(app, "metadata"), "namespace", "fill-in");
+    kn_json_remove(kn_json_dig(app, "spec", "driver", NULL), "labels");
+    kn_json_remove(kn_json_dig(app, "spec", "executor", NULL), "labels");
+    kn_json *out = NULL;
+    long code = kn_e2e_call_json(&g_env, "POST", "/apis/sparkoperator.k8s.io/v1beta2/namespaces/fill-in/sparkapplications",
+                                 app, NULL, &out);
+    if (code != 201)
+        fprintf(stderr, "fill-in: HTTP %ld: %s\n", code, message(out));
+    CHECK(code == 201);
+    /* The opt-in entry (path /mutate/fill-gang-labels) derived the gang. */
+    const char *gang = kn_json_str(kn_json_dig(out, "spec", "executor", "labels",
+                                               "pod-group.scheduling.kubenexus.io/name", NULL));
+    const char *min = kn_json_str(kn_json_dig(out, "spec", "driver", "labels",
+                                              "pod-group.scheduling.kubenexus.io/min-available", NULL));
+    CHECK(gang != NULL && strcmp(gang, "spark-pi") == 0);
+    CHECK(min != NULL && strcmp(min, "4") == 0);
+    CHECK(webhook_called("sparkapplications", "fill-in", "spark-pi", "sparkapplications-fill.mutate.kubenexus.io"));
+    CHECK(!webhook_called("sparkapplications", "fill-in", "spark-pi", "sparkapplications.mutate.kubenexus.io"));
+    kn_json_free(out);
+    kn_json_free(app);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_production_examples_admitted),
         cmocka_unit_test(test_misconfigured_rejected),
         cmocka_unit_test(test_webhook_down_fail_then_ignore),
+        cmocka_unit_test(test_fill_gang_labels_namespace),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -321,14 +321,18 @@ static int put_config(kn_e2e *e, kn_json *cfg)
              kind != NULL && strcmp(kind, "MutatingWebhookConfiguration") == 0
                  ? "mutatingwebhookconfigurations"
                  : "validatingwebhookconfigurations");
-    long st = kn_e2e_call_json(e, "POST", path, cfg, NULL, NULL);
+    kn_json *resp = NULL;
+    long st = kn_e2e_call_json(e, "POST", path, cfg, NULL, &resp);
     if (st == 409) {
+        kn_json_free(resp);
         snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%s", name);
-        st = kn_e2e_call_json(e, "PUT", path, cfg, NULL, NULL);
+        st = kn_e2e_call_json(e, "PUT", path, cfg, NULL, &resp);
     }
     if (st != 200 && st != 201)
-        return fprintf(stderr, "e2e: storing %s %s: HTTP %ld\n", kind, name, st), -1;
-    return 0;
+        fprintf(stderr, "e2e: storing %s %s: HTTP %ld: %s\n", kind, name, st,
+                kn_json_get_str(resp, "message") ? kn_json_get_str(resp, "message") : "");
+    kn_json_free(resp);
+    return st == 200 || st == 201 ? 0 : -1;
 }
 
 int kn_e2e_load_webhook_configs(kn_e2e *e, const char *policy)
