@@ -566,80 +566,107 @@ static int reserve_held(kn_scheduler *s, int extra)
     return 0;
 }
 
-static void place_gang(kn_scheduler *s, int gi, double now, kn_sched_out *out)
+/* Pending members into P (bad ones told why and left out); returns how many,
+ * *placed the members bound or assumed, *driver the index in P of a driver
+ * with an executor reservation or -1. */
+static int gang_pending(kn_scheduler *s, const kn_gangrec *g, int *P, int *placed, int *driver)
 {
-    kn_cluster *c = &s->c;
-    kn_gangrec *g = &s->gangs[gi];
-    bool starving = g->ready_since >= 0 && now - g->ready_since >= s->cfg.starvation_s;
-    int *P = malloc(sizeof(int) * (size_t)(g->n + 1));
-    if (P == NULL)
-        return;
-    int n = 0, placed = 0, driver = -1;
+    int n = 0;
+    *placed = 0;
+    *driver = -1;
     for (int m = 0; m < g->n; m++) {
         int pi = g->members[m];
-        kn_cpod *p = &c->pods[pi];
-        if (p->state != KN_POD_PENDING) {
-            placed++;
-        } else if (p->ours && p->d) {
-            if (p->d->bad) {
-                fail_pod(s, pi, p->d->bad, now, out);
-                continue;
-            }
-            if (driver < 0 && p->d->reservation)
-                driver = n;
+        const kn_cpod *p = &s->c.pods[pi];
+        if (p->state != KN_POD_PENDING)
+            (*placed)++;
+        else if (p->ours && p->d && !p->d->bad) {
+            if (*driver < 0 && p->d->reservation)
+                *driver = n;
             P[n++] = pi;
         }
     }
-    if (n == 0 || (g->tried_gen == c->gen && !starving)) {
+    return n;
+}
+
+static void tell_bad_members(kn_scheduler *s, const kn_gangrec *g, double now, kn_sched_out *out)
+{
+    for (int m = 0; m < g->n; m++) {
+        const kn_cpod *p = &s->c.pods[g->members[m]];
+        if (p->state == KN_POD_PENDING && p->ours && p->d && p->d->bad)
+            fail_pod(s, g->members[m], p->d->bad, now, out);
+    }
+}
+
+/* Executors take the gang's held slots first, else go one by one. */
+static void take_held_slots(kn_scheduler *s, const kn_gangrec *g, const int *P, int n, double now,
+                            kn_sched_out *out)
+{
+    for (int i = 0; i < n; i++)
+        if (g->resv < 0 || !kn_resv_take(s, g->resv, P[i], out))
+            place_single(s, P[i], now, out);
+}
+
+static void place_driver_first(kn_scheduler *s, int gi, int *P, int n, int driver, double now, kn_sched_out *out)
+{
+    kn_resv_spec rs;
+    kn_err e;
+    int dp = P[driver];
+    if (kn_resv_spec_parse(&s->c, &s->c.pods[dp], &rs, &e) != 0) {
+        char msg[MSG_MAX];
+        snprintf(msg, sizeof(msg), "annotation %s: %s", KN_RESERVATION_ANNOTATION, e.msg);
+        fail_pod(s, dp, msg, now, out);
+    } else if (reserve_held(s, 1 + rs.count) == 0) {
+        P[driver] = P[0];
+        P[0] = dp;
+        /* the driver and its slots; executors already present then take them */
+        if (place_group(s, gi, P, 1, &rs, now, out))
+            take_held_slots(s, &s->gangs[gi], P + 1, n - 1, now, out);
+    }
+    kn_resv_spec_free(&rs);
+}
+
+static void tell_waiting(kn_scheduler *s, kn_gangrec *g, const int *P, int n, int present, double now,
+                         kn_sched_out *out)
+{
+    char msg[MSG_MAX];
+    snprintf(msg, sizeof(msg), "Gang %s: %d of %d members present; waiting for %d more before placing them all at once",
+             g->key, present, g->min_available, g->min_available - present);
+    if (g->waiting_told != present)
+        for (int i = 0; i < n; i++) {
+            s->c.pods[P[i]].d->last_event = -INFINITY; /* a new count is news */
+            tell(s, P[i], "Normal", "GangWaiting", msg, now, out);
+        }
+    g->waiting_told = present;
+    g->tried_gen = s->c.gen;
+}
+
+static void place_gang(kn_scheduler *s, int gi, double now, kn_sched_out *out)
+{
+    kn_gangrec *g = &s->gangs[gi];
+    bool starving = g->ready_since >= 0 && now - g->ready_since >= s->cfg.starvation_s;
+    if (g->tried_gen == s->c.gen && !starving)
+        return;
+    int *P = malloc(sizeof(int) * (size_t)(g->n + 1));
+    if (P == NULL)
+        return;
+    int placed, driver, n = gang_pending(s, g, P, &placed, &driver);
+    tell_bad_members(s, g, now, out);
+    if (n == 0) {
         free(P);
         return;
     }
     s->attempts++;
-    if (g->resv >= 0 && driver < 0) {
-        for (int i = 0; i < n; i++) /* executors take held slots first */
-            if (g->resv < 0 || !kn_resv_take(s, g->resv, P[i], out))
-                place_single(s, P[i], now, out);
-    } else if (driver >= 0) {
-        kn_resv_spec rs;
-        kn_err e;
-        int dp = P[driver];
-        if (kn_resv_spec_parse(c, &c->pods[dp], &rs, &e) != 0) {
-            char msg[MSG_MAX];
-            snprintf(msg, sizeof(msg), "annotation %s: %s", KN_RESERVATION_ANNOTATION, e.msg);
-            kn_resv_spec_free(&rs);
-            fail_pod(s, dp, msg, now, out);
-        } else if (reserve_held(s, 1 + rs.count) == 0) {
-            P[driver] = P[0];
-            P[0] = dp;
-            /* the driver first; executors already present then take its slots */
-            if (place_group(s, gi, P, 1, &rs, now, out) && g->resv >= 0)
-                for (int i = 1; i < n; i++)
-                    if (g->resv < 0 || !kn_resv_take(s, g->resv, P[i], out))
-                        place_single(s, P[i], now, out);
-            kn_resv_spec_free(&rs);
-        } else {
-            kn_resv_spec_free(&rs);
-        }
-    } else if (placed >= g->min_available) {
+    if (g->resv >= 0 && driver < 0)
+        take_held_slots(s, g, P, n, now, out);
+    else if (driver >= 0)
+        place_driver_first(s, gi, P, n, driver, now, out);
+    else if (placed >= g->min_available) /* the gang runs: one by one */
         for (int i = 0; i < n; i++)
             place_single(s, P[i], now, out);
-    } else if (placed + n >= g->min_available) {
-        if (reserve_held(s, n) == 0)
-            place_group(s, gi, P, n, NULL, now, out);
-    } else {
-        int present = placed + n;
-        char msg[MSG_MAX];
-        snprintf(msg, sizeof(msg),
-                 "Gang %s: %d of %d members present; waiting for %d more before placing them all at once",
-                 g->key, present, g->min_available, g->min_available - present);
-        if (g->waiting_told != present)
-            for (int i = 0; i < n; i++) {
-                c->pods[P[i]].d->last_event = -INFINITY; /* a new count is news */
-                tell(s, P[i], "Normal", "GangWaiting", msg, now, out);
-            }
-        g->waiting_told = present;
-        g->tried_gen = c->gen;
-    }
+    else if (placed + n < g->min_available)
+        tell_waiting(s, g, P, n, placed + n, now, out);
+    else if (reserve_held(s, n) == 0)
+        place_group(s, gi, P, n, NULL, now, out);
     free(P);
 }
 
