@@ -77,6 +77,7 @@ int kn_fuzz_json(const uint8_t *data, size_t size);
 int kn_fuzz_kubeconfig(const uint8_t *data, size_t size);
 int kn_fuzz_patch(const uint8_t *data, size_t size);
 int kn_fuzz_quantity(const uint8_t *data, size_t size);
+int kn_fuzz_sched(const uint8_t *data, size_t size);
 int kn_fuzz_spark(const uint8_t *data, size_t size);
 int kn_fuzz_watch(const uint8_t *data, size_t size);
 int kn_fuzz_yaml(const uint8_t *data, size_t size);

@@ -91,6 +91,7 @@ static const target targets[] = {
     TARGET(kubeconfig),
     TARGET(patch),
     TARGET(quantity),
+    TARGET(sched),
     TARGET(spark),
     TARGET(watch),
     TARGET(yaml),
