@@ -89,6 +89,7 @@ static void init_metrics(live *l, kn_metrics *m)
     l->numa = kn_metrics_counter(m, "kubenexus_scheduler_numa_decisions_total",
                                  "Placements decided under each NUMA policy.", 1, (const char *[]){"policy"});
     l->leader = kn_metrics_gauge(m, "kubenexus_scheduler_is_leader", "1 while this replica may bind.", 0, NULL);
+    kn_metric_set(l->leader, NULL, 0);
 }
 
 static void update_metrics(live *l)

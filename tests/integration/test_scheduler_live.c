@@ -524,6 +524,114 @@ static void client_certificate_auth(void **state)
     stop_sched_cleanly(&w->a);
 }
 
+/* Held executor slots are released after the gang's timeout (annotation on
+ * the driver), with a GangTimeout event; the room goes to a waiting pod. */
+static void reservation_released_on_timeout(void **state)
+{
+    world *w = *state;
+    assert_int_equal(kn_dbl_add_node(&w->d, "node-a", "4", "16Gi"), 0);
+    start_sched(w, &w->a, "a", NULL);
+    const char *lab = "{\"pod-group.scheduling.kubenexus.io/name\":\"etl\","
+                      "\"pod-group.scheduling.kubenexus.io/min-available\":\"2\",\"spark-role\":\"driver\"}";
+    const char *ann = "{\"scheduling.kubenexus.io/executor-reservation\":"
+                      "\"{\\\"count\\\":1,\\\"requests\\\":{\\\"cpu\\\":\\\"3\\\",\\\"memory\\\":\\\"1Gi\\\"}}\","
+                      "\"pod-group.scheduling.kubenexus.io/timeout-seconds\":\"3\"}";
+    assert_int_equal(kn_dbl_add_pod(&w->d, NS, "etl-driver", "1", "1Gi", lab, ann), 0);
+    assert_true(wait_bound(&w->d, "etl-driver"));
+    assert_true(wait_event(&w->d, "etl-driver", "GangReserved"));
+    assert_int_equal(kn_dbl_add_pod(&w->d, NS, "waiting", "3", "1Gi", NULL, NULL), 0);
+    assert_true(wait_event(&w->d, "etl-driver", "GangTimeout"));
+    assert_true(wait_bound(&w->d, "waiting"));
+    stop_sched_cleanly(&w->a);
+}
+
+static const char *NRT_FMT =
+    "{\"apiVersion\":\"topology.node.k8s.io/v1alpha2\",\"kind\":\"NodeResourceTopology\","
+    "\"metadata\":{\"name\":\"%s\"},\"topologyPolicies\":[\"SingleNUMANodeContainerLevel\"],\"zones\":[%s]}";
+static const char *ZONE_FMT =
+    "%s{\"name\":\"node-%d\",\"type\":\"Node\",\"resources\":["
+    "{\"name\":\"cpu\",\"capacity\":\"%d\",\"allocatable\":\"%d\",\"available\":\"%d\"},"
+    "{\"name\":\"memory\",\"capacity\":\"16Gi\",\"allocatable\":\"16Gi\",\"available\":\"16Gi\"}]}";
+
+static void add_nrt(kn_dbl *d, const char *node, int zones, int cpus_per_zone)
+{
+    char zs[2048] = "", body[3072];
+    size_t off = 0;
+    for (int i = 0; i < zones; i++)
+        off += (size_t)snprintf(zs + off, sizeof zs - off, ZONE_FMT, i ? "," : "", i, cpus_per_zone, cpus_per_zone,
+                                cpus_per_zone);
+    snprintf(body, sizeof body, NRT_FMT, node, zs);
+    assert_int_equal(kn_dbl_call(d, "POST", "/apis/topology.node.k8s.io/v1alpha2/noderesourcetopologies", body, NULL),
+                     201);
+}
+
+/* single-numa from NodeResourceTopology: only a node with a zone that holds the
+ * whole request qualifies; the zone goes onto the pod through the Binding. */
+static void numa_single_from_nrt(void **state)
+{
+    world *w = *state;
+    /* node-a would win a tie by name; only node-b has a zone of 8 cpu */
+    assert_int_equal(kn_dbl_add_node(&w->d, "node-a", "16", "64Gi"), 0); /* 4 zones x 4 cpu */
+    assert_int_equal(kn_dbl_add_node(&w->d, "node-b", "16", "64Gi"), 0); /* 2 zones x 8 cpu */
+    add_nrt(&w->d, "node-a", 4, 4);
+    add_nrt(&w->d, "node-b", 2, 8);
+    start_sched(w, &w->a, "a", NULL);
+    const char *ann = "{\"numa.scheduling.kubenexus.io/policy\":\"single-numa\"}";
+    assert_int_equal(kn_dbl_add_pod(&w->d, NS, "numa-6", "6", "4Gi", NULL, ann), 0);
+    assert_true(wait_bound(&w->d, "numa-6"));
+    char *n = kn_dbl_pod_node(&w->d, NS, "numa-6");
+    assert_string_equal(n, "node-b");
+    free(n);
+    kn_json *pod = NULL;
+    assert_int_equal(kn_dbl_call(&w->d, "GET", "/api/v1/namespaces/" NS "/pods/numa-6", NULL, &pod), 200);
+    const char *zones = kn_json_str(kn_json_dig(pod, "metadata", "annotations", "numa.kubenexus.io/assigned-zones", NULL));
+    assert_non_null(zones);
+    assert_true(strcmp(zones, "node-0") == 0 || strcmp(zones, "node-1") == 0);
+    kn_json_free(pod);
+    /* no zone anywhere holds 10 cpu */
+    assert_int_equal(kn_dbl_add_pod(&w->d, NS, "numa-10", "10", "4Gi", NULL, ann), 0);
+    assert_true(wait_event(&w->d, "numa-10", "FailedScheduling"));
+    assert_int_equal(kn_dbl_bind_attempts(&w->d, NS, "numa-10"), 0);
+    stop_sched_cleanly(&w->a);
+}
+
+/* A NoSchedule taint keeps pods off unless tolerated; required node affinity
+ * picks the node. */
+static void taints_and_affinity(void **state)
+{
+    world *w = *state;
+    const char *tainted =
+        "{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"gpu-a\",\"labels\":"
+        "{\"kubernetes.io/hostname\":\"gpu-a\"}},\"spec\":{\"taints\":[{\"key\":\"dedicated\",\"value\":\"spark\","
+        "\"effect\":\"NoSchedule\"}]},\"status\":{\"allocatable\":{\"cpu\":\"8\",\"memory\":\"32Gi\",\"pods\":\"110\"},"
+        "\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}}";
+    assert_int_equal(kn_dbl_call(&w->d, "POST", "/api/v1/nodes", tainted, NULL), 201);
+    assert_int_equal(kn_dbl_add_node(&w->d, "plain-b", "8", "32Gi"), 0);
+    start_sched(w, &w->a, "a", NULL);
+    for (int i = 0; i < 3; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "untol-%d", i);
+        assert_int_equal(kn_dbl_add_pod(&w->d, NS, name, "1", "1Gi", NULL, NULL), 0);
+        assert_true(wait_bound(&w->d, name));
+        char *n = kn_dbl_pod_node(&w->d, NS, name);
+        assert_string_equal(n, "plain-b");
+        free(n);
+    }
+    const char *tol =
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"tolerant\",\"namespace\":\"" NS "\"},"
+        "\"spec\":{\"schedulerName\":\"kubenexus-scheduler\",\"tolerations\":[{\"key\":\"dedicated\","
+        "\"operator\":\"Equal\",\"value\":\"spark\",\"effect\":\"NoSchedule\"}],\"affinity\":{\"nodeAffinity\":"
+        "{\"requiredDuringSchedulingIgnoredDuringExecution\":{\"nodeSelectorTerms\":[{\"matchExpressions\":"
+        "[{\"key\":\"kubernetes.io/hostname\",\"operator\":\"In\",\"values\":[\"gpu-a\"]}]}]}}},"
+        "\"containers\":[{\"name\":\"main\",\"image\":\"x\",\"resources\":{\"requests\":{\"cpu\":\"1\"}}}]}}";
+    assert_int_equal(kn_dbl_call(&w->d, "POST", "/api/v1/namespaces/" NS "/pods", tol, NULL), 201);
+    assert_true(wait_bound(&w->d, "tolerant"));
+    char *n = kn_dbl_pod_node(&w->d, NS, "tolerant");
+    assert_string_equal(n, "gpu-a");
+    free(n);
+    stop_sched_cleanly(&w->a);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -541,6 +649,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(unauthorized_and_bad_usage, setup, teardown),
         cmocka_unit_test_setup_teardown(lost_lease_stops_the_leader, setup, teardown),
         cmocka_unit_test_setup_teardown(client_certificate_auth, setup, teardown),
+        cmocka_unit_test_setup_teardown(reservation_released_on_timeout, setup, teardown),
+        cmocka_unit_test_setup_teardown(numa_single_from_nrt, setup, teardown),
+        cmocka_unit_test_setup_teardown(taints_and_affinity, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
