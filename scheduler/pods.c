@@ -187,6 +187,50 @@ static int bind_record(kn_cluster *c, kn_cpod *r, const kn_pod *p)
     return 0;
 }
 
+/* The API server says the pod is bound: count it there. Frees p. */
+static int apply_bound(kn_cluster *c, kn_cpod *r, kn_pod *p)
+{
+    kn_pod_state was = r->state;
+    if (was == KN_POD_PENDING)
+        req_vector(c, &p->requests, &r->alloc.req, &r->unfit_name);
+    int rc = was == KN_POD_BOUND ? 0 : bind_record(c, r, p);
+    kn_pod_free(p);
+    kn_pod_detail_free(c, r->d);
+    r->d = NULL;
+    return rc;
+}
+
+static bool same_numa(const kn_numa_spec *a, const kn_numa_spec *b)
+{
+    return (a == NULL && b == NULL) || (a && b && memcmp(a, b, sizeof(*a)) == 0);
+}
+
+/* A pending pod of ours, new or updated. Frees p. */
+static int apply_pending(kn_cluster *c, kn_cpod *r, kn_pod *p, const kn_err *gerr)
+{
+    kn_rvec req = r->alloc.req;
+    req_vector(c, &p->requests, &r->alloc.req, &r->unfit_name);
+    kn_pod_detail *d = make_detail(c, p, gerr);
+    if (d == NULL)
+        return -1;
+    kn_pod_detail *old = r->d;
+    if (old) { /* an update: keep what we told the user so far */
+        d->reason = old->reason;
+        d->last_event = old->last_event;
+        old->reason = NULL;
+        /* a status-only update (a condition, a label that does not matter) is
+         * no reason to try again before the cluster changes */
+        if (memcmp(&req, &r->alloc.req, sizeof(req)) == 0 && d->cons == old->cons && same_numa(d->numa, old->numa) &&
+            (d->reservation == NULL) == (old->reservation == NULL) &&
+            (d->reservation == NULL || kn_json_equal(d->reservation, old->reservation)) && d->timeout_s == old->timeout_s &&
+            d->bad == NULL && old->bad == NULL)
+            d->tried_gen = old->tried_gen;
+        kn_pod_detail_free(c, old);
+    }
+    r->d = d;
+    return 0;
+}
+
 int kn_cluster_apply_pod(kn_cluster *c, const kn_json *obj, bool deleted, kn_pod_change *chg, kn_err *err)
 {
     memset(chg, 0, sizeof(*chg));
@@ -233,31 +277,12 @@ int kn_cluster_apply_pod(kn_cluster *c, const kn_json *obj, bool deleted, kn_pod
     r->priority = p.priority;
     r->created = kn_parse_rfc3339(p.creation_timestamp);
     if (bound) {
-        kn_pod_state was = r->state;
-        const char *old_node = r->node_name;
-        chg->placed_elsewhere = was == KN_POD_ASSUMED && old_node && strcmp(old_node, p.node_name) != 0;
-        if (was == KN_POD_PENDING)
-            req_vector(c, &p.requests, &r->alloc.req, &r->unfit_name);
-        int rc = was == KN_POD_BOUND ? 0 : bind_record(c, r, &p);
-        kn_pod_free(&p);
-        kn_pod_detail_free(c, r->d);
-        r->d = NULL;
-        return rc == 0 ? 0 : kn_err_set(err, "out of memory");
+        chg->placed_elsewhere = r->state == KN_POD_ASSUMED && r->node_name && strcmp(r->node_name, p.node_name) != 0;
+        return apply_bound(c, r, &p) == 0 ? 0 : kn_err_set(err, "out of memory");
     }
     if (r->state != KN_POD_PENDING) { /* our binding is in flight; the watch lags */
         kn_pod_free(&p);
         return 0;
     }
-    req_vector(c, &p.requests, &r->alloc.req, &r->unfit_name);
-    kn_pod_detail *d = make_detail(c, &p, gang_bad ? &gerr : NULL);
-    if (d == NULL)
-        return kn_err_set(err, "out of memory");
-    if (r->d) { /* an update: keep what we told the user so far */
-        d->reason = r->d->reason;
-        d->last_event = r->d->last_event;
-        r->d->reason = NULL;
-        kn_pod_detail_free(c, r->d);
-    }
-    r->d = d;
-    return 0;
+    return apply_pending(c, r, &p, gang_bad ? &gerr : NULL) == 0 ? 0 : kn_err_set(err, "out of memory");
 }

@@ -164,6 +164,30 @@ static void test_bad_objects_are_errors_not_crashes(void **state)
     kn_sched_free(s);
 }
 
+/* A pending pod's status updates (say, a PodScheduled condition written
+ * after FailedScheduling) do not make it retried until the cluster changes;
+ * a new request does. */
+static void test_status_updates_do_not_retry(void **state)
+{
+    (void)state;
+    kn_scheduler *s = fx_new();
+    kn_sched_out out;
+    kn_sched_out_init(&out);
+    fx_node(s, "node-a", "2", "8Gi");
+    fx_pod(s, "p", "4", "1Gi");
+    fx_cycle(s, 1, &out);
+    kn_sched_stats before, after;
+    kn_sched_get_stats(s, &before);
+    fx_pod(s, "p", "4", "1Gi"); /* MODIFIED: same spec, a new resourceVersion */
+    fx_cycle(s, 2, &out);
+    kn_sched_get_stats(s, &after);
+    assert_int_equal(after.attempts, before.attempts);
+    fx_pod(s, "p", "2", "1Gi"); /* resized (in-place resize of a pending pod) */
+    assert_int_equal(fx_cycle(s, 3, &out), 1);
+    kn_sched_out_free(&out);
+    kn_sched_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -172,6 +196,7 @@ int main(void)
         cmocka_unit_test(test_conflict_and_gone),
         cmocka_unit_test(test_node_leaving_and_coming_back),
         cmocka_unit_test(test_bad_objects_are_errors_not_crashes),
+        cmocka_unit_test(test_status_updates_do_not_retry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
