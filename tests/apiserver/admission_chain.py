@@ -33,7 +33,8 @@ double what kube-apiserver does between decoding a request and storing it:
     `admission webhook "<name>" denied the request: <message>` with the
     webhook's status code (at least 400); a call that fails or times out is
     a 500 `Internal error occurred: failed calling webhook "<name>": ...`
-    under failurePolicy Fail and is skipped under Ignore.
+    under failurePolicy Fail and is skipped under Ignore; response.warnings
+    come back as `Warning: 299 - "..."` headers (each text once).
 
 Test endpoints (token as usual):
   POST /_test/admission {"services": {"<svc>.<ns>:<port>": "127.0.0.1:8443"},
@@ -102,6 +103,14 @@ def add_args(ap):
 
 def group_version(api_version):
     return api_version.split("/", 1) if "/" in api_version else ("", api_version)
+
+
+def send_warnings(handler):
+    """Webhook warnings go back as kube-apiserver sends them: one
+    `Warning: 299 - "<text>"` header each (kubectl prints them)."""
+    for w in getattr(handler, "kn_warnings", None) or []:
+        handler.send_header("Warning", '299 - "%s"' % w.replace("\\", "\\\\").replace('"', '\\"'))
+    handler.kn_warnings = []
 
 
 # ---------------------------------------------------------------- selectors
@@ -467,7 +476,8 @@ class Chain:
         group, version = group_version(api_version)
         attrs = {"resource": resource, "group": group, "version": version, "kind": kind,
                  "namespaced": namespaced, "ns": ns, "op": op, "old": old,
-                 "user": self.user_info(handler)}
+                 "user": self.user_info(handler), "handler": handler}
+        handler.kn_warnings = []
         reinvoke_set, should_reinvoke = set(), False
         invoked_reinvocable = set()
         for round_no in (1, 2):
@@ -640,7 +650,10 @@ class Chain:
                 msg = 'failed calling webhook "%s": %s' % (name, e)
                 record.update(outcome="error", message=msg)
                 raise self.internal(msg)
-            record["warnings"] = resp.get("warnings") or []
+            record["warnings"] = [w for w in resp.get("warnings") or [] if isinstance(w, str)]
+            handler_warnings = getattr(a["handler"], "kn_warnings", None) or []
+            # Identical warnings are sent once, as kube-apiserver's recorder does.
+            a["handler"].kn_warnings = handler_warnings + [w for w in record["warnings"] if w not in handler_warnings]
             if not resp.get("allowed"):
                 raise self.denied(name, resp.get("status"), record)
             patch = resp.get("patch")

@@ -251,6 +251,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
+        admission_chain.send_warnings(self)
         self.end_headers()
         self.wfile.write(body)
 

@@ -9,6 +9,7 @@
  * message; with the webhook down, failurePolicy Fail refuses the apply with
  * kube-apiserver's internal error and Ignore admits it unchanged. */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -231,6 +232,47 @@ static void test_webhook_down_fail_then_ignore(void **state)
     kn_json_free(app);
 }
 
+/* ---- warnings reach the user, a hung webhook times out ------------------ */
+
+static void test_warning_header(void **state)
+{
+    (void)state;
+    kn_json *app = kn_e2e_read_doc("deploy/examples/spark-pi.yaml");
+    CHECK(app != NULL);
+    kn_json_set_str(kn_json_get(app, "metadata"), "name", "pi-dynamic");
+    kn_json *dyn = kn_json_new_object();
+    kn_json_set(dyn, "enabled", kn_json_new_bool(true));
+    kn_json_set(dyn, "initialExecutors", kn_json_new_int(3));
+    kn_json_set(dyn, "maxExecutors", kn_json_new_int(10));
+    kn_json_set(kn_json_get(app, "spec"), "dynamicAllocation", dyn);
+    kn_json *out = NULL;
+    long code = kn_e2e_call_json(&g_env, "POST", "/apis/sparkoperator.k8s.io/v1beta2/namespaces/default/sparkapplications",
+                                 app, NULL, &out);
+    fprintf(stderr, "dynamic allocation: HTTP %ld, Warning: %s", code, g_env.warnings);
+    CHECK(code == 201);
+    CHECK(strncmp(g_env.warnings, "299 - \"", 7) == 0);
+    CHECK(contains(g_env.warnings, "dynamic allocation"));
+    CHECK(strchr(g_env.warnings, '\n') == g_env.warnings + strlen(g_env.warnings) - 1); /* once */
+    kn_json_free(out);
+    kn_json_free(app);
+}
+
+/* A webhook that accepts connections but never answers (stopped): the API
+ * server gives up after the configuration's timeoutSeconds (5). */
+static void test_webhook_hung_times_out(void **state)
+{
+    (void)state;
+    CHECK(g_env.wh_pid > 0 && kill(g_env.wh_pid, SIGSTOP) == 0);
+    kn_json *st = NULL;
+    long code = kn_e2e_apply(&g_env, "deploy/examples/spark-pi.yaml", "pi-webhook-hung", &st);
+    kill(g_env.wh_pid, SIGCONT);
+    fprintf(stderr, "webhook hung: HTTP %ld: %s\n", code, message(st));
+    CHECK(code == 500);
+    CHECK(contains(message(st), "failed calling webhook \"sparkapplications.mutate.kubenexus.io\""));
+    CHECK(contains(message(st), "context deadline exceeded"));
+    kn_json_free(st);
+}
+
 /* ---- gang-label fill-in for namespaces that opt in ----------------------- */
 
 static void test_fill_gang_labels_namespace(void **state)
@@ -270,6 +312,8 @@ int main(void)
         cmocka_unit_test(test_misconfigured_rejected),
         cmocka_unit_test(test_webhook_down_fail_then_ignore),
         cmocka_unit_test(test_fill_gang_labels_namespace),
+        cmocka_unit_test(test_warning_header),
+        cmocka_unit_test(test_webhook_hung_times_out),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -232,6 +233,22 @@ static size_t on_data(char *d, size_t sz, size_t nm, void *ud)
     return n;
 }
 
+/* Keeps every "Warning:" header line (kube-apiserver's webhook warnings). */
+static size_t on_header(char *d, size_t sz, size_t nm, void *ud)
+{
+    kn_e2e *e = ud;
+    size_t n = sz * nm, have = strlen(e->warnings);
+    if (n > 9 && strncasecmp(d, "Warning:", 8) == 0 && have + n < sizeof(e->warnings)) {
+        size_t len = n - 9;
+        while (len > 0 && (d[9 + len - 1] == '\r' || d[9 + len - 1] == '\n'))
+            len--;
+        memcpy(e->warnings + have, d + 9, len);
+        e->warnings[have + len] = '\n';
+        e->warnings[have + len + 1] = '\0';
+    }
+    return n;
+}
+
 long kn_e2e_call(kn_e2e *e, const char *method, const char *path, const char *body,
                  const char *as_user, kn_json **resp)
 {
@@ -258,6 +275,9 @@ long kn_e2e_call(kn_e2e *e, const char *method, const char *path, const char *bo
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    e->warnings[0] = '\0';
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, e);
     if (body != NULL)
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
     long status = 0;

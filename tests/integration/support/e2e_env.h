@@ -29,6 +29,7 @@ typedef struct kn_e2e {
     int api_port, wh_port, metrics_port;
     pid_t api_pid, wh_pid, sched_pid;
     int sched_starts;
+    char warnings[1024]; /* Warning headers of the last kn_e2e_call, "\n"-separated */
     bool failed; /* set by a test to get the logs printed */
 } kn_e2e;
 
