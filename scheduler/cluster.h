@@ -173,6 +173,7 @@ typedef struct kn_cluster {
     uint64_t mutations;    /* every take and release (placement caches check it) */
     uint64_t node_gen;     /* every node or topology change (filter caches check it) */
     struct kn_place_cache *pc; /* score.c's caches, or NULL */
+    int pct_nodes;         /* percentage of nodes to score (0 adaptive, 100 all) */
     kn_cons_entry **cons;  /* shared constraints, NULL slots free */
     int n_cons, cap_cons;
     kn_strmap cons_by_sig;

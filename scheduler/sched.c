@@ -50,6 +50,7 @@ kn_scheduler *kn_sched_new(const kn_sched_config *cfg, kn_err *err)
         return NULL;
     }
     s->cfg.scheduler_name = s->c.scheduler_name;
+    s->c.pct_nodes = s->cfg.percentage_of_nodes_to_score;
     kn_strmap_init(&s->gang_by_key);
     return s;
 }

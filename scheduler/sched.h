@@ -45,6 +45,8 @@ typedef struct kn_sched_config {
     double gang_timeout_s;         /* 0 -> 600: held executor slots released after this */
     double starvation_s;           /* 0 -> 120: a gang ready but unplaced this long holds room */
     double event_repeat_s;         /* 0 -> 60: same FailedScheduling message re-posted at most this often */
+    int percentage_of_nodes_to_score; /* as kube-scheduler's: 0 -> adaptive (every node below 100
+                                         nodes, 10% of 5,000); 100 -> every node, the exact best */
 } kn_sched_config;
 
 kn_scheduler *kn_sched_new(const kn_sched_config *cfg, kn_err *err);

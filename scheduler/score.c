@@ -93,6 +93,7 @@ struct kn_place_cache {
     int n_list;
     bool complete;            /* every feasible node is in the list */
     cand last;                /* the list's last entry as scanned */
+    int next_start;           /* where the next sampled scan starts (kube-scheduler's rotation) */
     cand list[TOP_K];
     /* the last failure: the same kind of pod fails the same way until the
      * cluster changes (many identical pending executors cost one scan) */
@@ -295,6 +296,22 @@ static void list_insert(kn_cluster *c, const kn_choice *ch, int *feasible)
     pc->list[k] = x;
 }
 
+/* kube-scheduler's numFeasibleNodesToFind: every node below 100; else a
+ * percentage (adaptive: 50 - nodes/125, at least 5) but at least 100 nodes. */
+static int nodes_to_find(const kn_cluster *c)
+{
+    int n = c->n_nodes, pct = c->pct_nodes;
+    if (n < 100 || pct >= 100)
+        return n;
+    if (pct <= 0) {
+        pct = 50 - n / 125;
+        if (pct < 5)
+            pct = 5;
+    }
+    int k = (int)((int64_t)n * pct / 100);
+    return k < 100 ? 100 : k;
+}
+
 bool kn_place_best(kn_cluster *c, const kn_want *w, kn_choice *best, kn_diag *d)
 {
     if (c->pc == NULL)
@@ -315,11 +332,13 @@ bool kn_place_best(kn_cluster *c, const kn_want *w, kn_choice *best, kn_diag *d)
         return true;
     }
     bool found = false;
-    int feasible = 0;
+    int feasible = 0, want = nodes_to_find(c), start = pc ? pc->next_start % (c->n_nodes ? c->n_nodes : 1) : 0;
+    int seen = 0;
     if (pc)
         pc->n_list = 0;
     kn_choice ch;
-    for (int i = 0; i < c->n_nodes; i++) {
+    for (; seen < c->n_nodes && feasible < want; seen++) {
+        int i = (start + seen) % c->n_nodes;
         if (!eval(c, i, w, pass, dims, nd, &ch))
             continue;
         cand x = {ch.node, ch.score}, y = {found ? best->node : 0, found ? best->score : 0};
@@ -329,10 +348,14 @@ bool kn_place_best(kn_cluster *c, const kn_want *w, kn_choice *best, kn_diag *d)
         }
         if (pc)
             list_insert(c, &ch, &feasible);
+        else
+            feasible++;
     }
+    if (pc && want < c->n_nodes) /* sampling: the next scan starts where this one stopped */
+        pc->next_start = (start + seen) % (c->n_nodes ? c->n_nodes : 1);
     if (pc) {
         remember(c, w);
-        pc->complete = feasible <= TOP_K;
+        pc->complete = feasible <= TOP_K && seen == c->n_nodes;
         if (pc->n_list > 0)
             pc->last = pc->list[pc->n_list - 1];
         pc->l_mutations = c->mutations + 1;

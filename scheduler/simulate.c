@@ -321,23 +321,31 @@ static bool is_list(const kn_json *doc)
     return kind && strcmp(kind, "List") == 0;
 }
 
-/* pass 0: Nodes and topologies; pass 1: the rest (kind: List items inline). */
-static int load_pass(sim *sm, kn_json *const *docs, size_t n, int pass, const char *file, kn_err *err)
+/* pass 0: Nodes and topologies; pass 1: the rest (kind: List items inline).
+ * Pass 1 frees each document once read (free_after), so 150,000 pods are not
+ * all held as JSON at once. */
+static int load_pass(sim *sm, kn_json **docs, size_t n, int pass, const char *file, bool free_after, kn_err *err)
 {
     for (size_t i = 0; i < n; i++) {
+        if (docs[i] == NULL)
+            continue;
         if (is_list(docs[i])) {
             const kn_json *items = kn_json_get(docs[i], "items");
             for (size_t j = 0; j < kn_json_len(items); j++) {
                 kn_json *item = kn_json_at(items, j);
-                if (load_pass(sm, &item, 1, pass, file, err) != 0)
+                if (load_pass(sm, &item, 1, pass, file, false, err) != 0)
                     return -1;
             }
-            continue;
+        } else {
+            const char *kind = kn_json_get_str(docs[i], "kind");
+            bool infra = kind && (strcmp(kind, "Node") == 0 || strcmp(kind, "NodeResourceTopology") == 0);
+            if (infra == (pass == 0) && load_doc(sm, docs[i], file, err) != 0)
+                return -1;
         }
-        const char *kind = kn_json_get_str(docs[i], "kind");
-        bool infra = kind && (strcmp(kind, "Node") == 0 || strcmp(kind, "NodeResourceTopology") == 0);
-        if (infra == (pass == 0) && load_doc(sm, docs[i], file, err) != 0)
-            return -1;
+        if (free_after && pass == 1) {
+            kn_json_free(docs[i]);
+            docs[i] = NULL;
+        }
     }
     return 0;
 }
@@ -345,7 +353,7 @@ static int load_pass(sim *sm, kn_json *const *docs, size_t n, int pass, const ch
 static int load(sim *sm, kn_json **docs, size_t n, const char *file, kn_err *err)
 {
     /* Nodes and topologies first, so pods find the cluster in place. */
-    return load_pass(sm, docs, n, 0, file, err) != 0 ? -1 : load_pass(sm, docs, n, 1, file, err);
+    return load_pass(sm, docs, n, 0, file, false, err) != 0 ? -1 : load_pass(sm, docs, n, 1, file, true, err);
 }
 
 /* ---- running and reporting ---- */

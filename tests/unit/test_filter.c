@@ -303,6 +303,34 @@ static void test_heartbeats_do_not_retry(void **state)
     kn_sched_free(s);
 }
 
+/* In a large cluster only a share of the feasible nodes is scored (as
+ * kube-scheduler does), but a pod that fits one node still finds it. */
+static void test_large_cluster_still_finds_the_one_node(void **state)
+{
+    (void)state;
+    kn_scheduler *s = fx_new();
+    kn_sched_out out;
+    kn_sched_out_init(&out);
+    char name[32];
+    for (int i = 0; i < 400; i++) {
+        snprintf(name, sizeof(name), "small-%03d", i);
+        fx_node(s, name, "2", "8Gi");
+    }
+    fx_node(s, "big", "64", "256Gi");
+    for (int i = 0; i < 200; i++) {
+        snprintf(name, sizeof(name), "p-%03d", i);
+        fx_pod(s, name, "1", "1Gi");
+    }
+    fx_pod(s, "wide", "32", "1Gi");
+    assert_int_equal(fx_cycle(s, 1, &out), 201);
+    assert_string_equal(fx_node_of(&out, "wide"), "big");
+    kn_sched_stats st;
+    kn_sched_get_stats(s, &st);
+    assert_int_equal(st.cpu_milli_used, 232000);
+    kn_sched_out_free(&out);
+    kn_sched_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -317,6 +345,7 @@ int main(void)
         cmocka_unit_test(test_scheduled_event_after_bind),
         cmocka_unit_test(test_bind_failure_requeues),
         cmocka_unit_test(test_heartbeats_do_not_retry),
+        cmocka_unit_test(test_large_cluster_still_finds_the_one_node),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
