@@ -71,6 +71,8 @@ static void create_executors(kn_e2e_operator *op, const kn_json *app, const kn_j
     /* The driver runs as spec.driver.serviceAccount (else "default"). */
     const char *sa = kn_json_str(kn_json_dig(driver, "spec", "serviceAccountName", NULL));
     snprintf(user, sizeof(user), "system:serviceaccount:%s:%s", ns, sa != NULL ? sa : "default");
+    if (op->executor_limit > 0 && op->executor_limit < n)
+        n = op->executor_limit;
     for (int id = 1; id <= n; id++) {
         kn_json *pod = kn_sparkapp_executor_pod(app, id, dname, &opts, &err);
         const char *pname = kn_json_str(kn_json_dig(pod, "metadata", "name", NULL));

@@ -19,6 +19,7 @@
 typedef struct kn_e2e_operator {
     kn_e2e *env;
     bool hold_executors; /* the driver has not asked for executors yet */
+    int executor_limit;  /* > 0: only executors 1..limit asked for so far */
     int refused;         /* pod creations the API server refused */
     char last_error[512];
 } kn_e2e_operator;
