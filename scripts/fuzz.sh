@@ -9,7 +9,8 @@
 # inputs libFuzzer finds are kept in build-fuzz/corpus/<target>/ (not in git).
 # A crash is copied to tests/fuzz/regressions/<target>/crash-<sha1>: fix the
 # bug, keep the file, and the unit test test_fuzz_regressions replays it in
-# every normal, sanitizer and valgrind run.
+# every normal, sanitizer and valgrind run (or move it to pending/ and report
+# the bug when it is someone else's to fix; see tests/fuzz/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-fuzz-deps.sh
@@ -31,6 +32,7 @@ for t in "${targets[@]}"; do
   bin="$build/fuzz/fuzz_$t"
   [ -x "$bin" ] || { echo "fuzz: no target $t" >&2; failed+=("$t"); continue; }
   work="$build/corpus/$t" artifacts="$build/artifacts/$t"
+  rm -rf "$artifacts"  # only this run's findings are copied to regressions/
   mkdir -p "$work" "$artifacts" "tests/fuzz/corpus/$t"
   seeds=("tests/fuzz/corpus/$t")
   [ -d "tests/fuzz/regressions/$t" ] && seeds+=("tests/fuzz/regressions/$t")
