@@ -4,9 +4,10 @@
 # gangs of 1 + 2..200 executors mixed with plain pods), reporting placements
 # per second, peak RSS and how both grow with nodes and with pods.
 #
-#   bash tests/bench/scheduler.sh                 # nodes 1000/5000/15000 x 10,000 pods, then pods growth; ~2 min
-#   BENCH_NODES="200 1000" BENCH_PODS=5000 bash tests/bench/scheduler.sh   # quick
-#   bash tests/bench/scheduler.sh --target        # the issue's target: 5,000 nodes x 4 zones, 150,000 pods
+#   bash tests/bench/scheduler.sh          # nodes 1000/5000/15000 x 10,000 pods, pods growth, and the
+#                                          # issue's target shape (5,000 nodes x 4 zones, 150,000 pods)
+#   BENCH_NODES="200 1000" BENCH_PODS=5000 BENCH_TARGET=0 bash tests/bench/scheduler.sh   # quick
+#   bash tests/bench/scheduler.sh --target # the target shape only
 #
 # Each size runs twice: the full simulation, and the same workload without
 # Nodes (only reading, admitting and failing fast), so that
@@ -24,9 +25,10 @@ nodes_series=${BENCH_NODES:-"1000 5000 15000"}
 pods=${BENCH_PODS:-10000}
 pods_series=${BENCH_PODS_SERIES:-"10000 30000 60000"}
 pods_nodes=${BENCH_PODS_NODES:-1000}
+target=${BENCH_TARGET:-1}
 zmin=2 zmax=8
 if [ "${1:-}" = "--target" ]; then
-  nodes_series=5000 pods=150000 pods_series="" zmin=4 zmax=4 limit=${BENCH_TIMEOUT:-900}
+  nodes_series="" pods_series="" target=1
 fi
 
 scripts/install-deps.sh time
@@ -39,7 +41,7 @@ trap 'rm -rf "$tmp"' EXIT
 results="$tmp/results.jsonl"
 
 # gen NODES PODS PREFIX [--no-cluster]: a third of the pods in Spark gangs
-# (about 101 pods each on average), the rest plain.
+# (about 101 pods each on average), the rest plain; zones $zmin..$zmax.
 gen() {
   local nodes=$1 total=$2 prefix=$3
   shift 3
@@ -57,18 +59,22 @@ sim() {
   echo "$(cat "$1.time" | tail -1) $status"
 }
 
-# measure SERIES NODES PODS
+# measure SERIES NODES PODS (zones $zmin..$zmax)
 measure() {
-  local series=$1 nodes=$2 total=$3 p="$tmp/c-$2-$3" ro="$tmp/ro-$2-$3"
-  [ -f "$p.done" ] && { grep "\"nodes\": $nodes, \"asked\": $total," "$results" | head -1 | sed "s/\"series\": \"[a-z]*\"/\"series\": \"$series\"/" >>"$results"; return; }
+  local series=$1 nodes=$2 total=$3 p="$tmp/c-$2-$3-$zmin-$zmax" ro="$tmp/ro-$2-$3-$zmin-$zmax"
+  if [ -f "$p.done" ]; then  # already measured in another series
+    grep "\"nodes\": $nodes, \"asked\": $total, \"zones\": \"$zmin-$zmax\"" "$results" | head -1 |
+      sed "s/\"series\": \"[a-z]*\"/\"series\": \"$series\"/" >>"$results"
+    return
+  fi
   gen "$nodes" "$total" "$p"
   gen "$nodes" "$total" "$ro" --no-cluster
   read -r wall rss status < <(sim "$p")
   read -r wall_ro _ _ < <(sim "$ro")
   rm -f "$p"-[0-9]*.json "$ro"-[0-9]*.json
-  python3 - "$series" "$nodes" "$total" "$wall" "$rss" "$status" "$wall_ro" "$p.out" >>"$results" <<'PY'
+  python3 - "$series" "$nodes" "$total" "$wall" "$rss" "$status" "$wall_ro" "$p.out" "$zmin-$zmax" >>"$results" <<'PY'
 import json, sys
-series, nodes, asked, wall, rss, status, wall_ro, out = sys.argv[1:]
+series, nodes, asked, wall, rss, status, wall_ro, out, zones = sys.argv[1:]
 summary = {}
 try:
     for line in open(out):
@@ -76,7 +82,7 @@ try:
             summary = json.loads(line)["summary"]
 except OSError:
     pass
-print(json.dumps({"series": series, "nodes": int(nodes), "asked": int(asked), "wall": float(wall),
+print(json.dumps({"series": series, "nodes": int(nodes), "asked": int(asked), "zones": zones, "wall": float(wall),
                   "rss_kb": int(rss), "status": int(status), "wall_ro": float(wall_ro),
                   "bound": summary.get("pods", {}).get("bound", 0),
                   "pending": summary.get("pods", {}).get("pending", 0),
@@ -89,6 +95,7 @@ PY
 echo "scheduler.sh: seed $seed, zones $zmin..$zmax, timeout ${limit}s per run" >&2
 for n in $nodes_series; do measure nodes "$n" "$pods"; done
 for p in $pods_series; do measure pods "$pods_nodes" "$p"; done
+if [ "$target" = 1 ]; then zmin=4 zmax=4; measure target 5000 150000; fi
 
 python3 - "$results" "$limit" <<'PY'
 import json, sys
@@ -101,20 +108,24 @@ def rate(r):
     net = r["wall"] - r["wall_ro"]
     return "%.0f" % (r["bound"] / net) if net > 0.005 else "n/a"
 
+def zones_text(z):
+    lo, hi = z.split("-")
+    return lo if lo == hi else "%s..%s" % (lo, hi)
+
 def table(series, title):
     sel = [r for r in rows if r["series"] == series]
     if not sel:
         return
     first = sel[0]
     print("%s\n" % title)
-    print("| nodes | pods asked | pods bound | gangs placed / waiting | wall s | read-only s | placements/s | end to end pods/s | peak RSS MiB | growth: nodes, pods, time, RSS | cpu util |")
-    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |")
+    print("| nodes | zones | pods asked | pods bound | gangs placed / waiting | wall s | read-only s | placements/s | end to end pods/s | peak RSS MiB | growth: nodes, pods, time, RSS | cpu util |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |")
     for r in sel:
         growth = "x%.0f, x%.1f, x%.1f, x%.1f" % (r["nodes"] / first["nodes"], r["asked"] / first["asked"],
                                                  r["wall"] / max(first["wall"], 0.01), r["rss_kb"] / max(first["rss_kb"], 1))
         g = r["gangs"]
-        print("| %d | %d | %d | %s / %s | %.1f | %.1f | %s | %.0f | %d | %s | %s%% |" % (
-            r["nodes"], r["asked"], r["bound"], g.get("placed", "-"), g.get("waiting", "-"), r["wall"], r["wall_ro"],
+        print("| %d | %s | %d | %d | %s / %s | %.1f | %.1f | %s | %.0f | %d | %s | %s%% |" % (
+            r["nodes"], zones_text(r["zones"]), r["asked"], r["bound"], g.get("placed", "-"), g.get("waiting", "-"), r["wall"], r["wall_ro"],
             rate(r), r["bound"] / r["wall"] if r["wall"] > 0 else 0, r["rss_kb"] // 1024, growth,
             r["util"].get("cpu", "-")))
     print()
@@ -122,4 +133,5 @@ def table(series, title):
 print("### Scheduler (`simulate`, one core)\n")
 table("nodes", "Growth with nodes (same workload):")
 table("pods", "Growth with pods (same cluster):")
+table("target", "The issue's target shape (>= 100,000 placements/s; peak RSS <= 256 MiB):")
 PY
