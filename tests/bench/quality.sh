@@ -12,11 +12,7 @@
 # Not a test: it never fails on numbers.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-build=${KN_BUILD_DIR:-build}
-if [ ! -x "$build/bin/kubenexus-scheduler" ]; then
-  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build "$build" -j"${KN_JOBS:-2}" --target kubenexus-scheduler >/dev/null
-fi
+. tests/bench/build_scheduler.sh
 tmp=$(mktemp -d /tmp/kn-bench-quality.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
