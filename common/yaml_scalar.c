@@ -4,6 +4,7 @@
 #include "yaml_scalar.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,7 +125,7 @@ static kn_json *plain_number(const char *val, size_t len, bool *oom)
     kn_json *v = NULL;
     if (parse_go_int(s, dec, sizeof(dec)))
         v = exact ? kn_json_new_number(val, len) : kn_json_new_number(dec, strlen(dec));
-    else if (yaml_float_syntax(s))
+    else if (yaml_float_syntax(s) && isfinite(strtod(s, NULL))) /* go-yaml: out of range stays a string */
         v = exact ? kn_json_new_number(val, len) : kn_json_new_double(strtod(s, NULL));
     else
         return NULL;
