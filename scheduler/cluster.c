@@ -236,18 +236,22 @@ int64_t kn_zone_free(const kn_zone *z, int r)
 void kn_node_free(const kn_node *n, int pod, kn_rvec *out)
 {
     for (int r = 0; r < KN_RDIM; r++)
-        out->v[r] = n->alloc.v[r] - n->used.v[r];
-    /* An isolated zone stays exclusive: what is left in it is not room for others. */
+        out->v[r] = kn_node_free_dim(n, pod, r);
+}
+
+/* An isolated zone stays exclusive: what is left in it is not room for others. */
+int64_t kn_node_free_dim(const kn_node *n, int pod, int r)
+{
+    int64_t f = n->alloc.v[r] - n->used.v[r];
     for (int i = 0; n->n_exclusive > 0 && i < n->n_zones; i++) {
         const kn_zone *z = &n->zones[i];
         if (z->exclusive < 0 || z->exclusive == pod)
             continue;
-        for (int r = 0; r < KN_RDIM; r++) {
-            int64_t f = kn_zone_free(z, r);
-            if (f > 0)
-                out->v[r] -= f;
-        }
+        int64_t zf = kn_zone_free(z, r);
+        if (zf > 0)
+            f -= zf;
     }
+    return f;
 }
 
 void kn_alloc_take(kn_cluster *c, kn_alloc *a)

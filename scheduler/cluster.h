@@ -217,6 +217,8 @@ int kn_cluster_node_ref(kn_cluster *c, const char *name);
 
 /* Free room of a node for a pod (alloc - used - room kept for isolated zones of others). */
 void kn_node_free(const kn_node *n, int pod, kn_rvec *out);
+/* The same for one resource r. */
+int64_t kn_node_free_dim(const kn_node *n, int pod, int r);
 /* Free room of a zone for resource r (see the header comment). */
 int64_t kn_zone_free(const kn_zone *z, int r);
 

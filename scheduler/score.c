@@ -178,10 +178,8 @@ static bool fits_fast(const kn_node *n, const kn_want *w, const int *dims, int n
     if (w->unfit_name)
         return false;
     if (n->n_exclusive > 0) {
-        kn_rvec free;
-        kn_node_free(n, w->owner, &free);
         for (int k = 0; k < nd; k++)
-            if (w->req->v[dims[k]] > free.v[dims[k]])
+            if (w->req->v[dims[k]] > kn_node_free_dim(n, w->owner, dims[k]))
                 return false;
         return true;
     }
