@@ -433,7 +433,8 @@ class Handler(BaseHTTPRequestHandler):
                     cont = base64.b64encode(json.dumps({"start": prev, "rv": list_rv}).encode()).decode()
                     break
                 item = copy.deepcopy(obj)
-                if RESOURCES[resource][0] in ("v1", "coordination.k8s.io/v1", "events.k8s.io/v1"):
+                if RESOURCES[resource][0] in ("v1", "coordination.k8s.io/v1", "events.k8s.io/v1",
+                                               admission_chain.ADMISSION_GROUP + "/v1"):
                     item.pop("kind", None)   # typed lists omit per-item kind/apiVersion
                     item.pop("apiVersion", None)
                 items.append(item)

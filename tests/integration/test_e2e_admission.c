@@ -108,8 +108,10 @@ static void check_driver_pod(const struct example *ex)
     kn_json_free(pod);
 }
 
-/* The double's chain called webhook for resource ns/name (its call log). */
-static bool webhook_called(const char *resource, const char *ns, const char *name, const char *webhook)
+/* The double's chain called webhook (NULL: any) for resource ns/name with
+ * operation op (NULL: any), by its call log. */
+static bool webhook_called_op(const char *resource, const char *ns, const char *name, const char *webhook,
+                              const char *op)
 {
     kn_json *st = NULL;
     kn_e2e_call(&g_env, "GET", "/_test/admission", NULL, NULL, &st);
@@ -119,11 +121,33 @@ static bool webhook_called(const char *resource, const char *ns, const char *nam
         const kn_json *c = kn_json_at(calls, i);
         const char *w = kn_json_get_str(c, "webhook"), *n = kn_json_get_str(c, "name");
         const char *cns = kn_json_get_str(c, "namespace"), *r = kn_json_get_str(c, "resource");
-        found = w && n && cns && r && strcmp(w, webhook) == 0 && strcmp(n, name) == 0 &&
-                strcmp(cns, ns) == 0 && strcmp(r, resource) == 0;
+        const char *o = kn_json_get_str(c, "operation");
+        found = w && n && cns && r && o && (webhook == NULL || strcmp(w, webhook) == 0) &&
+                strcmp(n, name) == 0 && strcmp(cns, ns) == 0 && strcmp(r, resource) == 0 &&
+                (op == NULL || strcmp(o, op) == 0);
     }
     kn_json_free(st);
     return found;
+}
+
+static bool webhook_called(const char *resource, const char *ns, const char *name, const char *webhook)
+{
+    return webhook_called_op(resource, ns, name, webhook, NULL);
+}
+
+/* The operator recorded the submission through the status subresource,
+ * which kube-apiserver never sends to the webhooks. */
+static void check_submitted(const struct example *ex)
+{
+    char url[512];
+    snprintf(url, sizeof(url), "/apis/sparkoperator.k8s.io/v1beta2/namespaces/%s/sparkapplications/%s", ex->ns,
+             ex->name);
+    kn_json *app = NULL;
+    CHECK(kn_e2e_call(&g_env, "GET", url, NULL, NULL, &app) == 200);
+    const char *state = kn_json_str(kn_json_dig(app, "status", "applicationState", "state", NULL));
+    CHECK(state != NULL && strcmp(state, "SUBMITTED") == 0);
+    CHECK(!webhook_called_op("sparkapplications", ex->ns, ex->name, NULL, "UPDATE"));
+    kn_json_free(app);
 }
 
 static void test_production_examples_admitted(void **state)
@@ -147,6 +171,7 @@ static void test_production_examples_admitted(void **state)
     for (size_t i = 0; i < sizeof(k_examples) / sizeof(k_examples[0]); i++) {
         char driver[256];
         check_driver_pod(&k_examples[i]);
+        check_submitted(&k_examples[i]);
         snprintf(driver, sizeof(driver), "%s-driver", k_examples[i].name);
         CHECK(webhook_called("pods", k_examples[i].ns, driver, "gang-pods.mutate.kubenexus.io"));
         CHECK(webhook_called("pods", k_examples[i].ns, driver, "gang-pods.validate.kubenexus.io"));

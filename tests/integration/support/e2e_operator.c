@@ -30,8 +30,8 @@ static const kn_json *find_pod(const kn_json *items, const char *name)
     return NULL;
 }
 
-/* POSTs pod; 409 AlreadyExists counts as done. */
-static void create_pod(kn_e2e_operator *op, const kn_json *pod, const char *user)
+/* POSTs pod; 409 AlreadyExists counts as done. Returns the HTTP status. */
+static long create_pod(kn_e2e_operator *op, const kn_json *pod, const char *user)
 {
     const char *ns = kn_json_str(kn_json_dig(pod, "metadata", "namespace", NULL));
     char url[512];
@@ -44,6 +44,30 @@ static void create_pod(kn_e2e_operator *op, const kn_json *pod, const char *user
                  kn_json_get_str(resp, "message") ? kn_json_get_str(resp, "message") : "");
     }
     kn_json_free(resp);
+    return st;
+}
+
+/* As the operator records a submission: PUT .../status of the whole object
+ * with status.applicationState SUBMITTED and the driver's pod name. */
+static void mark_submitted(kn_e2e_operator *op, const kn_json *app, const char *driver)
+{
+    const char *ns = kn_json_str(kn_json_dig(app, "metadata", "namespace", NULL));
+    const char *name = kn_json_str(kn_json_dig(app, "metadata", "name", NULL));
+    kn_json *obj = kn_json_clone(app), *st = kn_json_new_object();
+    kn_json *state = kn_json_new_object(), *info = kn_json_new_object();
+    kn_json_set_str(state, "state", "SUBMITTED");
+    kn_json_set_str(info, "podName", driver);
+    /* Each set takes its value, also on failure; a failed step fails the PUT's set. */
+    int rc = kn_json_set(st, "applicationState", state) | kn_json_set(st, "driverInfo", info) |
+             kn_json_set(st, "submissionAttempts", kn_json_new_int(1));
+    if (kn_json_set(obj, "status", st) == 0 && rc == 0) {
+        char url[512];
+        snprintf(url, sizeof(url), "/apis/sparkoperator.k8s.io/v1beta2/namespaces/%s/sparkapplications/%s/status",
+                 ns, name);
+        if (kn_e2e_call_json(op->env, "PUT", url, obj, OPERATOR_USER, NULL) != 200)
+            op->refused++;
+    }
+    kn_json_free(obj);
 }
 
 static kn_json *list(kn_e2e *e, const char *url)
@@ -99,8 +123,8 @@ static void reconcile(kn_e2e_operator *op, const kn_json *app)
     kn_json *items = kn_json_get(pods, "items");
     const char *dname = kn_json_str(kn_json_dig(driver, "metadata", "name", NULL));
     const kn_json *stored = pods != NULL ? find_pod(items, dname) : NULL;
-    if (pods != NULL && stored == NULL)
-        create_pod(op, driver, OPERATOR_USER);
+    if (pods != NULL && stored == NULL && create_pod(op, driver, OPERATOR_USER) == 201)
+        mark_submitted(op, app, dname);
     const char *node = kn_json_str(kn_json_dig(stored, "spec", "nodeName", NULL));
     if (stored != NULL && node != NULL && node[0] != '\0' && !op->hold_executors)
         create_executors(op, app, stored, items);
