@@ -501,20 +501,11 @@ static void sim_free(sim *sm)
     kn_sched_free(sm->s);
 }
 
-static int load_all(sim *sm, char **files, int nfiles, kn_err *err)
+/* All files' documents in memory at once (one file, or stdin among them). */
+static int load_together(sim *sm, char **files, int nfiles, kn_err *err)
 {
-    kn_json **docs = NULL;
-    size_t n = 0;
-    if (nfiles == 0) {
-        if (kn_yaml_parse_docs(kn_sim_sample_yaml, strlen(kn_sim_sample_yaml), NULL, &docs, &n, err) != 0)
-            return kn_err_prefix(err, "built-in sample");
-        int rc = load(sm, docs, n, "built-in sample", err);
-        kn_yaml_free_docs(docs, n);
-        return rc;
-    }
-    /* all files' infrastructure first: a pod file may come before its nodes */
-    kn_json **all = NULL;
-    size_t n_all = 0, cap = 0;
+    kn_json **docs = NULL, **all = NULL;
+    size_t n = 0, n_all = 0, cap = 0;
     int rc = 0;
     for (int f = 0; f < nfiles && rc == 0; f++) {
         if (kn_manifest_read_file(files[f], &docs, &n, err) != 0) {
@@ -533,6 +524,37 @@ static int load_all(sim *sm, char **files, int nfiles, kn_err *err)
         rc = load(sm, all, n_all, nfiles == 1 ? files[0] : "input", err);
     kn_yaml_free_docs(all, n_all);
     return rc;
+}
+
+static int load_all(sim *sm, char **files, int nfiles, kn_err *err)
+{
+    kn_json **docs = NULL;
+    size_t n = 0;
+    if (nfiles == 0) {
+        if (kn_yaml_parse_docs(kn_sim_sample_yaml, strlen(kn_sim_sample_yaml), NULL, &docs, &n, err) != 0)
+            return kn_err_prefix(err, "built-in sample");
+        int rc = load(sm, docs, n, "built-in sample", err);
+        kn_yaml_free_docs(docs, n);
+        return rc;
+    }
+    bool from_stdin = false;
+    for (int f = 0; f < nfiles; f++)
+        from_stdin = from_stdin || strcmp(files[f], "-") == 0;
+    if (nfiles == 1 || from_stdin)
+        return load_together(sm, files, nfiles, err);
+    /* Several files: every file's Nodes and topologies first (a pod file may
+     * come before its nodes), then the rest; each file is read twice so that
+     * only one file's documents are held at a time. */
+    for (int pass = 0; pass < 2; pass++)
+        for (int f = 0; f < nfiles; f++) {
+            if (kn_manifest_read_file(files[f], &docs, &n, err) != 0)
+                return -1;
+            int rc = load_pass(sm, docs, n, pass, files[f], pass == 1, err);
+            kn_yaml_free_docs(docs, n);
+            if (rc != 0)
+                return -1;
+        }
+    return 0;
 }
 
 int kn_simulate_main(int argc, char **argv)
