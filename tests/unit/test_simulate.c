@@ -163,6 +163,20 @@ static void test_fixture_cluster(void **state)
     done(&r);
 }
 
+/* Files in any order: the nodes of a later file are there for the pods of an earlier one. */
+static void test_several_files(void **state)
+{
+    (void)state;
+    sim_result r;
+    const char *argv[] = {"simulate", KN_FIXTURES "/sim/pods-only.yaml", KN_FIXTURES "/sim/small-cluster.yaml", NULL};
+    run(&r, true, 3, argv);
+    assert_int_equal(r.rc, 0);
+    assert_non_null(kn_json_get_str(r.lines[find(&r, "default/first-file")], "node"));
+    assert_int_equal(summary_int(&r, "pods", "bound"), 6);
+    assert_int_equal(summary_int(&r, "nodes", NULL), 2);
+    done(&r);
+}
+
 static void test_webhook_denial_is_the_reason(void **state)
 {
     (void)state;
@@ -205,6 +219,7 @@ int main(void)
         cmocka_unit_test(test_builtin_sample),
         cmocka_unit_test(test_sample_file_is_the_builtin),
         cmocka_unit_test(test_fixture_cluster),
+        cmocka_unit_test(test_several_files),
         cmocka_unit_test(test_webhook_denial_is_the_reason),
         cmocka_unit_test(test_table_and_errors),
     };
