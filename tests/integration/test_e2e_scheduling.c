@@ -135,6 +135,26 @@ static void wait_fully_bound(const app_ref *a)
     CHECK(ok);
 }
 
+/* single-numa GPU pods: on a GPU node, given one NUMA zone (the Binding's
+ * zones annotation, copied onto the pod by the API server). */
+static void check_gpu_placement(const app_ref *a)
+{
+    kn_json *list = kn_e2e_app_pod_list(&g_env, a->ns, a->name);
+    kn_json *items = kn_json_get(list, "items");
+    CHECK((int)kn_json_len(items) == a->want);
+    for (size_t i = 0; i < kn_json_len(items); i++) {
+        const kn_json *p = kn_json_at(items, i);
+        const char *node = kn_json_str(kn_json_dig(p, "spec", "nodeName", NULL));
+        const char *zones = kn_json_str(kn_json_dig(p, "metadata", "annotations", "numa.kubenexus.io/assigned-zones", NULL));
+        if (node == NULL || strncmp(node, "gpu-node-", 9) != 0 || zones == NULL || strchr(zones, ',') != NULL)
+            fprintf(stderr, "%s: node %s, zones %s\n", kn_json_str(kn_json_dig(p, "metadata", "name", NULL)),
+                    node ? node : "-", zones ? zones : "-");
+        CHECK(node != NULL && strncmp(node, "gpu-node-", 9) == 0);
+        CHECK(zones != NULL && zones[0] != '\0' && strchr(zones, ',') == NULL);
+    }
+    kn_json_free(list);
+}
+
 /* ---- cases ---------------------------------------------------------------- */
 
 static void test_production_examples_bound(void **state)
@@ -156,6 +176,8 @@ static void test_production_examples_bound(void **state)
         apply_ok(examples[i].file, NULL);
         wait_fully_bound(a);
         check_driver_reservation(a);
+        if (strcmp(a->name, "spark-ml-gpu") == 0)
+            check_gpu_placement(a);
         CHECK(kn_e2e_max_bind_attempts(&g_env, a->ns, a->name) == 1);
         CHECK(g_op.refused == 0);
     }

@@ -481,7 +481,7 @@ kn_json *kn_e2e_get_pod(kn_e2e *e, const char *ns, const char *name)
     return pod;
 }
 
-static kn_json *app_pod_list(kn_e2e *e, const char *ns, const char *app)
+kn_json *kn_e2e_app_pod_list(kn_e2e *e, const char *ns, const char *app)
 {
     char url[512];
     snprintf(url, sizeof(url), "/api/v1/namespaces/%s/pods?labelSelector=sparkoperator.k8s.io/app-name%%3D%s",
@@ -496,7 +496,7 @@ static kn_json *app_pod_list(kn_e2e *e, const char *ns, const char *app)
 
 int kn_e2e_app_pods(kn_e2e *e, const char *ns, const char *app, int *bound)
 {
-    kn_json *list = app_pod_list(e, ns, app);
+    kn_json *list = kn_e2e_app_pod_list(e, ns, app);
     if (list == NULL)
         return -1;
     kn_json *items = kn_json_get(list, "items");
@@ -522,7 +522,7 @@ static kn_json *state(kn_e2e *e)
 
 int kn_e2e_max_bind_attempts(kn_e2e *e, const char *ns, const char *app)
 {
-    kn_json *list = app_pod_list(e, ns, app);
+    kn_json *list = kn_e2e_app_pod_list(e, ns, app);
     kn_json *st = state(e);
     kn_json *attempts = kn_json_get(st, "binding_attempts");
     kn_json *items = kn_json_get(list, "items");

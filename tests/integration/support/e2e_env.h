@@ -74,6 +74,9 @@ kn_json *kn_e2e_read_doc(const char *path);
 
 /* GET a pod: NULL if absent. */
 kn_json *kn_e2e_get_pod(kn_e2e *e, const char *ns, const char *name);
+/* The PodList of a SparkApplication's pods (label
+ * sparkoperator.k8s.io/app-name); NULL on error. */
+kn_json *kn_e2e_app_pod_list(kn_e2e *e, const char *ns, const char *app);
 /* Pods of a SparkApplication (label sparkoperator.k8s.io/app-name): total
  * and bound counts. -1 on error. */
 int kn_e2e_app_pods(kn_e2e *e, const char *ns, const char *app, int *bound);
