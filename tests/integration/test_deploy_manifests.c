@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -428,6 +429,37 @@ static void gen_certs_kustomize_fills_every_ca_bundle(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* Where kubectl exists, kustomize's own rendering of deploy/base must hold
+ * exactly the objects read above (same kinds and names, namespace set). */
+static void kubectl_kustomize_renders_the_same_objects(void **state)
+{
+    objs *o = *state;
+    if (system("kubectl version --client >/dev/null 2>&1") != 0) {
+        print_message("kubectl not installed: rendering checked with our reader only\n");
+        skip();
+    }
+    char path[] = "/tmp/kn-kustomize-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "kubectl kustomize %s/base > %s 2>/dev/null", DEPLOY, path);
+    if (system(cmd) != 0) {
+        unlink(path);
+        print_message("this kubectl cannot render deploy/base (kustomize too old)\n");
+        skip();
+    }
+    objs r = {0};
+    load(&r, path);
+    unlink(path);
+    assert_int_equal(r.n, o->n);
+    for (size_t i = 0; i < r.n; i++) {
+        const kn_json *meta = kn_json_get(r.docs[i], "metadata");
+        must_find(o, kn_json_get_str(r.docs[i], "kind"), kn_json_get_str(meta, "name"));
+    }
+    kn_yaml_free_docs(r.docs, r.n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -439,6 +471,7 @@ int main(void)
         cmocka_unit_test(args_are_accepted_by_the_binaries),
         cmocka_unit_test(kustomizations_reference_existing_files),
         cmocka_unit_test(gen_certs_kustomize_fills_every_ca_bundle),
+        cmocka_unit_test(kubectl_kustomize_renders_the_same_objects),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
