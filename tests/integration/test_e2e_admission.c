@@ -20,6 +20,7 @@
 
 #include "e2e_env.h"
 #include "e2e_operator.h"
+#include "sparkapp.h"
 
 #define RESERVATION "scheduling.kubenexus.io/executor-reservation"
 
@@ -224,6 +225,45 @@ static void test_misconfigured_rejected(void **state)
 
 /* ---- the webhook down ---------------------------------------------------- */
 
+/* A driver pod of spark-pi as the operator creates it, named name; with or
+ * without the gang labels. */
+static long create_driver(const char *name, bool gang, kn_json **resp)
+{
+    kn_json *app = kn_e2e_read_doc("deploy/examples/spark-pi.yaml");
+    kn_json_set_str(kn_json_get(app, "metadata"), "name", name);
+    if (!gang) {
+        kn_json_remove(kn_json_dig(app, "spec", "driver", NULL), "labels");
+        kn_json_remove(kn_json_dig(app, "spec", "executor", NULL), "labels");
+    }
+    kn_err err;
+    kn_json *pod = kn_sparkapp_driver_pod(app, NULL, &err);
+    long code = pod != NULL ? kn_e2e_call_json(&g_env, "POST", "/api/v1/namespaces/default/pods", pod,
+                                               "system:serviceaccount:spark-operator:spark-operator", resp)
+                            : 0;
+    kn_json_free(pod);
+    kn_json_free(app);
+    return code;
+}
+
+/* The manifests' own per-webhook policies with the webhook down: a gang pod
+ * is refused (gang-pods: Fail), a plain Spark pod admitted (spark-pods: Ignore). */
+static void check_pods_while_webhook_down(void)
+{
+    kn_json *st = NULL;
+    long code = create_driver("down-gang", true, &st);
+    fprintf(stderr, "webhook down, gang driver pod: HTTP %ld: %s\n", code, message(st));
+    CHECK(code == 500);
+    CHECK(contains(message(st), "failed calling webhook \"gang-pods.mutate.kubenexus.io\""));
+    kn_json_free(st);
+    st = NULL;
+    code = create_driver("down-plain", false, &st);
+    CHECK(code == 201);
+    const char *role = kn_json_str(kn_json_dig(st, "metadata", "labels", "spark-role", NULL));
+    CHECK(role != NULL && strcmp(role, "driver") == 0);
+    kn_json_free(st);
+    CHECK(webhook_called_op("pods", "default", "down-plain-driver", "spark-pods.mutate.kubenexus.io", "CREATE"));
+}
+
 static void test_webhook_down_fail_then_ignore(void **state)
 {
     (void)state;
@@ -237,6 +277,7 @@ static void test_webhook_down_fail_then_ignore(void **state)
                                 "\"sparkapplications.mutate.kubenexus.io\": failed to call webhook: "
                                 "Post \"https://kubenexus-webhook.kubenexus-system.svc:443/mutate?timeout=5s\": "));
     kn_json_free(st);
+    check_pods_while_webhook_down();
 
     /* failurePolicy Ignore: admitted as sent (nothing injected). */
     CHECK(kn_e2e_load_webhook_configs(&g_env, "Ignore") == 0);
