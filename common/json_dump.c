@@ -3,68 +3,23 @@
  * strings go through yajl's encoder (control characters and embedded NULs
  * become \uXXXX escapes; '/' is not escaped; invalid UTF-8 becomes U+FFFD). */
 #include "json_internal.h"
+#include "utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_gen.h>
-
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid:
- * no overlong forms, no surrogates, nothing past U+10FFFF. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    if (s[0] < 0x80)
-        return 1;
-    size_t len = s[0] >= 0xC2 && s[0] <= 0xDF ? 2 : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
-                 : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : 0;
-    if (len == 0 || len > n)
-        return 0;
-    unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
-    if (s[0] == 0xE0)
-        lo = 0xA0;
-    else if (s[0] == 0xED)
-        hi = 0x9F;
-    else if (s[0] == 0xF0)
-        lo = 0x90;
-    else if (s[0] == 0xF4)
-        hi = 0x8F;
-    if (s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if (s[i] < 0x80 || s[i] > 0xBF)
-            return 0;
-    return len;
-}
 
 /* Strings built in C (a truncated error message, a name from a file) may not
  * be UTF-8; JSON must be. As Go's encoding/json does, each invalid byte
  * becomes U+FFFD, so the output is always valid JSON. */
 static yajl_gen_status gen_string(yajl_gen g, const char *str, size_t n)
 {
-    const unsigned char *s = (const unsigned char *)str;
-    size_t bad = 0;
-    for (size_t i = 0, k; i < n; i += k ? k : 1) {
-        k = utf8_seq(s + i, n - i);
-        bad += k == 0;
-    }
-    if (bad == 0)
-        return yajl_gen_string(g, s, n);
-    unsigned char *fixed = malloc(n + 2 * bad);
+    size_t len;
+    char *fixed = kn_utf8_repair(str, n, &len);
     if (fixed == NULL)
-        return yajl_gen_in_error_state;
-    size_t o = 0;
-    for (size_t i = 0; i < n;) {
-        size_t k = utf8_seq(s + i, n - i);
-        if (k == 0) {
-            memcpy(fixed + o, "\xEF\xBF\xBD", 3);
-            o += 3;
-            i++;
-        } else {
-            memcpy(fixed + o, s + i, k);
-            o += k;
-            i += k;
-        }
-    }
-    yajl_gen_status st = yajl_gen_string(g, fixed, o);
+        return len == (size_t)-1 ? yajl_gen_in_error_state
+                                 : yajl_gen_string(g, (const unsigned char *)str, n);
+    yajl_gen_status st = yajl_gen_string(g, (const unsigned char *)fixed, len);
     free(fixed);
     return st;
 }

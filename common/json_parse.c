@@ -1,6 +1,7 @@
 /* json_parse.c - kn_json_parse(): yajl's event parser building a kn_json tree,
  * within the size and depth limits of kn_json_limits. */
 #include "json_internal.h"
+#include "utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -54,9 +55,18 @@ static int on_number(void *ctx, const char *s, size_t n)
     return add_value(ctx, kn_json_new_number(s, n));
 }
 
+/* yajl lets overlong forms and lone surrogate escapes through; Go's decoder
+ * (which the API server and kubectl use) turns each invalid byte into U+FFFD.
+ * Doing the same keeps every string equal to what kn_json_dump writes back. */
 static int on_string(void *ctx, const unsigned char *s, size_t n)
 {
-    return add_value(ctx, kn_json_new_stringn((const char *)s, n));
+    size_t len;
+    char *fixed = kn_utf8_repair((const char *)s, n, &len);
+    if (fixed == NULL && len == (size_t)-1)
+        return add_value(ctx, NULL);
+    kn_json *v = kn_json_new_stringn(fixed ? fixed : (const char *)s, len);
+    free(fixed);
+    return add_value(ctx, v);
 }
 
 static int open_container(parse_ctx *c, kn_json *v)
@@ -92,14 +102,18 @@ static int on_map_key(void *ctx, const unsigned char *s, size_t n)
 {
     parse_ctx *c = ctx;
     free(c->key);
-    c->key = malloc(n + 1);
+    size_t len;
+    char *fixed = kn_utf8_repair((const char *)s, n, &len); /* as on_string */
+    c->key = fixed ? fixed : len == (size_t)-1 ? NULL : malloc(n + 1);
     if (c->key == NULL) {
         c->why = "out of memory";
         return 0;
     }
-    memcpy(c->key, s, n);
-    c->key[n] = '\0';
-    c->klen = n;
+    if (fixed == NULL) {
+        memcpy(c->key, s, n);
+        c->key[n] = '\0';
+    }
+    c->klen = len;
     return 1;
 }
 

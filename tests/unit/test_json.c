@@ -376,6 +376,29 @@ static void test_pointer_get(void **state)
     kn_json_free(v);
 }
 
+/* Go's decoder (the API server's, kubectl's) turns each invalid UTF-8 byte
+ * into U+FFFD; so do we, so a string survives parse -> dump -> parse. */
+static void test_invalid_utf8_becomes_replacement_char(void **state)
+{
+    (void)state;
+    const char overlong[] = "{\"a\":\"x\xc1\x9ey\"}";
+    kn_err err = {{0}};
+    kn_json *v = kn_json_parse(overlong, sizeof(overlong) - 1, NULL, &err);
+    assert_non_null(v);
+    assert_string_equal(kn_json_get_str(v, "a"), "x\xEF\xBF\xBD\xEF\xBF\xBDy");
+    char *text = kn_json_dump(v, NULL);
+    kn_json *w = kn_json_parse(text, strlen(text), NULL, &err);
+    assert_true(kn_json_equal(v, w));
+    kn_json_free(w);
+    free(text);
+    kn_json_free(v);
+    const char key[] = "{\"\xed\xa0\x80\":1}"; /* a surrogate encoded as UTF-8 */
+    v = kn_json_parse(key, sizeof(key) - 1, NULL, &err);
+    assert_non_null(v);
+    assert_string_equal(kn_json_key_at(v, 0), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+    kn_json_free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -394,6 +417,7 @@ int main(void)
         cmocka_unit_test(test_pretty),
         cmocka_unit_test(test_pointer_escape),
         cmocka_unit_test(test_pointer_get),
+        cmocka_unit_test(test_invalid_utf8_becomes_replacement_char),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
