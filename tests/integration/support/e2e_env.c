@@ -30,6 +30,16 @@ static void binary(char *buf, size_t cap, const char *name, const char *env)
         snprintf(buf, cap, "%s/%s", KN_BIN_DIR, name);
 }
 
+/* A child that did not come up: killed and reaped, never left behind. */
+static void reap(pid_t *pid)
+{
+    if (*pid > 0) {
+        kill(*pid, SIGKILL);
+        kn_it_wait_exit(*pid, 5000);
+    }
+    *pid = 0;
+}
+
 static void path_in(char *buf, size_t cap, const kn_e2e *e, const char *name)
 {
     snprintf(buf, cap, "%s/%s", e->dir, name);
@@ -73,8 +83,11 @@ static int start_double(kn_e2e *e)
                     "--token", e->token, "--webhook-service", svc, "--verbose", NULL};
     path_in(e->api_log, sizeof(e->api_log), e, "apiserver.log");
     e->api_pid = kn_it_spawn(argv, e->api_log);
-    if (e->api_pid < 0 || !kn_it_wait_port(e->api_port, e->api_pid, START_MS))
-        return fprintf(stderr, "e2e: the kube-apiserver double did not start\n"), -1;
+    if (e->api_pid < 0 || !kn_it_wait_port(e->api_port, e->api_pid, START_MS)) {
+        fprintf(stderr, "e2e: the kube-apiserver double did not start\n");
+        reap(&e->api_pid);
+        return -1;
+    }
     return 0;
 }
 
@@ -90,7 +103,7 @@ int kn_e2e_start_webhook(kn_e2e *e)
     e->wh_pid = kn_it_spawn(argv, e->wh_log);
     if (e->wh_pid < 0 || !kn_it_wait_port(e->wh_port, e->wh_pid, START_MS)) {
         fprintf(stderr, "e2e: kubenexus-webhook did not start\n");
-        e->wh_pid = 0;
+        reap(&e->wh_pid);
         return -1;
     }
     return 0;
@@ -128,7 +141,7 @@ int kn_e2e_start_scheduler(kn_e2e *e, const char *const *extra)
     e->sched_pid = kn_it_spawn(argv, e->sched_log);
     if (e->sched_pid < 0 || !kn_it_wait_port(e->metrics_port, e->sched_pid, START_MS)) {
         fprintf(stderr, "e2e: kubenexus-scheduler did not start\n");
-        e->sched_pid = 0;
+        reap(&e->sched_pid);
         return -1;
     }
     return 0;
