@@ -18,6 +18,15 @@ static kn_json *reparse(const char *text, size_t len)
     return v;
 }
 
+/* Two members read the same as C strings ("a\u0000b" and "a"). */
+static bool c_key_clash(const kn_json *obj, const char *key)
+{
+    int n = 0;
+    for (size_t i = 0; i < kn_json_len(obj); i++)
+        n += strcmp(kn_json_key_at(obj, i), key) == 0;
+    return n > 1;
+}
+
 /* Every object member is reachable by kn_json_get and by its JSON Pointer. */
 static void check_lookups(const kn_json *root, const kn_json *v, char *ptr, size_t len, size_t cap, int depth)
 {
@@ -30,7 +39,8 @@ static void check_lookups(const kn_json *root, const kn_json *v, char *ptr, size
         if (strlen(key) > 200)
             continue;
         const kn_json *found = kn_json_get(v, key);
-        if (found == NULL) /* a key with an embedded NUL (\u0000) is not reachable as a C string */
+        /* keys holding \u0000 are not all reachable as C strings */
+        if (found == NULL || (found != val && c_key_clash(v, key)))
             continue;
         KN_FUZZ_CHECK(found == val); /* duplicates were collapsed to the last */
         ptr[len] = '/'; /* kn_json_pointer_escape appends to the string in ptr */
