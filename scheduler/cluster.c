@@ -179,7 +179,16 @@ int kn_res_index(kn_cluster *c, const char *name, bool create)
     if (!create || c->n_res >= KN_RDIM || strlen(name) >= KN_RESOURCE_NAME_MAX)
         return -1;
     strcpy(c->res_names[c->n_res], name);
+    if (kn_res_is_extended(name)) /* scoring checks this per node: keep it a bit test */
+        c->ext_mask |= 1u << c->n_res;
     return c->n_res++;
+}
+
+bool kn_res_is_extended(const char *name)
+{
+    /* v1helper.IsExtendedResourceName: not native (no '/', or in kubernetes.io)
+     * and not a quota name (requests.*) */
+    return strchr(name, '/') != NULL && strstr(name, "kubernetes.io/") == NULL && strncmp(name, "requests.", 9) != 0;
 }
 
 const char *kn_res_name(const kn_cluster *c, int idx)

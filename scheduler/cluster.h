@@ -158,6 +158,7 @@ typedef struct kn_nrt {
 typedef struct kn_cluster {
     char res_names[KN_RDIM][KN_RESOURCE_NAME_MAX];
     int n_res;
+    uint32_t ext_mask;     /* bit r: res_names[r] is an extended resource (kn_res_is_extended) */
     kn_node *nodes;
     int n_nodes, cap_nodes;
     kn_strmap node_by_name;
@@ -187,6 +188,9 @@ void kn_cluster_free(kn_cluster *c);
 /* Resource name -> index; create=true interns it. -1 if unknown / table full. */
 int kn_res_index(kn_cluster *c, const char *name, bool create);
 const char *kn_res_name(const kn_cluster *c, int idx);
+/* Kubernetes' extended resource: a domain-qualified name outside kubernetes.io
+ * (nvidia.com/gpu), unlike hugepages-2Mi or attachable-volumes-*. */
+bool kn_res_is_extended(const char *name);
 /* One quantity into the vector slot of its resource (cpu in milli). */
 int kn_rvec_set_quantity(kn_cluster *c, kn_rvec *v, const char *name, const char *qty, kn_err *err);
 /* A ResourceList object into a vector; names beyond the table are skipped. */

@@ -48,7 +48,7 @@ typedef struct kn_choice {
     kn_rvec ztake[KN_MAX_ZONES];
     bool exclusive;
     double numa_score; /* 0..100 */
-    double score;      /* 0..100 */
+    double score;      /* -101..100 (see score.c) */
 } kn_choice;
 
 void kn_diag_init(kn_diag *d);
@@ -66,8 +66,8 @@ bool kn_tolerates_taints(const kn_node *n, const kn_constraints *pod, const kn_t
  * when the policy filters the node out. */
 bool kn_numa_fit(const kn_node *n, const kn_want *w, kn_choice *ch, kn_diag *d);
 
-/* score.c */
-double kn_score_node(const kn_node *n, const kn_want *w, const kn_choice *ch);
+/* score.c: the formula is at the top of score.c and in README "Scheduling". */
+double kn_score_node(const kn_cluster *c, const kn_node *n, const kn_want *w, const kn_choice *ch);
 
 /* All filters on one node; true and a scored choice if it fits. */
 bool kn_place_on_node(const kn_cluster *c, int node, const kn_want *w, kn_choice *ch, kn_diag *d);

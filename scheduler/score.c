@@ -1,7 +1,7 @@
 /* score.c - how good a feasible node is, and the node scan.
  *
- * score = (R + w * N) / (1 + w), all terms in 0..100, highest wins, ties go to
- * the node whose name sorts first (deterministic, unlike kube-scheduler's
+ * score = (R + w * N) / (1 + w) - G, R and N in 0..100, highest wins, ties go
+ * to the node whose name sorts first (deterministic, unlike kube-scheduler's
  * random tie-break):
  *   R (resources), over cpu, memory and every extended resource the pod requests,
  *     averaged; u_r = (used_r + req_r) / allocatable_r on the node:
@@ -12,7 +12,13 @@
  *       (2 * A + T) / 3, A = 100 * (zones on node - zones used) / (zones on node - 1)
  *       (100 with one zone), T = 100 * (1 - mean over resources of
  *       (free in the chosen zones - request) / allocatable of those zones);
- *     0 when a best-effort pod fits the node but no zone set. */
+ *     0 when a best-effort pod fits the node but no zone set;
+ *   G (scarce-resource avoidance): 101 when the node has allocatable > 0 of an
+ *     extended resource (nvidia.com/gpu; not hugepages) the pod does not
+ *     request, else 0. Bin-packing would otherwise fill GPU nodes with CPU-only
+ *     pods and strand their GPUs for the next GPU job; 101 puts every such node
+ *     (-101..-1) below every other feasible one (0..100), yet it only ranks:
+ *     with no other node feasible the pod still goes there. */
 #include "place.h"
 
 #include <stdlib.h>
@@ -47,11 +53,23 @@ static double resource_score(const kn_node *n, const kn_want *w)
     return cnt ? sum / cnt : 0;
 }
 
-double kn_score_node(const kn_node *n, const kn_want *w, const kn_choice *ch)
+#define STRAND_PENALTY 101.0
+
+/* Does the node offer an extended resource this pod would leave stranded? */
+static bool strands_extended(const kn_cluster *c, const kn_node *n, const kn_want *w)
+{
+    for (int r = KN_R_FIRST_EXT; r < c->n_res; r++)
+        if ((c->ext_mask >> r & 1u) && n->alloc.v[r] > 0 && w->req->v[r] == 0)
+            return true;
+    return false;
+}
+
+double kn_score_node(const kn_cluster *c, const kn_node *n, const kn_want *w, const kn_choice *ch)
 {
     double rs = resource_score(n, w);
     bool numa = w->numa && w->numa->policy != KN_NUMA_NONE;
-    return numa ? (rs + ch->numa_score) / 2 : rs;
+    double s = numa ? (rs + ch->numa_score) / 2 : rs;
+    return strands_extended(c, n, w) ? s - STRAND_PENALTY : s;
 }
 
 bool kn_place_on_node(const kn_cluster *c, int node, const kn_want *w, kn_choice *ch, kn_diag *d)
@@ -63,7 +81,7 @@ bool kn_place_on_node(const kn_cluster *c, int node, const kn_want *w, kn_choice
     if (!kn_filter_static(n, w->pod, d) || !kn_filter_resources(c, n, w, d) || !kn_numa_fit(n, w, ch, d))
         return false;
     ch->node = node;
-    ch->score = kn_score_node(n, w, ch);
+    ch->score = kn_score_node(c, n, w, ch);
     return true;
 }
 
@@ -207,7 +225,7 @@ static bool eval(kn_cluster *c, int i, const kn_want *w, uint8_t *pass, const in
     if (!kn_numa_fit(n, w, ch, &scratch))
         return false;
     ch->node = i;
-    ch->score = kn_score_node(n, w, ch);
+    ch->score = kn_score_node(c, n, w, ch);
     return true;
 }
 
