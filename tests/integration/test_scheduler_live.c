@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "apiserver_double.h"
+#include "sched_fixture.h"
 
 #define NS "spark"
 #define WAIT_S 30.0
@@ -42,26 +43,14 @@ static int setup(void **state)
     return 0;
 }
 
-static void dump_log(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return;
-    char line[2048];
-    fprintf(stderr, "---- %s\n", path);
-    while (fgets(line, sizeof line, f))
-        fputs(line, stderr);
-    fclose(f);
-}
-
 static int teardown(void **state)
 {
     world *w = *state;
     kn_sched_proc_stop(&w->a, SIGKILL, 5);
     kn_sched_proc_stop(&w->b, SIGKILL, 5);
     if (getenv("KN_IT_VERBOSE")) {
-        dump_log(w->a.log);
-        dump_log(w->b.log);
+        kn_it_dump_log(w->a.log);
+        kn_it_dump_log(w->b.log);
     }
     kn_dbl_stop(&w->d);
     free(w);
@@ -120,17 +109,8 @@ static void stop_sched_cleanly(kn_sched_proc *p)
 {
     int rc = kn_sched_proc_stop(p, SIGTERM, 20);
     if (rc != 0)
-        dump_log(p->log);
+        kn_it_dump_log(p->log);
     assert_int_equal(rc, 0);
-}
-
-static char *gang_labels(char *buf, size_t cap, const char *gang, int min)
-{
-    snprintf(buf, cap,
-             "{\"pod-group.scheduling.kubenexus.io/name\":\"%s\","
-             "\"pod-group.scheduling.kubenexus.io/min-available\":\"%d\"}",
-             gang, min);
-    return buf;
 }
 
 /* ---- tests ---- */
@@ -176,7 +156,7 @@ static void gang_all_or_nothing(void **state)
     for (int i = 0; i < 3; i++) {
         char name[32];
         snprintf(name, sizeof name, "fits-%d", i);
-        assert_int_equal(kn_dbl_add_pod(&w->d, NS, name, "2", "1Gi", gang_labels(lab, sizeof lab, "fits", 3), NULL), 0);
+        assert_int_equal(kn_dbl_add_pod(&w->d, NS, name, "2", "1Gi", kn_it_gang_labels(lab, sizeof lab, "fits", 3), NULL), 0);
     }
     podq q = {.d = &w->d, .prefix = "fits-", .want = 3};
     assert_true(kn_wait_for(WAIT_S, n_bound, &q));
@@ -184,7 +164,7 @@ static void gang_all_or_nothing(void **state)
     for (int i = 0; i < 3; i++) {
         char name[32];
         snprintf(name, sizeof name, "big-%d", i);
-        assert_int_equal(kn_dbl_add_pod(&w->d, NS, name, "2", "1Gi", gang_labels(lab, sizeof lab, "big", 3), NULL), 0);
+        assert_int_equal(kn_dbl_add_pod(&w->d, NS, name, "2", "1Gi", kn_it_gang_labels(lab, sizeof lab, "big", 3), NULL), 0);
     }
     assert_true(wait_event(&w->d, "big-0", "FailedScheduling"));
     assert_int_equal(kn_dbl_count_bound(&w->d, NS, "big-"), 0);
@@ -313,13 +293,13 @@ static void restart_mid_gang(void **state)
     char lab[256];
     assert_int_equal(kn_dbl_add_node(&w->d, "node-a", "8", "32Gi"), 0);
     start_sched(w, &w->a, "a", NULL);
-    assert_int_equal(kn_dbl_add_pod(&w->d, NS, "mpi-0", "1", "1Gi", gang_labels(lab, sizeof lab, "mpi", 3), NULL), 0);
-    assert_int_equal(kn_dbl_add_pod(&w->d, NS, "mpi-1", "1", "1Gi", gang_labels(lab, sizeof lab, "mpi", 3), NULL), 0);
+    assert_int_equal(kn_dbl_add_pod(&w->d, NS, "mpi-0", "1", "1Gi", kn_it_gang_labels(lab, sizeof lab, "mpi", 3), NULL), 0);
+    assert_int_equal(kn_dbl_add_pod(&w->d, NS, "mpi-1", "1", "1Gi", kn_it_gang_labels(lab, sizeof lab, "mpi", 3), NULL), 0);
     assert_true(wait_event(&w->d, "mpi-0", "GangWaiting"));
     assert_int_equal(kn_dbl_count_bound(&w->d, NS, "mpi-"), 0);
     stop_sched_cleanly(&w->a);
 
-    assert_int_equal(kn_dbl_add_pod(&w->d, NS, "mpi-2", "1", "1Gi", gang_labels(lab, sizeof lab, "mpi", 3), NULL), 0);
+    assert_int_equal(kn_dbl_add_pod(&w->d, NS, "mpi-2", "1", "1Gi", kn_it_gang_labels(lab, sizeof lab, "mpi", 3), NULL), 0);
     start_sched(w, &w->b, "b", NULL);
     podq q = {.d = &w->d, .prefix = "mpi-", .want = 3};
     assert_true(kn_wait_for(WAIT_S, n_bound, &q));

@@ -1,0 +1,356 @@
+/* test_scheduler_faults.c - the real kubenexus-scheduler against a failing
+ * kube-apiserver (the test double's fault switches): 500s on lists, watches
+ * and bindings for a while, slow answers, and the API server killed and
+ * started again on the same port with its objects re-created.
+ *
+ * In each case the scheduler must recover by itself and end with every pod
+ * bound exactly once (successful Bindings per pod, from /_test/state), no gang
+ * partly bound, and no pending pod forgotten. Waits are bounded polls on what
+ * the double records; nothing asserts on timing. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <curl/curl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "apiserver_double.h"
+#include "proc.h"
+#include "sched_fixture.h"
+
+#ifndef KN_SOURCE_DIR
+#define KN_SOURCE_DIR "."
+#endif
+
+#define NS "faults"
+#define WAIT_S 40.0
+
+typedef struct world {
+    kn_dbl d;
+    kn_sched_proc s;
+} world;
+
+static int setup(void **state)
+{
+    world *w = calloc(1, sizeof *w);
+    if (!w || kn_dbl_start(&w->d, NULL) != 0) {
+        fprintf(stderr, "cannot start the API server double (python3, openssl needed)\n");
+        if (w)
+            kn_dbl_stop(&w->d);
+        free(w);
+        return -1;
+    }
+    *state = w;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    world *w = *state;
+    if (w->s.pid > 0)
+        kill(w->s.pid, SIGCONT); /* in case a test stopped it */
+    kn_sched_proc_stop(&w->s, SIGKILL, 5);
+    if (getenv("KN_IT_VERBOSE"))
+        kn_it_dump_log(w->s.log);
+    kn_dbl_stop(&w->d);
+    free(w);
+    return 0;
+}
+
+/* ---- objects ---- */
+
+/* n pods <prefix>0..n-1 of cpu each; when gang, the gang <prefix>gang of min n. */
+static void add_pods(kn_dbl *d, const char *prefix, int n, const char *cpu, bool gang)
+{
+    char lab[256], name[64], gname[64];
+    snprintf(gname, sizeof gname, "%sgang", prefix); /* a legal label value */
+    for (int i = 0; i < n; i++) {
+        snprintf(name, sizeof name, "%s%d", prefix, i);
+        assert_int_equal(kn_dbl_add_pod(d, NS, name, cpu, "1Gi", gang ? kn_it_gang_labels(lab, sizeof lab, gname, n) : NULL,
+                                         NULL),
+                         0);
+    }
+}
+
+/* A pod as it is persisted once bound: spec.nodeName set (what a restarted
+ * API server serves for a running pod). */
+static void add_bound_pod(kn_dbl *d, const char *name, const char *node)
+{
+    char body[1024], path[128];
+    snprintf(body, sizeof body,
+             "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"%s\"},"
+             "\"spec\":{\"schedulerName\":\"kubenexus-scheduler\",\"nodeName\":\"%s\",\"containers\":[{\"name\":"
+             "\"main\",\"image\":\"apache/spark:3.5.1\",\"resources\":{\"requests\":{\"cpu\":\"1\",\"memory\":"
+             "\"1Gi\"},\"limits\":{\"memory\":\"1Gi\"}}}]},\"status\":{\"phase\":\"Running\"}}",
+             name, NS, node);
+    snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods", NS);
+    assert_int_equal(kn_dbl_call(d, "POST", path, body, NULL), 201);
+}
+
+/* ---- what the double recorded ---- */
+
+typedef struct boundq {
+    kn_dbl *d;
+    const char *prefix;
+    int want;
+} boundq;
+
+static bool n_bound(void *ctx)
+{
+    boundq *q = ctx;
+    return kn_dbl_count_bound(q->d, NS, q->prefix) >= q->want;
+}
+
+static void wait_bound(world *w, const char *prefix, int want)
+{
+    boundq q = {.d = &w->d, .prefix = prefix, .want = want};
+    if (!kn_wait_for(WAIT_S, n_bound, &q)) {
+        kn_it_dump_log(w->s.log);
+        fail_msg("only %d of %d pods %s* bound", kn_dbl_count_bound(&w->d, NS, prefix), want, prefix);
+    }
+}
+
+/* Successful Bindings of ns/name (the double's "bindings", by_binding). */
+static int bindings_of(const kn_json *st, const char *name)
+{
+    char key[128];
+    snprintf(key, sizeof key, "%s/%s", NS, name);
+    const kn_json *b = kn_json_get(st, "bindings");
+    int n = 0;
+    for (size_t i = 0; i < kn_json_len(b); i++) {
+        const kn_json *e = kn_json_at(b, i);
+        const char *pod = kn_json_get_str(e, "pod");
+        if (pod && strcmp(pod, key) == 0 && kn_json_bool(kn_json_get(e, "by_binding"), false))
+            n++;
+    }
+    return n;
+}
+
+static int attempts_of(const kn_json *st, const char *name)
+{
+    char key[128];
+    snprintf(key, sizeof key, "%s/%s", NS, name);
+    int64_t n = 0;
+    kn_json_int(kn_json_get(kn_json_get(st, "binding_attempts"), key), &n);
+    return (int)n;
+}
+
+/* Every one of prefix0..n-1 bound exactly once; returns their binding attempts. */
+static int assert_bound_once(kn_dbl *d, const char *prefix, int n)
+{
+    kn_json *st = kn_dbl_state(d);
+    assert_non_null(st);
+    int attempts = 0;
+    char name[64];
+    for (int i = 0; i < n; i++) {
+        snprintf(name, sizeof name, "%s%d", prefix, i);
+        int b = bindings_of(st, name);
+        if (b != 1) {
+            kn_json_free(st);
+            fail_msg("%s bound %d times, want exactly 1", name, b);
+        }
+        attempts += attempts_of(st, name);
+    }
+    kn_json_free(st);
+    return attempts;
+}
+
+typedef struct podq_event {
+    kn_dbl *d;
+    const char *name;
+} podq_event;
+
+static bool failed_scheduling(void *ctx)
+{
+    podq_event *q = ctx;
+    return kn_dbl_has_event(q->d, NS, q->name, "FailedScheduling");
+}
+
+static int64_t fault_left(kn_dbl *d, const char *key)
+{
+    kn_json *st = kn_dbl_state(d);
+    int64_t n = -1;
+    kn_json_int(kn_json_get(kn_json_get(st, "faults"), key), &n);
+    kn_json_free(st);
+    return n;
+}
+
+/* ---- tests ---- */
+
+/* 500 on every request at start (lists, watches, leases), then on bindings,
+ * then on pod lists and watches after the watches drop: the scheduler retries
+ * on its own; every pod ends bound once, gangs whole. */
+static void errors_500_for_a_while(void **state)
+{
+    world *w = *state;
+    assert_int_equal(kn_dbl_add_node(&w->d, "node-a", "16", "64Gi"), 0);
+    assert_int_equal(kn_dbl_add_node(&w->d, "node-b", "16", "64Gi"), 0);
+    add_pods(&w->d, "p-", 4, "1", false);
+    add_pods(&w->d, "g-", 4, "2", true);
+    assert_int_equal(kn_dbl_faults(&w->d, "{\"fail_next\":12,\"status\":500,\"fail_path\":\"\"}"), 0);
+    assert_int_equal(kn_sched_proc_start(&w->s, &w->d, "s", NULL), 0);
+    wait_bound(w, "p-", 4);
+    wait_bound(w, "g-", 4);
+    assert_int_equal(fault_left(&w->d, "fail_next"), 0); /* the 500s were really served */
+    /* some of the 500s may have met Bindings: retried, still bound once */
+    assert_true(assert_bound_once(&w->d, "p-", 4) + assert_bound_once(&w->d, "g-", 4) >= 8);
+
+    /* 500 on the next 6 Bindings: retried, never bound twice, gang whole */
+    assert_int_equal(kn_dbl_faults(&w->d, "{\"fail_next\":6,\"status\":500,\"fail_path\":\"/binding\"}"), 0);
+    add_pods(&w->d, "b-", 3, "1", false);
+    add_pods(&w->d, "h-", 3, "1", true);
+    wait_bound(w, "b-", 3);
+    wait_bound(w, "h-", 3);
+    assert_int_equal(fault_left(&w->d, "fail_next"), 0);
+    int att = assert_bound_once(&w->d, "b-", 3) + assert_bound_once(&w->d, "h-", 3);
+    assert_int_equal(att, 6); /* the double counts attempts that pass its fault gate: one each */
+
+    /* watches dropped and the pod list/watch answering 500 for a while */
+    assert_int_equal(kn_dbl_faults(&w->d, "{\"drop_watches\":true,\"fail_next\":4,\"status\":503,"
+                                          "\"fail_path\":\"/api/v1/pods\"}"),
+                     0);
+    add_pods(&w->d, "c-", 2, "1", false);
+    add_pods(&w->d, "k-", 2, "1", true);
+    wait_bound(w, "c-", 2);
+    wait_bound(w, "k-", 2);
+    assert_int_equal(assert_bound_once(&w->d, "c-", 2), 2);
+    assert_int_equal(assert_bound_once(&w->d, "k-", 2), 2);
+    assert_int_equal(kn_sched_proc_stop(&w->s, SIGTERM, 20), 0);
+}
+
+/* Every answer 400 ms late (lists, watches, Bindings, Events): the scheduler
+ * waits rather than retrying, so each pod gets one Binding. */
+static void slow_answers(void **state)
+{
+    world *w = *state;
+    assert_int_equal(kn_dbl_add_node(&w->d, "node-a", "8", "32Gi"), 0);
+    assert_int_equal(kn_dbl_add_node(&w->d, "node-b", "8", "32Gi"), 0);
+    add_pods(&w->d, "p-", 4, "1", false);
+    add_pods(&w->d, "g-", 5, "1", true);
+    assert_int_equal(kn_dbl_faults(&w->d, "{\"delay_ms\":400}"), 0);
+    assert_int_equal(kn_sched_proc_start(&w->s, &w->d, "s", NULL), 0);
+    wait_bound(w, "p-", 4);
+    wait_bound(w, "g-", 5);
+    add_pods(&w->d, "h-", 3, "1", true);
+    wait_bound(w, "h-", 3);
+    assert_int_equal(kn_dbl_faults(&w->d, "{\"delay_ms\":0}"), 0);
+    assert_int_equal(assert_bound_once(&w->d, "p-", 4), 4);
+    assert_int_equal(assert_bound_once(&w->d, "g-", 5), 5);
+    assert_int_equal(assert_bound_once(&w->d, "h-", 3), 3);
+    assert_int_equal(kn_sched_proc_stop(&w->s, SIGTERM, 20), 0);
+}
+
+/* Kills the double and starts a fresh one on the same port, certificate and
+ * token (the scheduler's kubeconfig stays valid); the new one starts empty. */
+static void restart_double(kn_dbl *d)
+{
+    kill(d->pid, SIGKILL);
+    waitpid(d->pid, NULL, 0);
+    char script[512], cert[160], key[160], portfile[160], log[160], port[16];
+    snprintf(script, sizeof script, "%s/tests/apiserver/kube_apiserver_double.py", KN_SOURCE_DIR);
+    snprintf(cert, sizeof cert, "%s/srv.crt", d->dir);
+    snprintf(key, sizeof key, "%s/srv.key", d->dir);
+    snprintf(portfile, sizeof portfile, "%s/port", d->dir);
+    snprintf(log, sizeof log, "%s/double2.log", d->dir);
+    snprintf(port, sizeof port, "%d", d->port);
+    unlink(portfile);
+    char *argv[] = {"/usr/bin/env", "python3", script, "--port", port, "--cert", cert, "--key", key, "--token",
+                    d->token, "--port-file", portfile, "--bookmark-seconds", "1", "--client-ca", d->ca, NULL};
+    d->pid = kn_it_spawn(argv, log);
+    assert_true(d->pid > 0);
+    assert_true(kn_it_wait_port(d->port, d->pid, 10000));
+}
+
+/* The API server goes away mid-run and comes back empty at a later
+ * resourceVersion, its history compacted (as after an etcd restore), with its
+ * objects re-created (new uids): the scheduler reconnects, gets 410 for its old
+ * resourceVersion, relists, leaves the running pods where they are, and binds
+ * the pods that were pending before the restart and a gang created after it. */
+static void apiserver_restarted(void **state)
+{
+    world *w = *state;
+    char name[64];
+    assert_int_equal(kn_dbl_add_node(&w->d, "node-a", "4", "16Gi"), 0);
+    assert_int_equal(kn_dbl_add_node(&w->d, "node-b", "4", "16Gi"), 0);
+    add_pods(&w->d, "p-", 4, "1", false);
+    assert_int_equal(kn_sched_proc_start(&w->s, &w->d, "s", NULL), 0);
+    wait_bound(w, "p-", 4);
+    add_pods(&w->d, "w-", 2, "3", false); /* 2 cpu left per node: pending */
+    podq_event q = {.d = &w->d, .name = "w-1"};
+    assert_true(kn_wait_for(WAIT_S, failed_scheduling, &q));
+    char *nodes[4];
+    for (int i = 0; i < 4; i++) {
+        snprintf(name, sizeof name, "p-%d", i);
+        nodes[i] = kn_dbl_pod_node(&w->d, NS, name);
+        assert_non_null(nodes[i]);
+    }
+    kn_json *st = kn_dbl_state(&w->d);
+    assert_non_null(kn_json_get_str(st, "resourceVersion"));
+    int64_t old_rv = strtoll(kn_json_get_str(st, "resourceVersion"), NULL, 10);
+    kn_json_free(st);
+
+    /* down: the scheduler sees its connections fail for a while ... */
+    kill(w->d.pid, SIGKILL);
+    kn_it_sleep_ms(1500);
+    /* ... then is held still while the new server is filled, so that its first
+     * request after the restart meets the new history (no race on timing) */
+    kill(w->s.pid, SIGSTOP);
+    restart_double(&w->d);
+    for (int64_t rv = 100; rv <= old_rv; rv += 2) { /* resourceVersions move on past the old ones */
+        snprintf(name, sizeof name, "filler-%lld", (long long)rv);
+        assert_int_equal(kn_dbl_add_node(&w->d, name, "1", "1Gi"), 0);
+        char path[128];
+        snprintf(path, sizeof path, "/api/v1/nodes/%s", name);
+        assert_int_equal(kn_dbl_call(&w->d, "DELETE", path, NULL, NULL), 200);
+    }
+    assert_int_equal(kn_dbl_add_node(&w->d, "node-a", "4", "16Gi"), 0);
+    assert_int_equal(kn_dbl_add_node(&w->d, "node-b", "4", "16Gi"), 0);
+    for (int i = 0; i < 4; i++) {
+        snprintf(name, sizeof name, "p-%d", i);
+        add_bound_pod(&w->d, name, nodes[i]);
+        free(nodes[i]);
+    }
+    add_pods(&w->d, "w-", 2, "3", false);
+    assert_int_equal(kn_dbl_faults(&w->d, "{\"compact\":true}"), 0);
+    kill(w->s.pid, SIGCONT);
+
+    /* the restarted API server gets room (a new node) and new work */
+    assert_int_equal(kn_dbl_add_node(&w->d, "node-c", "16", "64Gi"), 0);
+    add_pods(&w->d, "g-", 3, "3", true);
+    add_pods(&w->d, "q-", 2, "1", false);
+    wait_bound(w, "w-", 2);
+    wait_bound(w, "g-", 3);
+    wait_bound(w, "q-", 2);
+    assert_true(kn_dbl_calls(&w->d, "list pods") >= 1); /* it relisted */
+    assert_bound_once(&w->d, "w-", 2);
+    assert_int_equal(assert_bound_once(&w->d, "g-", 3), 3);
+    assert_int_equal(assert_bound_once(&w->d, "q-", 2), 2);
+    st = kn_dbl_state(&w->d);
+    for (int i = 0; i < 4; i++) { /* running pods are left alone */
+        snprintf(name, sizeof name, "p-%d", i);
+        assert_int_equal(attempts_of(st, name), 0);
+    }
+    kn_json_free(st);
+    assert_int_equal(kn_sched_proc_stop(&w->s, SIGTERM, 20), 0);
+}
+
+int main(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    srand((unsigned)getpid());
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(errors_500_for_a_while, setup, teardown),
+        cmocka_unit_test_setup_teardown(slow_answers, setup, teardown),
+        cmocka_unit_test_setup_teardown(apiserver_restarted, setup, teardown),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    curl_global_cleanup();
+    return rc;
+}
