@@ -12,9 +12,15 @@
  *  - a SparkApplication passes the webhook's rules, then becomes its driver pod
  *    (as the Spark Operator's spark-submit creates it); its executors are
  *    created only once the driver is bound, as Spark does.
- * Every binding succeeds. Output (stdout): JSON Lines, one per binding in
- * binding order, one per pod left pending with the reason a user would see in
- * its FailedScheduling / GangWaiting event, and a summary last. Without files
+ * Every binding succeeds. The clock moves one second per cycle while pods are
+ * placed; when nothing more can be, it jumps to the scheduler's next deadline
+ * (kn_sched_next_deadline, at most SIM_MAX_JUMPS times) while a reservation is
+ * held, so slots whose executors never come are released (GangTimeout) as in a
+ * live cluster, and what waited for that room is placed.
+ * Output (stdout): JSON Lines, one per binding in binding order, one per
+ * GangTimeout event when it happens ({"event":{"pod","reason","message"}}),
+ * one per pod left pending with the reason a user would see in its
+ * FailedScheduling / GangWaiting event, and a summary last. Without files
  * the built-in sample (kn_sim_sample_yaml) is used. Exit status: 0, 1 on a bad
  * file, 2 on bad usage. */
 #include <math.h>
@@ -30,6 +36,7 @@
 #include "sparkapp.h"
 
 #define SIM_MAX_CYCLES 100000
+#define SIM_MAX_JUMPS 64
 
 extern const char kn_sim_sample_yaml[];
 
@@ -41,7 +48,7 @@ typedef struct sim_app {
 
 typedef struct sim_line { /* table output, and pods not handed to the scheduler */
     char *pod, *node, *zones, *reason;
-} sim_line;
+} sim_line; /* for an event: node holds its reason, reason its message */
 
 typedef struct sim {
     kn_scheduler *s;
@@ -52,6 +59,9 @@ typedef struct sim {
     size_t n_lines, cap_lines;
     sim_line *outside;    /* pods denied or not ours */
     size_t n_outside, cap_outside;
+    sim_line *events;     /* GangTimeout events (table mode) */
+    size_t n_events, cap_events;
+    size_t timeouts;
     unsigned uid_seq;
     size_t bindings;
 } sim;
@@ -379,25 +389,71 @@ static void report_binding(sim *sm, const kn_sched_binding *b)
     }
 }
 
+static void report_event(sim *sm, const kn_sched_event *e)
+{
+    char pod[600];
+    snprintf(pod, sizeof(pod), "%s/%s", e->ns, e->name);
+    sm->timeouts++;
+    if (sm->table) {
+        push_line(&sm->events, &sm->n_events, &sm->cap_events, pod, e->reason, NULL, e->message);
+        return;
+    }
+    kn_json *o = kn_json_new_object(), *ev = kn_json_new_object();
+    if (o && ev && kn_json_set_str(ev, "pod", pod) == 0 && kn_json_set_str(ev, "reason", e->reason) == 0 &&
+        kn_json_set_str(ev, "message", e->message) == 0 && kn_json_set(o, "event", ev) == 0)
+        print_json(o);
+    else {
+        kn_json_free(ev);
+        kn_json_free(o);
+    }
+}
+
+/* Only timeouts: every other event is implied by a binding or a pending line. */
+static void report_timeouts(sim *sm, const kn_sched_out *out)
+{
+    for (size_t i = 0; i < out->n_events; i++)
+        if (strcmp(out->events[i].reason, "GangTimeout") == 0)
+            report_event(sm, &out->events[i]);
+}
+
+/* Nothing more fits at *now: move the clock to the next timed work while a
+ * reservation is held (its timeout may free room); false when there is none
+ * or the jumps are used up, and the simulation ends. */
+static bool jump_clock(sim *sm, double *now, int *jumps)
+{
+    kn_sched_stats st;
+    kn_sched_get_stats(sm->s, &st);
+    double next = kn_sched_next_deadline(sm->s);
+    if (st.reservations_held == 0 || !isfinite(next) || *jumps >= SIM_MAX_JUMPS)
+        return false;
+    (*jumps)++;
+    *now = next > *now + 1 ? next : *now + 1;
+    return true;
+}
+
 static int run(sim *sm, kn_err *err)
 {
     kn_sched_out out;
     kn_sched_out_init(&out);
     double now = 0;
-    for (int cycle = 0; cycle < SIM_MAX_CYCLES; cycle++, now += 1) {
+    int jumps = 0;
+    for (int cycle = 0; cycle < SIM_MAX_CYCLES; cycle++) {
         kn_sched_out_reset(&out);
         int n = kn_sched_cycle(sm->s, now, &out, err);
         if (n < 0) {
             kn_sched_out_free(&out);
             return -1;
         }
+        report_timeouts(sm, &out);
         size_t nb = out.n_bindings;
         for (size_t i = 0; i < nb; i++) {
             report_binding(sm, &out.bindings[i]);
             kn_sched_bind_ok(sm->s, out.bindings[i].uid, now, &out);
             driver_bound(sm, out.bindings[i].uid, err);
         }
-        if (n == 0)
+        if (n > 0)
+            now += 1;
+        else if (!jump_clock(sm, &now, &jumps))
             break;
     }
     kn_sched_out_free(&out);
@@ -433,6 +489,7 @@ static kn_json *summary(const sim *sm, const kn_sched_stats *st)
     kn_json_set(gangs, "waiting", kn_json_new_int((int64_t)st->gangs_waiting));
     kn_json_set(resv, "held", kn_json_new_int((int64_t)st->reservations_held));
     kn_json_set(resv, "slots", kn_json_new_int((int64_t)st->slots_held));
+    kn_json_set(resv, "timedOut", kn_json_new_int((int64_t)sm->timeouts));
     kn_json_set(util, "cpu", kn_json_new_double(pct(st->cpu_milli_used, st->cpu_milli_alloc)));
     kn_json_set(util, "memory", kn_json_new_double(pct(st->memory_used, st->memory_alloc)));
     kn_json_set(util, "gpu", kn_json_new_double(pct(st->gpu_used, st->gpu_alloc)));
@@ -455,10 +512,15 @@ static void print_table(sim *sm, const kn_sched_stats *st)
         for (size_t i = 0; i < sm->n_outside; i++)
             printf("%-48s %s\n", sm->outside[i].pod, sm->outside[i].reason);
     }
+    if (sm->n_events > 0) {
+        printf("\n%-48s %-16s %s\n", "EVENT POD", "REASON", "MESSAGE");
+        for (size_t i = 0; i < sm->n_events; i++)
+            printf("%-48s %-16s %s\n", sm->events[i].pod, sm->events[i].node, sm->events[i].reason);
+    }
     printf("\n%zu node(s); %zu pod(s) bound (%zu by this simulation), %zu pending; gangs: %zu placed, %zu waiting; "
-           "reservations held: %zu (%zu slots)\n",
+           "reservations held: %zu (%zu slots), %zu timed out\n",
            st->nodes, st->pods_bound + st->pods_assumed, sm->bindings, sm->n_outside,
-           st->gangs_placed, st->gangs_waiting, st->reservations_held, st->slots_held);
+           st->gangs_placed, st->gangs_waiting, st->reservations_held, st->slots_held, sm->timeouts);
     printf("utilisation: cpu %.1f%%, memory %.1f%%, gpu %.1f%%\n", pct(st->cpu_milli_used, st->cpu_milli_alloc),
            pct(st->memory_used, st->memory_alloc), pct(st->gpu_used, st->gpu_alloc));
 }
@@ -498,6 +560,7 @@ static void sim_free(sim *sm)
     free(sm->apps);
     free_lines(sm->lines, sm->n_lines);
     free_lines(sm->outside, sm->n_outside);
+    free_lines(sm->events, sm->n_events);
     kn_sched_free(sm->s);
 }
 

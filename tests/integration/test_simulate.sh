@@ -45,6 +45,35 @@ assert max(per_zone.values()) <= 4, per_zone
 EOF
 
 "$BIN" simulate --format table "$FIX/small-cluster.yaml" | grep -q "^default/spark-pi-driver .*node-a"
+
+# Executors that never come: the clock runs on to the reservation's timeout,
+# the slots are released (GangTimeout) and the pod waiting for them is placed.
+"$BIN" simulate "$FIX/orphan-driver.yaml" >"$out"
+python3 - "$out" <<'EOF'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+order = [l.get("pod") or l.get("event", {}).get("reason") for l in lines[:-1]]
+assert order == ["spark-jobs/orphan-driver", "GangTimeout", "default/waits-for-room"], lines
+ev = lines[1]["event"]
+assert ev["pod"] == "spark-jobs/orphan-driver", ev
+assert ev["message"] == ("Released 2 unused executor slot(s) of gang spark-jobs/orphan after 30s: "
+                         "executors did not arrive in time"), ev
+assert lines[2]["node"] == "node-a", lines
+s = lines[-1]["summary"]
+assert s["reservations"] == {"held": 0, "slots": 0, "timedOut": 1}, s
+assert s["pods"]["pending"] == 0, s
+EOF
+"$BIN" simulate --format table "$FIX/orphan-driver.yaml" >"$out"
+grep -q "^spark-jobs/orphan-driver  *GangTimeout  *Released 2 unused executor slot" "$out"
+grep -q "reservations held: 0 (0 slots), 1 timed out" "$out"
+# When executors do come (every SparkApplication here and in the sample), nothing times out.
+for f in "$FIX/small-cluster.yaml" ""; do
+    "$BIN" simulate $f >"$out"
+    if grep -q '"event"' "$out" || ! tail -1 "$out" | grep -q '"timedOut":0'; then
+        echo "unexpected timeout in ${f:-the sample}" >&2
+        exit 1
+    fi
+done
 if "$BIN" simulate "$FIX/no-such-file.yaml" 2>"$out"; then
     echo "simulate accepted a missing file" >&2
     exit 1
