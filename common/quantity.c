@@ -126,7 +126,9 @@ static int parse(const char *s, kn_qparts *q)
     return 0;
 }
 
-/* Rounds |q| * 10^extra10 up to an integer; -1 if it exceeds INT64_MAX. */
+/* Rounds |q| * 10^extra10 up to an integer; -1 if it exceeds what int64
+ * holds for q's sign (INT64_MAX, or 2^63 for a negative quantity, so that
+ * every int64 the formatters write reads back). */
 static int magnitude(const kn_qparts *q, long extra10, uint64_t *out)
 {
     size_t nsig = 0;
@@ -173,7 +175,7 @@ static int magnitude(const kn_qparts *q, long extra10, uint64_t *out)
         carry /= 10;
     }
     u128 v = (ipart << q->exp2) + carry + (rest ? 1 : 0);
-    if (v > (u128)INT64_MAX)
+    if (v > (u128)INT64_MAX + (q->neg ? 1 : 0))
         return -1;
     *out = (uint64_t)v;
     return 0;
@@ -195,7 +197,8 @@ static int convert(const char *s, long extra10, int64_t *out, kn_err *err)
                                    "(9223372036854775807m) fits", qs);
         return kn_err_set(err, "quantity %s is too large: at most 9223372036854775807 fits", qs);
     }
-    *out = q.neg ? -(int64_t)m : (int64_t)m;
+    /* -(int64_t)m would overflow for m == 2^63: negate in unsigned. */
+    *out = q.neg ? (int64_t)(~m + 1) : (int64_t)m;
     return 0;
 }
 

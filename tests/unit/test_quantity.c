@@ -151,7 +151,7 @@ static void test_overflow(void **state)
     (void)state;
     static const char *const big[] = {
         "10000000000000000000", "9223372036854775808", "8Ei", "99999Ei", "1e19", "9.3E", "10E",
-        "-9223372036854775808", "1e1000000000000000000", "100000000000000000000000000000000000000000e-10",
+        "-9223372036854775809", "1e1000000000000000000", "100000000000000000000000000000000000000000e-10",
         "8192Pi", "7.999999999999999999999Ei",
     };
     for (size_t i = 0; i < sizeof(big) / sizeof(big[0]); i++) {
@@ -168,6 +168,16 @@ static void test_overflow(void **state)
     check_error("10000000000000000", 1, "is too large: at most 9223372036854775.807");
     check_error("9223372036854775.808", 1, "is too large");
     check_error("9223372036854775.8071", 1, "is too large"); /* rounds up past the limit */
+    /* The most negative int64 reads back, as the formatters can write it. */
+    assert_int_equal(kn_quantity_value("-9223372036854775808", &v, &err), 0);
+    assert_true(v == INT64_MIN);
+    char text[32];
+    assert_true(kn_quantity_format_value(INT64_MIN, text, sizeof(text)) > 0);
+    assert_int_equal(kn_quantity_value(text, &v, &err), 0);
+    assert_true(v == INT64_MIN);
+    assert_true(kn_quantity_format_milli(INT64_MIN, text, sizeof(text)) > 0);
+    assert_int_equal(kn_quantity_milli(text, &v, &err), 0);
+    assert_true(v == INT64_MIN);
 }
 
 typedef struct {
