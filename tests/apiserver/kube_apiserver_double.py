@@ -42,6 +42,7 @@ Test-only endpoints (same token):
 
 Start: python3 kube_apiserver_double.py --port 0 --cert C --key K --token T
        [--client-ca CA] [--port-file F] [--no-nrt] [--history N] [--bookmark-seconds S]
+       [--restore-uids]
 It prints "listening on PORT" and writes PORT to --port-file.
 Python 3 standard library only.
 """
@@ -478,7 +479,8 @@ class Handler(BaseHTTPRequestHandler):
             if key in st.objects[resource]:
                 raise ApiError(409, "AlreadyExists", '%s "%s" already exists' % (QUALIFIED[resource], name),
                                {"name": name, "kind": resource})
-            meta["uid"] = str(uuid.uuid4())
+            if not (self.server.restore_uids and meta.get("uid")):
+                meta["uid"] = str(uuid.uuid4())
             meta["creationTimestamp"] = now_rfc3339()
             meta["resourceVersion"] = st.next_rv()
             st.objects[resource][key] = obj
@@ -767,6 +769,9 @@ def main():
     ap.add_argument("--history", type=int, default=10000, help="watch events kept (older RVs get 410)")
     ap.add_argument("--bookmark-seconds", type=float, default=2.0)
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--restore-uids", action="store_true",
+                    help="a create that carries metadata.uid keeps it: to re-create the state of a "
+                         "previous run after a simulated restart (etcd keeps uids)")
     admission_chain.add_args(ap)
     args = ap.parse_args()
 
@@ -783,6 +788,7 @@ def main():
     srv.admission = admission_chain.Chain(srv.store, ApiError, args)
     srv.token = args.token
     srv.verbose = args.verbose
+    srv.restore_uids = args.restore_uids
     srv.bookmark_seconds = args.bookmark_seconds
     port = srv.server_address[1]
     if args.port_file:

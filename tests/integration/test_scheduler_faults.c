@@ -79,19 +79,35 @@ static void add_pods(kn_dbl *d, const char *prefix, int n, const char *cpu, bool
     }
 }
 
-/* A pod as it is persisted once bound: spec.nodeName set (what a restarted
- * API server serves for a running pod). */
-static void add_bound_pod(kn_dbl *d, const char *name, const char *node)
+/* A pod as a restarted API server serves it again (etcd keeps it): its uid,
+ * and spec.nodeName when it was bound (node "" when pending). */
+static void restore_pod(kn_dbl *d, const char *name, const char *uid, const char *node, const char *cpu)
 {
-    char body[1024], path[128];
+    char body[1024], path[128], nodefield[128] = "";
+    if (*node)
+        snprintf(nodefield, sizeof nodefield, "\"nodeName\":\"%s\",", node);
     snprintf(body, sizeof body,
-             "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"%s\"},"
-             "\"spec\":{\"schedulerName\":\"kubenexus-scheduler\",\"nodeName\":\"%s\",\"containers\":[{\"name\":"
-             "\"main\",\"image\":\"apache/spark:3.5.1\",\"resources\":{\"requests\":{\"cpu\":\"1\",\"memory\":"
-             "\"1Gi\"},\"limits\":{\"memory\":\"1Gi\"}}}]},\"status\":{\"phase\":\"Running\"}}",
-             name, NS, node);
+             "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"%s\","
+             "\"uid\":\"%s\"},\"spec\":{\"schedulerName\":\"kubenexus-scheduler\",%s\"containers\":[{\"name\":"
+             "\"main\",\"image\":\"apache/spark:3.5.1\",\"resources\":{\"requests\":{\"cpu\":\"%s\",\"memory\":"
+             "\"1Gi\"},\"limits\":{\"memory\":\"1Gi\"}}}]},\"status\":{\"phase\":\"%s\"}}",
+             name, NS, uid, nodefield, cpu, *node ? "Running" : "Pending");
     snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods", NS);
     assert_int_equal(kn_dbl_call(d, "POST", path, body, NULL), 201);
+}
+
+/* uid and spec.nodeName ("" if unbound) of ns/name, malloc'd into *uid, *node. */
+static void pod_identity(kn_dbl *d, const char *name, char **uid, char **node)
+{
+    char path[128];
+    kn_json *pod = NULL;
+    snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods/%s", NS, name);
+    assert_int_equal(kn_dbl_call(d, "GET", path, NULL, &pod), 200);
+    const char *u = kn_json_str(kn_json_dig(pod, "metadata", "uid", NULL));
+    const char *n = kn_json_str(kn_json_dig(pod, "spec", "nodeName", NULL));
+    *uid = strdup(u ? u : "");
+    *node = strdup(n ? n : "");
+    kn_json_free(pod);
 }
 
 /* ---- what the double recorded ---- */
@@ -248,7 +264,8 @@ static void slow_answers(void **state)
 }
 
 /* Kills the double and starts a fresh one on the same port, certificate and
- * token (the scheduler's kubeconfig stays valid); the new one starts empty. */
+ * token (the scheduler's kubeconfig stays valid); the new one starts empty
+ * and keeps the uids objects are created with (--restore-uids). */
 static void restart_double(kn_dbl *d)
 {
     kill(d->pid, SIGKILL);
@@ -262,15 +279,15 @@ static void restart_double(kn_dbl *d)
     snprintf(port, sizeof port, "%d", d->port);
     unlink(portfile);
     char *argv[] = {"/usr/bin/env", "python3", script, "--port", port, "--cert", cert, "--key", key, "--token",
-                    d->token, "--port-file", portfile, "--bookmark-seconds", "1", "--client-ca", d->ca, NULL};
+                    d->token, "--port-file", portfile, "--bookmark-seconds", "1", "--client-ca", d->ca, "--restore-uids", NULL};
     d->pid = kn_it_spawn(argv, log);
     assert_true(d->pid > 0);
     assert_true(kn_it_wait_port(d->port, d->pid, 10000));
 }
 
 /* The API server goes away mid-run and comes back empty at a later
- * resourceVersion, its history compacted (as after an etcd restore), with its
- * objects re-created (new uids): the scheduler reconnects, gets 410 for its old
+ * resourceVersion, its history compacted, its objects restored as etcd kept
+ * them (same uids, bound pods on their nodes): the scheduler reconnects, gets 410 for its old
  * resourceVersion, relists, leaves the running pods where they are, and binds
  * the pods that were pending before the restart and a gang created after it. */
 static void apiserver_restarted(void **state)
@@ -285,12 +302,10 @@ static void apiserver_restarted(void **state)
     add_pods(&w->d, "w-", 2, "3", false); /* 2 cpu left per node: pending */
     podq_event q = {.d = &w->d, .name = "w-1"};
     assert_true(kn_wait_for(WAIT_S, failed_scheduling, &q));
-    char *nodes[4];
-    for (int i = 0; i < 4; i++) {
-        snprintf(name, sizeof name, "p-%d", i);
-        nodes[i] = kn_dbl_pod_node(&w->d, NS, name);
-        assert_non_null(nodes[i]);
-    }
+    const char *names[6] = {"p-0", "p-1", "p-2", "p-3", "w-0", "w-1"};
+    char *uids[6], *nodes[6];
+    for (int i = 0; i < 6; i++)
+        pod_identity(&w->d, names[i], &uids[i], &nodes[i]);
     kn_json *st = kn_dbl_state(&w->d);
     assert_non_null(kn_json_get_str(st, "resourceVersion"));
     int64_t old_rv = strtoll(kn_json_get_str(st, "resourceVersion"), NULL, 10);
@@ -312,12 +327,11 @@ static void apiserver_restarted(void **state)
     }
     assert_int_equal(kn_dbl_add_node(&w->d, "node-a", "4", "16Gi"), 0);
     assert_int_equal(kn_dbl_add_node(&w->d, "node-b", "4", "16Gi"), 0);
-    for (int i = 0; i < 4; i++) {
-        snprintf(name, sizeof name, "p-%d", i);
-        add_bound_pod(&w->d, name, nodes[i]);
+    for (int i = 0; i < 6; i++) {
+        restore_pod(&w->d, names[i], uids[i], nodes[i], i < 4 ? "1" : "3");
+        free(uids[i]);
         free(nodes[i]);
     }
-    add_pods(&w->d, "w-", 2, "3", false);
     assert_int_equal(kn_dbl_faults(&w->d, "{\"compact\":true}"), 0);
     kill(w->s.pid, SIGCONT);
 
