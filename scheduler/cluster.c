@@ -106,6 +106,15 @@ void kn_pod_detail_free(kn_cluster *c, kn_pod_detail *d)
     free(d);
 }
 
+void kn_cpod_restore_done(kn_cluster *c, kn_cpod *p)
+{
+    if (p->restore == NULL)
+        return;
+    kn_pod_detail_free(c, p->restore);
+    p->restore = NULL;
+    c->n_restore--;
+}
+
 static void pod_clear(kn_cluster *c, kn_cpod *p)
 {
     free(p->uid);
@@ -115,6 +124,7 @@ static void pod_clear(kn_cluster *c, kn_cpod *p)
     free(p->unfit_name);
     kn_alloc_clear(&p->alloc);
     kn_pod_detail_free(c, p->d);
+    kn_cpod_restore_done(c, p);
     memset(p, 0, sizeof(*p));
     p->gang = -1;
     p->alloc.node = -1;

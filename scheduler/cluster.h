@@ -145,6 +145,9 @@ typedef struct kn_cpod {
     kn_alloc alloc;
     int gang;              /* gang index or -1 */
     kn_pod_detail *d;      /* pending pods of ours only */
+    kn_pod_detail *restore; /* a driver of ours first seen bound (a restart or a new
+                               leader) with an executor reservation to re-create, or NULL */
+    double bound_at;       /* wall clock it was bound (PodScheduled, else created); 0 unknown */
     bool seen;             /* resync mark */
 } kn_cpod;
 
@@ -179,6 +182,7 @@ typedef struct kn_cluster {
     int n_cons, cap_cons;
     kn_strmap cons_by_sig;
     uint64_t seq;
+    int n_restore;         /* pods with a restore detail */
     char *scheduler_name;
 } kn_cluster;
 
@@ -212,6 +216,8 @@ int kn_cluster_apply_pod(kn_cluster *c, const kn_json *pod, bool deleted, kn_pod
 /* Frees a pod record (already released and out of its gang). */
 void kn_cluster_drop_pod(kn_cluster *c, int idx);
 void kn_pod_detail_free(kn_cluster *c, kn_pod_detail *d);
+/* Frees p->restore (the reservation was re-created or given up). */
+void kn_cpod_restore_done(kn_cluster *c, kn_cpod *p);
 /* The shared entry for these constraints (taken from cons), or NULL on OOM. */
 kn_cons_entry *kn_cons_intern(kn_cluster *c, kn_constraints *cons);
 void kn_cons_release(kn_cluster *c, kn_cons_entry *e);

@@ -73,7 +73,9 @@ void kn_gang_leave(kn_scheduler *s, int pod);
 int kn_queue_build(kn_scheduler *s, int **out);
 
 /* reserve.c */
-int kn_resv_spec_parse(kn_cluster *c, const kn_cpod *driver, kn_resv_spec *out, kn_err *err);
+/* d: the driver's detail (its d while pending, its restore detail once bound). */
+int kn_resv_spec_parse(kn_cluster *c, const kn_cpod *driver, const kn_pod_detail *d, kn_resv_spec *out,
+                       kn_err *err);
 void kn_resv_spec_free(kn_resv_spec *sp);
 /* Takes ownership of slots[0..n). Returns the index or -1. */
 int kn_resv_create(kn_scheduler *s, int gang, const kn_cpod *driver, kn_alloc *slots, int n, double now);
@@ -85,7 +87,14 @@ void kn_resv_expire(kn_scheduler *s, double now, kn_sched_out *out);
  * slot; true if placed (committed as assumed, binding appended). */
 bool kn_resv_take(kn_scheduler *s, int r, int p, kn_sched_out *out);
 
-/* sched.c helpers shared with reserve.c */
+/* restore.c: re-creates the reservations of drivers first seen bound (see sched.h). */
+void kn_resv_restore(kn_scheduler *s, double now, kn_sched_out *out);
+
+/* sched.c helpers shared with reserve.c and restore.c */
+/* n slots of rs (constraints: rs's template, else d's) placed all at once as for
+ * a new reservation: 0 with *slots malloc'd and taken, or -1 with why in msg. */
+int kn_place_slots(kn_scheduler *s, const kn_pod_detail *d, const kn_resv_spec *rs, int n, kn_alloc **slots,
+                   char *msg, size_t cap);
 void kn_want_for_pod(const kn_scheduler *s, const kn_cpod *p, kn_want *w);
 int kn_commit_pod(kn_scheduler *s, int p, const kn_choice *ch, kn_sched_out *out);
 int kn_out_event(kn_sched_out *o, const char *ns, const char *name, const char *uid, const char *type,

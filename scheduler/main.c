@@ -30,6 +30,16 @@ typedef struct opts {
     bool leader_elect;
 } opts;
 
+/* Unix time when CLOCK_MONOTONIC (the live loop's clock) read 0: times the
+ * executor reservations re-created after a restart from the drivers' binding. */
+static double wall_at_mono_zero(void)
+{
+    struct timespec w, m;
+    clock_gettime(CLOCK_REALTIME, &w);
+    clock_gettime(CLOCK_MONOTONIC, &m);
+    return (double)(w.tv_sec - m.tv_sec) + (double)(w.tv_nsec - m.tv_nsec) / 1e9;
+}
+
 static volatile sig_atomic_t g_stop;
 
 static void on_signal(int sig)
@@ -117,7 +127,7 @@ static int run(const opts *o, kn_err *err)
     kn_metrics *reg = kn_metrics_new();
     kn_api *api = reg ? kn_api_new(&kc, reg, err) : NULL;
     kn_kubeconfig_free(&kc);
-    kn_sched_config sc = {.scheduler_name = o->scheduler_name};
+    kn_sched_config sc = {.scheduler_name = o->scheduler_name, .wall_at_zero = wall_at_mono_zero()};
     kn_scheduler *s = api ? kn_sched_new(&sc, err) : NULL;
     kn_metrics_server *ms = s ? kn_metrics_server_start(o->metrics_addr, reg, err) : NULL;
     kn_leader *leader = NULL;

@@ -144,6 +144,7 @@ void kn_cluster_drop_pod(kn_cluster *c, int idx)
     free(r->node_name);
     free(r->unfit_name);
     kn_pod_detail_free(c, r->d);
+    kn_cpod_restore_done(c, r);
     memset(r, 0, sizeof(*r));
     r->gang = -1;
     r->alloc.node = -1;
@@ -187,16 +188,40 @@ static int bind_record(kn_cluster *c, kn_cpod *r, const kn_pod *p)
     return 0;
 }
 
-/* The API server says the pod is bound: count it there. Frees p. */
-static int apply_bound(kn_cluster *c, kn_cpod *r, kn_pod *p)
+/* When the pod was bound: PodScheduled's lastTransitionTime, else its creation. */
+static double bound_time(const kn_json *obj, double created)
+{
+    const kn_json *conds = kn_json_dig(obj, "status", "conditions", NULL);
+    size_t n = kn_json_is(conds, KN_JSON_ARRAY) ? kn_json_len(conds) : 0;
+    for (size_t i = 0; i < n; i++) {
+        const kn_json *cd = kn_json_at(conds, i);
+        const char *type = kn_json_get_str(cd, "type"), *st = kn_json_get_str(cd, "status");
+        double t = kn_parse_rfc3339(kn_json_get_str(cd, "lastTransitionTime"));
+        if (type && st && strcmp(type, "PodScheduled") == 0 && strcmp(st, "True") == 0 && t > 0)
+            return t;
+    }
+    return created;
+}
+
+/* The API server says the pod is bound: count it there. A driver of ours
+ * not bound by this process (a restart, a new leader) keeps what re-creating
+ * its executor reservation needs. Frees p. */
+static int apply_bound(kn_cluster *c, kn_cpod *r, kn_pod *p, double bound_at)
 {
     kn_pod_state was = r->state;
     if (was == KN_POD_PENDING)
         req_vector(c, &p->requests, &r->alloc.req, &r->unfit_name);
     int rc = was == KN_POD_BOUND ? 0 : bind_record(c, r, p);
-    kn_pod_free(p);
     kn_pod_detail_free(c, r->d);
     r->d = NULL;
+    if (rc == 0 && was == KN_POD_PENDING && r->ours && r->restore == NULL &&
+        kn_pod_annotation(p, KN_RESERVATION_ANNOTATION) != NULL) {
+        r->bound_at = bound_at;
+        if ((r->restore = make_detail(c, p, NULL)) != NULL) /* frees p */
+            c->n_restore++;
+        return rc;
+    }
+    kn_pod_free(p);
     return rc;
 }
 
@@ -278,7 +303,7 @@ int kn_cluster_apply_pod(kn_cluster *c, const kn_json *obj, bool deleted, kn_pod
     r->created = kn_parse_rfc3339(p.creation_timestamp);
     if (bound) {
         chg->placed_elsewhere = r->state == KN_POD_ASSUMED && r->node_name && strcmp(r->node_name, p.node_name) != 0;
-        return apply_bound(c, r, &p) == 0 ? 0 : kn_err_set(err, "out of memory");
+        return apply_bound(c, r, &p, bound_time(obj, r->created)) == 0 ? 0 : kn_err_set(err, "out of memory");
     }
     if (r->state != KN_POD_PENDING) { /* our binding is in flight; the watch lags */
         kn_pod_free(&p);

@@ -90,10 +90,11 @@ static int parse_template(const kn_json *rj, const kn_cpod *driver, kn_resv_spec
     return 0;
 }
 
-int kn_resv_spec_parse(kn_cluster *c, const kn_cpod *driver, kn_resv_spec *out, kn_err *err)
+int kn_resv_spec_parse(kn_cluster *c, const kn_cpod *driver, const kn_pod_detail *d, kn_resv_spec *out,
+                       kn_err *err)
 {
     memset(out, 0, sizeof(*out));
-    const kn_json *rj = driver->d->reservation;
+    const kn_json *rj = d->reservation;
     int64_t count;
     if (!kn_json_is(rj, KN_JSON_OBJECT))
         return kn_err_set(err, "want a JSON object");

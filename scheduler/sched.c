@@ -454,9 +454,8 @@ static void take_pods(kn_scheduler *s, tentative *t)
 }
 
 /* The driver's executor slots, filtered with the reservation's constraints or the driver's. */
-static void take_slots(kn_scheduler *s, const kn_resv_spec *rs, tentative *t)
+static void take_slots(kn_scheduler *s, const kn_pod_detail *dd, const kn_resv_spec *rs, tentative *t)
 {
-    const kn_pod_detail *dd = s->c.pods[t->P[0]].d;
     kn_want w = {.pod = rs->has_tmpl ? &rs->tmpl : &dd->cons->cons, .req = &rs->req, .numa = &rs->numa,
                  .numa_idx = rs->numa_idx, .owner = -1, .binpack = true,
                  .sig = rs->has_tmpl ? NULL : dd->cons->sig};
@@ -511,6 +510,25 @@ static void undo_or_hold(kn_scheduler *s, tentative *t, bool hold)
     }
 }
 
+int kn_place_slots(kn_scheduler *s, const kn_pod_detail *d, const kn_resv_spec *rs, int n, kn_alloc **slots,
+                   char *msg, size_t cap)
+{
+    tentative t = {.nslots = n};
+    *slots = NULL;
+    if (n > 0 && (t.slots = calloc((size_t)n, sizeof(kn_alloc))) == NULL)
+        t.oom = true;
+    if (!t.oom)
+        take_slots(s, d, rs, &t);
+    if (!t.oom && t.held == n) {
+        *slots = t.slots;
+        return 0;
+    }
+    undo_or_hold(s, &t, false);
+    free(t.slots);
+    snprintf(msg, cap, "%s", t.oom ? "out of memory" : t.msg);
+    return -1;
+}
+
 /* Places pods P[0..n) (P[0] the driver when rs) and rs->count slots all at once.
  * true: committed. false: nothing placed (or, for a starving gang, the room
  * found is held until the end of the cycle), members told why. */
@@ -526,7 +544,7 @@ static bool place_group(kn_scheduler *s, int gi, int *P, int n, const kn_resv_sp
     if (!t.oom)
         take_pods(s, &t);
     if (rs && !t.oom && t.placed == n)
-        take_slots(s, rs, &t);
+        take_slots(s, s->c.pods[P[0]].d, rs, &t);
     if (!t.oom && t.placed == n && t.held == t.nslots) {
         commit_group(s, gi, rs, &t, now, out);
         free(t.slots);
@@ -612,7 +630,7 @@ static void place_driver_first(kn_scheduler *s, int gi, int *P, int n, int drive
     kn_resv_spec rs;
     kn_err e;
     int dp = P[driver];
-    if (kn_resv_spec_parse(&s->c, &s->c.pods[dp], &rs, &e) != 0) {
+    if (kn_resv_spec_parse(&s->c, &s->c.pods[dp], s->c.pods[dp].d, &rs, &e) != 0) {
         char msg[MSG_MAX];
         snprintf(msg, sizeof(msg), "annotation %s: %s", KN_RESERVATION_ANNOTATION, e.msg);
         fail_pod(s, dp, msg, now, out);
@@ -676,6 +694,8 @@ int kn_sched_cycle(kn_scheduler *s, double now, kn_sched_out *out, kn_err *err)
     size_t before = out->n_bindings;
     s->last_now = now;
     kn_resv_expire(s, now, out);
+    if (s->c.n_restore > 0)
+        kn_resv_restore(s, now, out);
     s->holder_done = false;
     int *q;
     int n = kn_queue_build(s, &q);

@@ -13,6 +13,10 @@
  * spec.nodeName are scheduled; every bound, non-terminated pod (any scheduler)
  * counts against its node. Gangs are placed all-or-nothing; a driver with the
  * executor-reservation annotation is bound only with its executor slots held.
+ * A driver of ours first seen already bound (after a restart or a leader
+ * change) gets the slots its executors not yet placed need re-reserved in the
+ * next cycle, all or none, timed from its binding (GangReserved, or a Warning
+ * when they no longer fit, or GangTimeout when its timeout has passed).
  *
  * Not thread-safe: one thread (or one mutex) drives a kn_scheduler.
  * Apply functions never abort on bad objects: they return -1 with a message
@@ -45,6 +49,9 @@ typedef struct kn_sched_config {
     double gang_timeout_s;         /* 0 -> 600: held executor slots released after this */
     double starvation_s;           /* 0 -> 120: a gang ready but unplaced this long holds room */
     double event_repeat_s;         /* 0 -> 60: same FailedScheduling message re-posted at most this often */
+    double wall_at_zero;           /* Unix time at clock value 0 (live: realtime - monotonic); 0: unknown.
+                                      Times a reservation re-created after a restart from the driver's
+                                      binding; unknown -> from the cycle that re-creates it */
     int percentage_of_nodes_to_score; /* as kube-scheduler's: 0 -> adaptive (every node below 100
                                          nodes, 10% of 5,000); 100 -> every node, the exact best */
 } kn_sched_config;
