@@ -9,7 +9,9 @@
  * application still runs); of two applications where only one fits, one is
  * fully bound and the other binds nothing; a scheduler killed after binding a
  * driver is restarted while its executors arrive and binds them all, with no
- * pod bound twice.
+ * pod bound twice; a scheduler restarted with a driver bound and its executors
+ * not yet asked for holds their slots again, so a second application's
+ * driver is refused and the first one's executors bind.
  * Every wait polls with a bound; nothing asserts how long anything took. */
 #include <setjmp.h>
 #include <signal.h>
@@ -253,6 +255,34 @@ static void test_scheduler_restarted_midway(void **state)
     CHECK(kn_e2e_max_bind_attempts(&g_env, a.ns, a.name) == 1);
 }
 
+/* The scheduler restarts with pi-a's driver bound and none of its executors
+ * asked for yet: the restarted scheduler holds their slots again (in memory
+ * only before), so pi-b, applied then, cannot take the room; pi-a's
+ * executors bind when they come. 5 cpu in all; each gang asks 4. */
+static void test_restart_keeps_driver_reservation(void **state)
+{
+    (void)state;
+    CHECK(kn_e2e_add_node(&g_env, "small-1", "3", "8Gi", 0) == 0);
+    CHECK(kn_e2e_add_node(&g_env, "small-2", "2", "8Gi", 0) == 0);
+    CHECK(kn_e2e_start_scheduler(&g_env, NULL) == 0);
+    app_ref a = {"default", "pi-a", 4}, b = {"default", "pi-b", 4};
+    g_op.hold_executors = true;
+    apply_ok("deploy/examples/spark-pi.yaml", "pi-a");
+    CHECK(kn_e2e_wait(WAIT_S, driver_bound, &a));
+    CHECK(kn_e2e_stop_scheduler(&g_env, SIGKILL) != -1);
+    CHECK(kn_e2e_start_scheduler(&g_env, NULL) == 0);
+    apply_ok("deploy/examples/spark-pi.yaml", "pi-b");
+    CHECK(kn_e2e_wait(WAIT_S, driver_refused, &b));
+    int bound = -1;
+    CHECK(kn_e2e_app_pods(&g_env, b.ns, b.name, &bound) == 1);
+    CHECK(bound == 0);
+    g_op.hold_executors = false;
+    wait_fully_bound(&a);
+    CHECK(kn_e2e_app_pods(&g_env, b.ns, b.name, &bound) == 1);
+    CHECK(bound == 0);
+    CHECK(kn_e2e_max_bind_attempts(&g_env, a.ns, a.name) == 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -260,6 +290,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_too_big_never_binds_driver, setup, teardown),
         cmocka_unit_test_setup_teardown(test_competing_no_deadlock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scheduler_restarted_midway, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restart_keeps_driver_reservation, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
