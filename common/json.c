@@ -144,16 +144,28 @@ kn_json *kn_json_new_string(const char *s)
 kn_json *kn_json_new_array(void) { return node_new(KN_JSON_ARRAY); }
 kn_json *kn_json_new_object(void) { return node_new(KN_JSON_OBJECT); }
 
+void kn_json_arena_free(kn_json_arena_block *b)
+{
+    while (b != NULL) {
+        kn_json_arena_block *next = b->next;
+        free(b);
+        b = next;
+    }
+}
+
 void kn_json_free(kn_json *v)
 {
     if (v == NULL)
         return;
+    bool heap_text = v->alloc == KN_JSON_HEAP; /* a root's text is in its arena too */
     switch (v->type) {
     case KN_JSON_NUMBER:
-        free(v->u.num.text);
+        if (heap_text)
+            free(v->u.num.text);
         break;
     case KN_JSON_STRING:
-        free(v->u.str.s);
+        if (heap_text)
+            free(v->u.str.s);
         break;
     case KN_JSON_ARRAY:
         for (size_t i = 0; i < v->u.arr.len; i++)
@@ -162,7 +174,8 @@ void kn_json_free(kn_json *v)
         break;
     case KN_JSON_OBJECT:
         for (size_t i = 0; i < v->u.obj.len; i++) {
-            free(v->u.obj.m[i].key);
+            if (!v->u.obj.m[i].key_in_arena)
+                free(v->u.obj.m[i].key);
             kn_json_free(v->u.obj.m[i].val);
         }
         free(v->u.obj.m);
@@ -171,7 +184,10 @@ void kn_json_free(kn_json *v)
     default:
         break;
     }
-    free(v);
+    if (v->alloc == KN_JSON_ARENA_ROOT)
+        kn_json_arena_free(((kn_json_arena_root *)v)->arena);
+    if (v->alloc != KN_JSON_IN_ARENA)
+        free(v);
 }
 
 /* ---- object hash index ---- */
@@ -253,7 +269,8 @@ static int members_reserve(kn_json *o)
     return 0;
 }
 
-int kn_json_setn(kn_json *obj, const char *key, size_t klen, kn_json *val)
+/* Adds or replaces a member; key is copied unless borrowed (an arena key). */
+static int member_set(kn_json *obj, const char *key, size_t klen, kn_json *val, char *borrowed)
 {
     if (obj == NULL || obj->type != KN_JSON_OBJECT || key == NULL || val == NULL || val == obj) {
         kn_json_free(val);
@@ -265,18 +282,30 @@ int kn_json_setn(kn_json *obj, const char *key, size_t klen, kn_json *val)
         obj->u.obj.m[at].val = val;
         return 0;
     }
-    char *k = members_reserve(obj) == 0 ? malloc(klen + 1) : NULL;
+    char *k = members_reserve(obj) != 0 ? NULL : borrowed != NULL ? borrowed : malloc(klen + 1);
     if (k == NULL) {
         kn_json_free(val);
         return -1;
     }
-    memcpy(k, key, klen);
-    k[klen] = '\0';
+    if (borrowed == NULL) {
+        memcpy(k, key, klen);
+        k[klen] = '\0';
+    }
     size_t n = obj->u.obj.len++;
-    obj->u.obj.m[n] = (kn_json_member){.key = k, .klen = klen, .val = val};
+    obj->u.obj.m[n] = (kn_json_member){.key = k, .klen = klen, .val = val, .key_in_arena = borrowed != NULL};
     if (obj->u.obj.idxcap != 0)
         index_insert(obj, n);
     return 0;
+}
+
+int kn_json_setn(kn_json *obj, const char *key, size_t klen, kn_json *val)
+{
+    return member_set(obj, key, klen, val, NULL);
+}
+
+int kn_json_setn_borrowed(kn_json *obj, char *key, size_t klen, kn_json *val)
+{
+    return member_set(obj, key, klen, val, key);
 }
 
 int kn_json_set(kn_json *obj, const char *key, kn_json *val)
@@ -320,7 +349,8 @@ int kn_json_remove(kn_json *obj, const char *key)
     long at = member_find(obj, key, strlen(key));
     if (at < 0)
         return -1;
-    free(obj->u.obj.m[at].key);
+    if (!obj->u.obj.m[at].key_in_arena)
+        free(obj->u.obj.m[at].key);
     kn_json_free(obj->u.obj.m[at].val);
     memmove(&obj->u.obj.m[at], &obj->u.obj.m[at + 1],
             (obj->u.obj.len - (size_t)at - 1) * sizeof(kn_json_member));

@@ -6,6 +6,9 @@
  *    bounded by kn_json_limits (defaults: 8 MiB, depth 64).
  *  - Every node owns its children; kn_json_free() frees a whole subtree.
  *    A node added to a container is owned by the container afterwards.
+ *    A parsed document's nodes and strings live in one arena that goes with
+ *    its root: kn_json_free() on a subtree of it (kn_json_remove, a replaced
+ *    member) frees only what was malloc'd, the rest when the root is freed.
  *  - Object member order is kept (serialization is stable), duplicate keys in
  *    parsed input keep the last value (as Go's encoding/json does).
  *  - Lookups on objects are O(1) on average (hashed past a few members).

@@ -5,16 +5,32 @@
 
 #include "json.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct kn_json_member {
     char *key; /* NUL-terminated; klen bytes (a JSON key may hold \u0000) */
     size_t klen;
     kn_json *val;
+    bool key_in_arena; /* key lives in the parse arena: not freed on its own */
 } kn_json_member;
+
+/* Where a node (and its string or number text) lives. kn_json_parse() puts
+ * every node, string, number text and key of a document in one arena, since
+ * a malloc and a free per value were half the cost of a parse; the item and
+ * member arrays stay malloc'd (they grow). Nodes added later with
+ * kn_json_set()/kn_json_append() are KN_JSON_HEAP as before, so mixed trees
+ * free correctly: kn_json_free() frees what is malloc'd, and the arena goes
+ * with the document's root. */
+typedef enum {
+    KN_JSON_HEAP,       /* malloc'd node; its text is malloc'd too */
+    KN_JSON_IN_ARENA,   /* node and text in the arena of its document's root */
+    KN_JSON_ARENA_ROOT, /* malloc'd kn_json_arena_root: owns the arena */
+} kn_json_alloc;
 
 struct kn_json {
     kn_json_type type;
+    uint8_t alloc; /* kn_json_alloc (fits in the padding before the union) */
     union {
         bool b;
         struct {
@@ -38,8 +54,24 @@ struct kn_json {
     } u;
 };
 
+typedef struct kn_json_arena_block {
+    struct kn_json_arena_block *next;
+    size_t used, cap;
+    _Alignas(max_align_t) unsigned char data[];
+} kn_json_arena_block;
+
+/* The root of a parsed document: a node followed by its arena's blocks. */
+typedef struct kn_json_arena_root {
+    kn_json node; /* first: a kn_json * to it is a kn_json_arena_root * */
+    kn_json_arena_block *arena;
+} kn_json_arena_root;
+
+void kn_json_arena_free(kn_json_arena_block *b);
+
 /* Sets a member whose key has an explicit length (parser keys may hold NULs).
  * Takes ownership of val (frees it on failure). */
 int kn_json_setn(kn_json *obj, const char *key, size_t klen, kn_json *val);
+/* The same with a key that stays owned by the caller's arena (no copy). */
+int kn_json_setn_borrowed(kn_json *obj, char *key, size_t klen, kn_json *val);
 
 #endif

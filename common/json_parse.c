@@ -16,10 +16,70 @@ typedef struct {
     kn_json *root;
     kn_json **stack; /* open containers */
     int depth, max_depth;
-    char *key; /* pending object key */
+    char *key; /* pending object key (in the arena) */
     size_t klen;
     const char *why; /* our own reason when a callback cancels */
+    kn_json_arena_block *arena; /* owned by root once there is one */
+    size_t next_block;          /* size of the next arena block */
 } parse_ctx;
+
+/* Bump allocation from the document's arena; align is 1 or 8. Blocks grow
+ * geometrically so a big document needs few of them. */
+static void *arena_alloc(parse_ctx *c, size_t n, size_t align)
+{
+    kn_json_arena_block *b = c->arena;
+    size_t at = b != NULL ? (b->used + align - 1) & ~(align - 1) : 0;
+    if (b == NULL || n > b->cap - at || at > b->cap) {
+        size_t cap = c->next_block > n ? c->next_block : n;
+        if (c->next_block < ((size_t)1 << 20))
+            c->next_block *= 2;
+        b = malloc(sizeof(*b) + cap);
+        if (b == NULL)
+            return NULL;
+        b->cap = cap;
+        b->next = c->arena;
+        if (c->root != NULL) /* the root's block list is the one to free */
+            ((kn_json_arena_root *)c->root)->arena = b;
+        c->arena = b;
+        at = 0;
+    }
+    b->used = at + n;
+    return b->data + at;
+}
+
+static char *arena_text(parse_ctx *c, const void *s, size_t n)
+{
+    char *t = arena_alloc(c, n + 1, 1);
+    if (t != NULL) {
+        if (n > 0)
+            memcpy(t, s, n);
+        t[n] = '\0';
+    }
+    return t;
+}
+
+/* The first value is the root: malloc'd with the arena pointer after it, so
+ * kn_json_free(root) frees the whole document. Later nodes are in the arena. */
+static kn_json *node_new(parse_ctx *c, kn_json_type t)
+{
+    kn_json *v;
+    if (c->root == NULL && c->depth == 0) {
+        kn_json_arena_root *r = calloc(1, sizeof(*r));
+        if (r == NULL)
+            return NULL;
+        r->arena = c->arena;
+        v = &r->node;
+        v->alloc = KN_JSON_ARENA_ROOT;
+    } else {
+        v = arena_alloc(c, sizeof(*v), _Alignof(kn_json));
+        if (v == NULL)
+            return NULL;
+        memset(v, 0, sizeof(*v));
+        v->alloc = KN_JSON_IN_ARENA;
+    }
+    v->type = t;
+    return v;
+}
 
 static int add_value(parse_ctx *c, kn_json *v)
 {
@@ -36,8 +96,7 @@ static int add_value(parse_ctx *c, kn_json *v)
     if (top->type == KN_JSON_ARRAY) {
         rc = kn_json_append(top, v);
     } else {
-        rc = kn_json_setn(top, c->key, c->klen, v); /* duplicate key: last wins */
-        free(c->key);
+        rc = kn_json_setn_borrowed(top, c->key, c->klen, v); /* duplicate key: last wins */
         c->key = NULL;
     }
     if (rc != 0) {
@@ -47,25 +106,51 @@ static int add_value(parse_ctx *c, kn_json *v)
     return 1;
 }
 
-static int on_null(void *ctx) { return add_value(ctx, kn_json_new_null()); }
-static int on_bool(void *ctx, int b) { return add_value(ctx, kn_json_new_bool(b != 0)); }
+static int on_null(void *ctx) { return add_value(ctx, node_new(ctx, KN_JSON_NULL)); }
+
+static int on_bool(void *ctx, int b)
+{
+    kn_json *v = node_new(ctx, KN_JSON_BOOL);
+    if (v != NULL)
+        v->u.b = b != 0;
+    return add_value(ctx, v);
+}
 
 static int on_number(void *ctx, const char *s, size_t n)
 {
-    return add_value(ctx, kn_json_new_number(s, n));
+    if (!kn_json_number_text_valid(s, n)) /* yajl checked it; be sure anyway */
+        return add_value(ctx, NULL);
+    char *t = arena_text(ctx, s, n);
+    kn_json *v = t != NULL ? node_new(ctx, KN_JSON_NUMBER) : NULL;
+    if (v != NULL) {
+        v->u.num.text = t;
+        v->u.num.d = strtod(t, NULL);
+    }
+    return add_value(ctx, v);
 }
 
 /* yajl lets overlong forms and lone surrogate escapes through; Go's decoder
  * (which the API server and kubectl use) turns each invalid byte into U+FFFD.
- * Doing the same keeps every string equal to what kn_json_dump writes back. */
+ * Doing the same keeps every string equal to what kn_json_dump writes back.
+ * Returns the text in the arena (NULL: out of memory), its length in *len. */
+static char *repaired_text(parse_ctx *c, const unsigned char *s, size_t n, size_t *len)
+{
+    char *fixed = kn_utf8_repair((const char *)s, n, len);
+    if (fixed == NULL && *len == (size_t)-1)
+        return NULL;
+    char *t = fixed != NULL ? arena_text(c, fixed, *len) : arena_text(c, s, *len = n);
+    free(fixed);
+    return t;
+}
+
 static int on_string(void *ctx, const unsigned char *s, size_t n)
 {
-    size_t len;
-    char *fixed = kn_utf8_repair((const char *)s, n, &len);
-    if (fixed == NULL && len == (size_t)-1)
-        return add_value(ctx, NULL);
-    kn_json *v = kn_json_new_stringn(fixed ? fixed : (const char *)s, len);
-    free(fixed);
+    char *t = repaired_text(ctx, s, n, &n);
+    kn_json *v = t != NULL ? node_new(ctx, KN_JSON_STRING) : NULL;
+    if (v != NULL) {
+        v->u.str.s = t;
+        v->u.str.len = n;
+    }
     return add_value(ctx, v);
 }
 
@@ -88,8 +173,8 @@ static int open_container(parse_ctx *c, kn_json *v)
     return 1;
 }
 
-static int on_start_map(void *ctx) { return open_container(ctx, kn_json_new_object()); }
-static int on_start_array(void *ctx) { return open_container(ctx, kn_json_new_array()); }
+static int on_start_map(void *ctx) { return open_container(ctx, node_new(ctx, KN_JSON_OBJECT)); }
+static int on_start_array(void *ctx) { return open_container(ctx, node_new(ctx, KN_JSON_ARRAY)); }
 
 static int on_end(void *ctx)
 {
@@ -101,19 +186,11 @@ static int on_end(void *ctx)
 static int on_map_key(void *ctx, const unsigned char *s, size_t n)
 {
     parse_ctx *c = ctx;
-    free(c->key);
-    size_t len;
-    char *fixed = kn_utf8_repair((const char *)s, n, &len); /* as on_string */
-    c->key = fixed ? fixed : len == (size_t)-1 ? NULL : malloc(n + 1);
+    c->key = repaired_text(c, s, n, &c->klen); /* as on_string */
     if (c->key == NULL) {
         c->why = "out of memory";
         return 0;
     }
-    if (fixed == NULL) {
-        memcpy(c->key, s, n);
-        c->key[n] = '\0';
-    }
-    c->klen = len;
     return 1;
 }
 
@@ -161,7 +238,8 @@ kn_json *kn_json_parse(const char *buf, size_t len, const kn_json_limits *lim, k
                    len, max_bytes);
         return NULL;
     }
-    parse_ctx c = {.max_depth = max_depth};
+    /* About two bytes of nodes and text per byte of input. */
+    parse_ctx c = {.max_depth = max_depth, .next_block = len < 512 ? 1024 : len < (1u << 20) ? 2 * len : 2u << 20};
     c.stack = malloc((size_t)max_depth * sizeof(*c.stack));
     yajl_handle h = c.stack ? yajl_alloc(&callbacks, NULL, &c) : NULL;
     if (h == NULL) {
@@ -181,11 +259,12 @@ kn_json *kn_json_parse(const char *buf, size_t len, const kn_json_limits *lim, k
     }
     if (st != yajl_status_ok) {
         set_yajl_error(h, &c, buf ? buf : "", len, off, err);
+        if (c.root == NULL)
+            kn_json_arena_free(c.arena); /* else the root owns it */
         kn_json_free(c.root);
         c.root = NULL;
     }
     yajl_free(h);
-    free(c.key);
     free(c.stack);
     return c.root;
 }
