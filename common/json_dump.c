@@ -5,9 +5,13 @@
 #include "json_internal.h"
 #include "utf8.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_gen.h>
+
+/* yajl_gen's YAJL_MAX_DEPTH: deeper trees are not dumped (json.h). */
+#define KN_JSON_DUMP_MAX_DEPTH 128
 
 /* Strings built in C (a truncated error message, a name from a file) may not
  * be UTF-8; JSON must be. As Go's encoding/json does, each invalid byte
@@ -54,6 +58,144 @@ static yajl_gen_status gen_value(yajl_gen g, const kn_json *v)
         return yajl_gen_map_close(g);
     }
     return yajl_gen_invalid_string;
+}
+
+/* ---- compact output without yajl_gen ----
+ * kn_json_dump() answers every admission review; yajl_gen's per-token calls
+ * and per-character escaping were a fifth of a review. This writer produces
+ * the same bytes yajl_gen does (same escapes, \u00XX in upper case, '/' kept,
+ * the same 128-level depth limit); pretty output still goes through yajl. */
+
+typedef struct {
+    char *p;
+    size_t len, cap;
+    bool failed; /* out of memory or too deep */
+} outbuf;
+
+static bool out_reserve(outbuf *b, size_t n)
+{
+    if (b->failed)
+        return false;
+    if (n <= b->cap - b->len)
+        return true;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap - b->len < n) {
+        if (cap > SIZE_MAX / 2) {
+            b->failed = true;
+            return false;
+        }
+        cap *= 2;
+    }
+    char *p = realloc(b->p, cap);
+    if (p == NULL) {
+        b->failed = true;
+        return false;
+    }
+    b->p = p;
+    b->cap = cap;
+    return true;
+}
+
+static void out_put(outbuf *b, const void *s, size_t n)
+{
+    if (out_reserve(b, n)) {
+        memcpy(b->p + b->len, s, n);
+        b->len += n;
+    }
+}
+
+/* A quoted JSON string: escapes as yajl_gen's, invalid UTF-8 as U+FFFD. */
+static void out_string(outbuf *b, const char *str, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const unsigned char *s = (const unsigned char *)str;
+    out_put(b, "\"", 1);
+    size_t i = 0;
+    while (i < n) {
+        size_t run = i; /* bytes that need no escape are copied in one go */
+        while (run < n && s[run] >= 0x20 && s[run] < 0x80 && s[run] != '"' && s[run] != '\\')
+            run++;
+        out_put(b, s + i, run - i);
+        if ((i = run) >= n)
+            break;
+        unsigned char c = s[i];
+        const char *esc = NULL;
+        char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF]};
+        switch (c) {
+        case '"': esc = "\\\""; break;
+        case '\\': esc = "\\\\"; break;
+        case '\b': esc = "\\b"; break;
+        case '\f': esc = "\\f"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        case '\t': esc = "\\t"; break;
+        default: break;
+        }
+        if (esc != NULL) {
+            out_put(b, esc, 2);
+            i++;
+        } else if (c < 0x20) {
+            out_put(b, u, sizeof(u));
+            i++;
+        } else {
+            size_t k = kn_utf8_seq(s + i, n - i);
+            if (k == 0)
+                out_put(b, "\xEF\xBF\xBD", 3);
+            else
+                out_put(b, s + i, k);
+            i += k ? k : 1;
+        }
+    }
+    out_put(b, "\"", 1);
+}
+
+/* depth: containers around v (yajl_gen refuses the 128th level). */
+static void out_value(outbuf *b, const kn_json *v, int depth)
+{
+    switch (v->type) {
+    case KN_JSON_NULL: out_put(b, "null", 4); return;
+    case KN_JSON_BOOL: v->u.b ? out_put(b, "true", 4) : out_put(b, "false", 5); return;
+    case KN_JSON_NUMBER:
+        if (v->u.num.text == NULL)
+            out_put(b, "null", 4); /* NaN/Inf: JSON cannot say it */
+        else
+            out_put(b, v->u.num.text, strlen(v->u.num.text));
+        return;
+    case KN_JSON_STRING: out_string(b, v->u.str.s, v->u.str.len); return;
+    case KN_JSON_ARRAY:
+    case KN_JSON_OBJECT: break;
+    }
+    if (depth + 1 >= KN_JSON_DUMP_MAX_DEPTH) {
+        b->failed = true;
+        return;
+    }
+    bool obj = v->type == KN_JSON_OBJECT;
+    out_put(b, obj ? "{" : "[", 1);
+    size_t n = obj ? v->u.obj.len : v->u.arr.len;
+    for (size_t i = 0; i < n && !b->failed; i++) {
+        if (i > 0)
+            out_put(b, ",", 1);
+        if (obj) {
+            out_string(b, v->u.obj.m[i].key, v->u.obj.m[i].klen);
+            out_put(b, ":", 1);
+        }
+        out_value(b, obj ? v->u.obj.m[i].val : v->u.arr.items[i], depth + 1);
+    }
+    out_put(b, obj ? "}" : "]", 1);
+}
+
+static char *dump_compact(const kn_json *v, size_t *len)
+{
+    outbuf b = {0};
+    out_value(&b, v, 0);
+    out_put(&b, "", 1); /* the NUL */
+    if (b.failed) {
+        free(b.p);
+        return NULL;
+    }
+    if (len != NULL)
+        *len = b.len - 1;
+    return b.p;
 }
 
 /* yajl beautifies an empty container as "{\n<indent>\n<indent>}"; make it
@@ -118,6 +260,11 @@ static char *dump(const kn_json *v, size_t *len, bool pretty)
     return out;
 }
 
-char *kn_json_dump(const kn_json *v, size_t *len) { return dump(v, len, false); }
+char *kn_json_dump(const kn_json *v, size_t *len)
+{
+    if (len != NULL)
+        *len = 0;
+    return v != NULL ? dump_compact(v, len) : NULL;
+}
 
 char *kn_json_dump_pretty(const kn_json *v, size_t *len) { return dump(v, len, true); }
