@@ -170,7 +170,8 @@ void kn_json_free(kn_json *v)
     case KN_JSON_ARRAY:
         for (size_t i = 0; i < v->u.arr.len; i++)
             kn_json_free(v->u.arr.items[i]);
-        free(v->u.arr.items);
+        if (!v->arena_arrays)
+            free(v->u.arr.items);
         break;
     case KN_JSON_OBJECT:
         for (size_t i = 0; i < v->u.obj.len; i++) {
@@ -178,8 +179,10 @@ void kn_json_free(kn_json *v)
                 free(v->u.obj.m[i].key);
             kn_json_free(v->u.obj.m[i].val);
         }
-        free(v->u.obj.m);
-        free(v->u.obj.idx);
+        if (!v->arena_arrays) {
+            free(v->u.obj.m);
+            free(v->u.obj.idx);
+        }
         break;
     default:
         break;
@@ -188,6 +191,38 @@ void kn_json_free(kn_json *v)
         kn_json_arena_free(((kn_json_arena_root *)v)->arena);
     if (v->alloc != KN_JSON_IN_ARENA)
         free(v);
+}
+
+static void *memdup(const void *p, size_t n)
+{
+    void *q = n > 0 ? malloc(n) : NULL;
+    if (q != NULL)
+        memcpy(q, p, n);
+    return q;
+}
+
+int kn_json_own_arrays(kn_json *c)
+{
+    if (!c->arena_arrays)
+        return 0;
+    if (c->type == KN_JSON_ARRAY) {
+        kn_json **items = memdup(c->u.arr.items, c->u.arr.cap * sizeof(*items));
+        if (items == NULL && c->u.arr.cap > 0)
+            return -1;
+        c->u.arr.items = items;
+    } else {
+        kn_json_member *m = memdup(c->u.obj.m, c->u.obj.cap * sizeof(*m));
+        uint32_t *idx = memdup(c->u.obj.idx, c->u.obj.idxcap * sizeof(*idx));
+        if ((m == NULL && c->u.obj.cap > 0) || (idx == NULL && c->u.obj.idxcap > 0)) {
+            free(m);
+            free(idx);
+            return -1;
+        }
+        c->u.obj.m = m;
+        c->u.obj.idx = idx;
+    }
+    c->arena_arrays = false;
+    return 0;
 }
 
 /* ---- object hash index ---- */
@@ -212,11 +247,19 @@ static void index_insert(kn_json *o, size_t member)
 }
 
 /* (Re)builds the index so that it stays at most half full. */
+size_t kn_json_index_cap(size_t members)
+{
+    if (members <= KN_JSON_LINEAR_MAX)
+        return 0;
+    size_t cap = 16;
+    while (cap < members * 2)
+        cap *= 2;
+    return cap;
+}
+
 static int index_rebuild(kn_json *o, size_t want_members)
 {
-    size_t cap = 16;
-    while (cap < want_members * 2)
-        cap *= 2;
+    size_t cap = kn_json_index_cap(want_members);
     uint32_t *idx = calloc(cap, sizeof(*idx));
     if (idx == NULL)
         return -1;
@@ -256,6 +299,9 @@ static long member_find(const kn_json *o, const char *k, size_t n)
 static int members_reserve(kn_json *o)
 {
     size_t n = o->u.obj.len;
+    bool reindex = n + 1 > KN_JSON_LINEAR_MAX && (n + 1) * 2 > o->u.obj.idxcap;
+    if ((n == o->u.obj.cap || reindex) && kn_json_own_arrays(o) != 0)
+        return -1;
     if (n == o->u.obj.cap) {
         size_t cap = o->u.obj.cap ? o->u.obj.cap * 2 : 4;
         kn_json_member *m = cap < UINT32_MAX ? realloc(o->u.obj.m, cap * sizeof(*m)) : NULL;
@@ -264,7 +310,7 @@ static int members_reserve(kn_json *o)
         o->u.obj.m = m;
         o->u.obj.cap = cap;
     }
-    if (n + 1 > KN_JSON_LINEAR_MAX && (n + 1) * 2 > o->u.obj.idxcap)
+    if (reindex)
         return index_rebuild(o, n + 1);
     return 0;
 }
@@ -325,6 +371,10 @@ int kn_json_set_str(kn_json *obj, const char *key, const char *s)
 int kn_json_append(kn_json *arr, kn_json *val)
 {
     if (arr == NULL || arr->type != KN_JSON_ARRAY || val == NULL || val == arr) {
+        kn_json_free(val);
+        return -1;
+    }
+    if (arr->u.arr.len == arr->u.arr.cap && kn_json_own_arrays(arr) != 0) {
         kn_json_free(val);
         return -1;
     }

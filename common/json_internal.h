@@ -31,6 +31,9 @@ typedef enum {
 struct kn_json {
     kn_json_type type;
     uint8_t alloc; /* kn_json_alloc (fits in the padding before the union) */
+    /* A parsed container's items, or members and index, are in the arena,
+     * sized exactly: the first growth copies them to malloc'd arrays. */
+    bool arena_arrays;
     union {
         bool b;
         struct {
@@ -71,6 +74,11 @@ void kn_json_arena_free(kn_json_arena_block *b);
 /* Sets a member whose key has an explicit length (parser keys may hold NULs).
  * Takes ownership of val (frees it on failure). */
 int kn_json_setn(kn_json *obj, const char *key, size_t klen, kn_json *val);
+/* Slots of the hash index for an object of this many members (0: none, a
+ * linear scan is faster). */
+size_t kn_json_index_cap(size_t members);
+/* Copies a container's arena arrays to malloc'd ones before they grow. */
+int kn_json_own_arrays(kn_json *c);
 /* The same with a key that stays owned by the caller's arena (no copy). */
 int kn_json_setn_borrowed(kn_json *obj, char *key, size_t klen, kn_json *val);
 

@@ -21,6 +21,12 @@ typedef struct {
     const char *why; /* our own reason when a callback cancels */
     kn_json_arena_block *arena; /* owned by root once there is one */
     size_t next_block;          /* size of the next arena block */
+    /* Children of the open containers, in order; each container's own start
+     * in starts[depth]. At its end they go into exact-size arena arrays, so a
+     * parsed tree has no malloc'd parts but its root (no realloc growth). */
+    kn_json_member *pending;
+    size_t npending, cappending;
+    size_t *starts;
 } parse_ctx;
 
 /* Bump allocation from the document's arena; align is 1 or 8. Blocks grow
@@ -91,18 +97,53 @@ static int add_value(parse_ctx *c, kn_json *v)
         c->root = v;
         return 1;
     }
-    kn_json *top = c->stack[c->depth - 1];
-    int rc;
+    if (c->npending == c->cappending) {
+        size_t cap = c->cappending ? c->cappending * 2 : 64;
+        kn_json_member *p = realloc(c->pending, cap * sizeof(*p));
+        if (p == NULL) {
+            c->why = "out of memory";
+            return 0;
+        }
+        c->pending = p;
+        c->cappending = cap;
+    }
+    bool in_object = c->stack[c->depth - 1]->type == KN_JSON_OBJECT;
+    c->pending[c->npending++] = (kn_json_member){.key = in_object ? c->key : NULL, .klen = c->klen, .val = v};
+    c->key = NULL;
+    return 1;
+}
+
+/* The container's children (pending from start) into its arena arrays.
+ * Objects go through kn_json_setn_borrowed for its duplicate-key rule (last
+ * wins, in the first one's place) with room reserved, so nothing grows. */
+static int close_container(parse_ctx *c, kn_json *top, size_t start)
+{
+    size_t n = c->npending - start;
+    const kn_json_member *p = c->pending + start;
+    top->arena_arrays = true;
+    if (n == 0)
+        return 1;
     if (top->type == KN_JSON_ARRAY) {
-        rc = kn_json_append(top, v);
-    } else {
-        rc = kn_json_setn_borrowed(top, c->key, c->klen, v); /* duplicate key: last wins */
-        c->key = NULL;
+        top->u.arr.items = arena_alloc(c, n * sizeof(kn_json *), _Alignof(kn_json *));
+        if (top->u.arr.items == NULL)
+            return c->why = "out of memory", 0;
+        for (size_t i = 0; i < n; i++)
+            top->u.arr.items[i] = p[i].val;
+        top->u.arr.len = top->u.arr.cap = n;
+        return 1;
     }
-    if (rc != 0) {
-        c->why = "out of memory";
-        return 0;
-    }
+    size_t idxcap = kn_json_index_cap(n);
+    top->u.obj.m = arena_alloc(c, n * sizeof(kn_json_member), _Alignof(kn_json_member));
+    top->u.obj.idx = idxcap ? arena_alloc(c, idxcap * sizeof(uint32_t), _Alignof(uint32_t)) : NULL;
+    if (top->u.obj.m == NULL || (idxcap > 0 && top->u.obj.idx == NULL))
+        return c->why = "out of memory", 0;
+    if (idxcap > 0)
+        memset(top->u.obj.idx, 0, idxcap * sizeof(uint32_t));
+    top->u.obj.cap = n;
+    top->u.obj.idxcap = idxcap;
+    for (size_t i = 0; i < n; i++)
+        if (kn_json_setn_borrowed(top, p[i].key, p[i].klen, p[i].val) != 0)
+            return c->why = "out of memory", 0;
     return 1;
 }
 
@@ -165,10 +206,11 @@ static int open_container(parse_ctx *c, kn_json *v)
         c->why = "nesting too deep";
         return 0;
     }
-    /* The container is linked into its parent first, so a later failure
-     * leaves everything reachable from root for one kn_json_free(). */
+    /* Until the end of the document, nodes not yet in a container have no
+     * malloc'd parts: a failure frees the root and the arena, nothing else. */
     if (!add_value(c, v))
         return 0;
+    c->starts[c->depth] = c->npending;
     c->stack[c->depth++] = v;
     return 1;
 }
@@ -180,7 +222,10 @@ static int on_end(void *ctx)
 {
     parse_ctx *c = ctx;
     c->depth--;
-    return 1;
+    size_t start = c->starts[c->depth];
+    int ok = close_container(c, c->stack[c->depth], start);
+    c->npending = start;
+    return ok;
 }
 
 static int on_map_key(void *ctx, const unsigned char *s, size_t n)
@@ -241,9 +286,11 @@ kn_json *kn_json_parse(const char *buf, size_t len, const kn_json_limits *lim, k
     /* About two bytes of nodes and text per byte of input. */
     parse_ctx c = {.max_depth = max_depth, .next_block = len < 512 ? 1024 : len < (1u << 20) ? 2 * len : 2u << 20};
     c.stack = malloc((size_t)max_depth * sizeof(*c.stack));
-    yajl_handle h = c.stack ? yajl_alloc(&callbacks, NULL, &c) : NULL;
+    c.starts = malloc((size_t)max_depth * sizeof(*c.starts));
+    yajl_handle h = c.stack && c.starts ? yajl_alloc(&callbacks, NULL, &c) : NULL;
     if (h == NULL) {
         free(c.stack);
+        free(c.starts);
         kn_err_set(err, "offset 0: out of memory");
         return NULL;
     }
@@ -266,5 +313,7 @@ kn_json *kn_json_parse(const char *buf, size_t len, const kn_json_limits *lim, k
     }
     yajl_free(h);
     free(c.stack);
+    free(c.starts);
+    free(c.pending);
     return c.root;
 }

@@ -1,5 +1,6 @@
 #include "utf8.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,8 +32,15 @@ size_t kn_utf8_seq(const unsigned char *s, size_t n)
 char *kn_utf8_repair(const char *str, size_t n, size_t *out_len)
 {
     const unsigned char *s = (const unsigned char *)str;
-    size_t bad = 0;
-    for (size_t i = 0, k; i < n; i += k ? k : 1) {
+    size_t bad = 0, i = 0;
+    /* Eight ASCII bytes at a time first: every parsed string and key comes
+     * through here, and nearly all of them are ASCII. */
+    for (uint64_t w; i + 8 <= n; i += 8) {
+        memcpy(&w, s + i, 8);
+        if (w & UINT64_C(0x8080808080808080))
+            break;
+    }
+    for (size_t k; i < n; i += k ? k : 1) {
         k = s[i] < 0x80 ? 1 : kn_utf8_seq(s + i, n - i);
         bad += k == 0;
     }

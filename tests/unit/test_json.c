@@ -203,6 +203,48 @@ static void test_duplicate_keys_last_wins(void **state)
     kn_json_free(v);
 }
 
+/* A parsed document is edited as the rules edit AdmissionReview objects:
+ * members replaced, added past the parsed size, removed, arrays grown, a
+ * built subtree attached and a parsed one replaced (valgrind/ASan check the
+ * frees). */
+static void test_edit_parsed_document(void **state)
+{
+    (void)state;
+    kn_json *v = parse_ok("{\"metadata\":{\"labels\":{\"a\":\"1\",\"b\":\"2\",\"c\":\"3\",\"d\":\"4\","
+                          "\"e\":\"5\",\"f\":\"6\",\"g\":\"7\",\"h\":\"8\",\"i\":\"9\"}},"
+                          "\"spec\":{\"containers\":[{\"name\":\"c\"}],\"tolerations\":[]},\"x\":\"old\"}");
+    kn_json *labels = kn_json_dig(v, "metadata", "labels", NULL);
+    assert_int_equal(kn_json_set_str(labels, "b", "two"), 0);
+    for (int i = 0; i < 20; i++) {
+        char k[16];
+        snprintf(k, sizeof(k), "new-%d", i);
+        assert_int_equal(kn_json_set_str(labels, k, k), 0);
+    }
+    assert_int_equal(kn_json_remove(labels, "a"), 0);
+    assert_string_equal(kn_json_get_str(labels, "b"), "two");
+    assert_string_equal(kn_json_get_str(labels, "i"), "9");
+    assert_string_equal(kn_json_get_str(labels, "new-19"), "new-19");
+    assert_int_equal(kn_json_len(labels), 8 + 20);
+    kn_json *spec = kn_json_get(v, "spec");
+    kn_json *containers = kn_json_get(spec, "containers");
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(kn_json_append(containers, kn_json_clone(kn_json_at(containers, 0))), 0);
+    assert_int_equal(kn_json_len(containers), 6);
+    assert_int_equal(kn_json_append(kn_json_get(spec, "tolerations"), kn_json_new_object()), 0);
+    kn_json *sel = kn_json_new_object();
+    kn_json_set_str(sel, "zone", "a");
+    assert_int_equal(kn_json_set(spec, "nodeSelector", sel), 0);
+    assert_int_equal(kn_json_set(v, "metadata", kn_json_new_object()), 0); /* a parsed subtree replaced */
+    assert_int_equal(kn_json_set_str(v, "x", "new"), 0);
+    assert_dump(v, "{\"metadata\":{},\"spec\":{\"containers\":[{\"name\":\"c\"},{\"name\":\"c\"},"
+                   "{\"name\":\"c\"},{\"name\":\"c\"},{\"name\":\"c\"},{\"name\":\"c\"}],"
+                   "\"tolerations\":[{}],\"nodeSelector\":{\"zone\":\"a\"}},\"x\":\"new\"}");
+    kn_json *copy = kn_json_clone(v);
+    kn_json_free(v);
+    assert_string_equal(kn_json_get_str(copy, "x"), "new"); /* a clone owns its own memory */
+    kn_json_free(copy);
+}
+
 static void test_thousand_keys(void **state)
 {
     (void)state;
@@ -410,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_size_limit),
         cmocka_unit_test(test_truncated_and_garbage),
         cmocka_unit_test(test_duplicate_keys_last_wins),
+        cmocka_unit_test(test_edit_parsed_document),
         cmocka_unit_test(test_thousand_keys),
         cmocka_unit_test(test_building),
         cmocka_unit_test(test_equal_semantics),
