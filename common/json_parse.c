@@ -119,10 +119,10 @@ static int add_value(parse_ctx *c, kn_json *v)
 static int close_container(parse_ctx *c, kn_json *top, size_t start)
 {
     size_t n = c->npending - start;
-    const kn_json_member *p = c->pending + start;
     top->arena_arrays = true;
     if (n == 0)
-        return 1;
+        return 1; /* c->pending may still be NULL: no pointer arithmetic on it */
+    const kn_json_member *p = c->pending + start;
     if (top->type == KN_JSON_ARRAY) {
         top->u.arr.items = arena_alloc(c, n * sizeof(kn_json *), _Alignof(kn_json *));
         if (top->u.arr.items == NULL)
