@@ -139,8 +139,14 @@ void kn_sched_resync_end(kn_scheduler *s, kn_sched_kind kind)
                 c->node_gen++;
             }
     } else if (kind == KN_SCHED_PODS) {
+        /* An assumed pod whose binding is still in flight may be missing from
+         * a list taken just before it; one whose binding has been answered
+         * (a 409 waits for the watch to say where it went) and that the list
+         * no longer holds is gone, maybe re-created under a new uid: keeping
+         * it would hold its room forever. */
         for (int i = 0; i < c->n_pods; i++)
-            if (c->pods[i].live && !c->pods[i].seen && c->pods[i].state != KN_POD_ASSUMED)
+            if (c->pods[i].live && !c->pods[i].seen &&
+                (c->pods[i].state != KN_POD_ASSUMED || !c->pods[i].binding))
                 remove_pod(s, i);
     } else {
         for (int i = 0; i < c->n_nrts; i++)

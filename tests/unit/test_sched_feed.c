@@ -102,6 +102,35 @@ static void test_conflict_and_gone(void **state)
     kn_sched_free(s);
 }
 
+/* A pod whose binding got 409 and that a relist no longer holds (deleted and
+ * re-created under a new uid while the scheduler was not watching) must not
+ * keep its room; one whose binding is still in flight is kept. */
+static void test_relist_drops_conflicted_assumed_pod(void **state)
+{
+    (void)state;
+    kn_scheduler *s = fx_new();
+    kn_sched_out out;
+    kn_sched_out_init(&out);
+    fx_node(s, "node-a", "4", "16Gi");
+    fx_pod(s, "p", "3", "1Gi");
+    fx_pod(s, "q", "1", "1Gi");
+    kn_err err;
+    assert_int_equal(kn_sched_cycle(s, 1, &out, &err), 2); /* both bindings in flight */
+    kn_sched_bind_failed(s, "uid-p", 409, "Operation cannot be fulfilled: precondition failed", 1, &out);
+    kn_sched_resync_begin(s, KN_SCHED_PODS); /* neither p nor q listed */
+    kn_sched_resync_end(s, KN_SCHED_PODS);
+    kn_sched_stats st;
+    kn_sched_get_stats(s, &st);
+    assert_int_equal(st.pods_assumed, 1); /* q: its binding is in flight */
+    assert_int_equal(st.cpu_milli_used, 1000);
+    kn_sched_out_reset(&out);
+    fx_pod(s, "r", "3", "1Gi"); /* p's room is free again */
+    assert_int_equal(fx_cycle(s, 2, &out), 1);
+    assert_string_equal(fx_node_of(&out, "r"), "node-a");
+    kn_sched_out_free(&out);
+    kn_sched_free(s);
+}
+
 static void test_node_leaving_and_coming_back(void **state)
 {
     (void)state;
@@ -194,6 +223,7 @@ int main(void)
         cmocka_unit_test(test_relist_forgets_what_was_not_listed),
         cmocka_unit_test(test_watch_lag_never_places_twice),
         cmocka_unit_test(test_conflict_and_gone),
+        cmocka_unit_test(test_relist_drops_conflicted_assumed_pod),
         cmocka_unit_test(test_node_leaving_and_coming_back),
         cmocka_unit_test(test_bad_objects_are_errors_not_crashes),
         cmocka_unit_test(test_status_updates_do_not_retry),
