@@ -211,27 +211,8 @@ static double seconds_since(const struct timeval *t0)
     return d < 0 ? 0 : d;
 }
 
-/* true when the query string holds param exactly as one of its &-separated
- * items. The API server appends its own (?timeout=10s) to what the webhook
- * configuration's path carries. */
 /* The mutating entry of namespaces that opt in to gang-label fill-in. */
 #define KN_FILL_PATH "/mutate/fill-gang-labels"
-
-static bool query_has(const h2o_req_t *req, const char *param)
-{
-    if (req->query_at == SIZE_MAX || req->query_at >= req->path.len)
-        return false;
-    const char *q = req->path.base + req->query_at + 1, *end = req->path.base + req->path.len;
-    size_t want = strlen(param);
-    while (q < end) {
-        const char *amp = memchr(q, '&', (size_t)(end - q));
-        size_t n = (size_t)((amp ? amp : end) - q);
-        if (n == want && memcmp(q, param, n) == 0)
-            return true;
-        q += n + 1;
-    }
-    return false;
-}
 
 static void serve_admission(kn_server *s, h2o_req_t *req, kn_admit_mode mode, const char *path)
 {
@@ -255,10 +236,9 @@ static void serve_admission(kn_server *s, h2o_req_t *req, kn_admit_mode mode, co
      * that opt in to gang-label fill-in get a webhook entry of their own whose
      * path says so (deploy/base/webhook-configurations.yaml): the path segment
      * /mutate/fill-gang-labels, since kube-apiserver refuses a query string in
-     * clientConfig.service.path (each segment must be a DNS-1123 subdomain);
-     * the query form stays for `kubenexus-webhook send --path`. */
+     * clientConfig.service.path (each segment must be a DNS-1123 subdomain). */
     kn_admit_config admit = s->cfg.admit;
-    if (query_has(req, "fill-gang-labels=true") || strcmp(path, KN_FILL_PATH) == 0)
+    if (strcmp(path, KN_FILL_PATH) == 0)
         admit.fill_gang_labels = true;
     kn_admit_result r;
     memset(&r, 0, sizeof(r));

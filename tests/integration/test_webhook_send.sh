@@ -82,12 +82,12 @@ for f in "$SRC"/deploy/examples/misconfigured/*.yaml; do
 done
 
 # 4. Gang-label fill-in: off by default; on for a webhook entry whose path
-#    carries fill-gang-labels=true (namespaces labelled to opt in).
+#    is /mutate/fill-gang-labels (namespaces labelled to opt in).
 sed -e '/pod-group.scheduling.kubenexus.io/d' "$SRC/deploy/examples/spark-pi.yaml" >"$tmp/nolabels.yaml"
 send "$tmp/nolabels.yaml"; rc=$?
 [ $rc -eq 0 ] || fail "no labels: exit $rc"
 grep -qF 'pod-group.scheduling.kubenexus.io' "$tmp/out" && fail "labels filled without opt-in"
-"$BIN" send --server "https://127.0.0.1:$port" --cacert "$tmp/c/ca.crt" --path "/mutate?fill-gang-labels=true" \
+"$BIN" send --server "https://127.0.0.1:$port" --cacert "$tmp/c/ca.crt" --path /mutate/fill-gang-labels \
   "$tmp/nolabels.yaml" >"$tmp/out" 2>&1; rc=$?
 [ $rc -eq 0 ] || { fail "fill-in: exit $rc"; cat "$tmp/out"; }
 grep -qF '"pod-group.scheduling.kubenexus.io/min-available":"4"' "$tmp/out" || { fail "fill-in: no min-available 4"; cat "$tmp/out"; }
