@@ -479,6 +479,123 @@ static int size_gpu(const sctx *c, kn_spark_pod_size *out, kn_err *err)
     return 0;
 }
 
+/* ---- custom resources from sparkConf (KubernetesUtils.buildResourcesQuantities) ----
+ *
+ * spark.<role>.resource.<id>.amount with .vendor <domain> becomes the limit
+ * <domain>/<id> = amount on the pod Spark builds (the device-plugin name, e.g.
+ * spark.executor.resource.gpu.vendor=nvidia.com -> nvidia.com/gpu). Spark
+ * fails the driver when an id has no amount or no vendor, so the webhook
+ * refuses those up front; a missing vendor is accepted only when
+ * spec.<role>.gpu names the same resource (the seed guide writes
+ * spark.executor.resource.gpu.amount next to gpu: {name: nvidia.com/gpu}). Runs before size_gpu: spec.<role>.gpu for the same
+ * name wins, as the operator applies it after sparkConf. */
+
+#define MAX_CONF_RESOURCES 8
+
+/* Integer.parseInt: an optional sign, then digits only. */
+static bool java_int(const char *s, int64_t *out)
+{
+    const char *p = s + (*s == '+' || *s == '-');
+    if (!is_digit(*p))
+        return false;
+    int64_t v = 0;
+    for (; is_digit(*p); p++) {
+        v = v * 10 + (*p - '0');
+        if (v > INT32_MAX)
+            return false;
+    }
+    if (*p != '\0')
+        return false;
+    *out = *s == '-' ? -v : v;
+    return true;
+}
+
+/* The settings of one resource id: setting "spark.<role>.resource.<id>.<suffix>". */
+static int conf_resource_setting(const sctx *c, const char *id, const char *suffix, setting *st, kn_err *err)
+{
+    char key[160];
+    join(key, sizeof(key), "spark.", c->role, ".resource.", id, ".", suffix, (char *)NULL);
+    return lookup(c, NULL, key, st, err);
+}
+
+/* spec.<role>.gpu.name is "<domain>/<id>". */
+static bool spec_gpu_is(const sctx *c, const char *id)
+{
+    const char *name = kn_json_get_str(kn_json_get(c->pod, "gpu"), "name");
+    const char *slash = name ? strrchr(name, '/') : NULL;
+    return slash != NULL && strcmp(slash + 1, id) == 0;
+}
+
+static int size_conf_resource(const sctx *c, const char *id, kn_spark_pod_size *out, kn_err *err)
+{
+    setting amount, vendor;
+    if (conf_resource_setting(c, id, "amount", &amount, err) != 0 ||
+        conf_resource_setting(c, id, "vendor", &vendor, err) != 0)
+        return -1;
+    char q[96];
+    if (amount.text == NULL)
+        return kn_err_set(err, "spec.sparkConf: spark.%s.resource.%s.* is set but spark.%s.resource.%s.amount is "
+                               "missing (Spark fails the driver with \"You must specify an amount for %s\"): set it, "
+                               "e.g. \"1\"", c->role, id, c->role, id, id);
+    int64_t n;
+    if (!java_int(amount.text, &n) || n < 0)
+        return kn_err_set(err, "%s is %s, want a whole number of at least 0", amount.field,
+                          kn_quote(amount.text, q, sizeof(q)));
+    if ((vendor.text == NULL || vendor.text[0] == '\0') && spec_gpu_is(c, id))
+        return 0; /* the seed guide's form: spec.<role>.gpu says which device plugin */
+    if (vendor.text == NULL || vendor.text[0] == '\0')
+        return kn_err_set(err, "spec.sparkConf: spark.%s.resource.%s.amount is set but spark.%s.resource.%s.vendor "
+                               "is missing (Spark fails the driver with \"Resource: %s was requested, but vendor was "
+                               "not specified.\"): set it to the device plugin's domain, e.g. nvidia.com",
+                          c->role, id, c->role, id, id);
+    char name[KN_RESOURCE_NAME_MAX + 2];
+    int len = snprintf(name, sizeof(name), "%s/%s", vendor.text, id);
+    if (len < 0 || (size_t)len >= sizeof(name))
+        return kn_err_set(err, "%s: resource name %s/%s is longer than %d characters", vendor.field, vendor.text, id,
+                          KN_RESOURCE_NAME_MAX - 1);
+    if (n == 0)
+        return 0;
+    if (kn_res_set(&out->requests, name, n, err) != 0 || kn_res_set(&out->limits, name, n, err) != 0)
+        return kn_err_prefix(err, "%s", vendor.field);
+    return 0;
+}
+
+static int size_conf_resources(const sctx *c, kn_spark_pod_size *out, kn_err *err)
+{
+    char prefix[48];
+    join(prefix, sizeof(prefix), "spark.", c->role, ".resource.", (char *)NULL);
+    size_t plen = strlen(prefix);
+    char ids[MAX_CONF_RESOURCES][KN_RESOURCE_NAME_MAX];
+    size_t n_ids = 0;
+    for (size_t i = 0; i < kn_json_len(c->conf); i++) {
+        const char *key = kn_json_key_at(c->conf, i);
+        if (key == NULL || strncmp(key, prefix, plen) != 0)
+            continue;
+        const char *rest = key + plen, *dot = strchr(rest, '.');
+        if (dot == NULL || dot == rest)
+            return kn_err_set(err, "spec.sparkConf[\"%s\"]: want %s<name>.amount (and .vendor), e.g. %sgpu.amount",
+                              key, prefix, prefix);
+        size_t idlen = (size_t)(dot - rest);
+        if (idlen >= KN_RESOURCE_NAME_MAX)
+            return kn_err_set(err, "spec.sparkConf[\"%s\"]: the resource name is longer than %d characters", key,
+                              KN_RESOURCE_NAME_MAX - 1);
+        size_t k = 0;
+        while (k < n_ids && !(strncmp(ids[k], rest, idlen) == 0 && ids[k][idlen] == '\0'))
+            k++;
+        if (k < n_ids)
+            continue;
+        if (n_ids == MAX_CONF_RESOURCES)
+            return kn_err_set(err, "spec.sparkConf: more than %d spark.%s.resource.* resources", MAX_CONF_RESOURCES,
+                              c->role);
+        memcpy(ids[n_ids], rest, idlen);
+        ids[n_ids++][idlen] = '\0';
+    }
+    for (size_t k = 0; k < n_ids; k++)
+        if (size_conf_resource(c, ids[k], out, err) != 0)
+            return -1;
+    return 0;
+}
+
 /* ---- the whole pod ---- */
 
 static int context(const kn_json *app, kn_spark_role role, sctx *c, kn_err *err)
@@ -511,7 +628,8 @@ int kn_spark_size_pod(const kn_json *app, kn_spark_role role, kn_spark_pod_size 
     sctx c;
     int64_t total_mib = 0;
     if (context(app, role, &c, err) != 0 || size_memory(&c, &tmp, &total_mib, err) != 0 ||
-        size_cpu(&c, &tmp, err) != 0 || size_gpu(&c, &tmp, err) != 0)
+        size_cpu(&c, &tmp, err) != 0 || size_conf_resources(&c, &tmp, err) != 0 ||
+        size_gpu(&c, &tmp, err) != 0)
         return -1;
     tmp.requests.memory = total_mib << 20;
     tmp.limits.memory = total_mib << 20;

@@ -16,13 +16,17 @@
  *              sparkConf), else 0.1 for JVM apps (Java, Scala) and 0.4 for
  *              Python ("PySpark" too) and R apps,
  *   cpu request = coreRequest if set, else cores (default 1); cpu limit = coreLimit,
- *   gpu {name, quantity} = an extended-resource limit (and so a request),
+ *   sparkConf spark.<role>.resource.<id>.amount + .vendor <domain> = the
+ *            limit (and so request) <domain>/<id>, as Spark builds it,
+ *   gpu {name, quantity} = an extended-resource limit (and so a request);
+ *            it wins over sparkConf for the same name,
  *   pods request = 1 (as kn_pod_from_json counts a pod).
  * Rejected, with the field and the fix in the message: cores < 1 or not whole,
  * coreRequest/coreLimit not a quantity or <= 0, coreLimit below the cpu
  * request, memory that is not a Spark size or under 1 MiB, a factor that is
  * not a plain number >= 0, gpu without a domain-qualified name or with a
- * quantity < 1, a wrong JSON type anywhere on the way.
+ * quantity < 1, a spark.<role>.resource.<id> without .amount or .vendor (Spark
+ * fails the driver then), a wrong JSON type anywhere on the way.
  * Spec fields win over the matching sparkConf keys (the operator passes them
  * after sparkConf), sparkConf keys (spark.driver.memory, spark.executor.cores,
  * spark.kubernetes.executor.request.cores, spark.executor.memoryOverhead,

@@ -192,6 +192,7 @@ static const struct bad {
     {"core-limit-below-cores.yaml", "spec.driver.coreLimit \"500m\" is below cores 1"},
     {"gang-name-mismatch.yaml", "gang name differs between roles"},
     {"gang-on-driver-only.yaml", "missing on the executor"},
+    {"gpu-without-vendor.yaml", "spark.executor.resource.gpu.vendor is missing"},
     {"kubernetes-memory-unit.yaml", "\"4Gi\" is not a Spark size (Spark wants 4g)"},
     {"min-available-differs.yaml", "min-available is \"5\", want \"4\""},
     {"min-available-not-a-number.yaml", "min-available is \"four\", want a positive integer"},

@@ -60,6 +60,7 @@ declare -A want=(
   [core-limit-below-cores]='coreLimit "500m" is below cores 1'
   [gang-name-mismatch]='gang name differs between roles'
   [gang-on-driver-only]='missing on the executor'
+  [gpu-without-vendor]='set it to the device plugin'"'"'s domain, e.g. nvidia.com'
   [kubernetes-memory-unit]='Spark wants 4g'
   [min-available-differs]='is "5", want "4" (1 driver + 3 executors)'
   [min-available-not-a-number]='is "four", want a positive integer'

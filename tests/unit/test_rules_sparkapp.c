@@ -287,6 +287,33 @@ static void test_sizes(void **state)
     kn_json_free(r);
 }
 
+/* GPUs asked the RAPIDS way, in sparkConf with a vendor: the executor
+ * reservation carries them, so the reserved slots fit the executors Spark
+ * creates; without a vendor Spark cannot build the pods: denied. */
+static void test_conf_gpus(void **state)
+{
+    (void)state;
+    kn_json *r = fixture("sparkapp-spark-pi.json");
+    kn_json *conf = kn_json_new_object();
+    kn_json_set_str(conf, "spark.executor.resource.gpu.amount", "2");
+    kn_json_set_str(conf, "spark.executor.resource.gpu.vendor", "nvidia.com");
+    kn_json_set_str(conf, "spark.task.resource.gpu.amount", "0.5");
+    set_at(r, "/request/object/spec", "sparkConf", conf);
+    admitted a = admit(r, KN_ADMIT_MUTATE);
+    assert_true(is_allowed(&a));
+    assert_string_equal(str_at(a.patch, "/0/value/scheduling.kubenexus.io~1executor-reservation"),
+                        "{\"count\":3,\"requests\":{\"cpu\":\"1\",\"memory\":\"896Mi\",\"nvidia.com/gpu\":\"2\"}}");
+    admitted_free(&a);
+
+    kn_json_remove(kn_json_pointer_get(r, "/request/object/spec/sparkConf"), "spark.executor.resource.gpu.vendor");
+    expect_denial_has(r, KN_ADMIT_MUTATE,
+                      (const char *const[]){"SparkApplication default/spark-pi: spec.sparkConf: "
+                                            "spark.executor.resource.gpu.amount is set but "
+                                            "spark.executor.resource.gpu.vendor is missing",
+                                            "e.g. nvidia.com", NULL});
+    kn_json_free(r);
+}
+
 static void test_executor_count_rules(void **state)
 {
     (void)state;
@@ -398,7 +425,7 @@ int main(void)
         cmocka_unit_test(test_batch_scheduler),
         cmocka_unit_test(test_numa),
         cmocka_unit_test(test_sizes),
-        cmocka_unit_test(test_executor_count_rules),
+        cmocka_unit_test(test_executor_count_rules), cmocka_unit_test(test_conf_gpus),
         cmocka_unit_test(test_validate_mode),
         cmocka_unit_test(test_not_handled),
     };

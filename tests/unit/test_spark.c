@@ -223,13 +223,47 @@ static void test_guide_gpu(void **state)
     kn_json_free(app);
 }
 
+#define APP "apiVersion: sparkoperator.k8s.io/v1beta2\nkind: SparkApplication\nmetadata: {name: a}\nspec:\n"
+
+/* GPUs asked through sparkConf, as RAPIDS users write them: Spark puts
+ * <vendor>/<id> = amount in the pod's limits; spec.<role>.gpu wins for the
+ * same name (the operator applies it after sparkConf). */
+static void test_conf_resources(void **state)
+{
+    (void)state;
+    kn_json *app = yaml(APP "  type: Scala\n  sparkConf:\n"
+                                 "    spark.executor.resource.gpu.amount: \"2\"\n"
+                                 "    spark.executor.resource.gpu.vendor: nvidia.com\n"
+                                 "    spark.executor.resource.gpu.discoveryScript: /opt/getGpus.sh\n"
+                                 "    spark.executor.resource.fpga.amount: \"0\"\n"
+                                 "    spark.executor.resource.fpga.vendor: xilinx.com\n"
+                                 "    spark.task.resource.gpu.amount: \"0.25\"\n"
+                                 "    spark.driver.resource.gpu.amount: \"1\"\n"
+                                 "    spark.driver.resource.gpu.vendor: amd.com\n");
+    kn_spark_pod_size d = size_of(app, KN_SPARK_DRIVER), e = size_of(app, KN_SPARK_EXECUTOR);
+    assert_int_equal(kn_res_get(&e.requests, "nvidia.com/gpu"), 2);
+    assert_int_equal(kn_res_get(&e.limits, "nvidia.com/gpu"), 2);
+    assert_int_equal(kn_res_get(&e.limits, "xilinx.com/fpga"), 0);
+    assert_int_equal(kn_res_get(&e.limits, "amd.com/gpu"), 0);
+    assert_int_equal(kn_res_get(&d.requests, "amd.com/gpu"), 1);
+    assert_int_equal(kn_res_get(&d.requests, "nvidia.com/gpu"), 0);
+    expect_json(&e.limits, "{\"memory\":\"1408Mi\",\"nvidia.com/gpu\":\"2\"}");
+    kn_json_free(app);
+
+    app = yaml(APP "  type: Scala\n  executor: {gpu: {name: nvidia.com/gpu, quantity: 4}}\n  sparkConf:\n"
+                        "    spark.executor.resource.gpu.amount: \"2\"\n"
+                        "    spark.executor.resource.gpu.vendor: nvidia.com\n");
+    e = size_of(app, KN_SPARK_EXECUTOR);
+    assert_int_equal(kn_res_get(&e.requests, "nvidia.com/gpu"), 4);
+    kn_json_free(app);
+}
+
 typedef struct {
     const char *yaml;
     kn_spark_role role;
     int64_t cpu, cpu_limit, mem_mib;
 } app_case;
 
-#define APP "apiVersion: sparkoperator.k8s.io/v1beta2\nkind: SparkApplication\nmetadata: {name: a}\nspec:\n"
 
 static void test_precedence(void **state)
 {
@@ -402,6 +436,23 @@ static void test_errors(void **state)
         {APP "  type: Python\n  executor: {gpu: {name: nvidia.com/my gpu, quantity: 1}}\n", KN_SPARK_EXECUTOR,
          "spec.executor.gpu.name: resource name \"nvidia.com/my\" has character 0x20: want letters, digits and . - _ / "
          "(e.g. nvidia.com/gpu)"},
+        {APP "  type: Scala\n  sparkConf: {spark.executor.resource.gpu.amount: \"1\"}\n", KN_SPARK_EXECUTOR,
+         "spec.sparkConf: spark.executor.resource.gpu.amount is set but spark.executor.resource.gpu.vendor is missing "
+         "(Spark fails the driver with \"Resource: gpu was requested, but vendor was not specified.\"): set it to the "
+         "device plugin's domain, e.g. nvidia.com"},
+        {APP "  type: Scala\n  sparkConf: {spark.driver.resource.gpu.vendor: nvidia.com}\n", KN_SPARK_DRIVER,
+         "spec.sparkConf: spark.driver.resource.gpu.* is set but spark.driver.resource.gpu.amount is missing (Spark "
+         "fails the driver with \"You must specify an amount for gpu\"): set it, e.g. \"1\""},
+        {APP "  type: Scala\n  sparkConf: {spark.executor.resource.gpu.amount: \"0.5\", "
+             "spark.executor.resource.gpu.vendor: nvidia.com}\n", KN_SPARK_EXECUTOR,
+         "spec.sparkConf[\"spark.executor.resource.gpu.amount\"] is \"0.5\", want a whole number of at least 0"},
+        {APP "  type: Scala\n  sparkConf: {spark.executor.resource.gpu: \"1\"}\n", KN_SPARK_EXECUTOR,
+         "spec.sparkConf[\"spark.executor.resource.gpu\"]: want spark.executor.resource.<name>.amount (and .vendor), "
+         "e.g. spark.executor.resource.gpu.amount"},
+        {APP "  type: Scala\n  sparkConf: {spark.executor.resource.gpu.amount: \"1\", "
+             "spark.executor.resource.gpu.vendor: nvidia com}\n", KN_SPARK_EXECUTOR,
+         "spec.sparkConf[\"spark.executor.resource.gpu.vendor\"]: resource name \"nvidia\" has character "
+         "0x20: want letters, digits and . - _ / (e.g. nvidia.com/gpu)"},
         {APP "  type: Python\n  executor: {gpu: nvidia.com/gpu}\n", KN_SPARK_EXECUTOR,
          "spec.executor.gpu: want an object such as {name: nvidia.com/gpu, quantity: 1}, got string"},
         {APP "  type: Scala\n  sparkConf: {spark.memory.offHeap.enabled: \"true\"}\n", KN_SPARK_EXECUTOR,
@@ -437,7 +488,7 @@ int main(void)
         cmocka_unit_test(test_memory_strings),     cmocka_unit_test(test_memory_string_errors),
         cmocka_unit_test(test_guide_spark_pi),     cmocka_unit_test(test_guide_data_processing),
         cmocka_unit_test(test_guide_gpu),          cmocka_unit_test(test_precedence),
-        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_errors),          cmocka_unit_test(test_conf_resources),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
