@@ -4,7 +4,7 @@
 # binaries under valgrind with zero leaks allowed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh nginx-light  # nginx: the HTTP/2 front in test_scheduler_http2
 jobs=${KN_JOBS:-2}
 
 echo "== build (RelWithDebInfo)"

@@ -2,6 +2,7 @@
 #include "sched_fixture.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 void kn_it_dump_log(const char *path)
 {
@@ -22,4 +23,49 @@ const char *kn_it_gang_labels(char *buf, size_t cap, const char *gang, int min)
              "\"pod-group.scheduling.kubenexus.io/min-available\":\"%d\"}",
              gang, min);
     return buf;
+}
+
+typedef struct wait_q {
+    kn_dbl *d;
+    const char *ns, *name, *prefix, *reason;
+    int n;
+} wait_q;
+
+static bool pod_bound(void *ctx)
+{
+    wait_q *q = ctx;
+    char *node = kn_dbl_pod_node(q->d, q->ns, q->name);
+    bool ok = node && *node;
+    free(node);
+    return ok;
+}
+
+static bool n_bound(void *ctx)
+{
+    wait_q *q = ctx;
+    return kn_dbl_count_bound(q->d, q->ns, q->prefix) >= q->n;
+}
+
+static bool event_seen(void *ctx)
+{
+    wait_q *q = ctx;
+    return kn_dbl_has_event(q->d, q->ns, q->name, q->reason);
+}
+
+bool kn_it_wait_pod_bound(kn_dbl *d, const char *ns, const char *name, double timeout_s)
+{
+    wait_q q = {.d = d, .ns = ns, .name = name};
+    return kn_wait_for(timeout_s, pod_bound, &q);
+}
+
+bool kn_it_wait_n_bound(kn_dbl *d, const char *ns, const char *prefix, int n, double timeout_s)
+{
+    wait_q q = {.d = d, .ns = ns, .prefix = prefix, .n = n};
+    return kn_wait_for(timeout_s, n_bound, &q);
+}
+
+bool kn_it_wait_event(kn_dbl *d, const char *ns, const char *name, const char *reason, double timeout_s)
+{
+    wait_q q = {.d = d, .ns = ns, .name = name, .reason = reason};
+    return kn_wait_for(timeout_s, event_seen, &q);
 }

@@ -1,13 +1,25 @@
 /* sched_fixture.h - small helpers shared by the scheduler integration tests:
- * printing a process log when a test fails, and the gang labels a pod carries. */
+ * printing a process log when a test fails, the gang labels a pod carries, and
+ * bounded waits on what the API server double records (polls, no timing
+ * assertions). */
 #ifndef KN_SCHED_FIXTURE_H
 #define KN_SCHED_FIXTURE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+#include "apiserver_double.h"
 
 /* Copies the file at path to stderr, headed by its name (nothing if unreadable). */
 void kn_it_dump_log(const char *path);
 /* {"pod-group.scheduling.kubenexus.io/name":gang,"...min-available":"min"} into buf. */
 const char *kn_it_gang_labels(char *buf, size_t cap, const char *gang, int min);
+
+/* Waits up to timeout_s for: ns/name to have a node; at least n pods of ns
+ * whose names start with prefix bound through the binding subresource; an
+ * event with reason about ns/name. False when the wait ran out. */
+bool kn_it_wait_pod_bound(kn_dbl *d, const char *ns, const char *name, double timeout_s);
+bool kn_it_wait_n_bound(kn_dbl *d, const char *ns, const char *prefix, int n, double timeout_s);
+bool kn_it_wait_event(kn_dbl *d, const char *ns, const char *name, const char *reason, double timeout_s);
 
 #endif
