@@ -42,14 +42,7 @@ static int teardown(void **state)
     return kn_e2e_stop(&g_env);
 }
 
-/* Marks the environment failed (logs printed at teardown) before a check. */
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        bool ok_ = (cond); /* once: cond often has side effects */                                 \
-        if (!ok_)                                                                                  \
-            g_env.failed = true;                                                                   \
-        assert_true(ok_);                                                                          \
-    } while (0)
+#define CHECK(cond) KN_E2E_CHECK(&g_env, cond)
 
 static const char *message(const kn_json *status)
 {

@@ -50,13 +50,7 @@ static int teardown(void **state)
     return kn_e2e_stop(&g_env);
 }
 
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        bool ok_ = (cond); /* once: cond often has side effects */                                 \
-        if (!ok_)                                                                                  \
-            g_env.failed = true;                                                                   \
-        assert_true(ok_);                                                                          \
-    } while (0)
+#define CHECK(cond) KN_E2E_CHECK(&g_env, cond)
 
 typedef struct app_ref {
     const char *ns, *name;

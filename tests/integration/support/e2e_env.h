@@ -89,4 +89,14 @@ bool kn_e2e_has_event(kn_e2e *e, const char *ns, const char *pod, const char *re
 /* Polls pred (with ctx) every 100 ms for up to timeout_s; true once it holds. */
 bool kn_e2e_wait(double timeout_s, bool (*pred)(void *ctx), void *ctx);
 
+/* A CMocka assertion that first marks env failed, so kn_e2e_stop() prints
+ * the logs; cond is evaluated once (it often has side effects). */
+#define KN_E2E_CHECK(env, cond)                                                                    \
+    do {                                                                                           \
+        bool ok_ = (cond);                                                                         \
+        if (!ok_)                                                                                  \
+            (env)->failed = true;                                                                  \
+        assert_true(ok_);                                                                          \
+    } while (0)
+
 #endif
