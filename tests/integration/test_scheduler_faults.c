@@ -40,10 +40,7 @@ typedef struct world {
 static int setup(void **state)
 {
     world *w = calloc(1, sizeof *w);
-    if (!w || kn_dbl_start(&w->d, NULL) != 0) {
-        fprintf(stderr, "cannot start the API server double (python3, openssl needed)\n");
-        if (w)
-            kn_dbl_stop(&w->d);
+    if (!w || kn_it_dbl_open(&w->d) != 0) {
         free(w);
         return -1;
     }
@@ -112,22 +109,9 @@ static void pod_identity(kn_dbl *d, const char *name, char **uid, char **node)
 
 /* ---- what the double recorded ---- */
 
-typedef struct boundq {
-    kn_dbl *d;
-    const char *prefix;
-    int want;
-} boundq;
-
-static bool n_bound(void *ctx)
-{
-    boundq *q = ctx;
-    return kn_dbl_count_bound(q->d, NS, q->prefix) >= q->want;
-}
-
 static void wait_bound(world *w, const char *prefix, int want)
 {
-    boundq q = {.d = &w->d, .prefix = prefix, .want = want};
-    if (!kn_wait_for(WAIT_S, n_bound, &q)) {
+    if (!kn_it_wait_n_bound(&w->d, NS, prefix, want, WAIT_S)) {
         kn_it_dump_log(w->s.log);
         fail_msg("only %d of %d pods %s* bound", kn_dbl_count_bound(&w->d, NS, prefix), want, prefix);
     }
@@ -176,17 +160,6 @@ static int assert_bound_once(kn_dbl *d, const char *prefix, int n)
     }
     kn_json_free(st);
     return attempts;
-}
-
-typedef struct podq_event {
-    kn_dbl *d;
-    const char *name;
-} podq_event;
-
-static bool failed_scheduling(void *ctx)
-{
-    podq_event *q = ctx;
-    return kn_dbl_has_event(q->d, NS, q->name, "FailedScheduling");
 }
 
 static int64_t fault_left(kn_dbl *d, const char *key)
@@ -300,8 +273,7 @@ static void apiserver_restarted(void **state)
     assert_int_equal(kn_sched_proc_start(&w->s, &w->d, "s", NULL), 0);
     wait_bound(w, "p-", 4);
     add_pods(&w->d, "w-", 2, "3", false); /* 2 cpu left per node: pending */
-    podq_event q = {.d = &w->d, .name = "w-1"};
-    assert_true(kn_wait_for(WAIT_S, failed_scheduling, &q));
+    assert_true(kn_it_wait_event(&w->d, NS, "w-1", "FailedScheduling", WAIT_S));
     const char *names[6] = {"p-0", "p-1", "p-2", "p-3", "w-0", "w-1"};
     char *uids[6], *nodes[6];
     for (int i = 0; i < 6; i++)

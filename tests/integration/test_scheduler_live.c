@@ -32,10 +32,7 @@ typedef struct world {
 static int setup(void **state)
 {
     world *w = calloc(1, sizeof *w);
-    if (!w || kn_dbl_start(&w->d, NULL) != 0) {
-        fprintf(stderr, "cannot start the API server double (python3, openssl needed)\n");
-        if (w)
-            kn_dbl_stop(&w->d);
+    if (!w || kn_it_dbl_open(&w->d) != 0) {
         free(w);
         return -1;
     }
@@ -59,45 +56,14 @@ static int teardown(void **state)
 
 /* ---- predicates for kn_wait_for ---- */
 
-typedef struct podq {
-    kn_dbl *d;
-    const char *name;
-    const char *reason; /* for events */
-    const char *prefix;
-    int want;
-} podq;
-
-static bool pod_bound(void *ctx)
-{
-    podq *q = ctx;
-    char *n = kn_dbl_pod_node(q->d, NS, q->name);
-    bool ok = n && *n;
-    free(n);
-    return ok;
-}
-
-static bool event_seen(void *ctx)
-{
-    podq *q = ctx;
-    return kn_dbl_has_event(q->d, NS, q->name, q->reason);
-}
-
-static bool n_bound(void *ctx)
-{
-    podq *q = ctx;
-    return kn_dbl_count_bound(q->d, NS, q->prefix) >= q->want;
-}
-
 static bool wait_bound(kn_dbl *d, const char *name)
 {
-    podq q = {.d = d, .name = name};
-    return kn_wait_for(WAIT_S, pod_bound, &q);
+    return kn_it_wait_pod_bound(d, NS, name, WAIT_S);
 }
 
 static bool wait_event(kn_dbl *d, const char *name, const char *reason)
 {
-    podq q = {.d = d, .name = name, .reason = reason};
-    return kn_wait_for(WAIT_S, event_seen, &q);
+    return kn_it_wait_event(d, NS, name, reason, WAIT_S);
 }
 
 static void start_sched(world *w, kn_sched_proc *p, const char *tag, const char *const *extra)
@@ -158,8 +124,7 @@ static void gang_all_or_nothing(void **state)
         snprintf(name, sizeof name, "fits-%d", i);
         assert_int_equal(kn_dbl_add_pod(&w->d, NS, name, "2", "1Gi", kn_it_gang_labels(lab, sizeof lab, "fits", 3), NULL), 0);
     }
-    podq q = {.d = &w->d, .prefix = "fits-", .want = 3};
-    assert_true(kn_wait_for(WAIT_S, n_bound, &q));
+    assert_true(kn_it_wait_n_bound(&w->d, NS, "fits-", 3, WAIT_S));
     /* 2 cpu left: a gang of 3 x 2 cpu can never fit */
     for (int i = 0; i < 3; i++) {
         char name[32];
@@ -301,8 +266,7 @@ static void restart_mid_gang(void **state)
 
     assert_int_equal(kn_dbl_add_pod(&w->d, NS, "mpi-2", "1", "1Gi", kn_it_gang_labels(lab, sizeof lab, "mpi", 3), NULL), 0);
     start_sched(w, &w->b, "b", NULL);
-    podq q = {.d = &w->d, .prefix = "mpi-", .want = 3};
-    assert_true(kn_wait_for(WAIT_S, n_bound, &q));
+    assert_true(kn_it_wait_n_bound(&w->d, NS, "mpi-", 3, WAIT_S));
     assert_int_equal(kn_dbl_bind_attempts(&w->d, NS, "mpi-0"), 1);
     assert_int_equal(kn_dbl_bind_attempts(&w->d, NS, "mpi-1"), 1);
     assert_int_equal(kn_dbl_bind_attempts(&w->d, NS, "mpi-2"), 1);
@@ -339,8 +303,7 @@ static void two_replicas_leader_election(void **state)
         snprintf(name, sizeof name, "le-%d", i);
         assert_int_equal(kn_dbl_add_pod(&w->d, NS, name, "100m", "128Mi", NULL, NULL), 0);
     }
-    podq q = {.d = &w->d, .prefix = "le-", .want = 6};
-    assert_true(kn_wait_for(WAIT_S, n_bound, &q));
+    assert_true(kn_it_wait_n_bound(&w->d, NS, "le-", 6, WAIT_S));
     for (int i = 0; i < 6; i++) {
         char name[32];
         snprintf(name, sizeof name, "le-%d", i);

@@ -25,6 +25,15 @@ const char *kn_it_gang_labels(char *buf, size_t cap, const char *gang, int min)
     return buf;
 }
 
+int kn_it_dbl_open(kn_dbl *d)
+{
+    if (kn_dbl_start(d, NULL) == 0)
+        return 0;
+    fprintf(stderr, "cannot start the API server double (python3, openssl needed)\n");
+    kn_dbl_stop(d);
+    return -1;
+}
+
 typedef struct wait_q {
     kn_dbl *d;
     const char *ns, *name, *prefix, *reason;

@@ -15,6 +15,10 @@ void kn_it_dump_log(const char *path);
 /* {"pod-group.scheduling.kubenexus.io/name":gang,"...min-available":"min"} into buf. */
 const char *kn_it_gang_labels(char *buf, size_t cap, const char *gang, int min);
 
+/* kn_dbl_start(d, NULL), saying on stderr what is missing when it fails
+ * (then d is already stopped). 0 ok. */
+int kn_it_dbl_open(kn_dbl *d);
+
 /* Waits up to timeout_s for: ns/name to have a node; at least n pods of ns
  * whose names start with prefix bound through the binding subresource; an
  * event with reason about ns/name. False when the wait ran out. */
