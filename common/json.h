@@ -1,4 +1,4 @@
-/* json.h - a small owned JSON tree: parse (yajl), build, look up, serialize.
+/* json.h - a small owned JSON tree: parse (strict reader, yajl for the rest), build, look up, serialize.
  *
  * Contract:
  *  - kn_json_parse() never aborts on bad input: it returns NULL and an error

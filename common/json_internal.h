@@ -82,4 +82,8 @@ int kn_json_own_arrays(kn_json *c);
 /* The same with a key that stays owned by the caller's arena (no copy). */
 int kn_json_setn_borrowed(kn_json *obj, char *key, size_t klen, kn_json *val);
 
+/* kn_json_parse() with yajl alone, without the strict reader in front: for
+ * tests and the fuzz target, which check the two give the same trees. */
+kn_json *kn_json_parse_yajl(const char *buf, size_t len, const kn_json_limits *lim, kn_err *err);
+
 #endif

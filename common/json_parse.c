@@ -1,5 +1,13 @@
-/* json_parse.c - kn_json_parse(): yajl's event parser building a kn_json tree,
- * within the size and depth limits of kn_json_limits. */
+/* json_parse.c - kn_json_parse(): a kn_json tree within the size and depth
+ * limits of kn_json_limits.
+ *
+ * Two readers feed the same tree builder (the on_* functions): a strict
+ * single-pass reader (RFC 8259 grammar, strict UTF-8, only well-formed
+ * surrogate pairs) that handles what the API server sends, at a third of
+ * yajl's cost, and yajl's event parser. A document the strict reader does not
+ * take whole (bad JSON, too deep, invalid UTF-8 that gets repaired, yajl's
+ * own leniencies) is read again by yajl, so trees, repairs and error messages
+ * ("offset N: <yajl message>") are yajl's for every input. */
 #include "json_internal.h"
 #include "utf8.h"
 
@@ -184,15 +192,20 @@ static char *repaired_text(parse_ctx *c, const unsigned char *s, size_t n, size_
     return t;
 }
 
-static int on_string(void *ctx, const unsigned char *s, size_t n)
+static int add_string(parse_ctx *c, char *t, size_t n)
 {
-    char *t = repaired_text(ctx, s, n, &n);
-    kn_json *v = t != NULL ? node_new(ctx, KN_JSON_STRING) : NULL;
+    kn_json *v = t != NULL ? node_new(c, KN_JSON_STRING) : NULL;
     if (v != NULL) {
         v->u.str.s = t;
         v->u.str.len = n;
     }
-    return add_value(ctx, v);
+    return add_value(c, v);
+}
+
+static int on_string(void *ctx, const unsigned char *s, size_t n)
+{
+    char *t = repaired_text(ctx, s, n, &n);
+    return add_string(ctx, t, n);
 }
 
 static int open_container(parse_ctx *c, kn_json *v)
@@ -268,7 +281,339 @@ static void set_yajl_error(yajl_handle h, parse_ctx *c, const char *buf, size_t 
         yajl_free_error(h, msg);
 }
 
-kn_json *kn_json_parse(const char *buf, size_t len, const kn_json_limits *lim, kn_err *err)
+/* ---- the strict reader ---------------------------------------------- */
+
+typedef const unsigned char *cursor;
+
+static cursor skip_ws(cursor p, cursor end)
+{
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+        p++;
+    return p;
+}
+
+/* Bytes a string's fast scan passes: printable ASCII but '"' and '\\'. */
+static inline int str_plain(unsigned ch)
+{
+    return ch >= 0x20 && ch < 0x80 && ch != '"' && ch != '\\';
+}
+
+/* Eight bytes at once, all str_plain (false positives only past a byte that
+ * is not, where the byte loop takes over). */
+static inline int plain8(cursor p)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    uint64_t v;
+    memcpy(&v, p, 8);
+    uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
+    uint64_t stop = ((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v) | v;
+    return (stop & high) == 0;
+}
+
+static int hex4(cursor p, unsigned *out)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned ch = p[i], d;
+        if (ch >= '0' && ch <= '9')
+            d = ch - '0';
+        else if ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'f')
+            d = (ch | 0x20) - 'a' + 10;
+        else
+            return 0;
+        v = v << 4 | d;
+    }
+    *out = v;
+    return 1;
+}
+
+static size_t put_utf8(char *o, unsigned cp)
+{
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (char)(0xc0 | cp >> 6);
+        o[1] = (char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xe0 | cp >> 12);
+        o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        o[2] = (char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    o[0] = (char)(0xf0 | cp >> 18);
+    o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+    o[3] = (char)(0x80 | (cp & 0x3f));
+    return 4;
+}
+
+/* One escape at p (after the backslash) into o; returns the bytes of input
+ * used (0: not one the strict reader takes), the output length in *olen. */
+static size_t unescape_one(cursor p, cursor end, char *o, size_t *olen)
+{
+    static const char simple[256] = {['"'] = '"', ['\\'] = '\\', ['/'] = '/', ['b'] = '\b',
+                                     ['f'] = '\f', ['n'] = '\n',  ['r'] = '\r', ['t'] = '\t'};
+    if (p >= end)
+        return 0;
+    if (*p != 'u') {
+        if (simple[*p] == 0)
+            return 0;
+        *o = simple[*p];
+        *olen = 1;
+        return 1;
+    }
+    unsigned cp, lo;
+    if (end - p < 5 || !hex4(p + 1, &cp))
+        return 0;
+    if (cp < 0xd800 || cp > 0xdfff) {
+        *olen = put_utf8(o, cp);
+        return 5;
+    }
+    /* Only a high surrogate followed by a low one: yajl's handling of the
+     * rest (and the repair after it) is left to yajl. */
+    if (cp > 0xdbff || end - p < 11 || p[5] != '\\' || p[6] != 'u' || !hex4(p + 7, &lo) ||
+        lo < 0xdc00 || lo > 0xdfff)
+        return 0;
+    *olen = put_utf8(o, 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00));
+    return 11;
+}
+
+/* The string whose opening quote is at *pp, into the arena (NUL-terminated);
+ * *pp moves past the closing quote. NULL: not taken (or out of memory). */
+static char *read_string(parse_ctx *c, cursor *pp, cursor end, size_t *len)
+{
+    cursor start = *pp + 1, p = start;
+    int escapes = 0;
+    for (;;) {
+        while (end - p >= 8 && plain8(p))
+            p += 8;
+        while (p < end && str_plain(*p))
+            p++;
+        if (p >= end || *p < 0x20)
+            return NULL;
+        if (*p == '"')
+            break;
+        if (*p == '\\') {
+            escapes = 1;
+            p += p + 1 < end ? 2 : 1; /* an escaped quote does not end it */
+            continue;
+        }
+        size_t k = kn_utf8_seq(p, (size_t)(end - p));
+        if (k == 0)
+            return NULL; /* yajl and the repair decide */
+        p += k;
+    }
+    *pp = p + 1;
+    if (!escapes) {
+        *len = (size_t)(p - start);
+        return arena_text(c, start, *len);
+    }
+    /* Unescaped text is never longer than its source. */
+    char *t = arena_alloc(c, (size_t)(p - start) + 1, 1), *o = t;
+    if (t == NULL)
+        return NULL;
+    for (cursor q = start; q < p;) {
+        if (*q != '\\') {
+            *o++ = (char)*q++;
+            continue;
+        }
+        size_t olen, used = unescape_one(q + 1, p, o, &olen);
+        if (used == 0)
+            return NULL;
+        q += 1 + used;
+        o += olen;
+    }
+    *o = '\0';
+    *len = (size_t)(o - t);
+    return t;
+}
+
+/* A number's text per RFC 8259, from p; its end, or NULL. */
+static cursor scan_number(cursor p, cursor end)
+{
+    if (p < end && *p == '-')
+        p++;
+    if (p >= end)
+        return NULL;
+    if (*p == '0')
+        p++;
+    else if (*p >= '1' && *p <= '9')
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    else
+        return NULL;
+    if (p < end && *p == '.') {
+        cursor d = ++p;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+        if (p == d)
+            return NULL;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            p++;
+        cursor d = p;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+        if (p == d)
+            return NULL;
+    }
+    return p;
+}
+
+static int add_number(parse_ctx *c, cursor s, size_t n)
+{
+    char *t = arena_text(c, s, n);
+    kn_json *v = t != NULL ? node_new(c, KN_JSON_NUMBER) : NULL;
+    if (v == NULL)
+        return add_value(c, NULL);
+    v->u.num.text = t;
+    /* An integer of up to 15 digits is exact as a double: what strtod gives. */
+    size_t i = t[0] == '-';
+    uint64_t u = 0;
+    while (i < n && t[i] >= '0' && t[i] <= '9' && i < 16)
+        u = u * 10 + (uint64_t)(t[i++] - '0');
+    if (i == n && n <= 15)
+        v->u.num.d = t[0] == '-' ? -(double)u : (double)u;
+    else
+        v->u.num.d = strtod(t, NULL);
+    return add_value(c, v);
+}
+
+static int literal(cursor *pp, cursor end, const char *word, size_t n)
+{
+    if ((size_t)(end - *pp) < n || memcmp(*pp, word, n) != 0)
+        return 0;
+    *pp += n;
+    return 1;
+}
+
+/* One scalar value at *pp (not a container); 0 if not taken. */
+static int read_scalar(parse_ctx *c, cursor *pp, cursor end)
+{
+    cursor p = *pp;
+    switch (*p) {
+    case '"': {
+        size_t n = 0;
+        char *t = read_string(c, pp, end, &n);
+        return t != NULL && add_string(c, t, n);
+    }
+    case 't': return literal(pp, end, "true", 4) && on_bool(c, 1);
+    case 'f': return literal(pp, end, "false", 5) && on_bool(c, 0);
+    case 'n': return literal(pp, end, "null", 4) && on_null(c);
+    default: {
+        cursor e = scan_number(p, end);
+        if (e == NULL)
+            return 0;
+        *pp = e;
+        return add_number(c, p, (size_t)(e - p));
+    }
+    }
+}
+
+/* The whole document, through the same builder as yajl's callbacks; 0 when
+ * it is not taken (the caller frees what was built and asks yajl). */
+static int read_strict(parse_ctx *c, cursor p, cursor end)
+{
+    p = skip_ws(p, end);
+value:
+    if (p >= end)
+        return 0;
+    if (*p == '{' || *p == '[') {
+        int obj = *p == '{';
+        if (!open_container(c, node_new(c, obj ? KN_JSON_OBJECT : KN_JSON_ARRAY)))
+            return 0;
+        p = skip_ws(p + 1, end);
+        if (p < end && *p == (obj ? '}' : ']')) {
+            p++;
+            if (!on_end(c))
+                return 0;
+            goto after;
+        }
+        if (obj)
+            goto key;
+        goto value;
+    }
+    if (!read_scalar(c, &p, end))
+        return 0;
+after:
+    p = skip_ws(p, end);
+    if (c->depth == 0)
+        return p == end;
+    if (p >= end)
+        return 0;
+    int in_obj = c->stack[c->depth - 1]->type == KN_JSON_OBJECT;
+    if (*p == ',') {
+        p = skip_ws(p + 1, end);
+        if (!in_obj)
+            goto value;
+        goto key;
+    }
+    if (*p != (in_obj ? '}' : ']') || !on_end(c))
+        return 0;
+    p++;
+    goto after;
+key:
+    if (p >= end || *p != '"')
+        return 0;
+    c->key = read_string(c, &p, end, &c->klen);
+    if (c->key == NULL)
+        return 0;
+    p = skip_ws(p, end);
+    if (p >= end || *p != ':')
+        return 0;
+    p = skip_ws(p + 1, end);
+    goto value;
+}
+
+/* Frees what a failed read built: the root owns the arena once there is one. */
+static void drop_partial(parse_ctx *c)
+{
+    if (c->root == NULL)
+        kn_json_arena_free(c->arena);
+    kn_json_free(c->root);
+    c->root = NULL;
+    c->arena = NULL;
+    c->depth = 0;
+    c->npending = 0;
+    c->key = NULL;
+    c->why = NULL;
+}
+
+/* ---- yajl ------------------------------------------------------------ */
+
+/* c->root: the document, or NULL with err set. */
+static void read_yajl(parse_ctx *c, const char *buf, size_t len, kn_err *err)
+{
+    yajl_handle h = yajl_alloc(&callbacks, NULL, c);
+    if (h == NULL) {
+        kn_err_set(err, "offset 0: out of memory");
+        return;
+    }
+    yajl_config(h, yajl_allow_comments, 0);
+    yajl_config(h, yajl_dont_validate_strings, 0);
+    size_t off = 0;
+    yajl_status st = yajl_parse(h, (const unsigned char *)buf, len);
+    if (st == yajl_status_ok) {
+        st = yajl_complete_parse(h);
+        off = len; /* complete_parse fails only at the end (premature EOF) */
+    } else {
+        off = yajl_get_bytes_consumed(h);
+    }
+    if (st != yajl_status_ok) {
+        set_yajl_error(h, c, buf, len, off, err);
+        drop_partial(c);
+    }
+    yajl_free(h);
+}
+
+static kn_json *parse(const char *buf, size_t len, const kn_json_limits *lim, bool strict_first,
+                      kn_err *err)
 {
     size_t max_bytes = lim && lim->max_bytes ? lim->max_bytes : KN_JSON_DEFAULT_MAX_BYTES;
     int max_depth = lim && lim->max_depth > 0 ? lim->max_depth : KN_JSON_DEFAULT_MAX_DEPTH;
@@ -287,33 +632,29 @@ kn_json *kn_json_parse(const char *buf, size_t len, const kn_json_limits *lim, k
     parse_ctx c = {.max_depth = max_depth, .next_block = len < 512 ? 1024 : len < (1u << 20) ? 2 * len : 2u << 20};
     c.stack = malloc((size_t)max_depth * sizeof(*c.stack));
     c.starts = malloc((size_t)max_depth * sizeof(*c.starts));
-    yajl_handle h = c.stack && c.starts ? yajl_alloc(&callbacks, NULL, &c) : NULL;
-    if (h == NULL) {
+    if (c.stack == NULL || c.starts == NULL) {
         free(c.stack);
         free(c.starts);
         kn_err_set(err, "offset 0: out of memory");
         return NULL;
     }
-    yajl_config(h, yajl_allow_comments, 0);
-    yajl_config(h, yajl_dont_validate_strings, 0);
-    size_t off = 0;
-    yajl_status st = yajl_parse(h, (const unsigned char *)(buf ? buf : ""), len);
-    if (st == yajl_status_ok) {
-        st = yajl_complete_parse(h);
-        off = len; /* complete_parse fails only at the end (premature EOF) */
-    } else {
-        off = yajl_get_bytes_consumed(h);
+    cursor p = (cursor)(buf ? buf : "");
+    if (!strict_first || !read_strict(&c, p, p + len)) {
+        drop_partial(&c);
+        read_yajl(&c, buf ? buf : "", len, err);
     }
-    if (st != yajl_status_ok) {
-        set_yajl_error(h, &c, buf ? buf : "", len, off, err);
-        if (c.root == NULL)
-            kn_json_arena_free(c.arena); /* else the root owns it */
-        kn_json_free(c.root);
-        c.root = NULL;
-    }
-    yajl_free(h);
     free(c.stack);
     free(c.starts);
     free(c.pending);
     return c.root;
+}
+
+kn_json *kn_json_parse(const char *buf, size_t len, const kn_json_limits *lim, kn_err *err)
+{
+    return parse(buf, len, lim, true, err);
+}
+
+kn_json *kn_json_parse_yajl(const char *buf, size_t len, const kn_json_limits *lim, kn_err *err)
+{
+    return parse(buf, len, lim, false, err);
 }

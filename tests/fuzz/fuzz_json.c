@@ -4,9 +4,12 @@
  * dumps to JSON that parses back to an equal tree (compact and pretty), the
  * compact form is a fixed point (dump(parse(dump(x))) == dump(x)), a clone is
  * equal, and every member found by iteration is found by lookup and by JSON
- * Pointer. Also run with a small depth limit, which must fail cleanly. */
+ * Pointer. Also run with a small depth limit, which must fail cleanly. And
+ * kn_json_parse (strict reader first) gives what yajl alone gives: the same
+ * tree, or the same error message. */
 #include "fuzz.h"
 #include "json.h"
+#include "json_internal.h"
 
 static kn_json *reparse(const char *text, size_t len)
 {
@@ -56,11 +59,29 @@ static void check_lookups(const kn_json *root, const kn_json *v, char *ptr, size
     }
 }
 
+static void check_same_as_yajl(const char *buf, size_t size, const kn_json *v, const kn_err *err)
+{
+    kn_err yerr = {{0}};
+    kn_json *y = kn_json_parse_yajl(buf, size, NULL, &yerr);
+    KN_FUZZ_CHECK((v == NULL) == (y == NULL));
+    if (v == NULL) {
+        KN_FUZZ_CHECK(strcmp(err->msg, yerr.msg) == 0);
+        return;
+    }
+    size_t n1 = 0, n2 = 0;
+    char *d1 = kn_json_dump(v, &n1), *d2 = kn_json_dump(y, &n2);
+    KN_FUZZ_CHECK(d1 != NULL && d2 != NULL && n1 == n2 && memcmp(d1, d2, n1) == 0);
+    free(d1);
+    free(d2);
+    kn_json_free(y);
+}
+
 int kn_fuzz_json(const uint8_t *data, size_t size)
 {
     char *buf = kn_fuzz_exact(data, size);
     kn_err err = {{0}};
     kn_json *v = kn_json_parse(buf, size, NULL, &err);
+    check_same_as_yajl(buf, size, v, &err);
     if (v == NULL) {
         KN_FUZZ_CHECK(err.msg[0] != '\0');
     } else {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "json_internal.h"
 
 static kn_json *parse_ok(const char *s)
 {
@@ -441,6 +442,79 @@ static void test_invalid_utf8_becomes_replacement_char(void **state)
     kn_json_free(v);
 }
 
+/* kn_json_parse reads most documents with its strict reader and hands the
+ * rest to yajl: either way the tree, or the error message, is yajl's. */
+static void same_as_yajl(const char *s, size_t len, const kn_json_limits *lim)
+{
+    kn_err e1 = {{0}}, e2 = {{0}};
+    kn_json *a = kn_json_parse(s, len, lim, &e1), *b = kn_json_parse_yajl(s, len, lim, &e2);
+    if ((a == NULL) != (b == NULL))
+        fail_msg("%.*s: strict reader %s, yajl %s", (int)len, s, a ? "ok" : e1.msg, b ? "ok" : e2.msg);
+    if (a == NULL) {
+        assert_string_equal(e1.msg, e2.msg);
+        return;
+    }
+    size_t n1 = 0, n2 = 0;
+    char *d1 = kn_json_dump(a, &n1), *d2 = kn_json_dump(b, &n2);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(d1, d2, n1);
+    for (size_t i = 0; i < kn_json_len(a); i++) /* keys holding NULs */
+        if (kn_json_key_at(a, i) != NULL)
+            assert_string_equal(kn_json_key_at(a, i), kn_json_key_at(b, i));
+    assert_true(kn_json_equal(a, b));
+    double x = 0, y = 0;
+    if (kn_json_double(a, &x) == 0) { /* bit-identical doubles, -0 included */
+        assert_int_equal(kn_json_double(b, &y), 0);
+        assert_memory_equal(&x, &y, sizeof(x));
+    }
+    free(d1);
+    free(d2);
+    kn_json_free(a);
+    kn_json_free(b);
+}
+
+static void test_strict_reader_matches_yajl(void **state)
+{
+    (void)state;
+    static const char *docs[] = {
+        /* surrogates: a pair, lone high, lone low, high + not low, reversed */
+        "[\"\\ud83d\\ude80\"]", "[\"\\ud83d\"]", "[\"\\ud83dx\"]", "[\"\\ude80\"]",
+        "[\"\\ud83d\\u0041\"]", "[\"\\ude80\\ud83d\"]", "[\"\\uDBFF\\uDFFF\"]", "[\"\\ud800\\udc00\"]",
+        "{\"\\ud83d\\ude80\":1,\"\\ud83d\":2}", "[\"\\u0000\\u001f\\u007f\\u0080\\u07ff\\u0800\\uffff\"]",
+        "[\"\\u00E9\\u00e9\"]", "[\"\\u12\"]", "[\"\\u12g4\"]", "[\"\\x\"]", "[\"\\", "[\"\\u\"]",
+        "[\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\"]", "[\"tab\there\"]", "[\"nl\nx\"]",
+        /* numbers */
+        "-0", "0", "-0.0", "1e5", "1E+5", "1e-5", "123456789012345", "-123456789012345",
+        "1234567890123456", "9007199254740993", "12345678901234567890", "0.1", "1.5e300",
+        "1e400", "-1e-400", "[1,-2,3.25,4e2]", "01", "-", "1.", ".5", "1e", "1e+", "+1", "-01",
+        "[1 2]", "[1,]", "0x10", "1.0e+2",
+        /* structure and whitespace */
+        "{}", "[]", " { } ", "{\"a\":[{},[],{\"b\":null}],\"c\":true,\"d\":false}", "[[[[]]]]",
+        "{\"a\" : 1 , \"b\":2}", "{\"a\":1,}", "{,}", "{\"a\"}", "{\"a\":}", "{1:2}", "[\"a\":1]",
+        "{\"a\":1]", "[1}", "tru", "true ", "nul", "null", "falsey", "\"s\"", "\"", "{} x",
+        "{}{}", "\t\r\n[]\n", "\v[]", "\f[]", "[]\v", "/* c */ {}", "", "   ", "[", "{\"a\":",
+        /* duplicate keys: last wins in the first one's place */
+        "{\"a\":1,\"b\":2,\"a\":{\"x\":3}}", "{\"a\\u0000b\":1,\"a\":2}",
+        "{\"k\":1,\"k\":2,\"k\":3,\"j\":[],\"k\":null}",
+        /* UTF-8: valid, overlong, surrogate, past U+10FFFF, truncated, stray */
+        "[\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x9a\x80\"]", "[\"x\xc1\x9ey\"]", "[\"\xed\xa0\x80\"]",
+        "[\"\xf4\x90\x80\x80\"]", "[\"\xf5\x80\x80\x80\"]", "[\"\xc3\"]", "[\"ab\xff\"]",
+        "{\"k\xe9y\":1}", "[\"\x80\"]", "[\"\xe0\x80\xaf\"]", "[\"\xf0\x80\x80\xaf\"]",
+        "[\"eight by\",\"tes plus\",\"0123456789abcdef\\\"0123456789\"]",
+    };
+    for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++)
+        same_as_yajl(docs[i], strlen(docs[i]), NULL);
+    same_as_yajl("[\"a\0b\"]", 7, NULL); /* a raw NUL is not JSON */
+    char *deep = nested(64), *deeper = nested(65);
+    same_as_yajl(deep, strlen(deep), NULL);
+    same_as_yajl(deeper, strlen(deeper), NULL);
+    kn_json_limits lim = {.max_depth = 3};
+    same_as_yajl("{\"a\":{\"b\":{\"c\":{}}}}", 20, &lim);
+    same_as_yajl("{\"a\":{\"b\":[1]}}", 15, &lim);
+    free(deep);
+    free(deeper);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -461,6 +535,7 @@ int main(void)
         cmocka_unit_test(test_pointer_escape),
         cmocka_unit_test(test_pointer_get),
         cmocka_unit_test(test_invalid_utf8_becomes_replacement_char),
+        cmocka_unit_test(test_strict_reader_matches_yajl),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
