@@ -17,6 +17,9 @@
 
 #define KN_JSON_DEFAULT_MAX_BYTES (8u * 1024 * 1024)
 #define KN_JSON_DEFAULT_MAX_DEPTH 64
+/* Documents up to this size are read from a copy in their arena (see
+ * parse_ctx.in_place). */
+#define KN_JSON_IN_PLACE_MAX (64u * 1024)
 /* Hard ceiling whatever the caller asks: free/clone/dump recurse. */
 #define KN_JSON_HARD_MAX_DEPTH 1000
 
@@ -35,6 +38,10 @@ typedef struct {
     kn_json_member *pending;
     size_t npending, cappending;
     size_t *starts;
+    /* The strict reader reads a copy of the input in the arena and leaves
+     * strings where they are (unescaped in place, the closing quote turned
+     * into their NUL) rather than copying each one. */
+    bool in_place;
 } parse_ctx;
 
 /* Bump allocation from the document's arena; align is 1 or 8. Blocks grow
@@ -408,19 +415,27 @@ static char *read_string(parse_ctx *c, cursor *pp, cursor end, size_t *len)
         p += k;
     }
     *pp = p + 1;
-    if (!escapes) {
-        *len = (size_t)(p - start);
-        return arena_text(c, start, *len);
-    }
-    /* Unescaped text is never longer than its source. */
-    char *t = arena_alloc(c, (size_t)(p - start) + 1, 1), *o = t;
+    size_t n = (size_t)(p - start);
+    char *t = c->in_place ? (char *)start : arena_alloc(c, n + 1, 1), *o = t;
     if (t == NULL)
         return NULL;
+    if (!escapes) {
+        if (!c->in_place)
+            memcpy(t, start, n);
+        t[n] = '\0';
+        *len = n;
+        return t;
+    }
+    /* Unescaped text is never longer than its source (so in place works). */
     for (cursor q = start; q < p;) {
-        if (*q != '\\') {
-            *o++ = (char)*q++;
-            continue;
-        }
+        cursor bs = memchr(q, '\\', (size_t)(p - q));
+        size_t run = (size_t)((bs != NULL ? bs : p) - q);
+        if (o != (const char *)q)
+            memmove(o, q, run);
+        o += run;
+        q += run;
+        if (bs == NULL)
+            break;
         size_t olen, used = unescape_one(q + 1, p, o, &olen);
         if (used == 0)
             return NULL;
@@ -628,8 +643,8 @@ static kn_json *parse(const char *buf, size_t len, const kn_json_limits *lim, bo
                    len, max_bytes);
         return NULL;
     }
-    /* About two bytes of nodes and text per byte of input. */
-    parse_ctx c = {.max_depth = max_depth, .next_block = len < 512 ? 1024 : len < (1u << 20) ? 2 * len : 2u << 20};
+    /* About two bytes of nodes and text per byte of input, and its copy. */
+    parse_ctx c = {.max_depth = max_depth, .next_block = len < 512 ? 1024 : len < (1u << 20) ? 3 * len : 2u << 20};
     c.stack = malloc((size_t)max_depth * sizeof(*c.stack));
     c.starts = malloc((size_t)max_depth * sizeof(*c.starts));
     if (c.stack == NULL || c.starts == NULL) {
@@ -639,7 +654,15 @@ static kn_json *parse(const char *buf, size_t len, const kn_json_limits *lim, bo
         return NULL;
     }
     cursor p = (cursor)(buf ? buf : "");
-    if (!strict_first || !read_strict(&c, p, p + len)) {
+    if (strict_first && len <= KN_JSON_IN_PLACE_MAX) {
+        /* (a big document, a List, keeps only its strings: less memory) */
+        unsigned char *copy = arena_alloc(&c, len, 1);
+        if (copy != NULL && len > 0)
+            memcpy(copy, p, len);
+        p = copy;
+        c.in_place = true;
+    }
+    if (!strict_first || p == NULL || !read_strict(&c, p, p + len)) {
         drop_partial(&c);
         read_yajl(&c, buf ? buf : "", len, err);
     }
