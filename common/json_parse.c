@@ -128,6 +128,16 @@ static int add_value(parse_ctx *c, kn_json *v)
     return 1;
 }
 
+/* No two keys alike, in an object small enough for a linear scan. */
+static bool members_unique(const kn_json_member *p, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = 0; j < i; j++)
+            if (p[j].klen == p[i].klen && memcmp(p[j].key, p[i].key, p[i].klen) == 0)
+                return false;
+    return true;
+}
+
 /* The container's children (pending from start) into its arena arrays.
  * Objects go through kn_json_setn_borrowed for its duplicate-key rule (last
  * wins, in the first one's place) with room reserved, so nothing grows. */
@@ -156,6 +166,14 @@ static int close_container(parse_ctx *c, kn_json *top, size_t start)
         memset(top->u.obj.idx, 0, idxcap * sizeof(uint32_t));
     top->u.obj.cap = n;
     top->u.obj.idxcap = idxcap;
+    if (idxcap == 0 && members_unique(p, n)) {
+        /* What the loop below would build, without a lookup per member. */
+        for (size_t i = 0; i < n; i++)
+            top->u.obj.m[i] = (kn_json_member){.key = p[i].key, .klen = p[i].klen, .val = p[i].val,
+                                               .key_in_arena = true};
+        top->u.obj.len = n;
+        return 1;
+    }
     for (size_t i = 0; i < n; i++)
         if (kn_json_setn_borrowed(top, p[i].key, p[i].klen, p[i].val) != 0)
             return c->why = "out of memory", 0;
@@ -305,16 +323,24 @@ static inline int str_plain(unsigned ch)
     return ch >= 0x20 && ch < 0x80 && ch != '"' && ch != '\\';
 }
 
-/* Eight bytes at once, all str_plain (false positives only past a byte that
- * is not, where the byte loop takes over). */
-static inline int plain8(cursor p)
+/* How many of the next eight bytes are str_plain before the first that is
+ * not (8: all of them). The mask's lowest set bit marks the first such byte
+ * exactly (false positives only past it). */
+static inline unsigned plain_run8(cursor p)
 {
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
     uint64_t v;
     memcpy(&v, p, 8);
     uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
-    uint64_t stop = ((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v) | v;
-    return (stop & high) == 0;
+    uint64_t stop = (((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v) | v) & high;
+    return stop == 0 ? 8 : (unsigned)__builtin_ctzll(stop) >> 3;
+#else
+    unsigned i = 0;
+    while (i < 8 && str_plain(p[i]))
+        i++;
+    return i;
+#endif
 }
 
 static int hex4(cursor p, unsigned *out)
@@ -396,10 +422,14 @@ static char *read_string(parse_ctx *c, cursor *pp, cursor end, size_t *len)
     cursor start = *pp + 1, p = start;
     int escapes = 0;
     for (;;) {
-        while (end - p >= 8 && plain8(p))
+        unsigned run = 8;
+        while (end - p >= 8 && (run = plain_run8(p)) == 8)
             p += 8;
-        while (p < end && str_plain(*p))
-            p++;
+        if (run < 8)
+            p += run;
+        else
+            while (p < end && str_plain(*p))
+                p++;
         if (p >= end || *p < 0x20)
             return NULL;
         if (*p == '"')
