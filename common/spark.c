@@ -189,26 +189,30 @@ static int from_obj(const kn_json *obj, const char *key, const char *field, sett
     return scalar_text(v, field, &st->text, err);
 }
 
-/* spec.<role>.<spec_key> (if spec_key), else sparkConf[conf_key]. */
+/* spec.<role>.<spec_key> (if spec_key), else sparkConf[conf_key]. Field
+ * names are built only for settings that are there (most are not). */
 static int lookup(const sctx *c, const char *spec_key, const char *conf_key, setting *st, kn_err *err)
 {
-    memset(st, 0, sizeof(*st));
-    char field[128];
-    if (spec_key != NULL) {
-        join(field, sizeof(field), "spec.", c->role, ".", spec_key, (char *)NULL);
+    st->text = NULL;
+    st->json = NULL;
+    st->field[0] = '\0';
+    const kn_json *v = spec_key != NULL ? kn_json_get(c->pod, spec_key) : NULL;
+    if (v != NULL && !kn_json_is(v, KN_JSON_NULL)) {
         join(st->name, sizeof(st->name), spec_key, (char *)NULL);
-        if (from_obj(c->pod, spec_key, field, st, err) != 0)
-            return -1;
-        if (st->json != NULL)
-            return 0;
+        join(st->field, sizeof(st->field), "spec.", c->role, ".", spec_key, (char *)NULL);
+        st->json = v;
+        return scalar_text(v, st->field, &st->text, err);
     }
-    join(field, sizeof(field), "spec.sparkConf[\"", conf_key, "\"]", (char *)NULL);
     join(st->name, sizeof(st->name), conf_key, (char *)NULL);
-    if (kn_json_get(c->conf, conf_key) != NULL && !kn_json_is(kn_json_get(c->conf, conf_key), KN_JSON_STRING)) {
-        return kn_err_set(err, "%s: want a string, got %s", field,
-                          kn_json_type_name(kn_json_typeof(kn_json_get(c->conf, conf_key))));
-    }
-    return from_obj(c->conf, conf_key, field, st, err);
+    if ((v = kn_json_get(c->conf, conf_key)) == NULL)
+        return 0;
+    char field[sizeof(st->field)];
+    join(field, sizeof(field), "spec.sparkConf[\"", conf_key, "\"]", (char *)NULL);
+    if (!kn_json_is(v, KN_JSON_STRING))
+        return kn_err_set(err, "%s: want a string, got %s", field, kn_json_type_name(kn_json_typeof(v)));
+    memcpy(st->field, field, sizeof(field));
+    st->json = v;
+    return scalar_text(v, field, &st->text, err);
 }
 
 /* A Spark size setting in MiB, truncated as ByteUnit.convertTo does. */
