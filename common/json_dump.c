@@ -78,7 +78,7 @@ static bool out_reserve(outbuf *b, size_t n)
         return false;
     if (n <= b->cap - b->len)
         return true;
-    size_t cap = b->cap ? b->cap : 256;
+    size_t cap = b->cap ? b->cap : 1024; /* an admission answer fits */
     while (cap - b->len < n) {
         if (cap > SIZE_MAX / 2) {
             b->failed = true;
@@ -113,8 +113,14 @@ static void out_string(outbuf *b, const char *str, size_t n)
     size_t i = 0;
     while (i < n) {
         size_t run = i; /* bytes that need no escape are copied in one go */
-        while (run < n && s[run] >= 0x20 && s[run] < 0x80 && s[run] != '"' && s[run] != '\\')
-            run++;
+        unsigned k8 = 8;
+        while (n - run >= 8 && (k8 = kn_json_plain_run8(s + run)) == 8)
+            run += 8;
+        if (k8 < 8)
+            run += k8;
+        else
+            while (run < n && kn_json_str_plain(s[run]))
+                run++;
         out_put(b, s + i, run - i);
         if ((i = run) >= n)
             break;

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct kn_json_member {
     char *key; /* NUL-terminated; klen bytes (a JSON key may hold \u0000) */
@@ -85,5 +86,32 @@ int kn_json_setn_borrowed(kn_json *obj, char *key, size_t klen, kn_json *val);
 /* kn_json_parse() with yajl alone, without the strict reader in front: for
  * tests and the fuzz target, which check the two give the same trees. */
 kn_json *kn_json_parse_yajl(const char *buf, size_t len, const kn_json_limits *lim, kn_err *err);
+
+/* Bytes a JSON string holds as they are (no escape, no UTF-8 check):
+ * printable ASCII but '"' and '\\'. */
+static inline int kn_json_str_plain(unsigned ch)
+{
+    return ch >= 0x20 && ch < 0x80 && ch != '"' && ch != '\\';
+}
+
+/* How many of the next eight bytes are kn_json_str_plain before the first
+ * that is not (8: all of them). The mask's lowest set bit marks the first
+ * such byte exactly (false positives only past it). */
+static inline unsigned kn_json_plain_run8(const unsigned char *p)
+{
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    uint64_t v;
+    memcpy(&v, p, 8);
+    uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
+    uint64_t stop = (((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v) | v) & high;
+    return stop == 0 ? 8 : (unsigned)__builtin_ctzll(stop) >> 3;
+#else
+    unsigned i = 0;
+    while (i < 8 && kn_json_str_plain(p[i]))
+        i++;
+    return i;
+#endif
+}
 
 #endif

@@ -317,32 +317,6 @@ static cursor skip_ws(cursor p, cursor end)
     return p;
 }
 
-/* Bytes a string's fast scan passes: printable ASCII but '"' and '\\'. */
-static inline int str_plain(unsigned ch)
-{
-    return ch >= 0x20 && ch < 0x80 && ch != '"' && ch != '\\';
-}
-
-/* How many of the next eight bytes are str_plain before the first that is
- * not (8: all of them). The mask's lowest set bit marks the first such byte
- * exactly (false positives only past it). */
-static inline unsigned plain_run8(cursor p)
-{
-#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
-    uint64_t v;
-    memcpy(&v, p, 8);
-    uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
-    uint64_t stop = (((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v) | v) & high;
-    return stop == 0 ? 8 : (unsigned)__builtin_ctzll(stop) >> 3;
-#else
-    unsigned i = 0;
-    while (i < 8 && str_plain(p[i]))
-        i++;
-    return i;
-#endif
-}
-
 static int hex4(cursor p, unsigned *out)
 {
     unsigned v = 0;
@@ -423,12 +397,12 @@ static char *read_string(parse_ctx *c, cursor *pp, cursor end, size_t *len)
     int escapes = 0;
     for (;;) {
         unsigned run = 8;
-        while (end - p >= 8 && (run = plain_run8(p)) == 8)
+        while (end - p >= 8 && (run = kn_json_plain_run8(p)) == 8)
             p += 8;
         if (run < 8)
             p += run;
         else
-            while (p < end && str_plain(*p))
+            while (p < end && kn_json_str_plain(*p))
                 p++;
         if (p >= end || *p < 0x20)
             return NULL;
