@@ -150,6 +150,7 @@ void kn_cluster_free(kn_cluster *c)
     kn_strmap_free(&c->cons_by_sig);
     free(c->scheduler_name);
     kn_place_cache_free(c->pc);
+    free(c->chlog);
     memset(c, 0, sizeof(*c));
 }
 
@@ -273,10 +274,18 @@ int64_t kn_node_free_dim(const kn_node *n, int pod, int r)
     return f;
 }
 
+/* Which node the take or release changed, for the placement index. */
+static void log_change(kn_cluster *c, int node, bool release)
+{
+    if (c->chlog)
+        c->chlog[c->mutations & (KN_CHLOG_SIZE - 1)] = node * 2 + release;
+    c->mutations++;
+}
+
 void kn_alloc_take(kn_cluster *c, kn_alloc *a)
 {
     kn_node *n = &c->nodes[a->node];
-    c->mutations++;
+    log_change(c, a->node, false);
     for (int r = 0; r < KN_RDIM; r++)
         n->used.v[r] += a->req.v[r];
     a->zone_epoch = n->zone_epoch;
@@ -299,7 +308,7 @@ void kn_alloc_release(kn_cluster *c, kn_alloc *a)
     if (a->node < 0)
         return;
     kn_node *n = &c->nodes[a->node];
-    c->mutations++;
+    log_change(c, a->node, true);
     for (int r = 0; r < KN_RDIM; r++)
         n->used.v[r] -= a->req.v[r];
     if (a->zone_epoch == n->zone_epoch) {

@@ -37,6 +37,7 @@
 
 #define KN_RDIM 16
 #define KN_MAX_ZONES 8
+#define KN_CHLOG_SIZE 65536 /* a power of two */
 enum { KN_R_CPU = 0, KN_R_MEMORY, KN_R_EPHEMERAL, KN_R_PODS, KN_R_FIRST_EXT };
 
 #define KN_TOPOLOGY_ANNOTATION "numa.kubenexus.io/topology"
@@ -175,6 +176,8 @@ typedef struct kn_cluster {
     kn_strmap nrt_by_name;
     uint64_t gen;          /* bumped whenever room may have been freed */
     uint64_t mutations;    /* every take and release (placement caches check it) */
+    int *chlog;            /* ring of KN_CHLOG_SIZE: take/release number m at m % size as
+                              node * 2 + (1 if a release), or NULL */
     uint64_t node_gen;     /* every node or topology change (filter caches check it) */
     struct kn_place_cache *pc; /* score.c's caches, or NULL */
     int pct_nodes;         /* percentage of nodes to score (0 adaptive, 100 all) */

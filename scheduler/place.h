@@ -69,6 +69,9 @@ bool kn_numa_fit(const kn_node *n, const kn_want *w, kn_choice *ch, kn_diag *d);
 /* score.c: the formula is at the top of score.c and in README "Scheduling". */
 double kn_score_node(const kn_cluster *c, const kn_node *n, const kn_want *w, const kn_choice *ch);
 
+/* The filters that change with placements (resources, NUMA) and the score,
+ * without a diagnosis: a node that passed the static filters. */
+bool kn_fit_and_score(const kn_cluster *c, int node, const kn_want *w, kn_choice *ch);
 /* All filters on one node; true and a scored choice if it fits. */
 bool kn_place_on_node(const kn_cluster *c, int node, const kn_want *w, kn_choice *ch, kn_diag *d);
 /* The best node (highest score, then node name) or false with d filled.

@@ -52,8 +52,8 @@ typedef struct kn_sched_config {
     double wall_at_zero;           /* Unix time at clock value 0 (live: realtime - monotonic); 0: unknown.
                                       Times a reservation re-created after a restart from the driver's
                                       binding; unknown -> from the cycle that re-creates it */
-    int percentage_of_nodes_to_score; /* as kube-scheduler's: 0 -> adaptive (every node below 100
-                                         nodes, 10% of 5,000); 100 -> every node, the exact best */
+    int percentage_of_nodes_to_score; /* 0 or 100 -> every node, the exact best (indexed: cheap);
+                                         1..99 -> that share, sampled as kube-scheduler's */
 } kn_sched_config;
 
 kn_scheduler *kn_sched_new(const kn_sched_config *cfg, kn_err *err);

@@ -20,6 +20,7 @@
  *     (-101..-1) below every other feasible one (0..100), yet it only ranks:
  *     with no other node feasible the pod still goes there. */
 #include "place.h"
+#include "place_index.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +123,7 @@ struct kn_place_cache {
     bool f_binpack, f_unfit;
     uint64_t f_mutations, f_node_gen;
     kn_diag f_diag;
+    struct kn_place_index *ix; /* every node ranked per kind (pct 100) */
 };
 
 void kn_place_cache_free(struct kn_place_cache *pc)
@@ -134,6 +136,7 @@ void kn_place_cache_free(struct kn_place_cache *pc)
     }
     free(pc->l_sig);
     free(pc->f_sig);
+    kn_pindex_free(pc->ix);
     free(pc);
 }
 
@@ -190,20 +193,26 @@ static bool static_ok(const kn_node *n, const kn_want *w, uint8_t *pass, int i)
     return ok;
 }
 
-/* Resource fit on the requested dimensions only (no diagnosis). */
-static bool fits_fast(const kn_node *n, const kn_want *w, const int *dims, int nd)
+bool kn_fit_and_score(const kn_cluster *c, int node, const kn_want *w, kn_choice *ch)
 {
+    const kn_node *n = &c->nodes[node];
     if (w->unfit_name)
         return false;
     if (n->n_exclusive > 0) {
-        for (int k = 0; k < nd; k++)
-            if (w->req->v[dims[k]] > kn_node_free_dim(n, w->owner, dims[k]))
+        for (int r = 0; r < KN_RDIM; r++)
+            if (w->req->v[r] > 0 && w->req->v[r] > kn_node_free_dim(n, w->owner, r))
                 return false;
-        return true;
+    } else {
+        for (int r = 0; r < KN_RDIM; r++)
+            if (w->req->v[r] > 0 && w->req->v[r] > n->alloc.v[r] - n->used.v[r])
+                return false;
     }
-    for (int k = 0; k < nd; k++)
-        if (w->req->v[dims[k]] > n->alloc.v[dims[k]] - n->used.v[dims[k]])
-            return false;
+    kn_diag scratch;
+    kn_diag_init(&scratch);
+    if (!kn_numa_fit(n, w, ch, &scratch))
+        return false;
+    ch->node = node;
+    ch->score = kn_score_node(c, n, w, ch);
     return true;
 }
 
@@ -215,18 +224,10 @@ static bool before(const kn_cluster *c, const cand *a, const cand *b)
     return strcmp(c->nodes[a->node].name, c->nodes[b->node].name) < 0;
 }
 
-static bool eval(kn_cluster *c, int i, const kn_want *w, uint8_t *pass, const int *dims, int nd, kn_choice *ch)
+static bool eval(kn_cluster *c, int i, const kn_want *w, uint8_t *pass, kn_choice *ch)
 {
     const kn_node *n = &c->nodes[i];
-    kn_diag scratch;
-    if (!n->live || !static_ok(n, w, pass, i) || !fits_fast(n, w, dims, nd))
-        return false;
-    kn_diag_init(&scratch);
-    if (!kn_numa_fit(n, w, ch, &scratch))
-        return false;
-    ch->node = i;
-    ch->score = kn_score_node(c, n, w, ch);
-    return true;
+    return n->live && static_ok(n, w, pass, i) && kn_fit_and_score(c, i, w, ch);
 }
 
 static bool failed_before(const struct kn_place_cache *pc, const kn_cluster *c, const kn_want *w)
@@ -263,13 +264,13 @@ static bool same_kind(const struct kn_place_cache *pc, const kn_want *w)
            pc->l_binpack == w->binpack && pc->l_unfit == (w->unfit_name != NULL);
 }
 
-static bool from_list(kn_cluster *c, const kn_want *w, uint8_t *pass, const int *dims, int nd, kn_choice *best)
+static bool from_list(kn_cluster *c, const kn_want *w, uint8_t *pass, kn_choice *best)
 {
     struct kn_place_cache *pc = c->pc;
     bool found = false;
     kn_choice ch;
     for (int k = 0; k < pc->n_list; k++) {
-        if (!eval(c, pc->list[k].node, w, pass, dims, nd, &ch))
+        if (!eval(c, pc->list[k].node, w, pass, &ch))
             continue;
         cand x = {ch.node, ch.score}, y = {found ? best->node : 0, found ? best->score : 0};
         if (!found || before(c, &x, &y)) {
@@ -312,18 +313,16 @@ static void list_insert(kn_cluster *c, const kn_choice *ch, int *feasible)
     pc->list[k] = x;
 }
 
-/* kube-scheduler's numFeasibleNodesToFind: every node below 100; else a
- * percentage (adaptive: 50 - nodes/125, at least 5) but at least 100 nodes. */
+/* How many feasible nodes a scan looks for. Every node by default (0) and at
+ * 100: the index (place_index.h) ranks every node for less than a sampled
+ * scan used to cost. An explicit percentage samples as kube-scheduler's
+ * numFeasibleNodesToFind: every node below 100, else that share of the nodes
+ * but at least 100, each scan starting where the last one stopped. */
 static int nodes_to_find(const kn_cluster *c)
 {
     int n = c->n_nodes, pct = c->pct_nodes;
-    if (n < 100 || pct >= 100)
+    if (n < 100 || pct >= 100 || pct <= 0)
         return n;
-    if (pct <= 0) {
-        pct = 50 - n / 125;
-        if (pct < 5)
-            pct = 5;
-    }
     int k = (int)((int64_t)n * pct / 100);
     return k < 100 ? 100 : k;
 }
@@ -332,18 +331,24 @@ bool kn_place_best(kn_cluster *c, const kn_want *w, kn_choice *best, kn_diag *d)
 {
     if (c->pc == NULL)
         c->pc = calloc(1, sizeof(*c->pc));
-    int dims[KN_RDIM], nd = 0;
-    for (int r = 0; r < KN_RDIM; r++)
-        if (w->req->v[r] > 0)
-            dims[nd++] = r;
     uint8_t *pass = pass_array(c, w);
     struct kn_place_cache *pc = c->pc;
     if (pc && pass && failed_before(pc, c, w)) {
         *d = pc->f_diag;
         return false;
     }
+    int got = pc && nodes_to_find(c) >= c->n_nodes ? kn_pindex_best(c, &pc->ix, w, best) : -1;
+    if (got == 1)
+        return true;
+    if (got == 0) { /* no node fits: why not, with the diagnosis */
+        kn_choice ch;
+        for (int i = 0; i < c->n_nodes; i++)
+            kn_place_on_node(c, i, w, &ch, d);
+        remember_failure(pc, c, w, d);
+        return false;
+    }
     if (pc && pass && same_kind(pc, w) && pc->l_mutations == c->mutations &&
-        from_list(c, w, pass, dims, nd, best)) {
+        from_list(c, w, pass, best)) {
         pc->l_mutations = c->mutations + 1;
         return true;
     }
@@ -355,7 +360,7 @@ bool kn_place_best(kn_cluster *c, const kn_want *w, kn_choice *best, kn_diag *d)
     kn_choice ch;
     for (; seen < c->n_nodes && feasible < want; seen++) {
         int i = (start + seen) % c->n_nodes;
-        if (!eval(c, i, w, pass, dims, nd, &ch))
+        if (!eval(c, i, w, pass, &ch))
             continue;
         cand x = {ch.node, ch.score}, y = {found ? best->node : 0, found ? best->score : 0};
         if (!found || before(c, &x, &y)) {

@@ -199,6 +199,81 @@ static void run(uint32_t release_every, uint32_t relabel_every)
     kn_cluster_free(&c);
 }
 
+/* One placement of w checked against the full scan; placed when it fits. */
+static void place_checked(kn_cluster *c, const kn_want *w, kn_alloc *a)
+{
+    double ref_score = 0;
+    kn_diag d, ref_d;
+    kn_diag_init(&d);
+    kn_diag_init(&ref_d);
+    int ref = full_scan(c, w, &ref_score, &ref_d);
+    kn_choice ch;
+    bool found = kn_place_best(c, w, &ch, &d);
+    if (found != (ref >= 0) || (found && (ch.node != ref || ch.score != ref_score)))
+        fail_msg("cached %s, full scan %s", found ? c->nodes[ch.node].name : "none",
+                 ref >= 0 ? c->nodes[ref].name : "none");
+    a->node = -1;
+    if (found) {
+        assert_int_equal(kn_choice_to_alloc(&ch, a), 0);
+        a->req = *w->req;
+        a->owner = -1;
+        kn_alloc_take(c, a);
+    }
+}
+
+/* More kinds than the index keeps (the least recently used is dropped and
+ * rebuilt when it comes back), and more takes and releases between two pods
+ * of a kind than the change log holds (the kind is rebuilt from every node). */
+static void test_index_evicts_and_outlives_its_log(void **state)
+{
+    (void)state;
+    kn_cluster c;
+    assert_int_equal(kn_cluster_init(&c, NULL, NULL), 0);
+    for (int i = 0; i < N_NODES; i++)
+        node(&c, i, i % 7 == 0 ? 1 : 0);
+    enum { KINDS = 150, ROUNDS = 6 };
+    kind *kinds = calloc(KINDS, sizeof(kind));
+    kn_alloc *allocs = calloc(2 * KINDS * ROUNDS, sizeof(kn_alloc));
+    assert_non_null(kinds);
+    assert_non_null(allocs);
+    for (int k = 0; k < KINDS; k++) { /* distinct requests: distinct kinds */
+        make_kind(&c, &kinds[k], 1, 1, k % 3 == 0 ? KN_NUMA_SINGLE : KN_NUMA_NONE, k % 2 == 0, k % 5 == 0);
+        kinds[k].req.v[KN_R_CPU] = 100 + 7 * k;
+    }
+    int n = 0;
+    for (int r = 0; r < ROUNDS; r++) {
+        for (int k = 0; k < KINDS; k++) {
+            kn_want w;
+            want_of(&kinds[k], -1, &w);
+            place_checked(&c, &w, &allocs[n++]);
+            want_of(&kinds[k % 12], -1, &w); /* a few kinds stay in the index throughout */
+            place_checked(&c, &w, &allocs[n++]);
+        }
+        if (r == ROUNDS / 2) /* a long burst of changes somewhere else */
+            for (int i = 0; i < KN_CHLOG_SIZE + 10; i++) {
+                kn_alloc *a = &allocs[rnd((uint32_t)n)];
+                if (a->node >= 0) {
+                    kn_alloc_release(&c, a);
+                    kn_alloc_take(&c, a);
+                }
+            }
+        for (int i = 0; i < 40; i++) { /* some pods end: room comes back */
+            kn_alloc *a = &allocs[rnd((uint32_t)n)];
+            kn_alloc_release(&c, a);
+            kn_alloc_clear(a);
+        }
+    }
+    for (int i = 0; i < n; i++)
+        kn_alloc_clear(&allocs[i]);
+    free(allocs);
+    for (int k = 0; k < KINDS; k++) {
+        kn_constraints_free(&kinds[k].cons);
+        free(kinds[k].sig);
+    }
+    free(kinds);
+    kn_cluster_free(&c);
+}
+
 static void test_cached_choice_is_the_full_scan(void **state)
 {
     (void)state;
@@ -210,6 +285,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cached_choice_is_the_full_scan),
+        cmocka_unit_test(test_index_evicts_and_outlives_its_log),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

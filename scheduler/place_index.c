@@ -1,0 +1,369 @@
+/* place_index.c - per-kind node rankings kept current from the change log (see place_index.h).
+ *
+ * Nodes are evaluated for "a pod holding no zone" (owner -1): a pending pod
+ * holds none (a starving gang's held room is released before its members are
+ * tried again), so the result is the pod's own; the winner is re-evaluated
+ * for the pod itself and any difference sends the caller to its scan. */
+#include "place_index.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_KINDS 96
+
+/* OUT: filtered (static) or not live. DIRTY: in the heap with a key that is
+ * at most too high (a lazy kind's node that only lost room since). */
+enum { ST_OUT = 0, ST_UNFIT = 1, ST_FIT = 2, ST_DIRTY = 3 };
+
+typedef struct ent {
+    double score;
+    int rank;                /* of the node's name: ties go to the lower one */
+    int node;
+} ent;
+
+typedef struct kind {
+    bool used;
+    uint64_t hash;
+    char *sig;
+    kn_rvec req;
+    kn_numa_spec numa;       /* zeroed: no policy */
+    bool binpack;
+    bool lazy;               /* a take can only lower a node's score (spreading, no NUMA policy) */
+    uint64_t seen;           /* c->mutations caught up to */
+    uint64_t last_use;
+    uint32_t round;
+    uint8_t *state;          /* per node */
+    double *score;           /* per node, when ST_FIT */
+    uint32_t *mark;          /* per node: the catch-up round that re-evaluated it */
+    ent *heap;               /* the feasible nodes, best first (heap_mem + 3) */
+    ent *heap_mem;           /* 64-byte aligned */
+    int *pos;                /* per node: its index in heap, or -1 */
+    int n_heap;
+} kind;
+
+struct kn_place_index {
+    uint64_t node_gen;
+    int n_nodes;             /* nodes the per-kind arrays cover */
+    int *rank;               /* node name order: ties go to the lower rank */
+    uint64_t tick;
+    kind kinds[MAX_KINDS];
+};
+
+static void kind_clear(kind *k)
+{
+    free(k->sig);
+    free(k->state);
+    free(k->score);
+    free(k->mark);
+    free(k->heap_mem);
+    free(k->pos);
+    memset(k, 0, sizeof(*k));
+}
+
+void kn_pindex_free(struct kn_place_index *ix)
+{
+    if (ix == NULL)
+        return;
+    for (int i = 0; i < MAX_KINDS; i++)
+        kind_clear(&ix->kinds[i]);
+    free(ix->rank);
+    free(ix);
+}
+
+/* ---- the kind of a pod ---- */
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ull;
+    return h;
+}
+
+static void want_numa(const kn_want *w, kn_numa_spec *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (w->numa == NULL)
+        return;
+    out->policy = w->numa->policy;
+    out->n_resources = w->numa->n_resources;
+    for (int i = 0; i < w->numa->n_resources && i < KN_NUMA_MAX_RESOURCES; i++)
+        strcpy(out->resources[i], w->numa->resources[i]);
+}
+
+static uint64_t kind_hash(const kn_want *w, const kn_numa_spec *numa)
+{
+    uint64_t h = fnv(14695981039346656037ull, w->req, sizeof(*w->req));
+    h = fnv(h, numa, sizeof(*numa));
+    h = fnv(h, &w->binpack, sizeof(w->binpack));
+    return fnv(h, w->sig, strlen(w->sig));
+}
+
+static bool kind_is(const kind *k, uint64_t h, const kn_want *w, const kn_numa_spec *numa)
+{
+    return k->used && k->hash == h && k->binpack == w->binpack && memcmp(&k->req, w->req, sizeof(k->req)) == 0 &&
+           memcmp(&k->numa, numa, sizeof(*numa)) == 0 && strcmp(k->sig, w->sig) == 0;
+}
+
+/* ---- node order and the heap ---- */
+
+static const kn_cluster *sort_ctx;
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(sort_ctx->nodes[*(const int *)a].name, sort_ctx->nodes[*(const int *)b].name);
+}
+
+static int make_rank(struct kn_place_index *ix, const kn_cluster *c)
+{
+    int n = c->n_nodes;
+    int *order = malloc(sizeof(int) * (size_t)(n + 1)), *rank = malloc(sizeof(int) * (size_t)(n + 1));
+    if (order == NULL || rank == NULL) {
+        free(order);
+        free(rank);
+        return -1;
+    }
+    for (int i = 0; i < n; i++)
+        order[i] = i;
+    sort_ctx = c;
+    qsort(order, (size_t)n, sizeof(int), cmp_name);
+    for (int i = 0; i < n; i++)
+        rank[order[i]] = i;
+    free(order);
+    free(ix->rank);
+    ix->rank = rank;
+    return 0;
+}
+
+/* a ranks before b: higher score, then the node name sorting first */
+static inline bool above(const ent *a, const ent *b)
+{
+    if (a->score != b->score)
+        return a->score > b->score;
+    return a->rank < b->rank;
+}
+
+/* An indexed 4-ary heap of the feasible nodes (half the levels of a binary
+ * one, and a node's children share a cache line): pos[node] is the node's
+ * place in it (-1: not in it), so a re-evaluated node moves in place. */
+#define ARITY 4
+
+static void put(kind *k, int at, ent e)
+{
+    k->heap[at] = e;
+    k->pos[e.node] = at;
+}
+
+static void sift_up(kind *k, int i)
+{
+    ent e = k->heap[i];
+    while (i > 0 && above(&e, &k->heap[(i - 1) / ARITY])) {
+        put(k, i, k->heap[(i - 1) / ARITY]);
+        i = (i - 1) / ARITY;
+    }
+    put(k, i, e);
+}
+
+static void sift_down(kind *k, int i)
+{
+    ent e = k->heap[i];
+    int n = k->n_heap;
+    for (;;) {
+        int first = ARITY * i + 1, m = first;
+        if (first >= n)
+            break;
+        int end = first + ARITY < n ? first + ARITY : n;
+        for (int j = first + 1; j < end; j++)
+            if (above(&k->heap[j], &k->heap[m]))
+                m = j;
+        if (!above(&k->heap[m], &e))
+            break;
+        put(k, i, k->heap[m]);
+        i = m;
+    }
+    put(k, i, e);
+}
+
+static void heapify(const struct kn_place_index *ix, kind *k)
+{
+    k->n_heap = 0;
+    for (int i = 0; i < ix->n_nodes; i++) {
+        k->pos[i] = -1;
+        if (k->state[i] == ST_FIT)
+            put(k, k->n_heap++, (ent){k->score[i], ix->rank[i], i});
+    }
+    for (int i = k->n_heap > 1 ? (k->n_heap - 2) / ARITY : -1; i >= 0; i--)
+        sift_down(k, i);
+}
+
+/* The node's entry after a re-evaluation: in the heap with its new score, or out of it. */
+static void heap_set(const struct kn_place_index *ix, kind *k, int node, bool fit, double score)
+{
+    int at = k->pos[node];
+    if (at < 0) {
+        if (!fit)
+            return;
+        at = k->n_heap++;
+        put(k, at, (ent){score, ix->rank[node], node});
+        sift_up(k, at);
+        return;
+    }
+    if (fit) {
+        bool up = score > k->heap[at].score;
+        k->heap[at].score = score;
+        if (up)
+            sift_up(k, at);
+        else
+            sift_down(k, at);
+        return;
+    }
+    k->pos[node] = -1;
+    ent last = k->heap[--k->n_heap];
+    if (at == k->n_heap)
+        return;
+    put(k, at, last);
+    sift_up(k, at);
+    sift_down(k, k->pos[last.node]);
+}
+
+/* ---- evaluation ---- */
+
+static void reeval(const struct kn_place_index *ix, const kn_cluster *c, kind *k, int i, const kn_want *w)
+{
+    kn_choice ch;
+    if (k->state[i] == ST_OUT)
+        return;
+    bool fit = kn_fit_and_score(c, i, w, &ch);
+    k->state[i] = fit ? ST_FIT : ST_UNFIT;
+    k->score[i] = fit ? ch.score : 0;
+    heap_set(ix, k, i, fit, ch.score);
+}
+
+static void rebuild(const struct kn_place_index *ix, const kn_cluster *c, kind *k, const kn_want *w)
+{
+    kn_choice ch;
+    for (int i = 0; i < ix->n_nodes; i++) {
+        const kn_node *n = &c->nodes[i];
+        kn_diag scratch;
+        kn_diag_init(&scratch);
+        if (!n->live || !kn_filter_static(n, w->pod, &scratch))
+            k->state[i] = ST_OUT;
+        else if (kn_fit_and_score(c, i, w, &ch)) {
+            k->state[i] = ST_FIT;
+            k->score[i] = ch.score;
+        } else
+            k->state[i] = ST_UNFIT;
+        k->mark[i] = 0;
+    }
+    k->round = 0;
+    heapify(ix, k);
+    k->seen = c->mutations;
+}
+
+static void catch_up(const struct kn_place_index *ix, const kn_cluster *c, kind *k, const kn_want *w)
+{
+    if (k->seen == c->mutations)
+        return;
+    if (c->mutations - k->seen > KN_CHLOG_SIZE) {
+        rebuild(ix, c, k, w);
+        return;
+    }
+    if (++k->round == 0) { /* wrapped: no stale marks may match */
+        memset(k->mark, 0, sizeof(uint32_t) * (size_t)ix->n_nodes);
+        k->round = 1;
+    }
+    for (uint64_t m = k->seen; m != c->mutations; m++) {
+        int e = c->chlog[m & (KN_CHLOG_SIZE - 1)], i = e >> 1;
+        if (i < 0 || i >= ix->n_nodes || k->mark[i] == k->round)
+            continue;
+        if (k->lazy && !(e & 1)) { /* a take: the node can only have lost room and score */
+            if (k->state[i] == ST_FIT)
+                k->state[i] = ST_DIRTY;
+            continue;
+        }
+        k->mark[i] = k->round;
+        reeval(ix, c, k, i, w);
+    }
+    k->seen = c->mutations;
+}
+
+/* ---- kinds ---- */
+
+static kind *kind_new(struct kn_place_index *ix, const kn_cluster *c, uint64_t h, const kn_want *w,
+                      const kn_numa_spec *numa)
+{
+    kind *k = NULL;
+    for (int i = 0; i < MAX_KINDS && (k == NULL || k->used); i++) /* a free slot, else the least recently used */
+        if (k == NULL || !ix->kinds[i].used || ix->kinds[i].last_use < k->last_use)
+            k = &ix->kinds[i];
+    kind_clear(k);
+    size_t n = (size_t)ix->n_nodes + 1;
+    k->sig = strdup(w->sig);
+    k->state = malloc(n);
+    k->score = malloc(sizeof(double) * n);
+    k->mark = malloc(sizeof(uint32_t) * n);
+    size_t hbytes = (sizeof(ent) * (n + 3) + 63) / 64 * 64;
+    k->heap_mem = aligned_alloc(64, hbytes);
+    k->heap = k->heap_mem ? k->heap_mem + 3 : NULL;
+    k->pos = malloc(sizeof(int) * n);
+    if (!k->sig || !k->state || !k->score || !k->mark || !k->heap || !k->pos) {
+        kind_clear(k);
+        return NULL;
+    }
+    k->used = true;
+    k->hash = h;
+    k->req = *w->req;
+    k->numa = *numa;
+    k->binpack = w->binpack;
+    /* spreading without NUMA: more used means a lower score, less room never fits more */
+    k->lazy = !w->binpack && numa->policy == KN_NUMA_NONE;
+    rebuild(ix, c, k, w);
+    return k;
+}
+
+/* A new node set or topology: every kind starts over. */
+static int reset(struct kn_place_index *ix, const kn_cluster *c)
+{
+    for (int i = 0; i < MAX_KINDS; i++)
+        kind_clear(&ix->kinds[i]);
+    ix->n_nodes = c->n_nodes;
+    ix->node_gen = c->node_gen;
+    return make_rank(ix, c);
+}
+
+int kn_pindex_best(kn_cluster *c, struct kn_place_index **ixp, const kn_want *w, kn_choice *best)
+{
+    if (w->sig == NULL || w->unfit_name != NULL)
+        return -1;
+    if (c->chlog == NULL && (c->chlog = malloc(sizeof(int) * KN_CHLOG_SIZE)) == NULL)
+        return -1;
+    if (*ixp == NULL && (*ixp = calloc(1, sizeof(**ixp))) == NULL)
+        return -1;
+    struct kn_place_index *ix = *ixp;
+    if ((ix->node_gen != c->node_gen || ix->n_nodes != c->n_nodes || ix->rank == NULL) && reset(ix, c) != 0)
+        return -1;
+    kn_want anon = *w;
+    anon.owner = -1;
+    kn_numa_spec numa;
+    want_numa(w, &numa);
+    uint64_t h = kind_hash(w, &numa);
+    kind *k = NULL;
+    for (int i = 0; i < MAX_KINDS && k == NULL; i++)
+        if (kind_is(&ix->kinds[i], h, w, &numa))
+            k = &ix->kinds[i];
+    if (k == NULL) {
+        if ((k = kind_new(ix, c, h, &anon, &numa)) == NULL)
+            return -1;
+    } else {
+        catch_up(ix, c, k, &anon);
+    }
+    k->last_use = ++ix->tick;
+    while (k->n_heap > 0 && k->state[k->heap[0].node] == ST_DIRTY) /* its true key is lower: find where */
+        reeval(ix, c, k, k->heap[0].node, &anon);
+    if (k->n_heap == 0)
+        return 0;
+    double score = k->heap[0].score;
+    int node = k->heap[0].node;
+    if (!kn_fit_and_score(c, node, w, best) || best->score != score) /* the pod itself sees it otherwise */
+        return -1;
+    return 1;
+}
