@@ -413,26 +413,35 @@ static int cpu_setting(const setting *st, int64_t *milli, kn_err *err)
     return 0;
 }
 
+/* "coreRequest \"2\" (2000m)" or "spark.executor.cores 2 (2000m)": the
+ * request a too-low limit is measured against, for the message. */
+static void describe_request(const setting *req, const setting *cs, int64_t ncores, int64_t req_milli,
+                             char *buf, size_t cap)
+{
+    char q[96];
+    if (req->text != NULL)
+        snprintf(buf, cap, "%s %s (%lldm)", req->name, kn_quote(req->text, q, sizeof(q)),
+                 (long long)req_milli);
+    else
+        snprintf(buf, cap, "%s %lld (%lldm)", cs->text ? cs->name : "the default cores",
+                 (long long)ncores, (long long)req_milli);
+}
+
 static int size_cpu(const sctx *c, kn_spark_pod_size *out, kn_err *err)
 {
     char key[64];
-    setting req, lim, cs;
-    int64_t ncores, req_milli;
-    char req_desc[160], q[96];
+    setting req, lim, cs = {0};
+    int64_t ncores = 0, req_milli;
     join(key, sizeof(key), "spark.kubernetes.", c->role, ".request.cores", (char *)NULL);
     if (lookup(c, "coreRequest", key, &req, err) != 0)
         return -1;
     if (req.text != NULL) {
         if (cpu_setting(&req, &req_milli, err) != 0)
             return -1;
-        snprintf(req_desc, sizeof(req_desc), "%s %s (%lldm)", req.name, kn_quote(req.text, q, sizeof(q)),
-                 (long long)req_milli);
     } else {
         if (cores(c, &cs, &ncores, err) != 0)
             return -1;
         req_milli = ncores * 1000;
-        snprintf(req_desc, sizeof(req_desc), "%s %lld (%lldm)", cs.text ? cs.name : "the default cores",
-                 (long long)ncores, (long long)req_milli);
     }
     out->requests.cpu_milli = req_milli;
     join(key, sizeof(key), "spark.kubernetes.", c->role, ".limit.cores", (char *)NULL);
@@ -443,9 +452,12 @@ static int size_cpu(const sctx *c, kn_spark_pod_size *out, kn_err *err)
     int64_t lim_milli;
     if (cpu_setting(&lim, &lim_milli, err) != 0)
         return -1;
-    if (lim_milli < req_milli)
+    if (lim_milli < req_milli) {
+        char req_desc[160], q[96];
+        describe_request(&req, &cs, ncores, req_milli, req_desc, sizeof(req_desc));
         return kn_err_set(err, "%s %s is below %s: raise %s to at least %lldm or remove it", lim.field,
                           kn_quote(lim.text, q, sizeof(q)), req_desc, lim.name, (long long)req_milli);
+    }
     out->limits.cpu_milli = lim_milli;
     return 0;
 }
