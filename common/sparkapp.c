@@ -171,10 +171,15 @@ char *kn_sparkapp_reservation(const kn_json *app, kn_err *err)
     int n;
     bool dyn;
     kn_resources requests;
-    kn_numa_spec numa;
     if (kn_sparkapp_executor_count(app, &n, &dyn, err) != 0 ||
         kn_sparkapp_pod_resources(app, KN_SPARK_EXECUTOR, &requests, NULL, err) != 0)
         return NULL;
+    return kn_sparkapp_reservation_of(app, n, &requests, err);
+}
+
+char *kn_sparkapp_reservation_of(const kn_json *app, int n, const kn_resources *requests, kn_err *err)
+{
+    kn_numa_spec numa;
     if (kn_numa_from_annotations(kn_json_get(kn_sparkapp_role(app, KN_SPARK_EXECUTOR), "annotations"), &numa,
                                  err) != 0)
         return kn_err_prefix(err, "spec.executor.annotations"), NULL;
@@ -182,7 +187,7 @@ char *kn_sparkapp_reservation(const kn_json *app, kn_err *err)
     if (r == NULL)
         return kn_err_set(err, "out of memory"), NULL;
     kn_json_set(r, "count", kn_json_new_int(n));
-    kn_json_set(r, "requests", kn_res_to_json(&requests));
+    kn_json_set(r, "requests", kn_res_to_json(requests));
     if (numa.policy != KN_NUMA_NONE) {
         char res[KN_NUMA_MAX_RESOURCES * KN_RESOURCE_NAME_MAX];
         kn_numa_resources_str(&numa, res, sizeof(res));

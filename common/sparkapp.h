@@ -65,6 +65,10 @@ typedef struct kn_executor_reservation {
 
 /* The annotation's value for app (malloc'd compact JSON), or NULL with err. */
 char *kn_sparkapp_reservation(const kn_json *app, kn_err *err);
+/* The same from what the caller already worked out for app: count from
+ * kn_sparkapp_executor_count, requests from kn_sparkapp_pod_resources
+ * (KN_SPARK_EXECUTOR). */
+char *kn_sparkapp_reservation_of(const kn_json *app, int count, const kn_resources *requests, kn_err *err);
 /* Parses and checks an annotation value (count 0..KN_GANG_MAX_MEMBERS,
  * requests a ResourceList, numa optional with a known policy). */
 int kn_executor_reservation_parse(const char *text, kn_executor_reservation *out, kn_err *err);

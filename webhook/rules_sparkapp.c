@@ -29,6 +29,7 @@ typedef struct app_ctx {
     role_info r[2];
     int n;        /* initial executor count */
     bool dynamic; /* dynamic allocation */
+    kn_resources exec_requests; /* an executor pod's, once check_sizes passed */
 } app_ctx;
 
 static void patch_role(app_ctx *c, const role_info *r, const char *map, const char *key, kn_json *value)
@@ -51,7 +52,8 @@ static int check_sizes(app_ctx *c)
     /* Spark's sizing rules name the field and the fix: "4Gi" (Spark wants 4g),
      * cores 0, coreLimit below the request, ... */
     for (int i = 0; i < 2; i++) {
-        if (kn_sparkapp_pod_resources(c->app, c->r[i].role, NULL, NULL, &err) != 0)
+        kn_resources *req = c->r[i].role == KN_SPARK_EXECUTOR ? &c->exec_requests : NULL;
+        if (kn_sparkapp_pod_resources(c->app, c->r[i].role, req, NULL, &err) != 0)
             return kn_decision_deny(c->d, "%s", err.msg), -1;
     }
     return 0;
@@ -217,7 +219,7 @@ static int check_reservation(app_ctx *c, bool gang)
 static void add_reservation(app_ctx *c)
 {
     kn_err err = {{0}};
-    char *text = kn_sparkapp_reservation(c->app, &err);
+    char *text = kn_sparkapp_reservation_of(c->app, c->n, &c->exec_requests, &err);
     if (text == NULL) {
         kn_decision_deny(c->d, "%s", err.msg);
         return;
