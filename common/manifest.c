@@ -62,7 +62,7 @@ static int flatten(kn_json *doc, kn_json ***out, size_t *n, size_t *cap, int dep
     return rc;
 }
 
-int kn_manifest_read_file(const char *path, kn_json ***docs, size_t *n, kn_err *err)
+static int read_docs(const char *path, bool lists, kn_json ***docs, size_t *n, kn_err *err)
 {
     *docs = NULL;
     *n = 0;
@@ -83,6 +83,11 @@ int kn_manifest_read_file(const char *path, kn_json ***docs, size_t *n, kn_err *
     free(buf);
     if (rc != 0)
         return kn_err_prefix(err, "%s", is_stdin ? "stdin" : path);
+    if (lists) {
+        *docs = raw;
+        *n = nraw;
+        return 0;
+    }
     for (size_t i = 0; i < nraw && rc == 0; i++) {
         rc = flatten(raw[i], docs, n, &cap, 0);
         raw[i] = NULL;
@@ -95,4 +100,14 @@ int kn_manifest_read_file(const char *path, kn_json ***docs, size_t *n, kn_err *
         return kn_err_set(err, "%s: out of memory", is_stdin ? "stdin" : path);
     }
     return 0;
+}
+
+int kn_manifest_read_file(const char *path, kn_json ***docs, size_t *n, kn_err *err)
+{
+    return read_docs(path, false, docs, n, err);
+}
+
+int kn_manifest_read_file_lists(const char *path, kn_json ***docs, size_t *n, kn_err *err)
+{
+    return read_docs(path, true, docs, n, err);
 }

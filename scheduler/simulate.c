@@ -571,7 +571,7 @@ static int load_together(sim *sm, char **files, int nfiles, kn_err *err)
     size_t n = 0, n_all = 0, cap = 0;
     int rc = 0;
     for (int f = 0; f < nfiles && rc == 0; f++) {
-        if (kn_manifest_read_file(files[f], &docs, &n, err) != 0) {
+        if (kn_manifest_read_file_lists(files[f], &docs, &n, err) != 0) {
             rc = -1;
             break;
         }
@@ -610,7 +610,7 @@ static int load_all(sim *sm, char **files, int nfiles, kn_err *err)
      * only one file's documents are held at a time. */
     for (int pass = 0; pass < 2; pass++)
         for (int f = 0; f < nfiles; f++) {
-            if (kn_manifest_read_file(files[f], &docs, &n, err) != 0)
+            if (kn_manifest_read_file_lists(files[f], &docs, &n, err) != 0)
                 return -1;
             int rc = load_pass(sm, docs, n, pass, files[f], pass == 1, err);
             kn_yaml_free_docs(docs, n);

@@ -265,6 +265,8 @@ static void test_manifest_file_errors(void **state)
 
 /* Writes y (then pad bytes of a comment line) to a temporary file, reads it
  * with kn_manifest_read_file() and removes it. path gets the file's name. */
+static bool keep_lists; /* read_temp_manifest reads with kn_manifest_read_file_lists */
+
 static int read_temp_manifest(const char *y, size_t pad, char path[32], kn_json ***docs, size_t *n,
                               kn_err *err)
 {
@@ -276,7 +278,7 @@ static int read_temp_manifest(const char *y, size_t pad, char path[32], kn_json 
     for (size_t i = 0; i < pad; i += 1024)
         fprintf(f, "%01024d", 0);
     fclose(f);
-    int rc = kn_manifest_read_file(path, docs, n, err);
+    int rc = keep_lists ? kn_manifest_read_file_lists(path, docs, n, err) : kn_manifest_read_file(path, docs, n, err);
     unlink(path);
     return rc;
 }
@@ -312,6 +314,33 @@ static void test_list_flattening(void **state)
     kn_yaml_free_docs(docs, n);
 }
 
+/* simulate's reader: Lists stay whole (their items are not copied out). */
+static void test_lists_kept(void **state)
+{
+    (void)state;
+    const char *y = "apiVersion: v1\nkind: List\nitems:\n- kind: ConfigMap\n  metadata: {name: a}\n"
+                    "- kind: Service\n---\nkind: Pod\n";
+    char path[32];
+    kn_json **docs = NULL;
+    size_t n = 0;
+    kn_err err = {{0}};
+    keep_lists = true;
+    assert_int_equal(read_temp_manifest(y, 0, path, &docs, &n, &err), 0);
+    keep_lists = false;
+    assert_int_equal(n, 2);
+    assert_string_equal(kn_json_get_str(docs[0], "kind"), "List");
+    const kn_json *items = kn_json_get(docs[0], "items");
+    assert_int_equal(kn_json_len(items), 2);
+    assert_string_equal(kn_json_get_str(kn_json_at(items, 1), "kind"), "Service");
+    assert_string_equal(kn_json_get_str(docs[1], "kind"), "Pod");
+    kn_yaml_free_docs(docs, n);
+    keep_lists = true; /* errors carry the file name as well */
+    assert_int_equal(read_temp_manifest("kind: [", 0, path, &docs, &n, &err), -1);
+    keep_lists = false;
+    assert_true(strncmp(err.msg, path, strlen(path)) == 0);
+    assert_null(docs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -326,6 +355,7 @@ int main(void)
         cmocka_unit_test(test_manifest_file_errors),
         cmocka_unit_test(test_manifest_too_large),
         cmocka_unit_test(test_list_flattening),
+        cmocka_unit_test(test_lists_kept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
