@@ -31,6 +31,9 @@ enum { ST_RUNNING, ST_DRAINING, ST_CUTTING, ST_STOPPING };
 #define H2O_BODY_LIMIT_FACTOR 4
 /* How often a worker looks for stalled HTTP/2 connections (see cut_stalled_http2). */
 #define STALL_SCAN_MS 250
+/* How often a worker leaving new connections to the others (see
+ * busier_than_others) looks again. */
+#define DEFER_TICK_MS 10
 
 typedef struct kn_worker kn_worker;
 
@@ -51,7 +54,9 @@ struct kn_worker {
     h2o_accept_ctx_t accept_ctx;
     h2o_socket_t *listener;
     int paused;    /* listener stopped because of --max-connections */
+    int deferred;  /* listener stopped: another worker has fewer connections */
     int cut;       /* remaining connections were shut down */
+    atomic_int nconns; /* its open connections (read by the other workers) */
     h2o_linklist_t conns;
     uint64_t last_stall_scan_ms;
 };
@@ -328,6 +333,7 @@ static void on_conn_close(void *data)
     kn_conn *c = data;
     kn_server *s = c->w->srv;
     h2o_linklist_unlink(&c->link);
+    atomic_fetch_sub(&c->w->nconns, 1);
     free(c);
     set_connections_gauge(s, atomic_fetch_sub(&s->connections, 1) - 1);
 }
@@ -360,6 +366,7 @@ static void accept_one(kn_worker *w, h2o_socket_t *sock)
     c->w = w;
     c->last_request_ms = h2o_now(w->loop);
     h2o_linklist_insert(&w->conns, &c->link);
+    atomic_fetch_add(&w->nconns, 1);
     set_connections_gauge(s, atomic_load(&s->connections));
     sock->on_close.cb = on_conn_close;
     sock->on_close.data = c;
@@ -374,6 +381,21 @@ static void accept_one(kn_worker *w, h2o_socket_t *sock)
     SSL_CTX_free(ssl_ctx);
 }
 
+/* Whether another worker holds fewer connections. All workers wait on the
+ * one listening socket, and the first to wake used to take a whole burst
+ * (a client opening its connections at once): one worker then served most
+ * of them on one core while the other idled. A busier worker leaves new
+ * connections to the least busy one, so they spread evenly. */
+static int busier_than_others(const kn_worker *w)
+{
+    kn_server *s = w->srv;
+    int mine = atomic_load(&w->nconns);
+    for (int i = 0; i < s->cfg.threads; i++)
+        if (&s->workers[i] != w && atomic_load(&s->workers[i].nconns) < mine)
+            return 1;
+    return 0;
+}
+
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
     kn_worker *w = listener->data;
@@ -381,6 +403,12 @@ static void on_accept(h2o_socket_t *listener, const char *err)
     if (err != NULL)
         return;
     for (int i = 0; i < 16; i++) {
+        if (busier_than_others(w)) {
+            /* follow_state starts reading again once that is no longer so */
+            h2o_socket_read_stop(listener);
+            w->deferred = 1;
+            return;
+        }
         /* Take the slot before accepting: workers checking and then
          * accepting could both take the last one. */
         if (atomic_fetch_add(&s->connections, 1) >= s->cfg.max_connections) {
@@ -467,7 +495,13 @@ static void follow_state(kn_worker *w, int st)
     if (w->paused && w->listener != NULL &&
         atomic_load(&s->connections) < s->cfg.max_connections) {
         w->paused = 0;
-        h2o_socket_read_start(w->listener, on_accept);
+        if (!w->deferred)
+            h2o_socket_read_start(w->listener, on_accept);
+    }
+    if (w->deferred && w->listener != NULL && !busier_than_others(w)) {
+        w->deferred = 0;
+        if (!w->paused)
+            h2o_socket_read_start(w->listener, on_accept);
     }
 }
 
@@ -503,7 +537,7 @@ static void *worker_main(void *arg)
     while ((st = atomic_load(&s->state)) != ST_STOPPING) {
         follow_state(w, st);
         cut_stalled_http2(w);
-        h2o_evloop_run(w->loop, WORKER_TICK_MS);
+        h2o_evloop_run(w->loop, w->deferred ? DEFER_TICK_MS : WORKER_TICK_MS);
     }
     close_listener(w);
     h2o_evloop_run(w->loop, 0); /* lets h2o release the closed sockets */
