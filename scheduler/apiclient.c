@@ -207,6 +207,12 @@ static void set_tls(kn_api *api, CURL *h)
 kn_api_req *kn_api_req_new(kn_api *api, const char *method, const char *path, const char *body,
                            const char *verb, long timeout_s, kn_err *err)
 {
+    return kn_api_req_new_typed(api, method, path, body, NULL, verb, timeout_s, err);
+}
+
+kn_api_req *kn_api_req_new_typed(kn_api *api, const char *method, const char *path, const char *body,
+                                 const char *content_type, const char *verb, long timeout_s, kn_err *err)
+{
     kn_api_req *r = calloc(1, sizeof *r);
     size_t ul = strlen(api->cfg.server) + strlen(path) + 1;
     char *url = malloc(ul);
@@ -237,8 +243,10 @@ kn_api_req *kn_api_req_new(kn_api *api, const char *method, const char *path, co
     set_tls(api, h);
     int bad = add_header(r, "Accept: application/json") < 0 || set_auth(api, r) < 0;
     if (body) {
-        const char *ct = strcmp(method, "PATCH") == 0 ? "Content-Type: application/merge-patch+json"
-                                                      : "Content-Type: application/json";
+        if (!content_type)
+            content_type = strcmp(method, "PATCH") == 0 ? "application/merge-patch+json" : "application/json";
+        char ct[128];
+        snprintf(ct, sizeof ct, "Content-Type: %s", content_type);
         bad = bad || add_header(r, ct) < 0 || !(r->body = strdup(body));
         if (!bad) {
             curl_easy_setopt(h, CURLOPT_POSTFIELDS, r->body);

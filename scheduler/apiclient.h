@@ -60,6 +60,10 @@ void kn_api_set_token_recheck(kn_api *api, double seconds);
  * transfer, 0 = none. verb labels the API-error metric. */
 kn_api_req *kn_api_req_new(kn_api *api, const char *method, const char *path, const char *body,
                            const char *verb, long timeout_s, kn_err *err);
+/* The same with the body's Content-Type (NULL: application/json, or
+ * application/merge-patch+json for a PATCH), e.g. a strategic merge patch. */
+kn_api_req *kn_api_req_new_typed(kn_api *api, const char *method, const char *path, const char *body,
+                                 const char *content_type, const char *verb, long timeout_s, kn_err *err);
 void kn_api_req_free(kn_api_req *req);
 
 /* Records the result of a finished transfer (from curl_multi_info_read or

@@ -11,26 +11,30 @@
 
 #define BIND_BACKOFF_S 0.2
 #define BIND_TIMEOUT_S 30L
-#define EVENT_MESSAGE_MAX 1024
+#define EVENT_TIMEOUT_S 30L
 
 typedef enum { JOB_BIND, JOB_REREAD, JOB_EVENT } job_type;
 
+/* A binding (or its re-read after a 409) queued or in flight; or an event
+ * request in flight (then only req and ev are set). */
 typedef struct job {
     struct job *next;
     job_type type;
     char *ns, *name, *uid, *node; /* node: binding target */
-    char *body;                   /* POST body (binding or event) */
+    char *body;                   /* binding body */
     int tries;
     double next_try, started;
     kn_api_req *req;              /* in flight */
+    kn_evq_send *ev;              /* JOB_EVENT */
 } job;
 
 struct kn_binder {
     kn_api *api;
     kn_scheduler *s;
-    char *scheduler_name, *identity;
-    job *head;
-    size_t n_bind_inflight, n_event_inflight, n_events;
+    kn_evq *events;
+    job *head, *tail;             /* bindings and re-reads, in order */
+    job *ev_jobs;                 /* event requests in flight */
+    size_t n_jobs, n_bind_inflight, n_event_inflight;
     kn_sched_out tmp; /* events from bind outcomes */
     kn_metric *bindings_total, *e2e;
 };
@@ -51,12 +55,14 @@ static void job_free(job *j)
 kn_binder *kn_binder_new(kn_api *api, kn_scheduler *s, const kn_binder_opts *o, kn_err *err)
 {
     kn_binder *b = calloc(1, sizeof *b);
-    if (!b || !(b->scheduler_name = strdup(o->scheduler_name)) ||
-        !(b->identity = strdup(o->identity ? o->identity : o->scheduler_name))) {
-        if (b)
-            free(b->scheduler_name);
-        free(b);
+    if (!b) {
         kn_err_set(err, "out of memory");
+        return NULL;
+    }
+    kn_evq_opts eo = {.component = o->scheduler_name, .instance = o->identity, .queue_max = o->event_queue_max,
+                      .metrics = o->metrics};
+    if (!(b->events = kn_evq_new(&eo, err))) {
+        free(b);
         return NULL;
     }
     b->api = api;
@@ -76,9 +82,13 @@ kn_binder *kn_binder_new(kn_api *api, kn_scheduler *s, const kn_binder_opts *o, 
 
 static void unlink_job(kn_binder *b, job *j)
 {
-    for (job **pp = &b->head; *pp; pp = &(*pp)->next)
+    job *prev = NULL;
+    for (job **pp = &b->head; *pp; prev = *pp, pp = &(*pp)->next)
         if (*pp == j) {
             *pp = j->next;
+            if (b->tail == j)
+                b->tail = prev;
+            b->n_jobs--;
             return;
         }
 }
@@ -91,10 +101,7 @@ static void drop_inflight(kn_binder *b, CURLM *multi, job *j)
         curl_multi_remove_handle(multi, j->req->easy);
     kn_api_req_free(j->req);
     j->req = NULL;
-    if (j->type == JOB_EVENT)
-        b->n_event_inflight--;
-    else
-        b->n_bind_inflight--;
+    b->n_bind_inflight--;
 }
 
 void kn_binder_free(kn_binder *b, CURLM *multi)
@@ -107,18 +114,28 @@ void kn_binder_free(kn_binder *b, CURLM *multi)
         drop_inflight(b, multi, j);
         job_free(j);
     }
+    while (b->ev_jobs) {
+        job *j = b->ev_jobs;
+        b->ev_jobs = j->next;
+        if (multi)
+            curl_multi_remove_handle(multi, j->req->easy);
+        kn_evq_done(b->events, j->ev, 0, NULL, 0);
+        job_free(j);
+    }
+    kn_evq_free(b->events);
     kn_sched_out_free(&b->tmp);
-    free(b->scheduler_name);
-    free(b->identity);
     free(b);
 }
 
 static void append_job(kn_binder *b, job *j)
 {
-    job **pp = &b->head;
-    while (*pp)
-        pp = &(*pp)->next;
-    *pp = j;
+    j->next = NULL;
+    if (b->tail)
+        b->tail->next = j;
+    else
+        b->head = j;
+    b->tail = j;
+    b->n_jobs++;
 }
 
 /* ---------------------------------------------------------------- JSON bodies */
@@ -153,58 +170,6 @@ char *kn_binding_json(const kn_sched_binding *bd)
     return s;
 }
 
-static void rfc3339(double unix_s, char *buf, size_t cap)
-{
-    time_t t = (time_t)unix_s;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-char *kn_event_json(const kn_sched_event *ev, const char *scheduler_name, const char *identity, double now_unix)
-{
-    char ts[32], name[254], msg[EVENT_MESSAGE_MAX + 1];
-    rfc3339(now_unix, ts, sizeof ts);
-    /* client-go names events "<object>.<unix nanos in hex>"; a name is at most 253 chars */
-    unsigned long long nanos = (unsigned long long)(now_unix * 1e9);
-    snprintf(name, sizeof name, "%.*s.%llx", 253 - 17, ev->name, nanos);
-    snprintf(msg, sizeof msg, "%s", ev->message ? ev->message : "");
-    kn_json *root = kn_json_new_object(), *meta = kn_json_new_object(), *inv = kn_json_new_object(),
-            *src = kn_json_new_object();
-    if (!root || !meta || !inv || !src) {
-        kn_json_free(root);
-        kn_json_free(meta);
-        kn_json_free(inv);
-        kn_json_free(src);
-        return NULL;
-    }
-    kn_json_set_str(root, "apiVersion", "v1");
-    kn_json_set_str(root, "kind", "Event");
-    kn_json_set_str(meta, "name", name);
-    kn_json_set_str(meta, "namespace", ev->ns);
-    kn_json_set(root, "metadata", meta);
-    kn_json_set_str(inv, "apiVersion", "v1");
-    kn_json_set_str(inv, "kind", "Pod");
-    kn_json_set_str(inv, "namespace", ev->ns);
-    kn_json_set_str(inv, "name", ev->name);
-    if (ev->uid && *ev->uid)
-        kn_json_set_str(inv, "uid", ev->uid);
-    kn_json_set(root, "involvedObject", inv);
-    kn_json_set_str(root, "reason", ev->reason);
-    kn_json_set_str(root, "message", msg);
-    kn_json_set_str(root, "type", ev->type);
-    kn_json_set_str(src, "component", scheduler_name);
-    kn_json_set(root, "source", src);
-    kn_json_set_str(root, "firstTimestamp", ts);
-    kn_json_set_str(root, "lastTimestamp", ts);
-    kn_json_set(root, "count", kn_json_new_int(1));
-    kn_json_set_str(root, "reportingComponent", scheduler_name);
-    kn_json_set_str(root, "reportingInstance", identity);
-    char *s = kn_json_dump(root, NULL);
-    kn_json_free(root);
-    return s;
-}
-
 /* ---------------------------------------------------------------- queueing */
 
 static job *new_job(job_type type, const char *ns, const char *name, const char *uid, const char *node)
@@ -224,17 +189,6 @@ static job *new_job(job_type type, const char *ns, const char *name, const char 
     return j;
 }
 
-static void drop_oldest_event(kn_binder *b)
-{
-    for (job *j = b->head; j; j = j->next)
-        if (j->type == JOB_EVENT && !j->req) {
-            unlink_job(b, j);
-            job_free(j);
-            b->n_events--;
-            return;
-        }
-}
-
 static void queue_events(kn_binder *b, kn_sched_out *out)
 {
     struct timespec ts;
@@ -244,19 +198,8 @@ static void queue_events(kn_binder *b, kn_sched_out *out)
         const kn_sched_event *ev = &out->events[i];
         kn_log(ev->type && strcmp(ev->type, "Warning") == 0 ? KN_LOG_INFO : KN_LOG_DEBUG, "event",
                "pod=%s/%s reason=%s message=\"%s\"", ev->ns, ev->name, ev->reason, ev->message ? ev->message : "");
-        if (b->n_events >= KN_EVENT_QUEUE_MAX)
-            drop_oldest_event(b);
-        job *j = new_job(JOB_EVENT, ev->ns, ev->name, ev->uid, NULL);
-        if (j && !(j->body = kn_event_json(ev, b->scheduler_name, b->identity, now_unix + i * 1e-6))) {
-            job_free(j);
-            j = NULL;
-        }
-        if (!j) {
-            kn_log(KN_LOG_ERROR, "out of memory queueing an event", "pod=%s/%s", ev->ns, ev->name);
-            continue;
-        }
-        append_job(b, j);
-        b->n_events++;
+        if (kn_evq_record(b->events, ev, now_unix + (double)i * 1e-6) < 0)
+            kn_log(KN_LOG_DEBUG, "event dropped (queue full)", "pod=%s/%s reason=%s", ev->ns, ev->name, ev->reason);
     }
 }
 
@@ -289,49 +232,71 @@ static void flush_tmp(kn_binder *b)
 
 /* ---------------------------------------------------------------- requests */
 
+static int add_req(CURLM *multi, job *j, kn_api_req *req)
+{
+    if (!req)
+        return -1;
+    req->owner = j;
+    req->owner_tag = KN_BINDER_TAG;
+    if (curl_multi_add_handle(multi, req->easy) != CURLM_OK) {
+        kn_api_req_free(req);
+        return -1;
+    }
+    j->req = req;
+    return 0;
+}
+
 static int start_job(kn_binder *b, CURLM *multi, job *j)
 {
     char path[1024];
     kn_err err = {{0}};
-    if (j->type == JOB_EVENT)
-        snprintf(path, sizeof path, "/api/v1/namespaces/%s/events", j->ns);
-    else
-        snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods/%s%s", j->ns, j->name,
-                 j->type == JOB_BIND ? "/binding" : "");
-    const char *method = j->type == JOB_REREAD ? "GET" : "POST";
-    const char *verb = j->type == JOB_REREAD ? "get" : "create";
-    j->req = kn_api_req_new(b->api, method, path, j->type == JOB_REREAD ? NULL : j->body, verb, BIND_TIMEOUT_S,
-                            &err);
-    if (!j->req)
+    snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods/%s%s", j->ns, j->name,
+             j->type == JOB_BIND ? "/binding" : "");
+    kn_api_req *req = j->type == JOB_REREAD
+                          ? kn_api_req_new(b->api, "GET", path, NULL, "get", BIND_TIMEOUT_S, &err)
+                          : kn_api_req_new(b->api, "POST", path, j->body, "create", BIND_TIMEOUT_S, &err);
+    if (add_req(multi, j, req) < 0)
         return -1;
-    j->req->owner = j;
-    j->req->owner_tag = KN_BINDER_TAG;
-    if (curl_multi_add_handle(multi, j->req->easy) != CURLM_OK) {
-        kn_api_req_free(j->req);
-        j->req = NULL;
-        return -1;
-    }
     j->tries++;
-    if (j->type == JOB_EVENT)
-        b->n_event_inflight++;
-    else
-        b->n_bind_inflight++;
+    b->n_bind_inflight++;
     return 0;
+}
+
+/* The event lane: one request at a time while bindings wait or fly, more when idle. */
+static void pump_events(kn_binder *b, CURLM *multi)
+{
+    size_t lane = b->n_jobs ? KN_EVENT_BUSY_INFLIGHT : KN_EVENT_MAX_INFLIGHT;
+    kn_evq_send *s;
+    while (b->n_event_inflight < lane && (s = kn_evq_next(b->events, lane))) {
+        kn_err err = {{0}};
+        job *j = calloc(1, sizeof *j);
+        kn_api_req *req = j ? kn_api_req_new_typed(b->api, s->method, s->path, s->body,
+                                                    strcmp(s->method, "PATCH") == 0 ? KN_EVENT_PATCH_TYPE : NULL,
+                                                    strcmp(s->method, "PATCH") == 0 ? "patch" : "create",
+                                                    EVENT_TIMEOUT_S, &err)
+                            : NULL;
+        if (!j || add_req(multi, j, req) < 0) {
+            free(j);
+            kn_evq_done(b->events, s, 0, NULL, 0); /* counted as an error; events are advisory */
+            continue;
+        }
+        j->type = JOB_EVENT;
+        j->ev = s;
+        j->next = b->ev_jobs;
+        b->ev_jobs = j;
+        b->n_event_inflight++;
+    }
 }
 
 void kn_binder_pump(kn_binder *b, CURLM *multi, bool may_bind, double now)
 {
-    for (job *j = b->head; j; j = j->next) {
+    for (job *j = b->head; j && may_bind && b->n_bind_inflight < KN_BIND_MAX_INFLIGHT; j = j->next) {
         if (j->req || j->next_try > now)
             continue;
-        if (j->type == JOB_EVENT) {
-            if (b->n_event_inflight < KN_EVENT_MAX_INFLIGHT && start_job(b, multi, j) < 0)
-                j->next_try = now + 1;
-        } else if (may_bind && b->n_bind_inflight < KN_BIND_MAX_INFLIGHT) {
-            if (start_job(b, multi, j) < 0)
-                j->next_try = now + 1;
-        }
+        if (start_job(b, multi, j) < 0)
+            j->next_try = now + 1;
     }
+    pump_events(b, multi);
 }
 
 /* Our binding took effect. The core appends the Scheduled event unless the
@@ -423,28 +388,39 @@ static void reread_finished(kn_binder *b, job *j, kn_api_req *req, double now)
     kn_json_free(pod);
 }
 
+static void event_done(kn_binder *b, job *j, kn_api_req *req)
+{
+    for (job **pp = &b->ev_jobs; *pp; pp = &(*pp)->next)
+        if (*pp == j) {
+            *pp = j->next;
+            break;
+        }
+    b->n_event_inflight--;
+    if (req->status != 201 && req->status != 200 && !(req->status == 404 && strcmp(j->ev->method, "PATCH") == 0)) {
+        char msg[256];
+        kn_log(KN_LOG_WARN, "event not recorded", "method=%s path=%s status=%ld error=\"%s\"", j->ev->method,
+               j->ev->path, req->status, kn_api_req_error(req, msg, sizeof msg));
+    }
+    kn_evq_done(b->events, j->ev, req->status, req->resp, req->resp_len);
+    kn_api_req_free(req);
+    free(j);
+}
+
 void kn_binder_done(kn_binder *b, CURLM *multi, kn_api_req *req, double now)
 {
     job *j = req->owner;
     curl_multi_remove_handle(multi, req->easy);
     j->req = NULL;
     if (j->type == JOB_EVENT) {
-        b->n_event_inflight--;
-        if (req->status != 201 && req->status != 200) {
-            char msg[256];
-            kn_log(KN_LOG_WARN, "event not recorded", "pod=%s/%s status=%ld error=\"%s\"", j->ns, j->name,
-                   req->status, kn_api_req_error(req, msg, sizeof msg));
-        }
-        b->n_events--;
+        event_done(b, j, req);
+        return;
+    }
+    b->n_bind_inflight--;
+    if (j->type == JOB_BIND)
+        bind_finished(b, j, req, now);
+    else {
+        reread_finished(b, j, req, now);
         j->tries = -1;
-    } else {
-        b->n_bind_inflight--;
-        if (j->type == JOB_BIND)
-            bind_finished(b, j, req, now);
-        else {
-            reread_finished(b, j, req, now);
-            j->tries = -1;
-        }
     }
     kn_api_req_free(req);
     if (j->tries < 0) {
@@ -456,24 +432,23 @@ void kn_binder_done(kn_binder *b, CURLM *multi, kn_api_req *req, double now)
 
 void kn_binder_abort_bindings(kn_binder *b, CURLM *multi, double now)
 {
-    job **pp = &b->head;
-    while (*pp) {
-        job *j = *pp;
-        if (j->type == JOB_EVENT) {
-            pp = &j->next;
-            continue;
-        }
+    while (b->head) {
+        job *j = b->head;
         drop_inflight(b, multi, j);
         kn_sched_bind_failed(b->s, j->uid, 0, "leadership lost before the binding finished", now, &b->tmp);
-        *pp = j->next;
+        b->head = j->next;
         job_free(j);
     }
+    b->tail = NULL;
+    b->n_jobs = 0;
     kn_sched_out_reset(&b->tmp); /* a non-leader posts no events about it */
 }
 
 double kn_binder_next_deadline(const kn_binder *b)
 {
     double d = INFINITY;
+    if (b->n_bind_inflight >= KN_BIND_MAX_INFLIGHT)
+        return d; /* a finished request wakes the loop; waiting jobs cannot start before */
     for (const job *j = b->head; j; j = j->next)
         if (!j->req && j->next_try < d)
             d = j->next_try;
@@ -482,8 +457,5 @@ double kn_binder_next_deadline(const kn_binder *b)
 
 size_t kn_binder_pending(const kn_binder *b)
 {
-    size_t n = 0;
-    for (const job *j = b->head; j; j = j->next)
-        n++;
-    return n;
+    return b->n_jobs + kn_evq_queued(b->events) + kn_evq_inflight(b->events);
 }

@@ -13,8 +13,10 @@
  *   429, 5xx, no response   -> retried with exponential backoff (0.2 s doubling,
  *                              KN_BIND_MAX_TRIES tries), then bind_failed (requeue)
  *   other 4xx               -> bind_failed at once
- * Events: core/v1 Events, POSTed once; a queue bounded at KN_EVENT_QUEUE_MAX
- * drops the oldest when the server is slow (events are advisory).
+ * Bindings are the critical path. Events (events.h) go in a low-priority lane:
+ * at most KN_EVENT_BUSY_INFLIGHT event request while any binding is queued or
+ * in flight, up to KN_EVENT_MAX_INFLIGHT when none is; repeats are aggregated
+ * (PATCH of the Event's count), and a full queue drops new events (counted).
  *
  * Single-threaded: driven by the live loop's curl multi handle. */
 #ifndef KN_BINDER_H
@@ -23,13 +25,12 @@
 #include <stdbool.h>
 
 #include "apiclient.h"
+#include "events.h"
 #include "metrics.h"
 #include "sched.h"
 
 #define KN_BIND_MAX_TRIES 5
 #define KN_BIND_MAX_INFLIGHT 64
-#define KN_EVENT_QUEUE_MAX 2000
-#define KN_EVENT_MAX_INFLIGHT 16
 
 typedef struct kn_binder kn_binder;
 
@@ -37,6 +38,7 @@ typedef struct kn_binder_opts {
     const char *scheduler_name; /* event source.component and reportingComponent */
     const char *identity;       /* reportingInstance */
     kn_metrics *metrics;        /* may be NULL */
+    size_t event_queue_max;     /* 0: KN_EVENT_QUEUE_MAX */
 } kn_binder_opts;
 
 kn_binder *kn_binder_new(kn_api *api, kn_scheduler *s, const kn_binder_opts *o, kn_err *err);
@@ -59,9 +61,6 @@ size_t kn_binder_pending(const kn_binder *b); /* bindings and events not finishe
 
 #define KN_BINDER_TAG 0xb1d
 
-/* Builds the core/v1 Event JSON (exposed for tests). now_unix: wall clock. */
-char *kn_event_json(const kn_sched_event *ev, const char *scheduler_name, const char *identity,
-                    double now_unix);
 /* Builds the v1 Binding JSON (exposed for tests). */
 char *kn_binding_json(const kn_sched_binding *bd);
 

@@ -211,13 +211,18 @@ int kn_live_run(kn_api *api, kn_scheduler *s, const kn_live_opts *o, kn_err *err
     kn_sched_out_init(&l.out);
     init_metrics(&l, o->metrics);
     kn_informer_sink sink = {.ctx = &l, .apply = sink_apply, .resync_begin = sink_begin, .resync_end = sink_end};
-    kn_binder_opts bo = {.scheduler_name = o->scheduler_name, .identity = o->identity, .metrics = o->metrics};
+    kn_binder_opts bo = {.scheduler_name = o->scheduler_name, .identity = o->identity, .metrics = o->metrics,
+                         .event_queue_max = o->event_queue_max};
     int rc = -1;
     l.multi = curl_multi_init();
     l.binder = l.multi ? kn_binder_new(api, s, &bo, err) : NULL;
     if (!l.binder)
         goto out;
     curl_multi_setopt(l.multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+    /* Over HTTP/1.1 every request in flight needs its own connection: keep
+     * them all between bursts (curl's default cache shrinks with the handles
+     * in use), so the next burst of bindings does not pay TLS handshakes. */
+    curl_multi_setopt(l.multi, CURLMOPT_MAXCONNECTS, (long)(KN_BIND_MAX_INFLIGHT + KN_EVENT_MAX_INFLIGHT + N_INF + 4));
     for (int i = 0; i < N_INF; i++) {
         /* the kind index matches kn_sched_kind: nodes, pods, NRTs */
         if (!(l.inf[i] = kn_informer_new(api, INF_PATHS[i], i, &sink, err)))

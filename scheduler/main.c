@@ -3,6 +3,7 @@
  *   kubenexus-scheduler [--kubeconfig F] [--scheduler-name N]
  *                       [--metrics-bind-address :8080] [--leader-elect]
  *                       [--lease-namespace kubenexus-system] [--log-level info]
+ *                       [--event-queue-size 1000]
  *   kubenexus-scheduler simulate FILE...
  *
  * Exit status: 0 after SIGTERM/SIGINT (the lease released), 1 on a runtime
@@ -28,6 +29,7 @@
 typedef struct opts {
     const char *kubeconfig, *scheduler_name, *metrics_addr, *lease_ns, *log_level;
     bool leader_elect;
+    size_t event_queue_size;
 } opts;
 
 /* Unix time when CLOCK_MONOTONIC (the live loop's clock) read 0: times the
@@ -55,6 +57,7 @@ static int usage(const char *why)
     fprintf(stderr, "usage: kubenexus-scheduler [--kubeconfig F] [--scheduler-name kubenexus-scheduler]\n"
                     "         [--metrics-bind-address :8080] [--leader-elect]\n"
                     "         [--lease-namespace kubenexus-system] [--log-level debug|info|warn|error]\n"
+                    "         [--event-queue-size 1000]\n"
                     "       kubenexus-scheduler simulate FILE...\n");
     return 2;
 }
@@ -92,6 +95,13 @@ static int parse_args(int argc, char **argv, opts *o)
             o->lease_ns = v;
         else if ((v = flag_value(argc, argv, &i, "--log-level")))
             o->log_level = v;
+        else if ((v = flag_value(argc, argv, &i, "--event-queue-size"))) {
+            char *end;
+            unsigned long n = strtoul(v, &end, 10);
+            if (*v < '0' || *v > '9' || *end || n < 1 || n > 1000000)
+                return usage("--event-queue-size: want a number from 1 to 1000000");
+            o->event_queue_size = n;
+        }
         else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
             return usage(NULL);
         else {
@@ -140,7 +150,7 @@ static int run(const opts *o, kn_err *err)
         kn_log(KN_LOG_INFO, "starting", "scheduler=%s identity=%s leader_elect=%s", o->scheduler_name, identity,
                o->leader_elect ? "true" : "false");
         kn_live_opts lo = {.scheduler_name = o->scheduler_name, .identity = identity, .leader = leader,
-                           .metrics = reg, .ms = ms, .stop = &g_stop};
+                           .metrics = reg, .ms = ms, .stop = &g_stop, .event_queue_max = o->event_queue_size};
         rc = kn_live_run(api, s, &lo, err);
     }
     /* A lost lease is not ours to release; a clean stop gives it up. */

@@ -17,7 +17,8 @@ of kube-apiserver that the scheduler uses, as the real server behaves:
     events every --bookmark-seconds), timeoutSeconds, chunked streaming; a
     resourceVersion older than the kept history gets an ERROR event carrying a
     410 "Expired" Status ("too old resource version: X (Y)"), as the real one;
-  * pods: POST (created Pending), GET, PUT, PATCH (JSON merge patch), DELETE,
+  * pods: POST (created Pending), GET, PUT, PATCH (JSON merge patch; strategic
+    merge patch on built-in kinds, applied as a merge patch; 415 otherwise), DELETE,
     PUT/PATCH .../status; the binding subresource: 201 + Status Success,
     409 when spec.nodeName is already set, 404 for a missing pod, UID
     precondition checked; a successful binding sets spec.nodeName and a
@@ -30,7 +31,8 @@ of kube-apiserver that the scheduler uses, as the real server behaves:
 Test-only endpoints (same token):
   POST /_test/faults  {"drop_watches":true, "expire_watches":true,
                        "fail_next":N, "status":500, "fail_path":"/binding",
-                       "delay_ms":M, "nrt_absent":bool, "watch_410_http":bool,
+                       "delay_ms":M, "delay_path":"/events" (only paths containing it; "" all),
+                       "nrt_absent":bool, "watch_410_http":bool,
                        "compact":true,
                        "bind_conflict_next":N, "conflict_node":"other"  (someone else
                            binds the pod to conflict_node just before us: 409),
@@ -49,6 +51,7 @@ Python 3 standard library only.
 
 import argparse
 import base64
+import bisect
 import copy
 import datetime
 import json
@@ -193,14 +196,20 @@ def matches(obj, fsel, lsel):
 
 class Store:
     def __init__(self, history, nrt_present):
-        self.lock = threading.Condition()
+        mutex = threading.RLock()
+        self.lock = threading.Condition(mutex)
+        # Watchers of one resource wait on its own condition (same mutex), so a
+        # write wakes only the watches it concerns, as kube-apiserver's watch
+        # cache dispatches per resource.
+        self.changed = {r: threading.Condition(mutex) for r in RESOURCES}
         self.rv = 100
         self.objects = {r: {} for r in RESOURCES}
-        self.history = []          # (rv, resource, type, obj, prev)
+        self.history = []          # (rv, resource, type, obj, prev), rv ascending
+        self.history_rvs = []      # the rvs alone, to find a watch's start by bisection
         self.max_history = history
         self.oldest_rv = self.rv   # watches from before this are "too old"
         self.nrt_present = nrt_present
-        self.faults = {"fail_next": 0, "status": 500, "fail_path": "", "delay_ms": 0,
+        self.faults = {"fail_next": 0, "status": 500, "fail_path": "", "delay_ms": 0, "delay_path": "",
                        "watch_410_http": False, "bind_conflict_next": 0, "conflict_node": "other-node",
                        "bind_then_fail_next": 0}
         self.calls = {}            # "list pods", "watch pods", ... -> count
@@ -209,22 +218,42 @@ class Store:
         self.binding_attempts = {}
         self.bindings = []
         self.requests = 0
+        self.connections = 0       # accepted (TLS handshakes), for benchmarks
 
     def next_rv(self):
         self.rv += 1
         return str(self.rv)
 
     def record(self, resource, etype, obj, prev):
-        self.history.append((int(obj["metadata"]["resourceVersion"]), resource, etype,
-                             copy.deepcopy(obj), copy.deepcopy(prev)))
+        rv = int(obj["metadata"]["resourceVersion"])
+        self.history.append((rv, resource, etype, copy.deepcopy(obj), copy.deepcopy(prev)))
+        self.history_rvs.append(rv)
         if len(self.history) > self.max_history:
-            drop = self.history[: len(self.history) - self.max_history]
-            self.history = self.history[len(drop):]
-            self.oldest_rv = drop[-1][0]
+            n = len(self.history) - self.max_history
+            self.oldest_rv = self.history[n - 1][0]
+            del self.history[:n]
+            del self.history_rvs[:n]
         self.lock.notify_all()
+        self.changed[resource].notify_all()
+
+    def wake_watches(self):
+        """Caller holds the lock: every watch re-checks (drops, expiry)."""
+        self.lock.notify_all()
+        for c in self.changed.values():
+            c.notify_all()
+
+    def events_since(self, since_n, resource):
+        """Caller holds the lock: kept events of resource after since_n, in order."""
+        i = bisect.bisect_right(self.history_rvs, since_n)
+        return [h for h in self.history[i:] if h[1] == resource]
 
     def compact(self):
+        """Every resourceVersion handed out so far becomes too old (as after
+        writes elsewhere and an etcd compaction), whatever a client last saw
+        (an event or a bookmark)."""
         self.history = []
+        self.history_rvs = []
+        self.next_rv()
         self.oldest_rv = self.rv
 
 
@@ -237,6 +266,11 @@ def obj_key(ns, name):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "kube-apiserver-double/1"
+
+    def setup(self):
+        super().setup()
+        with self.server.store.lock:
+            self.server.store.connections += 1
 
     def log_message(self, fmt, *args):  # quiet unless asked
         if self.server.verbose:
@@ -317,6 +351,7 @@ class Handler(BaseHTTPRequestHandler):
             elif method == "PUT" and name is not None:
                 self.update(resource, ns, name, sub, self.read_body(), merge=False)
             elif method == "PATCH" and name is not None:
+                self.check_patch_type(resource)
                 self.update(resource, ns, name, sub, self.read_body(), merge=True)
             elif method == "DELETE" and name is not None:
                 self.delete(resource, ns, name)
@@ -337,7 +372,7 @@ class Handler(BaseHTTPRequestHandler):
         st = self.store
         with st.lock:
             st.requests += 1
-            delay = st.faults["delay_ms"]
+            delay = st.faults["delay_ms"] if st.faults["delay_path"] in path else 0
             fail = st.faults["fail_next"] > 0 and st.faults["fail_path"] in path
             if fail:
                 st.faults["fail_next"] -= 1
@@ -351,6 +386,23 @@ class Handler(BaseHTTPRequestHandler):
                 self.rfile.read(n)
             raise ApiError(code, "InternalError" if code >= 500 else "BadRequest",
                            "injected fault (test double)")
+
+    def check_patch_type(self, resource):
+        """415 for a patch type kube-apiserver would refuse (strategic merge
+        only on built-in kinds). A strategic merge patch is applied as a JSON
+        merge patch: the same for scalar fields (an Event's count and
+        lastTimestamp); list merge keys are not modelled."""
+        ct = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        builtin = RESOURCES[resource][0] in ("v1", "coordination.k8s.io/v1", "events.k8s.io/v1")
+        accepted = ["application/merge-patch+json"] + (["application/strategic-merge-patch+json"] if builtin else [])
+        if ct not in accepted:
+            # drain the body so the connection stays usable
+            n = int(self.headers.get("Content-Length") or 0)
+            if 0 < n <= MAX_BODY:
+                self.rfile.read(n)
+            raise ApiError(415, "UnsupportedMediaType",
+                           "the body of the request was in an unknown format - accepted media types include: "
+                           + ", ".join(accepted))
 
     def route(self, path):
         parts = [p for p in path.split("/") if p]
@@ -631,8 +683,7 @@ class Handler(BaseHTTPRequestHandler):
             self.chunk(self.expired_event(since_n))
             self.chunk(None)
             return
-        for ev in initial:
-            self.chunk(ev)
+        self.chunks(initial)
         last_bookmark = time.monotonic()
         while True:
             with st.lock:
@@ -643,20 +694,24 @@ class Handler(BaseHTTPRequestHandler):
                     pending = None
                 else:
                     ev = None
-                    pending = [h for h in st.history if h[0] > since_n and h[1] == resource]
+                    pending = st.events_since(since_n, resource)
                     if not pending:
-                        st.lock.wait(0.2)
-                        pending = [h for h in st.history if h[0] > since_n and h[1] == resource]
+                        st.changed[resource].wait(0.2)
+                        pending = st.events_since(since_n, resource)
                     cur_rv = st.rv
             if ev is not None:
                 self.chunk(ev)
                 self.chunk(None)
                 return
+            batch = []
             for rv, _, etype, obj, prev in pending:
                 since_n = rv
                 out = self.filter_event(etype, obj, prev, ns, fsel, lsel)
                 if out:
-                    self.chunk({"type": out, "object": obj})
+                    batch.append({"type": out, "object": obj})
+            # one write and flush for what is ready, as kube-apiserver flushes a
+            # watch only once its queue is empty
+            self.chunks(batch)
             since_n = max(since_n, cur_rv)  # every event up to cur_rv was in `pending`
             now = time.monotonic()
             if bookmarks and now - last_bookmark >= self.server.bookmark_seconds:
@@ -696,9 +751,18 @@ class Handler(BaseHTTPRequestHandler):
     def chunk(self, obj):
         if obj is None:
             self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
         else:
+            self.chunks([obj])
+
+    def chunks(self, objs):
+        if not objs:
+            return
+        out = []
+        for obj in objs:
             data = json.dumps(obj).encode() + b"\n"
-            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            out.append(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.write(b"".join(out))
         self.wfile.flush()
 
     # -- test endpoints
@@ -707,7 +771,7 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/_test/faults" and method == "POST":
             body = self.read_body() or {}
             with st.lock:
-                for k in ("fail_next", "status", "delay_ms", "fail_path", "watch_410_http",
+                for k in ("fail_next", "status", "delay_ms", "delay_path", "fail_path", "watch_410_http",
                           "bind_conflict_next", "conflict_node", "bind_then_fail_next"):
                     if k in body:
                         st.faults[k] = body[k]
@@ -720,7 +784,7 @@ class Handler(BaseHTTPRequestHandler):
                     st.compact()
                 if body.get("compact"):
                     st.compact()
-                st.lock.notify_all()
+                st.wake_watches()
                 out = dict(st.faults, nrt_present=st.nrt_present)
             self.send_json(200, out)
         elif path == "/_test/state" and method == "GET":
@@ -728,7 +792,7 @@ class Handler(BaseHTTPRequestHandler):
                 out = {"resourceVersion": str(st.rv),
                        "objects": {r: list(v.values()) for r, v in st.objects.items()},
                        "binding_attempts": st.binding_attempts, "bindings": st.bindings,
-                       "requests": st.requests, "calls": st.calls, "faults": st.faults}
+                       "requests": st.requests, "connections": st.connections, "calls": st.calls, "faults": st.faults}
                 body = json.dumps(out)
             self.send_json(200, json.loads(body))
         elif path == "/_test/admission":
@@ -754,6 +818,10 @@ def merge_patch(target, patch):
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default listen backlog is 5: a client opening tens of
+    # connections at once would see SYNs dropped and retried a second later.
+    # kube-apiserver (Go) listens with the kernel's somaxconn.
+    request_queue_size = socket.SOMAXCONN
 
 
 def main():

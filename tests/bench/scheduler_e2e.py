@@ -31,6 +31,7 @@ import threading
 import time
 
 NS = "bench"
+DOUBLE_CPU = {}  # phase -> CPU seconds the double spent in it
 
 
 class Api:
@@ -103,8 +104,8 @@ def free_port():
         return so.getsockname()[1]
 
 
-def bindings_ok(port):
-    """kubenexus_scheduler_bindings_total{result="ok"} from the scheduler's /metrics (0 until it answers)."""
+def metric(port, series):
+    """The value of one series on the scheduler's /metrics (0 until it answers)."""
     try:
         c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         c.request("GET", "/metrics")
@@ -113,9 +114,23 @@ def bindings_ok(port):
     except OSError:
         return 0
     for line in text.splitlines():
-        if line.startswith('kubenexus_scheduler_bindings_total{result="ok"}'):
+        if line.startswith(series + " "):
             return int(float(line.split()[-1]))
     return 0
+
+
+def bindings_ok(port):
+    return metric(port, 'kubenexus_scheduler_bindings_total{result="ok"}')
+
+
+def cpu_seconds(pid):
+    """utime + stime of a live process (Linux /proc), 0 if unknown."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def state():
@@ -150,9 +165,10 @@ def raw(a, prefix, with_event):
             s, _ = API.call(c, "POST", "/api/v1/namespaces/%s/events" % NS, e)
             if s != 201:
                 raise RuntimeError("event %s: HTTP %d" % (n, s))
-    t0 = time.monotonic()
+    t0, c0 = time.monotonic(), cpu_seconds(a.double_pid)
     errs = parallel(a.concurrency, range(a.pods), work)
     wall = time.monotonic() - t0
+    DOUBLE_CPU[prefix] = cpu_seconds(a.double_pid) - c0
     return a.pods - len(errs), wall, errs
 
 
@@ -166,6 +182,8 @@ def ours(a):
     objs += [pod("p-%05d" % i, "kubenexus-scheduler") for i in range(a.pods - gang_pods)]
     create_all(objs, "/api/v1/namespaces/%s/pods" % NS)
     want = {o["metadata"]["name"] for o in objs}
+    conns0 = state().get("connections", 0)
+    dcpu0 = cpu_seconds(a.double_pid)
     log = open(os.path.join(os.path.dirname(a.kubeconfig), "scheduler.log"), "w")
     mport = free_port()
     t0 = time.monotonic()
@@ -174,17 +192,30 @@ def ours(a):
     # Progress from the scheduler's own counter (cheap), not from the double's
     # state dump, which would take the double's CPU away from the bindings.
     bound, first, last, last_n = 0, None, t0, 0
+    ev, cpu = {}, 0.0
+    first_n, dcpu_first, dcpu_last = 0, 0.0, 0.0
     try:
         while time.monotonic() - t0 < a.timeout and proc.poll() is None:
             time.sleep(0.05)
             bound = bindings_ok(mport)
             now = time.monotonic()
             if bound and first is None:
-                first = now
+                first, first_n, dcpu_first = now, bound, cpu_seconds(a.double_pid)
             if bound != last_n:
-                last_n, last = bound, now
+                last_n, last, dcpu_last = bound, now, cpu_seconds(a.double_pid)
             if bound >= len(want):
                 break
+        # the events the lane held back go out once the bindings are done
+        ev_deadline = time.monotonic() + 10
+        while time.monotonic() < ev_deadline and proc.poll() is None:
+            ev = {r: metric(mport, 'kubenexus_scheduler_events_total{result="%s"}' % r)
+                  for r in ("created", "patched", "error")}
+            ev["dropped"] = metric(mport, "kubenexus_scheduler_events_dropped_total")
+            if sum(ev.values()) >= len(want):
+                break
+            time.sleep(0.1)
+        cpu = cpu_seconds(proc.pid)
+        DOUBLE_CPU["ours"] = cpu_seconds(a.double_pid) - dcpu0
     finally:
         st = state()
         proc.send_signal(signal.SIGTERM)
@@ -197,7 +228,9 @@ def ours(a):
     bound = sum(1 for b in st["bindings"] if b["by_binding"] and b["pod"].split("/", 1)[1] in want)
     attempts = st["binding_attempts"] if st else {}
     twice = [k for k, v in attempts.items() if v > 1 and k.split("/", 1)[1] in want]
-    return bound, len(want), last - t0, (last - first) if first else 0, twice, gang_pods
+    DOUBLE_CPU["window"] = (dcpu_last - dcpu_first) / max(last_n - first_n, 1) * a.pods
+    extra = {"events": ev, "cpu": cpu, "connections": (st or {}).get("connections", 0) - conns0}
+    return bound, len(want), last - t0, (last - first) if first else 0, twice, gang_pods, extra
 
 
 def main(argv):
@@ -210,6 +243,7 @@ def main(argv):
     p.add_argument("--gang-size", type=int, default=10)
     p.add_argument("--concurrency", type=int, default=64)
     p.add_argument("--timeout", type=float, default=60)
+    p.add_argument("--double-pid", type=int, default=0, help="the double's pid, for its CPU per binding")
     a = p.parse_args(argv)
     global API
     API = Api(a)
@@ -225,7 +259,7 @@ def main(argv):
     r_ok, r_wall, r_errs = raw(a, "raw-", False)
     e_ok, e_wall, e_errs = raw(a, "rawev-", True)
     r_errs += e_errs
-    s_bound, s_want, s_wall, s_steady, twice, gang_pods = ours(a)
+    s_bound, s_want, s_wall, s_steady, twice, gang_pods, extra = ours(a)
     r_rate = r_ok / r_wall if r_wall > 0 else 0
     s_rate = s_bound / s_wall if s_wall > 0 else 0
     st_rate = (s_bound - 1) / s_steady if s_steady > 0 else 0
@@ -244,6 +278,16 @@ def main(argv):
     s_rate = st_rate
     print()
     print("- target: kubenexus / raw >= 0.9: %s" % ("met" if r_rate and s_rate / r_rate >= 0.9 else "MISSED"))
+    if a.double_pid:
+        print("- the double's CPU per bound pod: plain client %.0f µs, with events %.0f µs, "
+              "kubenexus-scheduler %.0f µs from first to last binding, %.0f µs in all (list, watch, "
+              "events until all are sent)"
+              % tuple(1e6 * DOUBLE_CPU.get(k, 0) / max(a.pods, 1) for k in ("raw-", "rawev-", "window", "ours")))
+    ev = extra["events"]
+    print("- kubenexus-scheduler: %.2f s CPU, %d connections to the API server; events created %d, "
+          "aggregated (PATCH) %d, failed %d, dropped (queue full) %d"
+          % (extra["cpu"], extra["connections"], ev.get("created", 0), ev.get("patched", 0), ev.get("error", 0),
+             ev.get("dropped", 0)))
     print("- every pod bound: %s; bound twice: %d; raw client errors: %d%s"
           % ("yes" if s_bound == s_want else "NO (%d of %d)" % (s_bound, s_want), len(twice), len(r_errs),
              (" (first: %s)" % r_errs[0]) if r_errs else ""))

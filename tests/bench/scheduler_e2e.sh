@@ -57,4 +57,4 @@ echo
 python3 tests/bench/scheduler_e2e.py --port "$port" --ca "$tmp/ca.crt" --token "$token" \
   --scheduler "$build/bin/kubenexus-scheduler" --kubeconfig "$tmp/kubeconfig.yaml" \
   --nodes "${BENCH_NODES:-50}" --pods "${BENCH_PODS:-2000}" --gang-size "${BENCH_GANG:-10}" \
-  --concurrency "${BENCH_CONCURRENCY:-64}" --timeout "${BENCH_TIMEOUT:-60}"
+  --concurrency "${BENCH_CONCURRENCY:-64}" --timeout "${BENCH_TIMEOUT:-60}" --double-pid "$dbl"

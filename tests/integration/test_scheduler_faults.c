@@ -236,6 +236,55 @@ static void slow_answers(void **state)
     assert_int_equal(kn_sched_proc_stop(&w->s, SIGTERM, 20), 0);
 }
 
+typedef struct evdone {
+    kn_sched_proc *p;
+    long want;
+} evdone;
+
+/* Every event either written (created) or dropped. */
+static bool events_accounted(void *ctx)
+{
+    evdone *q = ctx;
+    long created = kn_sched_proc_metric(q->p, "kubenexus_scheduler_events_total{result=\"created\"}");
+    long dropped = kn_sched_proc_metric(q->p, "kubenexus_scheduler_events_dropped_total");
+    return created >= 0 && dropped >= 0 && created + dropped >= q->want;
+}
+
+/* Events answered 3 s late and an event queue of 4: a burst of 24 pods fills
+ * it. The bindings are not held up (all bound, each once); the events that do
+ * not fit are dropped and counted, every other one arrives. */
+static void full_event_queue_drops_not_bindings(void **state)
+{
+    world *w = *state;
+    enum { N = 24 };
+    assert_int_equal(kn_dbl_add_node(&w->d, "node-a", "64", "256Gi"), 0);
+    add_pods(&w->d, "q-", N, "100m", false);
+    assert_int_equal(kn_dbl_faults(&w->d, "{\"delay_ms\":3000,\"delay_path\":\"/events\"}"), 0);
+    const char *const args[] = {"--event-queue-size", "4", NULL};
+    assert_int_equal(kn_sched_proc_start(&w->s, &w->d, "s", args), 0);
+    wait_bound(w, "q-", N);
+    assert_int_equal(assert_bound_once(&w->d, "q-", N), N);
+    evdone q = {.p = &w->s, .want = N};
+    bool done = kn_wait_for(WAIT_S, events_accounted, &q);
+    long created = kn_sched_proc_metric(&w->s, "kubenexus_scheduler_events_total{result=\"created\"}");
+    long dropped = kn_sched_proc_metric(&w->s, "kubenexus_scheduler_events_dropped_total");
+    if (!done) {
+        kn_it_dump_log(w->s.log);
+        fail_msg("events: %ld created, %ld dropped, want %d in all", created, dropped, N);
+    }
+    assert_true(dropped > 0);
+    assert_int_equal(created + dropped, N);
+    int arrived = 0;
+    char name[32];
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof name, "q-%d", i);
+        arrived += kn_dbl_events(&w->d, NS, name, "Scheduled", NULL, NULL);
+    }
+    assert_int_equal(arrived, created);
+    assert_int_equal(kn_dbl_faults(&w->d, "{\"delay_ms\":0,\"delay_path\":\"\"}"), 0);
+    assert_int_equal(kn_sched_proc_stop(&w->s, SIGTERM, 20), 0);
+}
+
 /* Kills the double and starts a fresh one on the same port, certificate and
  * token (the scheduler's kubeconfig stays valid); the new one starts empty
  * and keeps the uids objects are created with (--restore-uids). */
@@ -338,6 +387,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(errors_500_for_a_while, setup, teardown),
         cmocka_unit_test_setup_teardown(slow_answers, setup, teardown),
         cmocka_unit_test_setup_teardown(apiserver_restarted, setup, teardown),
+        cmocka_unit_test_setup_teardown(full_event_queue_drops_not_bindings, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

@@ -575,6 +575,111 @@ static void taints_and_affinity(void **state)
     stop_sched_cleanly(&w->a);
 }
 
+typedef struct evcount {
+    kn_dbl *d;
+    const char *pod, *reason, *needle;
+    int64_t want;
+} evcount;
+
+static bool event_count_reached(void *ctx)
+{
+    evcount *q = ctx;
+    int64_t c = 0;
+    kn_dbl_events(q->d, NS, q->pod, q->reason, q->needle, &c);
+    return c >= q->want;
+}
+
+static void wait_event_count(kn_dbl *d, const char *pod, const char *needle, int64_t want)
+{
+    evcount q = {.d = d, .pod = pod, .reason = "GangWaiting", .needle = needle, .want = want};
+    assert_true(kn_wait_for(WAIT_S, event_count_reached, &q));
+}
+
+static bool metric_at_least(kn_sched_proc *p, const char *series, long want)
+{
+    return kn_sched_proc_metric(p, series) >= want;
+}
+
+/* A gang waiting for members whose count goes up and back down (an executor
+ * created, then deleted) tells its members the same GangWaiting message
+ * again: kube-style aggregation, one Event object whose count grows (PATCH),
+ * not one object per repeat. */
+static void repeated_event_aggregated(void **state)
+{
+    world *w = *state;
+    char lab[256], name[32];
+    assert_int_equal(kn_dbl_add_node(&w->d, "node-a", "8", "32Gi"), 0);
+    kn_it_gang_labels(lab, sizeof lab, "agg", 4);
+    assert_int_equal(kn_dbl_add_pod(&w->d, NS, "agg-0", "1", "1Gi", lab, NULL), 0);
+    assert_int_equal(kn_dbl_add_pod(&w->d, NS, "agg-1", "1", "1Gi", lab, NULL), 0);
+    start_sched(w, &w->a, "a", NULL);
+    const char *two = "2 of 4 members present", *three = "3 of 4 members present";
+    wait_event_count(&w->d, "agg-0", two, 1);
+    for (int round = 1; round <= 2; round++) {
+        snprintf(name, sizeof name, "agg-x%d", round);
+        assert_int_equal(kn_dbl_add_pod(&w->d, NS, name, "1", "1Gi", lab, NULL), 0);
+        wait_event_count(&w->d, "agg-0", three, round);
+        char path[128];
+        snprintf(path, sizeof path, "/api/v1/namespaces/" NS "/pods/%s", name);
+        assert_int_equal(kn_dbl_call(&w->d, "DELETE", path, NULL, NULL), 200);
+        wait_event_count(&w->d, "agg-0", two, round + 1);
+    }
+    int64_t count = 0;
+    assert_int_equal(kn_dbl_events(&w->d, NS, "agg-0", "GangWaiting", two, &count), 1);
+    assert_int_equal(count, 3);
+    assert_int_equal(kn_dbl_events(&w->d, NS, "agg-1", "GangWaiting", two, &count), 1);
+    assert_int_equal(count, 3);
+    assert_int_equal(kn_dbl_events(&w->d, NS, "agg-0", "GangWaiting", three, &count), 1);
+    assert_int_equal(count, 2);
+    assert_true(metric_at_least(&w->a, "kubenexus_scheduler_events_total{result=\"patched\"}", 6));
+    assert_int_equal(kn_dbl_count_bound(&w->d, NS, "agg-"), 0);
+    stop_sched_cleanly(&w->a);
+}
+
+typedef struct allev {
+    kn_dbl *d;
+    int n;
+} allev;
+
+static bool every_burst_pod_has_scheduled(void *ctx)
+{
+    allev *q = ctx;
+    char name[32];
+    for (int i = 0; i < q->n; i++) {
+        snprintf(name, sizeof name, "burst-%d", i);
+        if (kn_dbl_events(q->d, NS, name, "Scheduled", NULL, NULL) != 1)
+            return false;
+    }
+    return true;
+}
+
+/* A burst: every pod bound exactly once, and (the event queue never full)
+ * every pod gets its one Scheduled event once the bindings are done. */
+static void burst_bound_once_events_follow(void **state)
+{
+    world *w = *state;
+    enum { N = 40 };
+    char name[32];
+    assert_int_equal(kn_dbl_add_node(&w->d, "node-a", "64", "256Gi"), 0);
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof name, "burst-%d", i);
+        assert_int_equal(kn_dbl_add_pod(&w->d, NS, name, "100m", "128Mi", NULL, NULL), 0);
+    }
+    start_sched(w, &w->a, "a", NULL);
+    podq q = {.d = &w->d, .prefix = "burst-", .want = N};
+    assert_true(kn_wait_for(WAIT_S, n_bound, &q));
+    allev aq = {.d = &w->d, .n = N};
+    assert_true(kn_wait_for(WAIT_S, every_burst_pod_has_scheduled, &aq));
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof name, "burst-%d", i);
+        assert_int_equal(kn_dbl_bind_attempts(&w->d, NS, name), 1);
+    }
+    assert_int_equal(kn_dbl_count_bound(&w->d, NS, "burst-"), N);
+    assert_true(metric_at_least(&w->a, "kubenexus_scheduler_events_dropped_total", 0));
+    assert_false(metric_at_least(&w->a, "kubenexus_scheduler_events_dropped_total", 1));
+    stop_sched_cleanly(&w->a);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -595,6 +700,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(reservation_released_on_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(numa_single_from_nrt, setup, teardown),
         cmocka_unit_test_setup_teardown(taints_and_affinity, setup, teardown),
+        cmocka_unit_test_setup_teardown(repeated_event_aggregated, setup, teardown),
+        cmocka_unit_test_setup_teardown(burst_bound_once_events_follow, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

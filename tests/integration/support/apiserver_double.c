@@ -310,6 +310,34 @@ bool kn_dbl_has_event(kn_dbl *d, const char *ns, const char *pod, const char *re
     return found;
 }
 
+int kn_dbl_events(kn_dbl *d, const char *ns, const char *pod, const char *reason, const char *needle,
+                  int64_t *count)
+{
+    char path[256];
+    kn_json *list = NULL;
+    snprintf(path, sizeof path, "/api/v1/namespaces/%s/events", ns);
+    int n = 0;
+    int64_t max = 0;
+    if (kn_dbl_call(d, "GET", path, NULL, &list) == 200) {
+        const kn_json *items = kn_json_get(list, "items");
+        for (size_t i = 0; i < kn_json_len(items); i++) {
+            const kn_json *e = kn_json_at(items, i);
+            const char *r = kn_json_get_str(e, "reason"), *m = kn_json_get_str(e, "message");
+            const char *on = kn_json_get_str(kn_json_get(e, "involvedObject"), "name");
+            if (!r || strcmp(r, reason) != 0 || !on || strcmp(on, pod) != 0 || (needle && (!m || !strstr(m, needle))))
+                continue;
+            int64_t c = 0;
+            kn_json_int(kn_json_get(e, "count"), &c);
+            max = c > max ? c : max;
+            n++;
+        }
+    }
+    kn_json_free(list);
+    if (count)
+        *count = max;
+    return n;
+}
+
 char *kn_dbl_lease_holder(kn_dbl *d, const char *ns, const char *name)
 {
     char path[256];
@@ -396,4 +424,19 @@ long kn_sched_proc_http(const kn_sched_proc *p, const char *path, char **body)
     char url[256];
     snprintf(url, sizeof url, "http://127.0.0.1:%d%s", p->metrics_port, path);
     return http(url, NULL, NULL, "GET", NULL, body);
+}
+
+long kn_sched_proc_metric(const kn_sched_proc *p, const char *series)
+{
+    char *body = NULL;
+    long v = -1;
+    if (kn_sched_proc_http(p, "/metrics", &body) == 200 && body) {
+        char line[256];
+        snprintf(line, sizeof line, "\n%s ", series); /* a sample line, not # HELP */
+        const char *at = strstr(body, line);
+        if (at)
+            v = strtol(at + strlen(line), NULL, 10);
+    }
+    free(body);
+    return v;
 }

@@ -11,6 +11,7 @@
 #define KN_APISERVER_DOUBLE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "json.h"
@@ -52,6 +53,11 @@ int kn_dbl_bind_attempts(kn_dbl *d, const char *ns, const char *name);
 int kn_dbl_count_bound(kn_dbl *d, const char *ns, const char *prefix);
 /* True if an event with this reason exists for ns/pod (pod NULL: any pod). */
 bool kn_dbl_has_event(kn_dbl *d, const char *ns, const char *pod, const char *reason);
+/* Event objects for ns/pod with this reason whose message contains needle
+ * (NULL: any message): how many there are; *count (if non-NULL) gets the
+ * largest Event count among them (0 if none). */
+int kn_dbl_events(kn_dbl *d, const char *ns, const char *pod, const char *reason, const char *needle,
+                  int64_t *count);
 /* Lease spec.holderIdentity (malloc'd; "" if released; NULL if no lease). */
 char *kn_dbl_lease_holder(kn_dbl *d, const char *ns, const char *name);
 /* calls["<verb> <resource>"] as counted by the double, e.g. "list pods". */
@@ -73,6 +79,9 @@ int kn_sched_proc_stop(kn_sched_proc *p, int sig, double timeout_s);
 bool kn_sched_proc_log_has(const kn_sched_proc *p, const char *needle);
 /* HTTP GET on the metrics port; returns status, *body malloc'd (may be NULL). */
 long kn_sched_proc_http(const kn_sched_proc *p, const char *path, char **body);
+/* One sample's value from its /metrics, e.g. series
+ * "kubenexus_scheduler_events_total{result=\"created\"}"; -1 if absent. */
+long kn_sched_proc_metric(const kn_sched_proc *p, const char *series);
 
 /* Polls pred every 100 ms for up to timeout_s; true once it holds. */
 bool kn_wait_for(double timeout_s, bool (*pred)(void *ctx), void *ctx);

@@ -1,0 +1,292 @@
+/* test_events.c - the event queue and correlator: what goes to the API server
+ * (POST of a new Event, PATCH of a repeat's count), the lane limit, folding,
+ * drops when full, and what a 404 or an error does. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "events.h"
+
+#define T0 1795514400.0 /* 2026-11-24T10:00:00Z */
+
+static kn_sched_event waiting(const char *pod, const char *msg)
+{
+    return (kn_sched_event){.ns = "spark", .name = (char *)pod, .uid = "uid-1", .type = "Normal",
+                            .reason = "GangWaiting", .message = (char *)msg};
+}
+
+static kn_evq *new_q(size_t queue_max, size_t cache_max, kn_metrics *m)
+{
+    kn_evq_opts o = {.component = "kubenexus-scheduler", .instance = "host_1", .queue_max = queue_max,
+                     .cache_max = cache_max, .metrics = m};
+    kn_err err = {{0}};
+    kn_evq *q = kn_evq_new(&o, &err);
+    assert_non_null(q);
+    return q;
+}
+
+static kn_json *body_of(const kn_evq_send *s)
+{
+    kn_json *j = kn_json_parse(s->body, strlen(s->body), NULL, NULL);
+    assert_non_null(j);
+    return j;
+}
+
+static int64_t count_of(const kn_evq_send *s)
+{
+    kn_json *j = body_of(s);
+    int64_t n = -1;
+    assert_int_equal(kn_json_int(kn_json_get(j, "count"), &n), 0);
+    kn_json_free(j);
+    return n;
+}
+
+/* The API server's answer to a create: the Event as stored. */
+static void created(kn_evq *q, kn_evq_send *s)
+{
+    kn_evq_done(q, s, 201, s->body, strlen(s->body));
+}
+
+static void repeat_is_a_patch_of_count(void **state)
+{
+    (void)state;
+    kn_evq *q = new_q(0, 0, NULL);
+    kn_sched_event ev = waiting("mpi-0", "waiting for 1 more member(s) of gang spark/mpi (2 of 3 present)");
+    assert_int_equal(kn_evq_record(q, &ev, T0), 0);
+    kn_evq_send *s = kn_evq_next(q, 16);
+    assert_non_null(s);
+    assert_string_equal(s->method, "POST");
+    assert_string_equal(s->path, "/api/v1/namespaces/spark/events");
+    kn_json *j = body_of(s);
+    assert_string_equal(kn_json_get_str(j, "kind"), "Event");
+    assert_string_equal(kn_json_get_str(j, "reason"), "GangWaiting");
+    assert_string_equal(kn_json_str(kn_json_dig(j, "involvedObject", "name", NULL)), "mpi-0");
+    assert_string_equal(kn_json_str(kn_json_dig(j, "involvedObject", "uid", NULL)), "uid-1");
+    assert_string_equal(kn_json_get_str(j, "firstTimestamp"), "2026-11-24T10:00:00Z");
+    char name[256];
+    snprintf(name, sizeof name, "%s", kn_json_str(kn_json_dig(j, "metadata", "name", NULL)));
+    kn_json_free(j);
+    assert_int_equal(count_of(s), 1);
+    created(q, s);
+    assert_null(kn_evq_next(q, 16));
+
+    /* the same event a minute later: a PATCH of that Event */
+    assert_int_equal(kn_evq_record(q, &ev, T0 + 60), 0);
+    s = kn_evq_next(q, 16);
+    assert_non_null(s);
+    assert_string_equal(s->method, "PATCH");
+    char path[512];
+    snprintf(path, sizeof path, "/api/v1/namespaces/spark/events/%s", name);
+    assert_string_equal(s->path, path);
+    assert_string_equal(s->body, "{\"count\":2,\"lastTimestamp\":\"2026-11-24T10:01:00Z\"}");
+    kn_evq_done(q, s, 200, NULL, 0);
+    assert_int_equal(kn_evq_record(q, &ev, T0 + 120), 0);
+    s = kn_evq_next(q, 16);
+    assert_string_equal(s->body, "{\"count\":3,\"lastTimestamp\":\"2026-11-24T10:02:00Z\"}");
+    kn_evq_done(q, s, 200, NULL, 0);
+
+    /* another message is another Event */
+    kn_sched_event other = waiting("mpi-0", "waiting for 2 more member(s) of gang spark/mpi (1 of 3 present)");
+    assert_int_equal(kn_evq_record(q, &other, T0 + 130), 0);
+    s = kn_evq_next(q, 16);
+    assert_string_equal(s->method, "POST");
+    created(q, s);
+    kn_evq_free(q);
+}
+
+static void identical_queued_events_fold(void **state)
+{
+    (void)state;
+    kn_evq *q = new_q(0, 0, NULL);
+    kn_sched_event ev = waiting("mpi-0", "waiting");
+    assert_int_equal(kn_evq_record(q, &ev, T0), 0);
+    assert_int_equal(kn_evq_record(q, &ev, T0 + 1), 1);
+    assert_int_equal(kn_evq_record(q, &ev, T0 + 2), 1);
+    assert_int_equal(kn_evq_queued(q), 1);
+    kn_evq_send *s = kn_evq_next(q, 16);
+    assert_int_equal(count_of(s), 3);
+    kn_json *j = body_of(s);
+    assert_string_equal(kn_json_get_str(j, "firstTimestamp"), "2026-11-24T10:00:00Z");
+    assert_string_equal(kn_json_get_str(j, "lastTimestamp"), "2026-11-24T10:00:02Z");
+    kn_json_free(j);
+    created(q, s);
+    kn_evq_free(q);
+}
+
+static void full_queue_drops_and_counts(void **state)
+{
+    (void)state;
+    kn_metrics *m = kn_metrics_new();
+    kn_evq *q = new_q(3, 0, m);
+    char pod[16];
+    int dropped = 0;
+    for (int i = 0; i < 5; i++) {
+        snprintf(pod, sizeof pod, "p-%d", i);
+        kn_sched_event ev = waiting(pod, "Successfully assigned");
+        if (kn_evq_record(q, &ev, T0) < 0)
+            dropped++;
+    }
+    assert_int_equal(dropped, 2);
+    assert_int_equal(kn_evq_dropped(q), 2);
+    assert_int_equal(kn_evq_queued(q), 3);
+    /* the oldest are kept, in order */
+    kn_evq_send *s = kn_evq_next(q, 16);
+    kn_json *j = body_of(s);
+    assert_string_equal(kn_json_str(kn_json_dig(j, "involvedObject", "name", NULL)), "p-0");
+    kn_json_free(j);
+    created(q, s);
+    char *text = kn_metrics_render(m, NULL);
+    assert_non_null(strstr(text, "kubenexus_scheduler_events_dropped_total 2\n"));
+    assert_non_null(strstr(text, "kubenexus_scheduler_events_total{result=\"created\"} 1\n"));
+    free(text);
+    while ((s = kn_evq_next(q, 16)))
+        created(q, s);
+    kn_evq_free(q);
+    kn_metrics_free(m);
+}
+
+static void lane_limits_requests_in_flight(void **state)
+{
+    (void)state;
+    kn_evq *q = new_q(0, 0, NULL);
+    kn_sched_event a = waiting("a", "m"), b = waiting("b", "m");
+    kn_evq_record(q, &a, T0);
+    kn_evq_record(q, &b, T0);
+    kn_evq_send *s1 = kn_evq_next(q, 1);
+    assert_non_null(s1);
+    assert_null(kn_evq_next(q, 1)); /* bindings busy: one at a time */
+    assert_int_equal(kn_evq_inflight(q), 1);
+    kn_evq_send *s2 = kn_evq_next(q, 16); /* idle: more */
+    assert_non_null(s2);
+    created(q, s1);
+    created(q, s2);
+    assert_int_equal(kn_evq_inflight(q), 0);
+    kn_evq_free(q);
+}
+
+/* A repeat never goes out while the request it counts on is in flight. */
+static void repeat_waits_for_its_create(void **state)
+{
+    (void)state;
+    kn_evq *q = new_q(0, 0, NULL);
+    kn_sched_event a = waiting("a", "m"), b = waiting("b", "m");
+    kn_evq_record(q, &a, T0);
+    kn_evq_send *s1 = kn_evq_next(q, 16);
+    kn_evq_record(q, &a, T0 + 1); /* queued behind the create */
+    kn_evq_record(q, &b, T0 + 1);
+    kn_evq_send *s2 = kn_evq_next(q, 16);
+    assert_non_null(s2);
+    kn_json *j = body_of(s2);
+    assert_string_equal(kn_json_str(kn_json_dig(j, "involvedObject", "name", NULL)), "b");
+    kn_json_free(j);
+    assert_null(kn_evq_next(q, 16));
+    created(q, s1);
+    kn_evq_send *s3 = kn_evq_next(q, 16);
+    assert_non_null(s3);
+    assert_string_equal(s3->method, "PATCH");
+    assert_int_equal(count_of(s3), 2);
+    kn_evq_done(q, s3, 200, NULL, 0);
+    created(q, s2);
+    kn_evq_free(q);
+}
+
+/* The Event expired from the API server: the repeat creates it again, under
+ * the same name, with the count so far and the first timestamp kept. */
+static void patch_404_creates_again(void **state)
+{
+    (void)state;
+    kn_evq *q = new_q(0, 0, NULL);
+    kn_sched_event ev = waiting("a", "m");
+    kn_evq_record(q, &ev, T0);
+    kn_evq_send *s = kn_evq_next(q, 16);
+    kn_json *j = body_of(s);
+    char name[256];
+    snprintf(name, sizeof name, "%s", kn_json_str(kn_json_dig(j, "metadata", "name", NULL)));
+    kn_json_free(j);
+    created(q, s);
+    kn_evq_record(q, &ev, T0 + 60);
+    s = kn_evq_next(q, 16);
+    assert_string_equal(s->method, "PATCH");
+    const char *nf = "{\"kind\":\"Status\",\"code\":404,\"reason\":\"NotFound\"}";
+    kn_evq_done(q, s, 404, nf, strlen(nf));
+    s = kn_evq_next(q, 16);
+    assert_non_null(s);
+    assert_string_equal(s->method, "POST");
+    j = body_of(s);
+    assert_string_equal(kn_json_str(kn_json_dig(j, "metadata", "name", NULL)), name);
+    assert_string_equal(kn_json_get_str(j, "firstTimestamp"), "2026-11-24T10:00:00Z");
+    assert_string_equal(kn_json_get_str(j, "lastTimestamp"), "2026-11-24T10:01:00Z");
+    kn_json_free(j);
+    assert_int_equal(count_of(s), 2);
+    created(q, s);
+    kn_evq_record(q, &ev, T0 + 120);
+    s = kn_evq_next(q, 16);
+    assert_string_equal(s->method, "PATCH");
+    assert_int_equal(count_of(s), 3);
+    kn_evq_done(q, s, 200, NULL, 0);
+    kn_evq_free(q);
+}
+
+static void errors_are_not_retried(void **state)
+{
+    (void)state;
+    kn_metrics *m = kn_metrics_new();
+    kn_evq *q = new_q(0, 0, m);
+    kn_sched_event ev = waiting("a", "m");
+    kn_evq_record(q, &ev, T0);
+    kn_evq_send *s = kn_evq_next(q, 16);
+    kn_evq_done(q, s, 500, NULL, 0);
+    assert_null(kn_evq_next(q, 16));
+    kn_evq_record(q, &ev, T0 + 1);
+    s = kn_evq_next(q, 16);
+    assert_string_equal(s->method, "POST"); /* never created: no PATCH */
+    kn_evq_done(q, s, 0, NULL, 0);
+    char *text = kn_metrics_render(m, NULL);
+    assert_non_null(strstr(text, "kubenexus_scheduler_events_total{result=\"error\"} 2\n"));
+    free(text);
+    kn_evq_free(q);
+    kn_metrics_free(m);
+}
+
+/* The correlator remembers cache_max Events; the least recently used is
+ * forgotten, and its next repeat is a new Event. */
+static void correlator_cache_is_lru(void **state)
+{
+    (void)state;
+    kn_evq *q = new_q(0, 2, NULL);
+    kn_sched_event a = waiting("a", "m"), b = waiting("b", "m"), c = waiting("c", "m");
+    const kn_sched_event *order[] = {&a, &b, &a, &c, &a, &b};
+    const char *want[] = {"POST", "POST", "PATCH", "POST", "PATCH", "POST"};
+    for (int i = 0; i < 6; i++) {
+        kn_evq_record(q, order[i], T0 + i);
+        kn_evq_send *s = kn_evq_next(q, 16);
+        assert_non_null(s);
+        assert_string_equal(s->method, want[i]);
+        if (strcmp(s->method, "POST") == 0)
+            created(q, s);
+        else
+            kn_evq_done(q, s, 200, NULL, 0);
+    }
+    kn_evq_free(q);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(repeat_is_a_patch_of_count),
+        cmocka_unit_test(identical_queued_events_fold),
+        cmocka_unit_test(full_queue_drops_and_counts),
+        cmocka_unit_test(lane_limits_requests_in_flight),
+        cmocka_unit_test(repeat_waits_for_its_create),
+        cmocka_unit_test(patch_404_creates_again),
+        cmocka_unit_test(errors_are_not_retried),
+        cmocka_unit_test(correlator_cache_is_lru),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
