@@ -666,8 +666,7 @@ static void burst_bound_once_events_follow(void **state)
         assert_int_equal(kn_dbl_add_pod(&w->d, NS, name, "100m", "128Mi", NULL, NULL), 0);
     }
     start_sched(w, &w->a, "a", NULL);
-    podq q = {.d = &w->d, .prefix = "burst-", .want = N};
-    assert_true(kn_wait_for(WAIT_S, n_bound, &q));
+    assert_true(kn_it_wait_n_bound(&w->d, NS, "burst-", N, WAIT_S));
     allev aq = {.d = &w->d, .n = N};
     assert_true(kn_wait_for(WAIT_S, every_burst_pod_has_scheduled, &aq));
     for (int i = 0; i < N; i++) {
