@@ -242,17 +242,6 @@ int kn_rvec_from_list(kn_cluster *c, const kn_json *list, kn_rvec *v, kn_err *er
 
 /* ---- accounting ---- */
 
-int64_t kn_zone_free(const kn_zone *z, int r)
-{
-    int64_t f = z->alloc.v[r] - z->ours.v[r];
-    if (z->has_avail) {
-        int64_t a = z->avail.v[r] - z->since.v[r];
-        if (a < f)
-            f = a;
-    }
-    return f;
-}
-
 void kn_node_free(const kn_node *n, int pod, kn_rvec *out)
 {
     for (int r = 0; r < KN_RDIM; r++)

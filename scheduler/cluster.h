@@ -232,8 +232,18 @@ int kn_cluster_node_ref(kn_cluster *c, const char *name);
 void kn_node_free(const kn_node *n, int pod, kn_rvec *out);
 /* The same for one resource r. */
 int64_t kn_node_free_dim(const kn_node *n, int pod, int r);
-/* Free room of a zone for resource r (see the header comment). */
-int64_t kn_zone_free(const kn_zone *z, int r);
+/* Free room of a zone for resource r (see the header comment); inline: the
+ * NUMA fit asks it for every zone of every node it evaluates. */
+static inline int64_t kn_zone_free(const kn_zone *z, int r)
+{
+    int64_t f = z->alloc.v[r] - z->ours.v[r];
+    if (z->has_avail) {
+        int64_t a = z->avail.v[r] - z->since.v[r];
+        if (a < f)
+            f = a;
+    }
+    return f;
+}
 
 /* Accounting. take: the alloc's node, zones and amounts must be filled in.
  * release does not bump c->gen (undoing a tentative placement frees nothing

@@ -45,10 +45,8 @@ static bool mask_holds(const kn_node *n, unsigned mask, const numa_req *q, bool 
     for (int i = 0; i < q->n; i++) {
         int r = q->idx[i];
         int64_t sum = 0, alloc = 0;
-        for (int z = 0; z < n->n_zones; z++) {
-            if (!(mask & (1u << z)))
-                continue;
-            const kn_zone *zz = &n->zones[z];
+        for (unsigned left = mask; left; left &= left - 1) {
+            const kn_zone *zz = &n->zones[__builtin_ctz(left)];
             if (now && !zone_usable(zz, owner))
                 return false;
             int64_t f = now ? kn_zone_free(zz, r) : zz->alloc.v[r];

@@ -28,11 +28,12 @@
 #define NONZERO_CPU_MILLI 100
 #define NONZERO_MEMORY (200LL * 1024 * 1024)
 
-static double resource_score(const kn_node *n, const kn_want *w)
+/* Resources past c->n_res are requested by no pod and held by no node. */
+static double resource_score(const kn_cluster *c, const kn_node *n, const kn_want *w)
 {
     double sum = 0;
     int cnt = 0;
-    for (int r = 0; r < KN_RDIM; r++) {
+    for (int r = 0; r < c->n_res; r++) {
         if (r == KN_R_PODS || r == KN_R_EPHEMERAL)
             continue;
         int64_t req = w->req->v[r];
@@ -67,7 +68,7 @@ static bool strands_extended(const kn_cluster *c, const kn_node *n, const kn_wan
 
 double kn_score_node(const kn_cluster *c, const kn_node *n, const kn_want *w, const kn_choice *ch)
 {
-    double rs = resource_score(n, w);
+    double rs = resource_score(c, n, w);
     bool numa = w->numa && w->numa->policy != KN_NUMA_NONE;
     double s = numa ? (rs + ch->numa_score) / 2 : rs;
     return strands_extended(c, n, w) ? s - STRAND_PENALTY : s;
@@ -199,11 +200,11 @@ bool kn_fit_and_score(const kn_cluster *c, int node, const kn_want *w, kn_choice
     if (w->unfit_name)
         return false;
     if (n->n_exclusive > 0) {
-        for (int r = 0; r < KN_RDIM; r++)
+        for (int r = 0; r < c->n_res; r++)
             if (w->req->v[r] > 0 && w->req->v[r] > kn_node_free_dim(n, w->owner, r))
                 return false;
     } else {
-        for (int r = 0; r < KN_RDIM; r++)
+        for (int r = 0; r < c->n_res; r++)
             if (w->req->v[r] > 0 && w->req->v[r] > n->alloc.v[r] - n->used.v[r])
                 return false;
     }
