@@ -163,9 +163,9 @@ static int default_pod(sim *sm, kn_json *pod)
     return 0;
 }
 
-/* The webhook's decision on obj; returns the admitted (patched) copy, or NULL
- * with *denial set (malloc'd) when denied. */
-static kn_json *admit(const kn_json *obj, const char *group, const char *version, const char *kind, char **denial)
+/* The webhook's decision on obj (taken); returns it admitted (patched), or
+ * NULL with *denial set (malloc'd) when denied. */
+static kn_json *admit(kn_json *obj, const char *group, const char *version, const char *kind, char **denial)
 {
     kn_rules_input in = {.group = group, .version = version, .kind = kind, .operation = "CREATE",
                          .object = obj, .mode = KN_ADMIT_MUTATE};
@@ -178,7 +178,8 @@ static kn_json *admit(const kn_json *obj, const char *group, const char *version
         size_t n = strlen(d.message) + 40;
         if ((*denial = malloc(n)) != NULL)
             snprintf(*denial, n, "denied by the kubenexus webhook: %s", d.message);
-    } else if ((out = kn_json_patch_apply(obj, d.patch, &err)) == NULL) {
+        kn_json_free(obj);
+    } else if ((out = kn_json_patch_apply_owned(obj, d.patch, &err)) == NULL) {
         size_t n = strlen(err.msg) + 40;
         if ((*denial = malloc(n)) != NULL)
             snprintf(*denial, n, "the webhook's patch does not apply: %s", err.msg);
@@ -204,9 +205,8 @@ static char *create_pod(sim *sm, kn_json *pod, kn_err *err)
         kn_err_set(err, "out of memory");
         return NULL;
     }
-    kn_json *admitted = admit(pod, "", "v1", "Pod", &denial);
     pod_ref(pod, ref, sizeof(ref));
-    kn_json_free(pod);
+    kn_json *admitted = admit(pod, "", "v1", "Pod", &denial);
     if (admitted == NULL) {
         pending_line(sm, ref, denial ? denial : "denied by the kubenexus webhook");
         free(denial);
@@ -241,7 +241,6 @@ static int add_sparkapp(sim *sm, const kn_json *doc, kn_err *err)
         return kn_err_set(err, "out of memory");
     }
     kn_json *admitted = admit(app, "sparkoperator.k8s.io", "v1beta2", "SparkApplication", &denial);
-    kn_json_free(app);
     if (admitted == NULL) {
         char pod[700], name[600];
         snprintf(name, sizeof(name), "%s", pod_ref(doc, ref, sizeof(ref)));

@@ -315,15 +315,92 @@ static kn_json *apply_one(const kn_json *doc, const kn_json *op, kn_err *err)
     return kn_err_set(err, "unknown op \"%.40s\"", name), NULL;
 }
 
+/* The container the last token of t is looked up in, walking doc in place;
+ * NULL with err set as edit_rec words it. */
+static kn_json *parent_of(kn_json *doc, const ptr_tokens *t, kn_err *err)
+{
+    kn_json *node = doc;
+    for (int d = 0; d < t->n - 1; d++) {
+        const char *tok = t->tok[d];
+        if (kn_json_is(node, KN_JSON_OBJECT)) {
+            if ((node = kn_json_get(node, tok)) == NULL)
+                return kn_err_set(err, "member \"%.100s\" does not exist", tok), NULL;
+        } else if (kn_json_is(node, KN_JSON_ARRAY)) {
+            size_t i, len = kn_json_len(node);
+            if (array_index(tok, len, false, &i) != 0 || i >= len)
+                return kn_err_set(err, "array index \"%.100s\" is out of range (length %zu)", tok, len), NULL;
+            node = kn_json_at(node, i);
+        } else {
+            return kn_err_set(err, "cannot step into a %s with \"%.100s\"", kn_json_type_name(kn_json_typeof(node)),
+                              tok), NULL;
+        }
+    }
+    return node;
+}
+
+/* add, remove and replace of an object member, edited in place in doc (a
+ * private copy): 1 done, -1 failed (err set), 0 not such an op (an array
+ * element, the root, another op): the caller applies it on a new tree. */
+static int apply_in_place(kn_json *doc, const kn_json *op, kn_err *err)
+{
+    const char *name = kn_json_get_str(op, "op"), *path = kn_json_get_str(op, "path");
+    const kn_json *value = kn_json_get(op, "value");
+    if (name == NULL || path == NULL)
+        return 0;
+    edit_kind k = strcmp(name, "add") == 0 ? OP_ADD : strcmp(name, "remove") == 0 ? OP_REMOVE
+                : strcmp(name, "replace") == 0 ? OP_REPLACE : (edit_kind)-1;
+    if ((int)k < 0 || (k != OP_REMOVE && value == NULL))
+        return 0;
+    if (k == OP_REPLACE && lookup(doc, path, err) == NULL)
+        return -1;
+    ptr_tokens t;
+    if (tokens_parse(path, &t, err) != 0)
+        return -1;
+    int rc = 0;
+    kn_json *parent = t.n > 0 ? parent_of(doc, &t, err) : NULL;
+    if (t.n > 0 && parent == NULL)
+        rc = -1;
+    else if (parent != NULL && kn_json_is(parent, KN_JSON_OBJECT)) {
+        const char *tok = t.tok[t.n - 1];
+        kn_json *nv = NULL;
+        if (kn_json_get(parent, tok) == NULL && k != OP_ADD)
+            rc = kn_err_set(err, "member \"%.100s\" does not exist", tok);
+        else if (k == OP_REMOVE)
+            rc = (kn_json_remove(parent, tok), 1);
+        else if ((nv = kn_json_clone(value)) == NULL || kn_json_set(parent, tok, nv) != 0)
+            rc = kn_err_set(err, "out of memory");
+        else
+            rc = 1;
+    }
+    tokens_free(&t);
+    return rc;
+}
+
 kn_json *kn_json_patch_apply(const kn_json *doc, const kn_json *patch, kn_err *err)
 {
     if (!kn_json_is(patch, KN_JSON_ARRAY))
         return kn_err_set(err, "a JSON Patch is an array of ops"), NULL;
-    kn_json *cur = kn_json_clone(doc);
+    return kn_json_patch_apply_owned(kn_json_clone(doc), patch, err);
+}
+
+kn_json *kn_json_patch_apply_owned(kn_json *doc, const kn_json *patch, kn_err *err)
+{
+    if (!kn_json_is(patch, KN_JSON_ARRAY)) {
+        kn_json_free(doc);
+        return kn_err_set(err, "a JSON Patch is an array of ops"), NULL;
+    }
+    kn_json *cur = doc;
     for (size_t i = 0; cur != NULL && i < kn_json_len(patch); i++) {
-        kn_json *next = apply_one(cur, kn_json_at(patch, i), err);
-        kn_json_free(cur);
-        cur = next;
+        const kn_json *op = kn_json_at(patch, i);
+        int rc = apply_in_place(cur, op, err);
+        if (rc == 0) {
+            kn_json *next = apply_one(cur, op, err);
+            kn_json_free(cur);
+            cur = next;
+        } else if (rc < 0) {
+            kn_json_free(cur);
+            cur = NULL;
+        }
         if (cur == NULL)
             kn_err_prefix(err, "patch op %zu", i);
     }

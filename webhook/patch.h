@@ -28,5 +28,8 @@ int kn_patch_op(kn_json *ops, const char *op, const char *path, kn_json *value);
 
 /* Returns the patched copy of doc (caller frees), or NULL with err set. */
 kn_json *kn_json_patch_apply(const kn_json *doc, const kn_json *patch, kn_err *err);
+/* The same on doc itself (taken: the patched doc is returned, or NULL with doc
+ * freed): member edits are made in place, not on a copy per op. */
+kn_json *kn_json_patch_apply_owned(kn_json *doc, const kn_json *patch, kn_err *err);
 
 #endif
