@@ -150,6 +150,10 @@ static void send_body(h2o_req_t *req, int status, const char *ctype, const char 
     req->res.reason = reason_phrase(status);
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, ctype,
                    strlen(ctype));
+    /* h2o_send_inline leaves the length unset, and HTTP/1.1 then frames the
+     * answer as chunks: two extra TLS records per answer, which the client
+     * has to read and decrypt one by one. */
+    req->res.content_length = len;
     h2o_send_inline(req, body, len); /* copies body into the request's pool */
 }
 

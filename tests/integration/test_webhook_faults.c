@@ -322,6 +322,9 @@ static void test_chunked_bodies(void **state)
     assert_int_equal(r.status, 200);
     assert_int_equal(r.len, g.want[1].body_len);
     assert_memory_equal(r.body, g.want[1].body, r.len);
+    /* The answer itself has a Content-Length, not chunks. */
+    assert_string_equal(r.te, "");
+    assert_false(r.dechunked);
     kn_it_raw_resp_free(&r);
     /* A chunk size that is not hex: framing is broken, the server refuses
      * and hangs up rather than guessing. */
