@@ -16,7 +16,11 @@
    double's CPU goes to the bindings), its rate is bound pods over the time
    from the first to the last binding (and, second row, from process start).
    The double's /_test/state then tells bound pods and binding attempts.
-Prints a Markdown table, and checks that every pod was bound exactly once.
+   Then up to 10 s more for the events the lane held back (created, patched,
+   dropped, from /metrics).
+Prints a Markdown table, and checks that every pod was bound exactly once;
+with --double-pid, also the double's CPU per bound pod in each phase (from
+/proc: steadier than rates on a shared machine).
 """
 import argparse
 import http.client

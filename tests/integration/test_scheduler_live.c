@@ -633,6 +633,8 @@ static void repeated_event_aggregated(void **state)
     assert_int_equal(count, 2);
     assert_true(metric_at_least(&w->a, "kubenexus_scheduler_events_total{result=\"patched\"}", 6));
     assert_int_equal(kn_dbl_count_bound(&w->d, NS, "agg-"), 0);
+    /* as kube-apiserver: a PATCH whose body is not a patch type is refused */
+    assert_int_equal(kn_dbl_call(&w->d, "PATCH", "/api/v1/namespaces/" NS "/events/x", "{\"count\":2}", NULL), 415);
     stop_sched_cleanly(&w->a);
 }
 
