@@ -294,6 +294,20 @@ static long member_find(const kn_json *o, const char *k, size_t n)
     return -1;
 }
 
+int kn_json_index_fill_unique(kn_json *o)
+{
+    size_t mask = o->u.obj.idxcap - 1;
+    for (size_t i = 0; i < o->u.obj.len; i++) {
+        const kn_json_member *m = &o->u.obj.m[i];
+        size_t slot = key_hash(m->key, m->klen) & mask;
+        for (; o->u.obj.idx[slot] != 0; slot = (slot + 1) & mask)
+            if (key_eq(&o->u.obj.m[o->u.obj.idx[slot] - 1], m->key, m->klen))
+                return -1;
+        o->u.obj.idx[slot] = (uint32_t)(i + 1);
+    }
+    return 0;
+}
+
 /* Room for one more member, and an index once the object outgrows a linear
  * scan (kept at most half full). */
 static int members_reserve(kn_json *o)

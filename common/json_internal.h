@@ -78,6 +78,9 @@ int kn_json_setn(kn_json *obj, const char *key, size_t klen, kn_json *val);
 /* Slots of the hash index for an object of this many members (0: none, a
  * linear scan is faster). */
 size_t kn_json_index_cap(size_t members);
+/* Indexes an object whose members are all in place (its index zeroed, with
+ * room for them); -1 when two keys are equal (the index is then partial). */
+int kn_json_index_fill_unique(kn_json *o);
 /* Copies a container's arena arrays to malloc'd ones before they grow. */
 int kn_json_own_arrays(kn_json *c);
 /* The same with a key that stays owned by the caller's arena (no copy). */

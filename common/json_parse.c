@@ -166,13 +166,17 @@ static int close_container(parse_ctx *c, kn_json *top, size_t start)
         memset(top->u.obj.idx, 0, idxcap * sizeof(uint32_t));
     top->u.obj.cap = n;
     top->u.obj.idxcap = idxcap;
-    if (idxcap == 0 && members_unique(p, n)) {
-        /* What the loop below would build, without a lookup per member. */
+    if (idxcap > 0 || members_unique(p, n)) {
+        /* What the loop below builds when no key repeats, without a lookup
+         * per member (a big object finds repeats while it is indexed). */
         for (size_t i = 0; i < n; i++)
             top->u.obj.m[i] = (kn_json_member){.key = p[i].key, .klen = p[i].klen, .val = p[i].val,
                                                .key_in_arena = true};
         top->u.obj.len = n;
-        return 1;
+        if (idxcap == 0 || kn_json_index_fill_unique(top) == 0)
+            return 1;
+        top->u.obj.len = 0;
+        memset(top->u.obj.idx, 0, idxcap * sizeof(uint32_t));
     }
     for (size_t i = 0; i < n; i++)
         if (kn_json_setn_borrowed(top, p[i].key, p[i].klen, p[i].val) != 0)

@@ -496,6 +496,9 @@ static void test_strict_reader_matches_yajl(void **state)
         /* duplicate keys: last wins in the first one's place */
         "{\"a\":1,\"b\":2,\"a\":{\"x\":3}}", "{\"a\\u0000b\":1,\"a\":2}",
         "{\"k\":1,\"k\":2,\"k\":3,\"j\":[],\"k\":null}",
+        /* ... and in objects big enough to be hashed */
+        "{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9,\"c\":{\"x\":1},\"j\":0,\"a\":[]}",
+        "{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9,\"j\":10}",
         /* UTF-8: valid, overlong, surrogate, past U+10FFFF, truncated, stray */
         "[\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x9a\x80\"]", "[\"x\xc1\x9ey\"]", "[\"\xed\xa0\x80\"]",
         "[\"\xf4\x90\x80\x80\"]", "[\"\xf5\x80\x80\x80\"]", "[\"\xc3\"]", "[\"ab\xff\"]",
