@@ -23,7 +23,17 @@ typedef struct kn_evq_ent {
     uint64_t sent_count;                /* the count a PATCH set */
     double first, last;                 /* wall clock */
     int slot;                           /* index in slots while queued, else -1 */
+    bool combined;                      /* "(combined from similar events): ..." */
 } ent;
+
+/* Distinct messages seen for one pod, type and reason (client-go's
+ * EventAggregator with EventAggregatorByReasonFunc). */
+typedef struct agg {
+    char *key;
+    uint64_t msgs[KN_EVENT_SIMILAR_MAX];
+    int n;
+    double last;
+} agg;
 
 /* An Event the API server holds (client-go's eventLog). */
 typedef struct seen {
@@ -46,6 +56,9 @@ struct kn_evq {
     size_t n_seen;
     int lru_head, lru_tail;
     kn_strmap seen_idx;        /* key -> index in seen */
+    agg *aggs;
+    size_t n_aggs;
+    kn_strmap agg_idx;         /* aggregate key -> index in aggs */
     uint64_t dropped;
     kn_metric *m_dropped, *m_total;
 };
@@ -78,12 +91,14 @@ kn_evq *kn_evq_new(const kn_evq_opts *o, kn_err *err)
     q->slots = calloc(n_slots, sizeof *q->slots);
     q->free_slots = malloc(n_slots * sizeof *q->free_slots);
     q->seen = calloc(q->cache_max, sizeof *q->seen);
-    if (!q->component || !q->instance || !q->slots || !q->free_slots || !q->seen)
+    q->aggs = calloc(q->cache_max, sizeof *q->aggs);
+    if (!q->component || !q->instance || !q->slots || !q->free_slots || !q->seen || !q->aggs)
         goto oom;
     for (size_t i = 0; i < n_slots; i++)
         q->free_slots[q->n_free++] = (int)(n_slots - 1 - i);
     kn_strmap_init(&q->queued);
     kn_strmap_init(&q->seen_idx);
+    kn_strmap_init(&q->agg_idx);
     q->lru_head = q->lru_tail = -1;
     if (o->metrics) {
         q->m_dropped = kn_metrics_counter(o->metrics, "kubenexus_scheduler_events_dropped_total",
@@ -116,6 +131,11 @@ void kn_evq_free(kn_evq *q)
     kn_strmap_free(&q->queued);
     kn_strmap_free(&q->seen_idx);
     free(q->seen);
+    if (q->aggs)
+        for (size_t i = 0; i < q->n_aggs; i++)
+            free(q->aggs[i].key);
+    kn_strmap_free(&q->agg_idx);
+    free(q->aggs);
     free(q->slots);
     free(q->free_slots);
     free(q->component);
@@ -318,9 +338,95 @@ static void drop(kn_evq *q)
         kn_metric_inc(q->m_dropped, NULL, 1);
 }
 
+static uint64_t hash64(const char *s)
+{
+    uint64_t h = 14695981039346656037ull; /* FNV-1a */
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+/* The aggregate record of e's pod, type and reason (NULL: out of memory). A
+ * full table is emptied: bounded memory, and at worst a few more Events. */
+static agg *agg_of(kn_evq *q, const ent *e)
+{
+    char *key = make_key(e->ns, e->name, e->uid, e->type, e->reason, "\x01");
+    if (!key)
+        return NULL;
+    int i = kn_strmap_get(&q->agg_idx, key);
+    if (i >= 0) {
+        free(key);
+        return &q->aggs[i];
+    }
+    if (q->n_aggs == q->cache_max) {
+        for (size_t k = 0; k < q->n_aggs; k++)
+            free(q->aggs[k].key);
+        kn_strmap_free(&q->agg_idx);
+        kn_strmap_init(&q->agg_idx);
+        q->n_aggs = 0;
+    }
+    agg *a = &q->aggs[q->n_aggs];
+    memset(a, 0, sizeof *a);
+    a->key = key;
+    if (kn_strmap_put(&q->agg_idx, a->key, (int)q->n_aggs) < 0) {
+        free(key);
+        return NULL;
+    }
+    q->n_aggs++;
+    return a;
+}
+
+/* client-go's EventAggregator: once KN_EVENT_SIMILAR_MAX distinct messages
+ * for one pod, type and reason came within KN_EVENT_SIMILAR_S of each other,
+ * the next ones become one "(combined from similar events): <message>" Event
+ * whose count grows. Returns -1 only when out of memory. */
+static int aggregate(kn_evq *q, ent *e)
+{
+    agg *a = agg_of(q, e);
+    if (!a)
+        return 0; /* not aggregated: the event goes as it is */
+    if (e->last - a->last > KN_EVENT_SIMILAR_S)
+        a->n = 0;
+    a->last = e->last;
+    uint64_t h = hash64(e->message);
+    bool known = false;
+    for (int i = 0; i < a->n && !known; i++)
+        known = a->msgs[i] == h;
+    if (!known) {
+        if (a->n == KN_EVENT_SIMILAR_MAX)
+            a->msgs[KN_EVENT_SIMILAR_MAX - 1] = h; /* the set stays full (client-go pops one) */
+        else
+            a->msgs[a->n++] = h;
+    }
+    if (a->n < KN_EVENT_SIMILAR_MAX)
+        return 0;
+    static const char prefix[] = "(combined from similar events): ";
+    size_t n = sizeof prefix + strlen(e->message);
+    char *m = malloc(n), *key = strdup(a->key);
+    if (!m || !key) {
+        free(m);
+        free(key);
+        return -1;
+    }
+    snprintf(m, n, "%s%s", prefix, e->message);
+    m[EVENT_MESSAGE_MAX < n - 1 ? EVENT_MESSAGE_MAX : n - 1] = '\0';
+    free(e->message);
+    e->message = m;
+    free(e->key);
+    e->key = key; /* every combined one is the same Event */
+    e->combined = true;
+    return 0;
+}
+
 int kn_evq_record(kn_evq *q, const kn_sched_event *ev, double now_unix)
 {
     ent *e = ent_new(ev, now_unix);
+    if (e && aggregate(q, e) < 0) {
+        ent_free(e);
+        e = NULL;
+    }
     if (!e) {
         drop(q);
         return -1;
@@ -330,6 +436,11 @@ int kn_evq_record(kn_evq *q, const kn_sched_event *ev, double now_unix)
         ent *had = q->slots[slot];
         had->count++;
         had->last = now_unix;
+        if (e->combined) { /* the latest message, as client-go's combined event */
+            free(had->message);
+            had->message = e->message;
+            e->message = NULL;
+        }
         ent_free(e);
         return 1;
     }
@@ -428,20 +539,34 @@ static char *events_path(const char *ns, const char *name)
     return p;
 }
 
+/* {"count":N,"lastTimestamp":T} (and the message of a combined event, which
+ * changes), as client-go's two-way strategic merge patch of those fields. */
+static char *patch_body(const ent *e)
+{
+    char last[32];
+    rfc3339(e->last, last, sizeof last);
+    kn_json *p = kn_json_new_object();
+    if (!p)
+        return NULL;
+    kn_json_set(p, "count", kn_json_new_int((int64_t)e->sent_count));
+    kn_json_set_str(p, "lastTimestamp", last);
+    if (e->combined)
+        kn_json_set_str(p, "message", e->message);
+    char *s = kn_json_dump(p, NULL);
+    kn_json_free(p);
+    return s;
+}
+
 /* Fills s for e: a PATCH if the API server holds e's Event, else a POST. */
 static int build_send(kn_evq *q, ent *e, kn_evq_send *s)
 {
     int si = e->ev_name ? -1 : kn_strmap_get(&q->seen_idx, e->key);
     if (si >= 0) {
         seen *sn = &q->seen[si];
-        char last[32], body[128];
-        rfc3339(e->last, last, sizeof last);
         e->sent_count = sn->count + e->count;
-        snprintf(body, sizeof body, "{\"count\":%llu,\"lastTimestamp\":\"%s\"}", (unsigned long long)e->sent_count,
-                 last);
         s->method = "PATCH";
         s->path = events_path(e->ns, sn->name);
-        s->body = strdup(body);
+        s->body = patch_body(e);
         /* what a 404 re-creates */
         e->first = sn->first;
         free(e->ev_name);

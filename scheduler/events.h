@@ -11,6 +11,12 @@
  *   it wrote (LRU of KN_EVENT_CACHE_MAX keys). A repeat of one is sent as a
  *   strategic-merge PATCH of that Event's count and lastTimestamp, not as a new
  *   Event; a 404 (the Event expired from etcd) creates it again.
+ * - Similar events (client-go's EventAggregator by reason): once
+ *   KN_EVENT_SIMILAR_MAX distinct messages for one pod, type and reason came
+ *   within KN_EVENT_SIMILAR_S of each other, the next ones go to a single
+ *   "(combined from similar events): <latest message>" Event, PATCHed with
+ *   its count and message, so a pod whose FailedScheduling reason keeps
+ *   changing does not make an Event per message.
  * - The lane: kn_evq_next() hands out at most max_inflight requests at a time
  *   (the binder passes 1 while bindings are queued or in flight, more when
  *   idle) and never two for the same key at once, so a PATCH always follows the
@@ -35,6 +41,8 @@
 #define KN_EVENT_BUSY_INFLIGHT 1  /* while bindings are queued or in flight */
 #define KN_EVENT_MAX_INFLIGHT 16  /* otherwise */
 #define KN_EVENT_PATCH_TYPE "application/strategic-merge-patch+json"
+#define KN_EVENT_SIMILAR_MAX 10   /* client-go's EventAggregator: distinct messages ... */
+#define KN_EVENT_SIMILAR_S 600.0  /* ... within this many seconds before combining */
 
 typedef struct kn_evq kn_evq;
 

@@ -276,6 +276,55 @@ static void correlator_cache_is_lru(void **state)
     kn_evq_free(q);
 }
 
+/* A pod whose FailedScheduling message keeps changing: 9 Events, then one
+ * "(combined from similar events)" Event whose count and message follow. */
+static void similar_messages_are_combined(void **state)
+{
+    (void)state;
+    kn_evq *q = new_q(0, 0, NULL);
+    char msg[64];
+    for (int i = 0; i < KN_EVENT_SIMILAR_MAX + 1; i++) {
+        snprintf(msg, sizeof msg, "0/50 nodes are available: %d Insufficient cpu.", i + 1);
+        kn_sched_event ev = {.ns = "spark", .name = "exec-1", .uid = "u", .type = "Warning",
+                             .reason = "FailedScheduling", .message = msg};
+        assert_int_equal(kn_evq_record(q, &ev, T0 + i), 0);
+        kn_evq_send *s = kn_evq_next(q, 16);
+        assert_non_null(s);
+        kn_json *j = body_of(s);
+        if (i < KN_EVENT_SIMILAR_MAX - 1) {
+            assert_string_equal(s->method, "POST");
+            assert_string_equal(kn_json_get_str(j, "message"), msg);
+        } else if (i == KN_EVENT_SIMILAR_MAX - 1) {
+            assert_string_equal(s->method, "POST");
+            assert_string_equal(kn_json_get_str(j, "message"),
+                                "(combined from similar events): 0/50 nodes are available: 10 Insufficient cpu.");
+        } else {
+            assert_string_equal(s->method, "PATCH");
+            assert_string_equal(kn_json_get_str(j, "message"),
+                                "(combined from similar events): 0/50 nodes are available: 11 Insufficient cpu.");
+            int64_t n = 0;
+            assert_int_equal(kn_json_int(kn_json_get(j, "count"), &n), 0);
+            assert_int_equal(n, 2);
+        }
+        kn_json_free(j);
+        if (strcmp(s->method, "POST") == 0)
+            created(q, s);
+        else
+            kn_evq_done(q, s, 200, NULL, 0);
+    }
+    /* ten minutes of quiet: messages count afresh */
+    kn_sched_event ev = {.ns = "spark", .name = "exec-1", .uid = "u", .type = "Warning",
+                         .reason = "FailedScheduling", .message = "0/50 nodes are available: 99 Insufficient cpu."};
+    kn_evq_record(q, &ev, T0 + KN_EVENT_SIMILAR_MAX + KN_EVENT_SIMILAR_S + 1);
+    kn_evq_send *s = kn_evq_next(q, 16);
+    assert_string_equal(s->method, "POST");
+    kn_json *j = body_of(s);
+    assert_string_equal(kn_json_get_str(j, "message"), "0/50 nodes are available: 99 Insufficient cpu.");
+    kn_json_free(j);
+    created(q, s);
+    kn_evq_free(q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -287,6 +336,7 @@ int main(void)
         cmocka_unit_test(patch_404_creates_again),
         cmocka_unit_test(errors_are_not_retried),
         cmocka_unit_test(correlator_cache_is_lru),
+        cmocka_unit_test(similar_messages_are_combined),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
