@@ -34,6 +34,7 @@ static void node_clear(kn_node *n)
     free(n->uid);
     kn_json_free(n->labels);
     free(n->topo_annotation);
+    free(n->zones);
     for (int i = 0; i < n->n_taints; i++) {
         free(n->taints[i].key);
         free(n->taints[i].value);
@@ -140,8 +141,10 @@ void kn_cluster_free(kn_cluster *c)
             pod_clear(c, &c->pods[i]);
     free(c->pods);
     free(c->free_pods);
-    for (int i = 0; i < c->n_nrts; i++)
+    for (int i = 0; i < c->n_nrts; i++) {
         free(c->nrts[i].name);
+        free(c->nrts[i].zones);
+    }
     free(c->nrts);
     kn_strmap_free(&c->node_by_name);
     kn_strmap_free(&c->pod_by_uid);

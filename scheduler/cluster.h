@@ -76,7 +76,7 @@ typedef struct kn_node {
     bool unschedulable, ready;
     kn_rvec alloc, used; /* used: bound, assumed and held room */
     int n_zones;
-    kn_zone zones[KN_MAX_ZONES];
+    kn_zone *zones;      /* n_zones of them, malloc'd (NULL without zones) */
     kn_topo_source topo;
     char *topo_annotation; /* numa.kubenexus.io/topology as sent, or NULL */
     uint32_t zone_epoch; /* bumped when the zone layout changes */
@@ -155,7 +155,8 @@ typedef struct kn_cpod {
 typedef struct kn_nrt {
     char *name;
     int n_zones;
-    kn_zone zones[KN_MAX_ZONES]; /* alloc/avail only */
+    kn_zone *zones;        /* n_zones of them, malloc'd (alloc/avail only): a
+                              fixed array of KN_MAX_ZONES took 4.8 KB per node */
     bool seen;
 } kn_nrt;
 

@@ -150,8 +150,13 @@ static void set_zones(kn_node *n, const zone_set *zs, kn_topo_source src, bool f
         /* A new layout: placements made on the old one no longer map onto it. */
         n->zone_epoch++;
         n->n_exclusive = 0;
-        n->n_zones = zs->n;
-        for (int i = 0; i < zs->n; i++)
+        kn_zone *z = zs->n > 0 ? malloc(sizeof(kn_zone) * (size_t)zs->n) : NULL;
+        if (zs->n > 0 && z == NULL)
+            kn_log(KN_LOG_WARN, "out of memory: ignoring the node's NUMA zones", "node=%s", n->name);
+        free(n->zones);
+        n->zones = z;
+        n->n_zones = z ? zs->n : 0;
+        for (int i = 0; i < n->n_zones; i++)
             n->zones[i] = zs->z[i];
     }
     n->topo = zs->n ? src : KN_TOPO_NONE;
@@ -380,8 +385,15 @@ int kn_cluster_apply_nrt(kn_cluster *c, const kn_json *obj, bool deleted, kn_err
         i = c->n_nrts++;
     }
     kn_nrt *t = &c->nrts[i];
-    t->n_zones = deleted ? 0 : zs.n;
-    memcpy(t->zones, zs.z, sizeof(kn_zone) * (size_t)zs.n);
+    int nz = deleted ? 0 : zs.n;
+    kn_zone *zones = NULL;
+    if (nz > 0 && (zones = malloc(sizeof(kn_zone) * (size_t)nz)) == NULL)
+        return kn_err_set(err, "out of memory");
+    if (nz > 0)
+        memcpy(zones, zs.z, sizeof(kn_zone) * (size_t)nz);
+    free(t->zones);
+    t->zones = zones;
+    t->n_zones = nz;
     t->seen = true;
     int ni = kn_strmap_get(&c->node_by_name, name);
     if (ni >= 0 && c->nodes[ni].labels != NULL)
