@@ -66,11 +66,7 @@ static yajl_gen_status gen_value(yajl_gen g, const kn_json *v)
  * the same bytes yajl_gen does (same escapes, \u00XX in upper case, '/' kept,
  * the same 128-level depth limit); pretty output still goes through yajl. */
 
-typedef struct {
-    char *p;
-    size_t len, cap;
-    bool failed; /* out of memory or too deep */
-} outbuf;
+typedef kn_json_writer outbuf;
 
 static bool out_reserve(outbuf *b, size_t n)
 {
@@ -190,18 +186,49 @@ static void out_value(outbuf *b, const kn_json *v, int depth)
     out_put(b, obj ? "}" : "]", 1);
 }
 
+void kn_json_write_raw(kn_json_writer *w, const char *s, size_t n) { out_put(w, s, n); }
+
+void kn_json_write_string(kn_json_writer *w, const char *s, size_t n) { out_string(w, s, n); }
+
+void kn_json_write_value(kn_json_writer *w, const kn_json *v)
+{
+    if (v == NULL)
+        w->failed = true;
+    else
+        out_value(w, v, 0);
+}
+
+char *kn_json_write_reserve(kn_json_writer *w, size_t n)
+{
+    if (!out_reserve(w, n))
+        return NULL;
+    char *at = w->p + w->len;
+    w->len += n;
+    return at;
+}
+
+char *kn_json_writer_finish(kn_json_writer *w, size_t *len)
+{
+    out_put(w, "", 1); /* the NUL */
+    if (w->failed) {
+        free(w->p);
+        *w = (kn_json_writer){0};
+        if (len != NULL)
+            *len = 0;
+        return NULL;
+    }
+    if (len != NULL)
+        *len = w->len - 1;
+    char *p = w->p;
+    *w = (kn_json_writer){0};
+    return p;
+}
+
 static char *dump_compact(const kn_json *v, size_t *len)
 {
     outbuf b = {0};
     out_value(&b, v, 0);
-    out_put(&b, "", 1); /* the NUL */
-    if (b.failed) {
-        free(b.p);
-        return NULL;
-    }
-    if (len != NULL)
-        *len = b.len - 1;
-    return b.p;
+    return kn_json_writer_finish(&b, len);
 }
 
 /* yajl beautifies an empty container as "{\n<indent>\n<indent>}"; make it

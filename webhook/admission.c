@@ -17,10 +17,11 @@
 
 #define KN_ADMISSION_API_VERSION "admission.k8s.io/v1"
 
-static void set_body(kn_admit_result *out, kn_json *doc)
+/* Takes body (NULL: out of memory, answered as a 500). */
+static void set_text(kn_admit_result *out, char *body, size_t len)
 {
-    out->body = doc != NULL ? kn_json_dump(doc, &out->body_len) : NULL;
-    kn_json_free(doc);
+    out->body = body;
+    out->body_len = len;
     if (out->body == NULL) {
         static const char oom[] = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\","
                                   "\"message\":\"out of memory\",\"reason\":\"InternalError\",\"code\":500}";
@@ -29,6 +30,14 @@ static void set_body(kn_admit_result *out, kn_json *doc)
         out->body = strdup(oom);
         out->body_len = out->body != NULL ? strlen(oom) : 0;
     }
+}
+
+static void set_body(kn_admit_result *out, kn_json *doc)
+{
+    size_t len = 0;
+    char *text = doc != NULL ? kn_json_dump(doc, &len) : NULL;
+    kn_json_free(doc);
+    set_text(out, text, len);
 }
 
 static void bad_request(kn_admit_result *out, const char *msg)
@@ -110,58 +119,61 @@ static int read_review(const kn_json *root, kn_rules_input *in, const char **uid
     return 0;
 }
 
-static char *base64(const char *data, size_t len)
+#define W(w, lit) kn_json_write_raw((w), lit, sizeof(lit) - 1)
+
+/* "patchType":"JSONPatch","patch":"<base64 of the patch's JSON>" */
+static void write_patch(kn_json_writer *w, const kn_json *patch)
 {
-    if (len > (size_t)1 << 28)
-        return NULL;
-    char *out = malloc(4 * ((len + 2) / 3) + 1);
-    if (out != NULL)
-        EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)data, (int)len);
-    return out;
+    size_t plen = 0;
+    kn_json_writer pw = {0};
+    kn_json_write_value(&pw, patch);
+    char *ptext = kn_json_writer_finish(&pw, &plen);
+    if (ptext == NULL || plen > (size_t)1 << 28) {
+        free(ptext);
+        w->failed = true;
+        return;
+    }
+    W(w, ",\"patchType\":\"JSONPatch\",\"patch\":\"");
+    /* base64 needs no escaping; EVP_EncodeBlock writes a NUL after it */
+    size_t n = 4 * ((plen + 2) / 3);
+    unsigned char *at = (unsigned char *)kn_json_write_reserve(w, n + 1);
+    if (at != NULL) {
+        EVP_EncodeBlock(at, (const unsigned char *)ptext, (int)plen);
+        w->len--; /* drop that NUL */
+    }
+    W(w, "\"");
+    free(ptext);
 }
 
-static kn_json *build_response(const char *uid, const kn_decision *d)
+/* The AdmissionReview answer written straight out, with the members, order
+ * and escapes a kn_json tree of it would dump to (building and freeing that
+ * tree was a tenth of a review): {apiVersion, kind, response: {uid, allowed,
+ * status (denied) | patchType + patch (a non-empty patch), warnings}}. */
+static char *write_response(const char *uid, const kn_decision *d, size_t *len)
 {
-    kn_json *resp = kn_json_new_object();
-    if (resp == NULL)
-        return NULL;
-    kn_json_set_str(resp, "uid", uid);
-    kn_json_set(resp, "allowed", kn_json_new_bool(d->allowed));
+    kn_json_writer w = {0};
+    W(&w, "{\"apiVersion\":\"" KN_ADMISSION_API_VERSION "\",\"kind\":\"AdmissionReview\",\"response\":{\"uid\":");
+    kn_json_write_string(&w, uid, strlen(uid));
     if (!d->allowed) {
-        kn_json *st = kn_json_new_object();
-        kn_json_set_str(st, "status", "Failure");
-        kn_json_set_str(st, "message", d->message);
-        kn_json_set_str(st, "reason", "Forbidden");
-        kn_json_set(st, "code", kn_json_new_int(403));
-        kn_json_set(resp, "status", st);
-    } else if (kn_json_len(d->patch) > 0) {
-        size_t plen = 0;
-        char *ptext = kn_json_dump(d->patch, &plen);
-        char *b64 = ptext != NULL ? base64(ptext, plen) : NULL;
-        free(ptext);
-        if (b64 == NULL) {
-            kn_json_free(resp);
-            return NULL;
-        }
-        kn_json_set_str(resp, "patchType", "JSONPatch");
-        kn_json_set_str(resp, "patch", b64);
-        free(b64);
+        W(&w, ",\"allowed\":false,\"status\":{\"status\":\"Failure\",\"message\":");
+        kn_json_write_string(&w, d->message, strlen(d->message));
+        W(&w, ",\"reason\":\"Forbidden\",\"code\":403}");
+    } else {
+        W(&w, ",\"allowed\":true");
+        if (kn_json_len(d->patch) > 0)
+            write_patch(&w, d->patch);
     }
     if (d->n_warnings > 0) {
-        kn_json *w = kn_json_new_array();
-        for (int i = 0; i < d->n_warnings; i++)
-            kn_json_append(w, kn_json_new_string(d->warnings[i]));
-        kn_json_set(resp, "warnings", w);
+        W(&w, ",\"warnings\":[");
+        for (int i = 0; i < d->n_warnings; i++) {
+            if (i > 0)
+                W(&w, ",");
+            kn_json_write_string(&w, d->warnings[i], strlen(d->warnings[i]));
+        }
+        W(&w, "]");
     }
-    kn_json *review = kn_json_new_object();
-    if (review == NULL) {
-        kn_json_free(resp);
-        return NULL;
-    }
-    kn_json_set_str(review, "apiVersion", KN_ADMISSION_API_VERSION);
-    kn_json_set_str(review, "kind", "AdmissionReview");
-    kn_json_set(review, "response", resp);
-    return review;
+    W(&w, "}}");
+    return kn_json_writer_finish(&w, len);
 }
 
 void kn_admit_http(const char *body, size_t len, kn_admit_mode mode, const kn_admit_config *cfg,
@@ -191,7 +203,9 @@ void kn_admit_http(const char *body, size_t len, kn_admit_mode mode, const kn_ad
     out->http_status = 200;
     out->kind = d.kind == KN_OBJ_POD ? "Pod" : d.kind == KN_OBJ_SPARKAPP ? "SparkApplication" : "other";
     out->verdict = !d.allowed ? "denied" : kn_json_len(d.patch) > 0 ? "patched" : "allowed";
-    set_body(out, build_response(uid, &d));
+    size_t blen = 0;
+    char *text = write_response(uid, &d, &blen);
+    set_text(out, text, blen);
     kn_decision_free(&d);
     kn_json_free(root);
 }

@@ -1,0 +1,186 @@
+/* test_admission_response.c - the AdmissionReview answer kn_admit_http()
+ * writes directly is, byte for byte, the one it used to build as a kn_json
+ * tree and dump (kept below as the reference): for the admission fixtures
+ * and the benchmark bodies, in both modes, and for denials and uids whose
+ * text needs escaping. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admission.h"
+#include "json.h"
+#include "rules.h"
+
+/* The answer as a tree, as admission.c built it before it wrote it directly. */
+static kn_json *reference_response(const char *uid, const kn_decision *d)
+{
+    kn_json *resp = kn_json_new_object();
+    kn_json_set_str(resp, "uid", uid);
+    kn_json_set(resp, "allowed", kn_json_new_bool(d->allowed));
+    if (!d->allowed) {
+        kn_json *st = kn_json_new_object();
+        kn_json_set_str(st, "status", "Failure");
+        kn_json_set_str(st, "message", d->message);
+        kn_json_set_str(st, "reason", "Forbidden");
+        kn_json_set(st, "code", kn_json_new_int(403));
+        kn_json_set(resp, "status", st);
+    } else if (kn_json_len(d->patch) > 0) {
+        size_t plen = 0;
+        char *ptext = kn_json_dump(d->patch, &plen);
+        assert_non_null(ptext);
+        char *b64 = malloc(4 * ((plen + 2) / 3) + 1);
+        assert_non_null(b64);
+        EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)ptext, (int)plen);
+        free(ptext);
+        kn_json_set_str(resp, "patchType", "JSONPatch");
+        kn_json_set_str(resp, "patch", b64);
+        free(b64);
+    }
+    if (d->n_warnings > 0) {
+        kn_json *w = kn_json_new_array();
+        for (int i = 0; i < d->n_warnings; i++)
+            kn_json_append(w, kn_json_new_string(d->warnings[i]));
+        kn_json_set(resp, "warnings", w);
+    }
+    kn_json *review = kn_json_new_object();
+    kn_json_set_str(review, "apiVersion", "admission.k8s.io/v1");
+    kn_json_set_str(review, "kind", "AdmissionReview");
+    kn_json_set(review, "response", resp);
+    return review;
+}
+
+/* The reference answer for a valid review (read as kn_admit_http reads it). */
+static char *reference_body(const char *body, size_t len, kn_admit_mode mode, const kn_admit_config *cfg,
+                            size_t *out_len)
+{
+    kn_err err = {{0}};
+    kn_json *root = kn_json_parse(body, len, NULL, &err);
+    assert_non_null(root);
+    const kn_json *req = kn_json_get(root, "request"), *k = kn_json_get(req, "kind");
+    kn_rules_input in = {
+        .group = kn_json_get_str(k, "group"),
+        .version = kn_json_get_str(k, "version"),
+        .kind = kn_json_get_str(k, "kind"),
+        .operation = kn_json_get_str(req, "operation"),
+        .ns = kn_json_get_str(req, "namespace"),
+        .name = kn_json_get_str(req, "name"),
+        .object = kn_json_get(req, "object"),
+        .mode = mode,
+        .cfg = cfg,
+    };
+    const char *sub = kn_json_get_str(req, "subResource");
+    if (sub != NULL && sub[0] != '\0')
+        in.kind = "";
+    kn_decision d;
+    kn_rules_evaluate(&in, &d);
+    kn_json *tree = reference_response(kn_json_get_str(req, "uid"), &d);
+    char *text = kn_json_dump(tree, out_len);
+    kn_json_free(tree);
+    kn_decision_free(&d);
+    kn_json_free(root);
+    return text;
+}
+
+static int compared;
+
+static void check_body(const char *what, const char *body, size_t len)
+{
+    const kn_admit_config cfgs[] = {
+        {.scheduler_name = "kubenexus-scheduler", .fill_gang_labels = true},
+        {.scheduler_name = "kubenexus-scheduler", .fill_gang_labels = false},
+    };
+    for (int m = 0; m < 2; m++)
+        for (int c = 0; c < 2; c++) {
+            kn_admit_result r;
+            kn_admit_http(body, len, m ? KN_ADMIT_VALIDATE : KN_ADMIT_MUTATE, &cfgs[c], &r);
+            assert_int_equal(r.http_status, 200);
+            size_t want_len = 0;
+            char *want = reference_body(body, len, m ? KN_ADMIT_VALIDATE : KN_ADMIT_MUTATE, &cfgs[c], &want_len);
+            if (r.body_len != want_len || memcmp(r.body, want, want_len) != 0)
+                fail_msg("%s (mode %d, fill %d):\n got %.*s\nwant %s", what, m, c == 0, (int)r.body_len, r.body,
+                         want);
+            free(want);
+            kn_admit_result_free(&r);
+            compared++;
+        }
+}
+
+static void check_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof(buf), f);
+    fclose(f);
+    check_body(path, buf, n);
+}
+
+static void check_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        fail_msg("cannot open %s", dir);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (n < 5 || strcmp(e->d_name + n - 5, ".json") != 0)
+            continue;
+        char path[1024];
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        check_file(path);
+    }
+    closedir(d);
+}
+
+static void test_fixtures_and_bench_bodies_answer_as_before(void **state)
+{
+    (void)state;
+    compared = 0;
+    check_dir(KN_FIXTURES "/admission");
+    check_dir(KN_FIXTURES "/../bench/bodies");
+    assert_true(compared >= 4 * 13); /* 10 fixtures + 3 bodies, 4 ways each */
+}
+
+/* Reviews of a pod whose uid, schedulerName and gang size need escaping,
+ * quoted in a warning or a denial. */
+static void test_escaped_uid_and_denial_message_answer_as_before(void **state)
+{
+    (void)state;
+    static const char *const sched[][2] = {
+        /* a warning quotes the scheduler name */
+        {"other\\\"sched\\n\\t\\u0001", "3"},
+        {"caf\\u00e9 \\ud83d\\ude00 </script>", "3"},
+        /* a denial quotes the label */
+        {"kubenexus-scheduler", "x\\\"\\n\\u0001\\u00e9"},
+    };
+    for (size_t i = 0; i < sizeof(sched) / sizeof(sched[0]); i++) {
+        char body[2048];
+        int n = snprintf(body, sizeof(body),
+                         "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{"
+                         "\"uid\":\"u-\\\"1\\\\\\u0002\\u00ff\",\"kind\":{\"group\":\"\",\"version\":\"v1\","
+                         "\"kind\":\"Pod\"},\"operation\":\"CREATE\",\"namespace\":\"ns\",\"object\":{"
+                         "\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"labels\":{"
+                         "\"spark-role\":\"driver\",\"pod-group.scheduling.kubenexus.io/name\":\"g\","
+                         "\"pod-group.scheduling.kubenexus.io/min-available\":\"%s\"}},\"spec\":{\"schedulerName\":\"%s\","
+                         "\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}}}",
+                         sched[i][1], sched[i][0]);
+        check_body(sched[i][0], body, (size_t)n);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fixtures_and_bench_bodies_answer_as_before),
+        cmocka_unit_test(test_escaped_uid_and_denial_message_answer_as_before),
+    };
+    return cmocka_run_group_tests(tests, 0, 0);
+}
