@@ -114,6 +114,21 @@ static int resource_list(const kn_json *list, const char *path, kn_resources *ou
     return -1;
 }
 
+/* path + suffix into buf (cut to cap), without snprintf: the paths are built
+ * for every container of every pod, and used only in error messages. */
+static const char *path_join(char *buf, size_t cap, const char *path, const char *suffix)
+{
+    size_t a = strlen(path), b = strlen(suffix);
+    if (a > cap - 1)
+        a = cap - 1;
+    if (b > cap - 1 - a)
+        b = cap - 1 - a;
+    memcpy(buf, path, a);
+    memcpy(buf + a, suffix, b);
+    buf[a + b] = '\0';
+    return buf;
+}
+
 /* A container's requests and limits. Resources given only as limits are
  * requested at the limit, as the API server's defaulting (SetDefaults_Pod) does. */
 static int container_resources(const kn_json *c, const char *path, kn_resources *req,
@@ -121,16 +136,14 @@ static int container_resources(const kn_json *c, const char *path, kn_resources 
 {
     char p[PATH_MAX_LEN];
     const kn_json *res, *rq, *lm;
-    snprintf(p, sizeof(p), "%s.resources", path);
+    path_join(p, sizeof(p), path, ".resources");
     if (get_typed(c, "resources", KN_JSON_OBJECT, path, &res, err) < 0 ||
         get_typed(res, "requests", KN_JSON_OBJECT, p, &rq, err) < 0 ||
         get_typed(res, "limits", KN_JSON_OBJECT, p, &lm, err) < 0)
         return -1;
-    snprintf(p, sizeof(p), "%s.resources.requests", path);
-    if (resource_list(rq, p, req, err) < 0)
+    if (resource_list(rq, path_join(p, sizeof(p), path, ".resources.requests"), req, err) < 0)
         return -1;
-    snprintf(p, sizeof(p), "%s.resources.limits", path);
-    if (resource_list(lm, p, lim, err) < 0)
+    if (resource_list(lm, path_join(p, sizeof(p), path, ".resources.limits"), lim, err) < 0)
         return -1;
     for (size_t i = 0; i < kn_json_len(lm); i++) {
         const char *name = kn_json_key_at(lm, i);
