@@ -119,7 +119,7 @@ void kn_binder_free(kn_binder *b, CURLM *multi)
         b->ev_jobs = j->next;
         if (multi)
             curl_multi_remove_handle(multi, j->req->easy);
-        kn_evq_done(b->events, j->ev, 0, NULL, 0);
+        kn_evq_done(b->events, j->ev, 0, NULL, 0, 0);
         job_free(j);
     }
     kn_evq_free(b->events);
@@ -263,11 +263,16 @@ static int start_job(kn_binder *b, CURLM *multi, job *j)
 }
 
 /* The event lane: one request at a time while bindings wait or fly, more when idle. */
-static void pump_events(kn_binder *b, CURLM *multi)
+static size_t event_lane(const kn_binder *b)
 {
-    size_t lane = b->n_jobs ? KN_EVENT_BUSY_INFLIGHT : KN_EVENT_MAX_INFLIGHT;
+    return b->n_jobs ? KN_EVENT_BUSY_INFLIGHT : KN_EVENT_MAX_INFLIGHT;
+}
+
+static void pump_events(kn_binder *b, CURLM *multi, double now)
+{
+    size_t lane = event_lane(b);
     kn_evq_send *s;
-    while (b->n_event_inflight < lane && (s = kn_evq_next(b->events, lane))) {
+    while (b->n_event_inflight < lane && (s = kn_evq_next(b->events, lane, now))) {
         kn_err err = {{0}};
         job *j = calloc(1, sizeof *j);
         kn_api_req *req = j ? kn_api_req_new_typed(b->api, s->method, s->path, s->body,
@@ -277,7 +282,7 @@ static void pump_events(kn_binder *b, CURLM *multi)
                             : NULL;
         if (!j || add_req(multi, j, req) < 0) {
             free(j);
-            kn_evq_done(b->events, s, 0, NULL, 0); /* counted as an error; events are advisory */
+            kn_evq_done(b->events, s, 0, NULL, 0, now); /* retried later */
             continue;
         }
         j->type = JOB_EVENT;
@@ -296,7 +301,7 @@ void kn_binder_pump(kn_binder *b, CURLM *multi, bool may_bind, double now)
         if (start_job(b, multi, j) < 0)
             j->next_try = now + 1;
     }
-    pump_events(b, multi);
+    pump_events(b, multi, now);
 }
 
 /* Our binding took effect. The core appends the Scheduled event unless the
@@ -388,7 +393,7 @@ static void reread_finished(kn_binder *b, job *j, kn_api_req *req, double now)
     kn_json_free(pod);
 }
 
-static void event_done(kn_binder *b, job *j, kn_api_req *req)
+static void event_done(kn_binder *b, job *j, kn_api_req *req, double now)
 {
     for (job **pp = &b->ev_jobs; *pp; pp = &(*pp)->next)
         if (*pp == j) {
@@ -401,7 +406,7 @@ static void event_done(kn_binder *b, job *j, kn_api_req *req)
         kn_log(KN_LOG_WARN, "event not recorded", "method=%s path=%s status=%ld error=\"%s\"", j->ev->method,
                j->ev->path, req->status, kn_api_req_error(req, msg, sizeof msg));
     }
-    kn_evq_done(b->events, j->ev, req->status, req->resp, req->resp_len);
+    kn_evq_done(b->events, j->ev, req->status, req->resp, req->resp_len, now);
     kn_api_req_free(req);
     free(j);
 }
@@ -412,7 +417,7 @@ void kn_binder_done(kn_binder *b, CURLM *multi, kn_api_req *req, double now)
     curl_multi_remove_handle(multi, req->easy);
     j->req = NULL;
     if (j->type == JOB_EVENT) {
-        event_done(b, j, req);
+        event_done(b, j, req, now);
         return;
     }
     b->n_bind_inflight--;
@@ -447,11 +452,13 @@ void kn_binder_abort_bindings(kn_binder *b, CURLM *multi, double now)
 double kn_binder_next_deadline(const kn_binder *b)
 {
     double d = INFINITY;
-    if (b->n_bind_inflight >= KN_BIND_MAX_INFLIGHT)
-        return d; /* a finished request wakes the loop; waiting jobs cannot start before */
-    for (const job *j = b->head; j; j = j->next)
-        if (!j->req && j->next_try < d)
-            d = j->next_try;
+    /* a full lane waits for a finished request, which wakes the loop anyway */
+    if (b->n_bind_inflight < KN_BIND_MAX_INFLIGHT)
+        for (const job *j = b->head; j; j = j->next)
+            if (!j->req && j->next_try < d)
+                d = j->next_try;
+    if (b->n_event_inflight < event_lane(b))
+        d = fmin(d, kn_evq_next_due(b->events)); /* event retries after their backoff */
     return d;
 }
 

@@ -1,6 +1,7 @@
 /* events.c - the event queue and correlator (see events.h). */
 #include "events.h"
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,9 @@ typedef struct kn_evq_ent {
     double first, last;                 /* wall clock */
     int slot;                           /* index in slots while queued, else -1 */
     bool combined;                      /* "(combined from similar events): ..." */
+    bool recreate;                      /* POST ev_name again: the PATCHed Event was gone */
+    int tries;                          /* failed sends so far */
+    double not_before;                  /* caller's clock: no retry before */
 } ent;
 
 /* Distinct messages seen for one pod, type and reason (client-go's
@@ -560,7 +564,7 @@ static char *patch_body(const ent *e)
 /* Fills s for e: a PATCH if the API server holds e's Event, else a POST. */
 static int build_send(kn_evq *q, ent *e, kn_evq_send *s)
 {
-    int si = e->ev_name ? -1 : kn_strmap_get(&q->seen_idx, e->key);
+    int si = e->recreate ? -1 : kn_strmap_get(&q->seen_idx, e->key);
     if (si >= 0) {
         seen *sn = &q->seen[si];
         e->sent_count = sn->count + e->count;
@@ -607,13 +611,28 @@ static void leave_queue(kn_evq *q, ent *prev, ent *e)
     q->n_queued--;
 }
 
-kn_evq_send *kn_evq_next(kn_evq *q, size_t max_inflight)
+/* Not now: a repeat waits for the request it follows; a retry for its backoff. */
+static bool held(const kn_evq *q, const ent *e, double now)
+{
+    return e->not_before > now || key_inflight(q, e->key);
+}
+
+double kn_evq_next_due(const kn_evq *q)
+{
+    double d = INFINITY;
+    for (const ent *e = q->head; e; e = e->next)
+        if (e->not_before < d && !key_inflight(q, e->key))
+            d = e->not_before;
+    return d;
+}
+
+kn_evq_send *kn_evq_next(kn_evq *q, size_t max_inflight, double now)
 {
     if (max_inflight > KN_EVENT_MAX_INFLIGHT)
         max_inflight = KN_EVENT_MAX_INFLIGHT;
     while (q->n_inflight < max_inflight) {
         ent *prev = NULL, *e = q->head;
-        while (e && key_inflight(q, e->key)) { /* a repeat waits for the request it follows */
+        while (e && held(q, e, now)) {
             prev = e;
             e = e->next;
         }
@@ -659,11 +678,13 @@ static void recreate(kn_evq *q, ent *e)
     if (si >= 0)
         seen_forget(q, si);
     e->count = e->sent_count;
+    e->recreate = true;
     int slot = kn_strmap_get(&q->queued, e->key);
     if (slot >= 0) {
         ent *had = q->slots[slot];
         had->count += e->count;
         had->first = e->first;
+        had->recreate = true;
         free(had->ev_name);
         had->ev_name = e->ev_name;
         e->ev_name = NULL;
@@ -674,7 +695,27 @@ static void recreate(kn_evq *q, ent *e)
     }
 }
 
-void kn_evq_done(kn_evq *q, kn_evq_send *s, long status, const char *resp, size_t resp_len)
+/* No answer, 429 or 5xx: sent again after a backoff (1 s doubling), ahead of
+ * the queue, or folded into a queued repeat. */
+static void retry(kn_evq *q, ent *e, double now)
+{
+    e->tries++;
+    e->not_before = now + KN_EVENT_RETRY_S * (double)(1u << (e->tries - 1));
+    int slot = kn_strmap_get(&q->queued, e->key);
+    if (slot >= 0) {
+        ent *had = q->slots[slot];
+        had->count += e->count;
+        had->first = e->first < had->first ? e->first : had->first;
+        had->tries = e->tries;
+        had->not_before = e->not_before;
+        ent_free(e);
+    } else if (enqueue(q, e, true) < 0) {
+        ent_free(e);
+        drop(q);
+    }
+}
+
+void kn_evq_done(kn_evq *q, kn_evq_send *s, long status, const char *resp, size_t resp_len, double now)
 {
     ent *e = s->ent;
     bool patch = strcmp(s->method, "PATCH") == 0;
@@ -691,6 +732,8 @@ void kn_evq_done(kn_evq *q, kn_evq_send *s, long status, const char *resp, size_
         ent_free(e);
     } else if (patch && status == 404) {
         recreate(q, e);
+    } else if ((status == 0 || status == 429 || status >= 500) && e->tries + 1 < KN_EVENT_MAX_TRIES) {
+        retry(q, e, now);
     } else {
         count(q, "error");
         ent_free(e);

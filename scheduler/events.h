@@ -21,8 +21,10 @@
  *   (the binder passes 1 while bindings are queued or in flight, more when
  *   idle) and never two for the same key at once, so a PATCH always follows the
  *   create it counts on.
- * - A request that fails is not retried (events are advisory); counted in
- *   kubenexus_scheduler_events_total{result="error"}.
+ * - A request with no answer, 429 or 5xx is sent again after a backoff
+ *   (KN_EVENT_RETRY_S doubling, KN_EVENT_MAX_TRIES tries in all, as client-go
+ *   retries transport errors); other failures are not (events are advisory).
+ *   Given up: kubenexus_scheduler_events_total{result="error"}.
  *
  * Pure bookkeeping, no I/O: the caller sends what kn_evq_next() returns and
  * reports the outcome with kn_evq_done(). Single-threaded. */
@@ -41,6 +43,8 @@
 #define KN_EVENT_BUSY_INFLIGHT 1  /* while bindings are queued or in flight */
 #define KN_EVENT_MAX_INFLIGHT 16  /* otherwise */
 #define KN_EVENT_PATCH_TYPE "application/strategic-merge-patch+json"
+#define KN_EVENT_MAX_TRIES 5
+#define KN_EVENT_RETRY_S 1.0
 #define KN_EVENT_SIMILAR_MAX 10   /* client-go's EventAggregator: distinct messages ... */
 #define KN_EVENT_SIMILAR_S 600.0  /* ... within this many seconds before combining */
 
@@ -70,12 +74,17 @@ void kn_evq_free(kn_evq *q);
 /* now_unix: wall clock. 0: queued, 1: folded into a queued identical event,
  * -1: dropped (queue full, or out of memory), counted. */
 int kn_evq_record(kn_evq *q, const kn_sched_event *ev, double now_unix);
-/* The next request, or NULL when nothing can go now (queue empty, or
- * max_inflight requests out). The caller owns it until kn_evq_done(). */
-kn_evq_send *kn_evq_next(kn_evq *q, size_t max_inflight);
+/* now: the caller's monotonic clock (seconds), for retry backoffs.
+ * The next request, or NULL when nothing can go now (queue empty, backoffs
+ * not over, or max_inflight requests out). The caller owns it until
+ * kn_evq_done(). */
+kn_evq_send *kn_evq_next(kn_evq *q, size_t max_inflight, double now);
 /* The outcome: HTTP status (0: no response) and the response body (may be
  * NULL). Frees s. */
-void kn_evq_done(kn_evq *q, kn_evq_send *s, long status, const char *resp, size_t resp_len);
+void kn_evq_done(kn_evq *q, kn_evq_send *s, long status, const char *resp, size_t resp_len, double now);
+/* Earliest time a queued event not waiting on a request in flight may go
+ * (INFINITY if none). */
+double kn_evq_next_due(const kn_evq *q);
 
 size_t kn_evq_queued(const kn_evq *q);
 size_t kn_evq_inflight(const kn_evq *q);

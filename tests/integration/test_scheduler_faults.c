@@ -285,6 +285,23 @@ static void full_event_queue_drops_not_bindings(void **state)
     assert_int_equal(kn_sched_proc_stop(&w->s, SIGTERM, 20), 0);
 }
 
+/* The events endpoint answers 503 twice: the Scheduled event is sent again
+ * after a backoff and arrives once. */
+static void event_errors_retried(void **state)
+{
+    world *w = *state;
+    assert_int_equal(kn_dbl_add_node(&w->d, "node-a", "8", "32Gi"), 0);
+    assert_int_equal(kn_dbl_faults(&w->d, "{\"fail_next\":2,\"status\":503,\"fail_path\":\"/events\"}"), 0);
+    add_pods(&w->d, "e-", 1, "1", false);
+    assert_int_equal(kn_sched_proc_start(&w->s, &w->d, "s", NULL), 0);
+    wait_bound(w, "e-", 1);
+    assert_true(kn_it_wait_event(&w->d, NS, "e-0", "Scheduled", WAIT_S));
+    assert_int_equal(fault_left(&w->d, "fail_next"), 0);
+    assert_int_equal(kn_dbl_events(&w->d, NS, "e-0", "Scheduled", NULL, NULL), 1);
+    assert_int_equal(assert_bound_once(&w->d, "e-", 1), 1);
+    assert_int_equal(kn_sched_proc_stop(&w->s, SIGTERM, 20), 0);
+}
+
 /* Kills the double and starts a fresh one on the same port, certificate and
  * token (the scheduler's kubeconfig stays valid); the new one starts empty
  * and keeps the uids objects are created with (--restore-uids). */
@@ -388,6 +405,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(slow_answers, setup, teardown),
         cmocka_unit_test_setup_teardown(apiserver_restarted, setup, teardown),
         cmocka_unit_test_setup_teardown(full_event_queue_drops_not_bindings, setup, teardown),
+        cmocka_unit_test_setup_teardown(event_errors_retried, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

@@ -50,7 +50,7 @@ static int64_t count_of(const kn_evq_send *s)
 /* The API server's answer to a create: the Event as stored. */
 static void created(kn_evq *q, kn_evq_send *s)
 {
-    kn_evq_done(q, s, 201, s->body, strlen(s->body));
+    kn_evq_done(q, s, 201, s->body, strlen(s->body), 0);
 }
 
 static void repeat_is_a_patch_of_count(void **state)
@@ -59,7 +59,7 @@ static void repeat_is_a_patch_of_count(void **state)
     kn_evq *q = new_q(0, 0, NULL);
     kn_sched_event ev = waiting("mpi-0", "waiting for 1 more member(s) of gang spark/mpi (2 of 3 present)");
     assert_int_equal(kn_evq_record(q, &ev, T0), 0);
-    kn_evq_send *s = kn_evq_next(q, 16);
+    kn_evq_send *s = kn_evq_next(q, 16, 0);
     assert_non_null(s);
     assert_string_equal(s->method, "POST");
     assert_string_equal(s->path, "/api/v1/namespaces/spark/events");
@@ -74,27 +74,27 @@ static void repeat_is_a_patch_of_count(void **state)
     kn_json_free(j);
     assert_int_equal(count_of(s), 1);
     created(q, s);
-    assert_null(kn_evq_next(q, 16));
+    assert_null(kn_evq_next(q, 16, 0));
 
     /* the same event a minute later: a PATCH of that Event */
     assert_int_equal(kn_evq_record(q, &ev, T0 + 60), 0);
-    s = kn_evq_next(q, 16);
+    s = kn_evq_next(q, 16, 0);
     assert_non_null(s);
     assert_string_equal(s->method, "PATCH");
     char path[512];
     snprintf(path, sizeof path, "/api/v1/namespaces/spark/events/%s", name);
     assert_string_equal(s->path, path);
     assert_string_equal(s->body, "{\"count\":2,\"lastTimestamp\":\"2026-11-24T10:01:00Z\"}");
-    kn_evq_done(q, s, 200, NULL, 0);
+    kn_evq_done(q, s, 200, NULL, 0, 0);
     assert_int_equal(kn_evq_record(q, &ev, T0 + 120), 0);
-    s = kn_evq_next(q, 16);
+    s = kn_evq_next(q, 16, 0);
     assert_string_equal(s->body, "{\"count\":3,\"lastTimestamp\":\"2026-11-24T10:02:00Z\"}");
-    kn_evq_done(q, s, 200, NULL, 0);
+    kn_evq_done(q, s, 200, NULL, 0, 0);
 
     /* another message is another Event */
     kn_sched_event other = waiting("mpi-0", "waiting for 2 more member(s) of gang spark/mpi (1 of 3 present)");
     assert_int_equal(kn_evq_record(q, &other, T0 + 130), 0);
-    s = kn_evq_next(q, 16);
+    s = kn_evq_next(q, 16, 0);
     assert_string_equal(s->method, "POST");
     created(q, s);
     kn_evq_free(q);
@@ -109,7 +109,7 @@ static void identical_queued_events_fold(void **state)
     assert_int_equal(kn_evq_record(q, &ev, T0 + 1), 1);
     assert_int_equal(kn_evq_record(q, &ev, T0 + 2), 1);
     assert_int_equal(kn_evq_queued(q), 1);
-    kn_evq_send *s = kn_evq_next(q, 16);
+    kn_evq_send *s = kn_evq_next(q, 16, 0);
     assert_int_equal(count_of(s), 3);
     kn_json *j = body_of(s);
     assert_string_equal(kn_json_get_str(j, "firstTimestamp"), "2026-11-24T10:00:00Z");
@@ -136,7 +136,7 @@ static void full_queue_drops_and_counts(void **state)
     assert_int_equal(kn_evq_dropped(q), 2);
     assert_int_equal(kn_evq_queued(q), 3);
     /* the oldest are kept, in order */
-    kn_evq_send *s = kn_evq_next(q, 16);
+    kn_evq_send *s = kn_evq_next(q, 16, 0);
     kn_json *j = body_of(s);
     assert_string_equal(kn_json_str(kn_json_dig(j, "involvedObject", "name", NULL)), "p-0");
     kn_json_free(j);
@@ -145,7 +145,7 @@ static void full_queue_drops_and_counts(void **state)
     assert_non_null(strstr(text, "kubenexus_scheduler_events_dropped_total 2\n"));
     assert_non_null(strstr(text, "kubenexus_scheduler_events_total{result=\"created\"} 1\n"));
     free(text);
-    while ((s = kn_evq_next(q, 16)))
+    while ((s = kn_evq_next(q, 16, 0)))
         created(q, s);
     kn_evq_free(q);
     kn_metrics_free(m);
@@ -158,11 +158,11 @@ static void lane_limits_requests_in_flight(void **state)
     kn_sched_event a = waiting("a", "m"), b = waiting("b", "m");
     kn_evq_record(q, &a, T0);
     kn_evq_record(q, &b, T0);
-    kn_evq_send *s1 = kn_evq_next(q, 1);
+    kn_evq_send *s1 = kn_evq_next(q, 1, 0);
     assert_non_null(s1);
-    assert_null(kn_evq_next(q, 1)); /* bindings busy: one at a time */
+    assert_null(kn_evq_next(q, 1, 0)); /* bindings busy: one at a time */
     assert_int_equal(kn_evq_inflight(q), 1);
-    kn_evq_send *s2 = kn_evq_next(q, 16); /* idle: more */
+    kn_evq_send *s2 = kn_evq_next(q, 16, 0); /* idle: more */
     assert_non_null(s2);
     created(q, s1);
     created(q, s2);
@@ -177,21 +177,21 @@ static void repeat_waits_for_its_create(void **state)
     kn_evq *q = new_q(0, 0, NULL);
     kn_sched_event a = waiting("a", "m"), b = waiting("b", "m");
     kn_evq_record(q, &a, T0);
-    kn_evq_send *s1 = kn_evq_next(q, 16);
+    kn_evq_send *s1 = kn_evq_next(q, 16, 0);
     kn_evq_record(q, &a, T0 + 1); /* queued behind the create */
     kn_evq_record(q, &b, T0 + 1);
-    kn_evq_send *s2 = kn_evq_next(q, 16);
+    kn_evq_send *s2 = kn_evq_next(q, 16, 0);
     assert_non_null(s2);
     kn_json *j = body_of(s2);
     assert_string_equal(kn_json_str(kn_json_dig(j, "involvedObject", "name", NULL)), "b");
     kn_json_free(j);
-    assert_null(kn_evq_next(q, 16));
+    assert_null(kn_evq_next(q, 16, 0));
     created(q, s1);
-    kn_evq_send *s3 = kn_evq_next(q, 16);
+    kn_evq_send *s3 = kn_evq_next(q, 16, 0);
     assert_non_null(s3);
     assert_string_equal(s3->method, "PATCH");
     assert_int_equal(count_of(s3), 2);
-    kn_evq_done(q, s3, 200, NULL, 0);
+    kn_evq_done(q, s3, 200, NULL, 0, 0);
     created(q, s2);
     kn_evq_free(q);
 }
@@ -204,18 +204,18 @@ static void patch_404_creates_again(void **state)
     kn_evq *q = new_q(0, 0, NULL);
     kn_sched_event ev = waiting("a", "m");
     kn_evq_record(q, &ev, T0);
-    kn_evq_send *s = kn_evq_next(q, 16);
+    kn_evq_send *s = kn_evq_next(q, 16, 0);
     kn_json *j = body_of(s);
     char name[256];
     snprintf(name, sizeof name, "%s", kn_json_str(kn_json_dig(j, "metadata", "name", NULL)));
     kn_json_free(j);
     created(q, s);
     kn_evq_record(q, &ev, T0 + 60);
-    s = kn_evq_next(q, 16);
+    s = kn_evq_next(q, 16, 0);
     assert_string_equal(s->method, "PATCH");
     const char *nf = "{\"kind\":\"Status\",\"code\":404,\"reason\":\"NotFound\"}";
-    kn_evq_done(q, s, 404, nf, strlen(nf));
-    s = kn_evq_next(q, 16);
+    kn_evq_done(q, s, 404, nf, strlen(nf), 0);
+    s = kn_evq_next(q, 16, 0);
     assert_non_null(s);
     assert_string_equal(s->method, "POST");
     j = body_of(s);
@@ -226,32 +226,79 @@ static void patch_404_creates_again(void **state)
     assert_int_equal(count_of(s), 2);
     created(q, s);
     kn_evq_record(q, &ev, T0 + 120);
-    s = kn_evq_next(q, 16);
+    s = kn_evq_next(q, 16, 0);
     assert_string_equal(s->method, "PATCH");
     assert_int_equal(count_of(s), 3);
-    kn_evq_done(q, s, 200, NULL, 0);
+    kn_evq_done(q, s, 200, NULL, 0, 0);
     kn_evq_free(q);
 }
 
-static void errors_are_not_retried(void **state)
+/* No answer or a 5xx: sent again after a backoff, the same Event; given up
+ * after KN_EVENT_MAX_TRIES. Other errors are not retried. */
+static void transient_errors_retried_others_not(void **state)
 {
     (void)state;
     kn_metrics *m = kn_metrics_new();
     kn_evq *q = new_q(0, 0, m);
     kn_sched_event ev = waiting("a", "m");
     kn_evq_record(q, &ev, T0);
-    kn_evq_send *s = kn_evq_next(q, 16);
-    kn_evq_done(q, s, 500, NULL, 0);
-    assert_null(kn_evq_next(q, 16));
-    kn_evq_record(q, &ev, T0 + 1);
-    s = kn_evq_next(q, 16);
-    assert_string_equal(s->method, "POST"); /* never created: no PATCH */
-    kn_evq_done(q, s, 0, NULL, 0);
+    double now = 100;
+    kn_evq_send *s = kn_evq_next(q, 16, now);
+    char body[2048];
+    snprintf(body, sizeof body, "%s", s->body);
+    kn_evq_done(q, s, 503, NULL, 0, now);
+    assert_int_equal(kn_evq_queued(q), 1);
+    assert_true(kn_evq_next_due(q) > now);
+    assert_null(kn_evq_next(q, 16, now)); /* not before its backoff */
+    s = kn_evq_next(q, 16, kn_evq_next_due(q));
+    assert_non_null(s);
+    assert_string_equal(s->method, "POST");
+    assert_string_equal(s->body, body); /* the same Event, same name */
+    now = kn_evq_next_due(q);
+    for (int i = 1; i < KN_EVENT_MAX_TRIES - 1; i++) { /* no answer, again and again */
+        kn_evq_done(q, s, 0, NULL, 0, now);
+        now = kn_evq_next_due(q);
+        s = kn_evq_next(q, 16, now);
+        assert_non_null(s);
+    }
+    kn_evq_done(q, s, 0, NULL, 0, now); /* the last try */
+    assert_int_equal(kn_evq_queued(q), 0);
+    assert_null(kn_evq_next(q, 16, now + 3600));
     char *text = kn_metrics_render(m, NULL);
+    assert_non_null(strstr(text, "kubenexus_scheduler_events_total{result=\"error\"} 1\n"));
+    free(text);
+
+    kn_sched_event bad = waiting("b", "m");
+    kn_evq_record(q, &bad, T0);
+    s = kn_evq_next(q, 16, now);
+    kn_evq_done(q, s, 422, NULL, 0, now); /* refused: not retried */
+    assert_int_equal(kn_evq_queued(q), 0);
+    text = kn_metrics_render(m, NULL);
     assert_non_null(strstr(text, "kubenexus_scheduler_events_total{result=\"error\"} 2\n"));
     free(text);
     kn_evq_free(q);
     kn_metrics_free(m);
+}
+
+/* A repeat whose PATCH met a 500 is PATCHed again, not created anew. */
+static void failed_patch_retried_as_patch(void **state)
+{
+    (void)state;
+    kn_evq *q = new_q(0, 0, NULL);
+    kn_sched_event ev = waiting("a", "m");
+    kn_evq_record(q, &ev, T0);
+    created(q, kn_evq_next(q, 16, 0));
+    kn_evq_record(q, &ev, T0 + 60);
+    kn_evq_send *s = kn_evq_next(q, 16, 0);
+    assert_string_equal(s->method, "PATCH");
+    kn_evq_done(q, s, 500, NULL, 0, 0);
+    kn_evq_record(q, &ev, T0 + 61); /* folded into the retry */
+    s = kn_evq_next(q, 16, kn_evq_next_due(q));
+    assert_non_null(s);
+    assert_string_equal(s->method, "PATCH");
+    assert_int_equal(count_of(s), 3);
+    kn_evq_done(q, s, 200, NULL, 0, 0);
+    kn_evq_free(q);
 }
 
 /* The correlator remembers cache_max Events; the least recently used is
@@ -265,13 +312,13 @@ static void correlator_cache_is_lru(void **state)
     const char *want[] = {"POST", "POST", "PATCH", "POST", "PATCH", "POST"};
     for (int i = 0; i < 6; i++) {
         kn_evq_record(q, order[i], T0 + i);
-        kn_evq_send *s = kn_evq_next(q, 16);
+        kn_evq_send *s = kn_evq_next(q, 16, 0);
         assert_non_null(s);
         assert_string_equal(s->method, want[i]);
         if (strcmp(s->method, "POST") == 0)
             created(q, s);
         else
-            kn_evq_done(q, s, 200, NULL, 0);
+            kn_evq_done(q, s, 200, NULL, 0, 0);
     }
     kn_evq_free(q);
 }
@@ -288,7 +335,7 @@ static void similar_messages_are_combined(void **state)
         kn_sched_event ev = {.ns = "spark", .name = "exec-1", .uid = "u", .type = "Warning",
                              .reason = "FailedScheduling", .message = msg};
         assert_int_equal(kn_evq_record(q, &ev, T0 + i), 0);
-        kn_evq_send *s = kn_evq_next(q, 16);
+        kn_evq_send *s = kn_evq_next(q, 16, 0);
         assert_non_null(s);
         kn_json *j = body_of(s);
         if (i < KN_EVENT_SIMILAR_MAX - 1) {
@@ -310,13 +357,13 @@ static void similar_messages_are_combined(void **state)
         if (strcmp(s->method, "POST") == 0)
             created(q, s);
         else
-            kn_evq_done(q, s, 200, NULL, 0);
+            kn_evq_done(q, s, 200, NULL, 0, 0);
     }
     /* ten minutes of quiet: messages count afresh */
     kn_sched_event ev = {.ns = "spark", .name = "exec-1", .uid = "u", .type = "Warning",
                          .reason = "FailedScheduling", .message = "0/50 nodes are available: 99 Insufficient cpu."};
     kn_evq_record(q, &ev, T0 + KN_EVENT_SIMILAR_MAX + KN_EVENT_SIMILAR_S + 1);
-    kn_evq_send *s = kn_evq_next(q, 16);
+    kn_evq_send *s = kn_evq_next(q, 16, 0);
     assert_string_equal(s->method, "POST");
     kn_json *j = body_of(s);
     assert_string_equal(kn_json_get_str(j, "message"), "0/50 nodes are available: 99 Insufficient cpu.");
@@ -334,7 +381,8 @@ int main(void)
         cmocka_unit_test(lane_limits_requests_in_flight),
         cmocka_unit_test(repeat_waits_for_its_create),
         cmocka_unit_test(patch_404_creates_again),
-        cmocka_unit_test(errors_are_not_retried),
+        cmocka_unit_test(transient_errors_retried_others_not),
+        cmocka_unit_test(failed_patch_retried_as_patch),
         cmocka_unit_test(correlator_cache_is_lru),
         cmocka_unit_test(similar_messages_are_combined),
     };
