@@ -271,17 +271,53 @@ int kn_res_from_json(const kn_json *list, kn_resources *out, kn_err *err)
     return 0;
 }
 
+/* A quantity as the API server writes it: cpu in millis, the rest in units. */
+static void format_one(const char *name, int64_t v, char *buf, size_t cap)
+{
+    if (strcmp(name, "cpu") == 0)
+        kn_quantity_format_milli(v, buf, cap);
+    else
+        kn_quantity_format_value(v, buf, cap);
+}
+
 static int to_json_one(void *vctx, const char *name, int64_t v)
 {
     kn_json *obj = vctx;
     if (v == 0)
         return 0;
     char buf[32];
-    if (strcmp(name, "cpu") == 0)
-        kn_quantity_format_milli(v, buf, sizeof(buf));
-    else
-        kn_quantity_format_value(v, buf, sizeof(buf));
+    format_one(name, v, buf, sizeof(buf));
     return kn_json_set_str(obj, name, buf) == 0 ? 0 : -1;
+}
+
+typedef struct {
+    kn_json_writer *w;
+    bool first;
+} write_ctx;
+
+/* Names are unique within a kn_resources, so members need no merging. */
+static int write_one(void *vctx, const char *name, int64_t v)
+{
+    write_ctx *c = vctx;
+    if (v == 0)
+        return 0;
+    char buf[32];
+    format_one(name, v, buf, sizeof(buf));
+    if (!c->first)
+        kn_json_write_raw(c->w, ",", 1);
+    c->first = false;
+    kn_json_write_string(c->w, name, strlen(name));
+    kn_json_write_raw(c->w, ":", 1);
+    kn_json_write_string(c->w, buf, strlen(buf));
+    return 0;
+}
+
+void kn_res_write_json(const kn_resources *r, kn_json_writer *w)
+{
+    write_ctx c = {.w = w, .first = true};
+    kn_json_write_raw(w, "{", 1);
+    each(r, write_one, &c);
+    kn_json_write_raw(w, "}", 1);
 }
 
 kn_json *kn_res_to_json(const kn_resources *r)

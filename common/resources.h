@@ -55,5 +55,7 @@ int kn_res_from_json(const kn_json *list, kn_resources *out, kn_err *err);
 /* Builds a ResourceList object with canonical quantities (for annotations):
  * {"cpu":"1500m","memory":"896Mi"}. Zero amounts are left out. NULL on OOM. */
 kn_json *kn_res_to_json(const kn_resources *r);
+/* The same object written straight to w (what kn_json_dump of it gives). */
+void kn_res_write_json(const kn_resources *r, kn_json_writer *w);
 
 #endif

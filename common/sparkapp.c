@@ -145,22 +145,28 @@ static kn_json *role_node_selector(const kn_json *app, kn_spark_role role)
     return sel;
 }
 
+#define W(w, lit) kn_json_write_raw((w), lit, sizeof(lit) - 1)
+
 /* When executors are placed under other constraints than the driver, the
  * reservation carries the executors' own (the scheduler filters the slots
  * with them instead of the driver's). */
-static void add_placement(const kn_json *app, kn_json *r)
+static void write_placement(const kn_json *app, kn_json_writer *w)
 {
     const kn_json *drv = kn_sparkapp_role(app, KN_SPARK_DRIVER), *exe = kn_sparkapp_role(app, KN_SPARK_EXECUTOR);
     kn_json *dsel = role_node_selector(app, KN_SPARK_DRIVER), *esel = role_node_selector(app, KN_SPARK_EXECUTOR);
     const kn_json *etol = kn_json_get(exe, "tolerations"), *eaff = kn_json_get(exe, "affinity");
     if (!same_json(dsel, esel) || !same_json(kn_json_get(drv, "tolerations"), etol) ||
         !same_json(kn_json_get(drv, "affinity"), eaff)) {
-        kn_json_set(r, "nodeSelector", esel);
-        esel = NULL;
-        if (kn_json_len(etol) > 0)
-            kn_json_set(r, "tolerations", kn_json_clone(etol));
-        if (kn_json_len(eaff) > 0)
-            kn_json_set(r, "affinity", kn_json_clone(eaff));
+        W(w, ",\"nodeSelector\":");
+        kn_json_write_value(w, esel);
+        if (kn_json_len(etol) > 0) {
+            W(w, ",\"tolerations\":");
+            kn_json_write_value(w, etol);
+        }
+        if (kn_json_len(eaff) > 0) {
+            W(w, ",\"affinity\":");
+            kn_json_write_value(w, eaff);
+        }
     }
     kn_json_free(dsel);
     kn_json_free(esel);
@@ -183,22 +189,28 @@ char *kn_sparkapp_reservation_of(const kn_json *app, int n, const kn_resources *
     if (kn_numa_from_annotations(kn_json_get(kn_sparkapp_role(app, KN_SPARK_EXECUTOR), "annotations"), &numa,
                                  err) != 0)
         return kn_err_prefix(err, "spec.executor.annotations"), NULL;
-    kn_json *r = kn_json_new_object();
-    if (r == NULL)
-        return kn_err_set(err, "out of memory"), NULL;
-    kn_json_set(r, "count", kn_json_new_int(n));
-    kn_json_set(r, "requests", kn_res_to_json(requests));
+    /* Written straight out, as kn_json_dump of {count, requests, numa,
+     * placement} would give it, without building that tree. */
+    kn_json_writer w = {0};
+    char num[24];
+    int nn = snprintf(num, sizeof(num), "%d", n);
+    W(&w, "{\"count\":");
+    kn_json_write_raw(&w, num, (size_t)nn);
+    W(&w, ",\"requests\":");
+    kn_res_write_json(requests, &w);
     if (numa.policy != KN_NUMA_NONE) {
         char res[KN_NUMA_MAX_RESOURCES * KN_RESOURCE_NAME_MAX];
         kn_numa_resources_str(&numa, res, sizeof(res));
-        kn_json *nj = kn_json_new_object();
-        kn_json_set_str(nj, "policy", kn_numa_policy_name(numa.policy));
-        kn_json_set_str(nj, "resources", res);
-        kn_json_set(r, "numa", nj);
+        const char *policy = kn_numa_policy_name(numa.policy);
+        W(&w, ",\"numa\":{\"policy\":");
+        kn_json_write_string(&w, policy, strlen(policy));
+        W(&w, ",\"resources\":");
+        kn_json_write_string(&w, res, strlen(res));
+        W(&w, "}");
     }
-    add_placement(app, r);
-    char *text = kn_json_dump(r, NULL);
-    kn_json_free(r);
+    write_placement(app, &w);
+    W(&w, "}");
+    char *text = kn_json_writer_finish(&w, NULL);
     if (text == NULL)
         kn_err_set(err, "out of memory");
     return text;

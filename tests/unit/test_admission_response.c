@@ -2,7 +2,8 @@
  * writes directly is, byte for byte, the one it used to build as a kn_json
  * tree and dump (kept below as the reference): for the admission fixtures
  * and the benchmark bodies, in both modes, and for denials and uids whose
- * text needs escaping. */
+ * text needs escaping. The same for the executor-reservation annotation
+ * (kn_sparkapp_reservation), also written without a tree now. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,7 +18,10 @@
 
 #include "admission.h"
 #include "json.h"
+#include "numa.h"
+#include "resources.h"
 #include "rules.h"
+#include "sparkapp.h"
 
 /* The answer as a tree, as admission.c built it before it wrote it directly. */
 static kn_json *reference_response(const char *uid, const kn_decision *d)
@@ -176,11 +180,137 @@ static void test_escaped_uid_and_denial_message_answer_as_before(void **state)
     }
 }
 
+/* ---- the reservation annotation ---- */
+
+static kn_json *reference_selector(const kn_json *app, kn_spark_role role)
+{
+    kn_json *sel = kn_json_new_object();
+    const kn_json *srcs[2] = {kn_json_dig(app, "spec", "nodeSelector", NULL),
+                              kn_json_get(kn_sparkapp_role(app, role), "nodeSelector")};
+    for (int s = 0; s < 2; s++)
+        for (size_t i = 0; i < kn_json_len(srcs[s]); i++)
+            kn_json_set(sel, kn_json_key_at(srcs[s], i), kn_json_clone(kn_json_value_at(srcs[s], i)));
+    return sel;
+}
+
+static bool reference_same(const kn_json *a, const kn_json *b)
+{
+    if (kn_json_len(a) == 0 && kn_json_len(b) == 0)
+        return true;
+    return a != NULL && b != NULL && kn_json_equal(a, b);
+}
+
+/* kn_sparkapp_reservation as it was: a tree, dumped. */
+static char *reference_reservation(const kn_json *app)
+{
+    int n;
+    bool dyn;
+    kn_resources req;
+    kn_numa_spec numa;
+    kn_err err = {{0}};
+    assert_int_equal(kn_sparkapp_executor_count(app, &n, &dyn, &err), 0);
+    assert_int_equal(kn_sparkapp_pod_resources(app, KN_SPARK_EXECUTOR, &req, NULL, &err), 0);
+    assert_int_equal(kn_numa_from_annotations(kn_json_get(kn_sparkapp_role(app, KN_SPARK_EXECUTOR), "annotations"),
+                                              &numa, &err), 0);
+    kn_json *r = kn_json_new_object();
+    kn_json_set(r, "count", kn_json_new_int(n));
+    kn_json_set(r, "requests", kn_res_to_json(&req));
+    if (numa.policy != KN_NUMA_NONE) {
+        char res[KN_NUMA_MAX_RESOURCES * KN_RESOURCE_NAME_MAX];
+        kn_numa_resources_str(&numa, res, sizeof(res));
+        kn_json *nj = kn_json_new_object();
+        kn_json_set_str(nj, "policy", kn_numa_policy_name(numa.policy));
+        kn_json_set_str(nj, "resources", res);
+        kn_json_set(r, "numa", nj);
+    }
+    const kn_json *drv = kn_sparkapp_role(app, KN_SPARK_DRIVER), *exe = kn_sparkapp_role(app, KN_SPARK_EXECUTOR);
+    kn_json *dsel = reference_selector(app, KN_SPARK_DRIVER), *esel = reference_selector(app, KN_SPARK_EXECUTOR);
+    const kn_json *etol = kn_json_get(exe, "tolerations"), *eaff = kn_json_get(exe, "affinity");
+    if (!reference_same(dsel, esel) || !reference_same(kn_json_get(drv, "tolerations"), etol) ||
+        !reference_same(kn_json_get(drv, "affinity"), eaff)) {
+        kn_json_set(r, "nodeSelector", esel);
+        esel = NULL;
+        if (kn_json_len(etol) > 0)
+            kn_json_set(r, "tolerations", kn_json_clone(etol));
+        if (kn_json_len(eaff) > 0)
+            kn_json_set(r, "affinity", kn_json_clone(eaff));
+    }
+    kn_json_free(dsel);
+    kn_json_free(esel);
+    char *text = kn_json_dump(r, NULL);
+    kn_json_free(r);
+    return text;
+}
+
+static void check_reservation(const char *what, const kn_json *app)
+{
+    kn_err err = {{0}};
+    char *got = kn_sparkapp_reservation(app, &err);
+    if (got == NULL)
+        fail_msg("%s: %s", what, err.msg);
+    char *want = reference_reservation(app);
+    if (strcmp(got, want) != 0)
+        fail_msg("%s:\n got %s\nwant %s", what, got, want);
+    free(got);
+    free(want);
+}
+
+static kn_json *parse_text(const char *text)
+{
+    kn_err err = {{0}};
+    kn_json *v = kn_json_parse(text, strlen(text), NULL, &err);
+    if (v == NULL)
+        fail_msg("%s: %s", text, err.msg);
+    return v;
+}
+
+static void test_reservation_written_as_before(void **state)
+{
+    (void)state;
+    static const char *const apps[] = {"sparkapp-data-processing.json", "sparkapp-kafka-stream.json",
+                                       "sparkapp-spark-ml-gpu.json", "sparkapp-spark-pi.json"};
+    for (size_t i = 0; i < sizeof(apps) / sizeof(apps[0]); i++) {
+        char path[512];
+        snprintf(path, sizeof(path), "%s/admission/%s", KN_FIXTURES, apps[i]);
+        FILE *f = fopen(path, "rb");
+        assert_non_null(f);
+        static char buf[1 << 20];
+        size_t n = fread(buf, 1, sizeof(buf), f);
+        fclose(f);
+        kn_err err = {{0}};
+        kn_json *review = kn_json_parse(buf, n, NULL, &err);
+        assert_non_null(review);
+        kn_json *app = kn_json_dig(review, "request", "object", NULL);
+        kn_json *exe = kn_json_dig(app, "spec", "executor", NULL);
+        assert_non_null(exe);
+        check_reservation(apps[i], app);
+        /* executors under their own constraints, with text to escape */
+        kn_json_set(exe, "nodeSelector", parse_text("{\"pool\":\"exec\\\"\\n\u00e9\",\"zone\":\"a\"}"));
+        kn_json_set(exe, "tolerations",
+                    parse_text("[{\"key\":\"gpu\",\"operator\":\"Exists\",\"effect\":\"NoSchedule\"}]"));
+        check_reservation(apps[i], app);
+        kn_json_set(kn_json_get(app, "spec"), "nodeSelector", parse_text("{\"zone\":\"b\",\"rack\":\"r1\"}"));
+        kn_json_set(exe, "affinity", parse_text("{\"nodeAffinity\":{}}"));
+        check_reservation(apps[i], app);
+        /* NUMA on the executors */
+        kn_json *ann = kn_json_get(exe, "annotations");
+        if (ann == NULL) {
+            kn_json_set(exe, "annotations", kn_json_new_object());
+            ann = kn_json_get(exe, "annotations");
+        }
+        kn_json_set_str(ann, KN_NUMA_POLICY_ANNOTATION, "single-numa");
+        kn_json_set_str(ann, KN_NUMA_RESOURCES_ANNOTATION, "cpu,memory");
+        check_reservation(apps[i], app);
+        kn_json_free(review);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fixtures_and_bench_bodies_answer_as_before),
         cmocka_unit_test(test_escaped_uid_and_denial_message_answer_as_before),
+        cmocka_unit_test(test_reservation_written_as_before),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }
