@@ -153,6 +153,13 @@ void kn_json_arena_free(kn_json_arena_block *b)
     }
 }
 
+/* A scalar in a parsed document's arena owns nothing: its text is in the
+ * arena too (no API replaces a node's text), so there is nothing to visit. */
+static inline bool owns_nothing(const kn_json *v)
+{
+    return v == NULL || (v->alloc == KN_JSON_IN_ARENA && v->type != KN_JSON_ARRAY && v->type != KN_JSON_OBJECT);
+}
+
 void kn_json_free(kn_json *v)
 {
     if (v == NULL)
@@ -169,7 +176,8 @@ void kn_json_free(kn_json *v)
         break;
     case KN_JSON_ARRAY:
         for (size_t i = 0; i < v->u.arr.len; i++)
-            kn_json_free(v->u.arr.items[i]);
+            if (!owns_nothing(v->u.arr.items[i]))
+                kn_json_free(v->u.arr.items[i]);
         if (!v->arena_arrays)
             free(v->u.arr.items);
         break;
@@ -177,7 +185,8 @@ void kn_json_free(kn_json *v)
         for (size_t i = 0; i < v->u.obj.len; i++) {
             if (!v->u.obj.m[i].key_in_arena)
                 free(v->u.obj.m[i].key);
-            kn_json_free(v->u.obj.m[i].val);
+            if (!owns_nothing(v->u.obj.m[i].val))
+                kn_json_free(v->u.obj.m[i].val);
         }
         if (!v->arena_arrays) {
             free(v->u.obj.m);

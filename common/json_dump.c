@@ -100,23 +100,29 @@ static void out_put(outbuf *b, const void *s, size_t n)
     }
 }
 
-/* A quoted JSON string: escapes as yajl_gen's, invalid UTF-8 as U+FFFD. */
-static void out_string(outbuf *b, const char *str, size_t n)
+/* The end of the bytes from i on that need no escape. */
+static size_t plain_end(const unsigned char *s, size_t i, size_t n)
+{
+    unsigned k8 = 8;
+    while (n - i >= 8 && (k8 = kn_json_plain_run8(s + i)) == 8)
+        i += 8;
+    if (k8 < 8)
+        return i + k8;
+    while (i < n && kn_json_str_plain(s[i]))
+        i++;
+    return i;
+}
+
+/* A quoted JSON string: escapes as yajl_gen's, invalid UTF-8 as U+FFFD; a
+ * long one piece by piece, reserving as it goes. */
+static void out_string_long(outbuf *b, const char *str, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
     const unsigned char *s = (const unsigned char *)str;
     out_put(b, "\"", 1);
     size_t i = 0;
     while (i < n) {
-        size_t run = i; /* bytes that need no escape are copied in one go */
-        unsigned k8 = 8;
-        while (n - run >= 8 && (k8 = kn_json_plain_run8(s + run)) == 8)
-            run += 8;
-        if (k8 < 8)
-            run += k8;
-        else
-            while (run < n && kn_json_str_plain(s[run]))
-                run++;
+        size_t run = plain_end(s, i, n); /* copied in one go */
         out_put(b, s + i, run - i);
         if ((i = run) >= n)
             break;
@@ -149,6 +155,68 @@ static void out_string(outbuf *b, const char *str, size_t n)
         }
     }
     out_put(b, "\"", 1);
+}
+
+/* A quoted JSON string: escapes as yajl_gen's, invalid UTF-8 as U+FFFD.
+ * A short string (most of them) gets room for its worst case at once (six
+ * bytes out per byte in, \u00XX) and is written without a check per piece. */
+#define KN_JSON_STRING_ONE_RESERVE 4096
+static void out_string(outbuf *b, const char *str, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const unsigned char *s = (const unsigned char *)str;
+    if (n > KN_JSON_STRING_ONE_RESERVE) {
+        out_string_long(b, str, n);
+        return;
+    }
+    if (!out_reserve(b, 6 * n + 2))
+        return;
+    char *o = b->p + b->len;
+    *o++ = '"';
+    size_t i = 0;
+    while (i < n) {
+        size_t run = plain_end(s, i, n); /* copied in one go */
+        memcpy(o, s + i, run - i);
+        o += run - i;
+        if ((i = run) >= n)
+            break;
+        unsigned char c = s[i];
+        char e = 0;
+        switch (c) {
+        case '"': e = '"'; break;
+        case '\\': e = '\\'; break;
+        case '\b': e = 'b'; break;
+        case '\f': e = 'f'; break;
+        case '\n': e = 'n'; break;
+        case '\r': e = 'r'; break;
+        case '\t': e = 't'; break;
+        default: break;
+        }
+        if (e != 0) {
+            *o++ = '\\';
+            *o++ = e;
+            i++;
+        } else if (c < 0x20) {
+            memcpy(o, "\\u00", 4);
+            o[4] = hex[c >> 4];
+            o[5] = hex[c & 0xF];
+            o += 6;
+            i++;
+        } else {
+            size_t k = kn_utf8_seq(s + i, n - i);
+            if (k == 0) {
+                memcpy(o, "\xEF\xBF\xBD", 3);
+                o += 3;
+                i++;
+            } else {
+                memcpy(o, s + i, k);
+                o += k;
+                i += k;
+            }
+        }
+    }
+    *o++ = '"';
+    b->len = (size_t)(o - b->p);
 }
 
 /* depth: containers around v (yajl_gen refuses the 128th level). */

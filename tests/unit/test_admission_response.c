@@ -305,12 +305,53 @@ static void test_reservation_written_as_before(void **state)
     }
 }
 
+/* ---- string escapes ---- */
+
+/* kn_json_dump writes short strings in one go and long ones piece by piece;
+ * both must give what yajl_gen gives (kn_json_dump_pretty goes through it:
+ * a lone string has no whitespace to differ in). */
+static void check_string_dump(const char *s, size_t n)
+{
+    kn_json *v = kn_json_new_stringn(s, n);
+    assert_non_null(v);
+    size_t glen = 0, wlen = 0;
+    char *got = kn_json_dump(v, &glen), *want = kn_json_dump_pretty(v, &wlen);
+    assert_non_null(got);
+    assert_non_null(want);
+    if (glen != wlen || memcmp(got, want, glen) != 0)
+        fail_msg("string of %zu bytes:\n got %s\nwant %s", n, got, want);
+    free(got);
+    free(want);
+    kn_json_free(v);
+}
+
+static void test_strings_dump_as_yajl_gen(void **state)
+{
+    (void)state;
+    char all[256];
+    for (int i = 0; i < 256; i++)
+        all[i] = (char)i; /* every control byte, quote, backslash, invalid UTF-8 */
+    check_string_dump(all, sizeof(all));
+    for (int i = 0; i < 256; i++)
+        check_string_dump(all + i, 1);
+    static const char mixed[] = "caf\xc3\xa9 \xf0\x9f\x98\x80 \xe2\x82 \xed\xa0\x80 \xc0\xaf \"q\" \\ </x>\n";
+    check_string_dump(mixed, sizeof(mixed) - 1);
+    /* past the one-reservation limit, escapes at the seams */
+    static char big[3 * 4096 + 7];
+    for (size_t i = 0; i < sizeof(big); i++)
+        big[i] = i % 7 == 0 ? '"' : i % 11 == 0 ? '\x01' : i % 13 == 0 ? (char)0xff : (char)('a' + i % 26);
+    for (size_t n = 4090; n < 4100; n++)
+        check_string_dump(big, n);
+    check_string_dump(big, sizeof(big));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fixtures_and_bench_bodies_answer_as_before),
         cmocka_unit_test(test_escaped_uid_and_denial_message_answer_as_before),
         cmocka_unit_test(test_reservation_written_as_before),
+        cmocka_unit_test(test_strings_dump_as_yajl_gen),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }
