@@ -6,20 +6,28 @@
 
 /* ---------- building ---------- */
 
+/* "/a/b~1c" from tokens (RFC 6901 escapes: '~' -> "~0", '/' -> "~1"),
+ * written in one pass; -1 when it does not fit in cap with its NUL. */
 static int pointer_of(const char *const *tokens, int n, char *buf, size_t cap)
 {
     size_t len = 0;
-    buf[0] = '\0';
     for (int i = 0; i < n; i++) {
         if (len + 2 > cap)
             return -1;
         buf[len++] = '/';
-        buf[len] = '\0';
-        int w = kn_json_pointer_escape(tokens[i], buf, cap); /* appends */
-        if (w < 0)
-            return -1;
-        len += (size_t)w;
+        for (const char *p = tokens[i]; *p != '\0'; p++) {
+            bool esc = *p == '~' || *p == '/';
+            if (len + (esc ? 2 : 1) + 1 > cap)
+                return -1;
+            if (esc) {
+                buf[len++] = '~';
+                buf[len++] = *p == '~' ? '0' : '1';
+            } else {
+                buf[len++] = *p;
+            }
+        }
     }
+    buf[len] = '\0';
     return 0;
 }
 
