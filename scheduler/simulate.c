@@ -376,16 +376,23 @@ static void report_binding(sim *sm, const kn_sched_binding *b)
         push_line(&sm->lines, &sm->n_lines, &sm->cap_lines, pod, b->node, b->zones_annotation, NULL);
         return;
     }
-    kn_json *o = kn_json_new_object(), *zones = kn_json_new_array();
-    for (int z = 0; zones && z < b->n_zones; z++)
-        kn_json_append(zones, kn_json_new_string(b->zones[z]));
-    if (o && zones && kn_json_set_str(o, "pod", pod) == 0 && kn_json_set_str(o, "node", b->node) == 0 &&
-        kn_json_set(o, "numaZones", zones) == 0)
-        print_json(o);
-    else {
-        kn_json_free(zones);
-        kn_json_free(o);
+    /* written directly: the same bytes as dumping the object, without building it */
+    kn_json_writer w = {0};
+    kn_json_write_raw(&w, "{\"pod\":", 7);
+    kn_json_write_string(&w, pod, strlen(pod));
+    kn_json_write_raw(&w, ",\"node\":", 8);
+    kn_json_write_string(&w, b->node, strlen(b->node));
+    kn_json_write_raw(&w, ",\"numaZones\":[", 14);
+    for (int z = 0; z < b->n_zones; z++) {
+        if (z)
+            kn_json_write_raw(&w, ",", 1);
+        kn_json_write_string(&w, b->zones[z], strlen(b->zones[z]));
     }
+    kn_json_write_raw(&w, "]}", 2);
+    char *text = kn_json_writer_finish(&w, NULL);
+    if (text)
+        printf("%s\n", text);
+    free(text);
 }
 
 static void report_event(sim *sm, const kn_sched_event *e)
