@@ -195,23 +195,12 @@ static const char *pod_ref(const kn_json *pod, char *buf, size_t cap)
     return buf;
 }
 
-/* A pod as it is created: defaulted, admitted, then watched by the scheduler.
- * Takes pod. Returns its uid (malloc'd) when the scheduler took it, else NULL. */
-static char *create_pod(sim *sm, kn_json *pod, kn_err *err)
+/* The scheduler watches an admitted pod (taken). Returns its uid (malloc'd)
+ * when the scheduler took it, else NULL. */
+static char *watch_pod(sim *sm, kn_json *admitted, kn_err *err)
 {
-    char ref[600], *denial = NULL, *uid = NULL;
-    if (default_pod(sm, pod) != 0) {
-        kn_json_free(pod);
-        kn_err_set(err, "out of memory");
-        return NULL;
-    }
-    pod_ref(pod, ref, sizeof(ref));
-    kn_json *admitted = admit(pod, "", "v1", "Pod", &denial);
-    if (admitted == NULL) {
-        pending_line(sm, ref, denial ? denial : "denied by the kubenexus webhook");
-        free(denial);
-        return NULL;
-    }
+    char ref[600], *uid = NULL;
+    pod_ref(admitted, ref, sizeof(ref));
     const char *sched = kn_json_str(kn_json_dig(admitted, "spec", "schedulerName", NULL));
     const char *node = kn_json_str(kn_json_dig(admitted, "spec", "nodeName", NULL));
     const char *mine = kn_json_str(kn_json_dig(admitted, "metadata", "uid", NULL));
@@ -229,6 +218,33 @@ static char *create_pod(sim *sm, kn_json *pod, kn_err *err)
     }
     kn_json_free(admitted);
     return uid;
+}
+
+/* A pod as it is created: defaulted and admitted (taken). Returns it as
+ * admitted, or NULL when denied (reported pending) or out of memory (err). */
+static kn_json *admit_pod(sim *sm, kn_json *pod, kn_err *err)
+{
+    char ref[600], *denial = NULL;
+    if (default_pod(sm, pod) != 0) {
+        kn_json_free(pod);
+        kn_err_set(err, "out of memory");
+        return NULL;
+    }
+    pod_ref(pod, ref, sizeof(ref));
+    kn_json *admitted = admit(pod, "", "v1", "Pod", &denial);
+    if (admitted == NULL) {
+        pending_line(sm, ref, denial ? denial : "denied by the kubenexus webhook");
+        free(denial);
+    }
+    return admitted;
+}
+
+/* A pod as it is created: defaulted, admitted, then watched by the scheduler.
+ * Takes pod. Returns its uid (malloc'd) when the scheduler took it, else NULL. */
+static char *create_pod(sim *sm, kn_json *pod, kn_err *err)
+{
+    kn_json *admitted = admit_pod(sm, pod, err);
+    return admitted ? watch_pod(sm, admitted, err) : NULL;
 }
 
 static int add_sparkapp(sim *sm, const kn_json *doc, kn_err *err)
@@ -278,6 +294,47 @@ static int add_sparkapp(sim *sm, const kn_json *doc, kn_err *err)
     return 0;
 }
 
+/* A copy of the first executor as admitted, renumbered, with the uid and
+ * creationTimestamp the API server would give it (taken), or NULL. */
+static kn_json *next_executor(sim *sm, const sim_app *a, const kn_json *first, int id, kn_err *err)
+{
+    kn_json *ex = kn_json_clone(first);
+    kn_json *md = ex ? kn_json_get(ex, "metadata") : NULL;
+    if (md != NULL) { /* the API server's, given below as to any new pod */
+        kn_json_remove(md, "uid");
+        kn_json_remove(md, "creationTimestamp");
+    }
+    if (md == NULL || kn_sparkapp_executor_renumber(ex, a->app, id, NULL, err) != 0 || default_pod(sm, ex) != 0) {
+        kn_json_free(ex);
+        return NULL;
+    }
+    return ex;
+}
+
+/* Executors 1..n, created, admitted and watched in order. The webhook's pod
+ * rules read labels, annotations and spec.schedulerName, never what differs
+ * between executors (name, hostname, spark-exec-id, SPARK_EXECUTOR_ID), so
+ * the first is admitted and the others are copies of it renumbered: the
+ * same objects, without building and admitting each (a third of the time
+ * placing a workload of Spark gangs went there). */
+static void create_executors(sim *sm, const sim_app *a, int n, kn_err *err)
+{
+    kn_json *first = NULL;
+    for (int id = 1; id <= n; id++) {
+        kn_json *ex = NULL;
+        if (first != NULL && (ex = next_executor(sm, a, first, id, err)) == NULL)
+            break;
+        if (ex == NULL) { /* the first, or after a denial: one by one */
+            kn_json *built = kn_sparkapp_executor_pod(a->app, id, a->driver_name, NULL, err);
+            if (built == NULL || (ex = admit_pod(sm, built, err)) == NULL)
+                continue;
+            first = kn_json_clone(ex);
+        }
+        free(watch_pod(sm, ex, err));
+    }
+    kn_json_free(first);
+}
+
 /* Spark's driver asks for its executors once it runs. */
 static void driver_bound(sim *sm, const char *uid, kn_err *err)
 {
@@ -289,11 +346,7 @@ static void driver_bound(sim *sm, const char *uid, kn_err *err)
         bool dyn;
         if (kn_sparkapp_executor_count(a->app, &n, &dyn, err) != 0)
             n = 0;
-        for (int id = 1; id <= n; id++) {
-            kn_json *ex = kn_sparkapp_executor_pod(a->app, id, a->driver_name, NULL, err);
-            if (ex != NULL)
-                free(create_pod(sm, ex, err));
-        }
+        create_executors(sm, a, n, err);
         free(a->driver_uid);
         a->driver_uid = NULL;
     }

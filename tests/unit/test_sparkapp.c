@@ -9,6 +9,8 @@
 #include <cmocka.h>
 
 #include "admission_test_util.h"
+#include "patch.h"
+#include "rules.h"
 #include "sparkapp.h"
 
 #define APP_ID "spark-8f3c1a0e6b2d4c7f9e1a3b5d7c9e0f21"
@@ -252,6 +254,67 @@ static void test_executor_pod_as_spark_builds_it(void **state)
     kn_json_free(app);
 }
 
+/* The webhook's pod rules applied to pod (taken), as the API server applies
+ * the patch; NULL if denied. */
+static kn_json *as_admitted(kn_json *pod)
+{
+    kn_json_set_str(kn_json_get(pod, "spec"), "schedulerName", "default-scheduler"); /* the API server's default */
+    kn_rules_input in = {.group = "", .version = "v1", .kind = "Pod", .operation = "CREATE", .object = pod,
+                         .mode = KN_ADMIT_MUTATE};
+    kn_decision d;
+    kn_err err = {{0}};
+    kn_rules_evaluate(&in, &d);
+    kn_json *out = NULL;
+    if (d.allowed)
+        out = kn_json_patch_apply_owned(pod, d.patch, &err);
+    else
+        kn_json_free(pod);
+    assert_true(d.allowed);
+    assert_int_equal(kn_json_len(d.patch), 1);
+    kn_decision_free(&d);
+    return out;
+}
+
+/* Executors after the first as copies of it renumbered (what simulate
+ * does): the same pods as built one by one, before and after admission. */
+static void test_executor_renumbered_as_built(void **state)
+{
+    (void)state;
+    kn_err err = {{0}};
+    const char *fixtures[] = {"sparkapp-spark-pi.json", "sparkapp-data-processing.json"};
+    kn_sparkapp_pod_opts opts = {.app_id = APP_ID, .name_prefix = "spark-pi-5e7a9c1b3d2f4a6e"};
+    for (size_t f = 0; f < 2; f++) {
+        kn_json *app = app_of(fixtures[f]);
+        const kn_sparkapp_pod_opts *o = f == 0 ? &opts : NULL; /* a name prefix; the app's name */
+        kn_json *first = kn_sparkapp_executor_pod(app, 1, NULL, o, &err);
+        kn_json *first_admitted = as_admitted(kn_json_clone(first));
+        assert_non_null(first_admitted);
+        for (int id = 2; id <= 12; id += 5) {
+            kn_json *want = kn_sparkapp_executor_pod(app, id, NULL, o, &err);
+            kn_json *got = kn_json_clone(first);
+            assert_int_equal(kn_sparkapp_executor_renumber(got, app, id, o, &err), 0);
+            assert_true(kn_json_equal(got, want));
+            kn_json_free(got);
+            want = as_admitted(want);
+            got = kn_json_clone(first_admitted);
+            assert_int_equal(kn_sparkapp_executor_renumber(got, app, id, o, &err), 0);
+            assert_true(kn_json_equal(got, want));
+            assert_false(kn_json_equal(got, first_admitted));
+            kn_json_free(got);
+            kn_json_free(want);
+        }
+        /* not an executor pod: an error, not a half-renumbered pod */
+        kn_json *driver = kn_sparkapp_driver_pod(app, o, &err);
+        assert_int_equal(kn_sparkapp_executor_renumber(driver, app, 2, o, &err), -1);
+        assert_non_null(strstr(err.msg, "SPARK_EXECUTOR_ID"));
+        assert_int_equal(kn_sparkapp_executor_renumber(first, app, 0, o, &err), -1);
+        kn_json_free(driver);
+        kn_json_free(first);
+        kn_json_free(first_admitted);
+        kn_json_free(app);
+    }
+}
+
 /* The guide's production example: role env, volume mounts, extra labels,
  * GPU limits, NUMA annotations and the role's schedulerName reach the pods. */
 static void test_pods_carry_role_settings(void **state)
@@ -299,6 +362,7 @@ int main(void)
         cmocka_unit_test(test_driver_pod_as_spark_builds_it),
         cmocka_unit_test(test_executor_pod_as_spark_builds_it),
         cmocka_unit_test(test_pods_carry_role_settings),
+        cmocka_unit_test(test_executor_renumbered_as_built),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
