@@ -144,6 +144,55 @@ static const char *reason_phrase(int status)
     }
 }
 
+static int method_is(const h2o_req_t *req, const char *m)
+{
+    return h2o_memis(req->method.base, req->method.len, m, strlen(m));
+}
+
+/* An answer's body, copied into the request's pool, handed out as h2o asks. */
+typedef struct {
+    h2o_generator_t super;
+    const char *rest;
+    size_t left;
+} pulled_body;
+
+static h2o_send_state_t pull_body(h2o_generator_t *gen, h2o_req_t *req, h2o_iovec_t *buf)
+{
+    (void)req;
+    pulled_body *b = (pulled_body *)gen;
+    size_t n = b->left < buf->len ? b->left : buf->len;
+    memcpy(buf->base, b->rest, n);
+    b->rest += n;
+    b->left -= n;
+    buf->len = n;
+    return b->left == 0 ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS;
+}
+
+/* HTTP/1.1 answers are pulled: h2o 2.2 then writes the head and the body
+ * from one buffer, i.e. one TLS record and one encryption per answer on
+ * each side. Sent (pushed), the head and the body are separate buffers,
+ * which h2o encrypts, and the client decrypts, as two records. */
+static int send_pulled(h2o_req_t *req, const char *body, size_t len)
+{
+    if (req->version >= 0x200 || method_is(req, "HEAD"))
+        return 0;
+    pulled_body *b = h2o_mem_alloc_pool(&req->pool, sizeof(*b) + len);
+    char *copy = (char *)(b + 1);
+    memcpy(copy, body, len);
+    b->super.proceed = NULL; /* pull mode: h2o calls pull_body instead */
+    b->super.stop = NULL;
+    b->rest = copy;
+    b->left = len;
+    h2o_start_response(req, &b->super);
+    if (req->_ostr_top->start_pull != NULL) {
+        req->_ostr_top->start_pull(req->_ostr_top, pull_body);
+    } else { /* a filter in the way: push it in one piece */
+        h2o_iovec_t buf = h2o_iovec_init(copy, len);
+        h2o_send(req, &buf, 1, H2O_SEND_STATE_FINAL);
+    }
+    return 1;
+}
+
 static void send_body(h2o_req_t *req, int status, const char *ctype, const char *body, size_t len)
 {
     req->res.status = status;
@@ -154,7 +203,8 @@ static void send_body(h2o_req_t *req, int status, const char *ctype, const char 
      * answer as chunks: two extra TLS records per answer, which the client
      * has to read and decrypt one by one. */
     req->res.content_length = len;
-    h2o_send_inline(req, body, len); /* copies body into the request's pool */
+    if (!send_pulled(req, body, len))
+        h2o_send_inline(req, body, len); /* copies body into the request's pool */
 }
 
 static void send_text(h2o_req_t *req, int status, const char *text)
@@ -184,11 +234,6 @@ static void send_method_not_allowed(kn_server *s, h2o_req_t *req, const char *al
 }
 
 /* ---- handlers --------------------------------------------------------- */
-
-static int method_is(const h2o_req_t *req, const char *m)
-{
-    return h2o_memis(req->method.base, req->method.len, m, strlen(m));
-}
 
 static int is_get(const h2o_req_t *req)
 {
