@@ -393,6 +393,50 @@ void kn_pod_free(kn_pod *p)
     memset(p, 0, sizeof(*p));
 }
 
+static bool copy_str(char **dst, const char *src)
+{
+    *dst = src != NULL ? strdup(src) : NULL;
+    return src == NULL || *dst != NULL;
+}
+
+static bool copy_json(kn_json **dst, const kn_json *src)
+{
+    *dst = src != NULL ? kn_json_clone(src) : NULL;
+    return src == NULL || *dst != NULL;
+}
+
+int kn_pod_copy(const kn_pod *src, kn_pod *out)
+{
+    *out = *src; /* scalars and requests; every pointer is replaced below */
+    bool ok = true;
+    char **strs[] = {&out->ns, &out->name, &out->uid, &out->resource_version, &out->scheduler_name,
+                     &out->node_name, &out->phase, &out->creation_timestamp, &out->owner_kind,
+                     &out->owner_name, &out->owner_uid};
+    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+        ok &= copy_str(strs[i], *strs[i]);
+    ok &= copy_json(&out->labels, src->labels);
+    ok &= copy_json(&out->annotations, src->annotations);
+    ok &= copy_json(&out->node_selector, src->node_selector);
+    ok &= copy_json(&out->required_affinity, src->required_affinity);
+    out->tolerations = NULL;
+    out->n_tolerations = 0;
+    if (src->n_tolerations > 0) {
+        if ((out->tolerations = calloc((size_t)src->n_tolerations, sizeof(kn_toleration))) == NULL)
+            ok = false;
+        for (int i = 0; out->tolerations != NULL && i < src->n_tolerations; i++) {
+            const kn_toleration *t = &src->tolerations[i];
+            kn_toleration *o = &out->tolerations[out->n_tolerations++];
+            ok &= copy_str(&o->key, t->key) & copy_str(&o->op, t->op) & copy_str(&o->value, t->value) &
+                  copy_str(&o->effect, t->effect);
+        }
+    }
+    if (!ok) {
+        kn_pod_free(out);
+        return -1;
+    }
+    return 0;
+}
+
 bool kn_pod_terminated(const kn_pod *p)
 {
     return p->phase != NULL &&

@@ -373,7 +373,7 @@ kn_json *kn_sparkapp_executor_pod(const kn_json *app, int exec_id, const char *d
     return pod;
 }
 
-int kn_sparkapp_executor_renumber(kn_json *pod, const kn_json *app, int exec_id, const kn_sparkapp_pod_opts *opts,
+int kn_sparkapp_executor_renumber(kn_pod *pod, const kn_json *app, int exec_id, const kn_sparkapp_pod_opts *opts,
                                   kn_err *err)
 {
     const char *app_name = kn_json_str(kn_json_dig(app, "metadata", "name", NULL));
@@ -381,27 +381,18 @@ int kn_sparkapp_executor_renumber(kn_json *pod, const kn_json *app, int exec_id,
         return kn_err_set(err, "metadata.name: want the SparkApplication's name");
     if (exec_id < 1)
         return kn_err_set(err, "executor id %d: want 1 or more", exec_id);
-    kn_json *md = kn_json_get(pod, "metadata"), *spec = kn_json_get(pod, "spec");
-    kn_json *labels = kn_json_get(md, "labels");
-    kn_json *env = kn_json_dig(spec, "containers", NULL);
-    env = kn_json_get(kn_json_at(env, 0), "env");
-    if (!kn_json_is(labels, KN_JSON_OBJECT) || !kn_json_is(spec, KN_JSON_OBJECT) || !kn_json_is(env, KN_JSON_ARRAY))
-        return kn_err_set(err, "not an executor pod: want metadata.labels, spec and spec.containers[0].env");
-    char name[300], id[16], host[64];
+    if (kn_json_get(pod->labels, KN_SPARK_EXEC_ID_LABEL) == NULL)
+        return kn_err_set(err, "not an executor pod: no label %s", KN_SPARK_EXEC_ID_LABEL);
+    char name[300], id[16];
     const char *prefix = opts != NULL && opts->name_prefix != NULL ? opts->name_prefix : app_name;
     snprintf(name, sizeof(name), "%.200s-exec-%d", prefix, exec_id);
     snprintf(id, sizeof(id), "%d", exec_id);
-    snprintf(host, sizeof(host), "%.63s", name);
-    kn_json *var = NULL;
-    for (size_t i = 0; i < kn_json_len(env) && var == NULL; i++) {
-        const char *n = kn_json_get_str(kn_json_at(env, i), "name");
-        if (n != NULL && strcmp(n, "SPARK_EXECUTOR_ID") == 0)
-            var = kn_json_at(env, i);
-    }
-    if (var == NULL)
-        return kn_err_set(err, "not an executor pod: no env SPARK_EXECUTOR_ID");
-    if (kn_json_set_str(md, "name", name) != 0 || kn_json_set_str(labels, KN_SPARK_EXEC_ID_LABEL, id) != 0 ||
-        kn_json_set_str(spec, "hostname", host) != 0 || kn_json_set_str(var, "value", id) != 0)
+    char *dup = strdup(name);
+    if (dup == NULL || kn_json_set_str(pod->labels, KN_SPARK_EXEC_ID_LABEL, id) != 0) {
+        free(dup);
         return kn_err_set(err, "out of memory");
+    }
+    free(pod->name);
+    pod->name = dup;
     return 0;
 }

@@ -217,6 +217,10 @@ typedef struct kn_pod_change {
 
 int kn_cluster_apply_pod(kn_cluster *c, const kn_json *pod, bool deleted, kn_pod_change *chg,
                          kn_err *err);
+/* The same for a pod not deleted, given as its model (members taken, p left
+ * empty); obj is the object it was read from, for its status conditions, or
+ * NULL (created just now: none). */
+int kn_cluster_apply_pod_model(kn_cluster *c, kn_pod *p, const kn_json *obj, kn_pod_change *chg, kn_err *err);
 /* Frees a pod record (already released and out of its gang). */
 void kn_cluster_drop_pod(kn_cluster *c, int idx);
 void kn_pod_detail_free(kn_cluster *c, kn_pod_detail *d);

@@ -277,6 +277,21 @@ int kn_cluster_apply_pod(kn_cluster *c, const kn_json *obj, bool deleted, kn_pod
     if (kn_pod_from_json(obj, &p, err) != 0)
         return kn_err_prefix(err, "Pod %s/%s", s_or(KN_DIG_STR(obj, "metadata", "namespace")),
                              s_or(KN_DIG_STR(obj, "metadata", "name")));
+    return kn_cluster_apply_pod_model(c, &p, obj, chg, err);
+}
+
+int kn_cluster_apply_pod_model(kn_cluster *c, kn_pod *pm, const kn_json *obj, kn_pod_change *chg, kn_err *err)
+{
+    kn_pod p = *pm;
+    memset(pm, 0, sizeof(*pm));
+    memset(chg, 0, sizeof(*chg));
+    chg->idx = -1;
+    if (p.uid == NULL || *p.uid == '\0') {
+        kn_err_set(err, "Pod %s/%s: metadata.uid is missing", s_or(p.ns), s_or(p.name));
+        kn_pod_free(&p);
+        return -1;
+    }
+    int i = kn_strmap_get(&c->pod_by_uid, p.uid);
     bool ours = strcmp(p.scheduler_name ? p.scheduler_name : "", c->scheduler_name) == 0;
     bool bound = p.node_name != NULL && *p.node_name != '\0';
     if (kn_pod_terminated(&p) || (!bound && !ours)) {

@@ -95,11 +95,28 @@ static void remove_pod(kn_scheduler *s, int idx)
     kn_cluster_drop_pod(&s->c, idx);
 }
 
+static int pod_changed(kn_scheduler *s, const kn_pod_change *chg, kn_err *err);
+
 int kn_sched_apply_pod(kn_scheduler *s, const kn_json *pod, bool deleted, kn_err *err)
 {
     kn_pod_change chg;
     if (kn_cluster_apply_pod(&s->c, pod, deleted, &chg, err) != 0)
         return -1;
+    return pod_changed(s, &chg, err);
+}
+
+int kn_sched_apply_pod_model(kn_scheduler *s, kn_pod *pod, kn_err *err)
+{
+    kn_pod_change chg;
+    if (kn_cluster_apply_pod_model(&s->c, pod, NULL, &chg, err) != 0)
+        return -1;
+    return pod_changed(s, &chg, err);
+}
+
+/* The gang layer's part of a pod event. */
+static int pod_changed(kn_scheduler *s, const kn_pod_change *c, kn_err *err)
+{
+    kn_pod_change chg = *c;
     if (chg.idx < 0)
         return 0;
     if (chg.removed) {

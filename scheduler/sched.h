@@ -30,6 +30,7 @@
 
 #include "err.h"
 #include "json.h"
+#include "pod.h"
 
 /* Written by the webhook on Spark drivers:
  * {"count": N, "requests": {"cpu":"1","memory":"896Mi"},
@@ -62,6 +63,9 @@ void kn_sched_free(kn_scheduler *s);
 /* ---- feeding the state (watch ADDED/MODIFIED: deleted=false; DELETED: true) ---- */
 int kn_sched_apply_node(kn_scheduler *s, const kn_json *node, bool deleted, kn_err *err);
 int kn_sched_apply_pod(kn_scheduler *s, const kn_json *pod, bool deleted, kn_err *err);
+/* The same for a pod just created (not deleted, no status), given as its
+ * model: members taken, pod left empty. */
+int kn_sched_apply_pod_model(kn_scheduler *s, kn_pod *pod, kn_err *err);
 int kn_sched_apply_nrt(kn_scheduler *s, const kn_json *nrt, bool deleted, kn_err *err);
 
 /* Relist (after 410 Gone or a reconnect without resourceVersion): call begin,

@@ -136,27 +136,28 @@ static kn_json *obj_at(kn_json *root, const char *key)
     return kn_json_is(v, KN_JSON_OBJECT) ? v : NULL;
 }
 
+/* The uid and creationTimestamp the API server gives the next pod. */
+static void stamp(sim *sm, char uid[64], char ts[32])
+{
+    sm->uid_seq++;
+    snprintf(uid, 64, "00000000-0000-4000-8000-%012u", sm->uid_seq);
+    snprintf(ts, 32, "2026-01-01T%02u:%02u:%02uZ", sm->uid_seq / 3600 % 24, sm->uid_seq / 60 % 60, sm->uid_seq % 60);
+}
+
 /* What the API server fills in before admission. */
 static int default_pod(sim *sm, kn_json *pod)
 {
     kn_json *md = obj_at(pod, "metadata"), *spec = obj_at(pod, "spec");
     if (md == NULL || spec == NULL)
         return -1;
-    char buf[64];
-    sm->uid_seq++;
+    char uid[64], ts[32];
+    stamp(sm, uid, ts);
     if (kn_json_get_str(md, "namespace") == NULL && kn_json_set_str(md, "namespace", "default") != 0)
         return -1;
-    if (kn_json_get_str(md, "uid") == NULL) {
-        snprintf(buf, sizeof(buf), "00000000-0000-4000-8000-%012u", sm->uid_seq);
-        if (kn_json_set_str(md, "uid", buf) != 0)
-            return -1;
-    }
-    if (kn_json_get_str(md, "creationTimestamp") == NULL) {
-        snprintf(buf, sizeof(buf), "2026-01-01T%02u:%02u:%02uZ", sm->uid_seq / 3600 % 24, sm->uid_seq / 60 % 60,
-                 sm->uid_seq % 60);
-        if (kn_json_set_str(md, "creationTimestamp", buf) != 0)
-            return -1;
-    }
+    if (kn_json_get_str(md, "uid") == NULL && kn_json_set_str(md, "uid", uid) != 0)
+        return -1;
+    if (kn_json_get_str(md, "creationTimestamp") == NULL && kn_json_set_str(md, "creationTimestamp", ts) != 0)
+        return -1;
     if (kn_json_get_str(spec, "schedulerName") == NULL &&
         kn_json_set_str(spec, "schedulerName", "default-scheduler") != 0)
         return -1;
@@ -294,45 +295,75 @@ static int add_sparkapp(sim *sm, const kn_json *doc, kn_err *err)
     return 0;
 }
 
-/* A copy of the first executor as admitted, renumbered, with the uid and
- * creationTimestamp the API server would give it (taken), or NULL. */
-static kn_json *next_executor(sim *sm, const sim_app *a, const kn_json *first, int id, kn_err *err)
+/* What watch_pod does for a pod given as its model (taken). */
+static void watch_model(sim *sm, kn_pod *p, kn_err *err)
 {
-    kn_json *ex = kn_json_clone(first);
-    kn_json *md = ex ? kn_json_get(ex, "metadata") : NULL;
-    if (md != NULL) { /* the API server's, given below as to any new pod */
-        kn_json_remove(md, "uid");
-        kn_json_remove(md, "creationTimestamp");
+    char ref[600];
+    snprintf(ref, sizeof(ref), "%s/%s", s_or(p->ns, "default"), s_or(p->name, ""));
+    bool ours = strcmp(s_or(p->scheduler_name, ""), "kubenexus-scheduler") == 0;
+    char reason[400];
+    snprintf(reason, sizeof(reason), "spec.schedulerName is \"%s\": not scheduled by kubenexus-scheduler",
+             s_or(p->scheduler_name, ""));
+    bool bound = p->node_name != NULL && *p->node_name != '\0';
+    if (kn_sched_apply_pod_model(sm->s, p, err) == 0 && !bound && !ours)
+        pending_line(sm, ref, reason);
+    kn_pod_free(p);
+}
+
+/* Executor id as the first one's model (as admitted) copied, renumbered and
+ * given the uid and creationTimestamp the API server would give it. */
+static int next_executor(sim *sm, const sim_app *a, const kn_pod *first, int id, kn_pod *out, kn_err *err)
+{
+    char uid[64], ts[32];
+    if (kn_pod_copy(first, out) != 0)
+        return kn_err_set(err, "out of memory");
+    stamp(sm, uid, ts);
+    char *u = strdup(uid), *t = strdup(ts);
+    free(out->uid);
+    free(out->creation_timestamp);
+    out->uid = u;
+    out->creation_timestamp = t;
+    if (u == NULL || t == NULL) {
+        kn_pod_free(out);
+        return kn_err_set(err, "out of memory");
     }
-    if (md == NULL || kn_sparkapp_executor_renumber(ex, a->app, id, NULL, err) != 0 || default_pod(sm, ex) != 0) {
-        kn_json_free(ex);
-        return NULL;
+    if (kn_sparkapp_executor_renumber(out, a->app, id, NULL, err) != 0) {
+        kn_pod_free(out);
+        return -1;
     }
-    return ex;
+    return 0;
 }
 
 /* Executors 1..n, created, admitted and watched in order. The webhook's pod
  * rules read labels, annotations and spec.schedulerName, never what differs
  * between executors (name, hostname, spark-exec-id, SPARK_EXECUTOR_ID), so
- * the first is admitted and the others are copies of it renumbered: the
- * same objects, without building and admitting each (a third of the time
- * placing a workload of Spark gangs went there). */
+ * the first is admitted and the scheduler is handed the others as copies of
+ * its model renumbered: the same pods, without building, admitting and
+ * reading each (a third of the time placing a workload of Spark gangs went
+ * there). */
 static void create_executors(sim *sm, const sim_app *a, int n, kn_err *err)
 {
-    kn_json *first = NULL;
+    kn_pod first;
+    bool have_first = false;
     for (int id = 1; id <= n; id++) {
-        kn_json *ex = NULL;
-        if (first != NULL && (ex = next_executor(sm, a, first, id, err)) == NULL)
-            break;
-        if (ex == NULL) { /* the first, or after a denial: one by one */
-            kn_json *built = kn_sparkapp_executor_pod(a->app, id, a->driver_name, NULL, err);
-            if (built == NULL || (ex = admit_pod(sm, built, err)) == NULL)
-                continue;
-            first = kn_json_clone(ex);
+        if (have_first) {
+            kn_pod p;
+            if (next_executor(sm, a, &first, id, &p, err) != 0)
+                break;
+            watch_model(sm, &p, err);
+            continue;
         }
+        /* the first, or after a denial: one by one */
+        kn_json *built = kn_sparkapp_executor_pod(a->app, id, a->driver_name, NULL, err);
+        kn_json *ex = built ? admit_pod(sm, built, err) : NULL;
+        if (ex == NULL)
+            continue;
+        kn_err perr;
+        have_first = kn_pod_from_json(ex, &first, &perr) == 0;
         free(watch_pod(sm, ex, err));
     }
-    kn_json_free(first);
+    if (have_first)
+        kn_pod_free(&first);
 }
 
 /* Spark's driver asks for its executors once it runs. */

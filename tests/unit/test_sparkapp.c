@@ -275,8 +275,57 @@ static kn_json *as_admitted(kn_json *pod)
     return out;
 }
 
-/* Executors after the first as copies of it renumbered (what simulate
- * does): the same pods as built one by one, before and after admission. */
+static void assert_same_str(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL)
+        assert_ptr_equal(a, b);
+    else
+        assert_string_equal(a, b);
+}
+
+static void assert_json_same(const kn_json *a, const kn_json *b)
+{
+    assert_true((a == NULL && b == NULL) || kn_json_equal(a, b));
+}
+
+/* Every member of the two models. */
+static void assert_same_model(const kn_pod *a, const kn_pod *b)
+{
+    const char *sa[] = {a->ns, a->name, a->uid, a->resource_version, a->scheduler_name, a->node_name, a->phase,
+                        a->creation_timestamp, a->owner_kind, a->owner_name, a->owner_uid};
+    const char *sb[] = {b->ns, b->name, b->uid, b->resource_version, b->scheduler_name, b->node_name, b->phase,
+                        b->creation_timestamp, b->owner_kind, b->owner_name, b->owner_uid};
+    for (size_t i = 0; i < sizeof(sa) / sizeof(sa[0]); i++)
+        assert_same_str(sa[i], sb[i]);
+    assert_int_equal(a->terminating, b->terminating);
+    assert_int_equal(a->priority, b->priority);
+    assert_json_same(a->labels, b->labels);
+    assert_json_same(a->annotations, b->annotations);
+    assert_json_same(a->node_selector, b->node_selector);
+    assert_json_same(a->required_affinity, b->required_affinity);
+    assert_int_equal(a->n_tolerations, b->n_tolerations);
+    for (int i = 0; i < a->n_tolerations; i++) {
+        assert_same_str(a->tolerations[i].key, b->tolerations[i].key);
+        assert_same_str(a->tolerations[i].op, b->tolerations[i].op);
+        assert_same_str(a->tolerations[i].value, b->tolerations[i].value);
+        assert_same_str(a->tolerations[i].effect, b->tolerations[i].effect);
+    }
+    assert_memory_equal(&a->requests, &b->requests, sizeof(a->requests));
+    assert_memory_equal(&a->limits, &b->limits, sizeof(a->limits));
+}
+
+static kn_pod model_of(const kn_json *pod)
+{
+    kn_pod p;
+    kn_err err = {{0}};
+    if (kn_pod_from_json(pod, &p, &err) != 0)
+        fail_msg("%s", err.msg);
+    return p;
+}
+
+/* Executors after the first as copies of its model renumbered (what
+ * simulate does): the same models as read from the pods built and admitted
+ * one by one. */
 static void test_executor_renumbered_as_built(void **state)
 {
     (void)state;
@@ -286,31 +335,34 @@ static void test_executor_renumbered_as_built(void **state)
     for (size_t f = 0; f < 2; f++) {
         kn_json *app = app_of(fixtures[f]);
         const kn_sparkapp_pod_opts *o = f == 0 ? &opts : NULL; /* a name prefix; the app's name */
-        kn_json *first = kn_sparkapp_executor_pod(app, 1, NULL, o, &err);
-        kn_json *first_admitted = as_admitted(kn_json_clone(first));
-        assert_non_null(first_admitted);
+        kn_json *first_pod = as_admitted(kn_sparkapp_executor_pod(app, 1, NULL, o, &err));
+        assert_non_null(first_pod);
+        kn_pod first = model_of(first_pod);
         for (int id = 2; id <= 12; id += 5) {
-            kn_json *want = kn_sparkapp_executor_pod(app, id, NULL, o, &err);
-            kn_json *got = kn_json_clone(first);
-            assert_int_equal(kn_sparkapp_executor_renumber(got, app, id, o, &err), 0);
-            assert_true(kn_json_equal(got, want));
-            kn_json_free(got);
-            want = as_admitted(want);
-            got = kn_json_clone(first_admitted);
-            assert_int_equal(kn_sparkapp_executor_renumber(got, app, id, o, &err), 0);
-            assert_true(kn_json_equal(got, want));
-            assert_false(kn_json_equal(got, first_admitted));
-            kn_json_free(got);
-            kn_json_free(want);
+            kn_json *want_pod = as_admitted(kn_sparkapp_executor_pod(app, id, NULL, o, &err));
+            kn_pod want = model_of(want_pod), got;
+            assert_int_equal(kn_pod_copy(&first, &got), 0);
+            assert_same_model(&got, &first);
+            assert_int_equal(kn_sparkapp_executor_renumber(&got, app, id, o, &err), 0);
+            assert_same_model(&got, &want);
+            char idtext[16];
+            snprintf(idtext, sizeof(idtext), "%d", id);
+            assert_string_equal(kn_pod_label(&got, "spark-exec-id"), idtext);
+            assert_string_not_equal(got.name, first.name);
+            kn_pod_free(&got);
+            kn_pod_free(&want);
+            kn_json_free(want_pod);
         }
         /* not an executor pod: an error, not a half-renumbered pod */
-        kn_json *driver = kn_sparkapp_driver_pod(app, o, &err);
-        assert_int_equal(kn_sparkapp_executor_renumber(driver, app, 2, o, &err), -1);
-        assert_non_null(strstr(err.msg, "SPARK_EXECUTOR_ID"));
-        assert_int_equal(kn_sparkapp_executor_renumber(first, app, 0, o, &err), -1);
-        kn_json_free(driver);
-        kn_json_free(first);
-        kn_json_free(first_admitted);
+        kn_json *driver_pod = kn_sparkapp_driver_pod(app, o, &err);
+        kn_pod driver = model_of(driver_pod);
+        assert_int_equal(kn_sparkapp_executor_renumber(&driver, app, 2, o, &err), -1);
+        assert_non_null(strstr(err.msg, "spark-exec-id"));
+        assert_int_equal(kn_sparkapp_executor_renumber(&first, app, 0, o, &err), -1);
+        kn_pod_free(&driver);
+        kn_json_free(driver_pod);
+        kn_pod_free(&first);
+        kn_json_free(first_pod);
         kn_json_free(app);
     }
 }
