@@ -34,6 +34,7 @@
 #include "sched.h"
 #include "simulate.h"
 #include "sparkapp.h"
+#include "strmap.h"
 
 #define SIM_MAX_CYCLES 100000
 #define SIM_MAX_JUMPS 64
@@ -55,6 +56,7 @@ typedef struct sim {
     bool table;
     sim_app *apps;
     size_t n_apps, cap_apps;
+    kn_strmap driver_uids; /* of the apps whose driver is not bound yet (keys: their driver_uid) */
     sim_line *lines;      /* bindings (table mode) */
     size_t n_lines, cap_lines;
     sim_line *outside;    /* pods denied or not ours */
@@ -291,6 +293,12 @@ static int add_sparkapp(sim *sm, const kn_json *doc, kn_err *err)
         sm->apps = na;
         sm->cap_apps = ncap;
     }
+    if (kn_strmap_put(&sm->driver_uids, uid, (int)sm->n_apps) != 0) {
+        free(uid);
+        free(dname);
+        kn_json_free(admitted);
+        return kn_err_set(err, "out of memory");
+    }
     sm->apps[sm->n_apps++] = (sim_app){.app = admitted, .driver_uid = uid, .driver_name = dname};
     return 0;
 }
@@ -369,6 +377,8 @@ static void create_executors(sim *sm, const sim_app *a, int n, kn_err *err)
 /* Spark's driver asks for its executors once it runs. */
 static void driver_bound(sim *sm, const char *uid, kn_err *err)
 {
+    if (kn_strmap_get(&sm->driver_uids, uid) < 0) /* not a driver waiting: most bindings */
+        return;
     for (size_t i = 0; i < sm->n_apps; i++) {
         sim_app *a = &sm->apps[i];
         if (a->driver_uid == NULL || strcmp(a->driver_uid, uid) != 0)
@@ -378,6 +388,7 @@ static void driver_bound(sim *sm, const char *uid, kn_err *err)
         if (kn_sparkapp_executor_count(a->app, &n, &dyn, err) != 0)
             n = 0;
         create_executors(sm, a, n, err);
+        kn_strmap_del(&sm->driver_uids, a->driver_uid);
         free(a->driver_uid);
         a->driver_uid = NULL;
     }
@@ -648,6 +659,7 @@ static void sim_free(sim *sm)
         free(sm->apps[i].driver_name);
     }
     free(sm->apps);
+    kn_strmap_free(&sm->driver_uids);
     free_lines(sm->lines, sm->n_lines);
     free_lines(sm->outside, sm->n_outside);
     free_lines(sm->events, sm->n_events);
