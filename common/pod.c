@@ -426,8 +426,12 @@ int kn_pod_copy(const kn_pod *src, kn_pod *out)
         for (int i = 0; out->tolerations != NULL && i < src->n_tolerations; i++) {
             const kn_toleration *t = &src->tolerations[i];
             kn_toleration *o = &out->tolerations[out->n_tolerations++];
-            ok &= copy_str(&o->key, t->key) & copy_str(&o->op, t->op) & copy_str(&o->value, t->value) &
-                  copy_str(&o->effect, t->effect);
+            /* Each one on its own: every pointer must be replaced before a
+             * failure frees the copy (a short-circuit would leave src's). */
+            ok &= copy_str(&o->key, t->key);
+            ok &= copy_str(&o->op, t->op);
+            ok &= copy_str(&o->value, t->value);
+            ok &= copy_str(&o->effect, t->effect);
         }
     }
     if (!ok) {
