@@ -387,8 +387,6 @@ static void on_conn_close(void *data)
     set_connections_gauge(s, atomic_fetch_sub(&s->connections, 1) - 1);
 }
 
-/* sock holds a slot already counted in s->connections (see on_accept);
- * on_conn_close gives it back. */
 /* h2o hands a request over only once it has arrived whole. */
 static void note_request(h2o_req_t *req)
 {
@@ -401,6 +399,8 @@ static void note_request(h2o_req_t *req)
     }
 }
 
+/* sock holds a slot already counted in s->connections (see on_accept);
+ * on_conn_close gives it back. */
 static void accept_one(kn_worker *w, h2o_socket_t *sock)
 {
     kn_server *s = w->srv;
