@@ -720,9 +720,12 @@ void kn_evq_done(kn_evq *q, kn_evq_send *s, long status, const char *resp, size_
     ent *e = s->ent;
     bool patch = strcmp(s->method, "PATCH") == 0;
     leave_inflight(q, e);
-    if (status == 200 || status == 201) {
+    /* A create sent again (its first answer was lost) that meets 409 found
+     * the Event its first try made: same name, so it is ours, not a clash. */
+    bool made_before = !patch && status == 409 && e->tries > 0;
+    if (status == 200 || status == 201 || made_before) {
         const char *name = e->ev_name;
-        kn_json *obj = resp ? kn_json_parse(resp, resp_len, NULL, NULL) : NULL;
+        kn_json *obj = resp && !made_before ? kn_json_parse(resp, resp_len, NULL, NULL) : NULL;
         const char *got = kn_json_get_str(kn_json_get(obj, "metadata"), "name");
         if (got && *got)
             name = got;

@@ -24,6 +24,8 @@
  * - A request with no answer, 429 or 5xx is sent again after a backoff
  *   (KN_EVENT_RETRY_S doubling, KN_EVENT_MAX_TRIES tries in all, as client-go
  *   retries transport errors); other failures are not (events are advisory).
+ *   A retried create answered 409 AlreadyExists counts as created: the Event
+ *   keeps its name across tries, so the first try reached the API server.
  *   Given up: kubenexus_scheduler_events_total{result="error"}.
  *
  * Pure bookkeeping, no I/O: the caller sends what kn_evq_next() returns and

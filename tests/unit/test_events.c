@@ -280,6 +280,52 @@ static void transient_errors_retried_others_not(void **state)
     kn_metrics_free(m);
 }
 
+/* A create whose answer was lost and that meets 409 when sent again made the
+ * Event the first time: it counts as created, and a repeat PATCHes it. A 409
+ * on a first try is a real clash and is not retried. */
+static void retried_create_409_is_created(void **state)
+{
+    (void)state;
+    kn_metrics *m = kn_metrics_new();
+    kn_evq *q = new_q(0, 0, m);
+    kn_sched_event ev = waiting("a", "m");
+    kn_evq_record(q, &ev, T0);
+    double now = 100;
+    kn_evq_send *s = kn_evq_next(q, 16, now);
+    char *name = strstr(s->body, "\"name\":\"a.");
+    assert_non_null(name);
+    char first[64];
+    snprintf(first, sizeof first, "%.*s", (int)strcspn(name + 8, "\""), name + 8);
+    kn_evq_done(q, s, 0, NULL, 0, now); /* no answer */
+    now = kn_evq_next_due(q);
+    s = kn_evq_next(q, 16, now);
+    assert_string_equal(s->method, "POST");
+    const char *exists = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\","
+                         "\"reason\":\"AlreadyExists\",\"code\":409}";
+    kn_evq_done(q, s, 409, exists, strlen(exists), now);
+    char *text = kn_metrics_render(m, NULL);
+    assert_non_null(strstr(text, "kubenexus_scheduler_events_total{result=\"created\"} 1\n"));
+    assert_null(strstr(text, "result=\"error\""));
+    free(text);
+    kn_evq_record(q, &ev, T0 + 5); /* a repeat PATCHes the Event the first try made */
+    s = kn_evq_next(q, 16, now);
+    assert_string_equal(s->method, "PATCH");
+    assert_non_null(strstr(s->path, first));
+    assert_int_equal(count_of(s), 2);
+    kn_evq_done(q, s, 200, NULL, 0, now);
+
+    kn_sched_event other = waiting("b", "m");
+    kn_evq_record(q, &other, T0);
+    s = kn_evq_next(q, 16, now);
+    kn_evq_done(q, s, 409, exists, strlen(exists), now); /* first try: a clash */
+    assert_int_equal(kn_evq_queued(q), 0);
+    text = kn_metrics_render(m, NULL);
+    assert_non_null(strstr(text, "kubenexus_scheduler_events_total{result=\"error\"} 1\n"));
+    free(text);
+    kn_evq_free(q);
+    kn_metrics_free(m);
+}
+
 /* A repeat whose PATCH met a 500 is PATCHed again, not created anew. */
 static void failed_patch_retried_as_patch(void **state)
 {
@@ -382,6 +428,7 @@ int main(void)
         cmocka_unit_test(repeat_waits_for_its_create),
         cmocka_unit_test(patch_404_creates_again),
         cmocka_unit_test(transient_errors_retried_others_not),
+        cmocka_unit_test(retried_create_409_is_created),
         cmocka_unit_test(failed_patch_retried_as_patch),
         cmocka_unit_test(correlator_cache_is_lru),
         cmocka_unit_test(similar_messages_are_combined),
