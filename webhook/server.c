@@ -139,6 +139,7 @@ static const char *reason_phrase(int status)
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
     case 503: return "Service Unavailable";
     default: return "Internal Server Error";
     }
@@ -265,6 +266,43 @@ static double seconds_since(const struct timeval *t0)
     return d < 0 ? 0 : d;
 }
 
+/* kube-apiserver sends every AdmissionReview as application/json (any
+ * parameters, e.g. charset, allowed). A request with no Content-Type is read
+ * as JSON, as kube-apiserver reads its own clients' requests; any other type
+ * is refused outright, so a form or text post is never judged as a review. */
+static int content_type_ok(const h2o_req_t *req, const char **got, size_t *got_len)
+{
+    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
+    if (i < 0)
+        return 1;
+    const h2o_iovec_t *v = &req->headers.entries[i].value;
+    size_t n = 0;
+    while (n < v->len && v->base[n] != ';')
+        n++;
+    while (n > 0 && (v->base[n - 1] == ' ' || v->base[n - 1] == '\t'))
+        n--;
+    size_t start = 0;
+    while (start < n && (v->base[start] == ' ' || v->base[start] == '\t'))
+        start++;
+    *got = v->base;
+    *got_len = v->len;
+    return h2o_lcstris(v->base + start, n - start, H2O_STRLIT("application/json"));
+}
+
+static void send_unsupported_type(kn_server *s, h2o_req_t *req, const char *got, size_t len)
+{
+    count_error(s, "unsupported_media_type");
+    char shown[64], msg[160];
+    size_t k = 0;
+    for (size_t j = 0; j < len && k + 1 < sizeof(shown); j++) /* safe inside a JSON string */
+        if (got[j] >= 0x20 && got[j] < 0x7f && got[j] != '"' && got[j] != '\\')
+            shown[k++] = got[j];
+    shown[k] = '\0';
+    snprintf(msg, sizeof(msg), "the request's Content-Type is %s%s; an AdmissionReview is sent as "
+             "application/json", shown, k < len ? "..." : "");
+    send_status(req, 415, "UnsupportedMediaType", msg);
+}
+
 /* The mutating entry of namespaces that opt in to gang-label fill-in. */
 #define KN_FILL_PATH "/mutate/fill-gang-labels"
 
@@ -272,6 +310,12 @@ static void serve_admission(kn_server *s, h2o_req_t *req, kn_admit_mode mode, co
 {
     if (!method_is(req, "POST")) {
         send_method_not_allowed(s, req, "POST");
+        return;
+    }
+    const char *ctype = NULL;
+    size_t ctype_len = 0;
+    if (!content_type_ok(req, &ctype, &ctype_len)) {
+        send_unsupported_type(s, req, ctype, ctype_len);
         return;
     }
     track_in_flight(s, req);
@@ -656,6 +700,9 @@ static void configure_h2o(kn_server *s)
      * 413 over both protocols from serve_admission; only grossly oversized
      * bodies meet h2o's cut-off. */
     s->conf.max_request_entity_size = s->cfg.max_request_bytes * H2O_BODY_LIMIT_FACTOR;
+    /* No "server: h2o/2.2.5": naming the library and its version only helps
+     * someone matching it against known bugs; nothing reads the header. */
+    s->conf.server_name = h2o_iovec_init(H2O_STRLIT(""));
     s->conf.handshake_timeout = s->cfg.request_timeout_ms;
     s->conf.http1.req_timeout = s->cfg.request_timeout_ms;
     s->conf.http2.idle_timeout = s->cfg.request_timeout_ms;

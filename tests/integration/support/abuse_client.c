@@ -302,6 +302,7 @@ static size_t take_head(kn_it_raw_resp *r, int *have_head)
     header_value(r->body, "content-type", r->ctype, sizeof(r->ctype));
     header_value(r->body, "content-length", cl, sizeof(cl));
     header_value(r->body, "transfer-encoding", r->te, sizeof(r->te));
+    header_value(r->body, "server", r->server, sizeof(r->server));
     size_t head = (size_t)(end - r->body) + 4;
     memmove(r->body, r->body + head, r->len - head + 1);
     r->len -= head;

@@ -48,6 +48,7 @@ typedef struct kn_it_raw_resp {
     int closed;      /* the server closed the connection */
     char ctype[128]; /* Content-Type, lower case */
     char te[32];     /* Transfer-Encoding, lower case */
+    char server[64]; /* Server, lower case ("" when the header is absent) */
     int dechunked;   /* a chunked body was complete and is decoded in body */
     char *body;      /* NUL-terminated, malloc'd (never NULL after a call) */
     size_t len;
