@@ -52,7 +52,7 @@ void kn_options_usage(FILE *f)
           "  --log-level LEVEL             debug, info, warn or error (default info)\n"
           "  --threads N                   worker threads (default 2)\n"
           "  --max-connections N           open connections at most (default 1024)\n"
-          "  --max-request-bytes N         largest request body, e.g. 1Mi (default 1Mi)\n"
+          "  --max-request-bytes N         largest request body, e.g. 7Mi (default 7Mi)\n"
           "  --request-timeout DURATION    idle/slow-client timeout, e.g. 10s (default 10s)\n"
           "  --cert-reload-interval DUR    how often the cert files are checked (default 5s)\n"
           "  --shutdown-timeout DURATION   grace period for in-flight requests (default 5s)\n"
@@ -197,7 +197,12 @@ static void set_defaults(kn_webhook_options *o)
     o->log_level = KN_LOG_INFO;
     o->threads = 2;
     o->max_connections = 1024;
-    o->max_request_bytes = 1u << 20;
+    /* An UPDATE's review carries the object and its old version, each up to
+     * the API server's 3 MiB request limit, plus under 1 MiB of the rest:
+     * 7 MiB, as controller-runtime reasons. With 1 MiB, a kubectl apply to a
+     * SparkApplication of some 500 KiB (the last-applied annotation doubles
+     * it) was refused by failurePolicy: Fail. */
+    o->max_request_bytes = 7u << 20;
     o->request_timeout_ms = 10000;
     o->cert_reload_ms = 5000;
     o->shutdown_timeout_ms = 5000;

@@ -25,7 +25,7 @@ typedef struct kn_webhook_options {
     kn_log_level log_level;       /* --log-level, info */
     int threads;                  /* --threads, 2 */
     int max_connections;          /* --max-connections, 1024 */
-    size_t max_request_bytes;     /* --max-request-bytes, 1 MiB */
+    size_t max_request_bytes;     /* --max-request-bytes, 7 MiB */
     unsigned request_timeout_ms;  /* --request-timeout, 10s */
     unsigned cert_reload_ms;      /* --cert-reload-interval, 5s */
     unsigned shutdown_timeout_ms; /* --shutdown-timeout, 5s */

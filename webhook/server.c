@@ -28,7 +28,7 @@ enum { ST_RUNNING, ST_DRAINING, ST_CUTTING, ST_STOPPING };
 /* After cutting the remaining connections, how long h2o gets to close them. */
 #define CUT_GRACE_MS 1000
 /* h2o's hard body limit, as a multiple of max_request_bytes (see configure_h2o). */
-#define H2O_BODY_LIMIT_FACTOR 4
+#define H2O_BODY_LIMIT_FACTOR 2
 /* How often a worker looks for stalled HTTP/2 connections (see cut_stalled_http2). */
 #define STALL_SCAN_MS 250
 /* How often a worker leaving new connections to the others (see
@@ -696,7 +696,7 @@ static void configure_h2o(kn_server *s)
     h2o_config_init(&s->conf);
     /* h2o's own limit answers HTTP/1.1 with a bare 413 but resets an HTTP/2
      * stream (REFUSED_STREAM, which clients retry). Letting h2o buffer up to
-     * a few times our limit means a moderately oversized review gets a JSON
+     * twice our limit means a moderately oversized review gets a JSON
      * 413 over both protocols from serve_admission; only grossly oversized
      * bodies meet h2o's cut-off. */
     s->conf.max_request_entity_size = s->cfg.max_request_bytes * H2O_BODY_LIMIT_FACTOR;

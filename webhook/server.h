@@ -7,7 +7,7 @@
  * N worker threads each run their own event loop and accept from one shared
  * listening socket; connections over --max-connections wait in the kernel's
  * backlog. Bodies over max_request_bytes get a JSON 413 (over both protocols
- * up to 4 times the limit; beyond that h2o answers HTTP/1.1 with its own 413
+ * up to twice the limit; beyond that h2o answers HTTP/1.1 with its own 413
  * and resets an HTTP/2 stream); slow clients are cut off after
  * request_timeout_ms (an HTTP/2 connection on which no request arrives whole
  * for twice that, even if it keeps sending frames, is cut too).

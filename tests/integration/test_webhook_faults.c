@@ -42,7 +42,7 @@
 /* ROUNDS x WAVES_PER_ROUND x WAVE = 6 x 2 x 250 = 3,000 connections */
 #define LIVENESS_EVERY 50    /* a well-formed request after this many abusive ones */
 #define RSS_GROWTH_KIB (16 * 1024)
-#define MAX_BODY (1 << 20)   /* the webhook's default --max-request-bytes */
+#define MAX_BODY (7 << 20)   /* the webhook's default --max-request-bytes */
 #define SLOW_CLIENTS 16
 #define SLOW_TICK_MS 500
 

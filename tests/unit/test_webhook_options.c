@@ -39,7 +39,7 @@ static void test_defaults(void **state)
     assert_false(o.fill_gang_labels);
     assert_int_equal(o.threads, 2);
     assert_int_equal(o.max_connections, 1024);
-    assert_int_equal(o.max_request_bytes, 1u << 20);
+    assert_int_equal(o.max_request_bytes, 7u << 20);
     assert_int_equal(o.request_timeout_ms, 10000);
     assert_int_equal(o.log_level, KN_LOG_INFO);
 }
