@@ -106,6 +106,7 @@ static int read_review(const kn_json *root, kn_rules_input *in, const char **uid
         (in->operation = req_str(req, "operation", "request", false, msg, cap)) == NULL)
         return -1;
     in->object = kn_json_get(req, "object");
+    in->old_object = kn_json_get(req, "oldObject");
     if ((strcmp(in->operation, "CREATE") == 0 || strcmp(in->operation, "UPDATE") == 0) &&
         !kn_json_is(in->object, KN_JSON_OBJECT))
         return snprintf(msg, cap, "request.object: want an object for %s", in->operation), -1;

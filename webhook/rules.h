@@ -31,6 +31,7 @@ typedef struct kn_rules_input {
     const char *ns;        /* for messages; may be NULL (taken from the object) */
     const char *name;      /* for messages; may be NULL (taken from the object) */
     const kn_json *object;
+    const kn_json *old_object; /* UPDATE: the stored object; else NULL */
     kn_admit_mode mode;
     const kn_admit_config *cfg; /* may be NULL: defaults */
 } kn_rules_input;

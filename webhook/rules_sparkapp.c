@@ -252,10 +252,24 @@ static void run_rules(app_ctx *c)
         add_reservation(c);
 }
 
+/* An UPDATE that leaves spec and metadata.labels (which the operator copies
+ * to the pods) as they were changes nothing a gang is built from: annotations,
+ * finalizers, ownerReferences. Judging it again would only stop such edits to
+ * an app admitted before a stricter rule, the ratcheting kube-apiserver
+ * applies to CRD validation. */
+static bool gang_unchanged(const kn_rules_input *in)
+{
+    if (strcmp(in->operation, "UPDATE") != 0 || !kn_json_is(in->old_object, KN_JSON_OBJECT))
+        return false;
+    const kn_json *now = kn_json_get(in->object, "metadata"), *was = kn_json_get(in->old_object, "metadata");
+    return kn_json_equal(kn_json_get(in->object, "spec"), kn_json_get(in->old_object, "spec")) &&
+           kn_json_equal(kn_json_get(now, "labels"), kn_json_get(was, "labels"));
+}
+
 void kn_rules_sparkapp(const kn_rules_input *in, kn_decision *d)
 {
     /* An object being deleted only loses finalizers: never block that. */
-    if (kn_json_dig(in->object, "metadata", "deletionTimestamp", NULL) != NULL)
+    if (kn_json_dig(in->object, "metadata", "deletionTimestamp", NULL) != NULL || gang_unchanged(in))
         return;
     app_ctx c = {.in = in, .d = d, .app = in->object};
     for (int i = 0; i < 2; i++) {

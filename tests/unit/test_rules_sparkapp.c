@@ -391,8 +391,27 @@ static void test_not_handled(void **state)
     /* an app being deleted only loses finalizers */
     set_at(r, "/request/object/metadata", "deletionTimestamp", kn_json_new_string("2026-11-24T10:00:00Z"));
     expect_unchanged(r, KN_ADMIT_MUTATE);
-    /* other versions and kinds */
     remove_at(r, "/request/object/metadata", "deletionTimestamp");
+    /* an UPDATE leaving spec and labels as stored (an annotation, a finalizer)
+     * is not judged again: the stored app may predate a stricter rule */
+    set_at(r, "/request", "oldObject", kn_json_clone(kn_json_dig(r, "request", "object", NULL)));
+    set_at(r, "/request/object/metadata", "annotations", kn_json_new_object());
+    set_at(r, "/request/object/metadata/annotations", "team", kn_json_new_string("data"));
+    set_at(r, "/request/object/metadata", "finalizers", kn_json_new_array());
+    expect_unchanged(r, KN_ADMIT_MUTATE);
+    expect_unchanged(r, KN_ADMIT_VALIDATE);
+    /* ... but one that touches the spec or the labels the pods get is */
+    set_at(r, "/request/object/spec/executor", "instances", kn_json_new_int(2));
+    expect_denial_has(r, KN_ADMIT_MUTATE, (const char *const[]){"min-available", NULL});
+    set_at(r, "/request/object/spec/executor", "instances",
+           kn_json_clone(kn_json_dig(r, "request", "oldObject", "spec", "executor", "instances", NULL)));
+    expect_unchanged(r, KN_ADMIT_MUTATE);
+    set_at(r, "/request/object/metadata", "labels", kn_json_new_object());
+    set_at(r, "/request/object/metadata/labels", "team", kn_json_new_string("data"));
+    expect_denial_has(r, KN_ADMIT_MUTATE, (const char *const[]){"min-available", NULL});
+    remove_at(r, "/request", "oldObject");
+    set_at(r, "/request", "operation", kn_json_new_string("UPDATE"));
+    /* other versions and kinds */
     set_at(r, "/request/kind", "version", kn_json_new_string("v1beta1"));
     admitted a = admit(r, KN_ADMIT_MUTATE);
     assert_allowed_unchanged(&a);
