@@ -103,11 +103,11 @@ static void out_put(outbuf *b, const void *s, size_t n)
 /* The end of the bytes from i on that need no escape. */
 static size_t plain_end(const unsigned char *s, size_t i, size_t n)
 {
-    unsigned k8 = 8;
-    while (n - i >= 8 && (k8 = kn_json_plain_run8(s + i)) == 8)
-        i += 8;
-    if (k8 < 8)
-        return i + k8;
+    unsigned k = KN_JSON_PLAIN_BLOCK;
+    while (n - i >= KN_JSON_PLAIN_BLOCK && (k = kn_json_plain_block(s + i)) == KN_JSON_PLAIN_BLOCK)
+        i += KN_JSON_PLAIN_BLOCK;
+    if (k < KN_JSON_PLAIN_BLOCK)
+        return i + k;
     while (i < n && kn_json_str_plain(s[i]))
         i++;
     return i;

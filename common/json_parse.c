@@ -364,7 +364,7 @@ static size_t put_utf8(char *o, unsigned cp)
 
 /* One escape at p (after the backslash) into o; returns the bytes of input
  * used (0: not one the strict reader takes), the output length in *olen. */
-static size_t unescape_one(cursor p, cursor end, char *o, size_t *olen)
+static inline size_t unescape_one(cursor p, cursor end, char *o, size_t *olen)
 {
     static const char simple[256] = {['"'] = '"', ['\\'] = '\\', ['/'] = '/', ['b'] = '\b',
                                      ['f'] = '\f', ['n'] = '\n',  ['r'] = '\r', ['t'] = '\t'};
@@ -393,10 +393,78 @@ static size_t unescape_one(cursor p, cursor end, char *o, size_t *olen)
     return 11;
 }
 
+/* In a copy being read in place (c->in_place), scanning and unescaping are
+ * one pass: the text stays where it is until its first escape, and from then
+ * on each piece is moved down over the bytes the escapes freed (o trails p;
+ * an escape is never shorter than what it stands for). A second pass with
+ * memchr and memmove per escape was most of the cost of an escaped string
+ * such as kubectl's last-applied-configuration annotation. */
+static char *read_string_in_place(cursor *pp, cursor end, size_t *len)
+{
+    enum { B = KN_JSON_PLAIN_BLOCK };
+    unsigned char *start = (unsigned char *)*pp + 1, *p = start, *o = NULL;
+    for (;;) {
+        unsigned run;
+        do { /* the plain run at p, a block at a time */
+            if (end - p >= B) {
+                run = kn_json_plain_block(p);
+            } else {
+                run = 0;
+                while (p + run < end && kn_json_str_plain(p[run]))
+                    run++;
+            }
+            if (o != NULL) {
+                /* A whole block is stored at once when all of it is in
+                 * hand (copied out first: o trails p by less than a block
+                 * at the start) or when o is a block behind p. */
+                if (end - p >= B && (run == B || p - o >= B)) {
+                    unsigned char blk[B];
+                    memcpy(blk, p, B);
+                    memcpy(o, blk, B);
+                } else {
+                    memmove(o, p, run);
+                }
+                o += run;
+            }
+            p += run;
+        } while (run == B);
+        if (p >= end || *p < 0x20)
+            return NULL;
+        if (*p == '"')
+            break;
+        if (*p == '\\') {
+            if (o == NULL)
+                o = p;
+            size_t olen, used = unescape_one(p + 1, end, (char *)o, &olen);
+            if (used == 0)
+                return NULL;
+            p += 1 + used;
+            o += olen;
+            continue;
+        }
+        size_t k = kn_utf8_seq(p, (size_t)(end - p));
+        if (k == 0)
+            return NULL; /* yajl and the repair decide */
+        if (o != NULL) {
+            memmove(o, p, k);
+            o += k;
+        }
+        p += k;
+    }
+    *pp = p + 1;
+    if (o == NULL)
+        o = p;
+    *o = '\0';
+    *len = (size_t)(o - start);
+    return (char *)start;
+}
+
 /* The string whose opening quote is at *pp, into the arena (NUL-terminated);
  * *pp moves past the closing quote. NULL: not taken (or out of memory). */
 static char *read_string(parse_ctx *c, cursor *pp, cursor end, size_t *len)
 {
+    if (c->in_place)
+        return read_string_in_place(pp, end, len);
     cursor start = *pp + 1, p = start;
     int escapes = 0;
     for (;;) {
@@ -424,27 +492,25 @@ static char *read_string(parse_ctx *c, cursor *pp, cursor end, size_t *len)
     }
     *pp = p + 1;
     size_t n = (size_t)(p - start);
-    char *t = c->in_place ? (char *)start : arena_alloc(c, n + 1, 1), *o = t;
+    char *t = arena_alloc(c, n + 1, 1), *o = t;
     if (t == NULL)
         return NULL;
-    if (!escapes) {
-        if (!c->in_place)
-            memcpy(t, start, n);
-        t[n] = '\0';
-        *len = n;
+    memcpy(t, start, n);
+    t[n] = '\0';
+    *len = n;
+    if (!escapes)
         return t;
-    }
-    /* Unescaped text is never longer than its source (so in place works). */
-    for (cursor q = start; q < p;) {
-        cursor bs = memchr(q, '\\', (size_t)(p - q));
-        size_t run = (size_t)((bs != NULL ? bs : p) - q);
-        if (o != (const char *)q)
+    /* Unescaped text is never longer than its source. */
+    for (const char *q = t; q < t + n;) {
+        const char *bs = memchr(q, '\\', (size_t)(t + n - q));
+        size_t run = (size_t)((bs != NULL ? bs : t + n) - q);
+        if (o != q)
             memmove(o, q, run);
         o += run;
         q += run;
         if (bs == NULL)
             break;
-        size_t olen, used = unescape_one(q + 1, p, o, &olen);
+        size_t olen, used = unescape_one((cursor)q + 1, (cursor)t + n, o, &olen);
         if (used == 0)
             return NULL;
         q += 1 + used;
