@@ -135,15 +135,22 @@ int kn_spark_memory_bytes(const char *s, int64_t *bytes, kn_err *err)
 typedef struct {
     const kn_json *spec, *pod, *conf;
     const char *role; /* "driver" or "executor" */
+    bool executor;
     bool python, non_jvm;
 } sctx;
+
+/* A sparkConf key of the role, as a literal: pre + "driver" or "executor" +
+ * post (keys were joined per lookup, a tenth of sizing a review). */
+#define ROLE_KEY(c, pre, post) ((c)->executor ? pre "executor" post : pre "driver" post)
 
 /* One setting's text and the name of the field it came from. */
 typedef struct {
     const char *text;  /* NULL when unset */
     const kn_json *json;
     char field[128];   /* spec.driver.memory or spec.sparkConf["spark.driver.memory"] */
-    char name[96];     /* memory or spark.driver.memory, for "raise X" hints */
+    /* memory or spark.driver.memory, for "raise X" hints: the key looked up
+     * itself (a literal, or a caller's buffer that outlives the setting) */
+    const char *name;
 } setting;
 
 /* buf = the concatenation of the NULL-terminated strings, truncated to cap-1
@@ -198,12 +205,12 @@ static int lookup(const sctx *c, const char *spec_key, const char *conf_key, set
     st->field[0] = '\0';
     const kn_json *v = spec_key != NULL ? kn_json_get(c->pod, spec_key) : NULL;
     if (v != NULL && !kn_json_is(v, KN_JSON_NULL)) {
-        join(st->name, sizeof(st->name), spec_key, (char *)NULL);
+        st->name = spec_key;
         join(st->field, sizeof(st->field), "spec.", c->role, ".", spec_key, (char *)NULL);
         st->json = v;
         return scalar_text(v, st->field, &st->text, err);
     }
-    join(st->name, sizeof(st->name), conf_key, (char *)NULL);
+    st->name = conf_key;
     if ((v = kn_json_get(c->conf, conf_key)) == NULL)
         return 0;
     char field[sizeof(st->field)];
@@ -272,10 +279,8 @@ static int parse_factor(const setting *st, bool zero_ok, double *out, kn_err *er
 
 static int overhead_factor(const sctx *c, double *factor, kn_err *err)
 {
-    char key[64];
     setting st;
-    join(key, sizeof(key), "spark.", c->role, ".memoryOverheadFactor", (char *)NULL);
-    if (lookup(c, NULL, key, &st, err) != 0)
+    if (lookup(c, NULL, ROLE_KEY(c, "spark.", ".memoryOverheadFactor"), &st, err) != 0)
         return -1;
     if (st.text != NULL)
         return parse_factor(&st, false, factor, err);
@@ -317,11 +322,9 @@ static int executor_extra_mib(const sctx *c, int64_t *extra, kn_err *err)
 
 static int size_memory(const sctx *c, kn_spark_pod_size *out, int64_t *total_mib, kn_err *err)
 {
-    char key[64];
     setting st;
     int64_t mib = 1024; /* spark.<role>.memory defaults to 1g */
-    join(key, sizeof(key), "spark.", c->role, ".memory", (char *)NULL);
-    if (size_mib(c, "memory", key, 20, &st, &mib, err) != 0)
+    if (size_mib(c, "memory", ROLE_KEY(c, "spark.", ".memory"), 20, &st, &mib, err) != 0)
         return -1;
     if (mib < 1) {
         char q[96];
@@ -330,8 +333,7 @@ static int size_memory(const sctx *c, kn_spark_pod_size *out, int64_t *total_mib
     }
     out->memory_mib = mib;
     int64_t overhead = -1;
-    join(key, sizeof(key), "spark.", c->role, ".memoryOverhead", (char *)NULL);
-    if (size_mib(c, "memoryOverhead", key, 20, &st, &overhead, err) != 0)
+    if (size_mib(c, "memoryOverhead", ROLE_KEY(c, "spark.", ".memoryOverhead"), 20, &st, &overhead, err) != 0)
         return -1;
     if (overhead < 0) {
         double factor;
@@ -346,7 +348,7 @@ static int size_memory(const sctx *c, kn_spark_pod_size *out, int64_t *total_mib
     }
     out->overhead_mib = overhead;
     int64_t extra = 0;
-    if (strcmp(c->role, "executor") == 0 && executor_extra_mib(c, &extra, err) != 0)
+    if (c->executor && executor_extra_mib(c, &extra, err) != 0)
         return -1;
     if (mib > MAX_TOTAL_MIB - overhead || mib + overhead > MAX_TOTAL_MIB - extra)
         return kn_err_set(err, "spec.%s: memory plus overhead is too large", c->role);
@@ -369,9 +371,7 @@ static const char *shown(const setting *st, char *q, size_t cap)
  * (Spark's intConf: blanks around it are trimmed). */
 static int cores(const sctx *c, setting *st, int64_t *out, kn_err *err)
 {
-    char key[64];
-    join(key, sizeof(key), "spark.", c->role, ".cores", (char *)NULL);
-    if (lookup(c, "cores", key, st, err) != 0)
+    if (lookup(c, "cores", ROLE_KEY(c, "spark.", ".cores"), st, err) != 0)
         return -1;
     *out = 1;
     if (st->text == NULL)
@@ -429,11 +429,9 @@ static void describe_request(const setting *req, const setting *cs, int64_t ncor
 
 static int size_cpu(const sctx *c, kn_spark_pod_size *out, kn_err *err)
 {
-    char key[64];
     setting req, lim, cs = {0};
     int64_t ncores = 0, req_milli;
-    join(key, sizeof(key), "spark.kubernetes.", c->role, ".request.cores", (char *)NULL);
-    if (lookup(c, "coreRequest", key, &req, err) != 0)
+    if (lookup(c, "coreRequest", ROLE_KEY(c, "spark.kubernetes.", ".request.cores"), &req, err) != 0)
         return -1;
     if (req.text != NULL) {
         if (cpu_setting(&req, &req_milli, err) != 0)
@@ -444,8 +442,7 @@ static int size_cpu(const sctx *c, kn_spark_pod_size *out, kn_err *err)
         req_milli = ncores * 1000;
     }
     out->requests.cpu_milli = req_milli;
-    join(key, sizeof(key), "spark.kubernetes.", c->role, ".limit.cores", (char *)NULL);
-    if (lookup(c, "coreLimit", key, &lim, err) != 0)
+    if (lookup(c, "coreLimit", ROLE_KEY(c, "spark.kubernetes.", ".limit.cores"), &lim, err) != 0)
         return -1;
     if (lim.text == NULL)
         return 0;
@@ -578,8 +575,7 @@ static int size_conf_resource(const sctx *c, const char *id, kn_spark_pod_size *
 
 static int size_conf_resources(const sctx *c, kn_spark_pod_size *out, kn_err *err)
 {
-    char prefix[48];
-    join(prefix, sizeof(prefix), "spark.", c->role, ".resource.", (char *)NULL);
+    const char *prefix = ROLE_KEY(c, "spark.", ".resource.");
     size_t plen = strlen(prefix);
     char ids[MAX_CONF_RESOURCES][KN_RESOURCE_NAME_MAX];
     size_t n_ids = 0;
@@ -617,7 +613,8 @@ static int size_conf_resources(const sctx *c, kn_spark_pod_size *out, kn_err *er
 static int context(const kn_json *app, kn_spark_role role, sctx *c, kn_err *err)
 {
     memset(c, 0, sizeof(*c));
-    c->role = role == KN_SPARK_DRIVER ? "driver" : "executor";
+    c->executor = role != KN_SPARK_DRIVER;
+    c->role = c->executor ? "executor" : "driver";
     c->spec = kn_json_get(app, "spec");
     if (!kn_json_is(c->spec, KN_JSON_OBJECT))
         return kn_err_set(err, "spec: want an object, got %s", kn_json_type_name(kn_json_typeof(c->spec)));

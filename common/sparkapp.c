@@ -35,6 +35,20 @@ kn_json *kn_sparkapp_effective_labels(const kn_json *app, kn_spark_role role)
     return out;
 }
 
+const kn_json *kn_sparkapp_labels_view(const kn_json *app, kn_spark_role role, kn_json **copy)
+{
+    const kn_json *meta = kn_json_dig(app, "metadata", "labels", NULL),
+                  *own = kn_json_get(kn_sparkapp_role(app, role), "labels");
+    *copy = NULL;
+    /* A source that is not an object but has items (an array) is left to
+     * the merge, which refuses it as it always did. */
+    if (kn_json_len(meta) == 0 && kn_json_len(own) > 0 && kn_json_is(own, KN_JSON_OBJECT))
+        return own;
+    if (kn_json_len(own) == 0 && kn_json_len(meta) > 0 && kn_json_is(meta, KN_JSON_OBJECT))
+        return meta;
+    return *copy = kn_sparkapp_effective_labels(app, role);
+}
+
 /* Trimmed, case-insensitive "true" (Scala's toBoolean after trim). */
 static bool conf_true(const char *s)
 {

@@ -48,6 +48,10 @@ const kn_json *kn_sparkapp_role(const kn_json *app, kn_spark_role role);
 const char *kn_sparkapp_role_name(kn_spark_role role); /* "driver" / "executor" */
 /* A new object: metadata.labels merged with spec.<role>.labels. NULL on OOM. */
 kn_json *kn_sparkapp_effective_labels(const kn_json *app, kn_spark_role role);
+/* The same for reading only: when just one of the two sources has members
+ * (the usual case), that object itself, not a copy; else the merged copy,
+ * which *copy then holds for the caller to free (NULL otherwise). NULL on OOM. */
+const kn_json *kn_sparkapp_labels_view(const kn_json *app, kn_spark_role role, kn_json **copy);
 
 /* One role's container requests and limits by Spark's sizing rules (spark.h),
  * without the pod slot (pods = 0). */

@@ -18,7 +18,8 @@ typedef struct role_info {
     kn_spark_role role;
     const char *name; /* "driver" / "executor" */
     const kn_json *spec;
-    kn_json *labels; /* effective labels, owned */
+    const kn_json *labels; /* effective labels (kn_sparkapp_labels_view) */
+    kn_json *labels_copy;  /* what labels points to when it is a merged copy */
     kn_gang_spec gang;
 } role_info;
 
@@ -277,12 +278,12 @@ void kn_rules_sparkapp(const kn_rules_input *in, kn_decision *d)
         r->role = i == 0 ? KN_SPARK_DRIVER : KN_SPARK_EXECUTOR;
         r->name = kn_sparkapp_role_name(r->role);
         r->spec = kn_sparkapp_role(c.app, r->role);
-        r->labels = kn_sparkapp_effective_labels(c.app, r->role);
+        r->labels = kn_sparkapp_labels_view(c.app, r->role, &r->labels_copy);
         if (r->labels == NULL)
             kn_decision_deny(d, "out of memory");
     }
     if (d->allowed)
         run_rules(&c);
-    kn_json_free(c.r[0].labels);
-    kn_json_free(c.r[1].labels);
+    kn_json_free(c.r[0].labels_copy);
+    kn_json_free(c.r[1].labels_copy);
 }
