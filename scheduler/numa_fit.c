@@ -71,16 +71,38 @@ static unsigned next_same_bits(unsigned m)
     return (((r ^ m) >> 2) / c) | r;
 }
 
+/* mask_holds for one zone, now (the single-zone policies ask it of every
+ * zone of every node they rank): the same sums in the same order, without
+ * the walk over mask bits. */
+static bool zone_holds(const kn_zone *z, const numa_req *q, int owner, double *slack)
+{
+    if (!zone_usable(z, owner))
+        return false;
+    double s = 0;
+    for (int i = 0; i < q->n; i++) {
+        int r = q->idx[i];
+        int64_t f = kn_zone_free(z, r), alloc = z->alloc.v[r];
+        int64_t sum = f > 0 ? f : 0;
+        if (sum < q->amt[i])
+            return false;
+        if (alloc > 0)
+            s += (double)(sum - q->amt[i]) / (double)alloc;
+    }
+    *slack = s;
+    return true;
+}
+
 /* Best mask of exactly k zones that holds q now; 0 if none. */
 static unsigned best_mask(const kn_node *n, int k, const numa_req *q, int owner, bool isolated, double *slack_out)
 {
     unsigned best = 0;
     double best_slack = 0;
     for (unsigned m = (1u << k) - 1; m < (1u << n->n_zones); m = next_same_bits(m)) {
-        if (isolated && !zone_idle(&n->zones[__builtin_ctz(m)], q)) /* k == 1 */
+        const kn_zone *first = &n->zones[__builtin_ctz(m)];
+        if (isolated && !zone_idle(first, q)) /* k == 1 */
             continue;
         double slack;
-        if (!mask_holds(n, m, q, true, owner, &slack))
+        if (k == 1 ? !zone_holds(first, q, owner, &slack) : !mask_holds(n, m, q, true, owner, &slack))
             continue;
         if (best == 0 || slack < best_slack) {
             best = m;
@@ -110,31 +132,35 @@ static void fill_choice(const kn_node *n, unsigned mask, const numa_req *q, kn_c
     }
 }
 
+/* d NULL: the caller only ranks, the reason is not wanted (snprintf per node). */
 static void fail(kn_diag *d, const char *what, kn_numa_policy p)
 {
+    if (d == NULL)
+        return;
     char r[KN_REASON_MAX];
     snprintf(r, sizeof(r), "node(s) %s (%s)", what, kn_numa_policy_name(p));
     kn_diag_add(d, r);
 }
 
-bool kn_numa_fit(const kn_node *n, const kn_want *w, kn_choice *ch, kn_diag *d)
+/* The zones a pod's policy picks on n (*mask, 0: none) and the NUMA quality
+ * of the pick (*score, 0..100); false when the policy filters the node out. */
+static bool decide(const kn_node *n, const kn_want *w, numa_req *q, unsigned *mask, double *score, kn_diag *d)
 {
-    ch->n_zones = 0;
-    ch->exclusive = false;
-    ch->numa_score = 0;
+    *mask = 0;
+    *score = 0;
     kn_numa_policy p = w->numa ? w->numa->policy : KN_NUMA_NONE;
     if (p == KN_NUMA_NONE)
         return true;
-    numa_req q = {0};
+    q->n = 0;
     for (int i = 0; i < w->numa->n_resources; i++) {
         int r = w->numa_idx[i];
         if (r >= 0 && w->req->v[r] > 0) {
-            q.idx[q.n] = r;
-            q.amt[q.n++] = w->req->v[r];
+            q->idx[q->n] = r;
+            q->amt[q->n++] = w->req->v[r];
         }
     }
-    if (q.n == 0) { /* nothing to align */
-        ch->numa_score = 100;
+    if (q->n == 0) { /* nothing to align */
+        *score = 100;
         return true;
     }
     if (n->n_zones == 0) {
@@ -143,49 +169,71 @@ bool kn_numa_fit(const kn_node *n, const kn_want *w, kn_choice *ch, kn_diag *d)
         fail(d, "didn't report NUMA topology", p);
         return false;
     }
-    unsigned mask = 0;
+    unsigned m = 0;
     double slack = 0;
     int k = 1;
     switch (p) {
     case KN_NUMA_SINGLE:
-        mask = best_mask(n, 1, &q, w->owner, false, &slack);
-        if (!mask)
+        m = best_mask(n, 1, q, w->owner, false, &slack);
+        if (!m)
             fail(d, "didn't have a NUMA zone that fits", p);
         break;
     case KN_NUMA_ISOLATED:
-        mask = best_mask(n, 1, &q, w->owner, true, &slack);
-        if (!mask)
+        m = best_mask(n, 1, q, w->owner, true, &slack);
+        if (!m)
             fail(d, "didn't have a free NUMA zone to isolate the pod", p);
         break;
     case KN_NUMA_RESTRICTED:
         for (k = 1; k <= n->n_zones; k++) { /* the fewest zones that could ever hold it */
             bool ever = false;
-            for (unsigned m = (1u << k) - 1; m < (1u << n->n_zones) && !ever; m = next_same_bits(m))
-                ever = mask_holds(n, m, &q, false, w->owner, NULL);
+            for (unsigned mm = (1u << k) - 1; mm < (1u << n->n_zones) && !ever; mm = next_same_bits(mm))
+                ever = mask_holds(n, mm, q, false, w->owner, NULL);
             if (ever)
                 break;
         }
         if (k <= n->n_zones)
-            mask = best_mask(n, k, &q, w->owner, false, &slack);
-        if (!mask)
+            m = best_mask(n, k, q, w->owner, false, &slack);
+        if (!m)
             fail(d, "couldn't fit the request in the fewest NUMA zones that can hold it", p);
         break;
     default: /* best-effort */
-        for (k = 1; k <= n->n_zones && !mask; k++)
-            mask = best_mask(n, k, &q, w->owner, false, &slack);
-        if (!mask)
+        for (k = 1; k <= n->n_zones && !m; k++)
+            m = best_mask(n, k, q, w->owner, false, &slack);
+        if (!m)
             return true; /* fits the node, just not aligned */
         break;
     }
-    if (!mask)
+    if (!m)
         return false;
-    fill_choice(n, mask, &q, ch);
-    ch->exclusive = p == KN_NUMA_ISOLATED;
+    *mask = m;
     /* quality: fewer zones first, then a tighter fit (see score.c) */
-    double align = n->n_zones > 1 ? 100.0 * (n->n_zones - ch->n_zones) / (n->n_zones - 1) : 100.0;
-    double tight = 100.0 * (1.0 - slack / q.n);
+    int used = __builtin_popcount(m);
+    double align = n->n_zones > 1 ? 100.0 * (n->n_zones - used) / (n->n_zones - 1) : 100.0;
+    double tight = 100.0 * (1.0 - slack / q->n);
     if (tight < 0)
         tight = 0;
-    ch->numa_score = (2 * align + tight) / 3;
+    *score = (2 * align + tight) / 3;
     return true;
+}
+
+bool kn_numa_fit(const kn_node *n, const kn_want *w, kn_choice *ch, kn_diag *d)
+{
+    ch->n_zones = 0;
+    ch->exclusive = false;
+    numa_req q;
+    unsigned mask;
+    if (!decide(n, w, &q, &mask, &ch->numa_score, d))
+        return false;
+    if (mask) {
+        fill_choice(n, mask, &q, ch);
+        ch->exclusive = w->numa->policy == KN_NUMA_ISOLATED;
+    }
+    return true;
+}
+
+bool kn_numa_score(const kn_node *n, const kn_want *w, double *score)
+{
+    numa_req q;
+    unsigned mask;
+    return decide(n, w, &q, &mask, score, NULL);
 }

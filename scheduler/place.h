@@ -65,6 +65,9 @@ bool kn_tolerates_taints(const kn_node *n, const kn_constraints *pod, const kn_t
 /* numa_fit.c: zones for the pod on n per its policy; false (with a reason in d)
  * when the policy filters the node out. */
 bool kn_numa_fit(const kn_node *n, const kn_want *w, kn_choice *ch, kn_diag *d);
+/* The same decision, only its quality (kn_choice.numa_score): what ranking a
+ * node needs, without the zone amounts or a reason. */
+bool kn_numa_score(const kn_node *n, const kn_want *w, double *score);
 
 /* score.c: the formula is at the top of score.c and in README "Scheduling". */
 double kn_score_node(const kn_cluster *c, const kn_node *n, const kn_want *w, const kn_choice *ch);
@@ -72,6 +75,9 @@ double kn_score_node(const kn_cluster *c, const kn_node *n, const kn_want *w, co
 /* The filters that change with placements (resources, NUMA) and the score,
  * without a diagnosis: a node that passed the static filters. */
 bool kn_fit_and_score(const kn_cluster *c, int node, const kn_want *w, kn_choice *ch);
+/* The same answer and *score (ch->score), without filling a choice: the
+ * place index ranks every changed node with it and fills only the winner's. */
+bool kn_fit_score(const kn_cluster *c, int node, const kn_want *w, double *score);
 /* All filters on one node; true and a scored choice if it fits. */
 bool kn_place_on_node(const kn_cluster *c, int node, const kn_want *w, kn_choice *ch, kn_diag *d);
 /* The best node (highest score, then node name) or false with d filled.

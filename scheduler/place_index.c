@@ -201,7 +201,10 @@ static void heapify(const struct kn_place_index *ix, kind *k)
         sift_down(k, i);
 }
 
-/* The node's entry after a re-evaluation: in the heap with its new score, or out of it. */
+/* The node's entry after a re-evaluation. Only a rise moves it now: a lower
+ * score or a node that no longer fits keeps its entry where it is, its key
+ * now too high, and settle() puts it right if it ever surfaces (most never
+ * do before they change again; every heap key stays >= its node's true one). */
 static void heap_set(const struct kn_place_index *ix, kind *k, int node, bool fit, double score)
 {
     int at = k->pos[node];
@@ -213,49 +216,47 @@ static void heap_set(const struct kn_place_index *ix, kind *k, int node, bool fi
         sift_up(k, at);
         return;
     }
-    if (fit) {
-        bool up = score > k->heap[at].score;
+    if (fit && score > k->heap[at].score) {
         k->heap[at].score = score;
-        if (up)
-            sift_up(k, at);
-        else
-            sift_down(k, at);
-        return;
+        sift_up(k, at);
     }
-    k->pos[node] = -1;
+}
+
+static void pop_top(kind *k)
+{
+    k->pos[k->heap[0].node] = -1;
     ent last = k->heap[--k->n_heap];
-    if (at == k->n_heap)
+    if (k->n_heap == 0)
         return;
-    put(k, at, last);
-    sift_up(k, at);
-    sift_down(k, k->pos[last.node]);
+    put(k, 0, last);
+    sift_down(k, 0);
 }
 
 /* ---- evaluation ---- */
 
 static void reeval(const struct kn_place_index *ix, const kn_cluster *c, kind *k, int i, const kn_want *w)
 {
-    kn_choice ch;
+    double score = 0;
     if (k->state[i] == ST_OUT)
         return;
-    bool fit = kn_fit_and_score(c, i, w, &ch);
+    bool fit = kn_fit_score(c, i, w, &score);
     k->state[i] = fit ? ST_FIT : ST_UNFIT;
-    k->score[i] = fit ? ch.score : 0;
-    heap_set(ix, k, i, fit, ch.score);
+    k->score[i] = fit ? score : 0;
+    heap_set(ix, k, i, fit, score);
 }
 
 static void rebuild(const struct kn_place_index *ix, const kn_cluster *c, kind *k, const kn_want *w)
 {
-    kn_choice ch;
+    double score;
     for (int i = 0; i < ix->n_nodes; i++) {
         const kn_node *n = &c->nodes[i];
         kn_diag scratch;
         kn_diag_init(&scratch);
         if (!n->live || !kn_filter_static(n, w->pod, &scratch))
             k->state[i] = ST_OUT;
-        else if (kn_fit_and_score(c, i, w, &ch)) {
+        else if (kn_fit_score(c, i, w, &score)) {
             k->state[i] = ST_FIT;
-            k->score[i] = ch.score;
+            k->score[i] = score;
         } else
             k->state[i] = ST_UNFIT;
         k->mark[i] = 0;
@@ -290,6 +291,25 @@ static void catch_up(const struct kn_place_index *ix, const kn_cluster *c, kind 
         reeval(ix, c, k, i, w);
     }
     k->seen = c->mutations;
+}
+
+/* Until the top entry's key is its node's true score: a stale key (see
+ * heap_set) is fixed where it surfaced, a node that no longer fits leaves. */
+static void settle(const struct kn_place_index *ix, const kn_cluster *c, kind *k, const kn_want *w)
+{
+    while (k->n_heap > 0) {
+        int node = k->heap[0].node;
+        if (k->state[node] == ST_DIRTY) { /* a lazy kind's: its true key is not known yet */
+            reeval(ix, c, k, node, w);
+        } else if (k->state[node] != ST_FIT) {
+            pop_top(k);
+        } else if (k->heap[0].score != k->score[node]) {
+            k->heap[0].score = k->score[node];
+            sift_down(k, 0);
+        } else {
+            return;
+        }
+    }
 }
 
 /* ---- kinds ---- */
@@ -363,8 +383,7 @@ int kn_pindex_best(kn_cluster *c, struct kn_place_index **ixp, const kn_want *w,
         catch_up(ix, c, k, &anon);
     }
     k->last_use = ++ix->tick;
-    while (k->n_heap > 0 && k->state[k->heap[0].node] == ST_DIRTY) /* its true key is lower: find where */
-        reeval(ix, c, k, k->heap[0].node, &anon);
+    settle(ix, c, k, &anon);
     if (k->n_heap == 0)
         return 0;
     double score = k->heap[0].score;

@@ -66,12 +66,17 @@ static bool strands_extended(const kn_cluster *c, const kn_node *n, const kn_wan
     return false;
 }
 
-double kn_score_node(const kn_cluster *c, const kn_node *n, const kn_want *w, const kn_choice *ch)
+static double score_with(const kn_cluster *c, const kn_node *n, const kn_want *w, double numa_score)
 {
     double rs = resource_score(c, n, w);
     bool numa = w->numa && w->numa->policy != KN_NUMA_NONE;
-    double s = numa ? (rs + ch->numa_score) / 2 : rs;
+    double s = numa ? (rs + numa_score) / 2 : rs;
     return strands_extended(c, n, w) ? s - STRAND_PENALTY : s;
+}
+
+double kn_score_node(const kn_cluster *c, const kn_node *n, const kn_want *w, const kn_choice *ch)
+{
+    return score_with(c, n, w, ch->numa_score);
 }
 
 bool kn_place_on_node(const kn_cluster *c, int node, const kn_want *w, kn_choice *ch, kn_diag *d)
@@ -194,9 +199,9 @@ static bool static_ok(const kn_node *n, const kn_want *w, uint8_t *pass, int i)
     return ok;
 }
 
-bool kn_fit_and_score(const kn_cluster *c, int node, const kn_want *w, kn_choice *ch)
+/* The filters that change with placements, NodeResourcesFit's part. */
+static bool resources_fit(const kn_cluster *c, const kn_node *n, const kn_want *w)
 {
-    const kn_node *n = &c->nodes[node];
     if (w->unfit_name)
         return false;
     if (n->n_exclusive > 0) {
@@ -208,12 +213,30 @@ bool kn_fit_and_score(const kn_cluster *c, int node, const kn_want *w, kn_choice
             if (w->req->v[r] > 0 && w->req->v[r] > n->alloc.v[r] - n->used.v[r])
                 return false;
     }
+    return true;
+}
+
+bool kn_fit_and_score(const kn_cluster *c, int node, const kn_want *w, kn_choice *ch)
+{
+    const kn_node *n = &c->nodes[node];
+    if (!resources_fit(c, n, w))
+        return false;
     kn_diag scratch;
     kn_diag_init(&scratch);
     if (!kn_numa_fit(n, w, ch, &scratch))
         return false;
     ch->node = node;
     ch->score = kn_score_node(c, n, w, ch);
+    return true;
+}
+
+bool kn_fit_score(const kn_cluster *c, int node, const kn_want *w, double *score)
+{
+    const kn_node *n = &c->nodes[node];
+    double numa_score;
+    if (!resources_fit(c, n, w) || !kn_numa_score(n, w, &numa_score))
+        return false;
+    *score = score_with(c, n, w, numa_score);
     return true;
 }
 
