@@ -21,6 +21,15 @@ typedef struct ent {
     int node;
 } ent;
 
+/* What a kind knows of one node, together: a catch-up touches all of it
+ * for every logged node, one cache line instead of four arrays' worth. */
+typedef struct slot {
+    double score;            /* when ST_FIT */
+    int32_t pos;             /* index in heap, or -1 */
+    uint16_t mark;           /* the catch-up round that re-evaluated it */
+    uint8_t state;
+} slot;
+
 typedef struct kind {
     bool used;
     uint64_t hash;
@@ -31,13 +40,10 @@ typedef struct kind {
     bool lazy;               /* a take can only lower a node's score (spreading, no NUMA policy) */
     uint64_t seen;           /* c->mutations caught up to */
     uint64_t last_use;
-    uint32_t round;
-    uint8_t *state;          /* per node */
-    double *score;           /* per node, when ST_FIT */
-    uint32_t *mark;          /* per node: the catch-up round that re-evaluated it */
+    uint16_t round;
+    slot *slot;              /* per node */
     ent *heap;               /* the feasible nodes, best first (heap_mem + 3) */
     ent *heap_mem;           /* 64-byte aligned */
-    int *pos;                /* per node: its index in heap, or -1 */
     int n_heap;
 } kind;
 
@@ -52,11 +58,8 @@ struct kn_place_index {
 static void kind_clear(kind *k)
 {
     free(k->sig);
-    free(k->state);
-    free(k->score);
-    free(k->mark);
+    free(k->slot);
     free(k->heap_mem);
-    free(k->pos);
     memset(k, 0, sizeof(*k));
 }
 
@@ -147,14 +150,14 @@ static inline bool above(const ent *a, const ent *b)
 }
 
 /* An indexed 4-ary heap of the feasible nodes (half the levels of a binary
- * one, and a node's children share a cache line): pos[node] is the node's
+ * one, and a node's children share a cache line): slot[node].pos is the node's
  * place in it (-1: not in it), so a re-evaluated node moves in place. */
-#define ARITY 4
+#define ARITY 4 /* best_of_four() is written for it */
 
 static void put(kind *k, int at, ent e)
 {
     k->heap[at] = e;
-    k->pos[e.node] = at;
+    k->slot[e.node].pos = at;
 }
 
 static void sift_up(kind *k, int i)
@@ -167,23 +170,41 @@ static void sift_up(kind *k, int i)
     put(k, i, e);
 }
 
+/* The best of the four children at first..first+3: a tournament of three
+ * comparisons (above() is a strict total order, so the winner is the one a
+ * scan would pick), and the grandchildren's four lines fetched meanwhile. */
+static inline int best_of_four(const ent *h, int first, int n)
+{
+    if (ARITY * first + 1 < n) { /* 16 entries, 4 lines: written out, a loop costs more than the fetches */
+        const ent *g = &h[ARITY * first + 1];
+        __builtin_prefetch(g);
+        __builtin_prefetch(g + 4);
+        __builtin_prefetch(g + 8);
+        __builtin_prefetch(g + 12);
+    }
+    int a = above(&h[first + 1], &h[first]) ? first + 1 : first;
+    int b = above(&h[first + 3], &h[first + 2]) ? first + 3 : first + 2;
+    return above(&h[b], &h[a]) ? b : a;
+}
+
 static void sift_down(kind *k, int i)
 {
-    ent e = k->heap[i];
+    ent *h = k->heap, e = h[i];
     int n = k->n_heap;
     for (;;) {
         int first = ARITY * i + 1, m = first;
         if (first >= n)
             break;
-        int end = first + ARITY < n ? first + ARITY : n;
-        for (int j = first; j < end && ARITY * j + 1 < n; j++) /* the next level's lines, while this one is compared */
-            __builtin_prefetch(&k->heap[ARITY * j + 1]);
-        for (int j = first + 1; j < end; j++)
-            if (above(&k->heap[j], &k->heap[m]))
-                m = j;
-        if (!above(&k->heap[m], &e))
+        if (first + ARITY <= n) {
+            m = best_of_four(h, first, n);
+        } else { /* the last parent: fewer children */
+            for (int j = first + 1; j < n; j++)
+                if (above(&h[j], &h[m]))
+                    m = j;
+        }
+        if (!above(&h[m], &e))
             break;
-        put(k, i, k->heap[m]);
+        put(k, i, h[m]);
         i = m;
     }
     put(k, i, e);
@@ -193,21 +214,20 @@ static void heapify(const struct kn_place_index *ix, kind *k)
 {
     k->n_heap = 0;
     for (int i = 0; i < ix->n_nodes; i++) {
-        k->pos[i] = -1;
-        if (k->state[i] == ST_FIT)
-            put(k, k->n_heap++, (ent){k->score[i], ix->rank[i], i});
+        k->slot[i].pos = -1;
+        if (k->slot[i].state == ST_FIT)
+            put(k, k->n_heap++, (ent){k->slot[i].score, ix->rank[i], i});
     }
     for (int i = k->n_heap > 1 ? (k->n_heap - 2) / ARITY : -1; i >= 0; i--)
         sift_down(k, i);
 }
 
-/* The node's entry after a re-evaluation. Only a rise moves it now: a lower
- * score or a node that no longer fits keeps its entry where it is, its key
- * now too high, and settle() puts it right if it ever surfaces (most never
- * do before they change again; every heap key stays >= its node's true one). */
+/* The node's entry after a re-evaluation: in the heap with its new score, or out of it.
+ * (Leaving a lowered entry in place until it surfaced cost more time than it
+ * saved: it then sank from the root, a cache miss per level.) */
 static void heap_set(const struct kn_place_index *ix, kind *k, int node, bool fit, double score)
 {
-    int at = k->pos[node];
+    int at = k->slot[node].pos;
     if (at < 0) {
         if (!fit)
             return;
@@ -216,20 +236,22 @@ static void heap_set(const struct kn_place_index *ix, kind *k, int node, bool fi
         sift_up(k, at);
         return;
     }
-    if (fit && score > k->heap[at].score) {
+    if (fit) {
+        double was = k->heap[at].score;
         k->heap[at].score = score;
-        sift_up(k, at);
-    }
-}
-
-static void pop_top(kind *k)
-{
-    k->pos[k->heap[0].node] = -1;
-    ent last = k->heap[--k->n_heap];
-    if (k->n_heap == 0)
+        if (score > was)
+            sift_up(k, at);
+        else if (score < was)
+            sift_down(k, at);
         return;
-    put(k, 0, last);
-    sift_down(k, 0);
+    }
+    k->slot[node].pos = -1;
+    ent last = k->heap[--k->n_heap];
+    if (at == k->n_heap)
+        return;
+    put(k, at, last);
+    sift_up(k, at);
+    sift_down(k, k->slot[last.node].pos);
 }
 
 /* ---- evaluation ---- */
@@ -237,11 +259,12 @@ static void pop_top(kind *k)
 static void reeval(const struct kn_place_index *ix, const kn_cluster *c, kind *k, int i, const kn_want *w)
 {
     double score = 0;
-    if (k->state[i] == ST_OUT)
+    slot *sl = &k->slot[i];
+    if (sl->state == ST_OUT)
         return;
     bool fit = kn_fit_score(c, i, w, &score);
-    k->state[i] = fit ? ST_FIT : ST_UNFIT;
-    k->score[i] = fit ? score : 0;
+    sl->state = fit ? ST_FIT : ST_UNFIT;
+    sl->score = fit ? score : 0;
     heap_set(ix, k, i, fit, score);
 }
 
@@ -253,13 +276,13 @@ static void rebuild(const struct kn_place_index *ix, const kn_cluster *c, kind *
         kn_diag scratch;
         kn_diag_init(&scratch);
         if (!n->live || !kn_filter_static(n, w->pod, &scratch))
-            k->state[i] = ST_OUT;
+            k->slot[i].state = ST_OUT;
         else if (kn_fit_score(c, i, w, &score)) {
-            k->state[i] = ST_FIT;
-            k->score[i] = score;
+            k->slot[i].state = ST_FIT;
+            k->slot[i].score = score;
         } else
-            k->state[i] = ST_UNFIT;
-        k->mark[i] = 0;
+            k->slot[i].state = ST_UNFIT;
+        k->slot[i].mark = 0;
     }
     k->round = 0;
     heapify(ix, k);
@@ -275,41 +298,28 @@ static void catch_up(const struct kn_place_index *ix, const kn_cluster *c, kind 
         return;
     }
     if (++k->round == 0) { /* wrapped: no stale marks may match */
-        memset(k->mark, 0, sizeof(uint32_t) * (size_t)ix->n_nodes);
+        for (int i = 0; i < ix->n_nodes; i++)
+            k->slot[i].mark = 0;
         k->round = 1;
     }
     for (uint64_t m = k->seen; m != c->mutations; m++) {
         int e = c->chlog[m & (KN_CHLOG_SIZE - 1)], i = e >> 1;
-        if (i < 0 || i >= ix->n_nodes || k->mark[i] == k->round)
+        if (i < 0 || i >= ix->n_nodes)
+            continue;
+        slot *sl = &k->slot[i];
+        if (sl->mark == k->round)
+            continue;
+        if (!(e & 1) && sl->state == ST_UNFIT) /* less room never fits more: still unfit */
             continue;
         if (k->lazy && !(e & 1)) { /* a take: the node can only have lost room and score */
-            if (k->state[i] == ST_FIT)
-                k->state[i] = ST_DIRTY;
+            if (sl->state == ST_FIT)
+                sl->state = ST_DIRTY;
             continue;
         }
-        k->mark[i] = k->round;
+        sl->mark = k->round;
         reeval(ix, c, k, i, w);
     }
     k->seen = c->mutations;
-}
-
-/* Until the top entry's key is its node's true score: a stale key (see
- * heap_set) is fixed where it surfaced, a node that no longer fits leaves. */
-static void settle(const struct kn_place_index *ix, const kn_cluster *c, kind *k, const kn_want *w)
-{
-    while (k->n_heap > 0) {
-        int node = k->heap[0].node;
-        if (k->state[node] == ST_DIRTY) { /* a lazy kind's: its true key is not known yet */
-            reeval(ix, c, k, node, w);
-        } else if (k->state[node] != ST_FIT) {
-            pop_top(k);
-        } else if (k->heap[0].score != k->score[node]) {
-            k->heap[0].score = k->score[node];
-            sift_down(k, 0);
-        } else {
-            return;
-        }
-    }
 }
 
 /* ---- kinds ---- */
@@ -324,14 +334,12 @@ static kind *kind_new(struct kn_place_index *ix, const kn_cluster *c, uint64_t h
     kind_clear(k);
     size_t n = (size_t)ix->n_nodes + 1;
     k->sig = strdup(w->sig);
-    k->state = malloc(n);
-    k->score = malloc(sizeof(double) * n);
-    k->mark = malloc(sizeof(uint32_t) * n);
-    size_t hbytes = (sizeof(ent) * (n + 3) + 63) / 64 * 64;
+    k->slot = malloc(sizeof(slot) * n);
+    /* + ARITY * ARITY: best_of_four() fetches a last parent's grandchildren lines whole */
+    size_t hbytes = (sizeof(ent) * (n + 3 + ARITY * ARITY) + 63) / 64 * 64;
     k->heap_mem = aligned_alloc(64, hbytes);
     k->heap = k->heap_mem ? k->heap_mem + 3 : NULL;
-    k->pos = malloc(sizeof(int) * n);
-    if (!k->sig || !k->state || !k->score || !k->mark || !k->heap || !k->pos) {
+    if (!k->sig || !k->slot || !k->heap) {
         kind_clear(k);
         return NULL;
     }
@@ -383,7 +391,8 @@ int kn_pindex_best(kn_cluster *c, struct kn_place_index **ixp, const kn_want *w,
         catch_up(ix, c, k, &anon);
     }
     k->last_use = ++ix->tick;
-    settle(ix, c, k, &anon);
+    while (k->n_heap > 0 && k->slot[k->heap[0].node].state == ST_DIRTY) /* its true key is lower: find where */
+        reeval(ix, c, k, k->heap[0].node, &anon);
     if (k->n_heap == 0)
         return 0;
     double score = k->heap[0].score;
