@@ -123,11 +123,11 @@ static int read_review(const kn_json *root, kn_rules_input *in, const char **uid
 #define W(w, lit) kn_json_write_raw((w), lit, sizeof(lit) - 1)
 
 /* "patchType":"JSONPatch","patch":"<base64 of the patch's JSON>" */
-static void write_patch(kn_json_writer *w, const kn_json *patch)
+static void write_patch(kn_json_writer *w, const kn_patch_list *patch)
 {
     size_t plen = 0;
     kn_json_writer pw = {0};
-    kn_json_write_value(&pw, patch);
+    kn_patch_write(patch, &pw);
     char *ptext = kn_json_writer_finish(&pw, &plen);
     if (ptext == NULL || plen > (size_t)1 << 28) {
         free(ptext);
@@ -161,8 +161,8 @@ static char *write_response(const char *uid, const kn_decision *d, size_t *len)
         W(&w, ",\"reason\":\"Forbidden\",\"code\":403}");
     } else {
         W(&w, ",\"allowed\":true");
-        if (kn_json_len(d->patch) > 0)
-            write_patch(&w, d->patch);
+        if (d->ops.n > 0)
+            write_patch(&w, &d->ops);
     }
     if (d->n_warnings > 0) {
         W(&w, ",\"warnings\":[");
@@ -189,7 +189,7 @@ void kn_admit_http(const char *body, size_t len, kn_admit_mode mode, const kn_ad
         bad_request(out, msg);
         return;
     }
-    kn_rules_input in = {.mode = mode, .cfg = cfg};
+    kn_rules_input in = {.mode = mode, .cfg = cfg, .patch_ops_only = true};
     const char *uid = NULL;
     char msg[512];
     if (read_review(root, &in, &uid, msg, sizeof(msg)) != 0) {
@@ -203,7 +203,7 @@ void kn_admit_http(const char *body, size_t len, kn_admit_mode mode, const kn_ad
     kn_rules_evaluate(&in, &d);
     out->http_status = 200;
     out->kind = d.kind == KN_OBJ_POD ? "Pod" : d.kind == KN_OBJ_SPARKAPP ? "SparkApplication" : "other";
-    out->verdict = !d.allowed ? "denied" : kn_json_len(d.patch) > 0 ? "patched" : "allowed";
+    out->verdict = !d.allowed ? "denied" : d.ops.n > 0 ? "patched" : "allowed";
     size_t blen = 0;
     char *text = write_response(uid, &d, &blen);
     set_text(out, text, blen);

@@ -45,16 +45,34 @@ int kn_patch_op(kn_json *ops, const char *op, const char *path, kn_json *value)
 }
 
 /* An earlier `add` op of this patch at exactly path, or NULL. */
-static kn_json *find_add(const kn_json *ops, const char *path)
+static kn_patch_entry *find_add(const kn_patch_list *p, const char *path)
 {
-    for (size_t i = 0; i < kn_json_len(ops); i++) {
-        kn_json *op = kn_json_at(ops, i);
-        const char *p = kn_json_get_str(op, "path");
-        const char *o = kn_json_get_str(op, "op");
-        if (p != NULL && o != NULL && strcmp(o, "add") == 0 && strcmp(p, path) == 0)
-            return op;
-    }
+    for (size_t i = 0; i < p->n; i++)
+        if (strcmp(p->ops[i].op, "add") == 0 && strcmp(p->ops[i].path, path) == 0)
+            return &p->ops[i];
     return NULL;
+}
+
+/* Appends an op; takes value (freed on failure). */
+static int push(kn_patch_list *p, const char *op, const char *path, kn_json *value)
+{
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 4;
+        kn_patch_entry *e = realloc(p->ops, cap * sizeof(*e));
+        if (e == NULL) {
+            kn_json_free(value);
+            return -1;
+        }
+        p->ops = e;
+        p->cap = cap;
+    }
+    char *copy = strdup(path);
+    if (copy == NULL) {
+        kn_json_free(value);
+        return -1;
+    }
+    p->ops[p->n++] = (kn_patch_entry){.op = op, .path = copy, .value = value};
+    return 0;
 }
 
 /* Sets tokens[0..n) under obj (an object), creating objects on the way. */
@@ -74,7 +92,7 @@ static int set_nested(kn_json *obj, const char *const *tokens, int n, kn_json *v
     return kn_json_set(obj, tokens[n - 1], value);
 }
 
-int kn_patch_set(kn_json *ops, const kn_json *root, const char *const *tokens, int n, kn_json *value)
+int kn_patch_set(kn_patch_list *p, const kn_json *root, const char *const *tokens, int n, kn_json *value)
 {
     char path[KN_PATCH_PATH_MAX];
     if (n < 1 || n > KN_PATCH_MAX_DEPTH || value == NULL) {
@@ -95,22 +113,18 @@ int kn_patch_set(kn_json *ops, const kn_json *root, const char *const *tokens, i
         kn_json_free(value);
         return -1;
     }
-    if (missing == n) {
-        kn_json *prev = find_add(ops, path);
-        if (prev != NULL)
-            return kn_json_set(prev, "value", value);
-        return kn_patch_op(ops, "replace", path, value);
-    }
-    if (missing == n - 1) {
-        kn_json *prev = find_add(ops, path);
-        if (prev != NULL)
-            return kn_json_set(prev, "value", value);
-        return kn_patch_op(ops, "add", path, value);
+    kn_patch_entry *prev = find_add(p, path);
+    if (missing >= n - 1) {
+        if (prev != NULL) { /* a later value at the same path wins, in the first op's place */
+            kn_json_free(prev->value);
+            prev->value = value;
+            return 0;
+        }
+        return push(p, missing == n ? "replace" : "add", path, value);
     }
     /* A map is missing: one `add` of the whole map, shared by later sets. */
-    kn_json *prev = find_add(ops, path);
-    if (prev != NULL && kn_json_is(kn_json_get(prev, "value"), KN_JSON_OBJECT))
-        return set_nested(kn_json_get(prev, "value"), tokens + missing + 1, n - missing - 1, value);
+    if (prev != NULL && kn_json_is(prev->value, KN_JSON_OBJECT))
+        return set_nested(prev->value, tokens + missing + 1, n - missing - 1, value);
     kn_json *map = kn_json_new_object();
     if (map == NULL) {
         kn_json_free(value);
@@ -120,7 +134,50 @@ int kn_patch_set(kn_json *ops, const kn_json *root, const char *const *tokens, i
         kn_json_free(map);
         return -1;
     }
-    return kn_patch_op(ops, "add", path, map);
+    return push(p, "add", path, map);
+}
+
+#define W(w, lit) kn_json_write_raw((w), lit, sizeof(lit) - 1)
+
+void kn_patch_write(const kn_patch_list *p, kn_json_writer *w)
+{
+    W(w, "[");
+    for (size_t i = 0; i < p->n; i++) {
+        const kn_patch_entry *e = &p->ops[i];
+        if (i > 0)
+            W(w, ",");
+        W(w, "{\"op\":");
+        kn_json_write_string(w, e->op, strlen(e->op));
+        W(w, ",\"path\":");
+        kn_json_write_string(w, e->path, strlen(e->path));
+        W(w, ",\"value\":");
+        kn_json_write_value(w, e->value);
+        W(w, "}");
+    }
+    W(w, "]");
+}
+
+kn_json *kn_patch_json(const kn_patch_list *p)
+{
+    kn_json *arr = kn_json_new_array();
+    for (size_t i = 0; arr != NULL && i < p->n; i++) {
+        kn_json *v = kn_json_clone(p->ops[i].value);
+        if (v == NULL || kn_patch_op(arr, p->ops[i].op, p->ops[i].path, v) != 0) {
+            kn_json_free(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+void kn_patch_list_free(kn_patch_list *p)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        free(p->ops[i].path);
+        kn_json_free(p->ops[i].value);
+    }
+    free(p->ops);
+    *p = (kn_patch_list){0};
 }
 
 /* ---------- applying ---------- */

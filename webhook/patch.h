@@ -6,6 +6,9 @@
  * emits one `add` of the whole missing map, created with its members, and a
  * later kn_patch_set() under the same missing map is merged into that op, so
  * the patch applies in order. Tokens are escaped with kn_json_pointer_escape.
+ * The ops are kept as a list (kn_patch_list) with their values as trees,
+ * since a later set may change an earlier op's value; kn_patch_write writes
+ * the list as text (what an answer sends), kn_patch_json builds it as a tree.
  *
  * Applying: kn_json_patch_apply() implements add, remove, replace, move, copy
  * and test on a copy of the document; any failing op fails the whole patch
@@ -19,10 +22,27 @@
 #define KN_PATCH_MAX_DEPTH 16
 #define KN_PATCH_PATH_MAX 1024
 
-/* ops: the patch array being built. root: the object as sent. tokens: the
- * unescaped path steps (n of them, 1..KN_PATCH_MAX_DEPTH). Takes ownership
- * of value. 0 ok, -1 on out-of-memory or a path too long. */
-int kn_patch_set(kn_json *ops, const kn_json *root, const char *const *tokens, int n, kn_json *value);
+/* A patch being built: its ops in order. Start from (kn_patch_list){0}. */
+typedef struct kn_patch_entry {
+    const char *op; /* "add" or "replace" (static) */
+    char *path;     /* escaped JSON Pointer, malloc'd */
+    kn_json *value; /* owned */
+} kn_patch_entry;
+typedef struct kn_patch_list {
+    kn_patch_entry *ops;
+    size_t n, cap;
+} kn_patch_list;
+
+/* p: the patch being built. root: the object as sent. tokens: the unescaped
+ * path steps (n of them, 1..KN_PATCH_MAX_DEPTH). Takes ownership of value.
+ * 0 ok, -1 on out-of-memory or a path too long. */
+int kn_patch_set(kn_patch_list *p, const kn_json *root, const char *const *tokens, int n, kn_json *value);
+/* The patch as JSON text, byte for byte kn_json_dump(kn_patch_json(p)): an
+ * admission answer writes it so, without the tree. */
+void kn_patch_write(const kn_patch_list *p, kn_json_writer *w);
+/* The patch as a new array of op objects (NULL when out of memory). */
+kn_json *kn_patch_json(const kn_patch_list *p);
+void kn_patch_list_free(kn_patch_list *p);
 /* Appends {"op":op,"path":path[,"value":value]}; takes ownership of value (may be NULL). */
 int kn_patch_op(kn_json *ops, const char *op, const char *path, kn_json *value);
 

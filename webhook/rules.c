@@ -62,31 +62,30 @@ int kn_rules_evaluate(const kn_rules_input *in, kn_decision *d)
     memset(d, 0, sizeof(*d));
     d->allowed = true;
     d->kind = kn_rules_classify(in->group, in->version, in->kind);
-    d->patch = kn_json_new_array();
+    set_subject(in, d);
+    if (handled_operation(d->kind, in->operation) && kn_json_is(in->object, KN_JSON_OBJECT)) {
+        if (d->kind == KN_OBJ_POD)
+            kn_rules_pod(in, d);
+        else
+            kn_rules_sparkapp(in, d);
+    }
+    /* A denial or validate mode never carries a patch. */
+    if (!d->allowed || in->mode == KN_ADMIT_VALIDATE)
+        kn_patch_list_free(&d->ops);
+    if (in->patch_ops_only)
+        return 0;
+    d->patch = kn_patch_json(&d->ops);
     if (d->patch == NULL) {
         d->allowed = false;
         snprintf(d->message, sizeof(d->message), "kubenexus-webhook: out of memory");
         return -1;
-    }
-    set_subject(in, d);
-    if (!handled_operation(d->kind, in->operation) || !kn_json_is(in->object, KN_JSON_OBJECT))
-        return 0;
-    if (d->kind == KN_OBJ_POD)
-        kn_rules_pod(in, d);
-    else
-        kn_rules_sparkapp(in, d);
-    /* A denial or validate mode never carries a patch. */
-    if (!d->allowed || in->mode == KN_ADMIT_VALIDATE) {
-        kn_json_free(d->patch);
-        d->patch = kn_json_new_array();
-        if (d->patch == NULL)
-            return -1;
     }
     return 0;
 }
 
 void kn_decision_free(kn_decision *d)
 {
+    kn_patch_list_free(&d->ops);
     kn_json_free(d->patch);
     d->patch = NULL;
 }

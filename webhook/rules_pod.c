@@ -62,7 +62,7 @@ static void fix_scheduler(const kn_rules_input *in, const kn_gang_spec *gang, kn
         return;
     if (v == NULL || kn_json_is(v, KN_JSON_NULL) || (s != NULL && (s[0] == '\0' || strcmp(s, "default-scheduler") == 0))) {
         /* The API server has defaulted it to default-scheduler: replace. */
-        if (kn_patch_set(d->patch, in->object, (const char *const[]){"spec", "schedulerName"}, 2,
+        if (kn_patch_set(&d->ops, in->object, (const char *const[]){"spec", "schedulerName"}, 2,
                          kn_json_new_string(want)) != 0)
             kn_decision_deny(d, "out of memory building the patch");
         return;

@@ -36,7 +36,7 @@ typedef struct app_ctx {
 static void patch_role(app_ctx *c, const role_info *r, const char *map, const char *key, kn_json *value)
 {
     const char *tok[4] = {"spec", r->name, map, key};
-    if (kn_patch_set(c->d->patch, c->app, tok, key != NULL ? 4 : 3, value) != 0)
+    if (kn_patch_set(&c->d->ops, c->app, tok, key != NULL ? 4 : 3, value) != 0)
         kn_decision_deny(c->d, "out of memory building the patch");
 }
 

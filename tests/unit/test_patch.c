@@ -115,19 +115,36 @@ static const char *POD = "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{
                          "\"labels\":{\"spark-role\":\"driver\"}},\"spec\":{\"schedulerName\":\"default-scheduler\","
                          "\"containers\":[{\"name\":\"spark-kubernetes-driver\"}]}}";
 
-static void set(kn_json *ops, const kn_json *root, int n, const char *const *tok, const char *value)
+static void set(kn_patch_list *ops, const kn_json *root, int n, const char *const *tok, const char *value)
 {
     assert_int_equal(kn_patch_set(ops, root, tok, n, kn_json_new_string(value)), 0);
+}
+
+/* The patch built is want both as the text an answer carries and as a tree;
+ * returns the tree (to apply). */
+static kn_json *patch_is(const kn_patch_list *ops, const char *want)
+{
+    kn_json_writer w = {0};
+    kn_patch_write(ops, &w);
+    char *text = kn_json_writer_finish(&w, NULL);
+    assert_non_null(text);
+    assert_string_equal(text, want);
+    free(text);
+    kn_json *tree = kn_patch_json(ops);
+    assert_non_null(tree);
+    assert_json(tree, want);
+    return tree;
 }
 
 static void test_build_replace_and_add(void **state)
 {
     (void)state;
-    kn_json *pod = J(POD), *ops = kn_json_new_array();
-    set(ops, pod, 2, (const char *const[]){"spec", "schedulerName"}, "kubenexus-scheduler");
-    set(ops, pod, 3, (const char *const[]){"metadata", "labels", "pod-group.scheduling.kubenexus.io/name"}, "spark-pi");
-    set(ops, pod, 3, (const char *const[]){"metadata", "labels", "a~b"}, "x");
-    assert_json(ops, "[{\"op\":\"replace\",\"path\":\"/spec/schedulerName\",\"value\":\"kubenexus-scheduler\"},"
+    kn_json *pod = J(POD);
+    kn_patch_list list = {0};
+    set(&list, pod, 2, (const char *const[]){"spec", "schedulerName"}, "kubenexus-scheduler");
+    set(&list, pod, 3, (const char *const[]){"metadata", "labels", "pod-group.scheduling.kubenexus.io/name"}, "spark-pi");
+    set(&list, pod, 3, (const char *const[]){"metadata", "labels", "a~b"}, "x");
+    kn_json *ops = patch_is(&list, "[{\"op\":\"replace\",\"path\":\"/spec/schedulerName\",\"value\":\"kubenexus-scheduler\"},"
                      "{\"op\":\"add\",\"path\":\"/metadata/labels/pod-group.scheduling.kubenexus.io~1name\","
                      "\"value\":\"spark-pi\"},"
                      "{\"op\":\"add\",\"path\":\"/metadata/labels/a~0b\",\"value\":\"x\"}]");
@@ -141,6 +158,7 @@ static void test_build_replace_and_add(void **state)
     assert_string_equal(kn_json_get_str(kn_json_dig(out, "metadata", "labels", NULL), "spark-role"), "driver");
     kn_json_free(out);
     kn_json_free(ops);
+    kn_patch_list_free(&list);
     kn_json_free(pod);
 }
 
@@ -150,13 +168,13 @@ static void test_build_missing_map(void **state)
 {
     (void)state;
     kn_json *app = J("{\"spec\":{\"driver\":{\"cores\":1},\"executor\":{\"labels\":null}}}");
-    kn_json *ops = kn_json_new_array();
-    set(ops, app, 4, (const char *const[]){"spec", "driver", "labels", "pod-group.scheduling.kubenexus.io/name"}, "pi");
-    set(ops, app, 4, (const char *const[]){"spec", "driver", "labels", "pod-group.scheduling.kubenexus.io/min-available"}, "4");
-    set(ops, app, 3, (const char *const[]){"spec", "driver", "schedulerName"}, "kubenexus-scheduler");
-    set(ops, app, 4, (const char *const[]){"spec", "executor", "labels", "k"}, "v");
-    set(ops, app, 4, (const char *const[]){"spec", "executor", "annotations", "a/b"}, "w");
-    assert_json(ops, "[{\"op\":\"add\",\"path\":\"/spec/driver/labels\",\"value\":"
+    kn_patch_list list = {0};
+    set(&list, app, 4, (const char *const[]){"spec", "driver", "labels", "pod-group.scheduling.kubenexus.io/name"}, "pi");
+    set(&list, app, 4, (const char *const[]){"spec", "driver", "labels", "pod-group.scheduling.kubenexus.io/min-available"}, "4");
+    set(&list, app, 3, (const char *const[]){"spec", "driver", "schedulerName"}, "kubenexus-scheduler");
+    set(&list, app, 4, (const char *const[]){"spec", "executor", "labels", "k"}, "v");
+    set(&list, app, 4, (const char *const[]){"spec", "executor", "annotations", "a/b"}, "w");
+    kn_json *ops = patch_is(&list, "[{\"op\":\"add\",\"path\":\"/spec/driver/labels\",\"value\":"
                      "{\"pod-group.scheduling.kubenexus.io/name\":\"pi\","
                      "\"pod-group.scheduling.kubenexus.io/min-available\":\"4\"}},"
                      "{\"op\":\"add\",\"path\":\"/spec/driver/schedulerName\",\"value\":\"kubenexus-scheduler\"},"
@@ -171,20 +189,24 @@ static void test_build_missing_map(void **state)
                      "\"executor\":{\"labels\":{\"k\":\"v\"},\"annotations\":{\"a/b\":\"w\"}}}}");
     kn_json_free(out);
     kn_json_free(ops);
+    kn_patch_list_free(&list);
     kn_json_free(app);
 }
 
 static void test_build_missing_parents(void **state)
 {
     (void)state;
-    kn_json *app = J("{\"metadata\":{\"name\":\"x\"}}"), *ops = kn_json_new_array();
-    set(ops, app, 4, (const char *const[]){"spec", "driver", "annotations", "k"}, "v");
-    set(ops, app, 3, (const char *const[]){"spec", "executor", "schedulerName"}, "s");
-    assert_json(ops, "[{\"op\":\"add\",\"path\":\"/spec\",\"value\":{\"driver\":{\"annotations\":{\"k\":\"v\"}},"
+    kn_json *app = J("{\"metadata\":{\"name\":\"x\"}}");
+    kn_patch_list list = {0};
+    set(&list, app, 4, (const char *const[]){"spec", "driver", "annotations", "k"}, "v");
+    set(&list, app, 3, (const char *const[]){"spec", "executor", "schedulerName"}, "s");
+    kn_json *ops = patch_is(&list, "[{\"op\":\"add\",\"path\":\"/spec\",\"value\":{\"driver\":{\"annotations\":{\"k\":\"v\"}},"
                      "\"executor\":{\"schedulerName\":\"s\"}}}]");
     /* depth limits are errors, not crashes */
-    assert_int_equal(kn_patch_set(ops, app, (const char *const[]){"x"}, 0, kn_json_new_string("v")), -1);
+    assert_int_equal(kn_patch_set(&list, app, (const char *const[]){"x"}, 0, kn_json_new_string("v")), -1);
+    assert_int_equal(list.n, 1);
     kn_json_free(ops);
+    kn_patch_list_free(&list);
     kn_json_free(app);
 }
 
