@@ -287,6 +287,7 @@ void kn_alloc_take(kn_cluster *c, kn_alloc *a)
             z->ours.v[r] += a->ztake[i].v[r];
             z->since.v[r] += a->ztake[i].v[r];
         }
+        kn_zone_sync_room(z);
         z->users++;
         if (a->exclusive) {
             n->n_exclusive += z->exclusive < 0;
@@ -311,6 +312,7 @@ void kn_alloc_release(kn_cluster *c, kn_alloc *a)
                 /* a newer report may already have reset `since` */
                 z->since.v[r] = z->since.v[r] > a->ztake[i].v[r] ? z->since.v[r] - a->ztake[i].v[r] : 0;
             }
+            kn_zone_sync_room(z);
             z->users--;
             if (a->exclusive && z->exclusive == a->owner) {
                 z->exclusive = -1;

@@ -61,6 +61,9 @@ typedef struct kn_zone {
     kn_rvec since;   /* what we placed since the last report */
     int users;       /* allocs holding part of this zone */
     int exclusive;   /* pod index holding the zone isolated, or -1 */
+    kn_rvec room;    /* kn_zone_free() of every resource, kept by kn_zone_sync_room()
+                        wherever alloc, avail, ours or since change: a NUMA fit
+                        reads one line per zone instead of four */
 } kn_zone;
 
 typedef struct kn_taint {
@@ -237,17 +240,26 @@ int kn_cluster_node_ref(kn_cluster *c, const char *name);
 void kn_node_free(const kn_node *n, int pod, kn_rvec *out);
 /* The same for one resource r. */
 int64_t kn_node_free_dim(const kn_node *n, int pod, int r);
-/* Free room of a zone for resource r (see the header comment); inline: the
- * NUMA fit asks it for every zone of every node it evaluates. */
+/* Free room of a zone for resource r (see the header comment), as last
+ * synced; inline: the NUMA fit asks it for every zone of every node it evaluates. */
 static inline int64_t kn_zone_free(const kn_zone *z, int r)
 {
-    int64_t f = z->alloc.v[r] - z->ours.v[r];
-    if (z->has_avail) {
-        int64_t a = z->avail.v[r] - z->since.v[r];
-        if (a < f)
-            f = a;
+    return z->room.v[r];
+}
+
+/* Recomputes z->room; after any change of the zone's alloc, avail, has_avail,
+ * ours or since (cluster.c's take and release, topology.c's set_zones). */
+static inline void kn_zone_sync_room(kn_zone *z)
+{
+    for (int r = 0; r < KN_RDIM; r++) {
+        int64_t f = z->alloc.v[r] - z->ours.v[r];
+        if (z->has_avail) {
+            int64_t a = z->avail.v[r] - z->since.v[r];
+            if (a < f)
+                f = a;
+        }
+        z->room.v[r] = f;
     }
-    return f;
 }
 
 /* Accounting. take: the alloc's node, zones and amounts must be filled in.

@@ -145,6 +145,7 @@ static void set_zones(kn_node *n, const zone_set *zs, kn_topo_source src, bool f
             z->has_avail = zs->z[i].has_avail;
             if (fresh_report)
                 memset(&z->since, 0, sizeof(z->since));
+            kn_zone_sync_room(z);
         }
     } else {
         /* A new layout: placements made on the old one no longer map onto it. */
@@ -156,8 +157,10 @@ static void set_zones(kn_node *n, const zone_set *zs, kn_topo_source src, bool f
         free(n->zones);
         n->zones = z;
         n->n_zones = z ? zs->n : 0;
-        for (int i = 0; i < n->n_zones; i++)
+        for (int i = 0; i < n->n_zones; i++) {
             n->zones[i] = zs->z[i];
+            kn_zone_sync_room(&n->zones[i]);
+        }
     }
     n->topo = zs->n ? src : KN_TOPO_NONE;
 }

@@ -91,7 +91,7 @@ static void fx_pod_full(kn_scheduler *s, const char *name, const char *cpu, cons
     kn_json_free(p);
 }
 
-static void fx_pod(kn_scheduler *s, const char *name, const char *cpu, const char *mem)
+__attribute__((unused)) static void fx_pod(kn_scheduler *s, const char *name, const char *cpu, const char *mem)
 {
     fx_pod_full(s, name, cpu, mem, "", "", "", "", NULL, NULL);
 }
