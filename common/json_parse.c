@@ -46,26 +46,35 @@ typedef struct {
 
 /* Bump allocation from the document's arena; align is 1 or 8. Blocks grow
  * geometrically so a big document needs few of them. */
-static void *arena_alloc(parse_ctx *c, size_t n, size_t align)
+static void *arena_grow(parse_ctx *c, size_t n);
+
+static inline void *arena_alloc(parse_ctx *c, size_t n, size_t align)
 {
     kn_json_arena_block *b = c->arena;
     size_t at = b != NULL ? (b->used + align - 1) & ~(align - 1) : 0;
-    if (b == NULL || n > b->cap - at || at > b->cap) {
-        size_t cap = c->next_block > n ? c->next_block : n;
-        if (c->next_block < ((size_t)1 << 20))
-            c->next_block *= 2;
-        b = malloc(sizeof(*b) + cap);
-        if (b == NULL)
-            return NULL;
-        b->cap = cap;
-        b->next = c->arena;
-        if (c->root != NULL) /* the root's block list is the one to free */
-            ((kn_json_arena_root *)c->root)->arena = b;
-        c->arena = b;
-        at = 0;
-    }
+    if (b == NULL || n > b->cap - at || at > b->cap)
+        return arena_grow(c, n); /* a new block's data is aligned for anything */
     b->used = at + n;
     return b->data + at;
+}
+
+/* Room for n bytes in a new block (the rare path of arena_alloc, kept out
+ * of line so the common one is inlined in every node and string). */
+static void *arena_grow(parse_ctx *c, size_t n)
+{
+    size_t cap = c->next_block > n ? c->next_block : n;
+    if (c->next_block < ((size_t)1 << 20))
+        c->next_block *= 2;
+    kn_json_arena_block *b = malloc(sizeof(*b) + cap);
+    if (b == NULL)
+        return NULL;
+    b->cap = cap;
+    b->next = c->arena;
+    if (c->root != NULL) /* the root's block list is the one to free */
+        ((kn_json_arena_root *)c->root)->arena = b;
+    c->arena = b;
+    b->used = n;
+    return b->data;
 }
 
 static char *arena_text(parse_ctx *c, const void *s, size_t n)

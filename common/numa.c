@@ -185,12 +185,17 @@ void kn_numa_resources_str(const kn_numa_spec *s, char *buf, size_t cap)
 {
     if (cap == 0)
         return;
-    buf[0] = '\0';
+    /* The whole list cut to cap - 1 bytes, as snprintf would (memcpy: this
+     * is written into every executor reservation). */
     size_t n = 0;
-    for (int i = 0; i < s->n_resources && n < cap; i++) {
-        int w = snprintf(buf + n, cap - n, "%s%s", i ? "," : "", s->resources[i]);
-        if (w < 0)
-            break;
-        n += (size_t)w;
+    for (int i = 0; i < s->n_resources && n < cap - 1; i++) {
+        if (i > 0)
+            buf[n++] = ',';
+        size_t k = strnlen(s->resources[i], sizeof(s->resources[i]));
+        if (k > cap - 1 - n)
+            k = cap - 1 - n;
+        memcpy(buf + n, s->resources[i], k);
+        n += k;
     }
+    buf[n] = '\0';
 }
