@@ -21,10 +21,10 @@ typedef struct ent {
     int node;
 } ent;
 
-/* What a kind knows of one node, together: a catch-up touches all of it
- * for every logged node, one cache line instead of four arrays' worth. */
+/* What a kind knows of one node, together and small (8 bytes): a catch-up
+ * touches all of it for every logged node, and every heap move writes pos.
+ * A feasible node's score is its heap entry's. */
 typedef struct slot {
-    double score;            /* when ST_FIT */
     int32_t pos;             /* index in heap, or -1 */
     uint16_t mark;           /* the catch-up round that re-evaluated it */
     uint8_t state;
@@ -170,6 +170,14 @@ static void sift_up(kind *k, int i)
     put(k, i, e);
 }
 
+/* above() as 0 or 1 without a branch: which child wins is a coin toss to the
+ * branch predictor (many nodes tie), a mispredicted branch per comparison
+ * cost more than the comparison. */
+static inline int above_bits(const ent *a, const ent *b)
+{
+    return (a->score > b->score) | ((a->score == b->score) & (a->rank < b->rank));
+}
+
 /* The best of the four children at first..first+3: a tournament of three
  * comparisons (above() is a strict total order, so the winner is the one a
  * scan would pick), and the grandchildren's four lines fetched meanwhile. */
@@ -182,9 +190,10 @@ static inline int best_of_four(const ent *h, int first, int n)
         __builtin_prefetch(g + 8);
         __builtin_prefetch(g + 12);
     }
-    int a = above(&h[first + 1], &h[first]) ? first + 1 : first;
-    int b = above(&h[first + 3], &h[first + 2]) ? first + 3 : first + 2;
-    return above(&h[b], &h[a]) ? b : a;
+    int a = first + above_bits(&h[first + 1], &h[first]);
+    int b = first + 2 + above_bits(&h[first + 3], &h[first + 2]);
+    int t = above_bits(&h[b], &h[a]);
+    return a ^ ((a ^ b) & -t);
 }
 
 static void sift_down(kind *k, int i)
@@ -210,14 +219,9 @@ static void sift_down(kind *k, int i)
     put(k, i, e);
 }
 
-static void heapify(const struct kn_place_index *ix, kind *k)
+/* Orders the entries rebuild() appended. */
+static void heapify(kind *k)
 {
-    k->n_heap = 0;
-    for (int i = 0; i < ix->n_nodes; i++) {
-        k->slot[i].pos = -1;
-        if (k->slot[i].state == ST_FIT)
-            put(k, k->n_heap++, (ent){k->slot[i].score, ix->rank[i], i});
-    }
     for (int i = k->n_heap > 1 ? (k->n_heap - 2) / ARITY : -1; i >= 0; i--)
         sift_down(k, i);
 }
@@ -264,28 +268,29 @@ static void reeval(const struct kn_place_index *ix, const kn_cluster *c, kind *k
         return;
     bool fit = kn_fit_score(c, i, w, &score);
     sl->state = fit ? ST_FIT : ST_UNFIT;
-    sl->score = fit ? score : 0;
     heap_set(ix, k, i, fit, score);
 }
 
 static void rebuild(const struct kn_place_index *ix, const kn_cluster *c, kind *k, const kn_want *w)
 {
     double score;
+    k->n_heap = 0;
     for (int i = 0; i < ix->n_nodes; i++) {
         const kn_node *n = &c->nodes[i];
         kn_diag scratch;
         kn_diag_init(&scratch);
+        k->slot[i].pos = -1;
         if (!n->live || !kn_filter_static(n, w->pod, &scratch))
             k->slot[i].state = ST_OUT;
         else if (kn_fit_score(c, i, w, &score)) {
             k->slot[i].state = ST_FIT;
-            k->slot[i].score = score;
+            put(k, k->n_heap++, (ent){score, ix->rank[i], i});
         } else
             k->slot[i].state = ST_UNFIT;
         k->slot[i].mark = 0;
     }
     k->round = 0;
-    heapify(ix, k);
+    heapify(k);
     k->seen = c->mutations;
 }
 
