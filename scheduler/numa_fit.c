@@ -15,11 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-typedef struct numa_req {
-    int n;
-    int idx[KN_NUMA_MAX_RESOURCES];
-    int64_t amt[KN_NUMA_MAX_RESOURCES];
-} numa_req;
+typedef kn_numa_req numa_req;
 
 static bool zone_usable(const kn_zone *z, int owner)
 {
@@ -92,17 +88,36 @@ static bool zone_holds(const kn_zone *z, const numa_req *q, int owner, double *s
     return true;
 }
 
+/* best_mask for one zone: the zones in order, the first of the tightest
+ * wins (as over the one-bit masks, without Gosper's division per step). */
+static unsigned best_zone(const kn_node *n, const numa_req *q, int owner, bool isolated, double *slack_out)
+{
+    int best = -1;
+    double best_slack = 0;
+    for (int z = 0; z < n->n_zones; z++) {
+        const kn_zone *zz = &n->zones[z];
+        double slack;
+        if ((isolated && !zone_idle(zz, q)) || !zone_holds(zz, q, owner, &slack))
+            continue;
+        bool better = best < 0 || slack < best_slack;
+        best = better ? z : best;
+        best_slack = better ? slack : best_slack;
+    }
+    if (slack_out)
+        *slack_out = best_slack;
+    return best < 0 ? 0 : 1u << best;
+}
+
 /* Best mask of exactly k zones that holds q now; 0 if none. */
 static unsigned best_mask(const kn_node *n, int k, const numa_req *q, int owner, bool isolated, double *slack_out)
 {
+    if (k == 1)
+        return best_zone(n, q, owner, isolated, slack_out);
     unsigned best = 0;
     double best_slack = 0;
     for (unsigned m = (1u << k) - 1; m < (1u << n->n_zones); m = next_same_bits(m)) {
-        const kn_zone *first = &n->zones[__builtin_ctz(m)];
-        if (isolated && !zone_idle(first, q)) /* k == 1 */
-            continue;
         double slack;
-        if (k == 1 ? !zone_holds(first, q, owner, &slack) : !mask_holds(n, m, q, true, owner, &slack))
+        if (!mask_holds(n, m, q, true, owner, &slack))
             continue;
         if (best == 0 || slack < best_slack) {
             best = m;
@@ -142,23 +157,28 @@ static void fail(kn_diag *d, const char *what, kn_numa_policy p)
     kn_diag_add(d, r);
 }
 
-/* The zones a pod's policy picks on n (*mask, 0: none) and the NUMA quality
- * of the pick (*score, 0..100); false when the policy filters the node out. */
-static bool decide(const kn_node *n, const kn_want *w, numa_req *q, unsigned *mask, double *score, kn_diag *d)
+void kn_numa_req_of(const kn_want *w, kn_numa_req *q)
 {
-    *mask = 0;
-    *score = 0;
-    kn_numa_policy p = w->numa ? w->numa->policy : KN_NUMA_NONE;
-    if (p == KN_NUMA_NONE)
-        return true;
     q->n = 0;
-    for (int i = 0; i < w->numa->n_resources; i++) {
+    for (int i = 0; w->numa && i < w->numa->n_resources; i++) {
         int r = w->numa_idx[i];
         if (r >= 0 && w->req->v[r] > 0) {
             q->idx[q->n] = r;
             q->amt[q->n++] = w->req->v[r];
         }
     }
+}
+
+/* The zones a pod's policy picks on n (*mask, 0: none) and the NUMA quality
+ * of the pick (*score, 0..100); false when the policy filters the node out.
+ * q: kn_numa_req_of(w). */
+static bool decide(const kn_node *n, const kn_want *w, const numa_req *q, unsigned *mask, double *score, kn_diag *d)
+{
+    *mask = 0;
+    *score = 0;
+    kn_numa_policy p = w->numa ? w->numa->policy : KN_NUMA_NONE;
+    if (p == KN_NUMA_NONE)
+        return true;
     if (q->n == 0) { /* nothing to align */
         *score = 100;
         return true;
@@ -222,6 +242,7 @@ bool kn_numa_fit(const kn_node *n, const kn_want *w, kn_choice *ch, kn_diag *d)
     ch->exclusive = false;
     numa_req q;
     unsigned mask;
+    kn_numa_req_of(w, &q);
     if (!decide(n, w, &q, &mask, &ch->numa_score, d))
         return false;
     if (mask) {
@@ -231,9 +252,8 @@ bool kn_numa_fit(const kn_node *n, const kn_want *w, kn_choice *ch, kn_diag *d)
     return true;
 }
 
-bool kn_numa_score(const kn_node *n, const kn_want *w, double *score)
+bool kn_numa_score(const kn_node *n, const kn_want *w, const kn_numa_req *q, double *score)
 {
-    numa_req q;
     unsigned mask;
-    return decide(n, w, &q, &mask, score, NULL);
+    return decide(n, w, q, &mask, score, NULL);
 }

@@ -65,9 +65,16 @@ bool kn_tolerates_taints(const kn_node *n, const kn_constraints *pod, const kn_t
 /* numa_fit.c: zones for the pod on n per its policy; false (with a reason in d)
  * when the policy filters the node out. */
 bool kn_numa_fit(const kn_node *n, const kn_want *w, kn_choice *ch, kn_diag *d);
+/* The resources a policy aligns (listed and requested) and their amounts. */
+typedef struct kn_numa_req {
+    int n;
+    int idx[KN_NUMA_MAX_RESOURCES];
+    int64_t amt[KN_NUMA_MAX_RESOURCES];
+} kn_numa_req;
+void kn_numa_req_of(const kn_want *w, kn_numa_req *q);
 /* The same decision, only its quality (kn_choice.numa_score): what ranking a
- * node needs, without the zone amounts or a reason. */
-bool kn_numa_score(const kn_node *n, const kn_want *w, double *score);
+ * node needs, without the zone amounts or a reason. q: kn_numa_req_of(w). */
+bool kn_numa_score(const kn_node *n, const kn_want *w, const kn_numa_req *q, double *score);
 
 /* score.c: the formula is at the top of score.c and in README "Scheduling". */
 double kn_score_node(const kn_cluster *c, const kn_node *n, const kn_want *w, const kn_choice *ch);
@@ -75,9 +82,26 @@ double kn_score_node(const kn_cluster *c, const kn_node *n, const kn_want *w, co
 /* The filters that change with placements (resources, NUMA) and the score,
  * without a diagnosis: a node that passed the static filters. */
 bool kn_fit_and_score(const kn_cluster *c, int node, const kn_want *w, kn_choice *ch);
-/* The same answer and *score (ch->score), without filling a choice: the
+/* What kn_fit_and_score reads of a want, worked out once for many nodes:
+ * the resources requested, the ones scored (with kube-scheduler's defaults
+ * for a zero cpu / memory request), the extended ones a node would strand,
+ * the NUMA request. Valid while w and the cluster's resource table
+ * (n_res, ext_mask) are unchanged: made anew for each placement. */
+typedef struct kn_fit_plan {
+    const kn_want *w;
+    bool unfit, numa;
+    int n_need, n_scored, n_strand;
+    int need_r[KN_RDIM], scored_r[KN_RDIM], strand_r[KN_RDIM];
+    int64_t need[KN_RDIM], scored_req[KN_RDIM];
+    kn_numa_req q;
+} kn_fit_plan;
+void kn_fit_plan_init(const kn_cluster *c, const kn_want *w, kn_fit_plan *p);
+/* kn_fit_and_score's answer and ch->score, without filling a choice: the
  * place index ranks every changed node with it and fills only the winner's. */
-bool kn_fit_score(const kn_cluster *c, int node, const kn_want *w, double *score);
+bool kn_fit_score(const kn_cluster *c, int node, const kn_fit_plan *p, double *score);
+/* Its parts: NodeResourcesFit without a reason, and the score given the NUMA quality. */
+bool kn_plan_resources_fit(const kn_node *n, const kn_fit_plan *p);
+double kn_plan_score(const kn_node *n, const kn_fit_plan *p, double numa_score);
 /* All filters on one node; true and a scored choice if it fits. */
 bool kn_place_on_node(const kn_cluster *c, int node, const kn_want *w, kn_choice *ch, kn_diag *d);
 /* The best node (highest score, then node name) or false with d filled.

@@ -260,18 +260,18 @@ static void heap_set(const struct kn_place_index *ix, kind *k, int node, bool fi
 
 /* ---- evaluation ---- */
 
-static void reeval(const struct kn_place_index *ix, const kn_cluster *c, kind *k, int i, const kn_want *w)
+static void reeval(const struct kn_place_index *ix, const kn_cluster *c, kind *k, int i, const kn_fit_plan *p)
 {
     double score = 0;
     slot *sl = &k->slot[i];
     if (sl->state == ST_OUT)
         return;
-    bool fit = kn_fit_score(c, i, w, &score);
+    bool fit = kn_fit_score(c, i, p, &score);
     sl->state = fit ? ST_FIT : ST_UNFIT;
     heap_set(ix, k, i, fit, score);
 }
 
-static void rebuild(const struct kn_place_index *ix, const kn_cluster *c, kind *k, const kn_want *w)
+static void rebuild(const struct kn_place_index *ix, const kn_cluster *c, kind *k, const kn_fit_plan *p)
 {
     double score;
     k->n_heap = 0;
@@ -280,9 +280,9 @@ static void rebuild(const struct kn_place_index *ix, const kn_cluster *c, kind *
         kn_diag scratch;
         kn_diag_init(&scratch);
         k->slot[i].pos = -1;
-        if (!n->live || !kn_filter_static(n, w->pod, &scratch))
+        if (!n->live || !kn_filter_static(n, p->w->pod, &scratch))
             k->slot[i].state = ST_OUT;
-        else if (kn_fit_score(c, i, w, &score)) {
+        else if (kn_fit_score(c, i, p, &score)) {
             k->slot[i].state = ST_FIT;
             put(k, k->n_heap++, (ent){score, ix->rank[i], i});
         } else
@@ -294,12 +294,12 @@ static void rebuild(const struct kn_place_index *ix, const kn_cluster *c, kind *
     k->seen = c->mutations;
 }
 
-static void catch_up(const struct kn_place_index *ix, const kn_cluster *c, kind *k, const kn_want *w)
+static void catch_up(const struct kn_place_index *ix, const kn_cluster *c, kind *k, const kn_fit_plan *p)
 {
     if (k->seen == c->mutations)
         return;
     if (c->mutations - k->seen > KN_CHLOG_SIZE) {
-        rebuild(ix, c, k, w);
+        rebuild(ix, c, k, p);
         return;
     }
     if (++k->round == 0) { /* wrapped: no stale marks may match */
@@ -322,16 +322,17 @@ static void catch_up(const struct kn_place_index *ix, const kn_cluster *c, kind 
             continue;
         }
         sl->mark = k->round;
-        reeval(ix, c, k, i, w);
+        reeval(ix, c, k, i, p);
     }
     k->seen = c->mutations;
 }
 
 /* ---- kinds ---- */
 
-static kind *kind_new(struct kn_place_index *ix, const kn_cluster *c, uint64_t h, const kn_want *w,
+static kind *kind_new(struct kn_place_index *ix, const kn_cluster *c, uint64_t h, const kn_fit_plan *p,
                       const kn_numa_spec *numa)
 {
+    const kn_want *w = p->w;
     kind *k = NULL;
     for (int i = 0; i < MAX_KINDS && (k == NULL || k->used); i++) /* a free slot, else the least recently used */
         if (k == NULL || !ix->kinds[i].used || ix->kinds[i].last_use < k->last_use)
@@ -355,7 +356,7 @@ static kind *kind_new(struct kn_place_index *ix, const kn_cluster *c, uint64_t h
     k->binpack = w->binpack;
     /* spreading without NUMA: more used means a lower score, less room never fits more */
     k->lazy = !w->binpack && numa->policy == KN_NUMA_NONE;
-    rebuild(ix, c, k, w);
+    rebuild(ix, c, k, p);
     return k;
 }
 
@@ -382,6 +383,8 @@ int kn_pindex_best(kn_cluster *c, struct kn_place_index **ixp, const kn_want *w,
         return -1;
     kn_want anon = *w;
     anon.owner = -1;
+    kn_fit_plan plan;
+    kn_fit_plan_init(c, &anon, &plan);
     kn_numa_spec numa;
     want_numa(w, &numa);
     uint64_t h = kind_hash(w, &numa);
@@ -390,14 +393,14 @@ int kn_pindex_best(kn_cluster *c, struct kn_place_index **ixp, const kn_want *w,
         if (kind_is(&ix->kinds[i], h, w, &numa))
             k = &ix->kinds[i];
     if (k == NULL) {
-        if ((k = kind_new(ix, c, h, &anon, &numa)) == NULL)
+        if ((k = kind_new(ix, c, h, &plan, &numa)) == NULL)
             return -1;
     } else {
-        catch_up(ix, c, k, &anon);
+        catch_up(ix, c, k, &plan);
     }
     k->last_use = ++ix->tick;
     while (k->n_heap > 0 && k->slot[k->heap[0].node].state == ST_DIRTY) /* its true key is lower: find where */
-        reeval(ix, c, k, k->heap[0].node, &anon);
+        reeval(ix, c, k, k->heap[0].node, &plan);
     if (k->n_heap == 0)
         return 0;
     double score = k->heap[0].score;

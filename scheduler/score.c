@@ -25,58 +25,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NONZERO_CPU_MILLI 100
-#define NONZERO_MEMORY (200LL * 1024 * 1024)
-
-/* Resources past c->n_res are requested by no pod and held by no node. */
-static double resource_score(const kn_cluster *c, const kn_node *n, const kn_want *w)
-{
-    double sum = 0;
-    int cnt = 0;
-    for (int r = 0; r < c->n_res; r++) {
-        if (r == KN_R_PODS || r == KN_R_EPHEMERAL)
-            continue;
-        int64_t req = w->req->v[r];
-        if (r == KN_R_CPU && req == 0)
-            req = NONZERO_CPU_MILLI;
-        else if (r == KN_R_MEMORY && req == 0)
-            req = NONZERO_MEMORY;
-        else if (r >= KN_R_FIRST_EXT && req == 0)
-            continue;
-        int64_t alloc = n->alloc.v[r];
-        if (alloc <= 0)
-            continue;
-        double u = (double)(n->used.v[r] + req) / (double)alloc;
-        if (u > 1)
-            u = 1;
-        sum += w->binpack ? 100.0 * u : 100.0 * (1.0 - u);
-        cnt++;
-    }
-    return cnt ? sum / cnt : 0;
-}
-
-#define STRAND_PENALTY 101.0
-
-/* Does the node offer an extended resource this pod would leave stranded? */
-static bool strands_extended(const kn_cluster *c, const kn_node *n, const kn_want *w)
-{
-    for (int r = KN_R_FIRST_EXT; r < c->n_res; r++)
-        if ((c->ext_mask >> r & 1u) && n->alloc.v[r] > 0 && w->req->v[r] == 0)
-            return true;
-    return false;
-}
-
-static double score_with(const kn_cluster *c, const kn_node *n, const kn_want *w, double numa_score)
-{
-    double rs = resource_score(c, n, w);
-    bool numa = w->numa && w->numa->policy != KN_NUMA_NONE;
-    double s = numa ? (rs + numa_score) / 2 : rs;
-    return strands_extended(c, n, w) ? s - STRAND_PENALTY : s;
-}
-
 double kn_score_node(const kn_cluster *c, const kn_node *n, const kn_want *w, const kn_choice *ch)
 {
-    return score_with(c, n, w, ch->numa_score);
+    kn_fit_plan p;
+    kn_fit_plan_init(c, w, &p);
+    return kn_plan_score(n, &p, ch->numa_score);
 }
 
 bool kn_place_on_node(const kn_cluster *c, int node, const kn_want *w, kn_choice *ch, kn_diag *d)
@@ -199,44 +152,19 @@ static bool static_ok(const kn_node *n, const kn_want *w, uint8_t *pass, int i)
     return ok;
 }
 
-/* The filters that change with placements, NodeResourcesFit's part. */
-static bool resources_fit(const kn_cluster *c, const kn_node *n, const kn_want *w)
-{
-    if (w->unfit_name)
-        return false;
-    if (n->n_exclusive > 0) {
-        for (int r = 0; r < c->n_res; r++)
-            if (w->req->v[r] > 0 && w->req->v[r] > kn_node_free_dim(n, w->owner, r))
-                return false;
-    } else {
-        for (int r = 0; r < c->n_res; r++)
-            if (w->req->v[r] > 0 && w->req->v[r] > n->alloc.v[r] - n->used.v[r])
-                return false;
-    }
-    return true;
-}
-
 bool kn_fit_and_score(const kn_cluster *c, int node, const kn_want *w, kn_choice *ch)
 {
     const kn_node *n = &c->nodes[node];
-    if (!resources_fit(c, n, w))
+    kn_fit_plan p;
+    kn_fit_plan_init(c, w, &p);
+    if (!kn_plan_resources_fit(n, &p))
         return false;
     kn_diag scratch;
     kn_diag_init(&scratch);
     if (!kn_numa_fit(n, w, ch, &scratch))
         return false;
     ch->node = node;
-    ch->score = kn_score_node(c, n, w, ch);
-    return true;
-}
-
-bool kn_fit_score(const kn_cluster *c, int node, const kn_want *w, double *score)
-{
-    const kn_node *n = &c->nodes[node];
-    double numa_score;
-    if (!resources_fit(c, n, w) || !kn_numa_score(n, w, &numa_score))
-        return false;
-    *score = score_with(c, n, w, numa_score);
+    ch->score = kn_plan_score(n, &p, ch->numa_score);
     return true;
 }
 
