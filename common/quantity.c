@@ -212,10 +212,29 @@ int kn_quantity_value(const char *s, int64_t *out, kn_err *err)
     return convert(s, 0, out, err);
 }
 
-static int emit(char *buf, size_t cap, const char *fmt, long long v, const char *suffix)
+/* snprintf(buf, cap, "%lld%s", v, suffix) by hand: every executor
+ * reservation formats its quantities, and the format machinery was most of
+ * it. -1 (and the text cut as snprintf cuts it) when it does not fit. */
+static int emit(char *buf, size_t cap, long long v, const char *suffix)
 {
-    int n = snprintf(buf, cap, fmt, v, suffix);
-    return n < 0 || (size_t)n >= cap ? -1 : n;
+    char tmp[48], *o = tmp + 24;
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    char *d = o;
+    do {
+        *--d = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (v < 0)
+        *--d = '-';
+    size_t k = strlen(suffix); /* at most two letters */
+    memcpy(o, suffix, k);
+    size_t n = (size_t)(o - d) + k;
+    if (cap > 0) {
+        size_t c = n < cap ? n : cap - 1;
+        memcpy(buf, d, c);
+        buf[c] = '\0';
+    }
+    return n >= cap ? -1 : (int)n;
 }
 
 /* Decimal canonical form as Quantity.String prints DecimalSI: the mantissa
@@ -228,13 +247,13 @@ static int format_decimal(int64_t v, char *buf, size_t cap)
         v /= 1000;
         i++;
     }
-    return emit(buf, cap, "%lld%s", (long long)v, sfx[i]);
+    return emit(buf, cap, (long long)v, sfx[i]);
 }
 
 int kn_quantity_format_milli(int64_t milli, char *buf, size_t cap)
 {
     if (milli % 1000 != 0)
-        return emit(buf, cap, "%lld%s", (long long)milli, "m");
+        return emit(buf, cap, (long long)milli, "m");
     return format_decimal(milli / 1000, buf, cap);
 }
 
@@ -249,5 +268,5 @@ int kn_quantity_format_value(int64_t v, char *buf, size_t cap)
         v /= 1024;
         i++;
     }
-    return emit(buf, cap, "%lld%s", (long long)v, sfx[i]);
+    return emit(buf, cap, (long long)v, sfx[i]);
 }

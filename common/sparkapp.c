@@ -167,8 +167,16 @@ static kn_json *role_node_selector(const kn_json *app, kn_spark_role role)
 static void write_placement(const kn_json *app, kn_json_writer *w)
 {
     const kn_json *drv = kn_sparkapp_role(app, KN_SPARK_DRIVER), *exe = kn_sparkapp_role(app, KN_SPARK_EXECUTOR);
-    kn_json *dsel = role_node_selector(app, KN_SPARK_DRIVER), *esel = role_node_selector(app, KN_SPARK_EXECUTOR);
     const kn_json *etol = kn_json_get(exe, "tolerations"), *eaff = kn_json_get(exe, "affinity");
+    /* No nodeSelector anywhere (most apps): both roles' are {}, nothing to
+     * merge and compare. */
+    bool no_selectors = kn_json_len(kn_json_dig(app, "spec", "nodeSelector", NULL)) == 0 &&
+                        kn_json_len(kn_json_get(drv, "nodeSelector")) == 0 &&
+                        kn_json_len(kn_json_get(exe, "nodeSelector")) == 0;
+    if (no_selectors && same_json(kn_json_get(drv, "tolerations"), etol) &&
+        same_json(kn_json_get(drv, "affinity"), eaff))
+        return;
+    kn_json *dsel = role_node_selector(app, KN_SPARK_DRIVER), *esel = role_node_selector(app, KN_SPARK_EXECUTOR);
     if (!same_json(dsel, esel) || !same_json(kn_json_get(drv, "tolerations"), etol) ||
         !same_json(kn_json_get(drv, "affinity"), eaff)) {
         W(w, ",\"nodeSelector\":");
