@@ -323,8 +323,12 @@ static void set_yajl_error(yajl_handle h, parse_ctx *c, const char *buf, size_t 
 
 typedef const unsigned char *cursor;
 
-static cursor skip_ws(cursor p, cursor end)
+/* Compact JSON (what the API server sends) has no blanks: that case is
+ * decided on the first byte. */
+static inline cursor skip_ws(cursor p, cursor end)
 {
+    if (p < end && *p > ' ')
+        return p;
     while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
         p++;
     return p;
@@ -408,7 +412,7 @@ static inline size_t unescape_one(cursor p, cursor end, char *o, size_t *olen)
  * an escape is never shorter than what it stands for). A second pass with
  * memchr and memmove per escape was most of the cost of an escaped string
  * such as kubectl's last-applied-configuration annotation. */
-static char *read_string_in_place(cursor *pp, cursor end, size_t *len)
+static inline char *read_string_in_place(cursor *pp, cursor end, size_t *len)
 {
     enum { B = KN_JSON_PLAIN_BLOCK };
     unsigned char *start = (unsigned char *)*pp + 1, *p = start, *o = NULL;
@@ -468,12 +472,19 @@ static char *read_string_in_place(cursor *pp, cursor end, size_t *len)
     return (char *)start;
 }
 
+static char *read_string_copy(parse_ctx *c, cursor *pp, cursor end, size_t *len);
+
 /* The string whose opening quote is at *pp, into the arena (NUL-terminated);
- * *pp moves past the closing quote. NULL: not taken (or out of memory). */
-static char *read_string(parse_ctx *c, cursor *pp, cursor end, size_t *len)
+ * *pp moves past the closing quote. NULL: not taken (or out of memory). The
+ * in-place reader is inlined here, the copying one (big documents) is not,
+ * so a short key costs no register saves for the path it does not take. */
+static inline char *read_string(parse_ctx *c, cursor *pp, cursor end, size_t *len)
 {
-    if (c->in_place)
-        return read_string_in_place(pp, end, len);
+    return c->in_place ? read_string_in_place(pp, end, len) : read_string_copy(c, pp, end, len);
+}
+
+__attribute__((noinline)) static char *read_string_copy(parse_ctx *c, cursor *pp, cursor end, size_t *len)
+{
     cursor start = *pp + 1, p = start;
     int escapes = 0;
     for (;;) {
