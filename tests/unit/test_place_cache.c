@@ -274,6 +274,56 @@ static void test_index_evicts_and_outlives_its_log(void **state)
     kn_cluster_free(&c);
 }
 
+/* A kind's catch-up rounds (the mark that a node was re-evaluated in this
+ * round) wrap after 65535: a node marked in round 1 that gains in the first
+ * round after the wrap is re-evaluated, not taken as already done (its stale,
+ * lower rank would hand the pod to a worse node). */
+static void test_index_rounds_wrap(void **state)
+{
+    (void)state;
+    kn_cluster c;
+    assert_int_equal(kn_cluster_init(&c, NULL, NULL), 0);
+    for (int i = 0; i < 8; i++) {
+        char buf[256];
+        snprintf(buf, sizeof(buf),
+                 "{\"metadata\":{\"name\":\"w%d\"},\"status\":{\"allocatable\":{\"cpu\":\"32\","
+                 "\"memory\":\"128Gi\",\"pods\":\"110\"}}}",
+                 i);
+        apply(&c, buf, false);
+    }
+    kind packed;
+    make_kind(&c, &packed, 1, 1, KN_NUMA_NONE, true, 0); /* bin-packed: the fullest node wins */
+    kn_want w;
+    want_of(&packed, -1, &w);
+    kn_alloc held[4] = {{.node = 5}, {.node = 3}, {.node = 5}, {.node = 6}}; /* big, mid, more, churn */
+    int64_t cpu[4] = {16000, 20000, 8000, 1000};
+    for (int i = 0; i < 4; i++) {
+        held[i].owner = -1;
+        held[i].req.v[KN_R_CPU] = cpu[i];
+    }
+    kn_choice ch;
+    kn_diag d;
+    kn_diag_init(&d);
+    assert_true(kn_place_best(&c, &w, &ch, &d)); /* the kind is built: every node marked 0 */
+    kn_alloc_take(&c, &held[0]);                 /* round 1 re-evaluates w5: marked 1 */
+    assert_true(kn_place_best(&c, &w, &ch, &d));
+    assert_int_equal(ch.node, 5);
+    for (int r = 2; r <= 65535; r++) { /* rounds 2..65535, each after a change on w6 */
+        kn_alloc_take(&c, &held[3]);
+        kn_alloc_release(&c, &held[3]);
+        assert_true(kn_place_best(&c, &w, &ch, &d));
+    }
+    kn_alloc_take(&c, &held[1]); /* w3: 20 cores used */
+    kn_alloc_take(&c, &held[2]); /* w5: 24 */
+    kn_alloc scratch = {0};
+    place_checked(&c, &w, &scratch);
+    assert_int_equal(scratch.node, 5);
+    kn_alloc_clear(&scratch);
+    kn_constraints_free(&packed.cons);
+    free(packed.sig);
+    kn_cluster_free(&c);
+}
+
 static void test_cached_choice_is_the_full_scan(void **state)
 {
     (void)state;
@@ -286,6 +336,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cached_choice_is_the_full_scan),
         cmocka_unit_test(test_index_evicts_and_outlives_its_log),
+        cmocka_unit_test(test_index_rounds_wrap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
