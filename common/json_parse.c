@@ -111,7 +111,21 @@ static kn_json *node_new(parse_ctx *c, kn_json_type t)
     return v;
 }
 
-static int add_value(parse_ctx *c, kn_json *v)
+/* Room for more pending children (the rare path of add_value). */
+static int pending_grow(parse_ctx *c)
+{
+    size_t cap = c->cappending ? c->cappending * 2 : 64;
+    kn_json_member *p = realloc(c->pending, cap * sizeof(*p));
+    if (p == NULL) {
+        c->why = "out of memory";
+        return 0;
+    }
+    c->pending = p;
+    c->cappending = cap;
+    return 1;
+}
+
+static inline int add_value(parse_ctx *c, kn_json *v)
 {
     if (v == NULL) {
         c->why = "out of memory";
@@ -121,18 +135,11 @@ static int add_value(parse_ctx *c, kn_json *v)
         c->root = v;
         return 1;
     }
-    if (c->npending == c->cappending) {
-        size_t cap = c->cappending ? c->cappending * 2 : 64;
-        kn_json_member *p = realloc(c->pending, cap * sizeof(*p));
-        if (p == NULL) {
-            c->why = "out of memory";
-            return 0;
-        }
-        c->pending = p;
-        c->cappending = cap;
-    }
-    bool in_object = c->stack[c->depth - 1]->type == KN_JSON_OBJECT;
-    c->pending[c->npending++] = (kn_json_member){.key = in_object ? c->key : NULL, .klen = c->klen, .val = v};
+    if (c->npending == c->cappending && !pending_grow(c))
+        return 0;
+    /* c->key is NULL in an array: it is set by a member's key only, and
+     * cleared once the member's value is added */
+    c->pending[c->npending++] = (kn_json_member){.key = c->key, .klen = c->klen, .val = v};
     c->key = NULL;
     return 1;
 }
