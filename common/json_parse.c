@@ -139,7 +139,7 @@ static inline int add_value(parse_ctx *c, kn_json *v)
         return 0;
     /* c->key is NULL in an array: it is set by a member's key only, and
      * cleared once the member's value is added */
-    c->pending[c->npending++] = (kn_json_member){.key = c->key, .klen = c->klen, .val = v};
+    c->pending[c->npending++] = (kn_json_member){.key = c->key, .klen = c->klen, .val = v, .key_in_arena = true};
     c->key = NULL;
     return 1;
 }
@@ -185,9 +185,7 @@ static int close_container(parse_ctx *c, kn_json *top, size_t start)
     if (idxcap > 0 || members_unique(p, n)) {
         /* What the loop below builds when no key repeats, without a lookup
          * per member (a big object finds repeats while it is indexed). */
-        for (size_t i = 0; i < n; i++)
-            top->u.obj.m[i] = (kn_json_member){.key = p[i].key, .klen = p[i].klen, .val = p[i].val,
-                                               .key_in_arena = true};
+        memcpy(top->u.obj.m, p, n * sizeof(*p)); /* keys in the arena, as add_value marks them */
         top->u.obj.len = n;
         if (idxcap == 0 || kn_json_index_fill_unique(top) == 0)
             return 1;
