@@ -243,6 +243,15 @@ bool kn_filter_resources(const kn_cluster *c, const kn_node *n, const kn_want *w
 
 /* ---- the constraints as text, for caches keyed by them ---- */
 
+/* s and then sep at `at`; the end. */
+static char *append(char *at, const char *s, char sep)
+{
+    size_t len = strlen(s);
+    memcpy(at, s, len);
+    at[len] = sep;
+    return at + len + 1;
+}
+
 char *kn_pod_sig(const kn_constraints *p)
 {
     char *sel = p->node_selector ? kn_json_dump(p->node_selector, NULL) : NULL;
@@ -253,13 +262,15 @@ char *kn_pod_sig(const kn_constraints *p)
         n += strlen(s_or(t->key)) + strlen(s_or(t->op)) + strlen(s_or(t->value)) + strlen(s_or(t->effect)) + 4;
     }
     char *sig = malloc(n);
-    if (sig != NULL) {
-        size_t off = (size_t)snprintf(sig, n, "%s\x1d%s\x1d", s_or(sel), s_or(aff));
+    if (sig != NULL) { /* n counted every part and separator: appended without snprintf (a pod each) */
+        char *at = sig;
+        at = append(append(at, s_or(sel), '\x1d'), s_or(aff), '\x1d');
         for (int i = 0; i < p->n_tolerations; i++) {
             const kn_toleration *t = &p->tolerations[i];
-            off += (size_t)snprintf(sig + off, n - off, "%s\x1f%s\x1f%s\x1f%s\x1e", s_or(t->key), s_or(t->op),
-                                    s_or(t->value), s_or(t->effect));
+            at = append(append(append(append(at, s_or(t->key), '\x1f'), s_or(t->op), '\x1f'), s_or(t->value), '\x1f'),
+                        s_or(t->effect), '\x1e');
         }
+        *at = '\0';
     }
     free(sel);
     free(aff);

@@ -138,12 +138,31 @@ static kn_json *obj_at(kn_json *root, const char *key)
     return kn_json_is(v, KN_JSON_OBJECT) ? v : NULL;
 }
 
-/* The uid and creationTimestamp the API server gives the next pod. */
+/* v as exactly `width` decimal digits (the low ones), zero-padded. */
+static char *digits(char *at, unsigned v, int width)
+{
+    for (int i = width - 1; i >= 0; i--, v /= 10)
+        at[i] = (char)('0' + v % 10);
+    return at + width;
+}
+
+/* The uid and creationTimestamp the API server gives the next pod (written
+ * out by hand: snprintf twice for every pod cost more than admitting it). */
 static void stamp(sim *sm, char uid[64], char ts[32])
 {
+    static const char uid_prefix[] = "00000000-0000-4000-8000-";
     sm->uid_seq++;
-    snprintf(uid, 64, "00000000-0000-4000-8000-%012u", sm->uid_seq);
-    snprintf(ts, 32, "2026-01-01T%02u:%02u:%02uZ", sm->uid_seq / 3600 % 24, sm->uid_seq / 60 % 60, sm->uid_seq % 60);
+    unsigned q = sm->uid_seq;
+    memcpy(uid, uid_prefix, sizeof(uid_prefix) - 1);
+    *digits(uid + sizeof(uid_prefix) - 1, q, 12) = '\0'; /* an unsigned has at most 10 digits */
+    char *t = ts;
+    memcpy(t, "2026-01-01T", 11);
+    t = digits(t + 11, q / 3600 % 24, 2);
+    *t++ = ':';
+    t = digits(t, q / 60 % 60, 2);
+    *t++ = ':';
+    t = digits(t, q % 60, 2);
+    memcpy(t, "Z", 2);
 }
 
 /* What the API server fills in before admission. */
@@ -462,10 +481,23 @@ static int load(sim *sm, kn_json **docs, size_t n, const char *file, kn_err *err
 
 /* ---- running and reporting ---- */
 
+/* "ns/name" into buf (cut to cap as snprintf would): once per binding. */
+static void join_ref(char *buf, size_t cap, const char *ns, const char *name)
+{
+    size_t a = strlen(ns), b = strlen(name);
+    if (a + 1 + b >= cap) {
+        snprintf(buf, cap, "%s/%s", ns, name);
+        return;
+    }
+    memcpy(buf, ns, a);
+    buf[a] = '/';
+    memcpy(buf + a + 1, name, b + 1);
+}
+
 static void report_binding(sim *sm, const kn_sched_binding *b)
 {
     char pod[600];
-    snprintf(pod, sizeof(pod), "%s/%s", b->ns, b->name);
+    join_ref(pod, sizeof(pod), b->ns, b->name);
     sm->bindings++;
     if (sm->table) {
         push_line(&sm->lines, &sm->n_lines, &sm->cap_lines, pod, b->node, b->zones_annotation, NULL);
