@@ -90,24 +90,27 @@ static char *arena_text(parse_ctx *c, const void *s, size_t n)
 
 /* The first value is the root: malloc'd with the arena pointer after it, so
  * kn_json_free(root) frees the whole document. Later nodes are in the arena. */
-static kn_json *node_new(parse_ctx *c, kn_json_type t)
+static kn_json *root_new(parse_ctx *c, kn_json_type t)
 {
-    kn_json *v;
-    if (c->root == NULL && c->depth == 0) {
-        kn_json_arena_root *r = calloc(1, sizeof(*r));
-        if (r == NULL)
-            return NULL;
-        r->arena = c->arena;
-        v = &r->node;
-        v->alloc = KN_JSON_ARENA_ROOT;
-    } else {
-        v = arena_alloc(c, sizeof(*v), _Alignof(kn_json));
-        if (v == NULL)
-            return NULL;
-        memset(v, 0, sizeof(*v));
+    kn_json_arena_root *r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        return NULL;
+    r->arena = c->arena;
+    r->node.alloc = KN_JSON_ARENA_ROOT;
+    r->node.type = t;
+    return &r->node;
+}
+
+static inline kn_json *node_new(parse_ctx *c, kn_json_type t)
+{
+    if (c->root == NULL && c->depth == 0)
+        return root_new(c, t);
+    kn_json *v = arena_alloc(c, sizeof(*v), _Alignof(kn_json));
+    if (v != NULL) {
+        memset(v, 0, sizeof(*v)); /* the whole union too: a container starts empty */
+        v->type = t;
         v->alloc = KN_JSON_IN_ARENA;
     }
-    v->type = t;
     return v;
 }
 
