@@ -217,8 +217,9 @@ void kn_sched_out_free(kn_sched_out *o)
     memset(o, 0, sizeof(*o));
 }
 
-int kn_out_event(kn_sched_out *o, const char *ns, const char *name, const char *uid, const char *type,
-                 const char *reason, const char *fmt, ...)
+/* kn_out_event with the message already written. */
+static int out_event_msg(kn_sched_out *o, const char *ns, const char *name, const char *uid, const char *type,
+                         const char *reason, const char *msg)
 {
     if (o == NULL)
         return 0;
@@ -230,11 +231,6 @@ int kn_out_event(kn_sched_out *o, const char *ns, const char *name, const char *
         o->events = ne;
         o->cap_events = ncap;
     }
-    char msg[MSG_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
     kn_sched_event *e = &o->events[o->n_events];
     e->ns = strdup(ns);
     e->name = strdup(name);
@@ -251,6 +247,44 @@ int kn_out_event(kn_sched_out *o, const char *ns, const char *name, const char *
     }
     o->n_events++;
     return 0;
+}
+
+int kn_out_event(kn_sched_out *o, const char *ns, const char *name, const char *uid, const char *type,
+                 const char *reason, const char *fmt, ...)
+{
+    if (o == NULL)
+        return 0;
+    char msg[MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return out_event_msg(o, ns, name, uid, type, reason, msg);
+}
+
+/* "Successfully assigned ns/name to node", as kube-scheduler words it: once
+ * per binding, so joined by hand (cut to MSG_MAX as the printf form would be). */
+static void scheduled_event(kn_sched_out *o, const kn_cpod *p)
+{
+    static const char head[] = "Successfully assigned ", to[] = " to ";
+    size_t a = strlen(p->ns), b = strlen(p->name), c = p->node_name ? strlen(p->node_name) : MSG_MAX;
+    if (sizeof(head) - 1 + a + 1 + b + sizeof(to) - 1 + c >= MSG_MAX) {
+        kn_out_event(o, p->ns, p->name, p->uid, "Normal", "Scheduled", "Successfully assigned %s/%s to %s", p->ns,
+                     p->name, p->node_name);
+        return;
+    }
+    char msg[MSG_MAX], *at = msg;
+    memcpy(at, head, sizeof(head) - 1);
+    at += sizeof(head) - 1;
+    memcpy(at, p->ns, a);
+    at += a;
+    *at++ = '/';
+    memcpy(at, p->name, b);
+    at += b;
+    memcpy(at, to, sizeof(to) - 1);
+    at += sizeof(to) - 1;
+    memcpy(at, p->node_name, c + 1);
+    out_event_msg(o, p->ns, p->name, p->uid, "Normal", "Scheduled", msg);
 }
 
 static int out_binding(kn_scheduler *s, kn_sched_out *o, const kn_cpod *p)
@@ -756,8 +790,7 @@ void kn_sched_bind_ok(kn_scheduler *s, const char *uid, double now, kn_sched_out
         return;
     p->binding = false;
     p->state = KN_POD_BOUND;
-    kn_out_event(out, p->ns, p->name, p->uid, "Normal", "Scheduled", "Successfully assigned %s/%s to %s", p->ns,
-                 p->name, p->node_name);
+    scheduled_event(out, p);
     kn_pod_detail_free(&s->c, p->d);
     p->d = NULL;
 }
