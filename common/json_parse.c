@@ -745,8 +745,12 @@ static kn_json *parse(const char *buf, size_t len, const kn_json_limits *lim, bo
                    len, max_bytes);
         return NULL;
     }
-    /* About two bytes of nodes and text per byte of input, and its copy. */
-    parse_ctx c = {.max_depth = max_depth, .next_block = len < 512 ? 1024 : len < (1u << 20) ? 3 * len : 2u << 20};
+    /* An API object read in place takes about four bytes of nodes and
+     * member arrays per byte of input, and its copy: one block then holds
+     * it all (a second block was a malloc of ~1000 instructions per review).
+     * A big document keeps only its strings: about two bytes a byte. */
+    size_t first = len < 512 ? 1024 : len <= KN_JSON_IN_PLACE_MAX ? 5 * len : len < (1u << 20) ? 3 * len : 2u << 20;
+    parse_ctx c = {.max_depth = max_depth, .next_block = first};
     c.stack = malloc((size_t)max_depth * sizeof(*c.stack));
     c.starts = malloc((size_t)max_depth * sizeof(*c.starts));
     if (c.stack == NULL || c.starts == NULL) {
