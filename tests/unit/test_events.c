@@ -47,6 +47,25 @@ static int64_t count_of(const kn_evq_send *s)
     return n;
 }
 
+/* Records ev at T0 and hands out its first request. */
+static kn_evq_send *record_and_send(kn_evq *q, const kn_sched_event *ev, double now)
+{
+    kn_evq_record(q, ev, T0);
+    kn_evq_send *s = kn_evq_next(q, 16, now);
+    assert_non_null(s);
+    return s;
+}
+
+/* The Event's metadata.name in a create's body. */
+static void event_name(const kn_evq_send *s, char *buf, size_t cap)
+{
+    kn_json *j = body_of(s);
+    const char *name = kn_json_str(kn_json_dig(j, "metadata", "name", NULL));
+    assert_non_null(name);
+    snprintf(buf, cap, "%s", name);
+    kn_json_free(j);
+}
+
 /* The API server's answer to a create: the Event as stored. */
 static void created(kn_evq *q, kn_evq_send *s)
 {
@@ -203,12 +222,9 @@ static void patch_404_creates_again(void **state)
     (void)state;
     kn_evq *q = new_q(0, 0, NULL);
     kn_sched_event ev = waiting("a", "m");
-    kn_evq_record(q, &ev, T0);
-    kn_evq_send *s = kn_evq_next(q, 16, 0);
-    kn_json *j = body_of(s);
+    kn_evq_send *s = record_and_send(q, &ev, 0);
     char name[256];
-    snprintf(name, sizeof name, "%s", kn_json_str(kn_json_dig(j, "metadata", "name", NULL)));
-    kn_json_free(j);
+    event_name(s, name, sizeof name);
     created(q, s);
     kn_evq_record(q, &ev, T0 + 60);
     s = kn_evq_next(q, 16, 0);
@@ -218,7 +234,7 @@ static void patch_404_creates_again(void **state)
     s = kn_evq_next(q, 16, 0);
     assert_non_null(s);
     assert_string_equal(s->method, "POST");
-    j = body_of(s);
+    kn_json *j = body_of(s);
     assert_string_equal(kn_json_str(kn_json_dig(j, "metadata", "name", NULL)), name);
     assert_string_equal(kn_json_get_str(j, "firstTimestamp"), "2026-11-24T10:00:00Z");
     assert_string_equal(kn_json_get_str(j, "lastTimestamp"), "2026-11-24T10:01:00Z");
@@ -241,9 +257,8 @@ static void transient_errors_retried_others_not(void **state)
     kn_metrics *m = kn_metrics_new();
     kn_evq *q = new_q(0, 0, m);
     kn_sched_event ev = waiting("a", "m");
-    kn_evq_record(q, &ev, T0);
     double now = 100;
-    kn_evq_send *s = kn_evq_next(q, 16, now);
+    kn_evq_send *s = record_and_send(q, &ev, now);
     char body[2048];
     snprintf(body, sizeof body, "%s", s->body);
     kn_evq_done(q, s, 503, NULL, 0, now);
@@ -289,13 +304,10 @@ static void retried_create_409_is_created(void **state)
     kn_metrics *m = kn_metrics_new();
     kn_evq *q = new_q(0, 0, m);
     kn_sched_event ev = waiting("a", "m");
-    kn_evq_record(q, &ev, T0);
     double now = 100;
-    kn_evq_send *s = kn_evq_next(q, 16, now);
-    char *name = strstr(s->body, "\"name\":\"a.");
-    assert_non_null(name);
-    char first[64];
-    snprintf(first, sizeof first, "%.*s", (int)strcspn(name + 8, "\""), name + 8);
+    kn_evq_send *s = record_and_send(q, &ev, now);
+    char first[256];
+    event_name(s, first, sizeof first);
     kn_evq_done(q, s, 0, NULL, 0, now); /* no answer */
     now = kn_evq_next_due(q);
     s = kn_evq_next(q, 16, now);
@@ -332,8 +344,7 @@ static void failed_patch_retried_as_patch(void **state)
     (void)state;
     kn_evq *q = new_q(0, 0, NULL);
     kn_sched_event ev = waiting("a", "m");
-    kn_evq_record(q, &ev, T0);
-    created(q, kn_evq_next(q, 16, 0));
+    created(q, record_and_send(q, &ev, 0));
     kn_evq_record(q, &ev, T0 + 60);
     kn_evq_send *s = kn_evq_next(q, 16, 0);
     assert_string_equal(s->method, "PATCH");
