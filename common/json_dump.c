@@ -113,72 +113,18 @@ static size_t plain_end(const unsigned char *s, size_t i, size_t n)
     return i;
 }
 
-/* A quoted JSON string: escapes as yajl_gen's, invalid UTF-8 as U+FFFD; a
- * long one piece by piece, reserving as it goes. */
-static void out_string_long(outbuf *b, const char *str, size_t n)
+/* Escapes s[*i..end) into o, which has room for six bytes out per byte in
+ * (\u00XX) plus three (a UTF-8 sequence may run past end, up to n);
+ * escapes as yajl_gen's, invalid UTF-8 as U+FFFD. Returns the new end of o. */
+static char *escape_piece(char *o, const unsigned char *s, size_t *pi, size_t end, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
-    const unsigned char *s = (const unsigned char *)str;
-    out_put(b, "\"", 1);
-    size_t i = 0;
-    while (i < n) {
-        size_t run = plain_end(s, i, n); /* copied in one go */
-        out_put(b, s + i, run - i);
-        if ((i = run) >= n)
-            break;
-        unsigned char c = s[i];
-        const char *esc = NULL;
-        char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF]};
-        switch (c) {
-        case '"': esc = "\\\""; break;
-        case '\\': esc = "\\\\"; break;
-        case '\b': esc = "\\b"; break;
-        case '\f': esc = "\\f"; break;
-        case '\n': esc = "\\n"; break;
-        case '\r': esc = "\\r"; break;
-        case '\t': esc = "\\t"; break;
-        default: break;
-        }
-        if (esc != NULL) {
-            out_put(b, esc, 2);
-            i++;
-        } else if (c < 0x20) {
-            out_put(b, u, sizeof(u));
-            i++;
-        } else {
-            size_t k = kn_utf8_seq(s + i, n - i);
-            if (k == 0)
-                out_put(b, "\xEF\xBF\xBD", 3);
-            else
-                out_put(b, s + i, k);
-            i += k ? k : 1;
-        }
-    }
-    out_put(b, "\"", 1);
-}
-
-/* A quoted JSON string: escapes as yajl_gen's, invalid UTF-8 as U+FFFD.
- * A short string (most of them) gets room for its worst case at once (six
- * bytes out per byte in, \u00XX) and is written without a check per piece. */
-#define KN_JSON_STRING_ONE_RESERVE 4096
-static void out_string(outbuf *b, const char *str, size_t n)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    const unsigned char *s = (const unsigned char *)str;
-    if (n > KN_JSON_STRING_ONE_RESERVE) {
-        out_string_long(b, str, n);
-        return;
-    }
-    if (!out_reserve(b, 6 * n + 2))
-        return;
-    char *o = b->p + b->len;
-    *o++ = '"';
-    size_t i = 0;
-    while (i < n) {
-        size_t run = plain_end(s, i, n); /* copied in one go */
+    size_t i = *pi;
+    while (i < end) {
+        size_t run = plain_end(s, i, end); /* copied in one go */
         memcpy(o, s + i, run - i);
         o += run - i;
-        if ((i = run) >= n)
+        if ((i = run) >= end)
             break;
         unsigned char c = s[i];
         char e = 0;
@@ -215,8 +161,31 @@ static void out_string(outbuf *b, const char *str, size_t n)
             }
         }
     }
-    *o++ = '"';
-    b->len = (size_t)(o - b->p);
+    *pi = i;
+    return o;
+}
+
+/* A quoted JSON string, in pieces of KN_JSON_STRING_PIECE bytes in: each
+ * piece reserves room for its worst case at once and is written without a
+ * check per byte, and a long string does not reserve six times its size.
+ * Most strings are one piece. */
+#define KN_JSON_STRING_PIECE 4096
+static void out_string(outbuf *b, const char *str, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    do {
+        size_t end = n - i > KN_JSON_STRING_PIECE ? i + KN_JSON_STRING_PIECE : n;
+        if (!out_reserve(b, 6 * (end - i) + 3 + 2)) /* + a sequence's overrun + the quotes */
+            return;
+        char *o = b->p + b->len;
+        if (i == 0)
+            *o++ = '"';
+        o = escape_piece(o, s, &i, end, n);
+        if (i >= n)
+            *o++ = '"';
+        b->len = (size_t)(o - b->p);
+    } while (i < n);
 }
 
 /* depth: containers around v (yajl_gen refuses the 128th level). */
