@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "sparkapp.h"
 
 typedef struct pod_ids {
@@ -22,21 +23,18 @@ typedef struct pod_ids {
     char app_name_label[64];
 } pod_ids;
 
-static uint64_t fnv1a(const char *s, uint64_t h)
-{
-    for (; s != NULL && *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
+/* The seed the ids have always been derived with (not FNV's own basis):
+ * another would rename every pod a simulation builds. */
+#define IDS_SEED 1469598103934665603ull
 
 /* Stable ids derived from the app (metadata.uid, else namespace/name), so a
  * simulation builds the same pods every time. */
 static void derive_ids(const kn_json *app, const kn_sparkapp_pod_opts *o, pod_ids *ids)
 {
     const kn_json *md = kn_json_get(app, "metadata");
-    uint64_t h1 = fnv1a(kn_json_get_str(md, "uid"), 1469598103934665603ull);
-    h1 = fnv1a(kn_json_get_str(md, "namespace"), fnv1a(kn_json_get_str(md, "name"), h1));
-    uint64_t h2 = fnv1a("executors", h1);
+    uint64_t h1 = kn_fnv1a(kn_json_get_str(md, "uid"), IDS_SEED);
+    h1 = kn_fnv1a(kn_json_get_str(md, "namespace"), kn_fnv1a(kn_json_get_str(md, "name"), h1));
+    uint64_t h2 = kn_fnv1a("executors", h1);
     char hex[33];
     snprintf(hex, sizeof(hex), "%016llx%016llx", (unsigned long long)h1, (unsigned long long)h2);
     if (o != NULL && o->app_id != NULL)

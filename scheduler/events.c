@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hash.h"
 #include "json.h"
 #include "strmap.h"
 
@@ -342,16 +343,6 @@ static void drop(kn_evq *q)
         kn_metric_inc(q->m_dropped, NULL, 1);
 }
 
-static uint64_t hash64(const char *s)
-{
-    uint64_t h = 14695981039346656037ull; /* FNV-1a */
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
 /* The aggregate record of e's pod, type and reason (NULL: out of memory). A
  * full table is emptied: bounded memory, and at worst a few more Events. */
 static agg *agg_of(kn_evq *q, const ent *e)
@@ -394,7 +385,7 @@ static int aggregate(kn_evq *q, ent *e)
     if (e->last - a->last > KN_EVENT_SIMILAR_S)
         a->n = 0;
     a->last = e->last;
-    uint64_t h = hash64(e->message);
+    uint64_t h = kn_fnv1a(e->message, KN_FNV1A_BASIS);
     bool known = false;
     for (int i = 0; i < a->n && !known; i++)
         known = a->msgs[i] == h;
