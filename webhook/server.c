@@ -269,24 +269,17 @@ static double seconds_since(const struct timeval *t0)
 /* kube-apiserver sends every AdmissionReview as application/json (any
  * parameters, e.g. charset, allowed). A request with no Content-Type is read
  * as JSON, as kube-apiserver reads its own clients' requests; any other type
- * is refused outright, so a form or text post is never judged as a review. */
-static int content_type_ok(const h2o_req_t *req, const char **got, size_t *got_len)
+ * is refused outright, so a form or text post is never judged as a review.
+ * The header's value when it names another type, else NULL. */
+static const h2o_iovec_t *not_json(const h2o_req_t *req)
 {
     ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
     if (i < 0)
-        return 1;
+        return NULL;
     const h2o_iovec_t *v = &req->headers.entries[i].value;
-    size_t n = 0;
-    while (n < v->len && v->base[n] != ';')
-        n++;
-    while (n > 0 && (v->base[n - 1] == ' ' || v->base[n - 1] == '\t'))
-        n--;
-    size_t start = 0;
-    while (start < n && (v->base[start] == ' ' || v->base[start] == '\t'))
-        start++;
-    *got = v->base;
-    *got_len = v->len;
-    return h2o_lcstris(v->base + start, n - start, H2O_STRLIT("application/json"));
+    const char *semi = memchr(v->base, ';', v->len);
+    h2o_iovec_t type = h2o_str_stripws(v->base, semi != NULL ? (size_t)(semi - v->base) : v->len);
+    return h2o_lcstris(type.base, type.len, H2O_STRLIT("application/json")) ? NULL : v;
 }
 
 static void send_unsupported_type(kn_server *s, h2o_req_t *req, const char *got, size_t len)
@@ -312,10 +305,9 @@ static void serve_admission(kn_server *s, h2o_req_t *req, kn_admit_mode mode, co
         send_method_not_allowed(s, req, "POST");
         return;
     }
-    const char *ctype = NULL;
-    size_t ctype_len = 0;
-    if (!content_type_ok(req, &ctype, &ctype_len)) {
-        send_unsupported_type(s, req, ctype, ctype_len);
+    const h2o_iovec_t *ctype = not_json(req);
+    if (ctype != NULL) {
+        send_unsupported_type(s, req, ctype->base, ctype->len);
         return;
     }
     track_in_flight(s, req);
