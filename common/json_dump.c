@@ -100,19 +100,6 @@ static void out_put(outbuf *b, const void *s, size_t n)
     }
 }
 
-/* The end of the bytes from i on that need no escape. */
-static size_t plain_end(const unsigned char *s, size_t i, size_t n)
-{
-    unsigned k = KN_JSON_PLAIN_BLOCK;
-    while (n - i >= KN_JSON_PLAIN_BLOCK && (k = kn_json_plain_block(s + i)) == KN_JSON_PLAIN_BLOCK)
-        i += KN_JSON_PLAIN_BLOCK;
-    if (k < KN_JSON_PLAIN_BLOCK)
-        return i + k;
-    while (i < n && kn_json_str_plain(s[i]))
-        i++;
-    return i;
-}
-
 /* Escapes s[*i..end) into o, which has room for six bytes out per byte in
  * (\u00XX) plus three (a UTF-8 sequence may run past end, up to n);
  * escapes as yajl_gen's, invalid UTF-8 as U+FFFD. Returns the new end of o. */
@@ -121,7 +108,7 @@ static char *escape_piece(char *o, const unsigned char *s, size_t *pi, size_t en
     static const char hex[] = "0123456789ABCDEF";
     size_t i = *pi;
     while (i < end) {
-        size_t run = plain_end(s, i, end); /* copied in one go */
+        size_t run = kn_json_plain_end(s, i, end); /* copied in one go */
         memcpy(o, s + i, run - i);
         o += run - i;
         if ((i = run) >= end)

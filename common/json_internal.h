@@ -142,4 +142,17 @@ static inline unsigned kn_json_plain_block(const unsigned char *p)
 }
 #endif
 
+/* The end of the kn_json_str_plain bytes of s[i..n), a block at a time. */
+static inline size_t kn_json_plain_end(const unsigned char *s, size_t i, size_t n)
+{
+    unsigned k = KN_JSON_PLAIN_BLOCK;
+    while (n - i >= KN_JSON_PLAIN_BLOCK && (k = kn_json_plain_block(s + i)) == KN_JSON_PLAIN_BLOCK)
+        i += KN_JSON_PLAIN_BLOCK;
+    if (k < KN_JSON_PLAIN_BLOCK)
+        return i + k;
+    while (i < n && kn_json_str_plain(s[i]))
+        i++;
+    return i;
+}
+
 #endif

@@ -496,14 +496,7 @@ __attribute__((noinline)) static char *read_string_copy(parse_ctx *c, cursor *pp
     cursor start = *pp + 1, p = start;
     int escapes = 0;
     for (;;) {
-        unsigned run = 8;
-        while (end - p >= 8 && (run = kn_json_plain_run8(p)) == 8)
-            p += 8;
-        if (run < 8)
-            p += run;
-        else
-            while (p < end && kn_json_str_plain(*p))
-                p++;
+        p += kn_json_plain_end(p, 0, (size_t)(end - p));
         if (p >= end || *p < 0x20)
             return NULL;
         if (*p == '"')
