@@ -31,7 +31,8 @@ static int pointer_of(const char *const *tokens, int n, char *buf, size_t cap)
     return 0;
 }
 
-int kn_patch_op(kn_json *ops, const char *op, const char *path, kn_json *value)
+/* Appends {"op":op,"path":path[,"value":value]}; takes ownership of value (may be NULL). */
+static int append_op(kn_json *ops, const char *op, const char *path, kn_json *value)
 {
     kn_json *o = kn_json_new_object();
     if (o == NULL || kn_json_set_str(o, "op", op) != 0 || kn_json_set_str(o, "path", path) != 0 ||
@@ -162,7 +163,7 @@ kn_json *kn_patch_json(const kn_patch_list *p)
     kn_json *arr = kn_json_new_array();
     for (size_t i = 0; arr != NULL && i < p->n; i++) {
         kn_json *v = kn_json_clone(p->ops[i].value);
-        if (v == NULL || kn_patch_op(arr, p->ops[i].op, p->ops[i].path, v) != 0) {
+        if (v == NULL || append_op(arr, p->ops[i].op, p->ops[i].path, v) != 0) {
             kn_json_free(arr);
             return NULL;
         }

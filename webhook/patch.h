@@ -43,8 +43,6 @@ void kn_patch_write(const kn_patch_list *p, kn_json_writer *w);
 /* The patch as a new array of op objects (NULL when out of memory). */
 kn_json *kn_patch_json(const kn_patch_list *p);
 void kn_patch_list_free(kn_patch_list *p);
-/* Appends {"op":op,"path":path[,"value":value]}; takes ownership of value (may be NULL). */
-int kn_patch_op(kn_json *ops, const char *op, const char *path, kn_json *value);
 
 /* Returns the patched copy of doc (caller frees), or NULL with err set. */
 kn_json *kn_json_patch_apply(const kn_json *doc, const kn_json *patch, kn_err *err);
