@@ -1,5 +1,5 @@
 /* binder.c - bindings and events to the API server (see binder.h). */
-#include "binder.h"
+#include "scheduler/binder.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "log.h"
+#include "base/log.h"
 
 #define BIND_BACKOFF_S 0.2
 #define BIND_TIMEOUT_S 30L
@@ -157,7 +157,7 @@ char *kn_binding_json(const kn_sched_binding *bd)
         kn_json_set_str(meta, "uid", bd->uid);
     if (bd->zones_annotation && *bd->zones_annotation) {
         kn_json *ann = kn_json_new_object();
-        kn_json_set_str(ann, KN_SCHED_ZONES_ANNOTATION, bd->zones_annotation);
+        kn_json_set_str(ann, KN_NUMA_ZONES_ANNOTATION, bd->zones_annotation);
         kn_json_set(meta, "annotations", ann);
     }
     kn_json_set(root, "metadata", meta);

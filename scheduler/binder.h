@@ -24,10 +24,10 @@
 
 #include <stdbool.h>
 
-#include "apiclient.h"
-#include "events.h"
-#include "metrics.h"
-#include "sched.h"
+#include "kube/client/apiclient.h"
+#include "kube/client/events.h"
+#include "base/metrics.h"
+#include "scheduler/cycle/scheduler.h"
 
 #define KN_BIND_MAX_TRIES 5
 #define KN_BIND_MAX_INFLIGHT 64

@@ -1,5 +1,5 @@
 /* live.c - the live scheduler loop (see live.h). */
-#include "live.h"
+#include "scheduler/live.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -7,10 +7,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "binder.h"
-#include "informer.h"
-#include "log.h"
-#include "numa.h"
+#include "scheduler/binder.h"
+#include "kube/client/informer.h"
+#include "base/log.h"
+#include "spark/numa.h"
 
 #define N_INF 3
 #define MAX_POLL_MS 200

@@ -2,7 +2,7 @@
  *
  * One thread drives everything through one curl multi handle: three
  * informers (Nodes, Pods, NodeResourceTopologies) feed the placement core
- * (sched.h); once all have listed, and while this replica is the leader (or
+ * (scheduler/cycle/scheduler.h); once all have listed, and while this replica is the leader (or
  * leader election is off), scheduling cycles run after every change and at the
  * core's deadlines, and their bindings and events go out through the binder.
  * Losing the lease aborts the bindings in flight and returns 1 at once (as
@@ -13,11 +13,11 @@
 #include <signal.h>
 #include <stdbool.h>
 
-#include "apiclient.h"
-#include "leader.h"
-#include "metrics.h"
-#include "metrics_server.h"
-#include "sched.h"
+#include "kube/client/apiclient.h"
+#include "kube/client/leader.h"
+#include "base/metrics.h"
+#include "scheduler/metrics_server.h"
+#include "scheduler/cycle/scheduler.h"
 
 typedef struct kn_live_opts {
     const char *scheduler_name;

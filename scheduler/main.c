@@ -16,15 +16,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "apiclient.h"
-#include "kubeconfig.h"
-#include "leader.h"
-#include "live.h"
-#include "log.h"
-#include "metrics.h"
-#include "metrics_server.h"
-#include "sched.h"
-#include "simulate.h"
+#include "kube/client/apiclient.h"
+#include "kube/client/kubeconfig.h"
+#include "kube/client/leader.h"
+#include "scheduler/live.h"
+#include "base/log.h"
+#include "base/metrics.h"
+#include "scheduler/metrics_server.h"
+#include "scheduler/cycle/scheduler.h"
+#include "sim/simulate.h"
 
 typedef struct opts {
     const char *kubeconfig, *scheduler_name, *metrics_addr, *lease_ns, *log_level;

@@ -1,5 +1,5 @@
 /* metrics_server.c - the /metrics, /healthz, /readyz HTTP server (see metrics_server.h). */
-#include "metrics_server.h"
+#include "scheduler/metrics_server.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "base/log.h"
 
 #define REQUEST_TIMEOUT_S 5
 

@@ -11,8 +11,8 @@
 
 #include <stdbool.h>
 
-#include "err.h"
-#include "metrics.h"
+#include "base/err.h"
+#include "base/metrics.h"
 
 #define KN_MS_MAX_CONNS 32
 #define KN_MS_MAX_REQUEST 8192

@@ -1,13 +1,13 @@
 /* check.c - the offline `check` subcommand: the admission rules on files. */
-#include "check.h"
+#include "webhook/check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
-#include "manifest.h"
-#include "rules.h"
+#include "json/json.h"
+#include "yaml/manifest.h"
+#include "admission/rules.h"
 
 /* Splits "group/version" (or "v1") into its parts. */
 static void split_api_version(const char *av, char *group, size_t gcap, const char **version)

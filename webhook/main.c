@@ -13,13 +13,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "check.h"
-#include "send.h"
-#include "log.h"
-#include "metrics.h"
-#include "options.h"
-#include "server.h"
-#include "tls.h"
+#include "webhook/check.h"
+#include "webhook/send.h"
+#include "base/log.h"
+#include "base/metrics.h"
+#include "webhook/options.h"
+#include "webhook/server.h"
+#include "webhook/tls.h"
 
 /* err.msg for a key="value" log field: quotes and backslashes escaped. */
 static const char *quoted(const char *in, char *buf, size_t cap)

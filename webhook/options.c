@@ -1,4 +1,4 @@
-#include "options.h"
+#include "webhook/options.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "err.h"
-#include "log.h"
+#include "base/err.h"
+#include "base/log.h"
 
 typedef struct kn_webhook_options {
     const char *cert_file;        /* --tls-cert-file (required) */

@@ -1,5 +1,5 @@
 /* send.c - the `send` subcommand: see send.h. */
-#include "send.h"
+#include "webhook/send.h"
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
@@ -8,11 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "json.h"
-#include "manifest.h"
-#include "patch.h"
-#include "sparkapp.h"
+#include "base/err.h"
+#include "json/json.h"
+#include "yaml/manifest.h"
+#include "admission/patch.h"
+#include "sim/operator/spark_operator.h"
+#include "spark/sparkapp.h"
 
 #define SEND_MAX_RESPONSE (4u * 1024 * 1024)
 

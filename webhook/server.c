@@ -1,6 +1,6 @@
 /* server.c - h2o evloop workers, routing and the webhook's lifecycle. */
 #define H2O_USE_LIBUV 0
-#include "server.h"
+#include "webhook/server.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "base/log.h"
 
 /* Only ever moves forward. */
 enum { ST_RUNNING, ST_DRAINING, ST_CUTTING, ST_STOPPING };

@@ -22,10 +22,10 @@
 
 #include <stddef.h>
 
-#include "admission.h"
-#include "err.h"
-#include "metrics.h"
-#include "tls.h"
+#include "admission/admission.h"
+#include "base/err.h"
+#include "base/metrics.h"
+#include "webhook/tls.h"
 
 typedef struct kn_webhook_metrics {
     kn_metric *requests;     /* kubenexus_webhook_requests_total{path,kind,verdict} */

@@ -1,5 +1,5 @@
 #define H2O_USE_LIBUV 0
-#include "tls.h"
+#include "webhook/tls.h"
 
 #include <errno.h>
 #include <h2o.h>
@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "log.h"
+#include "base/log.h"
 
 /* What identifies one version of a file: a symlink swap changes the inode,
  * an in-place rewrite changes size or mtime. */

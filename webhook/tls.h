@@ -14,7 +14,7 @@
 
 #include <openssl/ssl.h>
 
-#include "err.h"
+#include "base/err.h"
 
 typedef struct kn_tls_store kn_tls_store;
 

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "admission.h"
+#include "admission/admission.h"
 
 static char *slurp(const char *path, size_t *len)
 {

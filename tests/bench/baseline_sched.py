@@ -7,7 +7,7 @@ places one pod at a time, with no gang and no NUMA awareness, as
 kube-scheduler's default profile would:
   - queue: pods in creation order (all of one priority); a Spark driver is
     created from its SparkApplication (sized by Spark 3.5's rules, as
-    common/spark.h states them) and its executors only once the driver is
+    spark/spark.h states them) and its executors only once the driver is
     bound, at the back of the queue - as `simulate` does;
   - Filter: node Ready and schedulable, NoSchedule/NoExecute taints tolerated,
     nodeSelector, requests (cpu, memory, extended resources, pod count);

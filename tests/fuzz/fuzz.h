@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "json/json.h"
 
 #define KN_FUZZ_CHECK(cond)                                                                    \
     do {                                                                                       \

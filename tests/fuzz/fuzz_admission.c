@@ -9,10 +9,10 @@
  *    applies to request.object as sent (else kube-apiserver fails the create);
  *  - the patched object is stable: mutating it again allows it with no patch
  *    (reinvocationPolicy: IfNeeded runs the webhook again). */
-#include "admission.h"
+#include "admission/admission.h"
 #include "fuzz.h"
-#include "json.h"
-#include "patch.h"
+#include "json/json.h"
+#include "admission/patch.h"
 
 /* Strict base64 (RFC 4648, padded), as Go's encoding/json decodes []byte. */
 static char *base64_decode(const char *in, size_t *len)

@@ -8,8 +8,8 @@
  * kn_json_parse (strict reader first) gives what yajl alone gives: the same
  * tree, or the same error message. */
 #include "fuzz.h"
-#include "json.h"
-#include "json_internal.h"
+#include "json/json.h"
+#include "json/json_internal.h"
 
 static kn_json *reparse(const char *text, size_t len)
 {

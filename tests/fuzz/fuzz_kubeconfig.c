@@ -6,9 +6,9 @@
  * Invariants: never a crash or leak; a failure names the kubeconfig; a success
  * has a server without a trailing slash, and every PEM/len pair agrees. */
 #include "fuzz.h"
-#include "json.h"
-#include "kubeconfig.h"
-#include "manifest.h"
+#include "json/json.h"
+#include "kube/client/kubeconfig.h"
+#include "yaml/manifest.h"
 
 #define KC_PATH "/nonexistent-kn-fuzz/kubeconfig"
 

@@ -5,8 +5,8 @@
  * appliers agree on whether the patch applies and, when it does, on the
  * result; a failure says which op failed. */
 #include "fuzz.h"
-#include "json.h"
-#include "patch.h"
+#include "json/json.h"
+#include "admission/patch.h"
 
 int kn_fuzz_patch(const uint8_t *data, size_t size)
 {

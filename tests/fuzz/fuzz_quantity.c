@@ -9,7 +9,7 @@
 #include <inttypes.h>
 
 #include "fuzz.h"
-#include "quantity.h"
+#include "kube/quantity.h"
 
 typedef int (*parse_fn)(const char *, int64_t *, kn_err *);
 typedef int (*format_fn)(int64_t, char *, size_t);

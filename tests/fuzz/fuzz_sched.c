@@ -6,11 +6,11 @@
  * binding answered 201, 409, 404 or 500 in turn; then every object is deleted
  * again and a last cycle runs. Invariants: never a crash or leak; a rejected
  * object comes with a message; every binding names a pod uid and a node that
- * were applied, and its zones fit KN_SCHED_MAX_ZONES; a pod acknowledged as
+ * were applied, and its zones fit KN_NUMA_MAX_ZONES; a pod acknowledged as
  * bound (201) is never bound again; events carry a reason and a message. */
 #include "fuzz.h"
-#include "json.h"
-#include "sched.h"
+#include "json/json.h"
+#include "scheduler/cycle/scheduler.h"
 
 #define MAX_OBJECTS 256
 #define MAX_CYCLES 8
@@ -54,7 +54,7 @@ static void check_out(const kn_sched_out *out, const seen *sn, char **bound, int
         KN_FUZZ_CHECK(b->uid != NULL && b->node != NULL && b->ns != NULL && b->name != NULL);
         KN_FUZZ_CHECK(was_applied(sn, "Pod", "uid", b->uid));
         KN_FUZZ_CHECK(was_applied(sn, "Node", "name", b->node));
-        KN_FUZZ_CHECK(b->n_zones >= 0 && b->n_zones <= KN_SCHED_MAX_ZONES);
+        KN_FUZZ_CHECK(b->n_zones >= 0 && b->n_zones <= KN_NUMA_MAX_ZONES);
         KN_FUZZ_CHECK((b->n_zones == 0) == (b->zones_annotation == NULL));
         for (int k = 0; k < *n_bound; k++)
             KN_FUZZ_CHECK(strcmp(bound[k], b->uid) != 0);

@@ -9,8 +9,8 @@
 #include <inttypes.h>
 
 #include "fuzz.h"
-#include "json.h"
-#include "spark.h"
+#include "json/json.h"
+#include "spark/spark.h"
 
 static void memory_string(const uint8_t *data, size_t size)
 {

@@ -6,8 +6,8 @@
  * same state (ok, or failed with a reason); a line longer than the bound
  * fails the stream instead of growing the buffer. */
 #include "fuzz.h"
-#include "json.h"
-#include "watch_decoder.h"
+#include "json/json.h"
+#include "kube/client/watch_decoder.h"
 
 #define MAX_LINE 4096
 #define MAX_EVENTS 64

@@ -6,8 +6,8 @@
  * back (numbers keep JSON-valid text) and that re-reads as the same document
  * through kn_yaml_parse_docs itself; with a small limit, reading fails cleanly. */
 #include "fuzz.h"
-#include "json.h"
-#include "manifest.h"
+#include "json/json.h"
+#include "yaml/manifest.h"
 
 static void check_doc(const kn_json *doc)
 {

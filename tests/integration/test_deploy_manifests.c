@@ -16,9 +16,9 @@
 
 #include <cmocka.h>
 
-#include "json.h"
-#include "manifest.h"
-#include "patch.h"
+#include "json/json.h"
+#include "yaml/manifest.h"
+#include "admission/patch.h"
 
 #define DEPLOY KN_SOURCE_DIR "/deploy"
 

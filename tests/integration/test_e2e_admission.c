@@ -20,7 +20,8 @@
 
 #include "e2e_env.h"
 #include "e2e_operator.h"
-#include "sparkapp.h"
+#include "sim/operator/spark_operator.h"
+#include "spark/sparkapp.h"
 
 #define RESERVATION "scheduling.kubenexus.io/executor-reservation"
 

@@ -24,9 +24,9 @@
 #include <openssl/err.h>
 
 #include "abuse_client.h"
-#include "admission.h"
+#include "admission/admission.h"
 #include "http_client.h"
-#include "json.h"
+#include "json/json.h"
 #include "proc.h"
 #include "tls_client.h"
 #include "webhook_proc.h"

@@ -18,9 +18,9 @@
 
 #include <cmocka.h>
 
-#include "admission.h"
+#include "admission/admission.h"
 #include "http_client.h"
-#include "json.h"
+#include "json/json.h"
 #include "proc.h"
 #include "tls_client.h"
 #include "webhook_proc.h"

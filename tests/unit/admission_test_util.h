@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admission.h"
-#include "json.h"
-#include "patch.h"
+#include "admission/admission.h"
+#include "json/json.h"
+#include "admission/patch.h"
 
 typedef struct admitted {
     int http_status;

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
-#include "sched.h"
+#include "json/json.h"
+#include "scheduler/cycle/scheduler.h"
 
 #define FX_BUF 8192
 

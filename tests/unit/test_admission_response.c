@@ -16,12 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admission.h"
-#include "json.h"
-#include "numa.h"
-#include "resources.h"
-#include "rules.h"
-#include "sparkapp.h"
+#include "admission/admission.h"
+#include "json/json.h"
+#include "spark/numa.h"
+#include "kube/resources.h"
+#include "admission/rules.h"
+#include "spark/sparkapp.h"
 
 /* The answer as a tree, as admission.c built it before it wrote it directly. */
 static kn_json *reference_response(const char *uid, const kn_decision *d)

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "binder.h"
+#include "scheduler/binder.h"
 
 static kn_json *parse(char *text)
 {
@@ -30,7 +30,7 @@ static void binding_as_kube_scheduler_sends_it(void **state)
     assert_string_equal(kn_json_str(kn_json_dig(j, "metadata", "name", NULL)), "pi-driver");
     assert_string_equal(kn_json_str(kn_json_dig(j, "metadata", "namespace", NULL)), "spark");
     assert_string_equal(kn_json_str(kn_json_dig(j, "metadata", "uid", NULL)), "4f1c-uid");
-    assert_string_equal(kn_json_str(kn_json_dig(j, "metadata", "annotations", KN_SCHED_ZONES_ANNOTATION, NULL)),
+    assert_string_equal(kn_json_str(kn_json_dig(j, "metadata", "annotations", KN_NUMA_ZONES_ANNOTATION, NULL)),
                         "node-0,node-1");
     assert_string_equal(kn_json_str(kn_json_dig(j, "target", "kind", NULL)), "Node");
     assert_string_equal(kn_json_str(kn_json_dig(j, "target", "apiVersion", NULL)), "v1");

@@ -11,13 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "events.h"
+#include "json/json.h"
+#include "kube/client/events.h"
 
 #define T0 1795514400.0 /* 2026-11-24T10:00:00Z */
 
-static kn_sched_event waiting(const char *pod, const char *msg)
+static kn_pod_event waiting(const char *pod, const char *msg)
 {
-    return (kn_sched_event){.ns = "spark", .name = (char *)pod, .uid = "uid-1", .type = "Normal",
+    return (kn_pod_event){.ns = "spark", .name = (char *)pod, .uid = "uid-1", .type = "Normal",
                             .reason = "GangWaiting", .message = (char *)msg};
 }
 
@@ -48,7 +49,7 @@ static int64_t count_of(const kn_evq_send *s)
 }
 
 /* Records ev at T0 and hands out its first request. */
-static kn_evq_send *record_and_send(kn_evq *q, const kn_sched_event *ev, double now)
+static kn_evq_send *record_and_send(kn_evq *q, const kn_pod_event *ev, double now)
 {
     kn_evq_record(q, ev, T0);
     kn_evq_send *s = kn_evq_next(q, 16, now);
@@ -76,7 +77,7 @@ static void repeat_is_a_patch_of_count(void **state)
 {
     (void)state;
     kn_evq *q = new_q(0, 0, NULL);
-    kn_sched_event ev = waiting("mpi-0", "waiting for 1 more member(s) of gang spark/mpi (2 of 3 present)");
+    kn_pod_event ev = waiting("mpi-0", "waiting for 1 more member(s) of gang spark/mpi (2 of 3 present)");
     assert_int_equal(kn_evq_record(q, &ev, T0), 0);
     kn_evq_send *s = kn_evq_next(q, 16, 0);
     assert_non_null(s);
@@ -111,7 +112,7 @@ static void repeat_is_a_patch_of_count(void **state)
     kn_evq_done(q, s, 200, NULL, 0, 0);
 
     /* another message is another Event */
-    kn_sched_event other = waiting("mpi-0", "waiting for 2 more member(s) of gang spark/mpi (1 of 3 present)");
+    kn_pod_event other = waiting("mpi-0", "waiting for 2 more member(s) of gang spark/mpi (1 of 3 present)");
     assert_int_equal(kn_evq_record(q, &other, T0 + 130), 0);
     s = kn_evq_next(q, 16, 0);
     assert_string_equal(s->method, "POST");
@@ -123,7 +124,7 @@ static void identical_queued_events_fold(void **state)
 {
     (void)state;
     kn_evq *q = new_q(0, 0, NULL);
-    kn_sched_event ev = waiting("mpi-0", "waiting");
+    kn_pod_event ev = waiting("mpi-0", "waiting");
     assert_int_equal(kn_evq_record(q, &ev, T0), 0);
     assert_int_equal(kn_evq_record(q, &ev, T0 + 1), 1);
     assert_int_equal(kn_evq_record(q, &ev, T0 + 2), 1);
@@ -147,7 +148,7 @@ static void full_queue_drops_and_counts(void **state)
     int dropped = 0;
     for (int i = 0; i < 5; i++) {
         snprintf(pod, sizeof pod, "p-%d", i);
-        kn_sched_event ev = waiting(pod, "Successfully assigned");
+        kn_pod_event ev = waiting(pod, "Successfully assigned");
         if (kn_evq_record(q, &ev, T0) < 0)
             dropped++;
     }
@@ -174,7 +175,7 @@ static void lane_limits_requests_in_flight(void **state)
 {
     (void)state;
     kn_evq *q = new_q(0, 0, NULL);
-    kn_sched_event a = waiting("a", "m"), b = waiting("b", "m");
+    kn_pod_event a = waiting("a", "m"), b = waiting("b", "m");
     kn_evq_record(q, &a, T0);
     kn_evq_record(q, &b, T0);
     kn_evq_send *s1 = kn_evq_next(q, 1, 0);
@@ -194,7 +195,7 @@ static void repeat_waits_for_its_create(void **state)
 {
     (void)state;
     kn_evq *q = new_q(0, 0, NULL);
-    kn_sched_event a = waiting("a", "m"), b = waiting("b", "m");
+    kn_pod_event a = waiting("a", "m"), b = waiting("b", "m");
     kn_evq_record(q, &a, T0);
     kn_evq_send *s1 = kn_evq_next(q, 16, 0);
     kn_evq_record(q, &a, T0 + 1); /* queued behind the create */
@@ -221,7 +222,7 @@ static void patch_404_creates_again(void **state)
 {
     (void)state;
     kn_evq *q = new_q(0, 0, NULL);
-    kn_sched_event ev = waiting("a", "m");
+    kn_pod_event ev = waiting("a", "m");
     kn_evq_send *s = record_and_send(q, &ev, 0);
     char name[256];
     event_name(s, name, sizeof name);
@@ -256,7 +257,7 @@ static void transient_errors_retried_others_not(void **state)
     (void)state;
     kn_metrics *m = kn_metrics_new();
     kn_evq *q = new_q(0, 0, m);
-    kn_sched_event ev = waiting("a", "m");
+    kn_pod_event ev = waiting("a", "m");
     double now = 100;
     kn_evq_send *s = record_and_send(q, &ev, now);
     char body[2048];
@@ -283,7 +284,7 @@ static void transient_errors_retried_others_not(void **state)
     assert_non_null(strstr(text, "kubenexus_scheduler_events_total{result=\"error\"} 1\n"));
     free(text);
 
-    kn_sched_event bad = waiting("b", "m");
+    kn_pod_event bad = waiting("b", "m");
     kn_evq_record(q, &bad, T0);
     s = kn_evq_next(q, 16, now);
     kn_evq_done(q, s, 422, NULL, 0, now); /* refused: not retried */
@@ -303,7 +304,7 @@ static void retried_create_409_is_created(void **state)
     (void)state;
     kn_metrics *m = kn_metrics_new();
     kn_evq *q = new_q(0, 0, m);
-    kn_sched_event ev = waiting("a", "m");
+    kn_pod_event ev = waiting("a", "m");
     double now = 100;
     kn_evq_send *s = record_and_send(q, &ev, now);
     char first[256];
@@ -326,7 +327,7 @@ static void retried_create_409_is_created(void **state)
     assert_int_equal(count_of(s), 2);
     kn_evq_done(q, s, 200, NULL, 0, now);
 
-    kn_sched_event other = waiting("b", "m");
+    kn_pod_event other = waiting("b", "m");
     kn_evq_record(q, &other, T0);
     s = kn_evq_next(q, 16, now);
     kn_evq_done(q, s, 409, exists, strlen(exists), now); /* first try: a clash */
@@ -343,7 +344,7 @@ static void failed_patch_retried_as_patch(void **state)
 {
     (void)state;
     kn_evq *q = new_q(0, 0, NULL);
-    kn_sched_event ev = waiting("a", "m");
+    kn_pod_event ev = waiting("a", "m");
     created(q, record_and_send(q, &ev, 0));
     kn_evq_record(q, &ev, T0 + 60);
     kn_evq_send *s = kn_evq_next(q, 16, 0);
@@ -364,8 +365,8 @@ static void correlator_cache_is_lru(void **state)
 {
     (void)state;
     kn_evq *q = new_q(0, 2, NULL);
-    kn_sched_event a = waiting("a", "m"), b = waiting("b", "m"), c = waiting("c", "m");
-    const kn_sched_event *order[] = {&a, &b, &a, &c, &a, &b};
+    kn_pod_event a = waiting("a", "m"), b = waiting("b", "m"), c = waiting("c", "m");
+    const kn_pod_event *order[] = {&a, &b, &a, &c, &a, &b};
     const char *want[] = {"POST", "POST", "PATCH", "POST", "PATCH", "POST"};
     for (int i = 0; i < 6; i++) {
         kn_evq_record(q, order[i], T0 + i);
@@ -389,7 +390,7 @@ static void similar_messages_are_combined(void **state)
     char msg[64];
     for (int i = 0; i < KN_EVENT_SIMILAR_MAX + 1; i++) {
         snprintf(msg, sizeof msg, "0/50 nodes are available: %d Insufficient cpu.", i + 1);
-        kn_sched_event ev = {.ns = "spark", .name = "exec-1", .uid = "u", .type = "Warning",
+        kn_pod_event ev = {.ns = "spark", .name = "exec-1", .uid = "u", .type = "Warning",
                              .reason = "FailedScheduling", .message = msg};
         assert_int_equal(kn_evq_record(q, &ev, T0 + i), 0);
         kn_evq_send *s = kn_evq_next(q, 16, 0);
@@ -417,7 +418,7 @@ static void similar_messages_are_combined(void **state)
             kn_evq_done(q, s, 200, NULL, 0, 0);
     }
     /* ten minutes of quiet: messages count afresh */
-    kn_sched_event ev = {.ns = "spark", .name = "exec-1", .uid = "u", .type = "Warning",
+    kn_pod_event ev = {.ns = "spark", .name = "exec-1", .uid = "u", .type = "Warning",
                          .reason = "FailedScheduling", .message = "0/50 nodes are available: 99 Insufficient cpu."};
     kn_evq_record(q, &ev, T0 + KN_EVENT_SIMILAR_MAX + KN_EVENT_SIMILAR_S + 1);
     kn_evq_send *s = kn_evq_next(q, 16, 0);

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "gang.h"
+#include "spark/gang.h"
 
 static kn_json *parse(const char *text)
 {

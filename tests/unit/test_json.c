@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
-#include "json_internal.h"
+#include "json/json.h"
+#include "json/json_internal.h"
 
 static kn_json *parse_ok(const char *s)
 {

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "kubeconfig.h"
+#include "kube/client/kubeconfig.h"
 
 static char g_dir[64];
 

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "leader.h"
+#include "kube/client/leader.h"
 
 /* metav1.MicroTime as the API server writes it: RFC 3339, 6 fraction digits, Z. */
 static void micro_time(void **state)

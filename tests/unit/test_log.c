@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "log.h"
+#include "base/log.h"
 
 /* Runs fn with stderr sent to a temporary file and returns what it wrote. */
 static char *capture(void (*fn)(void))

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "metrics.h"
+#include "base/metrics.h"
 
 static char *render(kn_metrics *reg)
 {

@@ -17,8 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "apiclient.h"
-#include "metrics_server.h"
+#include "kube/client/apiclient.h"
+#include "scheduler/metrics_server.h"
 
 /* Sends raw bytes, returns what came back until the server closed (malloc'd). */
 static char *raw(int port, const char *req, size_t len)

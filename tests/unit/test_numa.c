@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "numa.h"
+#include "spark/numa.h"
 
 #define POLICY "\"numa.scheduling.kubenexus.io/policy\":"
 #define RESOURCES "\"numa.scheduling.kubenexus.io/resources\":"

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
-#include "patch.h"
+#include "json/json.h"
+#include "admission/patch.h"
 
 static kn_json *J(const char *s)
 {

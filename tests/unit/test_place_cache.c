@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "place.h"
+#include "scheduler/place/place.h"
 
 #define N_NODES 200
 #define STEPS 4000

@@ -9,9 +9,9 @@
 
 #include <cmocka.h>
 
-#include "gang.h"
-#include "numa.h"
-#include "pod.h"
+#include "spark/gang.h"
+#include "spark/numa.h"
+#include "kube/pod.h"
 
 #define MI (1024LL * 1024)
 #define GI (1024LL * MI)

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "quantity.h"
+#include "kube/quantity.h"
 
 typedef struct {
     const char *in;

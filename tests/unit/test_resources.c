@@ -8,8 +8,8 @@
 
 #include <cmocka.h>
 
-#include "json.h"
-#include "resources.h"
+#include "json/json.h"
+#include "kube/resources.h"
 
 static kn_json *parse(const char *text)
 {

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "cluster.h"
+#include "scheduler/cache/cluster.h"
 #include "sched_fixtures.h"
 
 #define EXECUTOR "\"spark-role\":\"executor\""

@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "json.h"
-#include "simulate.h"
+#include "json/json.h"
+#include "sim/simulate.h"
 
 #define MAX_LINES 256
 

@@ -10,9 +10,9 @@
 
 #include <cmocka.h>
 
-#include "manifest.h"
-#include "pod.h"
-#include "spark.h"
+#include "yaml/manifest.h"
+#include "kube/pod.h"
+#include "spark/spark.h"
 
 #define MI (1024LL * 1024)
 #define GI (1024LL * MI)

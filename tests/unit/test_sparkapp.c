@@ -9,9 +9,10 @@
 #include <cmocka.h>
 
 #include "admission_test_util.h"
-#include "patch.h"
-#include "rules.h"
-#include "sparkapp.h"
+#include "admission/patch.h"
+#include "admission/rules.h"
+#include "sim/operator/spark_operator.h"
+#include "spark/sparkapp.h"
 
 #define APP_ID "spark-8f3c1a0e6b2d4c7f9e1a3b5d7c9e0f21"
 

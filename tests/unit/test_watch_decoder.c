@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "watch_decoder.h"
+#include "kube/client/watch_decoder.h"
 
 typedef struct seen {
     int n;

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "options.h"
+#include "webhook/options.h"
 
 #define ARGC(a) ((int)(sizeof(a) / sizeof((a)[0])))
 

@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "json.h"
-#include "manifest.h"
+#include "json/json.h"
+#include "yaml/manifest.h"
 
 typedef struct {
     kn_json **docs;

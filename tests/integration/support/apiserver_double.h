@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "json.h"
+#include "json/json.h"
 
 typedef struct kn_dbl {
     char dir[64];

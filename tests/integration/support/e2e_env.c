@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "manifest.h"
+#include "yaml/manifest.h"
 #include "proc.h"
 
 #define START_MS 30000

@@ -19,7 +19,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "json.h"
+#include "json/json.h"
 
 typedef struct kn_e2e {
     char *dir;

@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sparkapp.h"
+#include "sim/operator/spark_operator.h"
+#include "spark/sparkapp.h"
 
 #define OPERATOR_USER "system:serviceaccount:spark-operator:spark-operator"
 

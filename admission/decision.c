@@ -1,0 +1,56 @@
+/* decision.c - what a rule set writes into a decision: a denial, warnings,
+ * and the scheduler name it injects (see rules.h). */
+#include "admission/rules.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+const char *kn_rules_scheduler_name(const kn_admit_config *cfg)
+{
+    if (cfg != NULL && cfg->scheduler_name != NULL && cfg->scheduler_name[0] != '\0')
+        return cfg->scheduler_name;
+    return KN_DEFAULT_SCHEDULER_NAME;
+}
+
+void kn_decision_free(kn_decision *d)
+{
+    kn_patch_list_free(&d->ops);
+    kn_json_free(d->patch);
+    d->patch = NULL;
+}
+
+void kn_decision_deny(kn_decision *d, const char *fmt, ...)
+{
+    if (!d->allowed)
+        return;
+    d->allowed = false;
+    int n = snprintf(d->message, sizeof(d->message), "%s: ", d->subject);
+    if (n < 0 || (size_t)n >= sizeof(d->message))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d->message + n, sizeof(d->message) - (size_t)n, fmt, ap);
+    va_end(ap);
+}
+
+void kn_decision_warn(kn_decision *d, const char *fmt, ...)
+{
+    if (d->n_warnings >= KN_MAX_WARNINGS)
+        return;
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    char *w = d->warnings[d->n_warnings++];
+    if ((size_t)n > KN_WARNING_MAX) {
+        /* Shorten with a visible ellipsis rather than letting the API server cut it. */
+        memcpy(w, buf, KN_WARNING_MAX - 3);
+        memcpy(w + KN_WARNING_MAX - 3, "...", 4);
+    } else {
+        memcpy(w, buf, (size_t)n + 1);
+    }
+}

@@ -1,0 +1,289 @@
+/* rules_sparkapp.c - admission rules for SparkApplications (v1beta2, CREATE/UPDATE).
+ *
+ * Order: sizes, NUMA, executor count, gang labels, batchScheduler,
+ * schedulerName, executor reservation. The first denial wins, so a user
+ * fixes one precise thing at a time. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spark/gang.h"
+#include "spark/numa.h"
+#include "admission/patch.h"
+#include "admission/rules.h"
+#include "spark/spark.h"
+#include "spark/sparkapp.h"
+
+typedef struct role_info {
+    kn_spark_role role;
+    const char *name; /* "driver" / "executor" */
+    const kn_json *spec;
+    const kn_json *labels; /* effective labels (kn_sparkapp_labels_view) */
+    kn_json *labels_copy;  /* what labels points to when it is a merged copy */
+    kn_gang_spec gang;
+} role_info;
+
+typedef struct app_ctx {
+    const kn_rules_input *in;
+    kn_decision *d;
+    const kn_json *app;
+    role_info r[2];
+    int n;        /* initial executor count */
+    bool dynamic; /* dynamic allocation */
+    kn_resources exec_requests; /* an executor pod's, once check_sizes passed */
+} app_ctx;
+
+static void patch_role(app_ctx *c, const role_info *r, const char *map, const char *key, kn_json *value)
+{
+    const char *tok[4] = {"spec", r->name, map, key};
+    if (kn_patch_set(&c->d->ops, c->app, tok, key != NULL ? 4 : 3, value) != 0)
+        kn_decision_deny(c->d, "out of memory building the patch");
+}
+
+/* ---- sizes Spark or Kubernetes would reject later ---- */
+
+static int check_sizes(app_ctx *c)
+{
+    kn_err err = {{0}};
+    if (kn_sparkapp_executor_count(c->app, &c->n, &c->dynamic, &err) != 0)
+        return kn_decision_deny(c->d, "%s", err.msg), -1;
+    if (!c->dynamic && c->n == 0)
+        return kn_decision_deny(c->d, "spec.executor.instances is 0: the application would never get an executor; "
+                                "set it to at least 1 (or enable dynamic allocation)"), -1;
+    /* Spark's sizing rules name the field and the fix: "4Gi" (Spark wants 4g),
+     * cores 0, coreLimit below the request, ... */
+    for (int i = 0; i < 2; i++) {
+        kn_resources *req = c->r[i].role == KN_SPARK_EXECUTOR ? &c->exec_requests : NULL;
+        if (kn_sparkapp_pod_resources(c->app, c->r[i].role, req, NULL, &err) != 0)
+            return kn_decision_deny(c->d, "%s", err.msg), -1;
+    }
+    return 0;
+}
+
+static int check_numa(app_ctx *c)
+{
+    for (int i = 0; i < 2; i++) {
+        kn_numa_spec numa;
+        kn_err err = {{0}};
+        if (kn_numa_from_annotations(kn_json_get(c->r[i].spec, "annotations"), &numa, &err) != 0)
+            return kn_decision_deny(c->d, "spec.%s.annotations: %s", c->r[i].name, err.msg), -1;
+    }
+    return 0;
+}
+
+/* ---- gang labels ---- */
+
+static const char *min_label_of(const role_info *r)
+{
+    return r->gang.name_label != NULL && strcmp(r->gang.name_label, KN_GANG_SIGS_NAME_LABEL) == 0
+               ? KN_GANG_SIGS_MIN_LABEL
+               : KN_GANG_MIN_LABEL;
+}
+
+static const char *executors_word(int n)
+{
+    return n == 1 ? "executor" : "executors";
+}
+
+/* Fills missing gang labels (name = app name, min = 1 + N) on both roles. */
+static int fill_gang(app_ctx *c)
+{
+    const char *app_name = kn_json_get_str(kn_json_get(c->app, "metadata"), "name");
+    char name[KN_LABEL_VALUE_MAX + 1];
+    snprintf(name, sizeof(name), "%s", app_name != NULL ? app_name : "");
+    size_t len = strlen(name);
+    while (len > 0 && !((name[len - 1] >= 'a' && name[len - 1] <= 'z') || (name[len - 1] >= '0' && name[len - 1] <= '9')))
+        name[--len] = '\0';
+    if (len == 0 || !kn_label_value_valid(name))
+        return kn_decision_deny(c->d, "cannot derive a gang name from metadata.name; set label %s on both roles",
+                                KN_GANG_NAME_LABEL), -1;
+    char min[16];
+    snprintf(min, sizeof(min), "%d", 1 + c->n);
+    for (int i = 0; i < 2; i++) {
+        role_info *r = &c->r[i];
+        if (!r->gang.present) {
+            patch_role(c, r, "labels", KN_GANG_NAME_LABEL, kn_json_new_string(name));
+            snprintf(r->gang.name, sizeof(r->gang.name), "%s", name);
+            r->gang.present = true;
+            r->gang.name_label = KN_GANG_NAME_LABEL;
+        }
+        patch_role(c, r, "labels", KN_GANG_MIN_LABEL, kn_json_new_string(min));
+        r->gang.min_available = 1 + c->n;
+    }
+    return 0;
+}
+
+static int check_min_available(app_ctx *c)
+{
+    int want = 1 + c->n;
+    for (int i = 0; i < 2; i++) {
+        role_info *r = &c->r[i];
+        const char *label = min_label_of(r);
+        const char *found = kn_json_get_str(r->labels, label);
+        if (r->gang.min_available == want && (found != NULL || want == 1))
+            continue; /* a name alone is a gang of 1 */
+        if (found == NULL && c->in->cfg != NULL && c->in->cfg->fill_gang_labels) {
+            char v[16];
+            snprintf(v, sizeof(v), "%d", want);
+            patch_role(c, r, "labels", label, kn_json_new_string(v));
+            continue;
+        }
+        char shown[96];
+        if (found != NULL)
+            snprintf(shown, sizeof(shown), "is \"%.63s\"", found);
+        else
+            snprintf(shown, sizeof(shown), "is missing");
+        return kn_decision_deny(c->d, "%s label %s %s, want \"%d\" (1 driver + %d %s%s)", r->name, label, shown, want,
+                                c->n, c->dynamic ? "initial " : "", executors_word(c->n)), -1;
+    }
+    return 0;
+}
+
+/* 1 = a gang, 0 = not a gang (done), -1 = denied. */
+static int check_gang(app_ctx *c)
+{
+    role_info *dr = &c->r[0], *ex = &c->r[1];
+    for (int i = 0; i < 2; i++) {
+        kn_err err = {{0}};
+        if (kn_gang_from_labels(c->r[i].labels, &c->r[i].gang, &err) != 0)
+            return kn_decision_deny(c->d, "%s %s", c->r[i].name, err.msg), -1;
+    }
+    if (!dr->gang.present && !ex->gang.present) {
+        if (c->in->cfg == NULL || !c->in->cfg->fill_gang_labels)
+            return 0;
+        return fill_gang(c) == 0 ? 1 : -1;
+    }
+    if (dr->gang.present != ex->gang.present) {
+        const role_info *has = dr->gang.present ? dr : ex, *lacks = dr->gang.present ? ex : dr;
+        return kn_decision_deny(c->d, "gang label %s is \"%s\" on the %s but missing on the %s; "
+                                "add it to spec.%s.labels (or to metadata.labels for both roles)",
+                                has->gang.name_label, has->gang.name, has->name, lacks->name, lacks->name), -1;
+    }
+    if (strcmp(dr->gang.name, ex->gang.name) != 0)
+        return kn_decision_deny(c->d, "gang name differs between roles: driver label %s is \"%s\", executor label %s "
+                                "is \"%s\"; want the same name on both, or the pods never form one gang",
+                                dr->gang.name_label, dr->gang.name, ex->gang.name_label, ex->gang.name), -1;
+    return check_min_available(c) == 0 ? 1 : -1;
+}
+
+/* ---- who schedules the gang ---- */
+
+static int check_schedulers(app_ctx *c)
+{
+    const char *want = kn_rules_scheduler_name(c->in->cfg);
+    const char *batch = kn_json_str(kn_json_dig(c->app, "spec", "batchScheduler", NULL));
+    if (batch != NULL && batch[0] != '\0')
+        return kn_decision_deny(c->d, "spec.batchScheduler is \"%.63s\": the Spark Operator would hand the pods to it "
+                                "and the gang \"%s\" would be silently ignored; remove spec.batchScheduler",
+                                batch, c->r[0].gang.name), -1;
+    for (int i = 0; i < 2; i++) {
+        const role_info *r = &c->r[i];
+        const kn_json *v = kn_json_get(r->spec, "schedulerName");
+        const char *s = kn_json_str(v);
+        if (v == NULL || kn_json_is(v, KN_JSON_NULL) || (s != NULL && s[0] == '\0')) {
+            patch_role(c, r, "schedulerName", NULL, kn_json_new_string(want));
+            continue;
+        }
+        if (s == NULL || strcmp(s, want) != 0)
+            return kn_decision_deny(c->d, "spec.%s.schedulerName is \"%.63s\", want \"%s\": another scheduler "
+                                    "would ignore the gang \"%s\" and start its pods one by one",
+                                    r->name, s != NULL ? s : "not a string", want, r->gang.name), -1;
+    }
+    return 0;
+}
+
+/* ---- driver-first executor reservation ---- */
+
+static const char *existing_reservation(const app_ctx *c)
+{
+    return kn_json_get_str(kn_json_get(c->r[0].spec, "annotations"), KN_EXECUTOR_RESERVATION_ANNOTATION);
+}
+
+/* A reservation annotation already on the app must be well-formed (and, for
+ * a gang, carry count N) whenever this webhook does not rewrite it. */
+static int check_reservation(app_ctx *c, bool gang)
+{
+    const char *have = existing_reservation(c);
+    if (have == NULL)
+        return 0;
+    kn_executor_reservation res;
+    kn_err err = {{0}};
+    if (kn_executor_reservation_parse(have, &res, &err) != 0)
+        return kn_decision_deny(c->d, "spec.driver.annotations[%s]: %s", KN_EXECUTOR_RESERVATION_ANNOTATION,
+                                err.msg), -1;
+    if (gang && res.count != c->n)
+        return kn_decision_deny(c->d, "spec.driver.annotations[%s] has count %d, want %d (the executors of the gang)",
+                                KN_EXECUTOR_RESERVATION_ANNOTATION, res.count, c->n), -1;
+    return 0;
+}
+
+static void add_reservation(app_ctx *c)
+{
+    kn_err err = {{0}};
+    char *text = kn_sparkapp_reservation_of(c->app, c->n, &c->exec_requests, &err);
+    if (text == NULL) {
+        kn_decision_deny(c->d, "%s", err.msg);
+        return;
+    }
+    const char *have = existing_reservation(c);
+    if (have == NULL || strcmp(have, text) != 0)
+        patch_role(c, &c->r[0], "annotations", KN_EXECUTOR_RESERVATION_ANNOTATION, kn_json_new_string(text));
+    free(text);
+}
+
+static void run_rules(app_ctx *c)
+{
+    if (check_sizes(c) != 0 || check_numa(c) != 0)
+        return;
+    int gang = check_gang(c);
+    if (gang < 0)
+        return;
+    if (gang == 0) {
+        check_reservation(c, false);
+        return;
+    }
+    if (check_schedulers(c) != 0)
+        return;
+    if (c->dynamic)
+        kn_decision_warn(c->d, "dynamic allocation: the gang holds 1 driver + %d executors; executors beyond %d "
+                         "are scheduled outside the gang", c->n, c->n);
+    if (c->in->mode == KN_ADMIT_VALIDATE)
+        check_reservation(c, true);
+    else
+        add_reservation(c);
+}
+
+/* An UPDATE that leaves spec and metadata.labels (which the operator copies
+ * to the pods) as they were changes nothing a gang is built from: annotations,
+ * finalizers, ownerReferences. Judging it again would only stop such edits to
+ * an app admitted before a stricter rule, the ratcheting kube-apiserver
+ * applies to CRD validation. */
+static bool gang_unchanged(const kn_rules_input *in)
+{
+    if (strcmp(in->operation, "UPDATE") != 0 || !kn_json_is(in->old_object, KN_JSON_OBJECT))
+        return false;
+    const kn_json *now = kn_json_get(in->object, "metadata"), *was = kn_json_get(in->old_object, "metadata");
+    return kn_json_equal(kn_json_get(in->object, "spec"), kn_json_get(in->old_object, "spec")) &&
+           kn_json_equal(kn_json_get(now, "labels"), kn_json_get(was, "labels"));
+}
+
+void kn_rules_sparkapp(const kn_rules_input *in, kn_decision *d)
+{
+    /* An object being deleted only loses finalizers: never block that. */
+    if (kn_json_dig(in->object, "metadata", "deletionTimestamp", NULL) != NULL || gang_unchanged(in))
+        return;
+    app_ctx c = {.in = in, .d = d, .app = in->object};
+    for (int i = 0; i < 2; i++) {
+        role_info *r = &c.r[i];
+        r->role = i == 0 ? KN_SPARK_DRIVER : KN_SPARK_EXECUTOR;
+        r->name = kn_sparkapp_role_name(r->role);
+        r->spec = kn_sparkapp_role(c.app, r->role);
+        r->labels = kn_sparkapp_labels_view(c.app, r->role, &r->labels_copy);
+        if (r->labels == NULL)
+            kn_decision_deny(d, "out of memory");
+    }
+    if (d->allowed)
+        run_rules(&c);
+    kn_json_free(c.r[0].labels_copy);
+    kn_json_free(c.r[1].labels_copy);
+}

@@ -1,0 +1,434 @@
+/* cluster.c - resource vectors, accounting and the pod table (see cluster.h). */
+#include "scheduler/cache/cluster.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kube/quantity.h"
+
+static const char *const fixed_res[KN_R_FIRST_EXT] = {"cpu", "memory", "ephemeral-storage", "pods"};
+
+int kn_cluster_init(kn_cluster *c, const char *scheduler_name, kn_err *err)
+{
+    memset(c, 0, sizeof(*c));
+    for (int i = 0; i < KN_R_FIRST_EXT; i++)
+        strcpy(c->res_names[i], fixed_res[i]);
+    c->n_res = KN_R_FIRST_EXT;
+    kn_strmap_init(&c->node_by_name);
+    kn_strmap_init(&c->pod_by_uid);
+    kn_strmap_init(&c->nrt_by_name);
+    kn_strmap_init(&c->cons_by_sig);
+    c->scheduler_name = strdup(scheduler_name ? scheduler_name : "kubenexus-scheduler");
+    if (c->scheduler_name == NULL)
+        return kn_err_set(err, "out of memory");
+    c->gen = 1;
+    return 0;
+}
+
+static void node_clear(kn_node *n)
+{
+    free(n->name);
+    free(n->uid);
+    kn_json_free(n->labels);
+    free(n->topo_annotation);
+    free(n->zones);
+    for (int i = 0; i < n->n_taints; i++) {
+        free(n->taints[i].key);
+        free(n->taints[i].value);
+        free(n->taints[i].effect);
+    }
+    free(n->taints);
+}
+
+static const char *s_or(const char *s)
+{
+    return s ? s : "";
+}
+
+/* s and then sep at `at`; the end. */
+static char *append(char *at, const char *s, char sep)
+{
+    size_t len = strlen(s);
+    memcpy(at, s, len);
+    at[len] = sep;
+    return at + len + 1;
+}
+
+char *kn_pod_sig(const kn_constraints *p)
+{
+    char *sel = p->node_selector ? kn_json_dump(p->node_selector, NULL) : NULL;
+    char *aff = p->required_affinity ? kn_json_dump(p->required_affinity, NULL) : NULL;
+    size_t n = (sel ? strlen(sel) : 0) + (aff ? strlen(aff) : 0) + 8;
+    for (int i = 0; i < p->n_tolerations; i++) {
+        const kn_toleration *t = &p->tolerations[i];
+        n += strlen(s_or(t->key)) + strlen(s_or(t->op)) + strlen(s_or(t->value)) + strlen(s_or(t->effect)) + 4;
+    }
+    char *sig = malloc(n);
+    if (sig != NULL) { /* n counted every part and separator: appended without snprintf (a pod each) */
+        char *at = sig;
+        at = append(append(at, s_or(sel), '\x1d'), s_or(aff), '\x1d');
+        for (int i = 0; i < p->n_tolerations; i++) {
+            const kn_toleration *t = &p->tolerations[i];
+            at = append(append(append(append(at, s_or(t->key), '\x1f'), s_or(t->op), '\x1f'), s_or(t->value), '\x1f'),
+                        s_or(t->effect), '\x1e');
+        }
+        *at = '\0';
+    }
+    free(sel);
+    free(aff);
+    return sig;
+}
+
+kn_cons_entry *kn_cons_intern(kn_cluster *c, kn_constraints *cons)
+{
+    char *sig = kn_pod_sig(cons);
+    if (sig == NULL)
+        return NULL;
+    int i = kn_strmap_get(&c->cons_by_sig, sig);
+    if (i >= 0) {
+        free(sig);
+        kn_constraints_free(cons);
+        c->cons[i]->refs++;
+        return c->cons[i];
+    }
+    for (i = 0; i < c->n_cons && c->cons[i] != NULL; i++)
+        ;
+    if (i == c->cap_cons) {
+        int ncap = c->cap_cons ? c->cap_cons * 2 : 16;
+        kn_cons_entry **nc = realloc(c->cons, sizeof(*nc) * (size_t)ncap);
+        if (nc == NULL) {
+            free(sig);
+            return NULL;
+        }
+        c->cons = nc;
+        c->cap_cons = ncap;
+    }
+    kn_cons_entry *e = calloc(1, sizeof(*e));
+    if (e == NULL || kn_strmap_put(&c->cons_by_sig, sig, i) != 0) {
+        free(e);
+        free(sig);
+        return NULL;
+    }
+    e->sig = sig;
+    e->cons = *cons;
+    memset(cons, 0, sizeof(*cons));
+    e->refs = 1;
+    e->idx = i;
+    c->cons[i] = e;
+    if (i == c->n_cons)
+        c->n_cons++;
+    return e;
+}
+
+void kn_cons_release(kn_cluster *c, kn_cons_entry *e)
+{
+    if (e == NULL || --e->refs > 0)
+        return;
+    kn_strmap_del(&c->cons_by_sig, e->sig);
+    c->cons[e->idx] = NULL;
+    kn_constraints_free(&e->cons);
+    free(e->sig);
+    free(e);
+}
+
+void kn_pod_detail_free(kn_cluster *c, kn_pod_detail *d)
+{
+    if (d == NULL)
+        return;
+    kn_cons_release(c, d->cons);
+    free(d->numa);
+    kn_json_free(d->reservation);
+    free(d->reason);
+    free(d->bad);
+    free(d);
+}
+
+void kn_cpod_restore_done(kn_cluster *c, kn_cpod *p)
+{
+    if (p->restore == NULL)
+        return;
+    kn_pod_detail_free(c, p->restore);
+    p->restore = NULL;
+    c->n_restore--;
+}
+
+static void pod_clear(kn_cluster *c, kn_cpod *p)
+{
+    free(p->uid);
+    free(p->ns);
+    free(p->name);
+    free(p->node_name);
+    free(p->unfit_name);
+    kn_alloc_clear(&p->alloc);
+    kn_pod_detail_free(c, p->d);
+    kn_cpod_restore_done(c, p);
+    memset(p, 0, sizeof(*p));
+    p->gang = -1;
+    p->alloc.node = -1;
+}
+
+void kn_cluster_free(kn_cluster *c)
+{
+    for (int i = 0; i < c->n_nodes; i++)
+        node_clear(&c->nodes[i]);
+    free(c->nodes);
+    for (int i = 0; i < c->n_pods; i++)
+        if (c->pods[i].live)
+            pod_clear(c, &c->pods[i]);
+    free(c->pods);
+    free(c->free_pods);
+    for (int i = 0; i < c->n_nrts; i++) {
+        free(c->nrts[i].name);
+        free(c->nrts[i].zones);
+    }
+    free(c->nrts);
+    kn_strmap_free(&c->node_by_name);
+    kn_strmap_free(&c->pod_by_uid);
+    kn_strmap_free(&c->nrt_by_name);
+    free(c->cons);
+    kn_strmap_free(&c->cons_by_sig);
+    free(c->scheduler_name);
+    if (c->pc != NULL)
+        c->pc_free(c->pc);
+    free(c->chlog);
+    memset(c, 0, sizeof(*c));
+}
+
+void kn_constraints_take(kn_constraints *out, kn_pod *p)
+{
+    out->node_selector = p->node_selector;
+    out->required_affinity = p->required_affinity;
+    out->tolerations = p->tolerations;
+    out->n_tolerations = p->n_tolerations;
+    p->node_selector = NULL;
+    p->required_affinity = NULL;
+    p->tolerations = NULL;
+    p->n_tolerations = 0;
+}
+
+void kn_constraints_free(kn_constraints *c)
+{
+    kn_json_free(c->node_selector);
+    kn_json_free(c->required_affinity);
+    for (int i = 0; i < c->n_tolerations; i++) {
+        free(c->tolerations[i].key);
+        free(c->tolerations[i].op);
+        free(c->tolerations[i].value);
+        free(c->tolerations[i].effect);
+    }
+    free(c->tolerations);
+    memset(c, 0, sizeof(*c));
+}
+
+/* ---- resources ---- */
+
+int kn_res_index(kn_cluster *c, const char *name, bool create)
+{
+    for (int i = 0; i < c->n_res; i++)
+        if (strcmp(c->res_names[i], name) == 0)
+            return i;
+    if (!create || c->n_res >= KN_RDIM || strlen(name) >= KN_RESOURCE_NAME_MAX)
+        return -1;
+    strcpy(c->res_names[c->n_res], name);
+    if (kn_res_is_extended(name)) /* scoring checks this per node: keep it a bit test */
+        c->ext_mask |= 1u << c->n_res;
+    return c->n_res++;
+}
+
+bool kn_res_is_extended(const char *name)
+{
+    /* v1helper.IsExtendedResourceName: not native (no '/', or in kubernetes.io)
+     * and not a quota name (requests.*) */
+    return strchr(name, '/') != NULL && strstr(name, "kubernetes.io/") == NULL && strncmp(name, "requests.", 9) != 0;
+}
+
+const char *kn_res_name(const kn_cluster *c, int idx)
+{
+    return idx >= 0 && idx < c->n_res ? c->res_names[idx] : "?";
+}
+
+int kn_rvec_set_quantity(kn_cluster *c, kn_rvec *v, const char *name, const char *qty, kn_err *err)
+{
+    int64_t x;
+    int r = strcmp(name, "cpu") == 0 ? kn_quantity_milli(qty, &x, err) : kn_quantity_value(qty, &x, err);
+    if (r != 0)
+        return kn_err_prefix(err, "%s", name);
+    if (x < 0)
+        return kn_err_set(err, "%s: \"%s\" is negative", name, qty);
+    int idx = kn_res_index(c, name, true);
+    if (idx >= 0)
+        v->v[idx] = x;
+    return 0;
+}
+
+int kn_rvec_from_list(kn_cluster *c, const kn_json *list, kn_rvec *v, kn_err *err)
+{
+    memset(v, 0, sizeof(*v));
+    if (list == NULL)
+        return 0;
+    if (!kn_json_is(list, KN_JSON_OBJECT))
+        return kn_err_set(err, "is %s, want an object of quantities", kn_json_type_name(kn_json_typeof(list)));
+    for (size_t i = 0; i < kn_json_len(list); i++) {
+        const char *name = kn_json_key_at(list, i);
+        const kn_json *val = kn_json_value_at(list, i);
+        const char *q = kn_json_is(val, KN_JSON_NUMBER) ? kn_json_number_text(val) : kn_json_str(val);
+        if (q == NULL)
+            return kn_err_set(err, "%s: is %s, want a quantity", name, kn_json_type_name(kn_json_typeof(val)));
+        if (kn_rvec_set_quantity(c, v, name, q, err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- accounting ---- */
+
+void kn_node_free(const kn_node *n, int pod, kn_rvec *out)
+{
+    for (int r = 0; r < KN_RDIM; r++)
+        out->v[r] = kn_node_free_dim(n, pod, r);
+}
+
+/* An isolated zone stays exclusive: what is left in it is not room for others. */
+int64_t kn_node_free_dim(const kn_node *n, int pod, int r)
+{
+    int64_t f = n->alloc.v[r] - n->used.v[r];
+    for (int i = 0; n->n_exclusive > 0 && i < n->n_zones; i++) {
+        const kn_zone *z = &n->zones[i];
+        if (z->exclusive < 0 || z->exclusive == pod)
+            continue;
+        int64_t zf = kn_zone_free(z, r);
+        if (zf > 0)
+            f -= zf;
+    }
+    return f;
+}
+
+/* Which node the take or release changed, for the placement index. */
+static void log_change(kn_cluster *c, int node, bool release)
+{
+    if (c->chlog)
+        c->chlog[c->mutations & (KN_CHLOG_SIZE - 1)] = node * 2 + release;
+    c->mutations++;
+}
+
+void kn_alloc_take(kn_cluster *c, kn_alloc *a)
+{
+    kn_node *n = &c->nodes[a->node];
+    log_change(c, a->node, false);
+    for (int r = 0; r < KN_RDIM; r++)
+        n->used.v[r] += a->req.v[r];
+    a->zone_epoch = n->zone_epoch;
+    for (int i = 0; i < a->n_zones; i++) {
+        kn_zone *z = &n->zones[a->zone[i]];
+        for (int r = 0; r < KN_RDIM; r++) {
+            z->ours.v[r] += a->ztake[i].v[r];
+            z->since.v[r] += a->ztake[i].v[r];
+        }
+        kn_zone_sync_room(z);
+        z->users++;
+        if (a->exclusive) {
+            n->n_exclusive += z->exclusive < 0;
+            z->exclusive = a->owner;
+        }
+    }
+}
+
+void kn_alloc_release(kn_cluster *c, kn_alloc *a)
+{
+    if (a->node < 0)
+        return;
+    kn_node *n = &c->nodes[a->node];
+    log_change(c, a->node, true);
+    for (int r = 0; r < KN_RDIM; r++)
+        n->used.v[r] -= a->req.v[r];
+    if (a->zone_epoch == n->zone_epoch) {
+        for (int i = 0; i < a->n_zones; i++) {
+            kn_zone *z = &n->zones[a->zone[i]];
+            for (int r = 0; r < KN_RDIM; r++) {
+                z->ours.v[r] -= a->ztake[i].v[r];
+                /* a newer report may already have reset `since` */
+                z->since.v[r] = z->since.v[r] > a->ztake[i].v[r] ? z->since.v[r] - a->ztake[i].v[r] : 0;
+            }
+            kn_zone_sync_room(z);
+            z->users--;
+            if (a->exclusive && z->exclusive == a->owner) {
+                z->exclusive = -1;
+                n->n_exclusive--;
+            }
+        }
+    }
+}
+
+void kn_alloc_clear(kn_alloc *a)
+{
+    free(a->ztake);
+    a->ztake = NULL;
+    a->n_zones = 0;
+    a->node = -1;
+    a->exclusive = false;
+}
+
+void kn_alloc_zones_from_csv(kn_cluster *c, kn_alloc *a, const char *csv)
+{
+    if (csv == NULL || a->node < 0)
+        return;
+    const kn_node *n = &c->nodes[a->node];
+    int idx[KN_NUMA_MAX_ZONES], k = 0;
+    const char *p = csv;
+    while (*p && k < KN_NUMA_MAX_ZONES) {
+        size_t len = strcspn(p, ",");
+        for (int i = 0; i < n->n_zones; i++)
+            if (strlen(n->zones[i].name) == len && strncmp(n->zones[i].name, p, len) == 0)
+                idx[k++] = i;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    if (k == 0 || (a->ztake = calloc((size_t)k, sizeof(kn_rvec))) == NULL)
+        return;
+    a->n_zones = k;
+    for (int i = 0; i < k; i++)
+        a->zone[i] = (uint8_t)idx[i];
+    for (int r = 0; r < KN_RDIM; r++) {
+        int64_t left = a->req.v[r];
+        int last = -1;
+        for (int i = 0; i < k; i++) {
+            const kn_zone *z = &n->zones[idx[i]];
+            if (z->alloc.v[r] == 0)
+                continue; /* the zone does not hold this resource */
+            int64_t f = kn_zone_free(z, r);
+            int64_t t = f <= 0 ? 0 : (f < left ? f : left);
+            a->ztake[i].v[r] = t;
+            left -= t;
+            last = i;
+        }
+        if (left > 0 && last >= 0) /* keep the accounting whole rather than lose it */
+            a->ztake[last].v[r] += left;
+    }
+}
+
+double kn_parse_rfc3339(const char *s)
+{
+    if (s == NULL || *s == '\0')
+        return 0;
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (end == NULL)
+        return 0;
+    double frac = 0;
+    if (*end == '.') {
+        double scale = 0.1;
+        for (end++; *end >= '0' && *end <= '9'; end++, scale /= 10)
+            frac += (*end - '0') * scale;
+    }
+    time_t t = timegm(&tm);
+    if (*end == '+' || *end == '-') {
+        int hh = 0, mm = 0;
+        if (sscanf(end + 1, "%2d:%2d", &hh, &mm) == 2)
+            t -= (*end == '+' ? 1 : -1) * (hh * 3600 + mm * 60);
+    }
+    return (double)t + frac;
+}

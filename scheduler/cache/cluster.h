@@ -1,0 +1,281 @@
+/* cluster.h - the scheduler's view of the cluster: nodes with NUMA zones, pods,
+ * and what each placement takes from them.
+ *
+ * Resources are held as fixed vectors (kn_rvec) indexed by names interned per
+ * cluster (cpu in milli-units first, then memory, ephemeral-storage, pods,
+ * then extended resources in first-seen order), so accounting is a loop over
+ * a few integers and needs no allocation.
+ *
+ * Every placement (a pod, or a held executor slot) is a kn_alloc: its node,
+ * its request, and the NUMA zones and per-zone amounts it took. kn_alloc_take()
+ * and kn_alloc_release() are exact inverses, so a tentative gang placement is
+ * undone by releasing in reverse order.
+ *
+ * NUMA zones come, in this order of preference, from the node's
+ * NodeResourceTopology (topology.node.k8s.io/v1alpha2, zones of type "Node"),
+ * the node annotation numa.kubenexus.io/topology:
+ *     {"zones":[{"name":"node-0","cpu":"16","memory":"64Gi","nvidia.com/gpu":"2"}, ...]}
+ * (every member other than "name" is an allocatable quantity), or the labels
+ * numa.kubenexus.io/node-count, numa.kubenexus.io/node-<i>-cpus ("0-15") and
+ * numa.kubenexus.io/node-<i>-memory (bytes). A zone's free room is
+ *     min(reported available - what we placed there since that report,
+ *         allocatable - everything we placed there)
+ * (the first term only with a NodeResourceTopology), so a stale report can
+ * never make us over-commit a zone with our own decisions. */
+#ifndef KN_CLUSTER_H
+#define KN_CLUSTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "spark/gang.h"
+#include "json/json.h"
+#include "spark/numa.h"
+#include "kube/pod.h"
+#include "base/strmap.h"
+
+#define KN_RDIM 16
+#define KN_CHLOG_SIZE 65536 /* a power of two */
+enum { KN_R_CPU = 0, KN_R_MEMORY, KN_R_EPHEMERAL, KN_R_PODS, KN_R_FIRST_EXT };
+
+#define KN_TOPOLOGY_ANNOTATION "numa.kubenexus.io/topology"
+#define KN_NUMA_COUNT_LABEL "numa.kubenexus.io/node-count"
+
+/* kn_json_str of a nested member: KN_DIG_STR(pod, "metadata", "name") */
+#define KN_DIG_STR(o, ...) kn_json_str(kn_json_dig((o), __VA_ARGS__, NULL))
+
+typedef struct kn_rvec {
+    int64_t v[KN_RDIM];
+} kn_rvec;
+
+typedef enum { KN_TOPO_NONE, KN_TOPO_LABELS, KN_TOPO_ANNOTATION, KN_TOPO_NRT } kn_topo_source;
+
+typedef struct kn_zone {
+    char name[64];
+    kn_rvec alloc;
+    kn_rvec avail;   /* reported available (NRT only) */
+    bool has_avail;
+    kn_rvec ours;    /* everything we placed in this zone */
+    kn_rvec since;   /* what we placed since the last report */
+    int users;       /* allocs holding part of this zone */
+    int exclusive;   /* pod index holding the zone isolated, or -1 */
+    kn_rvec room;    /* kn_zone_free() of every resource, kept by kn_zone_sync_room()
+                        wherever alloc, avail, ours or since change: a NUMA fit
+                        reads one line per zone instead of four */
+} kn_zone;
+
+typedef struct kn_taint {
+    char *key, *value, *effect;
+} kn_taint;
+
+typedef struct kn_node {
+    bool live;
+    char *name, *uid;
+    kn_json *labels;     /* owned object, never NULL while live */
+    kn_taint *taints;
+    int n_taints;
+    bool unschedulable, ready;
+    kn_rvec alloc, used; /* used: bound, assumed and held room */
+    int n_zones;
+    kn_zone *zones;      /* n_zones of them, malloc'd (NULL without zones) */
+    kn_topo_source topo;
+    char *topo_annotation; /* numa.kubenexus.io/topology as sent, or NULL */
+    uint32_t zone_epoch; /* bumped when the zone layout changes */
+    int n_exclusive;     /* zones held isolated */
+    bool seen;           /* resync mark */
+} kn_node;
+
+typedef struct kn_alloc {
+    int node;            /* -1 when not placed */
+    kn_rvec req;
+    int n_zones;
+    uint8_t zone[KN_NUMA_MAX_ZONES];
+    kn_rvec *ztake;      /* n_zones amounts, malloc'd */
+    uint32_t zone_epoch;
+    bool exclusive;
+    int owner;           /* pod index for exclusive zones */
+} kn_alloc;
+
+typedef enum { KN_POD_PENDING, KN_POD_ASSUMED, KN_POD_BOUND } kn_pod_state;
+
+/* The parts of a pod spec the node filters read (taken out of a kn_pod). */
+typedef struct kn_constraints {
+    kn_json *node_selector;     /* owned object or NULL */
+    kn_json *required_affinity; /* owned requiredDuringScheduling... or NULL */
+    kn_toleration *tolerations;
+    int n_tolerations;
+} kn_constraints;
+
+/* Moves the constraints out of p (p can then be freed as usual). */
+void kn_constraints_take(kn_constraints *out, kn_pod *p);
+void kn_constraints_free(kn_constraints *c);
+
+/* Constraints are shared by every pending pod with the same ones (the
+ * executors of one application): one entry per distinct signature. */
+typedef struct kn_cons_entry {
+    char *sig;             /* kn_pod_sig() of cons: the key */
+    kn_constraints cons;
+    int refs;
+    int idx;
+} kn_cons_entry;
+
+/* What only a pending pod of ours needs (kept small: 150k pending pods). */
+typedef struct kn_pod_detail {
+    kn_cons_entry *cons;   /* shared, counted */
+    bool batch;            /* a Spark pod (spark-role label): bin-packed */
+    kn_numa_spec *numa;    /* NULL without a policy */
+    int numa_idx[KN_NUMA_MAX_RESOURCES]; /* resource indices of numa->resources */
+    kn_json *reservation;  /* parsed executor-reservation annotation, or NULL */
+    double timeout_s;      /* gang timeout annotation, 0 = default */
+    char *reason;          /* last FailedScheduling message, or NULL */
+    double last_event;     /* clock of the last FailedScheduling event */
+    uint64_t tried_gen;    /* cluster generation of the last failed attempt */
+    char *bad;             /* why the pod can never be scheduled (bad annotation), or NULL */
+} kn_pod_detail;
+
+typedef struct kn_cpod {
+    bool live;
+    char *uid, *ns, *name;
+    char *node_name;       /* bound or assumed node, or NULL */
+    kn_pod_state state;
+    bool ours;
+    bool binding;          /* our POST .../binding is in flight */
+    int32_t priority;
+    double created;        /* creationTimestamp in seconds (0 if absent) */
+    uint64_t seq;          /* arrival order, for ties */
+    char *unfit_name;      /* a requested resource we cannot track (table full), or NULL */
+    kn_alloc alloc;
+    int gang;              /* gang index or -1 */
+    kn_pod_detail *d;      /* pending pods of ours only */
+    kn_pod_detail *restore; /* a driver of ours first seen bound (a restart or a new
+                               leader) with an executor reservation to re-create, or NULL */
+    double bound_at;       /* wall clock it was bound (PodScheduled, else created); 0 unknown */
+    bool seen;             /* resync mark */
+} kn_cpod;
+
+typedef struct kn_nrt {
+    char *name;
+    int n_zones;
+    kn_zone *zones;        /* n_zones of them, malloc'd (alloc/avail only): a
+                              fixed array of KN_NUMA_MAX_ZONES took 4.8 KB per node */
+    bool seen;
+} kn_nrt;
+
+typedef struct kn_cluster {
+    char res_names[KN_RDIM][KN_RESOURCE_NAME_MAX];
+    int n_res;
+    uint32_t ext_mask;     /* bit r: res_names[r] is an extended resource (kn_res_is_extended) */
+    kn_node *nodes;
+    int n_nodes, cap_nodes;
+    kn_strmap node_by_name;
+    kn_cpod *pods;
+    int n_pods, cap_pods;
+    int *free_pods;        /* indices of dropped records, reused first */
+    int n_free_pods, cap_free_pods;
+    kn_strmap pod_by_uid;
+    kn_nrt *nrts;
+    int n_nrts, cap_nrts;
+    kn_strmap nrt_by_name;
+    uint64_t gen;          /* bumped whenever room may have been freed */
+    uint64_t mutations;    /* every take and release (placement caches check it) */
+    int *chlog;            /* ring of KN_CHLOG_SIZE: take/release number m at m % size as
+                              node * 2 + (1 if a release), or NULL */
+    uint64_t node_gen;     /* every node or topology change (filter caches check it) */
+    struct kn_place_cache *pc; /* the placer's caches (scheduler/place), or NULL; */
+    void (*pc_free)(struct kn_place_cache *pc); /* held here to live and die with the cluster */
+    int pct_nodes;         /* percentage of nodes to score (0 adaptive, 100 all) */
+    kn_cons_entry **cons;  /* shared constraints, NULL slots free */
+    int n_cons, cap_cons;
+    kn_strmap cons_by_sig;
+    uint64_t seq;
+    int n_restore;         /* pods with a restore detail */
+    char *scheduler_name;
+} kn_cluster;
+
+int kn_cluster_init(kn_cluster *c, const char *scheduler_name, kn_err *err);
+void kn_cluster_free(kn_cluster *c);
+
+/* Resource name -> index; create=true interns it. -1 if unknown / table full. */
+int kn_res_index(kn_cluster *c, const char *name, bool create);
+const char *kn_res_name(const kn_cluster *c, int idx);
+/* Kubernetes' extended resource: a domain-qualified name outside kubernetes.io
+ * (nvidia.com/gpu), unlike hugepages-2Mi or attachable-volumes-*. */
+bool kn_res_is_extended(const char *name);
+/* One quantity into the vector slot of its resource (cpu in milli). */
+int kn_rvec_set_quantity(kn_cluster *c, kn_rvec *v, const char *name, const char *qty, kn_err *err);
+/* A ResourceList object into a vector; names beyond the table are skipped. */
+int kn_rvec_from_list(kn_cluster *c, const kn_json *list, kn_rvec *v, kn_err *err);
+
+int kn_cluster_apply_node(kn_cluster *c, const kn_json *node, bool deleted, kn_err *err);
+int kn_cluster_apply_nrt(kn_cluster *c, const kn_json *nrt, bool deleted, kn_err *err);
+/* What a pod event changed, for the gang layer. */
+typedef struct kn_pod_change {
+    int idx;          /* the pod's record, or -1 when the event was ignored */
+    bool removed;     /* deleted or terminated: the caller takes it out of its
+                         gang, then kn_cluster_drop_pod() releases and frees it */
+    bool placed_elsewhere; /* an assumed pod turned up bound to another node */
+    kn_gang_spec gang;     /* its gang labels (present=false if none or invalid) */
+} kn_pod_change;
+
+int kn_cluster_apply_pod(kn_cluster *c, const kn_json *pod, bool deleted, kn_pod_change *chg,
+                         kn_err *err);
+/* The same for a pod not deleted, given as its model (members taken, p left
+ * empty); obj is the object it was read from, for its status conditions, or
+ * NULL (created just now: none). */
+int kn_cluster_apply_pod_model(kn_cluster *c, kn_pod *p, const kn_json *obj, kn_pod_change *chg, kn_err *err);
+/* Frees a pod record (already released and out of its gang). */
+void kn_cluster_drop_pod(kn_cluster *c, int idx);
+void kn_pod_detail_free(kn_cluster *c, kn_pod_detail *d);
+/* Frees p->restore (the reservation was re-created or given up). */
+void kn_cpod_restore_done(kn_cluster *c, kn_cpod *p);
+/* The shared entry for these constraints (taken from cons), or NULL on OOM. */
+kn_cons_entry *kn_cons_intern(kn_cluster *c, kn_constraints *cons);
+void kn_cons_release(kn_cluster *c, kn_cons_entry *e);
+/* The scheduling constraints of a pod as one string (malloc'd), or NULL: the
+ * key that pods with the same constraints share. */
+char *kn_pod_sig(const kn_constraints *p);
+/* Node index for a name, creating a not-live placeholder so that pods bound to
+ * a node we have not seen yet are counted when it arrives. -1 out of memory. */
+int kn_cluster_node_ref(kn_cluster *c, const char *name);
+
+/* Free room of a node for a pod (alloc - used - room kept for isolated zones of others). */
+void kn_node_free(const kn_node *n, int pod, kn_rvec *out);
+/* The same for one resource r. */
+int64_t kn_node_free_dim(const kn_node *n, int pod, int r);
+/* Free room of a zone for resource r (see the header comment), as last
+ * synced; inline: the NUMA fit asks it for every zone of every node it evaluates. */
+static inline int64_t kn_zone_free(const kn_zone *z, int r)
+{
+    return z->room.v[r];
+}
+
+/* Recomputes z->room; after any change of the zone's alloc, avail, has_avail,
+ * ours or since (cluster.c's take and release, nodes.c's set_zones). */
+static inline void kn_zone_sync_room(kn_zone *z)
+{
+    for (int r = 0; r < KN_RDIM; r++) {
+        int64_t f = z->alloc.v[r] - z->ours.v[r];
+        if (z->has_avail) {
+            int64_t a = z->avail.v[r] - z->since.v[r];
+            if (a < f)
+                f = a;
+        }
+        z->room.v[r] = f;
+    }
+}
+
+/* Accounting. take: the alloc's node, zones and amounts must be filled in.
+ * release does not bump c->gen (undoing a tentative placement frees nothing
+ * real); callers that free room for good do. */
+void kn_alloc_take(kn_cluster *c, kn_alloc *a);
+void kn_alloc_release(kn_cluster *c, kn_alloc *a);
+void kn_alloc_clear(kn_alloc *a); /* frees ztake, node = -1 */
+/* Before kn_alloc_take() of a bound pod: its zones from the zones annotation
+ * (after a restart), its request split over them in zone order. */
+void kn_alloc_zones_from_csv(kn_cluster *c, kn_alloc *a, const char *zones_csv);
+
+/* "2026-11-24T10:00:00Z" -> seconds since the epoch; 0 if absent or malformed. */
+double kn_parse_rfc3339(const char *s);
+
+#endif

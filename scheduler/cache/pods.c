@@ -1,0 +1,328 @@
+/* pods.c - the pod table: what each pod event changes (see cluster.h). */
+#include "scheduler/cache/cluster.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spark/numa.h"
+#include "spark/sparkapp.h"
+
+#define KN_MAX_TIMEOUT_S (7 * 24 * 3600)
+
+/* The pod's request as a vector; a resource the table cannot hold makes the
+ * pod unplaceable (reported as Insufficient <name>) rather than ignored. */
+static void req_vector(kn_cluster *c, const kn_resources *r, kn_rvec *v, char **unfit)
+{
+    memset(v, 0, sizeof(*v));
+    v->v[KN_R_CPU] = r->cpu_milli;
+    v->v[KN_R_MEMORY] = r->memory;
+    v->v[KN_R_EPHEMERAL] = r->ephemeral_storage;
+    v->v[KN_R_PODS] = r->pods;
+    free(*unfit);
+    *unfit = NULL;
+    for (int i = 0; i < r->n_scalar; i++) {
+        int idx = kn_res_index(c, r->scalar[i].name, true);
+        if (idx >= 0)
+            v->v[idx] = r->scalar[i].value;
+        else if (r->scalar[i].value > 0 && *unfit == NULL)
+            *unfit = strdup(r->scalar[i].name);
+    }
+}
+
+static const char *s_or(const char *s)
+{
+    return s ? s : "";
+}
+
+static void set_bad(kn_pod_detail *d, const char *what, const kn_err *e)
+{
+    if (d->bad != NULL)
+        return;
+    size_t n = strlen(what) + strlen(e->msg) + 4;
+    d->bad = malloc(n);
+    if (d->bad)
+        snprintf(d->bad, n, "%s: %s", what, e->msg);
+}
+
+/* What scheduling needs from a pending pod of ours; p is freed. */
+static kn_pod_detail *make_detail(kn_cluster *c, kn_pod *p, const kn_err *gerr)
+{
+    kn_pod_detail *d = calloc(1, sizeof(*d));
+    if (d == NULL) {
+        kn_pod_free(p);
+        return NULL;
+    }
+    kn_err e;
+    if (gerr != NULL)
+        set_bad(d, "invalid gang labels", gerr);
+    kn_numa_spec numa;
+    if (kn_numa_from_annotations(p->annotations, &numa, &e) != 0)
+        set_bad(d, "invalid NUMA annotations", &e);
+    else if (numa.policy != KN_NUMA_NONE && (d->numa = malloc(sizeof(numa))) != NULL)
+        *d->numa = numa;
+    for (int i = 0; d->numa && i < d->numa->n_resources; i++)
+        d->numa_idx[i] = kn_res_index(c, d->numa->resources[i], true);
+    d->batch = kn_pod_label(p, "spark-role") != NULL;
+    const char *resv = kn_pod_annotation(p, KN_EXECUTOR_RESERVATION_ANNOTATION);
+    if (resv != NULL) {
+        kn_json_limits lim = {.max_bytes = 64 * 1024, .max_depth = 8};
+        d->reservation = kn_json_parse(resv, strlen(resv), &lim, &e);
+        if (d->reservation == NULL)
+            set_bad(d, "annotation " KN_EXECUTOR_RESERVATION_ANNOTATION, &e);
+    }
+    const char *to = kn_pod_annotation(p, KN_GANG_TIMEOUT_ANNOTATION);
+    int secs;
+    if (to != NULL) {
+        if (kn_parse_positive_int(to, KN_MAX_TIMEOUT_S, &secs) == 0)
+            d->timeout_s = secs;
+        else {
+            kn_err_set(&e, "\"%s\" is not a number of seconds in 1..%d", to, KN_MAX_TIMEOUT_S);
+            set_bad(d, "annotation " KN_GANG_TIMEOUT_ANNOTATION, &e);
+        }
+    }
+    kn_constraints cons;
+    kn_constraints_take(&cons, p);
+    kn_pod_free(p);
+    if ((d->cons = kn_cons_intern(c, &cons)) == NULL) {
+        kn_constraints_free(&cons);
+        kn_pod_detail_free(c, d);
+        return NULL;
+    }
+    return d;
+}
+
+static int new_record(kn_cluster *c, const kn_pod *p)
+{
+    int i;
+    if (c->n_free_pods > 0) {
+        i = c->free_pods[--c->n_free_pods];
+    } else {
+        if (c->n_pods == c->cap_pods) {
+            int ncap = c->cap_pods ? c->cap_pods * 2 : 64;
+            kn_cpod *np = realloc(c->pods, sizeof(*np) * (size_t)ncap);
+            if (np == NULL)
+                return -1;
+            c->pods = np;
+            c->cap_pods = ncap;
+        }
+        i = c->n_pods++;
+    }
+    kn_cpod *r = &c->pods[i];
+    memset(r, 0, sizeof(*r));
+    r->gang = -1;
+    r->alloc.node = -1;
+    r->uid = strdup(p->uid);
+    r->ns = strdup(p->ns);
+    r->name = strdup(p->name);
+    if (r->uid == NULL || r->ns == NULL || r->name == NULL ||
+        kn_strmap_put(&c->pod_by_uid, r->uid, i) != 0) {
+        free(r->uid);
+        free(r->ns);
+        free(r->name);
+        r->uid = NULL; /* the slot stays dead */
+        return -1;
+    }
+    r->live = true;
+    r->seq = ++c->seq;
+    r->alloc.owner = i;
+    return i;
+}
+
+void kn_cluster_drop_pod(kn_cluster *c, int idx)
+{
+    kn_cpod *r = &c->pods[idx];
+    if (!r->live)
+        return;
+    kn_strmap_del(&c->pod_by_uid, r->uid);
+    if (r->state != KN_POD_PENDING)
+        kn_alloc_release(c, &r->alloc);
+    kn_alloc_clear(&r->alloc);
+    free(r->uid);
+    free(r->ns);
+    free(r->name);
+    free(r->node_name);
+    free(r->unfit_name);
+    kn_pod_detail_free(c, r->d);
+    kn_cpod_restore_done(c, r);
+    memset(r, 0, sizeof(*r));
+    r->gang = -1;
+    r->alloc.node = -1;
+    if (c->n_free_pods == c->cap_free_pods) {
+        int ncap = c->cap_free_pods ? c->cap_free_pods * 2 : 64;
+        int *nf = realloc(c->free_pods, sizeof(int) * (size_t)ncap);
+        if (nf == NULL)
+            return; /* the slot is just not reused */
+        c->free_pods = nf;
+        c->cap_free_pods = ncap;
+    }
+    c->free_pods[c->n_free_pods++] = idx;
+    c->gen++;
+}
+
+/* Counts a pod on the node the API server says it is bound to. */
+static int bind_record(kn_cluster *c, kn_cpod *r, const kn_pod *p)
+{
+    if (r->state != KN_POD_PENDING) {
+        if (r->node_name && strcmp(r->node_name, p->node_name) == 0) {
+            r->state = KN_POD_BOUND;
+            return 0;
+        }
+        kn_alloc_release(c, &r->alloc);
+        kn_alloc_clear(&r->alloc);
+        c->gen++;
+    }
+    int ni = kn_cluster_node_ref(c, p->node_name);
+    char *nn = strdup(p->node_name);
+    if (ni < 0 || nn == NULL) {
+        free(nn);
+        return -1;
+    }
+    free(r->node_name);
+    r->node_name = nn;
+    r->alloc.node = ni;
+    r->alloc.owner = (int)(r - c->pods);
+    kn_alloc_zones_from_csv(c, &r->alloc, kn_pod_annotation(p, KN_NUMA_ZONES_ANNOTATION));
+    kn_alloc_take(c, &r->alloc);
+    r->state = KN_POD_BOUND;
+    return 0;
+}
+
+/* When the pod was bound: PodScheduled's lastTransitionTime, else its creation. */
+static double bound_time(const kn_json *obj, double created)
+{
+    const kn_json *conds = kn_json_dig(obj, "status", "conditions", NULL);
+    size_t n = kn_json_is(conds, KN_JSON_ARRAY) ? kn_json_len(conds) : 0;
+    for (size_t i = 0; i < n; i++) {
+        const kn_json *cd = kn_json_at(conds, i);
+        const char *type = kn_json_get_str(cd, "type"), *st = kn_json_get_str(cd, "status");
+        double t = kn_parse_rfc3339(kn_json_get_str(cd, "lastTransitionTime"));
+        if (type && st && strcmp(type, "PodScheduled") == 0 && strcmp(st, "True") == 0 && t > 0)
+            return t;
+    }
+    return created;
+}
+
+/* The API server says the pod is bound: count it there. A driver of ours
+ * not bound by this process (a restart, a new leader) keeps what re-creating
+ * its executor reservation needs. Frees p. */
+static int apply_bound(kn_cluster *c, kn_cpod *r, kn_pod *p, double bound_at)
+{
+    kn_pod_state was = r->state;
+    if (was == KN_POD_PENDING)
+        req_vector(c, &p->requests, &r->alloc.req, &r->unfit_name);
+    int rc = was == KN_POD_BOUND ? 0 : bind_record(c, r, p);
+    kn_pod_detail_free(c, r->d);
+    r->d = NULL;
+    if (rc == 0 && was == KN_POD_PENDING && r->ours && r->restore == NULL &&
+        kn_pod_annotation(p, KN_EXECUTOR_RESERVATION_ANNOTATION) != NULL) {
+        r->bound_at = bound_at;
+        if ((r->restore = make_detail(c, p, NULL)) != NULL) /* frees p */
+            c->n_restore++;
+        return rc;
+    }
+    kn_pod_free(p);
+    return rc;
+}
+
+static bool same_numa(const kn_numa_spec *a, const kn_numa_spec *b)
+{
+    return (a == NULL && b == NULL) || (a && b && memcmp(a, b, sizeof(*a)) == 0);
+}
+
+/* A pending pod of ours, new or updated. Frees p. */
+static int apply_pending(kn_cluster *c, kn_cpod *r, kn_pod *p, const kn_err *gerr)
+{
+    kn_rvec req = r->alloc.req;
+    req_vector(c, &p->requests, &r->alloc.req, &r->unfit_name);
+    kn_pod_detail *d = make_detail(c, p, gerr);
+    if (d == NULL)
+        return -1;
+    kn_pod_detail *old = r->d;
+    if (old) { /* an update: keep what we told the user so far */
+        d->reason = old->reason;
+        d->last_event = old->last_event;
+        old->reason = NULL;
+        /* a status-only update (a condition, a label that does not matter) is
+         * no reason to try again before the cluster changes */
+        if (memcmp(&req, &r->alloc.req, sizeof(req)) == 0 && d->cons == old->cons && same_numa(d->numa, old->numa) &&
+            (d->reservation == NULL) == (old->reservation == NULL) &&
+            (d->reservation == NULL || kn_json_equal(d->reservation, old->reservation)) && d->timeout_s == old->timeout_s &&
+            d->bad == NULL && old->bad == NULL)
+            d->tried_gen = old->tried_gen;
+        kn_pod_detail_free(c, old);
+    }
+    r->d = d;
+    return 0;
+}
+
+int kn_cluster_apply_pod(kn_cluster *c, const kn_json *obj, bool deleted, kn_pod_change *chg, kn_err *err)
+{
+    memset(chg, 0, sizeof(*chg));
+    chg->idx = -1;
+    const char *uid = KN_DIG_STR(obj, "metadata", "uid");
+    if (uid == NULL || *uid == '\0')
+        return kn_err_set(err, "Pod %s/%s: metadata.uid is missing",
+                          s_or(KN_DIG_STR(obj, "metadata", "namespace")),
+                          s_or(KN_DIG_STR(obj, "metadata", "name")));
+    int i = kn_strmap_get(&c->pod_by_uid, uid);
+    if (deleted) {
+        if (i >= 0) {
+            chg->idx = i;
+            chg->removed = true;
+        }
+        return 0;
+    }
+    kn_pod p;
+    if (kn_pod_from_json(obj, &p, err) != 0)
+        return kn_err_prefix(err, "Pod %s/%s", s_or(KN_DIG_STR(obj, "metadata", "namespace")),
+                             s_or(KN_DIG_STR(obj, "metadata", "name")));
+    return kn_cluster_apply_pod_model(c, &p, obj, chg, err);
+}
+
+int kn_cluster_apply_pod_model(kn_cluster *c, kn_pod *pm, const kn_json *obj, kn_pod_change *chg, kn_err *err)
+{
+    kn_pod p = *pm;
+    memset(pm, 0, sizeof(*pm));
+    memset(chg, 0, sizeof(*chg));
+    chg->idx = -1;
+    if (p.uid == NULL || *p.uid == '\0') {
+        kn_err_set(err, "Pod %s/%s: metadata.uid is missing", s_or(p.ns), s_or(p.name));
+        kn_pod_free(&p);
+        return -1;
+    }
+    int i = kn_strmap_get(&c->pod_by_uid, p.uid);
+    bool ours = strcmp(p.scheduler_name ? p.scheduler_name : "", c->scheduler_name) == 0;
+    bool bound = p.node_name != NULL && *p.node_name != '\0';
+    if (kn_pod_terminated(&p) || (!bound && !ours)) {
+        if (i >= 0) {
+            chg->idx = i;
+            chg->removed = true;
+        }
+        kn_pod_free(&p);
+        return 0;
+    }
+    kn_err gerr;
+    bool gang_bad = kn_gang_from_labels(p.labels, &chg->gang, &gerr) != 0;
+    if (gang_bad)
+        chg->gang.present = false;
+    if (i < 0 && (i = new_record(c, &p)) < 0) {
+        kn_pod_free(&p);
+        return kn_err_set(err, "out of memory");
+    }
+    kn_cpod *r = &c->pods[i];
+    chg->idx = i;
+    r->seen = true;
+    r->ours = ours;
+    r->priority = p.priority;
+    r->created = kn_parse_rfc3339(p.creation_timestamp);
+    if (bound) {
+        chg->placed_elsewhere = r->state == KN_POD_ASSUMED && r->node_name && strcmp(r->node_name, p.node_name) != 0;
+        return apply_bound(c, r, &p, bound_time(obj, r->created)) == 0 ? 0 : kn_err_set(err, "out of memory");
+    }
+    if (r->state != KN_POD_PENDING) { /* our binding is in flight; the watch lags */
+        kn_pod_free(&p);
+        return 0;
+    }
+    return apply_pending(c, r, &p, gang_bad ? &gerr : NULL) == 0 ? 0 : kn_err_set(err, "out of memory");
+}

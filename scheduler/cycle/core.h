@@ -1,0 +1,137 @@
+/* core.h - the cycle's inside: gangs and the queue (queue.c), executor
+ * reservations (reserve.c, restore.c), placements made and undone
+ * (commit.c), what a cycle hands back (out.c) and the cycle (cycle.c) share
+ * these types; nothing outside scheduler/cycle includes this header but the
+ * tests (the public API is scheduler.h). Bottom up: out.c, commit.c,
+ * reserve.c, queue.c, restore.c, cycle.c; each calls only those before it.
+ *
+ * Gang = namespace + gang label value; size = min-available. Reservation =
+ * the N executor slots placed with a Spark driver, each a kn_alloc held on its
+ * node and zones until an executor of the gang takes it or the timeout
+ * releases it. */
+#ifndef KN_CORE_H
+#define KN_CORE_H
+
+#include "scheduler/cache/cluster.h"
+#include "scheduler/place/place.h"
+#include "scheduler/cycle/scheduler.h"
+
+typedef struct kn_gangrec {
+    bool live;
+    char *key;             /* "ns/name" */
+    char *ns, *name;
+    int min_available;
+    int *members;          /* pod indices */
+    int n, cap;
+    double ready_since;    /* first failed all-at-once attempt; <0 none */
+    bool placed;           /* reached min-available placed pods once */
+    int resv;              /* live reservation index or -1 */
+    int waiting_told;      /* members present when GangWaiting was last posted */
+    uint64_t tried_gen;
+    uint64_t mark;         /* queue building */
+} kn_gangrec;
+
+typedef struct kn_resv {
+    bool live;
+    int gang;
+    char *driver_uid, *driver_ns, *driver_name;
+    kn_alloc *slots;       /* node < 0 once taken or released */
+    int n_slots, n_free;
+    double created, timeout_s;
+} kn_resv;
+
+/* A parsed executor-reservation annotation. */
+typedef struct kn_resv_spec {
+    int count;
+    kn_rvec req;
+    kn_numa_spec numa;
+    int numa_idx[KN_NUMA_MAX_RESOURCES];
+    kn_constraints tmpl;   /* nodeSelector/tolerations/affinity for the slots */
+    bool has_tmpl;
+} kn_resv_spec;
+
+struct kn_scheduler {
+    kn_cluster c;
+    kn_sched_config cfg;
+    kn_gangrec *gangs;
+    int n_gangs, cap_gangs;
+    kn_strmap gang_by_key;
+    kn_resv *resvs;
+    int n_resvs, cap_resvs;
+    kn_alloc *held;        /* room a starving gang holds during this cycle */
+    int n_held, cap_held;
+    bool holder_done;      /* one starving gang holds room per cycle */
+    uint64_t mark;
+    double last_now;       /* the clock of the last cycle */
+    uint64_t attempts, scheduled, unschedulable, bind_errors;
+    uint64_t numa_decisions[5];
+};
+
+/* queue.c */
+int kn_gang_join(kn_scheduler *s, int pod, const kn_gang_spec *g);
+void kn_gang_leave(kn_scheduler *s, int pod);
+/* The pods to schedule this cycle: one entry per plain pod or gang, in order
+ * (priority desc, then oldest, then arrival). Entry >= 0: pod index; < 0: gang
+ * -1-index. Returns the count, -1 out of memory; *out malloc'd. */
+int kn_queue_build(kn_scheduler *s, int **out);
+
+/* reserve.c */
+/* d: the driver's detail (its d while pending, its restore detail once bound). */
+int kn_resv_spec_parse(kn_cluster *c, const kn_cpod *driver, const kn_pod_detail *d, kn_resv_spec *out,
+                       kn_err *err);
+void kn_resv_spec_free(kn_resv_spec *sp);
+/* Takes ownership of slots[0..n). Returns the index or -1. */
+int kn_resv_create(kn_scheduler *s, int gang, const kn_cpod *driver, kn_alloc *slots, int n, double now);
+/* Releases what a reservation still holds. */
+void kn_resv_release(kn_scheduler *s, int r);
+/* Timeouts: releases expired reservations with a GangTimeout event. */
+void kn_resv_expire(kn_scheduler *s, double now, kn_sched_out *out);
+/* Tries to place pod p (a pending member of the reservation's gang) on a held
+ * slot; true if placed (committed as assumed, binding appended). */
+bool kn_resv_take(kn_scheduler *s, int r, int p, kn_sched_out *out);
+
+/* restore.c: re-creates the reservations of drivers first seen bound (see scheduler.h). */
+void kn_resv_restore(kn_scheduler *s, double now, kn_sched_out *out);
+
+/* Room for an event message (kube-scheduler's are shorter). */
+#define KN_MSG_MAX 1536
+
+/* out.c */
+/* kn_out_event with the message already written. */
+int kn_out_event_msg(kn_sched_out *o, const char *ns, const char *name, const char *uid, const char *type,
+                     const char *reason, const char *msg);
+/* "Successfully assigned ns/name to node", as kube-scheduler words it. */
+void kn_out_scheduled(kn_sched_out *o, const kn_cpod *p);
+/* The binding of p (placed: alloc.node set) with its zones. */
+int kn_out_binding(const kn_cluster *c, kn_sched_out *o, const kn_cpod *p);
+
+/* commit.c */
+/* A gang's tentative placement: pods and slots taken so far, undone or
+ * committed as a whole. */
+typedef struct kn_tentative {
+    int *P;                /* the pods, P[0] the driver when there are slots */
+    int n, placed;
+    kn_alloc *slots;
+    int nslots, held;
+    bool oom;
+    char msg[KN_MSG_MAX];     /* why the next one did not fit */
+} kn_tentative;
+/* Takes the best node for each pod of t in turn, until one does not fit. */
+void kn_take_pods(kn_scheduler *s, kn_tentative *t);
+/* The driver's executor slots, filtered with the reservation's constraints or the driver's. */
+void kn_take_slots(kn_scheduler *s, const kn_pod_detail *dd, const kn_resv_spec *rs, kn_tentative *t);
+/* Releases, in reverse order, what the tentative placement took; or, for the
+ * starving gang, keeps it as held room until the end of the cycle. */
+void kn_undo_or_hold(kn_scheduler *s, kn_tentative *t, bool hold);
+/* The pod's alloc is taken already: make it an assumed placement and a binding. */
+int kn_commit_assumed(kn_scheduler *s, int pi, kn_sched_out *out);
+/* n slots of rs (constraints: rs's template, else d's) placed all at once as for
+ * a new reservation: 0 with *slots malloc'd and taken, or -1 with why in msg. */
+int kn_place_slots(kn_scheduler *s, const kn_pod_detail *d, const kn_resv_spec *rs, int n, kn_alloc **slots,
+                   char *msg, size_t cap);
+void kn_want_for_pod(const kn_scheduler *s, const kn_cpod *p, kn_want *w);
+int kn_commit_pod(kn_scheduler *s, int p, const kn_choice *ch, kn_sched_out *out);
+int kn_out_event(kn_sched_out *o, const char *ns, const char *name, const char *uid, const char *type,
+                 const char *reason, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+
+#endif

@@ -1,0 +1,649 @@
+/* cycle.c - the scheduling cycle and the public API (see scheduler.h).
+ *
+ * Each cycle: release expired reservations, build the queue (queue.c), then
+ * per entry, in order:
+ *  - a plain pod: the best node, or FailedScheduling;
+ *  - a gang whose driver carries an executor reservation: the driver and its N
+ *    slots all at once, or nothing;
+ *  - a gang with held slots: each pending member takes a slot first;
+ *  - a gang already running (min-available placed): members one by one;
+ *  - a gang with min-available members present: all pending members at once,
+ *    or nothing; otherwise GangWaiting.
+ * Anti-starvation: a gang whose all-at-once attempt has failed for
+ * starvation_s seconds keeps the room it did find for the rest of the cycle
+ * (one such gang per cycle, the first in queue order), so later, smaller pods
+ * cannot take the room it is accumulating; it is re-placed from scratch each
+ * cycle until it fits.
+ * A pod (or gang) that failed is not retried until something may have freed
+ * room (c->gen moves), so idle cycles are cheap and events are not repeated. */
+#include "scheduler/cycle/core.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kube/quantity.h"
+
+
+/* ---- construction and feeding ---- */
+
+kn_scheduler *kn_sched_new(const kn_sched_config *cfg, kn_err *err)
+{
+    kn_scheduler *s = calloc(1, sizeof(*s));
+    if (s == NULL) {
+        kn_err_set(err, "out of memory");
+        return NULL;
+    }
+    if (cfg)
+        s->cfg = *cfg;
+    if (s->cfg.gang_timeout_s <= 0)
+        s->cfg.gang_timeout_s = 600;
+    if (s->cfg.starvation_s <= 0)
+        s->cfg.starvation_s = 120;
+    if (s->cfg.event_repeat_s <= 0)
+        s->cfg.event_repeat_s = 60;
+    if (kn_cluster_init(&s->c, s->cfg.scheduler_name, err) != 0) {
+        free(s);
+        return NULL;
+    }
+    s->cfg.scheduler_name = s->c.scheduler_name;
+    s->c.pct_nodes = s->cfg.percentage_of_nodes_to_score;
+    kn_strmap_init(&s->gang_by_key);
+    return s;
+}
+
+void kn_sched_free(kn_scheduler *s)
+{
+    if (s == NULL)
+        return;
+    for (int i = 0; i < s->n_resvs; i++)
+        kn_resv_release(s, i);
+    free(s->resvs);
+    for (int i = 0; i < s->n_gangs; i++) {
+        free(s->gangs[i].key);
+        free(s->gangs[i].ns);
+        free(s->gangs[i].name);
+        free(s->gangs[i].members);
+    }
+    free(s->gangs);
+    kn_strmap_free(&s->gang_by_key);
+    free(s->held);
+    kn_cluster_free(&s->c);
+    free(s);
+}
+
+int kn_sched_apply_node(kn_scheduler *s, const kn_json *node, bool deleted, kn_err *err)
+{
+    return kn_cluster_apply_node(&s->c, node, deleted, err);
+}
+
+int kn_sched_apply_nrt(kn_scheduler *s, const kn_json *nrt, bool deleted, kn_err *err)
+{
+    return kn_cluster_apply_nrt(&s->c, nrt, deleted, err);
+}
+
+static void remove_pod(kn_scheduler *s, int idx)
+{
+    const char *uid = s->c.pods[idx].uid;
+    for (int i = 0; i < s->n_resvs; i++) /* a driver gone: its slots are of no use */
+        if (s->resvs[i].live && strcmp(s->resvs[i].driver_uid, uid) == 0)
+            kn_resv_release(s, i);
+    kn_gang_leave(s, idx);
+    kn_cluster_drop_pod(&s->c, idx);
+}
+
+static int pod_changed(kn_scheduler *s, const kn_pod_change *chg, kn_err *err);
+
+int kn_sched_apply_pod(kn_scheduler *s, const kn_json *pod, bool deleted, kn_err *err)
+{
+    kn_pod_change chg;
+    if (kn_cluster_apply_pod(&s->c, pod, deleted, &chg, err) != 0)
+        return -1;
+    return pod_changed(s, &chg, err);
+}
+
+int kn_sched_apply_pod_model(kn_scheduler *s, kn_pod *pod, kn_err *err)
+{
+    kn_pod_change chg;
+    if (kn_cluster_apply_pod_model(&s->c, pod, NULL, &chg, err) != 0)
+        return -1;
+    return pod_changed(s, &chg, err);
+}
+
+/* The gang layer's part of a pod event. */
+static int pod_changed(kn_scheduler *s, const kn_pod_change *c, kn_err *err)
+{
+    kn_pod_change chg = *c;
+    if (chg.idx < 0)
+        return 0;
+    if (chg.removed) {
+        remove_pod(s, chg.idx);
+        return 0;
+    }
+    if (chg.gang.present) {
+        if (kn_gang_join(s, chg.idx, &chg.gang) != 0)
+            return kn_err_set(err, "out of memory");
+    } else {
+        kn_gang_leave(s, chg.idx);
+    }
+    return 0;
+}
+
+void kn_sched_resync_begin(kn_scheduler *s, kn_sched_kind kind)
+{
+    kn_cluster *c = &s->c;
+    if (kind == KN_SCHED_NODES)
+        for (int i = 0; i < c->n_nodes; i++)
+            c->nodes[i].seen = false;
+    else if (kind == KN_SCHED_PODS)
+        for (int i = 0; i < c->n_pods; i++)
+            c->pods[i].seen = false;
+    else
+        for (int i = 0; i < c->n_nrts; i++)
+            c->nrts[i].seen = false;
+}
+
+void kn_sched_resync_end(kn_scheduler *s, kn_sched_kind kind)
+{
+    kn_cluster *c = &s->c;
+    if (kind == KN_SCHED_NODES) {
+        for (int i = 0; i < c->n_nodes; i++)
+            if (!c->nodes[i].seen && c->nodes[i].live) {
+                c->nodes[i].live = false;
+                c->node_gen++;
+            }
+    } else if (kind == KN_SCHED_PODS) {
+        /* An assumed pod whose binding is still in flight may be missing from
+         * a list taken just before it; one whose binding has been answered
+         * (a 409 waits for the watch to say where it went) and that the list
+         * no longer holds is gone, maybe re-created under a new uid: keeping
+         * it would hold its room forever. */
+        for (int i = 0; i < c->n_pods; i++)
+            if (c->pods[i].live && !c->pods[i].seen &&
+                (c->pods[i].state != KN_POD_ASSUMED || !c->pods[i].binding))
+                remove_pod(s, i);
+    } else {
+        for (int i = 0; i < c->n_nrts; i++)
+            if (!c->nrts[i].seen && c->nrts[i].n_zones > 0) {
+                kn_json *o = kn_json_new_object(), *m = kn_json_new_object();
+                if (o && m && kn_json_set_str(m, "name", c->nrts[i].name) == 0 &&
+                    kn_json_set(o, "metadata", m) == 0) {
+                    m = NULL;
+                    kn_cluster_apply_nrt(c, o, true, NULL);
+                }
+                kn_json_free(m);
+                kn_json_free(o);
+            }
+    }
+}
+
+/* ---- placing ---- */
+
+static void tell(kn_scheduler *s, int pi, const char *type, const char *reason, const char *msg, double now,
+                 kn_sched_out *out)
+{
+    kn_pod_detail *d = s->c.pods[pi].d;
+    if (d->reason && strcmp(d->reason, msg) == 0 && now - d->last_event < s->cfg.event_repeat_s)
+        return;
+    char *m = strdup(msg);
+    if (m == NULL)
+        return;
+    free(d->reason);
+    d->reason = m;
+    d->last_event = now;
+    kn_cpod *p = &s->c.pods[pi];
+    kn_out_event(out, p->ns, p->name, p->uid, type, reason, "%s", msg);
+}
+
+static void fail_pod(kn_scheduler *s, int pi, const char *msg, double now, kn_sched_out *out)
+{
+    s->unschedulable++;
+    s->c.pods[pi].d->tried_gen = s->c.gen;
+    tell(s, pi, "Warning", "FailedScheduling", msg, now, out);
+}
+
+static void place_single(kn_scheduler *s, int pi, double now, kn_sched_out *out)
+{
+    kn_cpod *p = &s->c.pods[pi];
+    if (p->d->tried_gen == s->c.gen)
+        return;
+    s->attempts++;
+    if (p->d->bad) {
+        fail_pod(s, pi, p->d->bad, now, out);
+        return;
+    }
+    kn_want w;
+    kn_want_for_pod(s, p, &w);
+    kn_diag d;
+    kn_diag_init(&d);
+    kn_choice ch;
+    if (kn_place_best(&s->c, &w, &ch, &d)) {
+        if (kn_commit_pod(s, pi, &ch, out) == 0)
+            return;
+        kn_alloc_release(&s->c, &p->alloc);
+        kn_alloc_clear(&p->alloc);
+        p->state = KN_POD_PENDING;
+        fail_pod(s, pi, "out of memory while placing the pod", now, out);
+        return;
+    }
+    char msg[KN_MSG_MAX];
+    kn_diag_message(&d, msg, sizeof(msg));
+    fail_pod(s, pi, msg, now, out);
+}
+
+static int cmp_size_desc(const void *a, const void *b, void *ctx)
+{
+    const kn_cluster *c = ctx;
+    const kn_cpod *x = &c->pods[*(const int *)a], *y = &c->pods[*(const int *)b];
+    for (int r = 0; r < 2; r++)
+        if (x->alloc.req.v[r] != y->alloc.req.v[r])
+            return x->alloc.req.v[r] > y->alloc.req.v[r] ? -1 : 1;
+    int ns = strcmp(x->name, y->name);
+    return ns;
+}
+
+static void fmt_req(const kn_cluster *c, const kn_rvec *v, char *buf, size_t cap)
+{
+    size_t off = 0;
+    buf[0] = '\0';
+    for (int r = 0; r < c->n_res && off < cap; r++) {
+        if (r == KN_R_PODS || v->v[r] <= 0)
+            continue;
+        char q[48];
+        if (r == KN_R_CPU)
+            kn_quantity_format_milli(v->v[r], q, sizeof(q));
+        else
+            kn_quantity_format_value(v->v[r], q, sizeof(q));
+        off += (size_t)snprintf(buf + off, cap - off, "%s%s %s", off ? ", " : "", c->res_names[r], q);
+    }
+}
+
+static void told_reserved(kn_scheduler *s, int driver, const kn_resv_spec *rs, const kn_alloc *slots,
+                          kn_sched_out *out)
+{
+    const kn_cpod *p = &s->c.pods[driver];
+    char where[KN_MSG_MAX / 2] = "", req[256];
+    size_t off = 0;
+    for (int i = 0; i < rs->count && off < sizeof(where); i++) {
+        bool seen = false;
+        for (int j = 0; j < i && !seen; j++)
+            seen = slots[j].node == slots[i].node;
+        if (seen)
+            continue;
+        int cnt = 0;
+        for (int j = i; j < rs->count; j++)
+            cnt += slots[j].node == slots[i].node;
+        off += (size_t)snprintf(where + off, sizeof(where) - off, "%s%s (%d)", off ? ", " : "",
+                                s->c.nodes[slots[i].node].name, cnt);
+    }
+    fmt_req(&s->c, &rs->req, req, sizeof(req));
+    kn_gangrec *g = &s->gangs[p->gang];
+    double to = p->d->timeout_s > 0 ? p->d->timeout_s : s->cfg.gang_timeout_s;
+    kn_out_event(out, p->ns, p->name, p->uid, "Normal", "GangReserved",
+                 "Reserved %d executor slot(s) of %s for gang %s on %s; held until the executors arrive or %.0fs pass",
+                 rs->count, req, g->key, rs->count ? where : "no node", to);
+}
+
+static void commit_group(kn_scheduler *s, int gi, const kn_resv_spec *rs, kn_tentative *t, double now,
+                         kn_sched_out *out)
+{
+    for (int i = 0; i < t->n; i++)
+        kn_commit_assumed(s, t->P[i], out);
+    if (rs) {
+        told_reserved(s, t->P[0], rs, t->slots, out);
+        if (t->nslots > 0 && kn_resv_create(s, gi, &s->c.pods[t->P[0]], t->slots, t->nslots, now) >= 0)
+            t->slots = NULL; /* the reservation holds them now */
+    }
+    kn_gangrec *g = &s->gangs[gi];
+    g->ready_since = -1;
+    g->placed = true;
+}
+
+/* Places pods P[0..n) (P[0] the driver when rs) and rs->count slots all at once.
+ * true: committed. false: nothing placed (or, for a starving gang, the room
+ * found is held until the end of the cycle), members told why. */
+static bool place_group(kn_scheduler *s, int gi, int *P, int n, const kn_resv_spec *rs, double now,
+                        kn_sched_out *out)
+{
+    kn_gangrec *g = &s->gangs[gi];
+    int first = rs ? 1 : 0;
+    qsort_r(P + first, (size_t)(n - first), sizeof(int), cmp_size_desc, &s->c);
+    kn_tentative t = {.P = P, .n = n, .nslots = rs ? rs->count : 0};
+    if (t.nslots > 0 && (t.slots = calloc((size_t)t.nslots, sizeof(kn_alloc))) == NULL)
+        t.oom = true;
+    if (!t.oom)
+        kn_take_pods(s, &t);
+    if (rs && !t.oom && t.placed == n)
+        kn_take_slots(s, s->c.pods[P[0]].d, rs, &t);
+    if (!t.oom && t.placed == n && t.held == t.nslots) {
+        commit_group(s, gi, rs, &t, now, out);
+        free(t.slots);
+        return true;
+    }
+    if (g->ready_since < 0)
+        g->ready_since = now;
+    bool hold = now - g->ready_since >= s->cfg.starvation_s && !s->holder_done && !t.oom;
+    if (hold)
+        s->holder_done = true;
+    kn_undo_or_hold(s, &t, hold);
+    free(t.slots);
+    char full[KN_MSG_MAX + 256];
+    size_t len = strlen(t.msg);
+    if (t.oom)
+        snprintf(full, sizeof(full), "out of memory while placing gang %s", g->key);
+    else
+        snprintf(full, sizeof(full), "%s%s Gang %s: only %d of %d pods fit at once%s; none bound.%s", t.msg,
+                 len && t.msg[len - 1] != '.' ? "." : "", g->key, t.placed + t.held, n + t.nslots,
+                 rs ? " (driver and its executor slots)" : "",
+                 hold ? " Holding the room found so far (waiting longer than the starvation bound)." : "");
+    for (int i = 0; i < n; i++)
+        fail_pod(s, P[i], full, now, out);
+    g->tried_gen = s->c.gen;
+    return false;
+}
+
+static int reserve_held(kn_scheduler *s, int extra)
+{
+    if (s->n_held + extra <= s->cap_held)
+        return 0;
+    int ncap = s->n_held + extra + 16;
+    kn_alloc *nh = realloc(s->held, sizeof(*nh) * (size_t)ncap);
+    if (nh == NULL)
+        return -1;
+    s->held = nh;
+    s->cap_held = ncap;
+    return 0;
+}
+
+/* Pending members into P (bad ones told why and left out); returns how many,
+ * *placed the members bound or assumed, *driver the index in P of a driver
+ * with an executor reservation or -1. */
+static int gang_pending(kn_scheduler *s, const kn_gangrec *g, int *P, int *placed, int *driver)
+{
+    int n = 0;
+    *placed = 0;
+    *driver = -1;
+    for (int m = 0; m < g->n; m++) {
+        int pi = g->members[m];
+        const kn_cpod *p = &s->c.pods[pi];
+        if (p->state != KN_POD_PENDING)
+            (*placed)++;
+        else if (p->ours && p->d && !p->d->bad) {
+            if (*driver < 0 && p->d->reservation)
+                *driver = n;
+            P[n++] = pi;
+        }
+    }
+    return n;
+}
+
+static void tell_bad_members(kn_scheduler *s, const kn_gangrec *g, double now, kn_sched_out *out)
+{
+    for (int m = 0; m < g->n; m++) {
+        const kn_cpod *p = &s->c.pods[g->members[m]];
+        if (p->state == KN_POD_PENDING && p->ours && p->d && p->d->bad)
+            fail_pod(s, g->members[m], p->d->bad, now, out);
+    }
+}
+
+/* Executors take the gang's held slots first, else go one by one. */
+static void take_held_slots(kn_scheduler *s, const kn_gangrec *g, const int *P, int n, double now,
+                            kn_sched_out *out)
+{
+    for (int i = 0; i < n; i++)
+        if (g->resv < 0 || !kn_resv_take(s, g->resv, P[i], out))
+            place_single(s, P[i], now, out);
+}
+
+static void place_driver_first(kn_scheduler *s, int gi, int *P, int n, int driver, double now, kn_sched_out *out)
+{
+    kn_resv_spec rs;
+    kn_err e;
+    int dp = P[driver];
+    if (kn_resv_spec_parse(&s->c, &s->c.pods[dp], s->c.pods[dp].d, &rs, &e) != 0) {
+        char msg[KN_MSG_MAX];
+        snprintf(msg, sizeof(msg), "annotation %s: %s", KN_EXECUTOR_RESERVATION_ANNOTATION, e.msg);
+        fail_pod(s, dp, msg, now, out);
+    } else if (reserve_held(s, 1 + rs.count) == 0) {
+        P[driver] = P[0];
+        P[0] = dp;
+        /* the driver and its slots; executors already present then take them */
+        if (place_group(s, gi, P, 1, &rs, now, out))
+            take_held_slots(s, &s->gangs[gi], P + 1, n - 1, now, out);
+    }
+    kn_resv_spec_free(&rs);
+}
+
+static void tell_waiting(kn_scheduler *s, kn_gangrec *g, const int *P, int n, int present, double now,
+                         kn_sched_out *out)
+{
+    char msg[KN_MSG_MAX];
+    snprintf(msg, sizeof(msg), "Gang %s: %d of %d members present; waiting for %d more before placing them all at once",
+             g->key, present, g->min_available, g->min_available - present);
+    if (g->waiting_told != present)
+        for (int i = 0; i < n; i++) {
+            s->c.pods[P[i]].d->last_event = -INFINITY; /* a new count is news */
+            tell(s, P[i], "Normal", "GangWaiting", msg, now, out);
+        }
+    g->waiting_told = present;
+    g->tried_gen = s->c.gen;
+}
+
+static void place_gang(kn_scheduler *s, int gi, double now, kn_sched_out *out)
+{
+    kn_gangrec *g = &s->gangs[gi];
+    bool starving = g->ready_since >= 0 && now - g->ready_since >= s->cfg.starvation_s;
+    if (g->tried_gen == s->c.gen && !starving)
+        return;
+    int *P = malloc(sizeof(int) * (size_t)(g->n + 1));
+    if (P == NULL)
+        return;
+    int placed, driver, n = gang_pending(s, g, P, &placed, &driver);
+    tell_bad_members(s, g, now, out);
+    if (n == 0) {
+        free(P);
+        return;
+    }
+    s->attempts++;
+    if (g->resv >= 0 && driver < 0)
+        take_held_slots(s, g, P, n, now, out);
+    else if (driver >= 0)
+        place_driver_first(s, gi, P, n, driver, now, out);
+    else if (placed >= g->min_available) /* the gang runs: one by one */
+        for (int i = 0; i < n; i++)
+            place_single(s, P[i], now, out);
+    else if (placed + n < g->min_available)
+        tell_waiting(s, g, P, n, placed + n, now, out);
+    else if (reserve_held(s, n) == 0)
+        place_group(s, gi, P, n, NULL, now, out);
+    free(P);
+}
+
+int kn_sched_cycle(kn_scheduler *s, double now, kn_sched_out *out, kn_err *err)
+{
+    size_t before = out->n_bindings;
+    s->last_now = now;
+    kn_resv_expire(s, now, out);
+    if (s->c.n_restore > 0)
+        kn_resv_restore(s, now, out);
+    s->holder_done = false;
+    int *q;
+    int n = kn_queue_build(s, &q);
+    if (n < 0)
+        return kn_err_set(err, "out of memory");
+    for (int i = 0; i < n; i++) {
+        if (q[i] >= 0) {
+            kn_cpod *p = &s->c.pods[q[i]];
+            if (p->live && p->state == KN_POD_PENDING && p->d)
+                place_single(s, q[i], now, out);
+        } else {
+            place_gang(s, -1 - q[i], now, out);
+        }
+    }
+    free(q);
+    for (int i = s->n_held - 1; i >= 0; i--) { /* the starving gang's hold ends with the cycle */
+        kn_alloc_release(&s->c, &s->held[i]);
+        kn_alloc_clear(&s->held[i]);
+    }
+    s->n_held = 0;
+    return (int)(out->n_bindings - before);
+}
+
+/* ---- binding outcomes ---- */
+
+void kn_sched_bind_ok(kn_scheduler *s, const char *uid, double now, kn_sched_out *out)
+{
+    (void)now;
+    int pi = kn_strmap_get(&s->c.pod_by_uid, uid);
+    if (pi < 0)
+        return;
+    kn_cpod *p = &s->c.pods[pi];
+    /* the watch may have shown the pod bound before the answer came */
+    if (!p->binding || p->state == KN_POD_PENDING)
+        return;
+    p->binding = false;
+    p->state = KN_POD_BOUND;
+    kn_out_scheduled(out, p);
+    kn_pod_detail_free(&s->c, p->d);
+    p->d = NULL;
+}
+
+void kn_sched_bind_failed(kn_scheduler *s, const char *uid, int http_status, const char *message, double now,
+                          kn_sched_out *out)
+{
+    int pi = kn_strmap_get(&s->c.pod_by_uid, uid);
+    if (pi < 0)
+        return;
+    kn_cpod *p = &s->c.pods[pi];
+    bool ours = p->binding;
+    p->binding = false;
+    if (!ours || p->state != KN_POD_ASSUMED)
+        return;
+    s->bind_errors++;
+    if (http_status == 409) /* bound already (maybe by our lost request): the watch will say where */
+        return;
+    if (http_status == 404) {
+        remove_pod(s, pi);
+        return;
+    }
+    kn_alloc_release(&s->c, &p->alloc);
+    kn_alloc_clear(&p->alloc);
+    free(p->node_name);
+    p->node_name = NULL;
+    p->state = KN_POD_PENDING;
+    s->c.gen++;
+    if (p->d) {
+        p->d->tried_gen = 0;
+        char msg[KN_MSG_MAX];
+        snprintf(msg, sizeof(msg), "Binding rejected: %s", message ? message : "unknown error");
+        tell(s, pi, "Warning", "FailedScheduling", msg, now, out);
+    }
+}
+
+/* ---- reporting ---- */
+
+/* Only deadlines after the last cycle: one already passed was handled by it
+ * (a starving gang stays starving), and must not make the caller spin. */
+double kn_sched_next_deadline(const kn_scheduler *s)
+{
+    double t = INFINITY;
+    for (int i = 0; i < s->n_resvs; i++) {
+        double d = s->resvs[i].created + s->resvs[i].timeout_s;
+        if (s->resvs[i].live && d < t)
+            t = d;
+    }
+    for (int i = 0; i < s->n_gangs; i++) {
+        double d = s->gangs[i].ready_since + s->cfg.starvation_s;
+        if (s->gangs[i].live && s->gangs[i].ready_since >= 0 && d > s->last_now && d < t)
+            t = d;
+    }
+    return t;
+}
+
+static bool is_gpu(const char *name)
+{
+    return strcmp(name, "nvidia.com/gpu") == 0 || strcmp(name, "amd.com/gpu") == 0;
+}
+
+void kn_sched_get_stats(const kn_scheduler *s, kn_sched_stats *st)
+{
+    const kn_cluster *c = &s->c;
+    memset(st, 0, sizeof(*st));
+    for (int i = 0; i < c->n_nodes; i++) {
+        const kn_node *n = &c->nodes[i];
+        if (!n->live)
+            continue;
+        st->nodes++;
+        if (!n->ready || n->unschedulable)
+            continue;
+        st->cpu_milli_alloc += n->alloc.v[KN_R_CPU];
+        st->cpu_milli_used += n->used.v[KN_R_CPU];
+        st->memory_alloc += n->alloc.v[KN_R_MEMORY];
+        st->memory_used += n->used.v[KN_R_MEMORY];
+        for (int r = KN_R_FIRST_EXT; r < c->n_res; r++)
+            if (is_gpu(c->res_names[r])) {
+                st->gpu_alloc += n->alloc.v[r];
+                st->gpu_used += n->used.v[r];
+            }
+    }
+    for (int i = 0; i < c->n_pods; i++) {
+        const kn_cpod *p = &c->pods[i];
+        if (!p->live)
+            continue;
+        if (p->state == KN_POD_PENDING)
+            st->pods_pending++;
+        else if (p->state == KN_POD_ASSUMED)
+            st->pods_assumed++;
+        else
+            st->pods_bound++;
+    }
+    for (int i = 0; i < s->n_gangs; i++) {
+        const kn_gangrec *g = &s->gangs[i];
+        if (!g->live)
+            continue;
+        bool pending = false;
+        for (int m = 0; m < g->n && !pending; m++)
+            pending = c->pods[g->members[m]].state == KN_POD_PENDING;
+        if (g->placed)
+            st->gangs_placed++;
+        else if (pending)
+            st->gangs_waiting++;
+    }
+    for (int i = 0; i < s->n_resvs; i++)
+        if (s->resvs[i].live) {
+            st->reservations_held++;
+            st->slots_held += (size_t)s->resvs[i].n_free;
+        }
+    st->attempts = s->attempts;
+    st->scheduled = s->scheduled;
+    st->unschedulable = s->unschedulable;
+    st->bind_errors = s->bind_errors;
+    memcpy(st->numa_decisions, s->numa_decisions, sizeof(st->numa_decisions));
+}
+
+static int cmp_seq(const void *a, const void *b, void *ctx)
+{
+    const kn_cluster *c = ctx;
+    uint64_t x = c->pods[*(const int *)a].seq, y = c->pods[*(const int *)b].seq;
+    return x < y ? -1 : x > y;
+}
+
+void kn_sched_each_pending(const kn_scheduler *s, kn_sched_pending_fn fn, void *ctx)
+{
+    const kn_cluster *c = &s->c;
+    int *ids = malloc(sizeof(int) * (size_t)(c->n_pods + 1));
+    if (ids == NULL)
+        return;
+    int n = 0;
+    for (int i = 0; i < c->n_pods; i++)
+        if (c->pods[i].live && c->pods[i].ours && c->pods[i].state == KN_POD_PENDING)
+            ids[n++] = i;
+    qsort_r(ids, (size_t)n, sizeof(int), cmp_seq, (void *)c);
+    for (int i = 0; i < n; i++) {
+        const kn_cpod *p = &c->pods[ids[i]];
+        fn(ctx, p->ns, p->name, p->d && p->d->reason ? p->d->reason : "");
+    }
+    free(ids);
+}

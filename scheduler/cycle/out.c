@@ -1,0 +1,143 @@
+/* out.c - what a cycle hands its caller: bindings to POST and events to post (see scheduler.h). */
+#include "scheduler/cycle/core.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void kn_sched_out_init(kn_sched_out *o)
+{
+    memset(o, 0, sizeof(*o));
+}
+
+void kn_sched_out_reset(kn_sched_out *o)
+{
+    for (size_t i = 0; i < o->n_bindings; i++) {
+        kn_sched_binding *b = &o->bindings[i];
+        free(b->ns);
+        free(b->name);
+        free(b->uid);
+        free(b->node);
+        for (int z = 0; z < b->n_zones; z++)
+            free(b->zones[z]);
+        free(b->zones_annotation);
+    }
+    for (size_t i = 0; i < o->n_events; i++) {
+        free(o->events[i].ns);
+        free(o->events[i].name);
+        free(o->events[i].uid);
+        free(o->events[i].message);
+    }
+    o->n_bindings = 0;
+    o->n_events = 0;
+}
+
+void kn_sched_out_free(kn_sched_out *o)
+{
+    kn_sched_out_reset(o);
+    free(o->bindings);
+    free(o->events);
+    memset(o, 0, sizeof(*o));
+}
+
+int kn_out_event_msg(kn_sched_out *o, const char *ns, const char *name, const char *uid, const char *type,
+                         const char *reason, const char *msg)
+{
+    if (o == NULL)
+        return 0;
+    if (o->n_events == o->cap_events) {
+        size_t ncap = o->cap_events ? o->cap_events * 2 : 16;
+        kn_sched_event *ne = realloc(o->events, sizeof(*ne) * ncap);
+        if (ne == NULL)
+            return -1;
+        o->events = ne;
+        o->cap_events = ncap;
+    }
+    kn_sched_event *e = &o->events[o->n_events];
+    e->ns = strdup(ns);
+    e->name = strdup(name);
+    e->uid = strdup(uid);
+    e->message = strdup(msg);
+    e->type = strcmp(type, "Warning") == 0 ? "Warning" : "Normal";
+    e->reason = reason;
+    if (!e->ns || !e->name || !e->uid || !e->message) {
+        free(e->ns);
+        free(e->name);
+        free(e->uid);
+        free(e->message);
+        return -1;
+    }
+    o->n_events++;
+    return 0;
+}
+
+int kn_out_event(kn_sched_out *o, const char *ns, const char *name, const char *uid, const char *type,
+                 const char *reason, const char *fmt, ...)
+{
+    if (o == NULL)
+        return 0;
+    char msg[KN_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return kn_out_event_msg(o, ns, name, uid, type, reason, msg);
+}
+
+/* "Successfully assigned ns/name to node", as kube-scheduler words it: once
+ * per binding, so joined by hand (cut to KN_MSG_MAX as the printf form would be). */
+void kn_out_scheduled(kn_sched_out *o, const kn_cpod *p)
+{
+    static const char head[] = "Successfully assigned ", to[] = " to ";
+    size_t a = strlen(p->ns), b = strlen(p->name), c = p->node_name ? strlen(p->node_name) : KN_MSG_MAX;
+    if (sizeof(head) - 1 + a + 1 + b + sizeof(to) - 1 + c >= KN_MSG_MAX) {
+        kn_out_event(o, p->ns, p->name, p->uid, "Normal", "Scheduled", "Successfully assigned %s/%s to %s", p->ns,
+                     p->name, p->node_name);
+        return;
+    }
+    char msg[KN_MSG_MAX], *at = msg;
+    memcpy(at, head, sizeof(head) - 1);
+    at += sizeof(head) - 1;
+    memcpy(at, p->ns, a);
+    at += a;
+    *at++ = '/';
+    memcpy(at, p->name, b);
+    at += b;
+    memcpy(at, to, sizeof(to) - 1);
+    at += sizeof(to) - 1;
+    memcpy(at, p->node_name, c + 1);
+    kn_out_event_msg(o, p->ns, p->name, p->uid, "Normal", "Scheduled", msg);
+}
+
+int kn_out_binding(const kn_cluster *c, kn_sched_out *o, const kn_cpod *p)
+{
+    if (o->n_bindings == o->cap_bindings) {
+        size_t ncap = o->cap_bindings ? o->cap_bindings * 2 : 16;
+        kn_sched_binding *nb = realloc(o->bindings, sizeof(*nb) * ncap);
+        if (nb == NULL)
+            return -1;
+        o->bindings = nb;
+        o->cap_bindings = ncap;
+    }
+    kn_sched_binding *b = &o->bindings[o->n_bindings];
+    memset(b, 0, sizeof(*b));
+    const kn_node *n = &c->nodes[p->alloc.node];
+    b->ns = strdup(p->ns);
+    b->name = strdup(p->name);
+    b->uid = strdup(p->uid);
+    b->node = strdup(n->name);
+    bool ok = b->ns && b->name && b->uid && b->node;
+    char csv[KN_NUMA_MAX_ZONES * 65] = "";
+    size_t off = 0;
+    for (int z = 0; z < p->alloc.n_zones; z++) {
+        const char *zn = n->zones[p->alloc.zone[z]].name;
+        b->zones[b->n_zones++] = strdup(zn);
+        ok = ok && b->zones[z];
+        off += (size_t)snprintf(csv + off, sizeof(csv) - off, "%s%s", z ? "," : "", zn);
+    }
+    if (p->alloc.n_zones > 0)
+        ok = ok && (b->zones_annotation = strdup(csv)) != NULL;
+    o->n_bindings++;
+    return ok ? 0 : -1;
+}

@@ -1,0 +1,211 @@
+/* reserve.c - executor slots held for a Spark driver (see core.h).
+ *
+ * The driver's annotation scheduling.kubenexus.io/executor-reservation:
+ *   {"count": N, "requests": {"cpu":"1","memory":"896Mi"},
+ *    "numa": {"policy": "single-numa", "resources": "cpu,memory"},       (optional)
+ *    "nodeSelector": {...}, "tolerations": [...], "affinity": {...}}      (optional)
+ * The slots are filtered with the reservation's nodeSelector/tolerations/
+ * affinity when it has any, else with the driver's own. A slot holds its room
+ * on its node (and zones) until an executor of the gang takes it (the
+ * executor is then placed with its own spec on that node) or until the
+ * gang's timeout (annotation pod-group.scheduling.kubenexus.io/timeout-seconds
+ * on the driver, default 600 s) releases the rest with a GangTimeout event. */
+#include "scheduler/cycle/core.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kube/quantity.h"
+
+static int parse_numa(const kn_json *numa, kn_numa_spec *out, kn_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (numa == NULL)
+        return 0;
+    kn_json *ann = kn_json_new_object();
+    if (ann == NULL)
+        return kn_err_set(err, "out of memory");
+    const char *pol = kn_json_get_str(numa, "policy");
+    const char *res = kn_json_get_str(numa, "resources");
+    int rc = 0;
+    if (pol == NULL)
+        rc = kn_err_set(err, "numa.policy: missing");
+    if (rc == 0 && kn_json_set_str(ann, KN_NUMA_POLICY_ANNOTATION, pol) != 0)
+        rc = kn_err_set(err, "out of memory");
+    if (rc == 0 && res != NULL && kn_json_set_str(ann, KN_NUMA_RESOURCES_ANNOTATION, res) != 0)
+        rc = kn_err_set(err, "out of memory");
+    if (rc == 0 && kn_numa_from_annotations(ann, out, err) != 0)
+        rc = kn_err_prefix(err, "numa");
+    kn_json_free(ann);
+    return rc;
+}
+
+/* A pod object carrying only the slots' placement constraints. */
+static int parse_template(const kn_json *rj, const kn_cpod *driver, kn_resv_spec *out, kn_err *err)
+{
+    const kn_json *sel = kn_json_get(rj, "nodeSelector");
+    const kn_json *tol = kn_json_get(rj, "tolerations");
+    const kn_json *aff = kn_json_get(rj, "affinity");
+    if (!sel && !tol && !aff)
+        return 0;
+    kn_json *pod = kn_json_new_object(), *meta = kn_json_new_object(), *spec = kn_json_new_object();
+    kn_json *ctrs = kn_json_new_array(), *ctr = kn_json_new_object();
+    int rc = -1;
+    if (pod && meta && spec && ctrs && ctr && kn_json_set_str(meta, "name", driver->name) == 0 &&
+        kn_json_set_str(meta, "namespace", driver->ns) == 0 && kn_json_set_str(meta, "uid", "slot") == 0 &&
+        kn_json_set_str(ctr, "name", "executor") == 0 && kn_json_append(ctrs, ctr) == 0) {
+        ctr = NULL;
+        rc = kn_json_set(spec, "containers", ctrs);
+        ctrs = NULL;
+        if (rc == 0 && sel)
+            rc = kn_json_set(spec, "nodeSelector", kn_json_clone(sel));
+        if (rc == 0 && tol)
+            rc = kn_json_set(spec, "tolerations", kn_json_clone(tol));
+        if (rc == 0 && aff)
+            rc = kn_json_set(spec, "affinity", kn_json_clone(aff));
+        if (rc == 0)
+            rc = kn_json_set(pod, "metadata", meta);
+        meta = NULL;
+        if (rc == 0)
+            rc = kn_json_set(pod, "spec", spec);
+        spec = NULL;
+    }
+    kn_json_free(meta);
+    kn_json_free(spec);
+    kn_json_free(ctrs);
+    kn_json_free(ctr);
+    if (rc != 0) {
+        kn_json_free(pod);
+        return kn_err_set(err, "out of memory");
+    }
+    kn_pod tmpl;
+    rc = kn_pod_from_json(pod, &tmpl, err);
+    kn_json_free(pod);
+    if (rc != 0)
+        return -1;
+    kn_constraints_take(&out->tmpl, &tmpl);
+    kn_pod_free(&tmpl);
+    out->has_tmpl = true;
+    return 0;
+}
+
+int kn_resv_spec_parse(kn_cluster *c, const kn_cpod *driver, const kn_pod_detail *d, kn_resv_spec *out,
+                       kn_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    const kn_json *rj = d->reservation;
+    int64_t count;
+    if (!kn_json_is(rj, KN_JSON_OBJECT))
+        return kn_err_set(err, "want a JSON object");
+    if (kn_json_int(kn_json_get(rj, "count"), &count) != 0 || count < 0 || count > KN_GANG_MAX_MEMBERS)
+        return kn_err_set(err, "count: want an integer 0..%d", KN_GANG_MAX_MEMBERS);
+    out->count = (int)count;
+    if (kn_rvec_from_list(c, kn_json_get(rj, "requests"), &out->req, err) != 0)
+        return kn_err_prefix(err, "requests");
+    out->req.v[KN_R_PODS] = 1;
+    if (parse_numa(kn_json_get(rj, "numa"), &out->numa, err) != 0)
+        return -1;
+    for (int i = 0; i < out->numa.n_resources; i++)
+        out->numa_idx[i] = kn_res_index(c, out->numa.resources[i], true);
+    return parse_template(rj, driver, out, err);
+}
+
+void kn_resv_spec_free(kn_resv_spec *sp)
+{
+    if (sp->has_tmpl)
+        kn_constraints_free(&sp->tmpl);
+    sp->has_tmpl = false;
+}
+
+int kn_resv_create(kn_scheduler *s, int gang, const kn_cpod *driver, kn_alloc *slots, int n, double now)
+{
+    if (s->n_resvs == s->cap_resvs) {
+        int ncap = s->cap_resvs ? s->cap_resvs * 2 : 8;
+        kn_resv *nr = realloc(s->resvs, sizeof(*nr) * (size_t)ncap);
+        if (nr == NULL)
+            return -1;
+        s->resvs = nr;
+        s->cap_resvs = ncap;
+    }
+    kn_resv *r = &s->resvs[s->n_resvs];
+    memset(r, 0, sizeof(*r));
+    r->driver_uid = strdup(driver->uid);
+    r->driver_ns = strdup(driver->ns);
+    r->driver_name = strdup(driver->name);
+    if (!r->driver_uid || !r->driver_ns || !r->driver_name) {
+        free(r->driver_uid);
+        free(r->driver_ns);
+        free(r->driver_name);
+        return -1;
+    }
+    r->live = true;
+    r->gang = gang;
+    r->slots = slots;
+    r->n_slots = r->n_free = n;
+    r->created = now;
+    r->timeout_s = driver->d && driver->d->timeout_s > 0 ? driver->d->timeout_s : s->cfg.gang_timeout_s;
+    s->gangs[gang].resv = s->n_resvs;
+    return s->n_resvs++;
+}
+
+void kn_resv_release(kn_scheduler *s, int ri)
+{
+    kn_resv *r = &s->resvs[ri];
+    if (!r->live)
+        return;
+    for (int i = 0; i < r->n_slots; i++) {
+        kn_alloc_release(&s->c, &r->slots[i]);
+        kn_alloc_clear(&r->slots[i]);
+    }
+    free(r->slots);
+    free(r->driver_uid);
+    free(r->driver_ns);
+    free(r->driver_name);
+    if (r->gang >= 0 && s->gangs[r->gang].resv == ri)
+        s->gangs[r->gang].resv = -1;
+    memset(r, 0, sizeof(*r));
+    s->c.gen++;
+}
+
+void kn_resv_expire(kn_scheduler *s, double now, kn_sched_out *out)
+{
+    for (int i = 0; i < s->n_resvs; i++) {
+        kn_resv *r = &s->resvs[i];
+        if (!r->live || now < r->created + r->timeout_s)
+            continue;
+        kn_out_event(out, r->driver_ns, r->driver_name, r->driver_uid, "Warning", "GangTimeout",
+                     "Released %d unused executor slot(s) of gang %s after %.0fs: executors did not arrive in time",
+                     r->n_free, s->gangs[r->gang].key, r->timeout_s);
+        kn_resv_release(s, i);
+    }
+}
+
+bool kn_resv_take(kn_scheduler *s, int ri, int p, kn_sched_out *out)
+{
+    kn_resv *r = &s->resvs[ri];
+    kn_want w;
+    kn_want_for_pod(s, &s->c.pods[p], &w);
+    for (int i = 0; i < r->n_slots; i++) {
+        kn_alloc *slot = &r->slots[i];
+        if (slot->node < 0)
+            continue;
+        kn_alloc_release(&s->c, slot); /* the executor gets the slot's room */
+        kn_diag d;
+        kn_diag_init(&d);
+        kn_choice ch;
+        if (!kn_place_on_node(&s->c, slot->node, &w, &ch, &d)) {
+            kn_alloc_take(&s->c, slot);
+            continue;
+        }
+        if (kn_commit_pod(s, p, &ch, out) != 0) {
+            kn_alloc_take(&s->c, slot);
+            return false;
+        }
+        kn_alloc_clear(slot);
+        if (--r->n_free == 0)
+            kn_resv_release(s, ri);
+        return true;
+    }
+    return false;
+}

@@ -1,0 +1,129 @@
+/* restore.c - executor reservations re-created after a scheduler restart.
+ *
+ * Reservations live in memory only. A Spark driver of ours that we first see
+ * already bound (the initial list after a restart, or a new leader taking
+ * over) still needs room for the executors of its gang not yet placed, or
+ * another application's driver could take it and this one would never get
+ * its executors. So the next cycle (not the watch: nodes and pods of the
+ * initial list come in any order) re-reserves count - (members other than
+ * the driver bound or assumed) slots with the same placement as a new
+ * reservation, all or none, timed from the driver's binding. Pending
+ * executors then take the slots as usual; bound pods are counted on their
+ * nodes already. */
+#include "scheduler/cycle/core.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Members of the gang other than the driver that hold room already. */
+static int placed_executors(const kn_scheduler *s, const kn_gangrec *g, int driver)
+{
+    int n = 0;
+    for (int m = 0; m < g->n; m++)
+        n += g->members[m] != driver && s->c.pods[g->members[m]].state != KN_POD_PENDING;
+    return n;
+}
+
+static bool has_live_resv(const kn_scheduler *s, const kn_cpod *p)
+{
+    if (p->gang >= 0 && s->gangs[p->gang].resv >= 0)
+        return true;
+    for (int i = 0; i < s->n_resvs; i++)
+        if (s->resvs[i].live && strcmp(s->resvs[i].driver_uid, p->uid) == 0)
+            return true;
+    return false;
+}
+
+/* The reservation's start on our clock: the binding when the wall clock is known. */
+static double resv_start(const kn_scheduler *s, const kn_cpod *p, double now)
+{
+    if (s->cfg.wall_at_zero > 0 && p->bound_at > 0) {
+        double t = p->bound_at - s->cfg.wall_at_zero;
+        return t < now ? t : now;
+    }
+    return now;
+}
+
+/* missing < 0: not known (the annotation is bad). */
+static void warn(const kn_cpod *p, int missing, const char *why, kn_sched_out *out)
+{
+    char n[32] = "the";
+    if (missing >= 0)
+        snprintf(n, sizeof(n), "%d", missing);
+    kn_out_event(out, p->ns, p->name, p->uid, "Warning", "FailedScheduling",
+                 "could not re-reserve %s executor slot(s) after a scheduler restart: %s", n, why);
+}
+
+/* Places the missing slots and holds them for the driver's gang. */
+static void reserve_missing(kn_scheduler *s, int pi, const kn_resv_spec *rs, int missing, double start,
+                            double timeout, kn_sched_out *out)
+{
+    kn_cpod *p = &s->c.pods[pi];
+    kn_gangrec *g = &s->gangs[p->gang];
+    char msg[1024];
+    kn_alloc *slots;
+    if (kn_place_slots(s, p->restore, rs, missing, &slots, msg, sizeof(msg)) != 0) {
+        warn(p, missing, msg, out);
+        return;
+    }
+    int ri = kn_resv_create(s, p->gang, p, slots, missing, start);
+    if (ri < 0) {
+        for (int i = 0; i < missing; i++) {
+            kn_alloc_release(&s->c, &slots[i]);
+            kn_alloc_clear(&slots[i]);
+        }
+        free(slots);
+        warn(p, missing, "out of memory", out);
+        return;
+    }
+    s->resvs[ri].timeout_s = timeout;
+    g->tried_gen = s->c.gen + 1; /* its pending executors may take the slots now */
+    kn_out_event(out, p->ns, p->name, p->uid, "Normal", "GangReserved",
+                 "Re-reserved %d executor slot(s) for gang %s after a scheduler restart; held until the executors "
+                 "arrive or %.0fs after the driver was bound",
+                 missing, g->key, timeout);
+}
+
+/* Decides once for one bound driver: re-reserve, time out, or give up. */
+static void restore_one(kn_scheduler *s, int pi, double now, kn_sched_out *out)
+{
+    kn_cpod *p = &s->c.pods[pi];
+    kn_resv_spec rs;
+    kn_err e;
+    if (p->gang < 0 || has_live_resv(s, p))
+        return;
+    if (p->restore->bad) {
+        warn(p, -1, p->restore->bad, out);
+        return;
+    }
+    if (kn_resv_spec_parse(&s->c, p, p->restore, &rs, &e) != 0) {
+        char why[600];
+        snprintf(why, sizeof(why), "annotation %s: %s", KN_EXECUTOR_RESERVATION_ANNOTATION, e.msg);
+        warn(p, -1, why, out);
+        return;
+    }
+    const kn_gangrec *g = &s->gangs[p->gang];
+    int missing = rs.count - placed_executors(s, g, pi);
+    double timeout = p->restore->timeout_s > 0 ? p->restore->timeout_s : s->cfg.gang_timeout_s;
+    double start = resv_start(s, p, now);
+    if (missing > 0 && now >= start + timeout)
+        kn_out_event(out, p->ns, p->name, p->uid, "Warning", "GangTimeout",
+                     "Did not re-reserve %d executor slot(s) of gang %s after a scheduler restart: %.0fs have "
+                     "passed since the driver was bound",
+                     missing, g->key, timeout);
+    else if (missing > 0)
+        reserve_missing(s, pi, &rs, missing, start, timeout, out);
+    kn_resv_spec_free(&rs);
+}
+
+void kn_resv_restore(kn_scheduler *s, double now, kn_sched_out *out)
+{
+    for (int i = 0; i < s->c.n_pods && s->c.n_restore > 0; i++) {
+        kn_cpod *p = &s->c.pods[i];
+        if (!p->live || p->restore == NULL)
+            continue;
+        restore_one(s, i, now, out);
+        kn_cpod_restore_done(&s->c, p);
+    }
+}

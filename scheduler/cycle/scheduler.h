@@ -1,0 +1,130 @@
+/* scheduler.h - the scheduler's placement core, as the live program and `simulate` drive it.
+ *
+ * The caller feeds the cluster as watch events arrive (whole v1 Node, v1 Pod and
+ * topology.node.k8s.io/v1alpha2 NodeResourceTopology objects, upserted or
+ * deleted by uid), then runs scheduling cycles. A cycle is pure and
+ * deterministic given the state and the clock value `now` (seconds, any epoch,
+ * monotonic): it decides placements and appends, in order, the bindings to
+ * POST and the events to post. Every binding it returns is "assumed": counted
+ * on its node (and NUMA zones) until the caller reports the outcome with
+ * kn_sched_bind_ok() / kn_sched_bind_failed(), or the watch shows the pod bound.
+ *
+ * Only pods with spec.schedulerName == config.scheduler_name and no
+ * spec.nodeName are scheduled; every bound, non-terminated pod (any scheduler)
+ * counts against its node. Gangs are placed all-or-nothing; a driver with the
+ * executor-reservation annotation is bound only with its executor slots held.
+ * A driver of ours first seen already bound (after a restart or a leader
+ * change) gets the slots its executors not yet placed need re-reserved in the
+ * next cycle, all or none, timed from its binding (GangReserved, or a Warning
+ * when they no longer fit, or GangTimeout when its timeout has passed).
+ *
+ * Not thread-safe: one thread (or one mutex) drives a kn_scheduler.
+ * Apply functions never abort on bad objects: they return -1 with a message
+ * naming the object and the field, and leave the state as it was. */
+#ifndef KN_SCHED_H
+#define KN_SCHED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "json/json.h"
+#include "kube/event.h"
+#include "kube/pod.h"
+#include "spark/numa.h"
+#include "spark/sparkapp.h"
+
+typedef struct kn_scheduler kn_scheduler;
+
+typedef struct kn_sched_config {
+    const char *scheduler_name;    /* NULL -> "kubenexus-scheduler" (copied) */
+    double gang_timeout_s;         /* 0 -> 600: held executor slots released after this */
+    double starvation_s;           /* 0 -> 120: a gang ready but unplaced this long holds room */
+    double event_repeat_s;         /* 0 -> 60: same FailedScheduling message re-posted at most this often */
+    double wall_at_zero;           /* Unix time at clock value 0 (live: realtime - monotonic); 0: unknown.
+                                      Times a reservation re-created after a restart from the driver's
+                                      binding; unknown -> from the cycle that re-creates it */
+    int percentage_of_nodes_to_score; /* 0 or 100 -> every node, the exact best (indexed: cheap);
+                                         1..99 -> that share, sampled as kube-scheduler's */
+} kn_sched_config;
+
+kn_scheduler *kn_sched_new(const kn_sched_config *cfg, kn_err *err);
+void kn_sched_free(kn_scheduler *s);
+
+/* ---- feeding the state (watch ADDED/MODIFIED: deleted=false; DELETED: true) ---- */
+int kn_sched_apply_node(kn_scheduler *s, const kn_json *node, bool deleted, kn_err *err);
+int kn_sched_apply_pod(kn_scheduler *s, const kn_json *pod, bool deleted, kn_err *err);
+/* The same for a pod just created (not deleted, no status), given as its
+ * model: members taken, pod left empty. */
+int kn_sched_apply_pod_model(kn_scheduler *s, kn_pod *pod, kn_err *err);
+int kn_sched_apply_nrt(kn_scheduler *s, const kn_json *nrt, bool deleted, kn_err *err);
+
+/* Relist (after 410 Gone or a reconnect without resourceVersion): call begin,
+ * apply every listed object, then end, which deletes the objects of that kind
+ * not applied since begin. */
+typedef enum { KN_SCHED_NODES, KN_SCHED_PODS, KN_SCHED_NRTS } kn_sched_kind;
+void kn_sched_resync_begin(kn_scheduler *s, kn_sched_kind kind);
+void kn_sched_resync_end(kn_scheduler *s, kn_sched_kind kind);
+
+/* ---- one scheduling cycle ---- */
+typedef struct kn_sched_binding {
+    char *ns, *name, *uid, *node;
+    int n_zones;
+    char *zones[KN_NUMA_MAX_ZONES]; /* NUMA zones given to the pod, in zone order */
+    char *zones_annotation;          /* "node-0,node-1", or NULL when no zones */
+} kn_sched_binding;
+
+/* An Event about a pod (kube/event.h). */
+typedef kn_pod_event kn_sched_event;
+
+typedef struct kn_sched_out {
+    kn_sched_binding *bindings;
+    size_t n_bindings, cap_bindings;
+    kn_sched_event *events;
+    size_t n_events, cap_events;
+} kn_sched_out;
+
+void kn_sched_out_init(kn_sched_out *o);
+void kn_sched_out_reset(kn_sched_out *o); /* frees the contents, keeps o usable */
+void kn_sched_out_free(kn_sched_out *o);
+
+/* Places what can be placed now. Appends to out (does not reset it).
+ * Returns the number of bindings appended, or -1 (out of memory). */
+int kn_sched_cycle(kn_scheduler *s, double now, kn_sched_out *out, kn_err *err);
+
+/* ---- binding outcomes (uid of a binding returned by a cycle) ---- */
+/* 201: the pod is bound; appends the "Scheduled" event to out. */
+void kn_sched_bind_ok(kn_scheduler *s, const char *uid, double now, kn_sched_out *out);
+/* Anything else, after the caller's own retries of transient errors.
+ * 409 (already bound): the assumption stays until the watch shows the pod's node.
+ * 404 (pod gone): the pod is forgotten. Other statuses: the placement is undone,
+ * the pod requeued, and a FailedScheduling "Binding rejected: <message>" event appended. */
+void kn_sched_bind_failed(kn_scheduler *s, const char *uid, int http_status, const char *message,
+                          double now, kn_sched_out *out);
+
+/* Earliest clock value at which a cycle has timed work (a reservation timeout,
+ * a starvation bound, a repeated event); INFINITY if none. Run a cycle then, and
+ * after applying watch events. */
+double kn_sched_next_deadline(const kn_scheduler *s);
+
+/* ---- for /metrics and the simulation summary ---- */
+typedef struct kn_sched_stats {
+    size_t nodes, pods_pending, pods_assumed, pods_bound;
+    size_t gangs_waiting, gangs_placed;
+    size_t reservations_held, slots_held;
+    uint64_t attempts, scheduled, unschedulable, bind_errors;
+    uint64_t numa_decisions[5];      /* indexed by kn_numa_policy (numa.h) */
+    /* utilisation of ready, schedulable nodes: requested / allocatable */
+    int64_t cpu_milli_used, cpu_milli_alloc;
+    int64_t memory_used, memory_alloc;
+    int64_t gpu_used, gpu_alloc;     /* nvidia.com/gpu + amd.com/gpu */
+} kn_sched_stats;
+
+void kn_sched_get_stats(const kn_scheduler *s, kn_sched_stats *st);
+
+/* Pods still pending, in queue order, with the last reason ("" if never tried). */
+typedef void (*kn_sched_pending_fn)(void *ctx, const char *ns, const char *name, const char *reason);
+void kn_sched_each_pending(const kn_scheduler *s, kn_sched_pending_fn fn, void *ctx);
+
+#endif

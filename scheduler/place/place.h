@@ -1,0 +1,120 @@
+/* place.h - where one pod (or one held executor slot) can go, and how good each node is.
+ *
+ * Filters run in kube-scheduler's plugin order and a node stops at the first
+ * failing one (not ready, NodeUnschedulable, TaintToleration, NodeAffinity,
+ * NodeResourcesFit, then our NUMA fit); NodeResourcesFit reports every
+ * resource that does not fit. Why nodes failed is collected in a kn_diag and
+ * rendered exactly as kube-scheduler's FitError:
+ *   "0/5 nodes are available: 2 node(s) didn't have a NUMA zone that fits (single-numa), 3 Insufficient cpu."
+ * ("<count> <reason>" strings sorted as strings, joined by ", ").
+ * Nothing here changes the cluster: a kn_choice is turned into a placement by
+ * the caller (kn_choice_to_alloc + kn_alloc_take). */
+#ifndef KN_PLACE_H
+#define KN_PLACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "scheduler/cache/cluster.h"
+
+#define KN_DIAG_MAX 24
+#define KN_REASON_MAX 160
+
+typedef struct kn_diag {
+    int n_nodes;  /* nodes considered */
+    int n;
+    struct {
+        char reason[KN_REASON_MAX];
+        int count;
+    } r[KN_DIAG_MAX];
+} kn_diag;
+
+/* What a placement needs to know about the pod. */
+typedef struct kn_want {
+    const kn_constraints *pod;  /* selectors, tolerations, affinity (NULL: none) */
+    const kn_rvec *req;
+    const kn_numa_spec *numa;   /* NULL: no policy */
+    const int *numa_idx;        /* resource indices of numa->resources */
+    const char *unfit_name;     /* a resource no node can have, or NULL */
+    int owner;                  /* pod index (for isolated zones), -1 for a slot */
+    bool binpack;               /* gang and batch pods: most-allocated scoring */
+    const char *sig;            /* the pod's constraints as text (kn_pod_sig), or NULL: no caching */
+} kn_want;
+
+typedef struct kn_choice {
+    int node;
+    int n_zones;
+    uint8_t zone[KN_NUMA_MAX_ZONES];
+    kn_rvec ztake[KN_NUMA_MAX_ZONES];
+    bool exclusive;
+    double numa_score; /* 0..100 */
+    double score;      /* -101..100 (see score.c) */
+} kn_choice;
+
+void kn_diag_init(kn_diag *d);
+void kn_diag_add(kn_diag *d, const char *reason);
+/* kube-scheduler's FitError text. */
+void kn_diag_message(const kn_diag *d, char *buf, size_t cap);
+
+/* filter.c */
+bool kn_filter_static(const kn_node *n, const kn_constraints *pod, kn_diag *d);
+bool kn_filter_resources(const kn_cluster *c, const kn_node *n, const kn_want *w, kn_diag *d);
+bool kn_node_matches_affinity(const kn_node *n, const kn_constraints *pod);
+bool kn_tolerates_taints(const kn_node *n, const kn_constraints *pod, const kn_taint **first);
+
+/* numa_fit.c: zones for the pod on n per its policy; false (with a reason in d)
+ * when the policy filters the node out. */
+bool kn_numa_fit(const kn_node *n, const kn_want *w, kn_choice *ch, kn_diag *d);
+/* The resources a policy aligns (listed and requested) and their amounts. */
+typedef struct kn_numa_req {
+    int n;
+    int idx[KN_NUMA_MAX_RESOURCES];
+    int64_t amt[KN_NUMA_MAX_RESOURCES];
+} kn_numa_req;
+void kn_numa_req_of(const kn_want *w, kn_numa_req *q);
+/* The same decision, only its quality (kn_choice.numa_score): what ranking a
+ * node needs, without the zone amounts or a reason. q: kn_numa_req_of(w). */
+bool kn_numa_score(const kn_node *n, const kn_want *w, const kn_numa_req *q, double *score);
+
+/* score.c: the formula is at the top of score.c and in README "Scheduling". */
+double kn_score_node(const kn_cluster *c, const kn_node *n, const kn_want *w, const kn_choice *ch);
+
+/* The filters that change with placements (resources, NUMA) and the score,
+ * without a diagnosis: a node that passed the static filters. */
+bool kn_fit_and_score(const kn_cluster *c, int node, const kn_want *w, kn_choice *ch);
+/* What kn_fit_and_score reads of a want, worked out once for many nodes:
+ * the resources requested, the ones scored (with kube-scheduler's defaults
+ * for a zero cpu / memory request), the extended ones a node would strand,
+ * the NUMA request. Valid while w and the cluster's resource table
+ * (n_res, ext_mask) are unchanged: made anew for each placement. */
+typedef struct kn_fit_plan {
+    const kn_want *w;
+    bool unfit, numa;
+    int n_need, n_scored, n_strand;
+    int need_r[KN_RDIM], scored_r[KN_RDIM], strand_r[KN_RDIM];
+    int64_t need[KN_RDIM], scored_req[KN_RDIM];
+    kn_numa_req q;
+} kn_fit_plan;
+void kn_fit_plan_init(const kn_cluster *c, const kn_want *w, kn_fit_plan *p);
+/* kn_fit_and_score's answer and ch->score, without filling a choice: the
+ * place index ranks every changed node with it and fills only the winner's. */
+bool kn_fit_score(const kn_cluster *c, int node, const kn_fit_plan *p, double *score);
+/* Its parts: NodeResourcesFit without a reason, and the score given the NUMA quality. */
+bool kn_plan_resources_fit(const kn_node *n, const kn_fit_plan *p);
+double kn_plan_score(const kn_node *n, const kn_fit_plan *p, double numa_score);
+/* All filters on one node; true and a scored choice if it fits. */
+bool kn_place_on_node(const kn_cluster *c, int node, const kn_want *w, kn_choice *ch, kn_diag *d);
+/* The best node (highest score, then node name) or false with d filled.
+ * Exactly what a scan of every node with kn_place_on_node would choose, but
+ * cached: which nodes pass the static filters, per constraint signature, until
+ * a node changes; and the best K candidates of the last full scan, reused for
+ * the next pod of the same kind while nothing but that pod's own placement
+ * (one take) changed the cluster: nodes outside the list are unchanged and
+ * ranked below it, so the best re-scored candidate that still ranks above the
+ * list's last entry is the best node. Failure rescans with the diagnosis. */
+bool kn_place_best(kn_cluster *c, const kn_want *w, kn_choice *best, kn_diag *d);
+void kn_place_cache_free(struct kn_place_cache *pc);
+/* Fills an alloc (node, zones, amounts) from a choice; 0 or -1 out of memory. */
+int kn_choice_to_alloc(const kn_choice *ch, kn_alloc *a);
+
+#endif

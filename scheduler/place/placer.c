@@ -1,0 +1,309 @@
+/* placer.c - the best node for a pod: kn_place_best over every node, with the
+ * caches that make a scan cheap (see place.h), and a choice turned into a
+ * placement. */
+#include "scheduler/place/place.h"
+#include "scheduler/place/place_index.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SIG_SLOTS 32
+#define TOP_K 64
+
+typedef struct cand {
+    int node;
+    double score;
+} cand;
+
+struct kn_place_cache {
+    uint64_t node_gen;
+    int cap;                  /* nodes the pass arrays cover */
+    int n_sigs, next_sig;
+    char *sig[SIG_SLOTS];
+    uint8_t *pass[SIG_SLOTS]; /* per node: 0 unknown, 1 passes, 2 filtered */
+    /* the last full scan's best candidates, for the next pod of the same kind */
+    bool list_valid;
+    char *l_sig;
+    kn_rvec l_req;
+    kn_numa_spec l_numa;
+    bool l_binpack, l_unfit;
+    uint64_t l_mutations;     /* c->mutations expected (one take after the scan) */
+    int n_list;
+    bool complete;            /* every feasible node is in the list */
+    cand last;                /* the list's last entry as scanned */
+    int next_start;           /* where the next sampled scan starts (kube-scheduler's rotation) */
+    cand list[TOP_K];
+    /* the last failure: the same kind of pod fails the same way until the
+     * cluster changes (many identical pending executors cost one scan) */
+    bool fail_valid;
+    char *f_sig;
+    kn_rvec f_req;
+    kn_numa_spec f_numa;
+    bool f_binpack, f_unfit;
+    uint64_t f_mutations, f_node_gen;
+    kn_diag f_diag;
+    struct kn_place_index *ix; /* every node ranked per kind (pct 100) */
+};
+
+void kn_place_cache_free(struct kn_place_cache *pc)
+{
+    if (pc == NULL)
+        return;
+    for (int i = 0; i < pc->n_sigs; i++) {
+        free(pc->sig[i]);
+        free(pc->pass[i]);
+    }
+    free(pc->l_sig);
+    free(pc->f_sig);
+    kn_pindex_free(pc->ix);
+    free(pc);
+}
+
+static void reset_sigs(struct kn_place_cache *pc, int cap)
+{
+    for (int i = 0; i < pc->n_sigs; i++) {
+        free(pc->sig[i]);
+        free(pc->pass[i]);
+    }
+    pc->n_sigs = pc->next_sig = 0;
+    pc->cap = cap;
+    pc->list_valid = false;
+}
+
+/* The static-filter results for this signature (NULL: not cacheable). */
+static uint8_t *pass_array(kn_cluster *c, const kn_want *w)
+{
+    struct kn_place_cache *pc = c->pc;
+    if (pc == NULL || w->sig == NULL)
+        return NULL;
+    if (pc->node_gen != c->node_gen || pc->cap < c->n_nodes) {
+        reset_sigs(pc, c->cap_nodes);
+        pc->node_gen = c->node_gen;
+    }
+    for (int i = 0; i < pc->n_sigs; i++)
+        if (strcmp(pc->sig[i], w->sig) == 0)
+            return pc->pass[i];
+    int slot;
+    if (pc->n_sigs < SIG_SLOTS) {
+        slot = pc->n_sigs++;
+    } else { /* round robin over the slots */
+        slot = pc->next_sig++ % SIG_SLOTS;
+        free(pc->sig[slot]);
+        free(pc->pass[slot]);
+    }
+    pc->sig[slot] = strdup(w->sig);
+    pc->pass[slot] = calloc((size_t)pc->cap + 1, 1);
+    if (pc->sig[slot] == NULL || pc->pass[slot] == NULL) {
+        reset_sigs(pc, pc->cap);
+        return NULL;
+    }
+    return pc->pass[slot];
+}
+
+static bool static_ok(const kn_node *n, const kn_want *w, uint8_t *pass, int i)
+{
+    if (pass && pass[i])
+        return pass[i] == 1;
+    kn_diag scratch;
+    kn_diag_init(&scratch);
+    bool ok = kn_filter_static(n, w->pod, &scratch);
+    if (pass)
+        pass[i] = ok ? 1 : 2;
+    return ok;
+}
+
+
+/* a ranks before b: higher score, then the smaller node name */
+static bool before(const kn_cluster *c, const cand *a, const cand *b)
+{
+    if (a->score != b->score)
+        return a->score > b->score;
+    return strcmp(c->nodes[a->node].name, c->nodes[b->node].name) < 0;
+}
+
+static bool eval(kn_cluster *c, int i, const kn_want *w, uint8_t *pass, kn_choice *ch)
+{
+    const kn_node *n = &c->nodes[i];
+    return n->live && static_ok(n, w, pass, i) && kn_fit_and_score(c, i, w, ch);
+}
+
+static bool failed_before(const struct kn_place_cache *pc, const kn_cluster *c, const kn_want *w)
+{
+    static const kn_numa_spec none;
+    const kn_numa_spec *numa = w->numa ? w->numa : &none;
+    return pc->fail_valid && pc->f_mutations == c->mutations && pc->f_node_gen == c->node_gen &&
+           strcmp(pc->f_sig, w->sig) == 0 && memcmp(&pc->f_req, w->req, sizeof(kn_rvec)) == 0 &&
+           memcmp(&pc->f_numa, numa, sizeof(*numa)) == 0 && pc->f_binpack == w->binpack &&
+           pc->f_unfit == (w->unfit_name != NULL) && !w->unfit_name;
+}
+
+static void remember_failure(struct kn_place_cache *pc, const kn_cluster *c, const kn_want *w, const kn_diag *d)
+{
+    static const kn_numa_spec none;
+    free(pc->f_sig);
+    pc->f_sig = strdup(w->sig);
+    pc->f_req = *w->req;
+    pc->f_numa = w->numa ? *w->numa : none;
+    pc->f_binpack = w->binpack;
+    pc->f_unfit = w->unfit_name != NULL;
+    pc->f_mutations = c->mutations;
+    pc->f_node_gen = c->node_gen;
+    pc->f_diag = *d;
+    pc->fail_valid = pc->f_sig != NULL;
+}
+
+static bool same_kind(const struct kn_place_cache *pc, const kn_want *w)
+{
+    static const kn_numa_spec none;
+    const kn_numa_spec *numa = w->numa ? w->numa : &none;
+    return pc->list_valid && w->sig && pc->l_sig && strcmp(pc->l_sig, w->sig) == 0 &&
+           memcmp(&pc->l_req, w->req, sizeof(kn_rvec)) == 0 && memcmp(&pc->l_numa, numa, sizeof(*numa)) == 0 &&
+           pc->l_binpack == w->binpack && pc->l_unfit == (w->unfit_name != NULL);
+}
+
+static bool from_list(kn_cluster *c, const kn_want *w, uint8_t *pass, kn_choice *best)
+{
+    struct kn_place_cache *pc = c->pc;
+    bool found = false;
+    kn_choice ch;
+    for (int k = 0; k < pc->n_list; k++) {
+        if (!eval(c, pc->list[k].node, w, pass, &ch))
+            continue;
+        cand x = {ch.node, ch.score}, y = {found ? best->node : 0, found ? best->score : 0};
+        if (!found || before(c, &x, &y)) {
+            *best = ch;
+            found = true;
+        }
+    }
+    if (!found)
+        return false;
+    cand b = {best->node, best->score};
+    /* nodes outside the list rank below its last entry and have not changed */
+    return pc->complete || !before(c, &pc->last, &b);
+}
+
+static void remember(kn_cluster *c, const kn_want *w)
+{
+    struct kn_place_cache *pc = c->pc;
+    static const kn_numa_spec none;
+    free(pc->l_sig);
+    pc->l_sig = w->sig ? strdup(w->sig) : NULL;
+    pc->l_req = *w->req;
+    pc->l_numa = w->numa ? *w->numa : none;
+    pc->l_binpack = w->binpack;
+    pc->l_unfit = w->unfit_name != NULL;
+    pc->list_valid = pc->l_sig != NULL;
+}
+
+static void list_insert(kn_cluster *c, const kn_choice *ch, int *feasible)
+{
+    struct kn_place_cache *pc = c->pc;
+    cand x = {ch->node, ch->score};
+    (*feasible)++;
+    if (pc->n_list == TOP_K && !before(c, &x, &pc->list[TOP_K - 1]))
+        return;
+    int k = pc->n_list < TOP_K ? pc->n_list++ : TOP_K - 1;
+    while (k > 0 && before(c, &x, &pc->list[k - 1])) {
+        pc->list[k] = pc->list[k - 1];
+        k--;
+    }
+    pc->list[k] = x;
+}
+
+/* How many feasible nodes a scan looks for. Every node by default (0) and at
+ * 100: the index (place_index.h) ranks every node for less than a sampled
+ * scan used to cost. An explicit percentage samples as kube-scheduler's
+ * numFeasibleNodesToFind: every node below 100, else that share of the nodes
+ * but at least 100, each scan starting where the last one stopped. */
+static int nodes_to_find(const kn_cluster *c)
+{
+    int n = c->n_nodes, pct = c->pct_nodes;
+    if (n < 100 || pct >= 100 || pct <= 0)
+        return n;
+    int k = (int)((int64_t)n * pct / 100);
+    return k < 100 ? 100 : k;
+}
+
+bool kn_place_best(kn_cluster *c, const kn_want *w, kn_choice *best, kn_diag *d)
+{
+    if (c->pc == NULL) {
+        c->pc = calloc(1, sizeof(*c->pc));
+        c->pc_free = kn_place_cache_free;
+    }
+    uint8_t *pass = pass_array(c, w);
+    struct kn_place_cache *pc = c->pc;
+    if (pc && pass && failed_before(pc, c, w)) {
+        *d = pc->f_diag;
+        return false;
+    }
+    int got = pc && nodes_to_find(c) >= c->n_nodes ? kn_pindex_best(c, &pc->ix, w, best) : -1;
+    if (got == 1)
+        return true;
+    if (got == 0) { /* no node fits: why not, with the diagnosis */
+        kn_choice ch;
+        for (int i = 0; i < c->n_nodes; i++)
+            kn_place_on_node(c, i, w, &ch, d);
+        remember_failure(pc, c, w, d);
+        return false;
+    }
+    if (pc && pass && same_kind(pc, w) && pc->l_mutations == c->mutations &&
+        from_list(c, w, pass, best)) {
+        pc->l_mutations = c->mutations + 1;
+        return true;
+    }
+    bool found = false;
+    int feasible = 0, want = nodes_to_find(c), start = pc ? pc->next_start % (c->n_nodes ? c->n_nodes : 1) : 0;
+    int seen = 0;
+    if (pc)
+        pc->n_list = 0;
+    kn_choice ch;
+    for (; seen < c->n_nodes && feasible < want; seen++) {
+        int i = (start + seen) % c->n_nodes;
+        if (!eval(c, i, w, pass, &ch))
+            continue;
+        cand x = {ch.node, ch.score}, y = {found ? best->node : 0, found ? best->score : 0};
+        if (!found || before(c, &x, &y)) {
+            *best = ch;
+            found = true;
+        }
+        if (pc)
+            list_insert(c, &ch, &feasible);
+        else
+            feasible++;
+    }
+    if (pc && want < c->n_nodes) /* sampling: the next scan starts where this one stopped */
+        pc->next_start = (start + seen) % (c->n_nodes ? c->n_nodes : 1);
+    if (pc) {
+        remember(c, w);
+        pc->complete = feasible <= TOP_K && seen == c->n_nodes;
+        if (pc->n_list > 0)
+            pc->last = pc->list[pc->n_list - 1];
+        pc->l_mutations = c->mutations + 1;
+        pc->list_valid = pc->list_valid && found;
+    }
+    if (found)
+        return true;
+    for (int i = 0; i < c->n_nodes; i++) /* why not: the full filters, with the diagnosis */
+        kn_place_on_node(c, i, w, &ch, d);
+    if (pc && pass)
+        remember_failure(pc, c, w, d);
+    return false;
+}
+
+int kn_choice_to_alloc(const kn_choice *ch, kn_alloc *a)
+{
+    a->node = ch->node;
+    a->n_zones = 0;
+    a->exclusive = ch->exclusive;
+    free(a->ztake);
+    a->ztake = NULL;
+    if (ch->n_zones > 0) {
+        a->ztake = malloc(sizeof(kn_rvec) * (size_t)ch->n_zones);
+        if (a->ztake == NULL)
+            return -1;
+        memcpy(a->ztake, ch->ztake, sizeof(kn_rvec) * (size_t)ch->n_zones);
+        memcpy(a->zone, ch->zone, sizeof(ch->zone));
+        a->n_zones = ch->n_zones;
+    }
+    return 0;
+}

@@ -1,0 +1,105 @@
+#include "spark/gang.h"
+
+#include <string.h>
+
+#include "kube/meta.h"
+#include "base/quote.h"
+
+static bool is_alnum(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+bool kn_label_value_valid(const char *s)
+{
+    if (s == NULL)
+        return false;
+    size_t n = strlen(s);
+    if (n == 0)
+        return true;
+    if (n > KN_LABEL_VALUE_MAX || !is_alnum(s[0]) || !is_alnum(s[n - 1]))
+        return false;
+    for (size_t i = 1; i + 1 < n; i++) {
+        if (!is_alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
+            return false;
+    }
+    return true;
+}
+
+int kn_parse_positive_int(const char *s, int max, int *out)
+{
+    if (s == NULL || s[0] < '1' || s[0] > '9')
+        return -1; /* empty, sign, space or leading zero */
+    long long v = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        v = v * 10 + (*p - '0');
+        if (v > max)
+            return -1; /* also stops before any overflow */
+    }
+    *out = (int)v;
+    return 0;
+}
+
+static int parse_name(const char *label, const char *value, kn_gang_spec *out, kn_err *err)
+{
+    char q[96];
+    if (value[0] == '\0')
+        return kn_err_set(err, "label %s is empty, want the gang's name (the same on the driver "
+                          "and every executor)", label);
+    if (!kn_label_value_valid(value))
+        return kn_err_set(err, "label %s is %s, want a legal label value (at most %d characters, "
+                          "a letter or digit at both ends, only letters, digits, '-', '_' or '.')",
+                          label, kn_quote(value, q, sizeof(q)), KN_LABEL_VALUE_MAX);
+    memcpy(out->name, value, strlen(value) + 1);
+    out->name_label = label;
+    return 0;
+}
+
+static int parse_min(const char *label, const char *value, kn_gang_spec *out, kn_err *err)
+{
+    char q[96];
+    if (kn_parse_positive_int(value, KN_GANG_MAX_MEMBERS, &out->min_available) == 0) {
+        out->min_label = label;
+        return 0;
+    }
+    /* A well-formed number that is only too large gets the bound in the message. */
+    int big;
+    if (kn_parse_positive_int(value, 1000000000, &big) == 0)
+        return kn_err_set(err, "label %s is %s, want a positive integer of at most %d", label,
+                          kn_quote(value, q, sizeof(q)), KN_GANG_MAX_MEMBERS);
+    return kn_err_set(err, "label %s is %s, want a positive integer", label,
+                      kn_quote(value, q, sizeof(q)));
+}
+
+int kn_gang_from_labels(const kn_json *labels, kn_gang_spec *out, kn_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (kn_meta_check_map(labels, "metadata.labels", err) < 0)
+        return -1;
+    const char *name_label = KN_GANG_NAME_LABEL, *min_label = KN_GANG_MIN_LABEL;
+    if (kn_json_get(labels, name_label) == NULL && kn_json_get(labels, min_label) == NULL) {
+        name_label = KN_GANG_SIGS_NAME_LABEL; /* coscheduling plugin users */
+        min_label = KN_GANG_SIGS_MIN_LABEL;
+    }
+    const char *name, *min;
+    if (kn_meta_str(labels, "label", name_label, &name, err) < 0 ||
+        kn_meta_str(labels, "label", min_label, &min, err) < 0)
+        return -1;
+    if (name == NULL && min == NULL)
+        return 0;
+    if (name == NULL) {
+        char q[96];
+        return kn_err_set(err, "label %s is %s but label %s is missing; set %s to the gang's "
+                          "name on the driver and every executor", min_label,
+                          kn_quote(min, q, sizeof(q)), name_label, name_label);
+    }
+    if (parse_name(name_label, name, out, err) < 0)
+        return -1;
+    out->min_available = 1;
+    if (min != NULL && parse_min(min_label, min, out, err) < 0)
+        return -1;
+    out->present = true;
+    return 0;
+}

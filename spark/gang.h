@@ -1,0 +1,44 @@
+/* gang.h - the gang (pod group) a pod belongs to, from its labels.
+ *
+ *   pod-group.scheduling.kubenexus.io/name           a legal label value (<= 63 chars,
+ *                                                     [A-Za-z0-9] at both ends, -_. inside)
+ *   pod-group.scheduling.kubenexus.io/min-available  a plain positive decimal integer
+ *                                                     ("4"; not "04", "+4", "4.0", "1e1"),
+ *                                                     at most KN_GANG_MAX_MEMBERS
+ * When neither kubenexus label is present, pod-group.scheduling.sigs.k8s.io/{name,min-available}
+ * are read instead (coscheduling plugin users). A name without min-available
+ * is a gang of min-available 1; min-available without a name is an error. */
+#ifndef KN_GANG_H
+#define KN_GANG_H
+
+#include <stdbool.h>
+
+#include "base/err.h"
+#include "json/json.h"
+
+#define KN_GANG_NAME_LABEL "pod-group.scheduling.kubenexus.io/name"
+#define KN_GANG_MIN_LABEL "pod-group.scheduling.kubenexus.io/min-available"
+#define KN_GANG_TIMEOUT_ANNOTATION "pod-group.scheduling.kubenexus.io/timeout-seconds"
+#define KN_GANG_SIGS_NAME_LABEL "pod-group.scheduling.sigs.k8s.io/name"
+#define KN_GANG_SIGS_MIN_LABEL "pod-group.scheduling.sigs.k8s.io/min-available"
+#define KN_GANG_MAX_MEMBERS 10000
+#define KN_LABEL_VALUE_MAX 63
+
+typedef struct kn_gang_spec {
+    bool present;
+    char name[KN_LABEL_VALUE_MAX + 1];
+    int min_available;
+    const char *name_label; /* which label the name came from (one of the macros) */
+    const char *min_label;  /* NULL when min-available is absent (then min_available is 1) */
+} kn_gang_spec;
+
+/* labels: an object or NULL. No gang labels -> present=false, returns 0.
+ * Errors name the label and the value found, e.g.
+ * "label pod-group.scheduling.kubenexus.io/min-available is \"0\", want a positive integer". */
+int kn_gang_from_labels(const kn_json *labels, kn_gang_spec *out, kn_err *err);
+/* true if s is a legal Kubernetes label value (empty is legal). */
+bool kn_label_value_valid(const char *s);
+/* Strict positive decimal integer <= max ("1".."max"); -1 otherwise. */
+int kn_parse_positive_int(const char *s, int max, int *out);
+
+#endif
