@@ -7,13 +7,13 @@
  * kubectl prints as `admission webhook "<name>" denied the request: <message>`. */
 #include "admission/admission.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "json/json.h"
 #include "admission/rules.h"
+#include "base/base64.h"
+#include "json/json.h"
 
 #define KN_ADMISSION_API_VERSION "admission.k8s.io/v1"
 
@@ -135,13 +135,10 @@ static void write_patch(kn_json_writer *w, const kn_patch_list *patch)
         return;
     }
     W(w, ",\"patchType\":\"JSONPatch\",\"patch\":\"");
-    /* base64 needs no escaping; EVP_EncodeBlock writes a NUL after it */
-    size_t n = 4 * ((plen + 2) / 3);
-    unsigned char *at = (unsigned char *)kn_json_write_reserve(w, n + 1);
-    if (at != NULL) {
-        EVP_EncodeBlock(at, (const unsigned char *)ptext, (int)plen);
-        w->len--; /* drop that NUL */
-    }
+    /* base64 needs no escaping */
+    char *at = kn_json_write_reserve(w, kn_base64_len(plen));
+    if (at != NULL)
+        kn_base64_encode((const unsigned char *)ptext, plen, at);
     W(w, "\"");
     free(ptext);
 }

@@ -197,7 +197,7 @@ static void queue_events(kn_binder *b, kn_sched_out *out)
     for (size_t i = 0; i < out->n_events; i++) {
         const kn_sched_event *ev = &out->events[i];
         kn_log(ev->type && strcmp(ev->type, "Warning") == 0 ? KN_LOG_INFO : KN_LOG_DEBUG, "event",
-               "pod=%s/%s reason=%s message=\"%s\"", ev->ns, ev->name, ev->reason, ev->message ? ev->message : "");
+               "pod=%s/%s reason=%s message=%s", ev->ns, ev->name, ev->reason, ev->message ? ev->message : "");
         if (kn_evq_record(b->events, ev, now_unix + (double)i * 1e-6) < 0)
             kn_log(KN_LOG_DEBUG, "event dropped (queue full)", "pod=%s/%s reason=%s", ev->ns, ev->name, ev->reason);
     }
@@ -338,7 +338,7 @@ static void bind_finished(kn_binder *b, job *j, kn_api_req *req, double now)
         if (b->e2e && j->started > 0)
             kn_metric_observe(b->e2e, NULL, now - j->started);
     } else if (st == 409) {
-        kn_log(KN_LOG_INFO, "binding conflict; re-reading the pod", "pod=%s/%s error=\"%s\"", j->ns, j->name,
+        kn_log(KN_LOG_INFO, "binding conflict; re-reading the pod", "pod=%s/%s error=%s", j->ns, j->name,
                kn_api_req_error(req, msg, sizeof msg));
         job *r = new_job(JOB_REREAD, j->ns, j->name, j->uid, j->node);
         if (r) {
@@ -353,11 +353,11 @@ static void bind_finished(kn_binder *b, job *j, kn_api_req *req, double now)
         count(b, "gone");
     } else if ((st == 0 || st == 429 || st >= 500) && j->tries < KN_BIND_MAX_TRIES) {
         j->next_try = now + BIND_BACKOFF_S * pow(2, j->tries - 1) * (0.5 + 0.5 * ((double)rand() / RAND_MAX));
-        kn_log(KN_LOG_WARN, "binding failed; retrying", "pod=%s/%s status=%ld try=%d error=\"%s\"", j->ns, j->name,
+        kn_log(KN_LOG_WARN, "binding failed; retrying", "pod=%s/%s status=%ld try=%d error=%s", j->ns, j->name,
                st, j->tries, kn_api_req_error(req, msg, sizeof msg));
         return; /* keep the job */
     } else {
-        kn_log(KN_LOG_WARN, "binding failed; requeued", "pod=%s/%s status=%ld error=\"%s\"", j->ns, j->name, st,
+        kn_log(KN_LOG_WARN, "binding failed; requeued", "pod=%s/%s status=%ld error=%s", j->ns, j->name, st,
                kn_api_req_error(req, msg, sizeof msg));
         kn_sched_bind_failed(b->s, j->uid, (int)st, msg, now, &b->tmp);
         count(b, "error");
@@ -382,7 +382,7 @@ static void reread_finished(kn_binder *b, job *j, kn_api_req *req, double now)
     const char *node = kn_json_get_str(kn_json_get(pod, "spec"), "nodeName");
     const char *uid = kn_json_get_str(kn_json_get(pod, "metadata"), "uid");
     if (kn_sched_apply_pod(b->s, pod, false, &err) < 0)
-        kn_log(KN_LOG_WARN, "cannot apply re-read pod", "pod=%s/%s error=\"%s\"", j->ns, j->name, err.msg);
+        kn_log(KN_LOG_WARN, "cannot apply re-read pod", "pod=%s/%s error=%s", j->ns, j->name, err.msg);
     if (node && strcmp(node, j->node) == 0 && uid && strcmp(uid, j->uid) == 0) {
         kn_log(KN_LOG_INFO, "bound (an earlier attempt had succeeded)", "pod=%s/%s node=%s", j->ns, j->name, node);
         bound_ok(b, j, now);
@@ -403,7 +403,7 @@ static void event_done(kn_binder *b, job *j, kn_api_req *req, double now)
     b->n_event_inflight--;
     if (req->status != 201 && req->status != 200 && !(req->status == 404 && strcmp(j->ev->method, "PATCH") == 0)) {
         char msg[256];
-        kn_log(KN_LOG_WARN, "event not recorded", "method=%s path=%s status=%ld error=\"%s\"", j->ev->method,
+        kn_log(KN_LOG_WARN, "event not recorded", "method=%s path=%s status=%ld error=%s", j->ev->method,
                j->ev->path, req->status, kn_api_req_error(req, msg, sizeof msg));
     }
     kn_evq_done(b->events, j->ev, req->status, req->resp, req->resp_len, now);

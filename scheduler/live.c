@@ -51,7 +51,7 @@ static void sink_apply(void *ctx, int kind, const kn_json *obj, bool deleted)
              : kind == KN_SCHED_PODS ? kn_sched_apply_pod(l->s, obj, deleted, &err)
                                      : kn_sched_apply_nrt(l->s, obj, deleted, &err);
     if (rc < 0)
-        kn_log(KN_LOG_WARN, "object ignored", "resource=%s error=\"%s\"", INF_PATHS[kind], err.msg);
+        kn_log(KN_LOG_WARN, "object ignored", "resource=%s error=%s", INF_PATHS[kind], err.msg);
     l->dirty = true;
 }
 
@@ -119,7 +119,7 @@ static void run_cycle(live *l, double now)
     kn_err err = {{0}};
     double t0 = mono();
     if (kn_sched_cycle(l->s, now, &l->out, &err) < 0)
-        kn_log(KN_LOG_ERROR, "scheduling cycle failed", "error=\"%s\"", err.msg);
+        kn_log(KN_LOG_ERROR, "scheduling cycle failed", "error=%s", err.msg);
     if (l->algo)
         kn_metric_observe(l->algo, NULL, mono() - t0);
     kn_binder_take(l->binder, &l->out, t0);

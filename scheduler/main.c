@@ -186,7 +186,7 @@ int main(int argc, char **argv)
     rc = run(&o, &err);
     curl_global_cleanup();
     if (rc < 0) {
-        kn_log(KN_LOG_ERROR, "kubenexus-scheduler stopped", "error=\"%s\"", err.msg);
+        kn_log(KN_LOG_ERROR, "kubenexus-scheduler stopped", "error=%s", err.msg);
         fprintf(stderr, "kubenexus-scheduler: %s\n", err.msg);
         return 1;
     }

@@ -21,24 +21,10 @@
 #include "webhook/server.h"
 #include "webhook/tls.h"
 
-/* err.msg for a key="value" log field: quotes and backslashes escaped. */
-static const char *quoted(const char *in, char *buf, size_t cap)
-{
-    size_t n = 0;
-    for (; *in != '\0' && n + 2 < cap; in++) {
-        if (*in == '"' || *in == '\\')
-            buf[n++] = '\\';
-        buf[n++] = *in;
-    }
-    buf[n] = '\0';
-    return buf;
-}
-
 static void reload_certs(kn_tls_store *tls, const kn_webhook_metrics *m,
                          const kn_webhook_options *o)
 {
     kn_err err = {{0}};
-    char q[2 * KN_ERR_MAX];
     int rc = kn_tls_store_reload(tls, &err);
     if (rc > 0) {
         kn_metric_inc(m->cert_reloads, (const char *[]){"success"}, 1);
@@ -47,7 +33,7 @@ static void reload_certs(kn_tls_store *tls, const kn_webhook_metrics *m,
     } else if (rc < 0) {
         kn_metric_inc(m->cert_reloads, (const char *[]){"failure"}, 1);
         kn_log(KN_LOG_ERROR, "new certificate rejected, still serving the previous one",
-               "error=\"%s\"", quoted(err.msg, q, sizeof(q)));
+               "error=%s", err.msg);
     }
 }
 
@@ -69,7 +55,6 @@ static int wait_for_signal(const sigset_t *set, kn_tls_store *tls, const kn_webh
 static int serve(const kn_webhook_options *o)
 {
     kn_err err = {{0}};
-    char q[2 * KN_ERR_MAX];
     int status = 1;
     /* Blocked before anything starts (threads inherit the mask), so a
      * SIGTERM during start-up is handled like any other, by sigtimedwait. */
@@ -93,8 +78,8 @@ static int serve(const kn_webhook_options *o)
                                          &m, &err);
     kn_server *srv = NULL;
     if (tls == NULL) {
-        kn_log(KN_LOG_ERROR, "cannot load the serving certificate", "error=\"%s\"",
-               quoted(err.msg, q, sizeof(q)));
+        kn_log(KN_LOG_ERROR, "cannot load the serving certificate", "error=%s",
+               err.msg);
         goto out;
     }
     kn_server_config cfg = {
@@ -108,8 +93,8 @@ static int serve(const kn_webhook_options *o)
     };
     if ((srv = kn_server_new(&cfg, tls, reg, &m, &err)) == NULL ||
         kn_server_start(srv, &err) != 0) {
-        kn_log(KN_LOG_ERROR, "cannot start the server", "error=\"%s\"",
-               quoted(err.msg, q, sizeof(q)));
+        kn_log(KN_LOG_ERROR, "cannot start the server", "error=%s",
+               err.msg);
         goto out;
     }
     int sig = wait_for_signal(&set, tls, &m, o);

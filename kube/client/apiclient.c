@@ -53,7 +53,7 @@ static void refresh_token_locked(kn_api *api)
     api->token_checked = now;
     struct stat st;
     if (stat(api->cfg.token_file, &st) != 0) {
-        kn_log(KN_LOG_WARN, "cannot stat token file", "path=%s error=\"%s\"", api->cfg.token_file, strerror(errno));
+        kn_log(KN_LOG_WARN, "cannot stat token file", "path=%s error=%s", api->cfg.token_file, strerror(errno));
         return;
     }
     if (api->token && st.st_mtim.tv_sec == api->token_mtime.tv_sec && st.st_mtim.tv_nsec == api->token_mtime.tv_nsec)
@@ -62,7 +62,7 @@ static void refresh_token_locked(kn_api *api)
     size_t n = 0;
     char *t = kn_read_file_bounded(api->cfg.token_file, TOKEN_MAX, &n, &e);
     if (!t) {
-        kn_log(KN_LOG_WARN, "cannot read token file", "error=\"%s\"", e.msg);
+        kn_log(KN_LOG_WARN, "cannot read token file", "error=%s", e.msg);
         return;
     }
     while (n > 0 && (t[n - 1] == '\n' || t[n - 1] == '\r' || t[n - 1] == ' '))

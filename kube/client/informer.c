@@ -166,7 +166,7 @@ kn_api_req *kn_informer_start(kn_informer *inf, double now)
         }
     }
     if (!req) {
-        kn_log(KN_LOG_ERROR, "cannot build request", "resource=%s error=\"%s\"", inf->path,
+        kn_log(KN_LOG_ERROR, "cannot build request", "resource=%s error=%s", inf->path,
                bad ? "path too long" : err.msg);
         backoff(inf, now);
         return NULL;
@@ -242,7 +242,7 @@ static void list_done(kn_informer *inf, kn_api_req *req, double now)
     }
     if (req->status == 410) /* continue token expired: start over */
         relist_now(inf);
-    kn_log(KN_LOG_WARN, "list failed", "resource=%s status=%ld error=\"%s\"", inf->path, req->status,
+    kn_log(KN_LOG_WARN, "list failed", "resource=%s status=%ld error=%s", inf->path, req->status,
            err.msg[0] ? err.msg : kn_api_req_error(req, msg, sizeof msg));
     backoff(inf, now);
 }
@@ -267,7 +267,7 @@ static void watch_done(kn_informer *inf, kn_api_req *req, double now)
         return;
     }
     const char *why = inf->dec.err.msg[0] ? inf->dec.err.msg : kn_api_req_error(req, msg, sizeof msg);
-    kn_log(KN_LOG_WARN, "watch broken; reconnecting", "resource=%s status=%ld error=\"%s\"", inf->path,
+    kn_log(KN_LOG_WARN, "watch broken; reconnecting", "resource=%s status=%ld error=%s", inf->path,
            req->status, why);
     backoff(inf, now);
 }

@@ -108,10 +108,10 @@ static bool write_lease(kn_leader *l, const char *method, kn_json *lease)
             ok = true;
         }
     } else if (req && req->status) {
-        kn_log(req->status == 409 ? KN_LOG_DEBUG : KN_LOG_WARN, "lease write failed", "lease=%s/%s status=%ld error=\"%s\"",
+        kn_log(req->status == 409 ? KN_LOG_DEBUG : KN_LOG_WARN, "lease write failed", "lease=%s/%s status=%ld error=%s",
                l->ns, l->name, req->status, kn_api_req_error(req, msg, sizeof msg));
     } else {
-        kn_log(KN_LOG_WARN, "lease write failed", "lease=%s/%s error=\"%s\"", l->ns, l->name, err.msg);
+        kn_log(KN_LOG_WARN, "lease write failed", "lease=%s/%s error=%s", l->ns, l->name, err.msg);
     }
     kn_api_req_free(req);
     return ok;
@@ -140,7 +140,7 @@ static bool try_acquire_or_renew(kn_leader *l)
     kn_err err = {{0}};
     kn_api_req *req = kn_api_req_new(l->api, "GET", path, NULL, "get", (long)l->retry_s + 5, &err);
     if (!req || kn_api_perform(req, &err) < 0) {
-        kn_log(KN_LOG_WARN, "lease read failed", "lease=%s/%s error=\"%s\"", l->ns, l->name, err.msg);
+        kn_log(KN_LOG_WARN, "lease read failed", "lease=%s/%s error=%s", l->ns, l->name, err.msg);
         kn_api_req_free(req);
         return false;
     }
@@ -150,7 +150,7 @@ static bool try_acquire_or_renew(kn_leader *l)
     }
     kn_json *lease = req->status == 200 ? kn_api_req_json(req, &err) : NULL;
     if (!lease) {
-        kn_log(KN_LOG_WARN, "lease read failed", "lease=%s/%s status=%ld error=\"%s\"", l->ns, l->name, req->status,
+        kn_log(KN_LOG_WARN, "lease read failed", "lease=%s/%s status=%ld error=%s", l->ns, l->name, req->status,
                req->status == 200 ? err.msg : kn_api_req_error(req, msg, sizeof msg));
         kn_api_req_free(req);
         return false;

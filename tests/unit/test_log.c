@@ -73,7 +73,7 @@ static void test_line_shape(void **state)
     char *out = capture(log_bound_pod);
     assert_timestamp(out);
     assert_string_equal(out + 24,
-                        " level=info msg=\"bound pod\" pod=spark-jobs/spark-pi-driver node=node-3\n");
+                        " level=info msg=\"bound pod\" pod=\"spark-jobs/spark-pi-driver\" node=\"node-3\"\n");
 }
 
 static void log_levels(void)
@@ -98,7 +98,26 @@ static void test_threshold_and_escaping(void **state)
     assert_string_equal(first + 24, " level=warn msg=\"shown warn\"");
     assert_timestamp(second);
     /* A quote is escaped and a newline cannot split the line. */
-    assert_string_equal(second + 24, " level=error msg=\"shown \\\"error\\\" second line\" err=5\n");
+    assert_string_equal(second + 24, " level=error msg=\"shown \\\"error\\\"\\nsecond line\" err=5\n");
+}
+
+/* Values a client controls (an error message from the API server, a pod
+ * name) cannot forge a pair or a line: strings are quoted whole, numbers bare. */
+static void log_hostile(void)
+{
+    kn_log_set_level(KN_LOG_INFO);
+    kn_log(KN_LOG_WARN, "binding failed", "pod=%s/%s status=%ld try=%d bytes=%zu error=%s", "ns", "p", 500L, 2,
+           (size_t)7, "boom\" level=error injected=1\nfake line\t\x01");
+}
+
+static void test_values_quoted_whole(void **state)
+{
+    (void)state;
+    char *out = capture(log_hostile);
+    assert_timestamp(out);
+    assert_string_equal(out + 24, " level=warn msg=\"binding failed\" pod=\"ns/p\" status=500 try=2 bytes=7 "
+                                  "error=\"boom\\\" level=error injected=1\\nfake line\\t\\x01\"\n");
+    assert_ptr_equal(strchr(out, '\n'), out + strlen(out) - 1); /* one line */
 }
 
 static void log_long(void)
@@ -125,6 +144,7 @@ int main(void)
         cmocka_unit_test(test_parse_level),
         cmocka_unit_test(test_line_shape),
         cmocka_unit_test(test_threshold_and_escaping),
+        cmocka_unit_test(test_values_quoted_whole),
         cmocka_unit_test(test_long_line_is_one_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
