@@ -126,9 +126,9 @@ static int read_review(const kn_json *root, kn_rules_input *in, const char **uid
 static void write_patch(kn_json_writer *w, const kn_patch_list *patch)
 {
     size_t plen = 0;
-    kn_json_writer pw = {0};
+    kn_json_writer pw = KN_BUF_INIT;
     kn_patch_write(patch, &pw);
-    char *ptext = kn_json_writer_finish(&pw, &plen);
+    char *ptext = kn_buf_finish(&pw, &plen);
     if (ptext == NULL || plen > (size_t)1 << 28) {
         free(ptext);
         w->failed = true;
@@ -136,7 +136,7 @@ static void write_patch(kn_json_writer *w, const kn_patch_list *patch)
     }
     W(w, ",\"patchType\":\"JSONPatch\",\"patch\":\"");
     /* base64 needs no escaping */
-    char *at = kn_json_write_reserve(w, kn_base64_len(plen));
+    char *at = kn_buf_extend(w, kn_base64_len(plen));
     if (at != NULL)
         kn_base64_encode((const unsigned char *)ptext, plen, at);
     W(w, "\"");
@@ -149,7 +149,7 @@ static void write_patch(kn_json_writer *w, const kn_patch_list *patch)
  * status (denied) | patchType + patch (a non-empty patch), warnings}}. */
 static char *write_response(const char *uid, const kn_decision *d, size_t *len)
 {
-    kn_json_writer w = {0};
+    kn_json_writer w = KN_BUF_INIT;
     W(&w, "{\"apiVersion\":\"" KN_ADMISSION_API_VERSION "\",\"kind\":\"AdmissionReview\",\"response\":{\"uid\":");
     kn_json_write_string(&w, uid, strlen(uid));
     if (!d->allowed) {
@@ -171,7 +171,7 @@ static char *write_response(const char *uid, const kn_decision *d, size_t *len)
         W(&w, "]");
     }
     W(&w, "}}");
-    return kn_json_writer_finish(&w, len);
+    return kn_buf_finish(&w, len);
 }
 
 void kn_admit_http(const char *body, size_t len, kn_admit_mode mode, const kn_admit_config *cfg,

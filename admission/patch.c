@@ -1,5 +1,6 @@
 /* patch.c - JSON Patch (RFC 6902): building against the object as sent, and applying. */
 #include "admission/patch.h"
+#include "base/grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -57,15 +58,9 @@ static kn_patch_entry *find_add(const kn_patch_list *p, const char *path)
 /* Appends an op; takes value (freed on failure). */
 static int push(kn_patch_list *p, const char *op, const char *path, kn_json *value)
 {
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 4;
-        kn_patch_entry *e = realloc(p->ops, cap * sizeof(*e));
-        if (e == NULL) {
-            kn_json_free(value);
-            return -1;
-        }
-        p->ops = e;
-        p->cap = cap;
+    if (kn_grow((void **)&p->ops, &p->cap, p->n + 1, sizeof(*p->ops)) != 0) {
+        kn_json_free(value);
+        return -1;
     }
     char *copy = strdup(path);
     if (copy == NULL) {

@@ -1,4 +1,5 @@
 #include "base/metrics.h"
+#include "base/grow.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -219,14 +220,8 @@ static series *find_series(kn_metric *m, const char *const *values)
     }
     if (2 * (m->n_series + 1) > m->index_cap && index_grow(m) < 0)
         return NULL;
-    if (m->n_series == m->cap_series) {
-        size_t cap = m->cap_series ? m->cap_series * 2 : 4;
-        series **arr = realloc(m->series, cap * sizeof(*arr));
-        if (arr == NULL)
-            return NULL;
-        m->series = arr;
-        m->cap_series = cap;
-    }
+    if (kn_grow((void **)&m->series, &m->cap_series, m->n_series + 1, sizeof(*m->series)) != 0)
+        return NULL;
     series *s = new_series(m, h, values);
     if (s == NULL)
         return NULL;
@@ -295,14 +290,8 @@ static kn_metric *add_metric(kn_metrics *reg, metric_kind kind, const char *name
             goto out;
         }
     }
-    if (reg->n == reg->cap) {
-        size_t cap = reg->cap ? reg->cap * 2 : 8;
-        kn_metric **arr = realloc(reg->metrics, cap * sizeof(*arr));
-        if (arr == NULL)
-            goto out;
-        reg->metrics = arr;
-        reg->cap = cap;
-    }
+    if (kn_grow((void **)&reg->metrics, &reg->cap, reg->n + 1, sizeof(*reg->metrics)) != 0)
+        goto out;
     m = build_metric(reg, kind, name, help, nlabels, labels, nbuckets, buckets);
     if (m != NULL)
         reg->metrics[reg->n++] = m;

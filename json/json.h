@@ -34,6 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "base/err.h"
 
 typedef enum {
@@ -59,23 +60,14 @@ char *kn_json_dump(const kn_json *v, size_t *len);
 /* Indented JSON (2 spaces) for people. */
 char *kn_json_dump_pretty(const kn_json *v, size_t *len);
 
-/* Compact JSON written piece by piece, byte for byte what kn_json_dump()
- * writes for the same tree, without building one (an admission answer is
- * written this way). Start from (kn_json_writer){0}; a failure (out of
- * memory, a tree too deep) sticks, and kn_json_writer_finish() then frees
- * the text and returns NULL. */
-typedef struct kn_json_writer {
-    char *p;
-    size_t len, cap;
-    bool failed;
-} kn_json_writer;
+/* Compact JSON written piece by piece into a kn_buf, byte for byte what
+ * kn_json_dump() writes for the same tree, without building one (an
+ * admission answer is written this way). Start from KN_BUF_INIT, end with
+ * kn_buf_finish(); a failure (out of memory, a tree too deep) sticks. */
+typedef kn_buf kn_json_writer;
 void kn_json_write_raw(kn_json_writer *w, const char *s, size_t n);    /* as is: punctuation, literals */
 void kn_json_write_string(kn_json_writer *w, const char *s, size_t n); /* quoted and escaped */
 void kn_json_write_value(kn_json_writer *w, const kn_json *v);         /* a whole tree (NULL fails) */
-/* n bytes to fill in place (NULL once failed). */
-char *kn_json_write_reserve(kn_json_writer *w, size_t n);
-/* The NUL-terminated text (malloc'd) and its length; NULL if anything failed. */
-char *kn_json_writer_finish(kn_json_writer *w, size_t *len);
 void kn_json_free(kn_json *v);
 kn_json *kn_json_clone(const kn_json *v);
 bool kn_json_equal(const kn_json *a, const kn_json *b);

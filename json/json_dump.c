@@ -66,40 +66,6 @@ static yajl_gen_status gen_value(yajl_gen g, const kn_json *v)
  * the same bytes yajl_gen does (same escapes, \u00XX in upper case, '/' kept,
  * the same 128-level depth limit); pretty output still goes through yajl. */
 
-typedef kn_json_writer outbuf;
-
-static bool out_reserve(outbuf *b, size_t n)
-{
-    if (b->failed)
-        return false;
-    if (n <= b->cap - b->len)
-        return true;
-    size_t cap = b->cap ? b->cap : 1024; /* an admission answer fits */
-    while (cap - b->len < n) {
-        if (cap > SIZE_MAX / 2) {
-            b->failed = true;
-            return false;
-        }
-        cap *= 2;
-    }
-    char *p = realloc(b->p, cap);
-    if (p == NULL) {
-        b->failed = true;
-        return false;
-    }
-    b->p = p;
-    b->cap = cap;
-    return true;
-}
-
-static void out_put(outbuf *b, const void *s, size_t n)
-{
-    if (out_reserve(b, n)) {
-        memcpy(b->p + b->len, s, n);
-        b->len += n;
-    }
-}
-
 /* Escapes s[*i..end) into o, which has room for six bytes out per byte in
  * (\u00XX) plus three (a UTF-8 sequence may run past end, up to n);
  * escapes as yajl_gen's, invalid UTF-8 as U+FFFD. Returns the new end of o. */
@@ -157,13 +123,13 @@ static char *escape_piece(char *o, const unsigned char *s, size_t *pi, size_t en
  * check per byte, and a long string does not reserve six times its size.
  * Most strings are one piece. */
 #define KN_JSON_STRING_PIECE 4096
-static void out_string(outbuf *b, const char *str, size_t n)
+static void out_string(kn_buf *b, const char *str, size_t n)
 {
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
     do {
         size_t end = n - i > KN_JSON_STRING_PIECE ? i + KN_JSON_STRING_PIECE : n;
-        if (!out_reserve(b, 6 * (end - i) + 3 + 2)) /* + a sequence's overrun + the quotes */
+        if (!kn_buf_reserve(b, 6 * (end - i) + 3 + 2)) /* + a sequence's overrun + the quotes */
             return;
         char *o = b->p + b->len;
         if (i == 0)
@@ -176,16 +142,16 @@ static void out_string(outbuf *b, const char *str, size_t n)
 }
 
 /* depth: containers around v (yajl_gen refuses the 128th level). */
-static void out_value(outbuf *b, const kn_json *v, int depth)
+static void out_value(kn_buf *b, const kn_json *v, int depth)
 {
     switch (v->type) {
-    case KN_JSON_NULL: out_put(b, "null", 4); return;
-    case KN_JSON_BOOL: v->u.b ? out_put(b, "true", 4) : out_put(b, "false", 5); return;
+    case KN_JSON_NULL: kn_buf_put(b, "null", 4); return;
+    case KN_JSON_BOOL: v->u.b ? kn_buf_put(b, "true", 4) : kn_buf_put(b, "false", 5); return;
     case KN_JSON_NUMBER:
         if (v->u.num.text == NULL)
-            out_put(b, "null", 4); /* NaN/Inf: JSON cannot say it */
+            kn_buf_put(b, "null", 4); /* NaN/Inf: JSON cannot say it */
         else
-            out_put(b, v->u.num.text, strlen(v->u.num.text));
+            kn_buf_put(b, v->u.num.text, strlen(v->u.num.text));
         return;
     case KN_JSON_STRING: out_string(b, v->u.str.s, v->u.str.len); return;
     case KN_JSON_ARRAY:
@@ -196,21 +162,21 @@ static void out_value(outbuf *b, const kn_json *v, int depth)
         return;
     }
     bool obj = v->type == KN_JSON_OBJECT;
-    out_put(b, obj ? "{" : "[", 1);
+    kn_buf_put(b, obj ? "{" : "[", 1);
     size_t n = obj ? v->u.obj.len : v->u.arr.len;
     for (size_t i = 0; i < n && !b->failed; i++) {
         if (i > 0)
-            out_put(b, ",", 1);
+            kn_buf_put(b, ",", 1);
         if (obj) {
             out_string(b, v->u.obj.m[i].key, v->u.obj.m[i].klen);
-            out_put(b, ":", 1);
+            kn_buf_put(b, ":", 1);
         }
         out_value(b, obj ? v->u.obj.m[i].val : v->u.arr.items[i], depth + 1);
     }
-    out_put(b, obj ? "}" : "]", 1);
+    kn_buf_put(b, obj ? "}" : "]", 1);
 }
 
-void kn_json_write_raw(kn_json_writer *w, const char *s, size_t n) { out_put(w, s, n); }
+void kn_json_write_raw(kn_json_writer *w, const char *s, size_t n) { kn_buf_put(w, s, n); }
 
 void kn_json_write_string(kn_json_writer *w, const char *s, size_t n) { out_string(w, s, n); }
 
@@ -222,37 +188,11 @@ void kn_json_write_value(kn_json_writer *w, const kn_json *v)
         out_value(w, v, 0);
 }
 
-char *kn_json_write_reserve(kn_json_writer *w, size_t n)
-{
-    if (!out_reserve(w, n))
-        return NULL;
-    char *at = w->p + w->len;
-    w->len += n;
-    return at;
-}
-
-char *kn_json_writer_finish(kn_json_writer *w, size_t *len)
-{
-    out_put(w, "", 1); /* the NUL */
-    if (w->failed) {
-        free(w->p);
-        *w = (kn_json_writer){0};
-        if (len != NULL)
-            *len = 0;
-        return NULL;
-    }
-    if (len != NULL)
-        *len = w->len - 1;
-    char *p = w->p;
-    *w = (kn_json_writer){0};
-    return p;
-}
-
 static char *dump_compact(const kn_json *v, size_t *len)
 {
-    outbuf b = {0};
+    kn_buf b = KN_BUF_INIT;
     out_value(&b, v, 0);
-    return kn_json_writer_finish(&b, len);
+    return kn_buf_finish(&b, len);
 }
 
 /* yajl beautifies an empty container as "{\n<indent>\n<indent>}"; make it

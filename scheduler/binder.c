@@ -406,7 +406,7 @@ static void event_done(kn_binder *b, job *j, kn_api_req *req, double now)
         kn_log(KN_LOG_WARN, "event not recorded", "method=%s path=%s status=%ld error=%s", j->ev->method,
                j->ev->path, req->status, kn_api_req_error(req, msg, sizeof msg));
     }
-    kn_evq_done(b->events, j->ev, req->status, req->resp, req->resp_len, now);
+    kn_evq_done(b->events, j->ev, req->status, req->resp.p, req->resp.len, now);
     kn_api_req_free(req);
     free(j);
 }

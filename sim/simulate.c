@@ -505,7 +505,7 @@ static void report_binding(sim *sm, const kn_sched_binding *b)
         return;
     }
     /* written directly: the same bytes as dumping the object, without building it */
-    kn_json_writer w = {0};
+    kn_json_writer w = KN_BUF_INIT;
     kn_json_write_raw(&w, "{\"pod\":", 7);
     kn_json_write_string(&w, pod, strlen(pod));
     kn_json_write_raw(&w, ",\"node\":", 8);
@@ -517,7 +517,7 @@ static void report_binding(sim *sm, const kn_sched_binding *b)
         kn_json_write_string(&w, b->zones[z], strlen(b->zones[z]));
     }
     kn_json_write_raw(&w, "]}", 2);
-    char *text = kn_json_writer_finish(&w, NULL);
+    char *text = kn_buf_finish(&w, NULL);
     if (text)
         printf("%s\n", text);
     free(text);

@@ -213,7 +213,7 @@ char *kn_sparkapp_reservation_of(const kn_json *app, int n, const kn_resources *
         return kn_err_prefix(err, "spec.executor.annotations"), NULL;
     /* Written straight out, as kn_json_dump of {count, requests, numa,
      * placement} would give it, without building that tree. */
-    kn_json_writer w = {0};
+    kn_json_writer w = KN_BUF_INIT;
     char num[24];
     int nn = snprintf(num, sizeof(num), "%d", n);
     W(&w, "{\"count\":");
@@ -232,7 +232,7 @@ char *kn_sparkapp_reservation_of(const kn_json *app, int n, const kn_resources *
     }
     write_placement(app, &w);
     W(&w, "}");
-    char *text = kn_json_writer_finish(&w, NULL);
+    char *text = kn_buf_finish(&w, NULL);
     if (text == NULL)
         kn_err_set(err, "out of memory");
     return text;

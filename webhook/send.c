@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/err.h"
 #include "json/json.h"
 #include "yaml/manifest.h"
@@ -25,27 +26,6 @@ typedef struct sender {
     int denied;  /* any request denied */
     int failed;  /* any transport or protocol error */
 } sender;
-
-typedef struct buf {
-    char *data;
-    size_t len;
-} buf;
-
-static size_t on_body(char *p, size_t sz, size_t n, void *ud)
-{
-    buf *b = ud;
-    size_t add = sz * n;
-    if (b->len + add > SEND_MAX_RESPONSE)
-        return 0; /* aborts the transfer: a webhook answer is never this large */
-    char *d = realloc(b->data, b->len + add + 1);
-    if (d == NULL)
-        return 0;
-    memcpy(d + b->len, p, add);
-    b->data = d;
-    b->len += add;
-    d[b->len] = '\0';
-    return add;
-}
 
 static void new_uid(char out[37])
 {
@@ -179,14 +159,14 @@ static kn_json *post_review(sender *s, const kn_json *review, kn_err *err)
              strchr(s->path, '?') ? '&' : '?');
     size_t blen;
     char *body = kn_json_dump(review, &blen);
-    buf resp = {0};
+    kn_buf resp = KN_BUF_MAX(SEND_MAX_RESPONSE); /* a webhook answer is never larger */
     struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
     hdrs = curl_slist_append(hdrs, "Accept: application/json");
     curl_easy_setopt(s->curl, CURLOPT_URL, url);
     curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE, (long)blen);
-    curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, kn_buf_sink);
     curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, &resp);
     CURLcode rc = curl_easy_perform(s->curl);
     curl_slist_free_all(hdrs);
@@ -197,10 +177,10 @@ static kn_json *post_review(sender *s, const kn_json *review, kn_err *err)
     if (rc != CURLE_OK)
         kn_err_set(err, "POST %s: %s", url, curl_easy_strerror(rc));
     else if (status != 200)
-        kn_err_set(err, "POST %s: HTTP %ld: %.300s", url, status, resp.data ? resp.data : "");
-    else if ((answer = kn_json_parse(resp.data ? resp.data : "", resp.len, NULL, err)) == NULL)
+        kn_err_set(err, "POST %s: HTTP %ld: %.300s", url, status, resp.p ? resp.p : "");
+    else if ((answer = kn_json_parse(resp.p ? resp.p : "", resp.len, NULL, err)) == NULL)
         kn_err_prefix(err, "POST %s: answer is not JSON", url);
-    free(resp.data);
+    kn_buf_free(&resp);
     return answer;
 }
 

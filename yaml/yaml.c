@@ -11,6 +11,7 @@
 #include <yaml.h>
 
 #include "yaml/yaml_scalar.h"
+#include "base/grow.h"
 
 #define YAML_DEFAULT_MAX_BYTES (8u * 1024 * 1024)
 #define YAML_DEFAULT_MAX_DEPTH 64
@@ -98,14 +99,8 @@ static int remember_anchor(composer *c, const char *name, const kn_json *node, s
             return 0;
         }
     }
-    if (c->nanchors == c->anchors_cap) {
-        size_t cap = c->anchors_cap ? c->anchors_cap * 2 : 8;
-        anchor *a = realloc(c->anchors, cap * sizeof(*a));
-        if (a == NULL)
-            return fail(c, "%s", "out of memory");
-        c->anchors = a;
-        c->anchors_cap = cap;
-    }
+    if (kn_grow((void **)&c->anchors, &c->anchors_cap, c->nanchors + 1, sizeof(*c->anchors)) != 0)
+        return fail(c, "%s", "out of memory");
     char *copy = strdup(name);
     if (copy == NULL)
         return fail(c, "%s", "out of memory");
@@ -297,15 +292,9 @@ static int on_end(composer *c)
 
 int kn_docs_push(kn_json ***docs, size_t *n, size_t *cap, kn_json *doc)
 {
-    if (*n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 4;
-        kn_json **d = realloc(*docs, nc * sizeof(*d));
-        if (d == NULL) {
-            kn_json_free(doc);
-            return -1;
-        }
-        *docs = d;
-        *cap = nc;
+    if (kn_grow((void **)docs, cap, *n + 1, sizeof(**docs)) != 0) {
+        kn_json_free(doc);
+        return -1;
     }
     (*docs)[(*n)++] = doc;
     return 0;

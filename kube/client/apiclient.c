@@ -143,16 +143,8 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *ud)
         if (code >= 200 && code < 300)
             return r->on_data(r, data, n) == 0 ? n : 0;
     }
-    if (r->resp_len + n > r->max_response)
-        return 0; /* CURLE_WRITE_ERROR: bounded response */
-    char *p = realloc(r->resp, r->resp_len + n + 1);
-    if (!p)
-        return 0;
-    memcpy(p + r->resp_len, data, n);
-    r->resp = p;
-    r->resp_len += n;
-    r->resp[r->resp_len] = '\0';
-    return n;
+    r->resp.max = r->max_response;
+    return kn_buf_sink(data, 1, n, &r->resp); /* 0: CURLE_WRITE_ERROR, a bounded response */
 }
 
 static int add_header(kn_api_req *r, const char *h)
@@ -274,7 +266,7 @@ void kn_api_req_free(kn_api_req *r)
         curl_easy_cleanup(r->easy);
     curl_slist_free_all(r->headers);
     free(r->body);
-    free(r->resp);
+    kn_buf_free(&r->resp);
     free(r);
 }
 
@@ -304,8 +296,8 @@ int kn_api_perform(kn_api_req *r, kn_err *err)
 
 const char *kn_api_req_error(const kn_api_req *r, char *buf, size_t cap)
 {
-    if (r->resp && r->resp_len) {
-        kn_json *st = kn_json_parse(r->resp, r->resp_len, NULL, NULL);
+    if (r->resp.len > 0) {
+        kn_json *st = kn_json_parse(r->resp.p, r->resp.len, NULL, NULL);
         const char *msg = kn_json_get_str(st, "message");
         if (msg && *msg) {
             snprintf(buf, cap, "%s", msg);
@@ -323,12 +315,12 @@ const char *kn_api_req_error(const kn_api_req *r, char *buf, size_t cap)
 
 kn_json *kn_api_req_json(const kn_api_req *r, kn_err *err)
 {
-    if (!r->resp) {
+    if (r->resp.p == NULL) {
         kn_err_set(err, "empty response");
         return NULL;
     }
     kn_json_limits lim = {.max_bytes = r->max_response, .max_depth = 64};
-    return kn_json_parse(r->resp, r->resp_len, &lim, err);
+    return kn_json_parse(r->resp.p, r->resp.len, &lim, err);
 }
 
 int kn_api_path_append(char *buf, size_t cap, const char *key, const char *value)

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "base/buf.h"
 #include "base/err.h"
 #include "json/json.h"
 #include "kube/client/kubeconfig.h"
@@ -40,8 +41,8 @@ struct kn_api_req {
     struct curl_slist *headers;
     char *body;             /* request body (owned) */
     char verb[8];           /* "get", "list", "watch", "create", "update", "delete" for metrics */
-    char *resp;             /* response body, NUL-terminated (owned) */
-    size_t resp_len, max_response;
+    kn_buf resp;            /* response body: resp.p[0..resp.len), NUL-terminated (NULL: none) */
+    size_t max_response;    /* a longer body fails the transfer */
     kn_api_data_fn on_data; /* when set, a 2xx body goes here instead of resp */
     long status;            /* HTTP status after finish; 0 if no response */
     CURLcode result;

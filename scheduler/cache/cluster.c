@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "kube/quantity.h"
+#include "base/grow.h"
 
 static const char *const fixed_res[KN_R_FIRST_EXT] = {"cpu", "memory", "ephemeral-storage", "pods"};
 
@@ -95,15 +96,9 @@ kn_cons_entry *kn_cons_intern(kn_cluster *c, kn_constraints *cons)
     }
     for (i = 0; i < c->n_cons && c->cons[i] != NULL; i++)
         ;
-    if (i == c->cap_cons) {
-        int ncap = c->cap_cons ? c->cap_cons * 2 : 16;
-        kn_cons_entry **nc = realloc(c->cons, sizeof(*nc) * (size_t)ncap);
-        if (nc == NULL) {
-            free(sig);
-            return NULL;
-        }
-        c->cons = nc;
-        c->cap_cons = ncap;
+    if (kn_grow((void **)&c->cons, &c->cap_cons, (size_t)i + 1, sizeof(*c->cons)) != 0) {
+        free(sig);
+        return NULL;
     }
     kn_cons_entry *e = calloc(1, sizeof(*e));
     if (e == NULL || kn_strmap_put(&c->cons_by_sig, sig, i) != 0) {

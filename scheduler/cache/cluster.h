@@ -167,15 +167,19 @@ typedef struct kn_cluster {
     int n_res;
     uint32_t ext_mask;     /* bit r: res_names[r] is an extended resource (kn_res_is_extended) */
     kn_node *nodes;
-    int n_nodes, cap_nodes;
+    int n_nodes;
+    size_t cap_nodes;
     kn_strmap node_by_name;
     kn_cpod *pods;
-    int n_pods, cap_pods;
+    int n_pods;
+    size_t cap_pods;
     int *free_pods;        /* indices of dropped records, reused first */
-    int n_free_pods, cap_free_pods;
+    int n_free_pods;
+    size_t cap_free_pods;
     kn_strmap pod_by_uid;
     kn_nrt *nrts;
-    int n_nrts, cap_nrts;
+    int n_nrts;
+    size_t cap_nrts;
     kn_strmap nrt_by_name;
     uint64_t gen;          /* bumped whenever room may have been freed */
     uint64_t mutations;    /* every take and release (placement caches check it) */
@@ -186,7 +190,8 @@ typedef struct kn_cluster {
     void (*pc_free)(struct kn_place_cache *pc); /* held here to live and die with the cluster */
     int pct_nodes;         /* percentage of nodes to score (0 adaptive, 100 all) */
     kn_cons_entry **cons;  /* shared constraints, NULL slots free */
-    int n_cons, cap_cons;
+    int n_cons;
+    size_t cap_cons;
     kn_strmap cons_by_sig;
     uint64_t seq;
     int n_restore;         /* pods with a restore detail */

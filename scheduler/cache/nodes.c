@@ -7,6 +7,7 @@
 
 #include "base/log.h"
 #include "kube/quantity.h"
+#include "base/grow.h"
 
 typedef struct zone_set {
     int n;
@@ -198,14 +199,8 @@ int kn_cluster_node_ref(kn_cluster *c, const char *name)
     int i = kn_strmap_get(&c->node_by_name, name);
     if (i >= 0)
         return i;
-    if (c->n_nodes == c->cap_nodes) {
-        int ncap = c->cap_nodes ? c->cap_nodes * 2 : 16;
-        kn_node *nn = realloc(c->nodes, sizeof(*nn) * (size_t)ncap);
-        if (nn == NULL)
-            return -1;
-        c->nodes = nn;
-        c->cap_nodes = ncap;
-    }
+    if (kn_grow((void **)&c->nodes, &c->cap_nodes, (size_t)c->n_nodes + 1, sizeof(*c->nodes)) != 0)
+        return -1;
     kn_node *n = &c->nodes[c->n_nodes];
     memset(n, 0, sizeof(*n));
     n->name = strdup(name);
@@ -370,14 +365,8 @@ int kn_cluster_apply_nrt(kn_cluster *c, const kn_json *obj, bool deleted, kn_err
     if (i < 0 && deleted)
         return 0;
     if (i < 0) {
-        if (c->n_nrts == c->cap_nrts) {
-            int ncap = c->cap_nrts ? c->cap_nrts * 2 : 16;
-            kn_nrt *nn = realloc(c->nrts, sizeof(*nn) * (size_t)ncap);
-            if (nn == NULL)
-                return kn_err_set(err, "out of memory");
-            c->nrts = nn;
-            c->cap_nrts = ncap;
-        }
+        if (kn_grow((void **)&c->nrts, &c->cap_nrts, (size_t)c->n_nrts + 1, sizeof(*c->nrts)) != 0)
+            return kn_err_set(err, "out of memory");
         kn_nrt *t = &c->nrts[c->n_nrts];
         memset(t, 0, sizeof(*t));
         t->name = strdup(name);

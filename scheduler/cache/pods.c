@@ -7,6 +7,7 @@
 
 #include "spark/numa.h"
 #include "spark/sparkapp.h"
+#include "base/grow.h"
 
 #define KN_MAX_TIMEOUT_S (7 * 24 * 3600)
 
@@ -98,14 +99,8 @@ static int new_record(kn_cluster *c, const kn_pod *p)
     if (c->n_free_pods > 0) {
         i = c->free_pods[--c->n_free_pods];
     } else {
-        if (c->n_pods == c->cap_pods) {
-            int ncap = c->cap_pods ? c->cap_pods * 2 : 64;
-            kn_cpod *np = realloc(c->pods, sizeof(*np) * (size_t)ncap);
-            if (np == NULL)
-                return -1;
-            c->pods = np;
-            c->cap_pods = ncap;
-        }
+        if (kn_grow((void **)&c->pods, &c->cap_pods, (size_t)c->n_pods + 1, sizeof(*c->pods)) != 0)
+            return -1;
         i = c->n_pods++;
     }
     kn_cpod *r = &c->pods[i];
@@ -148,14 +143,8 @@ void kn_cluster_drop_pod(kn_cluster *c, int idx)
     memset(r, 0, sizeof(*r));
     r->gang = -1;
     r->alloc.node = -1;
-    if (c->n_free_pods == c->cap_free_pods) {
-        int ncap = c->cap_free_pods ? c->cap_free_pods * 2 : 64;
-        int *nf = realloc(c->free_pods, sizeof(int) * (size_t)ncap);
-        if (nf == NULL)
-            return; /* the slot is just not reused */
-        c->free_pods = nf;
-        c->cap_free_pods = ncap;
-    }
+    if (kn_grow((void **)&c->free_pods, &c->cap_free_pods, (size_t)c->n_free_pods + 1, sizeof(*c->free_pods)) != 0)
+        return; /* the slot is just not reused */
     c->free_pods[c->n_free_pods++] = idx;
     c->gen++;
 }

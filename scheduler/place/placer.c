@@ -77,7 +77,7 @@ static uint8_t *pass_array(kn_cluster *c, const kn_want *w)
     if (pc == NULL || w->sig == NULL)
         return NULL;
     if (pc->node_gen != c->node_gen || pc->cap < c->n_nodes) {
-        reset_sigs(pc, c->cap_nodes);
+        reset_sigs(pc, (int)c->cap_nodes);
         pc->node_gen = c->node_gen;
     }
     for (int i = 0; i < pc->n_sigs; i++)

@@ -133,14 +133,14 @@ static void api_client_bounded_response(void **state)
     kn_api_req *r = kn_api_req_new(api, "GET", "/metrics", NULL, "get", 10, &err);
     assert_int_equal(kn_api_perform(r, &err), 0);
     assert_int_equal(r->status, 200);
-    assert_non_null(strstr(r->resp, "filler_total{k=\"value-199\"} 1"));
+    assert_non_null(strstr(r->resp.p, "filler_total{k=\"value-199\"} 1"));
     kn_api_req_free(r);
 
     r = kn_api_req_new(api, "GET", "/metrics", NULL, "get", 10, &err);
     r->max_response = 100;
     kn_api_perform(r, &err);
     assert_int_equal(r->result, CURLE_WRITE_ERROR);
-    assert_true(r->resp_len <= 100);
+    assert_true(r->resp.len <= 100);
     kn_api_req_free(r);
 
     r = kn_api_req_new(api, "GET", "/nope", NULL, "get", 10, &err);

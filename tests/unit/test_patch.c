@@ -124,9 +124,9 @@ static void set(kn_patch_list *ops, const kn_json *root, int n, const char *cons
  * returns the tree (to apply). */
 static kn_json *patch_is(const kn_patch_list *ops, const char *want)
 {
-    kn_json_writer w = {0};
+    kn_json_writer w = KN_BUF_INIT;
     kn_patch_write(ops, &w);
-    char *text = kn_json_writer_finish(&w, NULL);
+    char *text = kn_buf_finish(&w, NULL);
     assert_non_null(text);
     assert_string_equal(text, want);
     free(text);

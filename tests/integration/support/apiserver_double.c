@@ -3,6 +3,8 @@
 
 #include "proc.h"
 
+#include "base/buf.h"
+
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -141,32 +143,13 @@ void kn_dbl_stop(kn_dbl *d)
 
 /* ---------------------------------------------------------------- HTTP */
 
-typedef struct buf {
-    char *p;
-    size_t n;
-} buf;
-
-static size_t collect(char *data, size_t size, size_t nmemb, void *ud)
-{
-    buf *b = ud;
-    size_t n = size * nmemb;
-    char *p = realloc(b->p, b->n + n + 1);
-    if (!p)
-        return 0;
-    memcpy(p + b->n, data, n);
-    b->p = p;
-    b->n += n;
-    b->p[b->n] = '\0';
-    return n;
-}
-
 static long http(const char *url, const char *ca, const char *token, const char *method, const char *body,
                  char **out)
 {
     CURL *h = curl_easy_init();
     struct curl_slist *hdr = NULL;
     char auth[128];
-    buf b = {0};
+    kn_buf b = KN_BUF_INIT;
     long code = 0;
     if (!h)
         return 0;
@@ -181,7 +164,7 @@ static long http(const char *url, const char *ca, const char *token, const char 
         curl_easy_setopt(h, CURLOPT_CAINFO, ca);
     curl_easy_setopt(h, CURLOPT_TIMEOUT, 20L);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, kn_buf_sink);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
     if (body)

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/buf.h"
 #include "yaml/manifest.h"
 #include "proc.h"
 
@@ -225,27 +226,6 @@ int kn_e2e_stop(kn_e2e *e)
 
 /* ---- requests ---------------------------------------------------------- */
 
-typedef struct buf {
-    char *p;
-    size_t n;
-} buf;
-
-static size_t on_data(char *d, size_t sz, size_t nm, void *ud)
-{
-    buf *b = ud;
-    size_t n = sz * nm;
-    if (b->n + n > MAX_RESP)
-        return 0;
-    char *p = realloc(b->p, b->n + n + 1);
-    if (p == NULL)
-        return 0;
-    memcpy(p + b->n, d, n);
-    b->p = p;
-    b->n += n;
-    b->p[b->n] = '\0';
-    return n;
-}
-
 /* Keeps every "Warning:" header line (kube-apiserver's webhook warnings). */
 static size_t on_header(char *d, size_t sz, size_t nm, void *ud)
 {
@@ -280,13 +260,13 @@ long kn_e2e_call(kn_e2e *e, const char *method, const char *path, const char *bo
         snprintf(imp, sizeof(imp), "Impersonate-User: %s", as_user);
         h = curl_slist_append(h, imp);
     }
-    buf b = {0};
+    kn_buf b = KN_BUF_MAX(MAX_RESP);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(c, CURLOPT_CAINFO, e->api_ca);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, kn_buf_sink);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
     e->warnings[0] = '\0';
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
@@ -300,7 +280,7 @@ long kn_e2e_call(kn_e2e *e, const char *method, const char *path, const char *bo
     curl_easy_cleanup(c);
     if (resp != NULL && b.p != NULL) {
         kn_json_limits lim = {.max_bytes = MAX_RESP, .max_depth = 128};
-        *resp = kn_json_parse(b.p, b.n, &lim, NULL);
+        *resp = kn_json_parse(b.p, b.len, &lim, NULL);
     }
     free(b.p);
     return status;

@@ -1,32 +1,22 @@
 #include "http_client.h"
 
+#include "base/buf.h"
+
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static size_t on_data(char *p, size_t size, size_t n, void *arg)
-{
-    kn_http_resp *r = arg;
-    size_t add = size * n;
-    char *nb = realloc(r->body, r->len + add + 1);
-    if (nb == NULL)
-        return 0;
-    memcpy(nb + r->len, p, add);
-    r->body = nb;
-    r->len += add;
-    r->body[r->len] = '\0';
-    return add;
-}
 
 void kn_http_do(CURL *c, const char *method, const char *url, const char *body, size_t len,
                 const char *ca_file, long version, kn_http_resp *out)
 {
     memset(out, 0, sizeof(*out));
+    kn_buf got = KN_BUF_INIT;
     struct curl_slist *hdrs = NULL;
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CAINFO, ca_file);
     curl_easy_setopt(c, CURLOPT_HTTP_VERSION, version);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, kn_buf_sink);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &got);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     if (strcmp(method, "POST") == 0) {
@@ -50,7 +40,7 @@ void kn_http_do(CURL *c, const char *method, const char *url, const char *body, 
     char *ct = NULL;
     if (curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct != NULL)
         snprintf(out->content_type, sizeof(out->content_type), "%s", ct);
-    if (out->body == NULL && (out->body = calloc(1, 1)) == NULL)
+    if ((out->body = kn_buf_finish(&got, &out->len)) == NULL)
         out->rc = CURLE_OUT_OF_MEMORY;
 }
 
