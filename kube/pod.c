@@ -114,18 +114,10 @@ static int resource_list(const kn_json *list, const char *path, kn_resources *ou
     return -1;
 }
 
-/* path + suffix into buf (cut to cap), without snprintf: the paths are built
- * for every container of every pod, and used only in error messages. */
+/* path + suffix into buf (cut to cap): a field's path for error messages. */
 static const char *path_join(char *buf, size_t cap, const char *path, const char *suffix)
 {
-    size_t a = strlen(path), b = strlen(suffix);
-    if (a > cap - 1)
-        a = cap - 1;
-    if (b > cap - 1 - a)
-        b = cap - 1 - a;
-    memcpy(buf, path, a);
-    memcpy(buf + a, suffix, b);
-    buf[a + b] = '\0';
+    snprintf(buf, cap, "%s%s", path, suffix);
     return buf;
 }
 

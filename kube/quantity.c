@@ -212,29 +212,12 @@ int kn_quantity_value(const char *s, int64_t *out, kn_err *err)
     return convert(s, 0, out, err);
 }
 
-/* snprintf(buf, cap, "%lld%s", v, suffix) by hand: every executor
- * reservation formats its quantities, and the format machinery was most of
- * it. -1 (and the text cut as snprintf cuts it) when it does not fit. */
+/* v and its suffix ("1500m", "2Ki"), as snprintf returns: -1 (and the text
+ * cut) when it does not fit. */
 static int emit(char *buf, size_t cap, long long v, const char *suffix)
 {
-    char tmp[48], *o = tmp + 24;
-    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
-    char *d = o;
-    do {
-        *--d = (char)('0' + u % 10);
-        u /= 10;
-    } while (u != 0);
-    if (v < 0)
-        *--d = '-';
-    size_t k = strlen(suffix); /* at most two letters */
-    memcpy(o, suffix, k);
-    size_t n = (size_t)(o - d) + k;
-    if (cap > 0) {
-        size_t c = n < cap ? n : cap - 1;
-        memcpy(buf, d, c);
-        buf[c] = '\0';
-    }
-    return n >= cap ? -1 : (int)n;
+    int n = snprintf(buf, cap, "%lld%s", v, suffix);
+    return n < 0 || (size_t)n >= cap ? -1 : n;
 }
 
 /* Decimal canonical form as Quantity.String prints DecimalSI: the mantissa

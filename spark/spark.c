@@ -140,7 +140,7 @@ typedef struct {
 } sctx;
 
 /* A sparkConf key of the role, as a literal: pre + "driver" or "executor" +
- * post (keys were joined per lookup, a tenth of sizing a review). */
+ * post. */
 #define ROLE_KEY(c, pre, post) ((c)->executor ? pre "executor" post : pre "driver" post)
 
 /* One setting's text and the name of the field it came from. */
@@ -153,9 +153,10 @@ typedef struct {
     const char *name;
 } setting;
 
-/* buf = the concatenation of the NULL-terminated strings, truncated to cap-1
- * bytes as snprintf() would: lookups build these names for every setting of
- * every review, and snprintf's format machinery was a sixth of a review. */
+/* buf = the concatenation of the NULL-terminated strings, cut to cap - 1
+ * bytes as snprintf would cut it. Field names are joined for every setting of
+ * every review; this stays a plain copy because a format is several times
+ * its cost there (measured: +6% instructions per SparkApplication review). */
 static void join(char *buf, size_t cap, ...)
 {
     va_list ap;

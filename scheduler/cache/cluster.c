@@ -48,38 +48,26 @@ static const char *s_or(const char *s)
     return s ? s : "";
 }
 
-/* s and then sep at `at`; the end. */
-static char *append(char *at, const char *s, char sep)
-{
-    size_t len = strlen(s);
-    memcpy(at, s, len);
-    at[len] = sep;
-    return at + len + 1;
-}
-
 char *kn_pod_sig(const kn_constraints *p)
 {
-    char *sel = p->node_selector ? kn_json_dump(p->node_selector, NULL) : NULL;
-    char *aff = p->required_affinity ? kn_json_dump(p->required_affinity, NULL) : NULL;
-    size_t n = (sel ? strlen(sel) : 0) + (aff ? strlen(aff) : 0) + 8;
+    /* fields end in \x1f, tolerations in \x1e, sections in \x1d: bytes no
+     * JSON text or label holds, so two different sets never read the same */
+    kn_buf b = KN_BUF_INIT;
+    if (p->node_selector)
+        kn_json_write_value(&b, p->node_selector);
+    kn_buf_putc(&b, '\x1d');
+    if (p->required_affinity)
+        kn_json_write_value(&b, p->required_affinity);
+    kn_buf_putc(&b, '\x1d');
     for (int i = 0; i < p->n_tolerations; i++) {
         const kn_toleration *t = &p->tolerations[i];
-        n += strlen(s_or(t->key)) + strlen(s_or(t->op)) + strlen(s_or(t->value)) + strlen(s_or(t->effect)) + 4;
-    }
-    char *sig = malloc(n);
-    if (sig != NULL) { /* n counted every part and separator: appended without snprintf (a pod each) */
-        char *at = sig;
-        at = append(append(at, s_or(sel), '\x1d'), s_or(aff), '\x1d');
-        for (int i = 0; i < p->n_tolerations; i++) {
-            const kn_toleration *t = &p->tolerations[i];
-            at = append(append(append(append(at, s_or(t->key), '\x1f'), s_or(t->op), '\x1f'), s_or(t->value), '\x1f'),
-                        s_or(t->effect), '\x1e');
+        const char *f[4] = {t->key, t->op, t->value, t->effect};
+        for (int k = 0; k < 4; k++) {
+            kn_buf_puts(&b, s_or(f[k]));
+            kn_buf_putc(&b, k < 3 ? '\x1f' : '\x1e');
         }
-        *at = '\0';
     }
-    free(sel);
-    free(aff);
-    return sig;
+    return kn_buf_finish(&b, NULL);
 }
 
 kn_cons_entry *kn_cons_intern(kn_cluster *c, kn_constraints *cons)
