@@ -144,8 +144,8 @@ static void write_patch(kn_json_writer *w, const kn_patch_list *patch)
 }
 
 /* The AdmissionReview answer written straight out, with the members, order
- * and escapes a kn_json tree of it would dump to (building and freeing that
- * tree was a tenth of a review): {apiVersion, kind, response: {uid, allowed,
+ * and escapes a kn_json tree of it would dump to, without building that
+ * tree: {apiVersion, kind, response: {uid, allowed,
  * status (denied) | patchType + patch (a non-empty patch), warnings}}. */
 static char *write_response(const char *uid, const kn_decision *d, size_t *len)
 {

@@ -17,9 +17,9 @@ typedef struct kn_json_member {
 } kn_json_member;
 
 /* Where a node (and its string or number text) lives. kn_json_parse() puts
- * every node, string, number text and key of a document in one arena, since
- * a malloc and a free per value were half the cost of a parse; the item and
- * member arrays stay malloc'd (they grow). Nodes added later with
+ * every node, string, number text and key of a document in one arena, so a
+ * parse does not allocate per value; the item and member arrays stay
+ * malloc'd (they grow). Nodes added later with
  * kn_json_set()/kn_json_append() are KN_JSON_HEAP as before, so mixed trees
  * free correctly: kn_json_free() frees what is malloc'd, and the arena goes
  * with the document's root. */

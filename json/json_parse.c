@@ -417,9 +417,8 @@ static inline size_t unescape_one(cursor p, cursor end, char *o, size_t *olen)
 /* In a copy being read in place (c->in_place), scanning and unescaping are
  * one pass: the text stays where it is until its first escape, and from then
  * on each piece is moved down over the bytes the escapes freed (o trails p;
- * an escape is never shorter than what it stands for). A second pass with
- * memchr and memmove per escape was most of the cost of an escaped string
- * such as kubectl's last-applied-configuration annotation. */
+ * an escape is never shorter than what it stands for), so a string full of
+ * escapes (kubectl's last-applied-configuration annotation) is read once. */
 static inline char *read_string_in_place(cursor *pp, cursor end, size_t *len)
 {
     enum { B = KN_JSON_PLAIN_BLOCK };
@@ -740,8 +739,7 @@ static kn_json *parse(const char *buf, size_t len, const kn_json_limits *lim, bo
     }
     /* An API object read in place takes about four bytes of nodes and
      * member arrays per byte of input, and its copy: one block then holds
-     * it all (a second block was a malloc of ~1000 instructions per review).
-     * A big document keeps only its strings: about two bytes a byte. */
+     * it all. A big document keeps only its strings: about two bytes a byte. */
     size_t first = len < 512 ? 1024 : len <= KN_JSON_IN_PLACE_MAX ? 5 * len : len < (1u << 20) ? 3 * len : 2u << 20;
     parse_ctx c = {.max_depth = max_depth, .next_block = first};
     c.stack = malloc((size_t)max_depth * sizeof(*c.stack));

@@ -157,8 +157,7 @@ typedef struct kn_cpod {
 typedef struct kn_nrt {
     char *name;
     int n_zones;
-    kn_zone *zones;        /* n_zones of them, malloc'd (alloc/avail only): a
-                              fixed array of KN_NUMA_MAX_ZONES took 4.8 KB per node */
+    kn_zone *zones;        /* n_zones of them, malloc'd (alloc/avail only) */
     bool seen;
 } kn_nrt;
 

@@ -170,9 +170,8 @@ static void sift_up(kind *k, int i)
     put(k, i, e);
 }
 
-/* above() as 0 or 1 without a branch: which child wins is a coin toss to the
- * branch predictor (many nodes tie), a mispredicted branch per comparison
- * cost more than the comparison. */
+/* above() as 0 or 1 without a branch: many nodes tie, so which child wins
+ * cannot be predicted. */
 static inline int above_bits(const ent *a, const ent *b)
 {
     return (a->score > b->score) | ((a->score == b->score) & (a->rank < b->rank));
@@ -226,9 +225,8 @@ static void heapify(kind *k)
         sift_down(k, i);
 }
 
-/* The node's entry after a re-evaluation: in the heap with its new score, or out of it.
- * (Leaving a lowered entry in place until it surfaced cost more time than it
- * saved: it then sank from the root, a cache miss per level.) */
+/* The node's entry after a re-evaluation: in the heap with its new score, or
+ * out of it; a lowered entry moves down at once. */
 static void heap_set(const struct kn_place_index *ix, kind *k, int node, bool fit, double score)
 {
     int at = k->slot[node].pos;

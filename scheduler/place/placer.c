@@ -211,8 +211,7 @@ static void list_insert(kn_cluster *c, const kn_choice *ch, int *feasible)
 }
 
 /* How many feasible nodes a scan looks for. Every node by default (0) and at
- * 100: the index (place_index.h) ranks every node for less than a sampled
- * scan used to cost. An explicit percentage samples as kube-scheduler's
+ * 100: the index (place_index.h) makes ranking every node cheap. An explicit percentage samples as kube-scheduler's
  * numFeasibleNodesToFind: every node below 100, else that share of the nodes
  * but at least 100, each scan starting where the last one stopped. */
 static int nodes_to_find(const kn_cluster *c)
