@@ -6,9 +6,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
-#include "admission_test_util.h"
+#include "support/admission_test_util.h"
 
 /* Sends a raw body; expects 400 with a Status whose message contains want. */
 static void expect_bad_request(const char *body, size_t len, const char *want)

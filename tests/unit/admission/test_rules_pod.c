@@ -5,9 +5,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 
-#include "admission_test_util.h"
+#include "support/admission_test_util.h"
 
 #define LABELS "/request/object/metadata/labels"
 #define ANNS "/request/object/metadata/annotations"

@@ -5,9 +5,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <cmocka.h>
 
-#include "admission_test_util.h"
+#include "support/admission_test_util.h"
 
 #define RES_ANN "/spec/driver/annotations/scheduling.kubenexus.io~1executor-reservation"
 #define DRV_LABELS "/request/object/spec/driver/labels"

@@ -12,25 +12,15 @@
 #include "spark/gang.h"
 #include "spark/numa.h"
 #include "kube/pod.h"
+#include "support/fixture_files.h"
 
 #define MI (1024LL * 1024)
 #define GI (1024LL * MI)
 
+/* A pod of tests/fixtures/pods/. */
 static kn_json *load(const char *name)
 {
-    char path[512];
-    snprintf(path, sizeof(path), "%s/pods/%s", KN_FIXTURES, name);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        fail_msg("cannot open %s", path);
-    static char buf[1 << 16];
-    size_t n = fread(buf, 1, sizeof(buf), f);
-    fclose(f);
-    kn_err err = {{0}};
-    kn_json *v = kn_json_parse(buf, n, NULL, &err);
-    if (v == NULL)
-        fail_msg("%s: %s", path, err.msg);
-    return v;
+    return fixture_json("pods", name);
 }
 
 static kn_json *parse(const char *text)

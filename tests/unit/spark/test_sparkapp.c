@@ -6,9 +6,12 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
-#include "admission_test_util.h"
+#include "support/admission_test_util.h"
 #include "admission/patch.h"
 #include "admission/rules.h"
 #include "sim/operator/spark_operator.h"

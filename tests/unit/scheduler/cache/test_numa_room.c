@@ -8,10 +8,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <cmocka.h>
 
-#include "sched_fixtures.h"
+#include "support/sched_fixtures.h"
 
 #define SINGLE "\"numa.scheduling.kubenexus.io/policy\":\"single-numa\""
 #define EXECUTOR "\"spark-role\":\"executor\"" /* bin-packed: prefers the fuller node */

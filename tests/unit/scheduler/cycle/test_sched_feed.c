@@ -5,10 +5,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
-#include "sched_fixtures.h"
+#include "support/sched_fixtures.h"
 
 static void test_relist_forgets_what_was_not_listed(void **state)
 {

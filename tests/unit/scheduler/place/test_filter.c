@@ -4,10 +4,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
-#include "sched_fixtures.h"
+#include "support/sched_fixtures.h"
 
 static void test_fit_message_is_kube_schedulers(void **state)
 {

@@ -5,10 +5,12 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 #include <cmocka.h>
 
-#include "sched_fixtures.h"
+#include "support/sched_fixtures.h"
 
 #define POLICY(p) "\"numa.scheduling.kubenexus.io/policy\":\"" p "\""
 #define GPU_POLICY(p) POLICY(p) ",\"numa.scheduling.kubenexus.io/resources\":\"cpu,memory,nvidia.com/gpu\""

@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "scheduler/cache/cluster.h"
-#include "sched_fixtures.h"
+#include "support/sched_fixtures.h"
 
 #define EXECUTOR "\"spark-role\":\"executor\""
 #define GPUS ",\"nvidia.com/gpu\":\"4\""

@@ -1,61 +1,32 @@
-/* admission_test_util.h - shared by the admission test suites (header-only,
- * since every tests/unit/test_*.c is its own binary).
- *
- * admit() sends a review through kn_admit_http() exactly as the server does,
- * checks the envelope a kube-apiserver requires (apiVersion, kind, echoed
- * uid, patchType with a base64 patch only when non-empty, warnings under 120
- * characters), then decodes the patch and APPLIES it to request.object, so
- * the tests assert on the object the API server would store. */
-#ifndef KN_ADMISSION_TEST_UTIL_H
-#define KN_ADMISSION_TEST_UTIL_H
-
-#include <openssl/evp.h>
+/* admission_test_util.c - reviews through kn_admit_http() as the server sends
+ * them, the answer checked as kube-apiserver reads it and its patch applied
+ * (contracts in admission_test_util.h). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "admission/admission.h"
-#include "json/json.h"
+#include <cmocka.h>
+#include <openssl/evp.h>
+
 #include "admission/patch.h"
+#include "support/admission_test_util.h"
+#include "support/fixture_files.h"
 
-typedef struct admitted {
-    int http_status;
-    const char *verdict;
-    kn_json *resp;    /* the whole answer */
-    kn_json *patch;   /* decoded ops or NULL */
-    kn_json *patched; /* request.object with the patch applied (a copy when no patch) */
-} admitted;
-
-static inline kn_json *read_json_file(const char *path)
+kn_json *fixture(const char *name)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        fail_msg("cannot open %s", path);
-    static char buf[1 << 20];
-    size_t n = fread(buf, 1, sizeof(buf), f);
-    fclose(f);
-    kn_err err = {{0}};
-    kn_json *v = kn_json_parse(buf, n, NULL, &err);
-    if (v == NULL)
-        fail_msg("%s: %s", path, err.msg);
-    return v;
+    return fixture_json("admission", name);
 }
 
-static inline kn_json *fixture(const char *name)
-{
-    char path[512];
-    snprintf(path, sizeof(path), "%s/admission/%s", KN_FIXTURES, name);
-    return read_json_file(path);
-}
-
-/* request.object of a review (for editing before admit()). */
-static inline kn_json *object_of(kn_json *review)
+kn_json *object_of(kn_json *review)
 {
     return kn_json_dig(review, "request", "object", NULL);
 }
 
-/* Sets a member at a pointer's parent; value owned. */
-static inline void set_at(kn_json *root, const char *parent_ptr, const char *key, kn_json *value)
+void set_at(kn_json *root, const char *parent_ptr, const char *key, kn_json *value)
 {
     kn_json *parent = kn_json_pointer_get(root, parent_ptr);
     if (parent == NULL)
@@ -63,7 +34,7 @@ static inline void set_at(kn_json *root, const char *parent_ptr, const char *key
     assert_int_equal(kn_json_set(parent, key, value), 0);
 }
 
-static inline void remove_at(kn_json *root, const char *parent_ptr, const char *key)
+void remove_at(kn_json *root, const char *parent_ptr, const char *key)
 {
     kn_json *parent = kn_json_pointer_get(root, parent_ptr);
     if (parent == NULL)
@@ -71,7 +42,8 @@ static inline void remove_at(kn_json *root, const char *parent_ptr, const char *
     assert_int_equal(kn_json_remove(parent, key), 0);
 }
 
-static inline kn_json *decode_patch(const char *b64)
+/* The JSON Patch a response carries in base64: a non-empty array of ops. */
+static kn_json *decode_patch(const char *b64)
 {
     size_t len = strlen(b64);
     assert_true(len % 4 == 0 && len > 0);
@@ -93,7 +65,7 @@ static inline kn_json *decode_patch(const char *b64)
     return p;
 }
 
-static inline admitted admit_cfg(const kn_json *review, kn_admit_mode mode, const kn_admit_config *cfg)
+admitted admit_cfg(const kn_json *review, kn_admit_mode mode, const kn_admit_config *cfg)
 {
     admitted a = {0};
     size_t len = 0;
@@ -135,31 +107,30 @@ static inline admitted admit_cfg(const kn_json *review, kn_admit_mode mode, cons
     return a;
 }
 
-static inline admitted admit(const kn_json *review, kn_admit_mode mode)
+admitted admit(const kn_json *review, kn_admit_mode mode)
 {
     kn_admit_config cfg = {.scheduler_name = "kubenexus-scheduler"};
     return admit_cfg(review, mode, &cfg);
 }
 
-static inline void admitted_free(admitted *a)
+void admitted_free(admitted *a)
 {
     kn_json_free(a->resp);
     kn_json_free(a->patch);
     kn_json_free(a->patched);
 }
 
-static inline bool is_allowed(const admitted *a)
+bool is_allowed(const admitted *a)
 {
     return kn_json_bool(kn_json_dig(a->resp, "response", "allowed", NULL), false);
 }
 
-static inline const char *denial(const admitted *a)
+const char *denial(const admitted *a)
 {
     return kn_json_str(kn_json_dig(a->resp, "response", "status", "message", NULL));
 }
 
-/* Asserts a denial whose message is exactly want. */
-static inline void assert_denied(const admitted *a, const char *want)
+void assert_denied(const admitted *a, const char *want)
 {
     assert_int_equal(a->http_status, 200);
     if (is_allowed(a))
@@ -171,7 +142,7 @@ static inline void assert_denied(const admitted *a, const char *want)
     assert_string_equal(denial(a), want);
 }
 
-static inline void assert_allowed_unchanged(const admitted *a)
+void assert_allowed_unchanged(const admitted *a)
 {
     assert_int_equal(a->http_status, 200);
     if (!is_allowed(a))
@@ -180,32 +151,29 @@ static inline void assert_allowed_unchanged(const admitted *a)
     assert_string_equal(a->verdict, "allowed");
 }
 
-static inline const char *str_at(const kn_json *root, const char *ptr)
+const char *str_at(const kn_json *root, const char *ptr)
 {
     return kn_json_str(kn_json_pointer_get(root, ptr));
 }
 
-static inline size_t n_warnings(const admitted *a)
+size_t n_warnings(const admitted *a)
 {
     return kn_json_len(kn_json_dig(a->resp, "response", "warnings", NULL));
 }
 
-static inline const char *warning(const admitted *a, size_t i)
+const char *warning(const admitted *a, size_t i)
 {
     return kn_json_str(kn_json_at(kn_json_dig(a->resp, "response", "warnings", NULL), i));
 }
 
-/* Admits review and asserts a denial with exactly the message want. */
-static inline void expect_denied(const kn_json *review, kn_admit_mode mode, const char *want)
+void expect_denied(const kn_json *review, kn_admit_mode mode, const char *want)
 {
     admitted a = admit(review, mode);
     assert_denied(&a, want);
     admitted_free(&a);
 }
 
-/* Admits review and asserts it is allowed with no patch; returns the number
- * of warnings. */
-static inline size_t expect_unchanged(const kn_json *review, kn_admit_mode mode)
+size_t expect_unchanged(const kn_json *review, kn_admit_mode mode)
 {
     admitted a = admit(review, mode);
     assert_allowed_unchanged(&a);
@@ -214,17 +182,13 @@ static inline size_t expect_unchanged(const kn_json *review, kn_admit_mode mode)
     return n;
 }
 
-/* The object as stored after a's patch, admitted again in review r, passes
- * unchanged: the rules are idempotent, so an UPDATE never re-patches. */
-static inline void expect_stored_unchanged(kn_json *review, const admitted *a)
+void expect_stored_unchanged(kn_json *review, const admitted *a)
 {
     set_at(review, "/request", "object", kn_json_clone(a->patched));
     expect_unchanged(review, KN_ADMIT_MUTATE);
 }
 
-/* Admits review and asserts a denial whose message contains every string of
- * parts (NULL-terminated). */
-static inline void expect_denial_has(const kn_json *review, kn_admit_mode mode, const char *const *parts)
+void expect_denial_has(const kn_json *review, kn_admit_mode mode, const char *const *parts)
 {
     admitted a = admit(review, mode);
     if (is_allowed(&a))
@@ -236,13 +200,10 @@ static inline void expect_denial_has(const kn_json *review, kn_admit_mode mode, 
     admitted_free(&a);
 }
 
-/* The op name of the patch op at path, or NULL. */
-static inline const char *op_for(const kn_json *patch, const char *path)
+const char *op_for(const kn_json *patch, const char *path)
 {
     for (size_t i = 0; i < kn_json_len(patch); i++)
         if (strcmp(kn_json_get_str(kn_json_at(patch, i), "path"), path) == 0)
             return kn_json_get_str(kn_json_at(patch, i), "op");
     return NULL;
 }
-
-#endif

@@ -1,21 +1,56 @@
-/* sched_fixtures.h - Nodes and Pods shaped as the API server sends them, fed to
- * a kn_scheduler, and helpers to read what a cycle decided. Included by the
- * scheduler's unit tests (after <cmocka.h>). */
-#ifndef KN_SCHED_FIXTURES_H
-#define KN_SCHED_FIXTURES_H
-
+/* sched_fixtures.c - the scheduler tests' Nodes, Pods and cycle helpers
+ * (contracts in sched_fixtures.h). */
+#include <setjmp.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "json/json.h"
-#include "scheduler/cycle/scheduler.h"
+#include <cmocka.h>
+
+#include "support/sched_fixtures.h"
 
 #define FX_BUF 8192
 
-static kn_json *fx_parse(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static kn_json *fx_parse(const char *fmt, ...)
+fx_sched *fx_sched_new(const kn_sched_config *cfg)
+{
+    fx_sched *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    kn_err err = {{0}};
+    f->s = kn_sched_new(cfg, &err);
+    if (f->s == NULL) {
+        free(f);
+        fail_msg("kn_sched_new: %s", err.msg);
+    }
+    kn_sched_out_init(&f->out);
+    return f;
+}
+
+void fx_sched_free(fx_sched *f)
+{
+    if (f == NULL)
+        return;
+    kn_sched_out_free(&f->out);
+    kn_sched_free(f->s);
+    free(f);
+}
+
+int fx_sched_setup(void **state)
+{
+    *state = fx_sched_new(NULL);
+    return 0;
+}
+
+int fx_sched_teardown(void **state)
+{
+    fx_sched_free(*state);
+    *state = NULL;
+    return 0;
+}
+
+kn_json *fx_parse(const char *fmt, ...)
 {
     char buf[FX_BUF];
     va_list ap;
@@ -30,7 +65,7 @@ static kn_json *fx_parse(const char *fmt, ...)
     return v;
 }
 
-static kn_scheduler *fx_new(void)
+kn_scheduler *fx_new(void)
 {
     kn_err err = {{0}};
     kn_scheduler *s = kn_sched_new(NULL, &err);
@@ -38,10 +73,8 @@ static kn_scheduler *fx_new(void)
     return s;
 }
 
-/* labels/annotations: object members ("\"k\":\"v\"" or ""); spec: extra spec
- * members starting with a comma or ""; alloc: extra allocatable members. */
-static void fx_node_full(kn_scheduler *s, const char *name, const char *cpu, const char *mem, const char *labels,
-                         const char *annotations, const char *spec, const char *alloc, const char *ready)
+void fx_node_full(kn_scheduler *s, const char *name, const char *cpu, const char *mem, const char *labels,
+                  const char *annotations, const char *spec, const char *alloc, const char *ready)
 {
     kn_json *n = fx_parse("{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"%s\",\"uid\":\"node-uid-%s\","
                           "\"labels\":{\"kubernetes.io/hostname\":\"%s\"%s%s},\"annotations\":{%s}},"
@@ -58,17 +91,17 @@ static void fx_node_full(kn_scheduler *s, const char *name, const char *cpu, con
     kn_json_free(n);
 }
 
-static void fx_node(kn_scheduler *s, const char *name, const char *cpu, const char *mem)
+void fx_node(kn_scheduler *s, const char *name, const char *cpu, const char *mem)
 {
     fx_node_full(s, name, cpu, mem, "", "", "", "", "True");
 }
 
+/* Pods made so far by this test binary (their resourceVersion and age). */
 static int fx_pod_seq;
 
-/* A pending pod of ours in namespace "default", uid "uid-<name>". */
-static void fx_pod_full(kn_scheduler *s, const char *name, const char *cpu, const char *mem, const char *labels,
-                        const char *annotations, const char *spec, const char *extra_req, const char *node,
-                        const char *scheduler)
+void fx_pod_full(kn_scheduler *s, const char *name, const char *cpu, const char *mem, const char *labels,
+                 const char *annotations, const char *spec, const char *extra_req, const char *node,
+                 const char *scheduler)
 {
     char nodefield[128] = "";
     if (node)
@@ -91,12 +124,12 @@ static void fx_pod_full(kn_scheduler *s, const char *name, const char *cpu, cons
     kn_json_free(p);
 }
 
-__attribute__((unused)) static void fx_pod(kn_scheduler *s, const char *name, const char *cpu, const char *mem)
+void fx_pod(kn_scheduler *s, const char *name, const char *cpu, const char *mem)
 {
     fx_pod_full(s, name, cpu, mem, "", "", "", "", NULL, NULL);
 }
 
-__attribute__((unused)) static void fx_delete_pod(kn_scheduler *s, const char *name)
+void fx_delete_pod(kn_scheduler *s, const char *name)
 {
     kn_json *p = fx_parse("{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\","
                           "\"namespace\":\"default\",\"uid\":\"uid-%s\"},\"spec\":{\"containers\":[]}}",
@@ -106,9 +139,7 @@ __attribute__((unused)) static void fx_delete_pod(kn_scheduler *s, const char *n
     kn_json_free(p);
 }
 
-/* One cycle; every binding is then reported as a success (201). Returns the
- * number of bindings. out keeps bindings and events for inspection. */
-static int fx_cycle(kn_scheduler *s, double now, kn_sched_out *out)
+int fx_cycle(kn_scheduler *s, double now, kn_sched_out *out)
 {
     kn_err err = {{0}};
     size_t before = out->n_bindings;
@@ -119,8 +150,7 @@ static int fx_cycle(kn_scheduler *s, double now, kn_sched_out *out)
     return n;
 }
 
-/* The node a pod was bound to in out, or NULL. */
-static const char *fx_node_of(const kn_sched_out *out, const char *name)
+const char *fx_node_of(const kn_sched_out *out, const char *name)
 {
     for (size_t i = 0; i < out->n_bindings; i++)
         if (strcmp(out->bindings[i].name, name) == 0)
@@ -128,7 +158,7 @@ static const char *fx_node_of(const kn_sched_out *out, const char *name)
     return NULL;
 }
 
-__attribute__((unused)) static const kn_sched_binding *fx_binding(const kn_sched_out *out, const char *name)
+const kn_sched_binding *fx_binding(const kn_sched_out *out, const char *name)
 {
     for (size_t i = 0; i < out->n_bindings; i++)
         if (strcmp(out->bindings[i].name, name) == 0)
@@ -136,8 +166,7 @@ __attribute__((unused)) static const kn_sched_binding *fx_binding(const kn_sched
     return NULL;
 }
 
-/* The last event with this reason for a pod, or NULL. */
-static const kn_sched_event *fx_event(const kn_sched_out *out, const char *pod, const char *reason)
+const kn_sched_event *fx_event(const kn_sched_out *out, const char *pod, const char *reason)
 {
     const kn_sched_event *e = NULL;
     for (size_t i = 0; i < out->n_events; i++)
@@ -146,8 +175,7 @@ static const kn_sched_event *fx_event(const kn_sched_out *out, const char *pod, 
     return e;
 }
 
-/* The pod is unbound and its last FailedScheduling event says exactly msg. */
-__attribute__((unused)) static void fx_expect_failed(const kn_sched_out *out, const char *pod, const char *msg)
+void fx_expect_failed(const kn_sched_out *out, const char *pod, const char *msg)
 {
     const kn_sched_event *e = fx_event(out, pod, "FailedScheduling");
     if (e == NULL)
@@ -156,5 +184,3 @@ __attribute__((unused)) static void fx_expect_failed(const kn_sched_out *out, co
     assert_string_equal(e->message, msg);
     assert_null(fx_node_of(out, pod));
 }
-
-#endif
