@@ -42,76 +42,69 @@ static int bound_with_prefix(const kn_sched_out *out, const char *prefix)
 
 static void test_gang_that_does_not_fit_binds_and_holds_nothing(void **state)
 {
-    (void)state;
-    kn_scheduler *s = fx_new();
-    kn_sched_out out;
-    kn_sched_out_init(&out);
+    fx_sched *f = *state;
+    kn_scheduler *s = f->s;
+    kn_sched_out *out = &f->out;
     fx_node(s, "node-a", "3", "16Gi");
     fx_node(s, "node-b", "3", "16Gi");
     members(s, "job", 4, "2", GANG("job", "4"), "");
-    assert_int_equal(fx_cycle(s, 1, &out), 0);
-    const kn_sched_event *e = fx_event(&out, "job-3", "FailedScheduling");
+    assert_int_equal(fx_cycle(s, 1, out), 0);
+    const kn_sched_event *e = fx_event(out, "job-3", "FailedScheduling");
     assert_non_null(e);
     assert_string_equal(e->message, "0/2 nodes are available: 2 Insufficient cpu. Gang default/job: only 2 of 4 "
                                     "pods fit at once; none bound.");
     /* nothing is held: a 3-core pod fits right away */
     fx_pod(s, "plain", "3", "1Gi");
-    assert_int_equal(fx_cycle(s, 2, &out), 1);
-    assert_non_null(fx_node_of(&out, "plain"));
+    assert_int_equal(fx_cycle(s, 2, out), 1);
+    assert_non_null(fx_node_of(out, "plain"));
     kn_sched_stats st;
     kn_sched_get_stats(s, &st);
     assert_int_equal(st.gangs_waiting, 1);
     assert_int_equal(st.pods_pending, 4);
-    kn_sched_out_free(&out);
-    kn_sched_free(s);
 }
 
 static void test_gang_waits_for_min_available_then_binds_all(void **state)
 {
-    (void)state;
-    kn_scheduler *s = fx_new();
-    kn_sched_out out;
-    kn_sched_out_init(&out);
+    fx_sched *f = *state;
+    kn_scheduler *s = f->s;
+    kn_sched_out *out = &f->out;
     fx_node(s, "node-a", "8", "32Gi");
     fx_node(s, "node-b", "8", "32Gi");
     members(s, "mpi", 3, "2", GANG("mpi", "4"), "");
-    assert_int_equal(fx_cycle(s, 1, &out), 0);
-    const kn_sched_event *e = fx_event(&out, "mpi-0", "GangWaiting");
+    assert_int_equal(fx_cycle(s, 1, out), 0);
+    const kn_sched_event *e = fx_event(out, "mpi-0", "GangWaiting");
     assert_non_null(e);
     assert_string_equal(e->type, "Normal");
     assert_string_equal(e->message, "Gang default/mpi: 3 of 4 members present; waiting for 1 more before placing "
                                     "them all at once");
     member(s, "mpi-3", "2", GANG("mpi", "4"), "");
-    assert_int_equal(fx_cycle(s, 2, &out), 4);
+    assert_int_equal(fx_cycle(s, 2, out), 4);
     /* bin-packing: a gang fills one node before the next */
     for (int i = 0; i < 4; i++) {
         char name[16];
         snprintf(name, sizeof(name), "mpi-%d", i);
-        assert_string_equal(fx_node_of(&out, name), "node-a");
+        assert_string_equal(fx_node_of(out, name), "node-a");
     }
     /* members beyond min-available come one by one once the gang runs */
     member(s, "mpi-4", "2", GANG("mpi", "4"), "");
     member(s, "mpi-5", "9", GANG("mpi", "4"), "");
-    assert_int_equal(fx_cycle(s, 3, &out), 1);
-    assert_string_equal(fx_node_of(&out, "mpi-4"), "node-b");
-    assert_non_null(fx_event(&out, "mpi-5", "FailedScheduling"));
-    kn_sched_out_free(&out);
-    kn_sched_free(s);
+    assert_int_equal(fx_cycle(s, 3, out), 1);
+    assert_string_equal(fx_node_of(out, "mpi-4"), "node-b");
+    assert_non_null(fx_event(out, "mpi-5", "FailedScheduling"));
 }
 
 static void test_driver_first_reservation_honoured(void **state)
 {
-    (void)state;
-    kn_scheduler *s = fx_new();
-    kn_sched_out out;
-    kn_sched_out_init(&out);
+    fx_sched *f = *state;
+    kn_scheduler *s = f->s;
+    kn_sched_out *out = &f->out;
     fx_node(s, "node-a", "4", "16Gi");
     fx_node(s, "node-b", "4", "16Gi");
     fx_pod_full(s, "spark-pi-driver", "1", "1Gi", GANG("spark-pi", "4") ",\"spark-role\":\"driver\"",
                 RESERVATION("3"), "", "", NULL, NULL);
-    assert_int_equal(fx_cycle(s, 10, &out), 1);
-    assert_string_equal(fx_node_of(&out, "spark-pi-driver"), "node-a");
-    const kn_sched_event *e = fx_event(&out, "spark-pi-driver", "GangReserved");
+    assert_int_equal(fx_cycle(s, 10, out), 1);
+    assert_string_equal(fx_node_of(out, "spark-pi-driver"), "node-a");
+    const kn_sched_event *e = fx_event(out, "spark-pi-driver", "GangReserved");
     assert_non_null(e);
     assert_string_equal(e->message, "Reserved 3 executor slot(s) of cpu 1, memory 896Mi for gang default/spark-pi "
                                     "on node-a (3); held until the executors arrive or 600s pass");
@@ -121,104 +114,93 @@ static void test_driver_first_reservation_honoured(void **state)
     assert_int_equal(st.slots_held, 3);
     /* the held room is nobody else's */
     fx_pod(s, "intruder", "3", "1Gi");
-    assert_int_equal(fx_cycle(s, 11, &out), 1);
-    assert_string_equal(fx_node_of(&out, "intruder"), "node-b");
+    assert_int_equal(fx_cycle(s, 11, out), 1);
+    assert_string_equal(fx_node_of(out, "intruder"), "node-b");
     fx_pod(s, "intruder-2", "1", "1Gi");
-    assert_int_equal(fx_cycle(s, 12, &out), 1);
-    assert_string_equal(fx_node_of(&out, "intruder-2"), "node-b");
+    assert_int_equal(fx_cycle(s, 12, out), 1);
+    assert_string_equal(fx_node_of(out, "intruder-2"), "node-b");
     fx_pod(s, "intruder-3", "1", "1Gi");
-    assert_int_equal(fx_cycle(s, 13, &out), 0);
+    assert_int_equal(fx_cycle(s, 13, out), 0);
     /* executors created after the driver runs take the slots */
     members(s, "spark-pi-exec", 3, "1", GANG("spark-pi", "4") ",\"spark-role\":\"executor\"", "");
-    assert_int_equal(fx_cycle(s, 20, &out), 3);
-    assert_string_equal(fx_node_of(&out, "spark-pi-exec-0"), "node-a");
-    assert_string_equal(fx_node_of(&out, "spark-pi-exec-2"), "node-a");
-    assert_null(fx_node_of(&out, "intruder-3"));
+    assert_int_equal(fx_cycle(s, 20, out), 3);
+    assert_string_equal(fx_node_of(out, "spark-pi-exec-0"), "node-a");
+    assert_string_equal(fx_node_of(out, "spark-pi-exec-2"), "node-a");
+    assert_null(fx_node_of(out, "intruder-3"));
     kn_sched_get_stats(s, &st);
     assert_int_equal(st.reservations_held, 0);
     assert_int_equal(st.cpu_milli_used, 8000);
-    assert_null(fx_event(&out, "spark-pi-driver", "GangTimeout"));
-    kn_sched_out_free(&out);
-    kn_sched_free(s);
+    assert_null(fx_event(out, "spark-pi-driver", "GangTimeout"));
 }
 
 static void test_reservation_released_on_timeout(void **state)
 {
-    (void)state;
-    kn_scheduler *s = fx_new();
-    kn_sched_out out;
-    kn_sched_out_init(&out);
+    fx_sched *f = *state;
+    kn_scheduler *s = f->s;
+    kn_sched_out *out = &f->out;
     fx_node(s, "node-a", "4", "16Gi");
     fx_pod_full(s, "etl-driver", "1", "1Gi", GANG("etl", "4"),
                 RESERVATION("3") ",\"pod-group.scheduling.kubenexus.io/timeout-seconds\":\"30\"", "", "", NULL, NULL);
-    assert_int_equal(fx_cycle(s, 100, &out), 1);
+    assert_int_equal(fx_cycle(s, 100, out), 1);
     assert_true(kn_sched_next_deadline(s) == 130);
     fx_pod(s, "waiting", "2", "1Gi");
-    assert_int_equal(fx_cycle(s, 129, &out), 0);
-    assert_null(fx_event(&out, "etl-driver", "GangTimeout"));
-    assert_int_equal(fx_cycle(s, 130, &out), 1);
-    const kn_sched_event *e = fx_event(&out, "etl-driver", "GangTimeout");
+    assert_int_equal(fx_cycle(s, 129, out), 0);
+    assert_null(fx_event(out, "etl-driver", "GangTimeout"));
+    assert_int_equal(fx_cycle(s, 130, out), 1);
+    const kn_sched_event *e = fx_event(out, "etl-driver", "GangTimeout");
     assert_non_null(e);
     assert_string_equal(e->type, "Warning");
     assert_string_equal(e->message, "Released 3 unused executor slot(s) of gang default/etl after 30s: executors "
                                     "did not arrive in time");
-    assert_string_equal(fx_node_of(&out, "waiting"), "node-a");
+    assert_string_equal(fx_node_of(out, "waiting"), "node-a");
     kn_sched_stats st;
     kn_sched_get_stats(s, &st);
     assert_int_equal(st.reservations_held, 0);
     assert_int_equal(st.cpu_milli_used, 3000);
-    kn_sched_out_free(&out);
-    kn_sched_free(s);
 }
 
 static void test_driver_not_bound_without_room_for_its_executors(void **state)
 {
-    (void)state;
-    kn_scheduler *s = fx_new();
-    kn_sched_out out;
-    kn_sched_out_init(&out);
+    fx_sched *f = *state;
+    kn_scheduler *s = f->s;
+    kn_sched_out *out = &f->out;
     fx_node(s, "node-a", "4", "16Gi");
     fx_pod_full(s, "big-driver", "1", "1Gi", GANG("big", "5"), RESERVATION("4"), "", "", NULL, NULL);
-    assert_int_equal(fx_cycle(s, 1, &out), 0);
-    const kn_sched_event *e = fx_event(&out, "big-driver", "FailedScheduling");
+    assert_int_equal(fx_cycle(s, 1, out), 0);
+    const kn_sched_event *e = fx_event(out, "big-driver", "FailedScheduling");
     assert_non_null(e);
     assert_string_equal(e->message, "0/1 nodes are available: 1 Insufficient cpu. Gang default/big: only 4 of 5 pods "
                                     "fit at once (driver and its executor slots); none bound.");
     fx_pod(s, "plain", "4", "1Gi");
-    assert_int_equal(fx_cycle(s, 2, &out), 1);
+    assert_int_equal(fx_cycle(s, 2, out), 1);
     kn_sched_stats st;
     kn_sched_get_stats(s, &st);
     assert_int_equal(st.reservations_held, 0);
-    kn_sched_out_free(&out);
-    kn_sched_free(s);
 }
 
 static void test_priority_then_age(void **state)
 {
-    (void)state;
-    kn_scheduler *s = fx_new();
-    kn_sched_out out;
-    kn_sched_out_init(&out);
+    fx_sched *f = *state;
+    kn_scheduler *s = f->s;
+    kn_sched_out *out = &f->out;
     fx_node(s, "node-a", "2", "16Gi");
     fx_pod(s, "old-low", "2", "1Gi");
     fx_pod_full(s, "new-high", "2", "1Gi", "", "", ",\"priority\":1000", "", NULL, NULL);
-    assert_int_equal(fx_cycle(s, 1, &out), 1);
-    assert_string_equal(fx_node_of(&out, "new-high"), "node-a");
+    assert_int_equal(fx_cycle(s, 1, out), 1);
+    assert_string_equal(fx_node_of(out, "new-high"), "node-a");
     fx_delete_pod(s, "new-high");
     fx_pod(s, "newer", "2", "1Gi");
-    assert_int_equal(fx_cycle(s, 2, &out), 1);
-    assert_string_equal(fx_node_of(&out, "old-low"), "node-a");
-    kn_sched_out_free(&out);
-    kn_sched_free(s);
+    assert_int_equal(fx_cycle(s, 2, out), 1);
+    assert_string_equal(fx_node_of(out, "old-low"), "node-a");
 }
 
 static void test_competing_gangs_one_places_fully(void **state)
 {
     (void)state;
     for (int prio = 0; prio < 2; prio++) {
-        kn_scheduler *s = fx_new();
-        kn_sched_out out;
-        kn_sched_out_init(&out);
+        fx_sched *f = fx_sched_new(NULL);
+        kn_scheduler *s = f->s;
+        kn_sched_out *out = &f->out;
         fx_node(s, "node-a", "4", "16Gi");
         fx_node(s, "node-b", "4", "16Gi");
         /* interleaved arrival: each alone would fit, both together would not */
@@ -229,82 +211,75 @@ static void test_competing_gangs_one_places_fully(void **state)
             snprintf(name, sizeof(name), "b-%d", i);
             member(s, name, "2", GANG("b", "3"), prio ? ",\"priority\":10" : "");
         }
-        assert_int_equal(fx_cycle(s, 1, &out), 3);
-        assert_int_equal(bound_with_prefix(&out, prio ? "b-" : "a-"), 3);
-        assert_int_equal(bound_with_prefix(&out, prio ? "a-" : "b-"), 0);
-        kn_sched_out_free(&out);
-        kn_sched_free(s);
+        assert_int_equal(fx_cycle(s, 1, out), 3);
+        assert_int_equal(bound_with_prefix(out, prio ? "b-" : "a-"), 3);
+        assert_int_equal(bound_with_prefix(out, prio ? "a-" : "b-"), 0);
+        fx_sched_free(f);
     }
 }
 
 static void test_starving_gang_holds_room(void **state)
 {
-    (void)state;
-    kn_scheduler *s = fx_new();
-    kn_sched_out out;
-    kn_sched_out_init(&out);
+    fx_sched *f = *state;
+    kn_scheduler *s = f->s;
+    kn_sched_out *out = &f->out;
     fx_node(s, "node-a", "8", "32Gi");
     fx_pod_full(s, "blocker-0", "2", "1Gi", "", "", "", "", "node-a", "default-scheduler");
     fx_pod_full(s, "blocker-1", "2", "1Gi", "", "", "", "", "node-a", "default-scheduler");
     fx_pod_full(s, "blocker-2", "2", "1Gi", "", "", "", "", "node-a", "default-scheduler");
     members(s, "big", 4, "2", GANG("big", "4"), "");
-    assert_int_equal(fx_cycle(s, 0, &out), 0);
+    assert_int_equal(fx_cycle(s, 0, out), 0);
     /* before the bound: room freed goes to whoever fits */
     fx_delete_pod(s, "blocker-0");
     fx_pod(s, "small-0", "1", "1Gi");
-    assert_int_equal(fx_cycle(s, 10, &out), 1);
-    assert_non_null(fx_node_of(&out, "small-0"));
+    assert_int_equal(fx_cycle(s, 10, out), 1);
+    assert_non_null(fx_node_of(out, "small-0"));
     assert_true(kn_sched_next_deadline(s) == 120);
     /* past the bound (120 s), the gang keeps the room it finds */
     fx_delete_pod(s, "small-0");
     fx_pod(s, "small-1", "1", "1Gi");
-    assert_int_equal(fx_cycle(s, 121, &out), 0);
+    assert_int_equal(fx_cycle(s, 121, out), 0);
     /* the bound has passed: no deadline left that would make the caller spin */
     assert_true(kn_sched_next_deadline(s) > 121);
-    const kn_sched_event *e = fx_event(&out, "small-1", "FailedScheduling");
+    const kn_sched_event *e = fx_event(out, "small-1", "FailedScheduling");
     assert_non_null(e);
     assert_string_equal(e->message, "0/1 nodes are available: 1 Insufficient cpu.");
     fx_delete_pod(s, "blocker-1");
     fx_pod(s, "small-2", "1", "1Gi");
-    assert_int_equal(fx_cycle(s, 122, &out), 0);
+    assert_int_equal(fx_cycle(s, 122, out), 0);
     fx_delete_pod(s, "blocker-2");
-    assert_int_equal(fx_cycle(s, 123, &out), 4);
-    assert_int_equal(bound_with_prefix(&out, "big-"), 4);
-    assert_int_equal(bound_with_prefix(&out, "small-"), 1); /* only small-0, before the bound */
-    kn_sched_out_free(&out);
-    kn_sched_free(s);
+    assert_int_equal(fx_cycle(s, 123, out), 4);
+    assert_int_equal(bound_with_prefix(out, "big-"), 4);
+    assert_int_equal(bound_with_prefix(out, "small-"), 1); /* only small-0, before the bound */
 }
 
 static void test_driver_deleted_releases_slots(void **state)
 {
-    (void)state;
-    kn_scheduler *s = fx_new();
-    kn_sched_out out;
-    kn_sched_out_init(&out);
+    fx_sched *f = *state;
+    kn_scheduler *s = f->s;
+    kn_sched_out *out = &f->out;
     fx_node(s, "node-a", "4", "16Gi");
     fx_pod_full(s, "d", "1", "1Gi", GANG("g", "4"), RESERVATION("3"), "", "", NULL, NULL);
-    assert_int_equal(fx_cycle(s, 1, &out), 1);
+    assert_int_equal(fx_cycle(s, 1, out), 1);
     fx_pod(s, "p", "4", "1Gi");
-    assert_int_equal(fx_cycle(s, 2, &out), 0);
+    assert_int_equal(fx_cycle(s, 2, out), 0);
     fx_delete_pod(s, "d");
-    assert_int_equal(fx_cycle(s, 3, &out), 1);
-    assert_string_equal(fx_node_of(&out, "p"), "node-a");
-    kn_sched_out_free(&out);
-    kn_sched_free(s);
+    assert_int_equal(fx_cycle(s, 3, out), 1);
+    assert_string_equal(fx_node_of(out, "p"), "node-a");
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_gang_that_does_not_fit_binds_and_holds_nothing),
-        cmocka_unit_test(test_gang_waits_for_min_available_then_binds_all),
-        cmocka_unit_test(test_driver_first_reservation_honoured),
-        cmocka_unit_test(test_reservation_released_on_timeout),
-        cmocka_unit_test(test_driver_not_bound_without_room_for_its_executors),
-        cmocka_unit_test(test_priority_then_age),
+        fx_sched_test(test_gang_that_does_not_fit_binds_and_holds_nothing),
+        fx_sched_test(test_gang_waits_for_min_available_then_binds_all),
+        fx_sched_test(test_driver_first_reservation_honoured),
+        fx_sched_test(test_reservation_released_on_timeout),
+        fx_sched_test(test_driver_not_bound_without_room_for_its_executors),
+        fx_sched_test(test_priority_then_age),
         cmocka_unit_test(test_competing_gangs_one_places_fully),
-        cmocka_unit_test(test_starving_gang_holds_room),
-        cmocka_unit_test(test_driver_deleted_releases_slots),
+        fx_sched_test(test_starving_gang_holds_room),
+        fx_sched_test(test_driver_deleted_releases_slots),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,14 +25,15 @@
 #define BOUND_AT 1795514400.0
 #define T0 1000.0
 
-static kn_scheduler *restarted(void)
+/* CMocka setup: *state is an fx_sched whose scheduler (re)started at T0. */
+static int restarted_setup(void **state)
 {
     kn_sched_config cfg = {.wall_at_zero = BOUND_AT - T0};
-    kn_err err = {{0}};
-    kn_scheduler *s = kn_sched_new(&cfg, &err);
-    assert_non_null(s);
-    return s;
+    *state = fx_sched_new(&cfg);
+    return 0;
 }
+
+#define restarted_test(t) cmocka_unit_test_setup_teardown(t, restarted_setup, fx_sched_teardown)
 
 /* A driver bound by an earlier scheduler process, as the initial list shows it. */
 static void bound_driver(kn_scheduler *s, const char *name, const char *gang, const char *annotations,
@@ -73,16 +74,15 @@ static void expect_held(const kn_scheduler *s, size_t resvs, size_t slots)
 /* The e2e report: 5 CPUs on two nodes, pi-a's driver bound, scheduler restarted, pi-b applied. */
 static void test_restored_slots_keep_out_a_competing_driver(void **state)
 {
-    (void)state;
-    kn_scheduler *s = restarted();
-    kn_sched_out out;
-    kn_sched_out_init(&out);
+    fx_sched *f = *state;
+    kn_scheduler *s = f->s;
+    kn_sched_out *out = &f->out;
     /* the initial lists: the pod before its node */
     bound_driver(s, "pi-a-driver", GANG("pi-a", "3"), RESERVATION("2"), "node-a");
     fx_node(s, "node-a", "3", "16Gi");
     fx_node(s, "node-b", "2", "16Gi");
-    assert_int_equal(fx_cycle(s, T0 + 20, &out), 0);
-    const kn_sched_event *e = fx_event(&out, "pi-a-driver", "GangReserved");
+    assert_int_equal(fx_cycle(s, T0 + 20, out), 0);
+    const kn_sched_event *e = fx_event(out, "pi-a-driver", "GangReserved");
     assert_non_null(e);
     assert_string_equal(e->message, "Re-reserved 2 executor slot(s) for gang default/pi-a after a scheduler restart; "
                                     "held until the executors arrive or 600s after the driver was bound");
@@ -91,109 +91,102 @@ static void test_restored_slots_keep_out_a_competing_driver(void **state)
     /* pi-b needs 3 CPUs at once; only 2 are free */
     fx_pod_full(s, "pi-b-driver", "1", "1Gi", GANG("pi-b", "3") ",\"spark-role\":\"driver\"", RESERVATION("2"), "",
                 "", NULL, NULL);
-    assert_int_equal(fx_cycle(s, T0 + 21, &out), 0);
-    assert_non_null(fx_event(&out, "pi-b-driver", "FailedScheduling"));
+    assert_int_equal(fx_cycle(s, T0 + 21, out), 0);
+    assert_non_null(fx_event(out, "pi-b-driver", "FailedScheduling"));
     /* pi-a's executors take the slots; pi-b still cannot start */
     executor(s, "pi-a-exec-1", GANG("pi-a", "3"), NULL);
     executor(s, "pi-a-exec-2", GANG("pi-a", "3"), NULL);
-    assert_int_equal(fx_cycle(s, T0 + 30, &out), 2);
-    assert_string_equal(fx_node_of(&out, "pi-a-exec-1"), "node-a");
-    assert_string_equal(fx_node_of(&out, "pi-a-exec-2"), "node-a");
-    assert_null(fx_node_of(&out, "pi-b-driver"));
+    assert_int_equal(fx_cycle(s, T0 + 30, out), 2);
+    assert_string_equal(fx_node_of(out, "pi-a-exec-1"), "node-a");
+    assert_string_equal(fx_node_of(out, "pi-a-exec-2"), "node-a");
+    assert_null(fx_node_of(out, "pi-b-driver"));
     expect_held(s, 0, 0);
-    assert_int_equal(fx_cycle(s, T0 + 31, &out), 0);
-    assert_null(fx_event(&out, "pi-a-driver", "GangTimeout"));
-    kn_sched_out_free(&out);
-    kn_sched_free(s);
+    assert_int_equal(fx_cycle(s, T0 + 31, out), 0);
+    assert_null(fx_event(out, "pi-a-driver", "GangTimeout"));
 }
 
 /* Executors already bound hold their room; one pending at the restart takes a slot. */
 static void test_only_missing_executors_reserved(void **state)
 {
-    (void)state;
-    kn_scheduler *s = restarted();
-    kn_sched_out out;
-    kn_sched_out_init(&out);
+    fx_sched *f = *state;
+    kn_scheduler *s = f->s;
+    kn_sched_out *out = &f->out;
     fx_node(s, "node-a", "4", "16Gi");
     fx_node(s, "node-b", "2", "16Gi");
     executor(s, "app-exec-1", GANG("app", "4"), "node-b");
     bound_driver(s, "app-driver", GANG("app", "4"), RESERVATION("3"), "node-a");
     executor(s, "app-exec-2", GANG("app", "4"), NULL);
-    assert_int_equal(fx_cycle(s, T0 + 5, &out), 1);
-    assert_non_null(fx_node_of(&out, "app-exec-2"));
-    assert_non_null(strstr(fx_event(&out, "app-driver", "GangReserved")->message, "Re-reserved 2 executor"));
+    assert_int_equal(fx_cycle(s, T0 + 5, out), 1);
+    assert_non_null(fx_node_of(out, "app-exec-2"));
+    assert_non_null(strstr(fx_event(out, "app-driver", "GangReserved")->message, "Re-reserved 2 executor"));
     expect_held(s, 1, 1);
     /* 6 CPUs: driver, two executors, one slot: 2 left for others, not 3 */
     fx_pod(s, "batch", "3", "1Gi");
-    assert_int_equal(fx_cycle(s, T0 + 6, &out), 0);
+    assert_int_equal(fx_cycle(s, T0 + 6, out), 0);
     executor(s, "app-exec-3", GANG("app", "4"), NULL);
-    assert_int_equal(fx_cycle(s, T0 + 7, &out), 1);
-    assert_non_null(fx_node_of(&out, "app-exec-3"));
+    assert_int_equal(fx_cycle(s, T0 + 7, out), 1);
+    assert_non_null(fx_node_of(out, "app-exec-3"));
     expect_held(s, 0, 0);
-    kn_sched_out_free(&out);
-    kn_sched_free(s);
 }
 
-/* One 3-CPU node; the etl driver (2 executors, 30 s timeout) bound at T0. */
-static kn_scheduler *etl_restarted(kn_sched_out *out)
+/* CMocka setup: restarted_setup with one 3-CPU node; the etl driver (2
+ * executors, 30 s timeout) bound at T0. */
+static int etl_setup(void **state)
 {
-    kn_scheduler *s = restarted();
-    kn_sched_out_init(out);
-    fx_node(s, "node-a", "3", "16Gi");
-    bound_driver(s, "etl-driver", GANG("etl", "3"), RESERVATION("2") TIMEOUT("30"), "node-a");
-    return s;
+    restarted_setup(state);
+    fx_sched *f = *state;
+    fx_node(f->s, "node-a", "3", "16Gi");
+    bound_driver(f->s, "etl-driver", GANG("etl", "3"), RESERVATION("2") TIMEOUT("30"), "node-a");
+    return 0;
 }
+
+#define etl_test(t) cmocka_unit_test_setup_teardown(t, etl_setup, fx_sched_teardown)
 
 static void test_restored_slots_released_at_timeout_from_binding(void **state)
 {
-    (void)state;
-    kn_sched_out out;
-    kn_scheduler *s = etl_restarted(&out);
-    assert_int_equal(fx_cycle(s, T0 + 20, &out), 0);
+    fx_sched *f = *state;
+    kn_scheduler *s = f->s;
+    kn_sched_out *out = &f->out;
+    assert_int_equal(fx_cycle(s, T0 + 20, out), 0);
     expect_held(s, 1, 2);
     assert_true(kn_sched_next_deadline(s) == T0 + 30);
     fx_pod(s, "waiting", "2", "1Gi");
-    assert_int_equal(fx_cycle(s, T0 + 29, &out), 0);
-    assert_int_equal(fx_cycle(s, T0 + 30, &out), 1);
-    assert_string_equal(fx_node_of(&out, "waiting"), "node-a");
-    const kn_sched_event *e = fx_event(&out, "etl-driver", "GangTimeout");
+    assert_int_equal(fx_cycle(s, T0 + 29, out), 0);
+    assert_int_equal(fx_cycle(s, T0 + 30, out), 1);
+    assert_string_equal(fx_node_of(out, "waiting"), "node-a");
+    const kn_sched_event *e = fx_event(out, "etl-driver", "GangTimeout");
     assert_non_null(e);
     assert_string_equal(e->message, "Released 2 unused executor slot(s) of gang default/etl after 30s: executors "
                                     "did not arrive in time");
-    kn_sched_out_free(&out);
-    kn_sched_free(s);
 }
 
 static void test_no_reservation_once_timeout_passed(void **state)
 {
-    (void)state;
-    kn_sched_out out;
-    kn_scheduler *s = etl_restarted(&out);
+    fx_sched *f = *state;
+    kn_scheduler *s = f->s;
+    kn_sched_out *out = &f->out;
     fx_pod(s, "waiting", "2", "1Gi");
-    assert_int_equal(fx_cycle(s, T0 + 45, &out), 1);
-    assert_string_equal(fx_node_of(&out, "waiting"), "node-a");
+    assert_int_equal(fx_cycle(s, T0 + 45, out), 1);
+    assert_string_equal(fx_node_of(out, "waiting"), "node-a");
     expect_held(s, 0, 0);
-    const kn_sched_event *e = fx_event(&out, "etl-driver", "GangTimeout");
+    const kn_sched_event *e = fx_event(out, "etl-driver", "GangTimeout");
     assert_non_null(e);
     assert_string_equal(e->message, "Did not re-reserve 2 executor slot(s) of gang default/etl after a scheduler "
                                     "restart: 30s have passed since the driver was bound");
-    size_t n = out.n_events;
-    assert_int_equal(fx_cycle(s, T0 + 100, &out), 0);
-    assert_int_equal(out.n_events, n); /* told once */
-    kn_sched_out_free(&out);
-    kn_sched_free(s);
+    size_t n = out->n_events;
+    assert_int_equal(fx_cycle(s, T0 + 100, out), 0);
+    assert_int_equal(out->n_events, n); /* told once */
 }
 
 static void test_slots_that_no_longer_fit_are_not_held(void **state)
 {
-    (void)state;
-    kn_scheduler *s = restarted();
-    kn_sched_out out;
-    kn_sched_out_init(&out);
+    fx_sched *f = *state;
+    kn_scheduler *s = f->s;
+    kn_sched_out *out = &f->out;
     fx_node(s, "node-a", "2", "16Gi");
     bound_driver(s, "big-driver", GANG("big", "4"), RESERVATION("3"), "node-a");
-    assert_int_equal(fx_cycle(s, T0 + 1, &out), 0);
-    const kn_sched_event *e = fx_event(&out, "big-driver", "FailedScheduling");
+    assert_int_equal(fx_cycle(s, T0 + 1, out), 0);
+    const kn_sched_event *e = fx_event(out, "big-driver", "FailedScheduling");
     assert_non_null(e);
     assert_string_equal(e->type, "Warning");
     assert_string_equal(e->message, "could not re-reserve 3 executor slot(s) after a scheduler restart: "
@@ -201,50 +194,45 @@ static void test_slots_that_no_longer_fit_are_not_held(void **state)
     expect_held(s, 0, 0);
     /* nothing held: the 1 free CPU is anyone's */
     fx_pod(s, "small", "1", "1Gi");
-    assert_int_equal(fx_cycle(s, T0 + 2, &out), 1);
-    assert_string_equal(fx_node_of(&out, "small"), "node-a");
+    assert_int_equal(fx_cycle(s, T0 + 2, out), 1);
+    assert_string_equal(fx_node_of(out, "small"), "node-a");
     /* the executors are placed by the usual gang rule when they fit */
     fx_node(s, "node-b", "4", "16Gi");
     executor(s, "big-exec-1", GANG("big", "4"), NULL);
     executor(s, "big-exec-2", GANG("big", "4"), NULL);
     executor(s, "big-exec-3", GANG("big", "4"), NULL);
-    assert_int_equal(fx_cycle(s, T0 + 3, &out), 3);
-    assert_string_equal(fx_node_of(&out, "big-exec-3"), "node-b");
-    kn_sched_out_free(&out);
-    kn_sched_free(s);
+    assert_int_equal(fx_cycle(s, T0 + 3, out), 3);
+    assert_string_equal(fx_node_of(out, "big-exec-3"), "node-b");
 }
 
 /* Without a restart the driver's own reservation is the only one. */
 static void test_driver_bound_by_us_not_reserved_twice(void **state)
 {
-    (void)state;
-    kn_scheduler *s = fx_new();
-    kn_sched_out out;
-    kn_sched_out_init(&out);
+    fx_sched *f = *state;
+    kn_scheduler *s = f->s;
+    kn_sched_out *out = &f->out;
     fx_node(s, "node-a", "8", "16Gi");
     fx_pod_full(s, "d", "1", "1Gi", GANG("g", "3") ",\"spark-role\":\"driver\"", RESERVATION("2"), "", "", NULL,
                 NULL);
-    assert_int_equal(fx_cycle(s, T0 + 1, &out), 1);
+    assert_int_equal(fx_cycle(s, T0 + 1, out), 1);
     bound_driver(s, "d", GANG("g", "3"), RESERVATION("2"), "node-a"); /* the watch catches up */
-    assert_int_equal(fx_cycle(s, T0 + 2, &out), 0);
+    assert_int_equal(fx_cycle(s, T0 + 2, out), 0);
     expect_held(s, 1, 2);
     kn_sched_stats st;
     kn_sched_get_stats(s, &st);
     assert_int_equal(st.cpu_milli_used, 3000);
-    assert_null(fx_event(&out, "d", "FailedScheduling"));
-    kn_sched_out_free(&out);
-    kn_sched_free(s);
+    assert_null(fx_event(out, "d", "FailedScheduling"));
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_restored_slots_keep_out_a_competing_driver),
-        cmocka_unit_test(test_only_missing_executors_reserved),
-        cmocka_unit_test(test_restored_slots_released_at_timeout_from_binding),
-        cmocka_unit_test(test_no_reservation_once_timeout_passed),
-        cmocka_unit_test(test_slots_that_no_longer_fit_are_not_held),
-        cmocka_unit_test(test_driver_bound_by_us_not_reserved_twice),
+        restarted_test(test_restored_slots_keep_out_a_competing_driver),
+        restarted_test(test_only_missing_executors_reserved),
+        etl_test(test_restored_slots_released_at_timeout_from_binding),
+        etl_test(test_no_reservation_once_timeout_passed),
+        restarted_test(test_slots_that_no_longer_fit_are_not_held),
+        fx_sched_test(test_driver_bound_by_us_not_reserved_twice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
