@@ -65,14 +65,6 @@ kn_json *fx_parse(const char *fmt, ...)
     return v;
 }
 
-kn_scheduler *fx_new(void)
-{
-    kn_err err = {{0}};
-    kn_scheduler *s = kn_sched_new(NULL, &err);
-    assert_non_null(s);
-    return s;
-}
-
 void fx_node_full(kn_scheduler *s, const char *name, const char *cpu, const char *mem, const char *labels,
                   const char *annotations, const char *spec, const char *alloc, const char *ready)
 {

@@ -36,9 +36,6 @@ int fx_sched_teardown(void **state);
  * naming the text when it does not parse. The caller frees the value. */
 kn_json *fx_parse(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* A new scheduler with the default configuration. */
-kn_scheduler *fx_new(void);
-
 /* A node "name" (uid node-uid-<name>, label kubernetes.io/hostname) with
  * cpu, memory, 100Gi ephemeral storage and 110 pods allocatable.
  * labels/annotations: object members ("\"k\":\"v\"" or ""); spec: extra spec
