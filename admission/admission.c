@@ -179,7 +179,10 @@ void kn_admit_http(const char *body, size_t len, kn_admit_mode mode, const kn_ad
 {
     memset(out, 0, sizeof(*out));
     kn_err err = {{0}};
-    kn_json *root = kn_json_parse(body != NULL ? body : "", body != NULL ? len : 0, NULL, &err);
+    /* The server's --max-request-bytes, not the reader's own 8 MiB default:
+     * with --max-request-bytes 16Mi a 9 MB review was answered 400. */
+    kn_json_limits lim = {.max_bytes = cfg != NULL ? cfg->max_request_bytes : 0};
+    kn_json *root = kn_json_parse(body != NULL ? body : "", body != NULL ? len : 0, &lim, &err);
     if (root == NULL) {
         char msg[KN_ERR_MAX + 64];
         snprintf(msg, sizeof(msg), "body is not JSON: %s", err.msg);

@@ -20,6 +20,7 @@ typedef struct kn_admit_config {
     const char *scheduler_name; /* injected into gang members; default "kubenexus-scheduler" */
     bool fill_gang_labels;      /* derive missing gang labels on SparkApplications */
     const char *fill_namespace_label; /* reserved: namespaces opting in (unused if NULL) */
+    size_t max_request_bytes;   /* largest body read as JSON; 0: the JSON reader's default (8 MiB) */
 } kn_admit_config;
 
 typedef struct kn_admit_result {

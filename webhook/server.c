@@ -328,6 +328,7 @@ static void serve_admission(kn_server *s, h2o_req_t *req, kn_admit_mode mode, co
      * /mutate/fill-gang-labels, since kube-apiserver refuses a query string in
      * clientConfig.service.path (each segment must be a DNS-1123 subdomain). */
     kn_admit_config admit = s->cfg.admit;
+    admit.max_request_bytes = s->cfg.max_request_bytes;
     if (strcmp(path, KN_FILL_PATH) == 0)
         admit.fill_gang_labels = true;
     kn_admit_result r;

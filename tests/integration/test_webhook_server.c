@@ -328,6 +328,42 @@ static void test_oversized_body(void **state)
     kn_http_resp_free(&r);
 }
 
+/* --max-request-bytes above the JSON reader's own 8 MiB default is what
+ * the server reads: a 9 MiB review with 16Mi is answered, not refused as
+ * "body is not JSON". Its own server, as the limit is a start-up flag. */
+static void test_request_limit_above_8mib(void **state)
+{
+    (void)state;
+    char subdir[700];
+    snprintf(subdir, sizeof(subdir), "%s/big", g.dir);
+    assert_int_equal(kn_it_sh("mkdir -p '%s'", subdir), 0);
+    const char *flags[] = {"--max-request-bytes", "16Mi", "--threads", "2", NULL};
+    kn_it_webhook big_srv;
+    assert_int_equal(kn_it_webhook_start(&big_srv, subdir, g.cert, g.key, flags), 0);
+    size_t len = 9u << 20;
+    char *big = malloc(len);
+    assert_non_null(big);
+    memset(big, ' ', len);
+    memcpy(big, g.review, g.review_len);
+    char u[128];
+    snprintf(u, sizeof(u), "https://localhost:%d/mutate", big_srv.port);
+    const long versions[] = {CURL_HTTP_VERSION_1_1, CURL_HTTP_VERSION_2TLS};
+    for (int v = 0; v < 2; v++) {
+        CURL *c = curl_easy_init();
+        kn_http_resp r;
+        kn_http_do(c, "POST", u, big, len, g.ca, versions[v], &r);
+        curl_easy_cleanup(c);
+        if (r.status != 200)
+            kn_it_webhook_dump_log(&big_srv);
+        assert_review_answer(&r, 1);
+        kn_http_resp_free(&r);
+    }
+    free(big);
+    int st = kn_it_webhook_stop(&big_srv, WAIT_MS);
+    assert_true(st != -1 && WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 static void test_slow_client_is_cut_off(void **state)
 {
     (void)state;
@@ -519,6 +555,7 @@ int main(void)
         cmocka_unit_test(test_keep_alive_reuse),
         cmocka_unit_test(test_malformed_bodies),
         cmocka_unit_test(test_oversized_body),
+        cmocka_unit_test(test_request_limit_above_8mib),
         cmocka_unit_test(test_slow_client_is_cut_off),
         cmocka_unit_test(test_old_tls_refused),
         cmocka_unit_test(test_cert_rotation),
