@@ -88,6 +88,7 @@ static int serve(const kn_webhook_options *o)
         .threads = o->threads,
         .max_connections = o->max_connections,
         .max_request_bytes = o->max_request_bytes,
+        .max_buffered_bytes = o->max_buffered_bytes,
         .request_timeout_ms = o->request_timeout_ms,
         .admit = {.scheduler_name = o->scheduler_name, .fill_gang_labels = o->fill_gang_labels},
     };

@@ -29,6 +29,7 @@ static const opt_def k_opts[] = {
     {"threads", OPT_INT, F(threads), 1, 64},
     {"max-connections", OPT_INT, F(max_connections), 1, 1000000},
     {"max-request-bytes", OPT_BYTES, F(max_request_bytes), 1024, 64L << 20},
+    {"max-buffered-bytes", OPT_BYTES, F(max_buffered_bytes), 1024, 64L << 30},
     {"request-timeout", OPT_DURATION, F(request_timeout_ms), 0, 0},
     {"cert-reload-interval", OPT_DURATION, F(cert_reload_ms), 0, 0},
     {"shutdown-timeout", OPT_DURATION, F(shutdown_timeout_ms), 0, 0},
@@ -53,6 +54,8 @@ void kn_options_usage(FILE *f)
           "  --threads N                   worker threads (default 2)\n"
           "  --max-connections N           open connections at most (default 1024)\n"
           "  --max-request-bytes N         largest request body, e.g. 7Mi (default 7Mi)\n"
+          "  --max-buffered-bytes N        request bodies held at once, all clients together;\n"
+          "                                past it 503 or REFUSED_STREAM (default 48Mi)\n"
           "  --request-timeout DURATION    idle/slow-client timeout, e.g. 10s (default 10s)\n"
           "  --cert-reload-interval DUR    how often the cert files are checked (default 5s)\n"
           "  --shutdown-timeout DURATION   grace period for in-flight requests (default 5s)\n"
@@ -203,6 +206,10 @@ static void set_defaults(kn_webhook_options *o)
      * SparkApplication of some 500 KiB (the last-applied annotation doubles
      * it) was refused by failurePolicy: Fail. */
     o->max_request_bytes = 7u << 20;
+    /* Room for six reviews of the largest size arriving at once; with the
+     * webhook's own ~80 MiB for handshakes, parsing and answers it fits the
+     * Deployment's 128Mi (deploy/base/webhook.yaml). */
+    o->max_buffered_bytes = 48u << 20;
     o->request_timeout_ms = 10000;
     o->cert_reload_ms = 5000;
     o->shutdown_timeout_ms = 5000;
@@ -247,6 +254,12 @@ kn_options_result kn_options_parse(int argc, char **argv, kn_webhook_options *o,
         inet_pton(AF_INET6, o->bind_address, addr) != 1) {
         kn_err_set(err, "--bind-address: \"%s\" is not a numeric IPv4 or IPv6 address "
                    "(0.0.0.0 or :: for all)", o->bind_address);
+        return KN_OPTIONS_ERROR;
+    }
+    if (o->max_buffered_bytes < o->max_request_bytes) {
+        kn_err_set(err, "--max-buffered-bytes (%zu) is less than --max-request-bytes (%zu): a "
+                   "review of the largest size could never be read", o->max_buffered_bytes,
+                   o->max_request_bytes);
         return KN_OPTIONS_ERROR;
     }
     if (o->cert_file == NULL || o->key_file == NULL) {

@@ -26,10 +26,18 @@ typedef struct kn_webhook_options {
     int threads;                  /* --threads, 2 */
     int max_connections;          /* --max-connections, 1024 */
     size_t max_request_bytes;     /* --max-request-bytes, 7 MiB */
+    size_t max_buffered_bytes;    /* --max-buffered-bytes, 48 MiB */
     unsigned request_timeout_ms;  /* --request-timeout, 10s */
     unsigned cert_reload_ms;      /* --cert-reload-interval, 5s */
     unsigned shutdown_timeout_ms; /* --shutdown-timeout, 5s */
 } kn_webhook_options;
+
+/* What the webhook needs besides the request bodies --max-buffered-bytes
+ * allows: the process itself, TLS state for --max-connections, and a review
+ * of --max-request-bytes parsed and answered on each of two threads. A
+ * Deployment's memory limit is --max-buffered-bytes plus this
+ * (deploy/base/webhook.yaml). */
+#define KN_WEBHOOK_BASELINE_BYTES (80u << 20)
 
 typedef enum { KN_OPTIONS_RUN, KN_OPTIONS_HELP, KN_OPTIONS_ERROR } kn_options_result;
 

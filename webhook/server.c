@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "webhook/bodies.h"
 
 /* Only ever moves forward. */
 enum { ST_RUNNING, ST_DRAINING, ST_CUTTING, ST_STOPPING };
@@ -34,6 +35,16 @@ enum { ST_RUNNING, ST_DRAINING, ST_CUTTING, ST_STOPPING };
 /* How often a worker leaving new connections to the others (see
  * busier_than_others) looks again. */
 #define DEFER_TICK_MS 10
+/* How often, at most, a worker adds up the request bodies it holds (see
+ * meter_bodies): bytes read in between are the budget's overshoot. */
+#define BODY_SCAN_MS 1
+/* Request bodies arriving at once on one HTTP/2 connection (h2o allows 100
+ * streams, each buffering up to twice --max-request-bytes); further ones
+ * are refused with REFUSED_STREAM, which clients retry. Also the requests
+ * h2o works on at once per connection. */
+#define H2_BODIES_PER_CONN 8
+/* Warnings about refused bodies, at most one a second per worker. */
+#define BODY_LOG_MS 1000
 
 typedef struct kn_worker kn_worker;
 
@@ -59,6 +70,8 @@ struct kn_worker {
     atomic_int nconns; /* its open connections (read by the other workers) */
     h2o_linklist_t conns;
     uint64_t last_stall_scan_ms;
+    atomic_size_t held; /* request body bytes its connections hold (see meter_bodies) */
+    uint64_t last_body_scan_ms, last_body_log_ms;
 };
 
 struct kn_server {
@@ -111,8 +124,12 @@ void kn_webhook_metrics_init(kn_webhook_metrics *m, kn_metrics *reg)
                                     "AdmissionReview requests being answered.", 0, NULL);
     m->connections = kn_metrics_gauge(reg, "kubenexus_webhook_open_connections",
                                       "Open client connections.", 0, NULL);
+    m->buffered = kn_metrics_gauge(reg, "kubenexus_webhook_buffered_request_bytes",
+                                   "Bytes of request bodies held, against --max-buffered-bytes.",
+                                   0, NULL);
     kn_metric_set(m->in_flight, NULL, 0);
     kn_metric_set(m->connections, NULL, 0);
+    kn_metric_set(m->buffered, NULL, 0);
 }
 
 void kn_webhook_count_handshake(void *arg, int ok)
@@ -516,6 +533,64 @@ static void on_accept(h2o_socket_t *listener, const char *err)
     }
 }
 
+/* ---- the request body budget ------------------------------------------ */
+
+/* An HTTP/1.1 request whose body is still arriving, refused with a Status:
+ * h2o reads no more of it (the client sees the answer, then the close) and
+ * never hands it over. Its path is bound the way h2o's own early error
+ * answers bind it. */
+static void refuse_body(h2o_req_t *req, void *arg)
+{
+    kn_server *s = arg;
+    h2o_socket_read_stop(req->conn->callbacks->get_socket(req->conn));
+    h2o_hostconf_t *host = *req->conn->hosts;
+    h2o_req_bind_conf(req, host, &host->fallback_path);
+    req->http1_is_persistent = 0;
+    count_error(s, "body_budget");
+    char msg[200];
+    snprintf(msg, sizeof(msg), "the webhook holds as many request bodies as it may (%zu bytes, "
+             "--max-buffered-bytes); retry", s->cfg.max_buffered_bytes);
+    send_status(req, 503, "ServiceUnavailable", msg);
+}
+
+/* As cut_connections: h2o tears it down on its next read. */
+static void cut_body(h2o_socket_t *sock, void *arg)
+{
+    count_error(arg, "body_budget");
+    shutdown(h2o_socket_get_fd(sock), SHUT_RDWR);
+}
+
+/* Keeps the bodies all workers hold within --max-buffered-bytes (bodies.h),
+ * between turns of the event loop, when h2o is in none of its callbacks. */
+static void meter_bodies(kn_worker *w)
+{
+    kn_server *s = w->srv;
+    uint64_t now = h2o_now(w->loop);
+    if (now - w->last_body_scan_ms < BODY_SCAN_MS)
+        return;
+    w->last_body_scan_ms = now;
+    size_t elsewhere = 0;
+    for (int i = 0; i < s->cfg.threads; i++)
+        if (&s->workers[i] != w)
+            elsewhere += atomic_load(&s->workers[i].held);
+    const kn_bodies_ops ops = {refuse_body, cut_body, s};
+    kn_bodies_tally t;
+    kn_bodies_enforce(&w->ctx, s->cfg.max_buffered_bytes, elsewhere, H2_BODIES_PER_CONN, &ops, &t);
+    size_t before = atomic_exchange(&w->held, t.held);
+    if (before != t.held)
+        kn_metric_set(s->m->buffered, NULL, (double)(elsewhere + t.held));
+    int refused = t.refused_http1 + t.refused_http2 + t.cut;
+    if (t.refused_http2 > 0)
+        kn_metric_inc(s->m->errors, (const char *[]){"body_budget"}, t.refused_http2);
+    if (refused > 0 && now - w->last_body_log_ms >= BODY_LOG_MS) {
+        w->last_body_log_ms = now;
+        kn_log(KN_LOG_WARN, "refused request bodies over the budget",
+               "http1_503=%d http2_refused=%d connections_cut=%d held_bytes=%zu "
+               "max_buffered_bytes=%zu", t.refused_http1, t.refused_http2, t.cut,
+               elsewhere + t.held, s->cfg.max_buffered_bytes);
+    }
+}
+
 /* ---- workers ---------------------------------------------------------- */
 
 static void close_listener(kn_worker *w)
@@ -623,6 +698,7 @@ static void *worker_main(void *arg)
     while ((st = atomic_load(&s->state)) != ST_STOPPING) {
         follow_state(w, st);
         cut_stalled_http2(w);
+        meter_bodies(w);
         h2o_evloop_run(w->loop, w->deferred ? DEFER_TICK_MS : WORKER_TICK_MS);
     }
     close_listener(w);
@@ -699,6 +775,7 @@ static void configure_h2o(kn_server *s)
     s->conf.handshake_timeout = s->cfg.request_timeout_ms;
     s->conf.http1.req_timeout = s->cfg.request_timeout_ms;
     s->conf.http2.idle_timeout = s->cfg.request_timeout_ms;
+    s->conf.http2.max_concurrent_requests_per_connection = H2_BODIES_PER_CONN;
     s->conf.http2.graceful_shutdown_timeout = s->cfg.request_timeout_ms;
     h2o_hostconf_t *host =
         h2o_config_register_host(&s->conf, h2o_iovec_init(H2O_STRLIT("default")), 65535);

@@ -35,6 +35,7 @@ typedef struct kn_webhook_metrics {
     kn_metric *cert_reloads; /* kubenexus_webhook_cert_reloads_total{result} */
     kn_metric *in_flight;    /* kubenexus_webhook_in_flight_requests */
     kn_metric *connections;  /* kubenexus_webhook_open_connections */
+    kn_metric *buffered;     /* kubenexus_webhook_buffered_request_bytes */
 } kn_webhook_metrics;
 
 /* Registers the webhook's metrics in reg. */
@@ -48,6 +49,7 @@ typedef struct kn_server_config {
     int threads;
     int max_connections;
     size_t max_request_bytes;
+    size_t max_buffered_bytes; /* request bodies held at once, all connections */
     unsigned request_timeout_ms;
     kn_admit_config admit;
 } kn_server_config;

@@ -16,9 +16,11 @@
 
 #include <cmocka.h>
 
-#include "json/json.h"
-#include "yaml/manifest.h"
 #include "admission/patch.h"
+#include "json/json.h"
+#include "kube/quantity.h"
+#include "webhook/options.h"
+#include "yaml/manifest.h"
 
 #define DEPLOY KN_SOURCE_DIR "/deploy"
 
@@ -332,6 +334,50 @@ static void args_are_accepted_by_the_binaries(void **state)
     check_args(must_find(o, "Deployment", "kubenexus-scheduler"), "kubenexus-scheduler");
 }
 
+/* The value of --flag=V or --flag V among a container's args, or NULL. */
+static const char *arg_value(const kn_json *container, const char *flag)
+{
+    const kn_json *args = kn_json_get(container, "args");
+    size_t fl = strlen(flag);
+    for (size_t i = 0; i < kn_json_len(args); i++) {
+        const char *a = kn_json_str(kn_json_at(args, i));
+        if (a != NULL && strncmp(a, flag, fl) == 0 && a[fl] == '=')
+            return a + fl + 1;
+        if (a != NULL && strcmp(a, flag) == 0)
+            return kn_json_str(kn_json_at(args, i + 1));
+    }
+    return NULL;
+}
+
+static int64_t bytes_of(const char *quantity)
+{
+    int64_t v = -1;
+    kn_err err = {{0}};
+    if (quantity == NULL || kn_quantity_value(quantity, &v, &err) != 0)
+        fail_msg("\"%s\" is not a quantity: %s", quantity ? quantity : "(none)", err.msg);
+    return v;
+}
+
+/* The webhook's memory limit covers what its flags let it hold: request
+ * bodies up to --max-buffered-bytes (set explicitly, so the two are read
+ * side by side) plus what it needs besides them. A limit below that is an
+ * OOM kill under load, and failurePolicy Fail then blocks gang pods. */
+static void webhook_memory_limit_covers_its_budget(void **state)
+{
+    const kn_json *c = first_container(must_find(*state, "Deployment", "kubenexus-webhook"));
+    const char *budget = arg_value(c, "--max-buffered-bytes");
+    if (budget == NULL)
+        fail_msg("the webhook Deployment does not pass --max-buffered-bytes");
+    int64_t limit = bytes_of(kn_json_get_str(kn_json_dig(c, "resources", "limits", NULL), "memory"));
+    int64_t want = bytes_of(budget) + (int64_t)KN_WEBHOOK_BASELINE_BYTES;
+    if (limit < want)
+        fail_msg("memory limit %lld bytes < --max-buffered-bytes %s + %u MiB baseline",
+                 (long long)limit, budget, (unsigned)(KN_WEBHOOK_BASELINE_BYTES >> 20));
+    /* And the budget holds at least one review of the largest size. */
+    const char *max_req = arg_value(c, "--max-request-bytes");
+    assert_true(bytes_of(budget) >= (max_req != NULL ? bytes_of(max_req) : 7 << 20));
+}
+
 static void kustomizations_reference_existing_files(void **state)
 {
     (void)state;
@@ -469,6 +515,7 @@ int main(void)
         cmocka_unit_test(webhook_configurations_point_at_the_service),
         cmocka_unit_test(rbac_is_least_privilege_and_bound),
         cmocka_unit_test(args_are_accepted_by_the_binaries),
+        cmocka_unit_test(webhook_memory_limit_covers_its_budget),
         cmocka_unit_test(kustomizations_reference_existing_files),
         cmocka_unit_test(gen_certs_kustomize_fills_every_ca_bundle),
         cmocka_unit_test(kubectl_kustomize_renders_the_same_objects),

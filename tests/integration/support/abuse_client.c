@@ -169,11 +169,24 @@ int kn_it_h2_frame(kn_it_tls *t, int type, int flags, unsigned stream, const voi
     return n == (int)(9 + len) ? 0 : -1;
 }
 
-int kn_it_h2_post_headers(kn_it_tls *t, unsigned stream, const char *path)
+/* HPACK: a literal without indexing whose name is static table entry
+ * index (>= 15, so two bytes of 4-bit-prefixed integer). */
+static size_t hpack_literal(unsigned char *h, int index, const char *value)
+{
+    size_t vl = strlen(value);
+    h[0] = 0x0f;
+    h[1] = (unsigned char)(index - 15);
+    h[2] = (unsigned char)vl;
+    memcpy(h + 3, value, vl);
+    return 3 + vl;
+}
+
+static int post_headers(kn_it_tls *t, unsigned stream, const char *path, int json,
+                        size_t content_length)
 {
     /* HPACK: :method POST and :scheme https from the static table, :path and
      * :authority as literals with an indexed name. */
-    unsigned char h[200];
+    unsigned char h[256];
     size_t pl = strlen(path), n = 0;
     if (pl > 100)
         return -1;
@@ -187,7 +200,102 @@ int kn_it_h2_post_headers(kn_it_tls *t, unsigned stream, const char *path)
     h[n++] = 9;
     memcpy(h + n, "localhost", 9);
     n += 9;
+    if (json)
+        n += hpack_literal(h + n, 31 /* content-type */, "application/json");
+    if (content_length > 0) {
+        char len[32];
+        snprintf(len, sizeof(len), "%zu", content_length);
+        n += hpack_literal(h + n, 28 /* content-length */, len);
+    }
     return kn_it_h2_frame(t, 1 /* HEADERS */, 0x4 /* END_HEADERS */, stream, h, n);
+}
+
+int kn_it_h2_post_headers(kn_it_tls *t, unsigned stream, const char *path)
+{
+    return post_headers(t, stream, path, 0, 0);
+}
+
+int kn_it_h2_post_json_headers(kn_it_tls *t, unsigned stream, const char *path,
+                               size_t content_length)
+{
+    return post_headers(t, stream, path, 1, content_length);
+}
+
+int kn_it_tls_send(kn_it_tls *t, const void *buf, size_t len, int timeout_ms)
+{
+    const char *p = buf;
+    long long deadline = kn_it_now_ms() + timeout_ms;
+    while (len > 0) {
+        int n = SSL_write(t->ssl, p, len > (1u << 30) ? 1 << 30 : (int)len);
+        if (n > 0) {
+            p += n;
+            len -= (size_t)n;
+            continue;
+        }
+        int e = SSL_get_error(t->ssl, n);
+        ERR_clear_error();
+        long long left = deadline - kn_it_now_ms();
+        if ((e != SSL_ERROR_WANT_WRITE && e != SSL_ERROR_WANT_READ) || left <= 0)
+            return -1;
+        struct pollfd pf = {.fd = t->fd, .events = e == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN};
+        poll(&pf, 1, (int)(left < 100 ? left : 100));
+    }
+    return 0;
+}
+
+int kn_it_h2_data(kn_it_tls *t, unsigned stream, size_t len, int timeout_ms)
+{
+    static unsigned char f[9 + 16384];
+    if (len > 16384)
+        return -1;
+    f[0] = (unsigned char)(len >> 16);
+    f[1] = (unsigned char)(len >> 8);
+    f[2] = (unsigned char)len;
+    f[3] = 0; /* DATA, no flags */
+    f[4] = 0;
+    for (int i = 0; i < 4; i++)
+        f[5 + i] = (unsigned char)(stream >> (24 - 8 * i));
+    memset(f + 9, ' ', len);
+    return kn_it_tls_send(t, f, 9 + len, timeout_ms);
+}
+
+void kn_it_h2_read_frames(kn_it_tls *t, kn_it_h2_frames *f)
+{
+    while (!f->closed) {
+        if (SSL_pending(t->ssl) == 0 && !kn_it_fd_readable(t->fd, 0))
+            return;
+        int n = SSL_read(t->ssl, f->buf + f->have, (int)(sizeof(f->buf) - f->have));
+        if (n <= 0) {
+            int e = SSL_get_error(t->ssl, n);
+            ERR_clear_error();
+            f->closed = e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE;
+            return;
+        }
+        f->have += (size_t)n;
+        for (;;) { /* whole frames out of the buffer */
+            if (f->have < 9)
+                break;
+            size_t len = (size_t)f->buf[0] << 16 | (size_t)f->buf[1] << 8 | f->buf[2];
+            if (len > sizeof(f->buf) - 9) { /* not a frame we asked for */
+                f->closed = 1;
+                return;
+            }
+            if (f->have < 9 + len)
+                break;
+            if (f->buf[3] == 3 /* RST_STREAM */ && len == 4) {
+                unsigned code = (unsigned)f->buf[9 + 3];
+                unsigned id = (unsigned)(f->buf[5] & 0x7f) << 24 | (unsigned)f->buf[6] << 16 |
+                              (unsigned)f->buf[7] << 8 | f->buf[8];
+                f->rst[code < 16 ? code : 15]++;
+                if (id < sizeof(f->rst_code) && f->rst_code[id] == 0)
+                    f->rst_code[id] = (unsigned char)(code < 255 ? code + 1 : 255);
+            } else if (f->buf[3] == 7 /* GOAWAY */) {
+                f->goaway++;
+            }
+            memmove(f->buf, f->buf + 9 + len, f->have - 9 - len);
+            f->have -= 9 + len;
+        }
+    }
 }
 
 int kn_it_tls_hung_up(kn_it_tls *t)
@@ -351,7 +459,8 @@ void kn_it_raw_resp_free(kn_it_raw_resp *r)
     r->body = NULL;
 }
 
-long kn_it_rss_kib(pid_t pid)
+/* One "Field: N kB" line of /proc/PID/status. */
+static long status_kib(pid_t pid, const char *format)
 {
     char path[64], line[256];
     snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
@@ -360,8 +469,12 @@ long kn_it_rss_kib(pid_t pid)
     if (f == NULL)
         return -1;
     while (fgets(line, sizeof(line), f) != NULL)
-        if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+        if (sscanf(line, format, &kib) == 1)
             break;
     fclose(f);
     return kib;
 }
+
+long kn_it_rss_kib(pid_t pid) { return status_kib(pid, "VmRSS: %ld kB"); }
+
+long kn_it_hwm_kib(pid_t pid) { return status_kib(pid, "VmHWM: %ld kB"); }

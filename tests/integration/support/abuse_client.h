@@ -39,6 +39,28 @@ int kn_it_h2_frame(kn_it_tls *t, int type, int flags, unsigned stream, const voi
                    size_t len);
 /* HEADERS for POST path on stream, END_HEADERS set, END_STREAM not. */
 int kn_it_h2_post_headers(kn_it_tls *t, unsigned stream, const char *path);
+/* The same with content-type application/json and, unless 0, a
+ * content-length. */
+int kn_it_h2_post_json_headers(kn_it_tls *t, unsigned stream, const char *path,
+                               size_t content_length);
+/* One DATA frame of len (at most 16384) spaces on stream, END_STREAM not
+ * set, written whole within timeout_ms; 0 or -1. */
+int kn_it_h2_data(kn_it_tls *t, unsigned stream, size_t len, int timeout_ms);
+
+/* What the server sent on an HTTP/2 connection, read as it comes. */
+typedef struct kn_it_h2_frames {
+    unsigned char buf[16384 + 9]; /* a partial frame */
+    size_t have;
+    int closed;          /* the server hung up */
+    int rst[16];         /* RST_STREAMs by error code (REFUSED_STREAM is 7) */
+    unsigned char rst_code[256]; /* by stream id (below 256): its RST_STREAM's code + 1 */
+    int goaway;
+} kn_it_h2_frames;
+/* Reads what has arrived (never waits) into f. */
+void kn_it_h2_read_frames(kn_it_tls *t, kn_it_h2_frames *f);
+/* Writes all of buf on a TLS connection, blocking or not, within
+ * timeout_ms; 0 or -1 (the server hung up, or it would not take it). */
+int kn_it_tls_send(kn_it_tls *t, const void *buf, size_t len, int timeout_ms);
 /* 1 once the peer has hung up (EOF or reset; data before it is read and
  * dropped), 0 if not yet. Never waits. */
 int kn_it_tls_hung_up(kn_it_tls *t);
@@ -64,6 +86,8 @@ void kn_it_raw_resp_free(kn_it_raw_resp *r);
 
 /* VmRSS of pid in KiB; -1 if unreadable. */
 long kn_it_rss_kib(pid_t pid);
+/* VmHWM (the highest VmRSS so far) of pid in KiB; -1 if unreadable. */
+long kn_it_hwm_kib(pid_t pid);
 /* Milliseconds on the monotonic clock. */
 long long kn_it_now_ms(void);
 

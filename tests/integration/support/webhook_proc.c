@@ -16,6 +16,34 @@ int kn_it_gen_certs(const char *dir, const char *subdir, const char *extra_args)
                     KN_SOURCE_DIR, dir, subdir, extra_args != NULL ? extra_args : "");
 }
 
+int kn_it_webhook_certs(const char *dir, char *ca, char *cert, char *key, size_t cap)
+{
+    if (kn_it_gen_certs(dir, "certs", NULL) != 0)
+        return -1;
+    snprintf(ca, cap, "%s/certs/ca.crt", dir);
+    snprintf(cert, cap, "%s/certs/tls.crt", dir);
+    snprintf(key, cap, "%s/certs/tls.key", dir);
+    return 0;
+}
+
+void kn_it_webhook_kill(kn_it_webhook *w, int timeout_ms)
+{
+    if (w->pid <= 0)
+        return;
+    kill(w->pid, SIGKILL);
+    kn_it_wait_exit(w->pid, timeout_ms);
+    w->pid = 0;
+}
+
+void kn_it_tempdir_done(char *dir)
+{
+    if (dir != NULL && getenv("KN_IT_KEEP") != NULL)
+        fprintf(stderr, "kept %s\n", dir);
+    else if (dir != NULL)
+        kn_it_rmtree(dir);
+    free(dir);
+}
+
 void kn_it_webhook_dump_log(const kn_it_webhook *w)
 {
     char *log = kn_it_read_file(w->log, NULL);

@@ -17,6 +17,9 @@ typedef struct kn_it_webhook {
 
 /* gen-certs.sh --out DIR/SUBDIR --dns localhost --ip 127.0.0.1 EXTRA; 0 ok. */
 int kn_it_gen_certs(const char *dir, const char *subdir, const char *extra_args);
+/* kn_it_gen_certs into DIR/certs, and the paths of its CA, certificate and
+ * key (each buffer cap bytes); 0 ok. */
+int kn_it_webhook_certs(const char *dir, char *ca, char *cert, char *key, size_t cap);
 /* cert/key may be NULL (not passed, e.g. to test the environment fallback);
  * extra: NULL-terminated further flags. 0 once it listens; -1 (log dumped). */
 int kn_it_webhook_start(kn_it_webhook *w, const char *dir, const char *cert, const char *key,
@@ -24,5 +27,10 @@ int kn_it_webhook_start(kn_it_webhook *w, const char *dir, const char *cert, con
 /* SIGTERM, then the wait status (-1 if it did not exit within timeout_ms). */
 int kn_it_webhook_stop(kn_it_webhook *w, int timeout_ms);
 void kn_it_webhook_dump_log(const kn_it_webhook *w);
+/* SIGKILL to a server a failed test left running, and its exit reaped. */
+void kn_it_webhook_kill(kn_it_webhook *w, int timeout_ms);
+/* A suite's temporary directory removed (or kept and named, with
+ * KN_IT_KEEP set in the environment), then freed. */
+void kn_it_tempdir_done(char *dir);
 
 #endif

@@ -40,6 +40,7 @@ static void test_defaults(void **state)
     assert_int_equal(o.threads, 2);
     assert_int_equal(o.max_connections, 1024);
     assert_int_equal(o.max_request_bytes, 7u << 20);
+    assert_int_equal(o.max_buffered_bytes, 48u << 20);
     assert_int_equal(o.request_timeout_ms, 10000);
     assert_int_equal(o.log_level, KN_LOG_INFO);
 }
@@ -50,7 +51,8 @@ static void test_both_spellings_and_values(void **state)
     char *argv[] = {"kubenexus-webhook", "--tls-cert-file=/c", "--tls-key-file", "/k",
                     "--port", "9443", "--bind-address=::", "--scheduler-name", "gangs",
                     "--fill-gang-labels", "--log-level=debug", "--threads=4",
-                    "--max-request-bytes", "512Ki", "--request-timeout", "250ms",
+                    "--max-request-bytes", "512Ki", "--max-buffered-bytes=2Mi",
+                    "--request-timeout", "250ms",
                     "--cert-reload-interval=1m", "--shutdown-timeout", "7"};
     kn_webhook_options o;
     kn_err err = {{0}};
@@ -62,6 +64,7 @@ static void test_both_spellings_and_values(void **state)
     assert_int_equal(o.log_level, KN_LOG_DEBUG);
     assert_int_equal(o.threads, 4);
     assert_int_equal(o.max_request_bytes, 512u * 1024);
+    assert_int_equal(o.max_buffered_bytes, 2u << 20);
     assert_int_equal(o.request_timeout_ms, 250);
     assert_int_equal(o.cert_reload_ms, 60000);
     assert_int_equal(o.shutdown_timeout_ms, 7000);
@@ -92,6 +95,10 @@ static void test_errors_name_the_flag(void **state)
     expect_error(lvl, ARGC(lvl), "--log-level: \"loud\"");
     char *addr[] = {"w", "--tls-cert-file=/c", "--tls-key-file=/k", "--bind-address=localhost"};
     expect_error(addr, ARGC(addr), "--bind-address: \"localhost\"");
+    /* A budget that could never hold one review of the largest size. */
+    char *budget[] = {"w", "--tls-cert-file=/c", "--tls-key-file=/k", "--max-request-bytes=16Mi",
+                      "--max-buffered-bytes=8Mi"};
+    expect_error(budget, ARGC(budget), "--max-buffered-bytes (8388608) is less than");
     char *stray[] = {"w", "serve"};
     expect_error(stray, ARGC(stray), "unexpected argument \"serve\"");
 }
