@@ -234,3 +234,9 @@ void kn_bodies_enforce(h2o_context_t *ctx, size_t budget, size_t held_elsewhere,
     t->held = held - held_elsewhere;
     free(sc.h);
 }
+
+unsigned kn_http2_streams_open(const void *h2o_http2_conn)
+{
+    const h2o_http2_conn_t *conn = h2o_http2_conn;
+    return conn->num_streams.pull.open + conn->num_streams.push.open;
+}

@@ -48,4 +48,8 @@ typedef struct kn_bodies_tally {
 void kn_bodies_enforce(h2o_context_t *ctx, size_t budget, size_t held_elsewhere, int per_conn,
                        const kn_bodies_ops *ops, kn_bodies_tally *tally);
 
+/* Streams open on an HTTP/2 connection (a socket's data once h2o_http2_accept
+ * has taken it). */
+unsigned kn_http2_streams_open(const void *h2o_http2_conn);
+
 #endif

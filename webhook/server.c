@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <h2o.h>
+#include <h2o/http1.h>
+#include <h2o/http2.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -35,6 +37,11 @@ enum { ST_RUNNING, ST_DRAINING, ST_CUTTING, ST_STOPPING };
 /* How often a worker leaving new connections to the others (see
  * busier_than_others) looks again. */
 #define DEFER_TICK_MS 10
+/* How long a TLS handshake may take (capped by --request-timeout). A real
+ * client finishes in milliseconds; one that connects and says nothing held
+ * its --max-connections slot for the whole --request-timeout, and 1,100 of
+ * them, reopened as they were closed, kept /healthz waiting 5.7 to 10 s. */
+#define HANDSHAKE_TIMEOUT_MS 2000
 /* How often, at most, a worker adds up the request bodies it holds (see
  * meter_bodies): bytes read in between are the budget's overshoot. */
 #define BODY_SCAN_MS 1
@@ -53,7 +60,13 @@ typedef struct kn_conn {
     h2o_socket_t *sock;
     kn_worker *w;
     uint64_t last_request_ms; /* accepted, or last request received whole (h2o_now) */
-    int stalled;              /* cut by cut_stalled_http2 */
+    struct timeval connected_at;
+    SSL_CTX *ssl_ctx;        /* held until the handshake ends (see accept_one) */
+    h2o_timeout_entry_t handshake_timer;
+    int established;         /* handshake done, handed to h2o's HTTP/1.1 or HTTP/2 */
+    int h2;                  /* ... to HTTP/2: sock->data is its h2o_http2_conn_t */
+    int stalled;             /* cut by cut_stalled_http2 */
+    int evicted;             /* cut by evict, no longer counted in kn_server.live */
 } kn_conn;
 
 struct kn_worker {
@@ -65,7 +78,8 @@ struct kn_worker {
     h2o_accept_ctx_t accept_ctx;
     h2o_socket_t *listener;
     int paused;    /* listener stopped because of --max-connections */
-    int deferred;  /* listener stopped: another worker has fewer connections */
+    atomic_int deferred; /* listener stopped: another worker has fewer connections
+                          * (read by the other workers) */
     int cut;       /* remaining connections were shut down */
     atomic_int nconns; /* its open connections (read by the other workers) */
     h2o_linklist_t conns;
@@ -84,6 +98,8 @@ struct kn_server {
     int port;
     atomic_int state;
     atomic_int connections;
+    atomic_int live;     /* connections against --max-connections: all but those
+                          * cut to make room (see evict), which close shortly */
     atomic_int in_flight;
     kn_worker *workers;
     pthread_mutex_t lock; /* guards finished */
@@ -431,12 +447,23 @@ static void set_connections_gauge(kn_server *s, int n)
     kn_metric_set(s->m->connections, NULL, n);
 }
 
+static void end_handshake(kn_conn *c)
+{
+    if (h2o_timeout_is_linked(&c->handshake_timer))
+        h2o_timeout_unlink(&c->handshake_timer);
+    SSL_CTX_free(c->ssl_ctx); /* NULL-safe */
+    c->ssl_ctx = NULL;
+}
+
 static void on_conn_close(void *data)
 {
     kn_conn *c = data;
     kn_server *s = c->w->srv;
+    end_handshake(c);
     h2o_linklist_unlink(&c->link);
     atomic_fetch_sub(&c->w->nconns, 1);
+    if (!c->evicted)
+        atomic_fetch_sub(&s->live, 1);
     free(c);
     set_connections_gauge(s, atomic_fetch_sub(&s->connections, 1) - 1);
 }
@@ -453,8 +480,35 @@ static void note_request(h2o_req_t *req)
     }
 }
 
-/* sock holds a slot already counted in s->connections (see on_accept);
- * on_conn_close gives it back. */
+static void on_handshake_timeout(h2o_timeout_entry_t *entry)
+{
+    kn_conn *c = H2O_STRUCT_FROM_MEMBER(kn_conn, handshake_timer, entry);
+    count_error(c->w->srv, "tls_handshake_timeout");
+    h2o_socket_close(c->sock); /* on_conn_close follows */
+}
+
+/* What h2o_accept does once the handshake is over, done here so that the
+ * connection knows its protocol (evict_idle, the body budget) and the
+ * handshake has a timeout of its own. */
+static void on_handshake_done(h2o_socket_t *sock, const char *err)
+{
+    kn_conn *c = sock->on_close.data;
+    end_handshake(c);
+    if (err != NULL) {
+        h2o_socket_close(sock);
+        return;
+    }
+    h2o_iovec_t proto = h2o_socket_ssl_get_selected_protocol(sock);
+    c->established = 1;
+    c->h2 = h2o_memis(proto.base, proto.len, H2O_STRLIT("h2"));
+    if (c->h2)
+        h2o_http2_accept(&c->w->accept_ctx, sock, c->connected_at);
+    else
+        h2o_http1_accept(&c->w->accept_ctx, sock, c->connected_at);
+}
+
+/* sock holds a slot already counted in s->connections and s->live (see
+ * on_accept); on_conn_close gives it back. */
 static void accept_one(kn_worker *w, h2o_socket_t *sock)
 {
     kn_server *s = w->srv;
@@ -463,11 +517,13 @@ static void accept_one(kn_worker *w, h2o_socket_t *sock)
         count_error(s, "out_of_memory");
         h2o_socket_close(sock);
         atomic_fetch_sub(&s->connections, 1);
+        atomic_fetch_sub(&s->live, 1);
         return;
     }
     c->sock = sock;
     c->w = w;
     c->last_request_ms = h2o_now(w->loop);
+    c->connected_at = *h2o_get_timestamp(&w->ctx, NULL, NULL);
     h2o_linklist_insert(&w->conns, &c->link);
     atomic_fetch_add(&w->nconns, 1);
     set_connections_gauge(s, atomic_load(&s->connections));
@@ -475,27 +531,69 @@ static void accept_one(kn_worker *w, h2o_socket_t *sock)
     sock->on_close.data = c;
     int one = 1;
     setsockopt(h2o_socket_get_fd(sock), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    /* Each handshake starts from the certificate current right now; the SSL
-     * object h2o creates inside h2o_accept keeps its own reference. */
-    SSL_CTX *ssl_ctx = kn_tls_store_acquire(s->tls);
-    w->accept_ctx.ssl_ctx = ssl_ctx;
-    h2o_accept(&w->accept_ctx, sock);
-    w->accept_ctx.ssl_ctx = NULL;
-    SSL_CTX_free(ssl_ctx);
+    /* Each handshake starts from the certificate current right now. h2o
+     * creates the SSL object only when the ClientHello arrives, so the
+     * reference is held until then: a reload in between must not free it. */
+    c->ssl_ctx = kn_tls_store_acquire(s->tls);
+    c->handshake_timer.cb = on_handshake_timeout;
+    h2o_timeout_link(w->loop, &w->ctx.handshake_timeout, &c->handshake_timer);
+    h2o_socket_ssl_handshake(sock, c->ssl_ctx, NULL, on_handshake_done);
 }
 
-/* Whether another worker holds fewer connections. All workers wait on the
- * one listening socket, and the first to wake used to take a whole burst
- * (a client opening its connections at once): one worker then served most
- * of them on one core while the other idled. A busier worker leaves new
- * connections to the least busy one, so they spread evenly. */
+/* Whether c does nothing for anyone: still handshaking, or between
+ * requests with nothing buffered or being written. */
+static int is_idle(const kn_conn *c)
+{
+    if (c->evicted || c->stalled)
+        return 0;
+    if (!c->established)
+        return 1;
+    if (c->sock->input->size != 0 || h2o_socket_is_writing(c->sock))
+        return 0;
+    return !c->h2 || kn_http2_streams_open(c->sock->data) == 0;
+}
+
+/* At --max-connections, the connection of this worker that has been idle
+ * longest makes room for a new one: idle clients (or ones that connect and
+ * never speak) must not keep the API server waiting in the backlog. */
+static kn_conn *oldest_idle(kn_worker *w)
+{
+    kn_conn *oldest = NULL;
+    for (h2o_linklist_t *l = w->conns.next; l != &w->conns; l = l->next) {
+        kn_conn *c = H2O_STRUCT_FROM_MEMBER(kn_conn, link, l);
+        if (is_idle(c) && (oldest == NULL || c->last_request_ms < oldest->last_request_ms))
+            oldest = c;
+    }
+    return oldest;
+}
+
+static void evict(kn_conn *c)
+{
+    /* As cut_connections: h2o tears it down on its next read. */
+    shutdown(h2o_socket_get_fd(c->sock), SHUT_RDWR);
+    c->evicted = 1;
+    atomic_fetch_sub(&c->w->srv->live, 1);
+    count_error(c->w->srv, "connection_evicted");
+}
+
+/* Whether another worker that is accepting holds fewer connections. All
+ * workers wait on the one listening socket, and the first to wake used to
+ * take a whole burst (a client opening its connections at once): one
+ * worker then served most of them on one core while the other idled. A
+ * busier worker leaves new connections to the least busy one, so they
+ * spread evenly; but only to one that is accepting: two workers leaving
+ * them to each other took turns at one connection each per DEFER_TICK_MS,
+ * some 300 a second, and a burst of 1,100 idle connections kept a new
+ * client in the backlog for seconds. */
 static int busier_than_others(const kn_worker *w)
 {
     kn_server *s = w->srv;
     int mine = atomic_load(&w->nconns);
-    for (int i = 0; i < s->cfg.threads; i++)
-        if (&s->workers[i] != w && atomic_load(&s->workers[i].nconns) < mine)
+    for (int i = 0; i < s->cfg.threads; i++) {
+        const kn_worker *o = &s->workers[i];
+        if (o != w && atomic_load(&o->nconns) < mine && !atomic_load(&o->deferred))
             return 1;
+    }
     return 0;
 }
 
@@ -509,13 +607,17 @@ static void on_accept(h2o_socket_t *listener, const char *err)
         if (busier_than_others(w)) {
             /* follow_state starts reading again once that is no longer so */
             h2o_socket_read_stop(listener);
-            w->deferred = 1;
+            atomic_store(&w->deferred, 1);
             return;
         }
         /* Take the slot before accepting: workers checking and then
-         * accepting could both take the last one. */
-        if (atomic_fetch_add(&s->connections, 1) >= s->cfg.max_connections) {
-            atomic_fetch_sub(&s->connections, 1);
+         * accepting could both take the last one. At the limit, an idle
+         * connection gives way, but only once there is a newcomer (the
+         * other worker may have taken it). */
+        kn_conn *victim = NULL;
+        if (atomic_fetch_add(&s->live, 1) >= s->cfg.max_connections &&
+            (victim = oldest_idle(w)) == NULL) {
+            atomic_fetch_sub(&s->live, 1);
             /* Leave the rest in the kernel's backlog until some close. */
             h2o_socket_read_stop(listener);
             if (!w->paused)
@@ -526,9 +628,12 @@ static void on_accept(h2o_socket_t *listener, const char *err)
         }
         h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
         if (sock == NULL) {
-            atomic_fetch_sub(&s->connections, 1);
+            atomic_fetch_sub(&s->live, 1);
             return;
         }
+        if (victim != NULL)
+            evict(victim);
+        atomic_fetch_add(&s->connections, 1);
         accept_one(w, sock);
     }
 }
@@ -653,14 +758,13 @@ static void follow_state(kn_worker *w, int st)
     }
     if (st >= ST_CUTTING && !w->cut)
         cut_connections(w);
-    if (w->paused && w->listener != NULL &&
-        atomic_load(&s->connections) < s->cfg.max_connections) {
+    if (w->paused && w->listener != NULL && atomic_load(&s->live) < s->cfg.max_connections) {
         w->paused = 0;
-        if (!w->deferred)
+        if (!atomic_load(&w->deferred))
             h2o_socket_read_start(w->listener, on_accept);
     }
-    if (w->deferred && w->listener != NULL && !busier_than_others(w)) {
-        w->deferred = 0;
+    if (atomic_load(&w->deferred) && w->listener != NULL && !busier_than_others(w)) {
+        atomic_store(&w->deferred, 0);
         if (!w->paused)
             h2o_socket_read_start(w->listener, on_accept);
     }
@@ -699,7 +803,7 @@ static void *worker_main(void *arg)
         follow_state(w, st);
         cut_stalled_http2(w);
         meter_bodies(w);
-        h2o_evloop_run(w->loop, w->deferred ? DEFER_TICK_MS : WORKER_TICK_MS);
+        h2o_evloop_run(w->loop, atomic_load(&w->deferred) ? DEFER_TICK_MS : WORKER_TICK_MS);
     }
     close_listener(w);
     h2o_evloop_run(w->loop, 0); /* lets h2o release the closed sockets */
@@ -772,7 +876,9 @@ static void configure_h2o(kn_server *s)
     /* No "server: h2o/2.2.5": naming the library and its version only helps
      * someone matching it against known bugs; nothing reads the header. */
     s->conf.server_name = h2o_iovec_init(H2O_STRLIT(""));
-    s->conf.handshake_timeout = s->cfg.request_timeout_ms;
+    s->conf.handshake_timeout = s->cfg.request_timeout_ms < HANDSHAKE_TIMEOUT_MS
+                                    ? s->cfg.request_timeout_ms
+                                    : HANDSHAKE_TIMEOUT_MS;
     s->conf.http1.req_timeout = s->cfg.request_timeout_ms;
     s->conf.http2.idle_timeout = s->cfg.request_timeout_ms;
     s->conf.http2.max_concurrent_requests_per_connection = H2_BODIES_PER_CONN;

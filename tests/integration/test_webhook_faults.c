@@ -70,6 +70,7 @@ static struct {
     body_case cases[N_BODY_CASES];
     int n_cases;
     long served, worst_ms; /* well-formed requests answered during the abuse */
+    kn_it_webhook *extra;  /* a test's own server, killed at teardown if left running */
 } g;
 
 static void dump_log(void) { kn_it_webhook_dump_log(&g.srv); }
@@ -740,8 +741,34 @@ static void test_half_handshakes_are_cut(void **state)
 
 /* ---- more clients than --max-connections ------------------------------ */
 
+#define PARTIAL_HEAD "POST /validate HTTP/1.1\r\nHost: localhost\r\n"
+
+/* The server's open connections besides the one asking, once earlier
+ * clients' closes have reached it (as /metrics reports them). */
+static void wait_for_no_connections(int port)
+{
+    char u[128];
+    snprintf(u, sizeof(u), "https://localhost:%d/metrics", port);
+    long long deadline = kn_it_now_ms() + WAIT_MS;
+    double open = -1;
+    do {
+        CURL *c = curl_easy_init();
+        kn_http_resp r;
+        kn_http_do(c, "GET", u, NULL, 0, g.ca, CURL_HTTP_VERSION_1_1, &r);
+        curl_easy_cleanup(c);
+        const char *line = r.body ? strstr(r.body, "\nkubenexus_webhook_open_connections ") : NULL;
+        open = line != NULL ? strtod(line + strlen("\nkubenexus_webhook_open_connections "), NULL) : -1;
+        kn_http_resp_free(&r);
+        if (open != 1)
+            kn_it_sleep_ms(20);
+    } while (open != 1 && kn_it_now_ms() < deadline);
+    assert_true(open == 1);
+    kn_it_sleep_ms(100); /* and that one's own close */
+}
+
 /* Its own server, whose --request-timeout outlasts the test, so the
- * connections held at the limit stay until the test closes them. */
+ * connections held at the limit stay until the server or the test closes
+ * them. */
 static void test_over_the_connection_limit(void **state)
 {
     (void)state;
@@ -754,45 +781,80 @@ static void test_over_the_connection_limit(void **state)
                            NULL};
     kn_it_webhook lim;
     assert_int_equal(kn_it_webhook_start(&lim, subdir, g.cert, g.key, flags), 0);
+    g.extra = &lim;
     /* kn_it_wait_port's probe connection may still count for a moment. */
     assert_served_on(lim.port, CURL_HTTP_VERSION_1_1, 1);
+    wait_for_no_connections(lim.port);
 
-    int fds[N], answered[N], n_answered = 0;
+    /* LIMIT idle keep-alive connections, then EXTRA more: the newcomers are
+     * served at once, and as many of the idle ones, the oldest, are cut. */
+    kn_it_tls *c = calloc(N, sizeof(*c));
+    int closed[N];
+    assert_non_null(c);
     for (int i = 0; i < N; i++) {
+        assert_int_equal(kn_it_tls_connect_within(&c[i], lim.port, g.ca, TLS1_2_VERSION,
+                                                  TLS1_3_VERSION, WAIT_MS), 0);
+        fcntl(c[i].fd, F_SETFL, fcntl(c[i].fd, F_GETFL) | O_NONBLOCK);
+        closed[i] = 0;
+    }
+    int n_closed = 0, oldest_half = 1;
+    long long deadline = kn_it_now_ms() + WAIT_MS;
+    while (n_closed < EXTRA && kn_it_now_ms() < deadline) {
+        for (int i = 0; i < N; i++)
+            if (!closed[i] && kn_it_tls_hung_up(&c[i])) {
+                closed[i] = 1;
+                n_closed++;
+                oldest_half &= i < LIMIT / 2;
+            }
+        kn_it_sleep_ms(10);
+    }
+    kn_it_sleep_ms(500); /* room for a wrongly cut one to show up */
+    for (int i = 0; i < N; i++)
+        if (!closed[i] && kn_it_tls_hung_up(&c[i])) {
+            closed[i] = 1;
+            n_closed++;
+        }
+    fprintf(stderr, "[ limit ] %d connections at --max-connections %d: %d idle ones cut "
+            "(all among the oldest half: %s)\n", N, LIMIT, n_closed, oldest_half ? "yes" : "no");
+    assert_int_equal(n_closed, EXTRA);
+    assert_true(oldest_half);
+
+    /* Once none is idle (each has begun a request), newcomers wait in the
+     * backlog until some close. */
+    for (int i = 0; i < N; i++)
+        if (!closed[i])
+            assert_int_equal(kn_it_tls_send(&c[i], PARTIAL_HEAD, strlen(PARTIAL_HEAD), WAIT_MS), 0);
+    kn_it_sleep_ms(300); /* the server reads them */
+    int fds[EXTRA];
+    for (int i = 0; i < EXTRA; i++) {
         fds[i] = kn_it_tcp_connect(lim.port, WAIT_MS);
         assert_true(fds[i] >= 0); /* the kernel queues what the server does not take */
         assert_int_equal(kn_it_fd_write(fds[i], g.hello, g.hello_len), 0);
-        answered[i] = 0;
-    }
-    /* Exactly LIMIT of them get a ServerHello; the rest wait. */
-    long long deadline = kn_it_now_ms() + WAIT_MS;
-    while (n_answered < LIMIT && kn_it_now_ms() < deadline) {
-        for (int i = 0; i < N; i++)
-            if (!answered[i] && kn_it_fd_readable(fds[i], 0))
-                n_answered += answered[i] = 1;
-        kn_it_sleep_ms(10);
     }
     kn_it_sleep_ms(500); /* room for a wrongly accepted one to show up */
-    for (int i = 0; i < N; i++)
-        if (!answered[i] && kn_it_fd_readable(fds[i], 0))
-            n_answered += answered[i] = 1;
-    fprintf(stderr, "[ limit ] %d of %d connections served at --max-connections %d\n",
-            n_answered, N, LIMIT);
-    assert_int_equal(n_answered, LIMIT);
+    int answered = 0;
+    for (int i = 0; i < EXTRA; i++)
+        answered += kn_it_fd_readable(fds[i], 0);
+    fprintf(stderr, "[ limit ] with every connection busy, %d of %d newcomers served\n",
+            answered, EXTRA);
+    assert_int_equal(answered, 0);
     /* Capacity comes back as connections close: the waiting ones are served. */
-    for (int i = 0; i < N; i++)
-        if (answered[i]) {
-            kn_it_tcp_abort(fds[i]);
-            fds[i] = -1;
+    for (int i = 0, k = 0; i < N && k < EXTRA; i++)
+        if (!closed[i]) {
+            kn_it_tls_close(&c[i]);
+            closed[i] = 1;
+            k++;
         }
-    for (int i = 0; i < N; i++) {
-        if (fds[i] < 0)
-            continue;
+    for (int i = 0; i < EXTRA; i++) {
         assert_true(kn_it_fd_readable(fds[i], WAIT_MS));
         close(fds[i]);
     }
+    for (int i = 0; i < N; i++) /* the ones the server cut too (idempotent) */
+        kn_it_tls_close(&c[i]);
+    free(c);
     assert_served_on(lim.port, CURL_HTTP_VERSION_2TLS, 0);
     int st = kn_it_webhook_stop(&lim, WAIT_MS);
+    g.extra = NULL;
     if (!(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0))
         kn_it_webhook_dump_log(&lim);
     assert_true(st != -1 && WIFEXITED(st));
@@ -847,10 +909,9 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
     (void)state;
-    if (g.srv.pid > 0) {
-        kill(g.srv.pid, SIGKILL);
-        kn_it_wait_exit(g.srv.pid, WAIT_MS);
-    }
+    kn_it_webhook_kill(&g.srv, WAIT_MS);
+    if (g.extra != NULL)
+        kn_it_webhook_kill(g.extra, WAIT_MS);
     if (getenv("KN_IT_KEEP") != NULL)
         fprintf(stderr, "kept %s\n", g.dir);
     else if (g.dir != NULL)

@@ -1,18 +1,22 @@
 /* test_webhook_limits.c - the real kubenexus-webhook against clients that
- * try to use up its memory.
+ * try to use up its memory or its connection slots.
  *
  * Request bodies that never end, many of them at once over HTTP/2 and
  * HTTP/1.1, must not take the process past --max-buffered-bytes plus what
  * it needs besides bodies (KN_WEBHOOK_BASELINE_BYTES, which the Deployment's
  * memory limit adds to the flag): the Deployment's limit is where it would be
  * OOM-killed, and failurePolicy Fail would then block SparkApplications and
- * gang pods cluster-wide. Meanwhile a well-behaved
+ * gang pods cluster-wide. Idle connections, more than --max-connections of
+ * them, reopened as they are closed, must not keep a new client waiting
+ * past the API server's timeout for the webhook. Meanwhile a well-behaved
  * client gets /healthz and a real AdmissionReview answered. Real TLS on
  * 127.0.0.1, real HTTP/1.1 and HTTP/2; every loop is bounded. */
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -34,12 +38,17 @@
 #include "webhook_proc.h"
 
 #define WAIT_MS 10000 /* bound for anything the server must do by itself */
+/* timeoutSeconds of every webhook in deploy/base/webhook-configurations.yaml:
+ * an answer later than this is a failed admission call. */
+#define API_SERVER_TIMEOUT_MS 5000
 
 #define BUDGET_MIB 32          /* --max-buffered-bytes of the budget test */
 #define BODY (7u << 20)        /* each abusive body announces or heads for this */
 #define H2_STREAMS 30          /* on one HTTP/2 connection */
 #define H1_CONNS 20
 #define PIECE 16384            /* bytes a body grows by per round */
+
+#define IDLE_CONNS 1100        /* past the default --max-connections (1024) */
 
 
 static struct {
@@ -338,6 +347,103 @@ static void test_bodies_stay_within_the_budget(void **state)
     stop(srv);
 }
 
+/* ---- connection slots ------------------------------------------------- */
+
+typedef struct idlers {
+    int fd[IDLE_CONNS];
+    int port;
+    unsigned char *hello;
+    size_t hello_len;
+    atomic_int stop;
+    atomic_int reopened;
+} idlers;
+
+/* Half say nothing, half send half a ClientHello; whatever the server
+ * closes is opened again at once, as the client in the report did. */
+static int idle_open(idlers *d, int i)
+{
+    int fd = kn_it_tcp_connect(d->port, WAIT_MS);
+    if (fd >= 0 && i % 2)
+        kn_it_fd_write(fd, d->hello, d->hello_len / 2);
+    return fd;
+}
+
+static void *idle_keeper(void *arg)
+{
+    idlers *d = arg;
+    while (!atomic_load(&d->stop)) {
+        for (int i = 0; i < IDLE_CONNS && !atomic_load(&d->stop); i++) {
+            if (d->fd[i] >= 0 && !kn_it_fd_readable(d->fd[i], 0))
+                continue;
+            if (d->fd[i] >= 0)
+                close(d->fd[i]);
+            d->fd[i] = idle_open(d, i);
+            atomic_fetch_add(&d->reopened, 1);
+        }
+        kn_it_sleep_ms(20);
+    }
+    return NULL;
+}
+
+static void test_idle_connections_leave_room(void **state)
+{
+    (void)state;
+    /* The defaults a Deployment runs with: --max-connections 1024,
+     * --request-timeout 10s. */
+    const char *flags[] = {"--threads", "2", NULL};
+    kn_it_webhook *srv = &g.srv;
+    start(srv, "idle", flags);
+    idlers *d = calloc(1, sizeof(*d));
+    assert_non_null(d);
+    d->port = srv->port;
+    assert_int_equal(kn_it_client_hello(&d->hello, &d->hello_len), 0);
+    for (int i = 0; i < IDLE_CONNS; i++) {
+        d->fd[i] = idle_open(d, i);
+        assert_true(d->fd[i] >= 0); /* the kernel's backlog takes what the server does not */
+    }
+    pthread_t keeper;
+    assert_int_equal(pthread_create(&keeper, NULL, idle_keeper, d), 0);
+    /* Longer than one --request-timeout, so that the connections held
+     * before any fix would be cut once and reopened. */
+    long worst = 0;
+    int asked = 0;
+    long long until = kn_it_now_ms() + 12000;
+    while (kn_it_now_ms() < until) {
+        kn_http_resp r;
+        long version = asked % 2 ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1;
+        long took = get(srv->port, "/healthz", version, &r);
+        asked++;
+        if (took > worst)
+            worst = took;
+        if (getenv("KN_IT_TRACE") || r.rc != CURLE_OK || r.status != 200 || took > API_SERVER_TIMEOUT_MS)
+            fprintf(stderr, "/healthz %d: curl %d HTTP %ld after %ld ms\n", asked, (int)r.rc,
+                    r.status, took);
+        kn_http_resp_free(&r);
+        /* Answered at all, and before the API server would have given up. */
+        if (r.rc != CURLE_OK || took > API_SERVER_TIMEOUT_MS) {
+            atomic_store(&d->stop, 1);
+            pthread_join(keeper, NULL);
+        }
+        assert_int_equal(r.rc, CURLE_OK);
+        assert_int_equal(r.status, 200);
+        assert_true(took <= API_SERVER_TIMEOUT_MS);
+        kn_it_sleep_ms(250);
+    }
+    atomic_store(&d->stop, 1);
+    pthread_join(keeper, NULL);
+    assert_review_served(srv, CURL_HTTP_VERSION_1_1);
+    fprintf(stderr, "[ idle ] %d idle connections held (%d reopened after the server closed "
+            "them): %d /healthz answered, slowest %ld ms\n", IDLE_CONNS,
+            atomic_load(&d->reopened) - IDLE_CONNS, asked, worst);
+    assert_true(atomic_load(&d->reopened) > IDLE_CONNS); /* the server did cut some */
+    for (int i = 0; i < IDLE_CONNS; i++)
+        if (d->fd[i] >= 0)
+            close(d->fd[i]);
+    free(d->hello);
+    free(d);
+    stop(srv);
+}
+
 /* ---- setup ------------------------------------------------------------- */
 
 static int group_setup(void **state)
@@ -374,6 +480,7 @@ int main(void)
         cmocka_set_test_filter(getenv("KN_IT_FILTER"));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bodies_stay_within_the_budget),
+        cmocka_unit_test(test_idle_connections_leave_room),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
