@@ -378,6 +378,57 @@ static void webhook_memory_limit_covers_its_budget(void **state)
     assert_true(bytes_of(budget) >= (max_req != NULL ? bytes_of(max_req) : 7 << 20));
 }
 
+static bool port_is(const kn_json *port, const kn_json *container)
+{
+    const char *name = kn_json_get_str(port, "port");
+    int64_t num = 0;
+    const kn_json *cports = kn_json_get(container, "ports");
+    for (size_t i = 0; i < kn_json_len(cports); i++) {
+        const kn_json *cp = kn_json_at(cports, i);
+        int64_t cnum = -1;
+        kn_json_int(kn_json_get(cp, "containerPort"), &cnum);
+        if ((name != NULL && strcmp(name, kn_json_get_str(cp, "name") ?: "") == 0) ||
+            (name == NULL && kn_json_int(kn_json_get(port, "port"), &num) == 0 && num == cnum))
+            return true;
+    }
+    return false;
+}
+
+/* Ingress to the webhook's pods only on its HTTPS port, and only from the
+ * sources a rule names: no rule without `from` (that would admit every
+ * pod), no ipBlock of the whole address space without exceptions. */
+static void webhook_network_policy_admits_named_sources_only(void **state)
+{
+    objs *o = *state;
+    const kn_json *np = must_find(o, "NetworkPolicy", "kubenexus-webhook");
+    const kn_json *dep = must_find(o, "Deployment", "kubenexus-webhook");
+    const kn_json *pod_labels = kn_json_dig(dep, "spec", "template", "metadata", "labels", NULL);
+    assert_true(selects(kn_json_dig(np, "spec", "podSelector", "matchLabels", NULL), pod_labels));
+    char *types = kn_json_dump(kn_json_dig(np, "spec", "policyTypes", NULL), NULL);
+    assert_non_null(strstr(types, "\"Ingress\""));
+    free(types);
+    const kn_json *rules = kn_json_dig(np, "spec", "ingress", NULL);
+    assert_true(kn_json_len(rules) >= 1);
+    for (size_t i = 0; i < kn_json_len(rules); i++) {
+        const kn_json *r = kn_json_at(rules, i);
+        const kn_json *ports = kn_json_get(r, "ports");
+        assert_true(kn_json_len(ports) >= 1);
+        for (size_t j = 0; j < kn_json_len(ports); j++)
+            if (!port_is(kn_json_at(ports, j), first_container(dep)))
+                fail_msg("ingress rule %zu opens a port the webhook does not serve", i);
+        const kn_json *from = kn_json_get(r, "from");
+        if (kn_json_len(from) == 0)
+            fail_msg("ingress rule %zu admits every source", i);
+        for (size_t j = 0; j < kn_json_len(from); j++) {
+            const kn_json *block = kn_json_get(kn_json_at(from, j), "ipBlock");
+            const char *cidr = kn_json_get_str(block, "cidr");
+            if (cidr != NULL && (strcmp(cidr, "0.0.0.0/0") == 0 || strcmp(cidr, "::/0") == 0) &&
+                kn_json_len(kn_json_get(block, "except")) == 0)
+                fail_msg("ingress rule %zu admits every address", i);
+        }
+    }
+}
+
 static void kustomizations_reference_existing_files(void **state)
 {
     (void)state;
@@ -516,6 +567,7 @@ int main(void)
         cmocka_unit_test(rbac_is_least_privilege_and_bound),
         cmocka_unit_test(args_are_accepted_by_the_binaries),
         cmocka_unit_test(webhook_memory_limit_covers_its_budget),
+        cmocka_unit_test(webhook_network_policy_admits_named_sources_only),
         cmocka_unit_test(kustomizations_reference_existing_files),
         cmocka_unit_test(gen_certs_kustomize_fills_every_ca_bundle),
         cmocka_unit_test(kubectl_kustomize_renders_the_same_objects),
