@@ -35,6 +35,7 @@ static struct {
     int port; /* srv.port */
     char *review;
     size_t review_len;
+    kn_it_webhook big; /* test_request_limit_above_8mib's own server */
 } g;
 
 static void url(char *buf, size_t cap, const char *path)
@@ -100,10 +101,8 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
     (void)state;
-    if (g.srv.pid > 0) {
-        kill(g.srv.pid, SIGKILL);
-        kn_it_wait_exit(g.srv.pid, WAIT_MS);
-    }
+    kn_it_webhook_kill(&g.srv, WAIT_MS);
+    kn_it_webhook_kill(&g.big, WAIT_MS); /* left running by a failed test */
     if (getenv("KN_IT_KEEP") != NULL) /* for debugging: keep certs and the server log */
         fprintf(stderr, "kept %s\n", g.dir);
     else
@@ -338,15 +337,14 @@ static void test_request_limit_above_8mib(void **state)
     snprintf(subdir, sizeof(subdir), "%s/big", g.dir);
     assert_int_equal(kn_it_sh("mkdir -p '%s'", subdir), 0);
     const char *flags[] = {"--max-request-bytes", "16Mi", "--threads", "2", NULL};
-    kn_it_webhook big_srv;
-    assert_int_equal(kn_it_webhook_start(&big_srv, subdir, g.cert, g.key, flags), 0);
+    assert_int_equal(kn_it_webhook_start(&g.big, subdir, g.cert, g.key, flags), 0);
     size_t len = 9u << 20;
     char *big = malloc(len);
     assert_non_null(big);
     memset(big, ' ', len);
     memcpy(big, g.review, g.review_len);
     char u[128];
-    snprintf(u, sizeof(u), "https://localhost:%d/mutate", big_srv.port);
+    snprintf(u, sizeof(u), "https://localhost:%d/mutate", g.big.port);
     const long versions[] = {CURL_HTTP_VERSION_1_1, CURL_HTTP_VERSION_2TLS};
     for (int v = 0; v < 2; v++) {
         CURL *c = curl_easy_init();
@@ -354,12 +352,12 @@ static void test_request_limit_above_8mib(void **state)
         kn_http_do(c, "POST", u, big, len, g.ca, versions[v], &r);
         curl_easy_cleanup(c);
         if (r.status != 200)
-            kn_it_webhook_dump_log(&big_srv);
+            kn_it_webhook_dump_log(&g.big);
         assert_review_answer(&r, 1);
         kn_http_resp_free(&r);
     }
     free(big);
-    int st = kn_it_webhook_stop(&big_srv, WAIT_MS);
+    int st = kn_it_webhook_stop(&g.big, WAIT_MS);
     assert_true(st != -1 && WIFEXITED(st));
     assert_int_equal(WEXITSTATUS(st), 0);
 }
