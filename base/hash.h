@@ -1,7 +1,8 @@
 /* hash.h - FNV-1a over a NUL-terminated string, 64 bits: cheap, stable across
  * runs and machines (ids derived from it must not change), not for tables an
- * attacker fills. Chain calls to hash several strings: kn_fnv1a(b, kn_fnv1a(a,
- * KN_FNV1A_BASIS)). A NULL string hashes as empty. */
+ * attacker fills (kn_keyhash in siphash.h is). Chain calls to hash several
+ * strings: kn_fnv1a(b, kn_fnv1a(a, KN_FNV1A_BASIS)). A NULL string hashes as
+ * empty. */
 #ifndef KN_HASH_H
 #define KN_HASH_H
 
