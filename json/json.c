@@ -10,10 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/siphash.h"
+
 /* Objects up to this many members are searched linearly; past it a hash
  * index keeps lookups O(1) (an API server object has thousands of labels at
- * worst, but a ConfigMap-sized object can hold many more keys). */
-#define KN_JSON_LINEAR_MAX 8
+ * worst, but a ConfigMap-sized object can hold many more keys). Up to 16, a
+ * scan, which compares lengths first, costs less than the keyed hash of the
+ * key (and a parse checks such an object for repeated keys pair by pair). */
+#define KN_JSON_LINEAR_MAX 16
 
 static kn_json *node_new(kn_json_type t)
 {
@@ -234,31 +238,25 @@ int kn_json_own_arrays(kn_json *c)
     return 0;
 }
 
-/* ---- object hash index ---- */
+/* ---- object hash index ----
+ *
+ * Keys come from whoever sent the document, so the index hashes them with
+ * the process's secret SipHash key (siphash.h): a sender cannot compute keys
+ * that share a slot, as it could with an unkeyed hash. The index is never
+ * more than half full (kn_json_index_cap() sizes it for twice the members,
+ * an insert past half rebuilds it, a removal only empties slots), so with
+ * that hash a lookup walks 1.5 slots on average when it finds its key and
+ * 2.5 when it does not, and always stops at an empty slot. */
 
-/* Every byte counts, as in FNV-1a, but eight at a step: keys such as
- * spark.kubernetes.memoryOverheadFactor are hashed on every lookup. */
-static uint32_t key_hash(const char *k, size_t n)
+static inline size_t key_slot(const char *k, size_t n, size_t mask)
 {
-    const uint64_t mul = 0xff51afd7ed558ccdu;
-    uint64_t h = 0xcbf29ce484222325u ^ n;
-    for (; n >= 8; k += 8, n -= 8) {
-        uint64_t w;
-        memcpy(&w, k, 8);
-        h = (h ^ w) * mul;
-        h ^= h >> 32;
-    }
-    uint64_t w = 0;
-    for (size_t i = 0; i < n; i++)
-        w |= (uint64_t)(unsigned char)k[i] << (8 * i);
-    h = (h ^ w) * mul;
-    return (uint32_t)(h ^ (h >> 32));
+    return (size_t)kn_keyhash(k, n) & mask;
 }
 
 static void index_insert(kn_json *o, size_t member)
 {
     size_t mask = o->u.obj.idxcap - 1;
-    size_t slot = key_hash(o->u.obj.m[member].key, o->u.obj.m[member].klen) & mask;
+    size_t slot = key_slot(o->u.obj.m[member].key, o->u.obj.m[member].klen, mask);
     while (o->u.obj.idx[slot] != 0)
         slot = (slot + 1) & mask;
     o->u.obj.idx[slot] = (uint32_t)(member + 1);
@@ -304,7 +302,7 @@ static long member_find(const kn_json *o, const char *k, size_t n)
         return -1;
     }
     size_t mask = o->u.obj.idxcap - 1;
-    for (size_t slot = key_hash(k, n) & mask; o->u.obj.idx[slot] != 0; slot = (slot + 1) & mask) {
+    for (size_t slot = key_slot(k, n, mask); o->u.obj.idx[slot] != 0; slot = (slot + 1) & mask) {
         size_t i = o->u.obj.idx[slot] - 1;
         if (key_eq(&o->u.obj.m[i], k, n))
             return (long)i;
@@ -312,12 +310,31 @@ static long member_find(const kn_json *o, const char *k, size_t n)
     return -1;
 }
 
+size_t kn_json_index_probes(const kn_json *o, size_t *longest)
+{
+    size_t total = 0, most = 0;
+    if (kn_json_is(o, KN_JSON_OBJECT) && o->u.obj.idxcap != 0) {
+        size_t mask = o->u.obj.idxcap - 1;
+        for (size_t slot = 0; slot < o->u.obj.idxcap; slot++) {
+            if (o->u.obj.idx[slot] == 0)
+                continue;
+            const kn_json_member *m = &o->u.obj.m[o->u.obj.idx[slot] - 1];
+            size_t walked = ((slot - key_slot(m->key, m->klen, mask)) & mask) + 1;
+            total += walked;
+            most = walked > most ? walked : most;
+        }
+    }
+    if (longest != NULL)
+        *longest = most;
+    return total;
+}
+
 int kn_json_index_fill_unique(kn_json *o)
 {
     size_t mask = o->u.obj.idxcap - 1;
     for (size_t i = 0; i < o->u.obj.len; i++) {
         const kn_json_member *m = &o->u.obj.m[i];
-        size_t slot = key_hash(m->key, m->klen) & mask;
+        size_t slot = key_slot(m->key, m->klen, mask);
         for (; o->u.obj.idx[slot] != 0; slot = (slot + 1) & mask)
             if (key_eq(&o->u.obj.m[o->u.obj.idx[slot] - 1], m->key, m->klen))
                 return -1;

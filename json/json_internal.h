@@ -81,6 +81,10 @@ size_t kn_json_index_cap(size_t members);
 /* Indexes an object whose members are all in place (its index zeroed, with
  * room for them); -1 when two keys are equal (the index is then partial). */
 int kn_json_index_fill_unique(kn_json *o);
+/* The slots a lookup walks to find each of o's members, summed, and the most
+ * for one of them in *longest (if non-NULL); 0 for an object without an
+ * index. Tests check with it that no set of keys piles up in the index. */
+size_t kn_json_index_probes(const kn_json *o, size_t *longest);
 /* Copies a container's arena arrays to malloc'd ones before they grow. */
 int kn_json_own_arrays(kn_json *c);
 /* The same with a key that stays owned by the caller's arena (no copy). */

@@ -12,6 +12,7 @@
 
 #include "json/json.h"
 #include "json/json_internal.h"
+#include "support/crafted_keys.h"
 
 static kn_json *parse_ok(const char *s)
 {
@@ -280,6 +281,95 @@ static void test_thousand_keys(void **state)
     kn_json_free(v);
 }
 
+/* ---- the index against keys crafted to collide ---- */
+
+/* Keys per object: enough that one pile-up would walk thousands of slots. */
+#define N_CRAFTED 20000
+
+/* Upper bounds on the slots walked to find a member, with a hash the keys
+ * cannot steer: the index is at most half full (here 0.31 at N_CRAFTED).
+ * Over 300 processes the mean was at most 1.24 slots and the longest walk
+ * 21; the longest falls off exponentially past that, and these bounds are
+ * passed with a chance below 1e-15. A pile-up walks thousands. */
+#define MEAN_WALK_MAX 3
+#define LONGEST_WALK_MAX 100
+
+static char (*crafted_keys(void))[CK_LEN + 1]
+{
+    char(*keys)[CK_LEN + 1] = malloc(N_CRAFTED * sizeof(*keys));
+    assert_non_null(keys);
+    assert_int_equal(ck_old_colliding(keys, N_CRAFTED), 0);
+    for (size_t i = 0; i < N_CRAFTED; i++) /* what made the old index quadratic */
+        assert_int_equal(ck_old_key_hash(keys[i], CK_LEN), ck_old_key_hash(keys[0], CK_LEN));
+    return keys;
+}
+
+static void assert_spread(const kn_json *o, size_t members)
+{
+    size_t longest = 0, walked = kn_json_index_probes(o, &longest);
+    assert_int_equal(kn_json_len(o), members);
+    assert_true(walked >= members); /* each member is one slot at least: the index holds all */
+    assert_true(walked <= MEAN_WALK_MAX * members);
+    assert_true(longest <= LONGEST_WALK_MAX);
+}
+
+static void assert_member(const kn_json *o, const char *key, int64_t want)
+{
+    int64_t got = -1;
+    assert_int_equal(kn_json_int(kn_json_get(o, key), &got), 0);
+    assert_int_equal(got, want);
+}
+
+static void test_parse_crafted_keys(void **state)
+{
+    (void)state;
+    char(*keys)[CK_LEN + 1] = crafted_keys();
+    size_t cap = (size_t)N_CRAFTED * (CK_LEN + 16) + 2, n = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    for (size_t i = 0; i < N_CRAFTED; i++)
+        n += (size_t)snprintf(text + n, cap - n, "%c\"%s\":%zu", i ? ',' : '{', keys[i], i);
+    n += (size_t)snprintf(text + n, cap - n, "}");
+    kn_err err = {{0}};
+    kn_json *v = kn_json_parse(text, n, NULL, &err);
+    assert_non_null(v);
+    assert_spread(v, N_CRAFTED);
+    for (size_t i = 0; i < N_CRAFTED; i++)
+        assert_member(v, keys[i], (int64_t)i);
+    char missing[CK_LEN + 1];
+    memcpy(missing, keys[0], sizeof(missing));
+    missing[CK_LEN - 1] ^= 1;
+    assert_null(kn_json_get(v, missing));
+    kn_json_free(v);
+    free(text);
+    free(keys);
+}
+
+static void test_build_crafted_keys(void **state)
+{
+    (void)state;
+    char(*keys)[CK_LEN + 1] = crafted_keys();
+    kn_json *v = kn_json_new_object();
+    for (size_t i = 0; i < N_CRAFTED; i++) /* the index grows, and is rebuilt, on the way */
+        assert_int_equal(kn_json_set(v, keys[i], kn_json_new_int((int64_t)i)), 0);
+    assert_spread(v, N_CRAFTED);
+    for (size_t i = 0; i < 100; i += 2)
+        assert_int_equal(kn_json_remove(v, keys[i]), 0);
+    assert_spread(v, N_CRAFTED - 50);
+    for (size_t i = 0; i < N_CRAFTED; i++) {
+        if (i < 100 && i % 2 == 0)
+            assert_null(kn_json_get(v, keys[i]));
+        else
+            assert_member(v, keys[i], (int64_t)i);
+    }
+    kn_json *copy = kn_json_clone(v);
+    assert_spread(copy, N_CRAFTED - 50);
+    assert_true(kn_json_equal(v, copy));
+    kn_json_free(copy);
+    kn_json_free(v);
+    free(keys);
+}
+
 static void test_building(void **state)
 {
     (void)state;
@@ -531,6 +621,8 @@ int main(void)
         cmocka_unit_test(test_duplicate_keys_last_wins),
         cmocka_unit_test(test_edit_parsed_document),
         cmocka_unit_test(test_thousand_keys),
+        cmocka_unit_test(test_parse_crafted_keys),
+        cmocka_unit_test(test_build_crafted_keys),
         cmocka_unit_test(test_building),
         cmocka_unit_test(test_equal_semantics),
         cmocka_unit_test(test_dig_and_null_tolerance),
