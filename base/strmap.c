@@ -3,17 +3,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/siphash.h"
+
 static const char tomb_;
 #define TOMB (&tomb_)
 
+/* Keyed: node, pod, gang and namespace names and constraint signatures come
+ * from the API server, which takes them from its users. */
 static uint32_t hash_str(const char *s)
 {
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 16777619u;
-    }
-    return h;
+    return (uint32_t)kn_keyhash_str(s);
 }
 
 void kn_strmap_init(kn_strmap *m)

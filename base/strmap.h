@@ -2,7 +2,9 @@
  *
  * Keys are NOT copied: a key must stay valid (and unchanged) while it is in
  * the map; the cluster points them at strings owned by the records the index
- * values refer to. Lookups and updates are O(1) on average. */
+ * values refer to. Lookups and updates are O(1) on average, whatever the
+ * keys: they are hashed under the process's secret key (siphash.h), and the
+ * live and deleted slots stay under three quarters of the table. */
 #ifndef KN_STRMAP_H
 #define KN_STRMAP_H
 

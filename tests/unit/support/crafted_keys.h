@@ -1,8 +1,9 @@
-/* crafted_keys.h - keys that all collide under the unkeyed hash the JSON
- * index used before kn_keyhash (a copy of it is here to craft them), and
- * random keys of the same shape. What a sender who reads the source could
- * send; for test_json and tests/bench/json_keys.c. Header-only (static
- * inline), so the benchmark needs nothing of CMocka. */
+/* crafted_keys.h - keys that all collide under the unkeyed hashes the JSON
+ * index and the string maps (kn_strmap) used before kn_keyhash (copies of
+ * those hashes are here to craft them), and random keys of the same shape.
+ * What a sender who reads the source could send; for test_json,
+ * test_keyhash and tests/bench/json_keys.c. Header-only (static inline), so
+ * the benchmark needs nothing of CMocka. */
 #ifndef KN_CRAFTED_KEYS_H
 #define KN_CRAFTED_KEYS_H
 
@@ -115,6 +116,60 @@ static inline void ck_random(char (*keys)[CK_LEN + 1], size_t n, uint64_t seed)
         }
         keys[i][CK_LEN] = '\0';
     }
+}
+
+/* ---- the string maps' old hash: 32-bit FNV-1a ----
+ * The low 16 bits of its state follow from the low 16 bits before and the
+ * byte alone, so keys whose states agree there share a home slot in any
+ * table of up to 65536 slots. Two 3-letter pieces that take one state to one
+ * state (mod 2^16) turn up within a few hundred tries; a key of CK_FNV_STEPS
+ * pieces, either of each pair at each step, gives 2^CK_FNV_STEPS keys. */
+
+#define CK_FNV_STEPS 16
+#define CK_FNV_LEN (3 * CK_FNV_STEPS)
+
+static inline uint32_t ck_fnv1a32(const char *s, size_t n, uint32_t h)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+/* n distinct keys of CK_FNV_LEN letters and digits whose old hashes agree
+ * in their low 16 bits. 0, or -1 when n > 2^CK_FNV_STEPS or out of memory. */
+static inline int ck_fnv_colliding(char (*keys)[CK_FNV_LEN + 1], size_t n)
+{
+    char pair[CK_FNV_STEPS][2][3];
+    uint32_t *seen = malloc(65536 * sizeof(*seen)); /* low 16 bits of a state -> piece + 1 */
+    if (seen == NULL || n > (size_t)1 << CK_FNV_STEPS) {
+        free(seen);
+        return -1;
+    }
+    uint32_t h = 2166136261u;
+    for (int step = 0; step < CK_FNV_STEPS; step++) {
+        memset(seen, 0, 65536 * sizeof(*seen));
+        for (uint32_t i = 0;; i++) { /* 65537 pieces cannot all differ mod 2^16 */
+            const char piece[3] = {ck_alnum[i % 62], ck_alnum[i / 62 % 62], ck_alnum[i / 3844 % 62]};
+            uint32_t to = ck_fnv1a32(piece, 3, h), *at = &seen[to & 0xffff];
+            if (*at == 0) {
+                *at = i + 1;
+                continue;
+            }
+            uint32_t j = *at - 1;
+            const char other[3] = {ck_alnum[j % 62], ck_alnum[j / 62 % 62], ck_alnum[j / 3844 % 62]};
+            memcpy(pair[step][0], other, 3);
+            memcpy(pair[step][1], piece, 3);
+            h = to; /* its high bits differ from the other's: they do not matter */
+            break;
+        }
+    }
+    free(seen);
+    for (size_t i = 0; i < n; i++) {
+        for (int step = 0; step < CK_FNV_STEPS; step++)
+            memcpy(keys[i] + 3 * step, pair[step][i >> step & 1], 3);
+        keys[i][CK_FNV_LEN] = '\0';
+    }
+    return 0;
 }
 
 #endif
