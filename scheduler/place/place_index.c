@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/siphash.h"
+
 #define MAX_KINDS 96
 
 /* OUT: filtered (static) or not live. DIRTY: in the heap with a key that is
@@ -75,14 +77,6 @@ void kn_pindex_free(struct kn_place_index *ix)
 
 /* ---- the kind of a pod ---- */
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * 1099511628211ull;
-    return h;
-}
-
 static void want_numa(const kn_want *w, kn_numa_spec *out)
 {
     memset(out, 0, sizeof(*out));
@@ -94,16 +88,18 @@ static void want_numa(const kn_want *w, kn_numa_spec *out)
         strcpy(out->resources[i], w->numa->resources[i]);
 }
 
-/* Over the parts that tell kinds apart in practice (kind_is compares all). */
+/* Over the parts that tell kinds apart in practice (kind_is compares all).
+ * The signature, a pod's own text, goes through the keyed hash: pods cannot
+ * be made to share a hash and send every lookup through all the kinds'
+ * signatures (crafted requests can, but those compare in a few bytes). */
 static uint64_t kind_hash(const kn_want *w, const kn_numa_spec *numa)
 {
-    uint64_t h = 14695981039346656037ull;
+    uint64_t h = kn_keyhash_str(w->sig);
     for (int r = 0; r < KN_RDIM; r++)
         h = (h ^ (uint64_t)w->req->v[r]) * 1099511628211ull;
     h = (h ^ (uint64_t)numa->policy) * 1099511628211ull;
     h = (h ^ (uint64_t)numa->n_resources) * 1099511628211ull;
-    h = (h ^ (uint64_t)w->binpack) * 1099511628211ull;
-    return fnv(h, w->sig, strlen(w->sig));
+    return (h ^ (uint64_t)w->binpack) * 1099511628211ull;
 }
 
 static bool kind_is(const kind *k, uint64_t h, const kn_want *w, const kn_numa_spec *numa)
