@@ -51,6 +51,28 @@ typedef struct kn_choice {
     double score;      /* -101..100 (see score.c) */
 } kn_choice;
 
+/* The kind of a pod: everything a placement reads of a pod, the cluster
+ * aside. Pods of one kind land alike on the same cluster, so every placement
+ * cache (the placer's and the index's) is keyed by it: hash, then equality.
+ * Static filters read only its signature's constraints, so their cache is
+ * keyed by sig alone. */
+typedef struct kn_pod_kind {
+    uint64_t hash;
+    const char *sig;     /* kn_pod_sig of the constraints: w's (kn_pod_kind_of) or
+                            the cache's own copy (kn_pod_kind_keep) */
+    kn_rvec req;
+    kn_numa_spec numa;   /* zeroed: no policy; only the listed resources set */
+    bool binpack, unfit;
+} kn_pod_kind;
+
+/* kind.c: w's kind (sig borrowed from w); false when w has no signature (not cacheable). */
+bool kn_pod_kind_of(const kn_want *w, kn_pod_kind *k);
+bool kn_pod_kind_eq(const kn_pod_kind *a, const kn_pod_kind *b);
+/* dst = src with a signature of its own; 0, or -1 out of memory (dst empty). */
+int kn_pod_kind_keep(kn_pod_kind *dst, const kn_pod_kind *src);
+/* Frees what kn_pod_kind_keep made; k is empty afterwards. */
+void kn_pod_kind_drop(kn_pod_kind *k);
+
 void kn_diag_init(kn_diag *d);
 void kn_diag_add(kn_diag *d, const char *reason);
 /* kube-scheduler's FitError text. */

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/siphash.h"
 
 #define MAX_KINDS 96
 
@@ -34,11 +33,7 @@ typedef struct slot {
 
 typedef struct kind {
     bool used;
-    uint64_t hash;
-    char *sig;
-    kn_rvec req;
-    kn_numa_spec numa;       /* zeroed: no policy */
-    bool binpack;
+    kn_pod_kind key;         /* its own signature */
     bool lazy;               /* a take can only lower a node's score (spreading, no NUMA policy) */
     uint64_t seen;           /* c->mutations caught up to */
     uint64_t last_use;
@@ -59,7 +54,7 @@ struct kn_place_index {
 
 static void kind_clear(kind *k)
 {
-    free(k->sig);
+    kn_pod_kind_drop(&k->key);
     free(k->slot);
     free(k->heap_mem);
     memset(k, 0, sizeof(*k));
@@ -73,39 +68,6 @@ void kn_pindex_free(struct kn_place_index *ix)
         kind_clear(&ix->kinds[i]);
     free(ix->rank);
     free(ix);
-}
-
-/* ---- the kind of a pod ---- */
-
-static void want_numa(const kn_want *w, kn_numa_spec *out)
-{
-    memset(out, 0, sizeof(*out));
-    if (w->numa == NULL)
-        return;
-    out->policy = w->numa->policy;
-    out->n_resources = w->numa->n_resources;
-    for (int i = 0; i < w->numa->n_resources && i < KN_NUMA_MAX_RESOURCES; i++)
-        strcpy(out->resources[i], w->numa->resources[i]);
-}
-
-/* Over the parts that tell kinds apart in practice (kind_is compares all).
- * The signature, a pod's own text, goes through the keyed hash: pods cannot
- * be made to share a hash and send every lookup through all the kinds'
- * signatures (crafted requests can, but those compare in a few bytes). */
-static uint64_t kind_hash(const kn_want *w, const kn_numa_spec *numa)
-{
-    uint64_t h = kn_keyhash_str(w->sig);
-    for (int r = 0; r < KN_RDIM; r++)
-        h = (h ^ (uint64_t)w->req->v[r]) * 1099511628211ull;
-    h = (h ^ (uint64_t)numa->policy) * 1099511628211ull;
-    h = (h ^ (uint64_t)numa->n_resources) * 1099511628211ull;
-    return (h ^ (uint64_t)w->binpack) * 1099511628211ull;
-}
-
-static bool kind_is(const kind *k, uint64_t h, const kn_want *w, const kn_numa_spec *numa)
-{
-    return k->used && k->hash == h && k->binpack == w->binpack && memcmp(&k->req, w->req, sizeof(k->req)) == 0 &&
-           memcmp(&k->numa, numa, sizeof(*numa)) == 0 && strcmp(k->sig, w->sig) == 0;
 }
 
 /* ---- node order and the heap ---- */
@@ -323,33 +285,28 @@ static void catch_up(const struct kn_place_index *ix, const kn_cluster *c, kind 
 
 /* ---- kinds ---- */
 
-static kind *kind_new(struct kn_place_index *ix, const kn_cluster *c, uint64_t h, const kn_fit_plan *p,
-                      const kn_numa_spec *numa)
+static kind *kind_new(struct kn_place_index *ix, const kn_cluster *c, const kn_pod_kind *key,
+                      const kn_fit_plan *p)
 {
-    const kn_want *w = p->w;
     kind *k = NULL;
     for (int i = 0; i < MAX_KINDS && (k == NULL || k->used); i++) /* a free slot, else the least recently used */
         if (k == NULL || !ix->kinds[i].used || ix->kinds[i].last_use < k->last_use)
             k = &ix->kinds[i];
     kind_clear(k);
     size_t n = (size_t)ix->n_nodes + 1;
-    k->sig = strdup(w->sig);
+    int kept = kn_pod_kind_keep(&k->key, key);
     k->slot = malloc(sizeof(slot) * n);
     /* + ARITY * ARITY: best_of_four() fetches a last parent's grandchildren lines whole */
     size_t hbytes = (sizeof(ent) * (n + 3 + ARITY * ARITY) + 63) / 64 * 64;
     k->heap_mem = aligned_alloc(64, hbytes);
     k->heap = k->heap_mem ? k->heap_mem + 3 : NULL;
-    if (!k->sig || !k->slot || !k->heap) {
+    if (kept != 0 || !k->slot || !k->heap) {
         kind_clear(k);
         return NULL;
     }
     k->used = true;
-    k->hash = h;
-    k->req = *w->req;
-    k->numa = *numa;
-    k->binpack = w->binpack;
     /* spreading without NUMA: more used means a lower score, less room never fits more */
-    k->lazy = !w->binpack && numa->policy == KN_NUMA_NONE;
+    k->lazy = !key->binpack && key->numa.policy == KN_NUMA_NONE;
     rebuild(ix, c, k, p);
     return k;
 }
@@ -364,9 +321,10 @@ static int reset(struct kn_place_index *ix, const kn_cluster *c)
     return make_rank(ix, c);
 }
 
-int kn_pindex_best(kn_cluster *c, struct kn_place_index **ixp, const kn_want *w, kn_choice *best)
+int kn_pindex_best(kn_cluster *c, struct kn_place_index **ixp, const kn_want *w, const kn_pod_kind *key,
+                   kn_choice *best)
 {
-    if (w->sig == NULL || w->unfit_name != NULL)
+    if (key->sig == NULL || key->unfit)
         return -1;
     if (c->chlog == NULL && (c->chlog = malloc(sizeof(int) * KN_CHLOG_SIZE)) == NULL)
         return -1;
@@ -379,15 +337,12 @@ int kn_pindex_best(kn_cluster *c, struct kn_place_index **ixp, const kn_want *w,
     anon.owner = -1;
     kn_fit_plan plan;
     kn_fit_plan_init(c, &anon, &plan);
-    kn_numa_spec numa;
-    want_numa(w, &numa);
-    uint64_t h = kind_hash(w, &numa);
     kind *k = NULL;
     for (int i = 0; i < MAX_KINDS && k == NULL; i++)
-        if (kind_is(&ix->kinds[i], h, w, &numa))
+        if (ix->kinds[i].used && kn_pod_kind_eq(&ix->kinds[i].key, key))
             k = &ix->kinds[i];
     if (k == NULL) {
-        if ((k = kind_new(ix, c, h, &plan, &numa)) == NULL)
+        if ((k = kind_new(ix, c, key, &plan)) == NULL)
             return -1;
     } else {
         catch_up(ix, c, k, &plan);

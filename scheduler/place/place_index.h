@@ -1,9 +1,7 @@
 /* place_index.h - the best node for a kind of pod, kept up to date as the
  * cluster changes, instead of a scan of every node for every pod.
  *
- * A kind is what decides a pod's placement on a node: its constraint
- * signature (kn_pod_sig), request, NUMA policy and resources, and scoring
- * (bin-packing or spreading). Per kind the index holds, for every node,
+ * Kinds are kn_pod_kind (place.h). Per kind the index holds, for every node,
  * whether it passes the static filters, whether the pod fits now and its
  * score, and a max-heap of (score, node name) over the feasible nodes.
  * kn_alloc_take / kn_alloc_release log the node they changed (c->chlog); a
@@ -24,7 +22,8 @@ struct kn_place_index;
 /* 1 with *best filled (as kn_place_on_node would fill it for that node),
  * 0 when no node fits (the caller diagnoses), -1 when the index cannot answer
  * (out of memory, or the pod is not indexable): the caller scans. */
-int kn_pindex_best(kn_cluster *c, struct kn_place_index **ix, const kn_want *w, kn_choice *best);
+int kn_pindex_best(kn_cluster *c, struct kn_place_index **ix, const kn_want *w, const kn_pod_kind *kind,
+                   kn_choice *best);
 void kn_pindex_free(struct kn_place_index *ix);
 
 #endif

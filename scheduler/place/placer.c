@@ -23,10 +23,7 @@ struct kn_place_cache {
     uint8_t *pass[SIG_SLOTS]; /* per node: 0 unknown, 1 passes, 2 filtered */
     /* the last full scan's best candidates, for the next pod of the same kind */
     bool list_valid;
-    char *l_sig;
-    kn_rvec l_req;
-    kn_numa_spec l_numa;
-    bool l_binpack, l_unfit;
+    kn_pod_kind l_kind;
     uint64_t l_mutations;     /* c->mutations expected (one take after the scan) */
     int n_list;
     bool complete;            /* every feasible node is in the list */
@@ -36,10 +33,7 @@ struct kn_place_cache {
     /* the last failure: the same kind of pod fails the same way until the
      * cluster changes (many identical pending executors cost one scan) */
     bool fail_valid;
-    char *f_sig;
-    kn_rvec f_req;
-    kn_numa_spec f_numa;
-    bool f_binpack, f_unfit;
+    kn_pod_kind f_kind;
     uint64_t f_mutations, f_node_gen;
     kn_diag f_diag;
     struct kn_place_index *ix; /* every node ranked per kind (pct 100) */
@@ -53,8 +47,8 @@ void kn_place_cache_free(struct kn_place_cache *pc)
         free(pc->sig[i]);
         free(pc->pass[i]);
     }
-    free(pc->l_sig);
-    free(pc->f_sig);
+    kn_pod_kind_drop(&pc->l_kind);
+    kn_pod_kind_drop(&pc->f_kind);
     kn_pindex_free(pc->ix);
     free(pc);
 }
@@ -127,38 +121,24 @@ static bool eval(kn_cluster *c, int i, const kn_want *w, uint8_t *pass, kn_choic
     return n->live && static_ok(n, w, pass, i) && kn_fit_and_score(c, i, w, ch);
 }
 
-static bool failed_before(const struct kn_place_cache *pc, const kn_cluster *c, const kn_want *w)
+static bool failed_before(const struct kn_place_cache *pc, const kn_cluster *c, const kn_pod_kind *k)
 {
-    static const kn_numa_spec none;
-    const kn_numa_spec *numa = w->numa ? w->numa : &none;
-    return pc->fail_valid && pc->f_mutations == c->mutations && pc->f_node_gen == c->node_gen &&
-           strcmp(pc->f_sig, w->sig) == 0 && memcmp(&pc->f_req, w->req, sizeof(kn_rvec)) == 0 &&
-           memcmp(&pc->f_numa, numa, sizeof(*numa)) == 0 && pc->f_binpack == w->binpack &&
-           pc->f_unfit == (w->unfit_name != NULL) && !w->unfit_name;
+    return pc->fail_valid && pc->f_mutations == c->mutations && pc->f_node_gen == c->node_gen && !k->unfit &&
+           kn_pod_kind_eq(&pc->f_kind, k);
 }
 
-static void remember_failure(struct kn_place_cache *pc, const kn_cluster *c, const kn_want *w, const kn_diag *d)
+static void remember_failure(struct kn_place_cache *pc, const kn_cluster *c, const kn_pod_kind *k, const kn_diag *d)
 {
-    static const kn_numa_spec none;
-    free(pc->f_sig);
-    pc->f_sig = strdup(w->sig);
-    pc->f_req = *w->req;
-    pc->f_numa = w->numa ? *w->numa : none;
-    pc->f_binpack = w->binpack;
-    pc->f_unfit = w->unfit_name != NULL;
+    kn_pod_kind_drop(&pc->f_kind);
     pc->f_mutations = c->mutations;
     pc->f_node_gen = c->node_gen;
     pc->f_diag = *d;
-    pc->fail_valid = pc->f_sig != NULL;
+    pc->fail_valid = kn_pod_kind_keep(&pc->f_kind, k) == 0;
 }
 
-static bool same_kind(const struct kn_place_cache *pc, const kn_want *w)
+static bool same_kind(const struct kn_place_cache *pc, const kn_pod_kind *k)
 {
-    static const kn_numa_spec none;
-    const kn_numa_spec *numa = w->numa ? w->numa : &none;
-    return pc->list_valid && w->sig && pc->l_sig && strcmp(pc->l_sig, w->sig) == 0 &&
-           memcmp(&pc->l_req, w->req, sizeof(kn_rvec)) == 0 && memcmp(&pc->l_numa, numa, sizeof(*numa)) == 0 &&
-           pc->l_binpack == w->binpack && pc->l_unfit == (w->unfit_name != NULL);
+    return pc->list_valid && kn_pod_kind_eq(&pc->l_kind, k);
 }
 
 static bool from_list(kn_cluster *c, const kn_want *w, uint8_t *pass, kn_choice *best)
@@ -182,17 +162,11 @@ static bool from_list(kn_cluster *c, const kn_want *w, uint8_t *pass, kn_choice 
     return pc->complete || !before(c, &pc->last, &b);
 }
 
-static void remember(kn_cluster *c, const kn_want *w)
+static void remember(kn_cluster *c, const kn_pod_kind *k)
 {
     struct kn_place_cache *pc = c->pc;
-    static const kn_numa_spec none;
-    free(pc->l_sig);
-    pc->l_sig = w->sig ? strdup(w->sig) : NULL;
-    pc->l_req = *w->req;
-    pc->l_numa = w->numa ? *w->numa : none;
-    pc->l_binpack = w->binpack;
-    pc->l_unfit = w->unfit_name != NULL;
-    pc->list_valid = pc->l_sig != NULL;
+    kn_pod_kind_drop(&pc->l_kind);
+    pc->list_valid = k->sig != NULL && kn_pod_kind_keep(&pc->l_kind, k) == 0;
 }
 
 static void list_insert(kn_cluster *c, const kn_choice *ch, int *feasible)
@@ -229,23 +203,25 @@ bool kn_place_best(kn_cluster *c, const kn_want *w, kn_choice *best, kn_diag *d)
         c->pc = calloc(1, sizeof(*c->pc));
         c->pc_free = kn_place_cache_free;
     }
+    kn_pod_kind kind;
+    kn_pod_kind_of(w, &kind);
     uint8_t *pass = pass_array(c, w);
     struct kn_place_cache *pc = c->pc;
-    if (pc && pass && failed_before(pc, c, w)) {
+    if (pc && pass && failed_before(pc, c, &kind)) {
         *d = pc->f_diag;
         return false;
     }
-    int got = pc && nodes_to_find(c) >= c->n_nodes ? kn_pindex_best(c, &pc->ix, w, best) : -1;
+    int got = pc && nodes_to_find(c) >= c->n_nodes ? kn_pindex_best(c, &pc->ix, w, &kind, best) : -1;
     if (got == 1)
         return true;
     if (got == 0) { /* no node fits: why not, with the diagnosis */
         kn_choice ch;
         for (int i = 0; i < c->n_nodes; i++)
             kn_place_on_node(c, i, w, &ch, d);
-        remember_failure(pc, c, w, d);
+        remember_failure(pc, c, &kind, d);
         return false;
     }
-    if (pc && pass && same_kind(pc, w) && pc->l_mutations == c->mutations &&
+    if (pc && pass && same_kind(pc, &kind) && pc->l_mutations == c->mutations &&
         from_list(c, w, pass, best)) {
         pc->l_mutations = c->mutations + 1;
         return true;
@@ -273,7 +249,7 @@ bool kn_place_best(kn_cluster *c, const kn_want *w, kn_choice *best, kn_diag *d)
     if (pc && want < c->n_nodes) /* sampling: the next scan starts where this one stopped */
         pc->next_start = (start + seen) % (c->n_nodes ? c->n_nodes : 1);
     if (pc) {
-        remember(c, w);
+        remember(c, &kind);
         pc->complete = feasible <= TOP_K && seen == c->n_nodes;
         if (pc->n_list > 0)
             pc->last = pc->list[pc->n_list - 1];
@@ -285,7 +261,7 @@ bool kn_place_best(kn_cluster *c, const kn_want *w, kn_choice *best, kn_diag *d)
     for (int i = 0; i < c->n_nodes; i++) /* why not: the full filters, with the diagnosis */
         kn_place_on_node(c, i, w, &ch, d);
     if (pc && pass)
-        remember_failure(pc, c, w, d);
+        remember_failure(pc, c, &kind, d);
     return false;
 }
 
