@@ -72,10 +72,10 @@ void kn_pindex_free(struct kn_place_index *ix)
 
 /* ---- node order and the heap ---- */
 
-static const kn_cluster *sort_ctx;
-static int cmp_name(const void *a, const void *b)
+static int cmp_name(const void *a, const void *b, void *ctx)
 {
-    return strcmp(sort_ctx->nodes[*(const int *)a].name, sort_ctx->nodes[*(const int *)b].name);
+    const kn_cluster *c = ctx;
+    return strcmp(c->nodes[*(const int *)a].name, c->nodes[*(const int *)b].name);
 }
 
 static int make_rank(struct kn_place_index *ix, const kn_cluster *c)
@@ -89,8 +89,7 @@ static int make_rank(struct kn_place_index *ix, const kn_cluster *c)
     }
     for (int i = 0; i < n; i++)
         order[i] = i;
-    sort_ctx = c;
-    qsort(order, (size_t)n, sizeof(int), cmp_name);
+    qsort_r(order, (size_t)n, sizeof(int), cmp_name, (void *)c);
     for (int i = 0; i < n; i++)
         rank[order[i]] = i;
     free(order);
