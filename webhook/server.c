@@ -408,6 +408,60 @@ static int path_is(h2o_iovec_t p, const char *want)
     return h2o_memis(p.base, p.len, want, strlen(want));
 }
 
+/* The value of a header line "name: value\r\n" at p (name lower case, as h2o
+ * leaves it after parsing), or NULL when the line is another header. */
+static const char *header_value(const char *p, const char *end, const char *name, size_t *len)
+{
+    size_t n = strlen(name);
+    if ((size_t)(end - p) <= n || memcmp(p, name, n) != 0 || p[n] != ':')
+        return NULL;
+    const char *v = p + n + 1, *eol = memchr(v, '\n', (size_t)(end - v));
+    if (eol == NULL)
+        eol = end;
+    h2o_iovec_t t = h2o_str_stripws(v, (size_t)(eol - v));
+    *len = t.len;
+    return t.base;
+}
+
+/* HTTP/1.1 framing a front end could read another way than h2o does (RFC
+ * 9112 6.3): Transfer-Encoding together with Content-Length, or
+ * Content-Lengths that disagree. h2o 2.2 takes the chunked body (or the first
+ * length) and would serve what follows as a request of its own, and it keeps
+ * neither header in req->headers; so the request head, which h2o leaves in
+ * the connection's input buffer right before the body it read, is read
+ * again here. */
+static bool ambiguous_framing(h2o_req_t *req)
+{
+    if (req->version >= 0x200 || req->entity.base == NULL)
+        return false;
+    h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
+    if (sock == NULL || sock->input == NULL)
+        return false;
+    const char *p = sock->input->bytes, *end = req->entity.base;
+    if (end < p || end > p + sock->input->size)
+        return false; /* not where h2o keeps it: nothing to read */
+    int te = 0, cl = 0;
+    const char *first = NULL;
+    size_t first_len = 0;
+    for (; p < end; p++) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        size_t len = 0;
+        const char *v;
+        if (header_value(p, end, "transfer-encoding", &len) != NULL) {
+            te++;
+        } else if ((v = header_value(p, end, "content-length", &len)) != NULL) {
+            if (cl++ == 0)
+                first = v, first_len = len;
+            else if (len != first_len || memcmp(v, first, len) != 0)
+                return true;
+        }
+        if (eol == NULL)
+            break;
+        p = eol;
+    }
+    return te > 0 && cl > 0;
+}
+
 static void note_request(h2o_req_t *req);
 
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
@@ -415,7 +469,12 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     kn_server *s = ((kn_handler *)self)->srv;
     note_request(req);
     h2o_iovec_t path = req->path_normalized; /* without the query string */
-    if (path_is(path, "/mutate")) {
+    if (ambiguous_framing(req)) {
+        req->http1_is_persistent = 0;
+        count_error(s, "bad_framing");
+        send_status(req, 400, "BadRequest", "the request gives both Transfer-Encoding and Content-Length, "
+                    "or two different Content-Lengths");
+    } else if (path_is(path, "/mutate")) {
         serve_admission(s, req, KN_ADMIT_MUTATE, "/mutate");
     } else if (path_is(path, KN_FILL_PATH)) {
         serve_admission(s, req, KN_ADMIT_MUTATE, KN_FILL_PATH);

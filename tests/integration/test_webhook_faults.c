@@ -378,6 +378,50 @@ static void test_content_length_lies(void **state)
     assert_served(3);
 }
 
+/* Framing a front end and the webhook could read two ways is refused
+ * (RFC 9112 6.3): a request with both Content-Length and Transfer-Encoding,
+ * or two different Content-Lengths, gets 400 and the connection closes, so
+ * nothing sent behind its body is served as a request of its own. */
+static void test_ambiguous_framing_is_refused(void **state)
+{
+    (void)state;
+    kn_it_raw_resp r;
+    char *body = NULL, hdr[200];
+    /* A chunked review, a Content-Length covering only its first bytes, and a
+     * request smuggled behind: the server must not answer it. */
+    int n = asprintf(&body, "%zx\r\n%s\r\n0\r\n\r\nGET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n",
+                     g.review_len, g.review);
+    assert_true(n > 0);
+    snprintf(hdr, sizeof(hdr), "Content-Type: application/json\r\nContent-Length: 8\r\n"
+                               "Transfer-Encoding: chunked\r\n");
+    raw_exchange(hdr, body, (size_t)n, 1, &r);
+    assert_int_equal(r.status, 400);
+    assert_true(r.closed);
+    kn_it_raw_resp_free(&r);
+    /* Transfer-Encoding first, then Content-Length: the same. */
+    snprintf(hdr, sizeof(hdr), "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+                               "Content-Length: %zu\r\n", (size_t)n);
+    raw_exchange(hdr, body, (size_t)n, 1, &r);
+    assert_int_equal(r.status, 400);
+    assert_true(r.closed);
+    kn_it_raw_resp_free(&r);
+    free(body);
+    /* Two Content-Lengths that disagree. */
+    snprintf(hdr, sizeof(hdr), "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+                               "Content-Length: 10\r\n", g.review_len);
+    raw_exchange(hdr, g.review, g.review_len, 1, &r);
+    assert_int_equal(r.status, 400);
+    assert_true(r.closed);
+    kn_it_raw_resp_free(&r);
+    /* Two that agree are one length (RFC 9110 8.6 allows it): answered. */
+    snprintf(hdr, sizeof(hdr), "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+                               "Content-Length: %zu\r\n", g.review_len, g.review_len);
+    raw_exchange(hdr, g.review, g.review_len, 0, &r);
+    assert_int_equal(r.status, 200);
+    kn_it_raw_resp_free(&r);
+    assert_served(0);
+}
+
 /* Any type but application/json is refused with 415, even around a review;
  * JSON with parameters, in any case, or with no Content-Type at all is read. */
 static void test_wrong_content_type(void **state)
@@ -936,6 +980,7 @@ int main(void)
         cmocka_unit_test(test_bodies_of_every_wrong_shape),
         cmocka_unit_test(test_chunked_bodies),
         cmocka_unit_test(test_content_length_lies),
+        cmocka_unit_test(test_ambiguous_framing_is_refused),
         cmocka_unit_test(test_wrong_content_type),
         cmocka_unit_test(test_half_handshakes_are_cut),
         cmocka_unit_test(test_slowloris),
