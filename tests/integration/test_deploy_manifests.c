@@ -277,6 +277,12 @@ static void rbac_is_least_privilege_and_bound(void **state)
     assert_true(rule_allows(cr, "", "events", "create"));
     assert_false(rule_allows(cr, "", "pods", "delete"));
     assert_false(rule_allows(cr, "", "secrets", "get"));
+    /* Only what the scheduler calls: it never gets a node or a topology by
+     * name, and writes core/v1 Events only. */
+    assert_true(rule_allows(cr, "", "pods", "get")); /* a 409 binding re-reads its pod */
+    assert_false(rule_allows(cr, "", "nodes", "get"));
+    assert_false(rule_allows(cr, "topology.node.k8s.io", "noderesourcetopologies", "get"));
+    assert_false(rule_allows(cr, "events.k8s.io", "events", "create"));
     char *text = kn_json_dump(cr, NULL);
     assert_null(strstr(text, "\"*\"")); /* no wildcards */
     free(text);
