@@ -22,16 +22,23 @@ void kn_decision_free(kn_decision *d)
 
 void kn_decision_deny(kn_decision *d, const char *fmt, ...)
 {
-    if (!d->allowed)
-        return;
-    d->allowed = false;
-    int n = snprintf(d->message, sizeof(d->message), "%s: ", d->subject);
-    if (n < 0 || (size_t)n >= sizeof(d->message))
+    size_t n = strlen(d->message), cap = sizeof(d->message);
+    if (d->allowed) { /* the first problem: "<Kind> <ns>/<name>: " before it */
+        d->allowed = false;
+        int k = snprintf(d->message, cap, "%s: ", d->subject);
+        n = k < 0 ? 0 : (size_t)k < cap ? (size_t)k : cap - 1;
+    } else if (n + 2 < cap) { /* every further one after "; ", as field errors are listed */
+        memcpy(d->message + n, "; ", 3);
+        n += 2;
+    }
+    if (n + 1 >= cap)
         return;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(d->message + n, sizeof(d->message) - (size_t)n, fmt, ap);
+    int k = vsnprintf(d->message + n, cap - n, fmt, ap);
     va_end(ap);
+    if (k > 0 && n + (size_t)k >= cap && cap > 4) /* cut: say so */
+        memcpy(d->message + cap - 4, "...", 4);
 }
 
 void kn_decision_warn(kn_decision *d, const char *fmt, ...)

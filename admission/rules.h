@@ -62,7 +62,8 @@ int kn_rules_evaluate(const kn_rules_input *in, kn_decision *out);
 void kn_decision_free(kn_decision *d);
 
 /* Helpers for the rule sets. */
-/* Denies with "<Kind> <ns>/<name>: <formatted>" (first denial wins). */
+/* Denies with "<Kind> <ns>/<name>: <formatted>"; a further denial is listed after
+ * "; ", as kube-apiserver lists every field error of an object. */
 void kn_decision_deny(kn_decision *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Adds a warning, shortened to KN_WARNING_MAX chars; extra warnings are dropped. */
 void kn_decision_warn(kn_decision *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

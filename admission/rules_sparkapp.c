@@ -1,8 +1,11 @@
 /* rules_sparkapp.c - admission rules for SparkApplications (v1beta2, CREATE/UPDATE).
  *
  * Order: sizes, NUMA, executor count, gang labels, batchScheduler,
- * schedulerName, executor reservation. The first denial wins, so a user
- * fixes one precise thing at a time. */
+ * schedulerName, executor reservation. Every independent problem is listed
+ * in the one denial, as kube-apiserver lists every field error of an object,
+ * so a user fixes them all in one go; a check that needs an earlier one's
+ * answer (the gang's size needs the executor count) runs only once it is
+ * known. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,33 +45,37 @@ static void patch_role(app_ctx *c, const role_info *r, const char *map, const ch
 
 /* ---- sizes Spark or Kubernetes would reject later ---- */
 
+/* 0, or -1 when the executor count is unknown (a gang's size cannot be judged). */
 static int check_sizes(app_ctx *c)
 {
     kn_err err = {{0}};
-    if (kn_sparkapp_executor_count(c->app, &c->n, &c->dynamic, &err) != 0)
-        return kn_decision_deny(c->d, "%s", err.msg), -1;
-    if (!c->dynamic && c->n == 0)
-        return kn_decision_deny(c->d, "spec.executor.instances is 0: the application would never get an executor; "
-                                "set it to at least 1 (or enable dynamic allocation)"), -1;
+    int rc = 0;
+    if (kn_sparkapp_executor_count(c->app, &c->n, &c->dynamic, &err) != 0) {
+        kn_decision_deny(c->d, "%s", err.msg);
+        rc = -1;
+    } else if (!c->dynamic && c->n == 0) {
+        kn_decision_deny(c->d, "spec.executor.instances is 0: the application would never get an executor; "
+                         "set it to at least 1 (or enable dynamic allocation)");
+        rc = -1; /* no gang size to judge against */
+    }
     /* Spark's sizing rules name the field and the fix: "4Gi" (Spark wants 4g),
      * cores 0, coreLimit below the request, ... */
     for (int i = 0; i < 2; i++) {
         kn_resources *req = c->r[i].role == KN_SPARK_EXECUTOR ? &c->exec_requests : NULL;
         if (kn_sparkapp_pod_resources(c->app, c->r[i].role, req, NULL, &err) != 0)
-            return kn_decision_deny(c->d, "%s", err.msg), -1;
+            kn_decision_deny(c->d, "%s", err.msg);
     }
-    return 0;
+    return rc;
 }
 
-static int check_numa(app_ctx *c)
+static void check_numa(app_ctx *c)
 {
     for (int i = 0; i < 2; i++) {
         kn_numa_spec numa;
         kn_err err = {{0}};
         if (kn_numa_from_annotations(kn_json_get(c->r[i].spec, "annotations"), &numa, &err) != 0)
-            return kn_decision_deny(c->d, "spec.%s.annotations: %s", c->r[i].name, err.msg), -1;
+            kn_decision_deny(c->d, "spec.%s.annotations: %s", c->r[i].name, err.msg);
     }
-    return 0;
 }
 
 /* ---- gang labels ---- */
@@ -143,11 +150,16 @@ static int check_min_available(app_ctx *c)
 static int check_gang(app_ctx *c)
 {
     role_info *dr = &c->r[0], *ex = &c->r[1];
+    int bad = 0;
     for (int i = 0; i < 2; i++) {
         kn_err err = {{0}};
-        if (kn_gang_from_labels(c->r[i].labels, &c->r[i].gang, &err) != 0)
-            return kn_decision_deny(c->d, "%s %s", c->r[i].name, err.msg), -1;
+        if (kn_gang_from_labels_for(c->r[i].labels, c->n, c->dynamic, &c->r[i].gang, &err) != 0) {
+            kn_decision_deny(c->d, "%s %s", c->r[i].name, err.msg);
+            bad = -1;
+        }
     }
+    if (bad)
+        return -1;
     if (!dr->gang.present && !ex->gang.present) {
         if (c->in->cfg == NULL || !c->in->cfg->fill_gang_labels)
             return 0;
@@ -168,6 +180,10 @@ static int check_gang(app_ctx *c)
 
 /* ---- who schedules the gang ---- */
 
+/* Why /validate finds a gang the mutating webhook should have completed. */
+#define NOT_MUTATED "the kubenexus mutating webhook did not run on this application (check that the "\
+                    "MutatingWebhookConfiguration kubenexus-webhook exists and selects its namespace)"
+
 static int check_schedulers(app_ctx *c)
 {
     const char *want = kn_rules_scheduler_name(c->in->cfg);
@@ -181,6 +197,11 @@ static int check_schedulers(app_ctx *c)
         const kn_json *v = kn_json_get(r->spec, "schedulerName");
         const char *s = kn_json_str(v);
         if (v == NULL || kn_json_is(v, KN_JSON_NULL) || (s != NULL && s[0] == '\0')) {
+            if (c->in->mode == KN_ADMIT_VALIDATE) { /* the backstop: mutation should have set it */
+                kn_decision_deny(c->d, "spec.%s.schedulerName is not set, want \"%s\": " NOT_MUTATED
+                                 "; the pods would go to the default scheduler one by one", r->name, want);
+                continue;
+            }
             patch_role(c, r, "schedulerName", NULL, kn_json_new_string(want));
             continue;
         }
@@ -200,10 +221,15 @@ static const char *existing_reservation(const app_ctx *c)
 }
 
 /* A reservation annotation already on the app must be well-formed (and, for
- * a gang, carry count N) whenever this webhook does not rewrite it. */
+ * a gang, carry count N) whenever this webhook does not rewrite it. At
+ * /validate, after every mutating webhook, a gang must have one. */
 static int check_reservation(app_ctx *c, bool gang)
 {
     const char *have = existing_reservation(c);
+    if (have == NULL && gang && c->in->mode == KN_ADMIT_VALIDATE && c->n > 0)
+        return kn_decision_deny(c->d, "spec.driver.annotations[%s] is missing: " NOT_MUTATED "; the driver would "
+                                "wait forever for its executors, which Spark creates only once the driver runs",
+                                KN_EXECUTOR_RESERVATION_ANNOTATION), -1;
     if (have == NULL)
         return 0;
     kn_executor_reservation res;
@@ -233,7 +259,9 @@ static void add_reservation(app_ctx *c)
 
 static void run_rules(app_ctx *c)
 {
-    if (check_sizes(c) != 0 || check_numa(c) != 0)
+    bool counted = check_sizes(c) == 0;
+    check_numa(c);
+    if (!counted)
         return;
     int gang = check_gang(c);
     if (gang < 0)
@@ -242,7 +270,7 @@ static void run_rules(app_ctx *c)
         check_reservation(c, false);
         return;
     }
-    if (check_schedulers(c) != 0)
+    if (check_schedulers(c) != 0 || !c->d->allowed)
         return;
     if (c->dynamic)
         kn_decision_warn(c->d, "dynamic allocation: the gang holds 1 driver + %d executors; executors beyond %d "

@@ -57,13 +57,19 @@ static int parse_name(const char *label, const char *value, kn_gang_spec *out, k
     return 0;
 }
 
-static int parse_min(const char *label, const char *value, kn_gang_spec *out, kn_err *err)
+/* executors >= 0: the application's, so the value that is right is named
+ * instead of "a positive integer" (the user then knows what to write). */
+static int parse_min(const char *label, const char *value, int executors, bool initial, kn_gang_spec *out,
+                     kn_err *err)
 {
     char q[96];
     if (kn_parse_positive_int(value, KN_GANG_MAX_MEMBERS, &out->min_available) == 0) {
         out->min_label = label;
         return 0;
     }
+    if (executors >= 0)
+        return kn_err_set(err, "label %s is %s, want \"%d\" (1 driver + %d %s%s)", label, kn_quote(value, q, sizeof(q)),
+                          1 + executors, executors, initial ? "initial " : "", executors == 1 ? "executor" : "executors");
     /* A well-formed number that is only too large gets the bound in the message. */
     int big;
     if (kn_parse_positive_int(value, 1000000000, &big) == 0)
@@ -74,6 +80,11 @@ static int parse_min(const char *label, const char *value, kn_gang_spec *out, kn
 }
 
 int kn_gang_from_labels(const kn_json *labels, kn_gang_spec *out, kn_err *err)
+{
+    return kn_gang_from_labels_for(labels, -1, false, out, err);
+}
+
+int kn_gang_from_labels_for(const kn_json *labels, int executors, bool initial, kn_gang_spec *out, kn_err *err)
 {
     memset(out, 0, sizeof(*out));
     if (kn_meta_check_map(labels, "metadata.labels", err) < 0)
@@ -89,17 +100,24 @@ int kn_gang_from_labels(const kn_json *labels, kn_gang_spec *out, kn_err *err)
         return -1;
     if (name == NULL && min == NULL)
         return 0;
+    /* Both labels are judged, so one message lists every problem. */
+    kn_err bad_name = {{0}}, bad_min = {{0}};
+    int rc = 0;
     if (name == NULL) {
         char q[96];
-        return kn_err_set(err, "label %s is %s but label %s is missing; set %s to the gang's "
-                          "name on the driver and every executor", min_label,
-                          kn_quote(min, q, sizeof(q)), name_label, name_label);
+        rc = kn_err_set(&bad_name, "label %s is %s but label %s is missing; set %s to the gang's name on the "
+                        "driver and every executor", min_label, kn_quote(min, q, sizeof(q)), name_label, name_label);
+    } else {
+        rc = parse_name(name_label, name, out, &bad_name);
     }
-    if (parse_name(name_label, name, out, err) < 0)
-        return -1;
     out->min_available = 1;
-    if (min != NULL && parse_min(min_label, min, out, err) < 0)
-        return -1;
+    if (min != NULL && parse_min(min_label, min, executors, initial, out, &bad_min) < 0)
+        rc = -1;
+    if (rc < 0) {
+        if (bad_name.msg[0] && bad_min.msg[0])
+            return kn_err_set(err, "%s; %s", bad_name.msg, bad_min.msg);
+        return kn_err_set(err, "%s", bad_name.msg[0] ? bad_name.msg : bad_min.msg);
+    }
     out->present = true;
     return 0;
 }

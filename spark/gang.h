@@ -36,6 +36,11 @@ typedef struct kn_gang_spec {
  * Errors name the label and the value found, e.g.
  * "label pod-group.scheduling.kubenexus.io/min-available is \"0\", want a positive integer". */
 int kn_gang_from_labels(const kn_json *labels, kn_gang_spec *out, kn_err *err);
+/* The same for a Spark application's pods, whose gang is 1 driver + executors
+ * (initial: the initial count under dynamic allocation): a min-available that
+ * is not a number says what it should be, "want \"4\" (1 driver + 3
+ * executors)". Every problem of the labels is in err, "; "-separated. */
+int kn_gang_from_labels_for(const kn_json *labels, int executors, bool initial, kn_gang_spec *out, kn_err *err);
 /* true if s is a legal Kubernetes label value (empty is legal). */
 bool kn_label_value_valid(const char *s);
 /* Strict positive decimal integer <= max ("1".."max"); -1 otherwise. */

@@ -189,7 +189,7 @@ static const struct bad {
     {"gpu-without-vendor.yaml", "spark.executor.resource.gpu.vendor is missing"},
     {"kubernetes-memory-unit.yaml", "\"4Gi\" is not a Spark size (Spark wants 4g)"},
     {"min-available-differs.yaml", "min-available is \"5\", want \"4\""},
-    {"min-available-not-a-number.yaml", "min-available is \"four\", want a positive integer"},
+    {"min-available-not-a-number.yaml", "min-available is \"four\", want \"4\" (1 driver + 3 executors)"},
     {"other-scheduler.yaml", "spec.executor.schedulerName is \"default-scheduler\""},
     {"unknown-numa-policy.yaml", "\"single-node\" is not a NUMA policy"},
     {"unknown-numa-resource.yaml", "\"gpu\" is not a resource kubenexus can align"},

@@ -146,6 +146,24 @@ static void test_min_available_wrong(void **state)
     kn_json_free(r);
 }
 
+/* One denial lists every problem of the object, as kube-apiserver lists
+ * every field error: a gang with a missing name label and a min-available
+ * that is not a number, and a size Spark rejects, all at once. */
+static void test_every_problem_listed(void **state)
+{
+    (void)state;
+    kn_json *r = fixture("sparkapp-spark-pi.json");
+    remove_at(r, EXE_LABELS, GANG_N);
+    set_at(r, EXE_LABELS, GANG_M, kn_json_new_string("four"));
+    set_at(r, "/request/object/spec/driver", "memory", kn_json_new_string("4Gi"));
+    expect_denied(r, KN_ADMIT_MUTATE, "SparkApplication default/spark-pi: spec.driver.memory: \"4Gi\" is not a Spark size "
+                  "(Spark wants 4g); executor label pod-group.scheduling.kubenexus.io/min-available is \"four\" but label "
+                  "pod-group.scheduling.kubenexus.io/name is missing; set pod-group.scheduling.kubenexus.io/name to the "
+                  "gang's name on the driver and every executor; label pod-group.scheduling.kubenexus.io/min-available "
+                  "is \"four\", want \"4\" (1 driver + 3 executors)");
+    kn_json_free(r);
+}
+
 static void test_update_changes_instances(void **state)
 {
     (void)state;
@@ -355,18 +373,27 @@ static void test_validate_mode(void **state)
 {
     (void)state;
     kn_json *r = fixture("sparkapp-spark-pi.json");
+    /* /validate is the backstop after every mutating webhook: a gang that
+     * ours did not complete is denied, saying why. */
+    expect_denied(r, KN_ADMIT_VALIDATE, "SparkApplication default/spark-pi: spec.driver.annotations[scheduling.kubenexus.io/"
+                  "executor-reservation] is missing: the kubenexus mutating webhook did not run on this application "
+                  "(check that the MutatingWebhookConfiguration kubenexus-webhook exists and selects its namespace); "
+                  "the driver would wait forever for its executors, which Spark creates only once the driver runs");
     remove_at(r, "/request/object/spec/driver", "schedulerName");
-    expect_unchanged(r, KN_ADMIT_VALIDATE);
+    expect_denial_has(r, KN_ADMIT_VALIDATE, (const char *const[]){"spec.driver.schedulerName is not set, want "
+                      "\"kubenexus-scheduler\": the kubenexus mutating webhook did not run", NULL});
     kn_json *ann = kn_json_new_object();
     kn_json_set_str(ann, "scheduling.kubenexus.io/executor-reservation", "{\"count\":\"three\"}");
     set_at(r, "/request/object/spec/driver", "annotations", ann);
+    set_at(r, "/request/object/spec/driver", "schedulerName", kn_json_new_string("kubenexus-scheduler"));
     expect_denial_has(r, KN_ADMIT_VALIDATE, (const char *const[]){"SparkApplication default/spark-pi: spec.driver.annotations"
                                        "[scheduling.kubenexus.io/executor-reservation]: count", NULL});
     kn_json_set_str(ann, "scheduling.kubenexus.io/executor-reservation",
                     "{\"count\":2,\"requests\":{\"cpu\":\"1\",\"memory\":\"896Mi\"}}");
     expect_denied(r, KN_ADMIT_VALIDATE, "SparkApplication default/spark-pi: spec.driver.annotations[scheduling.kubenexus.io/"
                       "executor-reservation] has count 2, want 3 (the executors of the gang)");
-    /* mutate rewrites a stale reservation */
+    /* mutate rewrites a stale reservation and sets the scheduler */
+    remove_at(r, "/request/object/spec/driver", "schedulerName");
     admitted a = admit(r, KN_ADMIT_MUTATE);
     assert_true(is_allowed(&a));
     assert_string_equal(op_for(a.patch, RES_ANN), "replace");
@@ -438,6 +465,7 @@ int main(void)
         cmocka_unit_test(test_guide_migration),
         cmocka_unit_test(test_fill_gang_labels),
         cmocka_unit_test(test_min_available_wrong),
+        cmocka_unit_test(test_every_problem_listed),
         cmocka_unit_test(test_update_changes_instances),
         cmocka_unit_test(test_gang_names),
         cmocka_unit_test(test_gang_on_metadata_labels),

@@ -218,10 +218,32 @@ static void test_parse_positive_int(void **state)
     assert_int_equal(v, 2147483647); /* untouched by failures */
 }
 
+/* Every problem of the labels in one message; a Spark application's size
+ * turns "want a positive integer" into the value that is right. */
+static void test_every_problem_and_the_value_wanted(void **state)
+{
+    (void)state;
+    kn_json *l = parse("{\"pod-group.scheduling.kubenexus.io/name\":\"bad name\","
+                       "\"pod-group.scheduling.kubenexus.io/min-available\":\"four\"}");
+    kn_gang_spec g;
+    kn_err err = {{0}};
+    assert_int_equal(kn_gang_from_labels(l, &g, &err), -1);
+    assert_non_null(strstr(err.msg, "label pod-group.scheduling.kubenexus.io/name is \"bad name\""));
+    assert_non_null(strstr(err.msg, "; label pod-group.scheduling.kubenexus.io/min-available is \"four\", want a "
+                                    "positive integer"));
+    assert_int_equal(kn_gang_from_labels_for(l, 3, false, &g, &err), -1);
+    assert_non_null(strstr(err.msg, "min-available is \"four\", want \"4\" (1 driver + 3 executors)"));
+    assert_int_equal(kn_gang_from_labels_for(l, 1, true, &g, &err), -1);
+    assert_non_null(strstr(err.msg, "want \"2\" (1 driver + 1 initial executor)"));
+    assert_false(g.present);
+    kn_json_free(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kubenexus_labels),
+        cmocka_unit_test(test_every_problem_and_the_value_wanted),
         cmocka_unit_test(test_name_without_min_is_gang_of_one),
         cmocka_unit_test(test_sigs_labels_when_no_kubenexus_label),
         cmocka_unit_test(test_kubenexus_labels_win_over_sigs),
