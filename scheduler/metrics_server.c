@@ -17,13 +17,20 @@
 
 #include "base/log.h"
 
-#define REQUEST_TIMEOUT_S 5
+/* kubelet's probes send their request at once and give up after 1 s (the
+ * default timeoutSeconds): a connection without its whole request head by
+ * then is stuck or hostile, and slots held longer by such clients are what
+ * starved the probes. */
+#define HEADER_TIMEOUT_S 1.0
+/* A reader that has not taken its answer in 5 s is not waiting for it. */
+#define WRITE_TIMEOUT_S 5.0
 
 typedef struct conn {
     int fd;
     char buf[KN_MS_MAX_REQUEST + 1];
     size_t len;
-    time_t started;
+    double accepted;    /* monotonic: the oldest idle one is evicted first */
+    double deadline;    /* monotonic: closed when reached */
     char *out;          /* response being written */
     size_t out_len, out_off;
 } conn;
@@ -36,6 +43,13 @@ struct kn_metrics_server {
     pthread_t thread;
     conn conns[KN_MS_MAX_CONNS];
 };
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static int split_addr(const char *addr, char *host, size_t hcap, char *port, size_t pcap)
 {
@@ -74,7 +88,7 @@ static int listen_on(const char *addr, int *port_out, kn_err *err)
             continue;
         int one = 1;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 64) == 0)
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0)
             break;
         close(fd);
         fd = -1;
@@ -118,6 +132,7 @@ static void respond(conn *c, int code, const char *reason, const char *ctype, co
         memcpy(c->out + hl, body, blen);
     c->out_len = total;
     c->out_off = 0;
+    c->deadline = mono() + WRITE_TIMEOUT_S;
 }
 
 static void handle_request(kn_metrics_server *ms, conn *c)
@@ -185,23 +200,40 @@ static void on_writable(conn *c)
         close_conn(c);
 }
 
+/* A slot for a new connection: a free one, else the one that has waited
+ * longest for its request head (an idle or trickling client; the newcomer may
+ * be a probe that sends at once). Connections being answered keep their slot:
+ * when every slot is answering, NULL. */
+static conn *take_slot(kn_metrics_server *ms)
+{
+    conn *oldest = NULL;
+    for (int i = 0; i < KN_MS_MAX_CONNS; i++) {
+        conn *c = &ms->conns[i];
+        if (c->fd < 0)
+            return c;
+        if (!c->out && (!oldest || c->accepted < oldest->accepted))
+            oldest = c;
+    }
+    if (oldest)
+        close_conn(oldest);
+    return oldest;
+}
+
 static void accept_conns(kn_metrics_server *ms)
 {
     for (;;) {
         int fd = accept4(ms->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return;
-        conn *slot = NULL;
-        for (int i = 0; i < KN_MS_MAX_CONNS && !slot; i++)
-            if (ms->conns[i].fd < 0)
-                slot = &ms->conns[i];
-        if (!slot) { /* full: shed load rather than queue */
+        conn *slot = take_slot(ms);
+        if (!slot) { /* every slot is sending an answer: shed load rather than queue */
             close(fd);
             continue;
         }
         slot->fd = fd;
         slot->len = 0;
-        slot->started = time(NULL);
+        slot->accepted = mono();
+        slot->deadline = slot->accepted + HEADER_TIMEOUT_S;
     }
 }
 
@@ -214,19 +246,23 @@ static void *server_thread(void *arg)
         int n = 0;
         pfd[n++] = (struct pollfd){.fd = ms->wake[0], .events = POLLIN};
         pfd[n++] = (struct pollfd){.fd = ms->lfd, .events = POLLIN};
-        time_t now = time(NULL);
+        double now = mono(), next = now + 1.0;
         for (int i = 0; i < KN_MS_MAX_CONNS; i++) {
             conn *c = &ms->conns[i];
             if (c->fd < 0)
                 continue;
-            if (now - c->started > REQUEST_TIMEOUT_S) {
+            if (now >= c->deadline) {
                 close_conn(c);
                 continue;
             }
+            if (c->deadline < next)
+                next = c->deadline;
             idx[n] = i;
             pfd[n++] = (struct pollfd){.fd = c->fd, .events = c->out ? POLLOUT : POLLIN};
         }
-        if (poll(pfd, (nfds_t)n, 1000) < 0 && errno != EINTR)
+        /* wake for the next deadline, so a stuck client is gone on time */
+        int timeout_ms = (int)((next - now) * 1000.0) + 1;
+        if (poll(pfd, (nfds_t)n, timeout_ms) < 0 && errno != EINTR)
             break;
         if (pfd[0].revents)
             break;

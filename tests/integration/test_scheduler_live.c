@@ -1,7 +1,8 @@
 /* test_scheduler_live.c - the real kubenexus-scheduler binary against the
  * kube-apiserver test double (TLS, token auth, list/watch, binding, events,
- * leases). Every wait is a bounded poll on state the double records; no
- * assertion depends on timing. */
+ * leases), and kubelet's probes of its metrics address while clients hold it.
+ * Every wait is a bounded poll on state the double records; no assertion
+ * depends on timing but a probe's own deadline, which is what kubelet applies. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,14 +10,22 @@
 #include <cmocka.h>
 
 #include <curl/curl.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "abuse_client.h"
 #include "apiserver_double.h"
+#include "scheduler/metrics_server.h"
+#include "proc.h"
 #include "sched_fixture.h"
 
 #define NS "spark"
@@ -681,6 +690,201 @@ static void burst_bound_once_events_follow(void **state)
     stop_sched_cleanly(&w->a);
 }
 
+/* ---- kubelet's probes while clients hold the metrics address ----
+ *
+ * Clients that connect and say nothing, or trickle a request head that never
+ * ends, must not lock out /healthz and /metrics: kubelet restarts a replica
+ * whose liveness probe fails three times. A probe here is what kubelet's
+ * httpGet probe does with its default timeoutSeconds of 1: a new connection,
+ * one GET, and the answer within that second, or the probe counts as failed.
+ * The 1 s is the probe's own deadline (what makes it fail on a cluster), not
+ * a measure of speed. */
+
+#define PROBE_TIMEOUT_MS 1000 /* kubelet's default timeoutSeconds */
+#define N_PROBES 30
+#define N_IDLE 192            /* connect and say nothing */
+#define N_TRICKLE 16          /* a request head, a byte at a time, never ended */
+#define N_HOLD (N_IDLE + N_TRICKLE)
+
+/* More than the server has slots: the probes must get in by evicting, not by
+ * finding room. */
+_Static_assert(N_IDLE > KN_MS_MAX_CONNS, "hold more idle sockets than there are slots");
+
+typedef struct holder {
+    int port;
+    int fd[N_HOLD];
+    long long closed_at[N_HOLD]; /* ms; re-opened 100 ms later, as a client that retries */
+    atomic_bool reopen;        /* reconnect sockets the server closed */
+    atomic_bool stop;
+    atomic_int opened;         /* connections made */
+    atomic_int closed_by_server;
+    atomic_int open_now;
+} holder;
+
+static bool is_trickler(int i) { return i >= N_IDLE; }
+
+static int hold_connect(holder *h, int i)
+{
+    int fd = kn_it_tcp_connect(h->port, 200);
+    if (fd < 0)
+        return -1;
+    /* a trickler starts a request head it will never end */
+    if (is_trickler(i) && kn_it_fd_write(fd, "GET /metrics HTTP/1.1\r\n", 23) != 0) {
+        close(fd);
+        return -1;
+    }
+    atomic_fetch_add(&h->opened, 1);
+    return fd;
+}
+
+static void *hold_thread(void *arg)
+{
+    holder *h = arg;
+    struct pollfd pfd[N_HOLD];
+    long long next_trickle = 0;
+    while (!atomic_load(&h->stop)) {
+        int open = 0;
+        for (int i = 0; i < N_HOLD; i++) {
+            if (h->fd[i] < 0 && atomic_load(&h->reopen) && kn_it_now_ms() >= h->closed_at[i] + 100)
+                h->fd[i] = hold_connect(h, i);
+            pfd[i] = (struct pollfd){.fd = h->fd[i], .events = POLLIN};
+            open += h->fd[i] >= 0;
+        }
+        atomic_store(&h->open_now, open);
+        poll(pfd, N_HOLD, 50);
+        for (int i = 0; i < N_HOLD; i++) {
+            if (h->fd[i] < 0 || !(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            char buf[256];
+            ssize_t n = recv(h->fd[i], buf, sizeof buf, MSG_DONTWAIT);
+            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+                close(h->fd[i]);
+                h->fd[i] = -1;
+                h->closed_at[i] = kn_it_now_ms();
+                atomic_fetch_add(&h->closed_by_server, 1);
+            }
+        }
+        if (kn_it_now_ms() >= next_trickle) { /* one more header line, every 200 ms */
+            for (int i = N_IDLE; i < N_HOLD; i++)
+                if (h->fd[i] >= 0 && send(h->fd[i], "X: y\r\n", 6, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
+                    errno != EAGAIN) {
+                    close(h->fd[i]);
+                    h->fd[i] = -1;
+                    h->closed_at[i] = kn_it_now_ms();
+                    atomic_fetch_add(&h->closed_by_server, 1);
+                }
+            next_trickle = kn_it_now_ms() + 200;
+        }
+    }
+    int open = 0;
+    for (int i = 0; i < N_HOLD; i++)
+        open += h->fd[i] >= 0;
+    atomic_store(&h->open_now, open);
+    return NULL;
+}
+
+/* True when GET path on a new connection was answered 200 with a body
+ * containing want, all within PROBE_TIMEOUT_MS of starting to connect. */
+static bool probe(int port, const char *path, const char *want)
+{
+    long long deadline = kn_it_now_ms() + PROBE_TIMEOUT_MS;
+    int fd = kn_it_tcp_connect(port, PROBE_TIMEOUT_MS);
+    if (fd < 0)
+        return false;
+    char req[256];
+    int n = snprintf(req, sizeof req,
+                     "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUser-Agent: kube-probe/1.30\r\nAccept: */*\r\n"
+                     "Connection: close\r\n\r\n",
+                     path, port);
+    bool ok = false;
+    if (kn_it_fd_write(fd, req, (size_t)n) == 0) {
+        char *resp = calloc(1, 1 << 20);
+        size_t got = 0;
+        for (long long left; resp && (left = deadline - kn_it_now_ms()) > 0 && got < (1 << 20) - 1;) {
+            if (!kn_it_fd_readable(fd, (int)left))
+                break;
+            ssize_t r = recv(fd, resp + got, (1 << 20) - 1 - got, MSG_DONTWAIT);
+            if (r == 0) { /* Connection: close: the whole answer is in */
+                ok = strncmp(resp, "HTTP/1.1 200 ", 13) == 0 && strstr(resp, want) != NULL;
+                break;
+            }
+            if (r < 0 && errno != EAGAIN && errno != EINTR)
+                break;
+            if (r > 0)
+                got += (size_t)r;
+        }
+        free(resp);
+    }
+    close(fd);
+    return ok && kn_it_now_ms() <= deadline;
+}
+
+static bool all_held(void *ctx)
+{
+    holder *h = ctx;
+    return atomic_load(&h->opened) >= N_HOLD;
+}
+
+static bool none_open(void *ctx)
+{
+    holder *h = ctx;
+    return atomic_load(&h->open_now) == 0;
+}
+
+/* N_IDLE silent connections and N_TRICKLE slow request heads, re-opened as
+ * soon as the server drops them: every probe of /healthz and /metrics is
+ * still answered within its 1 s, and every held connection is closed by the
+ * server (none kept past its request-head deadline, trickling or not). */
+static void probes_answered_while_idle_sockets_held(void **state)
+{
+    world *w = *state;
+    assert_int_equal(kn_dbl_add_node(&w->d, "node-a", "4", "16Gi"), 0);
+    start_sched(w, &w->a, "a", NULL);
+    assert_true(kn_it_wait_port(w->a.metrics_port, w->a.pid, 10000));
+
+    holder *h = calloc(1, sizeof *h);
+    assert_non_null(h);
+    h->port = w->a.metrics_port;
+    for (int i = 0; i < N_HOLD; i++)
+        h->fd[i] = -1;
+    atomic_store(&h->reopen, true);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, hold_thread, h), 0);
+    assert_true(kn_wait_for(20.0, all_held, h));
+
+    int answered = 0;
+    for (int i = 0; i < N_PROBES; i++) {
+        bool metrics = i % 2;
+        answered += probe(w->a.metrics_port, metrics ? "/metrics" : "/healthz",
+                          metrics ? "# TYPE kubenexus_scheduler_schedule_attempts_total" : "ok");
+        kn_it_sleep_ms(100);
+    }
+    fprintf(stderr, "probes answered within %d ms: %d of %d (%d held connections made, %d closed by the server)\n",
+            PROBE_TIMEOUT_MS, answered, N_PROBES, atomic_load(&h->opened), atomic_load(&h->closed_by_server));
+
+    /* stop re-opening; the trickling ones keep sending their header lines */
+    atomic_store(&h->reopen, false);
+    bool all_closed = kn_wait_for(10.0, none_open, h);
+    int left_open = atomic_load(&h->open_now);
+    atomic_store(&h->stop, true);
+    pthread_join(t, NULL);
+    for (int i = 0; i < N_HOLD; i++)
+        if (h->fd[i] >= 0)
+            close(h->fd[i]);
+    int closed = atomic_load(&h->closed_by_server), opened = atomic_load(&h->opened);
+    free(h);
+
+    if (answered != N_PROBES)
+        kn_it_dump_log(w->a.log);
+    assert_int_equal(answered, N_PROBES);
+    assert_true(all_closed);
+    assert_int_equal(left_open, 0);
+    assert_int_equal(closed, opened); /* every one the server's doing, none given up by us */
+    /* and the server is not left worse for it */
+    assert_true(probe(w->a.metrics_port, "/healthz", "ok"));
+    stop_sched_cleanly(&w->a);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -703,6 +907,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(taints_and_affinity, setup, teardown),
         cmocka_unit_test_setup_teardown(repeated_event_aggregated, setup, teardown),
         cmocka_unit_test_setup_teardown(burst_bound_once_events_follow, setup, teardown),
+        cmocka_unit_test_setup_teardown(probes_answered_while_idle_sockets_held, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
