@@ -9,9 +9,12 @@ of kube-apiserver that the scheduler uses, as the real server behaves:
   * objects get metadata.uid, metadata.resourceVersion (one global counter,
     as strings), metadata.creationTimestamp;
   * GET list (kind NodeList, PodList, ... with metadata.resourceVersion),
-    limit/continue paging, fieldSelector (=, ==, != on spec.nodeName,
-    spec.schedulerName, metadata.name, metadata.namespace, status.phase) and
-    labelSelector (=, ==, !=, in, notin, exists, !exists);
+    limit/continue paging (a continue token older than the kept history gets
+    410 Expired and a token to go on inconsistently, as kube-apiserver
+    answers once etcd compacted the list's snapshot), fieldSelector (=, ==,
+    != on spec.nodeName, spec.schedulerName, metadata.name,
+    metadata.namespace, status.phase) and labelSelector (=, ==, !=, in,
+    notin, exists, !exists);
   * watch=true with resourceVersion (events strictly after it; "" or "0"
     starts with ADDED for every current object), allowWatchBookmarks (BOOKMARK
     events every --bookmark-seconds), timeoutSeconds, chunked streaming; a
@@ -34,6 +37,14 @@ Test-only endpoints (same token):
                        "delay_ms":M, "delay_path":"/events" (only paths containing it; "" all),
                        "nrt_absent":bool, "watch_410_http":bool,
                        "compact":true,
+                       "expire_continue_next":N  (the next N list requests with a
+                           continue token find its snapshot compacted: 410 Expired,
+                           as a continue token older than the kept history does),
+                       "page_max":N  (list pages hold at most N items whatever the
+                           limit, as kube-apiserver may return fewer; 0: off),
+                       "hold_path":"/api/v1/pods"  (requests whose path contains it
+                           wait until it is cleared, 60 s at most: an answer slow
+                           for as long as a test needs; "" off),
                        "bind_conflict_next":N, "conflict_node":"other"  (someone else
                            binds the pod to conflict_node just before us: 409),
                        "bind_then_fail_next":N  (binds, then answers 500 as if
@@ -211,7 +222,8 @@ class Store:
         self.nrt_present = nrt_present
         self.faults = {"fail_next": 0, "status": 500, "fail_path": "", "delay_ms": 0, "delay_path": "",
                        "watch_410_http": False, "bind_conflict_next": 0, "conflict_node": "other-node",
-                       "bind_then_fail_next": 0}
+                       "bind_then_fail_next": 0, "expire_continue_next": 0, "page_max": 0,
+                       "hold_path": ""}
         self.calls = {}            # "list pods", "watch pods", ... -> count
         self.watch_generation = 0  # bump to drop every open watch
         self.expire_generation = 0  # bump to send 410 to every open watch
@@ -255,6 +267,21 @@ class Store:
         self.history_rvs = []
         self.next_rv()
         self.oldest_rv = self.rv
+
+
+def continue_expired(start):
+    """kube-apiserver's answer to a continue token whose snapshot etcd has
+    compacted (handleCompactedErrorForPaging): 410 Expired, and a token that
+    goes on at the latest resourceVersion (-1), for a client that accepts a
+    list that is no longer consistent."""
+    e = ApiError(410, "Expired",
+                 "The provided continue parameter is too old to display a consistent list result. You can start a "
+                 "new list without the continue parameter, or use the continue token in this response to retrieve "
+                 "the remainder of the results. Continuing with the provided token results in an inconsistent list "
+                 "- objects that were created, modified, or deleted between the time the first chunk was returned "
+                 "and now may show up in the list.")
+    e.status["metadata"]["continue"] = base64.b64encode(json.dumps({"start": start, "rv": "-1"}).encode()).decode()
+    return e
 
 
 def obj_key(ns, name):
@@ -372,6 +399,9 @@ class Handler(BaseHTTPRequestHandler):
         st = self.store
         with st.lock:
             st.requests += 1
+            held_until = time.monotonic() + 60
+            while st.faults["hold_path"] and st.faults["hold_path"] in path and time.monotonic() < held_until:
+                st.lock.wait(0.2)
             delay = st.faults["delay_ms"] if st.faults["delay_path"] in path else 0
             fail = st.faults["fail_next"] > 0 and st.faults["fail_path"] in path
             if fail:
@@ -467,13 +497,23 @@ class Handler(BaseHTTPRequestHandler):
         start = ""
         st = self.store
         with st.lock:
+            if st.faults["page_max"] > 0 and (limit == 0 or limit > st.faults["page_max"]):
+                limit = st.faults["page_max"]
             list_rv = str(st.rv)
             if query.get("continue"):
                 try:
                     tok = json.loads(base64.b64decode(query["continue"]))
-                    start, list_rv = tok["start"], tok["rv"]
+                    start, list_rv = str(tok["start"]), str(tok["rv"])
+                    int(list_rv)
                 except (ValueError, KeyError, TypeError):
                     raise ApiError(400, "BadRequest", "invalid continue token")
+                if list_rv == "-1":   # the inconsistent go-on token: the latest state
+                    list_rv = str(st.rv)
+                elif int(list_rv) < st.oldest_rv:
+                    raise continue_expired(start)
+                elif st.faults["expire_continue_next"] > 0:
+                    st.faults["expire_continue_next"] -= 1
+                    raise continue_expired(start)
             keys = sorted(k for k in st.objects[resource] if k > start)
             items, cont = [], None
             for k in keys:
@@ -772,7 +812,8 @@ class Handler(BaseHTTPRequestHandler):
             body = self.read_body() or {}
             with st.lock:
                 for k in ("fail_next", "status", "delay_ms", "delay_path", "fail_path", "watch_410_http",
-                          "bind_conflict_next", "conflict_node", "bind_then_fail_next"):
+                          "bind_conflict_next", "conflict_node", "bind_then_fail_next", "expire_continue_next",
+                          "page_max", "hold_path"):
                     if k in body:
                         st.faults[k] = body[k]
                 if "nrt_absent" in body:
