@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/grow.h"
 #include "base/log.h"
 
 #define LIST_PAGE "500"
@@ -27,7 +28,10 @@ struct kn_informer {
     kn_watch_decoder dec;
     char rv[RV_MAX];        /* resume point; "" = list needed */
     char *cont;             /* continue token of the list in progress */
-    bool resyncing;         /* resync_begin called, end not yet */
+    /* The pages of the list in progress, held until the last one arrives:
+     * a list that breaks off must leave the previous view as it was. */
+    kn_json **staged;
+    size_t n_staged, cap_staged, staged_bytes;
     bool synced, absent, gone;
     unsigned lists, failures;
     double next_start;
@@ -50,12 +54,22 @@ kn_informer *kn_informer_new(kn_api *api, const char *path, int kind, const kn_i
     return inf;
 }
 
+static void unstage(kn_informer *inf)
+{
+    for (size_t i = 0; i < inf->n_staged; i++)
+        kn_json_free(inf->staged[i]);
+    free(inf->staged);
+    inf->staged = NULL;
+    inf->n_staged = inf->cap_staged = inf->staged_bytes = 0;
+}
+
 void kn_informer_free(kn_informer *inf)
 {
     if (!inf)
         return;
     kn_api_req_free(inf->req);
     kn_watch_decoder_free(&inf->dec);
+    unstage(inf);
     free(inf->cont);
     free(inf->path);
     free(inf);
@@ -68,6 +82,9 @@ void kn_informer_set_watch_timeout(kn_informer *inf, int min_s, int max_s)
 }
 
 bool kn_informer_synced(const kn_informer *inf) { return inf->synced; }
+/* An absent resource's view (nothing) is complete while its list is retried;
+ * any other informer without a resourceVersion is between lists. */
+bool kn_informer_current(const kn_informer *inf) { return inf->synced && (inf->rv[0] || inf->absent); }
 bool kn_informer_absent(const kn_informer *inf) { return inf->absent; }
 double kn_informer_next_start(const kn_informer *inf) { return inf->req ? 1e300 : inf->next_start; }
 const char *kn_informer_resource_version(const kn_informer *inf) { return inf->rv; }
@@ -181,41 +198,93 @@ static void relist_now(kn_informer *inf)
     inf->rv[0] = '\0';
     free(inf->cont);
     inf->cont = NULL;
+    unstage(inf);
 }
 
-/* One page of a list: apply its items; returns 0, or -1 if malformed. */
+/* Holds one page (taking list); 0, or -1 when the list outgrows its bound
+ * or memory runs out (then nothing is held and the list starts over). */
+static int stage(kn_informer *inf, kn_json *list, size_t bytes, kn_err *err)
+{
+    /* The pages of one list together get the bound an unpaged list response
+     * has: paging spreads a list over requests, it does not make it bigger. */
+    if (bytes > KN_API_LIST_MAX_RESPONSE - inf->staged_bytes) {
+        kn_err_set(err, "list larger than %d bytes in all its pages; starting over", KN_API_LIST_MAX_RESPONSE);
+        goto fail;
+    }
+    inf->staged_bytes += bytes;
+    if (kn_json_len(kn_json_get(list, "items")) == 0) { /* nothing to hold (a page may be empty) */
+        kn_json_free(list);
+        return 0;
+    }
+    if (kn_grow((void **)&inf->staged, &inf->cap_staged, inf->n_staged + 1, sizeof *inf->staged) != 0) {
+        kn_err_set(err, "out of memory holding list pages; starting over");
+        goto fail;
+    }
+    inf->staged[inf->n_staged++] = list;
+    return 0;
+fail:
+    kn_json_free(list);
+    relist_now(inf);
+    return -1;
+}
+
+/* The whole list arrived: it replaces what the sink holds of this kind, in
+ * one go (client-go's Replace), so no cycle sees part of it. */
+static size_t apply_staged(kn_informer *inf)
+{
+    size_t n = 0;
+    inf->sink.resync_begin(inf->sink.ctx, inf->kind);
+    for (size_t p = 0; p < inf->n_staged; p++) {
+        const kn_json *items = kn_json_get(inf->staged[p], "items");
+        for (size_t i = 0; i < kn_json_len(items); i++, n++)
+            inf->sink.apply(inf->sink.ctx, inf->kind, kn_json_at(items, i), false);
+    }
+    inf->sink.resync_end(inf->sink.ctx, inf->kind);
+    unstage(inf);
+    return n;
+}
+
+/* One page of a list: held, and with the last page the whole list applied;
+ * returns 0, or -1 if malformed (the page is asked for again) or the list
+ * outgrew its bound (it starts over). */
 static int list_page(kn_informer *inf, kn_api_req *req, kn_err *err)
 {
     kn_json *list = kn_api_req_json(req, err);
     const kn_json *items = kn_json_get(list, "items");
-    const char *rv = kn_json_get_str(kn_json_get(list, "metadata"), "resourceVersion");
+    const kn_json *meta = kn_json_get(list, "metadata");
+    const char *rv = kn_json_get_str(meta, "resourceVersion");
+    const char *cont = kn_json_get_str(meta, "continue");
     if (!list || !rv || !*rv || strlen(rv) >= RV_MAX || !(kn_json_is(items, KN_JSON_ARRAY) || !items)) {
         if (list)
             kn_err_set(err, "list response without metadata.resourceVersion or items");
         kn_json_free(list);
         return -1;
     }
-    if (!inf->cont) {
-        if (inf->resyncing)
-            inf->sink.resync_end(inf->sink.ctx, inf->kind); /* an earlier list broke off */
-        inf->sink.resync_begin(inf->sink.ctx, inf->kind);
-        inf->resyncing = true;
+    char list_rv[RV_MAX];
+    snprintf(list_rv, sizeof list_rv, "%s", rv);
+    char *next = (cont && *cont) ? strdup(cont) : NULL;
+    if (cont && *cont && !next) {
+        kn_json_free(list);
+        return kn_err_set(err, "out of memory");
     }
-    for (size_t i = 0; i < kn_json_len(items); i++)
-        inf->sink.apply(inf->sink.ctx, inf->kind, kn_json_at(items, i), false);
-    const char *cont = kn_json_get_str(kn_json_get(list, "metadata"), "continue");
+    if (!inf->cont)
+        unstage(inf); /* a first page: nothing of an earlier list may mix in */
+    if (stage(inf, list, req->resp.len, err) < 0) {
+        free(next);
+        return -1;
+    }
     free(inf->cont);
-    inf->cont = (cont && *cont) ? strdup(cont) : NULL;
-    if (!inf->cont) {
-        inf->sink.resync_end(inf->sink.ctx, inf->kind);
-        inf->resyncing = false;
-        snprintf(inf->rv, sizeof inf->rv, "%s", rv);
-        if (!inf->synced)
-            kn_log(KN_LOG_INFO, "initial list done", "resource=%s resourceVersion=%s", inf->path, rv);
-        inf->synced = true;
-        inf->absent = false;
-    }
-    kn_json_free(list);
+    inf->cont = next;
+    if (next)
+        return 0;
+    size_t n = apply_staged(inf);
+    snprintf(inf->rv, sizeof inf->rv, "%s", list_rv);
+    if (!inf->synced)
+        kn_log(KN_LOG_INFO, "initial list done", "resource=%s resourceVersion=%s objects=%zu", inf->path, list_rv, n);
+    else
+        kn_log(KN_LOG_INFO, "relist applied", "resource=%s resourceVersion=%s objects=%zu", inf->path, list_rv, n);
+    inf->synced = true;
+    inf->absent = false;
     return 0;
 }
 
@@ -226,11 +295,10 @@ static void list_done(kn_informer *inf, kn_api_req *req, double now)
         if (!inf->absent)
             kn_log(KN_LOG_INFO, "resource absent; checking again later", "resource=%s recheck_s=%.0f", inf->path,
                    ABSENT_RECHECK_S);
+        relist_now(inf); /* pages of a list held before the CRD went away are void too */
         inf->sink.resync_begin(inf->sink.ctx, inf->kind);
         inf->sink.resync_end(inf->sink.ctx, inf->kind);
-        inf->resyncing = false;
         inf->absent = inf->synced = true;
-        relist_now(inf);
         inf->next_start = now + ABSENT_RECHECK_S;
         return;
     }
@@ -240,7 +308,11 @@ static void list_done(kn_informer *inf, kn_api_req *req, double now)
         inf->next_start = now;
         return;
     }
-    if (req->status == 410) /* continue token expired: start over */
+    /* The continue token expired: start over, the pages held so far dropped.
+     * The Status may carry a token to go on at the latest resourceVersion,
+     * but that list would be inconsistent (kube-apiserver says so), and an
+     * inconsistent list is what must not replace the view. */
+    if (req->status == 410)
         relist_now(inf);
     kn_log(KN_LOG_WARN, "list failed", "resource=%s status=%ld error=%s", inf->path, req->status,
            err.msg[0] ? err.msg : kn_api_req_error(req, msg, sizeof msg));

@@ -1,9 +1,14 @@
 /* informer.h - list then watch one resource, as client-go's reflector does.
  *
- * LIST in pages (limit=500, continue), applied
- * between sink->resync_begin and sink->resync_end, then WATCH from the list's
- * resourceVersion with allowWatchBookmarks=true and a randomized
- * timeoutSeconds. A watch that ends is resumed from the last resourceVersion
+ * LIST in pages (limit=500, continue). The pages are held until the last
+ * one (no continue token) has arrived, then the whole list is applied at once
+ * between sink->resync_begin and sink->resync_end (client-go's Replace): a
+ * list that breaks off (410 Expired on a continue token: it starts over)
+ * leaves the sink's previous view untouched. The pages of one list together
+ * are bounded as one unpaged list response is (KN_API_LIST_MAX_RESPONSE
+ * bytes); a bigger list is dropped and started over after a backoff. Then
+ * WATCH from the list's resourceVersion with allowWatchBookmarks=true and a
+ * randomized timeoutSeconds. A watch that ends is resumed from the last resourceVersion
  * seen (events and bookmarks); a 410 Gone (HTTP status or an ERROR event with
  * code 410) relists. Failures reconnect after exponential backoff with jitter
  * (0.5 s doubling to 30 s). A 404 on the list means the resource (a CRD) is
@@ -47,6 +52,11 @@ void kn_informer_done(kn_informer *inf, kn_api_req *req, double now);
 kn_api_req *kn_informer_inflight(const kn_informer *inf);
 
 bool kn_informer_synced(const kn_informer *inf); /* first list done (or resource absent) */
+/* Synced, and no relist under way: the sink's view of this kind is the last
+ * whole list plus the watch events after it. While false (between a 410 and
+ * the end of the next list) the view may lack what changed meanwhile, so
+ * nothing should be placed on it. */
+bool kn_informer_current(const kn_informer *inf);
 bool kn_informer_absent(const kn_informer *inf);
 double kn_informer_next_start(const kn_informer *inf); /* when start() may return a request */
 const char *kn_informer_resource_version(const kn_informer *inf);

@@ -396,6 +396,48 @@ static void apiserver_restarted(void **state)
     assert_int_equal(kn_sched_proc_stop(&w->s, SIGTERM, 20), 0);
 }
 
+/* A relist that breaks off must not be taken for the truth. node-a (4 cpu)
+ * runs b-big (3 cpu); a-new (2 cpu) waits. The watches expire and the pod
+ * list comes in pages of one: a-new, then 410 Expired on the continue token
+ * (its snapshot compacted), and the list starts over. Had the scheduler
+ * applied the broken list, b-big (never seen in it) would be gone from its
+ * view and a-new bound to node-a: 5 cpu on a 4-cpu node. It must wait, and
+ * go to node-b once node-b appears. */
+static void broken_relist_does_not_overcommit(void **state)
+{
+    world *w = *state;
+    assert_int_equal(kn_dbl_add_node(&w->d, "node-a", "4", "16Gi"), 0);
+    add_pods(&w->d, "b-big", 1, "3", false);
+    assert_int_equal(kn_sched_proc_start(&w->s, &w->d, "s", NULL), 0);
+    wait_bound(w, "b-big", 1);
+    add_pods(&w->d, "a-new", 1, "2", false); /* listed before b-big: a-new0 < b-big0 */
+    assert_true(kn_it_wait_event(&w->d, NS, "a-new0", "FailedScheduling", WAIT_S));
+
+    int watches = kn_dbl_calls(&w->d, "watch pods");
+    assert_int_equal(kn_dbl_faults(&w->d, "{\"page_max\":1,\"expire_continue_next\":1,\"expire_watches\":true}"), 0);
+    /* the broken list, then a whole one, then a watch from it */
+    if (!kn_it_wait_calls(&w->d, "watch pods", watches + 1, WAIT_S)) {
+        kn_it_dump_log(w->s.log);
+        fail_msg("no pod watch after the relist");
+    }
+    assert_int_equal(fault_left(&w->d, "expire_continue_next"), 0); /* the 410 was served */
+    assert_true(kn_dbl_calls(&w->d, "list pods") >= 4);              /* 2 of the broken list, 2 whole */
+    assert_int_equal(kn_dbl_faults(&w->d, "{\"page_max\":0}"), 0);
+
+    assert_int_equal(kn_dbl_add_node(&w->d, "node-b", "8", "32Gi"), 0);
+    wait_bound(w, "a-new", 1);
+    char *node = kn_dbl_pod_node(&w->d, NS, "a-new0");
+    assert_non_null(node);
+    if (strcmp(node, "node-b") != 0) {
+        kn_it_dump_log(w->s.log);
+        fail_msg("a-new0 (2 cpu) bound to %s, where b-big0 holds 3 of 4 cpu", node);
+    }
+    free(node);
+    assert_int_equal(assert_bound_once(&w->d, "a-new", 1), 1);
+    assert_int_equal(assert_bound_once(&w->d, "b-big", 1), 1);
+    assert_int_equal(kn_sched_proc_stop(&w->s, SIGTERM, 20), 0);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -406,6 +448,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(apiserver_restarted, setup, teardown),
         cmocka_unit_test_setup_teardown(full_event_queue_drops_not_bindings, setup, teardown),
         cmocka_unit_test_setup_teardown(event_errors_retried, setup, teardown),
+        cmocka_unit_test_setup_teardown(broken_relist_does_not_overcommit, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

@@ -78,3 +78,15 @@ bool kn_it_wait_event(kn_dbl *d, const char *ns, const char *name, const char *r
     wait_q q = {.d = d, .ns = ns, .name = name, .reason = reason};
     return kn_wait_for(timeout_s, event_seen, &q);
 }
+
+static bool calls_reached(void *ctx)
+{
+    wait_q *q = ctx;
+    return kn_dbl_calls(q->d, q->name) >= q->n;
+}
+
+bool kn_it_wait_calls(kn_dbl *d, const char *key, int n, double timeout_s)
+{
+    wait_q q = {.d = d, .name = key, .n = n};
+    return kn_wait_for(timeout_s, calls_reached, &q);
+}

@@ -25,5 +25,8 @@ int kn_it_dbl_open(kn_dbl *d);
 bool kn_it_wait_pod_bound(kn_dbl *d, const char *ns, const char *name, double timeout_s);
 bool kn_it_wait_n_bound(kn_dbl *d, const char *ns, const char *prefix, int n, double timeout_s);
 bool kn_it_wait_event(kn_dbl *d, const char *ns, const char *name, const char *reason, double timeout_s);
+/* Waits up to timeout_s for the double to have counted n calls of key
+ * (kn_dbl_calls, e.g. "watch pods"). False when the wait ran out. */
+bool kn_it_wait_calls(kn_dbl *d, const char *key, int n, double timeout_s);
 
 #endif
