@@ -146,15 +146,17 @@ static void finished_transfers(live *l, double now)
     }
 }
 
-static int poll_timeout_ms(live *l, double now, bool leader)
+/* cycles: whether a cycle may run now; the core's deadlines wake the loop
+ * only then (during a relist a passed deadline would make it spin). */
+static int poll_timeout_ms(live *l, double now, bool leader, bool cycles)
 {
     double t = now + MAX_POLL_MS / 1000.0;
     for (int i = 0; i < N_INF; i++)
         t = fmin(t, kn_informer_next_start(l->inf[i]));
-    if (leader) {
+    if (leader)
         t = fmin(t, kn_binder_next_deadline(l->binder));
+    if (cycles)
         t = fmin(t, kn_sched_next_deadline(l->s));
-    }
     double ms = (t - now) * 1000.0;
     return ms < 0 ? 0 : ms > MAX_POLL_MS ? MAX_POLL_MS : (int)ms + 1;
 }
@@ -182,12 +184,17 @@ static int loop(live *l, kn_err *err)
             if (req && curl_multi_add_handle(l->multi, req->easy) != CURLM_OK)
                 kn_log(KN_LOG_ERROR, "cannot add a request to the multi handle", "resource=%s", INF_PATHS[i]);
         }
-        bool synced = true;
-        for (int i = 0; i < N_INF; i++)
+        bool synced = true, current = true;
+        for (int i = 0; i < N_INF; i++) {
             synced = synced && kn_informer_synced(l->inf[i]);
+            current = current && kn_informer_current(l->inf[i]);
+        }
         if (l->o->ms)
             kn_metrics_server_set_ready(l->o->ms, synced);
-        if (leader && synced &&
+        /* Place only on whole lists: during a relist the view misses what
+         * changed since the watch broke (a pod bound by someone else, a node
+         * gone), and a placement on it can over-commit a node. */
+        if (leader && current &&
             (l->dirty || now >= kn_sched_next_deadline(l->s) || now - last_cycle >= SAFETY_CYCLE_S)) {
             l->dirty = false;
             last_cycle = now;
@@ -198,9 +205,9 @@ static int loop(live *l, kn_err *err)
         curl_multi_perform(l->multi, &running);
         finished_transfers(l, mono());
         /* Changes wait for the next cycle only where cycles run: a follower
-         * (or an unsynced start) must still sleep, not spin. */
-        if (!(l->dirty && leader && synced))
-            curl_multi_poll(l->multi, NULL, 0, poll_timeout_ms(l, mono(), leader), NULL);
+         * (or an unsynced start, or a relist) must still sleep, not spin. */
+        if (!(l->dirty && leader && current))
+            curl_multi_poll(l->multi, NULL, 0, poll_timeout_ms(l, mono(), leader, leader && current), NULL);
     }
     return 0;
 }

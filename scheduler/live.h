@@ -2,8 +2,9 @@
  *
  * One thread drives everything through one curl multi handle: three
  * informers (Nodes, Pods, NodeResourceTopologies) feed the placement core
- * (scheduler/cycle/scheduler.h); once all have listed, and while this replica is the leader (or
- * leader election is off), scheduling cycles run after every change and at the
+ * (scheduler/cycle/scheduler.h); once all have listed, while none is in the
+ * middle of a relist, and while this replica is the leader (or leader
+ * election is off), scheduling cycles run after every change and at the
  * core's deadlines, and their bindings and events go out through the binder.
  * Losing the lease aborts the bindings in flight and returns 1 at once (as
  * kube-scheduler exits). *stop (set by a signal handler) ends the loop: 0. */

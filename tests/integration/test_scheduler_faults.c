@@ -1,11 +1,12 @@
 /* test_scheduler_faults.c - the real kubenexus-scheduler against a failing
  * kube-apiserver (the test double's fault switches): 500s on lists, watches
- * and bindings for a while, slow answers, and the API server killed and
- * started again on the same port with its objects re-created.
+ * and bindings for a while, slow answers, the API server killed and
+ * started again on the same port with its objects re-created, a paged relist
+ * broken off by 410 Expired on its continue token, and a relist held back.
  *
  * In each case the scheduler must recover by itself and end with every pod
  * bound exactly once (successful Bindings per pod, from /_test/state), no gang
- * partly bound, and no pending pod forgotten. Waits are bounded polls on what
+ * partly bound, no pending pod forgotten, and no node over-committed. Waits are bounded polls on what
  * the double records; nothing asserts on timing. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -396,6 +397,31 @@ static void apiserver_restarted(void **state)
     assert_int_equal(kn_sched_proc_stop(&w->s, SIGTERM, 20), 0);
 }
 
+/* Waits for the double to have counted n calls of key ("watch pods"). */
+static void wait_calls(world *w, const char *key, int n)
+{
+    if (!kn_it_wait_calls(&w->d, key, n, WAIT_S)) {
+        kn_it_dump_log(w->s.log);
+        fail_msg("%d calls of %s, want %d", kn_dbl_calls(&w->d, key), key, n);
+    }
+}
+
+/* node-b (8 cpu) appears: a-new0 (2 cpu) is bound there, once, never to
+ * node-a, where b-big0 holds 3 of 4 cpu. */
+static void a_new_goes_to_node_b(world *w)
+{
+    assert_int_equal(kn_dbl_add_node(&w->d, "node-b", "8", "32Gi"), 0);
+    wait_bound(w, "a-new", 1);
+    char *node = kn_dbl_pod_node(&w->d, NS, "a-new0");
+    assert_non_null(node);
+    if (strcmp(node, "node-b") != 0) {
+        kn_it_dump_log(w->s.log);
+        fail_msg("a-new0 (2 cpu) bound to %s, where b-big0 holds 3 of 4 cpu", node);
+    }
+    free(node);
+    assert_int_equal(assert_bound_once(&w->d, "a-new", 1), 1);
+}
+
 /* A relist that breaks off must not be taken for the truth. node-a (4 cpu)
  * runs b-big (3 cpu); a-new (2 cpu) waits. The watches expire and the pod
  * list comes in pages of one: a-new, then 410 Expired on the continue token
@@ -416,25 +442,43 @@ static void broken_relist_does_not_overcommit(void **state)
     int watches = kn_dbl_calls(&w->d, "watch pods");
     assert_int_equal(kn_dbl_faults(&w->d, "{\"page_max\":1,\"expire_continue_next\":1,\"expire_watches\":true}"), 0);
     /* the broken list, then a whole one, then a watch from it */
-    if (!kn_it_wait_calls(&w->d, "watch pods", watches + 1, WAIT_S)) {
-        kn_it_dump_log(w->s.log);
-        fail_msg("no pod watch after the relist");
-    }
+    wait_calls(w, "watch pods", watches + 1);
     assert_int_equal(fault_left(&w->d, "expire_continue_next"), 0); /* the 410 was served */
     assert_true(kn_dbl_calls(&w->d, "list pods") >= 4);              /* 2 of the broken list, 2 whole */
     assert_int_equal(kn_dbl_faults(&w->d, "{\"page_max\":0}"), 0);
 
-    assert_int_equal(kn_dbl_add_node(&w->d, "node-b", "8", "32Gi"), 0);
-    wait_bound(w, "a-new", 1);
-    char *node = kn_dbl_pod_node(&w->d, NS, "a-new0");
-    assert_non_null(node);
-    if (strcmp(node, "node-b") != 0) {
-        kn_it_dump_log(w->s.log);
-        fail_msg("a-new0 (2 cpu) bound to %s, where b-big0 holds 3 of 4 cpu", node);
-    }
-    free(node);
-    assert_int_equal(assert_bound_once(&w->d, "a-new", 1), 1);
+    a_new_goes_to_node_b(w);
     assert_int_equal(assert_bound_once(&w->d, "b-big", 1), 1);
+    assert_int_equal(kn_sched_proc_stop(&w->s, SIGTERM, 20), 0);
+}
+
+/* No placement while a relist is under way: the view then lacks what
+ * changed since the watch broke. a-new (2 cpu) waits for a node. While the
+ * scheduler is stopped its watches expire, node-a (4 cpu) appears and another
+ * scheduler's b-big (3 cpu) runs there; the pod list is then held back while
+ * the node list goes through. Placing on that view would put a-new on node-a
+ * (b-big not yet seen): 5 cpu on a 4-cpu node. It must wait for the pod list,
+ * then go to node-b once node-b appears. */
+static void no_placement_during_relist(void **state)
+{
+    world *w = *state;
+    add_pods(&w->d, "a-new", 1, "2", false);
+    assert_int_equal(kn_sched_proc_start(&w->s, &w->d, "s", NULL), 0);
+    assert_true(kn_it_wait_event(&w->d, NS, "a-new0", "FailedScheduling", WAIT_S)); /* no node */
+    int node_watches = kn_dbl_calls(&w->d, "watch nodes"), pod_watches = kn_dbl_calls(&w->d, "watch pods");
+
+    kill(w->s.pid, SIGSTOP); /* all of this happens while its watches are down */
+    assert_int_equal(kn_dbl_faults(&w->d, "{\"hold_path\":\"/api/v1/pods\",\"expire_watches\":true}"), 0);
+    assert_int_equal(kn_dbl_add_node(&w->d, "node-a", "4", "16Gi"), 0);
+    restore_pod(&w->d, "b-big0", "uid-b-big0", "node-a", "3");
+    kill(w->s.pid, SIGCONT);
+
+    /* node-a listed and watched again while the pod list waits */
+    wait_calls(w, "watch nodes", node_watches + 1);
+    assert_int_equal(kn_dbl_faults(&w->d, "{\"hold_path\":\"\"}"), 0);
+    wait_calls(w, "watch pods", pod_watches + 1);
+
+    a_new_goes_to_node_b(w);
     assert_int_equal(kn_sched_proc_stop(&w->s, SIGTERM, 20), 0);
 }
 
@@ -449,6 +493,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(full_event_queue_drops_not_bindings, setup, teardown),
         cmocka_unit_test_setup_teardown(event_errors_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(broken_relist_does_not_overcommit, setup, teardown),
+        cmocka_unit_test_setup_teardown(no_placement_during_relist, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
