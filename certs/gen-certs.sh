@@ -15,12 +15,15 @@
 # (the kubenexus-webhook-tls Secret) and DIR/cabundle-{mutating,validating}.yaml
 # (the CA bundle for every webhook of deploy/base/webhook-configurations.yaml).
 # With --kustomize, certificates already in --out (default DIR) are reused, so
-# running it again changes nothing (pass --force for new ones).
+# running it again changes nothing (pass --force for new ones); one made for
+# another Service or namespace is refused, not reused.
+# The namespace is kube-system, where deploy/ installs; for
+# deploy/overlays/dedicated-namespace/ pass --namespace kubenexus-system.
 set -euo pipefail
 
 out=./kubenexus-certs
 service=kubenexus-webhook
-namespace=kubenexus-system
+namespace=kube-system
 days=365
 key_type=ecdsa
 force=0
@@ -30,7 +33,7 @@ kustomize=""
 dns_extra=()
 ip_extra=()
 
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "gen-certs.sh: $*" >&2; exit 2; }
 need() { [ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a value"; }
 
@@ -114,6 +117,12 @@ if [ -n "$kustomize" ] && [ "$out" = ./kubenexus-certs ]; then
 fi
 if [ -n "$kustomize" ] && [ $force -eq 0 ] && [ -z "$ca_cert" ] && [ -s "$out/tls.crt" ] &&
    [ -s "$out/tls.key" ] && [ -s "$out/ca.crt" ]; then
+  # A certificate for another Service name would fail every admission call
+  # (the API server checks <service>.<namespace>.svc): never reuse one.
+  want="DNS:${service}.${namespace}.svc"
+  if ! openssl x509 -in "$out/tls.crt" -noout -text | grep -qE "${want//./\\.}(,|\$)"; then
+    die "$out/tls.crt is not a certificate for ${service}.${namespace}.svc; pass --force to replace it"
+  fi
   echo "gen-certs.sh: keeping the certificate in $out (pass --force to replace it)" >&2
   write_kustomize "$kustomize"
   exit 0

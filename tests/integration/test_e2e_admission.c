@@ -274,7 +274,7 @@ static void test_webhook_down_fail_then_ignore(void **state)
     CHECK(strcmp(kn_json_get_str(st, "reason") ? kn_json_get_str(st, "reason") : "", "InternalError") == 0);
     CHECK(contains(message(st), "Internal error occurred: failed calling webhook "
                                 "\"sparkapplications.mutate.kubenexus.io\": failed to call webhook: "
-                                "Post \"https://kubenexus-webhook.kubenexus-system.svc:443/mutate?timeout=5s\": "));
+                                "Post \"https://kubenexus-webhook.kube-system.svc:443/mutate?timeout=5s\": "));
     kn_json_free(st);
     check_pods_while_webhook_down();
 

@@ -40,6 +40,31 @@ openssl x509 -in "$tmp/b/tls.crt" -noout -text | grep -q "rsaEncryption" || fail
 openssl verify -CAfile "$tmp/a/ca.crt" "$tmp/b/tls.crt" >/dev/null || fail "not signed by the given CA"
 openssl x509 -in "$tmp/b/tls.crt" -noout -checkend $((31 * 86400)) >/dev/null && fail "--days 30 ignored"
 
+# Defaults: the Service deploy/ installs, kubenexus-webhook in kube-system.
+bash "$gen" --out "$tmp/d" 2>/dev/null
+text=$(openssl x509 -in "$tmp/d/tls.crt" -noout -text)
+for san in "DNS:kubenexus-webhook," "DNS:kubenexus-webhook.kube-system," \
+           "DNS:kubenexus-webhook.kube-system.svc," "DNS:kubenexus-webhook.kube-system.svc.cluster.local"; do
+  grep -q "$san" <<<"$text" || fail "default SAN $san missing"
+done
+
+# --kustomize reuses a certificate only for the same Service and namespace:
+# one made for kube-system is refused for kubenexus-system (the overlay's),
+# and --force replaces it.
+bash "$gen" --kustomize "$tmp/k" 2>/dev/null
+grep -q "namespace: kube-system" "$tmp/k/secret.yaml" || fail "Secret not in kube-system"
+before=$(serial "$tmp/k/tls.crt")
+bash "$gen" --kustomize "$tmp/k" 2>/dev/null || fail "a second --kustomize run failed"
+[ "$(serial "$tmp/k/tls.crt")" = "$before" ] || fail "a second --kustomize run replaced the certificate"
+rc=0; bash "$gen" --namespace kubenexus-system --kustomize "$tmp/k" 2>"$tmp/err" || rc=$?
+[ $rc -eq 2 ] || fail "reused a kube-system certificate for kubenexus-system (exit $rc)"
+grep -q "kubenexus-webhook.kubenexus-system.svc" "$tmp/err" || fail "refusal does not name the wanted name"
+grep -q "namespace: kube-system" "$tmp/k/secret.yaml" || fail "refusal rewrote the Secret"
+bash "$gen" --namespace kubenexus-system --kustomize "$tmp/k" --force 2>/dev/null
+grep -q "DNS:kubenexus-webhook.kubenexus-system.svc," < <(openssl x509 -in "$tmp/k/tls.crt" -noout -text) ||
+  fail "--force did not make a kubenexus-system certificate"
+grep -q "namespace: kubenexus-system" "$tmp/k/secret.yaml" || fail "Secret not in kubenexus-system"
+
 # Bad arguments: exit 2 with a message.
 for args in "--key-type dsa" "--days 0" "--ip not-an-ip" "--bogus" "--service Bad_Name" "--out"; do
   rc=0; bash "$gen" --out "$tmp/c" $args 2>"$tmp/err" || rc=$?

@@ -20,7 +20,7 @@
 
 #define START_MS 30000
 #define MAX_RESP (16u * 1024 * 1024)
-#define WEBHOOK_SVC "kubenexus-webhook.kubenexus-system:443"
+#define WEBHOOK_SVC "kubenexus-webhook.kube-system:443"
 
 static void binary(char *buf, size_t cap, const char *name, const char *env)
 {
@@ -51,7 +51,7 @@ static int gen_certs(kn_e2e *e, const char *sub, const char *service)
     return kn_it_sh("bash '%s/certs/gen-certs.sh' --out '%s/%s' --service %s --namespace %s "
                     "--dns localhost --ip 127.0.0.1 >/dev/null 2>&1",
                     KN_SOURCE_DIR, e->dir, sub, service,
-                    strcmp(service, "kubernetes") == 0 ? "default" : "kubenexus-system");
+                    strcmp(service, "kubernetes") == 0 ? "default" : "kube-system");
 }
 
 static int write_kubeconfig(kn_e2e *e)

@@ -2,7 +2,7 @@
  *
  * kn_e2e_start() makes a private directory, certificates with
  * certs/gen-certs.sh (one for the kube-apiserver double on 127.0.0.1, one for
- * the webhook Service kubenexus-webhook.kubenexus-system), starts the double
+ * the webhook Service kubenexus-webhook.kube-system), starts the double
  * (tests/apiserver/kube_apiserver_double.py, with its admission chain
  * pointing the webhook Service at the local webhook port), starts the real
  * kubenexus-webhook, and loads deploy/base/webhook-configurations.yaml (read
