@@ -25,7 +25,7 @@ typedef struct live {
     bool dirty;
     kn_sched_out out;
     kn_sched_stats last;
-    kn_metric *attempts, *algo, *pending, *gangs, *reservations, *numa, *leader;
+    kn_metric *attempts, *algo, *pending, *gangs, *gang_wait, *reservations, *resv_timeouts, *numa, *leader;
 } live;
 
 static const char *const INF_PATHS[N_INF] = {
@@ -34,11 +34,16 @@ static const char *const INF_PATHS[N_INF] = {
     "/apis/topology.node.k8s.io/v1alpha2/noderesourcetopologies",
 };
 
-static double mono(void)
+static double clock_s(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double mono(void)
+{
+    return clock_s(CLOCK_MONOTONIC);
 }
 
 /* ---------------------------------------------------------------- sink */
@@ -84,8 +89,15 @@ static void init_metrics(live *l, kn_metrics *m)
     l->pending = kn_metrics_gauge(m, "kubenexus_scheduler_pending_pods", "Pods waiting in the scheduling queue.",
                                   0, NULL);
     l->gangs = kn_metrics_gauge(m, "kubenexus_scheduler_gangs_waiting", "Gangs not yet placed.", 0, NULL);
+    l->gang_wait = kn_metrics_gauge(m, "kubenexus_scheduler_oldest_waiting_gang_seconds",
+                                    "Age of the oldest pending member of a gang not yet placed (0: none waits).",
+                                    0, NULL);
     l->reservations = kn_metrics_gauge(m, "kubenexus_scheduler_reservations_held",
                                        "Driver-first executor reservations holding room.", 0, NULL);
+    l->resv_timeouts = kn_metrics_counter(m, "kubenexus_scheduler_reservation_timeouts_total",
+                                          "Executor reservations released because the executors did not arrive in "
+                                          "time (GangTimeout).",
+                                          0, NULL);
     l->numa = kn_metrics_counter(m, "kubenexus_scheduler_numa_decisions_total",
                                  "Placements decided under each NUMA policy.", 1, (const char *[]){"policy"});
     l->leader = kn_metrics_gauge(m, "kubenexus_scheduler_is_leader", "1 while this replica may bind.", 0, NULL);
@@ -108,7 +120,11 @@ static void update_metrics(live *l)
                           (double)(st.numa_decisions[p] - l->last.numa_decisions[p]));
     kn_metric_set(l->pending, NULL, (double)st.pods_pending);
     kn_metric_set(l->gangs, NULL, (double)st.gangs_waiting);
+    /* creationTimestamps are wall-clock times, so the age is too */
+    double age = st.oldest_gang_waiting_since > 0 ? clock_s(CLOCK_REALTIME) - st.oldest_gang_waiting_since : 0;
+    kn_metric_set(l->gang_wait, NULL, age > 0 ? age : 0);
     kn_metric_set(l->reservations, NULL, (double)st.reservations_held);
+    kn_metric_inc(l->resv_timeouts, NULL, (double)(st.reservations_timed_out - l->last.reservations_timed_out));
     l->last = st;
 }
 

@@ -65,6 +65,7 @@ struct kn_scheduler {
     double last_now;       /* the clock of the last cycle */
     uint64_t attempts, scheduled, unschedulable, bind_errors;
     uint64_t numa_decisions[5];
+    uint64_t resv_timeouts;    /* reservations released or not restored past their timeout */
 };
 
 /* queue.c */

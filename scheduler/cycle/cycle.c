@@ -604,12 +604,22 @@ void kn_sched_get_stats(const kn_scheduler *s, kn_sched_stats *st)
         if (!g->live)
             continue;
         bool pending = false;
-        for (int m = 0; m < g->n && !pending; m++)
-            pending = c->pods[g->members[m]].state == KN_POD_PENDING;
-        if (g->placed)
+        double since = 0;
+        for (int m = 0; m < g->n; m++) {
+            const kn_cpod *p = &c->pods[g->members[m]];
+            if (p->state != KN_POD_PENDING)
+                continue;
+            pending = true;
+            if (p->created > 0 && (since == 0 || p->created < since))
+                since = p->created;
+        }
+        if (g->placed) {
             st->gangs_placed++;
-        else if (pending)
+        } else if (pending) {
             st->gangs_waiting++;
+            if (since > 0 && (st->oldest_gang_waiting_since == 0 || since < st->oldest_gang_waiting_since))
+                st->oldest_gang_waiting_since = since;
+        }
     }
     for (int i = 0; i < s->n_resvs; i++)
         if (s->resvs[i].live) {
@@ -620,6 +630,7 @@ void kn_sched_get_stats(const kn_scheduler *s, kn_sched_stats *st)
     st->scheduled = s->scheduled;
     st->unschedulable = s->unschedulable;
     st->bind_errors = s->bind_errors;
+    st->reservations_timed_out = s->resv_timeouts;
     memcpy(st->numa_decisions, s->numa_decisions, sizeof(st->numa_decisions));
 }
 

@@ -177,6 +177,7 @@ void kn_resv_expire(kn_scheduler *s, double now, kn_sched_out *out)
         kn_out_event(out, r->driver_ns, r->driver_name, r->driver_uid, "Warning", "GangTimeout",
                      "Released %d unused executor slot(s) of gang %s after %.0fs: executors did not arrive in time",
                      r->n_free, s->gangs[r->gang].key, r->timeout_s);
+        s->resv_timeouts++;
         kn_resv_release(s, i);
     }
 }

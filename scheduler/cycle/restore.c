@@ -107,12 +107,13 @@ static void restore_one(kn_scheduler *s, int pi, double now, kn_sched_out *out)
     int missing = rs.count - placed_executors(s, g, pi);
     double timeout = p->restore->timeout_s > 0 ? p->restore->timeout_s : s->cfg.gang_timeout_s;
     double start = resv_start(s, p, now);
-    if (missing > 0 && now >= start + timeout)
+    if (missing > 0 && now >= start + timeout) {
         kn_out_event(out, p->ns, p->name, p->uid, "Warning", "GangTimeout",
                      "Did not re-reserve %d executor slot(s) of gang %s after a scheduler restart: %.0fs have "
                      "passed since the driver was bound",
                      missing, g->key, timeout);
-    else if (missing > 0)
+        s->resv_timeouts++;
+    } else if (missing > 0)
         reserve_missing(s, pi, &rs, missing, start, timeout, out);
     kn_resv_spec_free(&rs);
 }

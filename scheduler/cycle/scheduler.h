@@ -112,7 +112,12 @@ double kn_sched_next_deadline(const kn_scheduler *s);
 typedef struct kn_sched_stats {
     size_t nodes, pods_pending, pods_assumed, pods_bound;
     size_t gangs_waiting, gangs_placed;
+    /* creationTimestamp (Unix seconds) of the oldest pending member of a
+     * waiting gang: how long gangs have waited; 0 when none waits (or no
+     * member has one) */
+    double oldest_gang_waiting_since;
     size_t reservations_held, slots_held;
+    uint64_t reservations_timed_out; /* released by their timeout (GangTimeout), ever */
     uint64_t attempts, scheduled, unschedulable, bind_errors;
     uint64_t numa_decisions[5];      /* indexed by kn_numa_policy (numa.h) */
     /* utilisation of ready, schedulable nodes: requested / allocatable */

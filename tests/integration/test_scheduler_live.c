@@ -494,6 +494,8 @@ static void reservation_released_on_timeout(void **state)
     assert_int_equal(kn_dbl_add_pod(&w->d, NS, "waiting", "3", "1Gi", NULL, NULL), 0);
     assert_true(wait_event(&w->d, "etl-driver", "GangTimeout"));
     assert_true(wait_bound(&w->d, "waiting"));
+    /* counted for the KubenexusReservationsTimingOut alert */
+    assert_int_equal(kn_sched_proc_metric(&w->a, "kubenexus_scheduler_reservation_timeouts_total"), 1);
     stop_sched_cleanly(&w->a);
 }
 

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -146,6 +147,9 @@ static void test_reservation_released_on_timeout(void **state)
     fx_pod(s, "waiting", "2", "1Gi");
     assert_int_equal(fx_cycle(s, 129, out), 0);
     assert_null(fx_event(out, "etl-driver", "GangTimeout"));
+    kn_sched_stats st;
+    kn_sched_get_stats(s, &st);
+    assert_int_equal(st.reservations_timed_out, 0);
     assert_int_equal(fx_cycle(s, 130, out), 1);
     const kn_sched_event *e = fx_event(out, "etl-driver", "GangTimeout");
     assert_non_null(e);
@@ -153,10 +157,47 @@ static void test_reservation_released_on_timeout(void **state)
     assert_string_equal(e->message, "Released 3 unused executor slot(s) of gang default/etl after 30s: executors "
                                     "did not arrive in time");
     assert_string_equal(fx_node_of(out, "waiting"), "node-a");
-    kn_sched_stats st;
     kn_sched_get_stats(s, &st);
     assert_int_equal(st.reservations_held, 0);
+    assert_int_equal(st.reservations_timed_out, 1); /* kubenexus_scheduler_reservation_timeouts_total */
     assert_int_equal(st.cpu_milli_used, 3000);
+    assert_int_equal(fx_cycle(s, 200, out), 0);
+    kn_sched_get_stats(s, &st);
+    assert_int_equal(st.reservations_timed_out, 1);
+}
+
+/* kubenexus_scheduler_oldest_waiting_gang_seconds is measured from the
+ * oldest pending member of a gang not yet placed, whether it lacks members
+ * (GangWaiting) or room. fx_pod_full makes each pod a second after the last. */
+static void test_oldest_waiting_gang(void **state)
+{
+    fx_sched *f = *state;
+    kn_scheduler *s = f->s;
+    kn_sched_out *out = &f->out;
+    fx_node(s, "node-a", "4", "16Gi");
+    kn_sched_stats st;
+    kn_sched_get_stats(s, &st);
+    assert_true(st.oldest_gang_waiting_since == 0);
+    members(s, "short", 2, "1", GANG("short", "3"), ""); /* one member missing */
+    members(s, "big", 2, "3", GANG("big", "2"), "");     /* does not fit */
+    assert_int_equal(fx_cycle(s, 1, out), 0);
+    kn_sched_get_stats(s, &st);
+    assert_int_equal(st.gangs_waiting, 2);
+    struct tm hour = {.tm_year = 2026 - 1900, .tm_mon = 10, .tm_mday = 24, .tm_hour = 10};
+    double first = st.oldest_gang_waiting_since, t10 = (double)timegm(&hour);
+    assert_true(first >= t10 && first < t10 + 3600); /* short-0's creationTimestamp */
+    /* the short gang completes and is placed: big-0, made two pods later, is the oldest */
+    member(s, "short-2", "1", GANG("short", "3"), "");
+    assert_int_equal(fx_cycle(s, 2, out), 3);
+    kn_sched_get_stats(s, &st);
+    assert_int_equal(st.gangs_waiting, 1);
+    assert_true(st.oldest_gang_waiting_since == first + 2);
+    fx_delete_pod(s, "big-0");
+    fx_delete_pod(s, "big-1");
+    assert_int_equal(fx_cycle(s, 3, out), 0);
+    kn_sched_get_stats(s, &st);
+    assert_int_equal(st.gangs_waiting, 0);
+    assert_true(st.oldest_gang_waiting_since == 0);
 }
 
 static void test_driver_not_bound_without_room_for_its_executors(void **state)
@@ -275,6 +316,7 @@ int main(void)
         fx_sched_test(test_gang_waits_for_min_available_then_binds_all),
         fx_sched_test(test_driver_first_reservation_honoured),
         fx_sched_test(test_reservation_released_on_timeout),
+        fx_sched_test(test_oldest_waiting_gang),
         fx_sched_test(test_driver_not_bound_without_room_for_its_executors),
         fx_sched_test(test_priority_then_age),
         cmocka_unit_test(test_competing_gangs_one_places_fully),

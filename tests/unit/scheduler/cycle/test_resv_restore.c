@@ -158,6 +158,9 @@ static void test_restored_slots_released_at_timeout_from_binding(void **state)
     assert_non_null(e);
     assert_string_equal(e->message, "Released 2 unused executor slot(s) of gang default/etl after 30s: executors "
                                     "did not arrive in time");
+    kn_sched_stats st;
+    kn_sched_get_stats(s, &st);
+    assert_int_equal(st.reservations_timed_out, 1);
 }
 
 static void test_no_reservation_once_timeout_passed(void **state)
@@ -176,6 +179,9 @@ static void test_no_reservation_once_timeout_passed(void **state)
     size_t n = out->n_events;
     assert_int_equal(fx_cycle(s, T0 + 100, out), 0);
     assert_int_equal(out->n_events, n); /* told once */
+    kn_sched_stats st;
+    kn_sched_get_stats(s, &st);
+    assert_int_equal(st.reservations_timed_out, 1); /* and counted once */
 }
 
 static void test_slots_that_no_longer_fit_are_not_held(void **state)
