@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh nginx-light  # nginx: the HTTP/2 front in test_scheduler_http2
 jobs=${KN_JOBS:-2}
+# promtool runs the alert tests of deploy/monitoring/ (skipped without it).
+KN_PROMTOOL=${KN_PROMTOOL:-$(scripts/promtool.sh build/tools || true)}
+export KN_PROMTOOL
 
 echo "== build (RelWithDebInfo)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

@@ -428,7 +428,25 @@ int kn_kz_render(const char *dir, kn_kz_objs *out, kn_err *err)
     return build(dir, out, false, &seen, err);
 }
 
-int kn_kz_kubectl(const char *dir, kn_kz_objs *out, char *why, size_t why_cap)
+char *kn_kz_deploy_copy(void)
+{
+    char *tmp = kn_it_tempdir("kn-deploy");
+    if (tmp == NULL)
+        return NULL;
+    if (kn_it_sh("cp -r '%s/deploy' '%s/deploy'", KN_SOURCE_DIR, tmp) != 0 ||
+        kn_it_sh("bash '%s/certs/gen-certs.sh' --kustomize '%s/deploy/tls' 2>/dev/null", KN_SOURCE_DIR, tmp) != 0 ||
+        kn_it_sh("bash '%s/certs/gen-certs.sh' --namespace kubenexus-system --kustomize "
+                 "'%s/deploy/overlays/dedicated-namespace/tls' 2>/dev/null",
+                 KN_SOURCE_DIR, tmp) != 0) {
+        kn_it_rmtree(tmp);
+        free(tmp);
+        return NULL;
+    }
+    return tmp;
+}
+
+/* `kubectl kustomize dir` into *out: 1, 0 (no kubectl) or -1, as below. */
+static int kubectl_render(const char *dir, kn_kz_objs *out, char *why, size_t why_cap)
 {
     if (kn_it_sh("kubectl version --client >/dev/null 2>&1") != 0) {
         snprintf(why, why_cap, "kubectl is not installed");
@@ -458,5 +476,29 @@ int kn_kz_kubectl(const char *dir, kn_kz_objs *out, char *why, size_t why_cap)
     }
     kn_it_rmtree(tmp);
     free(tmp);
+    return rc;
+}
+
+int kn_kz_same_as_kubectl(const char *dir, const kn_kz_objs *ours, char *why, size_t why_cap)
+{
+    kn_kz_objs theirs = {0};
+    int rc = kubectl_render(dir, &theirs, why, why_cap);
+    if (rc == 1 && theirs.n != ours->n) {
+        snprintf(why, why_cap, "kubectl kustomize %s renders %zu objects, ours %zu", dir, theirs.n, ours->n);
+        rc = -1;
+    }
+    for (size_t i = 0; rc == 1 && i < theirs.n; i++) {
+        const kn_json *t = theirs.docs[i];
+        const kn_json *o = kn_kz_find(ours, kn_json_get_str(t, "kind") ?: "", ns_of(t), name_of(t) ?: "");
+        if (o != NULL && kn_json_equal(o, t))
+            continue;
+        char *a = o ? kn_json_dump(o, NULL) : NULL, *b = kn_json_dump(t, NULL);
+        snprintf(why, why_cap, "%s %s differs:\n ours:    %s\n kubectl: %s", kn_json_get_str(t, "kind"),
+                 name_of(t), a ? a : "(missing)", b ? b : "?");
+        free(a);
+        free(b);
+        rc = -1;
+    }
+    kn_kz_free(&theirs);
     return rc;
 }

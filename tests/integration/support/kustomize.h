@@ -47,9 +47,16 @@ bool kn_kz_cluster_scoped(const char *kind);
 /* The object of that kind and name (and namespace unless ns is NULL), or NULL. */
 const kn_json *kn_kz_find(const kn_kz_objs *o, const char *kind, const char *ns, const char *name);
 
-/* `kubectl kustomize dir` read back, where kubectl is installed and can
- * render it: 1 with *out filled; 0 when there is no such kubectl (a message
- * saying so in why); -1 when kubectl failed on dir (its error in why). */
-int kn_kz_kubectl(const char *dir, kn_kz_objs *out, char *why, size_t why_cap);
+/* A copy of the source tree's deploy/ in a new temporary folder, with the
+ * certificates the README has users make: certs/gen-certs.sh --kustomize
+ * into deploy/tls (kube-system) and deploy/overlays/dedicated-namespace/tls
+ * (kubenexus-system). The folder (holding deploy/), malloc'd; NULL on failure. */
+char *kn_kz_deploy_copy(void);
+
+/* `kubectl kustomize dir` compared with ours (kn_kz_render of dir), object
+ * for object and field for field: 1 the same; 0 when kubectl is not
+ * installed (why says so); -1 when kubectl failed on dir or rendered
+ * something else (why says what, with both versions of the object). */
+int kn_kz_same_as_kubectl(const char *dir, const kn_kz_objs *ours, char *why, size_t why_cap);
 
 #endif
