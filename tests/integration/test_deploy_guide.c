@@ -217,21 +217,6 @@ static bool selector_matches(const char *selector, const kn_json *labels)
     return true;
 }
 
-/* The value of --flag=V or --flag V among a container's args, or NULL. */
-static const char *arg_value(const kn_json *container, const char *flag)
-{
-    const kn_json *args = kn_json_get(container, "args");
-    size_t fl = strlen(flag);
-    for (size_t i = 0; i < kn_json_len(args); i++) {
-        const char *a = kn_json_str(kn_json_at(args, i));
-        if (a != NULL && strncmp(a, flag, fl) == 0 && a[fl] == '=')
-            return a + fl + 1;
-        if (a != NULL && strcmp(a, flag) == 0)
-            return kn_json_str(kn_json_at(args, i + 1));
-    }
-    return NULL;
-}
-
 /* An arg's value with $(VAR) expanded as kubelet does, from the
  * container's env; a fieldRef to metadata.namespace is the pod's namespace. */
 static void expand(const kn_json *container, const char *ns, const char *value, char *out, size_t cap)
@@ -403,7 +388,7 @@ static void check_pods_command(const install *in, const cmd *c, const char *line
             fail_msg("deploy/%s: \"%s\" needs -c: %s has several containers and no default", in->dir, line,
                      name_of(found[i]));
         /* Piped into grep for a pod's name: the info lines ("bound pod=...") must be logged. */
-        const char *level = arg_value(kn_json_at(kn_json_get(spec, "containers"), 0), "--log-level");
+        const char *level = kn_kz_arg_value(kn_json_at(kn_json_get(spec, "containers"), 0), "--log-level");
         if (c->piped && level && strcmp(level, "info") != 0 && strcmp(level, "debug") != 0)
             fail_msg("deploy/%s: \"%s\": --log-level=%s hides the binding lines", in->dir, line, level);
     }
@@ -452,7 +437,7 @@ static void check_raw_command(const install *in, const char *guide_line, const c
         fail_msg("deploy/%s: \"%s\": Service %s/%s port %s leads to no container port", in->dir, line, ns, name,
                  port);
     /* That port is the scheduler's metrics address, plain HTTP as the proxy's default scheme. */
-    const char *bind = arg_value(container, "--metrics-bind-address");
+    const char *bind = kn_kz_arg_value(container, "--metrics-bind-address");
     int64_t cnum = -1;
     kn_json_int(kn_json_get(cport, "containerPort"), &cnum);
     const char *colon = bind ? strrchr(bind, ':') : NULL;
@@ -489,7 +474,7 @@ static void check_scheduler_name(const install *in, const char *line)
     for (int b = 0; b < 2; b++) {
         const kn_json *d = kn_kz_find(&in->objs, "Deployment", in->ns, bins[b]);
         assert_non_null(d);
-        const char *got = arg_value(container_named_by(d, bins[b]), "--scheduler-name");
+        const char *got = kn_kz_arg_value(container_named_by(d, bins[b]), "--scheduler-name");
         if (got == NULL || strcmp(got, want) != 0)
             fail_msg("deploy/%s: %s runs with --scheduler-name %s, the guide's pods ask for %s", in->dir, bins[b],
                      got ?: "(default)", want);
@@ -530,10 +515,10 @@ static void check_lease(const install *in)
     const kn_json *d = kn_kz_find(&in->objs, "Deployment", in->ns, "kubenexus-scheduler");
     const kn_json *c = container_named_by(d, "kubenexus-scheduler");
     char lease_ns[128];
-    expand(c, in->ns, arg_value(c, "--lease-namespace"), lease_ns, sizeof(lease_ns));
+    expand(c, in->ns, kn_kz_arg_value(c, "--lease-namespace"), lease_ns, sizeof(lease_ns));
     if (strcmp(lease_ns, in->ns) != 0)
         fail_msg("deploy/%s: the scheduler's Lease is in \"%s\", not %s", in->dir, lease_ns, in->ns);
-    const char *name = arg_value(c, "--scheduler-name");
+    const char *name = kn_kz_arg_value(c, "--scheduler-name");
     /* A Role in that namespace, bound to the scheduler's account, lets it update the Lease. */
     bool granted = false;
     for (size_t i = 0; i < in->objs.n; i++) {

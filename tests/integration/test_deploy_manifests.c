@@ -21,6 +21,7 @@
 #include "kube/quantity.h"
 #include "webhook/options.h"
 #include "yaml/manifest.h"
+#include "kustomize.h"
 
 #define DEPLOY KN_SOURCE_DIR "/deploy"
 /* Where deploy/base installs, as the Spark Operator guide expects. */
@@ -51,7 +52,7 @@ static int setup(void **state)
     load(&k, DEPLOY "/base/kustomization.yaml");
     assert_int_equal(k.n, 1);
     const kn_json *res = kn_json_get(k.docs[0], "resources");
-    assert_true(kn_json_len(res) >= 5);
+    assert_true(kn_json_len(res) >= 6);
     for (size_t i = 0; i < kn_json_len(res); i++) {
         char path[512];
         snprintf(path, sizeof(path), DEPLOY "/base/%s", kn_json_str(kn_json_at(res, i)));
@@ -343,21 +344,6 @@ static void args_are_accepted_by_the_binaries(void **state)
     check_args(must_find(o, "Deployment", "kubenexus-scheduler"), "kubenexus-scheduler");
 }
 
-/* The value of --flag=V or --flag V among a container's args, or NULL. */
-static const char *arg_value(const kn_json *container, const char *flag)
-{
-    const kn_json *args = kn_json_get(container, "args");
-    size_t fl = strlen(flag);
-    for (size_t i = 0; i < kn_json_len(args); i++) {
-        const char *a = kn_json_str(kn_json_at(args, i));
-        if (a != NULL && strncmp(a, flag, fl) == 0 && a[fl] == '=')
-            return a + fl + 1;
-        if (a != NULL && strcmp(a, flag) == 0)
-            return kn_json_str(kn_json_at(args, i + 1));
-    }
-    return NULL;
-}
-
 static int64_t bytes_of(const char *quantity)
 {
     int64_t v = -1;
@@ -374,7 +360,7 @@ static int64_t bytes_of(const char *quantity)
 static void webhook_memory_limit_covers_its_budget(void **state)
 {
     const kn_json *c = first_container(must_find(*state, "Deployment", "kubenexus-webhook"));
-    const char *budget = arg_value(c, "--max-buffered-bytes");
+    const char *budget = kn_kz_arg_value(c, "--max-buffered-bytes");
     if (budget == NULL)
         fail_msg("the webhook Deployment does not pass --max-buffered-bytes");
     int64_t limit = bytes_of(kn_json_get_str(kn_json_dig(c, "resources", "limits", NULL), "memory"));
@@ -383,7 +369,7 @@ static void webhook_memory_limit_covers_its_budget(void **state)
         fail_msg("memory limit %lld bytes < --max-buffered-bytes %s + %u MiB baseline",
                  (long long)limit, budget, (unsigned)(KN_WEBHOOK_BASELINE_BYTES >> 20));
     /* And the budget holds at least one review of the largest size. */
-    const char *max_req = arg_value(c, "--max-request-bytes");
+    const char *max_req = kn_kz_arg_value(c, "--max-request-bytes");
     assert_true(bytes_of(budget) >= (max_req != NULL ? bytes_of(max_req) : 7 << 20));
 }
 

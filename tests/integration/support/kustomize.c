@@ -428,6 +428,20 @@ int kn_kz_render(const char *dir, kn_kz_objs *out, kn_err *err)
     return build(dir, out, false, &seen, err);
 }
 
+const char *kn_kz_arg_value(const kn_json *container, const char *flag)
+{
+    const kn_json *args = kn_json_get(container, "args");
+    size_t fl = strlen(flag);
+    for (size_t i = 0; i < kn_json_len(args); i++) {
+        const char *a = kn_json_str(kn_json_at(args, i));
+        if (a != NULL && strncmp(a, flag, fl) == 0 && a[fl] == '=')
+            return a + fl + 1;
+        if (a != NULL && strcmp(a, flag) == 0)
+            return kn_json_str(kn_json_at(args, i + 1));
+    }
+    return NULL;
+}
+
 char *kn_kz_deploy_copy(void)
 {
     char *tmp = kn_it_tempdir("kn-deploy");

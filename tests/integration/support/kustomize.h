@@ -47,6 +47,9 @@ bool kn_kz_cluster_scoped(const char *kind);
 /* The object of that kind and name (and namespace unless ns is NULL), or NULL. */
 const kn_json *kn_kz_find(const kn_kz_objs *o, const char *kind, const char *ns, const char *name);
 
+/* The value of --flag=V or --flag V among a container's args, or NULL. */
+const char *kn_kz_arg_value(const kn_json *container, const char *flag);
+
 /* A copy of the source tree's deploy/ in a new temporary folder, with the
  * certificates the README has users make: certs/gen-certs.sh --kustomize
  * into deploy/tls (kube-system) and deploy/overlays/dedicated-namespace/tls
