@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/grow.h"
 #include "base/quote.h"
 
 #define PATH_MAX_LEN 160
@@ -327,21 +328,124 @@ static int priority(const kn_json *spec, kn_pod *out, kn_err *err)
     return 0;
 }
 
+/* A string member copied into a fixed field; an absent or empty one is dflt. */
+static int fixed_str(const kn_json *obj, const char *key, const char *path, const char *dflt, char *out,
+                     size_t cap, kn_err *err)
+{
+    const kn_json *v;
+    if (get_typed(obj, key, KN_JSON_STRING, path, &v, err) < 0)
+        return -1;
+    const char *s = v && *kn_json_str(v) ? kn_json_str(v) : dflt;
+    if (strlen(s) >= cap)
+        return kn_err_set(err, "%s.%s: \"%.40s...\" is longer than %zu bytes", path, key, s, cap - 1);
+    strcpy(out, s);
+    return 0;
+}
+
+/* An integer member in lo..hi, 0 when absent. */
+static int int_member(const kn_json *obj, const char *key, const char *path, int64_t lo, int64_t hi,
+                      int64_t *out, kn_err *err)
+{
+    const kn_json *v = kn_json_get(obj, key);
+    *out = 0;
+    if (v == NULL || kn_json_is(v, KN_JSON_NULL))
+        return 0;
+    if (kn_json_int(v, out) < 0 || *out < lo || *out > hi) {
+        char full[PATH_MAX_LEN], want[48];
+        snprintf(full, sizeof(full), "%s.%s", path, key);
+        snprintf(want, sizeof(want), "an integer in %lld..%lld", (long long)lo, (long long)hi);
+        return type_error(err, full, v, want);
+    }
+    return 0;
+}
+
+/* The hostPort entries of one container's ports (see pod.h). */
+static int container_host_ports(const kn_json *c, const char *path, bool host_network, kn_pod *out, size_t *cap,
+                                kn_err *err)
+{
+    const kn_json *arr;
+    if (get_typed(c, "ports", KN_JSON_ARRAY, path, &arr, err) < 0)
+        return -1;
+    for (size_t i = 0; i < kn_json_len(arr); i++) {
+        char p[PATH_MAX_LEN];
+        const kn_json *port = kn_json_at(arr, i);
+        int64_t host, container;
+        if (snprintf(p, sizeof(p), "%s.ports[%zu]", path, i) >= (int)sizeof(p))
+            memcpy(p + sizeof(p) - 4, "...", 4); /* cut short, and says so */
+        if (!kn_json_is(port, KN_JSON_OBJECT))
+            return type_error(err, p, port, "an object");
+        if (int_member(port, "hostPort", p, 0, 65535, &host, err) < 0 ||
+            int_member(port, "containerPort", p, 0, 65535, &container, err) < 0)
+            return -1;
+        if (host == 0 && host_network) /* SetDefaults_Pod: hostNetwork ports are host ports */
+            host = container;
+        if (host == 0)
+            continue;
+        kn_host_port hp = {.port = (int32_t)host};
+        if (fixed_str(port, "protocol", p, "TCP", hp.protocol, sizeof(hp.protocol), err) < 0 ||
+            fixed_str(port, "hostIP", p, "0.0.0.0", hp.ip, sizeof(hp.ip), err) < 0)
+            return -1;
+        if (kn_grow((void **)&out->host_ports, cap, (size_t)out->n_host_ports + 1, sizeof(hp)) != 0)
+            return kn_err_set(err, "out of memory");
+        out->host_ports[out->n_host_ports++] = hp;
+    }
+    return 0;
+}
+
+/* GetHostPorts' order: the sidecar init containers, then the containers. */
+static int host_ports(const kn_json *spec, kn_pod *out, kn_err *err)
+{
+    static const char *const lists[] = {"initContainers", "containers"};
+    bool host_network = kn_json_bool(kn_json_get(spec, "hostNetwork"), false);
+    size_t cap = 0;
+    for (int l = 0; l < 2; l++) {
+        const kn_json *arr, *c, *policy;
+        if (get_typed(spec, lists[l], KN_JSON_ARRAY, "spec", &arr, err) < 0)
+            return -1;
+        for (size_t i = 0; i < kn_json_len(arr); i++) {
+            char path[PATH_MAX_LEN];
+            if (element(arr, i, lists[l], path, sizeof(path), &c, err) < 0 ||
+                get_typed(c, "restartPolicy", KN_JSON_STRING, path, &policy, err) < 0)
+                return -1;
+            if (l == 0 && (policy == NULL || strcmp(kn_json_str(policy), "Always") != 0))
+                continue; /* a regular init container has exited before the pod runs */
+            if (container_host_ports(c, path, host_network, out, &cap, err) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static int node_affinity(const kn_json *spec, kn_pod *out, kn_err *err)
+{
+    const kn_json *aff, *req, *pref;
+    if (get_typed(spec, "affinity", KN_JSON_OBJECT, "spec", &aff, err) < 0 ||
+        get_typed(aff, "nodeAffinity", KN_JSON_OBJECT, "spec.affinity", &aff, err) < 0 ||
+        get_typed(aff, "requiredDuringSchedulingIgnoredDuringExecution", KN_JSON_OBJECT,
+                  "spec.affinity.nodeAffinity", &req, err) < 0 ||
+        get_typed(aff, "preferredDuringSchedulingIgnoredDuringExecution", KN_JSON_ARRAY,
+                  "spec.affinity.nodeAffinity", &pref, err) < 0)
+        return -1;
+    if ((req != NULL && (out->required_affinity = kn_json_clone(req)) == NULL) ||
+        (kn_json_len(pref) > 0 && (out->preferred_affinity = kn_json_clone(pref)) == NULL))
+        return kn_err_set(err, "out of memory");
+    return 0;
+}
+
 static int spec_fields(const kn_json *spec, kn_pod *out, kn_err *err)
 {
-    const kn_json *aff;
+    const kn_json *gates, *volumes;
     if (dup_str(spec, "schedulerName", "spec", "", &out->scheduler_name, err) < 0 ||
         dup_nonempty(spec, "nodeName", "spec", &out->node_name, err) < 0 ||
         priority(spec, out, err) < 0 ||
         clone_string_map(spec, "nodeSelector", "spec", false, &out->node_selector, err) < 0 ||
-        tolerations(spec, out, err) < 0 ||
-        get_typed(spec, "affinity", KN_JSON_OBJECT, "spec", &aff, err) < 0 ||
-        get_typed(aff, "nodeAffinity", KN_JSON_OBJECT, "spec.affinity", &aff, err) < 0 ||
-        get_typed(aff, "requiredDuringSchedulingIgnoredDuringExecution", KN_JSON_OBJECT,
-                  "spec.affinity.nodeAffinity", &aff, err) < 0)
+        tolerations(spec, out, err) < 0 || node_affinity(spec, out, err) < 0 ||
+        host_ports(spec, out, err) < 0 ||
+        get_typed(spec, "schedulingGates", KN_JSON_ARRAY, "spec", &gates, err) < 0 ||
+        get_typed(spec, "volumes", KN_JSON_ARRAY, "spec", &volumes, err) < 0)
         return -1;
-    if (aff != NULL && (out->required_affinity = kn_json_clone(aff)) == NULL)
-        return kn_err_set(err, "out of memory");
+    out->gated = kn_json_len(gates) > 0;
+    out->fields = kn_pod_spec_fields(spec);
     return pod_resources(spec, out, err);
 }
 
@@ -375,6 +479,8 @@ void kn_pod_free(kn_pod *p)
     kn_json_free(p->annotations);
     kn_json_free(p->node_selector);
     kn_json_free(p->required_affinity);
+    kn_json_free(p->preferred_affinity);
+    free(p->host_ports);
     for (int i = 0; i < p->n_tolerations; i++) {
         free(p->tolerations[i].key);
         free(p->tolerations[i].op);
@@ -410,6 +516,15 @@ int kn_pod_copy(const kn_pod *src, kn_pod *out)
     ok &= copy_json(&out->annotations, src->annotations);
     ok &= copy_json(&out->node_selector, src->node_selector);
     ok &= copy_json(&out->required_affinity, src->required_affinity);
+    ok &= copy_json(&out->preferred_affinity, src->preferred_affinity);
+    out->host_ports = NULL;
+    if (src->n_host_ports > 0) {
+        size_t bytes = sizeof(kn_host_port) * (size_t)src->n_host_ports;
+        if ((out->host_ports = malloc(bytes)) != NULL)
+            memcpy(out->host_ports, src->host_ports, bytes);
+        else
+            ok = false;
+    }
     out->tolerations = NULL;
     out->n_tolerations = 0;
     if (src->n_tolerations > 0) {

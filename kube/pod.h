@@ -13,7 +13,13 @@
  * for extended resources and cpu/memory alike, in containers and init
  * containers. Missing optional
  * fields are empty, never an error; a field of the wrong type or a bad
- * quantity is an error naming the field: "spec.containers[0].resources.requests.cpu: ...". */
+ * quantity is an error naming the field: "spec.containers[0].resources.requests.cpu: ...".
+ *
+ * Host ports are those kube-scheduler's NodePorts counts (GetHostPorts): of
+ * every container and of the restartable init containers (sidecars), the
+ * ports with hostPort > 0, with the API server's defaults applied (protocol
+ * TCP; under hostNetwork a missing hostPort is the containerPort) and an
+ * empty hostIP read as 0.0.0.0. */
 #ifndef KN_POD_H
 #define KN_POD_H
 
@@ -31,6 +37,41 @@ typedef struct kn_toleration {
     char *effect;   /* NULL = all effects */
 } kn_toleration;
 
+/* One containers[].ports[] entry with a hostPort. */
+typedef struct kn_host_port {
+    int32_t port;          /* hostPort, 1..65535 */
+    char protocol[8];      /* "TCP", "UDP" or "SCTP" */
+    char ip[48];           /* hostIP; "0.0.0.0" (every address) when empty */
+} kn_host_port;
+
+/* Fields of a pod spec that kube-scheduler's default profile reads beyond
+ * what kn_pod models (kn_pod.fields has a bit for each one the pod sets;
+ * kn_pod_field_name names them). Which of them the scheduler implements is
+ * its own business (scheduler/place/unsupported.c). */
+enum {
+    KN_PODF_POD_AFFINITY,          /* InterPodAffinity */
+    KN_PODF_POD_ANTI_AFFINITY,
+    KN_PODF_TOPOLOGY_SPREAD,       /* PodTopologySpread */
+    KN_PODF_VOL_PVC,               /* VolumeBinding, VolumeZone, NodeVolumeLimits, VolumeRestrictions */
+    KN_PODF_VOL_EPHEMERAL,         /* generic ephemeral volumes: a PVC per pod */
+    KN_PODF_VOL_GCE_PD,            /* VolumeRestrictions and NodeVolumeLimits (CSI migration) */
+    KN_PODF_VOL_AWS_EBS,
+    KN_PODF_VOL_AZURE_DISK,        /* NodeVolumeLimits (CSI migration) */
+    KN_PODF_VOL_AZURE_FILE,
+    KN_PODF_VOL_CINDER,
+    KN_PODF_VOL_VSPHERE,
+    KN_PODF_VOL_PORTWORX,
+    KN_PODF_VOL_RBD,               /* VolumeRestrictions */
+    KN_PODF_VOL_ISCSI,
+    KN_PODF_RESOURCE_CLAIMS,       /* DynamicResources */
+    KN_PODF_COUNT
+};
+/* "spec.affinity.podAntiAffinity", "spec.volumes.persistentVolumeClaim", ... */
+const char *kn_pod_field_name(int field);
+/* The KN_PODF_ bits of the fields a pod spec sets (kube/pod_fields.c); a
+ * field counts when it says something: an empty list or object does not. */
+uint32_t kn_pod_spec_fields(const kn_json *spec);
+
 typedef struct kn_pod {
     char *ns, *name, *uid, *resource_version;
     char *scheduler_name;     /* "" when absent */
@@ -44,8 +85,14 @@ typedef struct kn_pod {
     kn_json *node_selector;   /* owned object or NULL */
     kn_json *required_affinity; /* owned clone of spec.affinity.nodeAffinity.
                                    requiredDuringSchedulingIgnoredDuringExecution, or NULL */
+    kn_json *preferred_affinity; /* owned clone of spec.affinity.nodeAffinity.
+                                    preferredDuringSchedulingIgnoredDuringExecution, or NULL */
     kn_toleration *tolerations;
     int n_tolerations;
+    kn_host_port *host_ports;  /* see above; NULL when none */
+    int n_host_ports;
+    uint32_t fields;           /* bit KN_PODF_x: the spec sets that field */
+    bool gated;                /* spec.schedulingGates is not empty: not to be scheduled yet */
     char *owner_kind, *owner_name, *owner_uid; /* controller owner reference or NULLs */
     kn_resources requests;    /* effective requests, see above */
     kn_resources limits;      /* sum of spec.containers' limits (not init containers, not overhead) */

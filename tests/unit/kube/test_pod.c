@@ -353,6 +353,92 @@ static void test_wrong_type_after_allocations_does_not_leak(void **state)
               "spec.containers[0].resources.requests.cpu");
 }
 
+/* The host ports NodePorts counts (GetHostPorts): containers' and sidecars'
+ * ports with hostPort > 0, sidecars first, with the API server's defaults. */
+static void test_host_ports(void **state)
+{
+    (void)state;
+    kn_pod p;
+    pod_ok("{\"metadata\":{\"name\":\"web\"},\"spec\":{"
+           "\"initContainers\":["
+           "{\"name\":\"setup\",\"ports\":[{\"containerPort\":1,\"hostPort\":7001}]},"
+           "{\"name\":\"proxy\",\"restartPolicy\":\"Always\",\"ports\":[{\"containerPort\":15001,"
+           "\"hostPort\":15001,\"protocol\":\"UDP\",\"hostIP\":\"10.0.0.7\"}]}],"
+           "\"containers\":[{\"name\":\"app\",\"ports\":[{\"containerPort\":80,\"hostPort\":8080},"
+           "{\"containerPort\":9090},{\"containerPort\":53,\"hostPort\":0}]}]}}",
+           &p);
+    /* the regular init container has exited by the time the pod runs: not counted */
+    assert_int_equal(p.n_host_ports, 2);
+    assert_int_equal(p.host_ports[0].port, 15001);
+    assert_string_equal(p.host_ports[0].protocol, "UDP");
+    assert_string_equal(p.host_ports[0].ip, "10.0.0.7");
+    assert_int_equal(p.host_ports[1].port, 8080);
+    assert_string_equal(p.host_ports[1].protocol, "TCP"); /* the default */
+    assert_string_equal(p.host_ports[1].ip, "0.0.0.0");  /* empty: every address */
+    kn_pod_free(&p);
+
+    /* hostNetwork: SetDefaults_Pod makes every containerPort a hostPort */
+    pod_ok("{\"metadata\":{\"name\":\"net\"},\"spec\":{\"hostNetwork\":true,\"containers\":[{\"name\":\"a\","
+           "\"ports\":[{\"containerPort\":9100},{\"containerPort\":53,\"protocol\":\"UDP\"}]}]}}",
+           &p);
+    assert_int_equal(p.n_host_ports, 2);
+    assert_int_equal(p.host_ports[0].port, 9100);
+    assert_int_equal(p.host_ports[1].port, 53);
+    assert_string_equal(p.host_ports[1].protocol, "UDP");
+    kn_pod copy;
+    assert_int_equal(kn_pod_copy(&p, &copy), 0);
+    kn_pod_free(&p);
+    assert_int_equal(copy.n_host_ports, 2);
+    assert_int_equal(copy.host_ports[1].port, 53);
+    kn_pod_free(&copy);
+
+    pod_error("{\"spec\":{\"containers\":[{\"ports\":[{\"hostPort\":70000}]}]}}",
+              "spec.containers[0].ports[0].hostPort: is a number, want an integer in 0..65535");
+    pod_error("{\"spec\":{\"containers\":[{\"ports\":[{\"hostPort\":80,\"hostIP\":7}]}]}}",
+              "spec.containers[0].ports[0].hostIP: is a number, want a string");
+    pod_error("{\"spec\":{\"containers\":[{\"ports\":{}}]}}", "spec.containers[0].ports: is an object, want an array");
+}
+
+/* Preferred node affinity, scheduling gates, and which fields beyond the
+ * model a pod sets (an empty list or object sets nothing). */
+static void test_preferences_gates_and_fields(void **state)
+{
+    (void)state;
+    kn_pod p;
+    pod_ok("{\"spec\":{\"containers\":[],\"affinity\":{\"nodeAffinity\":{"
+           "\"preferredDuringSchedulingIgnoredDuringExecution\":[{\"weight\":5,\"preference\":{"
+           "\"matchExpressions\":[{\"key\":\"disk\",\"operator\":\"In\",\"values\":[\"ssd\"]}]}}]},"
+           "\"podAffinity\":{},\"podAntiAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":[]}},"
+           "\"schedulingGates\":[],\"topologySpreadConstraints\":[],\"resourceClaims\":null}}",
+           &p);
+    assert_non_null(p.preferred_affinity);
+    assert_int_equal(kn_json_len(p.preferred_affinity), 1);
+    assert_null(p.required_affinity);
+    assert_false(p.gated);
+    assert_int_equal(p.fields, 0);
+    kn_pod_free(&p);
+
+    pod_ok("{\"spec\":{\"containers\":[],\"schedulingGates\":[{\"name\":\"example.com/quota\"}],"
+           "\"affinity\":{\"podAffinity\":{\"preferredDuringSchedulingIgnoredDuringExecution\":[{}]},"
+           "\"podAntiAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":[{}]}},"
+           "\"topologySpreadConstraints\":[{\"maxSkew\":1}],\"resourceClaims\":[{\"name\":\"gpu\"}],"
+           "\"volumes\":[{\"name\":\"a\",\"emptyDir\":{}},{\"name\":\"b\",\"persistentVolumeClaim\":"
+           "{\"claimName\":\"data\"}},{\"name\":\"c\",\"ephemeral\":{}},{\"name\":\"d\",\"iscsi\":{}}]}}",
+           &p);
+    assert_true(p.gated);
+    uint32_t want = 1u << KN_PODF_POD_AFFINITY | 1u << KN_PODF_POD_ANTI_AFFINITY | 1u << KN_PODF_TOPOLOGY_SPREAD |
+                    1u << KN_PODF_RESOURCE_CLAIMS | 1u << KN_PODF_VOL_PVC | 1u << KN_PODF_VOL_EPHEMERAL |
+                    1u << KN_PODF_VOL_ISCSI;
+    assert_int_equal(p.fields, want);
+    assert_string_equal(kn_pod_field_name(KN_PODF_POD_ANTI_AFFINITY), "spec.affinity.podAntiAffinity");
+    assert_string_equal(kn_pod_field_name(KN_PODF_VOL_PVC), "spec.volumes.persistentVolumeClaim");
+    kn_pod_free(&p);
+
+    pod_error("{\"spec\":{\"volumes\":{}}}", "spec.volumes: is an object, want an array");
+    pod_error("{\"spec\":{\"affinity\":{\"nodeAffinity\":{\"preferredDuringSchedulingIgnoredDuringExecution\":{}}}}}",
+              "spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution: is an object, want an array");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -366,6 +452,8 @@ int main(void)
         cmocka_unit_test(test_broken_fixtures),
         cmocka_unit_test(test_wrong_types),
         cmocka_unit_test(test_wrong_type_after_allocations_does_not_leak),
+        cmocka_unit_test(test_host_ports),
+        cmocka_unit_test(test_preferences_gates_and_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
