@@ -35,6 +35,7 @@ static void node_clear(kn_node *n)
     kn_json_free(n->labels);
     free(n->topo_annotation);
     free(n->zones);
+    kn_portset_free(&n->ports);
     for (int i = 0; i < n->n_taints; i++) {
         free(n->taints[i].key);
         free(n->taints[i].value);
@@ -66,6 +67,13 @@ char *kn_pod_sig(const kn_constraints *p)
             kn_buf_puts(&b, s_or(f[k]));
             kn_buf_putc(&b, k < 3 ? '\x1f' : '\x1e');
         }
+    }
+    kn_buf_putc(&b, '\x1d');
+    for (int i = 0; i < p->n_host_ports; i++) {
+        const kn_host_port *hp = &p->host_ports[i];
+        kn_json_write_string(&b, hp->ip, strlen(hp->ip));
+        kn_json_write_string(&b, hp->protocol, strlen(hp->protocol));
+        kn_buf_printf(&b, "%d\x1e", (int)hp->port);
     }
     return kn_buf_finish(&b, NULL);
 }
@@ -145,6 +153,7 @@ static void pod_clear(kn_cluster *c, kn_cpod *p)
     free(p->node_name);
     free(p->unfit_name);
     kn_alloc_clear(&p->alloc);
+    free(p->alloc.ports);
     kn_pod_detail_free(c, p->d);
     kn_cpod_restore_done(c, p);
     memset(p, 0, sizeof(*p));
@@ -185,16 +194,21 @@ void kn_constraints_take(kn_constraints *out, kn_pod *p)
     out->required_affinity = p->required_affinity;
     out->tolerations = p->tolerations;
     out->n_tolerations = p->n_tolerations;
+    out->host_ports = p->host_ports;
+    out->n_host_ports = p->n_host_ports;
     p->node_selector = NULL;
     p->required_affinity = NULL;
     p->tolerations = NULL;
     p->n_tolerations = 0;
+    p->host_ports = NULL;
+    p->n_host_ports = 0;
 }
 
 void kn_constraints_free(kn_constraints *c)
 {
     kn_json_free(c->node_selector);
     kn_json_free(c->required_affinity);
+    free(c->host_ports);
     for (int i = 0; i < c->n_tolerations; i++) {
         free(c->tolerations[i].key);
         free(c->tolerations[i].op);
@@ -303,6 +317,8 @@ void kn_alloc_take(kn_cluster *c, kn_alloc *a)
     for (int r = 0; r < KN_RDIM; r++)
         n->used.v[r] += a->req.v[r];
     a->zone_epoch = n->zone_epoch;
+    for (int i = 0; i < a->n_ports; i++)
+        kn_portset_add(&n->ports, &a->ports[i], +1);
     for (int i = 0; i < a->n_zones; i++) {
         kn_zone *z = &n->zones[a->zone[i]];
         for (int r = 0; r < KN_RDIM; r++) {
@@ -326,6 +342,8 @@ void kn_alloc_release(kn_cluster *c, kn_alloc *a)
     log_change(c, a->node, true);
     for (int r = 0; r < KN_RDIM; r++)
         n->used.v[r] -= a->req.v[r];
+    for (int i = 0; i < a->n_ports; i++)
+        kn_portset_add(&n->ports, &a->ports[i], -1);
     if (a->zone_epoch == n->zone_epoch) {
         for (int i = 0; i < a->n_zones; i++) {
             kn_zone *z = &n->zones[a->zone[i]];

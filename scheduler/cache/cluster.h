@@ -69,6 +69,28 @@ typedef struct kn_taint {
     char *key, *value, *effect;
 } kn_taint;
 
+/* Host ports in use on a node, as kube-scheduler's NodeInfo.UsedPorts: a
+ * count per (hostIP, protocol, port) of the pods bound, assumed or placed
+ * tentatively there, plus a count per (protocol, port) over every address
+ * (key ip ""), so a conflict is two lookups however many ports are in use.
+ * Open addressing, hashed with kn_keyhash (ports and addresses come from
+ * users); scheduler/cache/ports.c. */
+typedef struct kn_port_use {
+    kn_host_port key;
+    int32_t count;       /* 0: empty slot */
+} kn_port_use;
+
+typedef struct kn_portset {
+    kn_port_use *slots;
+    size_t cap, used;    /* cap a power of two (or 0) */
+} kn_portset;
+
+/* Adds delta (+1 take, -1 release) to p's count and to the every-address count. */
+void kn_portset_add(kn_portset *s, const kn_host_port *p, int delta);
+/* Uses of (ip, protocol, port); ip "" counts every address. */
+int32_t kn_portset_count(const kn_portset *s, const char *ip, const char *protocol, int32_t port);
+void kn_portset_free(kn_portset *s);
+
 typedef struct kn_node {
     bool live;
     char *name, *uid;
@@ -83,6 +105,7 @@ typedef struct kn_node {
     char *topo_annotation; /* numa.kubenexus.io/topology as sent, or NULL */
     uint32_t zone_epoch; /* bumped when the zone layout changes */
     int n_exclusive;     /* zones held isolated */
+    kn_portset ports;    /* host ports in use */
     bool seen;           /* resync mark */
 } kn_node;
 
@@ -95,16 +118,22 @@ typedef struct kn_alloc {
     uint32_t zone_epoch;
     bool exclusive;
     int owner;           /* pod index for exclusive zones */
+    kn_host_port *ports; /* host ports it holds on its node (a pod's, owned by its
+                            record and kept across placements; none for a slot) */
+    int n_ports;
 } kn_alloc;
 
 typedef enum { KN_POD_PENDING, KN_POD_ASSUMED, KN_POD_BOUND } kn_pod_state;
 
-/* The parts of a pod spec the node filters read (taken out of a kn_pod). */
+/* The parts of a pod spec that placement reads besides its request and NUMA
+ * policy (taken out of a kn_pod). */
 typedef struct kn_constraints {
     kn_json *node_selector;     /* owned object or NULL */
     kn_json *required_affinity; /* owned requiredDuringScheduling... or NULL */
     kn_toleration *tolerations;
     int n_tolerations;
+    kn_host_port *host_ports;   /* NULL when none */
+    int n_host_ports;
 } kn_constraints;
 
 /* Moves the constraints out of p (p can then be freed as usual). */
@@ -237,7 +266,9 @@ void kn_cpod_restore_done(kn_cluster *c, kn_cpod *p);
 kn_cons_entry *kn_cons_intern(kn_cluster *c, kn_constraints *cons);
 void kn_cons_release(kn_cluster *c, kn_cons_entry *e);
 /* The scheduling constraints of a pod as one string (malloc'd), or NULL: the
- * key that pods with the same constraints share. */
+ * key that pods with the same constraints share, and part of the placement
+ * caches' key (a kind of pod): every member of kn_constraints is in it, so
+ * a field a placement reads must be added both there and here. */
 char *kn_pod_sig(const kn_constraints *p);
 /* Node index for a name, creating a not-live placeholder so that pods bound to
  * a node we have not seen yet are counted when it arrives. -1 out of memory. */
@@ -274,7 +305,7 @@ static inline void kn_zone_sync_room(kn_zone *z)
  * real); callers that free room for good do. */
 void kn_alloc_take(kn_cluster *c, kn_alloc *a);
 void kn_alloc_release(kn_cluster *c, kn_alloc *a);
-void kn_alloc_clear(kn_alloc *a); /* frees ztake, node = -1 */
+void kn_alloc_clear(kn_alloc *a); /* frees ztake, node = -1; the ports stay (the pod's) */
 /* Before kn_alloc_take() of a bound pod: its zones from the zones annotation
  * (after a restart), its request split over them in zone order. */
 void kn_alloc_zones_from_csv(kn_cluster *c, kn_alloc *a, const char *zones_csv);

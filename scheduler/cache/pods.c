@@ -133,6 +133,7 @@ void kn_cluster_drop_pod(kn_cluster *c, int idx)
     if (r->state != KN_POD_PENDING)
         kn_alloc_release(c, &r->alloc);
     kn_alloc_clear(&r->alloc);
+    free(r->alloc.ports);
     free(r->uid);
     free(r->ns);
     free(r->name);
@@ -147,6 +148,23 @@ void kn_cluster_drop_pod(kn_cluster *c, int idx)
         return; /* the slot is just not reused */
     c->free_pods[c->n_free_pods++] = idx;
     c->gen++;
+}
+
+/* The pod's host ports onto its record's alloc, before it is taken (a spec's
+ * ports cannot change, so a taken alloc keeps the ones it was taken with).
+ * -1 out of memory. */
+static int alloc_ports(kn_cpod *r, const kn_pod *p)
+{
+    kn_host_port *ports = NULL;
+    size_t bytes = sizeof(*ports) * (size_t)p->n_host_ports;
+    if (p->n_host_ports > 0 && (ports = malloc(bytes)) == NULL)
+        return -1;
+    if (ports)
+        memcpy(ports, p->host_ports, bytes);
+    free(r->alloc.ports);
+    r->alloc.ports = ports;
+    r->alloc.n_ports = p->n_host_ports;
+    return 0;
 }
 
 /* Counts a pod on the node the API server says it is bound to. */
@@ -198,8 +216,13 @@ static double bound_time(const kn_json *obj, double created)
 static int apply_bound(kn_cluster *c, kn_cpod *r, kn_pod *p, double bound_at)
 {
     kn_pod_state was = r->state;
-    if (was == KN_POD_PENDING)
+    if (was == KN_POD_PENDING) {
         req_vector(c, &p->requests, &r->alloc.req, &r->unfit_name);
+        if (alloc_ports(r, p) != 0) {
+            kn_pod_free(p);
+            return -1;
+        }
+    }
     int rc = was == KN_POD_BOUND ? 0 : bind_record(c, r, p);
     kn_pod_detail_free(c, r->d);
     r->d = NULL;
@@ -224,6 +247,10 @@ static int apply_pending(kn_cluster *c, kn_cpod *r, kn_pod *p, const kn_err *ger
 {
     kn_rvec req = r->alloc.req;
     req_vector(c, &p->requests, &r->alloc.req, &r->unfit_name);
+    if (alloc_ports(r, p) != 0) {
+        kn_pod_free(p);
+        return -1;
+    }
     kn_pod_detail *d = make_detail(c, p, gerr);
     if (d == NULL)
         return -1;

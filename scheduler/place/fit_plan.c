@@ -13,6 +13,8 @@ void kn_fit_plan_init(const kn_cluster *c, const kn_want *w, kn_fit_plan *p)
     p->w = w;
     p->unfit = w->unfit_name != NULL;
     p->numa = w->numa && w->numa->policy != KN_NUMA_NONE;
+    p->ports = w->pod != NULL && w->pod->n_host_ports > 0;
+    p->screen = p->unfit || p->ports;
     p->n_need = p->n_scored = p->n_strand = 0;
     /* resources past c->n_res are requested by no pod and held by no node */
     for (int r = 0; r < c->n_res; r++) {
@@ -40,7 +42,7 @@ void kn_fit_plan_init(const kn_cluster *c, const kn_want *w, kn_fit_plan *p)
 
 bool kn_plan_resources_fit(const kn_node *n, const kn_fit_plan *p)
 {
-    if (p->unfit)
+    if (p->screen && (p->unfit || !kn_ports_fit(n, p->w->pod)))
         return false;
     for (int i = 0; i < p->n_need; i++) {
         int r = p->need_r[i];

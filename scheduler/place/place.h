@@ -2,9 +2,9 @@
  *
  * Filters run in kube-scheduler's plugin order and a node stops at the first
  * failing one (not ready, NodeUnschedulable, TaintToleration, NodeAffinity,
- * NodeResourcesFit, then our NUMA fit); NodeResourcesFit reports every
- * resource that does not fit. Why nodes failed is collected in a kn_diag and
- * rendered exactly as kube-scheduler's FitError:
+ * NodePorts, NodeResourcesFit, then our NUMA fit); NodeResourcesFit reports
+ * every resource that does not fit. Why nodes failed is collected in a
+ * kn_diag and rendered exactly as kube-scheduler's FitError:
  *   "0/5 nodes are available: 2 node(s) didn't have a NUMA zone that fits (single-numa), 3 Insufficient cpu."
  * ("<count> <reason>" strings sorted as strings, joined by ", ").
  * Nothing here changes the cluster: a kn_choice is turned into a placement by
@@ -83,6 +83,9 @@ bool kn_filter_static(const kn_node *n, const kn_constraints *pod, kn_diag *d);
 bool kn_filter_resources(const kn_cluster *c, const kn_node *n, const kn_want *w, kn_diag *d);
 bool kn_node_matches_affinity(const kn_node *n, const kn_constraints *pod);
 bool kn_tolerates_taints(const kn_node *n, const kn_constraints *pod, const kn_taint **first);
+/* node_ports.c: NodePorts. False when a host port of the pod is in use on n. */
+#define KN_REASON_PORTS "node(s) didn't have free ports for the requested pod ports"
+bool kn_ports_fit(const kn_node *n, const kn_constraints *pod);
 
 /* numa_fit.c: zones for the pod on n per its policy; false (with a reason in d)
  * when the policy filters the node out. */
@@ -112,6 +115,8 @@ bool kn_fit_and_score(const kn_cluster *c, int node, const kn_want *w, kn_choice
 typedef struct kn_fit_plan {
     const kn_want *w;
     bool unfit, numa;
+    bool ports;                 /* the pod asks for host ports */
+    bool screen;                /* unfit or ports: one test where neither applies */
     int n_need, n_scored, n_strand;
     int need_r[KN_RDIM], scored_r[KN_RDIM], strand_r[KN_RDIM];
     int64_t need[KN_RDIM], scored_req[KN_RDIM];
@@ -121,7 +126,8 @@ void kn_fit_plan_init(const kn_cluster *c, const kn_want *w, kn_fit_plan *p);
 /* kn_fit_and_score's answer and ch->score, without filling a choice: the
  * place index ranks every changed node with it and fills only the winner's. */
 bool kn_fit_score(const kn_cluster *c, int node, const kn_fit_plan *p, double *score);
-/* Its parts: NodeResourcesFit without a reason, and the score given the NUMA quality. */
+/* Its parts: NodePorts and NodeResourcesFit without a reason, and the score
+ * given the NUMA quality. */
 bool kn_plan_resources_fit(const kn_node *n, const kn_fit_plan *p);
 double kn_plan_score(const kn_node *n, const kn_fit_plan *p, double numa_score);
 /* All filters on one node; true and a scored choice if it fits. */

@@ -37,7 +37,13 @@ bool kn_place_on_node(const kn_cluster *c, int node, const kn_want *w, kn_choice
     if (!n->live)
         return false;
     d->n_nodes++;
-    if (!kn_filter_static(n, w->pod, d) || !kn_filter_resources(c, n, w, d) || !kn_numa_fit(n, w, ch, d))
+    if (!kn_filter_static(n, w->pod, d))
+        return false;
+    if (!kn_ports_fit(n, w->pod)) {
+        kn_diag_add(d, KN_REASON_PORTS);
+        return false;
+    }
+    if (!kn_filter_resources(c, n, w, d) || !kn_numa_fit(n, w, ch, d))
         return false;
     ch->node = node;
     ch->score = kn_score_node(c, n, w, ch);

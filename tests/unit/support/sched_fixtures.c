@@ -91,9 +91,10 @@ void fx_node(kn_scheduler *s, const char *name, const char *cpu, const char *mem
 /* Pods made so far by this test binary (their resourceVersion and age). */
 static int fx_pod_seq;
 
-void fx_pod_full(kn_scheduler *s, const char *name, const char *cpu, const char *mem, const char *labels,
-                 const char *annotations, const char *spec, const char *extra_req, const char *node,
-                 const char *scheduler)
+/* fx_pod_full with container: extra members of the container ("" or starting with a comma). */
+static void pod_with(kn_scheduler *s, const char *name, const char *cpu, const char *mem, const char *labels,
+                     const char *annotations, const char *spec, const char *extra_req, const char *node,
+                     const char *scheduler, const char *container)
 {
     char nodefield[128] = "";
     if (node)
@@ -104,16 +105,32 @@ void fx_pod_full(kn_scheduler *s, const char *name, const char *cpu, const char 
         "\"labels\":{%s},\"annotations\":{%s}},"
         "\"spec\":{\"schedulerName\":\"%s\",\"restartPolicy\":\"Never\",\"containers\":[{\"name\":\"main\","
         "\"image\":\"apache/spark:3.5.0\",\"resources\":{\"requests\":{\"cpu\":\"%s\",\"memory\":\"%s\"%s},"
-        "\"limits\":{\"memory\":\"%s\"%s}}}]%s%s},"
+        "\"limits\":{\"memory\":\"%s\"%s}}%s}]%s%s},"
         "\"status\":{\"phase\":\"%s\",\"qosClass\":\"Burstable\"}}",
         name, name, 100 + fx_pod_seq, (fx_pod_seq / 60) % 60, fx_pod_seq % 60, labels, annotations,
-        scheduler ? scheduler : "kubenexus-scheduler", cpu, mem, extra_req, mem, extra_req, nodefield, spec,
-        node ? "Running" : "Pending");
+        scheduler ? scheduler : "kubenexus-scheduler", cpu, mem, extra_req, mem, extra_req, container, nodefield,
+        spec, node ? "Running" : "Pending");
     fx_pod_seq++;
     kn_err err = {{0}};
     if (kn_sched_apply_pod(s, p, false, &err) != 0)
         fail_msg("apply pod %s: %s", name, err.msg);
     kn_json_free(p);
+}
+
+void fx_pod_full(kn_scheduler *s, const char *name, const char *cpu, const char *mem, const char *labels,
+                 const char *annotations, const char *spec, const char *extra_req, const char *node,
+                 const char *scheduler)
+{
+    pod_with(s, name, cpu, mem, labels, annotations, spec, extra_req, node, scheduler, "");
+}
+
+void fx_pod_ports(kn_scheduler *s, const char *name, const char *ports, const char *labels, const char *spec,
+                  const char *node, const char *scheduler)
+{
+    char container[FX_BUF / 2];
+    int n = snprintf(container, sizeof(container), ",\"ports\":[%s]", ports);
+    assert_true(n > 0 && n < (int)sizeof(container));
+    pod_with(s, name, "100m", "64Mi", labels, "", spec, "", node, scheduler, container);
 }
 
 void fx_pod(kn_scheduler *s, const char *name, const char *cpu, const char *mem)

@@ -57,6 +57,11 @@ void fx_node(kn_scheduler *s, const char *name, const char *cpu, const char *mem
 void fx_pod_full(kn_scheduler *s, const char *name, const char *cpu, const char *mem, const char *labels,
                  const char *annotations, const char *spec, const char *extra_req, const char *node,
                  const char *scheduler);
+/* A pod of 100m cpu and 64Mi whose container has these ports: the members of
+ * its ports array ("{\"containerPort\":80,\"hostPort\":8080}", ...); labels,
+ * spec, node and scheduler as for fx_pod_full. */
+void fx_pod_ports(kn_scheduler *s, const char *name, const char *ports, const char *labels, const char *spec,
+                  const char *node, const char *scheduler);
 /* A pending pod of ours with only cpu and mem requested. */
 void fx_pod(kn_scheduler *s, const char *name, const char *cpu, const char *mem);
 /* The watch's DELETED event of pod "name" (uid uid-<name>). */
