@@ -68,6 +68,10 @@ char *kn_pod_sig(const kn_constraints *p)
             kn_buf_putc(&b, k < 3 ? '\x1f' : '\x1e');
         }
     }
+    /* scoring preferences and host ports: a placement reads them too */
+    kn_buf_putc(&b, '\x1d');
+    if (p->preferred_affinity)
+        kn_json_write_value(&b, p->preferred_affinity);
     kn_buf_putc(&b, '\x1d');
     for (int i = 0; i < p->n_host_ports; i++) {
         const kn_host_port *hp = &p->host_ports[i];
@@ -192,12 +196,14 @@ void kn_constraints_take(kn_constraints *out, kn_pod *p)
 {
     out->node_selector = p->node_selector;
     out->required_affinity = p->required_affinity;
+    out->preferred_affinity = p->preferred_affinity;
     out->tolerations = p->tolerations;
     out->n_tolerations = p->n_tolerations;
     out->host_ports = p->host_ports;
     out->n_host_ports = p->n_host_ports;
     p->node_selector = NULL;
     p->required_affinity = NULL;
+    p->preferred_affinity = NULL;
     p->tolerations = NULL;
     p->n_tolerations = 0;
     p->host_ports = NULL;
@@ -208,6 +214,7 @@ void kn_constraints_free(kn_constraints *c)
 {
     kn_json_free(c->node_selector);
     kn_json_free(c->required_affinity);
+    kn_json_free(c->preferred_affinity);
     free(c->host_ports);
     for (int i = 0; i < c->n_tolerations; i++) {
         free(c->tolerations[i].key);

@@ -106,6 +106,7 @@ typedef struct kn_node {
     uint32_t zone_epoch; /* bumped when the zone layout changes */
     int n_exclusive;     /* zones held isolated */
     kn_portset ports;    /* host ports in use */
+    bool prefer_no_schedule; /* has a PreferNoSchedule taint */
     bool seen;           /* resync mark */
 } kn_node;
 
@@ -126,10 +127,11 @@ typedef struct kn_alloc {
 typedef enum { KN_POD_PENDING, KN_POD_ASSUMED, KN_POD_BOUND } kn_pod_state;
 
 /* The parts of a pod spec that placement reads besides its request and NUMA
- * policy (taken out of a kn_pod). */
+ * policy (taken out of a kn_pod): filters and scoring preferences. */
 typedef struct kn_constraints {
     kn_json *node_selector;     /* owned object or NULL */
     kn_json *required_affinity; /* owned requiredDuringScheduling... or NULL */
+    kn_json *preferred_affinity; /* owned preferredDuringScheduling... array or NULL */
     kn_toleration *tolerations;
     int n_tolerations;
     kn_host_port *host_ports;   /* NULL when none */
@@ -214,6 +216,7 @@ typedef struct kn_cluster {
     int *chlog;            /* ring of KN_CHLOG_SIZE: take/release number m at m % size as
                               node * 2 + (1 if a release), or NULL */
     uint64_t node_gen;     /* every node or topology change (filter caches check it) */
+    int n_prefer_no_schedule; /* live nodes with a PreferNoSchedule taint */
     struct kn_place_cache *pc; /* the placer's caches (scheduler/place), or NULL; */
     void (*pc_free)(struct kn_place_cache *pc); /* held here to live and die with the cluster */
     int pct_nodes;         /* percentage of nodes to score (0 adaptive, 100 all) */
@@ -273,6 +276,9 @@ char *kn_pod_sig(const kn_constraints *p);
 /* Node index for a name, creating a not-live placeholder so that pods bound to
  * a node we have not seen yet are counted when it arrives. -1 out of memory. */
 int kn_cluster_node_ref(kn_cluster *c, const char *name);
+/* Node i is gone (deleted, or missing from a relist): not live, its record
+ * and the room its pods take kept for a re-add. */
+void kn_cluster_node_gone(kn_cluster *c, int i);
 
 /* Free room of a node for a pod (alloc - used - room kept for isolated zones of others). */
 void kn_node_free(const kn_node *n, int pod, kn_rvec *out);

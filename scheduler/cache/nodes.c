@@ -211,6 +211,15 @@ int kn_cluster_node_ref(kn_cluster *c, const char *name)
     return c->n_nodes++;
 }
 
+void kn_cluster_node_gone(kn_cluster *c, int i)
+{
+    kn_node *n = &c->nodes[i];
+    if (n->live && n->prefer_no_schedule)
+        c->n_prefer_no_schedule--;
+    n->live = false; /* the record (and the room its pods take) stays for a re-add */
+    c->node_gen++;
+}
+
 static void taints_free(kn_node *n)
 {
     for (int i = 0; i < n->n_taints; i++) {
@@ -289,9 +298,10 @@ int kn_cluster_apply_node(kn_cluster *c, const kn_json *obj, bool deleted, kn_er
         return kn_err_set(err, "Node: metadata.name is missing");
     if (deleted) {
         int i = kn_strmap_get(&c->node_by_name, name);
-        if (i >= 0) /* the record (and the room its pods take) stays for a re-add */
-            c->nodes[i].live = false;
-        c->node_gen++;
+        if (i >= 0)
+            kn_cluster_node_gone(c, i);
+        else
+            c->node_gen++;
         return 0;
     }
     kn_rvec alloc;
@@ -331,6 +341,8 @@ int kn_cluster_apply_node(kn_cluster *c, const kn_json *obj, bool deleted, kn_er
         n->seen = true;
         return 0;
     }
+    if (n->live && n->prefer_no_schedule)
+        c->n_prefer_no_schedule--;
     taints_free(n);
     kn_json_free(n->labels);
     free(n->topo_annotation);
@@ -345,6 +357,10 @@ int kn_cluster_apply_node(kn_cluster *c, const kn_json *obj, bool deleted, kn_er
     n->ready = ready;
     n->live = true;
     n->seen = true;
+    n->prefer_no_schedule = false;
+    for (int t = 0; t < n_taints; t++)
+        n->prefer_no_schedule |= strcmp(taints[t].effect, "PreferNoSchedule") == 0;
+    c->n_prefer_no_schedule += n->prefer_no_schedule;
     refresh_zones(c, n, false);
     c->gen++;
     c->node_gen++;

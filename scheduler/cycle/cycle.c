@@ -150,10 +150,8 @@ void kn_sched_resync_end(kn_scheduler *s, kn_sched_kind kind)
     kn_cluster *c = &s->c;
     if (kind == KN_SCHED_NODES) {
         for (int i = 0; i < c->n_nodes; i++)
-            if (!c->nodes[i].seen && c->nodes[i].live) {
-                c->nodes[i].live = false;
-                c->node_gen++;
-            }
+            if (!c->nodes[i].seen && c->nodes[i].live)
+                kn_cluster_node_gone(c, i);
     } else if (kind == KN_SCHED_PODS) {
         /* An assumed pod whose binding is still in flight may be missing from
          * a list taken just before it; one whose binding has been answered

@@ -29,7 +29,7 @@ static bool tolerates(const kn_toleration *t, const char *key, const char *value
     return strcmp(op, "Equal") == 0 && strcmp(s_or(t->value), value) == 0;
 }
 
-static bool pod_tolerates(const kn_constraints *pod, const char *key, const char *value, const char *effect)
+bool kn_pod_tolerates(const kn_constraints *pod, const char *key, const char *value, const char *effect)
 {
     for (int i = 0; pod && i < pod->n_tolerations; i++)
         if (tolerates(&pod->tolerations[i], key, value, effect))
@@ -41,10 +41,10 @@ bool kn_tolerates_taints(const kn_node *n, const kn_constraints *pod, const kn_t
 {
     for (int i = 0; i < n->n_taints; i++) {
         const kn_taint *t = &n->taints[i];
-        /* PreferNoSchedule only steers scoring in kube-scheduler; we ignore it. */
+        /* PreferNoSchedule only steers scoring (prefer.c) */
         if (strcmp(t->effect, "NoSchedule") != 0 && strcmp(t->effect, "NoExecute") != 0)
             continue;
-        if (!pod_tolerates(pod, t->key, t->value, t->effect)) {
+        if (!kn_pod_tolerates(pod, t->key, t->value, t->effect)) {
             if (first)
                 *first = t;
             return false;
@@ -98,7 +98,7 @@ static bool requirement(const char *op, const kn_json *values, const char *v)
     return false; /* unknown operator: the API server would have rejected it */
 }
 
-static bool term_matches(const kn_node *n, const kn_json *term)
+bool kn_node_matches_term(const kn_node *n, const kn_json *term)
 {
     const kn_json *exprs = kn_json_get(term, "matchExpressions");
     const kn_json *fields = kn_json_get(term, "matchFields");
@@ -139,7 +139,7 @@ bool kn_node_matches_affinity(const kn_node *n, const kn_constraints *pod)
         return true;
     const kn_json *terms = kn_json_get(pod->required_affinity, "nodeSelectorTerms");
     for (size_t i = 0; i < kn_json_len(terms); i++)
-        if (term_matches(n, kn_json_at(terms, i)))
+        if (kn_node_matches_term(n, kn_json_at(terms, i)))
             return true;
     return false; /* no term (or none matching): nothing satisfies the requirement */
 }
@@ -152,7 +152,7 @@ bool kn_filter_static(const kn_node *n, const kn_constraints *pod, kn_diag *d)
         kn_diag_add(d, "node(s) were not ready");
         return false;
     }
-    if (n->unschedulable && !pod_tolerates(pod, "node.kubernetes.io/unschedulable", "", "NoSchedule")) {
+    if (n->unschedulable && !kn_pod_tolerates(pod, "node.kubernetes.io/unschedulable", "", "NoSchedule")) {
         kn_diag_add(d, "node(s) were unschedulable");
         return false;
     }

@@ -6,7 +6,11 @@
 
 #define NONZERO_CPU_MILLI 100
 #define NONZERO_MEMORY (200LL * 1024 * 1024)
-#define STRAND_PENALTY 101.0
+#define STRAND_PENALTY 601.0
+/* x + ROUNDER - ROUNDER rounds x (|x| < 2048) to a multiple of 2^-40: the sum
+ * lies in [2^12, 2^13), where doubles are 2^-40 apart (IEEE double
+ * arithmetic, as on x86-64 and arm64; no -ffast-math). */
+#define ROUNDER 6144.0
 
 void kn_fit_plan_init(const kn_cluster *c, const kn_want *w, kn_fit_plan *p)
 {
@@ -15,6 +19,7 @@ void kn_fit_plan_init(const kn_cluster *c, const kn_want *w, kn_fit_plan *p)
     p->numa = w->numa && w->numa->policy != KN_NUMA_NONE;
     p->ports = w->pod != NULL && w->pod->n_host_ports > 0;
     p->screen = p->unfit || p->ports;
+    p->prefer = kn_want_prefers(c, w);
     p->n_need = p->n_scored = p->n_strand = 0;
     /* resources past c->n_res are requested by no pod and held by no node */
     for (int r = 0; r < c->n_res; r++) {
@@ -71,9 +76,15 @@ double kn_plan_score(const kn_node *n, const kn_fit_plan *p, double numa_score)
     double rs = cnt ? sum / cnt : 0;
     double s = p->numa ? (rs + numa_score) / 2 : rs;
     for (int i = 0; i < p->n_strand; i++)
-        if (n->alloc.v[p->strand_r[i]] > 0)
-            return s - STRAND_PENALTY;
-    return s;
+        if (n->alloc.v[p->strand_r[i]] > 0) {
+            s -= STRAND_PENALTY;
+            break;
+        }
+    /* Rounded, whole preference scores (integers up to 500) add to it
+     * exactly: s1 > s2 still holds after both gain the same amount, which the
+     * place index relies on when it ranks nodes before the preferences are
+     * known (place_index.c). */
+    return p->prefer ? (s + ROUNDER) - ROUNDER : s;
 }
 
 bool kn_fit_score(const kn_cluster *c, int node, const kn_fit_plan *p, double *score)

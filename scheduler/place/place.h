@@ -48,7 +48,8 @@ typedef struct kn_choice {
     kn_rvec ztake[KN_NUMA_MAX_ZONES];
     bool exclusive;
     double numa_score; /* 0..100 */
-    double score;      /* -101..100 (see score.c) */
+    double score;      /* -601..600 (see score.c): from kn_place_best, with the
+                          preferences; from one node's evaluation, without */
 } kn_choice;
 
 /* The kind of a pod: everything a placement reads of a pod, the cluster
@@ -83,9 +84,34 @@ bool kn_filter_static(const kn_node *n, const kn_constraints *pod, kn_diag *d);
 bool kn_filter_resources(const kn_cluster *c, const kn_node *n, const kn_want *w, kn_diag *d);
 bool kn_node_matches_affinity(const kn_node *n, const kn_constraints *pod);
 bool kn_tolerates_taints(const kn_node *n, const kn_constraints *pod, const kn_taint **first);
+/* One nodeSelectorTerm (matchExpressions and matchFields, all of them) against
+ * the node; an empty term matches nothing. */
+bool kn_node_matches_term(const kn_node *n, const kn_json *term);
+/* A toleration of pod (NULL: none) tolerates the taint. */
+bool kn_pod_tolerates(const kn_constraints *pod, const char *key, const char *value, const char *effect);
+
 /* node_ports.c: NodePorts. False when a host port of the pod is in use on n. */
 #define KN_REASON_PORTS "node(s) didn't have free ports for the requested pod ports"
 bool kn_ports_fit(const kn_node *n, const kn_constraints *pod);
+
+/* prefer.c: the scoring preferences, NodeAffinity's and TaintToleration's
+ * scores. A node's raw values: */
+typedef struct kn_prefs {
+    int64_t affinity; /* weights of the preferred node affinity terms it matches */
+    int32_t taints;   /* PreferNoSchedule taints the pod does not tolerate */
+} kn_prefs;
+void kn_prefs_of_node(const kn_node *n, const kn_constraints *pod, kn_prefs *out);
+/* The preferences can rank nodes differently for this pod: it has preferred
+ * terms, or some node has a PreferNoSchedule taint. Only then do they enter
+ * its scores (otherwise they are the same on every node). */
+bool kn_want_prefers(const kn_cluster *c, const kn_want *w);
+/* kube-scheduler's DefaultNormalizeScore for one score: 100 * v / max
+ * (integer division), 100 minus that when reverse; max 0: v, or 100 when reverse. */
+int64_t kn_normalize_score(int64_t v, int64_t max, bool reverse);
+/* What the preferences add to a node's score: 2 * NodeAffinity + 3 *
+ * TaintToleration, each normalized over the feasible nodes (max: the largest
+ * raw values among them). */
+double kn_prefs_score(const kn_prefs *node, const kn_prefs *max);
 
 /* numa_fit.c: zones for the pod on n per its policy; false (with a reason in d)
  * when the policy filters the node out. */
@@ -117,6 +143,7 @@ typedef struct kn_fit_plan {
     bool unfit, numa;
     bool ports;                 /* the pod asks for host ports */
     bool screen;                /* unfit or ports: one test where neither applies */
+    bool prefer;                /* kn_want_prefers: scores are rounded so preferences add exactly */
     int n_need, n_scored, n_strand;
     int need_r[KN_RDIM], scored_r[KN_RDIM], strand_r[KN_RDIM];
     int64_t need[KN_RDIM], scored_req[KN_RDIM];
@@ -132,14 +159,17 @@ bool kn_plan_resources_fit(const kn_node *n, const kn_fit_plan *p);
 double kn_plan_score(const kn_node *n, const kn_fit_plan *p, double numa_score);
 /* All filters on one node; true and a scored choice if it fits. */
 bool kn_place_on_node(const kn_cluster *c, int node, const kn_want *w, kn_choice *ch, kn_diag *d);
-/* The best node (highest score, then node name) or false with d filled.
- * Exactly what a scan of every node with kn_place_on_node would choose, but
- * cached: which nodes pass the static filters, per constraint signature, until
- * a node changes; and the best K candidates of the last full scan, reused for
- * the next pod of the same kind while nothing but that pod's own placement
- * (one take) changed the cluster: nodes outside the list are unchanged and
- * ranked below it, so the best re-scored candidate that still ranks above the
- * list's last entry is the best node. Failure rescans with the diagnosis. */
+/* The best node (highest score with the preferences, then node name) or false with d filled.
+ * Exactly what a scan of every node with kn_place_on_node would choose (each
+ * feasible node's score plus kn_prefs_score under the largest raw values
+ * among them when kn_want_prefers), but cached: the place index
+ * (place_index.h); which nodes pass the static filters, per constraint
+ * signature, until a node changes; and, for pods without preferences, the
+ * best K candidates of the last full scan, reused for the next pod of the
+ * same kind while nothing but that pod's own placement (one take) changed the
+ * cluster: nodes outside the list are unchanged and ranked below it, so the
+ * best re-scored candidate that still ranks above the list's last entry is
+ * the best node. Failure rescans with the diagnosis. */
 bool kn_place_best(kn_cluster *c, const kn_want *w, kn_choice *best, kn_diag *d);
 void kn_place_cache_free(struct kn_place_cache *pc);
 /* Fills an alloc (node, zones, amounts) from a choice; 0 or -1 out of memory. */

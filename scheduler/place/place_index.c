@@ -3,7 +3,20 @@
  * Nodes are evaluated for "a pod holding no zone" (owner -1): a pending pod
  * holds none (a starving gang's held room is released before its members are
  * tried again), so the result is the pod's own; the winner is re-evaluated
- * for the pod itself and any difference sends the caller to its scan. */
+ * for the pod itself and any difference sends the caller to its scan.
+ *
+ * Scoring preferences (prefer.c) are normalized over the feasible nodes: a
+ * node's preference score depends on the largest raw values among all of
+ * them, which placements change, so it cannot be part of a per-node key.
+ * What is per node is its raw values (kn_prefs), fixed until the node or the
+ * kind changes. So a kind whose pods have preferences keeps one heap per
+ * distinct raw pair (a bucket), ordered by the rest of the score, which is
+ * rounded so that adding a whole preference score keeps every order
+ * (fit_plan.c). The best node is then the best of the buckets' tops, each
+ * top's score plus its bucket's preference score under the largest raw
+ * values of the non-empty buckets: exactly the full scan's answer. A kind
+ * with more than MAX_BUCKETS distinct pairs is not indexed (the caller
+ * scans). Kinds without preferences have one bucket and add nothing. */
 #include "scheduler/place/place_index.h"
 
 #include <stdlib.h>
@@ -11,6 +24,7 @@
 
 
 #define MAX_KINDS 96
+#define MAX_BUCKETS 64 /* slot.bucket is a byte */
 
 /* OUT: filtered (static) or not live. DIRTY: in the heap with a key that is
  * at most too high (a lazy kind's node that only lost room since). */
@@ -26,22 +40,34 @@ typedef struct ent {
  * touches all of it for every logged node, and every heap move writes pos.
  * A feasible node's score is its heap entry's. */
 typedef struct slot {
-    int32_t pos;             /* index in heap, or -1 */
+    int32_t pos;             /* index in its bucket's heap, or -1 */
     uint16_t mark;           /* the catch-up round that re-evaluated it */
     uint8_t state;
+    uint8_t bucket;
 } slot;
+
+/* The nodes of a kind with the same raw preference values. */
+typedef struct bucket {
+    kn_prefs prefs;
+    ent *h;                  /* its heap: within the kind's, at a multiple of ARITY */
+    int n;
+    int size;                /* its nodes that pass the static filters: room for them all */
+} bucket;
 
 typedef struct kind {
     bool used;
     kn_pod_kind key;         /* its own signature */
     bool lazy;               /* a take can only lower a node's score (spreading, no NUMA policy) */
+    bool prefer;             /* kn_want_prefers: one bucket per raw preference values */
+    bool unindexed;          /* more buckets than MAX_BUCKETS: the caller scans */
     uint64_t seen;           /* c->mutations caught up to */
     uint64_t last_use;
     uint16_t round;
     slot *slot;              /* per node */
-    ent *heap;               /* the feasible nodes, best first (heap_mem + 3) */
+    ent *heap;               /* the buckets' heaps of feasible nodes, best first (heap_mem + 3) */
     ent *heap_mem;           /* 64-byte aligned */
-    int n_heap;
+    int nb;
+    bucket bk[MAX_BUCKETS];
 } kind;
 
 struct kn_place_index {
@@ -111,20 +137,21 @@ static inline bool above(const ent *a, const ent *b)
  * place in it (-1: not in it), so a re-evaluated node moves in place. */
 #define ARITY 4 /* best_of_four() is written for it */
 
-static void put(kind *k, int at, ent e)
+/* h: a bucket's heap */
+static void put(kind *k, ent *h, int at, ent e)
 {
-    k->heap[at] = e;
+    h[at] = e;
     k->slot[e.node].pos = at;
 }
 
-static void sift_up(kind *k, int i)
+static void sift_up(kind *k, ent *h, int i)
 {
-    ent e = k->heap[i];
-    while (i > 0 && above(&e, &k->heap[(i - 1) / ARITY])) {
-        put(k, i, k->heap[(i - 1) / ARITY]);
+    ent e = h[i];
+    while (i > 0 && above(&e, &h[(i - 1) / ARITY])) {
+        put(k, h, i, h[(i - 1) / ARITY]);
         i = (i - 1) / ARITY;
     }
-    put(k, i, e);
+    put(k, h, i, e);
 }
 
 /* above() as 0 or 1 without a branch: many nodes tie, so which child wins
@@ -152,10 +179,9 @@ static inline int best_of_four(const ent *h, int first, int n)
     return a ^ ((a ^ b) & -t);
 }
 
-static void sift_down(kind *k, int i)
+static void sift_down(kind *k, ent *h, int n, int i)
 {
-    ent *h = k->heap, e = h[i];
-    int n = k->n_heap;
+    ent e = h[i];
     for (;;) {
         int first = ARITY * i + 1, m = first;
         if (first >= n)
@@ -169,48 +195,52 @@ static void sift_down(kind *k, int i)
         }
         if (!above(&h[m], &e))
             break;
-        put(k, i, h[m]);
+        put(k, h, i, h[m]);
         i = m;
     }
-    put(k, i, e);
+    put(k, h, i, e);
 }
 
-/* Orders the entries rebuild() appended. */
-static void heapify(kind *k)
+/* Orders the entries rebuild() appended to bucket b. */
+static void heapify(kind *k, int b)
 {
-    for (int i = k->n_heap > 1 ? (k->n_heap - 2) / ARITY : -1; i >= 0; i--)
-        sift_down(k, i);
+    ent *h = k->bk[b].h;
+    int n = k->bk[b].n;
+    for (int i = n > 1 ? (n - 2) / ARITY : -1; i >= 0; i--)
+        sift_down(k, h, n, i);
 }
 
-/* The node's entry after a re-evaluation: in the heap with its new score, or
- * out of it; a lowered entry moves down at once. */
+/* The node's entry after a re-evaluation: in its bucket's heap with its new
+ * score, or out of it; a lowered entry moves down at once. */
 static void heap_set(const struct kn_place_index *ix, kind *k, int node, bool fit, double score)
 {
+    bucket *b = &k->bk[k->slot[node].bucket];
+    ent *h = b->h;
     int at = k->slot[node].pos;
     if (at < 0) {
         if (!fit)
             return;
-        at = k->n_heap++;
-        put(k, at, (ent){score, ix->rank[node], node});
-        sift_up(k, at);
+        at = b->n++;
+        put(k, h, at, (ent){score, ix->rank[node], node});
+        sift_up(k, h, at);
         return;
     }
     if (fit) {
-        double was = k->heap[at].score;
-        k->heap[at].score = score;
+        double was = h[at].score;
+        h[at].score = score;
         if (score > was)
-            sift_up(k, at);
+            sift_up(k, h, at);
         else if (score < was)
-            sift_down(k, at);
+            sift_down(k, h, b->n, at);
         return;
     }
     k->slot[node].pos = -1;
-    ent last = k->heap[--k->n_heap];
-    if (at == k->n_heap)
+    ent last = h[--b->n];
+    if (at == b->n)
         return;
-    put(k, at, last);
-    sift_up(k, at);
-    sift_down(k, k->slot[last.node].pos);
+    put(k, h, at, last);
+    sift_up(k, h, at);
+    sift_down(k, h, b->n, k->slot[last.node].pos);
 }
 
 /* ---- evaluation ---- */
@@ -226,26 +256,77 @@ static void reeval(const struct kn_place_index *ix, const kn_cluster *c, kind *k
     heap_set(ix, k, i, fit, score);
 }
 
-static void rebuild(const struct kn_place_index *ix, const kn_cluster *c, kind *k, const kn_fit_plan *p)
+/* The bucket of these raw preference values, added if new; -1 past MAX_BUCKETS. */
+static int bucket_of(kind *k, const kn_prefs *pr)
 {
-    double score;
-    k->n_heap = 0;
+    for (int b = 0; b < k->nb; b++)
+        if (k->bk[b].prefs.affinity == pr->affinity && k->bk[b].prefs.taints == pr->taints)
+            return b;
+    if (k->nb == MAX_BUCKETS)
+        return -1;
+    k->bk[k->nb] = (bucket){.prefs = *pr};
+    return k->nb++;
+}
+
+/* Which nodes pass the static filters, and into which bucket each goes:
+ * false when there are too many buckets. */
+static bool sort_nodes(const struct kn_place_index *ix, const kn_cluster *c, kind *k, const kn_fit_plan *p)
+{
+    k->nb = 1;
+    k->bk[0] = (bucket){.size = 0};
+    bool first = true;
     for (int i = 0; i < ix->n_nodes; i++) {
         const kn_node *n = &c->nodes[i];
         kn_diag scratch;
         kn_diag_init(&scratch);
-        k->slot[i].pos = -1;
+        slot *sl = &k->slot[i];
+        sl->pos = -1;
+        sl->mark = 0;
+        sl->bucket = 0;
+        sl->state = ST_OUT;
         if (!n->live || !kn_filter_static(n, p->w->pod, &scratch))
-            k->slot[i].state = ST_OUT;
-        else if (kn_fit_score(c, i, p, &score)) {
-            k->slot[i].state = ST_FIT;
-            put(k, k->n_heap++, (ent){score, ix->rank[i], i});
-        } else
-            k->slot[i].state = ST_UNFIT;
-        k->slot[i].mark = 0;
+            continue;
+        sl->state = ST_UNFIT;
+        if (k->prefer) {
+            kn_prefs pr;
+            kn_prefs_of_node(n, p->w->pod, &pr);
+            if (first) /* bucket 0 takes the first node's values */
+                k->bk[0].prefs = pr;
+            first = false;
+            int b = bucket_of(k, &pr);
+            if (b < 0)
+                return false;
+            sl->bucket = (uint8_t)b;
+        }
+        k->bk[sl->bucket].size++;
     }
+    for (int b = 0, off = 0; b < k->nb; b++) {
+        k->bk[b].h = k->heap + off;
+        k->bk[b].n = 0;
+        off += (k->bk[b].size + ARITY - 1) / ARITY * ARITY; /* each heap starts a cache line */
+    }
+    return true;
+}
+
+static void rebuild(const struct kn_place_index *ix, const kn_cluster *c, kind *k, const kn_fit_plan *p)
+{
+    double score;
+    k->unindexed = !sort_nodes(ix, c, k, p);
+    if (k->unindexed)
+        return;
+    for (int i = 0; i < ix->n_nodes; i++) {
+        slot *sl = &k->slot[i];
+        if (sl->state == ST_OUT)
+            continue;
+        if (kn_fit_score(c, i, p, &score)) {
+            bucket *b = &k->bk[sl->bucket];
+            sl->state = ST_FIT;
+            put(k, b->h, b->n++, (ent){score, ix->rank[i], i});
+        }
+    }
+    for (int b = 0; b < k->nb; b++)
+        heapify(k, b);
     k->round = 0;
-    heapify(k);
     k->seen = c->mutations;
 }
 
@@ -295,8 +376,10 @@ static kind *kind_new(struct kn_place_index *ix, const kn_cluster *c, const kn_p
     size_t n = (size_t)ix->n_nodes + 1;
     int kept = kn_pod_kind_keep(&k->key, key);
     k->slot = malloc(sizeof(slot) * n);
-    /* + ARITY * ARITY: best_of_four() fetches a last parent's grandchildren lines whole */
-    size_t hbytes = (sizeof(ent) * (n + 3 + ARITY * ARITY) + 63) / 64 * 64;
+    k->prefer = p->prefer;
+    /* + ARITY * ARITY: best_of_four() fetches a last parent's grandchildren lines whole;
+     * + ARITY per bucket: each bucket's heap is rounded up to a cache line */
+    size_t hbytes = (sizeof(ent) * (n + 3 + ARITY * ARITY + (k->prefer ? ARITY * MAX_BUCKETS : 0)) + 63) / 64 * 64;
     k->heap_mem = aligned_alloc(64, hbytes);
     k->heap = k->heap_mem ? k->heap_mem + 3 : NULL;
     if (kept != 0 || !k->slot || !k->heap) {
@@ -343,17 +426,48 @@ int kn_pindex_best(kn_cluster *c, struct kn_place_index **ixp, const kn_want *w,
     if (k == NULL) {
         if ((k = kind_new(ix, c, key, &plan)) == NULL)
             return -1;
-    } else {
+    } else if (!k->unindexed) {
         catch_up(ix, c, k, &plan);
     }
     k->last_use = ++ix->tick;
-    while (k->n_heap > 0 && k->slot[k->heap[0].node].state == ST_DIRTY) /* its true key is lower: find where */
-        reeval(ix, c, k, k->heap[0].node, &plan);
-    if (k->n_heap == 0)
-        return 0;
-    double score = k->heap[0].score;
-    int node = k->heap[0].node;
-    if (!kn_fit_and_score(c, node, w, best) || best->score != score) /* the pod itself sees it otherwise */
+    if (k->unindexed)
         return -1;
+    for (int b = 0; b < k->nb; b++) {
+        bucket *bk = &k->bk[b];
+        while (bk->n > 0 && k->slot[bk->h[0].node].state == ST_DIRTY) /* its true key is lower: find where */
+            reeval(ix, c, k, bk->h[0].node, &plan);
+    }
+    ent top = {0, 0, -1};
+    double total = 0;
+    if (!k->prefer) { /* one bucket, nothing to add */
+        if (k->bk[0].n > 0)
+            top = k->bk[0].h[0];
+        total = top.score;
+    } else {
+        kn_prefs max = {0, 0}; /* over the non-empty buckets: the feasible nodes */
+        for (int b = 0; b < k->nb; b++) {
+            const bucket *bk = &k->bk[b];
+            if (bk->n > 0 && bk->prefs.affinity > max.affinity)
+                max.affinity = bk->prefs.affinity;
+            if (bk->n > 0 && bk->prefs.taints > max.taints)
+                max.taints = bk->prefs.taints;
+        }
+        for (int b = 0; b < k->nb; b++) {
+            if (k->bk[b].n == 0)
+                continue;
+            ent e = k->bk[b].h[0];
+            ent et = {e.score + kn_prefs_score(&k->bk[b].prefs, &max), e.rank, e.node};
+            ent tt = {total, top.rank, top.node};
+            if (top.node < 0 || above(&et, &tt)) {
+                top = e;
+                total = et.score;
+            }
+        }
+    }
+    if (top.node < 0)
+        return 0;
+    if (!kn_fit_and_score(c, top.node, w, best) || best->score != top.score) /* the pod itself sees it otherwise */
+        return -1;
+    best->score = total;
     return 1;
 }

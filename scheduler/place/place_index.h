@@ -10,7 +10,9 @@
  * evaluations however many nodes the cluster has. Any node or topology
  * change (c->node_gen), or more changes than the log holds, rebuilds a kind
  * from a scan of every node. The answer is exactly the full scan's: the
- * feasible node with the highest score, ties to the first name.
+ * feasible node with the highest score, ties to the first name; scoring
+ * preferences, normalized over the feasible nodes, are kept exact with one
+ * heap per distinct raw values (place_index.c).
  * Only placer.c's kn_place_best calls this. */
 #ifndef KN_PLACE_INDEX_H
 #define KN_PLACE_INDEX_H

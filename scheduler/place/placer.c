@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/grow.h"
+
 #define SIG_SLOTS 32
 #define TOP_K 64
 
@@ -14,6 +16,13 @@ typedef struct cand {
     int node;
     double score;
 } cand;
+
+/* A feasible node of a scan for a pod with preferences (prefer_scan). */
+typedef struct scored {
+    int node;
+    double score;            /* without the preferences */
+    kn_prefs prefs;
+} scored;
 
 struct kn_place_cache {
     uint64_t node_gen;
@@ -37,6 +46,8 @@ struct kn_place_cache {
     uint64_t f_mutations, f_node_gen;
     kn_diag f_diag;
     struct kn_place_index *ix; /* every node ranked per kind (pct 100) */
+    scored *found;            /* prefer_scan's feasible nodes */
+    size_t cap_found;
 };
 
 void kn_place_cache_free(struct kn_place_cache *pc)
@@ -50,6 +61,7 @@ void kn_place_cache_free(struct kn_place_cache *pc)
     kn_pod_kind_drop(&pc->l_kind);
     kn_pod_kind_drop(&pc->f_kind);
     kn_pindex_free(pc->ix);
+    free(pc->found);
     free(pc);
 }
 
@@ -197,6 +209,65 @@ static int nodes_to_find(const kn_cluster *c)
     return k < 100 ? 100 : k;
 }
 
+/* Why no node fits, from the full filters, remembered for the next pod of its kind. */
+static bool diagnose(kn_cluster *c, const kn_want *w, const kn_pod_kind *kind, const uint8_t *pass, kn_diag *d)
+{
+    kn_choice ch;
+    for (int i = 0; i < c->n_nodes; i++)
+        kn_place_on_node(c, i, w, &ch, d);
+    if (c->pc && pass)
+        remember_failure(c->pc, c, kind, d);
+    return false;
+}
+
+/* The scan for a pod with preferences: their scores are normalized over the
+ * feasible nodes found, so the best is known only once all are (no
+ * candidate list is kept: one placement can change which nodes are feasible,
+ * and with them every node's preference score). */
+static bool prefer_scan(kn_cluster *c, const kn_want *w, const kn_pod_kind *kind, uint8_t *pass, kn_choice *best,
+                        kn_diag *d)
+{
+    struct kn_place_cache *pc = c->pc;
+    int n = c->n_nodes, want = nodes_to_find(c), start = pc ? pc->next_start % (n ? n : 1) : 0;
+    if (pc == NULL || kn_grow((void **)&pc->found, &pc->cap_found, (size_t)n + 1, sizeof(scored)) != 0) {
+        kn_diag_init(d);
+        d->n_nodes = n;
+        kn_diag_add(d, "scheduler out of memory");
+        return false;
+    }
+    pc->list_valid = false;
+    int seen = 0, found = 0;
+    kn_prefs max = {0, 0};
+    kn_choice ch;
+    for (; seen < n && found < want; seen++) {
+        int i = (start + seen) % n;
+        if (!eval(c, i, w, pass, &ch))
+            continue;
+        scored *f = &pc->found[found++];
+        f->node = i;
+        f->score = ch.score;
+        kn_prefs_of_node(&c->nodes[i], w->pod, &f->prefs);
+        if (f->prefs.affinity > max.affinity)
+            max.affinity = f->prefs.affinity;
+        if (f->prefs.taints > max.taints)
+            max.taints = f->prefs.taints;
+    }
+    if (want < n)
+        pc->next_start = (start + seen) % (n ? n : 1);
+    if (found == 0)
+        return diagnose(c, w, kind, pass, d);
+    cand b = {-1, 0};
+    for (int k = 0; k < found; k++) {
+        cand x = {pc->found[k].node, pc->found[k].score + kn_prefs_score(&pc->found[k].prefs, &max)};
+        if (b.node < 0 || before(c, &x, &b))
+            b = x;
+    }
+    if (!kn_fit_and_score(c, b.node, w, best)) /* as just evaluated: it fits */
+        return diagnose(c, w, kind, pass, d);
+    best->score = b.score;
+    return true;
+}
+
 bool kn_place_best(kn_cluster *c, const kn_want *w, kn_choice *best, kn_diag *d)
 {
     if (c->pc == NULL) {
@@ -214,13 +285,10 @@ bool kn_place_best(kn_cluster *c, const kn_want *w, kn_choice *best, kn_diag *d)
     int got = pc && nodes_to_find(c) >= c->n_nodes ? kn_pindex_best(c, &pc->ix, w, &kind, best) : -1;
     if (got == 1)
         return true;
-    if (got == 0) { /* no node fits: why not, with the diagnosis */
-        kn_choice ch;
-        for (int i = 0; i < c->n_nodes; i++)
-            kn_place_on_node(c, i, w, &ch, d);
-        remember_failure(pc, c, &kind, d);
-        return false;
-    }
+    if (got == 0) /* no node fits: why not, with the diagnosis */
+        return diagnose(c, w, &kind, pass, d);
+    if (kn_want_prefers(c, w))
+        return prefer_scan(c, w, &kind, pass, best, d);
     if (pc && pass && same_kind(pc, &kind) && pc->l_mutations == c->mutations &&
         from_list(c, w, pass, best)) {
         pc->l_mutations = c->mutations + 1;
@@ -258,11 +326,7 @@ bool kn_place_best(kn_cluster *c, const kn_want *w, kn_choice *best, kn_diag *d)
     }
     if (found)
         return true;
-    for (int i = 0; i < c->n_nodes; i++) /* why not: the full filters, with the diagnosis */
-        kn_place_on_node(c, i, w, &ch, d);
-    if (pc && pass)
-        remember_failure(pc, c, &kind, d);
-    return false;
+    return diagnose(c, w, &kind, pass, d);
 }
 
 int kn_choice_to_alloc(const kn_choice *ch, kn_alloc *a)

@@ -1,8 +1,10 @@
 /* score.c - how good a feasible node is, and every filter and the score on one node.
  *
- * score = (R + w * N) / (1 + w) - G, R and N in 0..100, highest wins, ties go
+ * score = (R + w * N) / (1 + w) + 2 * NA + 3 * TT - G, highest wins, ties go
  * to the node whose name sorts first (deterministic, unlike kube-scheduler's
- * random tie-break):
+ * random tie-break). R, N, NA and TT are in 0..100; the weights are those of
+ * kube-scheduler's default profile, R standing for NodeResourcesFit (1),
+ * NA for NodeAffinity (2), TT for TaintToleration (3):
  *   R (resources), over cpu, memory and every extended resource the pod requests,
  *     averaged; u_r = (used_r + req_r) / allocatable_r on the node:
  *       gang and batch pods (bin-packing, kube-scheduler's MostAllocated): 100 * u_r
@@ -13,12 +15,26 @@
  *       (100 with one zone), T = 100 * (1 - mean over resources of
  *       (free in the chosen zones - request) / allocatable of those zones);
  *     0 when a best-effort pod fits the node but no zone set;
- *   G (scarce-resource avoidance): 101 when the node has allocatable > 0 of an
+ *   NA (preferred node affinity): 100 * (weights of the pod's preferred terms
+ *     the node matches) / (the largest such sum over the feasible nodes),
+ *     integer division, 0 when that is 0;
+ *   TT (PreferNoSchedule taints): 100 - 100 * (taints the pod does not
+ *     tolerate) / (the largest such count over the feasible nodes), 100 when
+ *     that is 0 (prefer.c);
+ *   G (scarce-resource avoidance): 601 when the node has allocatable > 0 of an
  *     extended resource (nvidia.com/gpu; not hugepages) the pod does not
  *     request, else 0. Bin-packing would otherwise fill GPU nodes with CPU-only
- *     pods and strand their GPUs for the next GPU job; 101 puts every such node
- *     (-101..-1) below every other feasible one (0..100), yet it only ranks:
- *     with no other node feasible the pod still goes there. */
+ *     pods and strand their GPUs for the next GPU job; 601 is more than the
+ *     rest can differ by (0..600), so every such node ranks below every other
+ *     feasible one, yet it only ranks: with no other node feasible the pod
+ *     still goes there.
+ * NA and TT are the same on every node when the pod has no preferred terms
+ * and no node has a PreferNoSchedule taint: then they are left out (the
+ * ranking is the same). Otherwise the rest of the score is rounded to a
+ * multiple of 2^-40 first (fit_plan.c), so that adding them is exact.
+ * NA and TT depend on the feasible nodes as a whole, so they are added by the
+ * placer (placer.c, place_index.c): kn_place_on_node and kn_fit_and_score
+ * give the rest. */
 #include "scheduler/place/place.h"
 
 #include <stdlib.h>

@@ -1,6 +1,7 @@
 /* The cached node choice (kn_place_best) is exactly the choice of a full scan
  * of every node, through thousands of placements, releases and node changes
- * on a mixed cluster (taints, labels, NUMA zones, several pod kinds). */
+ * on a mixed cluster (taints, labels, NUMA zones, several pod kinds, scoring
+ * preferences normalized over the feasible nodes). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -36,15 +37,27 @@ static void apply(kn_cluster *c, const char *text, bool nrt)
     kn_json_free(j);
 }
 
+static const char *const taints[] = {
+    "",
+    "{\"key\":\"t\",\"value\":\"a\",\"effect\":\"NoSchedule\"}",
+    "{\"key\":\"t\",\"value\":\"b\",\"effect\":\"NoExecute\"}",
+    "{\"key\":\"spot\",\"value\":\"y\",\"effect\":\"PreferNoSchedule\"}",
+    "{\"key\":\"spot\",\"value\":\"y\",\"effect\":\"PreferNoSchedule\"},"
+    "{\"key\":\"old\",\"value\":\"y\",\"effect\":\"PreferNoSchedule\"}",
+};
+
 static void node(kn_cluster *c, int i, int taint)
 {
-    char buf[4096];
+    char buf[4096], bits[256] = "";
+    for (int b = 0; b < 7; b++) /* b0..b6: which of kind 10's terms the node matches */
+        if (rnd(2))
+            snprintf(bits + strlen(bits), sizeof(bits) - strlen(bits), ",\"b%d\":\"1\"", b);
     snprintf(buf, sizeof(buf),
-             "{\"metadata\":{\"name\":\"n%03d\",\"labels\":{\"zone\":\"z%d\"}},\"spec\":{\"taints\":[%s]},"
+             "{\"metadata\":{\"name\":\"n%03d\",\"labels\":{\"zone\":\"z%d\",\"disk\":\"%s\",\"rack\":\"r%d\"%s}},"
+             "\"spec\":{\"taints\":[%s]},"
              "\"status\":{\"allocatable\":{\"cpu\":\"%u\",\"memory\":\"%uGi\",\"pods\":\"%u\"}}}",
-             i, i % 3, taint == 0 ? "" : taint == 1 ? "{\"key\":\"t\",\"value\":\"a\",\"effect\":\"NoSchedule\"}"
-                                                    : "{\"key\":\"t\",\"value\":\"b\",\"effect\":\"NoExecute\"}",
-             4 + rnd(29), 8 + rnd(120), 20 + rnd(100));
+             i, i % 3, rnd(2) ? "ssd" : "hdd", (int)rnd(5), bits, taints[taint], 4 + rnd(29), 8 + rnd(120),
+             20 + rnd(100));
     apply(c, buf, false);
     if (i % 2 == 0) { /* two or four zones */
         int nz = i % 4 == 0 ? 4 : 2;
@@ -94,6 +107,29 @@ static void make_kind(kn_cluster *c, kind *k, int cpu, int gib, kn_numa_policy p
         k->cons.n_tolerations = 1;
     } else if (cons == 2) {
         k->cons.node_selector = kn_json_parse("{\"zone\":\"z1\"}", 13, NULL, NULL);
+    } else if (cons == 3 || cons == 4) { /* a few buckets of raw preference values */
+        const char *terms = "[{\"weight\":3,\"preference\":{\"matchExpressions\":[{\"key\":\"disk\","
+                            "\"operator\":\"In\",\"values\":[\"ssd\"]}]}},"
+                            "{\"weight\":5,\"preference\":{\"matchExpressions\":[{\"key\":\"rack\","
+                            "\"operator\":\"In\",\"values\":[\"r1\",\"r2\"]}]}},"
+                            "{\"weight\":7,\"preference\":{\"matchExpressions\":[{\"key\":\"zone\","
+                            "\"operator\":\"NotIn\",\"values\":[\"z2\"]}]}}]";
+        k->cons.preferred_affinity = kn_json_parse(terms, strlen(terms), NULL, NULL);
+        if (cons == 4) { /* tolerates one of the PreferNoSchedule taints */
+            k->cons.tolerations = calloc(1, sizeof(kn_toleration));
+            k->cons.tolerations[0].key = strdup("spot");
+            k->cons.tolerations[0].op = strdup("Exists");
+            k->cons.n_tolerations = 1;
+        }
+    } else if (cons == 5) { /* up to 128 raw values: more buckets than the index keeps */
+        char terms[2048] = "[";
+        for (int b = 0; b < 7; b++)
+            snprintf(terms + strlen(terms), sizeof(terms) - strlen(terms),
+                     "%s{\"weight\":%d,\"preference\":{\"matchExpressions\":[{\"key\":\"b%d\","
+                     "\"operator\":\"Exists\"}]}}",
+                     b ? "," : "", 1 << b, b);
+        strcat(terms, "]");
+        k->cons.preferred_affinity = kn_json_parse(terms, strlen(terms), NULL, NULL);
     }
     k->sig = kn_pod_sig(&k->cons);
 }
@@ -110,33 +146,52 @@ static void want_of(const kind *k, int owner, kn_want *w)
     w->sig = k->sig;
 }
 
-/* The reference: every node through every filter, best by score then name;
- * d gets why nodes were filtered. */
+/* The reference: every node through every filter, then the preferences
+ * normalized over the nodes that passed; best by score then name; d gets why
+ * nodes were filtered. */
 static int full_scan(const kn_cluster *c, const kn_want *w, double *score, kn_diag *d)
 {
-    int best = -1;
-    for (int i = 0; i < c->n_nodes; i++) {
+    int best = -1, n = c->n_nodes;
+    double *base = calloc((size_t)n + 1, sizeof(double));
+    kn_prefs *pr = calloc((size_t)n + 1, sizeof(kn_prefs)), max = {0, 0};
+    bool *ok = calloc((size_t)n + 1, sizeof(bool));
+    assert_true(base && pr && ok);
+    for (int i = 0; i < n; i++) {
         kn_choice ch;
-        if (!kn_place_on_node(c, i, w, &ch, d))
+        if (!(ok[i] = kn_place_on_node(c, i, w, &ch, d)))
             continue;
-        if (best < 0 || ch.score > *score ||
-            (ch.score == *score && strcmp(c->nodes[i].name, c->nodes[best].name) < 0)) {
+        base[i] = ch.score;
+        kn_prefs_of_node(&c->nodes[i], w->pod, &pr[i]);
+        max.affinity = pr[i].affinity > max.affinity ? pr[i].affinity : max.affinity;
+        max.taints = pr[i].taints > max.taints ? pr[i].taints : max.taints;
+    }
+    for (int i = 0; i < n; i++) {
+        if (!ok[i])
+            continue;
+        double s = kn_want_prefers(c, w) ? base[i] + kn_prefs_score(&pr[i], &max) : base[i];
+        if (best < 0 || s > *score || (s == *score && strcmp(c->nodes[i].name, c->nodes[best].name) < 0)) {
             best = i;
-            *score = ch.score;
+            *score = s;
         }
     }
+    free(base);
+    free(pr);
+    free(ok);
     return best;
 }
 
-/* release_every / relabel_every: one in that many steps. */
-static void run(uint32_t release_every, uint32_t relabel_every)
+/* release_every / relabel_every: one in that many steps. prefs: 0 none, 1
+ * kinds with preferred node affinity, 2 also PreferNoSchedule taints (then
+ * every kind's scores have the preferences). */
+static void run(uint32_t release_every, uint32_t relabel_every, int prefs)
 {
     kn_cluster c;
     assert_int_equal(kn_cluster_init(&c, NULL, NULL), 0);
     c.pct_nodes = 100; /* the exact best, as the full scan */
     for (int i = 0; i < N_NODES; i++)
-        node(&c, i, i % 7 == 0 ? 1 : i % 11 == 0 ? 2 : 0);
-    kind kinds[8];
+        node(&c, i, i % 7 == 0 ? 1 : i % 11 == 0 ? 2 : prefs == 2 && i % 3 == 0 ? 3 + i % 2 : 0);
+    int n_kinds = prefs ? 12 : 8;
+    kind kinds[12];
     make_kind(&c, &kinds[0], 1, 2, KN_NUMA_NONE, true, 0);
     make_kind(&c, &kinds[1], 2, 4, KN_NUMA_NONE, false, 0);
     make_kind(&c, &kinds[2], 2, 2, KN_NUMA_SINGLE, true, 0);
@@ -145,11 +200,15 @@ static void run(uint32_t release_every, uint32_t relabel_every)
     make_kind(&c, &kinds[5], 5, 8, KN_NUMA_RESTRICTED, true, 2);
     make_kind(&c, &kinds[6], 1, 1, KN_NUMA_NONE, false, 1);
     make_kind(&c, &kinds[7], 40, 8, KN_NUMA_NONE, true, 0); /* fits nowhere */
+    make_kind(&c, &kinds[8], 1, 2, KN_NUMA_NONE, true, 3);
+    make_kind(&c, &kinds[9], 2, 2, KN_NUMA_SINGLE, false, 4);
+    make_kind(&c, &kinds[10], 1, 1, KN_NUMA_NONE, true, 5);
+    make_kind(&c, &kinds[11], 1, 3, KN_NUMA_NONE, false, 3); /* spreading: lazily re-ranked */
     kn_alloc *allocs = calloc(MAX_ALLOCS, sizeof(kn_alloc));
     int n_allocs = 0, placed = 0, cur = 0, failures = 0;
     for (int step = 0; step < STEPS; step++) {
         if (rnd(100) == 0)
-            cur = (int)rnd(8); /* mostly runs of one kind, as gang members come */
+            cur = (int)rnd((uint32_t)n_kinds); /* mostly runs of one kind, as gang members come */
         kn_want w;
         want_of(&kinds[cur], step, &w);
         double ref_score = 0;
@@ -185,14 +244,14 @@ static void run(uint32_t release_every, uint32_t relabel_every)
             kn_alloc_clear(a);
         }
         if (rnd(relabel_every) == 0) /* a node is relabelled / retainted */
-            node(&c, (int)rnd(N_NODES), (int)rnd(3));
+            node(&c, (int)rnd(N_NODES), (int)rnd(prefs == 2 ? 5 : 3));
     }
     assert_true(placed > 300);
     for (int i = 0; i < n_allocs; i++)
         kn_alloc_clear(&allocs[i]);
     free(allocs);
     assert_true(failures > 10);
-    for (int k = 0; k < 8; k++) {
+    for (int k = 0; k < 12; k++) {
         kn_constraints_free(&kinds[k].cons);
         free(kinds[k].sig);
     }
@@ -327,14 +386,24 @@ static void test_index_rounds_wrap(void **state)
 static void test_cached_choice_is_the_full_scan(void **state)
 {
     (void)state;
-    run(150, 400); /* long runs of one kind: the candidate lists run dry */
-    run(3, 50);    /* frequent releases and node changes between placements */
+    run(150, 400, 0); /* long runs of one kind: the candidate lists run dry */
+    run(3, 50, 0);    /* frequent releases and node changes between placements */
+}
+
+static void test_cached_choice_with_preferences_is_the_full_scan(void **state)
+{
+    (void)state;
+    run(150, 400, 1);
+    run(3, 50, 1);
+    run(150, 400, 2);
+    run(3, 50, 2);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cached_choice_is_the_full_scan),
+        cmocka_unit_test(test_cached_choice_with_preferences_is_the_full_scan),
         cmocka_unit_test(test_index_evicts_and_outlives_its_log),
         cmocka_unit_test(test_index_rounds_wrap),
     };
