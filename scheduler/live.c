@@ -25,7 +25,8 @@ typedef struct live {
     bool dirty;
     kn_sched_out out;
     kn_sched_stats last;
-    kn_metric *attempts, *algo, *pending, *gangs, *gang_wait, *reservations, *resv_timeouts, *numa, *leader;
+    kn_metric *attempts, *algo, *pending, *gangs, *gang_wait, *reservations, *resv_timeouts, *numa, *unsupported,
+        *leader;
 } live;
 
 static const char *const INF_PATHS[N_INF] = {
@@ -100,6 +101,10 @@ static void init_metrics(live *l, kn_metrics *m)
                                           0, NULL);
     l->numa = kn_metrics_counter(m, "kubenexus_scheduler_numa_decisions_total",
                                  "Placements decided under each NUMA policy.", 1, (const char *[]){"policy"});
+    l->unsupported = kn_metrics_counter(m, "kubenexus_scheduler_unsupported_pods_total",
+                                        "Pods left pending because they set a scheduling field this scheduler "
+                                        "does not implement, by field.",
+                                        1, (const char *[]){"field"});
     l->leader = kn_metrics_gauge(m, "kubenexus_scheduler_is_leader", "1 while this replica may bind.", 0, NULL);
     kn_metric_set(l->leader, NULL, 0);
 }
@@ -118,6 +123,10 @@ static void update_metrics(live *l)
         if (st.numa_decisions[p] != l->last.numa_decisions[p])
             kn_metric_inc(l->numa, (const char *[]){kn_numa_policy_name((kn_numa_policy)p)},
                           (double)(st.numa_decisions[p] - l->last.numa_decisions[p]));
+    for (int f = 0; f < KN_PODF_COUNT; f++)
+        if (st.unsupported[f] != l->last.unsupported[f])
+            kn_metric_inc(l->unsupported, (const char *[]){kn_pod_field_name(f)},
+                          (double)(st.unsupported[f] - l->last.unsupported[f]));
     kn_metric_set(l->pending, NULL, (double)st.pods_pending);
     kn_metric_set(l->gangs, NULL, (double)st.gangs_waiting);
     /* creationTimestamps are wall-clock times, so the age is too */

@@ -632,6 +632,12 @@ static kn_json *summary(const sim *sm, const kn_sched_stats *st)
     kn_json_set(o, "gangs", gangs);
     kn_json_set(o, "reservations", resv);
     kn_json_set(o, "utilisation", util);
+    kn_json *uns = NULL; /* only when some pod set a field the scheduler does not implement */
+    for (int f = 0; f < KN_PODF_COUNT; f++)
+        if (st->unsupported[f] > 0 && (uns != NULL || (uns = kn_json_new_object()) != NULL))
+            kn_json_set(uns, kn_pod_field_name(f), kn_json_new_int((int64_t)st->unsupported[f]));
+    if (uns != NULL)
+        kn_json_set(o, "unsupported", uns);
     kn_json_set(top, "summary", o);
     return top;
 }
@@ -657,6 +663,14 @@ static void print_table(sim *sm, const kn_sched_stats *st)
            st->gangs_placed, st->gangs_waiting, st->reservations_held, st->slots_held, sm->timeouts);
     printf("utilisation: cpu %.1f%%, memory %.1f%%, gpu %.1f%%\n", pct(st->cpu_milli_used, st->cpu_milli_alloc),
            pct(st->memory_used, st->memory_alloc), pct(st->gpu_used, st->gpu_alloc));
+    const char *sep = "pods pending on fields the scheduler does not implement: ";
+    for (int f = 0; f < KN_PODF_COUNT; f++)
+        if (st->unsupported[f] > 0) {
+            printf("%s%s (%llu)", sep, kn_pod_field_name(f), (unsigned long long)st->unsupported[f]);
+            sep = ", ";
+        }
+    if (sep[0] == ',')
+        printf("\n");
 }
 
 static void report(sim *sm)

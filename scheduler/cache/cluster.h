@@ -163,6 +163,8 @@ typedef struct kn_pod_detail {
     double last_event;     /* clock of the last FailedScheduling event */
     uint64_t tried_gen;    /* cluster generation of the last failed attempt */
     char *bad;             /* why the pod can never be scheduled (bad annotation), or NULL */
+    uint32_t fields;       /* kn_pod.fields: scheduling fields beyond the model it sets */
+    bool gated;            /* spec.schedulingGates not empty: not attempted */
 } kn_pod_detail;
 
 typedef struct kn_cpod {

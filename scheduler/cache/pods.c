@@ -82,6 +82,8 @@ static kn_pod_detail *make_detail(kn_cluster *c, kn_pod *p, const kn_err *gerr)
             set_bad(d, "annotation " KN_GANG_TIMEOUT_ANNOTATION, &e);
         }
     }
+    d->fields = p->fields;
+    d->gated = p->gated;
     kn_constraints cons;
     kn_constraints_take(&cons, p);
     kn_pod_free(p);
@@ -264,7 +266,7 @@ static int apply_pending(kn_cluster *c, kn_cpod *r, kn_pod *p, const kn_err *ger
         if (memcmp(&req, &r->alloc.req, sizeof(req)) == 0 && d->cons == old->cons && same_numa(d->numa, old->numa) &&
             (d->reservation == NULL) == (old->reservation == NULL) &&
             (d->reservation == NULL || kn_json_equal(d->reservation, old->reservation)) && d->timeout_s == old->timeout_s &&
-            d->bad == NULL && old->bad == NULL)
+            d->bad == NULL && old->bad == NULL && d->fields == old->fields && d->gated == old->gated)
             d->tried_gen = old->tried_gen;
         kn_pod_detail_free(c, old);
     }

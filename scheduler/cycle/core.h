@@ -48,6 +48,7 @@ typedef struct kn_resv_spec {
     int numa_idx[KN_NUMA_MAX_RESOURCES];
     kn_constraints tmpl;   /* nodeSelector/tolerations/affinity for the slots */
     bool has_tmpl;
+    int unsupported;       /* a KN_PODF_ field the template sets that no plugin implements, or -1 */
 } kn_resv_spec;
 
 struct kn_scheduler {
@@ -66,6 +67,7 @@ struct kn_scheduler {
     uint64_t attempts, scheduled, unschedulable, bind_errors;
     uint64_t numa_decisions[5];
     uint64_t resv_timeouts;    /* reservations released or not restored past their timeout */
+    uint64_t unsupported[KN_PODF_COUNT]; /* pods left pending for each field */
 };
 
 /* queue.c */

@@ -128,6 +128,9 @@ static int pod_changed(kn_scheduler *s, const kn_pod_change *c, kn_err *err)
     } else {
         kn_gang_leave(s, chg.idx);
     }
+    const kn_cpod *p = &s->c.pods[chg.idx];
+    if (p->gang >= 0 && p->state == KN_POD_PENDING && p->d && p->d->tried_gen == 0)
+        s->gangs[p->gang].tried_gen = 0; /* a member changed (its gates removed, say): the gang may fit now */
     return 0;
 }
 
@@ -202,14 +205,36 @@ static void fail_pod(kn_scheduler *s, int pi, const char *msg, double now, kn_sc
     tell(s, pi, "Warning", "FailedScheduling", msg, now, out);
 }
 
+/* A pod that sets a field no plugin implements, told msg; counted once per
+ * pod and field (when it is first told). */
+static void fail_unsupported(kn_scheduler *s, int pi, int field, const char *msg, double now, kn_sched_out *out)
+{
+    const kn_pod_detail *d = s->c.pods[pi].d;
+    if (d->reason == NULL || strcmp(d->reason, msg) != 0)
+        s->unsupported[field]++;
+    fail_pod(s, pi, msg, now, out);
+}
+
+static const char *unsupported_msg(int field, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "unsupported: %s", kn_pod_field_name(field));
+    return buf;
+}
+
 static void place_single(kn_scheduler *s, int pi, double now, kn_sched_out *out)
 {
     kn_cpod *p = &s->c.pods[pi];
-    if (p->d->tried_gen == s->c.gen)
-        return;
+    if (p->d->gated || p->d->tried_gen == s->c.gen)
+        return; /* gated: kube-scheduler's SchedulingGates keeps it out of the queue, silently */
     s->attempts++;
     if (p->d->bad) {
         fail_pod(s, pi, p->d->bad, now, out);
+        return;
+    }
+    int field = kn_unsupported_field(p->d->fields);
+    if (field >= 0) {
+        char msg[KN_MSG_MAX];
+        fail_unsupported(s, pi, field, unsupported_msg(field, msg, sizeof(msg)), now, out);
         return;
     }
     kn_want w;
@@ -368,7 +393,7 @@ static int gang_pending(kn_scheduler *s, const kn_gangrec *g, int *P, int *place
         const kn_cpod *p = &s->c.pods[pi];
         if (p->state != KN_POD_PENDING)
             (*placed)++;
-        else if (p->ours && p->d && !p->d->bad) {
+        else if (p->ours && p->d && !p->d->bad && !p->d->gated) { /* a gated member is not there yet */
             if (*driver < 0 && p->d->reservation)
                 *driver = n;
             P[n++] = pi;
@@ -381,9 +406,36 @@ static void tell_bad_members(kn_scheduler *s, const kn_gangrec *g, double now, k
 {
     for (int m = 0; m < g->n; m++) {
         const kn_cpod *p = &s->c.pods[g->members[m]];
-        if (p->state == KN_POD_PENDING && p->ours && p->d && p->d->bad)
+        if (p->state == KN_POD_PENDING && p->ours && p->d && p->d->bad && !p->d->gated)
             fail_pod(s, g->members[m], p->d->bad, now, out);
     }
+}
+
+/* A gang waits whole while a pending member sets a field no plugin
+ * implements: that member is told which, the others why none is bound.
+ * True when it does. */
+static bool unsupported_member(kn_scheduler *s, kn_gangrec *g, const int *P, int n, double now,
+                               kn_sched_out *out)
+{
+    int who = -1, field = -1;
+    for (int i = 0; i < n && who < 0; i++)
+        if ((field = kn_unsupported_field(s->c.pods[P[i]].d->fields)) >= 0)
+            who = P[i];
+    if (who < 0)
+        return false;
+    char msg[KN_MSG_MAX];
+    snprintf(msg, sizeof(msg), "Gang %s: member %s/%s is unsupported: %s; none bound.", g->key,
+             s->c.pods[who].ns, s->c.pods[who].name, kn_pod_field_name(field));
+    for (int i = 0; i < n; i++) {
+        int f = kn_unsupported_field(s->c.pods[P[i]].d->fields);
+        char own[KN_MSG_MAX];
+        if (f >= 0)
+            fail_unsupported(s, P[i], f, unsupported_msg(f, own, sizeof(own)), now, out);
+        else
+            fail_pod(s, P[i], msg, now, out);
+    }
+    g->tried_gen = s->c.gen;
+    return true;
 }
 
 /* Executors take the gang's held slots first, else go one by one. */
@@ -404,6 +456,12 @@ static void place_driver_first(kn_scheduler *s, int gi, int *P, int n, int drive
         char msg[KN_MSG_MAX];
         snprintf(msg, sizeof(msg), "annotation %s: %s", KN_EXECUTOR_RESERVATION_ANNOTATION, e.msg);
         fail_pod(s, dp, msg, now, out);
+    } else if (rs.unsupported >= 0) { /* the slots would ignore it */
+        char msg[KN_MSG_MAX];
+        const char *name = kn_pod_field_name(rs.unsupported);
+        snprintf(msg, sizeof(msg), "annotation %s: unsupported: %s", KN_EXECUTOR_RESERVATION_ANNOTATION,
+                 strncmp(name, "spec.", 5) == 0 ? name + 5 : name);
+        fail_unsupported(s, dp, rs.unsupported, msg, now, out);
     } else if (reserve_held(s, 1 + rs.count) == 0) {
         P[driver] = P[0];
         P[0] = dp;
@@ -445,7 +503,9 @@ static void place_gang(kn_scheduler *s, int gi, double now, kn_sched_out *out)
         return;
     }
     s->attempts++;
-    if (g->resv >= 0 && driver < 0)
+    if (unsupported_member(s, g, P, n, now, out))
+        ; /* the gang waits whole */
+    else if (g->resv >= 0 && driver < 0)
         take_held_slots(s, g, P, n, now, out);
     else if (driver >= 0)
         place_driver_first(s, gi, P, n, driver, now, out);
@@ -630,6 +690,7 @@ void kn_sched_get_stats(const kn_scheduler *s, kn_sched_stats *st)
     st->bind_errors = s->bind_errors;
     st->reservations_timed_out = s->resv_timeouts;
     memcpy(st->numa_decisions, s->numa_decisions, sizeof(st->numa_decisions));
+    memcpy(st->unsupported, s->unsupported, sizeof(st->unsupported));
 }
 
 static int cmp_seq(const void *a, const void *b, void *ctx)
@@ -652,7 +713,7 @@ void kn_sched_each_pending(const kn_scheduler *s, kn_sched_pending_fn fn, void *
     qsort_r(ids, (size_t)n, sizeof(int), cmp_seq, (void *)c);
     for (int i = 0; i < n; i++) {
         const kn_cpod *p = &c->pods[ids[i]];
-        fn(ctx, p->ns, p->name, p->d && p->d->reason ? p->d->reason : "");
+        fn(ctx, p->ns, p->name, p->d && p->d->gated ? "SchedulingGated" : p->d && p->d->reason ? p->d->reason : "");
     }
     free(ids);
 }

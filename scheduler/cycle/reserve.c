@@ -84,6 +84,7 @@ static int parse_template(const kn_json *rj, const kn_cpod *driver, kn_resv_spec
     kn_json_free(pod);
     if (rc != 0)
         return -1;
+    out->unsupported = kn_unsupported_field(tmpl.fields);
     kn_constraints_take(&out->tmpl, &tmpl);
     kn_pod_free(&tmpl);
     out->has_tmpl = true;
@@ -94,6 +95,7 @@ int kn_resv_spec_parse(kn_cluster *c, const kn_cpod *driver, const kn_pod_detail
                        kn_err *err)
 {
     memset(out, 0, sizeof(*out));
+    out->unsupported = -1;
     const kn_json *rj = d->reservation;
     int64_t count;
     if (!kn_json_is(rj, KN_JSON_OBJECT))

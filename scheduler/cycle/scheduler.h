@@ -11,7 +11,11 @@
  *
  * Only pods with spec.schedulerName == config.scheduler_name and no
  * spec.nodeName are scheduled; every bound, non-terminated pod (any scheduler)
- * counts against its node. Gangs are placed all-or-nothing; a driver with the
+ * counts against its node. A pod with spec.schedulingGates is not attempted
+ * (no event) until they are removed, as kube-scheduler's SchedulingGates; one
+ * that sets a field no plugin implements (scheduler/place/unsupported.c)
+ * stays pending with FailedScheduling "unsupported: <field>", and so do the
+ * other pending members of its gang. Gangs are placed all-or-nothing; a driver with the
  * executor-reservation annotation is bound only with its executor slots held.
  * A driver of ours first seen already bound (after a restart or a leader
  * change) gets the slots its executors not yet placed need re-reserved in the
@@ -120,6 +124,8 @@ typedef struct kn_sched_stats {
     uint64_t reservations_timed_out; /* released by their timeout (GangTimeout), ever */
     uint64_t attempts, scheduled, unschedulable, bind_errors;
     uint64_t numa_decisions[5];      /* indexed by kn_numa_policy (numa.h) */
+    uint64_t unsupported[KN_PODF_COUNT]; /* pods left pending because they set that field
+                                            (kube/pod.h), which no plugin implements */
     /* utilisation of ready, schedulable nodes: requested / allocatable */
     int64_t cpu_milli_used, cpu_milli_alloc;
     int64_t memory_used, memory_alloc;
@@ -128,7 +134,8 @@ typedef struct kn_sched_stats {
 
 void kn_sched_get_stats(const kn_scheduler *s, kn_sched_stats *st);
 
-/* Pods still pending, in queue order, with the last reason ("" if never tried). */
+/* Pods still pending, in queue order, with the last reason ("" if never
+ * tried; "SchedulingGated" while spec.schedulingGates holds them). */
 typedef void (*kn_sched_pending_fn)(void *ctx, const char *ns, const char *name, const char *reason);
 void kn_sched_each_pending(const kn_scheduler *s, kn_sched_pending_fn fn, void *ctx);
 

@@ -90,6 +90,10 @@ bool kn_node_matches_term(const kn_node *n, const kn_json *term);
 /* A toleration of pod (NULL: none) tolerates the taint. */
 bool kn_pod_tolerates(const kn_constraints *pod, const char *key, const char *value, const char *effect);
 
+/* unsupported.c: the first field of kn_pod.fields (a KN_PODF_ bit set) that no
+ * plugin here implements, or -1: a pod setting it must not be placed. */
+int kn_unsupported_field(uint32_t fields);
+
 /* node_ports.c: NodePorts. False when a host port of the pod is in use on n. */
 #define KN_REASON_PORTS "node(s) didn't have free ports for the requested pod ports"
 bool kn_ports_fit(const kn_node *n, const kn_constraints *pod);
