@@ -20,10 +20,14 @@ of kube-apiserver that the scheduler uses, as the real server behaves:
     events every --bookmark-seconds), timeoutSeconds, chunked streaming; a
     resourceVersion older than the kept history gets an ERROR event carrying a
     410 "Expired" Status ("too old resource version: X (Y)"), as the real one;
-  * pods: POST (created Pending), GET, PUT, PATCH (JSON merge patch; strategic
+  * pods: POST (created Pending, ports defaulted as SetDefaults_Pod does:
+    protocol TCP, hostPort = containerPort under hostNetwork; a pod with
+    schedulingGates gets PodScheduled False "SchedulingGated"), GET, PUT,
+    PATCH (JSON merge patch; strategic
     merge patch on built-in kinds, applied as a merge patch; 415 otherwise), DELETE,
     PUT/PATCH .../status; the binding subresource: 201 + Status Success,
-    409 when spec.nodeName is already set, 404 for a missing pod, UID
+    409 when spec.nodeName is already set or spec.schedulingGates is not
+    empty, 404 for a missing pod, UID
     precondition checked; a successful binding sets spec.nodeName and a
     PodScheduled condition and emits MODIFIED;
   * nodes, core/v1 and events.k8s.io/v1 events, coordination.k8s.io/v1 leases
@@ -561,8 +565,16 @@ class Handler(BaseHTTPRequestHandler):
         if resource == "pods":
             spec = obj.setdefault("spec", {})
             spec.setdefault("schedulerName", "default-scheduler")
+            default_pod_ports(spec)
             status = obj.setdefault("status", {})
             status.setdefault("phase", "Pending")
+            if spec.get("schedulingGates"):
+                # as the pod strategy's PrepareForCreate: a gated pod says so
+                status["conditions"] = [c for c in (status.get("conditions") or [])
+                                        if c.get("type") != "PodScheduled"] + [
+                    {"type": "PodScheduled", "status": "False", "reason": "SchedulingGated",
+                     "message": "Scheduling is blocked due to non-empty scheduling gates",
+                     "lastProbeTime": None, "lastTransitionTime": now_rfc3339()}]
         obj = self.server.admission.admit(self, resource, ns if namespaced else None, None, "CREATE", obj, None)
         meta = obj.setdefault("metadata", {})
         st = self.store
@@ -662,6 +674,10 @@ class Handler(BaseHTTPRequestHandler):
                                'Operation cannot be fulfilled on pods/binding "%s": pod %s is already '
                                'assigned to node "%s"' % (name, name, have),
                                {"name": name, "kind": "pods/binding"})
+            if (pod.get("spec") or {}).get("schedulingGates"):
+                raise ApiError(409, "Conflict",
+                               'Operation cannot be fulfilled on pods/binding "%s": pod %s has non-empty '
+                               '.spec.schedulingGates' % (name, name), {"name": name, "kind": "pods/binding"})
             ann = bmeta.get("annotations") or {}
             if ann:
                 pod["metadata"].setdefault("annotations", {}).update(ann)
@@ -840,6 +856,20 @@ class Handler(BaseHTTPRequestHandler):
             self.server.admission.test_endpoint(self, method)
         else:
             raise ApiError(404, "NotFound", "unknown test endpoint")
+
+
+def default_pod_ports(spec):
+    """SetDefaults_PodSpec / SetDefaults_ContainerPort: a port's protocol is
+    TCP unless given; under hostNetwork a missing hostPort is the
+    containerPort (containers and init containers)."""
+    for key in ("initContainers", "containers"):
+        for c in spec.get(key) or []:
+            for port in (c.get("ports") or []) if isinstance(c, dict) else []:
+                if not isinstance(port, dict):
+                    continue
+                port.setdefault("protocol", "TCP")
+                if spec.get("hostNetwork") and not port.get("hostPort"):
+                    port["hostPort"] = port.get("containerPort", 0)
 
 
 def merge_patch(target, patch):

@@ -33,34 +33,7 @@
 #define NS "faults"
 #define WAIT_S 40.0
 
-typedef struct world {
-    kn_dbl d;
-    kn_sched_proc s;
-} world;
-
-static int setup(void **state)
-{
-    world *w = calloc(1, sizeof *w);
-    if (!w || kn_it_dbl_open(&w->d) != 0) {
-        free(w);
-        return -1;
-    }
-    *state = w;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    world *w = *state;
-    if (w->s.pid > 0)
-        kill(w->s.pid, SIGCONT); /* in case a test stopped it */
-    kn_sched_proc_stop(&w->s, SIGKILL, 5);
-    if (getenv("KN_IT_VERBOSE"))
-        kn_it_dump_log(w->s.log);
-    kn_dbl_stop(&w->d);
-    free(w);
-    return 0;
-}
+typedef kn_it_world world;
 
 /* ---- objects ---- */
 
@@ -487,13 +460,13 @@ int main(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     srand((unsigned)getpid());
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(errors_500_for_a_while, setup, teardown),
-        cmocka_unit_test_setup_teardown(slow_answers, setup, teardown),
-        cmocka_unit_test_setup_teardown(apiserver_restarted, setup, teardown),
-        cmocka_unit_test_setup_teardown(full_event_queue_drops_not_bindings, setup, teardown),
-        cmocka_unit_test_setup_teardown(event_errors_retried, setup, teardown),
-        cmocka_unit_test_setup_teardown(broken_relist_does_not_overcommit, setup, teardown),
-        cmocka_unit_test_setup_teardown(no_placement_during_relist, setup, teardown),
+        cmocka_unit_test_setup_teardown(errors_500_for_a_while, kn_it_world_setup, kn_it_world_teardown),
+        cmocka_unit_test_setup_teardown(slow_answers, kn_it_world_setup, kn_it_world_teardown),
+        cmocka_unit_test_setup_teardown(apiserver_restarted, kn_it_world_setup, kn_it_world_teardown),
+        cmocka_unit_test_setup_teardown(full_event_queue_drops_not_bindings, kn_it_world_setup, kn_it_world_teardown),
+        cmocka_unit_test_setup_teardown(event_errors_retried, kn_it_world_setup, kn_it_world_teardown),
+        cmocka_unit_test_setup_teardown(broken_relist_does_not_overcommit, kn_it_world_setup, kn_it_world_teardown),
+        cmocka_unit_test_setup_teardown(no_placement_during_relist, kn_it_world_setup, kn_it_world_teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

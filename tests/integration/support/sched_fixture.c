@@ -1,6 +1,7 @@
 /* sched_fixture.c - see sched_fixture.h. */
 #include "sched_fixture.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -32,6 +33,30 @@ int kn_it_dbl_open(kn_dbl *d)
     fprintf(stderr, "cannot start the API server double (python3, openssl needed)\n");
     kn_dbl_stop(d);
     return -1;
+}
+
+int kn_it_world_setup(void **state)
+{
+    kn_it_world *w = calloc(1, sizeof *w);
+    if (!w || kn_it_dbl_open(&w->d) != 0) {
+        free(w);
+        return -1;
+    }
+    *state = w;
+    return 0;
+}
+
+int kn_it_world_teardown(void **state)
+{
+    kn_it_world *w = *state;
+    if (w->s.pid > 0)
+        kill(w->s.pid, SIGCONT);
+    kn_sched_proc_stop(&w->s, SIGKILL, 5);
+    if (getenv("KN_IT_VERBOSE"))
+        kn_it_dump_log(w->s.log);
+    kn_dbl_stop(&w->d);
+    free(w);
+    return 0;
 }
 
 typedef struct wait_q {

@@ -19,6 +19,17 @@ const char *kn_it_gang_labels(char *buf, size_t cap, const char *gang, int min);
  * (then d is already stopped). 0 ok. */
 int kn_it_dbl_open(kn_dbl *d);
 
+/* The double and one scheduler process, as a test starts from them. */
+typedef struct kn_it_world {
+    kn_dbl d;
+    kn_sched_proc s; /* started by the test (kn_sched_proc_start) */
+} kn_it_world;
+/* CMocka setup and teardown: *state is a kn_it_world with the double
+ * running; teardown kills the scheduler (continued first, in case a test
+ * stopped it), prints its log when KN_IT_VERBOSE is set, stops the double. */
+int kn_it_world_setup(void **state);
+int kn_it_world_teardown(void **state);
+
 /* Waits up to timeout_s for: ns/name to have a node; at least n pods of ns
  * whose names start with prefix bound through the binding subresource; an
  * event with reason about ns/name. False when the wait ran out. */
