@@ -7,7 +7,7 @@
  * patched, denied and malformed, wrong paths and methods, a TLS 1.1 client,
  * a certificate rotated then a broken one) and kubenexus-scheduler against
  * the API server double (a NUMA pod whose first binding gets a 500, a gang
- * short of a member). Every PromQL expression of the PrometheusRule and of
+ * short of a member, a pod with topology spread constraints). Every PromQL expression of the PrometheusRule and of
  * the Grafana dashboard is read (support/promql.c) and each selector checked
  * against the scrape: the metric is exported, rate() and increase() read a
  * counter or histogram series, every label matched or grouped by is set on
@@ -348,7 +348,16 @@ static void drive_scheduler(void)
     assert_int_equal(kn_dbl_add_pod(&g.d, "default", "gang-0", "1", "1Gi", kn_it_gang_labels(labels, sizeof(labels), "gang", 2),
                                     NULL),
                      0);
+    /* A pod asking for what the scheduler does not implement: pending, counted. */
+    assert_int_equal(kn_dbl_call(&g.d, "POST", "/api/v1/namespaces/default/pods",
+                                 "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"spread\"},"
+                                 "\"spec\":{\"schedulerName\":\"kubenexus-scheduler\",\"containers\":[{\"name\":\"a\","
+                                 "\"image\":\"nginx\"}],\"topologySpreadConstraints\":[{\"maxSkew\":1,\"topologyKey\":"
+                                 "\"kubernetes.io/hostname\",\"whenUnsatisfiable\":\"DoNotSchedule\"}]}}",
+                                 NULL),
+                     201);
     const char *all[] = {"kubenexus_scheduler_numa_decisions_total{policy=\"single-numa\"} 1",
+                         "kubenexus_scheduler_unsupported_pods_total{field=\"spec.topologySpreadConstraints\"} 1",
                          "kubenexus_scheduler_api_errors_total{verb=\"create\",code=\"500\"} 1",
                          "kubenexus_scheduler_bindings_total{result=\"ok\"} 1",
                          "kubenexus_scheduler_events_total{result=\"created\"}",
