@@ -7,6 +7,9 @@
 #ifndef KN_META_H
 #define KN_META_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "base/err.h"
 #include "json/json.h"
 
@@ -16,5 +19,9 @@ int kn_meta_str(const kn_json *map, const char *what, const char *key, const cha
                 kn_err *err);
 /* 0 if map is NULL or an object; else -1 with "<field> is a string, want an object". */
 int kn_meta_check_map(const kn_json *map, const char *field, kn_err *err);
+/* s[0..n) is a DNS subdomain (RFC 1123, as most object names are): at most
+ * 253 characters, dot-separated labels of [a-z0-9]([-a-z0-9]*[a-z0-9])?, each
+ * at most 63. */
+bool kn_dns_subdomain_valid(const char *s, size_t n);
 
 #endif

@@ -121,3 +121,52 @@ int kn_gang_from_labels_for(const kn_json *labels, int executors, bool initial, 
     out->present = true;
     return 0;
 }
+
+const char *kn_gang_kind_api(kn_gang_kind kind)
+{
+    return kind == KN_GANG_COSCHEDULING ? "scheduling.x-k8s.io/v1alpha1"
+           : kind == KN_GANG_VOLCANO    ? "scheduling.volcano.sh/v1beta1"
+                                        : "";
+}
+
+const char *kn_gang_key_what(const kn_gang_spec *g)
+{
+    return g->kind == KN_GANG_VOLCANO ? "annotation" : "label";
+}
+
+/* The name of a PodGroup in the pod's namespace, from a label or annotation. */
+static int podgroup_name(const kn_json *map, const char *what, const char *key, kn_gang_kind kind,
+                         kn_gang_spec *out, kn_err *err)
+{
+    const char *v;
+    char q[96];
+    if (kn_meta_str(map, what, key, &v, err) < 0)
+        return -1;
+    if (v == NULL)
+        return 0;
+    /* a label value is at most 63 characters; an annotation's is not bounded */
+    size_t max = kind == KN_GANG_COSCHEDULING ? KN_LABEL_VALUE_MAX : KN_OBJECT_NAME_MAX;
+    size_t n = strlen(v);
+    if (n > max || !kn_dns_subdomain_valid(v, n))
+        return kn_err_set(err, "%s %s is %s, want the name of a %s PodGroup in the pod's namespace "
+                          "(at most %zu characters: lower-case letters, digits, '-' and '.')",
+                          what, key, kn_quote(v, q, sizeof(q)), kn_gang_kind_api(kind), max);
+    memcpy(out->name, v, n + 1);
+    out->kind = kind;
+    out->name_label = key;
+    out->present = true;
+    return 0;
+}
+
+int kn_gang_from_pod(const kn_json *labels, const kn_json *annotations, kn_gang_spec *out, kn_err *err)
+{
+    int rc = kn_gang_from_labels(labels, out, err);
+    if (rc < 0 || out->present)
+        return rc;
+    rc = podgroup_name(labels, "label", KN_PODGROUP_LABEL, KN_GANG_COSCHEDULING, out, err);
+    if (rc < 0 || out->present)
+        return rc;
+    if (kn_meta_check_map(annotations, "metadata.annotations", err) < 0)
+        return -1;
+    return podgroup_name(annotations, "annotation", KN_VOLCANO_GROUP_ANNOTATION, KN_GANG_VOLCANO, out, err);
+}

@@ -44,18 +44,6 @@ int kn_numa_parse_policy(const char *s, kn_numa_policy *out, kn_err *err)
                       kn_quote(s, q, sizeof(q)));
 }
 
-/* One DNS label of a subdomain: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63. */
-static bool dns_label_ok(const char *s, size_t n)
-{
-    if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-'))
-            return false;
-    }
-    return true;
-}
-
 /* "nvidia.com/gpu": a DNS subdomain with at least one dot, '/', and a
  * qualified-name part ([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?, <= 63). */
 static bool extended_name_ok(const char *s)
@@ -67,15 +55,8 @@ static bool extended_name_ok(const char *s)
     if (strstr(s, "kubernetes.io/") != NULL)
         return false;
     size_t plen = (size_t)(slash - s);
-    if (plen > 253 || memchr(s, '.', plen) == NULL)
+    if (memchr(s, '.', plen) == NULL || !kn_dns_subdomain_valid(s, plen))
         return false;
-    for (const char *p = s; p < slash;) {
-        const char *dot = memchr(p, '.', (size_t)(slash - p));
-        const char *end = dot ? dot : slash;
-        if (!dns_label_ok(p, (size_t)(end - p)))
-            return false;
-        p = dot ? dot + 1 : slash;
-    }
     const char *name = slash + 1;
     size_t n = strlen(name);
     if (n == 0 || n > 63 || !isalnum((unsigned char)name[0]) || !isalnum((unsigned char)name[n - 1]))

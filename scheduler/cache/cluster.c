@@ -20,6 +20,7 @@ int kn_cluster_init(kn_cluster *c, const char *scheduler_name, kn_err *err)
     kn_strmap_init(&c->node_by_name);
     kn_strmap_init(&c->pod_by_uid);
     kn_strmap_init(&c->nrt_by_name);
+    kn_strmap_init(&c->pg_by_key);
     kn_strmap_init(&c->cons_by_sig);
     c->scheduler_name = strdup(scheduler_name ? scheduler_name : "kubenexus-scheduler");
     if (c->scheduler_name == NULL)
@@ -180,6 +181,12 @@ void kn_cluster_free(kn_cluster *c)
         free(c->nrts[i].zones);
     }
     free(c->nrts);
+    for (int i = 0; i < c->n_pgs; i++) {
+        free(c->pgs[i].key);
+        free(c->pgs[i].bad);
+    }
+    free(c->pgs);
+    kn_strmap_free(&c->pg_by_key);
     kn_strmap_free(&c->node_by_name);
     kn_strmap_free(&c->pod_by_uid);
     kn_strmap_free(&c->nrt_by_name);

@@ -194,6 +194,24 @@ typedef struct kn_nrt {
     bool seen;
 } kn_nrt;
 
+/* A PodGroup as watched (spark/podgroup.h); gangs that name it look it up by
+ * kind, namespace and name when they are attempted. */
+typedef struct kn_pgrec {
+    char *key;             /* the map key: kind digit, then "ns/name" (kn_pgrec_ref) */
+    kn_gang_kind kind;
+    int min_member;
+    bool has_min_res;
+    kn_rvec min_res;       /* spec.minResources, pods = min_member (as coscheduling adds) */
+    int timeout_s;         /* 0: not set */
+    char *bad;             /* why no gang can use it (a bad field), or NULL */
+    bool seen;             /* resync mark */
+} kn_pgrec;
+
+static inline const char *kn_pgrec_ref(const kn_pgrec *g)
+{
+    return g->key + 1;
+}
+
 typedef struct kn_cluster {
     char res_names[KN_RDIM][KN_RESOURCE_NAME_MAX];
     int n_res;
@@ -213,6 +231,10 @@ typedef struct kn_cluster {
     int n_nrts;
     size_t cap_nrts;
     kn_strmap nrt_by_name;
+    kn_pgrec *pgs;         /* PodGroups, both kinds; a deleted one's slot takes the last */
+    int n_pgs;
+    size_t cap_pgs;
+    kn_strmap pg_by_key;
     uint64_t gen;          /* bumped whenever room may have been freed */
     uint64_t mutations;    /* every take and release (placement caches check it) */
     int *chlog;            /* ring of KN_CHLOG_SIZE: take/release number m at m % size as
@@ -247,13 +269,24 @@ int kn_rvec_from_list(kn_cluster *c, const kn_json *list, kn_rvec *v, kn_err *er
 
 int kn_cluster_apply_node(kn_cluster *c, const kn_json *node, bool deleted, kn_err *err);
 int kn_cluster_apply_nrt(kn_cluster *c, const kn_json *nrt, bool deleted, kn_err *err);
+/* podgroups.c: a PodGroup of kind (not KN_GANG_LABELS) added, changed or
+ * deleted. One with a bad spec is kept with its reason (gangs naming it are
+ * told); one without a legal namespace and name is refused (-1). Any change
+ * bumps c->gen: gangs that waited for it are tried again. */
+int kn_cluster_apply_podgroup(kn_cluster *c, kn_gang_kind kind, const kn_json *pg, bool deleted, kn_err *err);
+/* The PodGroup, or NULL when none is known. */
+const kn_pgrec *kn_cluster_podgroup(const kn_cluster *c, kn_gang_kind kind, const char *ns, const char *name);
+/* Resync of one kind: clear the marks, then (after applying the list) drop
+ * the records not applied since. */
+void kn_cluster_podgroups_unmark(kn_cluster *c, kn_gang_kind kind);
+void kn_cluster_podgroups_sweep(kn_cluster *c, kn_gang_kind kind);
 /* What a pod event changed, for the gang layer. */
 typedef struct kn_pod_change {
     int idx;          /* the pod's record, or -1 when the event was ignored */
     bool removed;     /* deleted or terminated: the caller takes it out of its
                          gang, then kn_cluster_drop_pod() releases and frees it */
     bool placed_elsewhere; /* an assumed pod turned up bound to another node */
-    kn_gang_spec gang;     /* its gang labels (present=false if none or invalid) */
+    kn_gang_spec gang;     /* its gang (spark/gang.h; present=false if none or invalid) */
 } kn_pod_change;
 
 int kn_cluster_apply_pod(kn_cluster *c, const kn_json *pod, bool deleted, kn_pod_change *chg,

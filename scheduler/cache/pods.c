@@ -321,7 +321,7 @@ int kn_cluster_apply_pod_model(kn_cluster *c, kn_pod *pm, const kn_json *obj, kn
         return 0;
     }
     kn_err gerr;
-    bool gang_bad = kn_gang_from_labels(p.labels, &chg->gang, &gerr) != 0;
+    bool gang_bad = kn_gang_from_pod(p.labels, p.annotations, &chg->gang, &gerr) != 0;
     if (gang_bad)
         chg->gang.present = false;
     if (i < 0 && (i = new_record(c, &p)) < 0) {

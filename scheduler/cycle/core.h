@@ -3,9 +3,12 @@
  * (commit.c), what a cycle hands back (out.c) and the cycle (cycle.c) share
  * these types; nothing outside scheduler/cycle includes this header but the
  * tests (the public API is scheduler.h). Bottom up: out.c, commit.c,
- * reserve.c, queue.c, restore.c, cycle.c; each calls only those before it.
+ * reserve.c, queue.c, podgroup.c, restore.c, explain.c, cycle.c; each calls
+ * only those before it.
  *
- * Gang = namespace + gang label value; size = min-available. Reservation =
+ * Gang = namespace + name and how it is declared (labels, or a PodGroup of
+ * either kind: spark/gang.h); size = min-available, or the PodGroup's
+ * minMember when it is attempted (podgroup.c). Reservation =
  * the N executor slots placed with a Spark driver, each a kn_alloc held on its
  * node and zones until an executor of the gang takes it or the timeout
  * releases it. */
@@ -18,8 +21,10 @@
 
 typedef struct kn_gangrec {
     bool live;
-    char *key;             /* "ns/name" */
+    char *key;             /* "ns/name", for messages */
+    char *mkey;            /* gang_by_key's key: key, or for a PodGroup "ns/name#<kind>" */
     char *ns, *name;
+    kn_gang_kind kind;
     int min_available;
     int *members;          /* pod indices */
     int n, cap;
@@ -79,6 +84,10 @@ void kn_gang_leave(kn_scheduler *s, int pod);
 int kn_queue_build(kn_scheduler *s, int **out);
 
 /* reserve.c */
+/* How long the executor slots of driver p (d: its detail) are held: its
+ * timeout annotation, else its PodGroup's scheduleTimeoutSeconds, else the
+ * configured default. */
+double kn_gang_timeout(const kn_scheduler *s, const kn_cpod *p, const kn_pod_detail *d);
 /* d: the driver's detail (its d while pending, its restore detail once bound). */
 int kn_resv_spec_parse(kn_cluster *c, const kn_cpod *driver, const kn_pod_detail *d, kn_resv_spec *out,
                        kn_err *err);
@@ -93,6 +102,13 @@ void kn_resv_expire(kn_scheduler *s, double now, kn_sched_out *out);
  * slot; true if placed (committed as assumed, binding appended). */
 bool kn_resv_take(kn_scheduler *s, int r, int p, kn_sched_out *out);
 
+/* podgroup.c: whether a gang may be attempted now. A gang of labels always;
+ * one named by a PodGroup takes min_available from its minMember, and waits
+ * (false, msg says why) while the PodGroup is unknown or bad, or, until the
+ * gang has run once, while the cluster's free room cannot hold its
+ * minResources. */
+bool kn_podgroup_gate(kn_scheduler *s, kn_gangrec *g, char *msg, size_t cap);
+
 /* restore.c: re-creates the reservations of drivers first seen bound (see scheduler.h). */
 void kn_resv_restore(kn_scheduler *s, double now, kn_sched_out *out);
 
@@ -100,6 +116,8 @@ void kn_resv_restore(kn_scheduler *s, double now, kn_sched_out *out);
 #define KN_MSG_MAX 1536
 
 /* out.c */
+/* "cpu 2, memory 4Gi, nvidia.com/gpu 1": the resources of v above 0 (pods left out). */
+void kn_fmt_req(const kn_cluster *c, const kn_rvec *v, char *buf, size_t cap);
 /* kn_out_event with the message already written. */
 int kn_out_event_msg(kn_sched_out *o, const char *ns, const char *name, const char *uid, const char *type,
                      const char *reason, const char *msg);

@@ -24,8 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kube/quantity.h"
-
 
 /* ---- construction and feeding ---- */
 
@@ -62,6 +60,8 @@ void kn_sched_free(kn_scheduler *s)
         kn_resv_release(s, i);
     free(s->resvs);
     for (int i = 0; i < s->n_gangs; i++) {
+        if (s->gangs[i].mkey != s->gangs[i].key)
+            free(s->gangs[i].mkey);
         free(s->gangs[i].key);
         free(s->gangs[i].ns);
         free(s->gangs[i].name);
@@ -82,6 +82,18 @@ int kn_sched_apply_node(kn_scheduler *s, const kn_json *node, bool deleted, kn_e
 int kn_sched_apply_nrt(kn_scheduler *s, const kn_json *nrt, bool deleted, kn_err *err)
 {
     return kn_cluster_apply_nrt(&s->c, nrt, deleted, err);
+}
+
+int kn_sched_apply_podgroup(kn_scheduler *s, kn_gang_kind kind, const kn_json *pg, bool deleted, kn_err *err)
+{
+    if (kind == KN_GANG_LABELS)
+        return kn_err_set(err, "not a PodGroup kind");
+    return kn_cluster_apply_podgroup(&s->c, kind, pg, deleted, err);
+}
+
+static kn_gang_kind podgroup_kind(kn_sched_kind kind)
+{
+    return kind == KN_SCHED_PODGROUPS ? KN_GANG_COSCHEDULING : KN_GANG_VOLCANO;
 }
 
 static void remove_pod(kn_scheduler *s, int idx)
@@ -143,9 +155,11 @@ void kn_sched_resync_begin(kn_scheduler *s, kn_sched_kind kind)
     else if (kind == KN_SCHED_PODS)
         for (int i = 0; i < c->n_pods; i++)
             c->pods[i].seen = false;
-    else
+    else if (kind == KN_SCHED_NRTS)
         for (int i = 0; i < c->n_nrts; i++)
             c->nrts[i].seen = false;
+    else
+        kn_cluster_podgroups_unmark(c, podgroup_kind(kind));
 }
 
 void kn_sched_resync_end(kn_scheduler *s, kn_sched_kind kind)
@@ -165,6 +179,8 @@ void kn_sched_resync_end(kn_scheduler *s, kn_sched_kind kind)
             if (c->pods[i].live && !c->pods[i].seen &&
                 (c->pods[i].state != KN_POD_ASSUMED || !c->pods[i].binding))
                 remove_pod(s, i);
+    } else if (kind != KN_SCHED_NRTS) {
+        kn_cluster_podgroups_sweep(c, podgroup_kind(kind));
     } else {
         for (int i = 0; i < c->n_nrts; i++)
             if (!c->nrts[i].seen && c->nrts[i].n_zones > 0) {
@@ -267,22 +283,6 @@ static int cmp_size_desc(const void *a, const void *b, void *ctx)
     return ns;
 }
 
-static void fmt_req(const kn_cluster *c, const kn_rvec *v, char *buf, size_t cap)
-{
-    size_t off = 0;
-    buf[0] = '\0';
-    for (int r = 0; r < c->n_res && off < cap; r++) {
-        if (r == KN_R_PODS || v->v[r] <= 0)
-            continue;
-        char q[48];
-        if (r == KN_R_CPU)
-            kn_quantity_format_milli(v->v[r], q, sizeof(q));
-        else
-            kn_quantity_format_value(v->v[r], q, sizeof(q));
-        off += (size_t)snprintf(buf + off, cap - off, "%s%s %s", off ? ", " : "", c->res_names[r], q);
-    }
-}
-
 static void told_reserved(kn_scheduler *s, int driver, const kn_resv_spec *rs, const kn_alloc *slots,
                           kn_sched_out *out)
 {
@@ -301,9 +301,9 @@ static void told_reserved(kn_scheduler *s, int driver, const kn_resv_spec *rs, c
         off += (size_t)snprintf(where + off, sizeof(where) - off, "%s%s (%d)", off ? ", " : "",
                                 s->c.nodes[slots[i].node].name, cnt);
     }
-    fmt_req(&s->c, &rs->req, req, sizeof(req));
+    kn_fmt_req(&s->c, &rs->req, req, sizeof(req));
     kn_gangrec *g = &s->gangs[p->gang];
-    double to = p->d->timeout_s > 0 ? p->d->timeout_s : s->cfg.gang_timeout_s;
+    double to = kn_gang_timeout(s, p, p->d);
     kn_out_event(out, p->ns, p->name, p->uid, "Normal", "GangReserved",
                  "Reserved %d executor slot(s) of %s for gang %s on %s; held until the executors arrive or %.0fs pass",
                  rs->count, req, g->key, rs->count ? where : "no node", to);
@@ -503,9 +503,14 @@ static void place_gang(kn_scheduler *s, int gi, double now, kn_sched_out *out)
         return;
     }
     s->attempts++;
+    char why[KN_MSG_MAX];
     if (unsupported_member(s, g, P, n, now, out))
         ; /* the gang waits whole */
-    else if (g->resv >= 0 && driver < 0)
+    else if (!kn_podgroup_gate(s, g, why, sizeof(why))) {
+        for (int i = 0; i < n; i++)
+            fail_pod(s, P[i], why, now, out);
+        g->tried_gen = s->c.gen;
+    } else if (g->resv >= 0 && driver < 0)
         take_held_slots(s, g, P, n, now, out);
     else if (driver >= 0)
         place_driver_first(s, gi, P, n, driver, now, out);

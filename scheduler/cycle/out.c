@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kube/quantity.h"
+
 void kn_sched_out_init(kn_sched_out *o)
 {
     memset(o, 0, sizeof(*o));
@@ -140,4 +142,20 @@ int kn_out_binding(const kn_cluster *c, kn_sched_out *o, const kn_cpod *p)
         ok = ok && (b->zones_annotation = strdup(csv)) != NULL;
     o->n_bindings++;
     return ok ? 0 : -1;
+}
+
+void kn_fmt_req(const kn_cluster *c, const kn_rvec *v, char *buf, size_t cap)
+{
+    size_t off = 0;
+    buf[0] = '\0';
+    for (int r = 0; r < c->n_res && off < cap; r++) {
+        if (r == KN_R_PODS || v->v[r] <= 0)
+            continue;
+        char q[48];
+        if (r == KN_R_CPU)
+            kn_quantity_format_milli(v->v[r], q, sizeof(q));
+        else
+            kn_quantity_format_value(v->v[r], q, sizeof(q));
+        off += (size_t)snprintf(buf + off, cap - off, "%s%s %s", off ? ", " : "", c->res_names[r], q);
+    }
 }

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int gang_new(kn_scheduler *s, const char *ns, const kn_gang_spec *g, const char *key)
+static int gang_new(kn_scheduler *s, const char *ns, const kn_gang_spec *g, const char *key, const char *mkey)
 {
     if (s->n_gangs == s->cap_gangs) {
         int ncap = s->cap_gangs ? s->cap_gangs * 2 : 16;
@@ -23,15 +23,19 @@ static int gang_new(kn_scheduler *s, const char *ns, const kn_gang_spec *g, cons
     kn_gangrec *gr = &s->gangs[gi];
     memset(gr, 0, sizeof(*gr));
     gr->key = strdup(key);
+    gr->mkey = mkey == key ? gr->key : strdup(mkey);
     gr->ns = strdup(ns);
     gr->name = strdup(g->name);
-    if (!gr->key || !gr->ns || !gr->name || kn_strmap_put(&s->gang_by_key, gr->key, gi) != 0) {
+    if (!gr->key || !gr->mkey || !gr->ns || !gr->name || kn_strmap_put(&s->gang_by_key, gr->mkey, gi) != 0) {
+        if (gr->mkey != gr->key)
+            free(gr->mkey);
         free(gr->key);
         free(gr->ns);
         free(gr->name);
         return -1;
     }
     gr->live = true;
+    gr->kind = g->kind;
     gr->min_available = g->min_available;
     gr->ready_since = -1;
     gr->resv = -1;
@@ -42,13 +46,20 @@ static int gang_new(kn_scheduler *s, const char *ns, const kn_gang_spec *g, cons
 int kn_gang_join(kn_scheduler *s, int pod, const kn_gang_spec *g)
 {
     kn_cpod *p = &s->c.pods[pod];
-    char key[KN_LABEL_VALUE_MAX * 2 + 4];
+    /* a namespace is at most 63 characters, a name 253 */
+    char key[KN_OBJECT_NAME_MAX * 2 + 8], mkey[sizeof(key) + 16];
     snprintf(key, sizeof(key), "%s/%s", p->ns, g->name);
-    int gi = kn_strmap_get(&s->gang_by_key, key);
+    /* gangs of labels and PodGroups of each kind are named apart */
+    const char *mk = key;
+    if (g->kind != KN_GANG_LABELS) {
+        snprintf(mkey, sizeof(mkey), "%s#%d", key, (int)g->kind);
+        mk = mkey;
+    }
+    int gi = kn_strmap_get(&s->gang_by_key, mk);
     if (p->gang >= 0 && p->gang == gi)
         return 0;
     kn_gang_leave(s, pod);
-    if (gi < 0 && (gi = gang_new(s, p->ns, g, key)) < 0)
+    if (gi < 0 && (gi = gang_new(s, p->ns, g, key, mk)) < 0)
         return -1;
     kn_gangrec *gr = &s->gangs[gi];
     if (!gr->live) { /* revived: every member left earlier */

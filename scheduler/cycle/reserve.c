@@ -9,7 +9,8 @@
  * on its node (and zones) until an executor of the gang takes it (the
  * executor is then placed with its own spec on that node) or until the
  * gang's timeout (annotation pod-group.scheduling.kubenexus.io/timeout-seconds
- * on the driver, default 600 s) releases the rest with a GangTimeout event. */
+ * on the driver, else its coscheduling PodGroup's scheduleTimeoutSeconds,
+ * default 600 s) releases the rest with a GangTimeout event. */
 #include "scheduler/cycle/core.h"
 
 #include <stdio.h>
@@ -120,6 +121,15 @@ void kn_resv_spec_free(kn_resv_spec *sp)
     sp->has_tmpl = false;
 }
 
+double kn_gang_timeout(const kn_scheduler *s, const kn_cpod *p, const kn_pod_detail *d)
+{
+    if (d != NULL && d->timeout_s > 0)
+        return d->timeout_s;
+    const kn_gangrec *g = p->gang >= 0 ? &s->gangs[p->gang] : NULL;
+    const kn_pgrec *pg = g && g->kind != KN_GANG_LABELS ? kn_cluster_podgroup(&s->c, g->kind, g->ns, g->name) : NULL;
+    return pg != NULL && pg->timeout_s > 0 ? pg->timeout_s : s->cfg.gang_timeout_s;
+}
+
 int kn_resv_create(kn_scheduler *s, int gang, const kn_cpod *driver, kn_alloc *slots, int n, double now)
 {
     if (s->n_resvs == s->cap_resvs) {
@@ -146,7 +156,7 @@ int kn_resv_create(kn_scheduler *s, int gang, const kn_cpod *driver, kn_alloc *s
     r->slots = slots;
     r->n_slots = r->n_free = n;
     r->created = now;
-    r->timeout_s = driver->d && driver->d->timeout_s > 0 ? driver->d->timeout_s : s->cfg.gang_timeout_s;
+    r->timeout_s = kn_gang_timeout(s, driver, driver->d);
     s->gangs[gang].resv = s->n_resvs;
     return s->n_resvs++;
 }

@@ -105,7 +105,7 @@ static void restore_one(kn_scheduler *s, int pi, double now, kn_sched_out *out)
     }
     const kn_gangrec *g = &s->gangs[p->gang];
     int missing = rs.count - placed_executors(s, g, pi);
-    double timeout = p->restore->timeout_s > 0 ? p->restore->timeout_s : s->cfg.gang_timeout_s;
+    double timeout = kn_gang_timeout(s, p, p->restore);
     double start = resv_start(s, p, now);
     if (missing > 0 && now >= start + timeout) {
         kn_out_event(out, p->ns, p->name, p->uid, "Warning", "GangTimeout",

@@ -1,8 +1,9 @@
 /* scheduler.h - the scheduler's placement core, as the live program and `simulate` drive it.
  *
- * The caller feeds the cluster as watch events arrive (whole v1 Node, v1 Pod and
- * topology.node.k8s.io/v1alpha2 NodeResourceTopology objects, upserted or
- * deleted by uid), then runs scheduling cycles. A cycle is pure and
+ * The caller feeds the cluster as watch events arrive (whole v1 Node, v1 Pod,
+ * topology.node.k8s.io/v1alpha2 NodeResourceTopology and PodGroup objects of
+ * scheduling.x-k8s.io/v1alpha1 and scheduling.volcano.sh/v1beta1, upserted
+ * or deleted), then runs scheduling cycles. A cycle is pure and
  * deterministic given the state and the clock value `now` (seconds, any epoch,
  * monotonic): it decides placements and appends, in order, the bindings to
  * POST and the events to post. Every binding it returns is "assumed": counted
@@ -15,7 +16,9 @@
  * (no event) until they are removed, as kube-scheduler's SchedulingGates; one
  * that sets a field no plugin implements (scheduler/place/unsupported.c)
  * stays pending with FailedScheduling "unsupported: <field>", and so do the
- * other pending members of its gang. Gangs are placed all-or-nothing; a driver with the
+ * other pending members of its gang. Gangs (declared by labels, or by naming
+ * a PodGroup: spark/gang.h) are placed all-or-nothing; a pod naming a
+ * PodGroup not known waits for it; a driver with the
  * executor-reservation annotation is bound only with its executor slots held.
  * A driver of ours first seen already bound (after a restart or a leader
  * change) gets the slots its executors not yet placed need re-reserved in the
@@ -36,6 +39,7 @@
 #include "json/json.h"
 #include "kube/event.h"
 #include "kube/pod.h"
+#include "spark/gang.h"
 #include "spark/numa.h"
 #include "spark/sparkapp.h"
 
@@ -63,11 +67,19 @@ int kn_sched_apply_pod(kn_scheduler *s, const kn_json *pod, bool deleted, kn_err
  * model: members taken, pod left empty. */
 int kn_sched_apply_pod_model(kn_scheduler *s, kn_pod *pod, kn_err *err);
 int kn_sched_apply_nrt(kn_scheduler *s, const kn_json *nrt, bool deleted, kn_err *err);
+/* A PodGroup of kind (KN_GANG_COSCHEDULING or KN_GANG_VOLCANO). */
+int kn_sched_apply_podgroup(kn_scheduler *s, kn_gang_kind kind, const kn_json *pg, bool deleted, kn_err *err);
 
 /* Relist (after 410 Gone or a reconnect without resourceVersion): call begin,
  * apply every listed object, then end, which deletes the objects of that kind
  * not applied since begin. */
-typedef enum { KN_SCHED_NODES, KN_SCHED_PODS, KN_SCHED_NRTS } kn_sched_kind;
+typedef enum {
+    KN_SCHED_NODES,
+    KN_SCHED_PODS,
+    KN_SCHED_NRTS,
+    KN_SCHED_PODGROUPS,         /* scheduling.x-k8s.io/v1alpha1 */
+    KN_SCHED_VOLCANO_PODGROUPS, /* scheduling.volcano.sh/v1beta1 */
+} kn_sched_kind;
 void kn_sched_resync_begin(kn_scheduler *s, kn_sched_kind kind);
 void kn_sched_resync_end(kn_scheduler *s, kn_sched_kind kind);
 

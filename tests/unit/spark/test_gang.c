@@ -1,4 +1,6 @@
-/* Gang labels as users write them on SparkApplication driver/executor specs. */
+/* Gang labels as users write them on SparkApplication driver/executor specs,
+ * and the PodGroups a pod names by the coscheduling label or Volcano's
+ * annotation. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -239,6 +241,139 @@ static void test_every_problem_and_the_value_wanted(void **state)
     kn_json_free(l);
 }
 
+/* kn_gang_from_pod on labels and annotations given as JSON text. */
+static int pod_gang(const char *labels, const char *annotations, kn_gang_spec *out, kn_err *err)
+{
+    kn_json *l = parse(labels), *a = parse(annotations);
+    int rc = kn_gang_from_pod(l, a, out, err);
+    kn_json_free(l);
+    kn_json_free(a);
+    return rc;
+}
+
+static void test_coscheduling_podgroup_label(void **state)
+{
+    (void)state;
+    kn_gang_spec g;
+    kn_err err = {{0}};
+    assert_int_equal(pod_gang("{\"scheduling.x-k8s.io/pod-group\":\"spark-pi-pg\"}", "{}", &g, &err), 0);
+    assert_true(g.present);
+    assert_int_equal(g.kind, KN_GANG_COSCHEDULING);
+    assert_string_equal(g.name, "spark-pi-pg");
+    assert_int_equal(g.min_available, 0); /* the PodGroup's minMember decides */
+    assert_string_equal(g.name_label, KN_PODGROUP_LABEL);
+    assert_string_equal(kn_gang_key_what(&g), "label");
+    assert_string_equal(kn_gang_kind_api(g.kind), "scheduling.x-k8s.io/v1alpha1");
+}
+
+static void test_volcano_group_annotation(void **state)
+{
+    (void)state;
+    kn_gang_spec g;
+    kn_err err = {{0}};
+    assert_int_equal(pod_gang("{\"spark-role\":\"driver\"}", "{\"scheduling.k8s.io/group-name\":\"spark-spark-pi-pg\"}",
+                              &g, &err), 0);
+    assert_true(g.present);
+    assert_int_equal(g.kind, KN_GANG_VOLCANO);
+    assert_string_equal(g.name, "spark-spark-pi-pg");
+    assert_string_equal(g.name_label, KN_VOLCANO_GROUP_ANNOTATION);
+    assert_string_equal(kn_gang_key_what(&g), "annotation");
+    assert_string_equal(kn_gang_kind_api(g.kind), "scheduling.volcano.sh/v1beta1");
+    /* a Volcano name may be longer than a label value: a subdomain of 63-character labels */
+    char name[200], ann[300];
+    memset(name, 'v', 190);
+    name[63] = name[127] = '.';
+    name[190] = '\0';
+    snprintf(ann, sizeof(ann), "{\"scheduling.k8s.io/group-name\":\"%s\"}", name);
+    assert_int_equal(pod_gang("{}", ann, &g, &err), 0);
+    assert_string_equal(g.name, name);
+}
+
+/* Ours, then the sigs labels, then coscheduling's label, then Volcano's annotation. */
+static void test_declaration_precedence(void **state)
+{
+    (void)state;
+    kn_gang_spec g;
+    const char *all_ann = "{\"scheduling.k8s.io/group-name\":\"vc\"}";
+    assert_int_equal(pod_gang("{\"pod-group.scheduling.kubenexus.io/name\":\"ours\","
+                              "\"pod-group.scheduling.kubenexus.io/min-available\":\"4\","
+                              "\"pod-group.scheduling.sigs.k8s.io/name\":\"sigs\","
+                              "\"scheduling.x-k8s.io/pod-group\":\"cosched\"}", all_ann, &g, NULL), 0);
+    assert_int_equal(g.kind, KN_GANG_LABELS);
+    assert_string_equal(g.name, "ours");
+    assert_int_equal(g.min_available, 4);
+    assert_int_equal(pod_gang("{\"pod-group.scheduling.sigs.k8s.io/name\":\"sigs\","
+                              "\"scheduling.x-k8s.io/pod-group\":\"cosched\"}", all_ann, &g, NULL), 0);
+    assert_int_equal(g.kind, KN_GANG_LABELS);
+    assert_string_equal(g.name, "sigs");
+    assert_int_equal(pod_gang("{\"scheduling.x-k8s.io/pod-group\":\"cosched\"}", all_ann, &g, NULL), 0);
+    assert_int_equal(g.kind, KN_GANG_COSCHEDULING);
+    assert_string_equal(g.name, "cosched");
+    assert_int_equal(pod_gang("{}", all_ann, &g, NULL), 0);
+    assert_int_equal(g.kind, KN_GANG_VOLCANO);
+    assert_int_equal(pod_gang("{\"app\":\"x\"}", "{\"other\":\"y\"}", &g, NULL), 0);
+    assert_false(g.present);
+    assert_int_equal(kn_gang_from_pod(NULL, NULL, &g, NULL), 0);
+    assert_false(g.present);
+}
+
+static void expect_pod_error(const char *labels, const char *annotations, const char *want)
+{
+    kn_gang_spec g;
+    kn_err err = {{0}};
+    assert_int_equal(pod_gang(labels, annotations, &g, &err), -1);
+    if (strstr(err.msg, want) == NULL)
+        fail_msg("labels %s annotations %s: error \"%s\" does not contain \"%s\"", labels, annotations, err.msg, want);
+    assert_false(g.present);
+}
+
+static void test_bad_podgroup_names(void **state)
+{
+    (void)state;
+    expect_pod_error("{\"scheduling.x-k8s.io/pod-group\":\"Spark_Pi\"}", "{}",
+                     "label scheduling.x-k8s.io/pod-group is \"Spark_Pi\", want the name of a "
+                     "scheduling.x-k8s.io/v1alpha1 PodGroup in the pod's namespace (at most 63 characters");
+    expect_pod_error("{\"scheduling.x-k8s.io/pod-group\":\"\"}", "{}", "is \"\", want the name");
+    expect_pod_error("{}", "{\"scheduling.k8s.io/group-name\":\"a..b\"}",
+                     "annotation scheduling.k8s.io/group-name is \"a..b\", want the name of a "
+                     "scheduling.volcano.sh/v1beta1 PodGroup in the pod's namespace (at most 253 characters");
+    expect_pod_error("{}", "{\"scheduling.k8s.io/group-name\":7}",
+                     "annotation scheduling.k8s.io/group-name is a number, want a string");
+    expect_pod_error("{}", "[]", "metadata.annotations is an array, want an object");
+    /* DNS subdomain bounds: 63 per label, 253 in all */
+    char ann[400], name[300];
+    memset(name, 'a', 64);
+    name[64] = '\0';
+    snprintf(ann, sizeof(ann), "{\"scheduling.k8s.io/group-name\":\"%s\"}", name);
+    expect_pod_error("{}", ann, "want the name of a scheduling.volcano.sh/v1beta1 PodGroup");
+    name[63] = '.';
+    name[64] = 'b';
+    name[65] = '\0';
+    snprintf(ann, sizeof(ann), "{\"scheduling.k8s.io/group-name\":\"%s\"}", name);
+    kn_gang_spec ok;
+    assert_int_equal(pod_gang("{}", ann, &ok, NULL), 0);
+    memset(name, 'a', 254);
+    for (int i = 50; i < 254; i += 50)
+        name[i] = '.';
+    name[254] = '\0';
+    snprintf(ann, sizeof(ann), "{\"scheduling.k8s.io/group-name\":\"%s\"}", name);
+    expect_pod_error("{}", ann, "at most 253 characters");
+    name[253] = '\0';
+    snprintf(ann, sizeof(ann), "{\"scheduling.k8s.io/group-name\":\"%s\"}", name);
+    assert_int_equal(pod_gang("{}", ann, &ok, NULL), 0);
+    assert_int_equal(strlen(ok.name), 253);
+    /* a malformed declaration is an error even when a later one would do */
+    expect_pod_error("{\"pod-group.scheduling.kubenexus.io/name\":\"-x\",\"scheduling.x-k8s.io/pod-group\":\"ok\"}",
+                     "{}", "label pod-group.scheduling.kubenexus.io/name is \"-x\"");
+    expect_pod_error("{\"scheduling.x-k8s.io/pod-group\":\"-x\"}", "{\"scheduling.k8s.io/group-name\":\"ok\"}",
+                     "label scheduling.x-k8s.io/pod-group is \"-x\"");
+    /* ... and a later malformed one is not read when an earlier one is good */
+    kn_gang_spec g;
+    assert_int_equal(pod_gang("{\"scheduling.x-k8s.io/pod-group\":\"ok\"}", "{\"scheduling.k8s.io/group-name\":\"-x\"}",
+                              &g, NULL), 0);
+    assert_string_equal(g.name, "ok");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -254,6 +389,10 @@ int main(void)
         cmocka_unit_test(test_longest_name),
         cmocka_unit_test(test_label_value_valid),
         cmocka_unit_test(test_parse_positive_int),
+        cmocka_unit_test(test_coscheduling_podgroup_label),
+        cmocka_unit_test(test_volcano_group_annotation),
+        cmocka_unit_test(test_declaration_precedence),
+        cmocka_unit_test(test_bad_podgroup_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

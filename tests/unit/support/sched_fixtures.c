@@ -167,6 +167,14 @@ const char *fx_node_of(const kn_sched_out *out, const char *name)
     return NULL;
 }
 
+int fx_bound_with_prefix(const kn_sched_out *out, const char *prefix)
+{
+    int n = 0;
+    for (size_t i = 0; i < out->n_bindings; i++)
+        n += strncmp(out->bindings[i].name, prefix, strlen(prefix)) == 0;
+    return n;
+}
+
 const kn_sched_binding *fx_binding(const kn_sched_out *out, const char *name)
 {
     for (size_t i = 0; i < out->n_bindings; i++)

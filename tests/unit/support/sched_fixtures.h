@@ -74,6 +74,8 @@ int fx_cycle(kn_scheduler *s, double now, kn_sched_out *out);
 
 /* The node pod "name" was bound to in out, or NULL. */
 const char *fx_node_of(const kn_sched_out *out, const char *name);
+/* How many bindings in out are of pods whose name starts with prefix. */
+int fx_bound_with_prefix(const kn_sched_out *out, const char *prefix);
 /* The binding of pod "name" in out, or NULL. */
 const kn_sched_binding *fx_binding(const kn_sched_out *out, const char *name);
 /* The last event with this reason for a pod, or NULL. */

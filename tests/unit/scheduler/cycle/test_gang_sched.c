@@ -33,14 +33,6 @@ static void members(kn_scheduler *s, const char *prefix, int n, const char *cpu,
     }
 }
 
-static int bound_with_prefix(const kn_sched_out *out, const char *prefix)
-{
-    int n = 0;
-    for (size_t i = 0; i < out->n_bindings; i++)
-        n += strncmp(out->bindings[i].name, prefix, strlen(prefix)) == 0;
-    return n;
-}
-
 static void test_gang_that_does_not_fit_binds_and_holds_nothing(void **state)
 {
     fx_sched *f = *state;
@@ -253,8 +245,8 @@ static void test_competing_gangs_one_places_fully(void **state)
             member(s, name, "2", GANG("b", "3"), prio ? ",\"priority\":10" : "");
         }
         assert_int_equal(fx_cycle(s, 1, out), 3);
-        assert_int_equal(bound_with_prefix(out, prio ? "b-" : "a-"), 3);
-        assert_int_equal(bound_with_prefix(out, prio ? "a-" : "b-"), 0);
+        assert_int_equal(fx_bound_with_prefix(out, prio ? "b-" : "a-"), 3);
+        assert_int_equal(fx_bound_with_prefix(out, prio ? "a-" : "b-"), 0);
         fx_sched_free(f);
     }
 }
@@ -290,8 +282,8 @@ static void test_starving_gang_holds_room(void **state)
     assert_int_equal(fx_cycle(s, 122, out), 0);
     fx_delete_pod(s, "blocker-2");
     assert_int_equal(fx_cycle(s, 123, out), 4);
-    assert_int_equal(bound_with_prefix(out, "big-"), 4);
-    assert_int_equal(bound_with_prefix(out, "small-"), 1); /* only small-0, before the bound */
+    assert_int_equal(fx_bound_with_prefix(out, "big-"), 4);
+    assert_int_equal(fx_bound_with_prefix(out, "small-"), 1); /* only small-0, before the bound */
 }
 
 static void test_driver_deleted_releases_slots(void **state)
