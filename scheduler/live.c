@@ -12,7 +12,7 @@
 #include "base/log.h"
 #include "spark/numa.h"
 
-#define N_INF 3
+#define N_INF 5
 #define MAX_POLL_MS 200
 #define SAFETY_CYCLE_S 5.0 /* a cycle at least this often, in case a change was missed */
 
@@ -29,10 +29,13 @@ typedef struct live {
         *leader;
 } live;
 
+/* Indexed by kn_sched_kind. */
 static const char *const INF_PATHS[N_INF] = {
     "/api/v1/nodes",
     "/api/v1/pods",
     "/apis/topology.node.k8s.io/v1alpha2/noderesourcetopologies",
+    "/apis/scheduling.x-k8s.io/v1alpha1/podgroups",
+    "/apis/scheduling.volcano.sh/v1beta1/podgroups",
 };
 
 static double clock_s(clockid_t id)
@@ -53,9 +56,11 @@ static void sink_apply(void *ctx, int kind, const kn_json *obj, bool deleted)
 {
     live *l = ctx;
     kn_err err = {{0}};
-    int rc = kind == KN_SCHED_NODES  ? kn_sched_apply_node(l->s, obj, deleted, &err)
-             : kind == KN_SCHED_PODS ? kn_sched_apply_pod(l->s, obj, deleted, &err)
-                                     : kn_sched_apply_nrt(l->s, obj, deleted, &err);
+    int rc = kind == KN_SCHED_NODES       ? kn_sched_apply_node(l->s, obj, deleted, &err)
+             : kind == KN_SCHED_PODS      ? kn_sched_apply_pod(l->s, obj, deleted, &err)
+             : kind == KN_SCHED_NRTS      ? kn_sched_apply_nrt(l->s, obj, deleted, &err)
+             : kind == KN_SCHED_PODGROUPS ? kn_sched_apply_podgroup(l->s, KN_GANG_COSCHEDULING, obj, deleted, &err)
+                                          : kn_sched_apply_podgroup(l->s, KN_GANG_VOLCANO, obj, deleted, &err);
     if (rc < 0)
         kn_log(KN_LOG_WARN, "object ignored", "resource=%s error=%s", INF_PATHS[kind], err.msg);
     l->dirty = true;
@@ -256,7 +261,7 @@ int kn_live_run(kn_api *api, kn_scheduler *s, const kn_live_opts *o, kn_err *err
      * in use), so the next burst of bindings does not pay TLS handshakes. */
     curl_multi_setopt(l.multi, CURLMOPT_MAXCONNECTS, (long)(KN_BIND_MAX_INFLIGHT + KN_EVENT_MAX_INFLIGHT + N_INF + 4));
     for (int i = 0; i < N_INF; i++) {
-        /* the kind index matches kn_sched_kind: nodes, pods, NRTs */
+        /* the kind index matches kn_sched_kind: nodes, pods, NRTs, both PodGroups */
         if (!(l.inf[i] = kn_informer_new(api, INF_PATHS[i], i, &sink, err)))
             goto out;
         if (o->watch_timeout_min_s > 0)

@@ -1,7 +1,8 @@
 /* live.h - the live scheduler loop: watch the cluster, schedule, bind.
  *
- * One thread drives everything through one curl multi handle: three
- * informers (Nodes, Pods, NodeResourceTopologies) feed the placement core
+ * One thread drives everything through one curl multi handle: five
+ * informers (Nodes, Pods, NodeResourceTopologies, and the PodGroups of
+ * coscheduling and Volcano; a CRD absent is looked for again) feed the placement core
  * (scheduler/cycle/scheduler.h); once all have listed, while none is in the
  * middle of a relist, and while this replica is the leader (or leader
  * election is off), scheduling cycles run after every change and at the

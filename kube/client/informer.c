@@ -9,6 +9,7 @@
 #include "base/log.h"
 
 #define LIST_PAGE "500"
+#define ABSENT_RECHECK_MIN_S 1.0
 #define ABSENT_RECHECK_S 60.0
 #define BACKOFF_MIN_S 0.5
 #define BACKOFF_MAX_S 30.0
@@ -34,6 +35,7 @@ struct kn_informer {
     size_t n_staged, cap_staged, staged_bytes;
     bool synced, absent, gone;
     unsigned lists, failures;
+    unsigned absent_checks; /* 404s in a row: the next look is later */
     double next_start;
     int watch_min_s, watch_max_s;
 };
@@ -98,13 +100,18 @@ static void set_rv(kn_informer *inf, const kn_json *obj)
         snprintf(inf->rv, sizeof inf->rv, "%s", rv);
 }
 
+/* min doubled n times, at most max. */
+static double doubled(double min, double max, unsigned n)
+{
+    double d = min;
+    for (unsigned i = 0; i < n && d < max; i++)
+        d *= 2;
+    return d > max ? max : d;
+}
+
 static void backoff(kn_informer *inf, double now)
 {
-    double d = BACKOFF_MIN_S;
-    for (unsigned i = 0; i < inf->failures && d < BACKOFF_MAX_S; i++)
-        d *= 2;
-    if (d > BACKOFF_MAX_S)
-        d = BACKOFF_MAX_S;
+    double d = doubled(BACKOFF_MIN_S, BACKOFF_MAX_S, inf->failures);
     inf->failures++;
     /* jitter: between half and the full delay, so replicas do not reconnect in step */
     inf->next_start = now + d * (0.5 + 0.5 * ((double)rand() / RAND_MAX));
@@ -285,6 +292,7 @@ static int list_page(kn_informer *inf, kn_api_req *req, kn_err *err)
         kn_log(KN_LOG_INFO, "relist applied", "resource=%s resourceVersion=%s objects=%zu", inf->path, list_rv, n);
     inf->synced = true;
     inf->absent = false;
+    inf->absent_checks = 0;
     return 0;
 }
 
@@ -292,14 +300,17 @@ static void list_done(kn_informer *inf, kn_api_req *req, double now)
 {
     char msg[256];
     if (req->status == 404) { /* CRD not installed */
+        /* soon at first (a CRD installed with the scheduler, or just after),
+         * then at most once a minute */
+        double wait = doubled(ABSENT_RECHECK_MIN_S, ABSENT_RECHECK_S, inf->absent_checks++);
         if (!inf->absent)
-            kn_log(KN_LOG_INFO, "resource absent; checking again later", "resource=%s recheck_s=%.0f", inf->path,
-                   ABSENT_RECHECK_S);
+            kn_log(KN_LOG_INFO, "resource absent; checking again later", "resource=%s recheck_s=%.0f..%.0f",
+                   inf->path, wait, ABSENT_RECHECK_S);
         relist_now(inf); /* pages of a list held before the CRD went away are void too */
         inf->sink.resync_begin(inf->sink.ctx, inf->kind);
         inf->sink.resync_end(inf->sink.ctx, inf->kind);
         inf->absent = inf->synced = true;
-        inf->next_start = now + ABSENT_RECHECK_S;
+        inf->next_start = now + wait;
         return;
     }
     kn_err err = {{0}};

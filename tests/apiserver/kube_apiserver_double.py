@@ -32,14 +32,21 @@ of kube-apiserver that the scheduler uses, as the real server behaves:
     PodScheduled condition and emits MODIFIED;
   * nodes, core/v1 and events.k8s.io/v1 events, coordination.k8s.io/v1 leases
     (optimistic concurrency: 409 on a stale metadata.resourceVersion), and the
-    topology.node.k8s.io/v1alpha2 NodeResourceTopology CRD (404 when absent,
-    --no-nrt or the nrt_absent fault).
+    custom resources topology.node.k8s.io/v1alpha2 NodeResourceTopology,
+    scheduling.x-k8s.io/v1alpha1 PodGroup (coscheduling) and
+    scheduling.volcano.sh/v1beta1 PodGroup ("podgroups.volcano" below). A CRD
+    can be absent (--no-nrt, --absent RESOURCE, the nrt_absent and absent
+    faults): its paths answer 404, and removing it deletes its objects (DELETED
+    events) and ends its watches, as deleting a CRD does;
+  * every request that is not a GET is logged (method, path) in /_test/state's
+    "writes", so a test can tell a client wrote nothing.
 
 Test-only endpoints (same token):
   POST /_test/faults  {"drop_watches":true, "expire_watches":true,
                        "fail_next":N, "status":500, "fail_path":"/binding",
                        "delay_ms":M, "delay_path":"/events" (only paths containing it; "" all),
-                       "nrt_absent":bool, "watch_410_http":bool,
+                       "nrt_absent":bool, "absent":{"podgroups":bool,...},
+                       "watch_410_http":bool,
                        "compact":true,
                        "expire_continue_next":N  (the next N list requests with a
                            continue token find its snapshot compacted: 410 Expired,
@@ -58,7 +65,8 @@ Test-only endpoints (same token):
                       configurations, SparkApplications, webhook calls.
 
 Start: python3 kube_apiserver_double.py --port 0 --cert C --key K --token T
-       [--client-ca CA] [--port-file F] [--no-nrt] [--history N] [--bookmark-seconds S]
+       [--client-ca CA] [--port-file F] [--no-nrt] [--absent RESOURCE]... [--history N]
+       [--bookmark-seconds S]
        [--restore-uids]
 It prints "listening on PORT" and writes PORT to --port-file.
 Python 3 standard library only.
@@ -92,11 +100,16 @@ RESOURCES = {
     "events.k8s.io": ("events.k8s.io/v1", "Event", True),
     "leases": ("coordination.k8s.io/v1", "Lease", True),
     "noderesourcetopologies": ("topology.node.k8s.io/v1alpha2", "NodeResourceTopology", False),
+    "podgroups": ("scheduling.x-k8s.io/v1alpha1", "PodGroup", True),
+    "podgroups.volcano": ("scheduling.volcano.sh/v1beta1", "PodGroup", True),
 }
+# Custom resources: their CRD may be absent.
+CRDS = ("noderesourcetopologies", "podgroups", "podgroups.volcano")
 QUALIFIED = {
     "pods": "pods", "nodes": "nodes", "events": "events", "events.k8s.io": "events.events.k8s.io",
     "leases": "leases.coordination.k8s.io",
     "noderesourcetopologies": "noderesourcetopologies.topology.node.k8s.io",
+    "podgroups": "podgroups.scheduling.x-k8s.io", "podgroups.volcano": "podgroups.scheduling.volcano.sh",
 }
 admission_chain.register(RESOURCES, QUALIFIED)
 
@@ -210,7 +223,7 @@ def matches(obj, fsel, lsel):
 # ---------------------------------------------------------------- the store
 
 class Store:
-    def __init__(self, history, nrt_present):
+    def __init__(self, history, absent):
         mutex = threading.RLock()
         self.lock = threading.Condition(mutex)
         # Watchers of one resource wait on its own condition (same mutex), so a
@@ -223,7 +236,7 @@ class Store:
         self.history_rvs = []      # the rvs alone, to find a watch's start by bisection
         self.max_history = history
         self.oldest_rv = self.rv   # watches from before this are "too old"
-        self.nrt_present = nrt_present
+        self.absent = set(absent)  # CRDS not installed
         self.faults = {"fail_next": 0, "status": 500, "fail_path": "", "delay_ms": 0, "delay_path": "",
                        "watch_410_http": False, "bind_conflict_next": 0, "conflict_node": "other-node",
                        "bind_then_fail_next": 0, "expire_continue_next": 0, "page_max": 0,
@@ -235,6 +248,18 @@ class Store:
         self.bindings = []
         self.requests = 0
         self.connections = 0       # accepted (TLS handshakes), for benchmarks
+        self.writes = []           # every request but a GET: {"method", "path"}
+
+    def set_absent(self, resource, absent):
+        """Caller holds the lock. Removing a CRD deletes its objects first."""
+        if absent and resource not in self.absent:
+            for key in sorted(self.objects[resource]):
+                obj = self.objects[resource].pop(key)
+                obj["metadata"]["resourceVersion"] = self.next_rv()
+                self.record(resource, "DELETED", obj, obj)
+            self.absent.add(resource)
+        elif not absent:
+            self.absent.discard(resource)
 
     def next_rv(self):
         self.rv += 1
@@ -353,6 +378,9 @@ class Handler(BaseHTTPRequestHandler):
             if url.path.startswith("/_test/"):
                 self.test_endpoint(method, url.path)
                 return
+            if method != "GET":
+                with self.store.lock:
+                    self.store.writes.append({"method": method, "path": url.path})
             self.apply_faults(url.path)
             route = self.route(url.path)
             if route is None:
@@ -448,10 +476,11 @@ class Handler(BaseHTTPRequestHandler):
         elif parts[:3] == ["apis", "events.k8s.io", "v1"]:
             rest, group = parts[3:], "events.k8s.io"
         elif parts[:3] == ["apis", "topology.node.k8s.io", "v1alpha2"]:
-            with self.store.lock:
-                if not self.store.nrt_present:
-                    return None
             rest, group = parts[3:], "topology"
+        elif parts[:3] == ["apis", "scheduling.x-k8s.io", "v1alpha1"]:
+            rest, group = parts[3:], "coscheduling"
+        elif parts[:3] == ["apis", "scheduling.volcano.sh", "v1beta1"]:
+            rest, group = parts[3:], "volcano"
         elif admission_chain.route_group(parts):
             rest, group = admission_chain.route_group(parts)
         else:
@@ -464,11 +493,17 @@ class Handler(BaseHTTPRequestHandler):
         resource = rest[0]
         if group == "events.k8s.io" and resource == "events":
             resource = "events.k8s.io"
+        if group == "volcano" and resource == "podgroups":
+            resource = "podgroups.volcano"
         allowed = {"core": ("nodes", "pods", "events"), "coordination": ("leases",),
                    "events.k8s.io": ("events.k8s.io",), "topology": ("noderesourcetopologies",),
+                   "coscheduling": ("podgroups",), "volcano": ("podgroups.volcano",),
                    **admission_chain.allowed_resources()}
         if resource not in allowed[group]:
             return None
+        with self.store.lock:
+            if resource in self.store.absent:
+                return None
         namespaced = RESOURCES[resource][2]
         if namespaced and ns is None and len(rest) > 1:
             return None
@@ -745,13 +780,14 @@ class Handler(BaseHTTPRequestHandler):
             with st.lock:
                 if st.watch_generation != gen:
                     return  # drop the connection without a final chunk, like a broken proxy
+                crd_gone = resource in st.absent
                 if st.expire_generation != egen or since_n < st.oldest_rv:
                     ev = self.expired_event(since_n)
                     pending = None
                 else:
                     ev = None
                     pending = st.events_since(since_n, resource)
-                    if not pending:
+                    if not pending and not crd_gone:
                         st.changed[resource].wait(0.2)
                         pending = st.events_since(since_n, resource)
                     cur_rv = st.rv
@@ -776,7 +812,7 @@ class Handler(BaseHTTPRequestHandler):
                     "kind": kind, "apiVersion": api_version,
                     "metadata": {"resourceVersion": str(max(since_n, cur_rv))}}})
                 since_n = max(since_n, cur_rv)
-            if now >= deadline:
+            if now >= deadline or crd_gone:
                 self.chunk(None)
                 return
 
@@ -833,7 +869,11 @@ class Handler(BaseHTTPRequestHandler):
                     if k in body:
                         st.faults[k] = body[k]
                 if "nrt_absent" in body:
-                    st.nrt_present = not body["nrt_absent"]
+                    st.set_absent("noderesourcetopologies", bool(body["nrt_absent"]))
+                for r, gone in (body.get("absent") or {}).items():
+                    if r not in CRDS:
+                        raise ApiError(400, "BadRequest", "not a custom resource: %r" % r)
+                    st.set_absent(r, bool(gone))
                 if body.get("drop_watches"):
                     st.watch_generation += 1
                 if body.get("expire_watches"):
@@ -842,14 +882,16 @@ class Handler(BaseHTTPRequestHandler):
                 if body.get("compact"):
                     st.compact()
                 st.wake_watches()
-                out = dict(st.faults, nrt_present=st.nrt_present)
+                out = dict(st.faults, nrt_present="noderesourcetopologies" not in st.absent,
+                           absent=sorted(st.absent))
             self.send_json(200, out)
         elif path == "/_test/state" and method == "GET":
             with st.lock:
                 out = {"resourceVersion": str(st.rv),
                        "objects": {r: list(v.values()) for r, v in st.objects.items()},
                        "binding_attempts": st.binding_attempts, "bindings": st.bindings,
-                       "requests": st.requests, "connections": st.connections, "calls": st.calls, "faults": st.faults}
+                       "requests": st.requests, "connections": st.connections, "calls": st.calls, "faults": st.faults,
+                       "writes": st.writes}
                 body = json.dumps(out)
             self.send_json(200, json.loads(body))
         elif path == "/_test/admission":
@@ -905,6 +947,8 @@ def main():
     ap.add_argument("--port-file")
     ap.add_argument("--client-ca", help="accept client certificates signed by this CA")
     ap.add_argument("--no-nrt", action="store_true", help="NodeResourceTopology CRD absent (404)")
+    ap.add_argument("--absent", action="append", default=[], choices=CRDS,
+                    help="this custom resource's CRD absent (404); repeatable")
     ap.add_argument("--history", type=int, default=10000, help="watch events kept (older RVs get 410)")
     ap.add_argument("--bookmark-seconds", type=float, default=2.0)
     ap.add_argument("--verbose", action="store_true")
@@ -923,7 +967,7 @@ def main():
         ctx.verify_mode = ssl.CERT_OPTIONAL
     # Handshake in the handler thread, so one slow client cannot stall accept().
     srv.socket = ctx.wrap_socket(srv.socket, server_side=True, do_handshake_on_connect=False)
-    srv.store = Store(args.history, not args.no_nrt)
+    srv.store = Store(args.history, args.absent + (["noderesourcetopologies"] if args.no_nrt else []))
     srv.admission = admission_chain.Chain(srv.store, ApiError, args)
     srv.token = args.token
     srv.verbose = args.verbose

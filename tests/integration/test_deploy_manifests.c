@@ -279,6 +279,15 @@ static void rbac_is_least_privilege_and_bound(void **state)
     assert_true(rule_allows(cr, "", "nodes", "list"));
     assert_true(rule_allows(cr, "topology.node.k8s.io", "noderesourcetopologies", "watch"));
     assert_true(rule_allows(cr, "", "events", "create"));
+    /* PodGroups: what the informers do and nothing more */
+    static const char *const pg_groups[] = {"scheduling.x-k8s.io", "scheduling.volcano.sh"};
+    for (size_t i = 0; i < 2; i++) {
+        assert_true(rule_allows(cr, pg_groups[i], "podgroups", "list"));
+        assert_true(rule_allows(cr, pg_groups[i], "podgroups", "watch"));
+        assert_false(rule_allows(cr, pg_groups[i], "podgroups", "get"));
+        assert_false(rule_allows(cr, pg_groups[i], "podgroups", "update"));
+        assert_false(rule_allows(cr, pg_groups[i], "podgroups", "create"));
+    }
     assert_false(rule_allows(cr, "", "pods", "delete"));
     assert_false(rule_allows(cr, "", "secrets", "get"));
     /* Only what the scheduler calls: it never gets a node or a topology by

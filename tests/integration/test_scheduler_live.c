@@ -413,6 +413,52 @@ static void without_nrt_crd(void **state)
     stop_sched_cleanly(&w->a);
 }
 
+static bool podgroup_event(void *ctx)
+{
+    kn_dbl *d = ctx;
+    return kn_dbl_events(d, NS, "cs-0", "FailedScheduling",
+                         "PodGroup spark/cs-pg (scheduling.x-k8s.io/v1alpha1) not found", NULL) > 0;
+}
+
+/* Gangs named by PodGroups, served by the double: Volcano's CRD present,
+ * coscheduling's absent at the start. Pods naming a coscheduling PodGroup
+ * wait, saying which; once the CRD is installed and the PodGroup created,
+ * the scheduler finds it on its own (no restart) and binds the gang. */
+static void podgroup_gangs_and_late_crd(void **state)
+{
+    world *w = *state;
+    kn_dbl_stop(&w->d);
+    assert_int_equal(kn_dbl_start(&w->d, "--absent=podgroups"), 0);
+    assert_int_equal(kn_dbl_add_node(&w->d, "node-a", "8", "32Gi"), 0);
+    assert_int_equal(kn_dbl_add_podgroup(&w->d, true, NS, "vc-pg", "{\"minMember\":2,\"queue\":\"default\"}"), 0);
+    const char *vc = "{\"scheduling.k8s.io/group-name\":\"vc-pg\"}";
+    const char *cs = "{\"scheduling.x-k8s.io/pod-group\":\"cs-pg\"}";
+    assert_int_equal(kn_dbl_add_pod(&w->d, NS, "vc-0", "1", "1Gi", NULL, vc), 0);
+    for (int i = 0; i < 3; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "cs-%d", i);
+        assert_int_equal(kn_dbl_add_pod(&w->d, NS, name, "1", "1Gi", cs, NULL), 0);
+    }
+    start_sched(w, &w->a, "a", NULL);
+    assert_true(wait_event(&w->d, "vc-0", "GangWaiting"));
+    assert_int_equal(kn_dbl_add_pod(&w->d, NS, "vc-1", "1", "1Gi", NULL, vc), 0);
+    assert_true(kn_it_wait_n_bound(&w->d, NS, "vc-", 2, WAIT_S));
+    assert_true(kn_wait_for(WAIT_S, podgroup_event, &w->d));
+    assert_true(kn_sched_proc_log_has(&w->a, "resource absent"));
+    assert_int_equal(kn_dbl_bind_attempts(&w->d, NS, "cs-0"), 0);
+    /* the CRD is installed, then the PodGroup created: found without a restart */
+    assert_int_equal(kn_dbl_faults(&w->d, "{\"absent\":{\"podgroups\":false}}"), 0);
+    assert_int_equal(kn_dbl_add_podgroup(&w->d, false, NS, "cs-pg", "{\"minMember\":3}"), 0);
+    assert_true(kn_it_wait_n_bound(&w->d, NS, "cs-", 3, WAIT_S));
+    /* the CRD removed again: its PodGroups go, and a new member waits */
+    assert_int_equal(kn_dbl_faults(&w->d, "{\"absent\":{\"podgroups\":true}}"), 0);
+    assert_int_equal(kn_dbl_add_pod(&w->d, NS, "cs-3", "1", "1Gi", cs, NULL), 0);
+    assert_true(wait_event(&w->d, "cs-3", "FailedScheduling"));
+    assert_true(kn_dbl_events(&w->d, NS, "cs-3", "FailedScheduling", "PodGroup spark/cs-pg", NULL) > 0);
+    assert_int_equal(kn_dbl_bind_attempts(&w->d, NS, "cs-3"), 0);
+    stop_sched_cleanly(&w->a);
+}
+
 /* A wrong token: 401s, never ready, nothing bound, still a clean stop. Bad
  * flags are a usage error (2); a missing kubeconfig names the file (1). */
 static void unauthorized_and_bad_usage(void **state)
@@ -901,6 +947,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(two_replicas_leader_election, setup, teardown),
         cmocka_unit_test_setup_teardown(lease_held_elsewhere_then_taken_over, setup, teardown),
         cmocka_unit_test_setup_teardown(without_nrt_crd, setup, teardown),
+        cmocka_unit_test_setup_teardown(podgroup_gangs_and_late_crd, setup, teardown),
         cmocka_unit_test_setup_teardown(unauthorized_and_bad_usage, setup, teardown),
         cmocka_unit_test_setup_teardown(lost_lease_stops_the_leader, setup, teardown),
         cmocka_unit_test_setup_teardown(client_certificate_auth, setup, teardown),

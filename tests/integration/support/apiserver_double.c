@@ -233,6 +233,16 @@ int kn_dbl_add_pod(kn_dbl *d, const char *ns, const char *name, const char *cpu,
     return kn_dbl_call(d, "POST", path, body, NULL) == 201 ? 0 : -1;
 }
 
+int kn_dbl_add_podgroup(kn_dbl *d, bool volcano, const char *ns, const char *name, const char *spec)
+{
+    const char *api = volcano ? "scheduling.volcano.sh/v1beta1" : "scheduling.x-k8s.io/v1alpha1";
+    char body[2048], path[256];
+    snprintf(body, sizeof body, "{\"apiVersion\":\"%s\",\"kind\":\"PodGroup\",\"metadata\":{\"name\":\"%s\","
+             "\"namespace\":\"%s\"},\"spec\":%s}", api, name, ns, spec);
+    snprintf(path, sizeof path, "/apis/%s/namespaces/%s/podgroups", api, ns);
+    return kn_dbl_call(d, "POST", path, body, NULL) == 201 ? 0 : -1;
+}
+
 char *kn_dbl_pod_node(kn_dbl *d, const char *ns, const char *name)
 {
     char path[256];
@@ -342,6 +352,14 @@ int kn_dbl_calls(kn_dbl *d, const char *key)
     kn_json_int(kn_json_get(kn_json_get(st, "calls"), key), &n);
     kn_json_free(st);
     return (int)n;
+}
+
+int kn_dbl_writes(kn_dbl *d)
+{
+    kn_json *st = kn_dbl_state(d);
+    int n = st ? (int)kn_json_len(kn_json_get(st, "writes")) : -1;
+    kn_json_free(st);
+    return n;
 }
 
 /* ---------------------------------------------------------------- processes */

@@ -45,6 +45,8 @@ int kn_dbl_add_node(kn_dbl *d, const char *name, const char *cpu, const char *me
 /* labels/annotations: JSON object text or NULL. */
 int kn_dbl_add_pod(kn_dbl *d, const char *ns, const char *name, const char *cpu, const char *memory,
                    const char *labels, const char *annotations);
+/* A PodGroup (Volcano's kind, else coscheduling's) with this spec (JSON object text). */
+int kn_dbl_add_podgroup(kn_dbl *d, bool volcano, const char *ns, const char *name, const char *spec);
 /* spec.nodeName of a pod ("" if unbound, NULL if the pod is absent); malloc'd. */
 char *kn_dbl_pod_node(kn_dbl *d, const char *ns, const char *name);
 /* Binding attempts the double counted for ns/name. */
@@ -62,6 +64,8 @@ int kn_dbl_events(kn_dbl *d, const char *ns, const char *pod, const char *reason
 char *kn_dbl_lease_holder(kn_dbl *d, const char *ns, const char *name);
 /* calls["<verb> <resource>"] as counted by the double, e.g. "list pods". */
 int kn_dbl_calls(kn_dbl *d, const char *key);
+/* Requests other than GET the double has received (its "writes" log). */
+int kn_dbl_writes(kn_dbl *d);
 
 /* ---- kubenexus-scheduler processes ---- */
 typedef struct kn_sched_proc {
