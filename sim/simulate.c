@@ -1,7 +1,8 @@
 /* simulate.c - `kubenexus-scheduler simulate [--format json|table] [FILE...]`.
  *
- * Reads Nodes, NodeResourceTopologies, Pods and SparkApplications (YAML or
- * JSON, several documents, kind: List) and runs the live scheduler's placement
+ * Reads Nodes, NodeResourceTopologies, PodGroups (coscheduling's and
+ * Volcano's), Pods and SparkApplications (YAML or JSON, several documents,
+ * kind: List) and runs the live scheduler's placement
  * code on them with a simulated clock (one second per cycle), as a cluster
  * with the kubenexus webhook would see them:
  *  - a Pod is defaulted as the API server does (namespace "default",
@@ -416,6 +417,25 @@ static void driver_bound(sim *sm, const char *uid, kn_err *err)
 
 /* ---- loading ---- */
 
+/* A PodGroup of either kind, in namespace "default" unless it names one. */
+static int add_podgroup(sim *sm, const kn_json *doc, kn_err *err)
+{
+    const char *api = s_or(kn_json_get_str(doc, "apiVersion"), "");
+    kn_gang_kind kind = strcmp(api, kn_gang_kind_api(KN_GANG_COSCHEDULING)) == 0 ? KN_GANG_COSCHEDULING
+                        : strcmp(api, kn_gang_kind_api(KN_GANG_VOLCANO)) == 0 ? KN_GANG_VOLCANO
+                                                                              : KN_GANG_LABELS;
+    if (kind == KN_GANG_LABELS)
+        return kn_err_set(err, "PodGroup of apiVersion \"%.64s\": want %s or %s", api,
+                          kn_gang_kind_api(KN_GANG_COSCHEDULING), kn_gang_kind_api(KN_GANG_VOLCANO));
+    kn_json *pg = kn_json_clone(doc);
+    kn_json *md = pg ? obj_at(pg, "metadata") : NULL;
+    int rc = md == NULL || (kn_json_get_str(md, "namespace") == NULL && kn_json_set_str(md, "namespace", "default") != 0)
+                 ? kn_err_set(err, "out of memory")
+                 : kn_sched_apply_podgroup(sm->s, kind, pg, false, err);
+    kn_json_free(pg);
+    return rc;
+}
+
 static int load_doc(sim *sm, const kn_json *doc, const char *file, kn_err *err)
 {
     const char *kind = kn_json_get_str(doc, "kind");
@@ -435,6 +455,8 @@ static int load_doc(sim *sm, const kn_json *doc, const char *file, kn_err *err)
         rc = err->msg[0] ? -1 : 0;
     } else if (strcmp(kind, "SparkApplication") == 0)
         rc = add_sparkapp(sm, doc, err);
+    else if (strcmp(kind, "PodGroup") == 0)
+        rc = add_podgroup(sm, doc, err);
     /* other kinds (PriorityClass, Namespace, ...) are not the scheduler's business */
     return rc == 0 ? 0 : kn_err_prefix(err, "%s", file);
 }

@@ -191,6 +191,43 @@ static void test_webhook_denial_is_the_reason(void **state)
     done(&r);
 }
 
+/* PodGroups in the files size and hold back the gangs that name them. */
+static void test_podgroups_in_files(void **state)
+{
+    (void)state;
+    sim_result r;
+    const char *argv[] = {"simulate", KN_FIXTURES "/sim/podgroups.yaml", NULL};
+    run(&r, true, 2, argv);
+    assert_int_equal(r.rc, 0);
+    for (int i = 0; i < 3; i++) {
+        char pod[32];
+        snprintf(pod, sizeof(pod), "hpc/mpi-%d", i);
+        assert_string_equal(kn_json_get_str(r.lines[find(&r, pod)], "node"), "node-a");
+    }
+    assert_string_equal(kn_json_get_str(r.lines[find(&r, "default/etl-driver")], "reason"),
+                        "PodGroup default/spark-etl-pg (scheduling.volcano.sh/v1beta1): the cluster's free room is "
+                        "short of cpu 10 for spec.minResources and minMember 1; the gang is not attempted until room "
+                        "frees up");
+    assert_string_equal(kn_json_get_str(r.lines[find(&r, "default/orphan")], "reason"),
+                        "PodGroup default/nowhere (scheduling.x-k8s.io/v1alpha1) not found; the gang's pods wait "
+                        "until it is created");
+    assert_int_equal(summary_int(&r, "gangs", "placed"), 1);
+    done(&r);
+    /* a PodGroup of another API is refused, naming the two it could be */
+    char path[] = "/tmp/kn-sim-pg-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const char *doc = "apiVersion: scheduling.sigs.k8s.io/v1alpha1\nkind: PodGroup\nmetadata: {name: old}\n";
+    assert_int_equal(write(fd, doc, strlen(doc)), (ssize_t)strlen(doc));
+    close(fd);
+    const char *bad[] = {"simulate", path, NULL};
+    fflush(stderr);
+    run(&r, false, 2, bad);
+    assert_int_equal(r.rc, 1);
+    done(&r);
+    unlink(path);
+}
+
 static void test_table_and_errors(void **state)
 {
     (void)state;
@@ -221,6 +258,7 @@ int main(void)
         cmocka_unit_test(test_fixture_cluster),
         cmocka_unit_test(test_several_files),
         cmocka_unit_test(test_webhook_denial_is_the_reason),
+        cmocka_unit_test(test_podgroups_in_files),
         cmocka_unit_test(test_table_and_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
