@@ -133,6 +133,21 @@ int kn_patch_set(kn_patch_list *p, const kn_json *root, const char *const *token
     return push(p, "add", path, map);
 }
 
+int kn_patch_remove(kn_patch_list *p, const kn_json *root, const char *const *tokens, int n)
+{
+    char path[KN_PATCH_PATH_MAX];
+    if (n < 1 || n > KN_PATCH_MAX_DEPTH)
+        return -1;
+    const kn_json *node = root;
+    for (int i = 0; i < n && node != NULL; i++)
+        node = kn_json_is(node, KN_JSON_OBJECT) ? kn_json_get(node, tokens[i]) : NULL;
+    if (node == NULL)
+        return 0;
+    if (pointer_of(tokens, n, path, sizeof(path)) != 0)
+        return -1;
+    return push(p, "remove", path, NULL);
+}
+
 #define W(w, lit) kn_json_write_raw((w), lit, sizeof(lit) - 1)
 
 void kn_patch_write(const kn_patch_list *p, kn_json_writer *w)
@@ -146,8 +161,10 @@ void kn_patch_write(const kn_patch_list *p, kn_json_writer *w)
         kn_json_write_string(w, e->op, strlen(e->op));
         W(w, ",\"path\":");
         kn_json_write_string(w, e->path, strlen(e->path));
-        W(w, ",\"value\":");
-        kn_json_write_value(w, e->value);
+        if (e->value != NULL) {
+            W(w, ",\"value\":");
+            kn_json_write_value(w, e->value);
+        }
         W(w, "}");
     }
     W(w, "]");
@@ -157,8 +174,8 @@ kn_json *kn_patch_json(const kn_patch_list *p)
 {
     kn_json *arr = kn_json_new_array();
     for (size_t i = 0; arr != NULL && i < p->n; i++) {
-        kn_json *v = kn_json_clone(p->ops[i].value);
-        if (v == NULL || append_op(arr, p->ops[i].op, p->ops[i].path, v) != 0) {
+        kn_json *v = p->ops[i].value != NULL ? kn_json_clone(p->ops[i].value) : NULL;
+        if ((v == NULL && p->ops[i].value != NULL) || append_op(arr, p->ops[i].op, p->ops[i].path, v) != 0) {
             kn_json_free(arr);
             return NULL;
         }

@@ -24,9 +24,9 @@
 
 /* A patch being built: its ops in order. Start from (kn_patch_list){0}. */
 typedef struct kn_patch_entry {
-    const char *op; /* "add" or "replace" (static) */
+    const char *op; /* "add", "replace" or "remove" (static) */
     char *path;     /* escaped JSON Pointer, malloc'd */
-    kn_json *value; /* owned */
+    kn_json *value; /* owned; NULL for a remove */
 } kn_patch_entry;
 typedef struct kn_patch_list {
     kn_patch_entry *ops;
@@ -37,6 +37,9 @@ typedef struct kn_patch_list {
  * path steps (n of them, 1..KN_PATCH_MAX_DEPTH). Takes ownership of value.
  * 0 ok, -1 on out-of-memory or a path too long. */
 int kn_patch_set(kn_patch_list *p, const kn_json *root, const char *const *tokens, int n, kn_json *value);
+/* A `remove` of the member at tokens when the object as sent has it (else
+ * nothing). 0 ok, -1 on out-of-memory or a path too long. */
+int kn_patch_remove(kn_patch_list *p, const kn_json *root, const char *const *tokens, int n);
 /* The patch as JSON text, byte for byte kn_json_dump(kn_patch_json(p)): an
  * admission answer writes it so, without the tree. */
 void kn_patch_write(const kn_patch_list *p, kn_json_writer *w);

@@ -5,7 +5,38 @@
  * in the one denial, as kube-apiserver lists every field error of an object,
  * so a user fixes them all in one go; a check that needs an earlier one's
  * answer (the gang's size needs the executor count) runs only once it is
- * known. */
+ * known.
+ *
+ * A role's gang is declared as a pod's is (spark/gang.h): kubenexus or sigs
+ * labels (effective labels: metadata.labels merged with the role's), else the
+ * coscheduling label naming a PodGroup, else Volcano's annotation in the
+ * role's annotations. Both roles must declare the same gang; min-available is
+ * checked for labels only (a PodGroup holds its own size, out of the
+ * webhook's sight).
+ *
+ * spec.batchScheduler hands the gang to the Spark Operator's batch scheduler
+ * integrations (kubeflow/spark-operator internal/scheduler):
+ *   "volcano"   a scheduling.volcano.sh/v1beta1 PodGroup spark-<app>-pg
+ *               (minMember 1, minResources the driver and executors, or
+ *               batchSchedulerOptions.resources; queue and priorityClassName
+ *               from batchSchedulerOptions), the annotation
+ *               scheduling.k8s.io/group-name on both roles, and the pods'
+ *               schedulerName "volcano";
+ *   "yunikorn"  YuniKorn's task groups;
+ *   any other   a name among the operator's --kube-scheduler-names: a
+ *               scheduling.x-k8s.io/v1alpha1 PodGroup <app>-pg (minMember 1,
+ *               minResources the driver and executors), the label
+ *               scheduling.x-k8s.io/pod-group on the app (so on both pods),
+ *               and the pods' schedulerName that name.
+ * Either way the pods leave kubenexus-scheduler. For an app that is a gang of
+ * ours (declared, filled in, or batchScheduler naming our scheduler) the
+ * mutating webhook translates: spec.batchScheduler and
+ * spec.batchSchedulerOptions are removed, batchSchedulerOptions.priorityClassName
+ * moves to the roles, and a warning says so (/validate, where nothing is
+ * patched, denies one left untranslated). What has no kubenexus equivalent is
+ * denied with the reason (a Volcano queue, a priorityClassName that
+ * contradicts a role's, YuniKorn). An app that is no gang of ours keeps its
+ * batchScheduler, with a warning that explains where its pods go. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +53,13 @@ typedef struct role_info {
     const char *name; /* "driver" / "executor" */
     const kn_json *spec;
     const kn_json *labels; /* effective labels (kn_sparkapp_labels_view) */
+    const kn_json *annotations; /* the role's own (the operator copies only those) */
     kn_json *labels_copy;  /* what labels points to when it is a merged copy */
     kn_gang_spec gang;
 } role_info;
+
+/* spec.batchScheduler as the Spark Operator reads it (see the top). */
+typedef enum { BATCH_NONE, BATCH_VOLCANO, BATCH_YUNIKORN, BATCH_KUBE } batch_kind;
 
 typedef struct app_ctx {
     const kn_rules_input *in;
@@ -34,6 +69,9 @@ typedef struct app_ctx {
     int n;        /* initial executor count */
     bool dynamic; /* dynamic allocation */
     kn_resources exec_requests; /* an executor pod's, once check_sizes passed */
+    batch_kind batch;
+    const char *batch_name;     /* spec.batchScheduler, or NULL */
+    bool batch_is_us;           /* it names our scheduler (the operator's kube-scheduler integration) */
 } app_ctx;
 
 static void patch_role(app_ctx *c, const role_info *r, const char *map, const char *key, kn_json *value)
@@ -153,7 +191,7 @@ static int check_gang(app_ctx *c)
     int bad = 0;
     for (int i = 0; i < 2; i++) {
         kn_err err = {{0}};
-        if (kn_gang_from_labels_for(c->r[i].labels, c->n, c->dynamic, &c->r[i].gang, &err) != 0) {
+        if (kn_gang_from_pod_for(c->r[i].labels, c->r[i].annotations, c->n, c->dynamic, &c->r[i].gang, &err) != 0) {
             kn_decision_deny(c->d, "%s %s", c->r[i].name, err.msg);
             bad = -1;
         }
@@ -161,20 +199,25 @@ static int check_gang(app_ctx *c)
     if (bad)
         return -1;
     if (!dr->gang.present && !ex->gang.present) {
-        if (c->in->cfg == NULL || !c->in->cfg->fill_gang_labels)
+        if ((c->in->cfg == NULL || !c->in->cfg->fill_gang_labels) && !c->batch_is_us)
             return 0;
         return fill_gang(c) == 0 ? 1 : -1;
     }
     if (dr->gang.present != ex->gang.present) {
         const role_info *has = dr->gang.present ? dr : ex, *lacks = dr->gang.present ? ex : dr;
-        return kn_decision_deny(c->d, "gang label %s is \"%s\" on the %s but missing on the %s; "
-                                "add it to spec.%s.labels (or to metadata.labels for both roles)",
-                                has->gang.name_label, has->gang.name, has->name, lacks->name, lacks->name), -1;
+        bool ann = has->gang.kind == KN_GANG_VOLCANO;
+        return kn_decision_deny(c->d, "gang %s %s is \"%s\" on the %s but missing on the %s; "
+                                "add it to spec.%s.%s", kn_gang_key_what(&has->gang), has->gang.name_label,
+                                has->gang.name, has->name, lacks->name, lacks->name,
+                                ann ? "annotations" : "labels (or to metadata.labels for both roles)"), -1;
     }
-    if (strcmp(dr->gang.name, ex->gang.name) != 0)
-        return kn_decision_deny(c->d, "gang name differs between roles: driver label %s is \"%s\", executor label %s "
+    if (dr->gang.kind != ex->gang.kind || strcmp(dr->gang.name, ex->gang.name) != 0)
+        return kn_decision_deny(c->d, "gang name differs between roles: driver %s %s is \"%s\", executor %s %s "
                                 "is \"%s\"; want the same name on both, or the pods never form one gang",
-                                dr->gang.name_label, dr->gang.name, ex->gang.name_label, ex->gang.name), -1;
+                                kn_gang_key_what(&dr->gang), dr->gang.name_label, dr->gang.name,
+                                kn_gang_key_what(&ex->gang), ex->gang.name_label, ex->gang.name), -1;
+    if (dr->gang.kind != KN_GANG_LABELS)
+        return 1; /* the PodGroup holds the size */
     return check_min_available(c) == 0 ? 1 : -1;
 }
 
@@ -184,14 +227,94 @@ static int check_gang(app_ctx *c)
 #define NOT_MUTATED "the kubenexus mutating webhook did not run on this application (check that the "\
                     "MutatingWebhookConfiguration kubenexus-webhook exists and selects its namespace)"
 
+static void read_batch(app_ctx *c)
+{
+    const char *b = kn_json_str(kn_json_dig(c->app, "spec", "batchScheduler", NULL));
+    c->batch_name = b != NULL && b[0] != '\0' ? b : NULL;
+    c->batch = c->batch_name == NULL                        ? BATCH_NONE
+               : strcmp(c->batch_name, "volcano") == 0  ? BATCH_VOLCANO
+               : strcmp(c->batch_name, "yunikorn") == 0 ? BATCH_YUNIKORN
+                                                        : BATCH_KUBE;
+    c->batch_is_us = c->batch == BATCH_KUBE && strcmp(c->batch_name, kn_rules_scheduler_name(c->in->cfg)) == 0;
+}
+
+/* The PodGroup the operator's integration would create for the app. */
+static const char *operator_podgroup(const app_ctx *c, char *buf, size_t cap)
+{
+    const char *app = kn_json_get_str(kn_json_get(c->app, "metadata"), "name");
+    snprintf(buf, cap, c->batch == BATCH_VOLCANO ? "spark-%.200s-pg" : "%.200s-pg", app != NULL ? app : "");
+    return buf;
+}
+
+/* An app that is no gang of ours, handed to a batch scheduler: allowed, told where its pods go. */
+static void explain_batch(app_ctx *c)
+{
+    char pg[256];
+    if (c->batch == BATCH_NONE)
+        return;
+    const char *want = kn_rules_scheduler_name(c->in->cfg);
+    if (c->batch == BATCH_YUNIKORN)
+        kn_decision_warn(c->d, "spec.batchScheduler \"yunikorn\": YuniKorn schedules the pods, not %s", want);
+    else
+        kn_decision_warn(c->d, "spec.batchScheduler \"%.40s\": %s%.40s places the pods (PodGroup %s), not %s",
+                         c->batch_name, c->batch == BATCH_VOLCANO ? "" : "scheduler ",
+                         c->batch == BATCH_VOLCANO ? "Volcano" : c->batch_name, operator_podgroup(c, pg, sizeof(pg)),
+                         want);
+    kn_decision_warn(c->d, "to gang them with %s, set label %s or remove spec.batchScheduler", want,
+                     KN_GANG_NAME_LABEL);
+}
+
+/* A gang of ours with spec.batchScheduler: translated where nothing the user
+ * asked for is lost, else denied saying what has no equivalent. */
+static int translate_batch(app_ctx *c)
+{
+    char pg[256];
+    if (c->batch == BATCH_NONE)
+        return 0;
+    if (c->batch == BATCH_YUNIKORN)
+        return kn_decision_deny(c->d, "spec.batchScheduler is \"yunikorn\": the Spark Operator would hand the pods to "
+                                "YuniKorn and the gang \"%s\" would be silently ignored; remove spec.batchScheduler",
+                                c->r[0].gang.name), -1;
+    const kn_json *opts = kn_json_dig(c->app, "spec", "batchSchedulerOptions", NULL);
+    if (c->batch == BATCH_VOLCANO) {
+        const char *queue = kn_json_get_str(opts, "queue");
+        if (queue != NULL && queue[0] != '\0')
+            return kn_decision_deny(c->d, "spec.batchSchedulerOptions.queue is \"%.63s\": the Spark Operator would "
+                                    "put Volcano PodGroup %s in that queue, and kubenexus-scheduler has no queues; "
+                                    "remove spec.batchScheduler and spec.batchSchedulerOptions to have the gang \"%s\" "
+                                    "of 1 driver + %d %s scheduled by %s", queue, operator_podgroup(c, pg, sizeof(pg)),
+                                    c->r[0].gang.name, c->n, executors_word(c->n),
+                                    kn_rules_scheduler_name(c->in->cfg)), -1;
+        const char *pcn = kn_json_get_str(opts, "priorityClassName");
+        for (int i = 0; pcn != NULL && pcn[0] != '\0' && i < 2; i++) {
+            const char *have = kn_json_get_str(c->r[i].spec, "priorityClassName");
+            if (have == NULL || have[0] == '\0')
+                patch_role(c, &c->r[i], "priorityClassName", NULL, kn_json_new_string(pcn));
+            else if (strcmp(have, pcn) != 0)
+                return kn_decision_deny(c->d, "spec.batchSchedulerOptions.priorityClassName is \"%.63s\" but "
+                                        "spec.%s.priorityClassName is \"%.63s\": kubenexus-scheduler orders a gang "
+                                        "by its pods' priority; give both roles one priorityClassName and remove "
+                                        "spec.batchScheduler", pcn, c->r[i].name, have), -1;
+        }
+        if (kn_json_get(opts, "resources") != NULL)
+            kn_decision_warn(c->d, "spec.batchSchedulerOptions.resources dropped: the driver reserves room for "
+                             "exactly its %d %s", c->n, executors_word(c->n));
+    }
+    if (c->in->mode == KN_ADMIT_VALIDATE) /* the backstop: mutation should have removed it */
+        return kn_decision_deny(c->d, "spec.batchScheduler is \"%.63s\": " NOT_MUTATED "; the Spark Operator would "
+                                "hand the pods to it and the gang \"%s\" would be silently ignored", c->batch_name,
+                                c->r[0].gang.name), -1;
+    static const char *const batch[] = {"spec", "batchScheduler"}, *const options[] = {"spec", "batchSchedulerOptions"};
+    if (kn_patch_remove(&c->d->ops, c->app, batch, 2) != 0 || kn_patch_remove(&c->d->ops, c->app, options, 2) != 0)
+        return kn_decision_deny(c->d, "out of memory building the patch"), -1;
+    kn_decision_warn(c->d, "spec.batchScheduler \"%.40s\" removed: %s gangs driver + %d %s itself", c->batch_name,
+                     kn_rules_scheduler_name(c->in->cfg), c->n, executors_word(c->n));
+    return 0;
+}
+
 static int check_schedulers(app_ctx *c)
 {
     const char *want = kn_rules_scheduler_name(c->in->cfg);
-    const char *batch = kn_json_str(kn_json_dig(c->app, "spec", "batchScheduler", NULL));
-    if (batch != NULL && batch[0] != '\0')
-        return kn_decision_deny(c->d, "spec.batchScheduler is \"%.63s\": the Spark Operator would hand the pods to it "
-                                "and the gang \"%s\" would be silently ignored; remove spec.batchScheduler",
-                                batch, c->r[0].gang.name), -1;
     for (int i = 0; i < 2; i++) {
         const role_info *r = &c->r[i];
         const kn_json *v = kn_json_get(r->spec, "schedulerName");
@@ -263,14 +386,16 @@ static void run_rules(app_ctx *c)
     check_numa(c);
     if (!counted)
         return;
+    read_batch(c);
     int gang = check_gang(c);
     if (gang < 0)
         return;
     if (gang == 0) {
+        explain_batch(c);
         check_reservation(c, false);
         return;
     }
-    if (check_schedulers(c) != 0 || !c->d->allowed)
+    if (translate_batch(c) != 0 || check_schedulers(c) != 0 || !c->d->allowed)
         return;
     if (c->dynamic)
         kn_decision_warn(c->d, "dynamic allocation: the gang holds 1 driver + %d executors; executors beyond %d "
@@ -307,6 +432,7 @@ void kn_rules_sparkapp(const kn_rules_input *in, kn_decision *d)
         r->name = kn_sparkapp_role_name(r->role);
         r->spec = kn_sparkapp_role(c.app, r->role);
         r->labels = kn_sparkapp_labels_view(c.app, r->role, &r->labels_copy);
+        r->annotations = kn_json_get(r->spec, "annotations");
         if (r->labels == NULL)
             kn_decision_deny(d, "out of memory");
     }

@@ -160,7 +160,13 @@ static int podgroup_name(const kn_json *map, const char *what, const char *key, 
 
 int kn_gang_from_pod(const kn_json *labels, const kn_json *annotations, kn_gang_spec *out, kn_err *err)
 {
-    int rc = kn_gang_from_labels(labels, out, err);
+    return kn_gang_from_pod_for(labels, annotations, -1, false, out, err);
+}
+
+int kn_gang_from_pod_for(const kn_json *labels, const kn_json *annotations, int executors, bool initial,
+                         kn_gang_spec *out, kn_err *err)
+{
+    int rc = kn_gang_from_labels_for(labels, executors, initial, out, err);
     if (rc < 0 || out->present)
         return rc;
     rc = podgroup_name(labels, "label", KN_PODGROUP_LABEL, KN_GANG_COSCHEDULING, out, err);

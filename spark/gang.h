@@ -66,6 +66,9 @@ int kn_gang_from_labels(const kn_json *labels, kn_gang_spec *out, kn_err *err);
 int kn_gang_from_labels_for(const kn_json *labels, int executors, bool initial, kn_gang_spec *out, kn_err *err);
 /* Every declaration above, in precedence order. labels, annotations: objects or NULL. */
 int kn_gang_from_pod(const kn_json *labels, const kn_json *annotations, kn_gang_spec *out, kn_err *err);
+/* The same for a Spark application's pods (as kn_gang_from_labels_for). */
+int kn_gang_from_pod_for(const kn_json *labels, const kn_json *annotations, int executors, bool initial,
+                         kn_gang_spec *out, kn_err *err);
 /* "label" or "annotation": what g->name_label is. */
 const char *kn_gang_key_what(const kn_gang_spec *g);
 /* The PodGroup kind a gang names, as "PodGroup <ns>/<name> (<group>/<version>)"

@@ -188,7 +188,9 @@ static kn_json *pod_common(const kn_json *app, kn_spark_role role, const char *n
     }
     kn_json_set(ps, "securityContext", kn_json_new_object());
     put_clone(ps, "affinity", kn_json_get(spec, "affinity"));
-    const char *sched = kn_json_get_str(spec, "schedulerName");
+    /* the operator's webhook prefers spec.batchScheduler (even empty) to the role's */
+    const kn_json *batch = kn_json_dig(app, "spec", "batchScheduler", NULL);
+    const char *sched = kn_json_is(batch, KN_JSON_STRING) ? kn_json_str(batch) : kn_json_get_str(spec, "schedulerName");
     kn_json_set_str(ps, "schedulerName", sched != NULL && sched[0] != '\0' ? sched : "default-scheduler");
 
     /* DefaultTolerationSeconds adds these after the role's own tolerations. */

@@ -69,6 +69,7 @@ static const struct example {
     {"deploy/examples/data-processing.yaml", "spark-jobs", "data-processing", 20},
     {"deploy/examples/spark-ml-gpu.yaml", "spark-jobs", "spark-ml-gpu", 8},
     {"deploy/examples/kafka-stream.yaml", "spark-jobs", "kafka-stream-processor", 5},
+    {"deploy/examples/spark-pi-volcano.yaml", "default", "spark-pi-volcano", 2},
 };
 
 static void check_reservation(const char *json_text, int count)
@@ -90,6 +91,8 @@ static void check_admitted_app(const kn_json *app, const struct example *ex)
     }
     check_reservation(kn_json_str(kn_json_dig(app, "spec", "driver", "annotations", RESERVATION, NULL)),
                       ex->executors);
+    /* translated: no batch scheduler takes the pods away */
+    CHECK(kn_json_dig(app, "spec", "batchScheduler", NULL) == NULL);
 }
 
 static void check_driver_pod(const struct example *ex)
@@ -182,7 +185,8 @@ static void test_production_examples_admitted(void **state)
 static const struct bad {
     const char *file, *needle;
 } k_bad[] = {
-    {"batch-scheduler.yaml", "spec.batchScheduler is \"volcano\""},
+    {"batch-scheduler.yaml", "spec.batchSchedulerOptions.queue is \"research\": the Spark Operator would put Volcano "
+                             "PodGroup spark-batch-scheduler-pg in that queue"},
     {"core-limit-below-cores.yaml", "spec.driver.coreLimit \"500m\" is below cores 1"},
     {"gang-name-mismatch.yaml", "gang name differs between roles"},
     {"gang-on-driver-only.yaml", "missing on the executor"},

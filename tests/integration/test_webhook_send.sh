@@ -56,7 +56,7 @@ grep -qF '{"op":"replace","path":"/spec/schedulerName","value":"kubenexus-schedu
 
 # 3. Every misconfigured example is denied, each with what to change.
 declare -A want=(
-  [batch-scheduler]='spec.batchScheduler is "volcano"'
+  [batch-scheduler]='spec.batchSchedulerOptions.queue is "research"'
   [core-limit-below-cores]='coreLimit "500m" is below cores 1'
   [gang-name-mismatch]='gang name differs between roles'
   [gang-on-driver-only]='missing on the executor'

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "support/admission_test_util.h"
@@ -250,19 +251,173 @@ static void test_scheduler_name(void **state)
     kn_json_free(r);
 }
 
-static void test_batch_scheduler(void **state)
+/* JSON text parsed (a fixture piece: must parse). */
+static kn_json *js(const char *text)
+{
+    kn_json *v = kn_json_parse(text, strlen(text), NULL, NULL);
+    assert_non_null(v);
+    return v;
+}
+
+/* The warnings of an answer joined by " | ", for exact comparison. */
+static const char *warnings_of(const admitted *a, char *buf, size_t cap)
+{
+    size_t off = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n_warnings(a) && off < cap; i++)
+        off += (size_t)snprintf(buf + off, cap - off, "%s%s", i ? " | " : "", warning(a, i));
+    return buf;
+}
+
+/* spec.batchScheduler on a gang of ours: translated (the batch scheduler
+ * fields removed, a warning), the rest of the rules as without it. */
+static void test_batch_scheduler_translated(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *batch, *warning;
+    } cases[] = {
+        {"volcano", "spec.batchScheduler \"volcano\" removed: kubenexus-scheduler gangs driver + 3 executors itself"},
+        {"kube-scheduler", "spec.batchScheduler \"kube-scheduler\" removed: kubenexus-scheduler gangs driver + 3 "
+                           "executors itself"},
+        {"kubenexus-scheduler", "spec.batchScheduler \"kubenexus-scheduler\" removed: kubenexus-scheduler gangs "
+                                "driver + 3 executors itself"},
+    };
+    char w[1024];
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        kn_json *r = fixture("sparkapp-spark-pi.json");
+        set_at(r, "/request/object/spec", "batchScheduler", kn_json_new_string(cases[i].batch));
+        admitted a = admit(r, KN_ADMIT_MUTATE);
+        assert_true(is_allowed(&a));
+        assert_string_equal(op_for(a.patch, "/spec/batchScheduler"), "remove");
+        assert_null(kn_json_pointer_get(a.patched, "/spec/batchScheduler"));
+        assert_string_equal(warnings_of(&a, w, sizeof(w)), cases[i].warning);
+        assert_string_equal(str_at(a.patched, RES_ANN), "{\"count\":3,\"requests\":{\"cpu\":\"1\",\"memory\":\"896Mi\"}}");
+        /* /validate never patches: one the mutating webhook left untranslated is refused */
+        char want[1024];
+        snprintf(want, sizeof(want), "SparkApplication default/spark-pi: spec.batchScheduler is \"%s\": the kubenexus "
+                 "mutating webhook did not run on this application (check that the MutatingWebhookConfiguration "
+                 "kubenexus-webhook exists and selects its namespace); the Spark Operator would hand the pods to it "
+                 "and the gang \"spark-pi\" would be silently ignored", cases[i].batch);
+        expect_denied(r, KN_ADMIT_VALIDATE, want);
+        expect_stored_unchanged(r, &a);
+        admitted_free(&a);
+        kn_json_free(r);
+    }
+}
+
+/* Volcano's options: a priorityClassName moves to the roles, resources are
+ * dropped (the reservation is exact), a queue has no equivalent. */
+static void test_batch_scheduler_volcano_options(void **state)
 {
     (void)state;
     kn_json *r = fixture("sparkapp-spark-pi.json");
     set_at(r, "/request/object/spec", "batchScheduler", kn_json_new_string("volcano"));
-    expect_denied(r, KN_ADMIT_MUTATE, "SparkApplication default/spark-pi: spec.batchScheduler is \"volcano\": the Spark Operator would "
-                      "hand the pods to it and the gang \"spark-pi\" would be silently ignored; remove "
-                      "spec.batchScheduler");
-    /* without gang labels batchScheduler is none of our business */
+    set_at(r, "/request/object/spec", "batchSchedulerOptions",
+           js("{\"priorityClassName\":\"spark-high\",\"resources\":{\"cpu\":\"4\"}}"));
+    admitted a = admit(r, KN_ADMIT_MUTATE);
+    assert_true(is_allowed(&a));
+    assert_string_equal(str_at(a.patched, "/spec/driver/priorityClassName"), "spark-high");
+    assert_string_equal(str_at(a.patched, "/spec/executor/priorityClassName"), "spark-high");
+    assert_null(kn_json_pointer_get(a.patched, "/spec/batchSchedulerOptions"));
+    char w[1024];
+    assert_string_equal(warnings_of(&a, w, sizeof(w)),
+                        "spec.batchSchedulerOptions.resources dropped: the driver reserves room for exactly its 3 "
+                        "executors | spec.batchScheduler \"volcano\" removed: kubenexus-scheduler gangs driver + 3 "
+                        "executors itself");
+    expect_stored_unchanged(r, &a);
+    admitted_free(&a);
     kn_json_free(r);
+    /* a role's own priorityClassName that says otherwise */
+    r = fixture("sparkapp-spark-pi.json");
+    set_at(r, "/request/object/spec", "batchScheduler", kn_json_new_string("volcano"));
+    set_at(r, "/request/object/spec", "batchSchedulerOptions", js("{\"priorityClassName\":\"spark-high\"}"));
+    set_at(r, "/request/object/spec/executor", "priorityClassName", kn_json_new_string("batch-low"));
+    expect_denied(r, KN_ADMIT_MUTATE, "SparkApplication default/spark-pi: spec.batchSchedulerOptions.priorityClassName "
+                  "is \"spark-high\" but spec.executor.priorityClassName is \"batch-low\": kubenexus-scheduler orders a "
+                  "gang by its pods' priority; give both roles one priorityClassName and remove spec.batchScheduler");
+    set_at(r, "/request/object/spec/batchSchedulerOptions", "queue", kn_json_new_string("research"));
+    expect_denied(r, KN_ADMIT_MUTATE, "SparkApplication default/spark-pi: spec.batchSchedulerOptions.queue is "
+                  "\"research\": the Spark Operator would put Volcano PodGroup spark-spark-pi-pg in that queue, and "
+                  "kubenexus-scheduler has no queues; remove spec.batchScheduler and spec.batchSchedulerOptions to "
+                  "have the gang \"spark-pi\" of 1 driver + 3 executors scheduled by kubenexus-scheduler");
+    kn_json_free(r);
+}
+
+static void test_batch_scheduler_not_translated(void **state)
+{
+    (void)state;
+    kn_json *r = fixture("sparkapp-spark-pi.json");
+    set_at(r, "/request/object/spec", "batchScheduler", kn_json_new_string("yunikorn"));
+    expect_denied(r, KN_ADMIT_MUTATE, "SparkApplication default/spark-pi: spec.batchScheduler is \"yunikorn\": the Spark "
+                  "Operator would hand the pods to YuniKorn and the gang \"spark-pi\" would be silently ignored; "
+                  "remove spec.batchScheduler");
+    kn_json_free(r);
+    /* no gang of ours: the app keeps its batch scheduler, told where its pods go */
     r = fixture("sparkapp-migration-before.json");
     set_at(r, "/request/object/spec", "batchScheduler", kn_json_new_string("volcano"));
-    expect_unchanged(r, KN_ADMIT_MUTATE);
+    admitted a = admit(r, KN_ADMIT_MUTATE);
+    assert_allowed_unchanged(&a);
+    char w[1024];
+    assert_string_equal(warnings_of(&a, w, sizeof(w)),
+                        "spec.batchScheduler \"volcano\": Volcano places the pods (PodGroup spark-my-job-pg), not "
+                        "kubenexus-scheduler | to gang them with kubenexus-scheduler, set label "
+                        "pod-group.scheduling.kubenexus.io/name or remove spec.batchScheduler");
+    admitted_free(&a);
+    kn_json_free(r);
+}
+
+/* batchScheduler naming kubenexus-scheduler asks for a gang: filled in as
+ * with fill-gang-labels, and the batch scheduler removed. */
+static void test_batch_scheduler_naming_us_fills_the_gang(void **state)
+{
+    (void)state;
+    kn_json *r = fixture("sparkapp-migration-before.json");
+    set_at(r, "/request/object/spec", "batchScheduler", kn_json_new_string("kubenexus-scheduler"));
+    admitted a = admit(r, KN_ADMIT_MUTATE);
+    assert_true(is_allowed(&a));
+    assert_string_equal(str_at(a.patched, "/spec/executor/labels/pod-group.scheduling.kubenexus.io~1name"), "my-job");
+    assert_string_equal(str_at(a.patched, "/spec/driver/labels/pod-group.scheduling.kubenexus.io~1min-available"), "6");
+    assert_string_equal(str_at(a.patched, "/spec/driver/schedulerName"), "kubenexus-scheduler");
+    assert_null(kn_json_pointer_get(a.patched, "/spec/batchScheduler"));
+    assert_string_equal(str_at(a.patched, RES_ANN), "{\"count\":5,\"requests\":{\"cpu\":\"1\",\"memory\":\"1408Mi\"}}");
+    expect_stored_unchanged(r, &a);
+    admitted_free(&a);
+    kn_json_free(r);
+}
+
+/* A gang declared by PodGroup (coscheduling's label, Volcano's annotation):
+ * checked for both roles, scheduled by us, reserved for; its size is the
+ * PodGroup's. */
+static void test_podgroup_declared_gang(void **state)
+{
+    (void)state;
+    kn_json *r = fixture("sparkapp-migration-before.json");
+    set_at(r, "/request/object/metadata", "labels",
+           js("{\"scheduling.x-k8s.io/pod-group\":\"my-job-pg\"}"));
+    admitted a = admit(r, KN_ADMIT_MUTATE);
+    assert_true(is_allowed(&a));
+    assert_string_equal(str_at(a.patched, "/spec/executor/schedulerName"), "kubenexus-scheduler");
+    assert_string_equal(str_at(a.patched, RES_ANN), "{\"count\":5,\"requests\":{\"cpu\":\"1\",\"memory\":\"1408Mi\"}}");
+    assert_null(kn_json_pointer_get(a.patched, "/spec/driver/labels"));
+    expect_stored_unchanged(r, &a);
+    admitted_free(&a);
+    kn_json_free(r);
+
+    r = fixture("sparkapp-migration-before.json");
+    set_at(r, "/request/object/spec/driver", "annotations",
+           js("{\"scheduling.k8s.io/group-name\":\"vc-pg\"}"));
+    expect_denied(r, KN_ADMIT_MUTATE, "SparkApplication default/my-job: gang annotation scheduling.k8s.io/group-name is "
+                  "\"vc-pg\" on the driver but missing on the executor; add it to spec.executor.annotations");
+    set_at(r, "/request/object/spec/executor", "labels",
+           js("{\"scheduling.x-k8s.io/pod-group\":\"vc-pg\"}"));
+    expect_denied(r, KN_ADMIT_MUTATE, "SparkApplication default/my-job: gang name differs between roles: driver "
+                  "annotation scheduling.k8s.io/group-name is \"vc-pg\", executor label scheduling.x-k8s.io/pod-group is "
+                  "\"vc-pg\"; want the same name on both, or the pods never form one gang");
+    set_at(r, "/request/object/spec/executor", "labels",
+           js("{\"scheduling.x-k8s.io/pod-group\":\"Bad_Name\"}"));
+    expect_denial_has(r, KN_ADMIT_MUTATE, (const char *const[]){"SparkApplication default/my-job: executor label "
+                      "scheduling.x-k8s.io/pod-group is \"Bad_Name\", want the name of a", NULL});
     kn_json_free(r);
 }
 
@@ -470,7 +625,11 @@ int main(void)
         cmocka_unit_test(test_gang_names),
         cmocka_unit_test(test_gang_on_metadata_labels),
         cmocka_unit_test(test_scheduler_name),
-        cmocka_unit_test(test_batch_scheduler),
+        cmocka_unit_test(test_batch_scheduler_translated),
+        cmocka_unit_test(test_batch_scheduler_volcano_options),
+        cmocka_unit_test(test_batch_scheduler_not_translated),
+        cmocka_unit_test(test_batch_scheduler_naming_us_fills_the_gang),
+        cmocka_unit_test(test_podgroup_declared_gang),
         cmocka_unit_test(test_numa),
         cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_executor_count_rules), cmocka_unit_test(test_conf_gpus),

@@ -246,6 +246,17 @@ static void test_executor_pod_as_spark_builds_it(void **state)
     pod = kn_sparkapp_executor_pod(app, 1, "spark-pi-driver", &opts, &err);
     assert_same_at(pod, want, "/spec/schedulerName");
     kn_json_free(pod);
+    /* spec.batchScheduler first, as the operator's pod webhook sets it (empty: none at all) */
+    kn_json_set_str(kn_json_get(app, "spec"), "batchScheduler", "volcano");
+    pod = kn_sparkapp_executor_pod(app, 1, "spark-pi-driver", &opts, &err);
+    assert_string_equal(str_at(pod, "/spec/schedulerName"), "volcano");
+    kn_json_free(pod);
+    kn_json_set_str(kn_json_pointer_get(app, "/spec/driver"), "schedulerName", "kubenexus-scheduler");
+    kn_json_set_str(kn_json_get(app, "spec"), "batchScheduler", "");
+    pod = kn_sparkapp_driver_pod(app, &opts, &err);
+    assert_string_equal(str_at(pod, "/spec/schedulerName"), "default-scheduler");
+    kn_json_free(pod);
+    kn_json_remove(kn_json_get(app, "spec"), "batchScheduler");
     /* a name prefix, a second executor */
     opts.name_prefix = "spark-pi-5e7a9c1b3d2f4a6e";
     pod = kn_sparkapp_executor_pod(app, 2, NULL, &opts, &err);
