@@ -2,7 +2,9 @@
  * the Spark Operator or anyone else create them.
  *
  * Pods with neither gang labels nor the spark-role label are allowed after
- * reading their labels only: this runs for every pod in the cluster. */
+ * reading their labels only: this runs for every pod in the cluster. A gang
+ * may also be named by PodGroup (spark/gang.h): its driver's reservation is
+ * then not held to a min-available label. */
 #include <stdio.h>
 #include <string.h>
 
@@ -39,7 +41,9 @@ static void check_reservation(const kn_json *annotations, const kn_gang_spec *ga
         kn_decision_warn(d, "annotation %s is ignored: the pod has no gang labels", KN_EXECUTOR_RESERVATION_ANNOTATION);
         return;
     }
-    if (res.count + 1 != gang->min_available) {
+    /* a PodGroup's size is out of sight: the scheduler places the driver and
+     * its slots whatever minMember says */
+    if (gang->kind == KN_GANG_LABELS && res.count + 1 != gang->min_available) {
         const char *label = gang->min_label != NULL ? gang->min_label : KN_GANG_MIN_LABEL;
         const char *found = kn_json_get_str(labels, label);
         char shown[80];
@@ -80,7 +84,7 @@ void kn_rules_pod(const kn_rules_input *in, kn_decision *d)
     kn_gang_spec gang;
     kn_numa_spec numa;
     kn_err err = {{0}};
-    if (kn_gang_from_labels(labels, &gang, &err) != 0) {
+    if (kn_gang_from_pod(labels, annotations, &gang, &err) != 0) {
         kn_decision_deny(d, "%s", err.msg);
         return;
     }
@@ -89,6 +93,8 @@ void kn_rules_pod(const kn_rules_input *in, kn_decision *d)
         return;
     }
     check_reservation(annotations, &gang, labels, d);
-    if (d->allowed && gang.present)
+    /* a pod naming a PodGroup may be meant for a default-scheduler that runs
+     * the coscheduling plugin: left where it is */
+    if (d->allowed && gang.present && gang.kind == KN_GANG_LABELS)
         fix_scheduler(in, &gang, d);
 }

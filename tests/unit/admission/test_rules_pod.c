@@ -131,6 +131,29 @@ static void test_reservation_vs_min_available(void **state)
     kn_json_free(r);
 }
 
+/* A driver whose gang is a PodGroup: its reservation is taken as it is (the
+ * PodGroup's size is out of sight), its scheduler left alone (a
+ * default-scheduler may run the coscheduling plugin), a bad PodGroup name
+ * refused. */
+static void test_podgroup_gang_pod(void **state)
+{
+    (void)state;
+    kn_json *r = fixture("pod-spark-pi-driver.json");
+    remove_at(r, LABELS, GANG_N);
+    remove_at(r, LABELS, GANG_M);
+    set_at(r, LABELS, "scheduling.x-k8s.io/pod-group", kn_json_new_string("spark-pi-pg"));
+    size_t warnings = expect_unchanged(r, KN_ADMIT_MUTATE);
+    assert_int_equal(warnings, 0);
+    set_at(r, "/request/object/spec", "schedulerName", kn_json_new_string("default-scheduler"));
+    expect_unchanged(r, KN_ADMIT_MUTATE);
+    remove_at(r, LABELS, "scheduling.x-k8s.io/pod-group");
+    set_at(r, ANNS, "scheduling.k8s.io/group-name", kn_json_new_string("Spark_Pi"));
+    expect_denial_has(r, KN_ADMIT_MUTATE, (const char *const[]){"Pod default/spark-pi-driver: annotation "
+                      "scheduling.k8s.io/group-name is \"Spark_Pi\", want the name of a scheduling.volcano.sh/v1beta1 "
+                      "PodGroup", NULL});
+    kn_json_free(r);
+}
+
 static void test_scheduler_name_cases(void **state)
 {
     (void)state;
@@ -208,6 +231,7 @@ int main(void)
         cmocka_unit_test(test_spark_pod_without_gang),
         cmocka_unit_test(test_gang_labels_invalid),
         cmocka_unit_test(test_reservation_vs_min_available),
+        cmocka_unit_test(test_podgroup_gang_pod),
         cmocka_unit_test(test_scheduler_name_cases),
         cmocka_unit_test(test_sigs_labels),
         cmocka_unit_test(test_pod_not_handled),
