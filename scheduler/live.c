@@ -12,7 +12,7 @@
 #include "base/log.h"
 #include "spark/numa.h"
 
-#define N_INF 5
+#define N_INF KN_SCHED_KINDS
 #define MAX_POLL_MS 200
 #define SAFETY_CYCLE_S 5.0 /* a cycle at least this often, in case a change was missed */
 
@@ -28,15 +28,6 @@ typedef struct live {
     kn_metric *attempts, *algo, *pending, *gangs, *gang_wait, *reservations, *resv_timeouts, *numa, *unsupported,
         *leader;
 } live;
-
-/* Indexed by kn_sched_kind. */
-static const char *const INF_PATHS[N_INF] = {
-    "/api/v1/nodes",
-    "/api/v1/pods",
-    "/apis/topology.node.k8s.io/v1alpha2/noderesourcetopologies",
-    "/apis/scheduling.x-k8s.io/v1alpha1/podgroups",
-    "/apis/scheduling.volcano.sh/v1beta1/podgroups",
-};
 
 static double clock_s(clockid_t id)
 {
@@ -56,13 +47,8 @@ static void sink_apply(void *ctx, int kind, const kn_json *obj, bool deleted)
 {
     live *l = ctx;
     kn_err err = {{0}};
-    int rc = kind == KN_SCHED_NODES       ? kn_sched_apply_node(l->s, obj, deleted, &err)
-             : kind == KN_SCHED_PODS      ? kn_sched_apply_pod(l->s, obj, deleted, &err)
-             : kind == KN_SCHED_NRTS      ? kn_sched_apply_nrt(l->s, obj, deleted, &err)
-             : kind == KN_SCHED_PODGROUPS ? kn_sched_apply_podgroup(l->s, KN_GANG_COSCHEDULING, obj, deleted, &err)
-                                          : kn_sched_apply_podgroup(l->s, KN_GANG_VOLCANO, obj, deleted, &err);
-    if (rc < 0)
-        kn_log(KN_LOG_WARN, "object ignored", "resource=%s error=%s", INF_PATHS[kind], err.msg);
+    if (kn_sched_apply(l->s, (kn_sched_kind)kind, obj, deleted, &err) < 0)
+        kn_log(KN_LOG_WARN, "object ignored", "resource=%s error=%s", kn_sched_kind_path((kn_sched_kind)kind), err.msg);
     l->dirty = true;
 }
 
@@ -212,7 +198,7 @@ static int loop(live *l, kn_err *err)
         for (int i = 0; i < N_INF; i++) {
             kn_api_req *req = kn_informer_start(l->inf[i], now);
             if (req && curl_multi_add_handle(l->multi, req->easy) != CURLM_OK)
-                kn_log(KN_LOG_ERROR, "cannot add a request to the multi handle", "resource=%s", INF_PATHS[i]);
+                kn_log(KN_LOG_ERROR, "cannot add a request to the multi handle", "resource=%s", kn_sched_kind_path((kn_sched_kind)i));
         }
         bool synced = true, current = true;
         for (int i = 0; i < N_INF; i++) {
@@ -262,7 +248,7 @@ int kn_live_run(kn_api *api, kn_scheduler *s, const kn_live_opts *o, kn_err *err
     curl_multi_setopt(l.multi, CURLMOPT_MAXCONNECTS, (long)(KN_BIND_MAX_INFLIGHT + KN_EVENT_MAX_INFLIGHT + N_INF + 4));
     for (int i = 0; i < N_INF; i++) {
         /* the kind index matches kn_sched_kind: nodes, pods, NRTs, both PodGroups */
-        if (!(l.inf[i] = kn_informer_new(api, INF_PATHS[i], i, &sink, err)))
+        if (!(l.inf[i] = kn_informer_new(api, kn_sched_kind_path((kn_sched_kind)i), i, &sink, err)))
             goto out;
         if (o->watch_timeout_min_s > 0)
             kn_informer_set_watch_timeout(l.inf[i], o->watch_timeout_min_s, o->watch_timeout_max_s);

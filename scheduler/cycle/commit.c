@@ -81,17 +81,24 @@ void kn_take_pods(kn_scheduler *s, kn_tentative *t)
     }
 }
 
-void kn_take_slots(kn_scheduler *s, const kn_pod_detail *dd, const kn_resv_spec *rs, kn_tentative *t)
+void kn_slot_want(const kn_pod_detail *dd, const kn_resv_spec *rs, kn_constraints *driver, kn_want *w)
 {
     /* A slot holds room for an executor, not the driver's host ports: with
      * the driver's constraints, those are left out (and so is the signature
      * they are part of). */
-    kn_constraints driver = dd->cons->cons;
-    driver.host_ports = NULL;
-    driver.n_host_ports = 0;
+    *driver = dd->cons->cons;
+    driver->host_ports = NULL;
+    driver->n_host_ports = 0;
     bool own = rs->has_tmpl || dd->cons->cons.n_host_ports > 0;
-    kn_want w = {.pod = rs->has_tmpl ? &rs->tmpl : &driver, .req = &rs->req, .numa = &rs->numa,
-                 .numa_idx = rs->numa_idx, .owner = -1, .binpack = true, .sig = own ? NULL : dd->cons->sig};
+    *w = (kn_want){.pod = rs->has_tmpl ? &rs->tmpl : driver, .req = &rs->req, .numa = &rs->numa,
+                   .numa_idx = rs->numa_idx, .owner = -1, .binpack = true, .sig = own ? NULL : dd->cons->sig};
+}
+
+void kn_take_slots(kn_scheduler *s, const kn_pod_detail *dd, const kn_resv_spec *rs, kn_tentative *t)
+{
+    kn_constraints driver;
+    kn_want w;
+    kn_slot_want(dd, rs, &driver, &w);
     for (; t->held < t->nslots; t->held++) {
         kn_alloc *a = &t->slots[t->held];
         a->node = -1;

@@ -43,6 +43,7 @@ typedef struct kn_resv {
     kn_alloc *slots;       /* node < 0 once taken or released */
     int n_slots, n_free;
     double created, timeout_s;
+    bool restored;         /* re-created after a restart (restore.c) */
 } kn_resv;
 
 /* A parsed executor-reservation annotation. */
@@ -139,6 +140,10 @@ typedef struct kn_tentative {
 } kn_tentative;
 /* Takes the best node for each pod of t in turn, until one does not fit. */
 void kn_take_pods(kn_scheduler *s, kn_tentative *t);
+/* What an executor slot of rs asks of a node: the reservation's constraints,
+ * else the driver's less its host ports (copied into *driver, which w points
+ * to). */
+void kn_slot_want(const kn_pod_detail *dd, const kn_resv_spec *rs, kn_constraints *driver, kn_want *w);
 /* The driver's executor slots, filtered with the reservation's constraints or the driver's. */
 void kn_take_slots(kn_scheduler *s, const kn_pod_detail *dd, const kn_resv_spec *rs, kn_tentative *t);
 /* Releases, in reverse order, what the tentative placement took; or, for the

@@ -146,6 +146,34 @@ static int pod_changed(kn_scheduler *s, const kn_pod_change *c, kn_err *err)
     return 0;
 }
 
+const char *kn_sched_kind_path(kn_sched_kind kind)
+{
+    static const char *const paths[KN_SCHED_KINDS] = {
+        "/api/v1/nodes",
+        "/api/v1/pods",
+        "/apis/topology.node.k8s.io/v1alpha2/noderesourcetopologies",
+        "/apis/scheduling.x-k8s.io/v1alpha1/podgroups",
+        "/apis/scheduling.volcano.sh/v1beta1/podgroups",
+    };
+    return (unsigned)kind < KN_SCHED_KINDS ? paths[kind] : "";
+}
+
+int kn_sched_apply(kn_scheduler *s, kn_sched_kind kind, const kn_json *obj, bool deleted, kn_err *err)
+{
+    switch (kind) {
+    case KN_SCHED_NODES:
+        return kn_sched_apply_node(s, obj, deleted, err);
+    case KN_SCHED_PODS:
+        return kn_sched_apply_pod(s, obj, deleted, err);
+    case KN_SCHED_NRTS:
+        return kn_sched_apply_nrt(s, obj, deleted, err);
+    case KN_SCHED_PODGROUPS:
+    case KN_SCHED_VOLCANO_PODGROUPS:
+        return kn_sched_apply_podgroup(s, podgroup_kind(kind), obj, deleted, err);
+    }
+    return kn_err_set(err, "unknown kind %d", (int)kind);
+}
+
 void kn_sched_resync_begin(kn_scheduler *s, kn_sched_kind kind)
 {
     kn_cluster *c = &s->c;
@@ -721,4 +749,34 @@ void kn_sched_each_pending(const kn_scheduler *s, kn_sched_pending_fn fn, void *
         fn(ctx, p->ns, p->name, p->d && p->d->gated ? "SchedulingGated" : p->d && p->d->reason ? p->d->reason : "");
     }
     free(ids);
+}
+
+const char *kn_sched_pending_reason(const kn_scheduler *s, const char *uid)
+{
+    int pi = kn_strmap_get(&s->c.pod_by_uid, uid);
+    const kn_cpod *p = pi >= 0 ? &s->c.pods[pi] : NULL;
+    if (p == NULL || !p->ours || p->state != KN_POD_PENDING)
+        return NULL;
+    return p->d && p->d->reason ? p->d->reason : "";
+}
+
+void kn_sched_each_reservation(const kn_scheduler *s, kn_sched_resv_fn fn, void *ctx)
+{
+    for (int i = 0; i < s->n_resvs; i++) {
+        const kn_resv *r = &s->resvs[i];
+        if (!r->live)
+            continue;
+        const char **nodes = malloc(sizeof(char *) * (size_t)(r->n_slots + 1));
+        if (nodes == NULL)
+            return;
+        int n = 0;
+        for (int k = 0; k < r->n_slots; k++)
+            if (r->slots[k].node >= 0)
+                nodes[n++] = s->c.nodes[r->slots[k].node].name;
+        kn_sched_resv_info info = {.driver_ns = r->driver_ns, .driver_name = r->driver_name,
+                                   .gang = s->gangs[r->gang].key, .slots = n, .slot_nodes = nodes,
+                                   .expires = r->created + r->timeout_s, .restored = r->restored};
+        fn(ctx, &info);
+        free(nodes);
+    }
 }

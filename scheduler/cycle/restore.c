@@ -78,6 +78,7 @@ static void reserve_missing(kn_scheduler *s, int pi, const kn_resv_spec *rs, int
         return;
     }
     s->resvs[ri].timeout_s = timeout;
+    s->resvs[ri].restored = true;
     g->tried_gen = s->c.gen + 1; /* its pending executors may take the slots now */
     kn_out_event(out, p->ns, p->name, p->uid, "Normal", "GangReserved",
                  "Re-reserved %d executor slot(s) for gang %s after a scheduler restart; held until the executors "

@@ -80,6 +80,11 @@ typedef enum {
     KN_SCHED_PODGROUPS,         /* scheduling.x-k8s.io/v1alpha1 */
     KN_SCHED_VOLCANO_PODGROUPS, /* scheduling.volcano.sh/v1beta1 */
 } kn_sched_kind;
+#define KN_SCHED_KINDS 5
+/* Where the API server serves a kind's collection ("/api/v1/pods"). */
+const char *kn_sched_kind_path(kn_sched_kind kind);
+/* The apply function of the kind. */
+int kn_sched_apply(kn_scheduler *s, kn_sched_kind kind, const kn_json *obj, bool deleted, kn_err *err);
 void kn_sched_resync_begin(kn_scheduler *s, kn_sched_kind kind);
 void kn_sched_resync_end(kn_scheduler *s, kn_sched_kind kind);
 
@@ -150,5 +155,31 @@ void kn_sched_get_stats(const kn_scheduler *s, kn_sched_stats *st);
  * tried; "SchedulingGated" while spec.schedulingGates holds them). */
 typedef void (*kn_sched_pending_fn)(void *ctx, const char *ns, const char *name, const char *reason);
 void kn_sched_each_pending(const kn_scheduler *s, kn_sched_pending_fn fn, void *ctx);
+
+/* ---- for `simulate`'s what-if ---- */
+/* The last message a pending pod of ours (by uid) was told (FailedScheduling,
+ * GangWaiting; "" if never tried); NULL when the pod is not pending or not ours. */
+const char *kn_sched_pending_reason(const kn_scheduler *s, const char *uid);
+
+typedef struct kn_sched_resv_info {
+    const char *driver_ns, *driver_name, *gang; /* gang: "ns/name" */
+    int slots;                 /* held, not yet taken by an executor */
+    const char **slot_nodes;   /* the node of each of them */
+    double expires;            /* clock value its timeout releases them at */
+    bool restored;             /* re-created for a driver first seen bound (after a restart) */
+} kn_sched_resv_info;
+typedef void (*kn_sched_resv_fn)(void *ctx, const kn_sched_resv_info *r);
+/* Every reservation held, in the order they were made. */
+void kn_sched_each_reservation(const kn_scheduler *s, kn_sched_resv_fn fn, void *ctx);
+
+/* Why pending pod uid (ours) does not go to each live node, in node name
+ * order: fn(ctx, node, why), why NULL where it would fit by itself (for a
+ * driver with an executor reservation: itself and one executor slot beside
+ * it), else the filters' reasons as FailedScheduling counts them
+ * ("Insufficient cpu, Insufficient memory", "node(s) had untolerated taint
+ * {gpu: true}"). Nothing is changed. 0, or -1 when uid is not a pending pod of
+ * ours (or out of memory). */
+typedef void (*kn_sched_node_fn)(void *ctx, const char *node, const char *why);
+int kn_sched_explain(kn_scheduler *s, const char *uid, kn_sched_node_fn fn, void *ctx);
 
 #endif

@@ -71,6 +71,18 @@ static void expect_held(const kn_scheduler *s, size_t resvs, size_t slots)
     assert_int_equal(st.slots_held, slots);
 }
 
+/* What kn_sched_each_reservation said of the reservations, as text. */
+static void describe(void *ctx, const kn_sched_resv_info *r)
+{
+    char *buf = ctx;
+    size_t off = strlen(buf);
+    off += (size_t)snprintf(buf + off, 512 - off, "%s/%s %s %d %.0f %s:", r->driver_ns, r->driver_name, r->gang,
+                            r->slots, r->expires, r->restored ? "restored" : "new");
+    for (int i = 0; i < r->slots; i++)
+        off += (size_t)snprintf(buf + off, 512 - off, " %s", r->slot_nodes[i]);
+    snprintf(buf + off, 512 - off, ";");
+}
+
 /* The e2e report: 5 CPUs on two nodes, pi-a's driver bound, scheduler restarted, pi-b applied. */
 static void test_restored_slots_keep_out_a_competing_driver(void **state)
 {
@@ -88,6 +100,9 @@ static void test_restored_slots_keep_out_a_competing_driver(void **state)
                                     "held until the executors arrive or 600s after the driver was bound");
     expect_held(s, 1, 2);
     assert_true(kn_sched_next_deadline(s) == T0 + 600);
+    char held[512] = "";
+    kn_sched_each_reservation(s, describe, held);
+    assert_string_equal(held, "default/pi-a-driver default/pi-a 2 1600 restored: node-a node-a;");
     /* pi-b needs 3 CPUs at once; only 2 are free */
     fx_pod_full(s, "pi-b-driver", "1", "1Gi", GANG("pi-b", "3") ",\"spark-role\":\"driver\"", RESERVATION("2"), "",
                 "", NULL, NULL);
