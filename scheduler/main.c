@@ -4,7 +4,7 @@
  *                       [--metrics-bind-address :8080] [--leader-elect]
  *                       [--lease-namespace kubenexus-system] [--log-level info]
  *                       [--event-queue-size 1000]
- *   kubenexus-scheduler simulate FILE...
+ *   kubenexus-scheduler simulate [--kubeconfig F] FILE...
  *
  * Exit status: 0 after SIGTERM/SIGINT (the lease released), 1 on a runtime
  * failure (including a lost lease), 2 on bad usage. */
@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/args.h"
 #include "kube/client/apiclient.h"
 #include "kube/client/kubeconfig.h"
 #include "kube/client/leader.h"
@@ -58,21 +59,8 @@ static int usage(const char *why)
                     "         [--metrics-bind-address :8080] [--leader-elect]\n"
                     "         [--lease-namespace kubenexus-system] [--log-level debug|info|warn|error]\n"
                     "         [--event-queue-size 1000]\n"
-                    "       kubenexus-scheduler simulate FILE...\n");
+                    "       kubenexus-scheduler simulate [--kubeconfig F] [--format table] FILE...\n");
     return 2;
-}
-
-/* Accepts "--name value" and "--name=value". Returns the value or NULL. */
-static const char *flag_value(int argc, char **argv, int *i, const char *name)
-{
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) != 0)
-        return NULL;
-    if (argv[*i][n] == '=')
-        return argv[*i] + n + 1;
-    if (argv[*i][n] == '\0' && *i + 1 < argc)
-        return argv[++*i];
-    return NULL;
 }
 
 static int parse_args(int argc, char **argv, opts *o)
@@ -85,17 +73,17 @@ static int parse_args(int argc, char **argv, opts *o)
             o->leader_elect = true;
         else if (strcmp(argv[i], "--leader-elect=false") == 0)
             o->leader_elect = false;
-        else if ((v = flag_value(argc, argv, &i, "--kubeconfig")))
+        else if ((v = kn_flag_value(argc, argv, &i, "--kubeconfig")))
             o->kubeconfig = v;
-        else if ((v = flag_value(argc, argv, &i, "--scheduler-name")))
+        else if ((v = kn_flag_value(argc, argv, &i, "--scheduler-name")))
             o->scheduler_name = v;
-        else if ((v = flag_value(argc, argv, &i, "--metrics-bind-address")))
+        else if ((v = kn_flag_value(argc, argv, &i, "--metrics-bind-address")))
             o->metrics_addr = v;
-        else if ((v = flag_value(argc, argv, &i, "--lease-namespace")))
+        else if ((v = kn_flag_value(argc, argv, &i, "--lease-namespace")))
             o->lease_ns = v;
-        else if ((v = flag_value(argc, argv, &i, "--log-level")))
+        else if ((v = kn_flag_value(argc, argv, &i, "--log-level")))
             o->log_level = v;
-        else if ((v = flag_value(argc, argv, &i, "--event-queue-size"))) {
+        else if ((v = kn_flag_value(argc, argv, &i, "--event-queue-size"))) {
             char *end;
             unsigned long n = strtoul(v, &end, 10);
             if (*v < '0' || *v > '9' || *end || n < 1 || n > 1000000)

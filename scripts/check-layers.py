@@ -31,8 +31,8 @@ LAYERS = {
     "kncache": ("scheduler/cache", ["knspark", "knkube", "knjson", "knbase"]),
     "knplace": ("scheduler/place", ["kncache", "knspark", "knkube", "knjson", "knbase"]),
     "kncycle": ("scheduler/cycle", ["knplace", "kncache", "knspark", "knkube", "knjson", "knbase"]),
-    "knsim": ("sim", ["kncycle", "knplace", "kncache", "knadmission", "knoperator", "knyaml", "knspark",
-                      "knkube", "knjson", "knbase"]),
+    "knsim": ("sim", ["kncycle", "knplace", "kncache", "knadmission", "knoperator", "knkubeclient", "knyaml",
+                      "knspark", "knkube", "knjson", "knbase"]),
     "knsched": ("scheduler", ["kncycle", "knplace", "kncache", "knkubeclient", "knyaml", "knspark", "knkube",
                               "knjson", "knbase"]),
 }

@@ -1,4 +1,5 @@
-/* simulate.c - `kubenexus-scheduler simulate [--format json|table] [FILE...]`.
+/* simulate.c - `kubenexus-scheduler simulate [--format json|table] [--kubeconfig F]
+ *                [--scheduler-name N] [FILE...]`.
  *
  * Reads Nodes, NodeResourceTopologies, PodGroups (coscheduling's and
  * Volcano's), Pods and SparkApplications (YAML or JSON, several documents,
@@ -23,17 +24,28 @@
  * one per pod left pending with the reason a user would see in its
  * FailedScheduling / GangWaiting event, and a summary last. Without files
  * the built-in sample (kn_sim_sample_yaml) is used. Exit status: 0, 1 on a bad
- * file, 2 on bad usage. */
+ * file, 2 on bad usage.
+ *
+ * --kubeconfig F: a live what-if. The cluster is read first, read-only
+ * (live_cluster.h), and the files' objects are added to it (no sample without
+ * files); the clock starts at now, new pods are created now (so the cluster's
+ * own pending pods, older, come first), a pod name the cluster has is refused
+ * as the API server would, and the answer per application (whatif.h) comes
+ * before the summary. Nothing is written to the cluster. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "base/args.h"
 #include "yaml/manifest.h"
 #include "admission/patch.h"
 #include "admission/rules.h"
 #include "scheduler/cycle/scheduler.h"
+#include "sim/live_cluster.h"
 #include "sim/simulate.h"
+#include "sim/whatif.h"
 #include "sim/operator/spark_operator.h"
 #include "spark/sparkapp.h"
 #include "base/strmap.h"
@@ -68,6 +80,12 @@ typedef struct sim {
     size_t timeouts;
     unsigned uid_seq;
     size_t bindings;
+    const char *sched_name;   /* the scheduler simulated */
+    kn_admit_config acfg;     /* the webhook's configuration (its --scheduler-name) */
+    const char *kubeconfig;   /* a live what-if, or NULL */
+    kn_live_cluster live;
+    kn_whatif *wi;            /* the live what-if's answers */
+    time_t created_base;      /* live: new objects are created this second on */
 } sim;
 
 /* ---- small helpers ---- */
@@ -157,6 +175,12 @@ static void stamp(sim *sm, char uid[64], char ts[32])
     unsigned q = sm->uid_seq;
     memcpy(uid, uid_prefix, sizeof(uid_prefix) - 1);
     *digits(uid + sizeof(uid_prefix) - 1, q, 12) = '\0'; /* an unsigned has at most 10 digits */
+    if (sm->created_base != 0) { /* live: after everything the cluster holds */
+        time_t at = sm->created_base + (time_t)q;
+        struct tm tm;
+        if (gmtime_r(&at, &tm) != NULL && strftime(ts, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) > 0)
+            return;
+    }
     char *t = ts;
     memcpy(t, "2026-01-01T", 11);
     t = digits(t + 11, q / 3600 % 24, 2);
@@ -189,10 +213,11 @@ static int default_pod(sim *sm, kn_json *pod)
 
 /* The webhook's decision on obj (taken); returns it admitted (patched), or
  * NULL with *denial set (malloc'd) when denied. */
-static kn_json *admit(kn_json *obj, const char *group, const char *version, const char *kind, char **denial)
+static kn_json *admit(const sim *sm, kn_json *obj, const char *group, const char *version, const char *kind,
+                      char **denial)
 {
     kn_rules_input in = {.group = group, .version = version, .kind = kind, .operation = "CREATE",
-                         .object = obj, .mode = KN_ADMIT_MUTATE};
+                         .object = obj, .mode = KN_ADMIT_MUTATE, .cfg = &sm->acfg};
     kn_decision d;
     kn_err err = {{0}};
     *denial = NULL;
@@ -232,10 +257,10 @@ static char *watch_pod(sim *sm, kn_json *admitted, kn_err *err)
         kn_json_free(admitted);
         return NULL;
     }
-    if ((node == NULL || *node == '\0') && strcmp(sched ? sched : "", "kubenexus-scheduler") != 0) {
+    if ((node == NULL || *node == '\0') && strcmp(sched ? sched : "", sm->sched_name) != 0) {
         char reason[400];
-        snprintf(reason, sizeof(reason), "spec.schedulerName is \"%s\": not scheduled by kubenexus-scheduler",
-                 sched ? sched : "");
+        snprintf(reason, sizeof(reason), "spec.schedulerName is \"%s\": not scheduled by %s", sched ? sched : "",
+                 sm->sched_name);
         pending_line(sm, ref, reason);
     } else {
         uid = strdup(mine ? mine : "");
@@ -255,7 +280,14 @@ static kn_json *admit_pod(sim *sm, kn_json *pod, kn_err *err)
         return NULL;
     }
     pod_ref(pod, ref, sizeof(ref));
-    kn_json *admitted = admit(pod, "", "v1", "Pod", &denial);
+    if (sm->kubeconfig != NULL && kn_live_cluster_has_pod(&sm->live, ref)) {
+        char why[700];
+        snprintf(why, sizeof(why), "pods \"%s\" already exists", strchr(ref, '/') + 1);
+        pending_line(sm, ref, why);
+        kn_json_free(pod);
+        return NULL;
+    }
+    kn_json *admitted = admit(sm, pod, "", "v1", "Pod", &denial);
     if (admitted == NULL) {
         pending_line(sm, ref, denial ? denial : "denied by the kubenexus webhook");
         free(denial);
@@ -271,6 +303,24 @@ static char *create_pod(sim *sm, kn_json *pod, kn_err *err)
     return admitted ? watch_pod(sm, admitted, err) : NULL;
 }
 
+/* The application for the what-if's answers (live only); driver: its pod's
+ * name, uid: NULL when the pod was refused or not ours (why: the pending
+ * line just told, when one was). */
+static int whatif_app(sim *sm, const kn_json *doc, const char *driver, const char *uid, size_t lines_before,
+                      const char *refused)
+{
+    if (sm->wi == NULL)
+        return 0;
+    if (uid == NULL && refused == NULL)
+        refused = sm->n_outside > lines_before ? sm->outside[sm->n_outside - 1].reason : "not created";
+    const char *ns = s_or(kn_json_str(kn_json_dig(doc, "metadata", "namespace", NULL)), "default");
+    const char *name = s_or(kn_json_str(kn_json_dig(doc, "metadata", "name", NULL)), "");
+    char dname[600];
+    if (driver == NULL)
+        snprintf(dname, sizeof(dname), "%s-driver", name);
+    return kn_whatif_app(sm->wi, ns, name, driver ? driver : dname, uid, refused);
+}
+
 static int add_sparkapp(sim *sm, const kn_json *doc, kn_err *err)
 {
     kn_json *app = kn_json_clone(doc);
@@ -280,14 +330,15 @@ static int add_sparkapp(sim *sm, const kn_json *doc, kn_err *err)
         kn_json_free(app);
         return kn_err_set(err, "out of memory");
     }
-    kn_json *admitted = admit(app, "sparkoperator.k8s.io", "v1beta2", "SparkApplication", &denial);
+    kn_json *admitted = admit(sm, app, "sparkoperator.k8s.io", "v1beta2", "SparkApplication", &denial);
     if (admitted == NULL) {
         char pod[700], name[600];
         snprintf(name, sizeof(name), "%s", pod_ref(doc, ref, sizeof(ref)));
         snprintf(pod, sizeof(pod), "%s-driver", name);
         pending_line(sm, pod, denial ? denial : "denied by the kubenexus webhook");
+        int rc = whatif_app(sm, doc, NULL, NULL, 0, denial ? denial : "denied by the kubenexus webhook");
         free(denial);
-        return 0;
+        return rc == 0 ? 0 : kn_err_set(err, "out of memory");
     }
     kn_json *driver = kn_sparkapp_driver_pod(admitted, NULL, err);
     if (driver == NULL) {
@@ -295,7 +346,12 @@ static int add_sparkapp(sim *sm, const kn_json *doc, kn_err *err)
         return kn_err_prefix(err, "SparkApplication %s", pod_ref(doc, ref, sizeof(ref)));
     }
     char *dname = strdup(s_or(kn_json_str(kn_json_dig(driver, "metadata", "name", NULL)), ""));
+    size_t lines = sm->n_outside;
     char *uid = create_pod(sm, driver, err);
+    if (dname != NULL && whatif_app(sm, admitted, dname, uid, lines, NULL) != 0) {
+        free(dname);
+        dname = NULL;
+    }
     if (uid == NULL || dname == NULL) { /* denied, not ours, or out of memory */
         free(uid);
         free(dname);
@@ -329,10 +385,10 @@ static void watch_model(sim *sm, kn_pod *p, kn_err *err)
 {
     char ref[600];
     snprintf(ref, sizeof(ref), "%s/%s", s_or(p->ns, "default"), s_or(p->name, ""));
-    bool ours = strcmp(s_or(p->scheduler_name, ""), "kubenexus-scheduler") == 0;
+    bool ours = strcmp(s_or(p->scheduler_name, ""), sm->sched_name) == 0;
     char reason[400];
-    snprintf(reason, sizeof(reason), "spec.schedulerName is \"%s\": not scheduled by kubenexus-scheduler",
-             s_or(p->scheduler_name, ""));
+    snprintf(reason, sizeof(reason), "spec.schedulerName is \"%s\": not scheduled by %s", s_or(p->scheduler_name, ""),
+             sm->sched_name);
     bool bound = p->node_name != NULL && *p->node_name != '\0';
     if (kn_sched_apply_pod_model(sm->s, p, err) == 0 && !bound && !ours)
         pending_line(sm, ref, reason);
@@ -600,9 +656,13 @@ static int run(sim *sm, kn_err *err)
             kn_sched_out_free(&out);
             return -1;
         }
+        if (cycle == 0 && sm->wi != NULL) /* the first cycle rebuilt the cluster's reservations */
+            kn_whatif_held(sm->wi, sm->s);
         report_timeouts(sm, &out);
         size_t nb = out.n_bindings;
         for (size_t i = 0; i < nb; i++) {
+            if (sm->wi != NULL)
+                kn_whatif_binding(sm->wi, &out.bindings[i], now, jumps);
             report_binding(sm, &out.bindings[i]);
             kn_sched_bind_ok(sm->s, out.bindings[i].uid, now, &out);
             driver_bound(sm, out.bindings[i].uid, err);
@@ -664,7 +724,7 @@ static kn_json *summary(const sim *sm, const kn_sched_stats *st)
     return top;
 }
 
-static void print_table(sim *sm, const kn_sched_stats *st)
+static void print_table(sim *sm, kn_sched_stats *st)
 {
     printf("%-48s %-16s %s\n", "POD", "NODE", "NUMA ZONES");
     for (size_t i = 0; i < sm->n_lines; i++)
@@ -679,6 +739,8 @@ static void print_table(sim *sm, const kn_sched_stats *st)
         for (size_t i = 0; i < sm->n_events; i++)
             printf("%-48s %-16s %s\n", sm->events[i].pod, sm->events[i].node, sm->events[i].reason);
     }
+    if (sm->wi != NULL)
+        kn_whatif_report(sm->wi, sm->s, true);
     printf("\n%zu node(s); %zu pod(s) bound (%zu by this simulation), %zu pending; gangs: %zu placed, %zu waiting; "
            "reservations held: %zu (%zu slots), %zu timed out\n",
            st->nodes, st->pods_bound + st->pods_assumed, sm->bindings, sm->n_outside,
@@ -707,16 +769,22 @@ static void report(sim *sm)
     }
     for (size_t i = 0; i < sm->n_outside; i++)
         print_pending_json(&sm->outside[i]);
+    if (sm->wi != NULL)
+        kn_whatif_report(sm->wi, sm->s, false);
     print_json(summary(sm, &st));
 }
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: kubenexus-scheduler simulate [--format json|table] [FILE...]\n"
+    fprintf(stderr, "usage: kubenexus-scheduler simulate [--format json|table] [--scheduler-name N] [FILE...]\n"
+                    "       kubenexus-scheduler simulate --kubeconfig F [--format json|table] [--scheduler-name N]\n"
+                    "                                    [FILE...]\n"
                     "       kubenexus-scheduler simulate --print-sample\n"
                     "Places the Pods and SparkApplications of the files (YAML or JSON) on their Nodes with the\n"
                     "scheduler's own placement code; without FILE, a built-in sample cluster and the three\n"
-                    "production SparkApplications of the Spark Operator guide.\n");
+                    "production SparkApplications of the Spark Operator guide. With --kubeconfig, on the live\n"
+                    "cluster as it is now (read only, nothing written): would each application start now, where,\n"
+                    "and if not, what blocks it on each node.\n");
     return 2;
 }
 
@@ -733,6 +801,8 @@ static void sim_free(sim *sm)
     free_lines(sm->outside, sm->n_outside);
     free_lines(sm->events, sm->n_events);
     kn_sched_free(sm->s);
+    kn_whatif_free(sm->wi);
+    kn_live_cluster_free(&sm->live);
 }
 
 /* All files' documents in memory at once (one file, or stdin among them). */
@@ -764,6 +834,8 @@ static int load_all(sim *sm, char **files, int nfiles, kn_err *err)
 {
     kn_json **docs = NULL;
     size_t n = 0;
+    if (nfiles == 0 && sm->kubeconfig != NULL)
+        return 0; /* the cluster as it is */
     if (nfiles == 0) {
         if (kn_yaml_parse_docs(kn_sim_sample_yaml, strlen(kn_sim_sample_yaml), NULL, &docs, &n, err) != 0)
             return kn_err_prefix(err, "built-in sample");
@@ -791,15 +863,25 @@ static int load_all(sim *sm, char **files, int nfiles, kn_err *err)
     return 0;
 }
 
+/* The cluster read for a live what-if: the clock starts now. */
+static int read_live(sim *sm, kn_err *err)
+{
+    if ((sm->wi = kn_whatif_new((double)sm->created_base)) == NULL)
+        return kn_err_set(err, "out of memory");
+    return kn_live_cluster_read(sm->s, sm->kubeconfig, &sm->live, err);
+}
+
 int kn_simulate_main(int argc, char **argv)
 {
     sim sm;
     memset(&sm, 0, sizeof(sm));
+    sm.sched_name = KN_DEFAULT_SCHEDULER_NAME;
     int nfiles = 0;
     char **files = calloc((size_t)argc + 1, sizeof(char *));
     if (files == NULL)
         return 1;
     for (int i = 1; i < argc; i++) {
+        const char *v;
         if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
             const char *f = argv[++i];
             if (strcmp(f, "table") != 0 && strcmp(f, "json") != 0) {
@@ -811,6 +893,10 @@ int kn_simulate_main(int argc, char **argv)
             fputs(kn_sim_sample_yaml, stdout);
             free(files);
             return 0;
+        } else if ((v = kn_flag_value(argc, argv, &i, "--kubeconfig")) != NULL && *v != '\0') {
+            sm.kubeconfig = v;
+        } else if ((v = kn_flag_value(argc, argv, &i, "--scheduler-name")) != NULL && *v != '\0') {
+            sm.sched_name = v;
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0 ||
                    (argv[i][0] == '-' && argv[i][1] != '\0')) {
             free(files);
@@ -819,10 +905,16 @@ int kn_simulate_main(int argc, char **argv)
             files[nfiles++] = argv[i];
         }
     }
+    sm.acfg.scheduler_name = sm.sched_name;
     kn_err err = {{0}};
     int rc = 0;
-    if ((sm.s = kn_sched_new(NULL, &err)) == NULL || load_all(&sm, files, nfiles, &err) != 0 ||
-        run(&sm, &err) != 0) {
+    kn_sched_config cfg = {.scheduler_name = sm.sched_name};
+    if (sm.kubeconfig != NULL) { /* reservations rebuilt from the drivers' bindings, on our clock */
+        sm.created_base = time(NULL);
+        cfg.wall_at_zero = (double)sm.created_base;
+    }
+    if ((sm.s = kn_sched_new(&cfg, &err)) == NULL || (sm.kubeconfig != NULL && read_live(&sm, &err) != 0) ||
+        load_all(&sm, files, nfiles, &err) != 0 || run(&sm, &err) != 0) {
         fprintf(stderr, "kubenexus-scheduler simulate: %s\n", err.msg);
         rc = 1;
     } else {
