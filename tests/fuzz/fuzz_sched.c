@@ -1,5 +1,5 @@
 /* fuzz_sched.c - the scheduler's placement core fed untrusted watch objects
- * (kn_sched_apply_node / _pod / _nrt, kn_sched_cycle, bind outcomes).
+ * (kn_sched_apply_node / _pod / _nrt / _podgroup, kn_sched_cycle, bind outcomes).
  *
  * Input: a JSON List (or array) of Nodes, Pods and NodeResourceTopologies.
  * Each is applied as a watch event; then cycles run (simulated clock), each
@@ -31,6 +31,9 @@ static int apply(kn_scheduler *s, const kn_json *o, bool deleted)
         rc = kn_sched_apply_pod(s, o, deleted, &err);
     else if (kn_fuzz_streq(kind, "NodeResourceTopology"))
         rc = kn_sched_apply_nrt(s, o, deleted, &err);
+    else if (kn_fuzz_streq(kind, "PodGroup"))
+        rc = kn_sched_apply_podgroup(s, kn_fuzz_streq(kn_json_get_str(o, "apiVersion"), "scheduling.volcano.sh/v1beta1")
+                                            ? KN_GANG_VOLCANO : KN_GANG_COSCHEDULING, o, deleted, &err);
     else
         return 0;
     KN_FUZZ_CHECK(rc == 0 || err.msg[0] != '\0');
