@@ -280,7 +280,8 @@ static int collect(void *ctx, const kn_json *item, kn_err *err)
 }
 
 /* The one-shot lister follows continue tokens to the end (pages of 2 here),
- * and tells a resource not served (404) from an error. */
+ * starts over when the list expires under it, hands over nothing of a list
+ * it could not finish, and tells a resource not served (404) from an error. */
 static void lister_pages_through(void **state)
 {
     kn_dbl *d = *state;
@@ -299,6 +300,19 @@ static void lister_pages_through(void **state)
     assert_int_equal(kn_list_all(api, "/api/v1/nodes", 2, collect, names, &err), 0);
     assert_string_equal(names, "n0 n1 n2 n3 n4 ");
     assert_int_equal(kn_dbl_calls(d, "list nodes"), 3);
+    /* the snapshot a continue token pages through compacted: started over, whole */
+    assert_int_equal(kn_dbl_faults(d, "{\"expire_continue_next\":1}"), 0);
+    names[0] = '\0';
+    assert_int_equal(kn_list_all(api, "/api/v1/nodes", 2, collect, names, &err), 0);
+    assert_string_equal(names, "n0 n1 n2 n3 n4 ");
+    assert_int_equal(kn_dbl_calls(d, "list nodes"), 3 + 2 + 3);
+    /* ... but not forever */
+    assert_int_equal(kn_dbl_faults(d, "{\"expire_continue_next\":100}"), 0);
+    names[0] = '\0';
+    assert_int_equal(kn_list_all(api, "/api/v1/nodes", 2, collect, names, &err), -1);
+    assert_string_equal(names, "");
+    assert_non_null(strstr(err.msg, "list /api/v1/nodes: the list expired (410) 4 times"));
+    assert_int_equal(kn_dbl_faults(d, "{\"expire_continue_next\":0}"), 0);
     assert_int_equal(kn_list_all(api, "/apis/scheduling.volcano.sh/v1beta1/podgroups", 2, collect, names, &err), 1);
     assert_int_equal(kn_list_all(api, "/api/v1/nope", 2, collect, names, &err), 1);
     kn_api_free(api);
