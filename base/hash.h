@@ -10,10 +10,17 @@
 
 #define KN_FNV1A_BASIS 14695981039346656037ull
 
+/* One step: a byte into h; also mixes a whole number (a separator, a count)
+ * into a hash of several parts. */
+static inline uint64_t kn_fnv1a_step(uint64_t h, uint64_t v)
+{
+    return (h ^ v) * 1099511628211ull;
+}
+
 static inline uint64_t kn_fnv1a(const char *s, uint64_t h)
 {
     for (; s != NULL && *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+        h = kn_fnv1a_step(h, (unsigned char)*s);
     return h;
 }
 

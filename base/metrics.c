@@ -1,5 +1,6 @@
 #include "base/metrics.h"
 #include "base/grow.h"
+#include "base/hash.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -141,12 +142,9 @@ static const char *value_at(const char *const *values, int i)
 
 static uint64_t hash_values(int n, const char *const *values)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a, with a separator between values */
-    for (int i = 0; i < n; i++) {
-        for (const unsigned char *p = (const unsigned char *)value_at(values, i); *p; p++)
-            h = (h ^ *p) * 1099511628211ULL;
-        h = (h ^ 0xff) * 1099511628211ULL;
-    }
+    uint64_t h = KN_FNV1A_BASIS; /* label values come from fixed lists: no flooding */
+    for (int i = 0; i < n; i++)
+        h = kn_fnv1a_step(kn_fnv1a(value_at(values, i), h), 0xff); /* 0xff: no value holds it */
     return h;
 }
 

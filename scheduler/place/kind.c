@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hash.h"
 #include "base/siphash.h"
 
 bool kn_pod_kind_of(const kn_want *w, kn_pod_kind *k)
@@ -26,11 +27,11 @@ bool kn_pod_kind_of(const kn_want *w, kn_pod_kind *k)
      * kind's signature. */
     uint64_t h = kn_keyhash_str(k->sig);
     for (int r = 0; r < KN_RDIM; r++)
-        h = (h ^ (uint64_t)k->req.v[r]) * 1099511628211ull;
-    h = (h ^ (uint64_t)k->numa.policy) * 1099511628211ull;
-    h = (h ^ (uint64_t)k->numa.n_resources) * 1099511628211ull;
-    h = (h ^ (uint64_t)k->binpack) * 1099511628211ull;
-    k->hash = (h ^ (uint64_t)k->unfit) * 1099511628211ull;
+        h = kn_fnv1a_step(h, (uint64_t)k->req.v[r]);
+    h = kn_fnv1a_step(h, (uint64_t)k->numa.policy);
+    h = kn_fnv1a_step(h, (uint64_t)k->numa.n_resources);
+    h = kn_fnv1a_step(h, (uint64_t)k->binpack);
+    k->hash = kn_fnv1a_step(h, (uint64_t)k->unfit);
     return true;
 }
 
