@@ -16,6 +16,8 @@ cut into files P-000.json, P-001.json, ... of at most --max-file-mib each
 
   gen_workload.py --seed 1 --nodes 1000 --spark-apps 100 --plain-pods 20000 > cluster.json
   gen_workload.py --seed 1 --nodes 5000 --spark-apps 500 --plain-pods 100000 --out-prefix /tmp/c5k
+  gen_workload.py --seed 1 --nodes 5000 --zones-min 4 --zones-max 4 --spark-pods 150000 --plain-pods 0 \
+      --numa-fraction 0.333 --out-prefix /tmp/gang    # every pod in a gang
 """
 import argparse
 import json
@@ -70,12 +72,14 @@ def node_objects(rng, i, args):
     return node, nrt
 
 
-def spark_app(rng, i, args):
+def spark_app(rng, i, args, max_executors=None):
     name = "app-%05d" % i
     executors = rng.randint(args.executors_min, args.executors_max)
     gpu = rng.random() < args.gpu_fraction
     if gpu:
         executors = min(executors, 16)  # GPU jobs are smaller: a GPU node holds 8
+    if max_executors is not None:
+        executors = min(executors, max_executors)
     numa = rng.random() < args.numa_fraction
     gang = {GANG_NAME: name, GANG_MIN: str(executors + 1)}
 
@@ -141,6 +145,9 @@ def main(argv):
     p.add_argument("--gpu-fraction", type=float, default=0.1, help="share of nodes with 8 GPUs, and of Spark apps using GPUs")
     p.add_argument("--numa-fraction", type=float, default=0.3, help="share of Spark apps asking single-numa (half that for plain pods)")
     p.add_argument("--spark-apps", type=int, default=100)
+    p.add_argument("--spark-pods", type=int,
+                   help="instead of --spark-apps: apps until their drivers and executors make this many pods "
+                        "(the last one's executors cut to fit; up to --executors-min short)")
     p.add_argument("--executors-min", type=int, default=2)
     p.add_argument("--executors-max", type=int, default=200)
     p.add_argument("--plain-pods", type=int, default=10000)
@@ -161,7 +168,13 @@ def main(argv):
         nodes.append(n)
         nrts.append(t)
     rng = random.Random("%d-workload" % args.seed)
-    apps = [spark_app(rng, i, args) for i in range(args.spark_apps)]
+    if args.spark_pods is None:
+        apps = [spark_app(rng, i, args) for i in range(args.spark_apps)]
+    else:
+        apps, left = [], args.spark_pods
+        while left >= 1 + args.executors_min:
+            apps.append(spark_app(rng, len(apps), args, left - 1))
+            left -= 1 + apps[-1]["spec"]["executor"]["instances"]
     pods = [plain_pod(rng, i, args) for i in range(args.plain_pods)]
     # Interleave Spark apps among the plain pods, as they would arrive.
     work, step = [], max(1, len(pods) // max(1, len(apps)))

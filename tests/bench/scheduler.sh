@@ -4,10 +4,15 @@
 # gangs of 1 + 2..200 executors mixed with plain pods), reporting placements
 # per second, peak RSS and how both grow with nodes and with pods.
 #
-#   bash tests/bench/scheduler.sh          # nodes 1000/5000/15000 x 10,000 pods, pods growth, and the
+#   bash tests/bench/scheduler.sh          # nodes 1000/5000/15000 x 10,000 pods, pods growth, the
 #                                          # issue's target shape (5,000 nodes x 4 zones, 150,000 pods)
-#   BENCH_NODES="200 1000" BENCH_PODS=5000 BENCH_TARGET=0 bash tests/bench/scheduler.sh   # quick
+#                                          # and the gang shape
+#   BENCH_NODES="200 1000" BENCH_PODS=5000 BENCH_TARGET=0 BENCH_GANG=0 bash tests/bench/scheduler.sh   # quick
 #   bash tests/bench/scheduler.sh --target # the target shape only
+#   bash tests/bench/scheduler.sh --gang   # the gang shape only: the target's cluster and pod count with
+#                                          # every pod in a Spark gang (each driver carrying its executor
+#                                          # reservation, so gangs are placed driver first), a third of
+#                                          # the applications single-numa, no plain pods
 #
 # Each size runs twice: the full simulation, and the same workload without
 # Nodes (only reading, admitting and failing fast), so that
@@ -26,10 +31,12 @@ pods=${BENCH_PODS:-10000}
 pods_series=${BENCH_PODS_SERIES:-"10000 30000 60000"}
 pods_nodes=${BENCH_PODS_NODES:-1000}
 target=${BENCH_TARGET:-1}
-zmin=2 zmax=8
-if [ "${1:-}" = "--target" ]; then
-  nodes_series="" pods_series="" target=1
-fi
+gang=${BENCH_GANG:-1}
+zmin=2 zmax=8 shape=mixed
+case "${1:-}" in
+  --target) nodes_series="" pods_series="" target=1 gang=0 ;;
+  --gang) nodes_series="" pods_series="" target=0 gang=1 ;;
+esac
 
 scripts/install-deps.sh time
 if [ ! -x "$build/bin/kubenexus-scheduler" ]; then
@@ -40,15 +47,22 @@ tmp=$(mktemp -d /tmp/kn-bench-sched.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 results="$tmp/results.jsonl"
 
-# gen NODES PODS PREFIX [--no-cluster]: a third of the pods in Spark gangs
-# (about 101 pods each on average), the rest plain; zones $zmin..$zmax.
+# gen NODES PODS PREFIX [--no-cluster]: zones $zmin..$zmax; for the mixed
+# shape a third of the pods in Spark gangs (about 101 pods each on average),
+# the rest plain; for the gang shape PODS pods all in Spark gangs, a third of
+# the applications single-numa.
 gen() {
   local nodes=$1 total=$2 prefix=$3
   shift 3
-  local apps=$(( total / 3 / 101 )); [ "$apps" -ge 1 ] || apps=1
-  local plain=$(( total - total / 3 ))
+  local work
+  if [ "$shape" = gang ]; then
+    work=(--spark-pods "$total" --plain-pods 0 --numa-fraction 0.333)
+  else
+    local apps=$(( total / 3 / 101 )); [ "$apps" -ge 1 ] || apps=1
+    work=(--spark-apps "$apps" --plain-pods $(( total - total / 3 )))
+  fi
   python3 tests/bench/gen_workload.py --seed "$seed" --nodes "$nodes" --zones-min "$zmin" --zones-max "$zmax" \
-    --spark-apps "$apps" --plain-pods "$plain" --out-prefix "$prefix" "$@" 2>/dev/null
+    "${work[@]}" --out-prefix "$prefix" "$@" 2>/dev/null
 }
 
 # sim PREFIX: prints "wall_s rss_kb status" and leaves the summary in PREFIX.out.
@@ -59,11 +73,11 @@ sim() {
   echo "$(cat "$1.time" | tail -1) $status"
 }
 
-# measure SERIES NODES PODS (zones $zmin..$zmax)
+# measure SERIES NODES PODS (zones $zmin..$zmax, workload $shape)
 measure() {
-  local series=$1 nodes=$2 total=$3 p="$tmp/c-$2-$3-$zmin-$zmax" ro="$tmp/ro-$2-$3-$zmin-$zmax"
+  local series=$1 nodes=$2 total=$3 p="$tmp/c-$shape-$2-$3-$zmin-$zmax" ro="$tmp/ro-$shape-$2-$3-$zmin-$zmax"
   if [ -f "$p.done" ]; then  # already measured in another series
-    grep "\"nodes\": $nodes, \"asked\": $total, \"zones\": \"$zmin-$zmax\"" "$results" | head -1 |
+    grep "\"nodes\": $nodes, \"asked\": $total, \"zones\": \"$zmin-$zmax\", \"shape\": \"$shape\"" "$results" | head -1 |
       sed "s/\"series\": \"[a-z]*\"/\"series\": \"$series\"/" >>"$results"
     return
   fi
@@ -72,9 +86,9 @@ measure() {
   read -r wall rss status < <(sim "$p")
   read -r wall_ro _ _ < <(sim "$ro")
   rm -f "$p"-[0-9]*.json "$ro"-[0-9]*.json
-  python3 - "$series" "$nodes" "$total" "$wall" "$rss" "$status" "$wall_ro" "$p.out" "$zmin-$zmax" >>"$results" <<'PY'
+  python3 - "$series" "$nodes" "$total" "$wall" "$rss" "$status" "$wall_ro" "$p.out" "$zmin-$zmax" "$shape" >>"$results" <<'PY'
 import json, sys
-series, nodes, asked, wall, rss, status, wall_ro, out, zones = sys.argv[1:]
+series, nodes, asked, wall, rss, status, wall_ro, out, zones, shape = sys.argv[1:]
 summary = {}
 try:
     for line in open(out):
@@ -82,7 +96,8 @@ try:
             summary = json.loads(line)["summary"]
 except OSError:
     pass
-print(json.dumps({"series": series, "nodes": int(nodes), "asked": int(asked), "zones": zones, "wall": float(wall),
+print(json.dumps({"series": series, "nodes": int(nodes), "asked": int(asked), "zones": zones, "shape": shape,
+                  "wall": float(wall),
                   "rss_kb": int(rss), "status": int(status), "wall_ro": float(wall_ro),
                   "bound": summary.get("pods", {}).get("bound", 0),
                   "pending": summary.get("pods", {}).get("pending", 0),
@@ -96,6 +111,7 @@ echo "scheduler.sh: seed $seed, zones $zmin..$zmax, timeout ${limit}s per run" >
 for n in $nodes_series; do measure nodes "$n" "$pods"; done
 for p in $pods_series; do measure pods "$pods_nodes" "$p"; done
 if [ "$target" = 1 ]; then zmin=4 zmax=4; measure target 5000 150000; fi
+if [ "$gang" = 1 ]; then zmin=4 zmax=4 shape=gang; measure gang 5000 150000; fi
 
 python3 - "$results" "$limit" <<'PY'
 import json, sys
@@ -134,4 +150,6 @@ print("### Scheduler (`simulate`, one core)\n")
 table("nodes", "Growth with nodes (same workload):")
 table("pods", "Growth with pods (same cluster):")
 table("target", "The issue's target shape (>= 100,000 placements/s; peak RSS <= 256 MiB):")
+table("gang", "The gang shape: every pod in a Spark gang placed driver first, a third single-numa "
+              "(>= 100,000 end to end pods/s; peak RSS <= 256 MiB):")
 PY
