@@ -40,6 +40,8 @@ typedef struct kn_resv {
     bool live;
     int gang;
     char *driver_uid, *driver_ns, *driver_name;
+    int older;             /* a live reservation the same driver made before, or -1: a
+                              driver placed again after its binding failed reserves anew */
     kn_alloc *slots;       /* node < 0 once taken or released */
     int n_slots, n_free;
     double created, timeout_s;
@@ -65,6 +67,7 @@ struct kn_scheduler {
     kn_strmap gang_by_key;
     kn_resv *resvs;
     int n_resvs, cap_resvs;
+    kn_strmap resv_by_driver; /* driver uid -> its newest live reservation (keys: its driver_uid) */
     kn_alloc *held;        /* room a starving gang holds during this cycle */
     int n_held, cap_held;
     bool holder_done;      /* one starving gang holds room per cycle */
@@ -97,6 +100,10 @@ void kn_resv_spec_free(kn_resv_spec *sp);
 int kn_resv_create(kn_scheduler *s, int gang, const kn_cpod *driver, kn_alloc *slots, int n, double now);
 /* Releases what a reservation still holds. */
 void kn_resv_release(kn_scheduler *s, int r);
+/* The newest live reservation of the driver with this uid, or -1. */
+int kn_resv_of_driver(const kn_scheduler *s, const char *uid);
+/* Releases every live reservation of the driver with this uid. */
+void kn_resv_release_driver(kn_scheduler *s, const char *uid);
 /* Timeouts: releases expired reservations with a GangTimeout event. */
 void kn_resv_expire(kn_scheduler *s, double now, kn_sched_out *out);
 /* Tries to place pod p (a pending member of the reservation's gang) on a held

@@ -49,6 +49,7 @@ kn_scheduler *kn_sched_new(const kn_sched_config *cfg, kn_err *err)
     s->cfg.scheduler_name = s->c.scheduler_name;
     s->c.pct_nodes = s->cfg.percentage_of_nodes_to_score;
     kn_strmap_init(&s->gang_by_key);
+    kn_strmap_init(&s->resv_by_driver);
     return s;
 }
 
@@ -59,6 +60,7 @@ void kn_sched_free(kn_scheduler *s)
     for (int i = 0; i < s->n_resvs; i++)
         kn_resv_release(s, i);
     free(s->resvs);
+    kn_strmap_free(&s->resv_by_driver);
     for (int i = 0; i < s->n_gangs; i++) {
         if (s->gangs[i].mkey != s->gangs[i].key)
             free(s->gangs[i].mkey);
@@ -98,10 +100,7 @@ static kn_gang_kind podgroup_kind(kn_sched_kind kind)
 
 static void remove_pod(kn_scheduler *s, int idx)
 {
-    const char *uid = s->c.pods[idx].uid;
-    for (int i = 0; i < s->n_resvs; i++) /* a driver gone: its slots are of no use */
-        if (s->resvs[i].live && strcmp(s->resvs[i].driver_uid, uid) == 0)
-            kn_resv_release(s, i);
+    kn_resv_release_driver(s, s->c.pods[idx].uid); /* a driver gone: its slots are of no use */
     kn_gang_leave(s, idx);
     kn_cluster_drop_pod(&s->c, idx);
 }

@@ -130,6 +130,45 @@ double kn_gang_timeout(const kn_scheduler *s, const kn_cpod *p, const kn_pod_det
     return pg != NULL && pg->timeout_s > 0 ? pg->timeout_s : s->cfg.gang_timeout_s;
 }
 
+/* The driver's newest reservation is ri; the one it replaces in the map, if
+ * any, is kept in r->older. */
+static int index_add(kn_scheduler *s, int ri)
+{
+    kn_resv *r = &s->resvs[ri];
+    r->older = kn_strmap_get(&s->resv_by_driver, r->driver_uid);
+    return kn_strmap_put(&s->resv_by_driver, r->driver_uid, ri); /* an equal key: its pointer replaced too */
+}
+
+/* Takes ri out of its driver's chain of live reservations. */
+static void index_remove(kn_scheduler *s, int ri)
+{
+    const kn_resv *r = &s->resvs[ri];
+    int newest = kn_strmap_get(&s->resv_by_driver, r->driver_uid);
+    if (newest != ri) {
+        for (int i = newest; i >= 0; i = s->resvs[i].older)
+            if (s->resvs[i].older == ri) {
+                s->resvs[i].older = r->older;
+                break;
+            }
+        return;
+    }
+    kn_strmap_del(&s->resv_by_driver, r->driver_uid);
+    /* out of memory here leaves the older one to its timeout */
+    if (r->older >= 0)
+        kn_strmap_put(&s->resv_by_driver, s->resvs[r->older].driver_uid, r->older);
+}
+
+int kn_resv_of_driver(const kn_scheduler *s, const char *uid)
+{
+    return kn_strmap_get(&s->resv_by_driver, uid);
+}
+
+void kn_resv_release_driver(kn_scheduler *s, const char *uid)
+{
+    for (int ri; (ri = kn_resv_of_driver(s, uid)) >= 0;)
+        kn_resv_release(s, ri);
+}
+
 int kn_resv_create(kn_scheduler *s, int gang, const kn_cpod *driver, kn_alloc *slots, int n, double now)
 {
     if (s->n_resvs == s->cap_resvs) {
@@ -145,7 +184,7 @@ int kn_resv_create(kn_scheduler *s, int gang, const kn_cpod *driver, kn_alloc *s
     r->driver_uid = strdup(driver->uid);
     r->driver_ns = strdup(driver->ns);
     r->driver_name = strdup(driver->name);
-    if (!r->driver_uid || !r->driver_ns || !r->driver_name) {
+    if (!r->driver_uid || !r->driver_ns || !r->driver_name || index_add(s, s->n_resvs) != 0) {
         free(r->driver_uid);
         free(r->driver_ns);
         free(r->driver_name);
@@ -171,6 +210,7 @@ void kn_resv_release(kn_scheduler *s, int ri)
         kn_alloc_clear(&r->slots[i]);
     }
     free(r->slots);
+    index_remove(s, ri);
     free(r->driver_uid);
     free(r->driver_ns);
     free(r->driver_name);

@@ -27,12 +27,7 @@ static int placed_executors(const kn_scheduler *s, const kn_gangrec *g, int driv
 
 static bool has_live_resv(const kn_scheduler *s, const kn_cpod *p)
 {
-    if (p->gang >= 0 && s->gangs[p->gang].resv >= 0)
-        return true;
-    for (int i = 0; i < s->n_resvs; i++)
-        if (s->resvs[i].live && strcmp(s->resvs[i].driver_uid, p->uid) == 0)
-            return true;
-    return false;
+    return (p->gang >= 0 && s->gangs[p->gang].resv >= 0) || kn_resv_of_driver(s, p->uid) >= 0;
 }
 
 /* The reservation's start on our clock: the binding when the wall clock is known. */

@@ -301,6 +301,31 @@ static void test_driver_deleted_releases_slots(void **state)
     assert_string_equal(fx_node_of(out, "p"), "node-a");
 }
 
+/* A driver whose binding failed is placed again with new slots; deleting it
+ * releases whatever it still holds. */
+static void test_driver_placed_again_then_deleted_releases_all(void **state)
+{
+    fx_sched *f = *state;
+    kn_scheduler *s = f->s;
+    kn_sched_out *out = &f->out;
+    kn_err err = {{0}};
+    fx_node(s, "node-a", "8", "16Gi");
+    fx_pod_full(s, "d", "1", "1Gi", GANG("g", "4"), RESERVATION("3"), "", "", NULL, NULL);
+    assert_int_equal(kn_sched_cycle(s, 1, out, &err), 1);
+    kn_sched_bind_failed(s, "uid-d", 500, "etcd timeout", 1, out);
+    assert_int_equal(fx_cycle(s, 2, out), 1);
+    kn_sched_stats st;
+    kn_sched_get_stats(s, &st);
+    assert_true(st.reservations_held >= 1);
+    fx_delete_pod(s, "d");
+    kn_sched_get_stats(s, &st);
+    assert_int_equal(st.reservations_held, 0);
+    assert_int_equal(st.cpu_milli_used, 0);
+    fx_pod(s, "p", "8", "1Gi");
+    assert_int_equal(fx_cycle(s, 3, out), 1);
+    assert_string_equal(fx_node_of(out, "p"), "node-a");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -314,6 +339,7 @@ int main(void)
         cmocka_unit_test(test_competing_gangs_one_places_fully),
         fx_sched_test(test_starving_gang_holds_room),
         fx_sched_test(test_driver_deleted_releases_slots),
+        fx_sched_test(test_driver_placed_again_then_deleted_releases_all),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
