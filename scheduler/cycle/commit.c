@@ -27,8 +27,9 @@ void kn_want_for_pod(const kn_scheduler *s, const kn_cpod *p, kn_want *w)
     w->sig = p->d->cons->sig;
 }
 
-int kn_commit_assumed(kn_scheduler *s, int pi, kn_sched_out *out)
+int kn_commit_assumed(const kn_cycle *cy, int pi)
 {
+    kn_scheduler *s = cy->s;
     kn_cpod *p = &s->c.pods[pi];
     char *nn = strdup(s->c.nodes[p->alloc.node].name);
     if (nn == NULL)
@@ -40,16 +41,16 @@ int kn_commit_assumed(kn_scheduler *s, int pi, kn_sched_out *out)
     s->scheduled++;
     if (p->d->numa)
         s->numa_decisions[p->d->numa->policy]++;
-    return kn_out_binding(&s->c, out, p);
+    return kn_out_binding(&s->c, cy->out, p);
 }
 
-int kn_commit_pod(kn_scheduler *s, int pi, const kn_choice *ch, kn_sched_out *out)
+int kn_commit_pod(const kn_cycle *cy, int pi, const kn_choice *ch)
 {
-    kn_cpod *p = &s->c.pods[pi];
+    kn_cpod *p = &cy->s->c.pods[pi];
     if (kn_choice_to_alloc(ch, &p->alloc) != 0)
         return -1;
-    kn_alloc_take(&s->c, &p->alloc);
-    return kn_commit_assumed(s, pi, out);
+    kn_alloc_take(&cy->s->c, &p->alloc);
+    return kn_commit_assumed(cy, pi);
 }
 
 

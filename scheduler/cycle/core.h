@@ -79,6 +79,15 @@ struct kn_scheduler {
     uint64_t unsupported[KN_PODF_COUNT]; /* pods left pending for each field */
 };
 
+/* One scheduling cycle's context, as kube-scheduler's CycleState: the
+ * scheduler, the cycle's clock and where its bindings and events go. The
+ * functions of a cycle take it instead of (s, ..., now, out). */
+typedef struct kn_cycle {
+    kn_scheduler *s;
+    double now;
+    kn_sched_out *out;
+} kn_cycle;
+
 /* queue.c */
 int kn_gang_join(kn_scheduler *s, int pod, const kn_gang_spec *g);
 void kn_gang_leave(kn_scheduler *s, int pod);
@@ -96,8 +105,8 @@ double kn_gang_timeout(const kn_scheduler *s, const kn_cpod *p, const kn_pod_det
 int kn_resv_spec_parse(kn_cluster *c, const kn_cpod *driver, const kn_pod_detail *d, kn_resv_spec *out,
                        kn_err *err);
 void kn_resv_spec_free(kn_resv_spec *sp);
-/* Takes ownership of slots[0..n). Returns the index or -1. */
-int kn_resv_create(kn_scheduler *s, int gang, const kn_cpod *driver, kn_alloc *slots, int n, double now);
+/* Takes ownership of slots[0..n), held from clock value `created`. Returns the index or -1. */
+int kn_resv_create(kn_scheduler *s, int gang, const kn_cpod *driver, kn_alloc *slots, int n, double created);
 /* Releases what a reservation still holds. */
 void kn_resv_release(kn_scheduler *s, int r);
 /* The newest live reservation of the driver with this uid, or -1. */
@@ -105,10 +114,10 @@ int kn_resv_of_driver(const kn_scheduler *s, const char *uid);
 /* Releases every live reservation of the driver with this uid. */
 void kn_resv_release_driver(kn_scheduler *s, const char *uid);
 /* Timeouts: releases expired reservations with a GangTimeout event. */
-void kn_resv_expire(kn_scheduler *s, double now, kn_sched_out *out);
+void kn_resv_expire(const kn_cycle *cy);
 /* Tries to place pod p (a pending member of the reservation's gang) on a held
  * slot; true if placed (committed as assumed, binding appended). */
-bool kn_resv_take(kn_scheduler *s, int r, int p, kn_sched_out *out);
+bool kn_resv_take(const kn_cycle *cy, int r, int p);
 
 /* podgroup.c: whether a gang may be attempted now. A gang of labels always;
  * one named by a PodGroup takes min_available from its minMember, and waits
@@ -118,7 +127,7 @@ bool kn_resv_take(kn_scheduler *s, int r, int p, kn_sched_out *out);
 bool kn_podgroup_gate(kn_scheduler *s, kn_gangrec *g, char *msg, size_t cap);
 
 /* restore.c: re-creates the reservations of drivers first seen bound (see scheduler.h). */
-void kn_resv_restore(kn_scheduler *s, double now, kn_sched_out *out);
+void kn_resv_restore(const kn_cycle *cy);
 
 /* Room for an event message (kube-scheduler's are shorter). */
 #define KN_MSG_MAX 1536
@@ -157,13 +166,13 @@ void kn_take_slots(kn_scheduler *s, const kn_pod_detail *dd, const kn_resv_spec 
  * starving gang, keeps it as held room until the end of the cycle. */
 void kn_undo_or_hold(kn_scheduler *s, kn_tentative *t, bool hold);
 /* The pod's alloc is taken already: make it an assumed placement and a binding. */
-int kn_commit_assumed(kn_scheduler *s, int pi, kn_sched_out *out);
+int kn_commit_assumed(const kn_cycle *cy, int pi);
 /* n slots of rs (constraints: rs's template, else d's) placed all at once as for
  * a new reservation: 0 with *slots malloc'd and taken, or -1 with why in msg. */
 int kn_place_slots(kn_scheduler *s, const kn_pod_detail *d, const kn_resv_spec *rs, int n, kn_alloc **slots,
                    char *msg, size_t cap);
 void kn_want_for_pod(const kn_scheduler *s, const kn_cpod *p, kn_want *w);
-int kn_commit_pod(kn_scheduler *s, int p, const kn_choice *ch, kn_sched_out *out);
+int kn_commit_pod(const kn_cycle *cy, int p, const kn_choice *ch);
 int kn_out_event(kn_sched_out *o, const char *ns, const char *name, const char *uid, const char *type,
                  const char *reason, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 

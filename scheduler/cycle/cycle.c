@@ -225,37 +225,37 @@ void kn_sched_resync_end(kn_scheduler *s, kn_sched_kind kind)
 
 /* ---- placing ---- */
 
-static void tell(kn_scheduler *s, int pi, const char *type, const char *reason, const char *msg, double now,
-                 kn_sched_out *out)
+static void tell(const kn_cycle *cy, int pi, const char *type, const char *reason, const char *msg)
 {
+    kn_scheduler *s = cy->s;
     kn_pod_detail *d = s->c.pods[pi].d;
-    if (d->reason && strcmp(d->reason, msg) == 0 && now - d->last_event < s->cfg.event_repeat_s)
+    if (d->reason && strcmp(d->reason, msg) == 0 && cy->now - d->last_event < s->cfg.event_repeat_s)
         return;
     char *m = strdup(msg);
     if (m == NULL)
         return;
     free(d->reason);
     d->reason = m;
-    d->last_event = now;
+    d->last_event = cy->now;
     kn_cpod *p = &s->c.pods[pi];
-    kn_out_event(out, p->ns, p->name, p->uid, type, reason, "%s", msg);
+    kn_out_event(cy->out, p->ns, p->name, p->uid, type, reason, "%s", msg);
 }
 
-static void fail_pod(kn_scheduler *s, int pi, const char *msg, double now, kn_sched_out *out)
+static void fail_pod(const kn_cycle *cy, int pi, const char *msg)
 {
-    s->unschedulable++;
-    s->c.pods[pi].d->tried_gen = s->c.gen;
-    tell(s, pi, "Warning", "FailedScheduling", msg, now, out);
+    cy->s->unschedulable++;
+    cy->s->c.pods[pi].d->tried_gen = cy->s->c.gen;
+    tell(cy, pi, "Warning", "FailedScheduling", msg);
 }
 
 /* A pod that sets a field no plugin implements, told msg; counted once per
  * pod and field (when it is first told). */
-static void fail_unsupported(kn_scheduler *s, int pi, int field, const char *msg, double now, kn_sched_out *out)
+static void fail_unsupported(const kn_cycle *cy, int pi, int field, const char *msg)
 {
-    const kn_pod_detail *d = s->c.pods[pi].d;
+    const kn_pod_detail *d = cy->s->c.pods[pi].d;
     if (d->reason == NULL || strcmp(d->reason, msg) != 0)
-        s->unsupported[field]++;
-    fail_pod(s, pi, msg, now, out);
+        cy->s->unsupported[field]++;
+    fail_pod(cy, pi, msg);
 }
 
 static const char *unsupported_msg(int field, char *buf, size_t cap)
@@ -264,20 +264,21 @@ static const char *unsupported_msg(int field, char *buf, size_t cap)
     return buf;
 }
 
-static void place_single(kn_scheduler *s, int pi, double now, kn_sched_out *out)
+static void place_single(const kn_cycle *cy, int pi)
 {
+    kn_scheduler *s = cy->s;
     kn_cpod *p = &s->c.pods[pi];
     if (p->d->gated || p->d->tried_gen == s->c.gen)
         return; /* gated: kube-scheduler's SchedulingGates keeps it out of the queue, silently */
     s->attempts++;
     if (p->d->bad) {
-        fail_pod(s, pi, p->d->bad, now, out);
+        fail_pod(cy, pi, p->d->bad);
         return;
     }
     int field = kn_unsupported_field(p->d->fields);
     if (field >= 0) {
         char msg[KN_MSG_MAX];
-        fail_unsupported(s, pi, field, unsupported_msg(field, msg, sizeof(msg)), now, out);
+        fail_unsupported(cy, pi, field, unsupported_msg(field, msg, sizeof(msg)));
         return;
     }
     kn_want w;
@@ -286,17 +287,17 @@ static void place_single(kn_scheduler *s, int pi, double now, kn_sched_out *out)
     kn_diag_init(&d);
     kn_choice ch;
     if (kn_place_best(&s->c, &w, &ch, &d)) {
-        if (kn_commit_pod(s, pi, &ch, out) == 0)
+        if (kn_commit_pod(cy, pi, &ch) == 0)
             return;
         kn_alloc_release(&s->c, &p->alloc);
         kn_alloc_clear(&p->alloc);
         p->state = KN_POD_PENDING;
-        fail_pod(s, pi, "out of memory while placing the pod", now, out);
+        fail_pod(cy, pi, "out of memory while placing the pod");
         return;
     }
     char msg[KN_MSG_MAX];
     kn_diag_message(&d, msg, sizeof(msg));
-    fail_pod(s, pi, msg, now, out);
+    fail_pod(cy, pi, msg);
 }
 
 static int cmp_size_desc(const void *a, const void *b, void *ctx)
@@ -310,9 +311,9 @@ static int cmp_size_desc(const void *a, const void *b, void *ctx)
     return ns;
 }
 
-static void told_reserved(kn_scheduler *s, int driver, const kn_resv_spec *rs, const kn_alloc *slots,
-                          kn_sched_out *out)
+static void told_reserved(const kn_cycle *cy, int driver, const kn_resv_spec *rs, const kn_alloc *slots)
 {
+    const kn_scheduler *s = cy->s;
     const kn_cpod *p = &s->c.pods[driver];
     char where[KN_MSG_MAX / 2] = "", req[256];
     size_t off = 0;
@@ -331,19 +332,19 @@ static void told_reserved(kn_scheduler *s, int driver, const kn_resv_spec *rs, c
     kn_fmt_req(&s->c, &rs->req, req, sizeof(req));
     kn_gangrec *g = &s->gangs[p->gang];
     double to = kn_gang_timeout(s, p, p->d);
-    kn_out_event(out, p->ns, p->name, p->uid, "Normal", "GangReserved",
+    kn_out_event(cy->out, p->ns, p->name, p->uid, "Normal", "GangReserved",
                  "Reserved %d executor slot(s) of %s for gang %s on %s; held until the executors arrive or %.0fs pass",
                  rs->count, req, g->key, rs->count ? where : "no node", to);
 }
 
-static void commit_group(kn_scheduler *s, int gi, const kn_resv_spec *rs, kn_tentative *t, double now,
-                         kn_sched_out *out)
+static void commit_group(const kn_cycle *cy, int gi, const kn_resv_spec *rs, kn_tentative *t)
 {
+    kn_scheduler *s = cy->s;
     for (int i = 0; i < t->n; i++)
-        kn_commit_assumed(s, t->P[i], out);
+        kn_commit_assumed(cy, t->P[i]);
     if (rs) {
-        told_reserved(s, t->P[0], rs, t->slots, out);
-        if (t->nslots > 0 && kn_resv_create(s, gi, &s->c.pods[t->P[0]], t->slots, t->nslots, now) >= 0)
+        told_reserved(cy, t->P[0], rs, t->slots);
+        if (t->nslots > 0 && kn_resv_create(s, gi, &s->c.pods[t->P[0]], t->slots, t->nslots, cy->now) >= 0)
             t->slots = NULL; /* the reservation holds them now */
     }
     kn_gangrec *g = &s->gangs[gi];
@@ -354,9 +355,9 @@ static void commit_group(kn_scheduler *s, int gi, const kn_resv_spec *rs, kn_ten
 /* Places pods P[0..n) (P[0] the driver when rs) and rs->count slots all at once.
  * true: committed. false: nothing placed (or, for a starving gang, the room
  * found is held until the end of the cycle), members told why. */
-static bool place_group(kn_scheduler *s, int gi, int *P, int n, const kn_resv_spec *rs, double now,
-                        kn_sched_out *out)
+static bool place_group(const kn_cycle *cy, int gi, int *P, int n, const kn_resv_spec *rs)
 {
+    kn_scheduler *s = cy->s;
     kn_gangrec *g = &s->gangs[gi];
     int first = rs ? 1 : 0;
     qsort_r(P + first, (size_t)(n - first), sizeof(int), cmp_size_desc, &s->c);
@@ -368,13 +369,13 @@ static bool place_group(kn_scheduler *s, int gi, int *P, int n, const kn_resv_sp
     if (rs && !t.oom && t.placed == n)
         kn_take_slots(s, s->c.pods[P[0]].d, rs, &t);
     if (!t.oom && t.placed == n && t.held == t.nslots) {
-        commit_group(s, gi, rs, &t, now, out);
+        commit_group(cy, gi, rs, &t);
         free(t.slots);
         return true;
     }
     if (g->ready_since < 0)
-        g->ready_since = now;
-    bool hold = now - g->ready_since >= s->cfg.starvation_s && !s->holder_done && !t.oom;
+        g->ready_since = cy->now;
+    bool hold = cy->now - g->ready_since >= s->cfg.starvation_s && !s->holder_done && !t.oom;
     if (hold)
         s->holder_done = true;
     kn_undo_or_hold(s, &t, hold);
@@ -389,7 +390,7 @@ static bool place_group(kn_scheduler *s, int gi, int *P, int n, const kn_resv_sp
                  rs ? " (driver and its executor slots)" : "",
                  hold ? " Holding the room found so far (waiting longer than the starvation bound)." : "");
     for (int i = 0; i < n; i++)
-        fail_pod(s, P[i], full, now, out);
+        fail_pod(cy, P[i], full);
     g->tried_gen = s->c.gen;
     return false;
 }
@@ -429,21 +430,21 @@ static int gang_pending(kn_scheduler *s, const kn_gangrec *g, int *P, int *place
     return n;
 }
 
-static void tell_bad_members(kn_scheduler *s, const kn_gangrec *g, double now, kn_sched_out *out)
+static void tell_bad_members(const kn_cycle *cy, const kn_gangrec *g)
 {
     for (int m = 0; m < g->n; m++) {
-        const kn_cpod *p = &s->c.pods[g->members[m]];
+        const kn_cpod *p = &cy->s->c.pods[g->members[m]];
         if (p->state == KN_POD_PENDING && p->ours && p->d && p->d->bad && !p->d->gated)
-            fail_pod(s, g->members[m], p->d->bad, now, out);
+            fail_pod(cy, g->members[m], p->d->bad);
     }
 }
 
 /* A gang waits whole while a pending member sets a field no plugin
  * implements: that member is told which, the others why none is bound.
  * True when it does. */
-static bool unsupported_member(kn_scheduler *s, kn_gangrec *g, const int *P, int n, double now,
-                               kn_sched_out *out)
+static bool unsupported_member(const kn_cycle *cy, kn_gangrec *g, const int *P, int n)
 {
+    kn_scheduler *s = cy->s;
     int who = -1, field = -1;
     for (int i = 0; i < n && who < 0; i++)
         if ((field = kn_unsupported_field(s->c.pods[P[i]].d->fields)) >= 0)
@@ -457,107 +458,108 @@ static bool unsupported_member(kn_scheduler *s, kn_gangrec *g, const int *P, int
         int f = kn_unsupported_field(s->c.pods[P[i]].d->fields);
         char own[KN_MSG_MAX];
         if (f >= 0)
-            fail_unsupported(s, P[i], f, unsupported_msg(f, own, sizeof(own)), now, out);
+            fail_unsupported(cy, P[i], f, unsupported_msg(f, own, sizeof(own)));
         else
-            fail_pod(s, P[i], msg, now, out);
+            fail_pod(cy, P[i], msg);
     }
     g->tried_gen = s->c.gen;
     return true;
 }
 
 /* Executors take the gang's held slots first, else go one by one. */
-static void take_held_slots(kn_scheduler *s, const kn_gangrec *g, const int *P, int n, double now,
-                            kn_sched_out *out)
+static void take_held_slots(const kn_cycle *cy, const kn_gangrec *g, const int *P, int n)
 {
     for (int i = 0; i < n; i++)
-        if (g->resv < 0 || !kn_resv_take(s, g->resv, P[i], out))
-            place_single(s, P[i], now, out);
+        if (g->resv < 0 || !kn_resv_take(cy, g->resv, P[i]))
+            place_single(cy, P[i]);
 }
 
-static void place_driver_first(kn_scheduler *s, int gi, int *P, int n, int driver, double now, kn_sched_out *out)
+static void place_driver_first(const kn_cycle *cy, int gi, int *P, int n, int driver)
 {
+    kn_scheduler *s = cy->s;
     kn_resv_spec rs;
     kn_err e;
     int dp = P[driver];
     if (kn_resv_spec_parse(&s->c, &s->c.pods[dp], s->c.pods[dp].d, &rs, &e) != 0) {
         char msg[KN_MSG_MAX];
         snprintf(msg, sizeof(msg), "annotation %s: %s", KN_EXECUTOR_RESERVATION_ANNOTATION, e.msg);
-        fail_pod(s, dp, msg, now, out);
+        fail_pod(cy, dp, msg);
     } else if (rs.unsupported >= 0) { /* the slots would ignore it */
         char msg[KN_MSG_MAX];
         const char *name = kn_pod_field_name(rs.unsupported);
         snprintf(msg, sizeof(msg), "annotation %s: unsupported: %s", KN_EXECUTOR_RESERVATION_ANNOTATION,
                  strncmp(name, "spec.", 5) == 0 ? name + 5 : name);
-        fail_unsupported(s, dp, rs.unsupported, msg, now, out);
+        fail_unsupported(cy, dp, rs.unsupported, msg);
     } else if (reserve_held(s, 1 + rs.count) == 0) {
         P[driver] = P[0];
         P[0] = dp;
         /* the driver and its slots; executors already present then take them */
-        if (place_group(s, gi, P, 1, &rs, now, out))
-            take_held_slots(s, &s->gangs[gi], P + 1, n - 1, now, out);
+        if (place_group(cy, gi, P, 1, &rs))
+            take_held_slots(cy, &s->gangs[gi], P + 1, n - 1);
     }
     kn_resv_spec_free(&rs);
 }
 
-static void tell_waiting(kn_scheduler *s, kn_gangrec *g, const int *P, int n, int present, double now,
-                         kn_sched_out *out)
+static void tell_waiting(const kn_cycle *cy, kn_gangrec *g, const int *P, int n, int present)
 {
     char msg[KN_MSG_MAX];
     snprintf(msg, sizeof(msg), "Gang %s: %d of %d members present; waiting for %d more before placing them all at once",
              g->key, present, g->min_available, g->min_available - present);
     if (g->waiting_told != present)
         for (int i = 0; i < n; i++) {
-            s->c.pods[P[i]].d->last_event = -INFINITY; /* a new count is news */
-            tell(s, P[i], "Normal", "GangWaiting", msg, now, out);
+            cy->s->c.pods[P[i]].d->last_event = -INFINITY; /* a new count is news */
+            tell(cy, P[i], "Normal", "GangWaiting", msg);
         }
     g->waiting_told = present;
-    g->tried_gen = s->c.gen;
+    g->tried_gen = cy->s->c.gen;
 }
 
-static void place_gang(kn_scheduler *s, int gi, double now, kn_sched_out *out)
+static void place_gang(const kn_cycle *cy, int gi)
 {
+    kn_scheduler *s = cy->s;
     kn_gangrec *g = &s->gangs[gi];
-    bool starving = g->ready_since >= 0 && now - g->ready_since >= s->cfg.starvation_s;
+    bool starving = g->ready_since >= 0 && cy->now - g->ready_since >= s->cfg.starvation_s;
     if (g->tried_gen == s->c.gen && !starving)
         return;
     int *P = malloc(sizeof(int) * (size_t)(g->n + 1));
     if (P == NULL)
         return;
     int placed, driver, n = gang_pending(s, g, P, &placed, &driver);
-    tell_bad_members(s, g, now, out);
+    tell_bad_members(cy, g);
     if (n == 0) {
         free(P);
         return;
     }
     s->attempts++;
     char why[KN_MSG_MAX];
-    if (unsupported_member(s, g, P, n, now, out))
+    if (unsupported_member(cy, g, P, n))
         ; /* the gang waits whole */
     else if (!kn_podgroup_gate(s, g, why, sizeof(why))) {
         for (int i = 0; i < n; i++)
-            fail_pod(s, P[i], why, now, out);
+            fail_pod(cy, P[i], why);
         g->tried_gen = s->c.gen;
     } else if (g->resv >= 0 && driver < 0)
-        take_held_slots(s, g, P, n, now, out);
+        take_held_slots(cy, g, P, n);
     else if (driver >= 0)
-        place_driver_first(s, gi, P, n, driver, now, out);
+        place_driver_first(cy, gi, P, n, driver);
     else if (placed >= g->min_available) /* the gang runs: one by one */
         for (int i = 0; i < n; i++)
-            place_single(s, P[i], now, out);
+            place_single(cy, P[i]);
     else if (placed + n < g->min_available)
-        tell_waiting(s, g, P, n, placed + n, now, out);
+        tell_waiting(cy, g, P, n, placed + n);
     else if (reserve_held(s, n) == 0)
-        place_group(s, gi, P, n, NULL, now, out);
+        place_group(cy, gi, P, n, NULL);
     free(P);
 }
 
 int kn_sched_cycle(kn_scheduler *s, double now, kn_sched_out *out, kn_err *err)
 {
+    const kn_cycle cy = {.s = s, .now = now, .out = out};
     size_t before = out->n_bindings;
     s->last_now = now;
-    kn_resv_expire(s, now, out);
+    kn_resv_expire(&cy);
     if (s->c.n_restore > 0)
-        kn_resv_restore(s, now, out);
+        kn_resv_restore(&cy);
     s->holder_done = false;
     int *q;
     int n = kn_queue_build(s, &q);
@@ -567,9 +569,9 @@ int kn_sched_cycle(kn_scheduler *s, double now, kn_sched_out *out, kn_err *err)
         if (q[i] >= 0) {
             kn_cpod *p = &s->c.pods[q[i]];
             if (p->live && p->state == KN_POD_PENDING && p->d)
-                place_single(s, q[i], now, out);
+                place_single(&cy, q[i]);
         } else {
-            place_gang(s, -1 - q[i], now, out);
+            place_gang(&cy, -1 - q[i]);
         }
     }
     free(q);
@@ -628,7 +630,8 @@ void kn_sched_bind_failed(kn_scheduler *s, const char *uid, int http_status, con
         p->d->tried_gen = 0;
         char msg[KN_MSG_MAX];
         snprintf(msg, sizeof(msg), "Binding rejected: %s", message ? message : "unknown error");
-        tell(s, pi, "Warning", "FailedScheduling", msg, now, out);
+        const kn_cycle cy = {.s = s, .now = now, .out = out};
+        tell(&cy, pi, "Warning", "FailedScheduling", msg);
     }
 }
 

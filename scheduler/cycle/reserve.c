@@ -169,7 +169,7 @@ void kn_resv_release_driver(kn_scheduler *s, const char *uid)
         kn_resv_release(s, ri);
 }
 
-int kn_resv_create(kn_scheduler *s, int gang, const kn_cpod *driver, kn_alloc *slots, int n, double now)
+int kn_resv_create(kn_scheduler *s, int gang, const kn_cpod *driver, kn_alloc *slots, int n, double created)
 {
     if (s->n_resvs == s->cap_resvs) {
         int ncap = s->cap_resvs ? s->cap_resvs * 2 : 8;
@@ -194,7 +194,7 @@ int kn_resv_create(kn_scheduler *s, int gang, const kn_cpod *driver, kn_alloc *s
     r->gang = gang;
     r->slots = slots;
     r->n_slots = r->n_free = n;
-    r->created = now;
+    r->created = created;
     r->timeout_s = kn_gang_timeout(s, driver, driver->d);
     s->gangs[gang].resv = s->n_resvs;
     return s->n_resvs++;
@@ -220,13 +220,14 @@ void kn_resv_release(kn_scheduler *s, int ri)
     s->c.gen++;
 }
 
-void kn_resv_expire(kn_scheduler *s, double now, kn_sched_out *out)
+void kn_resv_expire(const kn_cycle *cy)
 {
+    kn_scheduler *s = cy->s;
     for (int i = 0; i < s->n_resvs; i++) {
         kn_resv *r = &s->resvs[i];
-        if (!r->live || now < r->created + r->timeout_s)
+        if (!r->live || cy->now < r->created + r->timeout_s)
             continue;
-        kn_out_event(out, r->driver_ns, r->driver_name, r->driver_uid, "Warning", "GangTimeout",
+        kn_out_event(cy->out, r->driver_ns, r->driver_name, r->driver_uid, "Warning", "GangTimeout",
                      "Released %d unused executor slot(s) of gang %s after %.0fs: executors did not arrive in time",
                      r->n_free, s->gangs[r->gang].key, r->timeout_s);
         s->resv_timeouts++;
@@ -234,8 +235,9 @@ void kn_resv_expire(kn_scheduler *s, double now, kn_sched_out *out)
     }
 }
 
-bool kn_resv_take(kn_scheduler *s, int ri, int p, kn_sched_out *out)
+bool kn_resv_take(const kn_cycle *cy, int ri, int p)
 {
+    kn_scheduler *s = cy->s;
     kn_resv *r = &s->resvs[ri];
     kn_want w;
     kn_want_for_pod(s, &s->c.pods[p], &w);
@@ -251,7 +253,7 @@ bool kn_resv_take(kn_scheduler *s, int ri, int p, kn_sched_out *out)
             kn_alloc_take(&s->c, slot);
             continue;
         }
-        if (kn_commit_pod(s, p, &ch, out) != 0) {
+        if (kn_commit_pod(cy, p, &ch) != 0) {
             kn_alloc_take(&s->c, slot);
             return false;
         }

@@ -31,35 +31,36 @@ static bool has_live_resv(const kn_scheduler *s, const kn_cpod *p)
 }
 
 /* The reservation's start on our clock: the binding when the wall clock is known. */
-static double resv_start(const kn_scheduler *s, const kn_cpod *p, double now)
+static double resv_start(const kn_cycle *cy, const kn_cpod *p)
 {
-    if (s->cfg.wall_at_zero > 0 && p->bound_at > 0) {
-        double t = p->bound_at - s->cfg.wall_at_zero;
-        return t < now ? t : now;
+    if (cy->s->cfg.wall_at_zero > 0 && p->bound_at > 0) {
+        double t = p->bound_at - cy->s->cfg.wall_at_zero;
+        return t < cy->now ? t : cy->now;
     }
-    return now;
+    return cy->now;
 }
 
 /* missing < 0: not known (the annotation is bad). */
-static void warn(const kn_cpod *p, int missing, const char *why, kn_sched_out *out)
+static void warn(const kn_cycle *cy, const kn_cpod *p, int missing, const char *why)
 {
     char n[32] = "the";
     if (missing >= 0)
         snprintf(n, sizeof(n), "%d", missing);
-    kn_out_event(out, p->ns, p->name, p->uid, "Warning", "FailedScheduling",
+    kn_out_event(cy->out, p->ns, p->name, p->uid, "Warning", "FailedScheduling",
                  "could not re-reserve %s executor slot(s) after a scheduler restart: %s", n, why);
 }
 
 /* Places the missing slots and holds them for the driver's gang. */
-static void reserve_missing(kn_scheduler *s, int pi, const kn_resv_spec *rs, int missing, double start,
-                            double timeout, kn_sched_out *out)
+static void reserve_missing(const kn_cycle *cy, int pi, const kn_resv_spec *rs, int missing, double start,
+                            double timeout)
 {
+    kn_scheduler *s = cy->s;
     kn_cpod *p = &s->c.pods[pi];
     kn_gangrec *g = &s->gangs[p->gang];
     char msg[1024];
     kn_alloc *slots;
     if (kn_place_slots(s, p->restore, rs, missing, &slots, msg, sizeof(msg)) != 0) {
-        warn(p, missing, msg, out);
+        warn(cy, p, missing, msg);
         return;
     }
     int ri = kn_resv_create(s, p->gang, p, slots, missing, start);
@@ -69,58 +70,60 @@ static void reserve_missing(kn_scheduler *s, int pi, const kn_resv_spec *rs, int
             kn_alloc_clear(&slots[i]);
         }
         free(slots);
-        warn(p, missing, "out of memory", out);
+        warn(cy, p, missing, "out of memory");
         return;
     }
     s->resvs[ri].timeout_s = timeout;
     s->resvs[ri].restored = true;
     g->tried_gen = s->c.gen + 1; /* its pending executors may take the slots now */
-    kn_out_event(out, p->ns, p->name, p->uid, "Normal", "GangReserved",
+    kn_out_event(cy->out, p->ns, p->name, p->uid, "Normal", "GangReserved",
                  "Re-reserved %d executor slot(s) for gang %s after a scheduler restart; held until the executors "
                  "arrive or %.0fs after the driver was bound",
                  missing, g->key, timeout);
 }
 
 /* Decides once for one bound driver: re-reserve, time out, or give up. */
-static void restore_one(kn_scheduler *s, int pi, double now, kn_sched_out *out)
+static void restore_one(const kn_cycle *cy, int pi)
 {
+    kn_scheduler *s = cy->s;
     kn_cpod *p = &s->c.pods[pi];
     kn_resv_spec rs;
     kn_err e;
     if (p->gang < 0 || has_live_resv(s, p))
         return;
     if (p->restore->bad) {
-        warn(p, -1, p->restore->bad, out);
+        warn(cy, p, -1, p->restore->bad);
         return;
     }
     if (kn_resv_spec_parse(&s->c, p, p->restore, &rs, &e) != 0) {
         char why[600];
         snprintf(why, sizeof(why), "annotation %s: %s", KN_EXECUTOR_RESERVATION_ANNOTATION, e.msg);
-        warn(p, -1, why, out);
+        warn(cy, p, -1, why);
         return;
     }
     const kn_gangrec *g = &s->gangs[p->gang];
     int missing = rs.count - placed_executors(s, g, pi);
     double timeout = kn_gang_timeout(s, p, p->restore);
-    double start = resv_start(s, p, now);
-    if (missing > 0 && now >= start + timeout) {
-        kn_out_event(out, p->ns, p->name, p->uid, "Warning", "GangTimeout",
+    double start = resv_start(cy, p);
+    if (missing > 0 && cy->now >= start + timeout) {
+        kn_out_event(cy->out, p->ns, p->name, p->uid, "Warning", "GangTimeout",
                      "Did not re-reserve %d executor slot(s) of gang %s after a scheduler restart: %.0fs have "
                      "passed since the driver was bound",
                      missing, g->key, timeout);
         s->resv_timeouts++;
     } else if (missing > 0)
-        reserve_missing(s, pi, &rs, missing, start, timeout, out);
+        reserve_missing(cy, pi, &rs, missing, start, timeout);
     kn_resv_spec_free(&rs);
 }
 
-void kn_resv_restore(kn_scheduler *s, double now, kn_sched_out *out)
+void kn_resv_restore(const kn_cycle *cy)
 {
+    kn_scheduler *s = cy->s;
     for (int i = 0; i < s->c.n_pods && s->c.n_restore > 0; i++) {
         kn_cpod *p = &s->c.pods[i];
         if (!p->live || p->restore == NULL)
             continue;
-        restore_one(s, i, now, out);
+        restore_one(cy, i);
         kn_cpod_restore_done(&s->c, p);
     }
 }
