@@ -10,20 +10,34 @@ void kn_diag_init(kn_diag *d)
 {
     d->n_nodes = 0;
     d->n = 0;
+    memset(d->insufficient, 0, sizeof(d->insufficient));
 }
 
-void kn_diag_add(kn_diag *d, const char *reason)
+int kn_diag_add(kn_diag *d, const char *reason)
 {
     for (int i = 0; i < d->n; i++)
         if (strcmp(d->r[i].reason, reason) == 0) {
             d->r[i].count++;
-            return;
+            return i;
         }
     if (d->n == KN_DIAG_MAX)
-        return;
+        return -1;
     snprintf(d->r[d->n].reason, KN_REASON_MAX, "%s", reason);
     d->r[d->n].count = 1;
-    d->n++;
+    return d->n++;
+}
+
+void kn_diag_add_insufficient(kn_diag *d, const kn_cluster *c, int r)
+{
+    int at = d->insufficient[r] - 1;
+    if (at >= 0) {
+        d->r[at].count++;
+        return;
+    }
+    char reason[KN_REASON_MAX];
+    snprintf(reason, sizeof(reason), "Insufficient %s", c->res_names[r]);
+    if ((at = kn_diag_add(d, reason)) >= 0)
+        d->insufficient[r] = (int8_t)(at + 1);
 }
 
 static int cmp_str(const void *a, const void *b)

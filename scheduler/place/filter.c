@@ -180,15 +180,14 @@ bool kn_filter_resources(const kn_cluster *c, const kn_node *n, const kn_want *w
         return false;
     }
     bool ok = true;
-    char r[KN_REASON_MAX];
     for (int i = 0; i < c->n_res; i++) {
         if (i == KN_R_PODS || req->v[i] <= 0 || req->v[i] <= free.v[i])
             continue;
-        snprintf(r, sizeof(r), "Insufficient %s", c->res_names[i]);
-        kn_diag_add(d, r);
+        kn_diag_add_insufficient(d, c, i);
         ok = false;
     }
     if (w->unfit_name != NULL) {
+        char r[KN_REASON_MAX];
         snprintf(r, sizeof(r), "Insufficient %s", w->unfit_name);
         kn_diag_add(d, r);
         ok = false;

@@ -27,6 +27,7 @@ typedef struct kn_diag {
         char reason[KN_REASON_MAX];
         int count;
     } r[KN_DIAG_MAX];
+    int8_t insufficient[KN_RDIM]; /* 1 + the entry "Insufficient <resource r>", or 0 */
 } kn_diag;
 
 /* What a placement needs to know about the pod. */
@@ -75,7 +76,11 @@ int kn_pod_kind_keep(kn_pod_kind *dst, const kn_pod_kind *src);
 void kn_pod_kind_drop(kn_pod_kind *k);
 
 void kn_diag_init(kn_diag *d);
-void kn_diag_add(kn_diag *d, const char *reason);
+/* Counts the reason once more; its entry, or -1 when the diagnosis is full. */
+int kn_diag_add(kn_diag *d, const char *reason);
+/* kn_diag_add of "Insufficient <c->res_names[r]>", found by resource instead
+ * of by its text: every node a pod does not fit adds one. */
+void kn_diag_add_insufficient(kn_diag *d, const kn_cluster *c, int r);
 /* kube-scheduler's FitError text. */
 void kn_diag_message(const kn_diag *d, char *buf, size_t cap);
 

@@ -399,6 +399,33 @@ static void test_cached_choice_with_preferences_is_the_full_scan(void **state)
     run(3, 50, 2);
 }
 
+/* "Insufficient <resource>" added by resource counts with the same reason
+ * added as text, whichever comes first, and keeps its place among the others. */
+static void test_diag_insufficient_by_resource_is_the_text(void **state)
+{
+    (void)state;
+    kn_cluster c;
+    kn_err err = {{0}};
+    assert_int_equal(kn_cluster_init(&c, NULL, &err), 0);
+    kn_diag d;
+    kn_diag_init(&d);
+    kn_diag_add(&d, "Insufficient cpu");
+    kn_diag_add_insufficient(&d, &c, KN_R_CPU);
+    kn_diag_add_insufficient(&d, &c, KN_R_MEMORY);
+    kn_diag_add(&d, "node(s) were not ready");
+    kn_diag_add_insufficient(&d, &c, KN_R_MEMORY);
+    kn_diag_add(&d, "Insufficient memory");
+    kn_diag_add_insufficient(&d, &c, KN_R_CPU);
+    assert_int_equal(d.n, 3);
+    assert_string_equal(d.r[1].reason, "Insufficient memory");
+    d.n_nodes = 7;
+    char msg[512];
+    kn_diag_message(&d, msg, sizeof(msg));
+    assert_string_equal(msg, "0/7 nodes are available: 1 node(s) were not ready, 3 Insufficient cpu, "
+                             "3 Insufficient memory.");
+    kn_cluster_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -406,6 +433,7 @@ int main(void)
         cmocka_unit_test(test_cached_choice_with_preferences_is_the_full_scan),
         cmocka_unit_test(test_index_evicts_and_outlives_its_log),
         cmocka_unit_test(test_index_rounds_wrap),
+        cmocka_unit_test(test_diag_insufficient_by_resource_is_the_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
