@@ -295,12 +295,6 @@ int kn_rvec_from_list(kn_cluster *c, const kn_json *list, kn_rvec *v, kn_err *er
 
 /* ---- accounting ---- */
 
-void kn_node_free(const kn_node *n, int pod, kn_rvec *out)
-{
-    for (int r = 0; r < KN_RDIM; r++)
-        out->v[r] = kn_node_free_dim(n, pod, r);
-}
-
 /* An isolated zone stays exclusive: what is left in it is not room for others. */
 int64_t kn_node_free_dim(const kn_node *n, int pod, int r)
 {

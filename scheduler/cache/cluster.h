@@ -315,9 +315,8 @@ int kn_cluster_node_ref(kn_cluster *c, const char *name);
  * and the room its pods take kept for a re-add. */
 void kn_cluster_node_gone(kn_cluster *c, int i);
 
-/* Free room of a node for a pod (alloc - used - room kept for isolated zones of others). */
-void kn_node_free(const kn_node *n, int pod, kn_rvec *out);
-/* The same for one resource r. */
+/* Free room of a node for a pod in resource r (alloc - used - room kept for
+ * isolated zones of others). */
 int64_t kn_node_free_dim(const kn_node *n, int pod, int r);
 /* Free room of a zone for resource r (see the header comment), as last
  * synced; inline: the NUMA fit asks it for every zone of every node it evaluates. */

@@ -172,16 +172,14 @@ bool kn_filter_static(const kn_node *n, const kn_constraints *pod, kn_diag *d)
 
 bool kn_filter_resources(const kn_cluster *c, const kn_node *n, const kn_want *w, kn_diag *d)
 {
-    kn_rvec free;
-    kn_node_free(n, w->owner, &free);
     const kn_rvec *req = w->req;
-    if (req->v[KN_R_PODS] > 0 && req->v[KN_R_PODS] > free.v[KN_R_PODS]) {
+    if (req->v[KN_R_PODS] > 0 && req->v[KN_R_PODS] > kn_node_free_dim(n, w->owner, KN_R_PODS)) {
         kn_diag_add(d, "Too many pods");
         return false;
     }
     bool ok = true;
     for (int i = 0; i < c->n_res; i++) {
-        if (i == KN_R_PODS || req->v[i] <= 0 || req->v[i] <= free.v[i])
+        if (i == KN_R_PODS || req->v[i] <= 0 || req->v[i] <= kn_node_free_dim(n, w->owner, i))
             continue;
         kn_diag_add_insufficient(d, c, i);
         ok = false;
