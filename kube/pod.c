@@ -481,20 +481,48 @@ void kn_pod_free(kn_pod *p)
     kn_json_free(p->required_affinity);
     kn_json_free(p->preferred_affinity);
     free(p->host_ports);
-    for (int i = 0; i < p->n_tolerations; i++) {
-        free(p->tolerations[i].key);
-        free(p->tolerations[i].op);
-        free(p->tolerations[i].value);
-        free(p->tolerations[i].effect);
-    }
-    free(p->tolerations);
+    kn_tolerations_free(p->tolerations, p->n_tolerations);
     memset(p, 0, sizeof(*p));
+}
+
+void kn_tolerations_free(kn_toleration *t, int n)
+{
+    for (int i = 0; i < n; i++) {
+        free(t[i].key);
+        free(t[i].op);
+        free(t[i].value);
+        free(t[i].effect);
+    }
+    free(t);
 }
 
 static bool copy_str(char **dst, const char *src)
 {
     *dst = src != NULL ? strdup(src) : NULL;
     return src == NULL || *dst != NULL;
+}
+
+int kn_tolerations_copy(const kn_toleration *src, int n, kn_toleration **out)
+{
+    *out = NULL;
+    if (n <= 0)
+        return 0;
+    kn_toleration *t = calloc((size_t)n, sizeof(*t));
+    if (t == NULL)
+        return -1;
+    bool ok = true;
+    for (int i = 0; i < n; i++) { /* each one on its own: a failure frees what was copied */
+        ok &= copy_str(&t[i].key, src[i].key);
+        ok &= copy_str(&t[i].op, src[i].op);
+        ok &= copy_str(&t[i].value, src[i].value);
+        ok &= copy_str(&t[i].effect, src[i].effect);
+    }
+    if (!ok) {
+        kn_tolerations_free(t, n);
+        return -1;
+    }
+    *out = t;
+    return 0;
 }
 
 static bool copy_json(kn_json **dst, const kn_json *src)
@@ -525,22 +553,11 @@ int kn_pod_copy(const kn_pod *src, kn_pod *out)
         else
             ok = false;
     }
-    out->tolerations = NULL;
     out->n_tolerations = 0;
-    if (src->n_tolerations > 0) {
-        if ((out->tolerations = calloc((size_t)src->n_tolerations, sizeof(kn_toleration))) == NULL)
-            ok = false;
-        for (int i = 0; out->tolerations != NULL && i < src->n_tolerations; i++) {
-            const kn_toleration *t = &src->tolerations[i];
-            kn_toleration *o = &out->tolerations[out->n_tolerations++];
-            /* Each one on its own: every pointer must be replaced before a
-             * failure frees the copy (a short-circuit would leave src's). */
-            ok &= copy_str(&o->key, t->key);
-            ok &= copy_str(&o->op, t->op);
-            ok &= copy_str(&o->value, t->value);
-            ok &= copy_str(&o->effect, t->effect);
-        }
-    }
+    if (kn_tolerations_copy(src->tolerations, src->n_tolerations, &out->tolerations) == 0)
+        out->n_tolerations = src->n_tolerations;
+    else
+        ok = false;
     if (!ok) {
         kn_pod_free(out);
         return -1;

@@ -102,6 +102,10 @@ int kn_pod_from_json(const kn_json *pod, kn_pod *out, kn_err *err);
 void kn_pod_free(kn_pod *p); /* frees members, not p itself */
 /* A deep copy of src into out: 0, or -1 out of memory (out left empty). */
 int kn_pod_copy(const kn_pod *src, kn_pod *out);
+/* A deep copy of tolerations src[0..n) into *out (NULL for none): 0, or -1
+ * out of memory (*out NULL). */
+int kn_tolerations_copy(const kn_toleration *src, int n, kn_toleration **out);
+void kn_tolerations_free(kn_toleration *t, int n);
 /* Succeeded or Failed: no longer holds resources on its node. */
 bool kn_pod_terminated(const kn_pod *p);
 const char *kn_pod_label(const kn_pod *p, const char *key);      /* NULL if absent */

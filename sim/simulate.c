@@ -380,62 +380,57 @@ static int add_sparkapp(sim *sm, const kn_json *doc, kn_err *err)
     return 0;
 }
 
-/* What watch_pod does for a pod given as its model (taken). */
-static void watch_model(sim *sm, kn_pod *p, kn_err *err)
+/* What watch_pod does for a pod given as its model (read, not taken). */
+static void watch_model(sim *sm, const kn_pod *p, kn_err *err)
 {
-    char ref[600];
-    snprintf(ref, sizeof(ref), "%s/%s", s_or(p->ns, "default"), s_or(p->name, ""));
     bool ours = strcmp(s_or(p->scheduler_name, ""), sm->sched_name) == 0;
-    char reason[400];
+    bool bound = p->node_name != NULL && *p->node_name != '\0';
+    if (kn_sched_apply_pod_model(sm->s, p, err) != 0 || bound || ours)
+        return;
+    char ref[600], reason[400];
+    snprintf(ref, sizeof(ref), "%s/%s", s_or(p->ns, "default"), s_or(p->name, ""));
     snprintf(reason, sizeof(reason), "spec.schedulerName is \"%s\": not scheduled by %s", s_or(p->scheduler_name, ""),
              sm->sched_name);
-    bool bound = p->node_name != NULL && *p->node_name != '\0';
-    if (kn_sched_apply_pod_model(sm->s, p, err) == 0 && !bound && !ours)
-        pending_line(sm, ref, reason);
-    kn_pod_free(p);
+    pending_line(sm, ref, reason);
 }
 
-/* Executor id as the first one's model (as admitted) copied, renumbered and
- * given the uid and creationTimestamp the API server would give it. */
-static int next_executor(sim *sm, const sim_app *a, const kn_pod *first, int id, kn_pod *out, kn_err *err)
+/* *dst (malloc'd) becomes a copy of s: 0, or -1 out of memory (*dst kept). */
+static int replace_str(char **dst, const char *s)
+{
+    char *copy = strdup(s);
+    if (copy == NULL)
+        return -1;
+    free(*dst);
+    *dst = copy;
+    return 0;
+}
+
+/* The model of an executor (as admitted) becomes executor id's: renumbered
+ * and given the uid and creationTimestamp the API server would give it. */
+static int next_executor(sim *sm, const sim_app *a, kn_pod *model, int id, kn_err *err)
 {
     char uid[64], ts[32];
-    if (kn_pod_copy(first, out) != 0)
-        return kn_err_set(err, "out of memory");
     stamp(sm, uid, ts);
-    char *u = strdup(uid), *t = strdup(ts);
-    free(out->uid);
-    free(out->creation_timestamp);
-    out->uid = u;
-    out->creation_timestamp = t;
-    if (u == NULL || t == NULL) {
-        kn_pod_free(out);
+    if (replace_str(&model->uid, uid) != 0 || replace_str(&model->creation_timestamp, ts) != 0)
         return kn_err_set(err, "out of memory");
-    }
-    if (kn_sparkapp_executor_renumber(out, a->app, id, NULL, err) != 0) {
-        kn_pod_free(out);
-        return -1;
-    }
-    return 0;
+    return kn_sparkapp_executor_renumber(model, a->app, id, NULL, err);
 }
 
 /* Executors 1..n, created, admitted and watched in order. The webhook's pod
  * rules read labels, annotations and spec.schedulerName, never what differs
  * between executors (name, hostname, spark-exec-id, SPARK_EXECUTOR_ID), so
- * the first is admitted and the scheduler is handed the others as copies of
- * its model renumbered: the same pods, without building, admitting and
- * reading each (a third of the time placing a workload of Spark gangs went
- * there). */
+ * the first is admitted and its model, renumbered, is handed to the
+ * scheduler for each of the others: the same pods, without building,
+ * admitting, reading or copying each. */
 static void create_executors(sim *sm, const sim_app *a, int n, kn_err *err)
 {
-    kn_pod first;
-    bool have_first = false;
+    kn_pod model;
+    bool have_model = false;
     for (int id = 1; id <= n; id++) {
-        if (have_first) {
-            kn_pod p;
-            if (next_executor(sm, a, &first, id, &p, err) != 0)
+        if (have_model) {
+            if (next_executor(sm, a, &model, id, err) != 0)
                 break;
-            watch_model(sm, &p, err);
+            watch_model(sm, &model, err);
             continue;
         }
         /* the first, or after a denial: one by one */
@@ -444,11 +439,11 @@ static void create_executors(sim *sm, const sim_app *a, int n, kn_err *err)
         if (ex == NULL)
             continue;
         kn_err perr;
-        have_first = kn_pod_from_json(ex, &first, &perr) == 0;
+        have_model = kn_pod_from_json(ex, &model, &perr) == 0;
         free(watch_pod(sm, ex, err));
     }
-    if (have_first)
-        kn_pod_free(&first);
+    if (have_model)
+        kn_pod_free(&model);
 }
 
 /* Spark's driver asks for its executors once it runs. */

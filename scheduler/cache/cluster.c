@@ -83,7 +83,27 @@ char *kn_pod_sig(const kn_constraints *p)
     return kn_buf_finish(&b, NULL);
 }
 
-kn_cons_entry *kn_cons_intern(kn_cluster *c, kn_constraints *cons)
+/* A deep copy of src into out: 0, or -1 out of memory (out left empty). */
+static int constraints_copy(kn_constraints *out, const kn_constraints *src)
+{
+    memset(out, 0, sizeof(*out));
+    size_t ports = sizeof(*src->host_ports) * (size_t)src->n_host_ports;
+    if ((src->node_selector && (out->node_selector = kn_json_clone(src->node_selector)) == NULL) ||
+        (src->required_affinity && (out->required_affinity = kn_json_clone(src->required_affinity)) == NULL) ||
+        (src->preferred_affinity && (out->preferred_affinity = kn_json_clone(src->preferred_affinity)) == NULL) ||
+        (ports > 0 && (out->host_ports = malloc(ports)) == NULL) ||
+        kn_tolerations_copy(src->tolerations, src->n_tolerations, &out->tolerations) != 0) {
+        kn_constraints_free(out);
+        return -1;
+    }
+    if (ports > 0)
+        memcpy(out->host_ports, src->host_ports, ports);
+    out->n_host_ports = src->n_host_ports;
+    out->n_tolerations = src->n_tolerations;
+    return 0;
+}
+
+kn_cons_entry *kn_cons_intern(kn_cluster *c, const kn_constraints *cons)
 {
     char *sig = kn_pod_sig(cons);
     if (sig == NULL)
@@ -91,7 +111,6 @@ kn_cons_entry *kn_cons_intern(kn_cluster *c, kn_constraints *cons)
     int i = kn_strmap_get(&c->cons_by_sig, sig);
     if (i >= 0) {
         free(sig);
-        kn_constraints_free(cons);
         c->cons[i]->refs++;
         return c->cons[i];
     }
@@ -102,14 +121,18 @@ kn_cons_entry *kn_cons_intern(kn_cluster *c, kn_constraints *cons)
         return NULL;
     }
     kn_cons_entry *e = calloc(1, sizeof(*e));
-    if (e == NULL || kn_strmap_put(&c->cons_by_sig, sig, i) != 0) {
+    if (e == NULL || constraints_copy(&e->cons, cons) != 0) {
+        free(e);
+        free(sig);
+        return NULL;
+    }
+    if (kn_strmap_put(&c->cons_by_sig, sig, i) != 0) {
+        kn_constraints_free(&e->cons);
         free(e);
         free(sig);
         return NULL;
     }
     e->sig = sig;
-    e->cons = *cons;
-    memset(cons, 0, sizeof(*cons));
     e->refs = 1;
     e->idx = i;
     c->cons[i] = e;
@@ -199,6 +222,17 @@ void kn_cluster_free(kn_cluster *c)
     memset(c, 0, sizeof(*c));
 }
 
+void kn_constraints_view(kn_constraints *out, const kn_pod *p)
+{
+    out->node_selector = p->node_selector;
+    out->required_affinity = p->required_affinity;
+    out->preferred_affinity = p->preferred_affinity;
+    out->tolerations = p->tolerations;
+    out->n_tolerations = p->n_tolerations;
+    out->host_ports = p->host_ports;
+    out->n_host_ports = p->n_host_ports;
+}
+
 void kn_constraints_take(kn_constraints *out, kn_pod *p)
 {
     out->node_selector = p->node_selector;
@@ -223,13 +257,7 @@ void kn_constraints_free(kn_constraints *c)
     kn_json_free(c->required_affinity);
     kn_json_free(c->preferred_affinity);
     free(c->host_ports);
-    for (int i = 0; i < c->n_tolerations; i++) {
-        free(c->tolerations[i].key);
-        free(c->tolerations[i].op);
-        free(c->tolerations[i].value);
-        free(c->tolerations[i].effect);
-    }
-    free(c->tolerations);
+    kn_tolerations_free(c->tolerations, c->n_tolerations);
     memset(c, 0, sizeof(*c));
 }
 

@@ -140,6 +140,8 @@ typedef struct kn_constraints {
 
 /* Moves the constraints out of p (p can then be freed as usual). */
 void kn_constraints_take(kn_constraints *out, kn_pod *p);
+/* The constraints of p, borrowed: valid while p is, not to be freed. */
+void kn_constraints_view(kn_constraints *out, const kn_pod *p);
 void kn_constraints_free(kn_constraints *c);
 
 /* Constraints are shared by every pending pod with the same ones (the
@@ -291,17 +293,18 @@ typedef struct kn_pod_change {
 
 int kn_cluster_apply_pod(kn_cluster *c, const kn_json *pod, bool deleted, kn_pod_change *chg,
                          kn_err *err);
-/* The same for a pod not deleted, given as its model (members taken, p left
- * empty); obj is the object it was read from, for its status conditions, or
- * NULL (created just now: none). */
-int kn_cluster_apply_pod_model(kn_cluster *c, kn_pod *p, const kn_json *obj, kn_pod_change *chg, kn_err *err);
+/* The same for a pod not deleted, given as its model (read, not taken: what
+ * is kept is copied); obj is the object it was read from, for its status
+ * conditions, or NULL (created just now: none). */
+int kn_cluster_apply_pod_model(kn_cluster *c, const kn_pod *p, const kn_json *obj, kn_pod_change *chg,
+                               kn_err *err);
 /* Frees a pod record (already released and out of its gang). */
 void kn_cluster_drop_pod(kn_cluster *c, int idx);
 void kn_pod_detail_free(kn_cluster *c, kn_pod_detail *d);
 /* Frees p->restore (the reservation was re-created or given up). */
 void kn_cpod_restore_done(kn_cluster *c, kn_cpod *p);
-/* The shared entry for these constraints (taken from cons), or NULL on OOM. */
-kn_cons_entry *kn_cons_intern(kn_cluster *c, kn_constraints *cons);
+/* The shared entry for these constraints (copied when new), or NULL on OOM. */
+kn_cons_entry *kn_cons_intern(kn_cluster *c, const kn_constraints *cons);
 void kn_cons_release(kn_cluster *c, kn_cons_entry *e);
 /* The scheduling constraints of a pod as one string (malloc'd), or NULL: the
  * key that pods with the same constraints share, and part of the placement

@@ -46,14 +46,12 @@ static void set_bad(kn_pod_detail *d, const char *what, const kn_err *e)
         snprintf(d->bad, n, "%s: %s", what, e->msg);
 }
 
-/* What scheduling needs from a pending pod of ours; p is freed. */
-static kn_pod_detail *make_detail(kn_cluster *c, kn_pod *p, const kn_err *gerr)
+/* What scheduling needs from a pending pod of ours. */
+static kn_pod_detail *make_detail(kn_cluster *c, const kn_pod *p, const kn_err *gerr)
 {
     kn_pod_detail *d = calloc(1, sizeof(*d));
-    if (d == NULL) {
-        kn_pod_free(p);
+    if (d == NULL)
         return NULL;
-    }
     kn_err e;
     if (gerr != NULL)
         set_bad(d, "invalid gang labels", gerr);
@@ -85,10 +83,8 @@ static kn_pod_detail *make_detail(kn_cluster *c, kn_pod *p, const kn_err *gerr)
     d->fields = p->fields;
     d->gated = p->gated;
     kn_constraints cons;
-    kn_constraints_take(&cons, p);
-    kn_pod_free(p);
+    kn_constraints_view(&cons, p);
     if ((d->cons = kn_cons_intern(c, &cons)) == NULL) {
-        kn_constraints_free(&cons);
         kn_pod_detail_free(c, d);
         return NULL;
     }
@@ -214,16 +210,14 @@ static double bound_time(const kn_json *obj, double created)
 
 /* The API server says the pod is bound: count it there. A driver of ours
  * not bound by this process (a restart, a new leader) keeps what re-creating
- * its executor reservation needs. Frees p. */
-static int apply_bound(kn_cluster *c, kn_cpod *r, kn_pod *p, double bound_at)
+ * its executor reservation needs. */
+static int apply_bound(kn_cluster *c, kn_cpod *r, const kn_pod *p, double bound_at)
 {
     kn_pod_state was = r->state;
     if (was == KN_POD_PENDING) {
         req_vector(c, &p->requests, &r->alloc.req, &r->unfit_name);
-        if (alloc_ports(r, p) != 0) {
-            kn_pod_free(p);
+        if (alloc_ports(r, p) != 0)
             return -1;
-        }
     }
     int rc = was == KN_POD_BOUND ? 0 : bind_record(c, r, p);
     kn_pod_detail_free(c, r->d);
@@ -231,11 +225,9 @@ static int apply_bound(kn_cluster *c, kn_cpod *r, kn_pod *p, double bound_at)
     if (rc == 0 && was == KN_POD_PENDING && r->ours && r->restore == NULL &&
         kn_pod_annotation(p, KN_EXECUTOR_RESERVATION_ANNOTATION) != NULL) {
         r->bound_at = bound_at;
-        if ((r->restore = make_detail(c, p, NULL)) != NULL) /* frees p */
+        if ((r->restore = make_detail(c, p, NULL)) != NULL)
             c->n_restore++;
-        return rc;
     }
-    kn_pod_free(p);
     return rc;
 }
 
@@ -244,15 +236,13 @@ static bool same_numa(const kn_numa_spec *a, const kn_numa_spec *b)
     return (a == NULL && b == NULL) || (a && b && memcmp(a, b, sizeof(*a)) == 0);
 }
 
-/* A pending pod of ours, new or updated. Frees p. */
-static int apply_pending(kn_cluster *c, kn_cpod *r, kn_pod *p, const kn_err *gerr)
+/* A pending pod of ours, new or updated. */
+static int apply_pending(kn_cluster *c, kn_cpod *r, const kn_pod *p, const kn_err *gerr)
 {
     kn_rvec req = r->alloc.req;
     req_vector(c, &p->requests, &r->alloc.req, &r->unfit_name);
-    if (alloc_ports(r, p) != 0) {
-        kn_pod_free(p);
+    if (alloc_ports(r, p) != 0)
         return -1;
-    }
     kn_pod_detail *d = make_detail(c, p, gerr);
     if (d == NULL)
         return -1;
@@ -295,52 +285,45 @@ int kn_cluster_apply_pod(kn_cluster *c, const kn_json *obj, bool deleted, kn_pod
     if (kn_pod_from_json(obj, &p, err) != 0)
         return kn_err_prefix(err, "Pod %s/%s", s_or(KN_DIG_STR(obj, "metadata", "namespace")),
                              s_or(KN_DIG_STR(obj, "metadata", "name")));
-    return kn_cluster_apply_pod_model(c, &p, obj, chg, err);
+    int rc = kn_cluster_apply_pod_model(c, &p, obj, chg, err);
+    kn_pod_free(&p);
+    return rc;
 }
 
-int kn_cluster_apply_pod_model(kn_cluster *c, kn_pod *pm, const kn_json *obj, kn_pod_change *chg, kn_err *err)
+int kn_cluster_apply_pod_model(kn_cluster *c, const kn_pod *p, const kn_json *obj, kn_pod_change *chg,
+                               kn_err *err)
 {
-    kn_pod p = *pm;
-    memset(pm, 0, sizeof(*pm));
     memset(chg, 0, sizeof(*chg));
     chg->idx = -1;
-    if (p.uid == NULL || *p.uid == '\0') {
-        kn_err_set(err, "Pod %s/%s: metadata.uid is missing", s_or(p.ns), s_or(p.name));
-        kn_pod_free(&p);
-        return -1;
-    }
-    int i = kn_strmap_get(&c->pod_by_uid, p.uid);
-    bool ours = strcmp(p.scheduler_name ? p.scheduler_name : "", c->scheduler_name) == 0;
-    bool bound = p.node_name != NULL && *p.node_name != '\0';
-    if (kn_pod_terminated(&p) || (!bound && !ours)) {
+    if (p->uid == NULL || *p->uid == '\0')
+        return kn_err_set(err, "Pod %s/%s: metadata.uid is missing", s_or(p->ns), s_or(p->name));
+    int i = kn_strmap_get(&c->pod_by_uid, p->uid);
+    bool ours = strcmp(p->scheduler_name ? p->scheduler_name : "", c->scheduler_name) == 0;
+    bool bound = p->node_name != NULL && *p->node_name != '\0';
+    if (kn_pod_terminated(p) || (!bound && !ours)) {
         if (i >= 0) {
             chg->idx = i;
             chg->removed = true;
         }
-        kn_pod_free(&p);
         return 0;
     }
     kn_err gerr;
-    bool gang_bad = kn_gang_from_pod(p.labels, p.annotations, &chg->gang, &gerr) != 0;
+    bool gang_bad = kn_gang_from_pod(p->labels, p->annotations, &chg->gang, &gerr) != 0;
     if (gang_bad)
         chg->gang.present = false;
-    if (i < 0 && (i = new_record(c, &p)) < 0) {
-        kn_pod_free(&p);
+    if (i < 0 && (i = new_record(c, p)) < 0)
         return kn_err_set(err, "out of memory");
-    }
     kn_cpod *r = &c->pods[i];
     chg->idx = i;
     r->seen = true;
     r->ours = ours;
-    r->priority = p.priority;
-    r->created = kn_parse_rfc3339(p.creation_timestamp);
+    r->priority = p->priority;
+    r->created = kn_parse_rfc3339(p->creation_timestamp);
     if (bound) {
-        chg->placed_elsewhere = r->state == KN_POD_ASSUMED && r->node_name && strcmp(r->node_name, p.node_name) != 0;
-        return apply_bound(c, r, &p, bound_time(obj, r->created)) == 0 ? 0 : kn_err_set(err, "out of memory");
+        chg->placed_elsewhere = r->state == KN_POD_ASSUMED && r->node_name && strcmp(r->node_name, p->node_name) != 0;
+        return apply_bound(c, r, p, bound_time(obj, r->created)) == 0 ? 0 : kn_err_set(err, "out of memory");
     }
-    if (r->state != KN_POD_PENDING) { /* our binding is in flight; the watch lags */
-        kn_pod_free(&p);
+    if (r->state != KN_POD_PENDING) /* our binding is in flight; the watch lags */
         return 0;
-    }
-    return apply_pending(c, r, &p, gang_bad ? &gerr : NULL) == 0 ? 0 : kn_err_set(err, "out of memory");
+    return apply_pending(c, r, p, gang_bad ? &gerr : NULL) == 0 ? 0 : kn_err_set(err, "out of memory");
 }

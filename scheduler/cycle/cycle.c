@@ -115,7 +115,7 @@ int kn_sched_apply_pod(kn_scheduler *s, const kn_json *pod, bool deleted, kn_err
     return pod_changed(s, &chg, err);
 }
 
-int kn_sched_apply_pod_model(kn_scheduler *s, kn_pod *pod, kn_err *err)
+int kn_sched_apply_pod_model(kn_scheduler *s, const kn_pod *pod, kn_err *err)
 {
     kn_pod_change chg;
     if (kn_cluster_apply_pod_model(&s->c, pod, NULL, &chg, err) != 0)

@@ -64,8 +64,9 @@ void kn_sched_free(kn_scheduler *s);
 int kn_sched_apply_node(kn_scheduler *s, const kn_json *node, bool deleted, kn_err *err);
 int kn_sched_apply_pod(kn_scheduler *s, const kn_json *pod, bool deleted, kn_err *err);
 /* The same for a pod just created (not deleted, no status), given as its
- * model: members taken, pod left empty. */
-int kn_sched_apply_pod_model(kn_scheduler *s, kn_pod *pod, kn_err *err);
+ * model: read, not taken (what is kept is copied), so a caller creating many
+ * alike pods can change one model between calls. */
+int kn_sched_apply_pod_model(kn_scheduler *s, const kn_pod *pod, kn_err *err);
 int kn_sched_apply_nrt(kn_scheduler *s, const kn_json *nrt, bool deleted, kn_err *err);
 /* A PodGroup of kind (KN_GANG_COSCHEDULING or KN_GANG_VOLCANO). */
 int kn_sched_apply_podgroup(kn_scheduler *s, kn_gang_kind kind, const kn_json *pg, bool deleted, kn_err *err);

@@ -21,12 +21,13 @@ kn_json *kn_sparkapp_driver_pod(const kn_json *app, const kn_sparkapp_pod_opts *
 /* Executor exec_id (1-based) as the driver creates it, owned by the driver pod. */
 kn_json *kn_sparkapp_executor_pod(const kn_json *app, int exec_id, const char *driver_pod_name,
                                   const kn_sparkapp_pod_opts *opts, kn_err *err);
-/* Turns pod, a copy of the model (kn_pod_from_json) of an executor pod of app
- * built with the same opts, admitted or not, into executor exec_id's model:
- * the name and label spark-exec-id as kn_sparkapp_executor_pod sets them
- * (the rest of what differs between executors, spec.hostname and env
- * SPARK_EXECUTOR_ID, is not in a model). Executors after the first are so
- * copies, not rebuilt. 0, or -1 with err. */
+/* Turns pod, the model (kn_pod_from_json) of an executor pod of app built
+ * with the same opts, admitted or not, renumbered before or not, into
+ * executor exec_id's model: the name and label spark-exec-id as
+ * kn_sparkapp_executor_pod sets them (the rest of what differs between
+ * executors, spec.hostname and env SPARK_EXECUTOR_ID, is not in a model).
+ * Executors after the first are so one model renumbered, not rebuilt. 0, or
+ * -1 with err. */
 int kn_sparkapp_executor_renumber(kn_pod *pod, const kn_json *app, int exec_id, const kn_sparkapp_pod_opts *opts,
                                   kn_err *err);
 
