@@ -11,36 +11,22 @@
 void kn_sched_out_init(kn_sched_out *o)
 {
     memset(o, 0, sizeof(*o));
+    kn_strpool_init(&o->strings);
 }
 
 void kn_sched_out_reset(kn_sched_out *o)
 {
-    for (size_t i = 0; i < o->n_bindings; i++) {
-        kn_sched_binding *b = &o->bindings[i];
-        free(b->ns);
-        free(b->name);
-        free(b->uid);
-        free(b->node);
-        for (int z = 0; z < b->n_zones; z++)
-            free(b->zones[z]);
-        free(b->zones_annotation);
-    }
-    for (size_t i = 0; i < o->n_events; i++) {
-        free(o->events[i].ns);
-        free(o->events[i].name);
-        free(o->events[i].uid);
-        free(o->events[i].message);
-    }
     o->n_bindings = 0;
     o->n_events = 0;
+    kn_strpool_reset(&o->strings);
 }
 
 void kn_sched_out_free(kn_sched_out *o)
 {
-    kn_sched_out_reset(o);
     free(o->bindings);
     free(o->events);
-    memset(o, 0, sizeof(*o));
+    kn_strpool_free(&o->strings);
+    kn_sched_out_init(o);
 }
 
 int kn_out_event_msg(kn_sched_out *o, const char *ns, const char *name, const char *uid, const char *type,
@@ -57,19 +43,14 @@ int kn_out_event_msg(kn_sched_out *o, const char *ns, const char *name, const ch
         o->cap_events = ncap;
     }
     kn_sched_event *e = &o->events[o->n_events];
-    e->ns = strdup(ns);
-    e->name = strdup(name);
-    e->uid = strdup(uid);
-    e->message = strdup(msg);
+    e->ns = kn_strpool_dup(&o->strings, ns);
+    e->name = kn_strpool_dup(&o->strings, name);
+    e->uid = kn_strpool_dup(&o->strings, uid);
+    e->message = kn_strpool_dup(&o->strings, msg);
     e->type = strcmp(type, "Warning") == 0 ? "Warning" : "Normal";
     e->reason = reason;
-    if (!e->ns || !e->name || !e->uid || !e->message) {
-        free(e->ns);
-        free(e->name);
-        free(e->uid);
-        free(e->message);
+    if (!e->ns || !e->name || !e->uid || !e->message)
         return -1;
-    }
     o->n_events++;
     return 0;
 }
@@ -125,21 +106,22 @@ int kn_out_binding(const kn_cluster *c, kn_sched_out *o, const kn_cpod *p)
     kn_sched_binding *b = &o->bindings[o->n_bindings];
     memset(b, 0, sizeof(*b));
     const kn_node *n = &c->nodes[p->alloc.node];
-    b->ns = strdup(p->ns);
-    b->name = strdup(p->name);
-    b->uid = strdup(p->uid);
-    b->node = strdup(n->name);
+    kn_strpool *sp = &o->strings;
+    b->ns = kn_strpool_dup(sp, p->ns);
+    b->name = kn_strpool_dup(sp, p->name);
+    b->uid = kn_strpool_dup(sp, p->uid);
+    b->node = kn_strpool_dup(sp, n->name);
     bool ok = b->ns && b->name && b->uid && b->node;
     char csv[KN_NUMA_MAX_ZONES * 65] = "";
     size_t off = 0;
     for (int z = 0; z < p->alloc.n_zones; z++) {
         const char *zn = n->zones[p->alloc.zone[z]].name;
-        b->zones[b->n_zones++] = strdup(zn);
+        b->zones[b->n_zones++] = kn_strpool_dup(sp, zn);
         ok = ok && b->zones[z];
         off += (size_t)snprintf(csv + off, sizeof(csv) - off, "%s%s", z ? "," : "", zn);
     }
     if (p->alloc.n_zones > 0)
-        ok = ok && (b->zones_annotation = strdup(csv)) != NULL;
+        ok = ok && (b->zones_annotation = kn_strpool_dup(sp, csv)) != NULL;
     o->n_bindings++;
     return ok ? 0 : -1;
 }

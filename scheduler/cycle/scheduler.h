@@ -36,6 +36,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "base/strpool.h"
 #include "json/json.h"
 #include "kube/event.h"
 #include "kube/pod.h"
@@ -100,11 +101,14 @@ typedef struct kn_sched_binding {
 /* An Event about a pod (kube/event.h). */
 typedef kn_pod_event kn_sched_event;
 
+/* The strings of its bindings and events belong to it: valid until it is
+ * reset or freed. */
 typedef struct kn_sched_out {
     kn_sched_binding *bindings;
     size_t n_bindings, cap_bindings;
     kn_sched_event *events;
     size_t n_events, cap_events;
+    kn_strpool strings;
 } kn_sched_out;
 
 void kn_sched_out_init(kn_sched_out *o);
