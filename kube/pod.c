@@ -571,6 +571,22 @@ bool kn_pod_terminated(const kn_pod *p)
            (strcmp(p->phase, "Succeeded") == 0 || strcmp(p->phase, "Failed") == 0);
 }
 
+/* A plain copy, not snprintf: a gang's key is joined for every pod that joins
+ * it and simulate joins one per binding, where the format costs several times
+ * the copy (measured: 2.5% of a gang-only simulation's instructions). */
+const char *kn_pod_ref(char *buf, size_t cap, const char *ns, const char *name)
+{
+    size_t a = strlen(ns), b = strlen(name);
+    if (a + 1 + b >= cap) {
+        snprintf(buf, cap, "%s/%s", ns, name);
+        return buf;
+    }
+    memcpy(buf, ns, a);
+    buf[a] = '/';
+    memcpy(buf + a + 1, name, b + 1);
+    return buf;
+}
+
 const char *kn_pod_label(const kn_pod *p, const char *key)
 {
     return kn_json_get_str(p->labels, key);

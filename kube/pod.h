@@ -108,6 +108,9 @@ int kn_tolerations_copy(const kn_toleration *src, int n, kn_toleration **out);
 void kn_tolerations_free(kn_toleration *t, int n);
 /* Succeeded or Failed: no longer holds resources on its node. */
 bool kn_pod_terminated(const kn_pod *p);
+/* "ns/name" into buf (cut to cap as snprintf cuts), as messages and keys name
+ * an object; returns buf. */
+const char *kn_pod_ref(char *buf, size_t cap, const char *ns, const char *name);
 const char *kn_pod_label(const kn_pod *p, const char *key);      /* NULL if absent */
 const char *kn_pod_annotation(const kn_pod *p, const char *key); /* NULL if absent */
 

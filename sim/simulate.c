@@ -388,7 +388,7 @@ static void watch_model(sim *sm, const kn_pod *p, kn_err *err)
     if (kn_sched_apply_pod_model(sm->s, p, err) != 0 || bound || ours)
         return;
     char ref[600], reason[400];
-    snprintf(ref, sizeof(ref), "%s/%s", s_or(p->ns, "default"), s_or(p->name, ""));
+    kn_pod_ref(ref, sizeof(ref), s_or(p->ns, "default"), s_or(p->name, ""));
     snprintf(reason, sizeof(reason), "spec.schedulerName is \"%s\": not scheduled by %s", s_or(p->scheduler_name, ""),
              sm->sched_name);
     pending_line(sm, ref, reason);
@@ -555,23 +555,10 @@ static int load(sim *sm, kn_json **docs, size_t n, const char *file, kn_err *err
 
 /* ---- running and reporting ---- */
 
-/* "ns/name" into buf (cut to cap as snprintf would): once per binding. */
-static void join_ref(char *buf, size_t cap, const char *ns, const char *name)
-{
-    size_t a = strlen(ns), b = strlen(name);
-    if (a + 1 + b >= cap) {
-        snprintf(buf, cap, "%s/%s", ns, name);
-        return;
-    }
-    memcpy(buf, ns, a);
-    buf[a] = '/';
-    memcpy(buf + a + 1, name, b + 1);
-}
-
 static void report_binding(sim *sm, const kn_sched_binding *b)
 {
     char pod[600];
-    join_ref(pod, sizeof(pod), b->ns, b->name);
+    kn_pod_ref(pod, sizeof(pod), b->ns, b->name);
     sm->bindings++;
     if (sm->table) {
         push_line(&sm->lines, &sm->n_lines, &sm->cap_lines, pod, b->node, b->zones_annotation, NULL);
@@ -599,7 +586,7 @@ static void report_binding(sim *sm, const kn_sched_binding *b)
 static void report_event(sim *sm, const kn_sched_event *e)
 {
     char pod[600];
-    snprintf(pod, sizeof(pod), "%s/%s", e->ns, e->name);
+    kn_pod_ref(pod, sizeof(pod), e->ns, e->name);
     sm->timeouts++;
     if (sm->table) {
         push_line(&sm->events, &sm->n_events, &sm->cap_events, pod, e->reason, NULL, e->message);
@@ -674,7 +661,7 @@ static int run(sim *sm, kn_err *err)
 static void each_pending(void *ctx, const char *ns, const char *name, const char *reason)
 {
     char pod[600];
-    snprintf(pod, sizeof(pod), "%s/%s", ns, name);
+    kn_pod_ref(pod, sizeof(pod), ns, name);
     pending_line(ctx, pod, *reason ? reason : "not attempted");
 }
 

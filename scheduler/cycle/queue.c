@@ -48,7 +48,7 @@ int kn_gang_join(kn_scheduler *s, int pod, const kn_gang_spec *g)
     kn_cpod *p = &s->c.pods[pod];
     /* a namespace is at most 63 characters, a name 253 */
     char key[KN_OBJECT_NAME_MAX * 2 + 8], mkey[sizeof(key) + 16];
-    snprintf(key, sizeof(key), "%s/%s", p->ns, g->name);
+    kn_pod_ref(key, sizeof(key), p->ns, g->name);
     /* gangs of labels and PodGroups of each kind are named apart */
     const char *mk = key;
     if (g->kind != KN_GANG_LABELS) {

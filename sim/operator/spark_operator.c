@@ -308,6 +308,24 @@ kn_json *kn_sparkapp_driver_pod(const kn_json *app, const kn_sparkapp_pod_opts *
     return pod;
 }
 
+/* Executor exec_id's (1 or more) pod name, "<prefix cut to 200 bytes>-exec-<id>",
+ * and the id as text, as Spark writes them. A plain copy, not snprintf:
+ * simulate renumbers a model with them once per executor, where the two
+ * formats cost 5% of a gang-only simulation's instructions. */
+static void executor_names(const char *prefix, int exec_id, char name[300], char id[16])
+{
+    char digits[16], *d = digits + sizeof(digits);
+    *--d = '\0';
+    for (unsigned v = (unsigned)exec_id; v > 0; v /= 10)
+        *--d = (char)('0' + v % 10);
+    size_t idlen = (size_t)(digits + sizeof(digits) - 1 - d);
+    memcpy(id, d, idlen + 1);
+    size_t plen = strnlen(prefix, 200);
+    memcpy(name, prefix, plen);
+    memcpy(name + plen, "-exec-", 6);
+    memcpy(name + plen + 6, id, idlen + 1);
+}
+
 kn_json *kn_sparkapp_executor_pod(const kn_json *app, int exec_id, const char *driver_pod_name,
                                   const kn_sparkapp_pod_opts *opts, kn_err *err)
 {
@@ -322,8 +340,7 @@ kn_json *kn_sparkapp_executor_pod(const kn_json *app, int exec_id, const char *d
     if (driver_pod_name == NULL)
         driver_pod_name = driver_name(app, dbuf, sizeof(dbuf));
     const char *prefix = opts != NULL && opts->name_prefix != NULL ? opts->name_prefix : app_name;
-    snprintf(name, sizeof(name), "%.200s-exec-%d", prefix, exec_id);
-    snprintf(id, sizeof(id), "%d", exec_id);
+    executor_names(prefix, exec_id, name, id);
     kn_json *c = container(app, KN_SPARK_EXECUTOR, "spark-kubernetes-executor", err);
     if (c == NULL)
         return NULL;
@@ -386,8 +403,7 @@ int kn_sparkapp_executor_renumber(kn_pod *pod, const kn_json *app, int exec_id, 
         return kn_err_set(err, "not an executor pod: no label %s", KN_SPARK_EXEC_ID_LABEL);
     char name[300], id[16];
     const char *prefix = opts != NULL && opts->name_prefix != NULL ? opts->name_prefix : app_name;
-    snprintf(name, sizeof(name), "%.200s-exec-%d", prefix, exec_id);
-    snprintf(id, sizeof(id), "%d", exec_id);
+    executor_names(prefix, exec_id, name, id);
     char *dup = strdup(name);
     if (dup == NULL || kn_json_set_str(pod->labels, KN_SPARK_EXEC_ID_LABEL, id) != 0) {
         free(dup);

@@ -361,6 +361,10 @@ static void test_executor_renumbered_as_built(void **state)
             char idtext[16];
             snprintf(idtext, sizeof(idtext), "%d", id);
             assert_string_equal(kn_pod_label(&got, "spark-exec-id"), idtext);
+            char name[300];
+            snprintf(name, sizeof(name), "%.200s-exec-%d",
+                     o ? o->name_prefix : kn_json_str(kn_json_dig(app, "metadata", "name", NULL)), id);
+            assert_string_equal(got.name, name);
             assert_string_not_equal(got.name, first.name);
             kn_pod_free(&want);
             kn_json_free(want_pod);
