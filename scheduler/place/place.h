@@ -168,6 +168,9 @@ bool kn_plan_resources_fit(const kn_node *n, const kn_fit_plan *p);
 double kn_plan_score(const kn_node *n, const kn_fit_plan *p, double numa_score);
 /* All filters on one node; true and a scored choice if it fits. */
 bool kn_place_on_node(const kn_cluster *c, int node, const kn_want *w, kn_choice *ch, kn_diag *d);
+/* Its filters after the static ones, whose answers change with placements
+ * (NodePorts, NodeResourcesFit, the NUMA fit): true and ch's zones if n passes. */
+bool kn_filter_changing(const kn_cluster *c, const kn_node *n, const kn_want *w, kn_choice *ch, kn_diag *d);
 /* The best node (highest score with the preferences, then node name) or false with d filled.
  * Exactly what a scan of every node with kn_place_on_node would choose (each
  * feasible node's score plus kn_prefs_score under the largest raw values

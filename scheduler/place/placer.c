@@ -209,12 +209,28 @@ static int nodes_to_find(const kn_cluster *c)
     return k < 100 ? 100 : k;
 }
 
-/* Why no node fits, from the full filters, remembered for the next pod of its kind. */
-static bool diagnose(kn_cluster *c, const kn_want *w, const kn_pod_kind *kind, const uint8_t *pass, kn_diag *d)
+/* Why no node fits, from the full filters, remembered for the next pod of its
+ * kind. No score: none fits. The static filters are skipped on a node pass
+ * knows they let through (they would add nothing), and their verdict is kept
+ * in pass for the next diagnosis of the same constraints: a gang that does
+ * not fit rescans every node for its message. */
+static bool diagnose(kn_cluster *c, const kn_want *w, const kn_pod_kind *kind, uint8_t *pass, kn_diag *d)
 {
     kn_choice ch;
-    for (int i = 0; i < c->n_nodes; i++)
-        kn_place_on_node(c, i, w, &ch, d);
+    for (int i = 0; i < c->n_nodes; i++) {
+        const kn_node *n = &c->nodes[i];
+        if (!n->live)
+            continue;
+        d->n_nodes++;
+        if (pass == NULL || pass[i] != 1) {
+            bool ok = kn_filter_static(n, w->pod, d);
+            if (pass)
+                pass[i] = ok ? 1 : 2;
+            if (!ok)
+                continue;
+        }
+        kn_filter_changing(c, n, w, &ch, d);
+    }
     if (c->pc && pass)
         remember_failure(c->pc, c, kind, d);
     return false;

@@ -47,19 +47,22 @@ double kn_score_node(const kn_cluster *c, const kn_node *n, const kn_want *w, co
     return kn_plan_score(n, &p, ch->numa_score);
 }
 
+bool kn_filter_changing(const kn_cluster *c, const kn_node *n, const kn_want *w, kn_choice *ch, kn_diag *d)
+{
+    if (!kn_ports_fit(n, w->pod)) {
+        kn_diag_add(d, KN_REASON_PORTS);
+        return false;
+    }
+    return kn_filter_resources(c, n, w, d) && kn_numa_fit(n, w, ch, d);
+}
+
 bool kn_place_on_node(const kn_cluster *c, int node, const kn_want *w, kn_choice *ch, kn_diag *d)
 {
     const kn_node *n = &c->nodes[node];
     if (!n->live)
         return false;
     d->n_nodes++;
-    if (!kn_filter_static(n, w->pod, d))
-        return false;
-    if (!kn_ports_fit(n, w->pod)) {
-        kn_diag_add(d, KN_REASON_PORTS);
-        return false;
-    }
-    if (!kn_filter_resources(c, n, w, d) || !kn_numa_fit(n, w, ch, d))
+    if (!kn_filter_static(n, w->pod, d) || !kn_filter_changing(c, n, w, ch, d))
         return false;
     ch->node = node;
     ch->score = kn_score_node(c, n, w, ch);
