@@ -394,9 +394,15 @@ static void watch_model(sim *sm, const kn_pod *p, kn_err *err)
     pending_line(sm, ref, reason);
 }
 
-/* *dst (malloc'd) becomes a copy of s: 0, or -1 out of memory (*dst kept). */
+/* *dst (malloc'd) becomes a copy of s: 0, or -1 out of memory (*dst kept).
+ * Written over *dst when as long (a uid or timestamp over the last one's). */
 static int replace_str(char **dst, const char *s)
 {
+    size_t n = strlen(s);
+    if (*dst != NULL && strlen(*dst) == n) {
+        memcpy(*dst, s, n);
+        return 0;
+    }
     char *copy = strdup(s);
     if (copy == NULL)
         return -1;
