@@ -175,9 +175,7 @@ void kn_cpod_restore_done(kn_cluster *c, kn_cpod *p)
 
 static void pod_clear(kn_cluster *c, kn_cpod *p)
 {
-    free(p->uid);
-    free(p->ns);
-    free(p->name);
+    free(p->uid); /* and ns and name */
     free(p->node_name);
     free(p->unfit_name);
     kn_alloc_clear(&p->alloc);

@@ -171,7 +171,7 @@ typedef struct kn_pod_detail {
 
 typedef struct kn_cpod {
     bool live;
-    char *uid, *ns, *name;
+    char *uid, *ns, *name; /* one allocation, uid's */
     char *node_name;       /* bound or assumed node, or NULL */
     kn_pod_state state;
     bool ours;

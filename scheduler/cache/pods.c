@@ -91,6 +91,20 @@ static kn_pod_detail *make_detail(kn_cluster *c, const kn_pod *p, const kn_err *
     return d;
 }
 
+/* The record's uid, namespace and name copied into one allocation, uid's:
+ * the three live and die with the record. */
+static bool set_names(kn_cpod *r, const kn_pod *p)
+{
+    size_t u = strlen(p->uid) + 1, n = strlen(p->ns) + 1, m = strlen(p->name) + 1;
+    char *at = malloc(u + n + m);
+    if (at == NULL)
+        return false;
+    r->uid = memcpy(at, p->uid, u);
+    r->ns = memcpy(at + u, p->ns, n);
+    r->name = memcpy(at + u + n, p->name, m);
+    return true;
+}
+
 static int new_record(kn_cluster *c, const kn_pod *p)
 {
     int i;
@@ -105,14 +119,8 @@ static int new_record(kn_cluster *c, const kn_pod *p)
     memset(r, 0, sizeof(*r));
     r->gang = -1;
     r->alloc.node = -1;
-    r->uid = strdup(p->uid);
-    r->ns = strdup(p->ns);
-    r->name = strdup(p->name);
-    if (r->uid == NULL || r->ns == NULL || r->name == NULL ||
-        kn_strmap_put(&c->pod_by_uid, r->uid, i) != 0) {
+    if (!set_names(r, p) || kn_strmap_put(&c->pod_by_uid, r->uid, i) != 0) {
         free(r->uid);
-        free(r->ns);
-        free(r->name);
         r->uid = NULL; /* the slot stays dead */
         return -1;
     }
@@ -132,9 +140,7 @@ void kn_cluster_drop_pod(kn_cluster *c, int idx)
         kn_alloc_release(c, &r->alloc);
     kn_alloc_clear(&r->alloc);
     free(r->alloc.ports);
-    free(r->uid);
-    free(r->ns);
-    free(r->name);
+    free(r->uid); /* and ns and name */
     free(r->node_name);
     free(r->unfit_name);
     kn_pod_detail_free(c, r->d);
