@@ -59,6 +59,15 @@ typedef struct kn_resv_spec {
     int unsupported;       /* a KN_PODF_ field the template sets that no plugin implements, or -1 */
 } kn_resv_spec;
 
+/* An entry of the queue: a plain pod (id >= 0, its index) or a gang (id =
+ * -1 - its index), with what orders it. */
+typedef struct kn_qent {
+    int id;
+    int32_t prio;
+    double created;
+    uint64_t seq;
+} kn_qent;
+
 struct kn_scheduler {
     kn_cluster c;
     kn_sched_config cfg;
@@ -68,6 +77,8 @@ struct kn_scheduler {
     kn_resv *resvs;
     int n_resvs, cap_resvs;
     kn_strmap resv_by_driver; /* driver uid -> its newest live reservation (keys: its driver_uid) */
+    kn_qent *queue;        /* this cycle's queue (queue.c), its room kept from cycle to cycle */
+    size_t cap_queue;
     kn_alloc *held;        /* room a starving gang holds during this cycle */
     int n_held, cap_held;
     bool holder_done;      /* one starving gang holds room per cycle */
@@ -91,10 +102,10 @@ typedef struct kn_cycle {
 /* queue.c */
 int kn_gang_join(kn_scheduler *s, int pod, const kn_gang_spec *g);
 void kn_gang_leave(kn_scheduler *s, int pod);
-/* The pods to schedule this cycle: one entry per plain pod or gang, in order
- * (priority desc, then oldest, then arrival). Entry >= 0: pod index; < 0: gang
- * -1-index. Returns the count, -1 out of memory; *out malloc'd. */
-int kn_queue_build(kn_scheduler *s, int **out);
+/* The pods to schedule this cycle into s->queue: one entry per plain pod or
+ * gang, in order (priority desc, then oldest, then arrival). Returns the
+ * count, -1 out of memory. */
+int kn_queue_build(kn_scheduler *s);
 
 /* reserve.c */
 /* How long the executor slots of driver p (d: its detail) are held: its

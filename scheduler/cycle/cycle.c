@@ -61,6 +61,7 @@ void kn_sched_free(kn_scheduler *s)
         kn_resv_release(s, i);
     free(s->resvs);
     kn_strmap_free(&s->resv_by_driver);
+    free(s->queue);
     for (int i = 0; i < s->n_gangs; i++) {
         if (s->gangs[i].mkey != s->gangs[i].key)
             free(s->gangs[i].mkey);
@@ -561,20 +562,19 @@ int kn_sched_cycle(kn_scheduler *s, double now, kn_sched_out *out, kn_err *err)
     if (s->c.n_restore > 0)
         kn_resv_restore(&cy);
     s->holder_done = false;
-    int *q;
-    int n = kn_queue_build(s, &q);
+    int n = kn_queue_build(s);
     if (n < 0)
         return kn_err_set(err, "out of memory");
     for (int i = 0; i < n; i++) {
-        if (q[i] >= 0) {
-            kn_cpod *p = &s->c.pods[q[i]];
+        int id = s->queue[i].id;
+        if (id >= 0) {
+            kn_cpod *p = &s->c.pods[id];
             if (p->live && p->state == KN_POD_PENDING && p->d)
-                place_single(&cy, q[i]);
+                place_single(&cy, id);
         } else {
-            place_gang(&cy, -1 - q[i]);
+            place_gang(&cy, -1 - id);
         }
     }
-    free(q);
     for (int i = s->n_held - 1; i >= 0; i--) { /* the starving gang's hold ends with the cycle */
         kn_alloc_release(&s->c, &s->held[i]);
         kn_alloc_clear(&s->held[i]);

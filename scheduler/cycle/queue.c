@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/grow.h"
+
 static int gang_new(kn_scheduler *s, const char *ns, const kn_gang_spec *g, const char *key, const char *mkey)
 {
     if (s->n_gangs == s->cap_gangs) {
@@ -103,16 +105,9 @@ void kn_gang_leave(kn_scheduler *s, int pod)
     }
 }
 
-typedef struct qent {
-    int id;
-    int32_t prio;
-    double created;
-    uint64_t seq;
-} qent;
-
 static int qcmp(const void *a, const void *b)
 {
-    const qent *x = a, *y = b;
+    const kn_qent *x = a, *y = b;
     if (x->prio != y->prio)
         return x->prio > y->prio ? -1 : 1;
     if (x->created != y->created)
@@ -120,12 +115,15 @@ static int qcmp(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-int kn_queue_build(kn_scheduler *s, int **out)
+/* The array is kept from cycle to cycle: it has room for an entry per pod,
+ * past glibc's mmap threshold, so one allocated each cycle, a little larger
+ * than the last, would be mapped and faulted in anew every cycle. */
+int kn_queue_build(kn_scheduler *s)
 {
     kn_cluster *c = &s->c;
-    qent *q = malloc(sizeof(qent) * (size_t)(c->n_pods + 1));
-    if (q == NULL)
+    if (kn_grow((void **)&s->queue, &s->cap_queue, (size_t)c->n_pods + 1, sizeof(*s->queue)) != 0)
         return -1;
+    kn_qent *q = s->queue;
     int n = 0;
     uint64_t mark = ++s->mark;
     for (int i = 0; i < c->n_pods; i++) {
@@ -133,14 +131,14 @@ int kn_queue_build(kn_scheduler *s, int **out)
         if (!p->live || !p->ours || p->state != KN_POD_PENDING || p->d == NULL)
             continue;
         if (p->gang < 0) {
-            q[n++] = (qent){i, p->priority, p->created, p->seq};
+            q[n++] = (kn_qent){i, p->priority, p->created, p->seq};
             continue;
         }
         kn_gangrec *g = &s->gangs[p->gang];
         if (g->mark == mark)
             continue;
         g->mark = mark;
-        qent e = {-1 - p->gang, INT32_MIN, 0, UINT64_MAX};
+        kn_qent e = {-1 - p->gang, INT32_MIN, 0, UINT64_MAX};
         bool first = true;
         for (int m = 0; m < g->n; m++) {
             const kn_cpod *mp = &c->pods[g->members[m]];
@@ -154,15 +152,6 @@ int kn_queue_build(kn_scheduler *s, int **out)
         }
         q[n++] = e;
     }
-    qsort(q, (size_t)n, sizeof(qent), qcmp);
-    int *ids = malloc(sizeof(int) * (size_t)(n + 1));
-    if (ids == NULL) {
-        free(q);
-        return -1;
-    }
-    for (int i = 0; i < n; i++)
-        ids[i] = q[i].id;
-    free(q);
-    *out = ids;
+    qsort(q, (size_t)n, sizeof(*q), qcmp);
     return n;
 }
