@@ -113,7 +113,7 @@ void kn_take_slots(kn_scheduler *s, const kn_pod_detail *dd, const kn_resv_spec 
 void kn_undo_or_hold(kn_scheduler *s, kn_tentative *t, bool hold)
 {
     for (int k = t->held - 1; k >= 0; k--) {
-        if (hold && s->n_held < s->cap_held) {
+        if (hold && (size_t)s->n_held < s->cap_held) {
             s->held[s->n_held++] = t->slots[k];
             continue;
         }
@@ -122,7 +122,7 @@ void kn_undo_or_hold(kn_scheduler *s, kn_tentative *t, bool hold)
     }
     for (int i = t->placed - 1; i >= 0; i--) {
         kn_alloc *a = &s->c.pods[t->P[i]].alloc;
-        if (hold && s->n_held < s->cap_held) {
+        if (hold && (size_t)s->n_held < s->cap_held) {
             s->held[s->n_held++] = *a;
             a->ztake = NULL;
             a->n_zones = 0;

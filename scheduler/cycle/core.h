@@ -27,7 +27,8 @@ typedef struct kn_gangrec {
     kn_gang_kind kind;
     int min_available;
     int *members;          /* pod indices */
-    int n, cap;
+    int n;
+    size_t cap;
     double ready_since;    /* first failed all-at-once attempt; <0 none */
     bool placed;           /* reached min-available placed pods once */
     int resv;              /* live reservation index or -1 */
@@ -72,15 +73,18 @@ struct kn_scheduler {
     kn_cluster c;
     kn_sched_config cfg;
     kn_gangrec *gangs;
-    int n_gangs, cap_gangs;
+    int n_gangs;
+    size_t cap_gangs;
     kn_strmap gang_by_key;
     kn_resv *resvs;
-    int n_resvs, cap_resvs;
+    int n_resvs;
+    size_t cap_resvs;
     kn_strmap resv_by_driver; /* driver uid -> its newest live reservation (keys: its driver_uid) */
     kn_qent *queue;        /* this cycle's queue (queue.c), its room kept from cycle to cycle */
     size_t cap_queue;
     kn_alloc *held;        /* room a starving gang holds during this cycle */
-    int n_held, cap_held;
+    int n_held;
+    size_t cap_held;
     bool holder_done;      /* one starving gang holds room per cycle */
     uint64_t mark;
     double last_now;       /* the clock of the last cycle */

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/grow.h"
 
 /* ---- construction and feeding ---- */
 
@@ -398,15 +399,7 @@ static bool place_group(const kn_cycle *cy, int gi, int *P, int n, const kn_resv
 
 static int reserve_held(kn_scheduler *s, int extra)
 {
-    if (s->n_held + extra <= s->cap_held)
-        return 0;
-    int ncap = s->n_held + extra + 16;
-    kn_alloc *nh = realloc(s->held, sizeof(*nh) * (size_t)ncap);
-    if (nh == NULL)
-        return -1;
-    s->held = nh;
-    s->cap_held = ncap;
-    return 0;
+    return kn_grow((void **)&s->held, &s->cap_held, (size_t)s->n_held + (size_t)extra, sizeof(*s->held));
 }
 
 /* Pending members into P (bad ones told why and left out); returns how many,

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/grow.h"
 #include "kube/quantity.h"
 
 void kn_sched_out_init(kn_sched_out *o)
@@ -34,14 +35,8 @@ int kn_out_event_msg(kn_sched_out *o, const char *ns, const char *name, const ch
 {
     if (o == NULL)
         return 0;
-    if (o->n_events == o->cap_events) {
-        size_t ncap = o->cap_events ? o->cap_events * 2 : 16;
-        kn_sched_event *ne = realloc(o->events, sizeof(*ne) * ncap);
-        if (ne == NULL)
-            return -1;
-        o->events = ne;
-        o->cap_events = ncap;
-    }
+    if (kn_grow((void **)&o->events, &o->cap_events, o->n_events + 1, sizeof(*o->events)) != 0)
+        return -1;
     kn_sched_event *e = &o->events[o->n_events];
     e->ns = kn_strpool_dup(&o->strings, ns);
     e->name = kn_strpool_dup(&o->strings, name);
@@ -95,14 +90,8 @@ void kn_out_scheduled(kn_sched_out *o, const kn_cpod *p)
 
 int kn_out_binding(const kn_cluster *c, kn_sched_out *o, const kn_cpod *p)
 {
-    if (o->n_bindings == o->cap_bindings) {
-        size_t ncap = o->cap_bindings ? o->cap_bindings * 2 : 16;
-        kn_sched_binding *nb = realloc(o->bindings, sizeof(*nb) * ncap);
-        if (nb == NULL)
-            return -1;
-        o->bindings = nb;
-        o->cap_bindings = ncap;
-    }
+    if (kn_grow((void **)&o->bindings, &o->cap_bindings, o->n_bindings + 1, sizeof(*o->bindings)) != 0)
+        return -1;
     kn_sched_binding *b = &o->bindings[o->n_bindings];
     memset(b, 0, sizeof(*b));
     const kn_node *n = &c->nodes[p->alloc.node];

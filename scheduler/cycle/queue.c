@@ -13,14 +13,8 @@
 
 static int gang_new(kn_scheduler *s, const char *ns, const kn_gang_spec *g, const char *key, const char *mkey)
 {
-    if (s->n_gangs == s->cap_gangs) {
-        int ncap = s->cap_gangs ? s->cap_gangs * 2 : 16;
-        kn_gangrec *ng = realloc(s->gangs, sizeof(*ng) * (size_t)ncap);
-        if (ng == NULL)
-            return -1;
-        s->gangs = ng;
-        s->cap_gangs = ncap;
-    }
+    if (kn_grow((void **)&s->gangs, &s->cap_gangs, (size_t)s->n_gangs + 1, sizeof(*s->gangs)) != 0)
+        return -1;
     int gi = s->n_gangs;
     kn_gangrec *gr = &s->gangs[gi];
     memset(gr, 0, sizeof(*gr));
@@ -72,14 +66,8 @@ int kn_gang_join(kn_scheduler *s, int pod, const kn_gang_spec *g)
         gr->resv = -1;
         gr->waiting_told = 0;
     }
-    if (gr->n == gr->cap) {
-        int ncap = gr->cap ? gr->cap * 2 : 8;
-        int *nm = realloc(gr->members, sizeof(int) * (size_t)ncap);
-        if (nm == NULL)
-            return -1;
-        gr->members = nm;
-        gr->cap = ncap;
-    }
+    if (kn_grow((void **)&gr->members, &gr->cap, (size_t)gr->n + 1, sizeof(*gr->members)) != 0)
+        return -1;
     gr->members[gr->n++] = pod;
     gr->tried_gen = 0; /* a new member may complete the gang */
     p->gang = gi;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/grow.h"
 #include "kube/quantity.h"
 
 static int parse_numa(const kn_json *numa, kn_numa_spec *out, kn_err *err)
@@ -171,14 +172,8 @@ void kn_resv_release_driver(kn_scheduler *s, const char *uid)
 
 int kn_resv_create(kn_scheduler *s, int gang, const kn_cpod *driver, kn_alloc *slots, int n, double created)
 {
-    if (s->n_resvs == s->cap_resvs) {
-        int ncap = s->cap_resvs ? s->cap_resvs * 2 : 8;
-        kn_resv *nr = realloc(s->resvs, sizeof(*nr) * (size_t)ncap);
-        if (nr == NULL)
-            return -1;
-        s->resvs = nr;
-        s->cap_resvs = ncap;
-    }
+    if (kn_grow((void **)&s->resvs, &s->cap_resvs, (size_t)s->n_resvs + 1, sizeof(*s->resvs)) != 0)
+        return -1;
     kn_resv *r = &s->resvs[s->n_resvs];
     memset(r, 0, sizeof(*r));
     r->driver_uid = strdup(driver->uid);
