@@ -157,6 +157,7 @@ typedef struct kn_cons_entry {
 typedef struct kn_pod_detail {
     kn_cons_entry *cons;   /* shared, counted */
     bool batch;            /* a Spark pod (spark-role label): bin-packed */
+    bool spark_driver;     /* spark-role: driver */
     kn_numa_spec *numa;    /* NULL without a policy */
     int numa_idx[KN_NUMA_MAX_RESOURCES]; /* resource indices of numa->resources */
     kn_json *reservation;  /* parsed executor-reservation annotation, or NULL */

@@ -62,7 +62,9 @@ static kn_pod_detail *make_detail(kn_cluster *c, const kn_pod *p, const kn_err *
         *d->numa = numa;
     for (int i = 0; d->numa && i < d->numa->n_resources; i++)
         d->numa_idx[i] = kn_res_index(c, d->numa->resources[i], true);
-    d->batch = kn_pod_label(p, "spark-role") != NULL;
+    const char *role = kn_pod_label(p, "spark-role");
+    d->batch = role != NULL;
+    d->spark_driver = role != NULL && strcmp(role, "driver") == 0;
     const char *resv = kn_pod_annotation(p, KN_EXECUTOR_RESERVATION_ANNOTATION);
     if (resv != NULL) {
         kn_json_limits lim = {.max_bytes = 64 * 1024, .max_depth = 8};

@@ -494,11 +494,33 @@ static void place_driver_first(const kn_cycle *cy, int gi, int *P, int n, int dr
     kn_resv_spec_free(&rs);
 }
 
+/* A Spark driver of the gang without the executor reservation: it did not
+ * pass through the webhook, and Spark creates the executors only once the
+ * driver runs, so the gang can never fill up by waiting. -1 if none. */
+static int driver_without_reservation(const kn_scheduler *s, const int *P, int n)
+{
+    for (int i = 0; i < n; i++) {
+        const kn_pod_detail *d = s->c.pods[P[i]].d;
+        if (d->spark_driver && d->reservation == NULL)
+            return P[i];
+    }
+    return -1;
+}
+
 static void tell_waiting(const kn_cycle *cy, kn_gangrec *g, const int *P, int n, int present)
 {
     char msg[KN_MSG_MAX];
-    snprintf(msg, sizeof(msg), "Gang %s: %d of %d members present; waiting for %d more before placing them all at once",
-             g->key, present, g->min_available, g->min_available - present);
+    int drv = driver_without_reservation(cy->s, P, n);
+    if (drv >= 0)
+        snprintf(msg, sizeof(msg), "Gang %s: %d of %d members present, and Spark driver %s has no annotation %s: "
+                 "it did not pass through the kubenexus webhook, and Spark creates the executors only once the "
+                 "driver runs, so the gang can never fill up. Recreate the application with the webhook installed "
+                 "(MutatingWebhookConfiguration kubenexus-webhook, selecting its namespace), or set the annotation "
+                 "on the driver", g->key, present, g->min_available, cy->s->c.pods[drv].name,
+                 KN_EXECUTOR_RESERVATION_ANNOTATION);
+    else
+        snprintf(msg, sizeof(msg), "Gang %s: %d of %d members present; waiting for %d more before placing them all "
+                 "at once", g->key, present, g->min_available, g->min_available - present);
     if (g->waiting_told != present)
         for (int i = 0; i < n; i++) {
             cy->s->c.pods[P[i]].d->last_event = -INFINITY; /* a new count is news */

@@ -56,6 +56,26 @@ static void test_gang_that_does_not_fit_binds_and_holds_nothing(void **state)
     assert_int_equal(st.pods_pending, 4);
 }
 
+/* A Spark driver with gang labels but no executor reservation did not pass
+ * through the webhook: its gang can never fill up (Spark creates executors
+ * only once the driver runs), and the event says so and what to do. */
+static void test_driver_without_reservation_is_named(void **state)
+{
+    fx_sched *f = *state;
+    kn_scheduler *s = f->s;
+    kn_sched_out *out = &f->out;
+    fx_node(s, "node-a", "8", "32Gi");
+    member(s, "spark-pi-driver", "1", GANG("spark-pi", "4") ",\"spark-role\":\"driver\"", "");
+    assert_int_equal(fx_cycle(s, 1, out), 0);
+    const kn_sched_event *e = fx_event(out, "spark-pi-driver", "GangWaiting");
+    assert_non_null(e);
+    assert_string_equal(e->message, "Gang default/spark-pi: 1 of 4 members present, and Spark driver spark-pi-driver "
+                        "has no annotation scheduling.kubenexus.io/executor-reservation: it did not pass through the "
+                        "kubenexus webhook, and Spark creates the executors only once the driver runs, so the gang can "
+                        "never fill up. Recreate the application with the webhook installed (MutatingWebhookConfiguration "
+                        "kubenexus-webhook, selecting its namespace), or set the annotation on the driver");
+}
+
 static void test_gang_waits_for_min_available_then_binds_all(void **state)
 {
     fx_sched *f = *state;
@@ -330,6 +350,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         fx_sched_test(test_gang_that_does_not_fit_binds_and_holds_nothing),
+        fx_sched_test(test_driver_without_reservation_is_named),
         fx_sched_test(test_gang_waits_for_min_available_then_binds_all),
         fx_sched_test(test_driver_first_reservation_honoured),
         fx_sched_test(test_reservation_released_on_timeout),
