@@ -1,6 +1,18 @@
 /* placer.c - the best node for a pod: kn_place_best over every node, with the
  * caches that make a scan cheap (see place.h), and a choice turned into a
- * placement. */
+ * placement.
+ *
+ * Every cache is keyed by the pod's kind (kn_pod_kind), and each is kept for
+ * a case the others do not answer:
+ *  - the place index (place_index.c) answers every placement when all nodes
+ *    are scored (the default), re-evaluating only the nodes that changed;
+ *  - the last failure answers the next pod of the same kind while nothing
+ *    changed, without the diagnosis scan: 3,000 identical pods that fit
+ *    nowhere on 1,000 nodes cost 230 M instructions with it, 830 M without;
+ *  - the static-filter results per signature serve the diagnosis and the
+ *    sampled scans;
+ *  - the best candidates of the last scan serve only sampled scoring (an
+ *    explicit percentage of nodes), where no index is kept. */
 #include "scheduler/place/place.h"
 #include "scheduler/place/place_index.h"
 
