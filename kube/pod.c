@@ -6,6 +6,7 @@
 
 #include "base/grow.h"
 #include "base/quote.h"
+#include "kube/timestamp.h"
 
 #define PATH_MAX_LEN 160
 
@@ -432,12 +433,29 @@ static int node_affinity(const kn_json *spec, kn_pod *out, kn_err *err)
     return 0;
 }
 
+/* spec.preemptionPolicy and spec.terminationGracePeriodSeconds: what
+ * preemption reads of a pod. */
+static int preemption_fields(const kn_json *spec, kn_pod *out, kn_err *err)
+{
+    const kn_json *pol, *grace;
+    if (get_typed(spec, "preemptionPolicy", KN_JSON_STRING, "spec", &pol, err) < 0)
+        return -1;
+    out->preempt_never = pol != NULL && strcmp(kn_json_str(pol), "Never") == 0;
+    out->grace_s = -1;
+    grace = kn_json_get(spec, "terminationGracePeriodSeconds");
+    if (grace == NULL || kn_json_is(grace, KN_JSON_NULL))
+        return 0;
+    if (kn_json_int(grace, &out->grace_s) < 0)
+        return type_error(err, "spec.terminationGracePeriodSeconds", grace, "an integer");
+    return 0;
+}
+
 static int spec_fields(const kn_json *spec, kn_pod *out, kn_err *err)
 {
     const kn_json *gates, *volumes;
     if (dup_str(spec, "schedulerName", "spec", "", &out->scheduler_name, err) < 0 ||
         dup_nonempty(spec, "nodeName", "spec", &out->node_name, err) < 0 ||
-        priority(spec, out, err) < 0 ||
+        priority(spec, out, err) < 0 || preemption_fields(spec, out, err) < 0 ||
         clone_string_map(spec, "nodeSelector", "spec", false, &out->node_selector, err) < 0 ||
         tolerations(spec, out, err) < 0 || node_affinity(spec, out, err) < 0 ||
         host_ports(spec, out, err) < 0 ||
@@ -463,6 +481,7 @@ int kn_pod_from_json(const kn_json *pod, kn_pod *out, kn_err *err)
         kn_pod_free(out);
         return -1;
     }
+    out->start_time = kn_parse_rfc3339(kn_json_get_str(status, "startTime"));
     return 0;
 }
 

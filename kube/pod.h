@@ -79,6 +79,9 @@ typedef struct kn_pod {
     char *phase;              /* "" when absent */
     bool terminating;         /* metadata.deletionTimestamp set */
     int32_t priority;         /* spec.priority, 0 when absent */
+    bool preempt_never;       /* spec.preemptionPolicy is "Never" (default PreemptLowerPriority) */
+    int64_t grace_s;          /* spec.terminationGracePeriodSeconds, -1 when absent */
+    double start_time;        /* status.startTime in Unix seconds, 0 when absent or malformed */
     char *creation_timestamp; /* as sent, "" when absent */
     kn_json *labels;          /* owned object, never NULL */
     kn_json *annotations;     /* owned object, never NULL */

@@ -5,27 +5,6 @@
 #include "kube/meta.h"
 #include "base/quote.h"
 
-static bool is_alnum(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-bool kn_label_value_valid(const char *s)
-{
-    if (s == NULL)
-        return false;
-    size_t n = strlen(s);
-    if (n == 0)
-        return true;
-    if (n > KN_LABEL_VALUE_MAX || !is_alnum(s[0]) || !is_alnum(s[n - 1]))
-        return false;
-    for (size_t i = 1; i + 1 < n; i++) {
-        if (!is_alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
-            return false;
-    }
-    return true;
-}
-
 int kn_parse_positive_int(const char *s, int max, int *out)
 {
     if (s == NULL || s[0] < '1' || s[0] > '9')

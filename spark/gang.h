@@ -27,6 +27,7 @@
 
 #include "base/err.h"
 #include "json/json.h"
+#include "kube/labels.h" /* kn_label_value_valid, KN_LABEL_VALUE_MAX */
 
 #define KN_GANG_NAME_LABEL "pod-group.scheduling.kubenexus.io/name"
 #define KN_GANG_MIN_LABEL "pod-group.scheduling.kubenexus.io/min-available"
@@ -36,7 +37,6 @@
 #define KN_PODGROUP_LABEL "scheduling.x-k8s.io/pod-group"
 #define KN_VOLCANO_GROUP_ANNOTATION "scheduling.k8s.io/group-name"
 #define KN_GANG_MAX_MEMBERS 10000
-#define KN_LABEL_VALUE_MAX 63
 #define KN_OBJECT_NAME_MAX 253
 
 typedef enum {
@@ -74,8 +74,6 @@ const char *kn_gang_key_what(const kn_gang_spec *g);
 /* The PodGroup kind a gang names, as "PodGroup <ns>/<name> (<group>/<version>)"
  * reads it: "scheduling.x-k8s.io/v1alpha1"; "" for KN_GANG_LABELS. */
 const char *kn_gang_kind_api(kn_gang_kind kind);
-/* true if s is a legal Kubernetes label value (empty is legal). */
-bool kn_label_value_valid(const char *s);
 /* Strict positive decimal integer <= max ("1".."max"); -1 otherwise. */
 int kn_parse_positive_int(const char *s, int max, int *out);
 

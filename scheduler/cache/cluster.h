@@ -33,6 +33,7 @@
 #include "json/json.h"
 #include "spark/numa.h"
 #include "kube/pod.h"
+#include "kube/timestamp.h"
 #include "base/strmap.h"
 
 #define KN_RDIM 16
@@ -353,8 +354,5 @@ void kn_alloc_clear(kn_alloc *a); /* frees ztake, node = -1; the ports stay (the
 /* Before kn_alloc_take() of a bound pod: its zones from the zones annotation
  * (after a restart), its request split over them in zone order. */
 void kn_alloc_zones_from_csv(kn_cluster *c, kn_alloc *a, const char *zones_csv);
-
-/* "2026-11-24T10:00:00Z" -> seconds since the epoch; 0 if absent or malformed. */
-double kn_parse_rfc3339(const char *s);
 
 #endif

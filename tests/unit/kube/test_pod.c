@@ -269,6 +269,36 @@ static void test_minimal_and_bound_pods(void **state)
     kn_pod_free(&p);
 }
 
+/* What preemption reads: who may preempt, how long a victim gets to stop, and
+ * how long it has run (kube-scheduler ranks victims by status.startTime). */
+static void test_preemption_fields(void **state)
+{
+    (void)state;
+    kn_pod p;
+    pod_ok("{}", &p);
+    assert_false(p.preempt_never);
+    assert_int_equal(p.grace_s, -1);
+    assert_true(p.start_time == 0);
+    kn_pod_free(&p);
+    pod_ok("{\"spec\":{\"preemptionPolicy\":\"Never\",\"terminationGracePeriodSeconds\":45},"
+           "\"status\":{\"startTime\":\"2026-01-01T00:00:10Z\"}}", &p);
+    assert_true(p.preempt_never);
+    assert_int_equal(p.grace_s, 45);
+    assert_true(p.start_time == 1767225610.0);
+    kn_pod copy;
+    assert_int_equal(kn_pod_copy(&p, &copy), 0);
+    assert_true(copy.preempt_never);
+    assert_int_equal(copy.grace_s, 45);
+    kn_pod_free(&copy);
+    kn_pod_free(&p);
+    pod_ok("{\"spec\":{\"preemptionPolicy\":\"PreemptLowerPriority\",\"terminationGracePeriodSeconds\":0},"
+           "\"status\":{\"startTime\":\"yesterday\"}}", &p);
+    assert_false(p.preempt_never);
+    assert_int_equal(p.grace_s, 0);
+    assert_true(p.start_time == 0);
+    kn_pod_free(&p);
+}
+
 static void test_broken_fixtures(void **state)
 {
     (void)state;
@@ -325,6 +355,9 @@ static void test_wrong_types(void **state)
     pod_error("{\"spec\":{\"priority\":\"high\"}}", "spec.priority: is a string, want a 32-bit integer");
     pod_error("{\"spec\":{\"priority\":2147483648}}", "spec.priority: is a number, want a 32-bit integer");
     pod_error("{\"spec\":{\"priority\":1.5}}", "spec.priority");
+    pod_error("{\"spec\":{\"preemptionPolicy\":0}}", "spec.preemptionPolicy: is a number, want a string");
+    pod_error("{\"spec\":{\"terminationGracePeriodSeconds\":\"30\"}}",
+              "spec.terminationGracePeriodSeconds: is a string, want an integer");
     pod_error("{\"spec\":{\"tolerations\":{}}}", "spec.tolerations: is an object, want an array");
     pod_error("{\"spec\":{\"tolerations\":[{\"key\":\"a\"},{\"effect\":5}]}}",
               "spec.tolerations[1].effect: is a number, want a string");
@@ -449,6 +482,7 @@ int main(void)
         cmocka_unit_test(test_limits_default_requests),
         cmocka_unit_test(test_pod_level_resources),
         cmocka_unit_test(test_minimal_and_bound_pods),
+        cmocka_unit_test(test_preemption_fields),
         cmocka_unit_test(test_broken_fixtures),
         cmocka_unit_test(test_wrong_types),
         cmocka_unit_test(test_wrong_type_after_allocations_does_not_leak),

@@ -179,26 +179,6 @@ static void test_longest_name(void **state)
     assert_string_equal(g.name, name);
 }
 
-static void test_label_value_valid(void **state)
-{
-    (void)state;
-    static const char *const good[] = {"", "a", "A", "9", "spark-pi", "a.b_c-d", "x--y", "0a"};
-    static const char *const bad[] = {"-a", "a-", ".a", "a_", "a b", "a/b", "a:b", "é", "_"};
-    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-        assert_true(kn_label_value_valid(good[i]));
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        if (kn_label_value_valid(bad[i]))
-            fail_msg("\"%s\" accepted", bad[i]);
-    }
-    assert_false(kn_label_value_valid(NULL));
-    char s[65];
-    memset(s, 'z', 64);
-    s[64] = '\0';
-    assert_false(kn_label_value_valid(s));
-    s[63] = '\0';
-    assert_true(kn_label_value_valid(s));
-}
-
 static void test_parse_positive_int(void **state)
 {
     (void)state;
@@ -387,7 +367,6 @@ int main(void)
         cmocka_unit_test(test_bad_min_available),
         cmocka_unit_test(test_bad_name),
         cmocka_unit_test(test_longest_name),
-        cmocka_unit_test(test_label_value_valid),
         cmocka_unit_test(test_parse_positive_int),
         cmocka_unit_test(test_coscheduling_podgroup_label),
         cmocka_unit_test(test_volcano_group_annotation),
