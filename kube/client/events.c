@@ -20,6 +20,7 @@ typedef struct kn_evq_ent {
     struct kn_evq_ent *next;            /* queue or in-flight list */
     char *key;                          /* involvedObject, type, reason, message */
     char *ns, *name, *uid, *type, *reason, *message;
+    char *rel_ns, *rel_name, *rel_uid, *action; /* NULL: no related object */
     char *ev_name;                      /* Event name to create again after a 404; else NULL */
     uint64_t count;                     /* occurrences folded in */
     uint64_t sent_count;                /* the count a PATCH set */
@@ -79,6 +80,10 @@ static void ent_free(ent *e)
     free(e->type);
     free(e->reason);
     free(e->message);
+    free(e->rel_ns);
+    free(e->rel_name);
+    free(e->rel_uid);
+    free(e->action);
     free(e->ev_name);
     free(e);
 }
@@ -296,7 +301,15 @@ static ent *ent_new(const kn_pod_event *ev, double now_unix)
     e->type = dup_or_empty(ev->type, 64);
     e->reason = dup_or_empty(ev->reason, 128);
     e->message = dup_or_empty(ev->message, EVENT_MESSAGE_MAX);
+    bool related = ev->related_name != NULL;
+    if (related) {
+        e->rel_ns = dup_or_empty(ev->related_ns, 253);
+        e->rel_name = dup_or_empty(ev->related_name, 253);
+        e->rel_uid = dup_or_empty(ev->related_uid, 253);
+        e->action = dup_or_empty(ev->action, 128);
+    }
     if (!e->ns || !e->name || !e->uid || !e->type || !e->reason || !e->message ||
+        (related && (!e->rel_ns || !e->rel_name || !e->rel_uid || !e->action)) ||
         !(e->key = make_key(e->ns, e->name, e->uid, e->type, e->reason, e->message))) {
         ent_free(e);
         return NULL;
@@ -465,17 +478,30 @@ static void rfc3339(double unix_s, char *buf, size_t cap)
     strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* A Pod's ObjectReference: the involved or the related object. */
+static int set_pod_ref(kn_json *root, const char *member, const char *ns, const char *name, const char *uid)
+{
+    kn_json *ref = kn_json_new_object();
+    if (!ref)
+        return -1;
+    kn_json_set_str(ref, "apiVersion", "v1");
+    kn_json_set_str(ref, "kind", "Pod");
+    kn_json_set_str(ref, "namespace", ns);
+    kn_json_set_str(ref, "name", name);
+    if (*uid)
+        kn_json_set_str(ref, "uid", uid);
+    return kn_json_set(root, member, ref);
+}
+
 static char *event_body(const ent *e, const char *ev_name, const char *component, const char *instance)
 {
     char first[32], last[32];
     rfc3339(e->first, first, sizeof first);
     rfc3339(e->last, last, sizeof last);
-    kn_json *root = kn_json_new_object(), *meta = kn_json_new_object(), *inv = kn_json_new_object(),
-            *src = kn_json_new_object();
-    if (!root || !meta || !inv || !src) {
+    kn_json *root = kn_json_new_object(), *meta = kn_json_new_object(), *src = kn_json_new_object();
+    if (!root || !meta || !src) {
         kn_json_free(root);
         kn_json_free(meta);
-        kn_json_free(inv);
         kn_json_free(src);
         return NULL;
     }
@@ -484,13 +510,12 @@ static char *event_body(const ent *e, const char *ev_name, const char *component
     kn_json_set_str(meta, "name", ev_name);
     kn_json_set_str(meta, "namespace", e->ns);
     kn_json_set(root, "metadata", meta);
-    kn_json_set_str(inv, "apiVersion", "v1");
-    kn_json_set_str(inv, "kind", "Pod");
-    kn_json_set_str(inv, "namespace", e->ns);
-    kn_json_set_str(inv, "name", e->name);
-    if (*e->uid)
-        kn_json_set_str(inv, "uid", e->uid);
-    kn_json_set(root, "involvedObject", inv);
+    set_pod_ref(root, "involvedObject", e->ns, e->name, e->uid);
+    if (e->rel_name) {
+        set_pod_ref(root, "related", e->rel_ns, e->rel_name, e->rel_uid);
+        if (*e->action)
+            kn_json_set_str(root, "action", e->action);
+    }
     kn_json_set_str(root, "reason", e->reason);
     kn_json_set_str(root, "message", e->message);
     kn_json_set_str(root, "type", e->type);

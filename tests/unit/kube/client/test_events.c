@@ -430,6 +430,36 @@ static void similar_messages_are_combined(void **state)
     kn_evq_free(q);
 }
 
+/* kube-scheduler's Preempted event names the preemptor as its related object
+ * and "Preempting" as its action; other events have neither. */
+static void preempted_names_the_preemptor(void **state)
+{
+    (void)state;
+    kn_evq *q = new_q(0, 0, NULL);
+    kn_pod_event ev = {.ns = "batch", .name = "low-1", .uid = "uid-low", .type = "Normal", .reason = "Preempted",
+                       .message = "Preempted by pod uid-high on node node-a", .related_ns = "spark",
+                       .related_name = "high-driver", .related_uid = "uid-high", .action = "Preempting"};
+    kn_evq_send *s = record_and_send(q, &ev, 0);
+    kn_json *j = body_of(s);
+    assert_string_equal(kn_json_str(kn_json_dig(j, "involvedObject", "name", NULL)), "low-1");
+    assert_string_equal(kn_json_str(kn_json_dig(j, "related", "kind", NULL)), "Pod");
+    assert_string_equal(kn_json_str(kn_json_dig(j, "related", "namespace", NULL)), "spark");
+    assert_string_equal(kn_json_str(kn_json_dig(j, "related", "name", NULL)), "high-driver");
+    assert_string_equal(kn_json_str(kn_json_dig(j, "related", "uid", NULL)), "uid-high");
+    assert_string_equal(kn_json_get_str(j, "action"), "Preempting");
+    assert_string_equal(kn_json_get_str(j, "message"), "Preempted by pod uid-high on node node-a");
+    kn_json_free(j);
+    created(q, s);
+    kn_pod_event plain = waiting("mpi-0", "waiting");
+    s = record_and_send(q, &plain, 0);
+    j = body_of(s);
+    assert_null(kn_json_get(j, "related"));
+    assert_null(kn_json_get(j, "action"));
+    kn_json_free(j);
+    created(q, s);
+    kn_evq_free(q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -444,6 +474,7 @@ int main(void)
         cmocka_unit_test(failed_patch_retried_as_patch),
         cmocka_unit_test(correlator_cache_is_lru),
         cmocka_unit_test(similar_messages_are_combined),
+        cmocka_unit_test(preempted_names_the_preemptor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
