@@ -21,10 +21,12 @@ int kn_cluster_init(kn_cluster *c, const char *scheduler_name, kn_err *err)
     kn_strmap_init(&c->nrt_by_name);
     kn_strmap_init(&c->pg_by_key);
     kn_strmap_init(&c->cons_by_sig);
+    kn_strmap_init(&c->pdb_by_uid);
     c->scheduler_name = strdup(scheduler_name ? scheduler_name : "kubenexus-scheduler");
     if (c->scheduler_name == NULL)
         return kn_err_set(err, "out of memory");
     c->gen = 1;
+    c->min_priority = INT32_MAX;
     return 0;
 }
 
@@ -177,6 +179,7 @@ static void pod_clear(kn_cluster *c, kn_cpod *p)
     free(p->uid); /* and ns and name */
     free(p->node_name);
     free(p->unfit_name);
+    kn_labelset_free(&p->labels);
     kn_alloc_clear(&p->alloc);
     free(p->alloc.ports);
     kn_pod_detail_free(c, p->d);
@@ -207,6 +210,7 @@ void kn_cluster_free(kn_cluster *c)
     }
     free(c->pgs);
     kn_strmap_free(&c->pg_by_key);
+    kn_pdbs_free(c);
     kn_strmap_free(&c->node_by_name);
     kn_strmap_free(&c->pod_by_uid);
     kn_strmap_free(&c->nrt_by_name);

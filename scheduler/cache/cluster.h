@@ -32,6 +32,7 @@
 #include "spark/gang.h"
 #include "json/json.h"
 #include "spark/numa.h"
+#include "kube/labels.h"
 #include "kube/pod.h"
 #include "kube/timestamp.h"
 #include "base/strmap.h"
@@ -169,6 +170,9 @@ typedef struct kn_pod_detail {
     char *bad;             /* why the pod can never be scheduled (bad annotation), or NULL */
     uint32_t fields;       /* kn_pod.fields: scheduling fields beyond the model it sets */
     bool gated;            /* spec.schedulingGates not empty: not attempted */
+    bool preempt_never;    /* spec.preemptionPolicy Never: may not preempt */
+    bool nominated;        /* status.nominatedNodeName was set for it (to clear when preemption fails) */
+    int nom;               /* the nomination holding room for it (scheduler/cycle/preempt.c): index + 1, 0 none */
 } kn_pod_detail;
 
 typedef struct kn_cpod {
@@ -189,6 +193,14 @@ typedef struct kn_cpod {
                                leader) with an executor reservation to re-create, or NULL */
     double bound_at;       /* wall clock it was bound (PodScheduled, else created); 0 unknown */
     bool seen;             /* resync mark */
+    /* what preemption reads of a running pod */
+    bool terminating;      /* metadata.deletionTimestamp set: already going away */
+    bool driver;           /* a Spark driver (spark-role=driver, or it carries an executor reservation) */
+    bool preempted;        /* chosen as a preemption victim by this process */
+    int64_t grace_s;       /* spec.terminationGracePeriodSeconds, -1 unknown */
+    uint64_t owner_pod;    /* kn_keyhash of its controller's uid when that is a Pod (a Spark executor), else 0 */
+    double started;        /* status.startTime (Unix seconds), 0 unknown */
+    kn_labelset labels;    /* for PodDisruptionBudget selectors (kept when c->keep_labels) */
 } kn_cpod;
 
 typedef struct kn_nrt {
@@ -215,6 +227,19 @@ static inline const char *kn_pgrec_ref(const kn_pgrec *g)
 {
     return g->key + 1;
 }
+/* A policy/v1 PodDisruptionBudget, as kube-scheduler's preemption reads it:
+ * its namespace, selector, status.disruptionsAllowed and the pods of
+ * status.disruptedPods (already counted by the API server). */
+#define KN_PDB_MAX_DISRUPTED 4096
+typedef struct kn_pdb {
+    bool live, seen;
+    char *uid, *ns, *name;
+    bool selects;          /* the selector is valid and not empty (else it matches no pod) */
+    kn_label_selector sel;
+    int32_t allowed;       /* status.disruptionsAllowed */
+    char **disrupted;      /* status.disruptedPods' names, sorted */
+    int n_disrupted;
+} kn_pdb;
 
 typedef struct kn_cluster {
     char res_names[KN_RDIM][KN_RESOURCE_NAME_MAX];
@@ -255,6 +280,12 @@ typedef struct kn_cluster {
     uint64_t seq;
     int n_restore;         /* pods with a restore detail */
     char *scheduler_name;
+    kn_pdb *pdbs;
+    int n_pdbs;
+    size_t cap_pdbs;
+    kn_strmap pdb_by_uid;
+    bool keep_labels;      /* keep every pod's labels (PodDisruptionBudgets are, or will be, watched) */
+    int32_t min_priority;  /* the lowest priority any pod had (never rises): none below it can be preempted */
 } kn_cluster;
 
 int kn_cluster_init(kn_cluster *c, const char *scheduler_name, kn_err *err);
@@ -300,6 +331,15 @@ int kn_cluster_apply_pod(kn_cluster *c, const kn_json *pod, bool deleted, kn_pod
  * conditions, or NULL (created just now: none). */
 int kn_cluster_apply_pod_model(kn_cluster *c, const kn_pod *p, const kn_json *obj, kn_pod_change *chg,
                                kn_err *err);
+/* A PodDisruptionBudget (policy/v1) upserted or deleted by uid. From the
+ * first one on, pods' labels are kept (c->keep_labels). A bad selector is no
+ * error: the budget then covers no pod, as in kube-scheduler. */
+int kn_cluster_apply_pdb(kn_cluster *c, const kn_json *pdb, bool deleted, kn_err *err);
+/* Evicting p counts against b: same namespace, b's selector matches p's
+ * labels, and p is not among b's disrupted pods. */
+bool kn_pdb_covers(const kn_pdb *b, const kn_cpod *p);
+void kn_cluster_drop_pdb(kn_cluster *c, int i); /* deleted, or gone from a relist */
+void kn_pdbs_free(kn_cluster *c);               /* by kn_cluster_free */
 /* Frees a pod record (already released and out of its gang). */
 void kn_cluster_drop_pod(kn_cluster *c, int idx);
 void kn_pod_detail_free(kn_cluster *c, kn_pod_detail *d);

@@ -8,6 +8,7 @@
 #include "spark/numa.h"
 #include "spark/sparkapp.h"
 #include "base/grow.h"
+#include "base/siphash.h"
 
 #define KN_MAX_TIMEOUT_S (7 * 24 * 3600)
 
@@ -65,6 +66,7 @@ static kn_pod_detail *make_detail(kn_cluster *c, const kn_pod *p, const kn_err *
     const char *role = kn_pod_label(p, "spark-role");
     d->batch = role != NULL;
     d->spark_driver = role != NULL && strcmp(role, "driver") == 0;
+    d->preempt_never = p->preempt_never;
     const char *resv = kn_pod_annotation(p, KN_EXECUTOR_RESERVATION_ANNOTATION);
     if (resv != NULL) {
         kn_json_limits lim = {.max_bytes = 64 * 1024, .max_depth = 8};
@@ -145,6 +147,7 @@ void kn_cluster_drop_pod(kn_cluster *c, int idx)
     free(r->uid); /* and ns and name */
     free(r->node_name);
     free(r->unfit_name);
+    kn_labelset_free(&r->labels);
     kn_pod_detail_free(c, r->d);
     kn_cpod_restore_done(c, r);
     memset(r, 0, sizeof(*r));
@@ -272,6 +275,20 @@ static int apply_pending(kn_cluster *c, kn_cpod *r, const kn_pod *p, const kn_er
     return 0;
 }
 
+/* What choosing and evicting a victim reads of a pod (see cluster.h). */
+static int preemption_facts(kn_cluster *c, kn_cpod *r, const kn_pod *p)
+{
+    const char *role = kn_pod_label(p, KN_SPARK_ROLE_LABEL);
+    r->terminating = p->terminating;
+    r->driver = (role && strcmp(role, "driver") == 0) ||
+                kn_pod_annotation(p, KN_EXECUTOR_RESERVATION_ANNOTATION) != NULL;
+    r->grace_s = p->grace_s;
+    r->started = p->start_time;
+    r->owner_pod = p->owner_kind && strcmp(p->owner_kind, "Pod") == 0 && p->owner_uid ? kn_keyhash_str(p->owner_uid) : 0;
+    kn_labelset_free(&r->labels);
+    return c->keep_labels ? kn_labelset_from_json(p->labels, &r->labels) : 0;
+}
+
 int kn_cluster_apply_pod(kn_cluster *c, const kn_json *obj, bool deleted, kn_pod_change *chg, kn_err *err)
 {
     memset(chg, 0, sizeof(*chg));
@@ -326,7 +343,11 @@ int kn_cluster_apply_pod_model(kn_cluster *c, const kn_pod *p, const kn_json *ob
     r->seen = true;
     r->ours = ours;
     r->priority = p->priority;
+    if (p->priority < c->min_priority)
+        c->min_priority = p->priority;
     r->created = kn_parse_rfc3339(p->creation_timestamp);
+    if (preemption_facts(c, r, p) != 0)
+        return kn_err_set(err, "out of memory");
     if (bound) {
         chg->placed_elsewhere = r->state == KN_POD_ASSUMED && r->node_name && strcmp(r->node_name, p->node_name) != 0;
         return apply_bound(c, r, p, bound_time(obj, r->created)) == 0 ? 0 : kn_err_set(err, "out of memory");

@@ -47,6 +47,8 @@ typedef struct kn_resv {
     int n_slots, n_free;
     double created, timeout_s;
     bool restored;         /* re-created after a restart (restore.c) */
+    kn_json *annotation;   /* the driver's executor-reservation (a copy) and constraints (counted): */
+    kn_cons_entry *cons;   /* to place the slots again when preemption moves them; NULL: cannot */
 } kn_resv;
 
 /* A parsed executor-reservation annotation. */
@@ -68,6 +70,7 @@ typedef struct kn_qent {
     double created;
     uint64_t seq;
 } kn_qent;
+typedef struct kn_preempt kn_preempt; /* preempt.c's state */
 
 struct kn_scheduler {
     kn_cluster c;
@@ -92,6 +95,7 @@ struct kn_scheduler {
     uint64_t numa_decisions[5];
     uint64_t resv_timeouts;    /* reservations released or not restored past their timeout */
     uint64_t unsupported[KN_PODF_COUNT]; /* pods left pending for each field */
+    kn_preempt *pre;       /* nominations and the cycle's victim index (preempt.c) */
 };
 
 /* One scheduling cycle's context, as kube-scheduler's CycleState: the
@@ -157,6 +161,12 @@ int kn_out_event_msg(kn_sched_out *o, const char *ns, const char *name, const ch
 void kn_out_scheduled(kn_sched_out *o, const kn_cpod *p);
 /* The binding of p (placed: alloc.node set) with its zones. */
 int kn_out_binding(const kn_cluster *c, kn_sched_out *o, const kn_cpod *p);
+/* Victim v (running) evicted for pod by, nominated to by_node; gang: the
+ * "ns/name" v goes with, or NULL. */
+int kn_out_victim(const kn_cluster *c, kn_sched_out *o, const kn_cpod *v, const kn_cpod *by, int by_node,
+                  const char *gang);
+/* status.nominatedNodeName of p: node, or -1 to clear it. */
+int kn_out_nomination(const kn_cluster *c, kn_sched_out *o, const kn_cpod *p, int node);
 
 /* commit.c */
 /* A gang's tentative placement: pods and slots taken so far, undone or
@@ -190,5 +200,44 @@ void kn_want_for_pod(const kn_scheduler *s, const kn_cpod *p, kn_want *w);
 int kn_commit_pod(const kn_cycle *cy, int p, const kn_choice *ch);
 int kn_out_event(kn_sched_out *o, const char *ns, const char *name, const char *uid, const char *type,
                  const char *reason, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+
+/* ---- preempt.c: preemption ----
+ * When a pod, a gang (all its pending members at once) or a Spark driver with
+ * its executor slots cannot be placed, victims are looked for among running
+ * pods of strictly lower priority, as kube-scheduler's DefaultPreemption
+ * does, but a victim in a gang takes its whole gang along (a Spark driver
+ * its executors), members beyond min-available go one by one and first,
+ * and held executor slots of lower-priority gangs are moved elsewhere when
+ * they fit there (costing nothing). The preemptor's room is held on its
+ * nominated nodes until its victims are gone (a nomination); pods of higher
+ * priority do not see that room, as kube-scheduler's nominated pods count
+ * only in the filters of pods of lower or equal priority. */
+void kn_preempt_free(kn_scheduler *s);
+/* Cycle bracket: drops nominations whose pods are gone or placed, hides the
+ * held room (kn_preempt_show brings it back before the first entry of its
+ * priority or lower), and forgets the last cycle's victim index. */
+void kn_preempt_cycle_begin(kn_scheduler *s);
+void kn_preempt_show(kn_scheduler *s, int32_t prio);
+void kn_preempt_cycle_end(kn_scheduler *s);
+/* One of pods P[0..n) (a pod, or a gang's pending members) holds a
+ * nomination: true while its victims are still there (it waits: nothing to
+ * try); once they are gone (or the wait timed out) the held room is released
+ * and false (place them now). */
+bool kn_preempt_waiting(const kn_cycle *cy, const int *P, int n);
+/* Gang gi holds a nomination (try it even when nothing changed: its wait may be over). */
+bool kn_preempt_gang_nominated(const kn_scheduler *s, int gi);
+/* Pod pi fits nowhere. true: victims chosen, pi nominated (victims and the
+ * nomination appended to out). false: nothing done, and why gets what
+ * kube-scheduler appends to the FitError (" preemption: ..."), or "" when
+ * no pod of lower priority runs anywhere (preemption cannot apply). */
+bool kn_preempt_pod(const kn_cycle *cy, int pi, char *why, size_t cap);
+/* The same for pods P[0..n) of gang gi and rs->count executor slots (P[0]
+ * the driver when rs), all at once or nobody is evicted. */
+bool kn_preempt_group(const kn_cycle *cy, int gi, const int *P, int n, const kn_resv_spec *rs, char *why,
+                      size_t cap);
+/* Pod pi is being removed: nominations it holds room in are dropped. */
+void kn_preempt_forget_pod(kn_scheduler *s, int pi);
+double kn_preempt_next_deadline(const kn_scheduler *s);
+void kn_preempt_stats(const kn_scheduler *s, kn_sched_stats *st);
 
 #endif

@@ -49,6 +49,7 @@ kn_scheduler *kn_sched_new(const kn_sched_config *cfg, kn_err *err)
     }
     s->cfg.scheduler_name = s->c.scheduler_name;
     s->c.pct_nodes = s->cfg.percentage_of_nodes_to_score;
+    s->c.keep_labels = s->cfg.watch_pdbs;
     kn_strmap_init(&s->gang_by_key);
     kn_strmap_init(&s->resv_by_driver);
     return s;
@@ -58,6 +59,7 @@ void kn_sched_free(kn_scheduler *s)
 {
     if (s == NULL)
         return;
+    kn_preempt_free(s);
     for (int i = 0; i < s->n_resvs; i++)
         kn_resv_release(s, i);
     free(s->resvs);
@@ -100,8 +102,14 @@ static kn_gang_kind podgroup_kind(kn_sched_kind kind)
     return kind == KN_SCHED_PODGROUPS ? KN_GANG_COSCHEDULING : KN_GANG_VOLCANO;
 }
 
+int kn_sched_apply_pdb(kn_scheduler *s, const kn_json *pdb, bool deleted, kn_err *err)
+{
+    return kn_cluster_apply_pdb(&s->c, pdb, deleted, err);
+}
+
 static void remove_pod(kn_scheduler *s, int idx)
 {
+    kn_preempt_forget_pod(s, idx);
     kn_resv_release_driver(s, s->c.pods[idx].uid); /* a driver gone: its slots are of no use */
     kn_gang_leave(s, idx);
     kn_cluster_drop_pod(&s->c, idx);
@@ -155,6 +163,7 @@ const char *kn_sched_kind_path(kn_sched_kind kind)
         "/apis/topology.node.k8s.io/v1alpha2/noderesourcetopologies",
         "/apis/scheduling.x-k8s.io/v1alpha1/podgroups",
         "/apis/scheduling.volcano.sh/v1beta1/podgroups",
+        "/apis/policy/v1/poddisruptionbudgets",
     };
     return (unsigned)kind < KN_SCHED_KINDS ? paths[kind] : "";
 }
@@ -171,6 +180,8 @@ int kn_sched_apply(kn_scheduler *s, kn_sched_kind kind, const kn_json *obj, bool
     case KN_SCHED_PODGROUPS:
     case KN_SCHED_VOLCANO_PODGROUPS:
         return kn_sched_apply_podgroup(s, podgroup_kind(kind), obj, deleted, err);
+    case KN_SCHED_PDBS:
+        return kn_sched_apply_pdb(s, obj, deleted, err);
     }
     return kn_err_set(err, "unknown kind %d", (int)kind);
 }
@@ -184,6 +195,9 @@ void kn_sched_resync_begin(kn_scheduler *s, kn_sched_kind kind)
     else if (kind == KN_SCHED_PODS)
         for (int i = 0; i < c->n_pods; i++)
             c->pods[i].seen = false;
+    else if (kind == KN_SCHED_PDBS)
+        for (int i = 0; i < c->n_pdbs; i++)
+            c->pdbs[i].seen = false;
     else if (kind == KN_SCHED_NRTS)
         for (int i = 0; i < c->n_nrts; i++)
             c->nrts[i].seen = false;
@@ -208,6 +222,10 @@ void kn_sched_resync_end(kn_scheduler *s, kn_sched_kind kind)
             if (c->pods[i].live && !c->pods[i].seen &&
                 (c->pods[i].state != KN_POD_ASSUMED || !c->pods[i].binding))
                 remove_pod(s, i);
+    } else if (kind == KN_SCHED_PDBS) {
+        for (int i = 0; i < c->n_pdbs; i++)
+            if (c->pdbs[i].live && !c->pdbs[i].seen)
+                kn_cluster_drop_pdb(c, i);
     } else if (kind != KN_SCHED_NRTS) {
         kn_cluster_podgroups_sweep(c, podgroup_kind(kind));
     } else {
@@ -270,7 +288,7 @@ static void place_single(const kn_cycle *cy, int pi)
 {
     kn_scheduler *s = cy->s;
     kn_cpod *p = &s->c.pods[pi];
-    if (p->d->gated || p->d->tried_gen == s->c.gen)
+    if (p->d->gated || kn_preempt_waiting(cy, &pi, 1) || p->d->tried_gen == s->c.gen)
         return; /* gated: kube-scheduler's SchedulingGates keeps it out of the queue, silently */
     s->attempts++;
     if (p->d->bad) {
@@ -297,8 +315,10 @@ static void place_single(const kn_cycle *cy, int pi)
         fail_pod(cy, pi, "out of memory while placing the pod");
         return;
     }
-    char msg[KN_MSG_MAX];
+    char msg[KN_MSG_MAX], why[KN_MSG_MAX];
     kn_diag_message(&d, msg, sizeof(msg));
+    if (!kn_preempt_pod(cy, pi, why, sizeof(why)))
+        snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg), "%s", why);
     fail_pod(cy, pi, msg);
 }
 
@@ -378,19 +398,30 @@ static bool place_group(const kn_cycle *cy, int gi, int *P, int n, const kn_resv
     if (g->ready_since < 0)
         g->ready_since = cy->now;
     bool hold = cy->now - g->ready_since >= s->cfg.starvation_s && !s->holder_done && !t.oom;
-    if (hold)
+    int fit = t.placed + t.held;
+    char why[KN_MSG_MAX] = "";
+    kn_undo_or_hold(s, &t, false);
+    if (!t.oom && kn_preempt_group(cy, gi, P, n, rs, why, sizeof(why))) {
+        hold = false;
+        snprintf(why, sizeof(why), " Preempting pods of lower priority to fit them all; nominated.");
+    } else if (hold) { /* the room found so far, again, held to the end of the cycle */
+        t.placed = t.held = 0;
+        kn_take_pods(s, &t);
+        if (!t.oom && t.placed == n && rs)
+            kn_take_slots(s, s->c.pods[P[0]].d, rs, &t);
+        kn_undo_or_hold(s, &t, true);
         s->holder_done = true;
-    kn_undo_or_hold(s, &t, hold);
+    }
     free(t.slots);
     char full[KN_MSG_MAX + 256];
     size_t len = strlen(t.msg);
     if (t.oom)
         snprintf(full, sizeof(full), "out of memory while placing gang %s", g->key);
     else
-        snprintf(full, sizeof(full), "%s%s Gang %s: only %d of %d pods fit at once%s; none bound.%s", t.msg,
-                 len && t.msg[len - 1] != '.' ? "." : "", g->key, t.placed + t.held, n + t.nslots,
+        snprintf(full, sizeof(full), "%s%s Gang %s: only %d of %d pods fit at once%s; none bound.%s%s", t.msg,
+                 len && t.msg[len - 1] != '.' ? "." : "", g->key, fit, n + t.nslots,
                  rs ? " (driver and its executor slots)" : "",
-                 hold ? " Holding the room found so far (waiting longer than the starvation bound)." : "");
+                 hold ? " Holding the room found so far (waiting longer than the starvation bound)." : "", why);
     for (int i = 0; i < n; i++)
         fail_pod(cy, P[i], full);
     g->tried_gen = s->c.gen;
@@ -535,14 +566,14 @@ static void place_gang(const kn_cycle *cy, int gi)
     kn_scheduler *s = cy->s;
     kn_gangrec *g = &s->gangs[gi];
     bool starving = g->ready_since >= 0 && cy->now - g->ready_since >= s->cfg.starvation_s;
-    if (g->tried_gen == s->c.gen && !starving)
+    if (g->tried_gen == s->c.gen && !starving && !kn_preempt_gang_nominated(s, gi))
         return;
     int *P = malloc(sizeof(int) * (size_t)(g->n + 1));
     if (P == NULL)
         return;
     int placed, driver, n = gang_pending(s, g, P, &placed, &driver);
     tell_bad_members(cy, g);
-    if (n == 0) {
+    if (n == 0 || kn_preempt_waiting(cy, P, n)) {
         free(P);
         return;
     }
@@ -577,11 +608,13 @@ int kn_sched_cycle(kn_scheduler *s, double now, kn_sched_out *out, kn_err *err)
     if (s->c.n_restore > 0)
         kn_resv_restore(&cy);
     s->holder_done = false;
+    kn_preempt_cycle_begin(s);
     int n = kn_queue_build(s);
     if (n < 0)
         return kn_err_set(err, "out of memory");
     for (int i = 0; i < n; i++) {
         int id = s->queue[i].id;
+        kn_preempt_show(s, s->queue[i].prio);
         if (id >= 0) {
             kn_cpod *p = &s->c.pods[id];
             if (p->live && p->state == KN_POD_PENDING && p->d)
@@ -590,6 +623,7 @@ int kn_sched_cycle(kn_scheduler *s, double now, kn_sched_out *out, kn_err *err)
             place_gang(&cy, -1 - id);
         }
     }
+    kn_preempt_cycle_end(s);
     for (int i = s->n_held - 1; i >= 0; i--) { /* the starving gang's hold ends with the cycle */
         kn_alloc_release(&s->c, &s->held[i]);
         kn_alloc_clear(&s->held[i]);
@@ -667,7 +701,7 @@ double kn_sched_next_deadline(const kn_scheduler *s)
         if (s->gangs[i].live && s->gangs[i].ready_since >= 0 && d > s->last_now && d < t)
             t = d;
     }
-    return t;
+    return fmin(t, kn_preempt_next_deadline(s));
 }
 
 static bool is_gpu(const char *name)
@@ -739,6 +773,7 @@ void kn_sched_get_stats(const kn_scheduler *s, kn_sched_stats *st)
     st->unschedulable = s->unschedulable;
     st->bind_errors = s->bind_errors;
     st->reservations_timed_out = s->resv_timeouts;
+    kn_preempt_stats(s, st);
     memcpy(st->numa_decisions, s->numa_decisions, sizeof(st->numa_decisions));
     memcpy(st->unsupported, s->unsupported, sizeof(st->unsupported));
 }

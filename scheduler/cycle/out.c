@@ -8,6 +8,7 @@
 
 #include "base/grow.h"
 #include "kube/quantity.h"
+#include "base/grow.h"
 
 void kn_sched_out_init(kn_sched_out *o)
 {
@@ -19,6 +20,8 @@ void kn_sched_out_reset(kn_sched_out *o)
 {
     o->n_bindings = 0;
     o->n_events = 0;
+    o->n_victims = 0;
+    o->n_nominations = 0;
     kn_strpool_reset(&o->strings);
 }
 
@@ -26,6 +29,8 @@ void kn_sched_out_free(kn_sched_out *o)
 {
     free(o->bindings);
     free(o->events);
+    free(o->victims);
+    free(o->nominations);
     kn_strpool_free(&o->strings);
     kn_sched_out_init(o);
 }
@@ -129,4 +134,46 @@ void kn_fmt_req(const kn_cluster *c, const kn_rvec *v, char *buf, size_t cap)
             kn_quantity_format_value(v->v[r], q, sizeof(q));
         off += (size_t)snprintf(buf + off, cap - off, "%s%s %s", off ? ", " : "", c->res_names[r], q);
     }
+}
+
+/* A copy in o's pool of s, or NULL for NULL (*ok false when out of memory). */
+static char *pool_dup(kn_sched_out *o, const char *s, bool *ok)
+{
+    char *d = s ? kn_strpool_dup(&o->strings, s) : NULL;
+    *ok = *ok && (s == NULL || d != NULL);
+    return d;
+}
+
+int kn_out_victim(const kn_cluster *c, kn_sched_out *o, const kn_cpod *v, const kn_cpod *by, int by_node,
+                  const char *gang)
+{
+    if (kn_grow((void **)&o->victims, &o->cap_victims, o->n_victims + 1, sizeof(*o->victims)) != 0)
+        return -1;
+    kn_sched_victim *r = &o->victims[o->n_victims++];
+    bool ok = true;
+    r->ns = pool_dup(o, v->ns, &ok);
+    r->name = pool_dup(o, v->name, &ok);
+    r->uid = pool_dup(o, v->uid, &ok);
+    r->node = pool_dup(o, v->alloc.node >= 0 ? c->nodes[v->alloc.node].name : v->node_name, &ok);
+    r->by_ns = pool_dup(o, by->ns, &ok);
+    r->by_name = pool_dup(o, by->name, &ok);
+    r->by_uid = pool_dup(o, by->uid, &ok);
+    r->by_node = pool_dup(o, by_node >= 0 ? c->nodes[by_node].name : NULL, &ok);
+    r->gang = pool_dup(o, gang, &ok);
+    r->grace_s = v->grace_s;
+    r->terminating = v->terminating;
+    return ok ? 0 : -1;
+}
+
+int kn_out_nomination(const kn_cluster *c, kn_sched_out *o, const kn_cpod *p, int node)
+{
+    if (kn_grow((void **)&o->nominations, &o->cap_nominations, o->n_nominations + 1, sizeof(*o->nominations)) != 0)
+        return -1;
+    kn_sched_nomination *r = &o->nominations[o->n_nominations++];
+    bool ok = true;
+    r->ns = pool_dup(o, p->ns, &ok);
+    r->name = pool_dup(o, p->name, &ok);
+    r->uid = pool_dup(o, p->uid, &ok);
+    r->node = pool_dup(o, node >= 0 ? c->nodes[node].name : NULL, &ok);
+    return ok ? 0 : -1;
 }

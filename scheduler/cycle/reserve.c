@@ -191,6 +191,11 @@ int kn_resv_create(kn_scheduler *s, int gang, const kn_cpod *driver, kn_alloc *s
     r->n_slots = r->n_free = n;
     r->created = created;
     r->timeout_s = kn_gang_timeout(s, driver, driver->d);
+    const kn_pod_detail *dd = driver->d ? driver->d : driver->restore;
+    if (dd && dd->reservation && dd->cons && (r->annotation = kn_json_clone(dd->reservation)) != NULL) {
+        r->cons = dd->cons;
+        r->cons->refs++;
+    }
     s->gangs[gang].resv = s->n_resvs;
     return s->n_resvs++;
 }
@@ -206,6 +211,8 @@ void kn_resv_release(kn_scheduler *s, int ri)
     }
     free(r->slots);
     index_remove(s, ri);
+    kn_json_free(r->annotation);
+    kn_cons_release(&s->c, r->cons);
     free(r->driver_uid);
     free(r->driver_ns);
     free(r->driver_name);

@@ -56,6 +56,9 @@ typedef struct kn_sched_config {
                                       binding; unknown -> from the cycle that re-creates it */
     int percentage_of_nodes_to_score; /* 0 or 100 -> every node, the exact best (indexed: cheap);
                                          1..99 -> that share, sampled as kube-scheduler's */
+    bool watch_pdbs;               /* PodDisruptionBudgets will be fed (maybe after the pods): keep
+                                      every pod's labels from the start. Otherwise they are kept
+                                      from the first kn_sched_apply_pdb on */
 } kn_sched_config;
 
 kn_scheduler *kn_sched_new(const kn_sched_config *cfg, kn_err *err);
@@ -71,6 +74,8 @@ int kn_sched_apply_pod_model(kn_scheduler *s, const kn_pod *pod, kn_err *err);
 int kn_sched_apply_nrt(kn_scheduler *s, const kn_json *nrt, bool deleted, kn_err *err);
 /* A PodGroup of kind (KN_GANG_COSCHEDULING or KN_GANG_VOLCANO). */
 int kn_sched_apply_podgroup(kn_scheduler *s, kn_gang_kind kind, const kn_json *pg, bool deleted, kn_err *err);
+/* policy/v1 PodDisruptionBudgets, for preemption's choice of victims. */
+int kn_sched_apply_pdb(kn_scheduler *s, const kn_json *pdb, bool deleted, kn_err *err);
 
 /* Relist (after 410 Gone or a reconnect without resourceVersion): call begin,
  * apply every listed object, then end, which deletes the objects of that kind
@@ -81,8 +86,9 @@ typedef enum {
     KN_SCHED_NRTS,
     KN_SCHED_PODGROUPS,         /* scheduling.x-k8s.io/v1alpha1 */
     KN_SCHED_VOLCANO_PODGROUPS, /* scheduling.volcano.sh/v1beta1 */
+    KN_SCHED_PDBS,              /* policy/v1 PodDisruptionBudgets */
 } kn_sched_kind;
-#define KN_SCHED_KINDS 5
+#define KN_SCHED_KINDS 6
 /* Where the API server serves a kind's collection ("/api/v1/pods"). */
 const char *kn_sched_kind_path(kn_sched_kind kind);
 /* The apply function of the kind. */
@@ -101,6 +107,23 @@ typedef struct kn_sched_binding {
 /* An Event about a pod (kube/event.h). */
 typedef kn_pod_event kn_sched_event;
 
+/* A running pod to evict so that a pod of higher priority fits: give it the
+ * DisruptionTarget condition, delete it with its grace period, then post its
+ * Preempted event (kube-scheduler's order). */
+typedef struct kn_sched_victim {
+    char *ns, *name, *uid, *node;   /* the victim and the node it runs on */
+    char *by_ns, *by_name, *by_uid; /* its preemptor: the pod (of a gang: the member) it makes room for */
+    char *by_node;                  /* the node that preemptor is nominated to */
+    char *gang;                     /* "ns/name" when it goes with its whole gang (or its Spark driver), else NULL */
+    int64_t grace_s;                /* spec.terminationGracePeriodSeconds, -1 unknown (the pod's own then) */
+    bool terminating;               /* already being deleted: nothing to write */
+} kn_sched_victim;
+
+/* status.nominatedNodeName to PATCH on a pending pod; node NULL clears it. */
+typedef struct kn_sched_nomination {
+    char *ns, *name, *uid, *node;
+} kn_sched_nomination;
+
 /* The strings of its bindings and events belong to it: valid until it is
  * reset or freed. */
 typedef struct kn_sched_out {
@@ -108,6 +131,10 @@ typedef struct kn_sched_out {
     size_t n_bindings, cap_bindings;
     kn_sched_event *events;
     size_t n_events, cap_events;
+    kn_sched_victim *victims;
+    size_t n_victims, cap_victims;
+    kn_sched_nomination *nominations;
+    size_t n_nominations, cap_nominations;
     kn_strpool strings;
 } kn_sched_out;
 
@@ -129,6 +156,14 @@ void kn_sched_bind_ok(kn_scheduler *s, const char *uid, double now, kn_sched_out
 void kn_sched_bind_failed(kn_scheduler *s, const char *uid, int http_status, const char *message,
                           double now, kn_sched_out *out);
 
+/* ---- preemption outcomes (the live program's writes for a victim) ---- */
+/* The victim's DisruptionTarget condition or its deletion failed for good
+ * (not 404: a pod already gone is what preemption wanted). The nominations
+ * waiting for it are dropped, their room released and their pods tried
+ * again; a FailedScheduling "Preemption failed: <message>" is appended. */
+void kn_sched_preempt_failed(kn_scheduler *s, const char *victim_uid, const char *message, double now,
+                             kn_sched_out *out);
+
 /* Earliest clock value at which a cycle has timed work (a reservation timeout,
  * a starvation bound, a repeated event); INFINITY if none. Run a cycle then, and
  * after applying watch events. */
@@ -145,6 +180,9 @@ typedef struct kn_sched_stats {
     size_t reservations_held, slots_held;
     uint64_t reservations_timed_out; /* released by their timeout (GangTimeout), ever */
     uint64_t attempts, scheduled, unschedulable, bind_errors;
+    uint64_t preemption_attempts;    /* preemptors that looked for victims */
+    uint64_t preemptions, victims;   /* of them, those that found room; the pods they evicted */
+    size_t nominated;                /* pods holding room until their victims are gone */
     uint64_t numa_decisions[5];      /* indexed by kn_numa_policy (numa.h) */
     uint64_t unsupported[KN_PODF_COUNT]; /* pods left pending because they set that field
                                             (kube/pod.h), which no plugin implements */
