@@ -2,13 +2,14 @@
  *                [--scheduler-name N] [FILE...]`.
  *
  * Reads Nodes, NodeResourceTopologies, PodGroups (coscheduling's and
- * Volcano's), Pods and SparkApplications (YAML or JSON, several documents,
- * kind: List) and runs the live scheduler's placement
- * code on them with a simulated clock (one second per cycle), as a cluster
- * with the kubenexus webhook would see them:
+ * Volcano's), PriorityClasses, PodDisruptionBudgets, Pods and
+ * SparkApplications (YAML or JSON, several documents, kind: List) and runs
+ * the live scheduler's placement code on them with a simulated clock (one
+ * second per cycle), as a cluster with the kubenexus webhook would see them:
  *  - a Pod is defaulted as the API server does (namespace "default",
  *    schedulerName "default-scheduler", a uid and a creationTimestamp in file
- *    order when absent), then passes the webhook's rules (same code as the
+ *    order when absent, its priority from its PriorityClass: sim/priority.h),
+ *    then passes the webhook's rules (same code as the
  *    webhook: a denial leaves it pending with the webhook's message, a patch is
  *    applied);
  *  - a SparkApplication passes the webhook's rules, then becomes its driver pod
@@ -19,10 +20,16 @@
  * (kn_sched_next_deadline, at most SIM_MAX_JUMPS times) while a reservation is
  * held, so slots whose executors never come are released (GangTimeout) as in a
  * live cluster, and what waited for that room is placed.
+ * Pods given with spec.nodeName run there already (a cluster's state); a
+ * preemption deletes its victims at once (a live cluster waits for their
+ * grace period) and its preemptor is placed in the next cycle.
  * Output (stdout): JSON Lines, one per binding in binding order, one per
  * GangTimeout event when it happens ({"event":{"pod","reason","message"}}),
+ * one per preemption victim when it is chosen
+ * ({"preempted":{"pod","node","by","byNode","gang"}}),
  * one per pod left pending with the reason a user would see in its
- * FailedScheduling / GangWaiting event, and a summary last. Without files
+ * FailedScheduling / GangWaiting event, and a summary last (with
+ * "preemptions" only when there were some). Without files
  * the built-in sample (kn_sim_sample_yaml) is used. Exit status: 0, 1 on a bad
  * file, 2 on bad usage.
  *
@@ -44,10 +51,12 @@
 #include "admission/rules.h"
 #include "scheduler/cycle/scheduler.h"
 #include "sim/live_cluster.h"
+#include "sim/priority.h"
 #include "sim/simulate.h"
 #include "sim/whatif.h"
 #include "sim/operator/spark_operator.h"
 #include "spark/sparkapp.h"
+#include "base/grow.h"
 #include "base/strmap.h"
 
 #define SIM_MAX_CYCLES 100000
@@ -77,6 +86,13 @@ typedef struct sim {
     size_t n_outside, cap_outside;
     sim_line *events;     /* GangTimeout events (table mode) */
     size_t n_events, cap_events;
+    sim_line *preempted;  /* victims (table mode): pod, node, by in zones, gang in reason */
+    size_t n_preempted, cap_preempted;
+    size_t victims;
+    kn_strmap gangs_evicted; /* distinct gangs that went whole (keys in gang_keys) */
+    char **gang_keys;
+    size_t n_gang_keys, cap_gang_keys;
+    kn_sim_priorities prio;
     size_t timeouts;
     unsigned uid_seq;
     size_t bindings;
@@ -274,9 +290,14 @@ static char *watch_pod(sim *sm, kn_json *admitted, kn_err *err)
 static kn_json *admit_pod(sim *sm, kn_json *pod, kn_err *err)
 {
     char ref[600], *denial = NULL;
-    if (default_pod(sm, pod) != 0) {
+    int rc = default_pod(sm, pod) != 0 ? -1 : kn_sim_priority_admit(&sm->prio, pod, &denial);
+    if (rc != 0) {
+        if (rc > 0)
+            pending_line(sm, pod_ref(pod, ref, sizeof(ref)), denial);
+        else
+            kn_err_set(err, "out of memory");
+        free(denial);
         kn_json_free(pod);
-        kn_err_set(err, "out of memory");
         return NULL;
     }
     pod_ref(pod, ref, sizeof(ref));
@@ -493,6 +514,25 @@ static int add_podgroup(sim *sm, const kn_json *doc, kn_err *err)
     return rc;
 }
 
+/* A PodDisruptionBudget as the API server stores it: namespace and uid
+ * defaulted (a uid of its own, not a pod's: pods keep theirs). Its status is
+ * taken as written (none: no disruption allowed yet, as before the
+ * disruption controller has counted). */
+static int add_pdb(sim *sm, const kn_json *doc, kn_err *err)
+{
+    kn_json *b = kn_json_clone(doc);
+    kn_json *md = b ? obj_at(b, "metadata") : NULL;
+    const char *ns = md ? kn_json_get_str(md, "namespace") : NULL, *name = md ? kn_json_get_str(md, "name") : NULL;
+    char uid[600];
+    snprintf(uid, sizeof(uid), "pdb-%s-%s", ns ? ns : "default", name ? name : "");
+    int rc = md == NULL || (ns == NULL && kn_json_set_str(md, "namespace", "default") != 0) ||
+                     (kn_json_get_str(md, "uid") == NULL && kn_json_set_str(md, "uid", uid) != 0)
+                 ? kn_err_set(err, "out of memory")
+                 : kn_sched_apply_pdb(sm->s, b, false, err);
+    kn_json_free(b);
+    return rc;
+}
+
 static int load_doc(sim *sm, const kn_json *doc, const char *file, kn_err *err)
 {
     const char *kind = kn_json_get_str(doc, "kind");
@@ -503,6 +543,10 @@ static int load_doc(sim *sm, const kn_json *doc, const char *file, kn_err *err)
         rc = kn_sched_apply_node(sm->s, doc, false, err);
     else if (strcmp(kind, "NodeResourceTopology") == 0)
         rc = kn_sched_apply_nrt(sm->s, doc, false, err);
+    else if (strcmp(kind, "PriorityClass") == 0)
+        rc = kn_sim_priority_add(&sm->prio, doc, err);
+    else if (strcmp(kind, "PodDisruptionBudget") == 0)
+        rc = add_pdb(sm, doc, err);
     else if (strcmp(kind, "Pod") == 0) {
         kn_json *p = kn_json_clone(doc);
         if (p == NULL)
@@ -514,7 +558,7 @@ static int load_doc(sim *sm, const kn_json *doc, const char *file, kn_err *err)
         rc = add_sparkapp(sm, doc, err);
     else if (strcmp(kind, "PodGroup") == 0)
         rc = add_podgroup(sm, doc, err);
-    /* other kinds (PriorityClass, Namespace, ...) are not the scheduler's business */
+    /* other kinds (Namespace, ...) are not the scheduler's business */
     return rc == 0 ? 0 : kn_err_prefix(err, "%s", file);
 }
 
@@ -541,7 +585,8 @@ static int load_pass(sim *sm, kn_json **docs, size_t n, int pass, const char *fi
             }
         } else {
             const char *kind = kn_json_get_str(docs[i], "kind");
-            bool infra = kind && (strcmp(kind, "Node") == 0 || strcmp(kind, "NodeResourceTopology") == 0);
+            bool infra = kind && (strcmp(kind, "Node") == 0 || strcmp(kind, "NodeResourceTopology") == 0 ||
+                                  strcmp(kind, "PriorityClass") == 0 || strcmp(kind, "PodDisruptionBudget") == 0);
             if (infra == (pass == 0) && load_doc(sm, docs[i], file, err) != 0)
                 return -1;
         }
@@ -608,6 +653,56 @@ static void report_event(sim *sm, const kn_sched_event *e)
     }
 }
 
+/* The API server deletes a victim at once in a simulation (a live
+ * cluster waits for its grace period). */
+static void delete_pod(sim *sm, const char *uid)
+{
+    kn_json *o = kn_json_new_object(), *md = kn_json_new_object();
+    kn_err err;
+    if (o && md && kn_json_set_str(md, "uid", uid) == 0 && kn_json_set(o, "metadata", md) == 0) {
+        md = NULL;
+        kn_sched_apply_pod(sm->s, o, true, &err);
+    }
+    kn_json_free(md);
+    kn_json_free(o);
+}
+
+static void report_victim(sim *sm, const kn_sched_victim *v)
+{
+    char pod[600], by[600];
+    snprintf(pod, sizeof(pod), "%s/%s", v->ns, v->name);
+    snprintf(by, sizeof(by), "%s/%s", v->by_ns, v->by_name);
+    sm->victims++;
+    if (v->gang && kn_strmap_get(&sm->gangs_evicted, v->gang) < 0 &&
+        kn_grow((void **)&sm->gang_keys, &sm->cap_gang_keys, sm->n_gang_keys + 1, sizeof(char *)) == 0 &&
+        (sm->gang_keys[sm->n_gang_keys] = strdup(v->gang)) != NULL &&
+        kn_strmap_put(&sm->gangs_evicted, sm->gang_keys[sm->n_gang_keys], (int)sm->n_gang_keys) == 0)
+        sm->n_gang_keys++;
+    if (sm->table) {
+        push_line(&sm->preempted, &sm->n_preempted, &sm->cap_preempted, pod, v->node, by, v->gang);
+        return;
+    }
+    kn_json *o = kn_json_new_object(), *p = kn_json_new_object();
+    if (o && p && kn_json_set_str(p, "pod", pod) == 0 && kn_json_set_str(p, "node", v->node) == 0 &&
+        kn_json_set_str(p, "by", by) == 0 && kn_json_set_str(p, "byNode", v->by_node ? v->by_node : "") == 0 &&
+        kn_json_set(p, "gang", v->gang ? kn_json_new_string(v->gang) : kn_json_new_null()) == 0 &&
+        kn_json_set(o, "preempted", p) == 0)
+        print_json(o);
+    else {
+        kn_json_free(p);
+        kn_json_free(o);
+    }
+}
+
+static void evict(sim *sm, const kn_sched_out *out)
+{
+    for (size_t i = 0; i < out->n_victims; i++) {
+        const kn_sched_victim *v = &out->victims[i];
+        report_victim(sm, v);
+        delete_pod(sm, v->uid);
+    }
+}
+
 /* Only timeouts: every other event is implied by a binding or a pending line. */
 static void report_timeouts(sim *sm, const kn_sched_out *out)
 {
@@ -647,6 +742,7 @@ static int run(sim *sm, kn_err *err)
         if (cycle == 0 && sm->wi != NULL) /* the first cycle rebuilt the cluster's reservations */
             kn_whatif_held(sm->wi, sm->s);
         report_timeouts(sm, &out);
+        evict(sm, &out);
         size_t nb = out.n_bindings;
         for (size_t i = 0; i < nb; i++) {
             if (sm->wi != NULL)
@@ -655,7 +751,7 @@ static int run(sim *sm, kn_err *err)
             kn_sched_bind_ok(sm->s, out.bindings[i].uid, now, &out);
             driver_bound(sm, out.bindings[i].uid, err);
         }
-        if (n > 0)
+        if (n > 0 || out.n_victims > 0) /* a preemption: its pods are placed next */
             now += 1;
         else if (!jump_clock(sm, &now, &jumps))
             break;
@@ -708,6 +804,13 @@ static kn_json *summary(const sim *sm, const kn_sched_stats *st)
             kn_json_set(uns, kn_pod_field_name(f), kn_json_new_int((int64_t)st->unsupported[f]));
     if (uns != NULL)
         kn_json_set(o, "unsupported", uns);
+    if (sm->victims > 0) { /* absent otherwise: the same summary as before preemption existed */
+        kn_json *pre = kn_json_new_object();
+        kn_json_set(pre, "victims", kn_json_new_int((int64_t)sm->victims));
+        kn_json_set(pre, "gangsEvicted", kn_json_new_int((int64_t)sm->n_gang_keys));
+        kn_json_set(pre, "preemptors", kn_json_new_int((int64_t)st->preemptions));
+        kn_json_set(o, "preemptions", pre);
+    }
     kn_json_set(top, "summary", o);
     return top;
 }
@@ -721,6 +824,14 @@ static void print_table(sim *sm, kn_sched_stats *st)
         printf("\n%-48s %s\n", "PENDING POD", "REASON");
         for (size_t i = 0; i < sm->n_outside; i++)
             printf("%-48s %s\n", sm->outside[i].pod, sm->outside[i].reason);
+    }
+    if (sm->n_preempted > 0) {
+        printf("\n%-48s %-16s %s\n", "PREEMPTED POD", "NODE", "BY (WITH ITS GANG)");
+        for (size_t i = 0; i < sm->n_preempted; i++) {
+            const sim_line *l = &sm->preempted[i];
+            printf("%-48s %-16s %s%s%s%s\n", l->pod, l->node, l->zones, l->reason ? " (with " : "",
+                   l->reason ? l->reason : "", l->reason ? ")" : "");
+        }
     }
     if (sm->n_events > 0) {
         printf("\n%-48s %-16s %s\n", "EVENT POD", "REASON", "MESSAGE");
@@ -743,6 +854,9 @@ static void print_table(sim *sm, kn_sched_stats *st)
         }
     if (sep[0] == ',')
         printf("\n");
+    if (sm->victims > 0)
+        printf("preempted: %zu pod(s), %zu gang(s) whole, for %llu preemptor(s)\n", sm->victims, sm->n_gang_keys,
+               (unsigned long long)st->preemptions);
 }
 
 static void report(sim *sm)
@@ -785,6 +899,12 @@ static void sim_free(sim *sm)
     }
     free(sm->apps);
     kn_strmap_free(&sm->driver_uids);
+    kn_strmap_free(&sm->gangs_evicted);
+    for (size_t i = 0; i < sm->n_gang_keys; i++)
+        free(sm->gang_keys[i]);
+    free(sm->gang_keys);
+    free_lines(sm->preempted, sm->n_preempted);
+    kn_sim_priorities_free(&sm->prio);
     free_lines(sm->lines, sm->n_lines);
     free_lines(sm->outside, sm->n_outside);
     free_lines(sm->events, sm->n_events);

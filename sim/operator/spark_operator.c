@@ -8,7 +8,8 @@
  * (app labels and spec.<role>.labels/annotations become pod labels and
  * annotations, plus sparkoperator.k8s.io labels) and its pod webhook
  * (ownerReference, nodeSelector, tolerations, affinity, schedulerName,
- * priorityClassName). */
+ * priorityClassName). A pod naming a PriorityClass is left for the API
+ * server's Priority plugin to give its priority and preemptionPolicy. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,13 +210,16 @@ static kn_json *pod_common(const kn_json *app, kn_spark_role role, const char *n
         kn_json_append(tol, t);
     }
     kn_json_set(ps, "tolerations", tol);
+    /* Without a class, what the Priority plugin gives when no class is the
+     * global default; with one, the plugin resolves it from the cluster's
+     * PriorityClasses (the API server's part: simulate's, the test double's). */
     const char *prio = kn_json_get_str(spec, "priorityClassName");
     if (prio != NULL) {
         kn_json_set_str(ps, "priorityClassName", prio);
     } else {
         kn_json_set(ps, "priority", kn_json_new_int(0));
+        kn_json_set_str(ps, "preemptionPolicy", "PreemptLowerPriority");
     }
-    kn_json_set_str(ps, "preemptionPolicy", "PreemptLowerPriority");
     kn_json_set(ps, "enableServiceLinks", kn_json_new_bool(true));
     kn_json_set(pod, "spec", ps);
     kn_json_set(pod, "status", kn_json_new_object());

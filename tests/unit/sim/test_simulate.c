@@ -228,6 +228,60 @@ static void test_podgroups_in_files(void **state)
     unlink(path);
 }
 
+/* A high-priority application on a full cluster: a whole low-priority gang
+ * goes (not the pod a PodDisruptionBudget protects), the application binds
+ * in its room; PriorityClasses give pods their priority (an unknown one is
+ * refused as kube-apiserver's Priority plugin refuses it), and a class with
+ * preemptionPolicy Never does not preempt. */
+static void test_preemption(void **state)
+{
+    (void)state;
+    sim_result r;
+    const char *argv[] = {"simulate", KN_FIXTURES "/sim/preemption.yaml", NULL};
+    run(&r, true, 2, argv);
+    assert_int_equal(r.rc, 0);
+    int victims = 0, first_binding = -1;
+    for (int i = 0; i < r.n; i++) {
+        const kn_json *v = kn_json_get(r.lines[i], "preempted");
+        if (v == NULL) {
+            if (first_binding < 0 && kn_json_get_str(r.lines[i], "node"))
+                first_binding = i;
+            continue;
+        }
+        victims++;
+        assert_true(first_binding < 0); /* chosen before the preemptor binds */
+        assert_non_null(strstr(kn_json_get_str(v, "pod"), "batch/low-2-"));
+        assert_string_equal(kn_json_get_str(v, "node"), "node-b");
+        assert_string_equal(kn_json_get_str(v, "by"), "spark/urgent-driver");
+        assert_string_equal(kn_json_get_str(v, "gang"), "batch/low-2");
+    }
+    assert_int_equal(victims, 6);
+    for (int i = 1; i <= 3; i++) {
+        char pod[64];
+        snprintf(pod, sizeof(pod), "spark/urgent-exec-%d", i);
+        assert_string_equal(kn_json_get_str(r.lines[find(&r, pod)], "node"), "node-b");
+    }
+    assert_string_equal(kn_json_get_str(r.lines[find(&r, "spark/urgent-driver")], "node"), "node-b");
+    assert_string_equal(kn_json_get_str(r.lines[find(&r, "shop/unknown-class")], "reason"),
+                        "pods \"unknown-class\" is forbidden: no PriorityClass with name gold was found");
+    assert_string_equal(kn_json_get_str(r.lines[find(&r, "shop/polite")], "reason"),
+                        "0/2 nodes are available: 2 Insufficient cpu. preemption: not eligible due to "
+                        "preemptionPolicy=Never.");
+    assert_int_equal(summary_int(&r, "preemptions", "victims"), 6);
+    assert_int_equal(summary_int(&r, "preemptions", "gangsEvicted"), 1);
+    assert_int_equal(summary_int(&r, "preemptions", "preemptors"), 1);
+    assert_int_equal(summary_int(&r, "pods", "bound"), 13); /* 8 + 1 running still, 4 placed */
+    done(&r);
+    const char *table[] = {"simulate", "--format", "table", KN_FIXTURES "/sim/preemption.yaml", NULL};
+    run(&r, false, 4, table);
+    assert_int_equal(r.rc, 0);
+    assert_non_null(strstr(r.text, "PREEMPTED POD"));
+    assert_non_null(strstr(r.text, "batch/low-2-exec-5                               node-b           "
+                                   "spark/urgent-driver (with batch/low-2)\n"));
+    assert_non_null(strstr(r.text, "preempted: 6 pod(s), 1 gang(s) whole, for 1 preemptor(s)\n"));
+    done(&r);
+}
+
 static void test_table_and_errors(void **state)
 {
     (void)state;
@@ -259,6 +313,7 @@ int main(void)
         cmocka_unit_test(test_several_files),
         cmocka_unit_test(test_webhook_denial_is_the_reason),
         cmocka_unit_test(test_podgroups_in_files),
+        cmocka_unit_test(test_preemption),
         cmocka_unit_test(test_table_and_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
