@@ -9,21 +9,14 @@
 
 #include <cmocka.h>
 
-#include "kube/labels.h"
+#include "support/sched_fixtures.h"
 
-static kn_json *parse(const char *text)
-{
-    kn_err err = {{0}};
-    kn_json *v = kn_json_parse(text, strlen(text), NULL, &err);
-    if (v == NULL)
-        fail_msg("%s: %s", text, err.msg);
-    return v;
-}
+#include "kube/labels.h"
 
 /* Does the selector (JSON text) match the labels (JSON text)? -1: invalid selector. */
 static int match(const char *sel, const char *labels)
 {
-    kn_json *sj = parse(sel), *lj = parse(labels);
+    kn_json *sj = fx_parse("%s", sel), *lj = fx_parse("%s", labels);
     kn_label_selector s;
     kn_labelset ls;
     kn_err err = {{0}};

@@ -11,20 +11,13 @@
 
 #include <cmocka.h>
 
-#include "sim/priority.h"
+#include "support/sched_fixtures.h"
 
-static kn_json *parse(const char *text)
-{
-    kn_err err = {{0}};
-    kn_json *v = kn_json_parse(text, strlen(text), NULL, &err);
-    if (v == NULL)
-        fail_msg("%s: %s", text, err.msg);
-    return v;
-}
+#include "sim/priority.h"
 
 static void add(kn_sim_priorities *p, const char *doc)
 {
-    kn_json *j = parse(doc);
+    kn_json *j = fx_parse("%s", doc);
     kn_err err = {{0}};
     if (kn_sim_priority_add(p, j, &err) != 0)
         fail_msg("%s: %s", doc, err.msg);
@@ -38,7 +31,7 @@ static const char *admit(const kn_sim_priorities *p, const char *spec, int64_t *
     static char denial[512];
     char doc[512];
     snprintf(doc, sizeof(doc), "{\"metadata\":{\"name\":\"p\"},\"spec\":{%s}}", spec);
-    kn_json *pod = parse(doc);
+    kn_json *pod = fx_parse("%s", doc);
     char *d = NULL;
     int rc = kn_sim_priority_admit(p, pod, &d);
     assert_true(rc >= 0);
@@ -113,7 +106,7 @@ static void test_bad_classes(void **state)
         {"{\"metadata\":{\"name\":\"x\"},\"value\":1,\"preemptionPolicy\":\"Sometimes\"}", "preemptionPolicy"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        kn_json *j = parse(bad[i][0]);
+        kn_json *j = fx_parse("%s", bad[i][0]);
         kn_err err = {{0}};
         assert_int_equal(kn_sim_priority_add(&p, j, &err), -1);
         if (strstr(err.msg, bad[i][1]) == NULL)
