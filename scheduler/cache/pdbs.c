@@ -126,5 +126,6 @@ bool kn_pdb_covers(const kn_pdb *b, const kn_cpod *p)
         !kn_label_selector_matches(&b->sel, &p->labels))
         return false;
     const char *name = p->name;
-    return bsearch(&name, b->disrupted, (size_t)b->n_disrupted, sizeof(char *), cmp_str) == NULL;
+    return b->n_disrupted == 0 ||
+           bsearch(&name, b->disrupted, (size_t)b->n_disrupted, sizeof(char *), cmp_str) == NULL;
 }

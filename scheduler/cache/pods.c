@@ -258,9 +258,11 @@ static int apply_pending(kn_cluster *c, kn_cpod *r, const kn_pod *p, const kn_er
     if (d == NULL)
         return -1;
     kn_pod_detail *old = r->d;
-    if (old) { /* an update: keep what we told the user so far */
+    if (old) { /* an update: keep what we told the user so far, and its nomination */
         d->reason = old->reason;
         d->last_event = old->last_event;
+        d->nom = old->nom;
+        d->nominated = old->nominated;
         old->reason = NULL;
         /* a status-only update (a condition, a label that does not matter) is
          * no reason to try again before the cluster changes */

@@ -413,7 +413,7 @@ static bool place_group(const kn_cycle *cy, int gi, int *P, int n, const kn_resv
         s->holder_done = true;
     }
     free(t.slots);
-    char full[KN_MSG_MAX + 256];
+    char full[2 * KN_MSG_MAX + 256];
     size_t len = strlen(t.msg);
     if (t.oom)
         snprintf(full, sizeof(full), "out of memory while placing gang %s", g->key);

@@ -43,6 +43,7 @@ int kn_out_event_msg(kn_sched_out *o, const char *ns, const char *name, const ch
     if (kn_grow((void **)&o->events, &o->cap_events, o->n_events + 1, sizeof(*o->events)) != 0)
         return -1;
     kn_sched_event *e = &o->events[o->n_events];
+    memset(e, 0, sizeof(*e)); /* no related object */
     e->ns = kn_strpool_dup(&o->strings, ns);
     e->name = kn_strpool_dup(&o->strings, name);
     e->uid = kn_strpool_dup(&o->strings, uid);

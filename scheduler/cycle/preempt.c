@@ -285,7 +285,8 @@ static int build_index(kn_scheduler *s, kn_preempt *pre)
     for (size_t k = nn; k > 0; k--)
         fill[k] = fill[k - 1];
     fill[0] = 0;
-    qsort(pre->deps, (size_t)pre->n_deps, sizeof(dep), cmp_dep);
+    if (pre->n_deps > 1)
+        qsort(pre->deps, (size_t)pre->n_deps, sizeof(dep), cmp_dep);
     pre->idx_valid = true;
     return 0;
 }
@@ -1126,9 +1127,11 @@ bool kn_preempt_waiting(const kn_cycle *cy, const int *P, int np)
 
 static bool nom_valid(kn_scheduler *s, const kn_nom *n)
 {
+    int ni = (int)(n - s->pre->noms) + 1;
     for (int i = 0; i < n->n_pods; i++) {
         const kn_cpod *p = &s->c.pods[n->pods[i]];
-        if (!p->live || p->state != KN_POD_PENDING || p->d == NULL || strcmp(p->uid, n->pod_uids[i]) != 0)
+        if (!p->live || p->state != KN_POD_PENDING || p->d == NULL || strcmp(p->uid, n->pod_uids[i]) != 0 ||
+            p->d->nom != ni)
             return false;
     }
     return true;
@@ -1262,7 +1265,8 @@ static int commit(kn_scheduler *s, kn_preempt *pre, sess *ss, int gang, const in
     if (kn_grow((void **)&pre->noms, &pre->cap_noms, (size_t)pre->n_noms + 1, sizeof(kn_nom)) != 0 ||
         (gang >= 0 && kn_grow((void **)&pre->gang_nom, &pre->cap_gang_nom, (size_t)gang + 1, sizeof(int)) != 0))
         return -1;
-    memset(pre->gang_nom + old_gn, 0, (pre->cap_gang_nom - old_gn) * sizeof(int));
+    if (pre->cap_gang_nom > old_gn)
+        memset(pre->gang_nom + old_gn, 0, (pre->cap_gang_nom - old_gn) * sizeof(int));
     int ni;
     for (ni = 0; ni < pre->n_noms && pre->noms[ni].live; ni++)
         ;

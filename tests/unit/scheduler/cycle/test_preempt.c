@@ -113,10 +113,17 @@ static void test_higher_priority_pod_preempts_and_binds_once_victim_is_gone(void
     assert_string_equal(nominated(&f->out, "high"), "node-a");
     /* kube-scheduler's FailedScheduling for a preemptor is its FitError */
     fx_expect_failed(&f->out, "high", "0/1 nodes are available: 1 Insufficient cpu.");
-    /* the victim terminates: nothing changes until it is gone */
+    /* the victim terminates, the API server writes the nomination: nothing
+     * changes until the victim is gone */
     kn_sched_out_reset(&f->out);
+    running(s, "low", "4", 0, "", "node-a", 0); /* an update (deletionTimestamp in a live cluster) */
+    pending(s, "high", "2", 100, "", ""); /* status.nominatedNodeName written: an update too */
     assert_int_equal(fx_cycle(s, 2, &f->out), 0);
     assert_int_equal(f->out.n_victims, 0);
+    kn_sched_stats st;
+    kn_sched_get_stats(s, &st);
+    assert_int_equal(st.nominated, 1); /* the same nomination, no second one */
+    assert_int_equal(st.preemptions, 1);
     fx_delete_pod(s, "low");
     assert_int_equal(fx_cycle(s, 3, &f->out), 1);
     assert_string_equal(fx_node_of(&f->out, "high"), "node-a");
