@@ -74,3 +74,11 @@ double kn_parse_rfc3339(const char *s)
     }
     return (double)t + frac;
 }
+
+void kn_format_rfc3339(double unix_s, char *buf, size_t cap)
+{
+    time_t t = (time_t)unix_s;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}

@@ -189,7 +189,7 @@ static job *new_job(job_type type, const char *ns, const char *name, const char 
     return j;
 }
 
-static void queue_events(kn_binder *b, kn_sched_out *out)
+static void queue_events(kn_binder *b, const kn_sched_out *out)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -222,6 +222,11 @@ void kn_binder_take(kn_binder *b, kn_sched_out *out, double started)
     }
     queue_events(b, out);
     kn_sched_out_reset(out);
+}
+
+void kn_binder_post_events(kn_binder *b, const kn_sched_out *out)
+{
+    queue_events(b, out);
 }
 
 static void flush_tmp(kn_binder *b)

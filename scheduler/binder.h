@@ -48,6 +48,8 @@ void kn_binder_free(kn_binder *b, CURLM *multi);
 /* Takes the cycle's bindings and events (out is reset afterwards). started:
  * monotonic time the cycle began (for the e2e latency histogram). */
 void kn_binder_take(kn_binder *b, kn_sched_out *out, double started);
+/* Queues out's events (copies them; out is left as it was). */
+void kn_binder_post_events(kn_binder *b, const kn_sched_out *out);
 /* Adds requests that are due to multi; may_bind false holds bindings back. */
 void kn_binder_pump(kn_binder *b, CURLM *multi, bool may_bind, double now);
 /* A finished request whose owner_tag is KN_BINDER_TAG. */

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "scheduler/binder.h"
+#include "scheduler/preempter.h"
 #include "kube/client/informer.h"
 #include "base/log.h"
 #include "spark/numa.h"
@@ -22,11 +23,12 @@ typedef struct live {
     CURLM *multi;
     kn_informer *inf[N_INF];
     kn_binder *binder;
+    kn_preempter *pre;
     bool dirty;
     kn_sched_out out;
     kn_sched_stats last;
     kn_metric *attempts, *algo, *pending, *gangs, *gang_wait, *reservations, *resv_timeouts, *numa, *unsupported,
-        *leader;
+        *leader, *preempt;
 } live;
 
 static double clock_s(clockid_t id)
@@ -97,6 +99,10 @@ static void init_metrics(live *l, kn_metrics *m)
                                         "does not implement, by field.",
                                         1, (const char *[]){"field"});
     l->leader = kn_metrics_gauge(m, "kubenexus_scheduler_is_leader", "1 while this replica may bind.", 0, NULL);
+    l->preempt = kn_metrics_counter(m, "kubenexus_scheduler_preemption_attempts_total",
+                                    "Pods and gangs that looked for victims of lower priority, by result "
+                                    "(nominated: room found; none: no victims would make room).",
+                                    1, (const char *[]){"result"});
     kn_metric_set(l->leader, NULL, 0);
 }
 
@@ -118,6 +124,10 @@ static void update_metrics(live *l)
         if (st.unsupported[f] != l->last.unsupported[f])
             kn_metric_inc(l->unsupported, (const char *[]){kn_pod_field_name(f)},
                           (double)(st.unsupported[f] - l->last.unsupported[f]));
+    uint64_t found = st.preemptions - l->last.preemptions;
+    kn_metric_inc(l->preempt, (const char *[]){"nominated"}, (double)found);
+    kn_metric_inc(l->preempt, (const char *[]){"none"},
+                  (double)(st.preemption_attempts - l->last.preemption_attempts - found));
     kn_metric_set(l->pending, NULL, (double)st.pods_pending);
     kn_metric_set(l->gangs, NULL, (double)st.gangs_waiting);
     /* creationTimestamps are wall-clock times, so the age is too */
@@ -138,6 +148,7 @@ static void run_cycle(live *l, double now)
         kn_log(KN_LOG_ERROR, "scheduling cycle failed", "error=%s", err.msg);
     if (l->algo)
         kn_metric_observe(l->algo, NULL, mono() - t0);
+    kn_preempter_take(l->pre, &l->out, t0);
     kn_binder_take(l->binder, &l->out, t0);
     update_metrics(l);
 }
@@ -155,6 +166,8 @@ static void finished_transfers(live *l, double now)
         kn_api_req_finish(req, result);
         if (req->owner_tag == KN_BINDER_TAG) {
             kn_binder_done(l->binder, l->multi, req, now);
+        } else if (req->owner_tag == KN_PREEMPTER_TAG) {
+            kn_preempter_done(l->pre, l->multi, req, now);
         } else {
             curl_multi_remove_handle(l->multi, req->easy);
             kn_informer_done(req->owner, req, now);
@@ -169,8 +182,10 @@ static int poll_timeout_ms(live *l, double now, bool leader, bool cycles)
     double t = now + MAX_POLL_MS / 1000.0;
     for (int i = 0; i < N_INF; i++)
         t = fmin(t, kn_informer_next_start(l->inf[i]));
-    if (leader)
+    if (leader) {
         t = fmin(t, kn_binder_next_deadline(l->binder));
+        t = fmin(t, kn_preempter_next_deadline(l->pre));
+    }
     if (cycles)
         t = fmin(t, kn_sched_next_deadline(l->s));
     double ms = (t - now) * 1000.0;
@@ -217,6 +232,7 @@ static int loop(live *l, kn_err *err)
             run_cycle(l, now);
         }
         kn_binder_pump(l->binder, l->multi, leader, now);
+        kn_preempter_pump(l->pre, l->multi, leader, now);
         int running = 0;
         curl_multi_perform(l->multi, &running);
         finished_transfers(l, mono());
@@ -239,15 +255,17 @@ int kn_live_run(kn_api *api, kn_scheduler *s, const kn_live_opts *o, kn_err *err
     int rc = -1;
     l.multi = curl_multi_init();
     l.binder = l.multi ? kn_binder_new(api, s, &bo, err) : NULL;
-    if (!l.binder)
+    l.pre = l.binder ? kn_preempter_new(api, s, l.binder, o->scheduler_name, o->metrics, err) : NULL;
+    if (!l.pre)
         goto out;
     curl_multi_setopt(l.multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
     /* Over HTTP/1.1 every request in flight needs its own connection: keep
      * them all between bursts (curl's default cache shrinks with the handles
      * in use), so the next burst of bindings does not pay TLS handshakes. */
-    curl_multi_setopt(l.multi, CURLMOPT_MAXCONNECTS, (long)(KN_BIND_MAX_INFLIGHT + KN_EVENT_MAX_INFLIGHT + N_INF + 4));
+    curl_multi_setopt(l.multi, CURLMOPT_MAXCONNECTS,
+                      (long)(KN_BIND_MAX_INFLIGHT + KN_EVENT_MAX_INFLIGHT + KN_PREEMPT_MAX_INFLIGHT + N_INF + 4));
     for (int i = 0; i < N_INF; i++) {
-        /* the kind index matches kn_sched_kind: nodes, pods, NRTs, both PodGroups */
+        /* the kind index matches kn_sched_kind: nodes, pods, NRTs, both PodGroups, PDBs */
         if (!(l.inf[i] = kn_informer_new(api, kn_sched_kind_path((kn_sched_kind)i), i, &sink, err)))
             goto out;
         if (o->watch_timeout_min_s > 0)
@@ -263,6 +281,7 @@ out:
             curl_multi_remove_handle(l.multi, req->easy);
         kn_informer_free(l.inf[i]);
     }
+    kn_preempter_free(l.pre, l.multi);
     kn_binder_free(l.binder, l.multi);
     kn_sched_out_free(&l.out);
     if (l.multi)

@@ -1,12 +1,13 @@
 /* live.h - the live scheduler loop: watch the cluster, schedule, bind.
  *
- * One thread drives everything through one curl multi handle: five
- * informers (Nodes, Pods, NodeResourceTopologies, and the PodGroups of
- * coscheduling and Volcano; a CRD absent is looked for again) feed the placement core
- * (scheduler/cycle/scheduler.h); once all have listed, while none is in the
- * middle of a relist, and while this replica is the leader (or leader
- * election is off), scheduling cycles run after every change and at the
- * core's deadlines, and their bindings and events go out through the binder.
+ * One thread drives everything through one curl multi handle: six informers
+ * (Nodes, Pods, NodeResourceTopologies, the PodGroups of coscheduling and
+ * Volcano, a CRD absent being looked for again, and PodDisruptionBudgets)
+ * feed the placement core (scheduler/cycle/scheduler.h); once all have
+ * listed, while none is in the middle of a relist, and while this replica is
+ * the leader (or leader election is off), scheduling cycles run after every
+ * change and at the core's deadlines, and their bindings and events go out
+ * through the binder, their preemptions' writes through the preempter.
  * Losing the lease aborts the bindings in flight and returns 1 at once (as
  * kube-scheduler exits). *stop (set by a signal handler) ends the loop: 0. */
 #ifndef KN_LIVE_H

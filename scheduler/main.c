@@ -125,7 +125,7 @@ static int run(const opts *o, kn_err *err)
     kn_metrics *reg = kn_metrics_new();
     kn_api *api = reg ? kn_api_new(&kc, reg, err) : NULL;
     kn_kubeconfig_free(&kc);
-    kn_sched_config sc = {.scheduler_name = o->scheduler_name, .wall_at_zero = wall_at_mono_zero()};
+    kn_sched_config sc = {.scheduler_name = o->scheduler_name, .wall_at_zero = wall_at_mono_zero(), .watch_pdbs = true};
     kn_scheduler *s = api ? kn_sched_new(&sc, err) : NULL;
     kn_metrics_server *ms = s ? kn_metrics_server_start(o->metrics_addr, reg, err) : NULL;
     kn_leader *leader = NULL;

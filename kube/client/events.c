@@ -10,6 +10,7 @@
 
 #include "base/hash.h"
 #include "json/json.h"
+#include "kube/timestamp.h"
 #include "base/strmap.h"
 
 #define EVENT_MESSAGE_MAX 1024
@@ -470,14 +471,6 @@ static bool key_inflight(const kn_evq *q, const char *key)
 
 /* ---------------------------------------------------------------- request bodies */
 
-static void rfc3339(double unix_s, char *buf, size_t cap)
-{
-    time_t t = (time_t)unix_s;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* A Pod's ObjectReference: the involved or the related object. */
 static int set_pod_ref(kn_json *root, const char *member, const char *ns, const char *name, const char *uid)
 {
@@ -496,8 +489,8 @@ static int set_pod_ref(kn_json *root, const char *member, const char *ns, const 
 static char *event_body(const ent *e, const char *ev_name, const char *component, const char *instance)
 {
     char first[32], last[32];
-    rfc3339(e->first, first, sizeof first);
-    rfc3339(e->last, last, sizeof last);
+    kn_format_rfc3339(e->first, first, sizeof first);
+    kn_format_rfc3339(e->last, last, sizeof last);
     kn_json *root = kn_json_new_object(), *meta = kn_json_new_object(), *src = kn_json_new_object();
     if (!root || !meta || !src) {
         kn_json_free(root);
@@ -564,7 +557,7 @@ static char *events_path(const char *ns, const char *name)
 static char *patch_body(const ent *e)
 {
     char last[32];
-    rfc3339(e->last, last, sizeof last);
+    kn_format_rfc3339(e->last, last, sizeof last);
     kn_json *p = kn_json_new_object();
     if (!p)
         return NULL;

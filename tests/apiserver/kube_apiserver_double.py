@@ -22,17 +22,32 @@ of kube-apiserver that the scheduler uses, as the real server behaves:
     410 "Expired" Status ("too old resource version: X (Y)"), as the real one;
   * pods: POST (created Pending, ports defaulted as SetDefaults_Pod does:
     protocol TCP, hostPort = containerPort under hostNetwork; a pod with
-    schedulingGates gets PodScheduled False "SchedulingGated"), GET, PUT,
-    PATCH (JSON merge patch; strategic
-    merge patch on built-in kinds, applied as a merge patch; 415 otherwise), DELETE,
-    PUT/PATCH .../status; the binding subresource: 201 + Status Success,
+    schedulingGates gets PodScheduled False "SchedulingGated"; the Priority
+    admission plugin gives spec.priority and spec.preemptionPolicy from
+    spec.priorityClassName or the globalDefault PriorityClass, 403 for an
+    unknown class), GET, PUT, PATCH (JSON merge patch; strategic merge patch
+    on built-in kinds: lists with a merge key, such as status.conditions by
+    type, are merged item by item; 415 otherwise), PUT/PATCH .../status (only
+    status changes);
+    DELETE as kube-apiserver's graceful deletion: DeleteOptions (body or
+    query) gracePeriodSeconds (default the pod's
+    spec.terminationGracePeriodSeconds, 30 when unset) and preconditions (uid,
+    resourceVersion: 409 when they do not match); a pod bound to a node with a
+    grace period gets metadata.deletionTimestamp and
+    deletionGracePeriodSeconds (MODIFIED, 200 with the object) and is removed
+    (DELETED) once its kubelet would have stopped it: after
+    min(grace, fault pod_stop_s, default 0.5 s); an unbound or finished pod,
+    or grace 0, is removed at once;
+    the binding subresource: 201 + Status Success,
     409 when spec.nodeName is already set or spec.schedulingGates is not
     empty, 404 for a missing pod, UID
     precondition checked; a successful binding sets spec.nodeName and a
-    PodScheduled condition and emits MODIFIED;
+    PodScheduled condition, clears status.nominatedNodeName (kube-apiserver
+    1.35's ClearingNominatedNodeNameAfterBinding) and emits MODIFIED;
   * nodes, core/v1 and events.k8s.io/v1 events, coordination.k8s.io/v1 leases
-    (optimistic concurrency: 409 on a stale metadata.resourceVersion), and the
-    custom resources topology.node.k8s.io/v1alpha2 NodeResourceTopology,
+    (optimistic concurrency: 409 on a stale metadata.resourceVersion),
+    policy/v1 PodDisruptionBudgets, scheduling.k8s.io/v1 PriorityClasses, and
+    the custom resources topology.node.k8s.io/v1alpha2 NodeResourceTopology,
     scheduling.x-k8s.io/v1alpha1 PodGroup (coscheduling) and
     scheduling.volcano.sh/v1beta1 PodGroup ("podgroups.volcano" below). A CRD
     can be absent (--no-nrt, --absent RESOURCE, the nrt_absent and absent
@@ -59,7 +74,8 @@ Test-only endpoints (same token):
                        "bind_conflict_next":N, "conflict_node":"other"  (someone else
                            binds the pod to conflict_node just before us: 409),
                        "bind_then_fail_next":N  (binds, then answers 500 as if
-                           the response were lost)}
+                           the response were lost),
+                       "pod_stop_s":S  (how long a terminating pod takes to stop)}
   GET  /_test/state   objects, binding attempts per pod, bindings, events.
   /_test/admission    the admission chain (admission_chain.py): webhook
                       configurations, SparkApplications, webhook calls.
@@ -102,6 +118,8 @@ RESOURCES = {
     "noderesourcetopologies": ("topology.node.k8s.io/v1alpha2", "NodeResourceTopology", False),
     "podgroups": ("scheduling.x-k8s.io/v1alpha1", "PodGroup", True),
     "podgroups.volcano": ("scheduling.volcano.sh/v1beta1", "PodGroup", True),
+    "poddisruptionbudgets": ("policy/v1", "PodDisruptionBudget", True),
+    "priorityclasses": ("scheduling.k8s.io/v1", "PriorityClass", False),
 }
 # Custom resources: their CRD may be absent.
 CRDS = ("noderesourcetopologies", "podgroups", "podgroups.volcano")
@@ -110,7 +128,16 @@ QUALIFIED = {
     "leases": "leases.coordination.k8s.io",
     "noderesourcetopologies": "noderesourcetopologies.topology.node.k8s.io",
     "podgroups": "podgroups.scheduling.x-k8s.io", "podgroups.volcano": "podgroups.scheduling.volcano.sh",
+    "poddisruptionbudgets": "poddisruptionbudgets.policy",
+    "priorityclasses": "priorityclasses.scheduling.k8s.io",
 }
+# The Priority admission plugin's built-in classes.
+SYSTEM_PRIORITY_CLASSES = {"system-cluster-critical": 2000000000, "system-node-critical": 2000001000}
+# Strategic merge patch: lists merged item by item on this key (the patchMergeKey
+# of the built-in types this double serves), by their path from the object.
+MERGE_KEYS = {("status", "conditions"): "type", ("spec", "containers"): "name",
+              ("spec", "initContainers"): "name", ("spec", "tolerations"): "key",
+              ("metadata", "ownerReferences"): "uid", ("spec", "ephemeralContainers"): "name"}
 admission_chain.register(RESOURCES, QUALIFIED)
 
 
@@ -240,7 +267,7 @@ class Store:
         self.faults = {"fail_next": 0, "status": 500, "fail_path": "", "delay_ms": 0, "delay_path": "",
                        "watch_410_http": False, "bind_conflict_next": 0, "conflict_node": "other-node",
                        "bind_then_fail_next": 0, "expire_continue_next": 0, "page_max": 0,
-                       "hold_path": ""}
+                       "hold_path": "", "pod_stop_s": 0.5}
         self.calls = {}            # "list pods", "watch pods", ... -> count
         self.watch_generation = 0  # bump to drop every open watch
         self.expire_generation = 0  # bump to send 410 to every open watch
@@ -453,9 +480,10 @@ class Handler(BaseHTTPRequestHandler):
         """415 for a patch type kube-apiserver would refuse (strategic merge
         only on built-in kinds). A strategic merge patch is applied as a JSON
         merge patch: the same for scalar fields (an Event's count and
-        lastTimestamp); list merge keys are not modelled."""
+        lastTimestamp); lists with a merge key (MERGE_KEYS) are merged item by item."""
         ct = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-        builtin = RESOURCES[resource][0] in ("v1", "coordination.k8s.io/v1", "events.k8s.io/v1")
+        builtin = RESOURCES[resource][0] in ("v1", "coordination.k8s.io/v1", "events.k8s.io/v1", "policy/v1",
+                                             "scheduling.k8s.io/v1")
         accepted = ["application/merge-patch+json"] + (["application/strategic-merge-patch+json"] if builtin else [])
         if ct not in accepted:
             # drain the body so the connection stays usable
@@ -475,6 +503,10 @@ class Handler(BaseHTTPRequestHandler):
             rest, group = parts[3:], "coordination"
         elif parts[:3] == ["apis", "events.k8s.io", "v1"]:
             rest, group = parts[3:], "events.k8s.io"
+        elif parts[:3] == ["apis", "policy", "v1"]:
+            rest, group = parts[3:], "policy"
+        elif parts[:3] == ["apis", "scheduling.k8s.io", "v1"]:
+            rest, group = parts[3:], "scheduling"
         elif parts[:3] == ["apis", "topology.node.k8s.io", "v1alpha2"]:
             rest, group = parts[3:], "topology"
         elif parts[:3] == ["apis", "scheduling.x-k8s.io", "v1alpha1"]:
@@ -496,6 +528,7 @@ class Handler(BaseHTTPRequestHandler):
         if group == "volcano" and resource == "podgroups":
             resource = "podgroups.volcano"
         allowed = {"core": ("nodes", "pods", "events"), "coordination": ("leases",),
+                   "policy": ("poddisruptionbudgets",), "scheduling": ("priorityclasses",),
                    "events.k8s.io": ("events.k8s.io",), "topology": ("noderesourcetopologies",),
                    "coscheduling": ("podgroups",), "volcano": ("podgroups.volcano",),
                    **admission_chain.allowed_resources()}
@@ -565,8 +598,8 @@ class Handler(BaseHTTPRequestHandler):
                     cont = base64.b64encode(json.dumps({"start": prev, "rv": list_rv}).encode()).decode()
                     break
                 item = copy.deepcopy(obj)
-                if RESOURCES[resource][0] in ("v1", "coordination.k8s.io/v1", "events.k8s.io/v1",
-                                               admission_chain.ADMISSION_GROUP + "/v1"):
+                if RESOURCES[resource][0] in ("v1", "coordination.k8s.io/v1", "events.k8s.io/v1", "policy/v1",
+                                               "scheduling.k8s.io/v1", admission_chain.ADMISSION_GROUP + "/v1"):
                     item.pop("kind", None)   # typed lists omit per-item kind/apiVersion
                     item.pop("apiVersion", None)
                 items.append(item)
@@ -610,6 +643,9 @@ class Handler(BaseHTTPRequestHandler):
                     {"type": "PodScheduled", "status": "False", "reason": "SchedulingGated",
                      "message": "Scheduling is blocked due to non-empty scheduling gates",
                      "lastProbeTime": None, "lastTransitionTime": now_rfc3339()}]
+            self.priority_plugin(obj, name)
+        if resource == "poddisruptionbudgets":
+            obj["status"] = {}  # the disruption controller writes it (PrepareForCreate drops a given one)
         obj = self.server.admission.admit(self, resource, ns if namespaced else None, None, "CREATE", obj, None)
         meta = obj.setdefault("metadata", {})
         st = self.store
@@ -626,6 +662,40 @@ class Handler(BaseHTTPRequestHandler):
             st.record(resource, "ADDED", obj, None)
             out = copy.deepcopy(obj)
         self.send_json(201, out)
+
+    def priority_plugin(self, pod, name):
+        """kube-apiserver's Priority admission plugin on a pod being created."""
+        spec = pod["spec"]
+        cname = spec.get("priorityClassName") or ""
+        with self.store.lock:
+            classes = dict((o["metadata"]["name"], o) for o in self.store.objects["priorityclasses"].values())
+        if cname:
+            if cname in SYSTEM_PRIORITY_CLASSES:
+                pc = {"value": SYSTEM_PRIORITY_CLASSES[cname]}
+            elif cname in classes:
+                pc = classes[cname]
+            else:
+                raise ApiError(403, "Forbidden", 'pods "%s" is forbidden: no PriorityClass with name %s was found'
+                               % (name, cname), {"name": name, "kind": "pods"})
+        else:
+            defaults = sorted((o for o in classes.values() if o.get("globalDefault")), key=lambda o: o.get("value", 0))
+            if not defaults:
+                return
+            pc = defaults[0]
+            spec["priorityClassName"] = pc["metadata"]["name"]
+        value = pc.get("value", 0)
+        if "priority" in spec and spec["priority"] != value:
+            raise ApiError(403, "Forbidden", 'pods "%s" is forbidden: the integer value of priority (%s) must not be '
+                           "provided in pod spec; priority admission controller computed %d from the given "
+                           "PriorityClass name" % (name, spec["priority"], value), {"name": name, "kind": "pods"})
+        policy = pc.get("preemptionPolicy") or "PreemptLowerPriority"
+        if spec.get("preemptionPolicy") not in (None, policy):
+            raise ApiError(403, "Forbidden", 'pods "%s" is forbidden: the string value of PreemptionPolicy (%s) must '
+                           "not be provided in pod spec; priority admission controller computed %s from the given "
+                           "PriorityClass name" % (name, spec["preemptionPolicy"], policy),
+                           {"name": name, "kind": "pods"})
+        spec["priority"] = value
+        spec["preemptionPolicy"] = policy
 
     def update(self, resource, ns, name, sub, body, merge):
         if not isinstance(body, dict):
@@ -644,7 +714,11 @@ class Handler(BaseHTTPRequestHandler):
                                % (QUALIFIED[resource], name), {"name": name, "kind": resource})
             prev = copy.deepcopy(cur)
             if merge:
-                new = merge_patch(copy.deepcopy(cur), body)
+                new = merge_patch(copy.deepcopy(cur), body, () if self.strategic() else None)
+                if sub == "status":  # the status subresource writes status only
+                    kept = copy.deepcopy(cur)
+                    kept["status"] = new.get("status", {})
+                    new = kept
             elif sub == "status":
                 new = copy.deepcopy(cur)
                 new["status"] = body.get("status", {})
@@ -666,17 +740,94 @@ class Handler(BaseHTTPRequestHandler):
             out = copy.deepcopy(new)
         self.send_json(200, out)
 
+    def strategic(self):
+        ct = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        return ct == "application/strategic-merge-patch+json"
+
+    def delete_options(self):
+        """DeleteOptions from the body and the query (the query wins, as in kube-apiserver)."""
+        opts = self.read_body() or {}
+        if not isinstance(opts, dict):
+            raise ApiError(400, "BadRequest", "DeleteOptions must be a JSON object")
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
+        if "gracePeriodSeconds" in query:
+            try:
+                opts["gracePeriodSeconds"] = int(query["gracePeriodSeconds"])
+            except ValueError:
+                raise ApiError(400, "BadRequest", "invalid gracePeriodSeconds %r" % query["gracePeriodSeconds"])
+        return opts
+
     def delete(self, resource, ns, name):
+        opts = self.delete_options()
         st = self.store
         with st.lock:
             key = obj_key(ns, name)
-            cur = st.objects[resource].pop(key, None)
+            cur = st.objects[resource].get(key)
             if cur is None:
                 raise self.not_found(resource, name)
-            cur["metadata"]["resourceVersion"] = st.next_rv()
-            st.record(resource, "DELETED", cur, cur)
-            out = copy.deepcopy(cur)
+            pre = opts.get("preconditions") or {}
+            meta = cur["metadata"]
+            for field, label in (("uid", "UID"), ("resourceVersion", "ResourceVersion")):
+                if pre.get(field) and pre[field] != meta.get(field):
+                    raise ApiError(409, "Conflict", 'Operation cannot be fulfilled on %s "%s": Precondition '
+                                   "failed: %s in precondition: %s, %s in object meta: %s"
+                                   % (QUALIFIED[resource], name, label, pre[field], label, meta.get(field)),
+                                   {"name": name, "kind": resource})
+            grace = self.grace_period(resource, cur, opts)
+            if grace > 0:
+                out = self.start_graceful_delete(resource, key, cur, grace)
+            else:
+                del st.objects[resource][key]
+                meta["resourceVersion"] = st.next_rv()
+                st.record(resource, "DELETED", cur, cur)
+                out = copy.deepcopy(cur)
         self.send_json(200, out)
+
+    @staticmethod
+    def grace_period(resource, pod, opts):
+        """Seconds a deletion waits, as the pod strategy's CheckGracefulDelete decides."""
+        if resource != "pods":
+            return 0
+        spec, status = pod.get("spec") or {}, pod.get("status") or {}
+        if not spec.get("nodeName") or status.get("phase") in ("Succeeded", "Failed"):
+            return 0   # never ran, or finished: nothing for a kubelet to stop
+        g = opts.get("gracePeriodSeconds")
+        if g is None:
+            g = spec.get("terminationGracePeriodSeconds", 30)
+        g = int(g)
+        return 1 if g < 0 else g
+
+    def start_graceful_delete(self, resource, key, cur, grace):
+        """Caller holds the lock: deletionTimestamp set (never later than an
+        earlier one), the object removed once its kubelet has stopped it."""
+        st = self.store
+        meta = cur["metadata"]
+        prev = copy.deepcopy(cur)
+        deadline = time.time() + grace
+        if meta.get("deletionTimestamp"):
+            old = datetime.datetime.strptime(meta["deletionTimestamp"], "%Y-%m-%dT%H:%M:%SZ").replace(
+                tzinfo=datetime.timezone.utc).timestamp()
+            deadline = min(deadline, old)
+            grace = min(grace, meta.get("deletionGracePeriodSeconds", grace))
+        meta["deletionTimestamp"] = datetime.datetime.fromtimestamp(
+            deadline, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        meta["deletionGracePeriodSeconds"] = grace
+        meta["resourceVersion"] = st.next_rv()
+        st.record(resource, "MODIFIED", cur, prev)
+        uid = meta.get("uid")
+
+        def stopped():
+            with st.lock:
+                obj = st.objects[resource].get(key)
+                if obj is None or obj["metadata"].get("uid") != uid:
+                    return
+                del st.objects[resource][key]
+                obj["metadata"]["resourceVersion"] = st.next_rv()
+                st.record(resource, "DELETED", obj, obj)
+        t = threading.Timer(min(float(grace), float(st.faults["pod_stop_s"])), stopped)
+        t.daemon = True
+        t.start()
+        return copy.deepcopy(cur)
 
     def bind(self, ns, name):
         body = self.read_body()
@@ -734,6 +885,7 @@ class Handler(BaseHTTPRequestHandler):
         conds.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,
                       "lastTransitionTime": now_rfc3339()})
         pod["status"]["conditions"] = conds
+        pod["status"].pop("nominatedNodeName", None)
         pod["metadata"]["resourceVersion"] = st.next_rv()
         st.bindings.append({"pod": obj_key(pod["metadata"].get("namespace"), pod["metadata"]["name"]),
                             "node": node, "by_binding": by_us,
@@ -865,7 +1017,7 @@ class Handler(BaseHTTPRequestHandler):
             with st.lock:
                 for k in ("fail_next", "status", "delay_ms", "delay_path", "fail_path", "watch_410_http",
                           "bind_conflict_next", "conflict_node", "bind_then_fail_next", "expire_continue_next",
-                          "page_max", "hold_path"):
+                          "page_max", "hold_path", "pod_stop_s"):
                     if k in body:
                         st.faults[k] = body[k]
                 if "nrt_absent" in body:
@@ -914,18 +1066,42 @@ def default_pod_ports(spec):
                     port["hostPort"] = port.get("containerPort", 0)
 
 
-def merge_patch(target, patch):
-    """RFC 7386 JSON merge patch."""
+def merge_patch(target, patch, path=None):
+    """RFC 7386 JSON merge patch; with path (a tuple: the location in the
+    object) a strategic merge patch of the built-in types: a list with a merge
+    key (MERGE_KEYS) is merged item by item ({"$patch": "delete"} removes
+    one), directives ($setElementOrder/..., $retainKeys) are dropped."""
     if not isinstance(patch, dict):
         return copy.deepcopy(patch)
     if not isinstance(target, dict):
         target = {}
     for k, v in patch.items():
+        if path is not None and k.startswith("$"):
+            continue
         if v is None:
             target.pop(k, None)
+        elif path is not None and path + (k,) in MERGE_KEYS and isinstance(v, list):
+            target[k] = merge_list(target.get(k), v, MERGE_KEYS[path + (k,)], path + (k,))
         else:
-            target[k] = merge_patch(target.get(k), v)
+            target[k] = merge_patch(target.get(k), v, None if path is None else path + (k,))
     return target
+
+
+def merge_list(have, items, key, path):
+    out = copy.deepcopy(have) if isinstance(have, list) else []
+    for item in items:
+        if not isinstance(item, dict) or key not in item:
+            raise ApiError(422, "Invalid", "%s: an item of a strategic merge list must name its %s"
+                           % (".".join(path), key))
+        at = next((i for i, o in enumerate(out) if isinstance(o, dict) and o.get(key) == item[key]), None)
+        if item.get("$patch") == "delete":
+            if at is not None:
+                del out[at]
+        elif at is None:
+            out.append(merge_patch({}, item, path))
+        else:
+            out[at] = merge_patch(out[at], item, path)
+    return out
 
 
 class Server(ThreadingHTTPServer):

@@ -288,7 +288,14 @@ static void rbac_is_least_privilege_and_bound(void **state)
         assert_false(rule_allows(cr, pg_groups[i], "podgroups", "update"));
         assert_false(rule_allows(cr, pg_groups[i], "podgroups", "create"));
     }
-    assert_false(rule_allows(cr, "", "pods", "delete"));
+    /* preemption: victims deleted, conditions and nominations patched, budgets read */
+    assert_true(rule_allows(cr, "", "pods", "delete"));
+    assert_true(rule_allows(cr, "", "pods/status", "patch"));
+    assert_true(rule_allows(cr, "policy", "poddisruptionbudgets", "watch"));
+    assert_false(rule_allows(cr, "", "pods", "create"));
+    assert_false(rule_allows(cr, "", "pods", "patch"));
+    assert_false(rule_allows(cr, "", "pods/status", "update"));
+    assert_false(rule_allows(cr, "policy", "poddisruptionbudgets", "delete"));
     assert_false(rule_allows(cr, "", "secrets", "get"));
     /* Only what the scheduler calls: it never gets a node or a topology by
      * name, and writes core/v1 Events only. */
