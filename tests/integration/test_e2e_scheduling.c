@@ -11,7 +11,10 @@
  * driver is restarted while its executors arrive and binds them all, with no
  * pod bound twice; a scheduler restarted with a driver bound and its executors
  * not yet asked for holds their slots again, so a second application's
- * driver is refused and the first one's executors bind.
+ * driver is refused and the first one's executors bind; a high-priority
+ * application on a cluster full of low-priority ones preempts one of them
+ * whole (its driver and every executor) and runs, the other keeps running,
+ * and no gang is left partly running.
  * Every wait polls with a bound; nothing asserts how long anything took. */
 #include <setjmp.h>
 #include <signal.h>
@@ -277,6 +280,78 @@ static void test_restart_keeps_driver_reservation(void **state)
     CHECK(kn_e2e_max_bind_attempts(&g_env, a.ns, a.name) == 1);
 }
 
+static void priority_class(const char *name, int value)
+{
+    char body[256];
+    snprintf(body, sizeof(body), "{\"apiVersion\":\"scheduling.k8s.io/v1\",\"kind\":\"PriorityClass\","
+                                 "\"metadata\":{\"name\":\"%s\"},\"value\":%d}", name, value);
+    CHECK(kn_e2e_call(&g_env, "POST", "/apis/scheduling.k8s.io/v1/priorityclasses", body, NULL, NULL) == 201);
+}
+
+/* How many of the app's pods exist; how many of those are bound. */
+static int app_state(const app_ref *a, int *bound)
+{
+    *bound = 0;
+    return kn_e2e_app_pods(&g_env, a->ns, a->name, bound);
+}
+
+static bool either_gone(void *ctx)
+{
+    const app_ref *two = ctx;
+    kn_e2e_operator_step(&g_op);
+    int bound;
+    return app_state(&two[0], &bound) == 0 || app_state(&two[1], &bound) == 0;
+}
+
+/* The guide's PriorityClass for critical Spark jobs, on a cluster that two
+ * low-priority applications fill. */
+static void test_high_priority_app_preempts_whole_apps(void **state)
+{
+    (void)state;
+    /* 8 cpu in all; each spark-pi gang asks 4 (1 driver + 3 executors of 1 cpu). */
+    CHECK(kn_e2e_add_node(&g_env, "small-1", "4", "8Gi", 0) == 0);
+    CHECK(kn_e2e_add_node(&g_env, "small-2", "4", "8Gi", 0) == 0);
+    priority_class("spark-high-priority", 1000000);
+    priority_class("spark-low-priority", 100);
+    CHECK(kn_e2e_start_scheduler(&g_env, NULL) == 0);
+    app_ref low[2] = {{"default", "low-a", 4}, {"default", "low-b", 4}};
+    for (int i = 0; i < 2; i++) {
+        kn_json *resp = NULL;
+        CHECK(kn_e2e_apply_class(&g_env, "deploy/examples/spark-pi.yaml", low[i].name, "spark-low-priority", &resp) == 201);
+        kn_json_free(resp);
+        wait_fully_bound(&low[i]);
+    }
+    app_ref high = {"default", "urgent", 4};
+    kn_json *resp = NULL;
+    CHECK(kn_e2e_apply_class(&g_env, "deploy/examples/spark-pi.yaml", high.name, "spark-high-priority", &resp) == 201);
+    kn_json_free(resp);
+    /* the driver got its priority from its class, through the API server's Priority plugin */
+    wait_fully_bound(&high);
+    kn_json *drv = kn_e2e_get_pod(&g_env, "default", "urgent-driver");
+    int64_t prio = 0;
+    CHECK(kn_json_int(kn_json_dig(drv, "spec", "priority", NULL), &prio) == 0 && prio == 1000000);
+    kn_json_free(drv);
+    /* one low application went whole, the other runs whole: none partly */
+    CHECK(kn_e2e_wait(WAIT_S, either_gone, low));
+    int bound = -1;
+    int gone = app_state(&low[0], &bound) == 0 ? 0 : 1;
+    const app_ref *kept = &low[1 - gone];
+    CHECK(app_state(kept, &bound) == 4 && bound == 4);
+    char driver[64];
+    snprintf(driver, sizeof(driver), "%s-driver", low[gone].name);
+    CHECK(kn_e2e_has_event(&g_env, "default", driver, "Preempted"));
+    for (int e = 1; e <= 3; e++) {
+        char exec[64];
+        snprintf(exec, sizeof(exec), "%s-exec-%d", low[gone].name, e);
+        CHECK(kn_e2e_has_event(&g_env, "default", exec, "Preempted"));
+    }
+    /* the evicted application is not submitted again (restartPolicy Never) */
+    for (int i = 0; i < 5; i++)
+        kn_e2e_operator_step(&g_op);
+    CHECK(app_state(&low[gone], &bound) == 0);
+    CHECK(g_op.refused == 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -285,6 +360,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_competing_no_deadlock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scheduler_restarted_midway, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_keeps_driver_reservation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_high_priority_app_preempts_whole_apps, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -445,6 +445,11 @@ static void rename_app(kn_json *app, const char *name)
 
 long kn_e2e_apply(kn_e2e *e, const char *path, const char *name, kn_json **resp)
 {
+    return kn_e2e_apply_class(e, path, name, NULL, resp);
+}
+
+long kn_e2e_apply_class(kn_e2e *e, const char *path, const char *name, const char *priority_class, kn_json **resp)
+{
     kn_json *app = kn_e2e_read_doc(path);
     kn_json *md = kn_json_get(app, "metadata");
     if (md == NULL) {
@@ -453,6 +458,9 @@ long kn_e2e_apply(kn_e2e *e, const char *path, const char *name, kn_json **resp)
     }
     if (name != NULL)
         rename_app(app, name);
+    const char *roles[] = {"driver", "executor"};
+    for (int i = 0; priority_class != NULL && i < 2; i++)
+        kn_json_set_str(kn_json_dig(app, "spec", roles[i], NULL), "priorityClassName", priority_class);
     const char *ns = kn_json_get_str(md, "namespace");
     char url[512];
     snprintf(url, sizeof(url), "/apis/sparkoperator.k8s.io/v1beta2/namespaces/%s/sparkapplications",

@@ -69,6 +69,9 @@ int kn_e2e_add_node(kn_e2e *e, const char *name, const char *cpu, const char *me
  * is a gang of its own): returns the HTTP status; *resp
  * gets the answer (the stored object or a Status). */
 long kn_e2e_apply(kn_e2e *e, const char *path, const char *name, kn_json **resp);
+/* The same with spec.driver and spec.executor given priorityClassName
+ * priority_class (NULL: as in the file). */
+long kn_e2e_apply_class(kn_e2e *e, const char *path, const char *name, const char *priority_class, kn_json **resp);
 /* The first document of a manifest (relative to the source tree); NULL on error. */
 kn_json *kn_e2e_read_doc(const char *path);
 

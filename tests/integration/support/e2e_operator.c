@@ -107,6 +107,37 @@ static void create_executors(kn_e2e_operator *op, const kn_json *app, const kn_j
     }
 }
 
+/* The operator's view of a submitted application whose driver pod is gone
+ * (preempted, deleted): with restartPolicy Never it is FAILED and not
+ * submitted again; the garbage collector deletes the pods the driver owned. */
+static void driver_lost(kn_e2e_operator *op, const kn_json *app, const kn_json *items)
+{
+    const char *ns = kn_json_str(kn_json_dig(app, "metadata", "namespace", NULL));
+    const char *name = kn_json_str(kn_json_dig(app, "metadata", "name", NULL));
+    for (size_t i = 0; i < kn_json_len(items); i++) {
+        const kn_json *p = kn_json_at(items, i);
+        const char *role = kn_json_str(kn_json_dig(p, "metadata", "labels", "spark-role", NULL));
+        const char *pname = kn_json_str(kn_json_dig(p, "metadata", "name", NULL));
+        if (role == NULL || strcmp(role, "executor") != 0 || pname == NULL ||
+            kn_json_dig(p, "metadata", "deletionTimestamp", NULL) != NULL)
+            continue;
+        char url[512];
+        snprintf(url, sizeof(url), "/api/v1/namespaces/%s/pods/%s", ns, pname);
+        kn_e2e_call(op->env, "DELETE", url, NULL, NULL, NULL);
+    }
+    kn_json *obj = kn_json_clone(app), *st = kn_json_new_object(), *state = kn_json_new_object();
+    kn_json_set_str(state, "state", "FAILED");
+    kn_json_set_str(state, "errorMessage", "driver pod not found");
+    kn_json_set(st, "applicationState", state);
+    if (kn_json_set(obj, "status", st) == 0) {
+        char url[512];
+        snprintf(url, sizeof(url), "/apis/sparkoperator.k8s.io/v1beta2/namespaces/%s/sparkapplications/%s/status",
+                 ns, name);
+        kn_e2e_call_json(op->env, "PUT", url, obj, OPERATOR_USER, NULL);
+    }
+    kn_json_free(obj);
+}
+
 static void reconcile(kn_e2e_operator *op, const kn_json *app)
 {
     const char *ns = kn_json_str(kn_json_dig(app, "metadata", "namespace", NULL));
@@ -124,8 +155,15 @@ static void reconcile(kn_e2e_operator *op, const kn_json *app)
     kn_json *items = kn_json_get(pods, "items");
     const char *dname = kn_json_str(kn_json_dig(driver, "metadata", "name", NULL));
     const kn_json *stored = pods != NULL ? find_pod(items, dname) : NULL;
-    if (pods != NULL && stored == NULL && create_pod(op, driver, OPERATOR_USER) == 201)
+    const char *state = kn_json_str(kn_json_dig(app, "status", "applicationState", "state", NULL));
+    const char *restart = kn_json_str(kn_json_dig(app, "spec", "restartPolicy", "type", NULL));
+    bool submitted = state != NULL && strcmp(state, "SUBMITTED") == 0;
+    bool failed = state != NULL && strcmp(state, "FAILED") == 0;
+    if (pods != NULL && stored == NULL && submitted && (restart == NULL || strcmp(restart, "Never") == 0)) {
+        driver_lost(op, app, items);
+    } else if (pods != NULL && stored == NULL && !failed && create_pod(op, driver, OPERATOR_USER) == 201) {
         mark_submitted(op, app, dname);
+    }
     const char *node = kn_json_str(kn_json_dig(stored, "spec", "nodeName", NULL));
     if (stored != NULL && node != NULL && node[0] != '\0' && !op->hold_executors)
         create_executors(op, app, stored, items);
