@@ -9,6 +9,13 @@ Writes one JSON document (kind: List) with, in this order:
     executors with the kubenexus gang labels, some single-numa, some with GPUs
     (`simulate` admits them with the webhook's rules and creates the pods);
   - plain Pods for kubenexus-scheduler (no gang), some single-numa.
+With --running-low-apps N and --high-apps M (the two-priority scenario of
+quality.sh), also: PriorityClasses spark-low-priority (100) and
+spark-high-priority (1000000, as the Spark Operator guide's); before the
+workload, N low-priority Spark applications already running, as bound Pods
+(driver and executors, gang labels, executors owned by their driver, sized by
+Spark 3.5's rules), packed first-fit onto the nodes (an application that does
+not fit whole is left out); after it, M high-priority SparkApplications.
 The same flags and seed always give the same bytes. Python 3 standard library only.
 `simulate` reads files of at most 16 MiB, so with --out-prefix P the List is
 cut into files P-000.json, P-001.json, ... of at most --max-file-mib each
@@ -21,8 +28,12 @@ cut into files P-000.json, P-001.json, ... of at most --max-file-mib each
 """
 import argparse
 import json
+import os
 import random
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import baseline_sched as bs  # noqa: E402  (Spark's pod sizing)
 
 GANG_NAME = "pod-group.scheduling.kubenexus.io/name"
 GANG_MIN = "pod-group.scheduling.kubenexus.io/min-available"
@@ -116,6 +127,71 @@ def plain_pod(rng, i, args):
                                                    "limits": {"memory": mem}}}]}}
 
 
+LOW_CLASS, HIGH_CLASS = "spark-low-priority", "spark-high-priority"
+PRIORITIES = {LOW_CLASS: 100, HIGH_CLASS: 1000000}
+
+
+def priority_classes():
+    return [{"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": n}, "value": v,
+             "description": "two-priority quality scenario"} for n, v in sorted(PRIORITIES.items())]
+
+
+def with_class(app, cls):
+    for role in ("driver", "executor"):
+        app["spec"][role]["priorityClassName"] = cls
+    return app
+
+
+def bound_pod(app, role, name, node, req, owner=None):
+    """A pod of a running application, as the API server holds it."""
+    ns = app["metadata"]["namespace"]
+    r = app["spec"][role]
+    md = {"name": name, "namespace": ns, "uid": "%s-%s" % (ns, name),
+          "labels": dict(r.get("labels", {}), **{"spark-role": role, "sparkoperator.k8s.io/app-name":
+                                                  app["metadata"]["name"]})}
+    if owner:
+        md["ownerReferences"] = [{"apiVersion": "v1", "kind": "Pod", "name": owner, "uid": "%s-%s" % (ns, owner),
+                                  "controller": True}]
+    requests = {"cpu": "%dm" % req["cpu"], "memory": str(req["memory"])}
+    requests.update({k: str(v) for k, v in req.items() if k not in ("cpu", "memory", "pods")})
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": md,
+            "spec": {"nodeName": node, "schedulerName": "kubenexus-scheduler", "priorityClassName": LOW_CLASS,
+                     "priority": PRIORITIES[LOW_CLASS], "preemptionPolicy": "PreemptLowerPriority",
+                     "terminationGracePeriodSeconds": 30,
+                     "containers": [{"name": "spark-kubernetes-" + role, "image": "apache/spark:3.5.0",
+                                     "resources": {"requests": requests}}]},
+            "status": {"phase": "Running", "startTime": "2026-01-01T00:00:00Z"}}
+
+
+def running_apps(rng, args, nodes):
+    """Low-priority applications packed first-fit onto the nodes, as bound pods."""
+    free = [{k: bs.qty(v, milli=(k == "cpu")) for k, v in n["status"]["allocatable"].items()} for n in nodes]
+    out = []
+    for i in range(args.running_low_apps):
+        app = with_class(spark_app(rng, i, args), LOW_CLASS)
+        app["metadata"]["name"] = "low-%05d" % i
+        for role in ("driver", "executor"):
+            app["spec"][role]["labels"][GANG_NAME] = app["metadata"]["name"]
+            app["spec"][role].pop("annotations", None)  # running pods: no NUMA zones to account
+        name = app["metadata"]["name"]
+        pods = [("driver", name + "-driver", None)]
+        pods += [("executor", "%s-exec-%d" % (name, e), name + "-driver")
+                 for e in range(1, app["spec"]["executor"]["instances"] + 1)]
+        placed, taken = [], [dict(f) for f in free]
+        for role, pname, owner in pods:
+            req = bs.spark_role_pod(app, role, "x/" + pname).req
+            at = next((k for k, f in enumerate(taken) if all(f.get(r, 0) >= v for r, v in req.items())), None)
+            if at is None:
+                break
+            for r, v in req.items():
+                taken[at][r] -= v
+            placed.append(bound_pod(app, role, pname, nodes[at]["metadata"]["name"], req, owner))
+        if len(placed) == len(pods):
+            free = taken
+            out.extend(placed)
+    return out
+
+
 def write(items, prefix, limit):
     """One List on stdout, or Lists of at most limit bytes in PREFIX-NNN.json."""
     head, tail = '{"apiVersion":"v1","kind":"List","items":[', "]}\n"
@@ -151,6 +227,10 @@ def main(argv):
     p.add_argument("--executors-min", type=int, default=2)
     p.add_argument("--executors-max", type=int, default=200)
     p.add_argument("--plain-pods", type=int, default=10000)
+    p.add_argument("--running-low-apps", type=int, default=0,
+                   help="low-priority Spark applications already running (bound pods), packed first-fit")
+    p.add_argument("--high-apps", type=int, default=0,
+                   help="high-priority SparkApplications arriving after the workload")
     p.add_argument("--no-cluster", action="store_true",
                    help="leave out the Nodes and topologies (same workload): to time reading and admitting alone")
     p.add_argument("--out-prefix", help="write PREFIX-NNN.json files instead of stdout")
@@ -182,10 +262,23 @@ def main(argv):
         work.extend(pods[i * step:(i + 1) * step])
         work.append(a)
     work.extend(pods[len(apps) * step:])
-    write(([] if args.no_cluster else nodes + nrts) + work, args.out_prefix, int(args.max_file_mib * 1024 * 1024))
+    two = args.running_low_apps > 0 or args.high_apps > 0
+    running = running_apps(random.Random("%d-running" % args.seed), args, nodes) if args.running_low_apps else []
+    rng = random.Random("%d-high" % args.seed)
+    high = [with_class(spark_app(rng, args.spark_apps + i, args), HIGH_CLASS) for i in range(args.high_apps)]
+    for a in high:
+        a["metadata"]["name"] = "high-%05d" % int(a["metadata"]["name"].split("-")[1])
+        for role in ("driver", "executor"):
+            a["spec"][role]["labels"][GANG_NAME] = a["metadata"]["name"]
+    cluster = [] if args.no_cluster else nodes + nrts
+    write(cluster + (priority_classes() if two else []) + running + work + high, args.out_prefix,
+          int(args.max_file_mib * 1024 * 1024))
     executors = sum(a["spec"]["executor"]["instances"] for a in apps)
-    print("gen_workload: %d nodes, %d SparkApplications (%d driver + %d executor pods), %d plain pods"
-          % (args.nodes, len(apps), len(apps), executors, len(pods)), file=sys.stderr)
+    print("gen_workload: %d nodes, %d SparkApplications (%d driver + %d executor pods), %d plain pods%s"
+          % (args.nodes, len(apps), len(apps), executors, len(pods),
+             "; %d low-priority applications running (%d pods), %d high-priority SparkApplications"
+             % (sum(1 for p in running if p["metadata"]["labels"]["spark-role"] == "driver"), len(running),
+                len(high)) if two else ""), file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Quality benchmark: kubenexus placement (`kubenexus-scheduler simulate`) vs a
 # kube-scheduler-like baseline (tests/bench/baseline_sched.py: one pod at a
-# time, no gang, no NUMA; LeastAllocated + BalancedAllocation) on the same
-# seeded workloads from tests/bench/gen_workload.py. Prints a Markdown table
-# per scenario (tests/bench/quality_report.py states every metric).
+# time, no gang, no NUMA; LeastAllocated + BalancedAllocation; priorities and
+# DefaultPreemption's per-pod preemption) on the same seeded workloads from
+# tests/bench/gen_workload.py. Prints a Markdown table per scenario
+# (tests/bench/quality_report.py states every metric).
 #
-#   bash tests/bench/quality.sh          # the two default scenarios, < 1 min
+#   bash tests/bench/quality.sh          # the four default scenarios, < 1 min
 #   bash tests/bench/quality.sh --seed 7 --nodes 300 --spark-apps 150 --plain-pods 8000 \
 #        [--executors-max 200] [--numa-fraction 0.3] [--zones-min 2] [--zones-max 8]
 #                                        # one scenario of your own (gen_workload.py's flags)
@@ -40,4 +41,8 @@ else
     --spark-apps 80 --executors-max 60 --plain-pods 4000
   # Room for everything: what both do when nothing competes.
   scenario "Roomy cluster" --seed 3 --nodes 1000 --spark-apps 30 --plain-pods 5000
+  # Two priorities: high-priority Spark applications arriving on a cluster full
+  # of running low-priority ones (preemption: whole gangs, or pod by pod).
+  scenario "Two priorities" --seed 4 --nodes 100 --spark-apps 0 --plain-pods 0 --running-low-apps 300 \
+    --high-apps 10 --executors-max 40
 fi
