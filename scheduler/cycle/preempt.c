@@ -186,8 +186,10 @@ static kn_preempt *pre_of(kn_scheduler *s)
 
 static void nom_free(kn_nom *n)
 {
-    for (int i = 0; i < n->n_holds; i++)
+    for (int i = 0; i < n->n_holds; i++) {
         kn_alloc_clear(&n->holds[i]);
+        free(n->holds[i].ports); /* a copy (see commit) */
+    }
     free(n->holds);
     free(n->hold_pod);
     for (int i = 0; i < n->n_pods; i++)
@@ -1329,7 +1331,17 @@ static int commit(kn_scheduler *s, kn_preempt *pre, sess *ss, int gang, const in
     nom->deadline = ss->now + grace + NOM_SLACK_S;
     for (int i = 0; i < n; i++) {
         kn_cpod *p = &c->pods[P[i]];
-        nom->holds[nom->n_holds] = p->alloc;
+        kn_alloc *h = &nom->holds[nom->n_holds];
+        *h = p->alloc;
+        /* the pod's host ports are its record's (replaced by its updates): the hold keeps a copy */
+        h->ports = h->n_ports ? malloc(sizeof(*h->ports) * (size_t)h->n_ports) : NULL;
+        if (h->ports)
+            memcpy(h->ports, p->alloc.ports, sizeof(*h->ports) * (size_t)h->n_ports);
+        else if (h->n_ports) { /* out of memory: the ports are given back, the room held all the same */
+            kn_alloc_release(c, &p->alloc);
+            h->n_ports = 0;
+            kn_alloc_take(c, h);
+        }
         nom->hold_pod[nom->n_holds++] = P[i];
         memset(&p->alloc.zone, 0, sizeof(p->alloc.zone));
         p->alloc.ztake = NULL;

@@ -573,6 +573,47 @@ static void test_higher_priority_pod_ignores_the_nominated_room(void **state)
     assert_true(cleared);
 }
 
+/* A pending pod asking for a host port, as its updates bring it (the
+ * nomination's write among them). */
+static void pending_with_port(kn_scheduler *s, const char *name, int rv)
+{
+    kn_json *p = fx_parse(
+        "{\"metadata\":{\"name\":\"%s\",\"namespace\":\"default\",\"uid\":\"uid-%s\",\"resourceVersion\":\"%d\","
+        "\"creationTimestamp\":\"2026-11-24T09:00:00Z\"},\"spec\":{\"schedulerName\":\"kubenexus-scheduler\","
+        "\"priority\":100,\"containers\":[{\"name\":\"c\",\"ports\":[{\"containerPort\":80,\"hostPort\":8080}],"
+        "\"resources\":{\"requests\":{\"cpu\":\"2\",\"memory\":\"1Gi\"}}}]},\"status\":{\"phase\":\"Pending\"}}",
+        name, name, rv);
+    kn_err err = {{0}};
+    assert_int_equal(kn_sched_apply_pod(s, p, false, &err), 0);
+    kn_json_free(p);
+}
+
+/* The held room keeps the preemptor's host port, through the pod's updates. */
+static void test_nominated_room_keeps_the_host_port(void **state)
+{
+    fx_sched *f = *state;
+    fx_node(f->s, "a", "4", "16Gi");
+    running(f->s, "low", "4", 0, "", "a", 0);
+    pending_with_port(f->s, "web", 1);
+    assert_int_equal(fx_cycle(f->s, 1, &f->out), 0);
+    assert_string_equal(nominated(&f->out, "web"), "a");
+    pending_with_port(f->s, "web", 2); /* status.nominatedNodeName written */
+    fx_delete_pod(f->s, "low");
+    /* another pod of the same port and priority, older, arrives: the port is held */
+    kn_json *p = fx_parse("{\"metadata\":{\"name\":\"rival\",\"namespace\":\"default\",\"uid\":\"uid-rival\","
+                          "\"creationTimestamp\":\"2026-11-24T08:00:00Z\"},\"spec\":{\"schedulerName\":"
+                          "\"kubenexus-scheduler\",\"priority\":100,\"preemptionPolicy\":\"Never\",\"containers\":"
+                          "[{\"name\":\"c\",\"ports\":[{\"containerPort\":80,\"hostPort\":8080}],\"resources\":"
+                          "{\"requests\":{\"cpu\":\"1\"}}}]},\"status\":{\"phase\":\"Pending\"}}");
+    kn_err err = {{0}};
+    assert_int_equal(kn_sched_apply_pod(f->s, p, false, &err), 0);
+    kn_json_free(p);
+    kn_sched_out_reset(&f->out);
+    assert_int_equal(fx_cycle(f->s, 2, &f->out), 1);
+    assert_string_equal(fx_node_of(&f->out, "web"), "a");
+    assert_null(fx_node_of(&f->out, "rival"));
+}
+
 static void test_failed_eviction_drops_the_nomination(void **state)
 {
     fx_sched *f = *state;
@@ -640,6 +681,7 @@ int main(void)
         fx_sched_test(test_slots_that_cannot_move_go_with_their_gang),
         fx_sched_test(test_nominated_room_is_held_from_pods_of_its_priority),
         fx_sched_test(test_higher_priority_pod_ignores_the_nominated_room),
+        fx_sched_test(test_nominated_room_keeps_the_host_port),
         fx_sched_test(test_failed_eviction_drops_the_nomination),
         fx_sched_test(test_second_preemptor_shares_a_terminating_victim),
     };
