@@ -23,31 +23,18 @@
 #define NS "batch"
 #define WAIT_S 30.0
 
-typedef struct world {
-    kn_dbl d;
-    kn_sched_proc s;
-} world;
+typedef kn_it_world world;
 
-static int setup(void **state)
-{
-    world *w = calloc(1, sizeof *w);
-    if (!w || kn_it_dbl_open(&w->d) != 0) {
-        free(w);
-        return -1;
-    }
-    *state = w;
-    return 0;
-}
-
+/* The scheduler must stop cleanly (a crash or a sanitizer report fails the
+ * test), then the shared teardown. */
 static int teardown(void **state)
 {
     world *w = *state;
     int rc = kn_sched_proc_stop(&w->s, SIGTERM, 20);
-    if (rc != 0 || getenv("KN_IT_VERBOSE"))
+    if (rc > 0)
         kn_it_dump_log(w->s.log);
-    kn_dbl_stop(&w->d);
-    free(w);
-    return rc == 0 || rc == -1 ? 0 : -1;
+    kn_it_world_teardown(state);
+    return rc > 0 ? -1 : 0;
 }
 
 static void priority_class(world *w, const char *name, int value)
@@ -274,10 +261,10 @@ static void failed_writes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(victim_condition_graceful_delete_event_then_bind, setup, teardown),
-        cmocka_unit_test_setup_teardown(budget_protected_pod_is_spared, setup, teardown),
-        cmocka_unit_test_setup_teardown(gang_goes_whole, setup, teardown),
-        cmocka_unit_test_setup_teardown(failed_writes, setup, teardown),
+        cmocka_unit_test_setup_teardown(victim_condition_graceful_delete_event_then_bind, kn_it_world_setup, teardown),
+        cmocka_unit_test_setup_teardown(budget_protected_pod_is_spared, kn_it_world_setup, teardown),
+        cmocka_unit_test_setup_teardown(gang_goes_whole, kn_it_world_setup, teardown),
+        cmocka_unit_test_setup_teardown(failed_writes, kn_it_world_setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
