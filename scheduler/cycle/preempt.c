@@ -66,6 +66,7 @@ typedef struct unit {
     double start;    /* its earliest start */
     bool own_slots;  /* U_GANG: its slots on the node are its own (no U_SLOTS unit for them) */
     bool victim, violating, forced;
+    int on, n_on;    /* U_GANG: its members on the node (not units of their own): pre->on[on .. on+n_on) */
 } unit;
 
 enum { J_POD, J_SLOT, J_MOVE };
@@ -97,6 +98,16 @@ typedef struct ginfo {
     bool evicted, binding;
     int32_t prio;     /* highest priority of any member */
     int running, elastic_used;
+    double start;     /* earliest start of a running member */
+    /* what evicting it costs, as a candidate is ranked (victimable members not
+     * evicted in this session), worked out again only after one of its
+     * members went or came back */
+    unsigned changes; /* members evicted or put back in this session */
+    unsigned agg;     /* changes when worked out, + 1; 0 not yet */
+    uint32_t ranked;  /* pre->rank when a victim of the candidate ranked */
+    int count;
+    int64_t sum, hi;
+    double latest;
 } ginfo;
 
 typedef struct rinfo {
@@ -159,6 +170,7 @@ struct kn_preempt {
     int offset;        /* where the next search starts */
     /* scratch */
     uint32_t session, eval, rank;
+    double now;        /* the session's clock (a pod not started yet starts now) */
     pinfo *pi;
     size_t cap_pi;
     ginfo *gi;
@@ -171,6 +183,9 @@ struct kn_preempt {
     size_t cap_eval_allowed;
     unit *units;
     size_t cap_units;
+    int *on;           /* gang members on the node evaluated (unit.on) */
+    int n_on;
+    size_t cap_on;
     cand best, cur;
     uint64_t attempts, successes, victims;
 };
@@ -224,6 +239,7 @@ void kn_preempt_free(kn_scheduler *s)
     free(p->allowed);
     free(p->eval_allowed);
     free(p->units);
+    free(p->on);
     free(p->best.units);
     free(p->cur.units);
     free(p);
@@ -336,6 +352,7 @@ static ginfo *gang_info(kn_scheduler *s, kn_preempt *pre, int g)
     memset(gi, 0, sizeof(*gi));
     gi->sess = pre->session;
     gi->prio = INT32_MIN;
+    gi->start = INFINITY;
     const kn_gangrec *gr = &s->gangs[g];
     for (int m = 0; m < gr->n; m++) {
         const kn_cpod *p = &s->c.pods[gr->members[m]];
@@ -343,6 +360,8 @@ static ginfo *gang_info(kn_scheduler *s, kn_preempt *pre, int g)
             gi->prio = p->priority;
         gi->running += running(p) && !p->preempted; /* what min-available counts on */
         gi->binding = gi->binding || p->binding;
+        if (running(p))
+            gi->start = fmin(gi->start, p->started > 0 ? p->started : pre->now);
     }
     return gi;
 }
@@ -406,7 +425,7 @@ static int gang_units(kn_scheduler *s, kn_preempt *pre, const sess *ss, int g, i
     const kn_gangrec *gr = &s->gangs[g];
     int budget = gi->running - gi->elastic_used - gr->min_available;
     qsort_r(M, (size_t)m, sizeof(int), cmp_younger, &s->c);
-    bool rest = false;
+    int on = pre->n_on;
     for (int i = 0; i < m; i++) {
         kn_cpod *p = &s->c.pods[M[i]];
         bool going = p->preempted && !p->driver; /* costs no budget: already counted out */
@@ -417,16 +436,15 @@ static int gang_units(kn_scheduler *s, kn_preempt *pre, const sess *ss, int g, i
                                         .start = start_of(p, ss->now)}) != 0)
                 return -1;
         } else {
-            rest = true;
+            if (kn_grow((void **)&pre->on, &pre->cap_on, (size_t)pre->n_on + 1, sizeof(int)) != 0)
+                return -1;
+            pre->on[pre->n_on++] = M[i];
         }
     }
-    if (rest && gang_evictable(gi, ss->prio) && !has_unit(pre, *n, U_GANG, g)) {
-        double start = INFINITY;
-        for (int k = 0; k < gr->n; k++)
-            if (victimable(&s->c.pods[gr->members[k]]))
-                start = fmin(start, start_of(&s->c.pods[gr->members[k]], ss->now));
-        return add_unit(pre, n, (unit){.kind = U_GANG, .id = g, .prio = gi->prio, .start = start, .own_slots = true});
-    }
+    if (pre->n_on > on && gang_evictable(gi, ss->prio))
+        return add_unit(pre, n, (unit){.kind = U_GANG, .id = g, .prio = gi->prio, .start = gi->start,
+                                       .own_slots = true, .on = on, .n_on = pre->n_on - on});
+    pre->n_on = on; /* not a unit: nothing of it goes */
     return 0;
 }
 
@@ -447,6 +465,7 @@ static int collect_units(kn_scheduler *s, kn_preempt *pre, const sess *ss, int X
     if (gm == NULL)
         return -1;
     pre->eval++;
+    pre->n_on = 0;
     for (int k = first; k < end; k++) {
         int pi = pre->node_pods[k];
         kn_cpod *p = &c->pods[pi];
@@ -492,7 +511,8 @@ static int collect_units(kn_scheduler *s, kn_preempt *pre, const sess *ss, int X
                 goto oom;
         } else if (!has_unit(pre, n, U_GANG, rv->gang) &&
                    add_unit(pre, &n, (unit){.kind = U_GANG, .id = rv->gang, .prio = gi->prio,
-                                            .start = ss->now, .own_slots = true}) != 0) {
+                                            .start = ss->now,
+                                            .own_slots = true, .on = pre->n_on}) != 0) {
             goto oom;
         }
     }
@@ -516,18 +536,12 @@ static void unit_on(kn_scheduler *s, kn_preempt *pre, const unit *u, int X, bool
         if (c->pods[u->id].alloc.node == X)
             op(c, &c->pods[u->id].alloc);
         return;
-    case U_GANG: {
-        const kn_gangrec *g = &s->gangs[u->id];
-        for (int m = 0; m < g->n; m++) {
-            kn_cpod *p = &c->pods[g->members[m]];
-            if (victimable(p) && p->alloc.node == X && pre->pi[g->members[m]].elastic != pre->eval &&
-                pre->pi[g->members[m]].evicted != pre->session)
-                op(c, &p->alloc);
-        }
+    case U_GANG:
+        for (int k = u->on; k < u->on + u->n_on; k++)
+            op(c, &c->pods[pre->on[k]].alloc);
         if (u->own_slots)
-            resv = g->resv;
+            resv = s->gangs[u->id].resv;
         break;
-    }
     case U_SLOTS:
         resv = u->id;
         break;
@@ -656,6 +670,44 @@ static void rank_one(kn_scheduler *s, kn_preempt *pre, int pod, void *ctx)
     }
 }
 
+/* A victim gang's part of a candidate's rank, its members counted once per
+ * session (and again after one of them went or came back): a gang may have
+ * thousands of members on hundreds of nodes. */
+static void rank_gang(kn_scheduler *s, kn_preempt *pre, int g, cand *cd)
+{
+    ginfo *gi = gang_info(s, pre, g);
+    if (gi->agg != gi->changes + 1) {
+        gi->count = 0;
+        gi->sum = 0;
+        gi->hi = INT64_MIN;
+        gi->latest = INFINITY;
+        const kn_gangrec *gr = &s->gangs[g];
+        for (int m = 0; m < gr->n; m++) {
+            const kn_cpod *p = &s->c.pods[gr->members[m]];
+            if (!victimable(p) || pre->pi[gr->members[m]].evicted == pre->session)
+                continue;
+            double start = start_of(p, pre->now);
+            gi->count++;
+            gi->sum += (int64_t)p->priority + 2147483648LL;
+            if (p->priority > gi->hi) {
+                gi->hi = p->priority;
+                gi->latest = start;
+            } else if (p->priority == gi->hi && start < gi->latest) {
+                gi->latest = start;
+            }
+        }
+        gi->agg = gi->changes + 1;
+    }
+    cd->count += gi->count;
+    cd->sum += gi->sum;
+    if (gi->hi > cd->hi) {
+        cd->hi = gi->hi;
+        cd->latest = gi->latest;
+    } else if (gi->hi == cd->hi && gi->latest < cd->latest) {
+        cd->latest = gi->latest;
+    }
+}
+
 /* Moves u's victim slots elsewhere and back: can they go? The preemptor
  * is placed on X first (it has the room the victims left). */
 static bool slots_move(kn_scheduler *s, kn_preempt *pre, const sess *ss, int X, const kn_want *w, int n);
@@ -686,9 +738,10 @@ static int eval_node(kn_scheduler *s, kn_preempt *pre, const sess *ss, int X, co
         return 0;
     }
     qsort(pre->units, (size_t)n, sizeof(unit), cmp_unit);
+    bool budgets = s->c.n_pdbs > 0; /* without any, no unit violates one: nothing to count */
     memcpy(pre->eval_allowed, pre->allowed, sizeof(int32_t) * (size_t)s->c.n_pdbs);
     pre->rank++;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; budgets && i < n; i++) {
         int v = 0;
         unit_pods(s, pre, &pre->units[i], count_budgets, &v);
         pre->units[i].violating = v > 0;
@@ -732,17 +785,20 @@ static int eval_node(kn_scheduler *s, kn_preempt *pre, const sess *ss, int X, co
     ranker rk = {ss->now, cd};
     memcpy(pre->eval_allowed, pre->allowed, sizeof(int32_t) * (size_t)s->c.n_pdbs);
     pre->rank++;
-    for (int i = 0; i < n; i++) {
-        unit *u = &pre->units[i];
-        if (u->victim) {
-            unit_pods(s, pre, u, count_budgets, &viol_pods);
-        }
-    }
+    for (int i = 0; budgets && i < n; i++)
+        if (pre->units[i].victim)
+            unit_pods(s, pre, &pre->units[i], count_budgets, &viol_pods);
     pre->rank++;
+    for (int i = 0; i < n; i++)
+        if (pre->units[i].victim && pre->units[i].kind == U_GANG)
+            gang_info(s, pre, pre->units[i].id)->ranked = pre->rank;
     for (int i = 0; i < n; i++) {
         unit *u = &pre->units[i];
         if (u->victim) {
-            unit_pods(s, pre, u, rank_one, &rk);
+            if (u->kind == U_GANG)
+                rank_gang(s, pre, u->id, cd);
+            else if (u->kind != U_ELASTIC || gang_info(s, pre, s->c.pods[u->id].gang)->ranked != pre->rank)
+                unit_pods(s, pre, u, rank_one, &rk); /* a member of a victim gang is counted with it */
             if (kn_grow((void **)&cd->units, &cd->cap_units, (size_t)cd->n_units + 1, sizeof(unit)) != 0)
                 again = -1;
             else
@@ -775,6 +831,8 @@ static void evict_pod(kn_scheduler *s, kn_preempt *pre, sess *ss, int pod, int g
         return;
     kn_alloc_release(&s->c, &p->alloc);
     pre->pi[pod].evicted = pre->session;
+    if (p->gang >= 0)
+        gang_info(s, pre, p->gang)->changes++;
     for (int b = 0; b < s->c.n_pdbs; b++)
         if (kn_pdb_covers(&s->c.pdbs[b], p))
             pre->allowed[b]--;
@@ -924,6 +982,8 @@ static void undo(kn_scheduler *s, kn_preempt *pre, sess *ss)
         if (e->kind == J_POD) {
             kn_alloc_take(&s->c, &s->c.pods[e->a].alloc);
             pre->pi[e->a].evicted = 0;
+            if (s->c.pods[e->a].gang >= 0)
+                gang_info(s, pre, s->c.pods[e->a].gang)->changes++;
         } else if (e->kind == J_SLOT) {
             kn_alloc_take(&s->c, &s->resvs[e->a].slots[e->b]);
         } else {
@@ -1431,6 +1491,7 @@ static bool run(kn_scheduler *s, int gang, const int *P, int n, const kn_resv_sp
     }
     pre->attempts++;
     pre->session++;
+    pre->now = now;
     for (int b = 0; b < s->c.n_pdbs; b++)
         pre->allowed[b] = s->c.pdbs[b].live ? s->c.pdbs[b].allowed : 0;
     sess ss = {.prio = prio, .now = now};
