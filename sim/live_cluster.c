@@ -33,6 +33,30 @@ static int remember_pod(kn_live_cluster *lc, const kn_json *pod)
     return kn_strmap_put(&lc->pods, ref, 0);
 }
 
+#define PRIORITY_CLASSES_PATH "/apis/scheduling.k8s.io/v1/priorityclasses"
+
+typedef struct class_reader {
+    kn_sim_priorities *prio;
+    kn_live_cluster *lc;
+} class_reader;
+
+static int add_class(void *ctx, const kn_json *item, kn_err *err)
+{
+    (void)err;
+    class_reader *r = ctx;
+    const char *name = kn_json_str(kn_json_dig(item, "metadata", "name", NULL));
+    if (name != NULL && strncmp(name, "system-", 7) == 0)
+        return 0; /* the API server's own, built in */
+    kn_err e = {{0}};
+    if (kn_sim_priority_add(r->prio, item, &e) != 0) {
+        fprintf(stderr, "kubenexus-scheduler simulate: %s: object ignored: %s\n", PRIORITY_CLASSES_PATH, e.msg);
+        r->lc->ignored++;
+        return 0;
+    }
+    r->lc->classes++;
+    return 0;
+}
+
 static int apply_item(void *ctx, const kn_json *item, kn_err *err)
 {
     reader *r = ctx;
@@ -48,7 +72,8 @@ static int apply_item(void *ctx, const kn_json *item, kn_err *err)
     return 0;
 }
 
-int kn_live_cluster_read(kn_scheduler *s, const char *kubeconfig, kn_live_cluster *out, kn_err *err)
+int kn_live_cluster_read(kn_scheduler *s, const char *kubeconfig, kn_sim_priorities *prio, kn_live_cluster *out,
+                         kn_err *err)
 {
     memset(out, 0, sizeof(*out));
     kn_strmap_init(&out->pods);
@@ -74,6 +99,11 @@ int kn_live_cluster_read(kn_scheduler *s, const char *kubeconfig, kn_live_cluste
             out->absent[order[i]] = true;
         else
             rc = got;
+    }
+    class_reader cr = {prio, out};
+    if (rc == 0 && prio != NULL) {
+        int got = kn_list_all(api, PRIORITY_CLASSES_PATH, KN_LIST_PAGE, add_class, &cr, err);
+        rc = got == 1 ? 0 : got; /* not served: no class but the system ones */
     }
     kn_api_free(api);
     return rc;

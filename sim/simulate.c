@@ -699,6 +699,8 @@ static void evict(sim *sm, const kn_sched_out *out)
     for (size_t i = 0; i < out->n_victims; i++) {
         const kn_sched_victim *v = &out->victims[i];
         report_victim(sm, v);
+        if (sm->wi != NULL)
+            kn_whatif_victim(sm->wi, v);
         delete_pod(sm, v->uid);
     }
 }
@@ -976,7 +978,7 @@ static int read_live(sim *sm, kn_err *err)
 {
     if ((sm->wi = kn_whatif_new((double)sm->created_base)) == NULL)
         return kn_err_set(err, "out of memory");
-    return kn_live_cluster_read(sm->s, sm->kubeconfig, &sm->live, err);
+    return kn_live_cluster_read(sm->s, sm->kubeconfig, &sm->prio, &sm->live, err);
 }
 
 int kn_simulate_main(int argc, char **argv)

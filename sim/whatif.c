@@ -26,6 +26,9 @@ typedef struct app {
     int jumps;
     place *places;
     size_t n_places, cap_places;
+    size_t victims;        /* pods preempted for it */
+    char **gangs;          /* the gangs among them (evicted whole), each once */
+    size_t n_gangs, cap_gangs;
 } app;
 
 typedef struct held {
@@ -70,6 +73,9 @@ void kn_whatif_free(kn_whatif *w)
             free(a->places[k].zones);
         }
         free(a->places);
+        for (size_t k = 0; k < a->n_gangs; k++)
+            free(a->gangs[k]);
+        free(a->gangs);
     }
     free(w->apps);
     for (size_t i = 0; i < w->n_held; i++) {
@@ -175,6 +181,25 @@ void kn_whatif_binding(kn_whatif *w, const kn_sched_binding *b, double now, int 
     a->jumps = jumps;
 }
 
+void kn_whatif_victim(kn_whatif *w, const kn_sched_victim *v)
+{
+    char ref[600];
+    snprintf(ref, sizeof(ref), "%s/%s", v->by_ns, v->by_name);
+    int i = kn_strmap_get(&w->by_driver, ref);
+    if (i < 0 && (i = executor_app(w, v->by_ns, v->by_name)) < 0)
+        return;
+    app *a = &w->apps[i];
+    a->victims++;
+    if (v->gang == NULL)
+        return;
+    for (size_t k = 0; k < a->n_gangs; k++)
+        if (strcmp(a->gangs[k], v->gang) == 0)
+            return;
+    if (kn_grow((void **)&a->gangs, &a->cap_gangs, a->n_gangs + 1, sizeof(*a->gangs)) == 0 &&
+        (a->gangs[a->n_gangs] = strdup(v->gang)) != NULL)
+        a->n_gangs++;
+}
+
 static void keep_held(void *ctx, const kn_sched_resv_info *r)
 {
     kn_whatif *w = ctx;
@@ -247,9 +272,21 @@ static void report_app(kn_whatif *w, kn_scheduler *s, const app *a, bool table)
     kn_buf v = KN_BUF_INIT, nodes_text = KN_BUF_INIT;
     kn_json *o = kn_json_new_object(), *nodes = NULL;
     char at[40] = "";
-    bool now = a->bound && a->jumps == 0;
+    bool now = a->bound && a->jumps == 0 && a->victims == 0;
     if (a->refused != NULL) {
         kn_buf_printf(&v, "would not start: %s", a->refused);
+    } else if (a->bound && a->victims > 0) {
+        kn_buf_printf(&v, "would preempt %zu pod%s of lower priority", a->victims, a->victims == 1 ? "" : "s");
+        for (size_t k = 0; k < a->n_gangs; k++)
+            kn_buf_printf(&v, "%s%s%s", k ? ", " : " (", a->gangs[k], k + 1 == a->n_gangs ? " whole)" : "");
+        if (a->jumps > 0) {
+            wall_time(w, a->at, at, sizeof(at));
+            kn_buf_printf(&v, " and start at %s, once held executor reservations have expired, on ", at);
+        } else {
+            kn_buf_printf(&v, " and start on ");
+        }
+        placement(a, &v);
+        kn_buf_printf(&v, " once they are gone");
     } else if (a->bound) {
         if (!now) {
             wall_time(w, a->at, at, sizeof(at));
@@ -273,6 +310,7 @@ static void report_app(kn_whatif *w, kn_scheduler *s, const app *a, bool table)
     } else if (o && kn_json_set_str(o, "application", a->ref) == 0 &&
                kn_json_set(o, "startsNow", kn_json_new_bool(now)) == 0 &&
                (at[0] == '\0' || kn_json_set_str(o, "startsAt", at) == 0) &&
+               (a->victims == 0 || kn_json_set(o, "preempts", kn_json_new_int((int64_t)a->victims)) == 0) &&
                kn_json_set_str(o, "verdict", verdict ? verdict : "?") == 0 &&
                (nodes == NULL || kn_json_set(o, "nodes", nodes) == 0)) {
         nodes = NULL;

@@ -7,6 +7,8 @@
  *   {"reservation":{"driver":"ns/d","gang":"ns/g","slots":2,"nodes":{"node-a":2},"expires":"<RFC 3339>"}}
  *   {"application":"ns/app","startsNow":true,"verdict":"would start now on node-a (driver in NUMA node-0, 2 executors)"}
  *   {"application":"ns/app","startsNow":false,"startsAt":"<RFC 3339>","verdict":"would start at ..., once ..."}
+ *   {"application":"ns/app","startsNow":false,"preempts":4,"verdict":"would preempt 4 pods of lower priority
+ *    (spark/low whole) and start on node-a (driver, 2 executors) once they are gone"}
  *   {"application":"ns/app","startsNow":false,"verdict":"would wait: <reason>","nodes":{"node-a":"Insufficient cpu",...}}
  *   {"application":"ns/app","startsNow":false,"verdict":"would not start: <why it was refused>"}
  * or, with --format table, a HELD RESERVATION and an APPLICATION section.
@@ -32,6 +34,9 @@ int kn_whatif_app(kn_whatif *w, const char *ns, const char *name, const char *dr
 /* A binding the simulation made at clock now, after `jumps` clock jumps to a
  * deadline (a held reservation's timeout). */
 void kn_whatif_binding(kn_whatif *w, const kn_sched_binding *b, double now, int jumps);
+/* A pod the simulation preempted (its preemptor a pod of an application of
+ * the files, or not). */
+void kn_whatif_victim(kn_whatif *w, const kn_sched_victim *v);
 /* The reservations rebuilt for the cluster's bound drivers, as held now
  * (after the first cycle). */
 void kn_whatif_held(kn_whatif *w, const kn_scheduler *s);

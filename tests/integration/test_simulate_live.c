@@ -2,7 +2,10 @@
  * the kube-apiserver test double: the live cluster (nodes, a pod of another
  * scheduler, a bound driver of ours whose executor reservation must be
  * rebuilt, a pending pod of ours naming a PodGroup) plus applications from a
- * file, answered per application; and nothing written to the cluster. */
+ * file, answered per application; an application of a PriorityClass the
+ * cluster has, which preempts a running application (not the pod a
+ * PodDisruptionBudget of the cluster protects); and nothing written to the
+ * cluster. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -245,6 +248,72 @@ static void live_what_if_answers_and_writes_nothing(void **state)
     assert_int_equal(kn_dbl_calls(d, "watch pods"), 0);
 }
 
+/* A high-priority application of the files on a full cluster: its class and
+ * the cluster's PodDisruptionBudget are read, the running low-priority
+ * application goes whole (the budget's pod, alone on the other node and
+ * cheaper by kube-scheduler's count, stays), and the verdict says so. */
+static void what_if_preempts(void **state)
+{
+    kn_dbl *d = *state;
+    time_t since = time(NULL) - 60;
+    assert_int_equal(kn_dbl_add_node(d, "node-a", "4", "16Gi"), 0);
+    assert_int_equal(kn_dbl_add_node(d, "node-b", "4", "16Gi"), 0);
+    const char *cls = "{\"apiVersion\":\"scheduling.k8s.io/v1\",\"kind\":\"PriorityClass\","
+                      "\"metadata\":{\"name\":\"spark-high\"},\"value\":1000}";
+    assert_int_equal(kn_dbl_call(d, "POST", "/apis/scheduling.k8s.io/v1/priorityclasses", cls, NULL), 201);
+    const char *pdb = "{\"apiVersion\":\"policy/v1\",\"kind\":\"PodDisruptionBudget\",\"metadata\":{\"name\":\"db\"},"
+                      "\"spec\":{\"minAvailable\":1,\"selector\":{\"matchLabels\":{\"app\":\"db\"}}}}";
+    assert_int_equal(kn_dbl_call(d, "POST", "/apis/policy/v1/namespaces/" NS "/poddisruptionbudgets", pdb, NULL), 201);
+    running_pod(d, "db", "4", "node-b", "default-scheduler", "{\"app\":\"db\"}", "{}", since);
+    const char *gang = "\"pod-group.scheduling.kubenexus.io/name\":\"low\","
+                       "\"pod-group.scheduling.kubenexus.io/min-available\":\"4\"";
+    char labels[300];
+    snprintf(labels, sizeof labels, "{\"spark-role\":\"driver\",%s}", gang);
+    running_pod(d, "low-driver", "1", "node-a", "kubenexus-scheduler", labels, "{}", since);
+    snprintf(labels, sizeof labels, "{\"spark-role\":\"executor\",%s}", gang);
+    for (int i = 1; i <= 3; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "low-exec-%d", i);
+        running_pod(d, name, "1", "node-a", "kubenexus-scheduler", labels, "{}", since);
+    }
+    char file[200];
+    snprintf(file, sizeof file, "%s/urgent.yaml", d->dir);
+    FILE *f = fopen(file, "w");
+    assert_non_null(f);
+    fprintf(f, "apiVersion: sparkoperator.k8s.io/v1beta2\nkind: SparkApplication\n"
+               "metadata: {name: urgent, namespace: %s, labels: {pod-group.scheduling.kubenexus.io/name: urgent, "
+               "pod-group.scheduling.kubenexus.io/min-available: \"3\"}}\n"
+               "spec:\n  type: Scala\n  mode: cluster\n  image: spark:3.5.0\n  mainClass: Main\n"
+               "  mainApplicationFile: local:///app.jar\n  sparkVersion: 3.5.0\n"
+               "  driver: {cores: 1, memory: 512m, priorityClassName: spark-high}\n"
+               "  executor: {instances: 2, cores: 1, memory: 512m, priorityClassName: spark-high}\n", NS);
+    fclose(f);
+    int writes = kn_dbl_writes(d);
+    answer a;
+    run_simulate(d, file, &a);
+    int victims = 0;
+    for (int i = 0; i < a.n; i++) {
+        const kn_json *v = kn_json_get(a.lines[i], "preempted");
+        if (v == NULL)
+            continue;
+        victims++;
+        assert_int_equal(strncmp(str_of(v, "pod"), NS "/low-", strlen(NS "/low-")), 0);
+        assert_string_equal(str_of(v, "gang"), NS "/low");
+    }
+    assert_int_equal(victims, 4);
+    const kn_json *v = line_with(&a, "application", NS "/urgent");
+    assert_false(kn_json_bool(kn_json_get(v, "startsNow"), true));
+    int64_t n = 0;
+    assert_int_equal(kn_json_int(kn_json_get(v, "preempts"), &n), 0);
+    assert_int_equal(n, 4);
+    assert_string_equal(str_of(v, "verdict"), "would preempt 4 pods of lower priority (spark/low whole) and start "
+                                              "on node-a (driver, 2 executors) once they are gone");
+    answer_free(&a);
+    assert_int_equal(kn_dbl_writes(d), writes);
+    assert_true(kn_dbl_calls(d, "list poddisruptionbudgets") >= 1);
+    assert_true(kn_dbl_calls(d, "list priorityclasses") >= 1);
+}
+
 /* A bad kubeconfig names the file; the server unreachable is an error, not an empty answer. */
 static void errors_are_said(void **state)
 {
@@ -322,6 +391,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(live_what_if_answers_and_writes_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(what_if_preempts, setup, teardown),
         cmocka_unit_test_setup_teardown(errors_are_said, setup, teardown),
         cmocka_unit_test_setup_teardown(lister_pages_through, setup, teardown),
     };
