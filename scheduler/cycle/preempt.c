@@ -417,13 +417,26 @@ static int cmp_younger(const void *a, const void *b, void *ctx)
     return x->seq > y->seq ? -1 : x->seq < y->seq;
 }
 
+/* The running members gang g keeps: its min-available, or for a gang a
+ * PodGroup names, the PodGroup's minMember (the gang's own copy is set only
+ * when it is attempted; its pods may have been bound before, by another
+ * replica or before a restart); a PodGroup not known or bad: every member
+ * (nothing of the gang goes alone). */
+static int gang_keeps(kn_scheduler *s, const kn_gangrec *gr)
+{
+    if (gr->kind == KN_GANG_LABELS)
+        return gr->min_available;
+    const kn_pgrec *pg = kn_cluster_podgroup(&s->c, gr->kind, gr->ns, gr->name);
+    return pg != NULL && pg->bad == NULL ? pg->min_member : KN_GANG_MAX_MEMBERS;
+}
+
 /* Gang g's running members on node X (list M of m): members beyond
  * min-available as units of their own, youngest first, the rest as the gang. */
 static int gang_units(kn_scheduler *s, kn_preempt *pre, const sess *ss, int g, int *M, int m, int *n)
 {
     ginfo *gi = gang_info(s, pre, g);
     const kn_gangrec *gr = &s->gangs[g];
-    int budget = gi->running - gi->elastic_used - gr->min_available;
+    int budget = gi->running - gi->elastic_used - gang_keeps(s, gr);
     qsort_r(M, (size_t)m, sizeof(int), cmp_younger, &s->c);
     int on = pre->n_on;
     for (int i = 0; i < m; i++) {

@@ -386,6 +386,49 @@ static void test_members_beyond_min_available_go_first_then_the_gang(void **stat
     assert_string_equal(f->out.victims[0].gang, "default/dyn");
 }
 
+/* A gang named by a coscheduling PodGroup: its minMember is what stays
+ * running (the pods' own copy is only set when the gang is attempted, and
+ * these were bound before), and one whose PodGroup is not known goes whole. */
+static void test_podgroup_gang_keeps_its_min_member(void **state)
+{
+    fx_sched *f = *state;
+    fx_node(f->s, "a", "5", "16Gi");
+    kn_json *pg = fx_parse("{\"apiVersion\":\"scheduling.x-k8s.io/v1alpha1\",\"kind\":\"PodGroup\","
+                           "\"metadata\":{\"name\":\"pg\",\"namespace\":\"default\",\"uid\":\"pg-uid\"},"
+                           "\"spec\":{\"minMember\":3}}");
+    kn_err err = {{0}};
+    assert_int_equal(kn_sched_apply_podgroup(f->s, KN_GANG_COSCHEDULING, pg, false, &err), 0);
+    kn_json_free(pg);
+    for (int i = 0; i < 4; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "pg-%d", i);
+        running(f->s, name, "1", 0, "\"scheduling.x-k8s.io/pod-group\":\"pg\"", "a", 10 * i);
+    }
+    pending(f->s, "one", "2", 100, "", "");
+    assert_int_equal(fx_cycle(f->s, 1, &f->out), 0);
+    assert_string_equal(victims(&f->out), "pg-3"); /* the one member beyond minMember, and the free cpu */
+    kn_sched_out_reset(&f->out);
+    fx_delete_pod(f->s, "pg-3");
+    assert_int_equal(fx_cycle(f->s, 2, &f->out), 1);
+    /* now at minMember: a second preemptor takes the gang whole or nothing */
+    kn_sched_out_reset(&f->out);
+    pending(f->s, "two", "1", 100, "", "");
+    assert_int_equal(fx_cycle(f->s, 3, &f->out), 0);
+    assert_string_equal(victims(&f->out), "pg-0,pg-1,pg-2");
+    assert_string_equal(f->out.victims[0].gang, "default/pg");
+    /* a PodGroup not known: nothing of its gang goes alone */
+    fx_node(f->s, "b", "3", "16Gi");
+    for (int i = 0; i < 3; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "lost-%d", i);
+        running(f->s, name, "1", 0, "\"scheduling.x-k8s.io/pod-group\":\"lost\"", "b", 10 * i);
+    }
+    kn_sched_out_reset(&f->out);
+    pending(f->s, "three", "1", 100, "", ",\"nodeSelector\":{\"kubernetes.io/hostname\":\"b\"}");
+    assert_int_equal(fx_cycle(f->s, 4, &f->out), 0);
+    assert_string_equal(victims(&f->out), "lost-0,lost-1,lost-2");
+}
+
 static void test_spark_driver_without_gang_goes_with_its_executors(void **state)
 {
     fx_sched *f = *state;
@@ -673,6 +716,7 @@ int main(void)
         fx_sched_test(test_gang_victim_takes_its_whole_gang),
         fx_sched_test(test_gang_with_a_member_of_higher_priority_is_no_victim),
         fx_sched_test(test_members_beyond_min_available_go_first_then_the_gang),
+        fx_sched_test(test_podgroup_gang_keeps_its_min_member),
         fx_sched_test(test_spark_driver_without_gang_goes_with_its_executors),
         fx_sched_test(test_gang_preemptor_gets_room_for_all_or_evicts_nobody),
         fx_sched_test(test_gang_preemptor_evicts_then_binds_all),
