@@ -58,8 +58,8 @@ static void bad_request(kn_admit_result *out, const char *msg)
 }
 
 /* Checks a member is a string (empty allowed when allow_empty). */
-static const char *req_str(const kn_json *obj, const char *key, const char *where, bool allow_empty,
-                           char *msg, size_t cap)
+static const char *req_str(const kn_json *obj, const char *key, const char *where, bool allow_empty, char *msg,
+                           size_t cap)
 {
     kn_json *v = kn_json_get(obj, key);
     if (!kn_json_is(v, KN_JSON_STRING) || (!allow_empty && kn_json_strlen(v) == 0)) {
@@ -79,13 +79,17 @@ static int read_review(const kn_json *root, kn_rules_input *in, const char **uid
 {
     if (!kn_json_is(root, KN_JSON_OBJECT))
         return snprintf(msg, cap, "body is a JSON %s, want an AdmissionReview object",
-                        kn_json_type_name(kn_json_typeof(root))), -1;
+                        kn_json_type_name(kn_json_typeof(root))),
+               -1;
     const char *av = req_str(root, "apiVersion", "AdmissionReview", false, msg, cap);
     if (av == NULL)
         return -1;
     if (strcmp(av, KN_ADMISSION_API_VERSION) != 0)
-        return snprintf(msg, cap, "apiVersion is \"%.64s\", want \"" KN_ADMISSION_API_VERSION
-                        "\" (set admissionReviewVersions: [v1])", av), -1;
+        return snprintf(msg, cap,
+                        "apiVersion is \"%.64s\", want \"" KN_ADMISSION_API_VERSION
+                        "\" (set admissionReviewVersions: [v1])",
+                        av),
+               -1;
     const char *kind = req_str(root, "kind", "AdmissionReview", false, msg, cap);
     if (kind == NULL)
         return -1;
@@ -94,7 +98,8 @@ static int read_review(const kn_json *root, kn_rules_input *in, const char **uid
     const kn_json *req = kn_json_get(root, "request");
     if (!kn_json_is(req, KN_JSON_OBJECT))
         return snprintf(msg, cap, "request: want an object, found %s",
-                        req == NULL ? "nothing" : kn_json_type_name(kn_json_typeof(req))), -1;
+                        req == NULL ? "nothing" : kn_json_type_name(kn_json_typeof(req))),
+               -1;
     if ((*uid = req_str(req, "uid", "request", false, msg, cap)) == NULL)
         return -1;
     const kn_json *k = kn_json_get(req, "kind");

@@ -17,22 +17,22 @@
 typedef enum { KN_ADMIT_MUTATE, KN_ADMIT_VALIDATE } kn_admit_mode;
 
 typedef struct kn_admit_config {
-    const char *scheduler_name; /* injected into gang members; default "kubenexus-scheduler" */
-    bool fill_gang_labels;      /* derive missing gang labels on SparkApplications */
+    const char *scheduler_name;       /* injected into gang members; default "kubenexus-scheduler" */
+    bool fill_gang_labels;            /* derive missing gang labels on SparkApplications */
     const char *fill_namespace_label; /* reserved: namespaces opting in (unused if NULL) */
-    size_t max_request_bytes;   /* largest body read as JSON; 0: the JSON reader's default (8 MiB) */
+    size_t max_request_bytes;         /* largest body read as JSON; 0: the JSON reader's default (8 MiB) */
 } kn_admit_config;
 
 typedef struct kn_admit_result {
-    int http_status;      /* 200, or 400 for a bad review */
-    char *body;           /* malloc'd JSON */
+    int http_status; /* 200, or 400 for a bad review */
+    char *body;      /* malloc'd JSON */
     size_t body_len;
-    const char *kind;     /* static: "Pod", "SparkApplication", "other", "invalid" */
-    const char *verdict;  /* static: "allowed", "patched", "denied", "error" */
+    const char *kind;    /* static: "Pod", "SparkApplication", "other", "invalid" */
+    const char *verdict; /* static: "allowed", "patched", "denied", "error" */
 } kn_admit_result;
 
-void kn_admit_http(const char *body, size_t len, kn_admit_mode mode,
-                   const kn_admit_config *cfg, kn_admit_result *out);
+void kn_admit_http(const char *body, size_t len, kn_admit_mode mode, const kn_admit_config *cfg,
+                   kn_admit_result *out);
 void kn_admit_result_free(kn_admit_result *r);
 
 #endif

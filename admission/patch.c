@@ -294,8 +294,8 @@ static kn_json *array_edit(const kn_json *arr, size_t i, edit_kind k, kn_json *v
 }
 
 /* Returns a new tree: node with the edit applied at tokens[d..]. */
-static kn_json *edit_rec(const kn_json *node, const ptr_tokens *t, int d, edit_kind k,
-                         const kn_json *value, kn_err *err)
+static kn_json *edit_rec(const kn_json *node, const ptr_tokens *t, int d, edit_kind k, const kn_json *value,
+                         kn_err *err)
 {
     const char *tok = t->tok[d];
     bool last = d == t->n - 1;
@@ -326,8 +326,8 @@ static kn_json *edit_rec(const kn_json *node, const ptr_tokens *t, int d, edit_k
         kn_json *nv = edit_rec(kn_json_at(node, i), t, d + 1, k, value, err);
         return nv != NULL ? array_edit(node, i, OP_REPLACE, nv) : NULL;
     }
-    return kn_err_set(err, "cannot step into a %s with \"%.100s\"", kn_json_type_name(kn_json_typeof(node)),
-                      tok), NULL;
+    return kn_err_set(err, "cannot step into a %s with \"%.100s\"", kn_json_type_name(kn_json_typeof(node)), tok),
+           NULL;
 }
 
 static kn_json *edit(const kn_json *doc, const char *path, edit_kind k, const kn_json *value, kn_err *err)
@@ -409,8 +409,9 @@ static kn_json *parent_of(kn_json *doc, const ptr_tokens *t, kn_err *err)
                 return kn_err_set(err, "array index \"%.100s\" is out of range (length %zu)", tok, len), NULL;
             node = kn_json_at(node, i);
         } else {
-            return kn_err_set(err, "cannot step into a %s with \"%.100s\"", kn_json_type_name(kn_json_typeof(node)),
-                              tok), NULL;
+            return kn_err_set(err, "cannot step into a %s with \"%.100s\"",
+                              kn_json_type_name(kn_json_typeof(node)), tok),
+                   NULL;
         }
     }
     return node;
@@ -425,8 +426,10 @@ static int apply_in_place(kn_json *doc, const kn_json *op, kn_err *err)
     const kn_json *value = kn_json_get(op, "value");
     if (name == NULL || path == NULL)
         return 0;
-    edit_kind k = strcmp(name, "add") == 0 ? OP_ADD : strcmp(name, "remove") == 0 ? OP_REMOVE
-                : strcmp(name, "replace") == 0 ? OP_REPLACE : (edit_kind)-1;
+    edit_kind k = strcmp(name, "add") == 0       ? OP_ADD
+                  : strcmp(name, "remove") == 0  ? OP_REMOVE
+                  : strcmp(name, "replace") == 0 ? OP_REPLACE
+                                                 : (edit_kind)-1;
     if ((int)k < 0 || (k != OP_REMOVE && value == NULL))
         return 0;
     if (k == OP_REPLACE && lookup(doc, path, err) == NULL)

@@ -35,7 +35,7 @@ typedef struct kn_rules_input {
     const kn_json *old_object; /* UPDATE: the stored object; else NULL */
     kn_admit_mode mode;
     const kn_admit_config *cfg; /* may be NULL: defaults */
-    bool patch_ops_only; /* leave kn_decision.patch NULL: the caller reads ops
+    bool patch_ops_only;        /* leave kn_decision.patch NULL: the caller reads ops
                             (kn_admit_http writes them as text, no tree) */
 } kn_rules_input;
 
@@ -44,8 +44,8 @@ typedef struct kn_decision {
     char subject[320]; /* "SparkApplication spark-jobs/data-processing" */
     bool allowed;
     char message[KN_DECISION_MSG_MAX]; /* when denied: "<Kind> <ns>/<name>: ..." */
-    kn_patch_list ops; /* the patch; none = no change */
-    kn_json *patch;    /* the same as an array of ops, never NULL (unless
+    kn_patch_list ops;                 /* the patch; none = no change */
+    kn_json *patch;                    /* the same as an array of ops, never NULL (unless
                           in->patch_ops_only or out of memory) */
     int n_warnings;
     char warnings[KN_MAX_WARNINGS][KN_WARNING_MAX + 1];

@@ -38,7 +38,8 @@ static void check_reservation(const kn_json *annotations, const kn_gang_spec *ga
         return;
     }
     if (!gang->present) {
-        kn_decision_warn(d, "annotation %s is ignored: the pod has no gang labels", KN_EXECUTOR_RESERVATION_ANNOTATION);
+        kn_decision_warn(d, "annotation %s is ignored: the pod has no gang labels",
+                         KN_EXECUTOR_RESERVATION_ANNOTATION);
         return;
     }
     /* a PodGroup's size is out of sight: the scheduler places the driver and
@@ -51,8 +52,8 @@ static void check_reservation(const kn_json *annotations, const kn_gang_spec *ga
             snprintf(shown, sizeof(shown), "is \"%.63s\"", found);
         else
             snprintf(shown, sizeof(shown), "is missing");
-        kn_decision_deny(d, "label %s %s, want \"%d\" (1 driver + %d %s reserved by annotation %s)", label,
-                         shown, res.count + 1, res.count, res.count == 1 ? "executor" : "executors",
+        kn_decision_deny(d, "label %s %s, want \"%d\" (1 driver + %d %s reserved by annotation %s)", label, shown,
+                         res.count + 1, res.count, res.count == 1 ? "executor" : "executors",
                          KN_EXECUTOR_RESERVATION_ANNOTATION);
     }
 }
@@ -64,7 +65,8 @@ static void fix_scheduler(const kn_rules_input *in, const kn_gang_spec *gang, kn
     const char *s = kn_json_str(v);
     if (s != NULL && strcmp(s, want) == 0)
         return;
-    if (v == NULL || kn_json_is(v, KN_JSON_NULL) || (s != NULL && (s[0] == '\0' || strcmp(s, "default-scheduler") == 0))) {
+    if (v == NULL || kn_json_is(v, KN_JSON_NULL) ||
+        (s != NULL && (s[0] == '\0' || strcmp(s, "default-scheduler") == 0))) {
         /* The API server has defaulted it to default-scheduler: replace. */
         if (kn_patch_set(&d->ops, in->object, (const char *const[]){"spec", "schedulerName"}, 2,
                          kn_json_new_string(want)) != 0)

@@ -52,9 +52,9 @@ typedef struct role_info {
     kn_spark_role role;
     const char *name; /* "driver" / "executor" */
     const kn_json *spec;
-    const kn_json *labels; /* effective labels (kn_sparkapp_labels_view) */
+    const kn_json *labels;      /* effective labels (kn_sparkapp_labels_view) */
     const kn_json *annotations; /* the role's own (the operator copies only those) */
-    kn_json *labels_copy;  /* what labels points to when it is a merged copy */
+    kn_json *labels_copy;       /* what labels points to when it is a merged copy */
     kn_gang_spec gang;
 } role_info;
 
@@ -66,12 +66,12 @@ typedef struct app_ctx {
     kn_decision *d;
     const kn_json *app;
     role_info r[2];
-    int n;        /* initial executor count */
-    bool dynamic; /* dynamic allocation */
+    int n;                      /* initial executor count */
+    bool dynamic;               /* dynamic allocation */
     kn_resources exec_requests; /* an executor pod's, once check_sizes passed */
     batch_kind batch;
-    const char *batch_name;     /* spec.batchScheduler, or NULL */
-    bool batch_is_us;           /* it names our scheduler (the operator's kube-scheduler integration) */
+    const char *batch_name; /* spec.batchScheduler, or NULL */
+    bool batch_is_us;       /* it names our scheduler (the operator's kube-scheduler integration) */
 } app_ctx;
 
 static void patch_role(app_ctx *c, const role_info *r, const char *map, const char *key, kn_json *value)
@@ -93,7 +93,7 @@ static int check_sizes(app_ctx *c)
         rc = -1;
     } else if (!c->dynamic && c->n == 0) {
         kn_decision_deny(c->d, "spec.executor.instances is 0: the application would never get an executor; "
-                         "set it to at least 1 (or enable dynamic allocation)");
+                               "set it to at least 1 (or enable dynamic allocation)");
         rc = -1; /* no gang size to judge against */
     }
     /* Spark's sizing rules name the field and the fix: "4Gi" (Spark wants 4g),
@@ -137,11 +137,13 @@ static int fill_gang(app_ctx *c)
     char name[KN_LABEL_VALUE_MAX + 1];
     snprintf(name, sizeof(name), "%s", app_name != NULL ? app_name : "");
     size_t len = strlen(name);
-    while (len > 0 && !((name[len - 1] >= 'a' && name[len - 1] <= 'z') || (name[len - 1] >= '0' && name[len - 1] <= '9')))
+    while (len > 0 &&
+           !((name[len - 1] >= 'a' && name[len - 1] <= 'z') || (name[len - 1] >= '0' && name[len - 1] <= '9')))
         name[--len] = '\0';
     if (len == 0 || !kn_label_value_valid(name))
         return kn_decision_deny(c->d, "cannot derive a gang name from metadata.name; set label %s on both roles",
-                                KN_GANG_NAME_LABEL), -1;
+                                KN_GANG_NAME_LABEL),
+               -1;
     char min[16];
     snprintf(min, sizeof(min), "%d", 1 + c->n);
     for (int i = 0; i < 2; i++) {
@@ -178,8 +180,9 @@ static int check_min_available(app_ctx *c)
             snprintf(shown, sizeof(shown), "is \"%.63s\"", found);
         else
             snprintf(shown, sizeof(shown), "is missing");
-        return kn_decision_deny(c->d, "%s label %s %s, want \"%d\" (1 driver + %d %s%s)", r->name, label, shown, want,
-                                c->n, c->dynamic ? "initial " : "", executors_word(c->n)), -1;
+        return kn_decision_deny(c->d, "%s label %s %s, want \"%d\" (1 driver + %d %s%s)", r->name, label, shown,
+                                want, c->n, c->dynamic ? "initial " : "", executors_word(c->n)),
+               -1;
     }
     return 0;
 }
@@ -191,7 +194,8 @@ static int check_gang(app_ctx *c)
     int bad = 0;
     for (int i = 0; i < 2; i++) {
         kn_err err = {{0}};
-        if (kn_gang_from_pod_for(c->r[i].labels, c->r[i].annotations, c->n, c->dynamic, &c->r[i].gang, &err) != 0) {
+        if (kn_gang_from_pod_for(c->r[i].labels, c->r[i].annotations, c->n, c->dynamic, &c->r[i].gang, &err) !=
+            0) {
             kn_decision_deny(c->d, "%s %s", c->r[i].name, err.msg);
             bad = -1;
         }
@@ -206,16 +210,21 @@ static int check_gang(app_ctx *c)
     if (dr->gang.present != ex->gang.present) {
         const role_info *has = dr->gang.present ? dr : ex, *lacks = dr->gang.present ? ex : dr;
         bool ann = has->gang.kind == KN_GANG_VOLCANO;
-        return kn_decision_deny(c->d, "gang %s %s is \"%s\" on the %s but missing on the %s; "
-                                "add it to spec.%s.%s", kn_gang_key_what(&has->gang), has->gang.name_label,
-                                has->gang.name, has->name, lacks->name, lacks->name,
-                                ann ? "annotations" : "labels (or to metadata.labels for both roles)"), -1;
+        return kn_decision_deny(c->d,
+                                "gang %s %s is \"%s\" on the %s but missing on the %s; "
+                                "add it to spec.%s.%s",
+                                kn_gang_key_what(&has->gang), has->gang.name_label, has->gang.name, has->name,
+                                lacks->name, lacks->name,
+                                ann ? "annotations" : "labels (or to metadata.labels for both roles)"),
+               -1;
     }
     if (dr->gang.kind != ex->gang.kind || strcmp(dr->gang.name, ex->gang.name) != 0)
-        return kn_decision_deny(c->d, "gang name differs between roles: driver %s %s is \"%s\", executor %s %s "
+        return kn_decision_deny(c->d,
+                                "gang name differs between roles: driver %s %s is \"%s\", executor %s %s "
                                 "is \"%s\"; want the same name on both, or the pods never form one gang",
                                 kn_gang_key_what(&dr->gang), dr->gang.name_label, dr->gang.name,
-                                kn_gang_key_what(&ex->gang), ex->gang.name_label, ex->gang.name), -1;
+                                kn_gang_key_what(&ex->gang), ex->gang.name_label, ex->gang.name),
+               -1;
     if (dr->gang.kind != KN_GANG_LABELS)
         return 1; /* the PodGroup holds the size */
     return check_min_available(c) == 0 ? 1 : -1;
@@ -224,14 +233,15 @@ static int check_gang(app_ctx *c)
 /* ---- who schedules the gang ---- */
 
 /* Why /validate finds a gang the mutating webhook should have completed. */
-#define NOT_MUTATED "the kubenexus mutating webhook did not run on this application (check that the "\
-                    "MutatingWebhookConfiguration kubenexus-webhook exists and selects its namespace)"
+#define NOT_MUTATED                                                                                               \
+    "the kubenexus mutating webhook did not run on this application (check that the "                             \
+    "MutatingWebhookConfiguration kubenexus-webhook exists and selects its namespace)"
 
 static void read_batch(app_ctx *c)
 {
     const char *b = kn_json_str(kn_json_dig(c->app, "spec", "batchScheduler", NULL));
     c->batch_name = b != NULL && b[0] != '\0' ? b : NULL;
-    c->batch = c->batch_name == NULL                        ? BATCH_NONE
+    c->batch = c->batch_name == NULL                    ? BATCH_NONE
                : strcmp(c->batch_name, "volcano") == 0  ? BATCH_VOLCANO
                : strcmp(c->batch_name, "yunikorn") == 0 ? BATCH_YUNIKORN
                                                         : BATCH_KUBE;
@@ -258,8 +268,8 @@ static void explain_batch(app_ctx *c)
     else
         kn_decision_warn(c->d, "spec.batchScheduler \"%.40s\": %s%.40s places the pods (PodGroup %s), not %s",
                          c->batch_name, c->batch == BATCH_VOLCANO ? "" : "scheduler ",
-                         c->batch == BATCH_VOLCANO ? "Volcano" : c->batch_name, operator_podgroup(c, pg, sizeof(pg)),
-                         want);
+                         c->batch == BATCH_VOLCANO ? "Volcano" : c->batch_name,
+                         operator_podgroup(c, pg, sizeof(pg)), want);
     kn_decision_warn(c->d, "to gang them with %s, set label %s or remove spec.batchScheduler", want,
                      KN_GANG_NAME_LABEL);
 }
@@ -272,39 +282,54 @@ static int translate_batch(app_ctx *c)
     if (c->batch == BATCH_NONE)
         return 0;
     if (c->batch == BATCH_YUNIKORN)
-        return kn_decision_deny(c->d, "spec.batchScheduler is \"yunikorn\": the Spark Operator would hand the pods to "
-                                "YuniKorn and the gang \"%s\" would be silently ignored; remove spec.batchScheduler",
-                                c->r[0].gang.name), -1;
+        return kn_decision_deny(
+                   c->d,
+                   "spec.batchScheduler is \"yunikorn\": the Spark Operator would hand the pods to "
+                   "YuniKorn and the gang \"%s\" would be silently ignored; remove spec.batchScheduler",
+                   c->r[0].gang.name),
+               -1;
     const kn_json *opts = kn_json_dig(c->app, "spec", "batchSchedulerOptions", NULL);
     if (c->batch == BATCH_VOLCANO) {
         const char *queue = kn_json_get_str(opts, "queue");
         if (queue != NULL && queue[0] != '\0')
-            return kn_decision_deny(c->d, "spec.batchSchedulerOptions.queue is \"%.63s\": the Spark Operator would "
-                                    "put Volcano PodGroup %s in that queue, and kubenexus-scheduler has no queues; "
-                                    "remove spec.batchScheduler and spec.batchSchedulerOptions to have the gang \"%s\" "
-                                    "of 1 driver + %d %s scheduled by %s", queue, operator_podgroup(c, pg, sizeof(pg)),
-                                    c->r[0].gang.name, c->n, executors_word(c->n),
-                                    kn_rules_scheduler_name(c->in->cfg)), -1;
+            return kn_decision_deny(
+                       c->d,
+                       "spec.batchSchedulerOptions.queue is \"%.63s\": the Spark Operator would "
+                       "put Volcano PodGroup %s in that queue, and kubenexus-scheduler has no queues; "
+                       "remove spec.batchScheduler and spec.batchSchedulerOptions to have the gang \"%s\" "
+                       "of 1 driver + %d %s scheduled by %s",
+                       queue, operator_podgroup(c, pg, sizeof(pg)), c->r[0].gang.name, c->n, executors_word(c->n),
+                       kn_rules_scheduler_name(c->in->cfg)),
+                   -1;
         const char *pcn = kn_json_get_str(opts, "priorityClassName");
         for (int i = 0; pcn != NULL && pcn[0] != '\0' && i < 2; i++) {
             const char *have = kn_json_get_str(c->r[i].spec, "priorityClassName");
             if (have == NULL || have[0] == '\0')
                 patch_role(c, &c->r[i], "priorityClassName", NULL, kn_json_new_string(pcn));
             else if (strcmp(have, pcn) != 0)
-                return kn_decision_deny(c->d, "spec.batchSchedulerOptions.priorityClassName is \"%.63s\" but "
-                                        "spec.%s.priorityClassName is \"%.63s\": kubenexus-scheduler orders a gang "
-                                        "by its pods' priority; give both roles one priorityClassName and remove "
-                                        "spec.batchScheduler", pcn, c->r[i].name, have), -1;
+                return kn_decision_deny(
+                           c->d,
+                           "spec.batchSchedulerOptions.priorityClassName is \"%.63s\" but "
+                           "spec.%s.priorityClassName is \"%.63s\": kubenexus-scheduler orders a gang "
+                           "by its pods' priority; give both roles one priorityClassName and remove "
+                           "spec.batchScheduler",
+                           pcn, c->r[i].name, have),
+                       -1;
         }
         if (kn_json_get(opts, "resources") != NULL)
-            kn_decision_warn(c->d, "spec.batchSchedulerOptions.resources dropped: the driver reserves room for "
-                             "exactly its %d %s", c->n, executors_word(c->n));
+            kn_decision_warn(c->d,
+                             "spec.batchSchedulerOptions.resources dropped: the driver reserves room for "
+                             "exactly its %d %s",
+                             c->n, executors_word(c->n));
     }
     if (c->in->mode == KN_ADMIT_VALIDATE) /* the backstop: mutation should have removed it */
-        return kn_decision_deny(c->d, "spec.batchScheduler is \"%.63s\": " NOT_MUTATED "; the Spark Operator would "
-                                "hand the pods to it and the gang \"%s\" would be silently ignored", c->batch_name,
-                                c->r[0].gang.name), -1;
-    static const char *const batch[] = {"spec", "batchScheduler"}, *const options[] = {"spec", "batchSchedulerOptions"};
+        return kn_decision_deny(c->d,
+                                "spec.batchScheduler is \"%.63s\": " NOT_MUTATED "; the Spark Operator would "
+                                "hand the pods to it and the gang \"%s\" would be silently ignored",
+                                c->batch_name, c->r[0].gang.name),
+               -1;
+    static const char *const batch[] = {"spec", "batchScheduler"}, *const options[] = {"spec",
+                                                                                       "batchSchedulerOptions"};
     if (kn_patch_remove(&c->d->ops, c->app, batch, 2) != 0 || kn_patch_remove(&c->d->ops, c->app, options, 2) != 0)
         return kn_decision_deny(c->d, "out of memory building the patch"), -1;
     kn_decision_warn(c->d, "spec.batchScheduler \"%.40s\" removed: %s gangs driver + %d %s itself", c->batch_name,
@@ -321,17 +346,21 @@ static int check_schedulers(app_ctx *c)
         const char *s = kn_json_str(v);
         if (v == NULL || kn_json_is(v, KN_JSON_NULL) || (s != NULL && s[0] == '\0')) {
             if (c->in->mode == KN_ADMIT_VALIDATE) { /* the backstop: mutation should have set it */
-                kn_decision_deny(c->d, "spec.%s.schedulerName is not set, want \"%s\": " NOT_MUTATED
-                                 "; the pods would go to the default scheduler one by one", r->name, want);
+                kn_decision_deny(c->d,
+                                 "spec.%s.schedulerName is not set, want \"%s\": " NOT_MUTATED
+                                 "; the pods would go to the default scheduler one by one",
+                                 r->name, want);
                 continue;
             }
             patch_role(c, r, "schedulerName", NULL, kn_json_new_string(want));
             continue;
         }
         if (s == NULL || strcmp(s, want) != 0)
-            return kn_decision_deny(c->d, "spec.%s.schedulerName is \"%.63s\", want \"%s\": another scheduler "
+            return kn_decision_deny(c->d,
+                                    "spec.%s.schedulerName is \"%.63s\", want \"%s\": another scheduler "
                                     "would ignore the gang \"%s\" and start its pods one by one",
-                                    r->name, s != NULL ? s : "not a string", want, r->gang.name), -1;
+                                    r->name, s != NULL ? s : "not a string", want, r->gang.name),
+                   -1;
     }
     return 0;
 }
@@ -350,19 +379,24 @@ static int check_reservation(app_ctx *c, bool gang)
 {
     const char *have = existing_reservation(c);
     if (have == NULL && gang && c->in->mode == KN_ADMIT_VALIDATE && c->n > 0)
-        return kn_decision_deny(c->d, "spec.driver.annotations[%s] is missing: " NOT_MUTATED "; the driver would "
+        return kn_decision_deny(c->d,
+                                "spec.driver.annotations[%s] is missing: " NOT_MUTATED "; the driver would "
                                 "wait forever for its executors, which Spark creates only once the driver runs",
-                                KN_EXECUTOR_RESERVATION_ANNOTATION), -1;
+                                KN_EXECUTOR_RESERVATION_ANNOTATION),
+               -1;
     if (have == NULL)
         return 0;
     kn_executor_reservation res;
     kn_err err = {{0}};
     if (kn_executor_reservation_parse(have, &res, &err) != 0)
         return kn_decision_deny(c->d, "spec.driver.annotations[%s]: %s", KN_EXECUTOR_RESERVATION_ANNOTATION,
-                                err.msg), -1;
+                                err.msg),
+               -1;
     if (gang && res.count != c->n)
-        return kn_decision_deny(c->d, "spec.driver.annotations[%s] has count %d, want %d (the executors of the gang)",
-                                KN_EXECUTOR_RESERVATION_ANNOTATION, res.count, c->n), -1;
+        return kn_decision_deny(c->d,
+                                "spec.driver.annotations[%s] has count %d, want %d (the executors of the gang)",
+                                KN_EXECUTOR_RESERVATION_ANNOTATION, res.count, c->n),
+               -1;
     return 0;
 }
 
@@ -398,8 +432,10 @@ static void run_rules(app_ctx *c)
     if (translate_batch(c) != 0 || check_schedulers(c) != 0 || !c->d->allowed)
         return;
     if (c->dynamic)
-        kn_decision_warn(c->d, "dynamic allocation: the gang holds 1 driver + %d executors; executors beyond %d "
-                         "are scheduled outside the gang", c->n, c->n);
+        kn_decision_warn(c->d,
+                         "dynamic allocation: the gang holds 1 driver + %d executors; executors beyond %d "
+                         "are scheduled outside the gang",
+                         c->n, c->n);
     if (c->in->mode == KN_ADMIT_VALIDATE)
         check_reservation(c, true);
     else

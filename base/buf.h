@@ -19,7 +19,7 @@
 typedef struct kn_buf {
     char *p;
     size_t len, cap;
-    size_t max;  /* most bytes it may hold (0: no limit but memory) */
+    size_t max; /* most bytes it may hold (0: no limit but memory) */
     bool failed;
 } kn_buf;
 

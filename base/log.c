@@ -11,7 +11,10 @@
 /* The one piece of state: written by main() at start-up, read everywhere. */
 static kn_log_level g_threshold = KN_LOG_INFO;
 
-void kn_log_set_level(kn_log_level lvl) { g_threshold = lvl; }
+void kn_log_set_level(kn_log_level lvl)
+{
+    g_threshold = lvl;
+}
 
 int kn_log_parse_level(const char *s, kn_log_level *out)
 {
@@ -89,7 +92,11 @@ static size_t convert(const char *fmt, va_list *ap, line *v, bool *is_str)
         put(v, a ? a : "(null)", a ? strlen(a) : 6);
         return k + 1;
     }
-    case 'd': case 'i': case 'u': case 'x': case 'c':
+    case 'd':
+    case 'i':
+    case 'u':
+    case 'x':
+    case 'c':
         if (size)
             n = snprintf(out, sizeof(out), spec, va_arg(*ap, size_t));
         else if (longs >= 2)
@@ -99,15 +106,11 @@ static size_t convert(const char *fmt, va_list *ap, line *v, bool *is_str)
         else
             n = snprintf(out, sizeof(out), spec, va_arg(*ap, int));
         break;
-    case 'f': case 'g': case 'e':
-        n = snprintf(out, sizeof(out), spec, va_arg(*ap, double));
-        break;
-    case 'p':
-        n = snprintf(out, sizeof(out), spec, va_arg(*ap, void *));
-        break;
-    case '%':
-        out[0] = '%', n = 1;
-        break;
+    case 'f':
+    case 'g':
+    case 'e': n = snprintf(out, sizeof(out), spec, va_arg(*ap, double)); break;
+    case 'p': n = snprintf(out, sizeof(out), spec, va_arg(*ap, void *)); break;
+    case '%': out[0] = '%', n = 1; break;
     default: /* not a conversion kn_log knows: written as it stands */
         put(v, fmt, k + (fmt[k] != '\0'));
         return k + (fmt[k] != '\0');

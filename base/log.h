@@ -21,7 +21,6 @@ typedef enum { KN_LOG_DEBUG, KN_LOG_INFO, KN_LOG_WARN, KN_LOG_ERROR } kn_log_lev
 void kn_log_set_level(kn_log_level lvl);
 /* Parses "debug", "info", "warn", "error"; -1 if unknown. */
 int kn_log_parse_level(const char *s, kn_log_level *out);
-void kn_log(kn_log_level lvl, const char *msg, const char *kvfmt, ...)
-    __attribute__((format(printf, 3, 4)));
+void kn_log(kn_log_level lvl, const char *msg, const char *kvfmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

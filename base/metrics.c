@@ -14,7 +14,7 @@ typedef enum { KIND_COUNTER, KIND_GAUGE, KIND_HISTOGRAM } metric_kind;
 
 /* One label-value combination of a metric. */
 typedef struct series {
-    char **values;    /* nlabels strings, as given (escaped only when rendered) */
+    char **values; /* nlabels strings, as given (escaped only when rendered) */
     uint64_t hash;
     double value;     /* counter/gauge value; histogram sum */
     uint64_t count;   /* histogram observations */
@@ -29,7 +29,7 @@ struct kn_metric {
     char **labels;
     int nbuckets;
     double *buckets;
-    series **series;  /* creation order */
+    series **series; /* creation order */
     size_t n_series, cap_series;
     size_t *index;    /* open-addressing table of series indexes + 1 (0 = empty) */
     size_t index_cap; /* power of two, >= 2 * n_series */
@@ -97,8 +97,8 @@ static bool name_ok(const char *s, bool colon)
         return false;
     for (; *s; s++) {
         char c = *s;
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || (colon && c == ':')))
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+              (colon && c == ':')))
             return false;
     }
     return true;
@@ -120,8 +120,7 @@ static bool labels_ok(metric_kind kind, int nlabels, const char *const *labels)
     return true;
 }
 
-static bool same_shape(const kn_metric *m, metric_kind kind, int nlabels,
-                       const char *const *labels)
+static bool same_shape(const kn_metric *m, metric_kind kind, int nlabels, const char *const *labels)
 {
     if (m->kind != kind || m->nlabels != nlabels)
         return false;
@@ -148,8 +147,7 @@ static uint64_t hash_values(int n, const char *const *values)
     return h;
 }
 
-static bool series_matches(const kn_metric *m, const series *s, uint64_t h,
-                           const char *const *values)
+static bool series_matches(const kn_metric *m, const series *s, uint64_t h, const char *const *values)
 {
     if (s->hash != h)
         return false;
@@ -189,8 +187,7 @@ static series *new_series(const kn_metric *m, uint64_t h, const char *const *val
         return NULL;
     s->hash = h;
     s->values = calloc((size_t)m->nlabels + 1, sizeof(char *));
-    s->bucket = m->kind == KIND_HISTOGRAM ? calloc((size_t)m->nbuckets + 1, sizeof(uint64_t))
-                                          : NULL;
+    s->bucket = m->kind == KIND_HISTOGRAM ? calloc((size_t)m->nbuckets + 1, sizeof(uint64_t)) : NULL;
     bool ok = s->values != NULL && (m->kind != KIND_HISTOGRAM || s->bucket != NULL);
     for (int i = 0; ok && i < m->nlabels; i++)
         ok = (s->values[i] = strdup(value_at(values, i))) != NULL;
@@ -206,8 +203,8 @@ static series *new_series(const kn_metric *m, uint64_t h, const char *const *val
 static series *find_series(kn_metric *m, const char *const *values)
 {
     uint64_t h = hash_values(m->nlabels, values);
-    for (size_t i = m->index_cap ? (size_t)h & (m->index_cap - 1) : 0;
-         m->index_cap && m->index[i] != 0; i = (i + 1) & (m->index_cap - 1)) {
+    for (size_t i = m->index_cap ? (size_t)h & (m->index_cap - 1) : 0; m->index_cap && m->index[i] != 0;
+         i = (i + 1) & (m->index_cap - 1)) {
         series *s = m->series[m->index[i] - 1];
         if (series_matches(m, s, h, values))
             return s;
@@ -244,9 +241,8 @@ static char **copy_strings(int n, const char *const *src)
     return dst;
 }
 
-static kn_metric *build_metric(kn_metrics *reg, metric_kind kind, const char *name,
-                               const char *help, int nlabels, const char *const *labels,
-                               int nbuckets, const double *buckets)
+static kn_metric *build_metric(kn_metrics *reg, metric_kind kind, const char *name, const char *help, int nlabels,
+                               const char *const *labels, int nbuckets, const double *buckets)
 {
     kn_metric *m = calloc(1, sizeof(*m));
     if (m == NULL)
@@ -273,9 +269,8 @@ static kn_metric *build_metric(kn_metrics *reg, metric_kind kind, const char *na
     return m;
 }
 
-static kn_metric *add_metric(kn_metrics *reg, metric_kind kind, const char *name,
-                             const char *help, int nlabels, const char *const *labels,
-                             int nbuckets, const double *buckets)
+static kn_metric *add_metric(kn_metrics *reg, metric_kind kind, const char *name, const char *help, int nlabels,
+                             const char *const *labels, int nbuckets, const double *buckets)
 {
     if (reg == NULL || !name_ok(name, true) || !labels_ok(kind, nlabels, labels))
         return NULL;
@@ -298,21 +293,20 @@ out:
     return m;
 }
 
-kn_metric *kn_metrics_counter(kn_metrics *reg, const char *name, const char *help,
-                              int nlabels, const char *const *labels)
+kn_metric *kn_metrics_counter(kn_metrics *reg, const char *name, const char *help, int nlabels,
+                              const char *const *labels)
 {
     return add_metric(reg, KIND_COUNTER, name, help, nlabels, labels, 0, NULL);
 }
 
-kn_metric *kn_metrics_gauge(kn_metrics *reg, const char *name, const char *help,
-                            int nlabels, const char *const *labels)
+kn_metric *kn_metrics_gauge(kn_metrics *reg, const char *name, const char *help, int nlabels,
+                            const char *const *labels)
 {
     return add_metric(reg, KIND_GAUGE, name, help, nlabels, labels, 0, NULL);
 }
 
-kn_metric *kn_metrics_histogram(kn_metrics *reg, const char *name, const char *help,
-                                int nlabels, const char *const *labels,
-                                int nbuckets, const double *buckets)
+kn_metric *kn_metrics_histogram(kn_metrics *reg, const char *name, const char *help, int nlabels,
+                                const char *const *labels, int nbuckets, const double *buckets)
 {
     if (nbuckets < 0 || (nbuckets > 0 && buckets == NULL))
         return NULL;
@@ -394,7 +388,10 @@ static void put(buf *b, const char *s, size_t n)
     b->p[b->len] = '\0';
 }
 
-static void puts_(buf *b, const char *s) { put(b, s, strlen(s)); }
+static void puts_(buf *b, const char *s)
+{
+    put(b, s, strlen(s));
+}
 
 /* Escapes \ and newline (HELP) and also " (label values), as format 0.0.4 wants. */
 static void put_escaped(buf *b, const char *s, bool quote)
@@ -454,8 +451,7 @@ static void put_labels(buf *b, const kn_metric *m, const series *s, const char *
     puts_(b, "}");
 }
 
-static void put_sample(buf *b, const kn_metric *m, const series *s, const char *suffix,
-                       const char *le, double v)
+static void put_sample(buf *b, const kn_metric *m, const series *s, const char *suffix, const char *le, double v)
 {
     char num[64];
     format_double(v, num, sizeof(num));

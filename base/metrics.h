@@ -35,14 +35,13 @@ typedef struct kn_metric kn_metric;
 kn_metrics *kn_metrics_new(void);
 void kn_metrics_free(kn_metrics *reg);
 
-kn_metric *kn_metrics_counter(kn_metrics *reg, const char *name, const char *help,
-                              int nlabels, const char *const *labels);
-kn_metric *kn_metrics_gauge(kn_metrics *reg, const char *name, const char *help,
-                            int nlabels, const char *const *labels);
+kn_metric *kn_metrics_counter(kn_metrics *reg, const char *name, const char *help, int nlabels,
+                              const char *const *labels);
+kn_metric *kn_metrics_gauge(kn_metrics *reg, const char *name, const char *help, int nlabels,
+                            const char *const *labels);
 /* buckets: ascending upper bounds (seconds for latencies); +Inf is implicit. */
-kn_metric *kn_metrics_histogram(kn_metrics *reg, const char *name, const char *help,
-                                int nlabels, const char *const *labels,
-                                int nbuckets, const double *buckets);
+kn_metric *kn_metrics_histogram(kn_metrics *reg, const char *name, const char *help, int nlabels,
+                                const char *const *labels, int nbuckets, const double *buckets);
 
 /* values: one per label name (NULL when nlabels == 0; a NULL value, or a NULL
  * array, reads as ""). Label values are escaped when rendered. */

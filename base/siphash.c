@@ -38,19 +38,20 @@ static inline uint64_t load_tail(const unsigned char *p, size_t r)
     return (uint64_t)p[0] | (uint64_t)p[r / 2] << (8 * (r / 2)) | (uint64_t)p[r - 1] << (8 * (r - 1));
 }
 
-#define SIPROUND                                                                                                    \
-    do {                                                                                                            \
-        v0 += v1, v1 = rotl(v1, 13), v1 ^= v0, v0 = rotl(v0, 32);                                                  \
-        v2 += v3, v3 = rotl(v3, 16), v3 ^= v2;                                                                     \
-        v0 += v3, v3 = rotl(v3, 21), v3 ^= v0;                                                                     \
-        v2 += v1, v1 = rotl(v1, 17), v1 ^= v2, v2 = rotl(v2, 32);                                                  \
+#define SIPROUND                                                                                                  \
+    do {                                                                                                          \
+        v0 += v1, v1 = rotl(v1, 13), v1 ^= v0, v0 = rotl(v0, 32);                                                 \
+        v2 += v3, v3 = rotl(v3, 16), v3 ^= v2;                                                                    \
+        v0 += v3, v3 = rotl(v3, 21), v3 ^= v0;                                                                    \
+        v2 += v1, v1 = rotl(v1, 17), v1 ^= v2, v2 = rotl(v2, 32);                                                 \
     } while (0)
 
 /* Inlined into both callers: kn_keyhash runs for every key of a big object. */
 #if defined(__GNUC__)
 __attribute__((always_inline))
 #endif
-static inline uint64_t siphash13(uint64_t k0, uint64_t k1, const unsigned char *p, size_t n)
+static inline uint64_t
+siphash13(uint64_t k0, uint64_t k1, const unsigned char *p, size_t n)
 {
     uint64_t v0 = k0 ^ 0x736f6d6570736575u, v1 = k1 ^ 0x646f72616e646f6du;
     uint64_t v2 = k0 ^ 0x6c7967656e657261u, v3 = k1 ^ 0x7465646279746573u;

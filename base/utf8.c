@@ -8,8 +8,10 @@ size_t kn_utf8_seq(const unsigned char *s, size_t n)
 {
     if (s[0] < 0x80)
         return 1;
-    size_t len = s[0] >= 0xC2 && s[0] <= 0xDF ? 2 : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
-                 : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : 0;
+    size_t len = s[0] >= 0xC2 && s[0] <= 0xDF   ? 2
+                 : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
+                 : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4
+                                                : 0;
     if (len == 0 || len > n)
         return 0;
     unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the second byte */

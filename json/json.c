@@ -27,7 +27,10 @@ static kn_json *node_new(kn_json_type t)
     return v;
 }
 
-kn_json *kn_json_new_null(void) { return node_new(KN_JSON_NULL); }
+kn_json *kn_json_new_null(void)
+{
+    return node_new(KN_JSON_NULL);
+}
 
 kn_json *kn_json_new_bool(bool b)
 {
@@ -145,8 +148,14 @@ kn_json *kn_json_new_string(const char *s)
     return kn_json_new_stringn(s == NULL ? "" : s, s == NULL ? 0 : strlen(s));
 }
 
-kn_json *kn_json_new_array(void) { return node_new(KN_JSON_ARRAY); }
-kn_json *kn_json_new_object(void) { return node_new(KN_JSON_OBJECT); }
+kn_json *kn_json_new_array(void)
+{
+    return node_new(KN_JSON_ARRAY);
+}
+kn_json *kn_json_new_object(void)
+{
+    return node_new(KN_JSON_OBJECT);
+}
 
 void kn_json_arena_free(kn_json_arena_block *b)
 {
@@ -197,8 +206,7 @@ void kn_json_free(kn_json *v)
             free(v->u.obj.idx);
         }
         break;
-    default:
-        break;
+    default: break;
     }
     if (v->alloc == KN_JSON_ARENA_ROOT)
         kn_json_arena_free(((kn_json_arena_root *)v)->arena);
@@ -451,8 +459,7 @@ int kn_json_remove(kn_json *obj, const char *key)
     if (!obj->u.obj.m[at].key_in_arena)
         free(obj->u.obj.m[at].key);
     kn_json_free(obj->u.obj.m[at].val);
-    memmove(&obj->u.obj.m[at], &obj->u.obj.m[at + 1],
-            (obj->u.obj.len - (size_t)at - 1) * sizeof(kn_json_member));
+    memmove(&obj->u.obj.m[at], &obj->u.obj.m[at + 1], (obj->u.obj.len - (size_t)at - 1) * sizeof(kn_json_member));
     obj->u.obj.len--;
     if (obj->u.obj.idxcap != 0) {
         /* Member indexes shifted: rebuild in place (cannot fail: same size). */
@@ -465,7 +472,10 @@ int kn_json_remove(kn_json *obj, const char *key)
 
 /* ---- inspecting ---- */
 
-kn_json_type kn_json_typeof(const kn_json *v) { return v == NULL ? KN_JSON_NULL : v->type; }
+kn_json_type kn_json_typeof(const kn_json *v)
+{
+    return v == NULL ? KN_JSON_NULL : v->type;
+}
 
 const char *kn_json_type_name(kn_json_type t)
 {
@@ -480,7 +490,10 @@ const char *kn_json_type_name(kn_json_type t)
     return "unknown";
 }
 
-bool kn_json_is(const kn_json *v, kn_json_type t) { return v != NULL && v->type == t; }
+bool kn_json_is(const kn_json *v, kn_json_type t)
+{
+    return v != NULL && v->type == t;
+}
 
 kn_json *kn_json_get(const kn_json *obj, const char *key)
 {
@@ -501,13 +514,25 @@ kn_json *kn_json_dig(const kn_json *v, ...)
     return (kn_json *)v;
 }
 
-const char *kn_json_str(const kn_json *v) { return kn_json_is(v, KN_JSON_STRING) ? v->u.str.s : NULL; }
+const char *kn_json_str(const kn_json *v)
+{
+    return kn_json_is(v, KN_JSON_STRING) ? v->u.str.s : NULL;
+}
 
-size_t kn_json_strlen(const kn_json *v) { return kn_json_is(v, KN_JSON_STRING) ? v->u.str.len : 0; }
+size_t kn_json_strlen(const kn_json *v)
+{
+    return kn_json_is(v, KN_JSON_STRING) ? v->u.str.len : 0;
+}
 
-const char *kn_json_get_str(const kn_json *obj, const char *key) { return kn_json_str(kn_json_get(obj, key)); }
+const char *kn_json_get_str(const kn_json *obj, const char *key)
+{
+    return kn_json_str(kn_json_get(obj, key));
+}
 
-bool kn_json_bool(const kn_json *v, bool dflt) { return kn_json_is(v, KN_JSON_BOOL) ? v->u.b : dflt; }
+bool kn_json_bool(const kn_json *v, bool dflt)
+{
+    return kn_json_is(v, KN_JSON_BOOL) ? v->u.b : dflt;
+}
 
 int kn_json_int(const kn_json *v, int64_t *out)
 {
@@ -636,8 +661,7 @@ bool kn_json_equal(const kn_json *a, const kn_json *b)
     case KN_JSON_NULL: return true;
     case KN_JSON_BOOL: return a->u.b == b->u.b;
     case KN_JSON_NUMBER: return number_equal(a, b);
-    case KN_JSON_STRING:
-        return a->u.str.len == b->u.str.len && memcmp(a->u.str.s, b->u.str.s, a->u.str.len) == 0;
+    case KN_JSON_STRING: return a->u.str.len == b->u.str.len && memcmp(a->u.str.s, b->u.str.s, a->u.str.len) == 0;
     case KN_JSON_ARRAY:
         if (a->u.arr.len != b->u.arr.len)
             return false;

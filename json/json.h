@@ -76,17 +76,17 @@ bool kn_json_equal(const kn_json *a, const kn_json *b);
 kn_json_type kn_json_typeof(const kn_json *v); /* KN_JSON_NULL for NULL */
 const char *kn_json_type_name(kn_json_type t); /* "string", "object", ... */
 bool kn_json_is(const kn_json *v, kn_json_type t);
-kn_json *kn_json_get(const kn_json *obj, const char *key);           /* NULL if absent or not an object */
-kn_json *kn_json_dig(const kn_json *v, ...);                          /* keys, NULL-terminated */
-const char *kn_json_str(const kn_json *v);                            /* NULL if not a string */
-size_t kn_json_strlen(const kn_json *v);                              /* string length (may hold NULs) */
-const char *kn_json_get_str(const kn_json *obj, const char *key);     /* kn_json_str(kn_json_get(...)) */
-bool kn_json_bool(const kn_json *v, bool dflt);                       /* dflt unless a bool */
-int kn_json_int(const kn_json *v, int64_t *out);                      /* 0 ok; -1 not an integer number */
-int kn_json_double(const kn_json *v, double *out);                    /* 0 ok; -1 not a number */
-const char *kn_json_number_text(const kn_json *v);                    /* source text of a number */
-size_t kn_json_len(const kn_json *v);                                 /* members of array or object, else 0 */
-kn_json *kn_json_at(const kn_json *arr, size_t i);                    /* array element or NULL */
+kn_json *kn_json_get(const kn_json *obj, const char *key);        /* NULL if absent or not an object */
+kn_json *kn_json_dig(const kn_json *v, ...);                      /* keys, NULL-terminated */
+const char *kn_json_str(const kn_json *v);                        /* NULL if not a string */
+size_t kn_json_strlen(const kn_json *v);                          /* string length (may hold NULs) */
+const char *kn_json_get_str(const kn_json *obj, const char *key); /* kn_json_str(kn_json_get(...)) */
+bool kn_json_bool(const kn_json *v, bool dflt);                   /* dflt unless a bool */
+int kn_json_int(const kn_json *v, int64_t *out);                  /* 0 ok; -1 not an integer number */
+int kn_json_double(const kn_json *v, double *out);                /* 0 ok; -1 not a number */
+const char *kn_json_number_text(const kn_json *v);                /* source text of a number */
+size_t kn_json_len(const kn_json *v);                             /* members of array or object, else 0 */
+kn_json *kn_json_at(const kn_json *arr, size_t i);                /* array element or NULL */
 /* i-th member of an object, in order (for iteration); NULL past the end. */
 const char *kn_json_key_at(const kn_json *obj, size_t i);
 kn_json *kn_json_value_at(const kn_json *obj, size_t i);

@@ -21,8 +21,7 @@ static yajl_gen_status gen_string(yajl_gen g, const char *str, size_t n)
     size_t len;
     char *fixed = kn_utf8_repair(str, n, &len);
     if (fixed == NULL)
-        return len == (size_t)-1 ? yajl_gen_in_error_state
-                                 : yajl_gen_string(g, (const unsigned char *)str, n);
+        return len == (size_t)-1 ? yajl_gen_in_error_state : yajl_gen_string(g, (const unsigned char *)str, n);
     yajl_gen_status st = yajl_gen_string(g, (const unsigned char *)fixed, len);
     free(fixed);
     return st;
@@ -176,9 +175,15 @@ static void out_value(kn_buf *b, const kn_json *v, int depth)
     kn_buf_put(b, obj ? "}" : "]", 1);
 }
 
-void kn_json_write_raw(kn_json_writer *w, const char *s, size_t n) { kn_buf_put(w, s, n); }
+void kn_json_write_raw(kn_json_writer *w, const char *s, size_t n)
+{
+    kn_buf_put(w, s, n);
+}
 
-void kn_json_write_string(kn_json_writer *w, const char *s, size_t n) { out_string(w, s, n); }
+void kn_json_write_string(kn_json_writer *w, const char *s, size_t n)
+{
+    out_string(w, s, n);
+}
 
 void kn_json_write_value(kn_json_writer *w, const kn_json *v)
 {
@@ -264,4 +269,7 @@ char *kn_json_dump(const kn_json *v, size_t *len)
     return v != NULL ? dump_compact(v, len) : NULL;
 }
 
-char *kn_json_dump_pretty(const kn_json *v, size_t *len) { return dump(v, len, true); }
+char *kn_json_dump_pretty(const kn_json *v, size_t *len)
+{
+    return dump(v, len, true);
+}

@@ -121,7 +121,6 @@ static inline unsigned kn_json_plain_run8(const unsigned char *p)
 #endif
 }
 
-
 /* The same over one block of KN_JSON_PLAIN_BLOCK bytes (all of them readable):
  * 16 with SSE2 (every x86-64), where one signed compare below 0x20 catches
  * control bytes and non-ASCII bytes at once, else eight. Most keys and
@@ -132,9 +131,9 @@ static inline unsigned kn_json_plain_run8(const unsigned char *p)
 static inline unsigned kn_json_plain_block(const unsigned char *p)
 {
     __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-    __m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-                                             _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
-                                _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+    __m128i stop =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+                     _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
     unsigned m = (unsigned)_mm_movemask_epi8(stop);
     return m == 0 ? 16 : (unsigned)__builtin_ctz(m);
 }

@@ -29,7 +29,7 @@ typedef struct {
     int depth, max_depth;
     char *key; /* pending object key (in the arena) */
     size_t klen;
-    const char *why; /* our own reason when a callback cancels */
+    const char *why;            /* our own reason when a callback cancels */
     kn_json_arena_block *arena; /* owned by root once there is one */
     size_t next_block;          /* size of the next arena block */
     /* Children of the open containers, in order; each container's own start
@@ -201,7 +201,10 @@ static int close_container(parse_ctx *c, kn_json *top, size_t start)
     return 1;
 }
 
-static int on_null(void *ctx) { return add_value(ctx, node_new(ctx, KN_JSON_NULL)); }
+static int on_null(void *ctx)
+{
+    return add_value(ctx, node_new(ctx, KN_JSON_NULL));
+}
 
 static int on_bool(void *ctx, int b)
 {
@@ -274,8 +277,14 @@ static int open_container(parse_ctx *c, kn_json *v)
     return 1;
 }
 
-static int on_start_map(void *ctx) { return open_container(ctx, node_new(ctx, KN_JSON_OBJECT)); }
-static int on_start_array(void *ctx) { return open_container(ctx, node_new(ctx, KN_JSON_ARRAY)); }
+static int on_start_map(void *ctx)
+{
+    return open_container(ctx, node_new(ctx, KN_JSON_OBJECT));
+}
+static int on_start_array(void *ctx)
+{
+    return open_container(ctx, node_new(ctx, KN_JSON_ARRAY));
+}
 
 static int on_end(void *ctx)
 {
@@ -311,8 +320,7 @@ static const yajl_callbacks callbacks = {
 };
 
 /* "offset N: parse error: trailing garbage" from yajl's terse message. */
-static void set_yajl_error(yajl_handle h, parse_ctx *c, const char *buf, size_t len, size_t off,
-                           kn_err *err)
+static void set_yajl_error(yajl_handle h, parse_ctx *c, const char *buf, size_t len, size_t off, kn_err *err)
 {
     if (c->why != NULL) {
         kn_err_set(err, "offset %zu: %s", off, c->why);
@@ -335,7 +343,7 @@ typedef const unsigned char *cursor;
  * decided on the first byte. */
 static inline cursor skip_ws(cursor p, cursor end)
 {
-    if (p < end && *p > ' ')
+    if (p<end && * p> ' ')
         return p;
     while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
         p++;
@@ -387,7 +395,7 @@ static size_t put_utf8(char *o, unsigned cp)
  * used (0: not one the strict reader takes), the output length in *olen. */
 static inline size_t unescape_one(cursor p, cursor end, char *o, size_t *olen)
 {
-    static const char simple[256] = {['"'] = '"', ['\\'] = '\\', ['/'] = '/', ['b'] = '\b',
+    static const char simple[256] = {['"'] = '"',  ['\\'] = '\\', ['/'] = '/',  ['b'] = '\b',
                                      ['f'] = '\f', ['n'] = '\n',  ['r'] = '\r', ['t'] = '\t'};
     if (p >= end)
         return 0;
@@ -407,8 +415,8 @@ static inline size_t unescape_one(cursor p, cursor end, char *o, size_t *olen)
     }
     /* Only a high surrogate followed by a low one: yajl's handling of the
      * rest (and the repair after it) is left to yajl. */
-    if (cp > 0xdbff || end - p < 11 || p[5] != '\\' || p[6] != 'u' || !hex4(p + 7, &lo) ||
-        lo < 0xdc00 || lo > 0xdfff)
+    if (cp > 0xdbff || end - p < 11 || p[5] != '\\' || p[6] != 'u' || !hex4(p + 7, &lo) || lo < 0xdc00 ||
+        lo > 0xdfff)
         return 0;
     *olen = put_utf8(o, 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00));
     return 11;
@@ -721,8 +729,7 @@ static void read_yajl(parse_ctx *c, const char *buf, size_t len, kn_err *err)
     yajl_free(h);
 }
 
-static kn_json *parse(const char *buf, size_t len, const kn_json_limits *lim, bool strict_first,
-                      kn_err *err)
+static kn_json *parse(const char *buf, size_t len, const kn_json_limits *lim, bool strict_first, kn_err *err)
 {
     size_t max_bytes = lim && lim->max_bytes ? lim->max_bytes : KN_JSON_DEFAULT_MAX_BYTES;
     int max_depth = lim && lim->max_depth > 0 ? lim->max_depth : KN_JSON_DEFAULT_MAX_DEPTH;
@@ -733,14 +740,17 @@ static kn_json *parse(const char *buf, size_t len, const kn_json_limits *lim, bo
         return NULL;
     }
     if (len > max_bytes) {
-        kn_err_set(err, "offset %zu: document is %zu bytes, more than the limit of %zu bytes", max_bytes,
-                   len, max_bytes);
+        kn_err_set(err, "offset %zu: document is %zu bytes, more than the limit of %zu bytes", max_bytes, len,
+                   max_bytes);
         return NULL;
     }
     /* An API object read in place takes about four bytes of nodes and
      * member arrays per byte of input, and its copy: one block then holds
      * it all. A big document keeps only its strings: about two bytes a byte. */
-    size_t first = len < 512 ? 1024 : len <= KN_JSON_IN_PLACE_MAX ? 5 * len : len < (1u << 20) ? 3 * len : 2u << 20;
+    size_t first = len < 512                     ? 1024
+                   : len <= KN_JSON_IN_PLACE_MAX ? 5 * len
+                   : len < (1u << 20)            ? 3 * len
+                                                 : 2u << 20;
     parse_ctx c = {.max_depth = max_depth, .next_block = first};
     c.stack = malloc((size_t)max_depth * sizeof(*c.stack));
     c.starts = malloc((size_t)max_depth * sizeof(*c.starts));

@@ -85,8 +85,8 @@ void kn_label_selector_free(kn_label_selector *s)
 }
 
 /* One requirement into out->reqs[out->n]; values: an array of strings or NULL. */
-static int add_req(kn_label_selector *out, const char *key, kn_sel_op op, const kn_json *values, const char *single,
-                   const char *path, kn_err *err)
+static int add_req(kn_label_selector *out, const char *key, kn_sel_op op, const kn_json *values,
+                   const char *single, const char *path, kn_err *err)
 {
     if (out->n >= KN_LABEL_SELECTOR_MAX_REQS)
         return kn_err_set(err, "more than %d requirements", KN_LABEL_SELECTOR_MAX_REQS);
@@ -239,14 +239,10 @@ static bool req_matches(const kn_label_req *r, const kn_labelset *ls)
     for (int i = 0; has && !in && i < r->n_values; i++)
         in = r->value_hash[i] == v;
     switch (r->op) {
-    case KN_SEL_IN:
-        return in;
-    case KN_SEL_NOT_IN:
-        return !in;
-    case KN_SEL_EXISTS:
-        return has;
-    case KN_SEL_NOT_EXISTS:
-        return !has;
+    case KN_SEL_IN: return in;
+    case KN_SEL_NOT_IN: return !in;
+    case KN_SEL_EXISTS: return has;
+    case KN_SEL_NOT_EXISTS: return !has;
     }
     return false;
 }

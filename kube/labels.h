@@ -25,7 +25,7 @@
 #include "json/json.h"
 
 #define KN_LABEL_VALUE_MAX 63
-#define KN_LABEL_SELECTOR_MAX_REQS 256  /* requirements in one selector */
+#define KN_LABEL_SELECTOR_MAX_REQS 256   /* requirements in one selector */
 #define KN_LABEL_SELECTOR_MAX_VALUES 256 /* values in one In / NotIn */
 
 /* true if s is a legal Kubernetes label value (empty is legal). */

@@ -4,8 +4,7 @@
 
 #include "base/quote.h"
 
-int kn_meta_str(const kn_json *map, const char *what, const char *key, const char **out,
-                kn_err *err)
+int kn_meta_str(const kn_json *map, const char *what, const char *key, const char **out, kn_err *err)
 {
     const kn_json *v = kn_json_get(map, key);
     *out = NULL;

@@ -15,8 +15,7 @@
 
 /* map: an object or NULL. what: "label" or "annotation". *out is the value,
  * NULL when absent; -1 with a message when it is not a plain string. */
-int kn_meta_str(const kn_json *map, const char *what, const char *key, const char **out,
-                kn_err *err);
+int kn_meta_str(const kn_json *map, const char *what, const char *key, const char **out, kn_err *err);
 /* 0 if map is NULL or an object; else -1 with "<field> is a string, want an object". */
 int kn_meta_check_map(const kn_json *map, const char *field, kn_err *err);
 /* s[0..n) is a DNS subdomain (RFC 1123, as most object names are): at most

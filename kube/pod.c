@@ -17,8 +17,8 @@ static int type_error(kn_err *err, const char *path, const kn_json *v, const cha
 }
 
 /* obj[key] when it is of type t; NULL when absent or JSON null; error otherwise. */
-static int get_typed(const kn_json *obj, const char *key, kn_json_type t, const char *path,
-                     const kn_json **out, kn_err *err)
+static int get_typed(const kn_json *obj, const char *key, kn_json_type t, const char *path, const kn_json **out,
+                     kn_err *err)
 {
     const kn_json *v = kn_json_get(obj, key);
     *out = NULL;
@@ -28,8 +28,7 @@ static int get_typed(const kn_json *obj, const char *key, kn_json_type t, const 
         char full[PATH_MAX_LEN];
         snprintf(full, sizeof(full), "%s%s%s", path, *path ? "." : "", key);
         char want[32];
-        snprintf(want, sizeof(want), "%s %s", kn_article(kn_json_type_name(t)),
-                 kn_json_type_name(t));
+        snprintf(want, sizeof(want), "%s %s", kn_article(kn_json_type_name(t)), kn_json_type_name(t));
         return type_error(err, full, v, want);
     }
     *out = v;
@@ -37,8 +36,8 @@ static int get_typed(const kn_json *obj, const char *key, kn_json_type t, const 
 }
 
 /* A malloc'd copy of obj[key] (a string), or of dflt when absent (NULL stays NULL). */
-static int dup_str(const kn_json *obj, const char *key, const char *path, const char *dflt,
-                   char **out, kn_err *err)
+static int dup_str(const kn_json *obj, const char *key, const char *path, const char *dflt, char **out,
+                   kn_err *err)
 {
     const kn_json *v;
     *out = NULL;
@@ -52,8 +51,7 @@ static int dup_str(const kn_json *obj, const char *key, const char *path, const 
 }
 
 /* Like dup_str, but an absent or empty string gives NULL. */
-static int dup_nonempty(const kn_json *obj, const char *key, const char *path, char **out,
-                        kn_err *err)
+static int dup_nonempty(const kn_json *obj, const char *key, const char *path, char **out, kn_err *err)
 {
     if (dup_str(obj, key, path, NULL, out, err) < 0)
         return -1;
@@ -66,8 +64,8 @@ static int dup_nonempty(const kn_json *obj, const char *key, const char *path, c
 
 /* A clone of an object whose values must all be strings (labels, annotations,
  * nodeSelector); an empty object when absent and `always`, else NULL. */
-static int clone_string_map(const kn_json *obj, const char *key, const char *path, bool always,
-                            kn_json **out, kn_err *err)
+static int clone_string_map(const kn_json *obj, const char *key, const char *path, bool always, kn_json **out,
+                            kn_err *err)
 {
     const kn_json *m;
     *out = NULL;
@@ -125,8 +123,8 @@ static const char *path_join(char *buf, size_t cap, const char *path, const char
 
 /* A container's requests and limits. Resources given only as limits are
  * requested at the limit, as the API server's defaulting (SetDefaults_Pod) does. */
-static int container_resources(const kn_json *c, const char *path, kn_resources *req,
-                               kn_resources *lim, kn_err *err)
+static int container_resources(const kn_json *c, const char *path, kn_resources *req, kn_resources *lim,
+                               kn_err *err)
 {
     char p[PATH_MAX_LEN];
     const kn_json *res, *rq, *lm;
@@ -141,16 +139,15 @@ static int container_resources(const kn_json *c, const char *path, kn_resources 
         return -1;
     for (size_t i = 0; i < kn_json_len(lm); i++) {
         const char *name = kn_json_key_at(lm, i);
-        if (kn_json_get(rq, name) == NULL &&
-            kn_res_set(req, name, kn_res_get(lim, name), err) < 0)
+        if (kn_json_get(rq, name) == NULL && kn_res_set(req, name, kn_res_get(lim, name), err) < 0)
             return kn_err_prefix(err, "%s.resources", path);
     }
     return 0;
 }
 
 /* The i-th element of spec.<key> as an object, with its path. */
-static int element(const kn_json *arr, size_t i, const char *key, char *path, size_t cap,
-                   const kn_json **out, kn_err *err)
+static int element(const kn_json *arr, size_t i, const char *key, char *path, size_t cap, const kn_json **out,
+                   kn_err *err)
 {
     *out = kn_json_at(arr, i);
     snprintf(path, cap, "spec.%s[%zu]", key, i);
@@ -160,8 +157,7 @@ static int element(const kn_json *arr, size_t i, const char *key, char *path, si
 }
 
 /* sum += spec.containers' requests; limits = sum of their limits. */
-static int app_containers(const kn_json *spec, kn_resources *sum, kn_resources *limits,
-                          kn_err *err)
+static int app_containers(const kn_json *spec, kn_resources *sum, kn_resources *limits, kn_err *err)
 {
     const kn_json *arr, *c;
     if (get_typed(spec, "containers", KN_JSON_ARRAY, "spec", &arr, err) < 0)
@@ -182,8 +178,7 @@ static int app_containers(const kn_json *spec, kn_resources *sum, kn_resources *
  * restartPolicy Always) run beside the app and add to sum; each init container
  * runs beside the sidecars started before it, and the largest such moment is
  * returned in init_max. */
-static int init_containers(const kn_json *spec, kn_resources *sum, kn_resources *init_max,
-                           kn_err *err)
+static int init_containers(const kn_json *spec, kn_resources *sum, kn_resources *init_max, kn_err *err)
 {
     const kn_json *arr, *c, *policy;
     kn_resources sidecars;
@@ -296,7 +291,9 @@ static int controller_owner(const kn_json *meta, kn_pod *out, kn_err *err)
             continue;
         return (dup_str(ref, "kind", path, NULL, &out->owner_kind, err) < 0 ||
                 dup_str(ref, "name", path, NULL, &out->owner_name, err) < 0 ||
-                dup_str(ref, "uid", path, NULL, &out->owner_uid, err) < 0) ? -1 : 0;
+                dup_str(ref, "uid", path, NULL, &out->owner_uid, err) < 0)
+                   ? -1
+                   : 0;
     }
     return 0;
 }
@@ -344,8 +341,8 @@ static int fixed_str(const kn_json *obj, const char *key, const char *path, cons
 }
 
 /* An integer member in lo..hi, 0 when absent. */
-static int int_member(const kn_json *obj, const char *key, const char *path, int64_t lo, int64_t hi,
-                      int64_t *out, kn_err *err)
+static int int_member(const kn_json *obj, const char *key, const char *path, int64_t lo, int64_t hi, int64_t *out,
+                      kn_err *err)
 {
     const kn_json *v = kn_json_get(obj, key);
     *out = 0;
@@ -454,11 +451,10 @@ static int spec_fields(const kn_json *spec, kn_pod *out, kn_err *err)
 {
     const kn_json *gates, *volumes;
     if (dup_str(spec, "schedulerName", "spec", "", &out->scheduler_name, err) < 0 ||
-        dup_nonempty(spec, "nodeName", "spec", &out->node_name, err) < 0 ||
-        priority(spec, out, err) < 0 || preemption_fields(spec, out, err) < 0 ||
+        dup_nonempty(spec, "nodeName", "spec", &out->node_name, err) < 0 || priority(spec, out, err) < 0 ||
+        preemption_fields(spec, out, err) < 0 ||
         clone_string_map(spec, "nodeSelector", "spec", false, &out->node_selector, err) < 0 ||
-        tolerations(spec, out, err) < 0 || node_affinity(spec, out, err) < 0 ||
-        host_ports(spec, out, err) < 0 ||
+        tolerations(spec, out, err) < 0 || node_affinity(spec, out, err) < 0 || host_ports(spec, out, err) < 0 ||
         get_typed(spec, "schedulingGates", KN_JSON_ARRAY, "spec", &gates, err) < 0 ||
         get_typed(spec, "volumes", KN_JSON_ARRAY, "spec", &volumes, err) < 0)
         return -1;
@@ -475,9 +471,8 @@ int kn_pod_from_json(const kn_json *pod, kn_pod *out, kn_err *err)
         return type_error(err, "pod", pod, "an object");
     if (get_typed(pod, "metadata", KN_JSON_OBJECT, "", &meta, err) < 0 ||
         get_typed(pod, "spec", KN_JSON_OBJECT, "", &spec, err) < 0 ||
-        get_typed(pod, "status", KN_JSON_OBJECT, "", &status, err) < 0 ||
-        metadata(meta, out, err) < 0 || spec_fields(spec, out, err) < 0 ||
-        dup_str(status, "phase", "status", "", &out->phase, err) < 0) {
+        get_typed(pod, "status", KN_JSON_OBJECT, "", &status, err) < 0 || metadata(meta, out, err) < 0 ||
+        spec_fields(spec, out, err) < 0 || dup_str(status, "phase", "status", "", &out->phase, err) < 0) {
         kn_pod_free(out);
         return -1;
     }
@@ -489,9 +484,17 @@ void kn_pod_free(kn_pod *p)
 {
     if (p == NULL)
         return;
-    char **strs[] = {&p->ns, &p->name, &p->uid, &p->resource_version, &p->scheduler_name,
-                     &p->node_name, &p->phase, &p->creation_timestamp, &p->owner_kind,
-                     &p->owner_name, &p->owner_uid};
+    char **strs[] = {&p->ns,
+                     &p->name,
+                     &p->uid,
+                     &p->resource_version,
+                     &p->scheduler_name,
+                     &p->node_name,
+                     &p->phase,
+                     &p->creation_timestamp,
+                     &p->owner_kind,
+                     &p->owner_name,
+                     &p->owner_uid};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
         free(*strs[i]);
     kn_json_free(p->labels);
@@ -554,9 +557,17 @@ int kn_pod_copy(const kn_pod *src, kn_pod *out)
 {
     *out = *src; /* scalars and requests; every pointer is replaced below */
     bool ok = true;
-    char **strs[] = {&out->ns, &out->name, &out->uid, &out->resource_version, &out->scheduler_name,
-                     &out->node_name, &out->phase, &out->creation_timestamp, &out->owner_kind,
-                     &out->owner_name, &out->owner_uid};
+    char **strs[] = {&out->ns,
+                     &out->name,
+                     &out->uid,
+                     &out->resource_version,
+                     &out->scheduler_name,
+                     &out->node_name,
+                     &out->phase,
+                     &out->creation_timestamp,
+                     &out->owner_kind,
+                     &out->owner_name,
+                     &out->owner_uid};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
         ok &= copy_str(strs[i], *strs[i]);
     ok &= copy_json(&out->labels, src->labels);
@@ -586,8 +597,7 @@ int kn_pod_copy(const kn_pod *src, kn_pod *out)
 
 bool kn_pod_terminated(const kn_pod *p)
 {
-    return p->phase != NULL &&
-           (strcmp(p->phase, "Succeeded") == 0 || strcmp(p->phase, "Failed") == 0);
+    return p->phase != NULL && (strcmp(p->phase, "Succeeded") == 0 || strcmp(p->phase, "Failed") == 0);
 }
 
 /* A plain copy, not snprintf: a gang's key is joined for every pod that joins

@@ -31,17 +31,17 @@
 #include "kube/resources.h"
 
 typedef struct kn_toleration {
-    char *key;      /* NULL = empty (matches all keys with op Exists) */
-    char *op;       /* "Equal" (default) or "Exists" */
-    char *value;    /* NULL = empty */
-    char *effect;   /* NULL = all effects */
+    char *key;    /* NULL = empty (matches all keys with op Exists) */
+    char *op;     /* "Equal" (default) or "Exists" */
+    char *value;  /* NULL = empty */
+    char *effect; /* NULL = all effects */
 } kn_toleration;
 
 /* One containers[].ports[] entry with a hostPort. */
 typedef struct kn_host_port {
-    int32_t port;          /* hostPort, 1..65535 */
-    char protocol[8];      /* "TCP", "UDP" or "SCTP" */
-    char ip[48];           /* hostIP; "0.0.0.0" (every address) when empty */
+    int32_t port;     /* hostPort, 1..65535 */
+    char protocol[8]; /* "TCP", "UDP" or "SCTP" */
+    char ip[48];      /* hostIP; "0.0.0.0" (every address) when empty */
 } kn_host_port;
 
 /* Fields of a pod spec that kube-scheduler's default profile reads beyond
@@ -49,21 +49,21 @@ typedef struct kn_host_port {
  * kn_pod_field_name names them). Which of them the scheduler implements is
  * its own business (scheduler/place/unsupported.c). */
 enum {
-    KN_PODF_POD_AFFINITY,          /* InterPodAffinity */
+    KN_PODF_POD_AFFINITY, /* InterPodAffinity */
     KN_PODF_POD_ANTI_AFFINITY,
-    KN_PODF_TOPOLOGY_SPREAD,       /* PodTopologySpread */
-    KN_PODF_VOL_PVC,               /* VolumeBinding, VolumeZone, NodeVolumeLimits, VolumeRestrictions */
-    KN_PODF_VOL_EPHEMERAL,         /* generic ephemeral volumes: a PVC per pod */
-    KN_PODF_VOL_GCE_PD,            /* VolumeRestrictions and NodeVolumeLimits (CSI migration) */
+    KN_PODF_TOPOLOGY_SPREAD, /* PodTopologySpread */
+    KN_PODF_VOL_PVC,         /* VolumeBinding, VolumeZone, NodeVolumeLimits, VolumeRestrictions */
+    KN_PODF_VOL_EPHEMERAL,   /* generic ephemeral volumes: a PVC per pod */
+    KN_PODF_VOL_GCE_PD,      /* VolumeRestrictions and NodeVolumeLimits (CSI migration) */
     KN_PODF_VOL_AWS_EBS,
-    KN_PODF_VOL_AZURE_DISK,        /* NodeVolumeLimits (CSI migration) */
+    KN_PODF_VOL_AZURE_DISK, /* NodeVolumeLimits (CSI migration) */
     KN_PODF_VOL_AZURE_FILE,
     KN_PODF_VOL_CINDER,
     KN_PODF_VOL_VSPHERE,
     KN_PODF_VOL_PORTWORX,
-    KN_PODF_VOL_RBD,               /* VolumeRestrictions */
+    KN_PODF_VOL_RBD, /* VolumeRestrictions */
     KN_PODF_VOL_ISCSI,
-    KN_PODF_RESOURCE_CLAIMS,       /* DynamicResources */
+    KN_PODF_RESOURCE_CLAIMS, /* DynamicResources */
     KN_PODF_COUNT
 };
 /* "spec.affinity.podAntiAffinity", "spec.volumes.persistentVolumeClaim", ... */
@@ -74,31 +74,31 @@ uint32_t kn_pod_spec_fields(const kn_json *spec);
 
 typedef struct kn_pod {
     char *ns, *name, *uid, *resource_version;
-    char *scheduler_name;     /* "" when absent */
-    char *node_name;          /* NULL when not bound */
-    char *phase;              /* "" when absent */
-    bool terminating;         /* metadata.deletionTimestamp set */
-    int32_t priority;         /* spec.priority, 0 when absent */
-    bool preempt_never;       /* spec.preemptionPolicy is "Never" (default PreemptLowerPriority) */
-    int64_t grace_s;          /* spec.terminationGracePeriodSeconds, -1 when absent */
-    double start_time;        /* status.startTime in Unix seconds, 0 when absent or malformed */
-    char *creation_timestamp; /* as sent, "" when absent */
-    kn_json *labels;          /* owned object, never NULL */
-    kn_json *annotations;     /* owned object, never NULL */
-    kn_json *node_selector;   /* owned object or NULL */
-    kn_json *required_affinity; /* owned clone of spec.affinity.nodeAffinity.
+    char *scheduler_name;        /* "" when absent */
+    char *node_name;             /* NULL when not bound */
+    char *phase;                 /* "" when absent */
+    bool terminating;            /* metadata.deletionTimestamp set */
+    int32_t priority;            /* spec.priority, 0 when absent */
+    bool preempt_never;          /* spec.preemptionPolicy is "Never" (default PreemptLowerPriority) */
+    int64_t grace_s;             /* spec.terminationGracePeriodSeconds, -1 when absent */
+    double start_time;           /* status.startTime in Unix seconds, 0 when absent or malformed */
+    char *creation_timestamp;    /* as sent, "" when absent */
+    kn_json *labels;             /* owned object, never NULL */
+    kn_json *annotations;        /* owned object, never NULL */
+    kn_json *node_selector;      /* owned object or NULL */
+    kn_json *required_affinity;  /* owned clone of spec.affinity.nodeAffinity.
                                    requiredDuringSchedulingIgnoredDuringExecution, or NULL */
     kn_json *preferred_affinity; /* owned clone of spec.affinity.nodeAffinity.
                                     preferredDuringSchedulingIgnoredDuringExecution, or NULL */
     kn_toleration *tolerations;
     int n_tolerations;
-    kn_host_port *host_ports;  /* see above; NULL when none */
+    kn_host_port *host_ports; /* see above; NULL when none */
     int n_host_ports;
-    uint32_t fields;           /* bit KN_PODF_x: the spec sets that field */
-    bool gated;                /* spec.schedulingGates is not empty: not to be scheduled yet */
+    uint32_t fields;                           /* bit KN_PODF_x: the spec sets that field */
+    bool gated;                                /* spec.schedulingGates is not empty: not to be scheduled yet */
     char *owner_kind, *owner_name, *owner_uid; /* controller owner reference or NULLs */
-    kn_resources requests;    /* effective requests, see above */
-    kn_resources limits;      /* sum of spec.containers' limits (not init containers, not overhead) */
+    kn_resources requests;                     /* effective requests, see above */
+    kn_resources limits; /* sum of spec.containers' limits (not init containers, not overhead) */
 } kn_pod;
 
 int kn_pod_from_json(const kn_json *pod, kn_pod *out, kn_err *err);

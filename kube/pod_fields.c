@@ -57,11 +57,16 @@ uint32_t kn_pod_spec_fields(const kn_json *spec)
         int field;
         const char *member;
     } volume_sources[] = {
-        {KN_PODF_VOL_PVC, "persistentVolumeClaim"}, {KN_PODF_VOL_EPHEMERAL, "ephemeral"},
-        {KN_PODF_VOL_GCE_PD, "gcePersistentDisk"},  {KN_PODF_VOL_AWS_EBS, "awsElasticBlockStore"},
-        {KN_PODF_VOL_AZURE_DISK, "azureDisk"},      {KN_PODF_VOL_AZURE_FILE, "azureFile"},
-        {KN_PODF_VOL_CINDER, "cinder"},             {KN_PODF_VOL_VSPHERE, "vsphereVolume"},
-        {KN_PODF_VOL_PORTWORX, "portworxVolume"},   {KN_PODF_VOL_RBD, "rbd"},
+        {KN_PODF_VOL_PVC, "persistentVolumeClaim"},
+        {KN_PODF_VOL_EPHEMERAL, "ephemeral"},
+        {KN_PODF_VOL_GCE_PD, "gcePersistentDisk"},
+        {KN_PODF_VOL_AWS_EBS, "awsElasticBlockStore"},
+        {KN_PODF_VOL_AZURE_DISK, "azureDisk"},
+        {KN_PODF_VOL_AZURE_FILE, "azureFile"},
+        {KN_PODF_VOL_CINDER, "cinder"},
+        {KN_PODF_VOL_VSPHERE, "vsphereVolume"},
+        {KN_PODF_VOL_PORTWORX, "portworxVolume"},
+        {KN_PODF_VOL_RBD, "rbd"},
         {KN_PODF_VOL_ISCSI, "iscsi"},
     };
     uint32_t f = 0;

@@ -58,10 +58,9 @@ static int parse_suffix(const char *s, long *exp10, int *exp2)
         const char *name;
         int exp10, exp2;
     } tab[] = {
-        {"", 0, 0},    {"n", -9, 0},  {"u", -6, 0},  {"m", -3, 0},  {"k", 3, 0},
-        {"M", 6, 0},   {"G", 9, 0},   {"T", 12, 0},  {"P", 15, 0},  {"E", 18, 0},
-        {"Ki", 0, 10}, {"Mi", 0, 20}, {"Gi", 0, 30}, {"Ti", 0, 40}, {"Pi", 0, 50},
-        {"Ei", 0, 60},
+        {"", 0, 0},    {"n", -9, 0},  {"u", -6, 0},  {"m", -3, 0},  {"k", 3, 0},   {"M", 6, 0},
+        {"G", 9, 0},   {"T", 12, 0},  {"P", 15, 0},  {"E", 18, 0},  {"Ki", 0, 10}, {"Mi", 0, 20},
+        {"Gi", 0, 30}, {"Ti", 0, 40}, {"Pi", 0, 50}, {"Ei", 0, 60},
     };
     for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
         if (strcmp(s, tab[i].name) == 0) {
@@ -193,8 +192,10 @@ static int convert(const char *s, long extra10, int64_t *out, kn_err *err)
         char qs[96];
         kn_quote(s, qs, sizeof(qs));
         if (extra10 == 3)
-            return kn_err_set(err, "quantity %s is too large: at most 9223372036854775.807 "
-                                   "(9223372036854775807m) fits", qs);
+            return kn_err_set(err,
+                              "quantity %s is too large: at most 9223372036854775.807 "
+                              "(9223372036854775807m) fits",
+                              qs);
         return kn_err_set(err, "quantity %s is too large: at most 9223372036854775807 fits", qs);
     }
     /* -(int64_t)m would overflow for m == 2^63: negate in unsigned. */

@@ -50,16 +50,17 @@ static int check_name(const char *name, kn_err *err)
     size_t n = strlen(name);
     for (size_t i = 0; i < n; i++) {
         char c = name[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '.' || c == '-' || c == '_' || c == '/';
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                  c == '-' || c == '_' || c == '/';
         if (!ok)
-            return kn_err_set(err, "resource name \"%.*s\" has character 0x%02x: want letters, digits "
-                                   "and . - _ / (e.g. nvidia.com/gpu)",
+            return kn_err_set(err,
+                              "resource name \"%.*s\" has character 0x%02x: want letters, digits "
+                              "and . - _ / (e.g. nvidia.com/gpu)",
                               (int)(i < 63 ? i : 63), name, (unsigned char)c);
     }
     if (n >= KN_RESOURCE_NAME_MAX)
-        return kn_err_set(err, "resource name \"%.40s...\" is %zu characters long, at most %d are supported",
-                          name, n, KN_RESOURCE_NAME_MAX - 1);
+        return kn_err_set(err, "resource name \"%.40s...\" is %zu characters long, at most %d are supported", name,
+                          n, KN_RESOURCE_NAME_MAX - 1);
     return 0;
 }
 
@@ -79,8 +80,8 @@ static int64_t *slot(kn_resources *r, const char *name, kn_err *err)
     if (check_name(name, err) != 0)
         return NULL;
     if (r->n_scalar >= KN_MAX_SCALAR) {
-        kn_err_set(err, "resource \"%s\" is one extended resource too many: at most %d are supported",
-                   name, KN_MAX_SCALAR);
+        kn_err_set(err, "resource \"%s\" is one extended resource too many: at most %d are supported", name,
+                   KN_MAX_SCALAR);
         return NULL;
     }
     s = &r->scalar[r->n_scalar++];
@@ -241,8 +242,8 @@ static int from_json_one(const char *name, const kn_json *v, kn_resources *out, 
     if (kn_json_is(v, KN_JSON_STRING) && kn_json_strlen(v) != strlen(text))
         return kn_err_set(err, "quantity contains a NUL byte");
     int64_t amount;
-    int rc = strcmp(name, "cpu") == 0 ? kn_quantity_milli(text, &amount, err)
-                                      : kn_quantity_value(text, &amount, err);
+    int rc =
+        strcmp(name, "cpu") == 0 ? kn_quantity_milli(text, &amount, err) : kn_quantity_value(text, &amount, err);
     if (rc != 0)
         return -1;
     return kn_res_set(out, name, amount, err);

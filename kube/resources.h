@@ -38,9 +38,9 @@ int64_t kn_res_get(const kn_resources *r, const char *name);
 int kn_res_set(kn_resources *r, const char *name, int64_t v, kn_err *err);
 /* On error (int64 overflow, too many names) acc is left unchanged. sub
  * saturates instead of failing, and drops a name acc has no room for. */
-int kn_res_add(kn_resources *acc, const kn_resources *b, kn_err *err);      /* acc += b */
-void kn_res_sub(kn_resources *acc, const kn_resources *b);                  /* acc -= b (names of b) */
-int kn_res_max(kn_resources *acc, const kn_resources *b, kn_err *err);      /* per-name max */
+int kn_res_add(kn_resources *acc, const kn_resources *b, kn_err *err); /* acc += b */
+void kn_res_sub(kn_resources *acc, const kn_resources *b);             /* acc -= b (names of b) */
+int kn_res_max(kn_resources *acc, const kn_resources *b, kn_err *err); /* per-name max */
 /* true when every amount in req is <= the same amount in avail (a request of
  * 0 always fits, as in kube-scheduler). When it is not, *first (if non-NULL)
  * names the first resource that does not fit (cpu, memory, ephemeral-storage,

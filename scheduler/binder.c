@@ -24,16 +24,16 @@ typedef struct job {
     char *body;                   /* binding body */
     int tries;
     double next_try, started;
-    kn_api_req *req;              /* in flight */
-    kn_evq_send *ev;              /* JOB_EVENT */
+    kn_api_req *req; /* in flight */
+    kn_evq_send *ev; /* JOB_EVENT */
 } job;
 
 struct kn_binder {
     kn_api *api;
     kn_scheduler *s;
     kn_evq *events;
-    job *head, *tail;             /* bindings and re-reads, in order */
-    job *ev_jobs;                 /* event requests in flight */
+    job *head, *tail; /* bindings and re-reads, in order */
+    job *ev_jobs;     /* event requests in flight */
     size_t n_jobs, n_bind_inflight, n_event_inflight;
     kn_sched_out tmp; /* events from bind outcomes */
     kn_metric *bindings_total, *e2e;
@@ -59,7 +59,9 @@ kn_binder *kn_binder_new(kn_api *api, kn_scheduler *s, const kn_binder_opts *o, 
         kn_err_set(err, "out of memory");
         return NULL;
     }
-    kn_evq_opts eo = {.component = o->scheduler_name, .instance = o->identity, .queue_max = o->event_queue_max,
+    kn_evq_opts eo = {.component = o->scheduler_name,
+                      .instance = o->identity,
+                      .queue_max = o->event_queue_max,
                       .metrics = o->metrics};
     if (!(b->events = kn_evq_new(&eo, err))) {
         free(b);
@@ -69,13 +71,13 @@ kn_binder *kn_binder_new(kn_api *api, kn_scheduler *s, const kn_binder_opts *o, 
     b->s = s;
     kn_sched_out_init(&b->tmp);
     if (o->metrics) {
-        b->bindings_total = kn_metrics_counter(o->metrics, "kubenexus_scheduler_bindings_total",
-                                               "Binding requests finished, by result.", 1,
-                                               (const char *[]){"result"});
+        b->bindings_total =
+            kn_metrics_counter(o->metrics, "kubenexus_scheduler_bindings_total",
+                               "Binding requests finished, by result.", 1, (const char *[]){"result"});
         static const double buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
         b->e2e = kn_metrics_histogram(o->metrics, "kubenexus_scheduler_e2e_scheduling_duration_seconds",
-                                      "From the scheduling cycle that placed a pod to its binding's 201.", 0,
-                                      NULL, 12, buckets);
+                                      "From the scheduling cycle that placed a pod to its binding's 201.", 0, NULL,
+                                      12, buckets);
     }
     return b;
 }
@@ -199,7 +201,8 @@ static void queue_events(kn_binder *b, const kn_sched_out *out)
         kn_log(ev->type && strcmp(ev->type, "Warning") == 0 ? KN_LOG_INFO : KN_LOG_DEBUG, "event",
                "pod=%s/%s reason=%s message=%s", ev->ns, ev->name, ev->reason, ev->message ? ev->message : "");
         if (kn_evq_record(b->events, ev, now_unix + (double)i * 1e-6) < 0)
-            kn_log(KN_LOG_DEBUG, "event dropped (queue full)", "pod=%s/%s reason=%s", ev->ns, ev->name, ev->reason);
+            kn_log(KN_LOG_DEBUG, "event dropped (queue full)", "pod=%s/%s reason=%s", ev->ns, ev->name,
+                   ev->reason);
     }
 }
 
@@ -280,11 +283,11 @@ static void pump_events(kn_binder *b, CURLM *multi, double now)
     while (b->n_event_inflight < lane && (s = kn_evq_next(b->events, lane, now))) {
         kn_err err = {{0}};
         job *j = calloc(1, sizeof *j);
-        kn_api_req *req = j ? kn_api_req_new_typed(b->api, s->method, s->path, s->body,
-                                                    strcmp(s->method, "PATCH") == 0 ? KN_EVENT_PATCH_TYPE : NULL,
-                                                    strcmp(s->method, "PATCH") == 0 ? "patch" : "create",
-                                                    EVENT_TIMEOUT_S, &err)
-                            : NULL;
+        kn_api_req *req =
+            j ? kn_api_req_new_typed(b->api, s->method, s->path, s->body,
+                                     strcmp(s->method, "PATCH") == 0 ? KN_EVENT_PATCH_TYPE : NULL,
+                                     strcmp(s->method, "PATCH") == 0 ? "patch" : "create", EVENT_TIMEOUT_S, &err)
+              : NULL;
         if (!j || add_req(multi, j, req) < 0) {
             free(j);
             kn_evq_done(b->events, s, 0, NULL, 0, now); /* retried later */
@@ -320,8 +323,8 @@ static void bound_ok(kn_binder *b, const job *j, double now)
         return;
     char msg[1024];
     snprintf(msg, sizeof msg, "Successfully assigned %s/%s to %s", j->ns, j->name, j->node);
-    kn_sched_event ev = {.ns = j->ns, .name = j->name, .uid = j->uid, .type = "Normal", .reason = "Scheduled",
-                         .message = msg};
+    kn_sched_event ev = {
+        .ns = j->ns, .name = j->name, .uid = j->uid, .type = "Normal", .reason = "Scheduled", .message = msg};
     kn_sched_out one = {.events = &ev, .n_events = 1, .cap_events = 1};
     queue_events(b, &one);
 }
@@ -358,8 +361,8 @@ static void bind_finished(kn_binder *b, job *j, kn_api_req *req, double now)
         count(b, "gone");
     } else if ((st == 0 || st == 429 || st >= 500) && j->tries < KN_BIND_MAX_TRIES) {
         j->next_try = now + BIND_BACKOFF_S * pow(2, j->tries - 1) * (0.5 + 0.5 * ((double)rand() / RAND_MAX));
-        kn_log(KN_LOG_WARN, "binding failed; retrying", "pod=%s/%s status=%ld try=%d error=%s", j->ns, j->name,
-               st, j->tries, kn_api_req_error(req, msg, sizeof msg));
+        kn_log(KN_LOG_WARN, "binding failed; retrying", "pod=%s/%s status=%ld try=%d error=%s", j->ns, j->name, st,
+               j->tries, kn_api_req_error(req, msg, sizeof msg));
         return; /* keep the job */
     } else {
         kn_log(KN_LOG_WARN, "binding failed; requeued", "pod=%s/%s status=%ld error=%s", j->ns, j->name, st,

@@ -50,7 +50,8 @@ static void sink_apply(void *ctx, int kind, const kn_json *obj, bool deleted)
     live *l = ctx;
     kn_err err = {{0}};
     if (kn_sched_apply(l->s, (kn_sched_kind)kind, obj, deleted, &err) < 0)
-        kn_log(KN_LOG_WARN, "object ignored", "resource=%s error=%s", kn_sched_kind_path((kn_sched_kind)kind), err.msg);
+        kn_log(KN_LOG_WARN, "object ignored", "resource=%s error=%s", kn_sched_kind_path((kn_sched_kind)kind),
+               err.msg);
     l->dirty = true;
 }
 
@@ -78,14 +79,14 @@ static void init_metrics(live *l, kn_metrics *m)
                                      "Pod scheduling outcomes, by result (scheduled, unschedulable, error).", 1,
                                      (const char *[]){"result"});
     l->algo = kn_metrics_histogram(m, "kubenexus_scheduler_scheduling_algorithm_duration_seconds",
-                                   "Duration of one scheduling cycle (filters, NUMA, scoring, gangs).", 0, NULL, 10,
-                                   buckets);
-    l->pending = kn_metrics_gauge(m, "kubenexus_scheduler_pending_pods", "Pods waiting in the scheduling queue.",
-                                  0, NULL);
+                                   "Duration of one scheduling cycle (filters, NUMA, scoring, gangs).", 0, NULL,
+                                   10, buckets);
+    l->pending =
+        kn_metrics_gauge(m, "kubenexus_scheduler_pending_pods", "Pods waiting in the scheduling queue.", 0, NULL);
     l->gangs = kn_metrics_gauge(m, "kubenexus_scheduler_gangs_waiting", "Gangs not yet placed.", 0, NULL);
-    l->gang_wait = kn_metrics_gauge(m, "kubenexus_scheduler_oldest_waiting_gang_seconds",
-                                    "Age of the oldest pending member of a gang not yet placed (0: none waits).",
-                                    0, NULL);
+    l->gang_wait =
+        kn_metrics_gauge(m, "kubenexus_scheduler_oldest_waiting_gang_seconds",
+                         "Age of the oldest pending member of a gang not yet placed (0: none waits).", 0, NULL);
     l->reservations = kn_metrics_gauge(m, "kubenexus_scheduler_reservations_held",
                                        "Driver-first executor reservations holding room.", 0, NULL);
     l->resv_timeouts = kn_metrics_counter(m, "kubenexus_scheduler_reservation_timeouts_total",
@@ -213,7 +214,8 @@ static int loop(live *l, kn_err *err)
         for (int i = 0; i < N_INF; i++) {
             kn_api_req *req = kn_informer_start(l->inf[i], now);
             if (req && curl_multi_add_handle(l->multi, req->easy) != CURLM_OK)
-                kn_log(KN_LOG_ERROR, "cannot add a request to the multi handle", "resource=%s", kn_sched_kind_path((kn_sched_kind)i));
+                kn_log(KN_LOG_ERROR, "cannot add a request to the multi handle", "resource=%s",
+                       kn_sched_kind_path((kn_sched_kind)i));
         }
         bool synced = true, current = true;
         for (int i = 0; i < N_INF; i++) {
@@ -250,7 +252,9 @@ int kn_live_run(kn_api *api, kn_scheduler *s, const kn_live_opts *o, kn_err *err
     kn_sched_out_init(&l.out);
     init_metrics(&l, o->metrics);
     kn_informer_sink sink = {.ctx = &l, .apply = sink_apply, .resync_begin = sink_begin, .resync_end = sink_end};
-    kn_binder_opts bo = {.scheduler_name = o->scheduler_name, .identity = o->identity, .metrics = o->metrics,
+    kn_binder_opts bo = {.scheduler_name = o->scheduler_name,
+                         .identity = o->identity,
+                         .metrics = o->metrics,
                          .event_queue_max = o->event_queue_max};
     int rc = -1;
     l.multi = curl_multi_init();

@@ -24,13 +24,13 @@
 
 typedef struct kn_live_opts {
     const char *scheduler_name;
-    const char *identity;           /* events' reportingInstance */
-    kn_leader *leader;              /* NULL: always schedule */
-    kn_metrics *metrics;            /* may be NULL */
-    kn_metrics_server *ms;          /* readiness; may be NULL */
+    const char *identity;  /* events' reportingInstance */
+    kn_leader *leader;     /* NULL: always schedule */
+    kn_metrics *metrics;   /* may be NULL */
+    kn_metrics_server *ms; /* readiness; may be NULL */
     volatile sig_atomic_t *stop;
     int watch_timeout_min_s, watch_timeout_max_s; /* 0: 300..600 */
-    size_t event_queue_max;         /* 0: KN_EVENT_QUEUE_MAX (events.h) */
+    size_t event_queue_max;                       /* 0: KN_EVENT_QUEUE_MAX (events.h) */
 } kn_live_opts;
 
 int kn_live_run(kn_api *api, kn_scheduler *s, const kn_live_opts *o, kn_err *err);

@@ -65,8 +65,10 @@ static int usage(const char *why)
 
 static int parse_args(int argc, char **argv, opts *o)
 {
-    *o = (opts){.scheduler_name = "kubenexus-scheduler", .metrics_addr = ":8080",
-                .lease_ns = "kubenexus-system", .log_level = "info"};
+    *o = (opts){.scheduler_name = "kubenexus-scheduler",
+                .metrics_addr = ":8080",
+                .lease_ns = "kubenexus-system",
+                .log_level = "info"};
     for (int i = 1; i < argc; i++) {
         const char *v;
         if (strcmp(argv[i], "--leader-elect") == 0 || strcmp(argv[i], "--leader-elect=true") == 0)
@@ -89,8 +91,7 @@ static int parse_args(int argc, char **argv, opts *o)
             if (*v < '0' || *v > '9' || *end || n < 1 || n > 1000000)
                 return usage("--event-queue-size: want a number from 1 to 1000000");
             o->event_queue_size = n;
-        }
-        else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
             return usage(NULL);
         else {
             char why[300];
@@ -117,7 +118,8 @@ static void install_signals(void)
 static int run(const opts *o, kn_err *err)
 {
     kn_kubeconfig kc;
-    int rc = o->kubeconfig ? kn_kubeconfig_load(o->kubeconfig, &kc, err) : kn_kubeconfig_in_cluster(NULL, &kc, err);
+    int rc =
+        o->kubeconfig ? kn_kubeconfig_load(o->kubeconfig, &kc, err) : kn_kubeconfig_in_cluster(NULL, &kc, err);
     if (rc < 0)
         return -1;
     char identity[128];
@@ -125,7 +127,8 @@ static int run(const opts *o, kn_err *err)
     kn_metrics *reg = kn_metrics_new();
     kn_api *api = reg ? kn_api_new(&kc, reg, err) : NULL;
     kn_kubeconfig_free(&kc);
-    kn_sched_config sc = {.scheduler_name = o->scheduler_name, .wall_at_zero = wall_at_mono_zero(), .watch_pdbs = true};
+    kn_sched_config sc = {
+        .scheduler_name = o->scheduler_name, .wall_at_zero = wall_at_mono_zero(), .watch_pdbs = true};
     kn_scheduler *s = api ? kn_sched_new(&sc, err) : NULL;
     kn_metrics_server *ms = s ? kn_metrics_server_start(o->metrics_addr, reg, err) : NULL;
     kn_leader *leader = NULL;
@@ -137,8 +140,13 @@ static int run(const opts *o, kn_err *err)
     if (ms && (leader || !o->leader_elect)) {
         kn_log(KN_LOG_INFO, "starting", "scheduler=%s identity=%s leader_elect=%s", o->scheduler_name, identity,
                o->leader_elect ? "true" : "false");
-        kn_live_opts lo = {.scheduler_name = o->scheduler_name, .identity = identity, .leader = leader,
-                           .metrics = reg, .ms = ms, .stop = &g_stop, .event_queue_max = o->event_queue_size};
+        kn_live_opts lo = {.scheduler_name = o->scheduler_name,
+                           .identity = identity,
+                           .leader = leader,
+                           .metrics = reg,
+                           .ms = ms,
+                           .stop = &g_stop,
+                           .event_queue_max = o->event_queue_size};
         rc = kn_live_run(api, s, &lo, err);
     }
     /* A lost lease is not ours to release; a clean stop gives it up. */

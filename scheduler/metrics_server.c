@@ -29,15 +29,15 @@ typedef struct conn {
     int fd;
     char buf[KN_MS_MAX_REQUEST + 1];
     size_t len;
-    double accepted;    /* monotonic: the oldest idle one is evicted first */
-    double deadline;    /* monotonic: closed when reached */
-    char *out;          /* response being written */
+    double accepted; /* monotonic: the oldest idle one is evicted first */
+    double deadline; /* monotonic: closed when reached */
+    char *out;       /* response being written */
     size_t out_len, out_off;
 } conn;
 
 struct kn_metrics_server {
     int lfd, port;
-    int wake[2];        /* self-pipe: stop */
+    int wake[2]; /* self-pipe: stop */
     kn_metrics *reg;
     atomic_bool ready;
     pthread_t thread;
@@ -119,8 +119,8 @@ static void respond(conn *c, int code, const char *reason, const char *ctype, co
 {
     char hdr[256];
     int hl = snprintf(hdr, sizeof hdr,
-                      "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n", code,
-                      reason, ctype, blen);
+                      "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+                      code, reason, ctype, blen);
     size_t total = (size_t)hl + (head ? 0 : blen);
     c->out = malloc(total);
     if (!c->out) {
@@ -294,7 +294,8 @@ kn_metrics_server *kn_metrics_server_start(const char *addr, kn_metrics *reg, kn
         ms->conns[i].fd = -1;
     ms->wake[0] = ms->wake[1] = -1;
     ms->lfd = listen_on(addr, &ms->port, err);
-    if (ms->lfd < 0 || pipe2(ms->wake, O_CLOEXEC) < 0 || pthread_create(&ms->thread, NULL, server_thread, ms) != 0) {
+    if (ms->lfd < 0 || pipe2(ms->wake, O_CLOEXEC) < 0 ||
+        pthread_create(&ms->thread, NULL, server_thread, ms) != 0) {
         if (ms->lfd >= 0) {
             kn_err_set(err, "cannot start the metrics server: %s", strerror(errno));
             close(ms->lfd);
@@ -310,9 +311,15 @@ kn_metrics_server *kn_metrics_server_start(const char *addr, kn_metrics *reg, kn
     return ms;
 }
 
-int kn_metrics_server_port(const kn_metrics_server *ms) { return ms->port; }
+int kn_metrics_server_port(const kn_metrics_server *ms)
+{
+    return ms->port;
+}
 
-void kn_metrics_server_set_ready(kn_metrics_server *ms, bool ready) { atomic_store(&ms->ready, ready); }
+void kn_metrics_server_set_ready(kn_metrics_server *ms, bool ready)
+{
+    atomic_store(&ms->ready, ready);
+}
 
 void kn_metrics_server_stop(kn_metrics_server *ms)
 {

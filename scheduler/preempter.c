@@ -287,9 +287,16 @@ static void preempted_event(kn_preempter *p, const pjob *j)
 {
     char msg[600];
     snprintf(msg, sizeof msg, "Preempted by pod %s on node %s", j->by_uid, j->by_node ? j->by_node : j->node);
-    kn_sched_event ev = {.ns = j->ns, .name = j->name, .uid = j->uid, .type = "Normal", .reason = "Preempted",
-                         .message = msg, .related_ns = j->by_ns, .related_name = j->by_name,
-                         .related_uid = j->by_uid, .action = "Preempting"};
+    kn_sched_event ev = {.ns = j->ns,
+                         .name = j->name,
+                         .uid = j->uid,
+                         .type = "Normal",
+                         .reason = "Preempted",
+                         .message = msg,
+                         .related_ns = j->by_ns,
+                         .related_name = j->by_name,
+                         .related_uid = j->by_uid,
+                         .action = "Preempting"};
     kn_sched_out one = {.events = &ev, .n_events = 1, .cap_events = 1};
     kn_binder_post_events(p->binder, &one);
     if (p->victims)
@@ -328,7 +335,8 @@ static bool finished(kn_preempter *p, pjob *j, kn_api_req *req, double now)
         return false;
     }
     if (j->kind == J_NOMINATE) {
-        kn_log(KN_LOG_WARN, "nominatedNodeName not written", "pod=%s/%s status=%ld error=%s", j->ns, j->name, st, msg);
+        kn_log(KN_LOG_WARN, "nominatedNodeName not written", "pod=%s/%s status=%ld error=%s", j->ns, j->name, st,
+               msg);
         return true;
     }
     kn_log(KN_LOG_WARN, "preemption failed", "pod=%s/%s status=%ld error=%s", j->ns, j->name, st, msg);

@@ -4,7 +4,7 @@
 # binaries under valgrind with zero leaks allowed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh nginx-light  # nginx: the HTTP/2 front in test_scheduler_http2
+scripts/install-deps.sh nginx-light clang-format-14  # nginx: the HTTP/2 front in test_scheduler_http2
 jobs=${KN_JOBS:-2}
 # promtool runs the alert tests of deploy/monitoring/ (skipped without it).
 KN_PROMTOOL=${KN_PROMTOOL:-$(scripts/promtool.sh build/tools || true)}

@@ -62,7 +62,8 @@ static int apply_item(void *ctx, const kn_json *item, kn_err *err)
     reader *r = ctx;
     kn_err e = {{0}};
     if (kn_sched_apply(r->s, r->kind, item, false, &e) != 0) {
-        fprintf(stderr, "kubenexus-scheduler simulate: %s: object ignored: %s\n", kn_sched_kind_path(r->kind), e.msg);
+        fprintf(stderr, "kubenexus-scheduler simulate: %s: object ignored: %s\n", kn_sched_kind_path(r->kind),
+                e.msg);
         r->lc->ignored++;
         return 0;
     }
@@ -87,8 +88,9 @@ int kn_live_cluster_read(kn_scheduler *s, const char *kubeconfig, kn_sim_priorit
     /* nodes and topologies before the pods bound to them, PodGroups before the
      * pods naming them, PodDisruptionBudgets before the pods they select (so
      * their labels are kept) */
-    static const kn_sched_kind order[KN_SCHED_KINDS] = {KN_SCHED_NODES, KN_SCHED_NRTS, KN_SCHED_PODGROUPS,
-                                                        KN_SCHED_VOLCANO_PODGROUPS, KN_SCHED_PDBS, KN_SCHED_PODS};
+    static const kn_sched_kind order[KN_SCHED_KINDS] = {KN_SCHED_NODES,     KN_SCHED_NRTS,
+                                                        KN_SCHED_PODGROUPS, KN_SCHED_VOLCANO_PODGROUPS,
+                                                        KN_SCHED_PDBS,      KN_SCHED_PODS};
     int rc = 0;
     for (int i = 0; i < KN_SCHED_KINDS && rc == 0; i++) {
         reader r = {.s = s, .kind = order[i], .lc = out};

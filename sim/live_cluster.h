@@ -20,12 +20,12 @@
 #include "sim/priority.h"
 
 typedef struct kn_live_cluster {
-    size_t read[KN_SCHED_KINDS];     /* objects applied, by kind */
-    bool absent[KN_SCHED_KINDS];     /* the resource is not served (CRD not installed) */
-    size_t classes;                  /* PriorityClasses read (the two system ones are built in) */
-    size_t ignored;                  /* objects the scheduler refused (each told on stderr) */
-    kn_strmap pods;                  /* "ns/name" of every pod read: names a new pod cannot take */
-    char **refs;                     /* the keys of pods */
+    size_t read[KN_SCHED_KINDS]; /* objects applied, by kind */
+    bool absent[KN_SCHED_KINDS]; /* the resource is not served (CRD not installed) */
+    size_t classes;              /* PriorityClasses read (the two system ones are built in) */
+    size_t ignored;              /* objects the scheduler refused (each told on stderr) */
+    kn_strmap pods;              /* "ns/name" of every pod read: names a new pod cannot take */
+    char **refs;                 /* the keys of pods */
     size_t n_refs, cap_refs;
 } kn_live_cluster;
 

@@ -37,7 +37,8 @@ int kn_sim_priority_add(kn_sim_priorities *p, const kn_json *pc, kn_err *err)
         return kn_err_set(err, "PriorityClass: metadata.name is missing");
     int64_t value;
     if (kn_json_int(kn_json_get(pc, "value"), &value) != 0 || value < INT32_MIN || value > HIGHEST_USER_PRIORITY)
-        return kn_err_set(err, "PriorityClass %s: value: want an integer of at most %d", name, HIGHEST_USER_PRIORITY);
+        return kn_err_set(err, "PriorityClass %s: value: want an integer of at most %d", name,
+                          HIGHEST_USER_PRIORITY);
     for (size_t i = 0; i < sizeof(system_classes) / sizeof(system_classes[0]); i++)
         if (strcmp(name, system_classes[i].name) == 0)
             return kn_err_set(err, "PriorityClass %s: the name is reserved for system use", name);
@@ -46,7 +47,8 @@ int kn_sim_priority_add(kn_sim_priorities *p, const kn_json *pc, kn_err *err)
     if (pol != NULL && !kn_json_is(pol, KN_JSON_NULL) &&
         (policy == NULL || (strcmp(policy, "Never") != 0 && strcmp(policy, "PreemptLowerPriority") != 0)))
         return kn_err_set(err, "PriorityClass %s: preemptionPolicy: want Never or PreemptLowerPriority", name);
-    kn_sim_class c = {.value = (int32_t)value, .never = policy && strcmp(policy, "Never") == 0,
+    kn_sim_class c = {.value = (int32_t)value,
+                      .never = policy && strcmp(policy, "Never") == 0,
                       .global_default = kn_json_bool(kn_json_get(pc, "globalDefault"), false)};
     int at = kn_strmap_get(&p->by_name, name);
     if (at >= 0) {
@@ -128,10 +130,11 @@ int kn_sim_priority_admit(const kn_sim_priorities *p, kn_json *pod, char **denia
     const char *policy = c->never ? "Never" : "PreemptLowerPriority";
     const char *pod_policy = kn_json_get_str(spec, "preemptionPolicy");
     if (pod_policy != NULL && strcmp(pod_policy, policy) != 0) {
-        snprintf(why, sizeof(why),
-                 "the string value of PreemptionPolicy (%.40s) must not be provided in pod spec; priority admission "
-                 "controller computed %s from the given PriorityClass name",
-                 pod_policy, policy);
+        snprintf(
+            why, sizeof(why),
+            "the string value of PreemptionPolicy (%.40s) must not be provided in pod spec; priority admission "
+            "controller computed %s from the given PriorityClass name",
+            pod_policy, policy);
         return refuse(denial, pod_name, why);
     }
     if (kn_json_set(spec, "priority", kn_json_new_int(c->value)) != 0 ||

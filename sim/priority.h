@@ -28,7 +28,7 @@
 typedef struct kn_sim_class {
     char *name;
     int32_t value;
-    bool never;          /* preemptionPolicy: Never */
+    bool never; /* preemptionPolicy: Never */
     bool global_default;
 } kn_sim_class;
 

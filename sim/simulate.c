@@ -65,7 +65,7 @@
 extern const char kn_sim_sample_yaml[];
 
 typedef struct sim_app {
-    kn_json *app;         /* as admitted (patched) */
+    kn_json *app; /* as admitted (patched) */
     char *driver_uid;
     char *driver_name;
 } sim_app;
@@ -80,13 +80,13 @@ typedef struct sim {
     sim_app *apps;
     size_t n_apps, cap_apps;
     kn_strmap driver_uids; /* of the apps whose driver is not bound yet (keys: their driver_uid) */
-    sim_line *lines;      /* bindings (table mode) */
+    sim_line *lines;       /* bindings (table mode) */
     size_t n_lines, cap_lines;
-    sim_line *outside;    /* pods denied or not ours */
+    sim_line *outside; /* pods denied or not ours */
     size_t n_outside, cap_outside;
-    sim_line *events;     /* GangTimeout events (table mode) */
+    sim_line *events; /* GangTimeout events (table mode) */
     size_t n_events, cap_events;
-    sim_line *preempted;  /* victims (table mode): pod, node, by in zones, gang in reason */
+    sim_line *preempted; /* victims (table mode): pod, node, by in zones, gang in reason */
     size_t n_preempted, cap_preempted;
     size_t victims;
     kn_strmap gangs_evicted; /* distinct gangs that went whole (keys in gang_keys) */
@@ -96,12 +96,12 @@ typedef struct sim {
     size_t timeouts;
     unsigned uid_seq;
     size_t bindings;
-    const char *sched_name;   /* the scheduler simulated */
-    kn_admit_config acfg;     /* the webhook's configuration (its --scheduler-name) */
-    const char *kubeconfig;   /* a live what-if, or NULL */
+    const char *sched_name; /* the scheduler simulated */
+    kn_admit_config acfg;   /* the webhook's configuration (its --scheduler-name) */
+    const char *kubeconfig; /* a live what-if, or NULL */
     kn_live_cluster live;
-    kn_whatif *wi;            /* the live what-if's answers */
-    time_t created_base;      /* live: new objects are created this second on */
+    kn_whatif *wi;       /* the live what-if's answers */
+    time_t created_base; /* live: new objects are created this second on */
 } sim;
 
 /* ---- small helpers ---- */
@@ -191,7 +191,7 @@ static void stamp(sim *sm, char uid[64], char ts[32])
     unsigned q = sm->uid_seq;
     memcpy(uid, uid_prefix, sizeof(uid_prefix) - 1);
     *digits(uid + sizeof(uid_prefix) - 1, q, 12) = '\0'; /* an unsigned has at most 10 digits */
-    if (sm->created_base != 0) { /* live: after everything the cluster holds */
+    if (sm->created_base != 0) {                         /* live: after everything the cluster holds */
         time_t at = sm->created_base + (time_t)q;
         struct tm tm;
         if (gmtime_r(&at, &tm) != NULL && strftime(ts, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) > 0)
@@ -232,8 +232,13 @@ static int default_pod(sim *sm, kn_json *pod)
 static kn_json *admit(const sim *sm, kn_json *obj, const char *group, const char *version, const char *kind,
                       char **denial)
 {
-    kn_rules_input in = {.group = group, .version = version, .kind = kind, .operation = "CREATE",
-                         .object = obj, .mode = KN_ADMIT_MUTATE, .cfg = &sm->acfg};
+    kn_rules_input in = {.group = group,
+                         .version = version,
+                         .kind = kind,
+                         .operation = "CREATE",
+                         .object = obj,
+                         .mode = KN_ADMIT_MUTATE,
+                         .cfg = &sm->acfg};
     kn_decision d;
     kn_err err = {{0}};
     *denial = NULL;
@@ -347,7 +352,8 @@ static int add_sparkapp(sim *sm, const kn_json *doc, kn_err *err)
     kn_json *app = kn_json_clone(doc);
     kn_json *md = app ? obj_at(app, "metadata") : NULL;
     char ref[600], *denial = NULL;
-    if (md == NULL || (kn_json_get_str(md, "namespace") == NULL && kn_json_set_str(md, "namespace", "default") != 0)) {
+    if (md == NULL ||
+        (kn_json_get_str(md, "namespace") == NULL && kn_json_set_str(md, "namespace", "default") != 0)) {
         kn_json_free(app);
         return kn_err_set(err, "out of memory");
     }
@@ -410,8 +416,8 @@ static void watch_model(sim *sm, const kn_pod *p, kn_err *err)
         return;
     char ref[600], reason[400];
     kn_pod_ref(ref, sizeof(ref), s_or(p->ns, "default"), s_or(p->name, ""));
-    snprintf(reason, sizeof(reason), "spec.schedulerName is \"%s\": not scheduled by %s", s_or(p->scheduler_name, ""),
-             sm->sched_name);
+    snprintf(reason, sizeof(reason), "spec.schedulerName is \"%s\": not scheduled by %s",
+             s_or(p->scheduler_name, ""), sm->sched_name);
     pending_line(sm, ref, reason);
 }
 
@@ -500,14 +506,15 @@ static int add_podgroup(sim *sm, const kn_json *doc, kn_err *err)
 {
     const char *api = s_or(kn_json_get_str(doc, "apiVersion"), "");
     kn_gang_kind kind = strcmp(api, kn_gang_kind_api(KN_GANG_COSCHEDULING)) == 0 ? KN_GANG_COSCHEDULING
-                        : strcmp(api, kn_gang_kind_api(KN_GANG_VOLCANO)) == 0 ? KN_GANG_VOLCANO
-                                                                              : KN_GANG_LABELS;
+                        : strcmp(api, kn_gang_kind_api(KN_GANG_VOLCANO)) == 0    ? KN_GANG_VOLCANO
+                                                                                 : KN_GANG_LABELS;
     if (kind == KN_GANG_LABELS)
         return kn_err_set(err, "PodGroup of apiVersion \"%.64s\": want %s or %s", api,
                           kn_gang_kind_api(KN_GANG_COSCHEDULING), kn_gang_kind_api(KN_GANG_VOLCANO));
     kn_json *pg = kn_json_clone(doc);
     kn_json *md = pg ? obj_at(pg, "metadata") : NULL;
-    int rc = md == NULL || (kn_json_get_str(md, "namespace") == NULL && kn_json_set_str(md, "namespace", "default") != 0)
+    int rc = md == NULL ||
+                     (kn_json_get_str(md, "namespace") == NULL && kn_json_set_str(md, "namespace", "default") != 0)
                  ? kn_err_set(err, "out of memory")
                  : kn_sched_apply_podgroup(sm->s, kind, pg, false, err);
     kn_json_free(pg);
@@ -842,10 +849,11 @@ static void print_table(sim *sm, kn_sched_stats *st)
     }
     if (sm->wi != NULL)
         kn_whatif_report(sm->wi, sm->s, true);
-    printf("\n%zu node(s); %zu pod(s) bound (%zu by this simulation), %zu pending; gangs: %zu placed, %zu waiting; "
-           "reservations held: %zu (%zu slots), %zu timed out\n",
-           st->nodes, st->pods_bound + st->pods_assumed, sm->bindings, sm->n_outside,
-           st->gangs_placed, st->gangs_waiting, st->reservations_held, st->slots_held, sm->timeouts);
+    printf(
+        "\n%zu node(s); %zu pod(s) bound (%zu by this simulation), %zu pending; gangs: %zu placed, %zu waiting; "
+        "reservations held: %zu (%zu slots), %zu timed out\n",
+        st->nodes, st->pods_bound + st->pods_assumed, sm->bindings, sm->n_outside, st->gangs_placed,
+        st->gangs_waiting, st->reservations_held, st->slots_held, sm->timeouts);
     printf("utilisation: cpu %.1f%%, memory %.1f%%, gpu %.1f%%\n", pct(st->cpu_milli_used, st->cpu_milli_alloc),
            pct(st->memory_used, st->memory_alloc), pct(st->gpu_used, st->gpu_alloc));
     const char *sep = "pods pending on fields the scheduler does not implement: ";
@@ -880,15 +888,16 @@ static void report(sim *sm)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: kubenexus-scheduler simulate [--format json|table] [--scheduler-name N] [FILE...]\n"
-                    "       kubenexus-scheduler simulate --kubeconfig F [--format json|table] [--scheduler-name N]\n"
-                    "                                    [FILE...]\n"
-                    "       kubenexus-scheduler simulate --print-sample\n"
-                    "Places the Pods and SparkApplications of the files (YAML or JSON) on their Nodes with the\n"
-                    "scheduler's own placement code; without FILE, a built-in sample cluster and the three\n"
-                    "production SparkApplications of the Spark Operator guide. With --kubeconfig, on the live\n"
-                    "cluster as it is now (read only, nothing written): would each application start now, where,\n"
-                    "and if not, what blocks it on each node.\n");
+    fprintf(stderr,
+            "usage: kubenexus-scheduler simulate [--format json|table] [--scheduler-name N] [FILE...]\n"
+            "       kubenexus-scheduler simulate --kubeconfig F [--format json|table] [--scheduler-name N]\n"
+            "                                    [FILE...]\n"
+            "       kubenexus-scheduler simulate --print-sample\n"
+            "Places the Pods and SparkApplications of the files (YAML or JSON) on their Nodes with the\n"
+            "scheduler's own placement code; without FILE, a built-in sample cluster and the three\n"
+            "production SparkApplications of the Spark Operator guide. With --kubeconfig, on the live\n"
+            "cluster as it is now (read only, nothing written): would each application start now, where,\n"
+            "and if not, what blocks it on each node.\n");
     return 2;
 }
 

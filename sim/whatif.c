@@ -12,11 +12,11 @@
 #include "base/strmap.h"
 #include "json/json.h"
 
-typedef struct place {     /* a node the application got pods on */
+typedef struct place { /* a node the application got pods on */
     char *node;
     int executors;
     bool driver;
-    char *zones;           /* the driver's NUMA zones there, or NULL */
+    char *zones; /* the driver's NUMA zones there, or NULL */
 } place;
 
 typedef struct app {
@@ -26,23 +26,23 @@ typedef struct app {
     int jumps;
     place *places;
     size_t n_places, cap_places;
-    size_t victims;        /* pods preempted for it */
-    char **gangs;          /* the gangs among them (evicted whole), each once */
+    size_t victims; /* pods preempted for it */
+    char **gangs;   /* the gangs among them (evicted whole), each once */
     size_t n_gangs, cap_gangs;
 } app;
 
 typedef struct held {
     char *driver, *gang, *expires;
     int slots;
-    kn_json *nodes;        /* {"node": count} */
+    kn_json *nodes; /* {"node": count} */
 } held;
 
 struct kn_whatif {
     double wall_at_zero;
     app *apps;
     size_t n_apps, cap_apps;
-    kn_strmap by_ref;      /* "ns/app" -> index: executors find their app */
-    kn_strmap by_driver;   /* "ns/driver" -> index */
+    kn_strmap by_ref;    /* "ns/app" -> index: executors find their app */
+    kn_strmap by_driver; /* "ns/driver" -> index */
     held *held;
     size_t n_held, cap_held;
 };
@@ -208,8 +208,11 @@ static void keep_held(void *ctx, const kn_sched_resv_info *r)
     held *h = &w->held[w->n_held];
     char at[40];
     wall_time(w, r->expires, at, sizeof(at));
-    *h = (held){.driver = joined(r->driver_ns, r->driver_name), .gang = strdup(r->gang), .expires = strdup(at),
-                .slots = r->slots, .nodes = kn_json_new_object()};
+    *h = (held){.driver = joined(r->driver_ns, r->driver_name),
+                .gang = strdup(r->gang),
+                .expires = strdup(at),
+                .slots = r->slots,
+                .nodes = kn_json_new_object()};
     for (int k = 0; h->nodes != NULL && k < r->slots; k++) {
         int64_t n = 0;
         kn_json_int(kn_json_get(h->nodes, r->slot_nodes[k]), &n);
@@ -337,8 +340,9 @@ static void report_held(const held *h, bool table)
         return;
     }
     kn_json *o = kn_json_new_object(), *r = kn_json_new_object(), *nodes = kn_json_clone(h->nodes);
-    if (o && r && nodes && kn_json_set_str(r, "driver", h->driver) == 0 && kn_json_set_str(r, "gang", h->gang) == 0 &&
-        kn_json_set(r, "slots", kn_json_new_int(h->slots)) == 0 && kn_json_set(r, "nodes", nodes) == 0) {
+    if (o && r && nodes && kn_json_set_str(r, "driver", h->driver) == 0 &&
+        kn_json_set_str(r, "gang", h->gang) == 0 && kn_json_set(r, "slots", kn_json_new_int(h->slots)) == 0 &&
+        kn_json_set(r, "nodes", nodes) == 0) {
         nodes = NULL;
         if (kn_json_set_str(r, "expires", h->expires) == 0 && kn_json_set(o, "reservation", r) == 0) {
             r = NULL;

@@ -25,10 +25,13 @@ static int parse_name(const char *label, const char *value, kn_gang_spec *out, k
 {
     char q[96];
     if (value[0] == '\0')
-        return kn_err_set(err, "label %s is empty, want the gang's name (the same on the driver "
-                          "and every executor)", label);
+        return kn_err_set(err,
+                          "label %s is empty, want the gang's name (the same on the driver "
+                          "and every executor)",
+                          label);
     if (!kn_label_value_valid(value))
-        return kn_err_set(err, "label %s is %s, want a legal label value (at most %d characters, "
+        return kn_err_set(err,
+                          "label %s is %s, want a legal label value (at most %d characters, "
                           "a letter or digit at both ends, only letters, digits, '-', '_' or '.')",
                           label, kn_quote(value, q, sizeof(q)), KN_LABEL_VALUE_MAX);
     memcpy(out->name, value, strlen(value) + 1);
@@ -47,15 +50,15 @@ static int parse_min(const char *label, const char *value, int executors, bool i
         return 0;
     }
     if (executors >= 0)
-        return kn_err_set(err, "label %s is %s, want \"%d\" (1 driver + %d %s%s)", label, kn_quote(value, q, sizeof(q)),
-                          1 + executors, executors, initial ? "initial " : "", executors == 1 ? "executor" : "executors");
+        return kn_err_set(err, "label %s is %s, want \"%d\" (1 driver + %d %s%s)", label,
+                          kn_quote(value, q, sizeof(q)), 1 + executors, executors, initial ? "initial " : "",
+                          executors == 1 ? "executor" : "executors");
     /* A well-formed number that is only too large gets the bound in the message. */
     int big;
     if (kn_parse_positive_int(value, 1000000000, &big) == 0)
         return kn_err_set(err, "label %s is %s, want a positive integer of at most %d", label,
                           kn_quote(value, q, sizeof(q)), KN_GANG_MAX_MEMBERS);
-    return kn_err_set(err, "label %s is %s, want a positive integer", label,
-                      kn_quote(value, q, sizeof(q)));
+    return kn_err_set(err, "label %s is %s, want a positive integer", label, kn_quote(value, q, sizeof(q)));
 }
 
 int kn_gang_from_labels(const kn_json *labels, kn_gang_spec *out, kn_err *err)
@@ -84,8 +87,10 @@ int kn_gang_from_labels_for(const kn_json *labels, int executors, bool initial, 
     int rc = 0;
     if (name == NULL) {
         char q[96];
-        rc = kn_err_set(&bad_name, "label %s is %s but label %s is missing; set %s to the gang's name on the "
-                        "driver and every executor", min_label, kn_quote(min, q, sizeof(q)), name_label, name_label);
+        rc = kn_err_set(&bad_name,
+                        "label %s is %s but label %s is missing; set %s to the gang's name on the "
+                        "driver and every executor",
+                        min_label, kn_quote(min, q, sizeof(q)), name_label, name_label);
     } else {
         rc = parse_name(name_label, name, out, &bad_name);
     }
@@ -127,7 +132,8 @@ static int podgroup_name(const kn_json *map, const char *what, const char *key, 
     size_t max = kind == KN_GANG_COSCHEDULING ? KN_LABEL_VALUE_MAX : KN_OBJECT_NAME_MAX;
     size_t n = strlen(v);
     if (n > max || !kn_dns_subdomain_valid(v, n))
-        return kn_err_set(err, "%s %s is %s, want the name of a %s PodGroup in the pod's namespace "
+        return kn_err_set(err,
+                          "%s %s is %s, want the name of a %s PodGroup in the pod's namespace "
                           "(at most %zu characters: lower-case letters, digits, '-' and '.')",
                           what, key, kn_quote(v, q, sizeof(q)), kn_gang_kind_api(kind), max);
     memcpy(out->name, v, n + 1);

@@ -10,11 +10,8 @@
 #include "base/quote.h"
 
 static const char *const policy_names[] = {
-    [KN_NUMA_NONE] = "none",
-    [KN_NUMA_BEST_EFFORT] = "best-effort",
-    [KN_NUMA_RESTRICTED] = "restricted",
-    [KN_NUMA_SINGLE] = "single-numa",
-    [KN_NUMA_ISOLATED] = "isolated",
+    [KN_NUMA_NONE] = "none",          [KN_NUMA_BEST_EFFORT] = "best-effort", [KN_NUMA_RESTRICTED] = "restricted",
+    [KN_NUMA_SINGLE] = "single-numa", [KN_NUMA_ISOLATED] = "isolated",
 };
 #define POLICY_LIST "best-effort, restricted, single-numa, isolated"
 #define RESOURCE_LIST "cpu, memory, hugepages-<size>, or a vendor resource such as nvidia.com/gpu"
@@ -37,11 +34,12 @@ int kn_numa_parse_policy(const char *s, kn_numa_policy *out, kn_err *err)
     }
     for (int p = KN_NUMA_BEST_EFFORT; p <= KN_NUMA_ISOLATED; p++) {
         if (s != NULL && strcasecmp(s, policy_names[p]) == 0)
-            return kn_err_set(err, "%s is not a NUMA policy (names are lower-case: %s); want one "
-                              "of " POLICY_LIST, kn_quote(s, q, sizeof(q)), policy_names[p]);
+            return kn_err_set(err,
+                              "%s is not a NUMA policy (names are lower-case: %s); want one "
+                              "of " POLICY_LIST,
+                              kn_quote(s, q, sizeof(q)), policy_names[p]);
     }
-    return kn_err_set(err, "%s is not a NUMA policy; want one of " POLICY_LIST,
-                      kn_quote(s, q, sizeof(q)));
+    return kn_err_set(err, "%s is not a NUMA policy; want one of " POLICY_LIST, kn_quote(s, q, sizeof(q)));
 }
 
 /* "nvidia.com/gpu": a DNS subdomain with at least one dot, '/', and a
@@ -94,9 +92,10 @@ static int add_resource(kn_numa_spec *out, const char *s, size_t n, kn_err *err)
     name[n] = '\0';
     if (!resource_name_ok(name)) {
         const char *hint = (strcasecmp(name, "cpu") == 0 || strcasecmp(name, "memory") == 0)
-                               ? " (resource names are lower-case)" : "";
-        return kn_err_set(err, "%s is not a resource kubenexus can align on a NUMA zone%s; want "
-                          RESOURCE_LIST, kn_quote(name, q, sizeof(q)), hint);
+                               ? " (resource names are lower-case)"
+                               : "";
+        return kn_err_set(err, "%s is not a resource kubenexus can align on a NUMA zone%s; want " RESOURCE_LIST,
+                          kn_quote(name, q, sizeof(q)), hint);
     }
     for (int i = 0; i < out->n_resources; i++) {
         if (strcmp(out->resources[i], name) == 0)
@@ -121,8 +120,10 @@ static int parse_resources(const char *list, kn_numa_spec *out, kn_err *err)
             e--;
         if (b == e) {
             char q[96];
-            return kn_err_set(err, "%s has an empty entry; want a comma-separated list such as "
-                              "\"cpu,memory,nvidia.com/gpu\"", kn_quote(list, q, sizeof(q)));
+            return kn_err_set(err,
+                              "%s has an empty entry; want a comma-separated list such as "
+                              "\"cpu,memory,nvidia.com/gpu\"",
+                              kn_quote(list, q, sizeof(q)));
         }
         if (add_resource(out, b, (size_t)(e - b), err) < 0)
             return -1;
@@ -143,10 +144,10 @@ int kn_numa_from_annotations(const kn_json *annotations, kn_numa_spec *out, kn_e
         return -1;
     if (policy == NULL) {
         if (resources != NULL)
-            return kn_err_set(err, "annotation %s is set but %s is missing, so it would do "
+            return kn_err_set(err,
+                              "annotation %s is set but %s is missing, so it would do "
                               "nothing; add %s (one of " POLICY_LIST ")",
-                              KN_NUMA_RESOURCES_ANNOTATION, KN_NUMA_POLICY_ANNOTATION,
-                              KN_NUMA_POLICY_ANNOTATION);
+                              KN_NUMA_RESOURCES_ANNOTATION, KN_NUMA_POLICY_ANNOTATION, KN_NUMA_POLICY_ANNOTATION);
         return 0;
     }
     kn_numa_policy p;

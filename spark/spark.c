@@ -145,9 +145,9 @@ typedef struct {
 
 /* One setting's text and the name of the field it came from. */
 typedef struct {
-    const char *text;  /* NULL when unset */
+    const char *text; /* NULL when unset */
     const kn_json *json;
-    char field[128];   /* spec.driver.memory or spec.sparkConf["spark.driver.memory"] */
+    char field[128]; /* spec.driver.memory or spec.sparkConf["spark.driver.memory"] */
     /* memory or spark.driver.memory, for "raise X" hints: the key looked up
      * itself (a literal, or a caller's buffer that outlives the setting) */
     const char *name;
@@ -183,7 +183,7 @@ static int scalar_text(const kn_json *v, const char *field, const char **out, kn
     else
         return kn_err_set(err, "%s: want a string, got %s", field,
                           kn_json_is(v, KN_JSON_STRING) ? "a string with a NUL byte"
-                                                         : kn_json_type_name(kn_json_typeof(v)));
+                                                        : kn_json_type_name(kn_json_typeof(v)));
     return 0;
 }
 
@@ -224,8 +224,8 @@ static int lookup(const sctx *c, const char *spec_key, const char *conf_key, set
 }
 
 /* A Spark size setting in MiB, truncated as ByteUnit.convertTo does. */
-static int size_mib(const sctx *c, const char *spec_key, const char *conf_key, int default_shift,
-                    setting *st, int64_t *mib, kn_err *err)
+static int size_mib(const sctx *c, const char *spec_key, const char *conf_key, int default_shift, setting *st,
+                    int64_t *mib, kn_err *err)
 {
     if (lookup(c, spec_key, conf_key, st, err) != 0)
         return -1;
@@ -273,8 +273,7 @@ static int parse_factor(const setting *st, bool zero_ok, double *out, kn_err *er
         return kn_err_set(err, "%s is %s, want a number %s 0 such as 0.1", st->field, q,
                           zero_ok ? "of at least" : "above");
     if (*out > 1e6)
-        return kn_err_set(err, "%s is %s, far too large: want a fraction of the memory such as 0.1",
-                          st->field, q);
+        return kn_err_set(err, "%s is %s, far too large: want a fraction of the memory such as 0.1", st->field, q);
     return 0;
 }
 
@@ -389,10 +388,11 @@ static int cores(const sctx *c, setting *st, int64_t *out, kn_err *err)
     char q[96];
     bool from_conf = strncmp(st->field, "spec.sparkConf", 14) == 0;
     if (end == s || *end != '\0')
-        return kn_err_set(err, "%s is %s, want a whole number of cores (for a fraction of a core set %s%s%s, "
-                               "e.g. \"500m\")", st->field, shown(st, q, sizeof(q)),
-                          from_conf ? "spark.kubernetes." : "coreRequest", from_conf ? c->role : "",
-                          from_conf ? ".request.cores" : "");
+        return kn_err_set(err,
+                          "%s is %s, want a whole number of cores (for a fraction of a core set %s%s%s, "
+                          "e.g. \"500m\")",
+                          st->field, shown(st, q, sizeof(q)), from_conf ? "spark.kubernetes." : "coreRequest",
+                          from_conf ? c->role : "", from_conf ? ".request.cores" : "");
     if (v < 1)
         return kn_err_set(err, "%s is %s, want at least 1", st->field, shown(st, q, sizeof(q)));
     if (v > MAX_CORES)
@@ -416,16 +416,15 @@ static int cpu_setting(const setting *st, int64_t *milli, kn_err *err)
 
 /* "coreRequest \"2\" (2000m)" or "spark.executor.cores 2 (2000m)": the
  * request a too-low limit is measured against, for the message. */
-static void describe_request(const setting *req, const setting *cs, int64_t ncores, int64_t req_milli,
-                             char *buf, size_t cap)
+static void describe_request(const setting *req, const setting *cs, int64_t ncores, int64_t req_milli, char *buf,
+                             size_t cap)
 {
     char q[96];
     if (req->text != NULL)
-        snprintf(buf, cap, "%s %s (%lldm)", req->name, kn_quote(req->text, q, sizeof(q)),
-                 (long long)req_milli);
+        snprintf(buf, cap, "%s %s (%lldm)", req->name, kn_quote(req->text, q, sizeof(q)), (long long)req_milli);
     else
-        snprintf(buf, cap, "%s %lld (%lldm)", cs->text ? cs->name : "the default cores",
-                 (long long)ncores, (long long)req_milli);
+        snprintf(buf, cap, "%s %lld (%lldm)", cs->text ? cs->name : "the default cores", (long long)ncores,
+                 (long long)req_milli);
 }
 
 static int size_cpu(const sctx *c, kn_spark_pod_size *out, kn_err *err)
@@ -477,12 +476,16 @@ static int size_gpu(const sctx *c, kn_spark_pod_size *out, kn_err *err)
     char q[96];
     if (strcmp(name, "cpu") == 0 || strcmp(name, "memory") == 0 || strcmp(name, "pods") == 0 ||
         strcmp(name, "ephemeral-storage") == 0 || strchr(name, '/') == NULL)
-        return kn_err_set(err, "spec.%s.gpu.name is %s: want an extended resource with a domain, e.g. "
-                               "nvidia.com/gpu or amd.com/gpu", c->role, kn_quote(name, q, sizeof(q)));
+        return kn_err_set(err,
+                          "spec.%s.gpu.name is %s: want an extended resource with a domain, e.g. "
+                          "nvidia.com/gpu or amd.com/gpu",
+                          c->role, kn_quote(name, q, sizeof(q)));
     const kn_json *qv = kn_json_get(gpu, "quantity");
     int64_t n = 0;
     if (qv == NULL || kn_json_int(qv, &n) != 0 || n <= 0) {
-        const char *shown = qv == NULL ? "missing" : kn_json_is(qv, KN_JSON_NUMBER) ? kn_json_number_text(qv) : NULL;
+        const char *shown = qv == NULL                       ? "missing"
+                            : kn_json_is(qv, KN_JSON_NUMBER) ? kn_json_number_text(qv)
+                                                             : NULL;
         if (shown == NULL)
             shown = kn_json_is(qv, KN_JSON_STRING) ? kn_quote(kn_json_str(qv), q, sizeof(q))
                                                    : kn_json_type_name(kn_json_typeof(qv));
@@ -548,9 +551,11 @@ static int size_conf_resource(const sctx *c, const char *id, kn_spark_pod_size *
         return -1;
     char q[96];
     if (amount.text == NULL)
-        return kn_err_set(err, "spec.sparkConf: spark.%s.resource.%s.* is set but spark.%s.resource.%s.amount is "
-                               "missing (Spark fails the driver with \"You must specify an amount for %s\"): set it, "
-                               "e.g. \"1\"", c->role, id, c->role, id, id);
+        return kn_err_set(err,
+                          "spec.sparkConf: spark.%s.resource.%s.* is set but spark.%s.resource.%s.amount is "
+                          "missing (Spark fails the driver with \"You must specify an amount for %s\"): set it, "
+                          "e.g. \"1\"",
+                          c->role, id, c->role, id, id);
     int64_t n;
     if (!java_int(amount.text, &n) || n < 0)
         return kn_err_set(err, "%s is %s, want a whole number of at least 0", amount.field,
@@ -558,15 +563,16 @@ static int size_conf_resource(const sctx *c, const char *id, kn_spark_pod_size *
     if ((vendor.text == NULL || vendor.text[0] == '\0') && spec_gpu_is(c, id))
         return 0; /* the seed guide's form: spec.<role>.gpu says which device plugin */
     if (vendor.text == NULL || vendor.text[0] == '\0')
-        return kn_err_set(err, "spec.sparkConf: spark.%s.resource.%s.amount is set but spark.%s.resource.%s.vendor "
-                               "is missing (Spark fails the driver with \"Resource: %s was requested, but vendor was "
-                               "not specified.\"): set it to the device plugin's domain, e.g. nvidia.com",
+        return kn_err_set(err,
+                          "spec.sparkConf: spark.%s.resource.%s.amount is set but spark.%s.resource.%s.vendor "
+                          "is missing (Spark fails the driver with \"Resource: %s was requested, but vendor was "
+                          "not specified.\"): set it to the device plugin's domain, e.g. nvidia.com",
                           c->role, id, c->role, id, id);
     char name[KN_RESOURCE_NAME_MAX + 2];
     int len = snprintf(name, sizeof(name), "%s/%s", vendor.text, id);
     if (len < 0 || (size_t)len >= sizeof(name))
-        return kn_err_set(err, "%s: resource name %s/%s is longer than %d characters", vendor.field, vendor.text, id,
-                          KN_RESOURCE_NAME_MAX - 1);
+        return kn_err_set(err, "%s: resource name %s/%s is longer than %d characters", vendor.field, vendor.text,
+                          id, KN_RESOURCE_NAME_MAX - 1);
     if (n == 0)
         return 0;
     if (kn_res_set(&out->requests, name, n, err) != 0 || kn_res_set(&out->limits, name, n, err) != 0)
@@ -598,8 +604,8 @@ static int size_conf_resources(const sctx *c, kn_spark_pod_size *out, kn_err *er
         if (k < n_ids)
             continue;
         if (n_ids == MAX_CONF_RESOURCES)
-            return kn_err_set(err, "spec.sparkConf: more than %d spark.%s.resource.* resources", MAX_CONF_RESOURCES,
-                              c->role);
+            return kn_err_set(err, "spec.sparkConf: more than %d spark.%s.resource.* resources",
+                              MAX_CONF_RESOURCES, c->role);
         memcpy(ids[n_ids], rest, idlen);
         ids[n_ids++][idlen] = '\0';
     }
@@ -621,7 +627,8 @@ static int context(const kn_json *app, kn_spark_role role, sctx *c, kn_err *err)
         return kn_err_set(err, "spec: want an object, got %s", kn_json_type_name(kn_json_typeof(c->spec)));
     c->pod = kn_json_get(c->spec, c->role);
     if (c->pod != NULL && !kn_json_is(c->pod, KN_JSON_OBJECT) && !kn_json_is(c->pod, KN_JSON_NULL))
-        return kn_err_set(err, "spec.%s: want an object, got %s", c->role, kn_json_type_name(kn_json_typeof(c->pod)));
+        return kn_err_set(err, "spec.%s: want an object, got %s", c->role,
+                          kn_json_type_name(kn_json_typeof(c->pod)));
     c->conf = kn_json_get(c->spec, "sparkConf");
     if (c->conf != NULL && !kn_json_is(c->conf, KN_JSON_OBJECT) && !kn_json_is(c->conf, KN_JSON_NULL))
         return kn_err_set(err, "spec.sparkConf: want an object of strings, got %s",
@@ -642,8 +649,7 @@ int kn_spark_size_pod(const kn_json *app, kn_spark_role role, kn_spark_pod_size 
     sctx c;
     int64_t total_mib = 0;
     if (context(app, role, &c, err) != 0 || size_memory(&c, &tmp, &total_mib, err) != 0 ||
-        size_cpu(&c, &tmp, err) != 0 || size_conf_resources(&c, &tmp, err) != 0 ||
-        size_gpu(&c, &tmp, err) != 0)
+        size_cpu(&c, &tmp, err) != 0 || size_conf_resources(&c, &tmp, err) != 0 || size_gpu(&c, &tmp, err) != 0)
         return -1;
     tmp.requests.memory = total_mib << 20;
     tmp.limits.memory = total_mib << 20;

@@ -75,7 +75,7 @@ static int count_field(const kn_json *app, const char *const *spec_path, const c
         if (kn_json_int(v, &i) != 0 || i < 0 || i > KN_GANG_MAX_MEMBERS)
             return kn_err_set(err, "%s is %s, want a whole number from 0 to %d", field_name,
                               kn_json_is(v, KN_JSON_NUMBER) ? kn_json_number_text(v)
-                                                             : kn_json_type_name(kn_json_typeof(v)),
+                                                            : kn_json_type_name(kn_json_typeof(v)),
                               KN_GANG_MAX_MEMBERS);
         *out = (int)i;
         *found = true;
@@ -99,7 +99,8 @@ int kn_sparkapp_executor_count(const kn_json *app, int *n, bool *dynamic, kn_err
     const kn_json *da = kn_json_dig(app, "spec", "dynamicAllocation", "enabled", NULL);
     *dynamic = kn_json_is(da, KN_JSON_BOOL)
                    ? kn_json_bool(da, false)
-                   : conf_true(kn_json_str(kn_json_dig(app, "spec", "sparkConf", "spark.dynamicAllocation.enabled", NULL)));
+                   : conf_true(kn_json_str(
+                         kn_json_dig(app, "spec", "sparkConf", "spark.dynamicAllocation.enabled", NULL)));
     int inst, init, min;
     bool has_inst, has_init, has_min;
     if (count_field(app, (const char *const[]){"executor", "instances"}, "spec.executor.instances",
@@ -124,8 +125,8 @@ int kn_sparkapp_executor_count(const kn_json *app, int *n, bool *dynamic, kn_err
     return 0;
 }
 
-int kn_sparkapp_pod_resources(const kn_json *app, kn_spark_role role, kn_resources *requests,
-                              kn_resources *limits, kn_err *err)
+int kn_sparkapp_pod_resources(const kn_json *app, kn_spark_role role, kn_resources *requests, kn_resources *limits,
+                              kn_err *err)
 {
     kn_spark_pod_size size;
     if (kn_spark_size_pod(app, role, &size, err) != 0)

@@ -55,8 +55,8 @@ const kn_json *kn_sparkapp_labels_view(const kn_json *app, kn_spark_role role, k
 
 /* One role's container requests and limits by Spark's sizing rules (spark.h),
  * without the pod slot (pods = 0). */
-int kn_sparkapp_pod_resources(const kn_json *app, kn_spark_role role, kn_resources *requests,
-                              kn_resources *limits, kn_err *err);
+int kn_sparkapp_pod_resources(const kn_json *app, kn_spark_role role, kn_resources *requests, kn_resources *limits,
+                              kn_err *err);
 
 /* Initial executor count; *dynamic tells whether dynamic allocation is on.
  * Errors name the field ("spec.executor.instances is -1, want ..."). */

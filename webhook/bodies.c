@@ -24,13 +24,13 @@ typedef enum {
 typedef struct holder {
     holder_kind kind;
     h2o_req_t *req;
-    h2o_socket_t *sock;        /* its connection's */
-    h2o_http2_conn_t *h2;      /* HTTP/2 only */
+    h2o_socket_t *sock;         /* its connection's */
+    h2o_http2_conn_t *h2;       /* HTTP/2 only */
     h2o_http2_stream_t *stream; /* freed once refused: read only while !gone */
     uint32_t stream_id;
-    size_t have;               /* bytes of buffer holding the body */
-    size_t want;               /* announced length (capped), 0 if none */
-    struct timeval since;      /* the request's start */
+    size_t have;          /* bytes of buffer holding the body */
+    size_t want;          /* announced length (capped), 0 if none */
+    struct timeval since; /* the request's start */
     int gone;
 } holder;
 
@@ -104,8 +104,8 @@ static int collect_http1(h2o_req_t *req, void *arg)
     /* Not yet handed to a handler (h2o binds a path when it does), its body
      * begun, and nothing being written (a 100 Continue) that an answer
      * would collide with. */
-    int arriving = req->pathconf == NULL && req->timestamps.request_body_begin_at.tv_sec != 0 &&
-                   !h2o_socket_is_writing(sock);
+    int arriving =
+        req->pathconf == NULL && req->timestamps.request_body_begin_at.tv_sec != 0 && !h2o_socket_is_writing(sock);
     h->kind = arriving ? H1_ARRIVING : H1_HELD;
     if (arriving)
         h->want = capped(sc, head_content_length(sock->input));
@@ -118,8 +118,7 @@ static int collect_http2(h2o_req_t *req, void *arg)
     h2o_http2_stream_t *st = H2O_STRUCT_FROM_MEMBER(h2o_http2_stream_t, req, req);
     h2o_http2_conn_t *conn = (h2o_http2_conn_t *)req->conn;
     size_t have = st->_req_body != NULL && st->_req_body->bytes != NULL ? st->_req_body->capacity : 0;
-    size_t want = st->state == H2O_HTTP2_STREAM_STATE_RECV_BODY &&
-                          st->_expected_content_length != SIZE_MAX
+    size_t want = st->state == H2O_HTTP2_STREAM_STATE_RECV_BODY && st->_expected_content_length != SIZE_MAX
                       ? capped(sc, st->_expected_content_length)
                       : 0;
     if (have == 0 && want == 0)
@@ -148,7 +147,10 @@ static int older(const holder *a, const holder *b)
     return a->stream_id < b->stream_id ? -1 : a->stream_id > b->stream_id;
 }
 
-static int by_age(const void *x, const void *y) { return older(x, y); }
+static int by_age(const void *x, const void *y)
+{
+    return older(x, y);
+}
 
 /* HTTP/2 streams still arriving, grouped by connection, oldest first. */
 static int by_conn(const void *x, const void *y)
@@ -203,8 +205,9 @@ void kn_bodies_enforce(h2o_context_t *ctx, size_t budget, size_t held_elsewhere,
     qsort(sc.h, sc.n, sizeof(*sc.h), by_conn);
     for (size_t i = 0, run = 0; i < sc.n; i++) {
         holder *h = &sc.h[i];
-        run = i > 0 && h->kind == H2_ARRIVING && sc.h[i - 1].kind == H2_ARRIVING &&
-                      sc.h[i - 1].h2 == h->h2 ? run + 1 : 1;
+        run = i > 0 && h->kind == H2_ARRIVING && sc.h[i - 1].kind == H2_ARRIVING && sc.h[i - 1].h2 == h->h2
+                  ? run + 1
+                  : 1;
         if (h->kind == H2_ARRIVING && run > (size_t)per_conn)
             give_up(h, ops, t);
     }

@@ -27,8 +27,13 @@ static int check_object(const kn_json *obj, const kn_admit_config *cfg)
     char group[256];
     const char *version;
     split_api_version(kn_json_get_str(obj, "apiVersion"), group, sizeof(group), &version);
-    kn_rules_input in = {.group = group, .version = version, .kind = kn_json_get_str(obj, "kind"),
-                         .operation = "CREATE", .object = obj, .mode = KN_ADMIT_MUTATE, .cfg = cfg};
+    kn_rules_input in = {.group = group,
+                         .version = version,
+                         .kind = kn_json_get_str(obj, "kind"),
+                         .operation = "CREATE",
+                         .object = obj,
+                         .mode = KN_ADMIT_MUTATE,
+                         .cfg = cfg};
     kn_decision d;
     kn_rules_evaluate(&in, &d);
     int denied = 0;

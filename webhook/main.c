@@ -21,19 +21,16 @@
 #include "webhook/server.h"
 #include "webhook/tls.h"
 
-static void reload_certs(kn_tls_store *tls, const kn_webhook_metrics *m,
-                         const kn_webhook_options *o)
+static void reload_certs(kn_tls_store *tls, const kn_webhook_metrics *m, const kn_webhook_options *o)
 {
     kn_err err = {{0}};
     int rc = kn_tls_store_reload(tls, &err);
     if (rc > 0) {
         kn_metric_inc(m->cert_reloads, (const char *[]){"success"}, 1);
-        kn_log(KN_LOG_INFO, "serving certificate reloaded", "cert=%s key=%s", o->cert_file,
-               o->key_file);
+        kn_log(KN_LOG_INFO, "serving certificate reloaded", "cert=%s key=%s", o->cert_file, o->key_file);
     } else if (rc < 0) {
         kn_metric_inc(m->cert_reloads, (const char *[]){"failure"}, 1);
-        kn_log(KN_LOG_ERROR, "new certificate rejected, still serving the previous one",
-               "error=%s", err.msg);
+        kn_log(KN_LOG_ERROR, "new certificate rejected, still serving the previous one", "error=%s", err.msg);
     }
 }
 
@@ -74,12 +71,10 @@ static int serve(const kn_webhook_options *o)
     kn_metrics *reg = kn_metrics_new();
     kn_webhook_metrics m;
     kn_webhook_metrics_init(&m, reg);
-    kn_tls_store *tls = kn_tls_store_new(o->cert_file, o->key_file, kn_webhook_count_handshake,
-                                         &m, &err);
+    kn_tls_store *tls = kn_tls_store_new(o->cert_file, o->key_file, kn_webhook_count_handshake, &m, &err);
     kn_server *srv = NULL;
     if (tls == NULL) {
-        kn_log(KN_LOG_ERROR, "cannot load the serving certificate", "error=%s",
-               err.msg);
+        kn_log(KN_LOG_ERROR, "cannot load the serving certificate", "error=%s", err.msg);
         goto out;
     }
     kn_server_config cfg = {
@@ -92,15 +87,12 @@ static int serve(const kn_webhook_options *o)
         .request_timeout_ms = o->request_timeout_ms,
         .admit = {.scheduler_name = o->scheduler_name, .fill_gang_labels = o->fill_gang_labels},
     };
-    if ((srv = kn_server_new(&cfg, tls, reg, &m, &err)) == NULL ||
-        kn_server_start(srv, &err) != 0) {
-        kn_log(KN_LOG_ERROR, "cannot start the server", "error=%s",
-               err.msg);
+    if ((srv = kn_server_new(&cfg, tls, reg, &m, &err)) == NULL || kn_server_start(srv, &err) != 0) {
+        kn_log(KN_LOG_ERROR, "cannot start the server", "error=%s", err.msg);
         goto out;
     }
     int sig = wait_for_signal(&set, tls, &m, o);
-    kn_log(KN_LOG_INFO, "shutting down", "signal=%s grace_ms=%u", strsignal(sig),
-           o->shutdown_timeout_ms);
+    kn_log(KN_LOG_INFO, "shutting down", "signal=%s grace_ms=%u", strsignal(sig), o->shutdown_timeout_ms);
     int cut = kn_server_stop(srv, o->shutdown_timeout_ms);
     kn_log(KN_LOG_INFO, "stopped", "connections_cut=%s", cut ? "yes" : "no");
     status = 0;
@@ -120,15 +112,12 @@ int main(int argc, char **argv)
     kn_webhook_options o;
     kn_err err = {{0}};
     switch (kn_options_parse(argc, argv, &o, &err)) {
-    case KN_OPTIONS_HELP:
-        kn_options_usage(stdout);
-        return 0;
+    case KN_OPTIONS_HELP: kn_options_usage(stdout); return 0;
     case KN_OPTIONS_ERROR:
         fprintf(stderr, "kubenexus-webhook: %s\n\n", err.msg);
         kn_options_usage(stderr);
         return 2;
-    case KN_OPTIONS_RUN:
-        break;
+    case KN_OPTIONS_RUN: break;
     }
     kn_log_set_level(o.log_level);
     /* A client that goes away mid-write must not kill the process. */

@@ -13,8 +13,8 @@ typedef enum { OPT_STR, OPT_INT, OPT_BOOL, OPT_LEVEL, OPT_DURATION, OPT_BYTES } 
 typedef struct opt_def {
     const char *name;
     opt_kind kind;
-    size_t offset;   /* of the field in kn_webhook_options */
-    long min, max;   /* for OPT_INT and OPT_BYTES */
+    size_t offset; /* of the field in kn_webhook_options */
+    long min, max; /* for OPT_INT and OPT_BYTES */
 } opt_def;
 
 #define F(field) offsetof(kn_webhook_options, field)
@@ -121,8 +121,7 @@ static int parse_bool(const char *s, bool *out)
     return 0;
 }
 
-static int set_opt(const opt_def *d, const char *val, kn_webhook_options *o, const char *source,
-                   kn_err *err)
+static int set_opt(const opt_def *d, const char *val, kn_webhook_options *o, const char *source, kn_err *err)
 {
     void *field = (char *)o + d->offset;
     long long n;
@@ -137,15 +136,16 @@ static int set_opt(const opt_def *d, const char *val, kn_webhook_options *o, con
         errno = 0;
         n = strtoll(val, &end, 10);
         if (errno != 0 || end == val || *end != '\0' || n < d->min || n > d->max)
-            return kn_err_set(err, "%s%s: \"%s\" is not a whole number between %ld and %ld",
-                              source, d->name, val, d->min, d->max);
+            return kn_err_set(err, "%s%s: \"%s\" is not a whole number between %ld and %ld", source, d->name, val,
+                              d->min, d->max);
         *(int *)field = (int)n;
         return 0;
     case OPT_BYTES:
         if (parse_bytes(val, &n) != 0 || n < d->min || n > d->max)
-            return kn_err_set(err, "%s%s: \"%s\" is not a size between %ld and %ld bytes "
-                              "(write e.g. 1048576, 512Ki or 1Mi)", source, d->name, val,
-                              d->min, d->max);
+            return kn_err_set(err,
+                              "%s%s: \"%s\" is not a size between %ld and %ld bytes "
+                              "(write e.g. 1048576, 512Ki or 1Mi)",
+                              source, d->name, val, d->min, d->max);
         *(size_t *)field = (size_t)n;
         return 0;
     case OPT_BOOL:
@@ -154,13 +154,14 @@ static int set_opt(const opt_def *d, const char *val, kn_webhook_options *o, con
         return 0;
     case OPT_LEVEL:
         if (kn_log_parse_level(val, (kn_log_level *)field) != 0)
-            return kn_err_set(err, "%s%s: \"%s\" is not one of debug, info, warn, error",
-                              source, d->name, val);
+            return kn_err_set(err, "%s%s: \"%s\" is not one of debug, info, warn, error", source, d->name, val);
         return 0;
     case OPT_DURATION:
         if (kn_parse_duration_ms(val, (unsigned *)field) != 0 || *(unsigned *)field == 0)
-            return kn_err_set(err, "%s%s: \"%s\" is not a positive duration (write e.g. 500ms, "
-                              "10s or 1m)", source, d->name, val);
+            return kn_err_set(err,
+                              "%s%s: \"%s\" is not a positive duration (write e.g. 500ms, "
+                              "10s or 1m)",
+                              source, d->name, val);
         return 0;
     }
     return kn_err_set(err, "--%s: internal error", d->name);
@@ -250,21 +251,23 @@ kn_options_result kn_options_parse(int argc, char **argv, kn_webhook_options *o,
             return KN_OPTIONS_ERROR;
     }
     unsigned char addr[sizeof(struct in6_addr)];
-    if (inet_pton(AF_INET, o->bind_address, addr) != 1 &&
-        inet_pton(AF_INET6, o->bind_address, addr) != 1) {
-        kn_err_set(err, "--bind-address: \"%s\" is not a numeric IPv4 or IPv6 address "
-                   "(0.0.0.0 or :: for all)", o->bind_address);
+    if (inet_pton(AF_INET, o->bind_address, addr) != 1 && inet_pton(AF_INET6, o->bind_address, addr) != 1) {
+        kn_err_set(err,
+                   "--bind-address: \"%s\" is not a numeric IPv4 or IPv6 address "
+                   "(0.0.0.0 or :: for all)",
+                   o->bind_address);
         return KN_OPTIONS_ERROR;
     }
     if (o->max_buffered_bytes < o->max_request_bytes) {
-        kn_err_set(err, "--max-buffered-bytes (%zu) is less than --max-request-bytes (%zu): a "
-                   "review of the largest size could never be read", o->max_buffered_bytes,
-                   o->max_request_bytes);
+        kn_err_set(err,
+                   "--max-buffered-bytes (%zu) is less than --max-request-bytes (%zu): a "
+                   "review of the largest size could never be read",
+                   o->max_buffered_bytes, o->max_request_bytes);
         return KN_OPTIONS_ERROR;
     }
     if (o->cert_file == NULL || o->key_file == NULL) {
         kn_err_set(err, "--tls-cert-file and --tls-key-file are required (the API server only "
-                   "calls webhooks over HTTPS; certs/gen-certs.sh makes a pair)");
+                        "calls webhooks over HTTPS; certs/gen-certs.sh makes a pair)");
         return KN_OPTIONS_ERROR;
     }
     return KN_OPTIONS_RUN;

@@ -23,8 +23,8 @@ typedef struct sender {
     const char *server;
     const char *path;
     const char *cacert;
-    int denied;  /* any request denied */
-    int failed;  /* any transport or protocol error */
+    int denied; /* any request denied */
+    int failed; /* any transport or protocol error */
 } sender;
 
 static void new_uid(char out[37])
@@ -34,9 +34,8 @@ static void new_uid(char out[37])
         memset(r, 0x5a, sizeof(r));
     r[6] = (unsigned char)((r[6] & 0x0f) | 0x40); /* version 4 */
     r[8] = (unsigned char)((r[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12],
-             r[13], r[14], r[15]);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2],
+             r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15]);
 }
 
 static kn_json *gvk(const char *group, const char *version, const char *kind_key, const char *kind)
@@ -155,8 +154,7 @@ static kn_json *post_review(sender *s, const kn_json *review, kn_err *err)
 {
     char url[2048];
     /* As the API server does: its timeout joins the configured path's query. */
-    snprintf(url, sizeof(url), "%s%s%ctimeout=10s", s->server, s->path,
-             strchr(s->path, '?') ? '&' : '?');
+    snprintf(url, sizeof(url), "%s%s%ctimeout=10s", s->server, s->path, strchr(s->path, '?') ? '&' : '?');
     size_t blen;
     char *body = kn_json_dump(review, &blen);
     kn_buf resp = KN_BUF_MAX(SEND_MAX_RESPONSE); /* a webhook answer is never larger */
@@ -224,7 +222,8 @@ static kn_json *admit(sender *s, const kn_json *obj)
     }
     const kn_json *warnings = kn_json_get(resp, "warnings");
     for (size_t i = 0; i < kn_json_len(warnings); i++)
-        printf("  warning: %s\n", kn_json_str(kn_json_at(warnings, i)) ? kn_json_str(kn_json_at(warnings, i)) : "");
+        printf("  warning: %s\n",
+               kn_json_str(kn_json_at(warnings, i)) ? kn_json_str(kn_json_at(warnings, i)) : "");
     if (patch != NULL) {
         char *text = kn_json_dump(patch, NULL);
         printf("  patch: %s\n", text ? text : "");

@@ -61,12 +61,12 @@ typedef struct kn_conn {
     kn_worker *w;
     uint64_t last_request_ms; /* accepted, or last request received whole (h2o_now) */
     struct timeval connected_at;
-    SSL_CTX *ssl_ctx;        /* held until the handshake ends (see accept_one) */
+    SSL_CTX *ssl_ctx; /* held until the handshake ends (see accept_one) */
     h2o_timeout_entry_t handshake_timer;
-    int established;         /* handshake done, handed to h2o's HTTP/1.1 or HTTP/2 */
-    int h2;                  /* ... to HTTP/2: sock->data is its h2o_http2_conn_t */
-    int stalled;             /* cut by cut_stalled_http2 */
-    int evicted;             /* cut by evict, no longer counted in kn_server.live */
+    int established; /* handshake done, handed to h2o's HTTP/1.1 or HTTP/2 */
+    int h2;          /* ... to HTTP/2: sock->data is its h2o_http2_conn_t */
+    int stalled;     /* cut by cut_stalled_http2 */
+    int evicted;     /* cut by evict, no longer counted in kn_server.live */
 } kn_conn;
 
 struct kn_worker {
@@ -77,11 +77,11 @@ struct kn_worker {
     h2o_context_t ctx;
     h2o_accept_ctx_t accept_ctx;
     h2o_socket_t *listener;
-    int paused;    /* listener stopped because of --max-connections */
+    int paused;          /* listener stopped because of --max-connections */
     atomic_int deferred; /* listener stopped: another worker has fewer connections
                           * (read by the other workers) */
-    int cut;       /* remaining connections were shut down */
-    atomic_int nconns; /* its open connections (read by the other workers) */
+    int cut;             /* remaining connections were shut down */
+    atomic_int nconns;   /* its open connections (read by the other workers) */
     h2o_linklist_t conns;
     uint64_t last_stall_scan_ms;
     atomic_size_t held; /* request body bytes its connections hold (see meter_bodies) */
@@ -98,7 +98,7 @@ struct kn_server {
     int port;
     atomic_int state;
     atomic_int connections;
-    atomic_int live;     /* connections against --max-connections: all but those
+    atomic_int live; /* connections against --max-connections: all but those
                           * cut to make room (see evict), which close shortly */
     atomic_int in_flight;
     kn_worker *workers;
@@ -119,30 +119,26 @@ typedef struct kn_handler {
 
 void kn_webhook_metrics_init(kn_webhook_metrics *m, kn_metrics *reg)
 {
-    static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                     0.05,   0.1,   0.25,   0.5,   1,    2.5};
+    static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
     m->requests = kn_metrics_counter(reg, "kubenexus_webhook_requests_total",
-                                     "AdmissionReview requests answered, by path, kind and verdict.",
-                                     3, (const char *[]){"path", "kind", "verdict"});
-    m->duration = kn_metrics_histogram(reg, "kubenexus_webhook_request_duration_seconds",
-                                       "Time from request start to the admission answer.", 1,
-                                       (const char *[]){"path"},
-                                       (int)(sizeof(buckets) / sizeof(buckets[0])), buckets);
-    m->handshakes = kn_metrics_counter(reg, "kubenexus_webhook_tls_handshakes_total",
-                                       "Completed TLS handshakes.", 0, NULL);
-    m->errors = kn_metrics_counter(reg, "kubenexus_webhook_errors_total",
-                                   "Requests or connections that failed, by reason.", 1,
-                                   (const char *[]){"reason"});
+                                     "AdmissionReview requests answered, by path, kind and verdict.", 3,
+                                     (const char *[]){"path", "kind", "verdict"});
+    m->duration = kn_metrics_histogram(
+        reg, "kubenexus_webhook_request_duration_seconds", "Time from request start to the admission answer.", 1,
+        (const char *[]){"path"}, (int)(sizeof(buckets) / sizeof(buckets[0])), buckets);
+    m->handshakes =
+        kn_metrics_counter(reg, "kubenexus_webhook_tls_handshakes_total", "Completed TLS handshakes.", 0, NULL);
+    m->errors =
+        kn_metrics_counter(reg, "kubenexus_webhook_errors_total",
+                           "Requests or connections that failed, by reason.", 1, (const char *[]){"reason"});
     m->cert_reloads = kn_metrics_counter(reg, "kubenexus_webhook_cert_reloads_total",
-                                         "Serving certificate reloads, by result.", 1,
-                                         (const char *[]){"result"});
+                                         "Serving certificate reloads, by result.", 1, (const char *[]){"result"});
     m->in_flight = kn_metrics_gauge(reg, "kubenexus_webhook_in_flight_requests",
                                     "AdmissionReview requests being answered.", 0, NULL);
-    m->connections = kn_metrics_gauge(reg, "kubenexus_webhook_open_connections",
-                                      "Open client connections.", 0, NULL);
+    m->connections =
+        kn_metrics_gauge(reg, "kubenexus_webhook_open_connections", "Open client connections.", 0, NULL);
     m->buffered = kn_metrics_gauge(reg, "kubenexus_webhook_buffered_request_bytes",
-                                   "Bytes of request bodies held, against --max-buffered-bytes.",
-                                   0, NULL);
+                                   "Bytes of request bodies held, against --max-buffered-bytes.", 0, NULL);
     kn_metric_set(m->in_flight, NULL, 0);
     kn_metric_set(m->connections, NULL, 0);
     kn_metric_set(m->buffered, NULL, 0);
@@ -231,8 +227,7 @@ static void send_body(h2o_req_t *req, int status, const char *ctype, const char 
 {
     req->res.status = status;
     req->res.reason = reason_phrase(status);
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, ctype,
-                   strlen(ctype));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, ctype, strlen(ctype));
     /* h2o_send_inline leaves the length unset, and HTTP/1.1 then frames the
      * answer as chunks: two extra TLS records per answer, which the client
      * has to read and decrypt one by one. */
@@ -260,8 +255,7 @@ static void send_status(h2o_req_t *req, int status, const char *reason, const ch
 static void send_method_not_allowed(kn_server *s, h2o_req_t *req, const char *allow)
 {
     count_error(s, "method_not_allowed");
-    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("allow"), 0, NULL, allow,
-                          strlen(allow));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("allow"), 0, NULL, allow, strlen(allow));
     char msg[64];
     snprintf(msg, sizeof(msg), "only %s is allowed here", allow);
     send_status(req, 405, "MethodNotAllowed", msg);
@@ -324,8 +318,10 @@ static void send_unsupported_type(kn_server *s, h2o_req_t *req, const char *got,
         if (got[j] >= 0x20 && got[j] < 0x7f && got[j] != '"' && got[j] != '\\')
             shown[k++] = got[j];
     shown[k] = '\0';
-    snprintf(msg, sizeof(msg), "the request's Content-Type is %s%s; an AdmissionReview is sent as "
-             "application/json", shown, k < len ? "..." : "");
+    snprintf(msg, sizeof(msg),
+             "the request's Content-Type is %s%s; an AdmissionReview is sent as "
+             "application/json",
+             shown, k < len ? "..." : "");
     send_status(req, 415, "UnsupportedMediaType", msg);
 }
 
@@ -349,8 +345,10 @@ static void serve_admission(kn_server *s, h2o_req_t *req, kn_admit_mode mode, co
      * is what an oversized review normally gets. */
     if (req->entity.len > s->cfg.max_request_bytes) {
         char msg[160];
-        snprintf(msg, sizeof(msg), "the request body is %zu bytes, over the webhook's limit of "
-                 "%zu (--max-request-bytes)", req->entity.len, s->cfg.max_request_bytes);
+        snprintf(msg, sizeof(msg),
+                 "the request body is %zu bytes, over the webhook's limit of "
+                 "%zu (--max-request-bytes)",
+                 req->entity.len, s->cfg.max_request_bytes);
         count_error(s, "body_too_large");
         send_status(req, 413, "RequestEntityTooLarge", msg);
         return;
@@ -366,8 +364,7 @@ static void serve_admission(kn_server *s, h2o_req_t *req, kn_admit_mode mode, co
         admit.fill_gang_labels = true;
     kn_admit_result r;
     memset(&r, 0, sizeof(r));
-    kn_admit_http(req->entity.base != NULL ? req->entity.base : "", req->entity.len, mode,
-                  &admit, &r);
+    kn_admit_http(req->entity.base != NULL ? req->entity.base : "", req->entity.len, mode, &admit, &r);
     const char *kind = r.kind ? r.kind : "invalid", *verdict = r.verdict ? r.verdict : "error";
     if (r.body == NULL) {
         count_error(s, "internal");
@@ -377,16 +374,15 @@ static void serve_admission(kn_server *s, h2o_req_t *req, kn_admit_mode mode, co
     }
     if (r.body != NULL && r.http_status >= 400) {
         count_error(s, "bad_request");
-        kn_log(KN_LOG_WARN, "rejected a malformed admission request", "path=%s status=%d bytes=%zu",
-               path, r.http_status, req->entity.len);
+        kn_log(KN_LOG_WARN, "rejected a malformed admission request", "path=%s status=%d bytes=%zu", path,
+               r.http_status, req->entity.len);
     } else {
         /* Denials are what operators look for; the rest only when debugging. */
         kn_log(strcmp(verdict, "denied") == 0 ? KN_LOG_INFO : KN_LOG_DEBUG, "admission",
                "path=%s kind=%s verdict=%s bytes=%zu", path, kind, verdict, req->entity.len);
     }
     kn_metric_inc(s->m->requests, (const char *[]){path, kind, verdict}, 1);
-    kn_metric_observe(s->m->duration, (const char *[]){path},
-                      seconds_since(&req->timestamps.request_begin_at));
+    kn_metric_observe(s->m->duration, (const char *[]){path}, seconds_since(&req->timestamps.request_begin_at));
     kn_admit_result_free(&r);
 }
 
@@ -472,7 +468,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     if (ambiguous_framing(req)) {
         req->http1_is_persistent = 0;
         count_error(s, "bad_framing");
-        send_status(req, 400, "BadRequest", "the request gives both Transfer-Encoding and Content-Length, "
+        send_status(req, 400, "BadRequest",
+                    "the request gives both Transfer-Encoding and Content-Length, "
                     "or two different Content-Lengths");
     } else if (path_is(path, "/mutate")) {
         serve_admission(s, req, KN_ADMIT_MUTATE, "/mutate");
@@ -480,8 +477,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         serve_admission(s, req, KN_ADMIT_MUTATE, KN_FILL_PATH);
     } else if (path_is(path, "/validate")) {
         serve_admission(s, req, KN_ADMIT_VALIDATE, "/validate");
-    } else if (path_is(path, "/healthz") || path_is(path, "/readyz") ||
-               path_is(path, "/metrics")) {
+    } else if (path_is(path, "/healthz") || path_is(path, "/readyz") || path_is(path, "/metrics")) {
         if (!is_get(req))
             send_method_not_allowed(s, req, "GET");
         else if (path_is(path, "/healthz"))
@@ -530,9 +526,8 @@ static void on_conn_close(void *data)
 /* h2o hands a request over only once it has arrived whole. */
 static void note_request(h2o_req_t *req)
 {
-    h2o_socket_t *sock = req->conn->callbacks->get_socket != NULL
-                             ? req->conn->callbacks->get_socket(req->conn)
-                             : NULL;
+    h2o_socket_t *sock =
+        req->conn->callbacks->get_socket != NULL ? req->conn->callbacks->get_socket(req->conn) : NULL;
     if (sock != NULL && sock->on_close.cb == on_conn_close) {
         kn_conn *c = sock->on_close.data;
         c->last_request_ms = h2o_now(c->w->loop);
@@ -674,14 +669,13 @@ static void on_accept(h2o_socket_t *listener, const char *err)
          * connection gives way, but only once there is a newcomer (the
          * other worker may have taken it). */
         kn_conn *victim = NULL;
-        if (atomic_fetch_add(&s->live, 1) >= s->cfg.max_connections &&
-            (victim = oldest_idle(w)) == NULL) {
+        if (atomic_fetch_add(&s->live, 1) >= s->cfg.max_connections && (victim = oldest_idle(w)) == NULL) {
             atomic_fetch_sub(&s->live, 1);
             /* Leave the rest in the kernel's backlog until some close. */
             h2o_socket_read_stop(listener);
             if (!w->paused)
-                kn_log(KN_LOG_WARN, "connection limit reached, not accepting",
-                       "max_connections=%d", s->cfg.max_connections);
+                kn_log(KN_LOG_WARN, "connection limit reached, not accepting", "max_connections=%d",
+                       s->cfg.max_connections);
             w->paused = 1;
             return;
         }
@@ -712,8 +706,10 @@ static void refuse_body(h2o_req_t *req, void *arg)
     req->http1_is_persistent = 0;
     count_error(s, "body_budget");
     char msg[200];
-    snprintf(msg, sizeof(msg), "the webhook holds as many request bodies as it may (%zu bytes, "
-             "--max-buffered-bytes); retry", s->cfg.max_buffered_bytes);
+    snprintf(msg, sizeof(msg),
+             "the webhook holds as many request bodies as it may (%zu bytes, "
+             "--max-buffered-bytes); retry",
+             s->cfg.max_buffered_bytes);
     send_status(req, 503, "ServiceUnavailable", msg);
 }
 
@@ -750,8 +746,8 @@ static void meter_bodies(kn_worker *w)
         w->last_body_log_ms = now;
         kn_log(KN_LOG_WARN, "refused request bodies over the budget",
                "http1_503=%d http2_refused=%d connections_cut=%d held_bytes=%zu "
-               "max_buffered_bytes=%zu", t.refused_http1, t.refused_http2, t.cut,
-               elsewhere + t.held, s->cfg.max_buffered_bytes);
+               "max_buffered_bytes=%zu",
+               t.refused_http1, t.refused_http2, t.cut, elsewhere + t.held, s->cfg.max_buffered_bytes);
     }
 }
 
@@ -802,8 +798,8 @@ static void cut_stalled_http2(kn_worker *w)
         shutdown(h2o_socket_get_fd(c->sock), SHUT_RDWR);
         c->stalled = 1;
         count_error(s, "http2_stalled");
-        kn_log(KN_LOG_WARN, "cut an HTTP/2 connection that sent no whole request in time",
-               "idle_ms=%llu", (unsigned long long)(now - c->last_request_ms));
+        kn_log(KN_LOG_WARN, "cut an HTTP/2 connection that sent no whole request in time", "idle_ms=%llu",
+               (unsigned long long)(now - c->last_request_ms));
     }
 }
 
@@ -910,8 +906,7 @@ static int open_listener(kn_server *s, kn_err *err)
         int e = errno;
         freeaddrinfo(res);
         close(fd);
-        return kn_err_set(err, "cannot listen on %s port %d: %s", s->cfg.bind_address,
-                          s->cfg.port, strerror(e));
+        return kn_err_set(err, "cannot listen on %s port %d: %s", s->cfg.bind_address, s->cfg.port, strerror(e));
     }
     freeaddrinfo(res);
     struct sockaddr_storage ss;
@@ -935,15 +930,13 @@ static void configure_h2o(kn_server *s)
     /* No "server: h2o/2.2.5": naming the library and its version only helps
      * someone matching it against known bugs; nothing reads the header. */
     s->conf.server_name = h2o_iovec_init(H2O_STRLIT(""));
-    s->conf.handshake_timeout = s->cfg.request_timeout_ms < HANDSHAKE_TIMEOUT_MS
-                                    ? s->cfg.request_timeout_ms
-                                    : HANDSHAKE_TIMEOUT_MS;
+    s->conf.handshake_timeout =
+        s->cfg.request_timeout_ms < HANDSHAKE_TIMEOUT_MS ? s->cfg.request_timeout_ms : HANDSHAKE_TIMEOUT_MS;
     s->conf.http1.req_timeout = s->cfg.request_timeout_ms;
     s->conf.http2.idle_timeout = s->cfg.request_timeout_ms;
     s->conf.http2.max_concurrent_requests_per_connection = H2_BODIES_PER_CONN;
     s->conf.http2.graceful_shutdown_timeout = s->cfg.request_timeout_ms;
-    h2o_hostconf_t *host =
-        h2o_config_register_host(&s->conf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    h2o_hostconf_t *host = h2o_config_register_host(&s->conf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *pc = h2o_config_register_path(host, "/", 0);
     kn_handler *h = (kn_handler *)h2o_create_handler(pc, sizeof(*h));
     h->srv = s;
@@ -977,7 +970,10 @@ kn_server *kn_server_new(const kn_server_config *cfg, kn_tls_store *tls, kn_metr
     return s;
 }
 
-int kn_server_port(const kn_server *s) { return s->port; }
+int kn_server_port(const kn_server *s)
+{
+    return s->port;
+}
 
 int kn_server_start(kn_server *s, kn_err *err)
 {
@@ -1005,8 +1001,8 @@ int kn_server_start(kn_server *s, kn_err *err)
     pthread_attr_destroy(&attr);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc == 0)
-        kn_log(KN_LOG_INFO, "listening", "address=%s port=%d threads=%d", s->cfg.bind_address,
-               s->port, s->cfg.threads);
+        kn_log(KN_LOG_INFO, "listening", "address=%s port=%d threads=%d", s->cfg.bind_address, s->port,
+               s->cfg.threads);
     return rc;
 }
 
@@ -1040,8 +1036,8 @@ int kn_server_stop(kn_server *s, unsigned timeout_ms)
     int cut = 0;
     if (wait_for_no_connections(s, timeout_ms) != 0) {
         cut = 1;
-        kn_log(KN_LOG_WARN, "grace period over, closing remaining connections",
-               "connections=%d", atomic_load(&s->connections));
+        kn_log(KN_LOG_WARN, "grace period over, closing remaining connections", "connections=%d",
+               atomic_load(&s->connections));
         atomic_store(&s->state, ST_CUTTING);
         wait_for_no_connections(s, CUT_GRACE_MS);
     }

@@ -35,10 +35,9 @@ struct kn_tls_store {
 };
 
 /* ECDHE only (forward secrecy), AEAD only; TLS 1.3 suites are OpenSSL's defaults. */
-static const char k_tls12_ciphers[] =
-    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
-    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
-    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+static const char k_tls12_ciphers[] = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                                      "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                                      "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 
 static void stat_file(const char *path, file_id *id)
 {
@@ -55,9 +54,8 @@ static void stat_file(const char *path, file_id *id)
 
 static bool same_file(const file_id *a, const file_id *b)
 {
-    return a->present == b->present && a->dev == b->dev && a->ino == b->ino &&
-           a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
-           a->mtime.tv_nsec == b->mtime.tv_nsec;
+    return a->present == b->present && a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+           a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
 }
 
 /* OpenSSL's own reason for the last failure, then the queue cleared. */
@@ -94,8 +92,7 @@ static int readable(const char *path, const char *what, kn_err *err)
 
 static SSL_CTX *build_ctx(kn_tls_store *s, kn_err *err)
 {
-    if (readable(s->cert_file, "certificate", err) != 0 ||
-        readable(s->key_file, "private key", err) != 0)
+    if (readable(s->cert_file, "certificate", err) != 0 || readable(s->key_file, "private key", err) != 0)
         return NULL;
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     if (ctx == NULL) {
@@ -103,8 +100,7 @@ static SSL_CTX *build_ctx(kn_tls_store *s, kn_err *err)
         return NULL;
     }
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-                                 SSL_OP_CIPHER_SERVER_PREFERENCE);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
     if (SSL_CTX_set_cipher_list(ctx, k_tls12_ciphers) != 1) {
         ssl_err(err, "cannot set ciphers for", s->cert_file);
         goto fail;
@@ -117,8 +113,8 @@ static SSL_CTX *build_ctx(kn_tls_store *s, kn_err *err)
         SSL_CTX_check_private_key(ctx) != 1) {
         if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
             ERR_clear_error();
-            kn_err_set(err, "the private key in %s does not match the certificate in %s",
-                       s->key_file, s->cert_file);
+            kn_err_set(err, "the private key in %s does not match the certificate in %s", s->key_file,
+                       s->cert_file);
         } else {
             ssl_err(err, "cannot load the private key (PEM) from", s->key_file);
         }
@@ -133,8 +129,8 @@ fail:
     return NULL;
 }
 
-kn_tls_store *kn_tls_store_new(const char *cert_file, const char *key_file,
-                               kn_tls_handshake_cb cb, void *cb_arg, kn_err *err)
+kn_tls_store *kn_tls_store_new(const char *cert_file, const char *key_file, kn_tls_handshake_cb cb, void *cb_arg,
+                               kn_err *err)
 {
     kn_tls_store *s = calloc(1, sizeof(*s));
     if (s == NULL) {

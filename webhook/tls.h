@@ -22,8 +22,8 @@ typedef struct kn_tls_store kn_tls_store;
  * (ok = 1) or once per fatal alert the server sent (ok = 0). */
 typedef void (*kn_tls_handshake_cb)(void *arg, int ok);
 
-kn_tls_store *kn_tls_store_new(const char *cert_file, const char *key_file,
-                               kn_tls_handshake_cb cb, void *cb_arg, kn_err *err);
+kn_tls_store *kn_tls_store_new(const char *cert_file, const char *key_file, kn_tls_handshake_cb cb, void *cb_arg,
+                               kn_err *err);
 
 /* The current context with one more reference; release it with SSL_CTX_free. */
 SSL_CTX *kn_tls_store_acquire(kn_tls_store *s);

@@ -40,8 +40,8 @@
 #define KN_MANIFEST_MAX_BYTES (16u * 1024 * 1024)
 
 /* 0 ok (*docs malloc'd, *ndocs may be 0); -1 with err set, *docs NULL. */
-int kn_yaml_parse_docs(const char *buf, size_t len, const kn_json_limits *lim, kn_json ***docs,
-                       size_t *ndocs, kn_err *err);
+int kn_yaml_parse_docs(const char *buf, size_t len, const kn_json_limits *lim, kn_json ***docs, size_t *ndocs,
+                       kn_err *err);
 void kn_yaml_free_docs(kn_json **docs, size_t n);
 /* Appends doc to a growing document array (*cap its allocated size); takes
  * doc (freed on failure). 0 ok, -1 out of memory. */

@@ -31,7 +31,7 @@ typedef struct {
     bool have_key, key_is_merge;
     char *key;
     yaml_mark_t key_mark; /* duplicate keys are reported where the key is */
-    kn_json *merges; /* array of "<<" values, applied at the end of the map */
+    kn_json *merges;      /* array of "<<" values, applied at the end of the map */
     char *anchor;
     size_t nodes_at_start, bytes_at_start;
     int height; /* 1 + the tallest child so far */
@@ -90,8 +90,8 @@ static int charge(composer *c, size_t nodes, size_t bytes)
     return 0;
 }
 
-static int remember_anchor(composer *c, const char *name, const kn_json *node, size_t nodes,
-                           size_t bytes, int height)
+static int remember_anchor(composer *c, const char *name, const kn_json *node, size_t nodes, size_t bytes,
+                           int height)
 {
     for (size_t i = 0; i < c->nanchors; i++) {
         if (strcmp(c->anchors[i].name, name) == 0) { /* redefinition: the latest wins */
@@ -178,8 +178,8 @@ static int on_scalar(composer *c, const yaml_event_t *ev)
     if (charge(c, 1, len) != 0)
         return -1;
     kn_err serr;
-    kn_json *v = kn_yaml_scalar((const char *)ev->data.scalar.tag, (const char *)ev->data.scalar.value,
-                                len, ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE, &serr);
+    kn_json *v = kn_yaml_scalar((const char *)ev->data.scalar.tag, (const char *)ev->data.scalar.value, len,
+                                ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE, &serr);
     if (v == NULL)
         return fail(c, "%s", serr.msg);
     const char *anchor = (const char *)ev->data.scalar.anchor;
@@ -234,8 +234,11 @@ static int on_start(composer *c, const yaml_event_t *ev, bool is_map)
         free(name);
         return -1;
     }
-    c->stack[c->depth++] = (frame){.node = v, .is_map = is_map, .anchor = name,
-                                   .nodes_at_start = c->nodes - 1, .bytes_at_start = c->bytes,
+    c->stack[c->depth++] = (frame){.node = v,
+                                   .is_map = is_map,
+                                   .anchor = name,
+                                   .nodes_at_start = c->nodes - 1,
+                                   .bytes_at_start = c->bytes,
                                    .height = 1};
     return 0;
 }
@@ -276,8 +279,8 @@ static int on_end(composer *c)
     frame *f = &c->stack[c->depth - 1];
     int rc = f->is_map ? apply_merges(c, f) : 0;
     if (rc == 0 && f->anchor != NULL)
-        rc = remember_anchor(c, f->anchor, f->node, c->nodes - f->nodes_at_start,
-                             c->bytes - f->bytes_at_start, f->height);
+        rc = remember_anchor(c, f->anchor, f->node, c->nodes - f->nodes_at_start, c->bytes - f->bytes_at_start,
+                             f->height);
     if (rc != 0)
         return -1;
     free(f->anchor);
@@ -406,8 +409,8 @@ static int yaml_stream(const char *buf, size_t len, size_t max_bytes, int max_de
     return rc;
 }
 
-int kn_yaml_parse_docs(const char *buf, size_t len, const kn_json_limits *lim, kn_json ***docs,
-                       size_t *ndocs, kn_err *err)
+int kn_yaml_parse_docs(const char *buf, size_t len, const kn_json_limits *lim, kn_json ***docs, size_t *ndocs,
+                       kn_err *err)
 {
     *docs = NULL;
     *ndocs = 0;

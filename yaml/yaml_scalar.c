@@ -20,12 +20,12 @@ static bool in_list(const char *s, size_t n, const char *const *list)
     return false;
 }
 
-static const char *const k_true[] = {"y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE",
-                                     "on", "On", "ON", NULL};
-static const char *const k_false[] = {"n", "N", "no", "No", "NO", "false", "False", "FALSE",
-                                      "off", "Off", "OFF", NULL};
+static const char *const k_true[] = {"y",    "Y",    "yes", "Yes", "YES", "true",
+                                     "True", "TRUE", "on",  "On",  "ON",  NULL};
+static const char *const k_false[] = {"n",     "N",     "no",  "No",  "NO",  "false",
+                                      "False", "FALSE", "off", "Off", "OFF", NULL};
 static const char *const k_null[] = {"", "~", "null", "Null", "NULL", NULL};
-static const char *const k_nonfinite[] = {".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf",
+static const char *const k_nonfinite[] = {".nan",  ".NaN",  ".NAN",  ".inf",  ".Inf",  ".INF", "+.inf",
                                           "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", NULL};
 
 /* Digits of s in base; false on an empty run, a bad digit or overflow. */
@@ -156,8 +156,7 @@ static kn_json *implicit(const char *val, size_t len, kn_err *err)
     if (in_list(val, len, k_null))
         return or_oom(kn_json_new_null(), err);
     if (in_list(val, len, k_nonfinite)) {
-        kn_err_set(err, "%.*s is not a number JSON can hold (quote it to make it a string)", (int)len,
-                   val);
+        kn_err_set(err, "%.*s is not a number JSON can hold (quote it to make it a string)", (int)len, val);
         return NULL;
     }
     bool no_mem;

@@ -14,13 +14,13 @@
 #define TOKEN_MAX (64 * 1024)
 
 struct kn_api {
-    kn_kubeconfig cfg;          /* owned copy */
-    pthread_mutex_t mu;         /* guards the token cache */
-    char *token;                /* current bearer token (static or from the file) */
+    kn_kubeconfig cfg;  /* owned copy */
+    pthread_mutex_t mu; /* guards the token cache */
+    char *token;        /* current bearer token (static or from the file) */
     struct timespec token_mtime;
-    double token_checked;       /* monotonic seconds of the last stat() */
+    double token_checked; /* monotonic seconds of the last stat() */
     double token_recheck_s;
-    kn_metric *api_errors;      /* kubenexus_scheduler_api_errors_total{verb,code} */
+    kn_metric *api_errors; /* kubenexus_scheduler_api_errors_total{verb,code} */
 };
 
 static double mono_now(void)
@@ -56,7 +56,8 @@ static void refresh_token_locked(kn_api *api)
         kn_log(KN_LOG_WARN, "cannot stat token file", "path=%s error=%s", api->cfg.token_file, strerror(errno));
         return;
     }
-    if (api->token && st.st_mtim.tv_sec == api->token_mtime.tv_sec && st.st_mtim.tv_nsec == api->token_mtime.tv_nsec)
+    if (api->token && st.st_mtim.tv_sec == api->token_mtime.tv_sec &&
+        st.st_mtim.tv_nsec == api->token_mtime.tv_nsec)
         return;
     kn_err e = {{0}};
     size_t n = 0;
@@ -110,9 +111,10 @@ kn_api *kn_api_new(const kn_kubeconfig *cfg, kn_metrics *metrics, kn_err *err)
         return NULL;
     }
     if (metrics)
-        api->api_errors = kn_metrics_counter(metrics, "kubenexus_scheduler_api_errors_total",
-                                             "API server requests that failed, by verb and HTTP status (0: no response).",
-                                             2, (const char *[]){"verb", "code"});
+        api->api_errors =
+            kn_metrics_counter(metrics, "kubenexus_scheduler_api_errors_total",
+                               "API server requests that failed, by verb and HTTP status (0: no response).", 2,
+                               (const char *[]){"verb", "code"});
     return api;
 }
 
@@ -196,8 +198,8 @@ static void set_tls(kn_api *api, CURL *h)
     }
 }
 
-kn_api_req *kn_api_req_new(kn_api *api, const char *method, const char *path, const char *body,
-                           const char *verb, long timeout_s, kn_err *err)
+kn_api_req *kn_api_req_new(kn_api *api, const char *method, const char *path, const char *body, const char *verb,
+                           long timeout_s, kn_err *err)
 {
     return kn_api_req_new_typed(api, method, path, body, NULL, verb, timeout_s, err);
 }

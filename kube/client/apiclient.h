@@ -47,8 +47,8 @@ struct kn_api_req {
     long status;            /* HTTP status after finish; 0 if no response */
     CURLcode result;
     char errbuf[CURL_ERROR_SIZE];
-    void *owner;            /* caller's */
-    int owner_tag;          /* caller's */
+    void *owner;   /* caller's */
+    int owner_tag; /* caller's */
 };
 
 /* cfg is copied. metrics may be NULL. */
@@ -59,8 +59,8 @@ void kn_api_set_token_recheck(kn_api *api, double seconds);
 /* method: "GET", "POST", "PUT", "PATCH", "DELETE"; path begins with '/'
  * (query included); body NULL or JSON text (copied). timeout_s: whole
  * transfer, 0 = none. verb labels the API-error metric. */
-kn_api_req *kn_api_req_new(kn_api *api, const char *method, const char *path, const char *body,
-                           const char *verb, long timeout_s, kn_err *err);
+kn_api_req *kn_api_req_new(kn_api *api, const char *method, const char *path, const char *body, const char *verb,
+                           long timeout_s, kn_err *err);
 /* The same with the body's Content-Type (NULL: application/json, or
  * application/merge-patch+json for a PATCH), e.g. a strategic merge patch. */
 kn_api_req *kn_api_req_new_typed(kn_api *api, const char *method, const char *path, const char *body,

@@ -18,19 +18,19 @@
 
 /* One event to send: queued, then out (in flight), then done. */
 typedef struct kn_evq_ent {
-    struct kn_evq_ent *next;            /* queue or in-flight list */
-    char *key;                          /* involvedObject, type, reason, message */
+    struct kn_evq_ent *next; /* queue or in-flight list */
+    char *key;               /* involvedObject, type, reason, message */
     char *ns, *name, *uid, *type, *reason, *message;
     char *rel_ns, *rel_name, *rel_uid, *action; /* NULL: no related object */
-    char *ev_name;                      /* Event name to create again after a 404; else NULL */
-    uint64_t count;                     /* occurrences folded in */
-    uint64_t sent_count;                /* the count a PATCH set */
-    double first, last;                 /* wall clock */
-    int slot;                           /* index in slots while queued, else -1 */
-    bool combined;                      /* "(combined from similar events): ..." */
-    bool recreate;                      /* POST ev_name again: the PATCHed Event was gone */
-    int tries;                          /* failed sends so far */
-    double not_before;                  /* caller's clock: no retry before */
+    char *ev_name;                              /* Event name to create again after a 404; else NULL */
+    uint64_t count;                             /* occurrences folded in */
+    uint64_t sent_count;                        /* the count a PATCH set */
+    double first, last;                         /* wall clock */
+    int slot;                                   /* index in slots while queued, else -1 */
+    bool combined;                              /* "(combined from similar events): ..." */
+    bool recreate;                              /* POST ev_name again: the PATCHed Event was gone */
+    int tries;                                  /* failed sends so far */
+    double not_before;                          /* caller's clock: no retry before */
 } ent;
 
 /* Distinct messages seen for one pod, type and reason (client-go's
@@ -58,14 +58,14 @@ struct kn_evq {
     ent **slots;
     int *free_slots;
     size_t n_free;
-    kn_strmap queued;          /* key -> slot of the queued entry */
+    kn_strmap queued; /* key -> slot of the queued entry */
     seen *seen;
     size_t n_seen;
     int lru_head, lru_tail;
-    kn_strmap seen_idx;        /* key -> index in seen */
+    kn_strmap seen_idx; /* key -> index in seen */
     agg *aggs;
     size_t n_aggs;
-    kn_strmap agg_idx;         /* aggregate key -> index in aggs */
+    kn_strmap agg_idx; /* aggregate key -> index in aggs */
     uint64_t dropped;
     kn_metric *m_dropped, *m_total;
 };

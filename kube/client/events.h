@@ -42,13 +42,13 @@
 
 #define KN_EVENT_QUEUE_MAX 1000
 #define KN_EVENT_CACHE_MAX 4096
-#define KN_EVENT_BUSY_INFLIGHT 1  /* while bindings are queued or in flight */
-#define KN_EVENT_MAX_INFLIGHT 16  /* otherwise */
+#define KN_EVENT_BUSY_INFLIGHT 1 /* while bindings are queued or in flight */
+#define KN_EVENT_MAX_INFLIGHT 16 /* otherwise */
 #define KN_EVENT_PATCH_TYPE "application/strategic-merge-patch+json"
 #define KN_EVENT_MAX_TRIES 5
 #define KN_EVENT_RETRY_S 1.0
-#define KN_EVENT_SIMILAR_MAX 10   /* client-go's EventAggregator: distinct messages ... */
-#define KN_EVENT_SIMILAR_S 600.0  /* ... within this many seconds before combining */
+#define KN_EVENT_SIMILAR_MAX 10  /* client-go's EventAggregator: distinct messages ... */
+#define KN_EVENT_SIMILAR_S 600.0 /* ... within this many seconds before combining */
 
 typedef struct kn_evq kn_evq;
 
@@ -94,7 +94,6 @@ uint64_t kn_evq_dropped(const kn_evq *q);
 
 /* Builds the core/v1 Event JSON (exposed for tests): count 1, first and last
  * timestamp now_unix, named "<pod>.<now in hex nanoseconds>" as client-go does. */
-char *kn_event_json(const kn_pod_event *ev, const char *scheduler_name, const char *identity,
-                    double now_unix);
+char *kn_event_json(const kn_pod_event *ev, const char *scheduler_name, const char *identity, double now_unix);
 
 #endif

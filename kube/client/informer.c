@@ -27,8 +27,8 @@ struct kn_informer {
     inf_state state;
     kn_api_req *req;
     kn_watch_decoder dec;
-    char rv[RV_MAX];        /* resume point; "" = list needed */
-    char *cont;             /* continue token of the list in progress */
+    char rv[RV_MAX]; /* resume point; "" = list needed */
+    char *cont;      /* continue token of the list in progress */
     /* The pages of the list in progress, held until the last one arrives:
      * a list that breaks off must leave the previous view as it was. */
     kn_json **staged;
@@ -83,15 +83,36 @@ void kn_informer_set_watch_timeout(kn_informer *inf, int min_s, int max_s)
     inf->watch_max_s = max_s > min_s ? max_s : min_s;
 }
 
-bool kn_informer_synced(const kn_informer *inf) { return inf->synced; }
+bool kn_informer_synced(const kn_informer *inf)
+{
+    return inf->synced;
+}
 /* An absent resource's view (nothing) is complete while its list is retried;
  * any other informer without a resourceVersion is between lists. */
-bool kn_informer_current(const kn_informer *inf) { return inf->synced && (inf->rv[0] || inf->absent); }
-bool kn_informer_absent(const kn_informer *inf) { return inf->absent; }
-double kn_informer_next_start(const kn_informer *inf) { return inf->req ? 1e300 : inf->next_start; }
-const char *kn_informer_resource_version(const kn_informer *inf) { return inf->rv; }
-unsigned kn_informer_relists(const kn_informer *inf) { return inf->lists > 0 ? inf->lists - 1 : 0; }
-kn_api_req *kn_informer_inflight(const kn_informer *inf) { return inf->req; }
+bool kn_informer_current(const kn_informer *inf)
+{
+    return inf->synced && (inf->rv[0] || inf->absent);
+}
+bool kn_informer_absent(const kn_informer *inf)
+{
+    return inf->absent;
+}
+double kn_informer_next_start(const kn_informer *inf)
+{
+    return inf->req ? 1e300 : inf->next_start;
+}
+const char *kn_informer_resource_version(const kn_informer *inf)
+{
+    return inf->rv;
+}
+unsigned kn_informer_relists(const kn_informer *inf)
+{
+    return inf->lists > 0 ? inf->lists - 1 : 0;
+}
+kn_api_req *kn_informer_inflight(const kn_informer *inf)
+{
+    return inf->req;
+}
 
 static void set_rv(kn_informer *inf, const kn_json *obj)
 {
@@ -128,9 +149,7 @@ static int on_event(void *ctx, kn_watch_type type, const kn_json *obj)
         set_rv(inf, obj);
         inf->failures = 0;
         return 0;
-    case KN_WATCH_BOOKMARK:
-        set_rv(inf, obj);
-        return 0;
+    case KN_WATCH_BOOKMARK: set_rv(inf, obj); return 0;
     case KN_WATCH_ERROR: {
         int64_t code = 0;
         kn_json_int(kn_json_get(obj, "code"), &code);
@@ -287,7 +306,8 @@ static int list_page(kn_informer *inf, kn_api_req *req, kn_err *err)
     size_t n = apply_staged(inf);
     snprintf(inf->rv, sizeof inf->rv, "%s", list_rv);
     if (!inf->synced)
-        kn_log(KN_LOG_INFO, "initial list done", "resource=%s resourceVersion=%s objects=%zu", inf->path, list_rv, n);
+        kn_log(KN_LOG_INFO, "initial list done", "resource=%s resourceVersion=%s objects=%zu", inf->path, list_rv,
+               n);
     else
         kn_log(KN_LOG_INFO, "relist applied", "resource=%s resourceVersion=%s objects=%zu", inf->path, list_rv, n);
     inf->synced = true;
@@ -350,8 +370,8 @@ static void watch_done(kn_informer *inf, kn_api_req *req, double now)
         return;
     }
     const char *why = inf->dec.err.msg[0] ? inf->dec.err.msg : kn_api_req_error(req, msg, sizeof msg);
-    kn_log(KN_LOG_WARN, "watch broken; reconnecting", "resource=%s status=%ld error=%s", inf->path,
-           req->status, why);
+    kn_log(KN_LOG_WARN, "watch broken; reconnecting", "resource=%s status=%ld error=%s", inf->path, req->status,
+           why);
     backoff(inf, now);
 }
 

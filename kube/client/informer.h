@@ -61,7 +61,7 @@ bool kn_informer_current(const kn_informer *inf);
 bool kn_informer_absent(const kn_informer *inf);
 double kn_informer_next_start(const kn_informer *inf); /* when start() may return a request */
 const char *kn_informer_resource_version(const kn_informer *inf);
-unsigned kn_informer_relists(const kn_informer *inf);   /* lists started after the first */
+unsigned kn_informer_relists(const kn_informer *inf); /* lists started after the first */
 
 /* Watch timeout bounds (seconds) for tests; default 300..600 as client-go. */
 void kn_informer_set_watch_timeout(kn_informer *inf, int min_s, int max_s);

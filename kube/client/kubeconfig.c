@@ -34,12 +34,18 @@ static char *base64_decode(const char *s, size_t n, size_t *out_len)
         }
         if (pad)
             goto bad; /* data after padding */
-        if (c >= 'A' && c <= 'Z') v = c - 'A';
-        else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-        else if (c >= '0' && c <= '9') v = c - '0' + 52;
-        else if (c == '+') v = 62;
-        else if (c == '/') v = 63;
-        else goto bad;
+        if (c >= 'A' && c <= 'Z')
+            v = c - 'A';
+        else if (c >= 'a' && c <= 'z')
+            v = c - 'a' + 26;
+        else if (c >= '0' && c <= '9')
+            v = c - '0' + 52;
+        else if (c == '+')
+            v = 62;
+        else if (c == '/')
+            v = 63;
+        else
+            goto bad;
         sym++;
         acc = (acc << 6) | (uint32_t)v;
         bits += 6;
@@ -157,8 +163,8 @@ static char *resolve_path(const char *kc_path, const char *p)
 
 /* Reads `<field>-data` (base64) or `<field>` (a file) of obj into *buf.
  * Absent both: 0 with *buf NULL. */
-static int data_or_file(const char *kc, const kn_json *obj, const char *where, const char *field,
-                        char **buf, size_t *len, kn_err *err)
+static int data_or_file(const char *kc, const kn_json *obj, const char *where, const char *field, char **buf,
+                        size_t *len, kn_err *err)
 {
     char data_key[64];
     snprintf(data_key, sizeof data_key, "%s-data", field);
@@ -190,8 +196,8 @@ static int data_or_file(const char *kc, const kn_json *obj, const char *where, c
     return 0;
 }
 
-static int opt_string(const char *kc, const kn_json *obj, const char *where, const char *field,
-                      char **out, kn_err *err)
+static int opt_string(const char *kc, const kn_json *obj, const char *where, const char *field, char **out,
+                      kn_err *err)
 {
     const kn_json *v = kn_json_get(obj, field);
     *out = NULL;
@@ -213,8 +219,7 @@ static int read_cluster(const char *kc, const kn_json *cl, size_t ci, kn_kubecon
     if (!out->server || !*out->server)
         return kn_err_set(err, "kubeconfig %s: %s.server: required", kc, where);
     if (strncmp(out->server, "https://", 8) != 0 && strncmp(out->server, "http://", 7) != 0)
-        return kn_err_set(err, "kubeconfig %s: %s.server: \"%s\" is not an http(s) URL", kc, where,
-                          out->server);
+        return kn_err_set(err, "kubeconfig %s: %s.server: \"%s\" is not an http(s) URL", kc, where, out->server);
     size_t sl = strlen(out->server);
     while (sl > 0 && out->server[sl - 1] == '/')
         out->server[--sl] = '\0';
@@ -227,16 +232,17 @@ static int read_user(const char *kc, const kn_json *u, size_t ui, kn_kubeconfig 
     char where[64];
     snprintf(where, sizeof where, "users[%zu].user", ui);
     if (kn_json_get(u, "exec") || kn_json_get(u, "auth-provider"))
-        return kn_err_set(err, "kubeconfig %s: %s.%s: credential plugins are not supported; "
-                               "use token, tokenFile or client-certificate/client-key",
+        return kn_err_set(err,
+                          "kubeconfig %s: %s.%s: credential plugins are not supported; "
+                          "use token, tokenFile or client-certificate/client-key",
                           kc, where, kn_json_get(u, "exec") ? "exec" : "auth-provider");
     if (data_or_file(kc, u, where, "client-certificate", &out->cert_pem, &out->cert_len, err) < 0 ||
         data_or_file(kc, u, where, "client-key", &out->key_pem, &out->key_len, err) < 0 ||
         opt_string(kc, u, where, "token", &out->token, err) < 0)
         return -1;
     if (!!out->cert_pem != !!out->key_pem)
-        return kn_err_set(err, "kubeconfig %s: %s: client-certificate and client-key must be given together",
-                          kc, where);
+        return kn_err_set(err, "kubeconfig %s: %s: client-certificate and client-key must be given together", kc,
+                          where);
     char *tf = NULL;
     if (opt_string(kc, u, where, "tokenFile", &tf, err) < 0)
         return -1;

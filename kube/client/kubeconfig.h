@@ -24,14 +24,14 @@
 #define KN_KUBECONFIG_MAX_FILE (1024 * 1024)
 
 typedef struct kn_kubeconfig {
-    char *server;               /* "https://host:port", no trailing slash */
-    char *ca_pem;               /* CA bundle (PEM) or NULL: system roots */
+    char *server; /* "https://host:port", no trailing slash */
+    char *ca_pem; /* CA bundle (PEM) or NULL: system roots */
     size_t ca_len;
-    char *cert_pem, *key_pem;   /* client certificate and key (PEM) or NULL */
+    char *cert_pem, *key_pem; /* client certificate and key (PEM) or NULL */
     size_t cert_len, key_len;
-    char *token;                /* static bearer token or NULL */
-    char *token_file;           /* bearer token file (re-read on change) or NULL */
-    bool insecure;              /* insecure-skip-tls-verify */
+    char *token;      /* static bearer token or NULL */
+    char *token_file; /* bearer token file (re-read on change) or NULL */
+    bool insecure;    /* insecure-skip-tls-verify */
 } kn_kubeconfig;
 
 /* Reads and resolves a kubeconfig file. */

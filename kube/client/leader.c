@@ -18,12 +18,12 @@ struct kn_leader {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    bool stop;                 /* guarded by mu */
+    bool stop; /* guarded by mu */
     atomic_bool leader, lost;
-    kn_json *last;             /* our last written Lease (thread-owned; read after join) */
-    char *observed;            /* last seen spec, serialized */
-    double observed_at;        /* monotonic time it was first seen */
-    double last_renew;         /* monotonic time of our last successful write */
+    kn_json *last;      /* our last written Lease (thread-owned; read after join) */
+    char *observed;     /* last seen spec, serialized */
+    double observed_at; /* monotonic time it was first seen */
+    double last_renew;  /* monotonic time of our last successful write */
 };
 
 static double mono(void)
@@ -95,9 +95,10 @@ static bool write_lease(kn_leader *l, const char *method, kn_json *lease)
     lease_path(l, path, sizeof path, strcmp(method, "PUT") == 0);
     char *body = kn_json_dump(lease, NULL);
     kn_err err = {{0}};
-    kn_api_req *req = body ? kn_api_req_new(l->api, method, path, body, strcmp(method, "PUT") ? "create" : "update",
-                                            (long)l->retry_s + 5, &err)
-                           : NULL;
+    kn_api_req *req = body
+                          ? kn_api_req_new(l->api, method, path, body, strcmp(method, "PUT") ? "create" : "update",
+                                           (long)l->retry_s + 5, &err)
+                          : NULL;
     free(body);
     bool ok = false;
     if (req && kn_api_perform(req, &err) == 0 && (req->status == 200 || req->status == 201)) {
@@ -108,8 +109,9 @@ static bool write_lease(kn_leader *l, const char *method, kn_json *lease)
             ok = true;
         }
     } else if (req && req->status) {
-        kn_log(req->status == 409 ? KN_LOG_DEBUG : KN_LOG_WARN, "lease write failed", "lease=%s/%s status=%ld error=%s",
-               l->ns, l->name, req->status, kn_api_req_error(req, msg, sizeof msg));
+        kn_log(req->status == 409 ? KN_LOG_DEBUG : KN_LOG_WARN, "lease write failed",
+               "lease=%s/%s status=%ld error=%s", l->ns, l->name, req->status,
+               kn_api_req_error(req, msg, sizeof msg));
     } else {
         kn_log(KN_LOG_WARN, "lease write failed", "lease=%s/%s error=%s", l->ns, l->name, err.msg);
     }
@@ -254,8 +256,14 @@ kn_leader *kn_leader_start(kn_api *api, const kn_leader_opts *o, kn_err *err)
     return l;
 }
 
-bool kn_leader_is_leader(kn_leader *l) { return atomic_load(&l->leader); }
-bool kn_leader_lost(kn_leader *l) { return atomic_load(&l->lost); }
+bool kn_leader_is_leader(kn_leader *l)
+{
+    return atomic_load(&l->leader);
+}
+bool kn_leader_lost(kn_leader *l)
+{
+    return atomic_load(&l->lost);
+}
 
 static void release(kn_leader *l)
 {

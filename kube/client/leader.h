@@ -25,12 +25,12 @@
 typedef struct kn_leader kn_leader;
 
 typedef struct kn_leader_opts {
-    const char *ns;           /* lease namespace */
-    const char *name;         /* lease name (the scheduler name) */
-    const char *identity;     /* holderIdentity */
-    double lease_s;           /* 0 -> 15 */
-    double renew_deadline_s;  /* 0 -> 10 */
-    double retry_s;           /* 0 -> 2 */
+    const char *ns;          /* lease namespace */
+    const char *name;        /* lease name (the scheduler name) */
+    const char *identity;    /* holderIdentity */
+    double lease_s;          /* 0 -> 15 */
+    double renew_deadline_s; /* 0 -> 10 */
+    double retry_s;          /* 0 -> 2 */
 } kn_leader_opts;
 
 kn_leader *kn_leader_start(kn_api *api, const kn_leader_opts *o, kn_err *err);

@@ -99,4 +99,3 @@ int kn_watch_decoder_feed(kn_watch_decoder *d, const char *data, size_t n)
     }
     return 0;
 }
-

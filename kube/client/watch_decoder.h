@@ -15,7 +15,13 @@
 
 #define KN_WATCH_MAX_LINE (16 * 1024 * 1024)
 
-typedef enum { KN_WATCH_ADDED, KN_WATCH_MODIFIED, KN_WATCH_DELETED, KN_WATCH_BOOKMARK, KN_WATCH_ERROR } kn_watch_type;
+typedef enum {
+    KN_WATCH_ADDED,
+    KN_WATCH_MODIFIED,
+    KN_WATCH_DELETED,
+    KN_WATCH_BOOKMARK,
+    KN_WATCH_ERROR
+} kn_watch_type;
 
 /* Called with each event; object is borrowed for the call. Return 0 to go on, -1 to stop. */
 typedef int (*kn_watch_event_fn)(void *ctx, kn_watch_type type, const kn_json *object);

@@ -281,7 +281,8 @@ bool kn_res_is_extended(const char *name)
 {
     /* v1helper.IsExtendedResourceName: not native (no '/', or in kubernetes.io)
      * and not a quota name (requests.*) */
-    return strchr(name, '/') != NULL && strstr(name, "kubernetes.io/") == NULL && strncmp(name, "requests.", 9) != 0;
+    return strchr(name, '/') != NULL && strstr(name, "kubernetes.io/") == NULL &&
+           strncmp(name, "requests.", 9) != 0;
 }
 
 const char *kn_res_name(const kn_cluster *c, int idx)

@@ -56,13 +56,13 @@ typedef enum { KN_TOPO_NONE, KN_TOPO_LABELS, KN_TOPO_ANNOTATION, KN_TOPO_NRT } k
 typedef struct kn_zone {
     char name[64];
     kn_rvec alloc;
-    kn_rvec avail;   /* reported available (NRT only) */
+    kn_rvec avail; /* reported available (NRT only) */
     bool has_avail;
-    kn_rvec ours;    /* everything we placed in this zone */
-    kn_rvec since;   /* what we placed since the last report */
-    int users;       /* allocs holding part of this zone */
-    int exclusive;   /* pod index holding the zone isolated, or -1 */
-    kn_rvec room;    /* kn_zone_free() of every resource, kept by kn_zone_sync_room()
+    kn_rvec ours;  /* everything we placed in this zone */
+    kn_rvec since; /* what we placed since the last report */
+    int users;     /* allocs holding part of this zone */
+    int exclusive; /* pod index holding the zone isolated, or -1 */
+    kn_rvec room;  /* kn_zone_free() of every resource, kept by kn_zone_sync_room()
                         wherever alloc, avail, ours or since change: a NUMA fit
                         reads one line per zone instead of four */
 } kn_zone;
@@ -79,12 +79,12 @@ typedef struct kn_taint {
  * users); scheduler/cache/ports.c. */
 typedef struct kn_port_use {
     kn_host_port key;
-    int32_t count;       /* 0: empty slot */
+    int32_t count; /* 0: empty slot */
 } kn_port_use;
 
 typedef struct kn_portset {
     kn_port_use *slots;
-    size_t cap, used;    /* cap a power of two (or 0) */
+    size_t cap, used; /* cap a power of two (or 0) */
 } kn_portset;
 
 /* Adds delta (+1 take, -1 release) to p's count and to the every-address count. */
@@ -96,28 +96,28 @@ void kn_portset_free(kn_portset *s);
 typedef struct kn_node {
     bool live;
     char *name, *uid;
-    kn_json *labels;     /* owned object, never NULL while live */
+    kn_json *labels; /* owned object, never NULL while live */
     kn_taint *taints;
     int n_taints;
     bool unschedulable, ready;
     kn_rvec alloc, used; /* used: bound, assumed and held room */
     int n_zones;
-    kn_zone *zones;      /* n_zones of them, malloc'd (NULL without zones) */
+    kn_zone *zones; /* n_zones of them, malloc'd (NULL without zones) */
     kn_topo_source topo;
-    char *topo_annotation; /* numa.kubenexus.io/topology as sent, or NULL */
-    uint32_t zone_epoch; /* bumped when the zone layout changes */
-    int n_exclusive;     /* zones held isolated */
-    kn_portset ports;    /* host ports in use */
+    char *topo_annotation;   /* numa.kubenexus.io/topology as sent, or NULL */
+    uint32_t zone_epoch;     /* bumped when the zone layout changes */
+    int n_exclusive;         /* zones held isolated */
+    kn_portset ports;        /* host ports in use */
     bool prefer_no_schedule; /* has a PreferNoSchedule taint */
-    bool seen;           /* resync mark */
+    bool seen;               /* resync mark */
 } kn_node;
 
 typedef struct kn_alloc {
-    int node;            /* -1 when not placed */
+    int node; /* -1 when not placed */
     kn_rvec req;
     int n_zones;
     uint8_t zone[KN_NUMA_MAX_ZONES];
-    kn_rvec *ztake;      /* n_zones amounts, malloc'd */
+    kn_rvec *ztake; /* n_zones amounts, malloc'd */
     uint32_t zone_epoch;
     bool exclusive;
     int owner;           /* pod index for exclusive zones */
@@ -131,12 +131,12 @@ typedef enum { KN_POD_PENDING, KN_POD_ASSUMED, KN_POD_BOUND } kn_pod_state;
 /* The parts of a pod spec that placement reads besides its request and NUMA
  * policy (taken out of a kn_pod): filters and scoring preferences. */
 typedef struct kn_constraints {
-    kn_json *node_selector;     /* owned object or NULL */
-    kn_json *required_affinity; /* owned requiredDuringScheduling... or NULL */
+    kn_json *node_selector;      /* owned object or NULL */
+    kn_json *required_affinity;  /* owned requiredDuringScheduling... or NULL */
     kn_json *preferred_affinity; /* owned preferredDuringScheduling... array or NULL */
     kn_toleration *tolerations;
     int n_tolerations;
-    kn_host_port *host_ports;   /* NULL when none */
+    kn_host_port *host_ports; /* NULL when none */
     int n_host_ports;
 } kn_constraints;
 
@@ -149,7 +149,7 @@ void kn_constraints_free(kn_constraints *c);
 /* Constraints are shared by every pending pod with the same ones (the
  * executors of one application): one entry per distinct signature. */
 typedef struct kn_cons_entry {
-    char *sig;             /* kn_pod_sig() of cons: the key */
+    char *sig; /* kn_pod_sig() of cons: the key */
     kn_constraints cons;
     int refs;
     int idx;
@@ -157,22 +157,22 @@ typedef struct kn_cons_entry {
 
 /* What only a pending pod of ours needs (kept small: 150k pending pods). */
 typedef struct kn_pod_detail {
-    kn_cons_entry *cons;   /* shared, counted */
-    bool batch;            /* a Spark pod (spark-role label): bin-packed */
-    bool spark_driver;     /* spark-role: driver */
-    kn_numa_spec *numa;    /* NULL without a policy */
+    kn_cons_entry *cons;                 /* shared, counted */
+    bool batch;                          /* a Spark pod (spark-role label): bin-packed */
+    bool spark_driver;                   /* spark-role: driver */
+    kn_numa_spec *numa;                  /* NULL without a policy */
     int numa_idx[KN_NUMA_MAX_RESOURCES]; /* resource indices of numa->resources */
-    kn_json *reservation;  /* parsed executor-reservation annotation, or NULL */
-    double timeout_s;      /* gang timeout annotation, 0 = default */
-    char *reason;          /* last FailedScheduling message, or NULL */
-    double last_event;     /* clock of the last FailedScheduling event */
-    uint64_t tried_gen;    /* cluster generation of the last failed attempt */
-    char *bad;             /* why the pod can never be scheduled (bad annotation), or NULL */
-    uint32_t fields;       /* kn_pod.fields: scheduling fields beyond the model it sets */
-    bool gated;            /* spec.schedulingGates not empty: not attempted */
-    bool preempt_never;    /* spec.preemptionPolicy Never: may not preempt */
-    bool nominated;        /* status.nominatedNodeName was set for it (to clear when preemption fails) */
-    int nom;               /* the nomination holding room for it (scheduler/cycle/preempt.c): index + 1, 0 none */
+    kn_json *reservation;                /* parsed executor-reservation annotation, or NULL */
+    double timeout_s;                    /* gang timeout annotation, 0 = default */
+    char *reason;                        /* last FailedScheduling message, or NULL */
+    double last_event;                   /* clock of the last FailedScheduling event */
+    uint64_t tried_gen;                  /* cluster generation of the last failed attempt */
+    char *bad;                           /* why the pod can never be scheduled (bad annotation), or NULL */
+    uint32_t fields;                     /* kn_pod.fields: scheduling fields beyond the model it sets */
+    bool gated;                          /* spec.schedulingGates not empty: not attempted */
+    bool preempt_never;                  /* spec.preemptionPolicy Never: may not preempt */
+    bool nominated; /* status.nominatedNodeName was set for it (to clear when preemption fails) */
+    int nom;        /* the nomination holding room for it (scheduler/cycle/preempt.c): index + 1, 0 none */
 } kn_pod_detail;
 
 typedef struct kn_cpod {
@@ -181,46 +181,46 @@ typedef struct kn_cpod {
     char *node_name;       /* bound or assumed node, or NULL */
     kn_pod_state state;
     bool ours;
-    bool binding;          /* our POST .../binding is in flight */
+    bool binding; /* our POST .../binding is in flight */
     int32_t priority;
-    double created;        /* creationTimestamp in seconds (0 if absent) */
-    uint64_t seq;          /* arrival order, for ties */
-    char *unfit_name;      /* a requested resource we cannot track (table full), or NULL */
+    double created;   /* creationTimestamp in seconds (0 if absent) */
+    uint64_t seq;     /* arrival order, for ties */
+    char *unfit_name; /* a requested resource we cannot track (table full), or NULL */
     kn_alloc alloc;
-    int gang;              /* gang index or -1 */
-    kn_pod_detail *d;      /* pending pods of ours only */
+    int gang;               /* gang index or -1 */
+    kn_pod_detail *d;       /* pending pods of ours only */
     kn_pod_detail *restore; /* a driver of ours first seen bound (a restart or a new
                                leader) with an executor reservation to re-create, or NULL */
-    double bound_at;       /* wall clock it was bound (PodScheduled, else created); 0 unknown */
-    bool seen;             /* resync mark */
+    double bound_at;        /* wall clock it was bound (PodScheduled, else created); 0 unknown */
+    bool seen;              /* resync mark */
     /* what preemption reads of a running pod */
-    bool terminating;      /* metadata.deletionTimestamp set: already going away */
-    bool driver;           /* a Spark driver (spark-role=driver, or it carries an executor reservation) */
-    bool preempted;        /* chosen as a preemption victim by this process */
-    int64_t grace_s;       /* spec.terminationGracePeriodSeconds, -1 unknown */
-    uint64_t owner_pod;    /* kn_keyhash of its controller's uid when that is a Pod (a Spark executor), else 0 */
-    double started;        /* status.startTime (Unix seconds), 0 unknown */
-    kn_labelset labels;    /* for PodDisruptionBudget selectors (kept when c->keep_labels) */
+    bool terminating;   /* metadata.deletionTimestamp set: already going away */
+    bool driver;        /* a Spark driver (spark-role=driver, or it carries an executor reservation) */
+    bool preempted;     /* chosen as a preemption victim by this process */
+    int64_t grace_s;    /* spec.terminationGracePeriodSeconds, -1 unknown */
+    uint64_t owner_pod; /* kn_keyhash of its controller's uid when that is a Pod (a Spark executor), else 0 */
+    double started;     /* status.startTime (Unix seconds), 0 unknown */
+    kn_labelset labels; /* for PodDisruptionBudget selectors (kept when c->keep_labels) */
 } kn_cpod;
 
 typedef struct kn_nrt {
     char *name;
     int n_zones;
-    kn_zone *zones;        /* n_zones of them, malloc'd (alloc/avail only) */
+    kn_zone *zones; /* n_zones of them, malloc'd (alloc/avail only) */
     bool seen;
 } kn_nrt;
 
 /* A PodGroup as watched (spark/podgroup.h); gangs that name it look it up by
  * kind, namespace and name when they are attempted. */
 typedef struct kn_pgrec {
-    char *key;             /* the map key: kind digit, then "ns/name" (kn_pgrec_ref) */
+    char *key; /* the map key: kind digit, then "ns/name" (kn_pgrec_ref) */
     kn_gang_kind kind;
     int min_member;
     bool has_min_res;
-    kn_rvec min_res;       /* spec.minResources, pods = min_member (as coscheduling adds) */
-    int timeout_s;         /* 0: not set */
-    char *bad;             /* why no gang can use it (a bad field), or NULL */
-    bool seen;             /* resync mark */
+    kn_rvec min_res; /* spec.minResources, pods = min_member (as coscheduling adds) */
+    int timeout_s;   /* 0: not set */
+    char *bad;       /* why no gang can use it (a bad field), or NULL */
+    bool seen;       /* resync mark */
 } kn_pgrec;
 
 static inline const char *kn_pgrec_ref(const kn_pgrec *g)
@@ -234,17 +234,17 @@ static inline const char *kn_pgrec_ref(const kn_pgrec *g)
 typedef struct kn_pdb {
     bool live, seen;
     char *uid, *ns, *name;
-    bool selects;          /* the selector is valid and not empty (else it matches no pod) */
+    bool selects; /* the selector is valid and not empty (else it matches no pod) */
     kn_label_selector sel;
-    int32_t allowed;       /* status.disruptionsAllowed */
-    char **disrupted;      /* status.disruptedPods' names, sorted */
+    int32_t allowed;  /* status.disruptionsAllowed */
+    char **disrupted; /* status.disruptedPods' names, sorted */
     int n_disrupted;
 } kn_pdb;
 
 typedef struct kn_cluster {
     char res_names[KN_RDIM][KN_RESOURCE_NAME_MAX];
     int n_res;
-    uint32_t ext_mask;     /* bit r: res_names[r] is an extended resource (kn_res_is_extended) */
+    uint32_t ext_mask; /* bit r: res_names[r] is an extended resource (kn_res_is_extended) */
     kn_node *nodes;
     int n_nodes;
     size_t cap_nodes;
@@ -252,7 +252,7 @@ typedef struct kn_cluster {
     kn_cpod *pods;
     int n_pods;
     size_t cap_pods;
-    int *free_pods;        /* indices of dropped records, reused first */
+    int *free_pods; /* indices of dropped records, reused first */
     int n_free_pods;
     size_t cap_free_pods;
     kn_strmap pod_by_uid;
@@ -260,32 +260,32 @@ typedef struct kn_cluster {
     int n_nrts;
     size_t cap_nrts;
     kn_strmap nrt_by_name;
-    kn_pgrec *pgs;         /* PodGroups, both kinds; a deleted one's slot takes the last */
+    kn_pgrec *pgs; /* PodGroups, both kinds; a deleted one's slot takes the last */
     int n_pgs;
     size_t cap_pgs;
     kn_strmap pg_by_key;
-    uint64_t gen;          /* bumped whenever room may have been freed */
-    uint64_t mutations;    /* every take and release (placement caches check it) */
-    int *chlog;            /* ring of KN_CHLOG_SIZE: take/release number m at m % size as
+    uint64_t gen;                               /* bumped whenever room may have been freed */
+    uint64_t mutations;                         /* every take and release (placement caches check it) */
+    int *chlog;                                 /* ring of KN_CHLOG_SIZE: take/release number m at m % size as
                               node * 2 + (1 if a release), or NULL */
-    uint64_t node_gen;     /* every node or topology change (filter caches check it) */
-    int n_prefer_no_schedule; /* live nodes with a PreferNoSchedule taint */
-    struct kn_place_cache *pc; /* the placer's caches (scheduler/place), or NULL; */
+    uint64_t node_gen;                          /* every node or topology change (filter caches check it) */
+    int n_prefer_no_schedule;                   /* live nodes with a PreferNoSchedule taint */
+    struct kn_place_cache *pc;                  /* the placer's caches (scheduler/place), or NULL; */
     void (*pc_free)(struct kn_place_cache *pc); /* held here to live and die with the cluster */
-    int pct_nodes;         /* percentage of nodes to score (0 adaptive, 100 all) */
-    kn_cons_entry **cons;  /* shared constraints, NULL slots free */
+    int pct_nodes;                              /* percentage of nodes to score (0 adaptive, 100 all) */
+    kn_cons_entry **cons;                       /* shared constraints, NULL slots free */
     int n_cons;
     size_t cap_cons;
     kn_strmap cons_by_sig;
     uint64_t seq;
-    int n_restore;         /* pods with a restore detail */
+    int n_restore; /* pods with a restore detail */
     char *scheduler_name;
     kn_pdb *pdbs;
     int n_pdbs;
     size_t cap_pdbs;
     kn_strmap pdb_by_uid;
-    bool keep_labels;      /* keep every pod's labels (PodDisruptionBudgets are, or will be, watched) */
-    int32_t min_priority;  /* the lowest priority any pod had (never rises): none below it can be preempted */
+    bool keep_labels;     /* keep every pod's labels (PodDisruptionBudgets are, or will be, watched) */
+    int32_t min_priority; /* the lowest priority any pod had (never rises): none below it can be preempted */
 } kn_cluster;
 
 int kn_cluster_init(kn_cluster *c, const char *scheduler_name, kn_err *err);
@@ -317,15 +317,14 @@ void kn_cluster_podgroups_unmark(kn_cluster *c, kn_gang_kind kind);
 void kn_cluster_podgroups_sweep(kn_cluster *c, kn_gang_kind kind);
 /* What a pod event changed, for the gang layer. */
 typedef struct kn_pod_change {
-    int idx;          /* the pod's record, or -1 when the event was ignored */
-    bool removed;     /* deleted or terminated: the caller takes it out of its
+    int idx;               /* the pod's record, or -1 when the event was ignored */
+    bool removed;          /* deleted or terminated: the caller takes it out of its
                          gang, then kn_cluster_drop_pod() releases and frees it */
     bool placed_elsewhere; /* an assumed pod turned up bound to another node */
     kn_gang_spec gang;     /* its gang (spark/gang.h; present=false if none or invalid) */
 } kn_pod_change;
 
-int kn_cluster_apply_pod(kn_cluster *c, const kn_json *pod, bool deleted, kn_pod_change *chg,
-                         kn_err *err);
+int kn_cluster_apply_pod(kn_cluster *c, const kn_json *pod, bool deleted, kn_pod_change *chg, kn_err *err);
 /* The same for a pod not deleted, given as its model (read, not taken: what
  * is kept is copied); obj is the object it was read from, for its status
  * conditions, or NULL (created just now: none). */

@@ -182,8 +182,8 @@ static void refresh_zones(kn_cluster *c, kn_node *n, bool fresh_report)
             set_zones(n, &zs, KN_TOPO_ANNOTATION, false);
             return;
         }
-        kn_log(KN_LOG_WARN, "ignoring NUMA topology annotation", "node=%s annotation=%s error=%s",
-               n->name, KN_TOPOLOGY_ANNOTATION, err.msg);
+        kn_log(KN_LOG_WARN, "ignoring NUMA topology annotation", "node=%s annotation=%s error=%s", n->name,
+               KN_TOPOLOGY_ANNOTATION, err.msg);
     }
     if (label_zones(c, n->labels, &zs, &err) != 0) {
         kn_log(KN_LOG_WARN, "ignoring NUMA topology labels", "node=%s error=%s", n->name, err.msg);

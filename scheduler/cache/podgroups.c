@@ -79,8 +79,7 @@ int kn_cluster_apply_podgroup(kn_cluster *c, kn_gang_kind kind, const kn_json *o
     }
     if (i < 0) {
         char *k = strdup(key);
-        if (k == NULL ||
-            kn_grow((void **)&c->pgs, &c->cap_pgs, (size_t)c->n_pgs + 1, sizeof(*c->pgs)) != 0 ||
+        if (k == NULL || kn_grow((void **)&c->pgs, &c->cap_pgs, (size_t)c->n_pgs + 1, sizeof(*c->pgs)) != 0 ||
             kn_strmap_put(&c->pg_by_key, k, c->n_pgs) != 0) {
             free(k);
             return kn_err_set(err, "out of memory");

@@ -266,10 +266,11 @@ static int apply_pending(kn_cluster *c, kn_cpod *r, const kn_pod *p, const kn_er
         old->reason = NULL;
         /* a status-only update (a condition, a label that does not matter) is
          * no reason to try again before the cluster changes */
-        if (memcmp(&req, &r->alloc.req, sizeof(req)) == 0 && d->cons == old->cons && same_numa(d->numa, old->numa) &&
-            (d->reservation == NULL) == (old->reservation == NULL) &&
-            (d->reservation == NULL || kn_json_equal(d->reservation, old->reservation)) && d->timeout_s == old->timeout_s &&
-            d->bad == NULL && old->bad == NULL && d->fields == old->fields && d->gated == old->gated)
+        if (memcmp(&req, &r->alloc.req, sizeof(req)) == 0 && d->cons == old->cons &&
+            same_numa(d->numa, old->numa) && (d->reservation == NULL) == (old->reservation == NULL) &&
+            (d->reservation == NULL || kn_json_equal(d->reservation, old->reservation)) &&
+            d->timeout_s == old->timeout_s && d->bad == NULL && old->bad == NULL && d->fields == old->fields &&
+            d->gated == old->gated)
             d->tried_gen = old->tried_gen;
         kn_pod_detail_free(c, old);
     }
@@ -282,11 +283,12 @@ static int preemption_facts(kn_cluster *c, kn_cpod *r, const kn_pod *p)
 {
     const char *role = kn_pod_label(p, KN_SPARK_ROLE_LABEL);
     r->terminating = p->terminating;
-    r->driver = (role && strcmp(role, "driver") == 0) ||
-                kn_pod_annotation(p, KN_EXECUTOR_RESERVATION_ANNOTATION) != NULL;
+    r->driver =
+        (role && strcmp(role, "driver") == 0) || kn_pod_annotation(p, KN_EXECUTOR_RESERVATION_ANNOTATION) != NULL;
     r->grace_s = p->grace_s;
     r->started = p->start_time;
-    r->owner_pod = p->owner_kind && strcmp(p->owner_kind, "Pod") == 0 && p->owner_uid ? kn_keyhash_str(p->owner_uid) : 0;
+    r->owner_pod =
+        p->owner_kind && strcmp(p->owner_kind, "Pod") == 0 && p->owner_uid ? kn_keyhash_str(p->owner_uid) : 0;
     kn_labelset_free(&r->labels);
     return c->keep_labels ? kn_labelset_from_json(p->labels, &r->labels) : 0;
 }
@@ -317,8 +319,7 @@ int kn_cluster_apply_pod(kn_cluster *c, const kn_json *obj, bool deleted, kn_pod
     return rc;
 }
 
-int kn_cluster_apply_pod_model(kn_cluster *c, const kn_pod *p, const kn_json *obj, kn_pod_change *chg,
-                               kn_err *err)
+int kn_cluster_apply_pod_model(kn_cluster *c, const kn_pod *p, const kn_json *obj, kn_pod_change *chg, kn_err *err)
 {
     memset(chg, 0, sizeof(*chg));
     chg->idx = -1;
@@ -351,7 +352,8 @@ int kn_cluster_apply_pod_model(kn_cluster *c, const kn_pod *p, const kn_json *ob
     if (preemption_facts(c, r, p) != 0)
         return kn_err_set(err, "out of memory");
     if (bound) {
-        chg->placed_elsewhere = r->state == KN_POD_ASSUMED && r->node_name && strcmp(r->node_name, p->node_name) != 0;
+        chg->placed_elsewhere =
+            r->state == KN_POD_ASSUMED && r->node_name && strcmp(r->node_name, p->node_name) != 0;
         return apply_bound(c, r, p, bound_time(obj, r->created)) == 0 ? 0 : kn_err_set(err, "out of memory");
     }
     if (r->state != KN_POD_PENDING) /* our binding is in flight; the watch lags */

@@ -53,7 +53,6 @@ int kn_commit_pod(const kn_cycle *cy, int pi, const kn_choice *ch)
     return kn_commit_assumed(cy, pi);
 }
 
-
 /* Takes the best node for w into a (node, zones, amounts); false when none fits. */
 static bool take_best(kn_scheduler *s, const kn_want *w, kn_alloc *a, kn_tentative *t)
 {
@@ -91,8 +90,13 @@ void kn_slot_want(const kn_pod_detail *dd, const kn_resv_spec *rs, kn_constraint
     driver->host_ports = NULL;
     driver->n_host_ports = 0;
     bool own = rs->has_tmpl || dd->cons->cons.n_host_ports > 0;
-    *w = (kn_want){.pod = rs->has_tmpl ? &rs->tmpl : driver, .req = &rs->req, .numa = &rs->numa,
-                   .numa_idx = rs->numa_idx, .owner = -1, .binpack = true, .sig = own ? NULL : dd->cons->sig};
+    *w = (kn_want){.pod = rs->has_tmpl ? &rs->tmpl : driver,
+                   .req = &rs->req,
+                   .numa = &rs->numa,
+                   .numa_idx = rs->numa_idx,
+                   .owner = -1,
+                   .binpack = true,
+                   .sig = own ? NULL : dd->cons->sig};
 }
 
 void kn_take_slots(kn_scheduler *s, const kn_pod_detail *dd, const kn_resv_spec *rs, kn_tentative *t)

@@ -21,34 +21,34 @@
 
 typedef struct kn_gangrec {
     bool live;
-    char *key;             /* "ns/name", for messages */
-    char *mkey;            /* gang_by_key's key: key, or for a PodGroup "ns/name#<kind>" */
+    char *key;  /* "ns/name", for messages */
+    char *mkey; /* gang_by_key's key: key, or for a PodGroup "ns/name#<kind>" */
     char *ns, *name;
     kn_gang_kind kind;
     int min_available;
-    int *members;          /* pod indices */
+    int *members; /* pod indices */
     int n;
     size_t cap;
-    double ready_since;    /* first failed all-at-once attempt; <0 none */
-    bool placed;           /* reached min-available placed pods once */
-    int resv;              /* live reservation index or -1 */
-    int waiting_told;      /* members present when GangWaiting was last posted */
+    double ready_since; /* first failed all-at-once attempt; <0 none */
+    bool placed;        /* reached min-available placed pods once */
+    int resv;           /* live reservation index or -1 */
+    int waiting_told;   /* members present when GangWaiting was last posted */
     uint64_t tried_gen;
-    uint64_t mark;         /* queue building */
+    uint64_t mark; /* queue building */
 } kn_gangrec;
 
 typedef struct kn_resv {
     bool live;
     int gang;
     char *driver_uid, *driver_ns, *driver_name;
-    int older;             /* a live reservation the same driver made before, or -1: a
+    int older;       /* a live reservation the same driver made before, or -1: a
                               driver placed again after its binding failed reserves anew */
-    kn_alloc *slots;       /* node < 0 once taken or released */
+    kn_alloc *slots; /* node < 0 once taken or released */
     int n_slots, n_free;
     double created, timeout_s;
-    bool restored;         /* re-created after a restart (restore.c) */
-    kn_json *annotation;   /* the driver's executor-reservation (a copy) and constraints (counted): */
-    kn_cons_entry *cons;   /* to place the slots again when preemption moves them; NULL: cannot */
+    bool restored;       /* re-created after a restart (restore.c) */
+    kn_json *annotation; /* the driver's executor-reservation (a copy) and constraints (counted): */
+    kn_cons_entry *cons; /* to place the slots again when preemption moves them; NULL: cannot */
 } kn_resv;
 
 /* A parsed executor-reservation annotation. */
@@ -57,9 +57,9 @@ typedef struct kn_resv_spec {
     kn_rvec req;
     kn_numa_spec numa;
     int numa_idx[KN_NUMA_MAX_RESOURCES];
-    kn_constraints tmpl;   /* nodeSelector/tolerations/affinity for the slots */
+    kn_constraints tmpl; /* nodeSelector/tolerations/affinity for the slots */
     bool has_tmpl;
-    int unsupported;       /* a KN_PODF_ field the template sets that no plugin implements, or -1 */
+    int unsupported; /* a KN_PODF_ field the template sets that no plugin implements, or -1 */
 } kn_resv_spec;
 
 /* An entry of the queue: a plain pod (id >= 0, its index) or a gang (id =
@@ -83,19 +83,19 @@ struct kn_scheduler {
     int n_resvs;
     size_t cap_resvs;
     kn_strmap resv_by_driver; /* driver uid -> its newest live reservation (keys: its driver_uid) */
-    kn_qent *queue;        /* this cycle's queue (queue.c), its room kept from cycle to cycle */
+    kn_qent *queue;           /* this cycle's queue (queue.c), its room kept from cycle to cycle */
     size_t cap_queue;
-    kn_alloc *held;        /* room a starving gang holds during this cycle */
+    kn_alloc *held; /* room a starving gang holds during this cycle */
     int n_held;
     size_t cap_held;
-    bool holder_done;      /* one starving gang holds room per cycle */
+    bool holder_done; /* one starving gang holds room per cycle */
     uint64_t mark;
-    double last_now;       /* the clock of the last cycle */
+    double last_now; /* the clock of the last cycle */
     uint64_t attempts, scheduled, unschedulable, bind_errors;
     uint64_t numa_decisions[5];
-    uint64_t resv_timeouts;    /* reservations released or not restored past their timeout */
+    uint64_t resv_timeouts;              /* reservations released or not restored past their timeout */
     uint64_t unsupported[KN_PODF_COUNT]; /* pods left pending for each field */
-    kn_preempt *pre;       /* nominations and the cycle's victim index (preempt.c) */
+    kn_preempt *pre;                     /* nominations and the cycle's victim index (preempt.c) */
 };
 
 /* One scheduling cycle's context, as kube-scheduler's CycleState: the
@@ -172,12 +172,12 @@ int kn_out_nomination(const kn_cluster *c, kn_sched_out *o, const kn_cpod *p, in
 /* A gang's tentative placement: pods and slots taken so far, undone or
  * committed as a whole. */
 typedef struct kn_tentative {
-    int *P;                /* the pods, P[0] the driver when there are slots */
+    int *P; /* the pods, P[0] the driver when there are slots */
     int n, placed;
     kn_alloc *slots;
     int nslots, held;
     bool oom;
-    char msg[KN_MSG_MAX];     /* why the next one did not fit */
+    char msg[KN_MSG_MAX]; /* why the next one did not fit */
 } kn_tentative;
 /* Takes the best node for each pod of t in turn, until one does not fit. */
 void kn_take_pods(kn_scheduler *s, kn_tentative *t);

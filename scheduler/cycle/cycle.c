@@ -171,17 +171,12 @@ const char *kn_sched_kind_path(kn_sched_kind kind)
 int kn_sched_apply(kn_scheduler *s, kn_sched_kind kind, const kn_json *obj, bool deleted, kn_err *err)
 {
     switch (kind) {
-    case KN_SCHED_NODES:
-        return kn_sched_apply_node(s, obj, deleted, err);
-    case KN_SCHED_PODS:
-        return kn_sched_apply_pod(s, obj, deleted, err);
-    case KN_SCHED_NRTS:
-        return kn_sched_apply_nrt(s, obj, deleted, err);
+    case KN_SCHED_NODES: return kn_sched_apply_node(s, obj, deleted, err);
+    case KN_SCHED_PODS: return kn_sched_apply_pod(s, obj, deleted, err);
+    case KN_SCHED_NRTS: return kn_sched_apply_nrt(s, obj, deleted, err);
     case KN_SCHED_PODGROUPS:
-    case KN_SCHED_VOLCANO_PODGROUPS:
-        return kn_sched_apply_podgroup(s, podgroup_kind(kind), obj, deleted, err);
-    case KN_SCHED_PDBS:
-        return kn_sched_apply_pdb(s, obj, deleted, err);
+    case KN_SCHED_VOLCANO_PODGROUPS: return kn_sched_apply_podgroup(s, podgroup_kind(kind), obj, deleted, err);
+    case KN_SCHED_PDBS: return kn_sched_apply_pdb(s, obj, deleted, err);
     }
     return kn_err_set(err, "unknown kind %d", (int)kind);
 }
@@ -219,8 +214,7 @@ void kn_sched_resync_end(kn_scheduler *s, kn_sched_kind kind)
          * no longer holds is gone, maybe re-created under a new uid: keeping
          * it would hold its room forever. */
         for (int i = 0; i < c->n_pods; i++)
-            if (c->pods[i].live && !c->pods[i].seen &&
-                (c->pods[i].state != KN_POD_ASSUMED || !c->pods[i].binding))
+            if (c->pods[i].live && !c->pods[i].seen && (c->pods[i].state != KN_POD_ASSUMED || !c->pods[i].binding))
                 remove_pod(s, i);
     } else if (kind == KN_SCHED_PDBS) {
         for (int i = 0; i < c->n_pdbs; i++)
@@ -354,9 +348,10 @@ static void told_reserved(const kn_cycle *cy, int driver, const kn_resv_spec *rs
     kn_fmt_req(&s->c, &rs->req, req, sizeof(req));
     kn_gangrec *g = &s->gangs[p->gang];
     double to = kn_gang_timeout(s, p, p->d);
-    kn_out_event(cy->out, p->ns, p->name, p->uid, "Normal", "GangReserved",
-                 "Reserved %d executor slot(s) of %s for gang %s on %s; held until the executors arrive or %.0fs pass",
-                 rs->count, req, g->key, rs->count ? where : "no node", to);
+    kn_out_event(
+        cy->out, p->ns, p->name, p->uid, "Normal", "GangReserved",
+        "Reserved %d executor slot(s) of %s for gang %s on %s; held until the executors arrive or %.0fs pass",
+        rs->count, req, g->key, rs->count ? where : "no node", to);
 }
 
 static void commit_group(const kn_cycle *cy, int gi, const kn_resv_spec *rs, kn_tentative *t)
@@ -477,8 +472,8 @@ static bool unsupported_member(const kn_cycle *cy, kn_gangrec *g, const int *P, 
     if (who < 0)
         return false;
     char msg[KN_MSG_MAX];
-    snprintf(msg, sizeof(msg), "Gang %s: member %s/%s is unsupported: %s; none bound.", g->key,
-             s->c.pods[who].ns, s->c.pods[who].name, kn_pod_field_name(field));
+    snprintf(msg, sizeof(msg), "Gang %s: member %s/%s is unsupported: %s; none bound.", g->key, s->c.pods[who].ns,
+             s->c.pods[who].name, kn_pod_field_name(field));
     for (int i = 0; i < n; i++) {
         int f = kn_unsupported_field(s->c.pods[P[i]].d->fields);
         char own[KN_MSG_MAX];
@@ -543,15 +538,19 @@ static void tell_waiting(const kn_cycle *cy, kn_gangrec *g, const int *P, int n,
     char msg[KN_MSG_MAX];
     int drv = driver_without_reservation(cy->s, P, n);
     if (drv >= 0)
-        snprintf(msg, sizeof(msg), "Gang %s: %d of %d members present, and Spark driver %s has no annotation %s: "
-                 "it did not pass through the kubenexus webhook, and Spark creates the executors only once the "
-                 "driver runs, so the gang can never fill up. Recreate the application with the webhook installed "
-                 "(MutatingWebhookConfiguration kubenexus-webhook, selecting its namespace), or set the annotation "
-                 "on the driver", g->key, present, g->min_available, cy->s->c.pods[drv].name,
-                 KN_EXECUTOR_RESERVATION_ANNOTATION);
+        snprintf(
+            msg, sizeof(msg),
+            "Gang %s: %d of %d members present, and Spark driver %s has no annotation %s: "
+            "it did not pass through the kubenexus webhook, and Spark creates the executors only once the "
+            "driver runs, so the gang can never fill up. Recreate the application with the webhook installed "
+            "(MutatingWebhookConfiguration kubenexus-webhook, selecting its namespace), or set the annotation "
+            "on the driver",
+            g->key, present, g->min_available, cy->s->c.pods[drv].name, KN_EXECUTOR_RESERVATION_ANNOTATION);
     else
-        snprintf(msg, sizeof(msg), "Gang %s: %d of %d members present; waiting for %d more before placing them all "
-                 "at once", g->key, present, g->min_available, g->min_available - present);
+        snprintf(msg, sizeof(msg),
+                 "Gang %s: %d of %d members present; waiting for %d more before placing them all "
+                 "at once",
+                 g->key, present, g->min_available, g->min_available - present);
     if (g->waiting_told != present)
         for (int i = 0; i < n; i++) {
             cy->s->c.pods[P[i]].d->last_event = -INFINITY; /* a new count is news */
@@ -798,7 +797,10 @@ void kn_sched_each_pending(const kn_scheduler *s, kn_sched_pending_fn fn, void *
     qsort_r(ids, (size_t)n, sizeof(int), cmp_seq, (void *)c);
     for (int i = 0; i < n; i++) {
         const kn_cpod *p = &c->pods[ids[i]];
-        fn(ctx, p->ns, p->name, p->d && p->d->gated ? "SchedulingGated" : p->d && p->d->reason ? p->d->reason : "");
+        fn(ctx, p->ns, p->name,
+           p->d && p->d->gated    ? "SchedulingGated"
+           : p->d && p->d->reason ? p->d->reason
+                                  : "");
     }
     free(ids);
 }
@@ -825,9 +827,13 @@ void kn_sched_each_reservation(const kn_scheduler *s, kn_sched_resv_fn fn, void 
         for (int k = 0; k < r->n_slots; k++)
             if (r->slots[k].node >= 0)
                 nodes[n++] = s->c.nodes[r->slots[k].node].name;
-        kn_sched_resv_info info = {.driver_ns = r->driver_ns, .driver_name = r->driver_name,
-                                   .gang = s->gangs[r->gang].key, .slots = n, .slot_nodes = nodes,
-                                   .expires = r->created + r->timeout_s, .restored = r->restored};
+        kn_sched_resv_info info = {.driver_ns = r->driver_ns,
+                                   .driver_name = r->driver_name,
+                                   .gang = s->gangs[r->gang].key,
+                                   .slots = n,
+                                   .slot_nodes = nodes,
+                                   .expires = r->created + r->timeout_s,
+                                   .restored = r->restored};
         fn(ctx, &info);
         free(nodes);
     }

@@ -36,7 +36,7 @@ void kn_sched_out_free(kn_sched_out *o)
 }
 
 int kn_out_event_msg(kn_sched_out *o, const char *ns, const char *name, const char *uid, const char *type,
-                         const char *reason, const char *msg)
+                     const char *reason, const char *msg)
 {
     if (o == NULL)
         return 0;

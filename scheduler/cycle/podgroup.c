@@ -74,7 +74,8 @@ bool kn_podgroup_gate(kn_scheduler *s, kn_gangrec *g, char *msg, size_t cap)
     if (gap.v[KN_R_PODS] > 0 && len < sizeof(short_of))
         snprintf(short_of + len, sizeof(short_of) - len, "%spods %lld", len ? ", " : "",
                  (long long)gap.v[KN_R_PODS]);
-    snprintf(msg, cap, "PodGroup %s (%s): the cluster's free room is short of %s for spec.minResources and "
+    snprintf(msg, cap,
+             "PodGroup %s (%s): the cluster's free room is short of %s for spec.minResources and "
              "minMember %d; the gang is not attempted until room frees up",
              g->key, kn_gang_kind_api(g->kind), short_of, pg->min_member);
     return false;

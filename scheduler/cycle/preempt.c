@@ -51,9 +51,9 @@
 #include "base/grow.h"
 #include "base/siphash.h"
 
-#define MIN_CANDIDATES 100      /* kube-scheduler's minCandidateNodesAbsolute */
-#define MIN_CANDIDATES_PCT 10   /* and minCandidateNodesPercentage */
-#define NOM_SLACK_S 120.0       /* a nomination waits for its victims their grace period and this */
+#define MIN_CANDIDATES 100    /* kube-scheduler's minCandidateNodesAbsolute */
+#define MIN_CANDIDATES_PCT 10 /* and minCandidateNodesPercentage */
+#define NOM_SLACK_S 120.0     /* a nomination waits for its victims their grace period and this */
 #define NO_VICTIMS_MSG "No preemption victims found for incoming pod"
 #define NOT_HELPFUL_MSG "Preemption is not helpful for scheduling"
 
@@ -61,12 +61,12 @@ enum { U_SLOTS, U_ELASTIC, U_POD, U_DRIVER, U_GANG };
 
 typedef struct unit {
     int kind;
-    int id;          /* pod (U_POD, U_ELASTIC, U_DRIVER), gang (U_GANG) or reservation (U_SLOTS) */
-    int32_t prio;    /* its highest priority */
-    double start;    /* its earliest start */
-    bool own_slots;  /* U_GANG: its slots on the node are its own (no U_SLOTS unit for them) */
+    int id;         /* pod (U_POD, U_ELASTIC, U_DRIVER), gang (U_GANG) or reservation (U_SLOTS) */
+    int32_t prio;   /* its highest priority */
+    double start;   /* its earliest start */
+    bool own_slots; /* U_GANG: its slots on the node are its own (no U_SLOTS unit for them) */
     bool victim, violating, forced;
-    int on, n_on;    /* U_GANG: its members on the node (not units of their own): pre->on[on .. on+n_on) */
+    int on, n_on; /* U_GANG: its members on the node (not units of their own): pre->on[on .. on+n_on) */
 } unit;
 
 enum { J_POD, J_SLOT, J_MOVE };
@@ -74,11 +74,11 @@ enum { J_POD, J_SLOT, J_MOVE };
 /* What a session took off the cluster, to put back or to make final. */
 typedef struct jent {
     int kind;
-    int a, b;        /* J_POD: pod a; J_SLOT, J_MOVE: reservation a's slot b */
-    int by, node;    /* J_POD: the preemptor pod and its node */
-    int gang;        /* J_POD: evicted with this gang, or -1 */
-    int driver;      /* J_POD: evicted with this driver, or -1 */
-    kn_alloc old;    /* J_MOVE: the slot where it was (released) */
+    int a, b;     /* J_POD: pod a; J_SLOT, J_MOVE: reservation a's slot b */
+    int by, node; /* J_POD: the preemptor pod and its node */
+    int gang;     /* J_POD: evicted with this gang, or -1 */
+    int driver;   /* J_POD: evicted with this driver, or -1 */
+    kn_alloc old; /* J_MOVE: the slot where it was (released) */
 } jent;
 
 /* A running pod owned by a Pod (a Spark executor of a driver in no gang). */
@@ -94,11 +94,11 @@ typedef struct pinfo {
 } pinfo;
 
 typedef struct ginfo {
-    uint32_t sess;    /* the fields below are this session's */
+    uint32_t sess; /* the fields below are this session's */
     bool evicted, binding;
-    int32_t prio;     /* highest priority of any member */
+    int32_t prio; /* highest priority of any member */
     int running, elastic_used;
-    double start;     /* earliest start of a running member */
+    double start; /* earliest start of a running member */
     /* what evicting it costs, as a candidate is ranked (victimable members not
      * evicted in this session), worked out again only after one of its
      * members went or came back */
@@ -115,16 +115,16 @@ typedef struct rinfo {
 } rinfo;
 
 typedef struct kn_nom {
-    bool live, shown;  /* shown: the holds are taken */
-    int gang;          /* the preemptor's gang, -1 for a pod */
+    bool live, shown; /* shown: the holds are taken */
+    int gang;         /* the preemptor's gang, -1 for a pod */
     int32_t prio;
     kn_alloc *holds;
-    int *hold_pod;     /* the pod a hold is for; -1: an executor slot */
+    int *hold_pod; /* the pod a hold is for; -1: an executor slot */
     int n_holds;
-    int *pods;         /* the preemptor pods and their uids (a record may be reused) */
+    int *pods; /* the preemptor pods and their uids (a record may be reused) */
     char **pod_uids;
     int n_pods;
-    char **victims;    /* uids of victims not yet seen gone */
+    char **victims; /* uids of victims not yet seen gone */
     int n_victims;
     double deadline;
 } kn_nom;
@@ -144,7 +144,7 @@ typedef struct cand {
 typedef struct sess {
     int32_t prio;
     double now;
-    int by;          /* the pod being placed */
+    int by; /* the pod being placed */
     jent *j;
     int n_j;
     size_t cap_j;
@@ -155,7 +155,7 @@ struct kn_preempt {
     kn_nom *noms;
     int n_noms;
     size_t cap_noms;
-    int *gang_nom;     /* per gang: its nomination's index + 1, 0 none */
+    int *gang_nom; /* per gang: its nomination's index + 1, 0 none */
     size_t cap_gang_nom;
     /* this cycle's running pods by node, and pods owned by a Pod */
     bool idx_valid;
@@ -164,26 +164,26 @@ struct kn_preempt {
     dep *deps;
     int n_deps;
     size_t cap_deps;
-    int32_t min_prio;  /* lowest priority of a running pod, INT32_MAX if none */
-    int n_hidden;      /* nominations whose holds are taken off for this cycle */
+    int32_t min_prio;   /* lowest priority of a running pod, INT32_MAX if none */
+    int n_hidden;       /* nominations whose holds are taken off for this cycle */
     int32_t max_hidden; /* the highest priority among them */
-    int offset;        /* where the next search starts */
+    int offset;         /* where the next search starts */
     /* scratch */
     uint32_t session, eval, rank;
-    double now;        /* the session's clock (a pod not started yet starts now) */
+    double now; /* the session's clock (a pod not started yet starts now) */
     pinfo *pi;
     size_t cap_pi;
     ginfo *gi;
     size_t cap_gi;
     rinfo *ri;
     size_t cap_ri;
-    int32_t *allowed;  /* budgets left in this session */
+    int32_t *allowed; /* budgets left in this session */
     size_t cap_allowed;
     int32_t *eval_allowed;
     size_t cap_eval_allowed;
     unit *units;
     size_t cap_units;
-    int *on;           /* gang members on the node evaluated (unit.on) */
+    int *on; /* gang members on the node evaluated (unit.on) */
     int n_on;
     size_t cap_on;
     cand best, cur;
@@ -336,7 +336,8 @@ static int ensure_scratch(kn_scheduler *s, kn_preempt *pre)
         kn_grow((void **)&pre->gi, &pre->cap_gi, ng, sizeof(ginfo)) != 0 ||
         kn_grow((void **)&pre->ri, &pre->cap_ri, nr, sizeof(rinfo)) != 0 ||
         kn_grow((void **)&pre->allowed, &pre->cap_allowed, (size_t)s->c.n_pdbs + 1, sizeof(int32_t)) != 0 ||
-        kn_grow((void **)&pre->eval_allowed, &pre->cap_eval_allowed, (size_t)s->c.n_pdbs + 1, sizeof(int32_t)) != 0)
+        kn_grow((void **)&pre->eval_allowed, &pre->cap_eval_allowed, (size_t)s->c.n_pdbs + 1, sizeof(int32_t)) !=
+            0)
         return -1;
     memset(pre->pi + old_pi, 0, (pre->cap_pi - old_pi) * sizeof(pinfo));
     memset(pre->gi + old_gi, 0, (pre->cap_gi - old_gi) * sizeof(ginfo));
@@ -445,8 +446,10 @@ static int gang_units(kn_scheduler *s, kn_preempt *pre, const sess *ss, int g, i
         if ((going || budget > 0) && !p->driver && !p->binding && p->priority < ss->prio) {
             budget -= !going;
             pre->pi[M[i]].elastic = pre->eval;
-            if (add_unit(pre, n, (unit){.kind = U_ELASTIC, .id = M[i], .prio = p->priority,
-                                        .start = start_of(p, ss->now)}) != 0)
+            if (add_unit(
+                    pre, n,
+                    (unit){.kind = U_ELASTIC, .id = M[i], .prio = p->priority, .start = start_of(p, ss->now)}) !=
+                0)
                 return -1;
         } else {
             if (kn_grow((void **)&pre->on, &pre->cap_on, (size_t)pre->n_on + 1, sizeof(int)) != 0)
@@ -455,8 +458,14 @@ static int gang_units(kn_scheduler *s, kn_preempt *pre, const sess *ss, int g, i
         }
     }
     if (pre->n_on > on && gang_evictable(gi, ss->prio))
-        return add_unit(pre, n, (unit){.kind = U_GANG, .id = g, .prio = gi->prio, .start = gi->start,
-                                       .own_slots = true, .on = on, .n_on = pre->n_on - on});
+        return add_unit(pre, n,
+                        (unit){.kind = U_GANG,
+                               .id = g,
+                               .prio = gi->prio,
+                               .start = gi->start,
+                               .own_slots = true,
+                               .on = on,
+                               .n_on = pre->n_on - on});
     pre->n_on = on; /* not a unit: nothing of it goes */
     return 0;
 }
@@ -495,9 +504,11 @@ static int collect_units(kn_scheduler *s, kn_preempt *pre, const sess *ss, int X
         for (int d = d0; d < d1; d++)
             if (victimable(&c->pods[pre->deps[d].pod]) && c->pods[pre->deps[d].pod].priority > prio)
                 prio = c->pods[pre->deps[d].pod].priority;
-        if (prio < ss->prio &&
-            add_unit(pre, &n, (unit){.kind = d1 > d0 ? U_DRIVER : U_POD, .id = pi, .prio = prio,
-                                     .start = start_of(p, ss->now)}) != 0)
+        if (prio < ss->prio && add_unit(pre, &n,
+                                        (unit){.kind = d1 > d0 ? U_DRIVER : U_POD,
+                                               .id = pi,
+                                               .prio = prio,
+                                               .start = start_of(p, ss->now)}) != 0)
             goto oom;
     }
     qsort_r(gm, (size_t)ng, sizeof(int), cmp_gang_of, c);
@@ -522,10 +533,13 @@ static int collect_units(kn_scheduler *s, kn_preempt *pre, const sess *ss, int X
                     pre->units[u].own_slots = false;
             if (add_unit(pre, &n, (unit){.kind = U_SLOTS, .id = r, .prio = gi->prio}) != 0)
                 goto oom;
-        } else if (!has_unit(pre, n, U_GANG, rv->gang) &&
-                   add_unit(pre, &n, (unit){.kind = U_GANG, .id = rv->gang, .prio = gi->prio,
-                                            .start = ss->now,
-                                            .own_slots = true, .on = pre->n_on}) != 0) {
+        } else if (!has_unit(pre, n, U_GANG, rv->gang) && add_unit(pre, &n,
+                                                                   (unit){.kind = U_GANG,
+                                                                          .id = rv->gang,
+                                                                          .prio = gi->prio,
+                                                                          .start = ss->now,
+                                                                          .own_slots = true,
+                                                                          .on = pre->n_on}) != 0) {
             goto oom;
         }
     }
@@ -555,9 +569,7 @@ static void unit_on(kn_scheduler *s, kn_preempt *pre, const unit *u, int X, bool
         if (u->own_slots)
             resv = s->gangs[u->id].resv;
         break;
-    case U_SLOTS:
-        resv = u->id;
-        break;
+    case U_SLOTS: resv = u->id; break;
     }
     if (resv < 0 || !s->resvs[resv].live)
         return;
@@ -840,7 +852,8 @@ static void evict_pod(kn_scheduler *s, kn_preempt *pre, sess *ss, int pod, int g
     kn_cpod *p = &s->c.pods[pod];
     if (pre->pi[pod].evicted == pre->session || !victimable(p))
         return;
-    if (journal(ss, (jent){.kind = J_POD, .a = pod, .by = ss->by, .node = node, .gang = gang, .driver = driver}) != 0)
+    if (journal(ss, (jent){.kind = J_POD, .a = pod, .by = ss->by, .node = node, .gang = gang, .driver = driver}) !=
+        0)
         return;
     kn_alloc_release(&s->c, &p->alloc);
     pre->pi[pod].evicted = pre->session;
@@ -900,8 +913,12 @@ static int slot_want(kn_scheduler *s, const kn_resv *r, kn_resv_spec *rs, kn_pod
     kn_err e;
     if (kn_resv_spec_parse(&s->c, drv, dd, rs, &e) != 0)
         return -1;
-    *w = (kn_want){.pod = rs->has_tmpl ? &rs->tmpl : &dd->cons->cons, .req = &rs->req, .numa = &rs->numa,
-                   .numa_idx = rs->numa_idx, .owner = -1, .binpack = true,
+    *w = (kn_want){.pod = rs->has_tmpl ? &rs->tmpl : &dd->cons->cons,
+                   .req = &rs->req,
+                   .numa = &rs->numa,
+                   .numa_idx = rs->numa_idx,
+                   .owner = -1,
+                   .binpack = true,
                    .sig = rs->has_tmpl ? NULL : dd->cons->sig};
     return 0;
 }
@@ -1110,7 +1127,8 @@ static int search(kn_scheduler *s, kn_preempt *pre, const sess *ss, const kn_wan
             continue;
         }
         int rc;
-        for (int tries = 0; (rc = eval_node(s, pre, ss, X, w, &pre->cur, why)) == 2 && tries <= s->n_resvs; tries++)
+        for (int tries = 0; (rc = eval_node(s, pre, ss, X, w, &pre->cur, why)) == 2 && tries <= s->n_resvs;
+             tries++)
             ;
         if (rc < 0)
             return -1;
@@ -1454,7 +1472,8 @@ static void untake(kn_scheduler *s, const int *P, int placed, kn_alloc *slots, i
 }
 
 /* w into *a: free room, else a candidate's (victims off). 1, 0 (why), -1. */
-static int place_or_preempt(kn_scheduler *s, kn_preempt *pre, sess *ss, const kn_want *w, kn_alloc *a, kn_diag *why)
+static int place_or_preempt(kn_scheduler *s, kn_preempt *pre, sess *ss, const kn_want *w, kn_alloc *a,
+                            kn_diag *why)
 {
     kn_diag d;
     kn_diag_init(&d);
@@ -1520,8 +1539,12 @@ static bool run(kn_scheduler *s, int gang, const int *P, int n, const kn_resv_sp
     }
     if (slots && rc == 1 && nslots > 0) {
         const kn_pod_detail *dd = s->c.pods[P[0]].d;
-        kn_want w = {.pod = rs->has_tmpl ? &rs->tmpl : &dd->cons->cons, .req = &rs->req, .numa = &rs->numa,
-                     .numa_idx = rs->numa_idx, .owner = -1, .binpack = true,
+        kn_want w = {.pod = rs->has_tmpl ? &rs->tmpl : &dd->cons->cons,
+                     .req = &rs->req,
+                     .numa = &rs->numa,
+                     .numa_idx = rs->numa_idx,
+                     .owner = -1,
+                     .binpack = true,
                      .sig = rs->has_tmpl ? NULL : dd->cons->sig};
         ss.by = P[0];
         for (; rc == 1 && held < nslots; held += rc == 1) {

@@ -127,7 +127,8 @@ double kn_gang_timeout(const kn_scheduler *s, const kn_cpod *p, const kn_pod_det
     if (d != NULL && d->timeout_s > 0)
         return d->timeout_s;
     const kn_gangrec *g = p->gang >= 0 ? &s->gangs[p->gang] : NULL;
-    const kn_pgrec *pg = g && g->kind != KN_GANG_LABELS ? kn_cluster_podgroup(&s->c, g->kind, g->ns, g->name) : NULL;
+    const kn_pgrec *pg =
+        g && g->kind != KN_GANG_LABELS ? kn_cluster_podgroup(&s->c, g->kind, g->ns, g->name) : NULL;
     return pg != NULL && pg->timeout_s > 0 ? pg->timeout_s : s->cfg.gang_timeout_s;
 }
 
@@ -229,9 +230,10 @@ void kn_resv_expire(const kn_cycle *cy)
         kn_resv *r = &s->resvs[i];
         if (!r->live || cy->now < r->created + r->timeout_s)
             continue;
-        kn_out_event(cy->out, r->driver_ns, r->driver_name, r->driver_uid, "Warning", "GangTimeout",
-                     "Released %d unused executor slot(s) of gang %s after %.0fs: executors did not arrive in time",
-                     r->n_free, s->gangs[r->gang].key, r->timeout_s);
+        kn_out_event(
+            cy->out, r->driver_ns, r->driver_name, r->driver_uid, "Warning", "GangTimeout",
+            "Released %d unused executor slot(s) of gang %s after %.0fs: executors did not arrive in time",
+            r->n_free, s->gangs[r->gang].key, r->timeout_s);
         s->resv_timeouts++;
         kn_resv_release(s, i);
     }

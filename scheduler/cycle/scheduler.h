@@ -47,16 +47,16 @@
 typedef struct kn_scheduler kn_scheduler;
 
 typedef struct kn_sched_config {
-    const char *scheduler_name;    /* NULL -> "kubenexus-scheduler" (copied) */
-    double gang_timeout_s;         /* 0 -> 600: held executor slots released after this */
-    double starvation_s;           /* 0 -> 120: a gang ready but unplaced this long holds room */
-    double event_repeat_s;         /* 0 -> 60: same FailedScheduling message re-posted at most this often */
-    double wall_at_zero;           /* Unix time at clock value 0 (live: realtime - monotonic); 0: unknown.
+    const char *scheduler_name;       /* NULL -> "kubenexus-scheduler" (copied) */
+    double gang_timeout_s;            /* 0 -> 600: held executor slots released after this */
+    double starvation_s;              /* 0 -> 120: a gang ready but unplaced this long holds room */
+    double event_repeat_s;            /* 0 -> 60: same FailedScheduling message re-posted at most this often */
+    double wall_at_zero;              /* Unix time at clock value 0 (live: realtime - monotonic); 0: unknown.
                                       Times a reservation re-created after a restart from the driver's
                                       binding; unknown -> from the cycle that re-creates it */
     int percentage_of_nodes_to_score; /* 0 or 100 -> every node, the exact best (indexed: cheap);
                                          1..99 -> that share, sampled as kube-scheduler's */
-    bool watch_pdbs;               /* PodDisruptionBudgets will be fed (maybe after the pods): keep
+    bool watch_pdbs;                  /* PodDisruptionBudgets will be fed (maybe after the pods): keep
                                       every pod's labels from the start. Otherwise they are kept
                                       from the first kn_sched_apply_pdb on */
 } kn_sched_config;
@@ -101,7 +101,7 @@ typedef struct kn_sched_binding {
     char *ns, *name, *uid, *node;
     int n_zones;
     char *zones[KN_NUMA_MAX_ZONES]; /* NUMA zones given to the pod, in zone order */
-    char *zones_annotation;          /* "node-0,node-1", or NULL when no zones */
+    char *zones_annotation;         /* "node-0,node-1", or NULL when no zones */
 } kn_sched_binding;
 
 /* An Event about a pod (kube/event.h). */
@@ -114,9 +114,9 @@ typedef struct kn_sched_victim {
     char *ns, *name, *uid, *node;   /* the victim and the node it runs on */
     char *by_ns, *by_name, *by_uid; /* its preemptor: the pod (of a gang: the member) it makes room for */
     char *by_node;                  /* the node that preemptor is nominated to */
-    char *gang;                     /* "ns/name" when it goes with its whole gang (or its Spark driver), else NULL */
-    int64_t grace_s;                /* spec.terminationGracePeriodSeconds, -1 unknown (the pod's own then) */
-    bool terminating;               /* already being deleted: nothing to write */
+    char *gang;       /* "ns/name" when it goes with its whole gang (or its Spark driver), else NULL */
+    int64_t grace_s;  /* spec.terminationGracePeriodSeconds, -1 unknown (the pod's own then) */
+    bool terminating; /* already being deleted: nothing to write */
 } kn_sched_victim;
 
 /* status.nominatedNodeName to PATCH on a pending pod; node NULL clears it. */
@@ -153,8 +153,8 @@ void kn_sched_bind_ok(kn_scheduler *s, const char *uid, double now, kn_sched_out
  * 409 (already bound): the assumption stays until the watch shows the pod's node.
  * 404 (pod gone): the pod is forgotten. Other statuses: the placement is undone,
  * the pod requeued, and a FailedScheduling "Binding rejected: <message>" event appended. */
-void kn_sched_bind_failed(kn_scheduler *s, const char *uid, int http_status, const char *message,
-                          double now, kn_sched_out *out);
+void kn_sched_bind_failed(kn_scheduler *s, const char *uid, int http_status, const char *message, double now,
+                          kn_sched_out *out);
 
 /* ---- preemption outcomes (the live program's writes for a victim) ---- */
 /* The victim's DisruptionTarget condition or its deletion failed for good
@@ -180,16 +180,16 @@ typedef struct kn_sched_stats {
     size_t reservations_held, slots_held;
     uint64_t reservations_timed_out; /* released by their timeout (GangTimeout), ever */
     uint64_t attempts, scheduled, unschedulable, bind_errors;
-    uint64_t preemption_attempts;    /* preemptors that looked for victims */
-    uint64_t preemptions, victims;   /* of them, those that found room; the pods they evicted */
-    size_t nominated;                /* pods holding room until their victims are gone */
-    uint64_t numa_decisions[5];      /* indexed by kn_numa_policy (numa.h) */
+    uint64_t preemption_attempts;        /* preemptors that looked for victims */
+    uint64_t preemptions, victims;       /* of them, those that found room; the pods they evicted */
+    size_t nominated;                    /* pods holding room until their victims are gone */
+    uint64_t numa_decisions[5];          /* indexed by kn_numa_policy (numa.h) */
     uint64_t unsupported[KN_PODF_COUNT]; /* pods left pending because they set that field
                                             (kube/pod.h), which no plugin implements */
     /* utilisation of ready, schedulable nodes: requested / allocatable */
     int64_t cpu_milli_used, cpu_milli_alloc;
     int64_t memory_used, memory_alloc;
-    int64_t gpu_used, gpu_alloc;     /* nvidia.com/gpu + amd.com/gpu */
+    int64_t gpu_used, gpu_alloc; /* nvidia.com/gpu + amd.com/gpu */
 } kn_sched_stats;
 
 void kn_sched_get_stats(const kn_scheduler *s, kn_sched_stats *st);
@@ -206,10 +206,10 @@ const char *kn_sched_pending_reason(const kn_scheduler *s, const char *uid);
 
 typedef struct kn_sched_resv_info {
     const char *driver_ns, *driver_name, *gang; /* gang: "ns/name" */
-    int slots;                 /* held, not yet taken by an executor */
-    const char **slot_nodes;   /* the node of each of them */
-    double expires;            /* clock value its timeout releases them at */
-    bool restored;             /* re-created for a driver first seen bound (after a restart) */
+    int slots;                                  /* held, not yet taken by an executor */
+    const char **slot_nodes;                    /* the node of each of them */
+    double expires;                             /* clock value its timeout releases them at */
+    bool restored;                              /* re-created for a driver first seen bound (after a restart) */
 } kn_sched_resv_info;
 typedef void (*kn_sched_resv_fn)(void *ctx, const kn_sched_resv_info *r);
 /* Every reservation held, in the order they were made. */

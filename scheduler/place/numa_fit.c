@@ -172,7 +172,8 @@ void kn_numa_req_of(const kn_want *w, kn_numa_req *q)
 /* The zones a pod's policy picks on n (*mask, 0: none) and the NUMA quality
  * of the pick (*score, 0..100); false when the policy filters the node out.
  * q: kn_numa_req_of(w). */
-static bool decide(const kn_node *n, const kn_want *w, const numa_req *q, unsigned *mask, double *score, kn_diag *d)
+static bool decide(const kn_node *n, const kn_want *w, const numa_req *q, unsigned *mask, double *score,
+                   kn_diag *d)
 {
     *mask = 0;
     *score = 0;

@@ -21,7 +21,7 @@
 #define KN_REASON_MAX 160
 
 typedef struct kn_diag {
-    int n_nodes;  /* nodes considered */
+    int n_nodes; /* nodes considered */
     int n;
     struct {
         char reason[KN_REASON_MAX];
@@ -32,14 +32,14 @@ typedef struct kn_diag {
 
 /* What a placement needs to know about the pod. */
 typedef struct kn_want {
-    const kn_constraints *pod;  /* selectors, tolerations, affinity (NULL: none) */
+    const kn_constraints *pod; /* selectors, tolerations, affinity (NULL: none) */
     const kn_rvec *req;
-    const kn_numa_spec *numa;   /* NULL: no policy */
-    const int *numa_idx;        /* resource indices of numa->resources */
-    const char *unfit_name;     /* a resource no node can have, or NULL */
-    int owner;                  /* pod index (for isolated zones), -1 for a slot */
-    bool binpack;               /* gang and batch pods: most-allocated scoring */
-    const char *sig;            /* the pod's constraints as text (kn_pod_sig), or NULL: no caching */
+    const kn_numa_spec *numa; /* NULL: no policy */
+    const int *numa_idx;      /* resource indices of numa->resources */
+    const char *unfit_name;   /* a resource no node can have, or NULL */
+    int owner;                /* pod index (for isolated zones), -1 for a slot */
+    bool binpack;             /* gang and batch pods: most-allocated scoring */
+    const char *sig;          /* the pod's constraints as text (kn_pod_sig), or NULL: no caching */
 } kn_want;
 
 typedef struct kn_choice {
@@ -60,10 +60,10 @@ typedef struct kn_choice {
  * keyed by sig alone. */
 typedef struct kn_pod_kind {
     uint64_t hash;
-    const char *sig;     /* kn_pod_sig of the constraints: w's (kn_pod_kind_of) or
+    const char *sig; /* kn_pod_sig of the constraints: w's (kn_pod_kind_of) or
                             the cache's own copy (kn_pod_kind_keep) */
     kn_rvec req;
-    kn_numa_spec numa;   /* zeroed: no policy; only the listed resources set */
+    kn_numa_spec numa; /* zeroed: no policy; only the listed resources set */
     bool binpack, unfit;
 } kn_pod_kind;
 
@@ -150,9 +150,9 @@ bool kn_fit_and_score(const kn_cluster *c, int node, const kn_want *w, kn_choice
 typedef struct kn_fit_plan {
     const kn_want *w;
     bool unfit, numa;
-    bool ports;                 /* the pod asks for host ports */
-    bool screen;                /* unfit or ports: one test where neither applies */
-    bool prefer;                /* kn_want_prefers: scores are rounded so preferences add exactly */
+    bool ports;  /* the pod asks for host ports */
+    bool screen; /* unfit or ports: one test where neither applies */
+    bool prefer; /* kn_want_prefers: scores are rounded so preferences add exactly */
     int n_need, n_scored, n_strand;
     int need_r[KN_RDIM], scored_r[KN_RDIM], strand_r[KN_RDIM];
     int64_t need[KN_RDIM], scored_req[KN_RDIM];

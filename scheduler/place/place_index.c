@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #define MAX_KINDS 96
 #define MAX_BUCKETS 64 /* slot.bucket is a byte */
 
@@ -32,7 +31,7 @@ enum { ST_OUT = 0, ST_UNFIT = 1, ST_FIT = 2, ST_DIRTY = 3 };
 
 typedef struct ent {
     double score;
-    int rank;                /* of the node's name: ties go to the lower one */
+    int rank; /* of the node's name: ties go to the lower one */
     int node;
 } ent;
 
@@ -40,8 +39,8 @@ typedef struct ent {
  * touches all of it for every logged node, and every heap move writes pos.
  * A feasible node's score is its heap entry's. */
 typedef struct slot {
-    int32_t pos;             /* index in its bucket's heap, or -1 */
-    uint16_t mark;           /* the catch-up round that re-evaluated it */
+    int32_t pos;   /* index in its bucket's heap, or -1 */
+    uint16_t mark; /* the catch-up round that re-evaluated it */
     uint8_t state;
     uint8_t bucket;
 } slot;
@@ -49,31 +48,31 @@ typedef struct slot {
 /* The nodes of a kind with the same raw preference values. */
 typedef struct bucket {
     kn_prefs prefs;
-    ent *h;                  /* its heap: within the kind's, at a multiple of ARITY */
+    ent *h; /* its heap: within the kind's, at a multiple of ARITY */
     int n;
-    int size;                /* its nodes that pass the static filters: room for them all */
+    int size; /* its nodes that pass the static filters: room for them all */
 } bucket;
 
 typedef struct kind {
     bool used;
-    kn_pod_kind key;         /* its own signature */
-    bool lazy;               /* a take can only lower a node's score (spreading, no NUMA policy) */
-    bool prefer;             /* kn_want_prefers: one bucket per raw preference values */
-    bool unindexed;          /* more buckets than MAX_BUCKETS: the caller scans */
-    uint64_t seen;           /* c->mutations caught up to */
+    kn_pod_kind key; /* its own signature */
+    bool lazy;       /* a take can only lower a node's score (spreading, no NUMA policy) */
+    bool prefer;     /* kn_want_prefers: one bucket per raw preference values */
+    bool unindexed;  /* more buckets than MAX_BUCKETS: the caller scans */
+    uint64_t seen;   /* c->mutations caught up to */
     uint64_t last_use;
     uint16_t round;
-    slot *slot;              /* per node */
-    ent *heap;               /* the buckets' heaps of feasible nodes, best first (heap_mem + 3) */
-    ent *heap_mem;           /* 64-byte aligned */
+    slot *slot;    /* per node */
+    ent *heap;     /* the buckets' heaps of feasible nodes, best first (heap_mem + 3) */
+    ent *heap_mem; /* 64-byte aligned */
     int nb;
     bucket bk[MAX_BUCKETS];
 } kind;
 
 struct kn_place_index {
     uint64_t node_gen;
-    int n_nodes;             /* nodes the per-kind arrays cover */
-    int *rank;               /* node name order: ties go to the lower rank */
+    int n_nodes; /* nodes the per-kind arrays cover */
+    int *rank;   /* node name order: ties go to the lower rank */
     uint64_t tick;
     kind kinds[MAX_KINDS];
 };
@@ -365,8 +364,7 @@ static void catch_up(const struct kn_place_index *ix, const kn_cluster *c, kind 
 
 /* ---- kinds ---- */
 
-static kind *kind_new(struct kn_place_index *ix, const kn_cluster *c, const kn_pod_kind *key,
-                      const kn_fit_plan *p)
+static kind *kind_new(struct kn_place_index *ix, const kn_cluster *c, const kn_pod_kind *key, const kn_fit_plan *p)
 {
     kind *k = NULL;
     for (int i = 0; i < MAX_KINDS && (k == NULL || k->used); i++) /* a free slot, else the least recently used */

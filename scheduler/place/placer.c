@@ -32,24 +32,24 @@ typedef struct cand {
 /* A feasible node of a scan for a pod with preferences (prefer_scan). */
 typedef struct scored {
     int node;
-    double score;            /* without the preferences */
+    double score; /* without the preferences */
     kn_prefs prefs;
 } scored;
 
 struct kn_place_cache {
     uint64_t node_gen;
-    int cap;                  /* nodes the pass arrays cover */
+    int cap; /* nodes the pass arrays cover */
     int n_sigs, next_sig;
     char *sig[SIG_SLOTS];
     uint8_t *pass[SIG_SLOTS]; /* per node: 0 unknown, 1 passes, 2 filtered */
     /* the last full scan's best candidates, for the next pod of the same kind */
     bool list_valid;
     kn_pod_kind l_kind;
-    uint64_t l_mutations;     /* c->mutations expected (one take after the scan) */
+    uint64_t l_mutations; /* c->mutations expected (one take after the scan) */
     int n_list;
-    bool complete;            /* every feasible node is in the list */
-    cand last;                /* the list's last entry as scanned */
-    int next_start;           /* where the next sampled scan starts (kube-scheduler's rotation) */
+    bool complete;  /* every feasible node is in the list */
+    cand last;      /* the list's last entry as scanned */
+    int next_start; /* where the next sampled scan starts (kube-scheduler's rotation) */
     cand list[TOP_K];
     /* the last failure: the same kind of pod fails the same way until the
      * cluster changes (many identical pending executors cost one scan) */
@@ -58,7 +58,7 @@ struct kn_place_cache {
     uint64_t f_mutations, f_node_gen;
     kn_diag f_diag;
     struct kn_place_index *ix; /* every node ranked per kind (pct 100) */
-    scored *found;            /* prefer_scan's feasible nodes */
+    scored *found;             /* prefer_scan's feasible nodes */
     size_t cap_found;
 };
 
@@ -130,7 +130,6 @@ static bool static_ok(const kn_node *n, const kn_want *w, uint8_t *pass, int i)
     return ok;
 }
 
-
 /* a ranks before b: higher score, then the smaller node name */
 static bool before(const kn_cluster *c, const cand *a, const cand *b)
 {
@@ -151,7 +150,8 @@ static bool failed_before(const struct kn_place_cache *pc, const kn_cluster *c, 
            kn_pod_kind_eq(&pc->f_kind, k);
 }
 
-static void remember_failure(struct kn_place_cache *pc, const kn_cluster *c, const kn_pod_kind *k, const kn_diag *d)
+static void remember_failure(struct kn_place_cache *pc, const kn_cluster *c, const kn_pod_kind *k,
+                             const kn_diag *d)
 {
     kn_pod_kind_drop(&pc->f_kind);
     pc->f_mutations = c->mutations;
@@ -317,8 +317,7 @@ bool kn_place_best(kn_cluster *c, const kn_want *w, kn_choice *best, kn_diag *d)
         return diagnose(c, w, &kind, pass, d);
     if (kn_want_prefers(c, w))
         return prefer_scan(c, w, &kind, pass, best, d);
-    if (pc && pass && same_kind(pc, &kind) && pc->l_mutations == c->mutations &&
-        from_list(c, w, pass, best)) {
+    if (pc && pass && same_kind(pc, &kind) && pc->l_mutations == c->mutations && from_list(c, w, pass, best)) {
         pc->l_mutations = c->mutations + 1;
         return true;
     }

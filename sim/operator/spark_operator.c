@@ -191,7 +191,8 @@ static kn_json *pod_common(const kn_json *app, kn_spark_role role, const char *n
     put_clone(ps, "affinity", kn_json_get(spec, "affinity"));
     /* the operator's webhook prefers spec.batchScheduler (even empty) to the role's */
     const kn_json *batch = kn_json_dig(app, "spec", "batchScheduler", NULL);
-    const char *sched = kn_json_is(batch, KN_JSON_STRING) ? kn_json_str(batch) : kn_json_get_str(spec, "schedulerName");
+    const char *sched =
+        kn_json_is(batch, KN_JSON_STRING) ? kn_json_str(batch) : kn_json_get_str(spec, "schedulerName");
     kn_json_set_str(ps, "schedulerName", sched != NULL && sched[0] != '\0' ? sched : "default-scheduler");
 
     /* DefaultTolerationSeconds adds these after the role's own tolerations. */
@@ -391,7 +392,8 @@ kn_json *kn_sparkapp_executor_pod(const kn_json *app, int exec_id, const char *d
         snprintf(uid, sizeof(uid), "%.36s", ids.submission_id);
         duid = uid;
     }
-    kn_json_set(kn_json_get(pod, "metadata"), "ownerReferences", owner_ref("v1", "Pod", driver_pod_name, duid, false));
+    kn_json_set(kn_json_get(pod, "metadata"), "ownerReferences",
+                owner_ref("v1", "Pod", driver_pod_name, duid, false));
     return pod;
 }
 

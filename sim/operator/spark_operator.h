@@ -10,9 +10,9 @@
 #include "kube/pod.h"
 
 typedef struct kn_sparkapp_pod_opts {
-    const char *app_id;       /* spark-app-selector; NULL: "spark-" + 32 hex derived from the app */
-    const char *name_prefix;  /* executor pod names <prefix>-exec-<id>; NULL: the app name */
-    const char *driver_uid;   /* executor ownerReference uid; NULL: derived */
+    const char *app_id;      /* spark-app-selector; NULL: "spark-" + 32 hex derived from the app */
+    const char *name_prefix; /* executor pod names <prefix>-exec-<id>; NULL: the app name */
+    const char *driver_uid;  /* executor ownerReference uid; NULL: derived */
 } kn_sparkapp_pod_opts;
 
 /* The driver pod the operator's spark-submit creates (name spec.driver.podName

@@ -33,7 +33,8 @@ static char *review(char (*keys)[CK_LEN + 1], size_t n, size_t *len)
 {
     static const char head[] =
         "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{"
-        "\"uid\":\"0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0\",\"kind\":{\"group\":\"\",\"version\":\"v1\",\"kind\":\"Pod\"},"
+        "\"uid\":\"0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0\",\"kind\":{\"group\":\"\",\"version\":\"v1\",\"kind\":"
+        "\"Pod\"},"
         "\"resource\":{\"group\":\"\",\"version\":\"v1\",\"resource\":\"pods\"},\"namespace\":\"default\","
         "\"operation\":\"CREATE\",\"object\":{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{"
         "\"name\":\"labels\",\"namespace\":\"default\",\"labels\":{";

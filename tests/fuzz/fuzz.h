@@ -19,20 +19,23 @@
 
 #include "json/json.h"
 
-#define KN_FUZZ_CHECK(cond)                                                                    \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            fprintf(stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__, #cond);      \
-            abort();                                                                           \
-        }                                                                                      \
+#define KN_FUZZ_CHECK(cond)                                                                                       \
+    do {                                                                                                          \
+        if (!(cond)) {                                                                                            \
+            fprintf(stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__, #cond);                          \
+            abort();                                                                                              \
+        }                                                                                                         \
     } while (0)
 
 #ifdef KN_FUZZ_REPLAY
 #define KN_FUZZ_TARGET(fn)
 #else
-#define KN_FUZZ_TARGET(fn)                                                                     \
-    int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);                              \
-    int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) { return fn(data, size); }
+#define KN_FUZZ_TARGET(fn)                                                                                        \
+    int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);                                                 \
+    int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)                                                  \
+    {                                                                                                             \
+        return fn(data, size);                                                                                    \
+    }
 #endif
 
 /* strcmp that treats NULL as different from everything. */

@@ -46,7 +46,7 @@ static void check_lookups(const kn_json *root, const kn_json *v, char *ptr, size
         if (found == NULL || (found != val && c_key_clash(v, key)))
             continue;
         KN_FUZZ_CHECK(found == val); /* duplicates were collapsed to the last */
-        ptr[len] = '/'; /* kn_json_pointer_escape appends to the string in ptr */
+        ptr[len] = '/';              /* kn_json_pointer_escape appends to the string in ptr */
         ptr[len + 1] = '\0';
         int n = kn_json_pointer_escape(key, ptr, cap);
         if (n < 0) {

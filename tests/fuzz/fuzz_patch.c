@@ -24,8 +24,8 @@ int kn_fuzz_patch(const uint8_t *data, size_t size)
     kn_json *oracle = kn_fuzz_json_patch(doc, patch, why, sizeof(why));
     KN_FUZZ_CHECK(ours != NULL || err.msg[0] != '\0');
     if ((ours == NULL) != (oracle == NULL))
-        fprintf(stderr, "kn_json_patch_apply: %s; RFC 6902 oracle: %s\n",
-                ours != NULL ? "applied" : err.msg, oracle != NULL ? "applied" : why);
+        fprintf(stderr, "kn_json_patch_apply: %s; RFC 6902 oracle: %s\n", ours != NULL ? "applied" : err.msg,
+                oracle != NULL ? "applied" : why);
     KN_FUZZ_CHECK((ours == NULL) == (oracle == NULL));
     KN_FUZZ_CHECK(ours == NULL || kn_json_equal(ours, oracle));
     kn_json_free(ours);

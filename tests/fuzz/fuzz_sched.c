@@ -32,8 +32,12 @@ static int apply(kn_scheduler *s, const kn_json *o, bool deleted)
     else if (kn_fuzz_streq(kind, "NodeResourceTopology"))
         rc = kn_sched_apply_nrt(s, o, deleted, &err);
     else if (kn_fuzz_streq(kind, "PodGroup"))
-        rc = kn_sched_apply_podgroup(s, kn_fuzz_streq(kn_json_get_str(o, "apiVersion"), "scheduling.volcano.sh/v1beta1")
-                                            ? KN_GANG_VOLCANO : KN_GANG_COSCHEDULING, o, deleted, &err);
+        rc = kn_sched_apply_podgroup(
+            s,
+            kn_fuzz_streq(kn_json_get_str(o, "apiVersion"), "scheduling.volcano.sh/v1beta1")
+                ? KN_GANG_VOLCANO
+                : KN_GANG_COSCHEDULING,
+            o, deleted, &err);
     else
         return 0;
     KN_FUZZ_CHECK(rc == 0 || err.msg[0] != '\0');

@@ -67,8 +67,8 @@ int kn_fuzz_watch(const uint8_t *data, size_t size)
     int rc1 = feed(buf, size, 0, &whole, why1, sizeof(why1));
     int rc2 = feed(buf, size, (unsigned)size, &chunked, why2, sizeof(why2));
     if (rc1 != rc2 || whole.n != chunked.n)
-        fprintf(stderr, "whole: rc %d, %d events (%s); chunked: rc %d, %d events (%s)\n", rc1, whole.n, why1,
-                rc2, chunked.n, why2);
+        fprintf(stderr, "whole: rc %d, %d events (%s); chunked: rc %d, %d events (%s)\n", rc1, whole.n, why1, rc2,
+                chunked.n, why2);
     KN_FUZZ_CHECK(rc1 == rc2 && whole.n == chunked.n);
     for (int i = 0; i < whole.n; i++) {
         KN_FUZZ_CHECK(whole.types[i] == chunked.types[i]);

@@ -90,8 +90,8 @@ static kn_json *array_edit(const kn_json *arr, size_t i, kn_json *val, bool inse
 }
 
 /* Applies op at tokens [depth..n) below node; returns the new node or NULL. */
-static kn_json *edit(const kn_json *node, const pointer *p, int depth, edit_op op, const kn_json *val,
-                     char *why, size_t cap)
+static kn_json *edit(const kn_json *node, const pointer *p, int depth, edit_op op, const kn_json *val, char *why,
+                     size_t cap)
 {
     const char *t = p->tok[depth];
     bool last = depth == p->n - 1;
@@ -126,8 +126,7 @@ static kn_json *edit(const kn_json *node, const pointer *p, int depth, edit_op o
     return snprintf(why, cap, "\"%s\" is below a %s", t, kn_json_type_name(kn_json_typeof(node))), NULL;
 }
 
-static kn_json *apply_one(kn_json *doc, const char *path, edit_op op, const kn_json *val, char *why,
-                          size_t cap)
+static kn_json *apply_one(kn_json *doc, const char *path, edit_op op, const kn_json *val, char *why, size_t cap)
 {
     static pointer p; /* large: keep it off the stack (single-threaded fuzzing) */
     if (parse_pointer(path, &p) != 0)

@@ -50,8 +50,8 @@ static install g_installs[] = {
 };
 #define N_INSTALLS (sizeof(g_installs) / sizeof(g_installs[0]))
 
-static char *g_tmp;                /* a copy of deploy/ with certificates made */
-static char *g_lines[MAX_LINES];   /* the guide's lines that name kubenexus objects */
+static char *g_tmp;              /* a copy of deploy/ with certificates made */
+static char *g_lines[MAX_LINES]; /* the guide's lines that name kubenexus objects */
 static size_t g_n_lines;
 
 /* ---------------------------------------------------------------- the guide */
@@ -372,8 +372,8 @@ static void check_pods_command(const install *in, const cmd *c, const char *line
     const kn_json *found[8];
     size_t n = selected(in, c->ns, c->selector, found, 8);
     if (n == 0)
-        fail_msg("deploy/%s: \"%s\" finds no pods: no Deployment in %s has pods labelled %s", in->dir, line,
-                 c->ns, c->selector);
+        fail_msg("deploy/%s: \"%s\" finds no pods: no Deployment in %s has pods labelled %s", in->dir, line, c->ns,
+                 c->selector);
     /* The workload the command names (kubenexus-scheduler), nothing else. */
     const char *named = strstr(c->selector, "kubenexus-");
     for (size_t i = 0; i < n; i++)
@@ -382,8 +382,9 @@ static void check_pods_command(const install *in, const cmd *c, const char *line
     bool logs = c->argc > 1 && strcmp(c->argv[1], "logs") == 0;
     for (size_t i = 0; logs && i < n; i++) {
         const kn_json *spec = pod_spec(found[i]);
-        const char *dflt = kn_json_get_str(kn_json_dig(found[i], "spec", "template", "metadata", "annotations", NULL),
-                                           "kubectl.kubernetes.io/default-container");
+        const char *dflt =
+            kn_json_get_str(kn_json_dig(found[i], "spec", "template", "metadata", "annotations", NULL),
+                            "kubectl.kubernetes.io/default-container");
         if (kn_json_len(kn_json_get(spec, "containers")) != 1 && dflt == NULL)
             fail_msg("deploy/%s: \"%s\" needs -c: %s has several containers and no default", in->dir, line,
                      name_of(found[i]));
@@ -443,8 +444,8 @@ static void check_raw_command(const install *in, const char *guide_line, const c
     const char *colon = bind ? strrchr(bind, ':') : NULL;
     if (container_named_by(deploy, "kubenexus-scheduler") != container || colon == NULL ||
         atoll(colon + 1) != cnum)
-        fail_msg("deploy/%s: \"%s\": port %lld is not kubenexus-scheduler's --metrics-bind-address", in->dir,
-                 line, (long long)cnum);
+        fail_msg("deploy/%s: \"%s\": port %lld is not kubenexus-scheduler's --metrics-bind-address", in->dir, line,
+                 (long long)cnum);
     if ((strcmp(scheme, "https") == 0) != port_is_https(container, cport))
         fail_msg("deploy/%s: \"%s\": the port does not speak %s", in->dir, line, scheme);
     /* The API server reaches a Service's endpoints under .../proxy/ only. */
@@ -526,8 +527,10 @@ static void check_lease(const install *in)
         if (!is_kind(rb, "RoleBinding") || strcmp(ns_of(rb) ?: "", lease_ns) != 0)
             continue;
         const kn_json *s = kn_json_at(kn_json_get(rb, "subjects"), 0);
-        const kn_json *role = kn_kz_find(&in->objs, "Role", lease_ns, kn_json_get_str(kn_json_get(rb, "roleRef"), "name"));
-        if (role == NULL || strcmp(kn_json_get_str(s, "name") ?: "", kn_json_get_str(pod_spec(d), "serviceAccountName")) != 0 ||
+        const kn_json *role =
+            kn_kz_find(&in->objs, "Role", lease_ns, kn_json_get_str(kn_json_get(rb, "roleRef"), "name"));
+        if (role == NULL ||
+            strcmp(kn_json_get_str(s, "name") ?: "", kn_json_get_str(pod_spec(d), "serviceAccountName")) != 0 ||
             strcmp(kn_json_get_str(s, "namespace") ?: "", in->ns) != 0)
             continue;
         char *text = kn_json_dump(kn_json_get(role, "rules"), NULL);
@@ -547,8 +550,8 @@ static void check_certificate(const install *in)
     const kn_json *d = kn_kz_find(&in->objs, "Deployment", in->ns, "kubenexus-webhook");
     assert_non_null(svc);
     assert_non_null(d);
-    const char *secret = kn_json_get_str(kn_json_get(kn_json_at(kn_json_get(pod_spec(d), "volumes"), 0), "secret"),
-                                         "secretName");
+    const char *secret =
+        kn_json_get_str(kn_json_get(kn_json_at(kn_json_get(pod_spec(d), "volumes"), 0), "secret"), "secretName");
     char want[256];
     snprintf(want, sizeof(want), "%s.%s.svc", name_of(svc), in->ns);
     if (in->cert_manager) {
@@ -573,7 +576,8 @@ static void check_certificate(const install *in)
             const char *got = kn_json_get_str(kn_json_dig(cfg, "metadata", "annotations", NULL),
                                               "cert-manager.io/inject-ca-from");
             if (got == NULL || strcmp(got, from) != 0)
-                fail_msg("deploy/%s: %s injects its CA from %s, not %s", in->dir, kinds[k], got ?: "(nothing)", from);
+                fail_msg("deploy/%s: %s injects its CA from %s, not %s", in->dir, kinds[k], got ?: "(nothing)",
+                         from);
         }
         return;
     }
@@ -603,8 +607,8 @@ static void installs_are_consistent(void **state)
             const kn_json *obj = in->objs.docs[o];
             const char *kind = kn_json_get_str(obj, "kind"), *ns = ns_of(obj);
             if (kn_kz_cluster_scoped(kind) ? ns != NULL : strcmp(ns ?: "", in->ns) != 0)
-                fail_msg("deploy/%s: %s %s is in namespace %s, not %s", in->dir, kind, name_of(obj), ns ?: "(none)",
-                         in->ns);
+                fail_msg("deploy/%s: %s %s is in namespace %s, not %s", in->dir, kind, name_of(obj),
+                         ns ?: "(none)", in->ns);
             /* Webhook configurations call a Service of the install. */
             const kn_json *hooks = kn_json_get(obj, "webhooks");
             for (size_t h = 0; h < kn_json_len(hooks); h++) {

@@ -92,8 +92,8 @@ static const kn_json *must_find(const objs *o, const char *kind, const char *nam
 
 static bool is_cluster_scoped(const char *kind)
 {
-    static const char *k[] = {"Namespace", "ClusterRole", "ClusterRoleBinding",
-                              "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"};
+    static const char *k[] = {"Namespace", "ClusterRole", "ClusterRoleBinding", "MutatingWebhookConfiguration",
+                              "ValidatingWebhookConfiguration"};
     for (size_t i = 0; i < sizeof(k) / sizeof(*k); i++)
         if (strcmp(kind, k[i]) == 0)
             return true;
@@ -219,7 +219,9 @@ static void check_webhooks(const objs *o, const char *kind, const char *path)
             fail_msg("webhook %s calls %s, want %s", kn_json_get_str(h, "name"), got, path);
         int64_t port = 0, svc_port = 0, timeout = 0;
         assert_int_equal(kn_json_int(kn_json_get(ref, "port"), &port), 0);
-        assert_int_equal(kn_json_int(kn_json_get(kn_json_at(kn_json_dig(svc, "spec", "ports", NULL), 0), "port"), &svc_port), 0);
+        assert_int_equal(
+            kn_json_int(kn_json_get(kn_json_at(kn_json_dig(svc, "spec", "ports", NULL), 0), "port"), &svc_port),
+            0);
         assert_int_equal(port, svc_port);
         assert_string_equal(kn_json_get_str(h, "sideEffects"), "None");
         const kn_json *versions = kn_json_get(h, "admissionReviewVersions");
@@ -382,8 +384,8 @@ static void webhook_memory_limit_covers_its_budget(void **state)
     int64_t limit = bytes_of(kn_json_get_str(kn_json_dig(c, "resources", "limits", NULL), "memory"));
     int64_t want = bytes_of(budget) + (int64_t)KN_WEBHOOK_BASELINE_BYTES;
     if (limit < want)
-        fail_msg("memory limit %lld bytes < --max-buffered-bytes %s + %u MiB baseline",
-                 (long long)limit, budget, (unsigned)(KN_WEBHOOK_BASELINE_BYTES >> 20));
+        fail_msg("memory limit %lld bytes < --max-buffered-bytes %s + %u MiB baseline", (long long)limit, budget,
+                 (unsigned)(KN_WEBHOOK_BASELINE_BYTES >> 20));
     /* And the budget holds at least one review of the largest size. */
     const char *max_req = kn_kz_arg_value(c, "--max-request-bytes");
     assert_true(bytes_of(budget) >= (max_req != NULL ? bytes_of(max_req) : 7 << 20));
@@ -523,12 +525,14 @@ static void gen_certs_kustomize_fills_every_ca_bundle(void **state)
         load(&patch, path);
         assert_int_equal(patch.n, 1);
         kn_err err = {{0}};
-        kn_json *patched = kn_json_patch_apply(must_find(o, kinds[k][0], "kubenexus-webhook"), patch.docs[0], &err);
+        kn_json *patched =
+            kn_json_patch_apply(must_find(o, kinds[k][0], "kubenexus-webhook"), patch.docs[0], &err);
         if (patched == NULL)
             fail_msg("%s: %s", path, err.msg);
         const kn_json *hooks = kn_json_get(patched, "webhooks");
         for (size_t i = 0; i < kn_json_len(hooks); i++)
-            assert_string_equal(kn_json_get_str(kn_json_get(kn_json_at(hooks, i), "clientConfig"), "caBundle"), ca_b64);
+            assert_string_equal(kn_json_get_str(kn_json_get(kn_json_at(hooks, i), "clientConfig"), "caBundle"),
+                                ca_b64);
         kn_json_free(patched);
         kn_yaml_free_docs(patch.docs, patch.n);
     }

@@ -103,8 +103,7 @@ static void check_driver_pod(const struct example *ex)
     CHECK(pod != NULL);
     const char *sched = kn_json_str(kn_json_dig(pod, "spec", "schedulerName", NULL));
     CHECK(sched != NULL && strcmp(sched, "kubenexus-scheduler") == 0);
-    check_reservation(kn_json_str(kn_json_dig(pod, "metadata", "annotations", RESERVATION, NULL)),
-                      ex->executors);
+    check_reservation(kn_json_str(kn_json_dig(pod, "metadata", "annotations", RESERVATION, NULL)), ex->executors);
     const char *role = kn_json_str(kn_json_dig(pod, "metadata", "labels", "spark-role", NULL));
     CHECK(role != NULL && strcmp(role, "driver") == 0);
     kn_json_free(pod);
@@ -124,9 +123,8 @@ static bool webhook_called_op(const char *resource, const char *ns, const char *
         const char *w = kn_json_get_str(c, "webhook"), *n = kn_json_get_str(c, "name");
         const char *cns = kn_json_get_str(c, "namespace"), *r = kn_json_get_str(c, "resource");
         const char *o = kn_json_get_str(c, "operation");
-        found = w && n && cns && r && o && (webhook == NULL || strcmp(w, webhook) == 0) &&
-                strcmp(n, name) == 0 && strcmp(cns, ns) == 0 && strcmp(r, resource) == 0 &&
-                (op == NULL || strcmp(o, op) == 0);
+        found = w && n && cns && r && o && (webhook == NULL || strcmp(w, webhook) == 0) && strcmp(n, name) == 0 &&
+                strcmp(cns, ns) == 0 && strcmp(r, resource) == 0 && (op == NULL || strcmp(o, op) == 0);
     }
     kn_json_free(st);
     return found;
@@ -185,8 +183,9 @@ static void test_production_examples_admitted(void **state)
 static const struct bad {
     const char *file, *needle;
 } k_bad[] = {
-    {"batch-scheduler.yaml", "spec.batchSchedulerOptions.queue is \"research\": the Spark Operator would put Volcano "
-                             "PodGroup spark-batch-scheduler-pg in that queue"},
+    {"batch-scheduler.yaml",
+     "spec.batchSchedulerOptions.queue is \"research\": the Spark Operator would put Volcano "
+     "PodGroup spark-batch-scheduler-pg in that queue"},
     {"core-limit-below-cores.yaml", "spec.driver.coreLimit \"500m\" is below cores 1"},
     {"gang-name-mismatch.yaml", "gang name differs between roles"},
     {"gang-on-driver-only.yaml", "missing on the executor"},
@@ -315,8 +314,9 @@ static void test_warning_header(void **state)
     kn_json_set(dyn, "maxExecutors", kn_json_new_int(10));
     kn_json_set(kn_json_get(app, "spec"), "dynamicAllocation", dyn);
     kn_json *out = NULL;
-    long code = kn_e2e_call_json(&g_env, "POST", "/apis/sparkoperator.k8s.io/v1beta2/namespaces/default/sparkapplications",
-                                 app, NULL, &out);
+    long code =
+        kn_e2e_call_json(&g_env, "POST", "/apis/sparkoperator.k8s.io/v1beta2/namespaces/default/sparkapplications",
+                         app, NULL, &out);
     fprintf(stderr, "dynamic allocation: HTTP %ld, Warning: %s", code, g_env.warnings);
     CHECK(code == 201);
     CHECK(strncmp(g_env.warnings, "299 - \"", 7) == 0);
@@ -356,19 +356,21 @@ static void test_fill_gang_labels_namespace(void **state)
     kn_json_remove(kn_json_dig(app, "spec", "driver", NULL), "labels");
     kn_json_remove(kn_json_dig(app, "spec", "executor", NULL), "labels");
     kn_json *out = NULL;
-    long code = kn_e2e_call_json(&g_env, "POST", "/apis/sparkoperator.k8s.io/v1beta2/namespaces/fill-in/sparkapplications",
-                                 app, NULL, &out);
+    long code =
+        kn_e2e_call_json(&g_env, "POST", "/apis/sparkoperator.k8s.io/v1beta2/namespaces/fill-in/sparkapplications",
+                         app, NULL, &out);
     if (code != 201)
         fprintf(stderr, "fill-in: HTTP %ld: %s\n", code, message(out));
     CHECK(code == 201);
     /* The opt-in entry (path /mutate/fill-gang-labels) derived the gang. */
-    const char *gang = kn_json_str(kn_json_dig(out, "spec", "executor", "labels",
-                                               "pod-group.scheduling.kubenexus.io/name", NULL));
-    const char *min = kn_json_str(kn_json_dig(out, "spec", "driver", "labels",
-                                              "pod-group.scheduling.kubenexus.io/min-available", NULL));
+    const char *gang = kn_json_str(
+        kn_json_dig(out, "spec", "executor", "labels", "pod-group.scheduling.kubenexus.io/name", NULL));
+    const char *min = kn_json_str(
+        kn_json_dig(out, "spec", "driver", "labels", "pod-group.scheduling.kubenexus.io/min-available", NULL));
     CHECK(gang != NULL && strcmp(gang, "spark-pi") == 0);
     CHECK(min != NULL && strcmp(min, "4") == 0);
-    CHECK(webhook_called("sparkapplications", "fill-in", "spark-pi", "sparkapplications-fill.mutate.kubenexus.io"));
+    CHECK(
+        webhook_called("sparkapplications", "fill-in", "spark-pi", "sparkapplications-fill.mutate.kubenexus.io"));
     CHECK(!webhook_called("sparkapplications", "fill-in", "spark-pi", "sparkapplications.mutate.kubenexus.io"));
     kn_json_free(out);
     kn_json_free(app);

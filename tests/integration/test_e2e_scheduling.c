@@ -128,8 +128,8 @@ static void wait_fully_bound(const app_ref *a)
     bool ok = kn_e2e_wait(WAIT_S, app_bound, (void *)a);
     if (!ok) {
         int bound = 0, n = kn_e2e_app_pods(&g_env, a->ns, a->name, &bound);
-        fprintf(stderr, "%s/%s: %d pods, %d bound, want %d (operator refused %d: %s)\n", a->ns, a->name,
-                n, bound, a->want, g_op.refused, g_op.last_error);
+        fprintf(stderr, "%s/%s: %d pods, %d bound, want %d (operator refused %d: %s)\n", a->ns, a->name, n, bound,
+                a->want, g_op.refused, g_op.last_error);
     }
     CHECK(ok);
 }
@@ -144,7 +144,8 @@ static void check_gpu_placement(const app_ref *a)
     for (size_t i = 0; i < kn_json_len(items); i++) {
         const kn_json *p = kn_json_at(items, i);
         const char *node = kn_json_str(kn_json_dig(p, "spec", "nodeName", NULL));
-        const char *zones = kn_json_str(kn_json_dig(p, "metadata", "annotations", "numa.kubenexus.io/assigned-zones", NULL));
+        const char *zones =
+            kn_json_str(kn_json_dig(p, "metadata", "annotations", "numa.kubenexus.io/assigned-zones", NULL));
         if (node == NULL || strncmp(node, "gpu-node-", 9) != 0 || zones == NULL || strchr(zones, ',') != NULL)
             fprintf(stderr, "%s: node %s, zones %s\n", kn_json_str(kn_json_dig(p, "metadata", "name", NULL)),
                     node ? node : "-", zones ? zones : "-");
@@ -283,8 +284,10 @@ static void test_restart_keeps_driver_reservation(void **state)
 static void priority_class(const char *name, int value)
 {
     char body[256];
-    snprintf(body, sizeof(body), "{\"apiVersion\":\"scheduling.k8s.io/v1\",\"kind\":\"PriorityClass\","
-                                 "\"metadata\":{\"name\":\"%s\"},\"value\":%d}", name, value);
+    snprintf(body, sizeof(body),
+             "{\"apiVersion\":\"scheduling.k8s.io/v1\",\"kind\":\"PriorityClass\","
+             "\"metadata\":{\"name\":\"%s\"},\"value\":%d}",
+             name, value);
     CHECK(kn_e2e_call(&g_env, "POST", "/apis/scheduling.k8s.io/v1/priorityclasses", body, NULL, NULL) == 201);
 }
 
@@ -317,13 +320,15 @@ static void test_high_priority_app_preempts_whole_apps(void **state)
     app_ref low[2] = {{"default", "low-a", 4}, {"default", "low-b", 4}};
     for (int i = 0; i < 2; i++) {
         kn_json *resp = NULL;
-        CHECK(kn_e2e_apply_class(&g_env, "deploy/examples/spark-pi.yaml", low[i].name, "spark-low-priority", &resp) == 201);
+        CHECK(kn_e2e_apply_class(&g_env, "deploy/examples/spark-pi.yaml", low[i].name, "spark-low-priority",
+                                 &resp) == 201);
         kn_json_free(resp);
         wait_fully_bound(&low[i]);
     }
     app_ref high = {"default", "urgent", 4};
     kn_json *resp = NULL;
-    CHECK(kn_e2e_apply_class(&g_env, "deploy/examples/spark-pi.yaml", high.name, "spark-high-priority", &resp) == 201);
+    CHECK(kn_e2e_apply_class(&g_env, "deploy/examples/spark-pi.yaml", high.name, "spark-high-priority", &resp) ==
+          201);
     kn_json_free(resp);
     /* the driver got its priority from its class, through the API server's Priority plugin */
     wait_fully_bound(&high);

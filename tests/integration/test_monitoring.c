@@ -75,8 +75,8 @@ static struct {
 
 /* Labels a scrape adds to every series (Prometheus: instance, job; the
  * Prometheus Operator from the ServiceMonitor's target: the rest). */
-static const char *const TARGET_LABELS[] = {"instance", "job", "namespace", "pod", "service", "endpoint",
-                                            "container", NULL};
+static const char *const TARGET_LABELS[] = {"instance", "job",      "namespace", "pod",
+                                            "service",  "endpoint", "container", NULL};
 
 static bool target_label(const char *l)
 {
@@ -277,8 +277,9 @@ static void drive_webhook(void)
     snprintf(ca_args, sizeof(ca_args), "--ca-cert '%s/v1/ca.crt' --ca-key '%s/v1/ca.key'", g.dir, g.dir);
     assert_int_equal(kn_it_gen_certs(g.dir, "v1", NULL), 0);
     assert_int_equal(kn_it_gen_certs(g.dir, "v2", ca_args), 0);
-    assert_int_equal(kn_it_sh("mkdir '%s/live' && cp '%s/v1/tls.crt' '%s/v1/tls.key' '%s/live/'", g.dir, g.dir, g.dir,
-                              g.dir), 0);
+    assert_int_equal(
+        kn_it_sh("mkdir '%s/live' && cp '%s/v1/tls.crt' '%s/v1/tls.key' '%s/live/'", g.dir, g.dir, g.dir, g.dir),
+        0);
     snprintf(g.ca, sizeof(g.ca), "%s/v1/ca.crt", g.dir);
     char cert[700], key[700];
     snprintf(cert, sizeof(cert), "%s/live/tls.crt", g.dir);
@@ -309,15 +310,16 @@ static void drive_webhook(void)
     /* A renewed certificate swapped in, then a key that does not match it. */
     assert_int_equal(kn_it_sh("cp '%s/v2/tls.key' '%s/live/k' && cp '%s/v2/tls.crt' '%s/live/c' && "
                               "mv '%s/live/k' '%s/live/tls.key' && mv '%s/live/c' '%s/live/tls.crt'",
-                              g.dir, g.dir, g.dir, g.dir, g.dir, g.dir, g.dir, g.dir), 0);
+                              g.dir, g.dir, g.dir, g.dir, g.dir, g.dir, g.dir, g.dir),
+                     0);
     const char *reloaded[] = {"kubenexus_webhook_cert_reloads_total{result=\"success\"}", NULL};
     free(scrape_until(webhook_metrics, reloaded));
-    assert_int_equal(kn_it_sh("cp '%s/v1/tls.key' '%s/live/k' && mv '%s/live/k' '%s/live/tls.key'", g.dir, g.dir,
-                              g.dir, g.dir), 0);
+    assert_int_equal(
+        kn_it_sh("cp '%s/v1/tls.key' '%s/live/k' && mv '%s/live/k' '%s/live/tls.key'", g.dir, g.dir, g.dir, g.dir),
+        0);
     const char *all[] = {"kubenexus_webhook_cert_reloads_total{result=\"failure\"}",
                          "kubenexus_webhook_errors_total{reason=\"tls_handshake\"}",
-                         "kubenexus_webhook_errors_total{reason=\"bad_request\"}",
-                         "verdict=\"denied\"", NULL};
+                         "kubenexus_webhook_errors_total{reason=\"bad_request\"}", "verdict=\"denied\"", NULL};
     char *text = scrape_until(webhook_metrics, all);
     read_scrape(text);
     free(text);
@@ -328,15 +330,16 @@ static void drive_scheduler(void)
     assert_int_equal(kn_it_dbl_open(&g.d), 0);
     g.dbl_up = true;
     assert_int_equal(kn_dbl_add_node(&g.d, "node-a", "8", "32Gi"), 0);
-    assert_int_equal(kn_dbl_call(&g.d, "POST", "/apis/topology.node.k8s.io/v1alpha2/noderesourcetopologies",
-                                 "{\"apiVersion\":\"topology.node.k8s.io/v1alpha2\",\"kind\":\"NodeResourceTopology\","
-                                 "\"metadata\":{\"name\":\"node-a\"},\"zones\":["
-                                 "{\"name\":\"node-0\",\"type\":\"Node\",\"resources\":["
-                                 "{\"name\":\"cpu\",\"capacity\":\"4\",\"allocatable\":\"4\",\"available\":\"4\"},"
-                                 "{\"name\":\"memory\",\"capacity\":\"16Gi\",\"allocatable\":\"16Gi\","
-                                 "\"available\":\"16Gi\"}]}]}",
-                                 NULL),
-                     201);
+    assert_int_equal(
+        kn_dbl_call(&g.d, "POST", "/apis/topology.node.k8s.io/v1alpha2/noderesourcetopologies",
+                    "{\"apiVersion\":\"topology.node.k8s.io/v1alpha2\",\"kind\":\"NodeResourceTopology\","
+                    "\"metadata\":{\"name\":\"node-a\"},\"zones\":["
+                    "{\"name\":\"node-0\",\"type\":\"Node\",\"resources\":["
+                    "{\"name\":\"cpu\",\"capacity\":\"4\",\"allocatable\":\"4\",\"available\":\"4\"},"
+                    "{\"name\":\"memory\",\"capacity\":\"16Gi\",\"allocatable\":\"16Gi\","
+                    "\"available\":\"16Gi\"}]}]}",
+                    NULL),
+        201);
     assert_int_equal(kn_sched_proc_start(&g.sched, &g.d, "monitoring", NULL), 0);
     /* The first binding gets a 500 (retried), and the pod is placed under single-numa. */
     assert_int_equal(kn_dbl_faults(&g.d, "{\"fail_next\":1,\"status\":500,\"fail_path\":\"/binding\"}"), 0);
@@ -345,24 +348,26 @@ static void drive_scheduler(void)
                      0);
     /* A gang of two with one member: it waits. */
     char labels[256];
-    assert_int_equal(kn_dbl_add_pod(&g.d, "default", "gang-0", "1", "1Gi", kn_it_gang_labels(labels, sizeof(labels), "gang", 2),
-                                    NULL),
+    assert_int_equal(kn_dbl_add_pod(&g.d, "default", "gang-0", "1", "1Gi",
+                                    kn_it_gang_labels(labels, sizeof(labels), "gang", 2), NULL),
                      0);
     /* A pod asking for what the scheduler does not implement: pending, counted. */
-    assert_int_equal(kn_dbl_call(&g.d, "POST", "/api/v1/namespaces/default/pods",
-                                 "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"spread\"},"
-                                 "\"spec\":{\"schedulerName\":\"kubenexus-scheduler\",\"containers\":[{\"name\":\"a\","
-                                 "\"image\":\"nginx\"}],\"topologySpreadConstraints\":[{\"maxSkew\":1,\"topologyKey\":"
-                                 "\"kubernetes.io/hostname\",\"whenUnsatisfiable\":\"DoNotSchedule\"}]}}",
-                                 NULL),
-                     201);
+    assert_int_equal(
+        kn_dbl_call(&g.d, "POST", "/api/v1/namespaces/default/pods",
+                    "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"spread\"},"
+                    "\"spec\":{\"schedulerName\":\"kubenexus-scheduler\",\"containers\":[{\"name\":\"a\","
+                    "\"image\":\"nginx\"}],\"topologySpreadConstraints\":[{\"maxSkew\":1,\"topologyKey\":"
+                    "\"kubernetes.io/hostname\",\"whenUnsatisfiable\":\"DoNotSchedule\"}]}}",
+                    NULL),
+        201);
     const char *all[] = {"kubenexus_scheduler_numa_decisions_total{policy=\"single-numa\"} 1",
                          "kubenexus_scheduler_unsupported_pods_total{field=\"spec.topologySpreadConstraints\"} 1",
                          "kubenexus_scheduler_api_errors_total{verb=\"create\",code=\"500\"} 1",
                          "kubenexus_scheduler_bindings_total{result=\"ok\"} 1",
                          "kubenexus_scheduler_events_total{result=\"created\"}",
                          "kubenexus_scheduler_gangs_waiting 1",
-                         "kubenexus_scheduler_is_leader 1", NULL};
+                         "kubenexus_scheduler_is_leader 1",
+                         NULL};
     char *text = scrape_until(scheduler_metrics, all);
     /* the waiting gang has an age */
     const char *age = strstr(text, "\nkubenexus_scheduler_oldest_waiting_gang_seconds ");
@@ -450,7 +455,8 @@ static void add_dashboard_queries(const kn_json *panels, query *q, int *n, int c
         add_dashboard_queries(kn_json_get(p, "panels"), q, n, cap);
         const kn_json *targets = kn_json_get(p, "targets");
         for (size_t t = 0; t < kn_json_len(targets) && *n < cap; t++) {
-            snprintf(q[*n].where, sizeof(q[*n].where), "dashboard panel \"%s\"", kn_json_get_str(p, "title") ?: "?");
+            snprintf(q[*n].where, sizeof(q[*n].where), "dashboard panel \"%s\"",
+                     kn_json_get_str(p, "title") ?: "?");
             q[*n].expr = kn_json_get_str(kn_json_at(targets, t), "expr");
             assert_non_null(q[*n].expr);
             (*n)++;
@@ -465,7 +471,8 @@ static int all_queries(query *q, int cap)
     for (size_t i = 0; i < kn_json_len(groups); i++) {
         const kn_json *rules = kn_json_get(kn_json_at(groups, i), "rules");
         for (size_t r = 0; r < kn_json_len(rules) && n < cap; r++) {
-            snprintf(q[n].where, sizeof(q[n].where), "alert %s", kn_json_get_str(kn_json_at(rules, r), "alert") ?: "?");
+            snprintf(q[n].where, sizeof(q[n].where), "alert %s",
+                     kn_json_get_str(kn_json_at(rules, r), "alert") ?: "?");
             q[n].expr = kn_json_get_str(kn_json_at(rules, r), "expr");
             assert_non_null(q[n].expr);
             n++;
@@ -510,8 +517,10 @@ static void check_matcher(const query *q, const kn_pq_ref *r, const kn_pq_matche
             problem(out, cap, "%s: %s{%s%s\"%s\"}: only alternatives of plain values are checked here", q->where,
                     r->metric, m->label, m->op, m->value);
         else if (!value_seen(l, v))
-            problem(out, cap, "%s: %s{%s=\"%s\"} was never scraped (drive it in this test, or the query "
-                    "matches nothing)", q->where, r->metric, m->label, v);
+            problem(out, cap,
+                    "%s: %s{%s=\"%s\"} was never scraped (drive it in this test, or the query "
+                    "matches nothing)",
+                    q->where, r->metric, m->label, v);
     }
 }
 
@@ -534,8 +543,8 @@ static void check_query(const query *q, char *out, size_t cap)
                     r->metric);
             continue;
         }
-        bool counting = strcmp(r->func, "rate") == 0 || strcmp(r->func, "irate") == 0 ||
-                        strcmp(r->func, "increase") == 0;
+        bool counting =
+            strcmp(r->func, "rate") == 0 || strcmp(r->func, "irate") == 0 || strcmp(r->func, "increase") == 0;
         if (counting && !part && strcmp(f->type, "counter") != 0)
             problem(out, cap, "%s: %s() of %s, a %s", q->where, r->func, r->metric, f->type);
         if (counting != r->range)
@@ -664,12 +673,14 @@ static void rules_pass_promtool(void **state)
     (void)state;
     const char *tool = promtool();
     if (tool == NULL) {
-        print_message("promtool not installed (Debian: prometheus; or KN_PROMTOOL=path): rules checked above only\n");
+        print_message(
+            "promtool not installed (Debian: prometheus; or KN_PROMTOOL=path): rules checked above only\n");
         skip();
     }
     char dir[PATH_MAX], path[PATH_MAX + 32];
     snprintf(dir, sizeof(dir), "%s/promtool", g.dir);
-    assert_int_equal(kn_it_sh("mkdir -p '%s' && cp '%s/monitoring/alerts-test.yaml' '%s/'", dir, KN_FIXTURES, dir), 0);
+    assert_int_equal(kn_it_sh("mkdir -p '%s' && cp '%s/monitoring/alerts-test.yaml' '%s/'", dir, KN_FIXTURES, dir),
+                     0);
     snprintf(path, sizeof(path), "%s/all-rules.yaml", dir);
     write_rules(path, true);
     assert_int_equal(kn_it_sh("'%s' check rules '%s' >&2", tool, path), 0);
@@ -771,7 +782,8 @@ static void service_monitors_reach_every_install(void **state)
         int sms = 0;
         for (size_t o = 0; o < mon->n; o++) {
             const kn_json *obj = mon->docs[o];
-            if (!kn_kz_cluster_scoped(kn_json_get_str(obj, "kind")) && strcmp(ns_of(obj) ?: "", INSTALLS[i].ns) != 0)
+            if (!kn_kz_cluster_scoped(kn_json_get_str(obj, "kind")) &&
+                strcmp(ns_of(obj) ?: "", INSTALLS[i].ns) != 0)
                 fail_msg("%s: %s is in %s", where, kn_json_get_str(obj, "kind"), ns_of(obj));
             if (is_kind(obj, "ServiceMonitor")) {
                 check_service_monitor(in, INSTALLS[i].ns, obj, where);
@@ -791,7 +803,8 @@ static void service_monitors_reach_every_install(void **state)
             webhook_of(in, INSTALLS[i].ns, &wport, &secret);
             const kn_json *d = kn_kz_find(in, "Deployment", INSTALLS[i].ns, "kubenexus-webhook");
             assert_true(matches_labels(sel, kn_json_dig(d, "spec", "template", "metadata", "labels", NULL)));
-            const kn_json *port = kn_json_at(kn_json_get(kn_json_at(kn_json_dig(obj, "spec", "ingress", NULL), 0), "ports"), 0);
+            const kn_json *port =
+                kn_json_at(kn_json_get(kn_json_at(kn_json_dig(obj, "spec", "ingress", NULL), 0), "ports"), 0);
             assert_string_equal(kn_json_get_str(port, "port"), wport);
         }
         assert_int_equal(sms, 2);

@@ -40,11 +40,12 @@ static void node(world *w, const char *name, const char *labels, const char *tai
 static const char *pod_body(char *body, size_t cap, const char *name, const char *labels, const char *container,
                             const char *spec)
 {
-    snprintf(body, cap,
-             "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"" NS "\","
-             "\"labels\":{%s}},\"spec\":{\"schedulerName\":\"kubenexus-scheduler\",\"containers\":[{\"name\":\"main\","
-             "\"image\":\"nginx:1.27\",\"resources\":{\"requests\":{\"cpu\":\"500m\",\"memory\":\"1Gi\"}}%s}]%s}}",
-             name, labels, container, spec);
+    snprintf(
+        body, cap,
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"" NS "\","
+        "\"labels\":{%s}},\"spec\":{\"schedulerName\":\"kubenexus-scheduler\",\"containers\":[{\"name\":\"main\","
+        "\"image\":\"nginx:1.27\",\"resources\":{\"requests\":{\"cpu\":\"500m\",\"memory\":\"1Gi\"}}%s}]%s}}",
+        name, labels, container, spec);
     return body;
 }
 
@@ -147,11 +148,13 @@ static void unsupported_fields_and_gates(void **state)
     node(w, "node-a", "", "");
     start(w);
     pod(w, "anti", "", "",
-        ",\"affinity\":{\"podAntiAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":[{\"labelSelector\":"
+        ",\"affinity\":{\"podAntiAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":[{"
+        "\"labelSelector\":"
         "{\"matchLabels\":{\"app\":\"web\"}},\"topologyKey\":\"kubernetes.io/hostname\"}]}}");
     assert_true(kn_it_wait_event(&w->d, NS, "anti", "FailedScheduling", WAIT_S));
     assert_int_equal(
-        kn_dbl_events(&w->d, NS, "anti", "FailedScheduling", "unsupported: spec.affinity.podAntiAffinity", NULL), 1);
+        kn_dbl_events(&w->d, NS, "anti", "FailedScheduling", "unsupported: spec.affinity.podAntiAffinity", NULL),
+        1);
     metric_q q = {&w->s, "kubenexus_scheduler_unsupported_pods_total{field=\"spec.affinity.podAntiAffinity\"}", 1};
     assert_true(kn_wait_for(WAIT_S, metric_is, &q));
 
@@ -162,10 +165,10 @@ static void unsupported_fields_and_gates(void **state)
         ",\"topologySpreadConstraints\":[{\"maxSkew\":1,\"topologyKey\":\"kubernetes.io/hostname\","
         "\"whenUnsatisfiable\":\"DoNotSchedule\",\"labelSelector\":{\"matchLabels\":{\"app\":\"job\"}}}]");
     assert_true(kn_it_wait_event(&w->d, NS, "job-0", "FailedScheduling", WAIT_S));
-    assert_int_equal(kn_dbl_events(&w->d, NS, "job-0", "FailedScheduling",
-                                   "Gang " NS "/job: member " NS "/job-1 is unsupported: spec.topologySpreadConstraints",
-                                   NULL),
-                     1);
+    assert_int_equal(
+        kn_dbl_events(&w->d, NS, "job-0", "FailedScheduling",
+                      "Gang " NS "/job: member " NS "/job-1 is unsupported: spec.topologySpreadConstraints", NULL),
+        1);
 
     char body[4096];
     const char *gates = ",\"schedulingGates\":[{\"name\":\"example.com/quota\"}]";

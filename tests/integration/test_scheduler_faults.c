@@ -44,8 +44,8 @@ static void add_pods(kn_dbl *d, const char *prefix, int n, const char *cpu, bool
     snprintf(gname, sizeof gname, "%sgang", prefix); /* a legal label value */
     for (int i = 0; i < n; i++) {
         snprintf(name, sizeof name, "%s%d", prefix, i);
-        assert_int_equal(kn_dbl_add_pod(d, NS, name, cpu, "1Gi", gang ? kn_it_gang_labels(lab, sizeof lab, gname, n) : NULL,
-                                         NULL),
+        assert_int_equal(kn_dbl_add_pod(d, NS, name, cpu, "1Gi",
+                                        gang ? kn_it_gang_labels(lab, sizeof lab, gname, n) : NULL, NULL),
                          0);
     }
 }
@@ -291,8 +291,25 @@ static void restart_double(kn_dbl *d)
     snprintf(log, sizeof log, "%s/double2.log", d->dir);
     snprintf(port, sizeof port, "%d", d->port);
     unlink(portfile);
-    char *argv[] = {"/usr/bin/env", "python3", script, "--port", port, "--cert", cert, "--key", key, "--token",
-                    d->token, "--port-file", portfile, "--bookmark-seconds", "1", "--client-ca", d->ca, "--restore-uids", NULL};
+    char *argv[] = {"/usr/bin/env",
+                    "python3",
+                    script,
+                    "--port",
+                    port,
+                    "--cert",
+                    cert,
+                    "--key",
+                    key,
+                    "--token",
+                    d->token,
+                    "--port-file",
+                    portfile,
+                    "--bookmark-seconds",
+                    "1",
+                    "--client-ca",
+                    d->ca,
+                    "--restore-uids",
+                    NULL};
     d->pid = kn_it_spawn(argv, log);
     assert_true(d->pid > 0);
     assert_true(kn_it_wait_port(d->port, d->pid, 10000));
@@ -413,11 +430,12 @@ static void broken_relist_does_not_overcommit(void **state)
     assert_true(kn_it_wait_event(&w->d, NS, "a-new0", "FailedScheduling", WAIT_S));
 
     int watches = kn_dbl_calls(&w->d, "watch pods");
-    assert_int_equal(kn_dbl_faults(&w->d, "{\"page_max\":1,\"expire_continue_next\":1,\"expire_watches\":true}"), 0);
+    assert_int_equal(kn_dbl_faults(&w->d, "{\"page_max\":1,\"expire_continue_next\":1,\"expire_watches\":true}"),
+                     0);
     /* the broken list, then a whole one, then a watch from it */
     wait_calls(w, "watch pods", watches + 1);
     assert_int_equal(fault_left(&w->d, "expire_continue_next"), 0); /* the 410 was served */
-    assert_true(kn_dbl_calls(&w->d, "list pods") >= 4);              /* 2 of the broken list, 2 whole */
+    assert_true(kn_dbl_calls(&w->d, "list pods") >= 4);             /* 2 of the broken list, 2 whole */
     assert_int_equal(kn_dbl_faults(&w->d, "{\"page_max\":0}"), 0);
 
     a_new_goes_to_node_b(w);
@@ -463,9 +481,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(errors_500_for_a_while, kn_it_world_setup, kn_it_world_teardown),
         cmocka_unit_test_setup_teardown(slow_answers, kn_it_world_setup, kn_it_world_teardown),
         cmocka_unit_test_setup_teardown(apiserver_restarted, kn_it_world_setup, kn_it_world_teardown),
-        cmocka_unit_test_setup_teardown(full_event_queue_drops_not_bindings, kn_it_world_setup, kn_it_world_teardown),
+        cmocka_unit_test_setup_teardown(full_event_queue_drops_not_bindings, kn_it_world_setup,
+                                        kn_it_world_teardown),
         cmocka_unit_test_setup_teardown(event_errors_retried, kn_it_world_setup, kn_it_world_teardown),
-        cmocka_unit_test_setup_teardown(broken_relist_does_not_overcommit, kn_it_world_setup, kn_it_world_teardown),
+        cmocka_unit_test_setup_teardown(broken_relist_does_not_overcommit, kn_it_world_setup,
+                                        kn_it_world_teardown),
         cmocka_unit_test_setup_teardown(no_placement_during_relist, kn_it_world_setup, kn_it_world_teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -75,7 +75,9 @@ static int start_nginx(world *w)
     }
     /* The scheduler's kubeconfig: the double's, pointed at nginx. */
     return kn_it_sh("cd %s && sed -i 's#https://127.0.0.1:%d#https://127.0.0.1:%d#' kubeconfig.yaml", dir,
-                    w->d.port, w->port) == 0 ? 0 : -1;
+                    w->d.port, w->port) == 0
+               ? 0
+               : -1;
 }
 
 static int setup(void **state)
@@ -148,8 +150,8 @@ static void gang_and_pods_over_http2(void **state)
     for (int i = 0; i < 4; i++) {
         char name[32];
         snprintf(name, sizeof name, "gang-%d", i);
-        assert_int_equal(kn_dbl_add_pod(&w->d, NS, name, "2", "2Gi", kn_it_gang_labels(lab, sizeof lab, "g", 4), NULL),
-                         0);
+        assert_int_equal(
+            kn_dbl_add_pod(&w->d, NS, name, "2", "2Gi", kn_it_gang_labels(lab, sizeof lab, "g", 4), NULL), 0);
     }
     assert_int_equal(kn_sched_proc_start(&w->s, &w->d, "h2", NULL), 0);
     assert_true(kn_it_wait_n_bound(&w->d, NS, "gang-", 4, WAIT_S));
@@ -189,7 +191,8 @@ static void faults_over_http2(void **state)
     assert_true(kn_it_wait_n_bound(&w->d, NS, "first", 1, WAIT_S));
 
     assert_int_equal(kn_dbl_faults(&w->d, "{\"drop_watches\":true,\"bind_conflict_next\":1,"
-                                          "\"conflict_node\":\"node-other\"}"), 0);
+                                          "\"conflict_node\":\"node-other\"}"),
+                     0);
     assert_int_equal(kn_dbl_add_pod(&w->d, NS, "taken", "1", "1Gi", NULL, NULL), 0);
     assert_true(kn_it_wait_pod_bound(&w->d, NS, "taken", WAIT_S));
     /* Someone else bound "taken" first (409 to us): it is not tried again. */

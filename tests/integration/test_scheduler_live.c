@@ -131,14 +131,16 @@ static void gang_all_or_nothing(void **state)
     for (int i = 0; i < 3; i++) {
         char name[32];
         snprintf(name, sizeof name, "fits-%d", i);
-        assert_int_equal(kn_dbl_add_pod(&w->d, NS, name, "2", "1Gi", kn_it_gang_labels(lab, sizeof lab, "fits", 3), NULL), 0);
+        assert_int_equal(
+            kn_dbl_add_pod(&w->d, NS, name, "2", "1Gi", kn_it_gang_labels(lab, sizeof lab, "fits", 3), NULL), 0);
     }
     assert_true(kn_it_wait_n_bound(&w->d, NS, "fits-", 3, WAIT_S));
     /* 2 cpu left: a gang of 3 x 2 cpu can never fit */
     for (int i = 0; i < 3; i++) {
         char name[32];
         snprintf(name, sizeof name, "big-%d", i);
-        assert_int_equal(kn_dbl_add_pod(&w->d, NS, name, "2", "1Gi", kn_it_gang_labels(lab, sizeof lab, "big", 3), NULL), 0);
+        assert_int_equal(
+            kn_dbl_add_pod(&w->d, NS, name, "2", "1Gi", kn_it_gang_labels(lab, sizeof lab, "big", 3), NULL), 0);
     }
     assert_true(wait_event(&w->d, "big-0", "FailedScheduling"));
     assert_int_equal(kn_dbl_count_bound(&w->d, NS, "big-"), 0);
@@ -267,13 +269,16 @@ static void restart_mid_gang(void **state)
     char lab[256];
     assert_int_equal(kn_dbl_add_node(&w->d, "node-a", "8", "32Gi"), 0);
     start_sched(w, &w->a, "a", NULL);
-    assert_int_equal(kn_dbl_add_pod(&w->d, NS, "mpi-0", "1", "1Gi", kn_it_gang_labels(lab, sizeof lab, "mpi", 3), NULL), 0);
-    assert_int_equal(kn_dbl_add_pod(&w->d, NS, "mpi-1", "1", "1Gi", kn_it_gang_labels(lab, sizeof lab, "mpi", 3), NULL), 0);
+    assert_int_equal(
+        kn_dbl_add_pod(&w->d, NS, "mpi-0", "1", "1Gi", kn_it_gang_labels(lab, sizeof lab, "mpi", 3), NULL), 0);
+    assert_int_equal(
+        kn_dbl_add_pod(&w->d, NS, "mpi-1", "1", "1Gi", kn_it_gang_labels(lab, sizeof lab, "mpi", 3), NULL), 0);
     assert_true(wait_event(&w->d, "mpi-0", "GangWaiting"));
     assert_int_equal(kn_dbl_count_bound(&w->d, NS, "mpi-"), 0);
     stop_sched_cleanly(&w->a);
 
-    assert_int_equal(kn_dbl_add_pod(&w->d, NS, "mpi-2", "1", "1Gi", kn_it_gang_labels(lab, sizeof lab, "mpi", 3), NULL), 0);
+    assert_int_equal(
+        kn_dbl_add_pod(&w->d, NS, "mpi-2", "1", "1Gi", kn_it_gang_labels(lab, sizeof lab, "mpi", 3), NULL), 0);
     start_sched(w, &w->b, "b", NULL);
     assert_true(kn_it_wait_n_bound(&w->d, NS, "mpi-", 3, WAIT_S));
     assert_int_equal(kn_dbl_bind_attempts(&w->d, NS, "mpi-0"), 1);
@@ -367,9 +372,9 @@ static void lease_held_elsewhere_then_taken_over(void **state)
              "\"spec\":{\"holderIdentity\":\"other-replica_0001\",\"leaseDurationSeconds\":8,"
              "\"acquireTime\":\"%s\",\"renewTime\":\"%s\",\"leaseTransitions\":3}}",
              SCHED, now, now);
-    assert_int_equal(kn_dbl_call(&w->d, "POST", "/apis/coordination.k8s.io/v1/namespaces/" LEASE_NS "/leases", lease,
-                                 NULL),
-                     201);
+    assert_int_equal(
+        kn_dbl_call(&w->d, "POST", "/apis/coordination.k8s.io/v1/namespaces/" LEASE_NS "/leases", lease, NULL),
+        201);
     assert_int_equal(kn_dbl_add_node(&w->d, "node-a", "8", "32Gi"), 0);
     assert_int_equal(kn_dbl_add_pod(&w->d, NS, "waits", "1", "1Gi", NULL, NULL), 0);
     start_sched(w, &w->a, "a", le);
@@ -382,9 +387,9 @@ static void lease_held_elsewhere_then_taken_over(void **state)
     free(h);
     assert_true(wait_bound(&w->d, "waits"));
     kn_json *l = NULL;
-    assert_int_equal(kn_dbl_call(&w->d, "GET", "/apis/coordination.k8s.io/v1/namespaces/" LEASE_NS "/leases/" SCHED,
-                                 NULL, &l),
-                     200);
+    assert_int_equal(
+        kn_dbl_call(&w->d, "GET", "/apis/coordination.k8s.io/v1/namespaces/" LEASE_NS "/leases/" SCHED, NULL, &l),
+        200);
     int64_t transitions = 0, dur = 0;
     assert_int_equal(kn_json_int(kn_json_dig(l, "spec", "leaseTransitions", NULL), &transitions), 0);
     assert_int_equal(transitions, 4);
@@ -561,8 +566,8 @@ static void add_nrt(kn_dbl *d, const char *node, int zones, int cpus_per_zone)
         off += (size_t)snprintf(zs + off, sizeof zs - off, ZONE_FMT, i ? "," : "", i, cpus_per_zone, cpus_per_zone,
                                 cpus_per_zone);
     snprintf(body, sizeof body, NRT_FMT, node, zs);
-    assert_int_equal(kn_dbl_call(d, "POST", "/apis/topology.node.k8s.io/v1alpha2/noderesourcetopologies", body, NULL),
-                     201);
+    assert_int_equal(
+        kn_dbl_call(d, "POST", "/apis/topology.node.k8s.io/v1alpha2/noderesourcetopologies", body, NULL), 201);
 }
 
 /* single-numa from NodeResourceTopology: only a node with a zone that holds the
@@ -584,7 +589,8 @@ static void numa_single_from_nrt(void **state)
     free(n);
     kn_json *pod = NULL;
     assert_int_equal(kn_dbl_call(&w->d, "GET", "/api/v1/namespaces/" NS "/pods/numa-6", NULL, &pod), 200);
-    const char *zones = kn_json_str(kn_json_dig(pod, "metadata", "annotations", "numa.kubenexus.io/assigned-zones", NULL));
+    const char *zones =
+        kn_json_str(kn_json_dig(pod, "metadata", "annotations", "numa.kubenexus.io/assigned-zones", NULL));
     assert_non_null(zones);
     assert_true(strcmp(zones, "node-0") == 0 || strcmp(zones, "node-1") == 0);
     kn_json_free(pod);
@@ -603,7 +609,8 @@ static void taints_and_affinity(void **state)
     const char *tainted =
         "{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"gpu-a\",\"labels\":"
         "{\"kubernetes.io/hostname\":\"gpu-a\"}},\"spec\":{\"taints\":[{\"key\":\"dedicated\",\"value\":\"spark\","
-        "\"effect\":\"NoSchedule\"}]},\"status\":{\"allocatable\":{\"cpu\":\"8\",\"memory\":\"32Gi\",\"pods\":\"110\"},"
+        "\"effect\":\"NoSchedule\"}]},\"status\":{\"allocatable\":{\"cpu\":\"8\",\"memory\":\"32Gi\",\"pods\":"
+        "\"110\"},"
         "\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}}";
     assert_int_equal(kn_dbl_call(&w->d, "POST", "/api/v1/nodes", tainted, NULL), 201);
     assert_int_equal(kn_dbl_add_node(&w->d, "plain-b", "8", "32Gi"), 0);
@@ -691,7 +698,8 @@ static void repeated_event_aggregated(void **state)
     assert_true(metric_at_least(&w->a, "kubenexus_scheduler_events_total{result=\"patched\"}", 6));
     assert_int_equal(kn_dbl_count_bound(&w->d, NS, "agg-"), 0);
     /* as kube-apiserver: a PATCH whose body is not a patch type is refused */
-    assert_int_equal(kn_dbl_call(&w->d, "PATCH", "/api/v1/namespaces/" NS "/events/x", "{\"count\":2}", NULL), 415);
+    assert_int_equal(kn_dbl_call(&w->d, "PATCH", "/api/v1/namespaces/" NS "/events/x", "{\"count\":2}", NULL),
+                     415);
     stop_sched_cleanly(&w->a);
 }
 
@@ -750,8 +758,8 @@ static void burst_bound_once_events_follow(void **state)
 
 #define PROBE_TIMEOUT_MS 1000 /* kubelet's default timeoutSeconds */
 #define N_PROBES 30
-#define N_IDLE 192            /* connect and say nothing */
-#define N_TRICKLE 16          /* a request head, a byte at a time, never ended */
+#define N_IDLE 192   /* connect and say nothing */
+#define N_TRICKLE 16 /* a request head, a byte at a time, never ended */
 #define N_HOLD (N_IDLE + N_TRICKLE)
 
 /* More than the server has slots: the probes must get in by evicting, not by
@@ -762,14 +770,17 @@ typedef struct holder {
     int port;
     int fd[N_HOLD];
     long long closed_at[N_HOLD]; /* ms; re-opened 100 ms later, as a client that retries */
-    atomic_bool reopen;        /* reconnect sockets the server closed */
+    atomic_bool reopen;          /* reconnect sockets the server closed */
     atomic_bool stop;
-    atomic_int opened;         /* connections made */
+    atomic_int opened; /* connections made */
     atomic_int closed_by_server;
     atomic_int open_now;
 } holder;
 
-static bool is_trickler(int i) { return i >= N_IDLE; }
+static bool is_trickler(int i)
+{
+    return i >= N_IDLE;
+}
 
 static int hold_connect(holder *h, int i)
 {

@@ -40,8 +40,10 @@ static int teardown(void **state)
 static void priority_class(world *w, const char *name, int value)
 {
     char body[256];
-    snprintf(body, sizeof body, "{\"apiVersion\":\"scheduling.k8s.io/v1\",\"kind\":\"PriorityClass\","
-                                "\"metadata\":{\"name\":\"%s\"},\"value\":%d}", name, value);
+    snprintf(body, sizeof body,
+             "{\"apiVersion\":\"scheduling.k8s.io/v1\",\"kind\":\"PriorityClass\","
+             "\"metadata\":{\"name\":\"%s\"},\"value\":%d}",
+             name, value);
     assert_int_equal(kn_dbl_call(&w->d, "POST", "/apis/scheduling.k8s.io/v1/priorityclasses", body, NULL), 201);
 }
 
@@ -148,7 +150,8 @@ static void victim_condition_graceful_delete_event_then_bind(void **state)
     assert_string_equal(kn_json_str(kn_json_dig(h, "status", "nominatedNodeName", NULL)), "node-a");
     assert_null(kn_json_str(kn_json_dig(h, "spec", "nodeName", NULL))); /* not before the victim is gone */
     char msg[160];
-    snprintf(msg, sizeof msg, "Preempted by pod %s on node node-a", kn_json_str(kn_json_dig(h, "metadata", "uid", NULL)));
+    snprintf(msg, sizeof msg, "Preempted by pod %s on node node-a",
+             kn_json_str(kn_json_dig(h, "metadata", "uid", NULL)));
     kn_json_free(h);
     assert_true(kn_it_wait_event(&w->d, NS, "low", "Preempted", WAIT_S));
     assert_int_equal(kn_dbl_events(&w->d, NS, "low", "Preempted", msg, NULL), 1);
@@ -163,16 +166,20 @@ static void victim_condition_graceful_delete_event_then_bind(void **state)
     kn_json_free(h);
     assert_int_equal(kn_dbl_calls(&w->d, "delete pods"), 1);
     assert_true(kn_sched_proc_metric(&w->s, "kubenexus_scheduler_preemption_victims_total") == 1);
-    assert_true(kn_sched_proc_metric(&w->s, "kubenexus_scheduler_preemption_attempts_total{result=\"nominated\"}") == 1);
+    assert_true(
+        kn_sched_proc_metric(&w->s, "kubenexus_scheduler_preemption_attempts_total{result=\"nominated\"}") == 1);
 }
 
 static void pdb(world *w, const char *name, const char *app, int allowed)
 {
     char body[512], path[256];
-    snprintf(body, sizeof body, "{\"apiVersion\":\"policy/v1\",\"kind\":\"PodDisruptionBudget\",\"metadata\":"
-                                "{\"name\":\"%s\"},\"spec\":{\"minAvailable\":1,\"selector\":{\"matchLabels\":"
-                                "{\"app\":\"%s\"}}}}", name, app);
-    assert_int_equal(kn_dbl_call(&w->d, "POST", "/apis/policy/v1/namespaces/" NS "/poddisruptionbudgets", body, NULL), 201);
+    snprintf(body, sizeof body,
+             "{\"apiVersion\":\"policy/v1\",\"kind\":\"PodDisruptionBudget\",\"metadata\":"
+             "{\"name\":\"%s\"},\"spec\":{\"minAvailable\":1,\"selector\":{\"matchLabels\":"
+             "{\"app\":\"%s\"}}}}",
+             name, app);
+    assert_int_equal(
+        kn_dbl_call(&w->d, "POST", "/apis/policy/v1/namespaces/" NS "/poddisruptionbudgets", body, NULL), 201);
     /* the disruption controller's part: status through the status subresource */
     kn_json *b = NULL;
     snprintf(path, sizeof path, "/apis/policy/v1/namespaces/" NS "/poddisruptionbudgets/%s", name);
@@ -247,7 +254,8 @@ static void failed_writes(void **state)
     pod(w, "high", "2", "high", NULL, NULL);
     assert_true(kn_it_wait_event(&w->d, NS, "high", "FailedScheduling", WAIT_S));
     assert_true(kn_it_wait_pod_bound(&w->d, NS, "high", WAIT_S));
-    assert_int_equal(kn_dbl_events(&w->d, NS, "high", "FailedScheduling", "Preemption failed: injected fault", NULL), 1);
+    assert_int_equal(
+        kn_dbl_events(&w->d, NS, "high", "FailedScheduling", "Preemption failed: injected fault", NULL), 1);
 
     pod(w, "low-2", "2", "low", NULL, "node-a"); /* over-committed: another bound elsewhere */
     assert_int_equal(kn_dbl_add_node(&w->d, "node-b", "2", "16Gi"), 0);
@@ -261,7 +269,8 @@ static void failed_writes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(victim_condition_graceful_delete_event_then_bind, kn_it_world_setup, teardown),
+        cmocka_unit_test_setup_teardown(victim_condition_graceful_delete_event_then_bind, kn_it_world_setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(budget_protected_pod_is_spared, kn_it_world_setup, teardown),
         cmocka_unit_test_setup_teardown(gang_goes_whole, kn_it_world_setup, teardown),
         cmocka_unit_test_setup_teardown(failed_writes, kn_it_world_setup, teardown),

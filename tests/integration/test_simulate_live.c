@@ -62,13 +62,14 @@ static void running_pod(kn_dbl *d, const char *name, const char *cpu, const char
 {
     char body[4096], path[128], at[32];
     rfc3339(since, at, sizeof at);
-    snprintf(body, sizeof body,
-             "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"%s\","
-             "\"labels\":%s,\"annotations\":%s},\"spec\":{\"schedulerName\":\"%s\",\"nodeName\":\"%s\","
-             "\"containers\":[{\"name\":\"main\",\"image\":\"spark\",\"resources\":{\"requests\":{\"cpu\":\"%s\","
-             "\"memory\":\"1Gi\"}}}]},\"status\":{\"phase\":\"Running\",\"conditions\":[{\"type\":\"PodScheduled\","
-             "\"status\":\"True\",\"lastTransitionTime\":\"%s\"}]}}",
-             name, NS, labels, annotations, scheduler, node, cpu, at);
+    snprintf(
+        body, sizeof body,
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"%s\","
+        "\"labels\":%s,\"annotations\":%s},\"spec\":{\"schedulerName\":\"%s\",\"nodeName\":\"%s\","
+        "\"containers\":[{\"name\":\"main\",\"image\":\"spark\",\"resources\":{\"requests\":{\"cpu\":\"%s\","
+        "\"memory\":\"1Gi\"}}}]},\"status\":{\"phase\":\"Running\",\"conditions\":[{\"type\":\"PodScheduled\","
+        "\"status\":\"True\",\"lastTransitionTime\":\"%s\"}]}}",
+        name, NS, labels, annotations, scheduler, node, cpu, at);
     snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods", NS);
     assert_int_equal(kn_dbl_call(d, "POST", path, body, NULL), 201);
 }
@@ -76,13 +77,14 @@ static void running_pod(kn_dbl *d, const char *name, const char *cpu, const char
 /* A SparkApplication of 1 driver of driver_cores and n executors of `cores`. */
 static void app(FILE *f, const char *name, int driver_cores, int n, int cores)
 {
-    fprintf(f, "---\napiVersion: sparkoperator.k8s.io/v1beta2\nkind: SparkApplication\n"
-               "metadata: {name: %s, namespace: %s, labels: {pod-group.scheduling.kubenexus.io/name: %s, "
-               "pod-group.scheduling.kubenexus.io/min-available: \"%d\"}}\n"
-               "spec:\n  type: Scala\n  mode: cluster\n  image: spark:3.5.0\n  mainClass: Main\n"
-               "  mainApplicationFile: local:///app.jar\n  sparkVersion: 3.5.0\n"
-               "  driver: {cores: %d, memory: 512m}\n  executor: {instances: %d, cores: %d, memory: 512m}\n",
-               name, NS, name, n + 1, driver_cores, n, cores);
+    fprintf(f,
+            "---\napiVersion: sparkoperator.k8s.io/v1beta2\nkind: SparkApplication\n"
+            "metadata: {name: %s, namespace: %s, labels: {pod-group.scheduling.kubenexus.io/name: %s, "
+            "pod-group.scheduling.kubenexus.io/min-available: \"%d\"}}\n"
+            "spec:\n  type: Scala\n  mode: cluster\n  image: spark:3.5.0\n  mainClass: Main\n"
+            "  mainApplicationFile: local:///app.jar\n  sparkVersion: 3.5.0\n"
+            "  driver: {cores: %d, memory: 512m}\n  executor: {instances: %d, cores: %d, memory: 512m}\n",
+            name, NS, name, n + 1, driver_cores, n, cores);
 }
 
 typedef struct answer {
@@ -156,16 +158,17 @@ static void live_what_if_answers_and_writes_nothing(void **state)
     /* another scheduler's pod leaves node-b 1 cpu */
     running_pod(d, "web", "3", "node-b", "default-scheduler", "{}", "{}", bound);
     /* our driver, bound 10 s ago, whose 2 executors of 2 cpu never came: 300 s from its binding */
-    running_pod(d, "etl-driver", "1", "node-a", "kubenexus-scheduler",
-                "{\"spark-role\":\"driver\",\"pod-group.scheduling.kubenexus.io/name\":\"etl\","
-                "\"pod-group.scheduling.kubenexus.io/min-available\":\"3\"}",
-                "{\"scheduling.kubenexus.io/executor-reservation\":\"{\\\"count\\\":2,\\\"requests\\\":{\\\"cpu\\\":"
-                "\\\"2\\\",\\\"memory\\\":\\\"1Gi\\\"}}\",\"pod-group.scheduling.kubenexus.io/timeout-seconds\":\"300\"}",
-                bound);
+    running_pod(
+        d, "etl-driver", "1", "node-a", "kubenexus-scheduler",
+        "{\"spark-role\":\"driver\",\"pod-group.scheduling.kubenexus.io/name\":\"etl\","
+        "\"pod-group.scheduling.kubenexus.io/min-available\":\"3\"}",
+        "{\"scheduling.kubenexus.io/executor-reservation\":\"{\\\"count\\\":2,\\\"requests\\\":{\\\"cpu\\\":"
+        "\\\"2\\\",\\\"memory\\\":\\\"1Gi\\\"}}\",\"pod-group.scheduling.kubenexus.io/timeout-seconds\":\"300\"}",
+        bound);
     /* our pending pod naming a coscheduling PodGroup the cluster has */
     assert_int_equal(kn_dbl_add_podgroup(d, false, NS, "pg", "{\"minMember\":1}"), 0);
-    assert_int_equal(kn_dbl_add_pod(d, NS, "pg-0", "100m", "64Mi", "{\"scheduling.x-k8s.io/pod-group\":\"pg\"}", NULL),
-                     0);
+    assert_int_equal(
+        kn_dbl_add_pod(d, NS, "pg-0", "100m", "64Mi", "{\"scheduling.x-k8s.io/pod-group\":\"pg\"}", NULL), 0);
     /* the files: one that fits now, one that never does, one that fits once the held slots expire */
     char file[200];
     snprintf(file, sizeof file, "%s/apps.yaml", d->dir);
@@ -205,8 +208,10 @@ static void live_what_if_answers_and_writes_nothing(void **state)
     assert_false(kn_json_bool(kn_json_get(v, "startsNow"), true));
     assert_string_equal(str_of(v, "startsAt"), expires);
     char want[300];
-    snprintf(want, sizeof want, "would start at %s, once held executor reservations have expired, on node-a "
-             "(driver, 2 executors)", expires);
+    snprintf(want, sizeof want,
+             "would start at %s, once held executor reservations have expired, on node-a "
+             "(driver, 2 executors)",
+             expires);
     assert_string_equal(str_of(v, "verdict"), want);
 
     v = line_with(&a, "application", "spark/big");
@@ -226,7 +231,8 @@ static void live_what_if_answers_and_writes_nothing(void **state)
     char out[300];
     snprintf(out, sizeof out, "%s/table.out", d->dir);
     assert_int_equal(kn_it_sh("'%s/kubenexus-scheduler' simulate --format table --kubeconfig '%s' '%s' >'%s'",
-                              KN_BIN_DIR, d->kubeconfig, file, out), 0);
+                              KN_BIN_DIR, d->kubeconfig, file, out),
+                     0);
     char *table = kn_it_read_file(out, NULL);
     assert_non_null(table);
     if (getenv("KN_IT_VERBOSE"))
@@ -261,9 +267,11 @@ static void what_if_preempts(void **state)
     const char *cls = "{\"apiVersion\":\"scheduling.k8s.io/v1\",\"kind\":\"PriorityClass\","
                       "\"metadata\":{\"name\":\"spark-high\"},\"value\":1000}";
     assert_int_equal(kn_dbl_call(d, "POST", "/apis/scheduling.k8s.io/v1/priorityclasses", cls, NULL), 201);
-    const char *pdb = "{\"apiVersion\":\"policy/v1\",\"kind\":\"PodDisruptionBudget\",\"metadata\":{\"name\":\"db\"},"
-                      "\"spec\":{\"minAvailable\":1,\"selector\":{\"matchLabels\":{\"app\":\"db\"}}}}";
-    assert_int_equal(kn_dbl_call(d, "POST", "/apis/policy/v1/namespaces/" NS "/poddisruptionbudgets", pdb, NULL), 201);
+    const char *pdb =
+        "{\"apiVersion\":\"policy/v1\",\"kind\":\"PodDisruptionBudget\",\"metadata\":{\"name\":\"db\"},"
+        "\"spec\":{\"minAvailable\":1,\"selector\":{\"matchLabels\":{\"app\":\"db\"}}}}";
+    assert_int_equal(kn_dbl_call(d, "POST", "/apis/policy/v1/namespaces/" NS "/poddisruptionbudgets", pdb, NULL),
+                     201);
     running_pod(d, "db", "4", "node-b", "default-scheduler", "{\"app\":\"db\"}", "{}", since);
     const char *gang = "\"pod-group.scheduling.kubenexus.io/name\":\"low\","
                        "\"pod-group.scheduling.kubenexus.io/min-available\":\"4\"";
@@ -280,13 +288,15 @@ static void what_if_preempts(void **state)
     snprintf(file, sizeof file, "%s/urgent.yaml", d->dir);
     FILE *f = fopen(file, "w");
     assert_non_null(f);
-    fprintf(f, "apiVersion: sparkoperator.k8s.io/v1beta2\nkind: SparkApplication\n"
-               "metadata: {name: urgent, namespace: %s, labels: {pod-group.scheduling.kubenexus.io/name: urgent, "
-               "pod-group.scheduling.kubenexus.io/min-available: \"3\"}}\n"
-               "spec:\n  type: Scala\n  mode: cluster\n  image: spark:3.5.0\n  mainClass: Main\n"
-               "  mainApplicationFile: local:///app.jar\n  sparkVersion: 3.5.0\n"
-               "  driver: {cores: 1, memory: 512m, priorityClassName: spark-high}\n"
-               "  executor: {instances: 2, cores: 1, memory: 512m, priorityClassName: spark-high}\n", NS);
+    fprintf(f,
+            "apiVersion: sparkoperator.k8s.io/v1beta2\nkind: SparkApplication\n"
+            "metadata: {name: urgent, namespace: %s, labels: {pod-group.scheduling.kubenexus.io/name: urgent, "
+            "pod-group.scheduling.kubenexus.io/min-available: \"3\"}}\n"
+            "spec:\n  type: Scala\n  mode: cluster\n  image: spark:3.5.0\n  mainClass: Main\n"
+            "  mainApplicationFile: local:///app.jar\n  sparkVersion: 3.5.0\n"
+            "  driver: {cores: 1, memory: 512m, priorityClassName: spark-high}\n"
+            "  executor: {instances: 2, cores: 1, memory: 512m, priorityClassName: spark-high}\n",
+            NS);
     fclose(f);
     int writes = kn_dbl_writes(d);
     answer a;
@@ -329,11 +339,13 @@ static void errors_are_said(void **state)
     free(e);
     /* the server gone: its kubeconfig kept aside, as the double's directory goes with it */
     assert_int_equal(kn_it_sh("cp '%s' '%s' && cp '%s/ca.crt' /tmp/kn-sim-live-ca.crt", d->kubeconfig,
-                              "/tmp/kn-sim-live-kc", d->dir), 0);
+                              "/tmp/kn-sim-live-kc", d->dir),
+                     0);
     kn_dbl_stop(d);
     rc = kn_it_sh("sed -i 's|certificate-authority: .*|certificate-authority: /tmp/kn-sim-live-ca.crt|' "
                   "/tmp/kn-sim-live-kc && '%s/kubenexus-scheduler' simulate --kubeconfig /tmp/kn-sim-live-kc "
-                  ">/dev/null 2>/dev/null", KN_BIN_DIR);
+                  ">/dev/null 2>/dev/null",
+                  KN_BIN_DIR);
     assert_int_equal(rc, 1);
     kn_it_sh("rm -f /tmp/kn-sim-live-kc /tmp/kn-sim-live-ca.crt");
     assert_int_equal(kn_dbl_start(d, NULL), 0);
@@ -382,7 +394,8 @@ static void lister_pages_through(void **state)
     assert_string_equal(names, "");
     assert_non_null(strstr(err.msg, "list /api/v1/nodes: the list expired (410) 4 times"));
     assert_int_equal(kn_dbl_faults(d, "{\"expire_continue_next\":0}"), 0);
-    assert_int_equal(kn_list_all(api, "/apis/scheduling.volcano.sh/v1beta1/podgroups", 2, collect, names, &err), 1);
+    assert_int_equal(kn_list_all(api, "/apis/scheduling.volcano.sh/v1beta1/podgroups", 2, collect, names, &err),
+                     1);
     assert_int_equal(kn_list_all(api, "/api/v1/nope", 2, collect, names, &err), 1);
     kn_api_free(api);
 }

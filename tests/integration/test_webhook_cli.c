@@ -88,15 +88,13 @@ static void test_unreadable_cert_names_the_file(void **state)
 {
     (void)state;
     char args[1400], *out = NULL;
-    snprintf(args, sizeof(args), "--tls-cert-file '%s/missing.crt' --tls-key-file '%s'", g_dir,
-             g_key);
+    snprintf(args, sizeof(args), "--tls-cert-file '%s/missing.crt' --tls-key-file '%s'", g_dir, g_key);
     assert_int_equal(run(args, &out), 1);
     assert_non_null(strstr(out, "missing.crt"));
     free(out);
     /* A key that belongs to another certificate is refused too. */
     assert_int_equal(kn_it_gen_certs(g_dir, "other", NULL), 0);
-    snprintf(args, sizeof(args), "--tls-cert-file '%s' --tls-key-file '%s/other/tls.key'",
-             g_cert, g_dir);
+    snprintf(args, sizeof(args), "--tls-cert-file '%s' --tls-key-file '%s/other/tls.key'", g_cert, g_dir);
     assert_int_equal(run(args, &out), 1);
     assert_non_null(strstr(out, "does not match"));
     free(out);
@@ -136,9 +134,7 @@ static void test_connection_limit(void **state)
     kn_it_tls first, second;
     assert_int_equal(kn_it_tls_connect(&first, w.port, g_ca, TLS1_2_VERSION, TLS1_3_VERSION), 0);
     /* Nobody accepts the second connection, so its handshake cannot finish. */
-    assert_int_equal(kn_it_tls_connect_within(&second, w.port, g_ca, TLS1_2_VERSION,
-                                              TLS1_3_VERSION, 1500),
-                     -1);
+    assert_int_equal(kn_it_tls_connect_within(&second, w.port, g_ca, TLS1_2_VERSION, TLS1_3_VERSION, 1500), -1);
     kn_it_tls_close(&first);
     int served = 0;
     for (int waited = 0; waited < WAIT_MS && !served; waited += 100) {

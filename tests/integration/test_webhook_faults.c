@@ -31,18 +31,18 @@
 #include "tls_client.h"
 #include "webhook_proc.h"
 
-#define WAIT_MS 10000        /* bound for anything the server must do by itself */
-#define LIVENESS_MS 3000 /* a well-formed request must be answered within this (2 cores, shared) */
-#define MAX_CONNECTIONS 256  /* --max-connections of the main server */
-#define WAVE 250             /* connections held open at once, under MAX_CONNECTIONS */
+#define WAIT_MS 10000       /* bound for anything the server must do by itself */
+#define LIVENESS_MS 3000    /* a well-formed request must be answered within this (2 cores, shared) */
+#define MAX_CONNECTIONS 256 /* --max-connections of the main server */
+#define WAVE 250            /* connections held open at once, under MAX_CONNECTIONS */
 #define WAVES_PER_ROUND 2
 #ifndef ROUNDS
 #define ROUNDS 6
 #endif
 /* ROUNDS x WAVES_PER_ROUND x WAVE = 6 x 2 x 250 = 3,000 connections */
-#define LIVENESS_EVERY 50    /* a well-formed request after this many abusive ones */
+#define LIVENESS_EVERY 50 /* a well-formed request after this many abusive ones */
 #define RSS_GROWTH_KIB (16 * 1024)
-#define MAX_BODY (7 << 20)   /* the webhook's default --max-request-bytes */
+#define MAX_BODY (7 << 20) /* the webhook's default --max-request-bytes */
 #define SLOW_CLIENTS 16
 #define SLOW_TICK_MS 500
 
@@ -73,7 +73,10 @@ static struct {
     kn_it_webhook *extra;  /* a test's own server, killed at teardown if left running */
 } g;
 
-static void dump_log(void) { kn_it_webhook_dump_log(&g.srv); }
+static void dump_log(void)
+{
+    kn_it_webhook_dump_log(&g.srv);
+}
 
 /* ---- well-formed requests -------------------------------------------- */
 
@@ -91,14 +94,13 @@ static void assert_served_on(int port, long version, int mutate)
     curl_easy_cleanup(c);
     const kn_admit_result *want = &g.want[mutate];
     if (r.rc != CURLE_OK || r.status != 200 || took > LIVENESS_MS) {
-        fprintf(stderr, "well-formed request: curl %d, HTTP %ld, %ld ms\n", (int)r.rc, r.status,
-                took);
+        fprintf(stderr, "well-formed request: curl %d, HTTP %ld, %ld ms\n", (int)r.rc, r.status, took);
         dump_log();
     }
     assert_int_equal(r.rc, CURLE_OK);
     assert_int_equal(r.status, 200);
-    assert_int_equal(r.http_version, version == CURL_HTTP_VERSION_1_1 ? CURL_HTTP_VERSION_1_1
-                                                                      : CURL_HTTP_VERSION_2_0);
+    assert_int_equal(r.http_version,
+                     version == CURL_HTTP_VERSION_1_1 ? CURL_HTTP_VERSION_1_1 : CURL_HTTP_VERSION_2_0);
     assert_int_equal(r.len, want->body_len);
     assert_memory_equal(r.body, want->body, want->body_len);
     assert_true(took <= LIVENESS_MS);
@@ -110,13 +112,11 @@ static void assert_served_on(int port, long version, int mutate)
 
 static void assert_served(int i)
 {
-    assert_served_on(g.srv.port, i % 2 ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1,
-                     (i / 2) % 2);
+    assert_served_on(g.srv.port, i % 2 ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1, (i / 2) % 2);
 }
 
 /* A Kubernetes Status body, as every refusal of ours is. */
-static void assert_status_json(const char *what, long status, const char *ctype,
-                               const char *body, size_t len)
+static void assert_status_json(const char *what, long status, const char *ctype, const char *body, size_t len)
 {
     kn_json *doc = kn_json_parse(body, len, NULL, NULL);
     if (strstr(ctype, "application/json") == NULL || doc == NULL)
@@ -161,8 +161,8 @@ static void add_review(const char *name, const char *api_version, const char *re
 /* depth levels of {"a": ... } as request.object. */
 static char *deep_review(int depth, size_t *len)
 {
-    const char head[] = "{\"apiVersion\":\"" V1 "\",\"kind\":\"AdmissionReview\",\"request\":"
-                        REQ_HEAD "\"uid\":\"u\",\"object\":";
+    const char head[] = "{\"apiVersion\":\"" V1 "\",\"kind\":\"AdmissionReview\",\"request\":" REQ_HEAD
+                        "\"uid\":\"u\",\"object\":";
     size_t cap = sizeof(head) + (size_t)depth * 7 + 8;
     char *b = malloc(cap), *p = b;
     if (b == NULL)
@@ -227,10 +227,9 @@ static void build_cases(void)
     add_text("JSON array", "[{\"apiVersion\":\"" V1 "\",\"kind\":\"AdmissionReview\"}]");
     add_text("truncated", "{\"apiVersion\":\"" V1 "\",\"kind\":\"AdmissionRev");
     add_text("trailing garbage", "{\"apiVersion\":\"" V1 "\",\"kind\":\"AdmissionReview\"}}x");
-    add_review("wrong apiVersion", "admission.k8s.io/v1beta1",
-               REQ_HEAD "\"uid\":\"u\",\"object\":" POD "}");
+    add_review("wrong apiVersion", "admission.k8s.io/v1beta1", REQ_HEAD "\"uid\":\"u\",\"object\":" POD "}");
     add_text("wrong kind", "{\"apiVersion\":\"" V1 "\",\"kind\":\"AdmissionResponse\","
-             "\"request\":" REQ_HEAD "\"uid\":\"u\",\"object\":" POD "}}");
+                           "\"request\":" REQ_HEAD "\"uid\":\"u\",\"object\":" POD "}}");
     add_review("missing request", V1, NULL);
     add_review("request null", V1, "null");
     add_review("request without uid", V1, REQ_HEAD "\"object\":" POD "}");
@@ -256,10 +255,8 @@ static void build_cases(void)
 static void send_case(const body_case *bc, long version, int mutate)
 {
     char u[128], what[160];
-    snprintf(u, sizeof(u), "https://localhost:%d%s", g.srv.port,
-             mutate ? PATH_MUTATE : PATH_VALIDATE);
-    snprintf(what, sizeof(what), "%s over HTTP/%s", bc->name,
-             version == CURL_HTTP_VERSION_1_1 ? "1.1" : "2");
+    snprintf(u, sizeof(u), "https://localhost:%d%s", g.srv.port, mutate ? PATH_MUTATE : PATH_VALIDATE);
+    snprintf(what, sizeof(what), "%s over HTTP/%s", bc->name, version == CURL_HTTP_VERSION_1_1 ? "1.1" : "2");
     CURL *c = curl_easy_init();
     kn_http_resp r;
     kn_http_do(c, "POST", u, bc->body, bc->len, g.ca, version, &r);
@@ -286,15 +283,13 @@ static void all_body_cases(void)
 static char *post_head(const char *extra_headers)
 {
     char *h = NULL;
-    if (asprintf(&h, "POST " PATH_MUTATE " HTTP/1.1\r\nHost: localhost\r\n%s\r\n",
-                 extra_headers) < 0)
+    if (asprintf(&h, "POST " PATH_MUTATE " HTTP/1.1\r\nHost: localhost\r\n%s\r\n", extra_headers) < 0)
         return NULL;
     return h;
 }
 
 /* head (+ body) sent raw; the answer and whether the server hung up. */
-static void raw_exchange(const char *headers, const char *body, size_t len, int wait_close,
-                         kn_it_raw_resp *r)
+static void raw_exchange(const char *headers, const char *body, size_t len, int wait_close, kn_it_raw_resp *r)
 {
     char *head = post_head(headers);
     assert_non_null(head);
@@ -318,8 +313,7 @@ static void test_chunked_bodies(void **state)
                      g.review_len - half, g.review + half);
     assert_true(n > 0);
     kn_it_raw_resp r;
-    raw_exchange("Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n", chunked,
-                 (size_t)n, 0, &r);
+    raw_exchange("Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n", chunked, (size_t)n, 0, &r);
     assert_int_equal(r.status, 200);
     assert_int_equal(r.len, g.want[1].body_len);
     assert_memory_equal(r.body, g.want[1].body, r.len);
@@ -329,14 +323,14 @@ static void test_chunked_bodies(void **state)
     kn_it_raw_resp_free(&r);
     /* A chunk size that is not hex: framing is broken, the server refuses
      * and hangs up rather than guessing. */
-    raw_exchange("Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n",
-                 "zz\r\n{}\r\n0\r\n\r\n", strlen("zz\r\n{}\r\n0\r\n\r\n"), 1, &r);
+    raw_exchange("Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n", "zz\r\n{}\r\n0\r\n\r\n",
+                 strlen("zz\r\n{}\r\n0\r\n\r\n"), 1, &r);
     assert_true(r.status == 0 || (r.status >= 400 && r.status < 500));
     assert_true(r.closed);
     kn_it_raw_resp_free(&r);
     /* A chunked review that never ends is cut by --request-timeout. */
-    raw_exchange("Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n",
-                 "100\r\n{\"apiVersion\"", strlen("100\r\n{\"apiVersion\""), 1, &r);
+    raw_exchange("Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n", "100\r\n{\"apiVersion\"",
+                 strlen("100\r\n{\"apiVersion\""), 1, &r);
     assert_true(r.status == 0 || (r.status >= 400 && r.status < 500));
     assert_true(r.closed);
     kn_it_raw_resp_free(&r);
@@ -352,14 +346,12 @@ static void test_content_length_lies(void **state)
     kn_it_raw_resp r;
     /* Shorter than sent: the first 10 bytes are the body (not a review:
      * 400), the rest is not a request (the server hangs up). */
-    raw_exchange("Content-Type: application/json\r\nContent-Length: 10\r\n", g.review,
-                 g.review_len, 1, &r);
+    raw_exchange("Content-Type: application/json\r\nContent-Length: 10\r\n", g.review, g.review_len, 1, &r);
     assert_int_equal(r.status, 400);
     assert_true(r.closed);
     kn_it_raw_resp_free(&r);
     /* Longer than sent: nothing to answer until --request-timeout cuts it. */
-    snprintf(hdr, sizeof(hdr), "Content-Type: application/json\r\nContent-Length: %zu\r\n",
-             g.review_len + 100);
+    snprintf(hdr, sizeof(hdr), "Content-Type: application/json\r\nContent-Length: %zu\r\n", g.review_len + 100);
     raw_exchange(hdr, g.review, g.review_len, 1, &r);
     assert_true(r.status == 0 || (r.status >= 400 && r.status < 500));
     assert_true(r.closed);
@@ -389,33 +381,40 @@ static void test_ambiguous_framing_is_refused(void **state)
     char *body = NULL, hdr[200];
     /* A chunked review, a Content-Length covering only its first bytes, and a
      * request smuggled behind: the server must not answer it. */
-    int n = asprintf(&body, "%zx\r\n%s\r\n0\r\n\r\nGET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n",
-                     g.review_len, g.review);
+    int n = asprintf(&body, "%zx\r\n%s\r\n0\r\n\r\nGET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n", g.review_len,
+                     g.review);
     assert_true(n > 0);
-    snprintf(hdr, sizeof(hdr), "Content-Type: application/json\r\nContent-Length: 8\r\n"
-                               "Transfer-Encoding: chunked\r\n");
+    snprintf(hdr, sizeof(hdr),
+             "Content-Type: application/json\r\nContent-Length: 8\r\n"
+             "Transfer-Encoding: chunked\r\n");
     raw_exchange(hdr, body, (size_t)n, 1, &r);
     assert_int_equal(r.status, 400);
     assert_true(r.closed);
     kn_it_raw_resp_free(&r);
     /* Transfer-Encoding first, then Content-Length: the same. */
-    snprintf(hdr, sizeof(hdr), "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
-                               "Content-Length: %zu\r\n", (size_t)n);
+    snprintf(hdr, sizeof(hdr),
+             "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+             "Content-Length: %zu\r\n",
+             (size_t)n);
     raw_exchange(hdr, body, (size_t)n, 1, &r);
     assert_int_equal(r.status, 400);
     assert_true(r.closed);
     kn_it_raw_resp_free(&r);
     free(body);
     /* Two Content-Lengths that disagree. */
-    snprintf(hdr, sizeof(hdr), "Content-Type: application/json\r\nContent-Length: %zu\r\n"
-                               "Content-Length: 10\r\n", g.review_len);
+    snprintf(hdr, sizeof(hdr),
+             "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+             "Content-Length: 10\r\n",
+             g.review_len);
     raw_exchange(hdr, g.review, g.review_len, 1, &r);
     assert_int_equal(r.status, 400);
     assert_true(r.closed);
     kn_it_raw_resp_free(&r);
     /* Two that agree are one length (RFC 9110 8.6 allows it): answered. */
-    snprintf(hdr, sizeof(hdr), "Content-Type: application/json\r\nContent-Length: %zu\r\n"
-                               "Content-Length: %zu\r\n", g.review_len, g.review_len);
+    snprintf(hdr, sizeof(hdr),
+             "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+             "Content-Length: %zu\r\n",
+             g.review_len, g.review_len);
     raw_exchange(hdr, g.review, g.review_len, 0, &r);
     assert_int_equal(r.status, 200);
     kn_it_raw_resp_free(&r);
@@ -432,8 +431,7 @@ static void test_wrong_content_type(void **state)
                                   "application/merge-patch+json"};
     char hdr[200];
     for (int i = 0; i < 5; i++) {
-        snprintf(hdr, sizeof(hdr), "Content-Type: %s\r\nContent-Length: %zu\r\n", types[i],
-                 g.review_len);
+        snprintf(hdr, sizeof(hdr), "Content-Type: %s\r\nContent-Length: %zu\r\n", types[i], g.review_len);
         kn_it_raw_resp r;
         raw_exchange(hdr, g.review, g.review_len, 0, &r);
         assert_int_equal(r.status, 415);
@@ -447,8 +445,7 @@ static void test_wrong_content_type(void **state)
                                        " application/json ;charset=UTF-8", NULL};
     for (int i = 0; i < 4; i++) {
         if (json_types[i])
-            snprintf(hdr, sizeof(hdr), "Content-Type: %s\r\nContent-Length: %zu\r\n",
-                     json_types[i], g.review_len);
+            snprintf(hdr, sizeof(hdr), "Content-Type: %s\r\nContent-Length: %zu\r\n", json_types[i], g.review_len);
         else
             snprintf(hdr, sizeof(hdr), "Content-Length: %zu\r\n", g.review_len);
         kn_it_raw_resp r;
@@ -472,7 +469,7 @@ static void test_bodies_of_every_wrong_shape(void **state)
 enum { DROP_AT_CONNECT, DROP_MID_HELLO, DROP_AFTER_HANDSHAKE, DROP_MID_BODY, N_DROPS };
 
 typedef struct held {
-    int fd;       /* raw, or -1 */
+    int fd;        /* raw, or -1 */
     kn_it_tls tls; /* tls.ssl NULL when raw */
 } held;
 
@@ -492,15 +489,15 @@ static void open_one(int kind, held *h, wave_stats *st)
         st->opened += h->fd >= 0;
         return;
     }
-    if (kn_it_tls_connect_within(&h->tls, g.srv.port, g.ca, TLS1_2_VERSION, TLS1_3_VERSION,
-                                 WAIT_MS) != 0) {
+    if (kn_it_tls_connect_within(&h->tls, g.srv.port, g.ca, TLS1_2_VERSION, TLS1_3_VERSION, WAIT_MS) != 0) {
         st->tls_failed++;
         return;
     }
     st->opened++;
     if (kind == DROP_MID_BODY) {
         char req[8192];
-        int n = snprintf(req, sizeof(req), "POST " PATH_VALIDATE " HTTP/1.1\r\nHost: localhost\r\n"
+        int n = snprintf(req, sizeof(req),
+                         "POST " PATH_VALIDATE " HTTP/1.1\r\nHost: localhost\r\n"
                          "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%.*s",
                          g.review_len, (int)(g.review_len / 2), g.review);
         if (n > 0 && (size_t)n < sizeof(req))
@@ -622,11 +619,11 @@ static void test_churn_and_memory_stays_flat(void **state)
             fprintf(stderr, "round %d: VmRSS %ld KiB\n", r, kn_it_rss_kib(g.srv.pid));
     }
     long after = kn_it_rss_kib(g.srv.pid);
-    fprintf(stderr, "[ churn ] %d connections opened and dropped (%d TLS handshakes failed), "
+    fprintf(stderr,
+            "[ churn ] %d connections opened and dropped (%d TLS handshakes failed), "
             "%ld well-formed requests answered (slowest %ld ms); VmRSS after warm-up %ld KiB, "
             "after %d more rounds %ld KiB (%+ld KiB)\n",
-            st.opened, st.tls_failed, g.served, g.worst_ms, warm, ROUNDS - 1, after,
-            after - warm);
+            st.opened, st.tls_failed, g.served, g.worst_ms, warm, ROUNDS - 1, after, after - warm);
     assert_int_equal(st.tls_failed, 0);
     assert_int_equal(st.opened, ROUNDS * WAVES_PER_ROUND * WAVE);
     assert_true(warm > 0 && after > 0);
@@ -653,8 +650,7 @@ static void slow_tick(slow_client *c)
 {
     if (c->closed)
         return;
-    if (kn_it_tls_hung_up(&c->t) ||
-        SSL_write(c->t.ssl, c->script + c->sent % strlen(c->script), 1) != 1) {
+    if (kn_it_tls_hung_up(&c->t) || SSL_write(c->t.ssl, c->script + c->sent % strlen(c->script), 1) != 1) {
         ERR_clear_error();
         c->closed = 1;
         return;
@@ -671,15 +667,16 @@ static void test_slowloris(void **state)
     slow_client c[SLOW_CLIENTS];
     memset(c, 0, sizeof(c));
     for (int i = 0; i < SLOW_CLIENTS; i++) {
-        assert_int_equal(kn_it_tls_connect_within(&c[i].t, g.srv.port, g.ca, TLS1_2_VERSION,
-                                                  TLS1_3_VERSION, WAIT_MS), 0);
+        assert_int_equal(
+            kn_it_tls_connect_within(&c[i].t, g.srv.port, g.ca, TLS1_2_VERSION, TLS1_3_VERSION, WAIT_MS), 0);
         /* Non-blocking, so that looking for a hang-up never waits. */
         fcntl(c[i].t.fd, F_SETFL, fcntl(c[i].t.fd, F_GETFL) | O_NONBLOCK);
         c[i].script = header_drip;
         if (i % 2) { /* complete headers, then a body that drips */
             c[i].script = body_drip;
             assert_int_equal(kn_it_tls_write(&c[i].t, "POST /validate HTTP/1.1\r\n"
-                                             "Host: localhost\r\nContent-Length: 4000\r\n\r\n"), 0);
+                                                      "Host: localhost\r\nContent-Length: 4000\r\n\r\n"),
+                             0);
         }
     }
     /* --request-timeout is 2s: all must be gone well before the bound. */
@@ -700,8 +697,10 @@ static void test_slowloris(void **state)
             min_sent = c[i].sent;
         kn_it_tls_close(&c[i].t);
     }
-    fprintf(stderr, "[ slowloris ] %d of %d slow clients still open after %d ticks; each "
-            "dripped at least %zu bytes first\n", open, SLOW_CLIENTS, ticks, min_sent);
+    fprintf(stderr,
+            "[ slowloris ] %d of %d slow clients still open after %d ticks; each "
+            "dripped at least %zu bytes first\n",
+            open, SLOW_CLIENTS, ticks, min_sent);
     assert_int_equal(open, 0);
     assert_true(min_sent >= 2); /* they really were dripping, not refused at once */
 }
@@ -731,8 +730,7 @@ static void test_http2_slowloris(void **state)
         for (int i = 0; i < N; i++) {
             if (!closed[i] && (kn_it_tls_hung_up(&c[i]) ||
                                (i % 2 ? kn_it_h2_frame(&c[i], 0 /* DATA */, 0, 1, "{", 1)
-                                      : kn_it_h2_frame(&c[i], 6 /* PING */, 0, 0, "12345678",
-                                                       8)) != 0))
+                                      : kn_it_h2_frame(&c[i], 6 /* PING */, 0, 0, "12345678", 8)) != 0))
                 closed[i] = 1;
             open += !closed[i];
         }
@@ -749,8 +747,8 @@ static void test_http2_slowloris(void **state)
     curl_easy_cleanup(busy);
     for (int i = 0; i < N; i++)
         kn_it_tls_close(&c[i]);
-    fprintf(stderr, "[ h2 slowloris ] %d of %d stalled HTTP/2 clients still open after %d ticks\n",
-            open, N, ticks);
+    fprintf(stderr, "[ h2 slowloris ] %d of %d stalled HTTP/2 clients still open after %d ticks\n", open, N,
+            ticks);
     assert_int_equal(open, 0);
     assert_true(ticks > 4); /* they outlived h2o's own idle timeout first */
     assert_served(0);
@@ -821,8 +819,7 @@ static void test_over_the_connection_limit(void **state)
     snprintf(limit, sizeof(limit), "%d", LIMIT);
     snprintf(subdir, sizeof(subdir), "%s/limit", g.dir);
     assert_int_equal(kn_it_sh("mkdir -p '%s'", subdir), 0);
-    const char *flags[] = {"--max-connections", limit, "--request-timeout=60s", "--threads", "2",
-                           NULL};
+    const char *flags[] = {"--max-connections", limit, "--request-timeout=60s", "--threads", "2", NULL};
     kn_it_webhook lim;
     assert_int_equal(kn_it_webhook_start(&lim, subdir, g.cert, g.key, flags), 0);
     g.extra = &lim;
@@ -836,8 +833,8 @@ static void test_over_the_connection_limit(void **state)
     int closed[N];
     assert_non_null(c);
     for (int i = 0; i < N; i++) {
-        assert_int_equal(kn_it_tls_connect_within(&c[i], lim.port, g.ca, TLS1_2_VERSION,
-                                                  TLS1_3_VERSION, WAIT_MS), 0);
+        assert_int_equal(kn_it_tls_connect_within(&c[i], lim.port, g.ca, TLS1_2_VERSION, TLS1_3_VERSION, WAIT_MS),
+                         0);
         fcntl(c[i].fd, F_SETFL, fcntl(c[i].fd, F_GETFL) | O_NONBLOCK);
         closed[i] = 0;
     }
@@ -858,8 +855,10 @@ static void test_over_the_connection_limit(void **state)
             closed[i] = 1;
             n_closed++;
         }
-    fprintf(stderr, "[ limit ] %d connections at --max-connections %d: %d idle ones cut "
-            "(all among the oldest half: %s)\n", N, LIMIT, n_closed, oldest_half ? "yes" : "no");
+    fprintf(stderr,
+            "[ limit ] %d connections at --max-connections %d: %d idle ones cut "
+            "(all among the oldest half: %s)\n",
+            N, LIMIT, n_closed, oldest_half ? "yes" : "no");
     assert_int_equal(n_closed, EXTRA);
     assert_true(oldest_half);
 
@@ -879,8 +878,7 @@ static void test_over_the_connection_limit(void **state)
     int answered = 0;
     for (int i = 0; i < EXTRA; i++)
         answered += kn_it_fd_readable(fds[i], 0);
-    fprintf(stderr, "[ limit ] with every connection busy, %d of %d newcomers served\n",
-            answered, EXTRA);
+    fprintf(stderr, "[ limit ] with every connection busy, %d of %d newcomers served\n", answered, EXTRA);
     assert_int_equal(answered, 0);
     /* Capacity comes back as connections close: the waiting ones are served. */
     for (int i = 0, k = 0; i < N && k < EXTRA; i++)
@@ -943,8 +941,8 @@ static int group_setup(void **state)
     build_cases();
     char max_conn[16];
     snprintf(max_conn, sizeof(max_conn), "%d", MAX_CONNECTIONS);
-    const char *flags[] = {"--max-connections", max_conn, "--request-timeout=2s",
-                           "--shutdown-timeout", "5s", "--threads", "2", NULL};
+    const char *flags[] = {
+        "--max-connections", max_conn, "--request-timeout=2s", "--shutdown-timeout", "5s", "--threads", "2", NULL};
     if (kn_it_webhook_start(&g.srv, g.dir, g.cert, g.key, flags) != 0)
         return -1;
     return 0;
@@ -973,7 +971,7 @@ static int group_teardown(void **state)
 
 int main(void)
 {
-    signal(SIGPIPE, SIG_IGN); /* writes to connections the server cut */
+    signal(SIGPIPE, SIG_IGN);           /* writes to connections the server cut */
     if (getenv("KN_IT_FILTER") != NULL) /* e.g. KN_IT_FILTER=test_slowloris */
         cmocka_set_test_filter(getenv("KN_IT_FILTER"));
     const struct CMUnitTest tests[] = {

@@ -42,14 +42,13 @@
  * an answer later than this is a failed admission call. */
 #define API_SERVER_TIMEOUT_MS 5000
 
-#define BUDGET_MIB 32          /* --max-buffered-bytes of the budget test */
-#define BODY (7u << 20)        /* each abusive body announces or heads for this */
-#define H2_STREAMS 30          /* on one HTTP/2 connection */
+#define BUDGET_MIB 32   /* --max-buffered-bytes of the budget test */
+#define BODY (7u << 20) /* each abusive body announces or heads for this */
+#define H2_STREAMS 30   /* on one HTTP/2 connection */
 #define H1_CONNS 20
-#define PIECE 16384            /* bytes a body grows by per round */
+#define PIECE 16384 /* bytes a body grows by per round */
 
-#define IDLE_CONNS 1100        /* past the default --max-connections (1024) */
-
+#define IDLE_CONNS 1100 /* past the default --max-connections (1024) */
 
 static struct {
     kn_it_webhook srv; /* the running test's server, killed at teardown if left */
@@ -145,8 +144,8 @@ typedef struct h1_abuser {
     kn_it_tls t;
     int chunked;
     size_t sent;
-    int done;        /* refused, or cut */
-    int status;      /* of the answer, if one came */
+    int done;   /* refused, or cut */
+    int status; /* of the answer, if one came */
     char answer[2048];
     size_t answer_len;
 } h1_abuser;
@@ -155,11 +154,11 @@ static void h1_open(h1_abuser *a, int port, int chunked)
 {
     memset(a, 0, sizeof(*a));
     a->chunked = chunked;
-    assert_int_equal(kn_it_tls_connect_within(&a->t, port, g.ca, TLS1_2_VERSION, TLS1_3_VERSION,
-                                              WAIT_MS), 0);
+    assert_int_equal(kn_it_tls_connect_within(&a->t, port, g.ca, TLS1_2_VERSION, TLS1_3_VERSION, WAIT_MS), 0);
     fcntl(a->t.fd, F_SETFL, fcntl(a->t.fd, F_GETFL) | O_NONBLOCK);
     char head[256];
-    snprintf(head, sizeof(head), "POST /validate HTTP/1.1\r\nHost: localhost\r\n"
+    snprintf(head, sizeof(head),
+             "POST /validate HTTP/1.1\r\nHost: localhost\r\n"
              "Content-Type: application/json\r\n%s\r\n",
              chunked ? "Transfer-Encoding: chunked\r\n" : "Content-Length: 7340032\r\n");
     assert_int_equal(kn_it_tls_send(&a->t, head, strlen(head), WAIT_MS), 0);
@@ -173,8 +172,7 @@ static int h1_read_answer(h1_abuser *a, int wait_ms)
     long long deadline = kn_it_now_ms() + wait_ms;
     int ended = 0;
     while (a->answer_len + 1 < sizeof(a->answer)) {
-        int n = SSL_read(a->t.ssl, a->answer + a->answer_len,
-                         (int)(sizeof(a->answer) - 1 - a->answer_len));
+        int n = SSL_read(a->t.ssl, a->answer + a->answer_len, (int)(sizeof(a->answer) - 1 - a->answer_len));
         if (n > 0) {
             a->answer_len += (size_t)n;
             ended = 1;
@@ -226,7 +224,10 @@ typedef struct abuse {
     long peak_rss_kib;
 } abuse;
 
-static unsigned stream_id(int i) { return 1 + 2 * (unsigned)i; }
+static unsigned stream_id(int i)
+{
+    return 1 + 2 * (unsigned)i;
+}
 
 /* Half the streams and connections announce their length, half do not
  * (HTTP/2 without content-length, HTTP/1.1 chunked): the budget must hold
@@ -236,8 +237,7 @@ static void abuse_open(abuse *ab, int port)
     memset(ab, 0, sizeof(*ab));
     assert_int_equal(kn_it_h2_connect(&ab->h2, port, g.ca, WAIT_MS), 0);
     for (int i = 0; i < H2_STREAMS; i++)
-        assert_int_equal(kn_it_h2_post_json_headers(&ab->h2, stream_id(i), "/validate",
-                                                    i % 2 ? 0 : BODY), 0);
+        assert_int_equal(kn_it_h2_post_json_headers(&ab->h2, stream_id(i), "/validate", i % 2 ? 0 : BODY), 0);
     for (int i = 0; i < H1_CONNS; i++)
         h1_open(&ab->h1[i], port, i % 2);
 }
@@ -277,8 +277,7 @@ static void test_bodies_stay_within_the_budget(void **state)
     (void)state;
     char budget[16];
     snprintf(budget, sizeof(budget), "%dMi", BUDGET_MIB);
-    const char *flags[] = {"--max-buffered-bytes", budget, "--request-timeout=60s",
-                           "--threads", "2", NULL};
+    const char *flags[] = {"--max-buffered-bytes", budget, "--request-timeout=60s", "--threads", "2", NULL};
     kn_it_webhook *srv = &g.srv;
     start(srv, "budget", flags);
     assert_review_served(srv, CURL_HTTP_VERSION_2TLS);
@@ -321,13 +320,14 @@ static void test_bodies_stay_within_the_budget(void **state)
     }
     long hwm = kn_it_hwm_kib(srv->pid);
     long limit_kib = (long)(BUDGET_MIB << 10) + (long)(KN_WEBHOOK_BASELINE_BYTES >> 10);
-    fprintf(stderr, "[ budget ] %d rounds: HTTP/2 %d RST_STREAM REFUSED_STREAM of %d streams "
+    fprintf(stderr,
+            "[ budget ] %d rounds: HTTP/2 %d RST_STREAM REFUSED_STREAM of %d streams "
             "(connection %s); HTTP/1.1 %d answered 503, %d cut, %d still held of %d; "
             "%.0f bytes held; VmRSS before %ld KiB, peak while abused %ld KiB, VmHWM %ld KiB "
             "(budget %d MiB + baseline %u MiB = %ld KiB)\n",
-            rounds, ab->frames.rst[7], H2_STREAMS, ab->frames.closed ? "closed" : "open",
-            h1_503, h1_cut, h1_held, H1_CONNS, held, before, ab->peak_rss_kib, hwm, BUDGET_MIB,
-            (unsigned)(KN_WEBHOOK_BASELINE_BYTES >> 20), limit_kib);
+            rounds, ab->frames.rst[7], H2_STREAMS, ab->frames.closed ? "closed" : "open", h1_503, h1_cut, h1_held,
+            H1_CONNS, held, before, ab->peak_rss_kib, hwm, BUDGET_MIB, (unsigned)(KN_WEBHOOK_BASELINE_BYTES >> 20),
+            limit_kib);
     /* The refusals a client sees: REFUSED_STREAM (retried by HTTP/2
      * clients) and a Kubernetes Status with 503. */
     assert_true(ab->frames.rst[7] > 0);
@@ -416,8 +416,7 @@ static void test_idle_connections_leave_room(void **state)
         if (took > worst)
             worst = took;
         if (getenv("KN_IT_TRACE") || r.rc != CURLE_OK || r.status != 200 || took > API_SERVER_TIMEOUT_MS)
-            fprintf(stderr, "/healthz %d: curl %d HTTP %ld after %ld ms\n", asked, (int)r.rc,
-                    r.status, took);
+            fprintf(stderr, "/healthz %d: curl %d HTTP %ld after %ld ms\n", asked, (int)r.rc, r.status, took);
         kn_http_resp_free(&r);
         /* Answered at all, and before the API server would have given up. */
         if (r.rc != CURLE_OK || took > API_SERVER_TIMEOUT_MS) {
@@ -432,9 +431,10 @@ static void test_idle_connections_leave_room(void **state)
     atomic_store(&d->stop, 1);
     pthread_join(keeper, NULL);
     assert_review_served(srv, CURL_HTTP_VERSION_1_1);
-    fprintf(stderr, "[ idle ] %d idle connections held (%d reopened after the server closed "
-            "them): %d /healthz answered, slowest %ld ms\n", IDLE_CONNS,
-            atomic_load(&d->reopened) - IDLE_CONNS, asked, worst);
+    fprintf(stderr,
+            "[ idle ] %d idle connections held (%d reopened after the server closed "
+            "them): %d /healthz answered, slowest %ld ms\n",
+            IDLE_CONNS, atomic_load(&d->reopened) - IDLE_CONNS, asked, worst);
     assert_true(atomic_load(&d->reopened) > IDLE_CONNS); /* the server did cut some */
     for (int i = 0; i < IDLE_CONNS; i++)
         if (d->fd[i] >= 0)

@@ -43,8 +43,8 @@ static void url(char *buf, size_t cap, const char *path)
     snprintf(buf, cap, "https://localhost:%d%s", g.port, path);
 }
 
-static void request(CURL *c, const char *method, const char *path, const char *body,
-                    size_t len, long version, kn_http_resp *r)
+static void request(CURL *c, const char *method, const char *path, const char *body, size_t len, long version,
+                    kn_http_resp *r)
 {
     char u[256];
     url(u, sizeof(u), path);
@@ -52,23 +52,25 @@ static void request(CURL *c, const char *method, const char *path, const char *b
 }
 
 /* A one-off request on a fresh handle. */
-static void request1(const char *method, const char *path, const char *body, size_t len,
-                     long version, kn_http_resp *r)
+static void request1(const char *method, const char *path, const char *body, size_t len, long version,
+                     kn_http_resp *r)
 {
     CURL *c = curl_easy_init();
     request(c, method, path, body, len, version, r);
     curl_easy_cleanup(c);
 }
 
-static void dump_log(void) { kn_it_webhook_dump_log(&g.srv); }
+static void dump_log(void)
+{
+    kn_it_webhook_dump_log(&g.srv);
+}
 
 /* ---- certificates, kubelet-style ------------------------------------- */
 
 /* Points live/..data at version, atomically, as kubelet does. */
 static int publish(const char *version)
 {
-    return kn_it_sh("cd '%s/live' && ln -sfn '../%s' ..data_tmp && mv -T ..data_tmp ..data",
-                    g.dir, version);
+    return kn_it_sh("cd '%s/live' && ln -sfn '../%s' ..data_tmp && mv -T ..data_tmp ..data", g.dir, version);
 }
 
 static int group_setup(void **state)
@@ -89,8 +91,14 @@ static int group_setup(void **state)
     if ((g.review = kn_it_read_file(fixture, &g.review_len)) == NULL)
         return -1;
 
-    const char *flags[] = {"--cert-reload-interval=200ms", "--request-timeout=3s",
-                           "--shutdown-timeout", "5s", "--threads", "2", "--log-level", "debug",
+    const char *flags[] = {"--cert-reload-interval=200ms",
+                           "--request-timeout=3s",
+                           "--shutdown-timeout",
+                           "5s",
+                           "--threads",
+                           "2",
+                           "--log-level",
+                           "debug",
                            NULL};
     if (kn_it_webhook_start(&g.srv, g.dir, g.cert, g.key, flags) != 0)
         return -1;
@@ -103,7 +111,7 @@ static int group_teardown(void **state)
     (void)state;
     kn_it_webhook_kill(&g.srv, WAIT_MS);
     kn_it_webhook_kill(&g.big, WAIT_MS); /* left running by a failed test */
-    if (getenv("KN_IT_KEEP") != NULL) /* for debugging: keep certs and the server log */
+    if (getenv("KN_IT_KEEP") != NULL)    /* for debugging: keep certs and the server log */
         fprintf(stderr, "kept %s\n", g.dir);
     else
         kn_it_rmtree(g.dir);
@@ -143,8 +151,7 @@ static void assert_review_answer(const kn_http_resp *r, int mutate)
     assert_non_null(strstr(r->content_type, "application/json"));
     kn_admit_config cfg = {.scheduler_name = "kubenexus-scheduler"};
     kn_admit_result want;
-    kn_admit_http(g.review, g.review_len, mutate ? KN_ADMIT_MUTATE : KN_ADMIT_VALIDATE, &cfg,
-                  &want);
+    kn_admit_http(g.review, g.review_len, mutate ? KN_ADMIT_MUTATE : KN_ADMIT_VALIDATE, &cfg, &want);
     assert_int_equal(want.http_status, 200);
     assert_int_equal(r->len, want.body_len);
     assert_memory_equal(r->body, want.body, want.body_len);
@@ -238,8 +245,7 @@ static void test_mutate_and_validate_http2(void **state)
     assert_int_equal(r.http_version, CURL_HTTP_VERSION_2_0);
     assert_review_answer(&r, 1);
     kn_http_resp_free(&r);
-    request1("POST", "/validate?timeout=10s", g.review, g.review_len, CURL_HTTP_VERSION_2TLS,
-             &r);
+    request1("POST", "/validate?timeout=10s", g.review, g.review_len, CURL_HTTP_VERSION_2TLS, &r);
     assert_int_equal(r.http_version, CURL_HTTP_VERSION_2_0);
     assert_review_answer(&r, 0); /* validation never patches */
     kn_http_resp_free(&r);
@@ -268,18 +274,18 @@ static void test_malformed_bodies(void **state)
 {
     (void)state;
     static const char *bodies[] = {
-        "{\"kind\":\"AdmissionReview\",",           /* truncated */
-        "",                                         /* empty */
-        "[1,2,3]",                                  /* not an object */
+        "{\"kind\":\"AdmissionReview\",",                                        /* truncated */
+        "",                                                                      /* empty */
+        "[1,2,3]",                                                               /* not an object */
         "{\"kind\":\"AdmissionReview\",\"apiVersion\":\"admission.k8s.io/v1\"}", /* no request */
-        "\xff\xfe\x00garbage",                      /* not text */
+        "\xff\xfe\x00garbage",                                                   /* not text */
     };
     CURL *c = curl_easy_init();
     for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
         kn_http_resp r;
         size_t len = i == 4 ? 10 : strlen(bodies[i]);
-        request(c, "POST", "/validate", bodies[i], len, i % 2 ? CURL_HTTP_VERSION_2TLS
-                                                              : CURL_HTTP_VERSION_1_1, &r);
+        request(c, "POST", "/validate", bodies[i], len, i % 2 ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1,
+                &r);
         assert_int_equal(r.rc, CURLE_OK);
         assert_int_equal(r.status, 400);
         assert_non_null(strstr(r.content_type, "application/json"));
@@ -367,8 +373,7 @@ static void test_slow_client_is_cut_off(void **state)
     (void)state;
     kn_it_tls slow;
     assert_int_equal(kn_it_tls_connect(&slow, g.port, g.ca, TLS1_2_VERSION, TLS1_3_VERSION), 0);
-    assert_int_equal(kn_it_tls_write(&slow, "POST /validate HTTP/1.1\r\nHost: localhost\r\nCont"),
-                     0);
+    assert_int_equal(kn_it_tls_write(&slow, "POST /validate HTTP/1.1\r\nHost: localhost\r\nCont"), 0);
     /* Others are served while it stalls... */
     kn_http_resp r;
     request1("POST", "/validate", g.review, g.review_len, CURL_HTTP_VERSION_1_1, &r);
@@ -442,8 +447,7 @@ static void test_cert_rotation(void **state)
 
     /* cert-manager renews: same CA, new key and serial, swapped in at once. */
     char ca_args[1400];
-    snprintf(ca_args, sizeof(ca_args), "--ca-cert '%s/v1/ca.crt' --ca-key '%s/v1/ca.key'", g.dir,
-             g.dir);
+    snprintf(ca_args, sizeof(ca_args), "--ca-cert '%s/v1/ca.crt' --ca-key '%s/v1/ca.key'", g.dir, g.dir);
     assert_int_equal(kn_it_gen_certs(g.dir, "v2", ca_args), 0);
     assert_int_equal(publish("v2"), 0);
     int seen = 0;
@@ -464,8 +468,8 @@ static void test_cert_rotation(void **state)
     assert_true(metric_value("kubenexus_webhook_cert_reloads_total{result=\"success\"}") >= 1);
 
     /* A broken pair (v1's certificate with v2's key) is refused and v2 stays. */
-    assert_int_equal(kn_it_sh("mkdir '%s/bad' && cp '%s/v1/tls.crt' '%s/v2/tls.key' '%s/bad/'",
-                              g.dir, g.dir, g.dir, g.dir), 0);
+    assert_int_equal(
+        kn_it_sh("mkdir '%s/bad' && cp '%s/v1/tls.crt' '%s/v2/tls.key' '%s/bad/'", g.dir, g.dir, g.dir, g.dir), 0);
     assert_int_equal(publish("bad"), 0);
     double failures = -1;
     for (int waited = 0; waited < WAIT_MS && failures < 1; waited += 100) {
@@ -486,8 +490,7 @@ static void test_cert_rotation(void **state)
 static void test_metrics(void **state)
 {
     (void)state;
-    const char *series =
-        "kubenexus_webhook_requests_total{path=\"/validate\",kind=\"Pod\",verdict=\"allowed\"}";
+    const char *series = "kubenexus_webhook_requests_total{path=\"/validate\",kind=\"Pod\",verdict=\"allowed\"}";
     double before = metric_value(series);
     kn_http_resp r;
     request1("POST", "/validate", g.review, g.review_len, CURL_HTTP_VERSION_2TLS, &r);

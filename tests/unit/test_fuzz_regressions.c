@@ -76,25 +76,31 @@ static void replay(void **state)
 static void edges(void **state)
 {
     const target *t = *state;
-    static const char *inputs[] = {"", "{", "}", "[]", "{}", "\"", "0", "-", "1e999999", "\xff\xfe",
-                                   "{\"apiVersion\":null}", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]"};
+    static const char *inputs[] = {"",
+                                   "{",
+                                   "}",
+                                   "[]",
+                                   "{}",
+                                   "\"",
+                                   "0",
+                                   "-",
+                                   "1e999999",
+                                   "\xff\xfe",
+                                   "{\"apiVersion\":null}",
+                                   "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]"};
     for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++)
         t->fn((const uint8_t *)inputs[i], strlen(inputs[i]));
     static const uint8_t nul[] = {'1', 0, '2', 0, 0, 0, 0, 0x80};
     t->fn(nul, sizeof(nul));
 }
 
-#define TARGET(n) {#n, kn_fuzz_##n}
+#define TARGET(n)                                                                                                 \
+    {                                                                                                             \
+#n, kn_fuzz_##n                                                                                           \
+    }
 static const target targets[] = {
-    TARGET(admission),
-    TARGET(json),
-    TARGET(kubeconfig),
-    TARGET(patch),
-    TARGET(quantity),
-    TARGET(sched),
-    TARGET(spark),
-    TARGET(watch),
-    TARGET(yaml),
+    TARGET(admission), TARGET(json),  TARGET(kubeconfig), TARGET(patch), TARGET(quantity),
+    TARGET(sched),     TARGET(spark), TARGET(watch),      TARGET(yaml),
 };
 #define N_TARGETS (sizeof(targets) / sizeof(targets[0]))
 

@@ -18,7 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-
 long long kn_it_now_ms(void)
 {
     struct timespec ts;
@@ -129,8 +128,8 @@ int kn_it_h2_connect(kn_it_tls *t, int port, const char *ca_file, int timeout_ms
     t->fd = kn_it_tcp_connect(port, timeout_ms);
     if (t->fd < 0 || (t->ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
         SSL_CTX_load_verify_locations(t->ctx, ca_file, NULL) != 1 ||
-        SSL_CTX_set_alpn_protos(t->ctx, alpn, sizeof(alpn) - 1) != 0 ||
-        (t->ssl = SSL_new(t->ctx)) == NULL || SSL_set_fd(t->ssl, t->fd) != 1)
+        SSL_CTX_set_alpn_protos(t->ctx, alpn, sizeof(alpn) - 1) != 0 || (t->ssl = SSL_new(t->ctx)) == NULL ||
+        SSL_set_fd(t->ssl, t->fd) != 1)
         goto fail;
     SSL_set_verify(t->ssl, SSL_VERIFY_PEER, NULL);
     SSL_set1_host(t->ssl, "localhost");
@@ -149,8 +148,7 @@ fail:
     return -1;
 }
 
-int kn_it_h2_frame(kn_it_tls *t, int type, int flags, unsigned stream, const void *payload,
-                   size_t len)
+int kn_it_h2_frame(kn_it_tls *t, int type, int flags, unsigned stream, const void *payload, size_t len)
 {
     unsigned char f[9 + 256];
     if (len > 256)
@@ -181,8 +179,7 @@ static size_t hpack_literal(unsigned char *h, int index, const char *value)
     return 3 + vl;
 }
 
-static int post_headers(kn_it_tls *t, unsigned stream, const char *path, int json,
-                        size_t content_length)
+static int post_headers(kn_it_tls *t, unsigned stream, const char *path, int json, size_t content_length)
 {
     /* HPACK: :method POST and :scheme https from the static table, :path and
      * :authority as literals with an indexed name. */
@@ -215,8 +212,7 @@ int kn_it_h2_post_headers(kn_it_tls *t, unsigned stream, const char *path)
     return post_headers(t, stream, path, 0, 0);
 }
 
-int kn_it_h2_post_json_headers(kn_it_tls *t, unsigned stream, const char *path,
-                               size_t content_length)
+int kn_it_h2_post_json_headers(kn_it_tls *t, unsigned stream, const char *path, size_t content_length)
 {
     return post_headers(t, stream, path, 1, content_length);
 }
@@ -417,15 +413,14 @@ static size_t take_head(kn_it_raw_resp *r, int *have_head)
     return cl[0] != '\0' ? (size_t)strtoull(cl, NULL, 10) : SIZE_MAX;
 }
 
-int kn_it_raw_h1(int port, const char *ca_file, const char *req, size_t len, int wait_close,
-                 int timeout_ms, kn_it_raw_resp *out)
+int kn_it_raw_h1(int port, const char *ca_file, const char *req, size_t len, int wait_close, int timeout_ms,
+                 kn_it_raw_resp *out)
 {
     memset(out, 0, sizeof(*out));
     out->body = calloc(1, 1);
     kn_it_tls t;
     if (out->body == NULL ||
-        kn_it_tls_connect_within(&t, port, ca_file, TLS1_2_VERSION, TLS1_3_VERSION,
-                                 timeout_ms) != 0)
+        kn_it_tls_connect_within(&t, port, ca_file, TLS1_2_VERSION, TLS1_3_VERSION, timeout_ms) != 0)
         return -1;
     /* A server that answers early and closes may make the rest of the write
      * fail; the answer is still read. */
@@ -475,6 +470,12 @@ static long status_kib(pid_t pid, const char *format)
     return kib;
 }
 
-long kn_it_rss_kib(pid_t pid) { return status_kib(pid, "VmRSS: %ld kB"); }
+long kn_it_rss_kib(pid_t pid)
+{
+    return status_kib(pid, "VmRSS: %ld kB");
+}
 
-long kn_it_hwm_kib(pid_t pid) { return status_kib(pid, "VmHWM: %ld kB"); }
+long kn_it_hwm_kib(pid_t pid)
+{
+    return status_kib(pid, "VmHWM: %ld kB");
+}

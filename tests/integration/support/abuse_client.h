@@ -35,14 +35,12 @@ int kn_it_client_hello(unsigned char **out, size_t *len);
  * its socket non-blocking. 0 or -1 (t cleaned up). */
 int kn_it_h2_connect(kn_it_tls *t, int port, const char *ca_file, int timeout_ms);
 /* Writes one HTTP/2 frame; 0 or -1. */
-int kn_it_h2_frame(kn_it_tls *t, int type, int flags, unsigned stream, const void *payload,
-                   size_t len);
+int kn_it_h2_frame(kn_it_tls *t, int type, int flags, unsigned stream, const void *payload, size_t len);
 /* HEADERS for POST path on stream, END_HEADERS set, END_STREAM not. */
 int kn_it_h2_post_headers(kn_it_tls *t, unsigned stream, const char *path);
 /* The same with content-type application/json and, unless 0, a
  * content-length. */
-int kn_it_h2_post_json_headers(kn_it_tls *t, unsigned stream, const char *path,
-                               size_t content_length);
+int kn_it_h2_post_json_headers(kn_it_tls *t, unsigned stream, const char *path, size_t content_length);
 /* One DATA frame of len (at most 16384) spaces on stream, END_STREAM not
  * set, written whole within timeout_ms; 0 or -1. */
 int kn_it_h2_data(kn_it_tls *t, unsigned stream, size_t len, int timeout_ms);
@@ -51,8 +49,8 @@ int kn_it_h2_data(kn_it_tls *t, unsigned stream, size_t len, int timeout_ms);
 typedef struct kn_it_h2_frames {
     unsigned char buf[16384 + 9]; /* a partial frame */
     size_t have;
-    int closed;          /* the server hung up */
-    int rst[16];         /* RST_STREAMs by error code (REFUSED_STREAM is 7) */
+    int closed;                  /* the server hung up */
+    int rst[16];                 /* RST_STREAMs by error code (REFUSED_STREAM is 7) */
     unsigned char rst_code[256]; /* by stream id (below 256): its RST_STREAM's code + 1 */
     int goaway;
 } kn_it_h2_frames;
@@ -80,8 +78,8 @@ typedef struct kn_it_raw_resp {
  * then one HTTP/1.1 answer read (framed by Content-Length or chunked) and, if
  * wait_close, the close that should follow. 0 when the exchange ran; -1
  * when the connection could not be made. */
-int kn_it_raw_h1(int port, const char *ca_file, const char *req, size_t len, int wait_close,
-                 int timeout_ms, kn_it_raw_resp *out);
+int kn_it_raw_h1(int port, const char *ca_file, const char *req, size_t len, int wait_close, int timeout_ms,
+                 kn_it_raw_resp *out);
 void kn_it_raw_resp_free(kn_it_raw_resp *r);
 
 /* VmRSS of pid in KiB; -1 if unreadable. */

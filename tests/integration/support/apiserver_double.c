@@ -110,8 +110,24 @@ int kn_dbl_start(kn_dbl *d, const char *extra)
     snprintf(key, sizeof key, "%s/srv.key", d->dir);
     snprintf(portfile, sizeof portfile, "%s/port", d->dir);
     snprintf(log, sizeof log, "%s/double.log", d->dir);
-    char *argv[20] = {"/usr/bin/env", "python3", script, "--port", "0", "--cert", cert, "--key", key, "--token", d->token,
-                      "--port-file", portfile, "--bookmark-seconds", "1", "--client-ca", d->ca, NULL};
+    char *argv[20] = {"/usr/bin/env",
+                      "python3",
+                      script,
+                      "--port",
+                      "0",
+                      "--cert",
+                      cert,
+                      "--key",
+                      key,
+                      "--token",
+                      d->token,
+                      "--port-file",
+                      portfile,
+                      "--bookmark-seconds",
+                      "1",
+                      "--client-ca",
+                      d->ca,
+                      NULL};
     if (extra)
         argv[17] = (char *)extra;
     d->pid = kn_it_spawn(argv, log);
@@ -212,7 +228,8 @@ int kn_dbl_add_node(kn_dbl *d, const char *name, const char *cpu, const char *me
     snprintf(body, sizeof body,
              "{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"%s\",\"labels\":"
              "{\"kubernetes.io/hostname\":\"%s\",\"kubernetes.io/os\":\"linux\"}},\"spec\":{},"
-             "\"status\":{\"capacity\":{\"cpu\":\"%s\",\"memory\":\"%s\",\"pods\":\"110\",\"ephemeral-storage\":\"100Gi\"},"
+             "\"status\":{\"capacity\":{\"cpu\":\"%s\",\"memory\":\"%s\",\"pods\":\"110\",\"ephemeral-storage\":"
+             "\"100Gi\"},"
              "\"allocatable\":{\"cpu\":\"%s\",\"memory\":\"%s\",\"pods\":\"110\",\"ephemeral-storage\":\"100Gi\"},"
              "\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\",\"reason\":\"KubeletReady\"}]}}",
              name, name, cpu, memory, cpu, memory);
@@ -237,8 +254,10 @@ int kn_dbl_add_podgroup(kn_dbl *d, bool volcano, const char *ns, const char *nam
 {
     const char *api = volcano ? "scheduling.volcano.sh/v1beta1" : "scheduling.x-k8s.io/v1alpha1";
     char body[2048], path[256];
-    snprintf(body, sizeof body, "{\"apiVersion\":\"%s\",\"kind\":\"PodGroup\",\"metadata\":{\"name\":\"%s\","
-             "\"namespace\":\"%s\"},\"spec\":%s}", api, name, ns, spec);
+    snprintf(body, sizeof body,
+             "{\"apiVersion\":\"%s\",\"kind\":\"PodGroup\",\"metadata\":{\"name\":\"%s\","
+             "\"namespace\":\"%s\"},\"spec\":%s}",
+             api, name, ns, spec);
     snprintf(path, sizeof path, "/apis/%s/namespaces/%s/podgroups", api, ns);
     return kn_dbl_call(d, "POST", path, body, NULL) == 201 ? 0 : -1;
 }
@@ -317,7 +336,8 @@ int kn_dbl_events(kn_dbl *d, const char *ns, const char *pod, const char *reason
             const kn_json *e = kn_json_at(items, i);
             const char *r = kn_json_get_str(e, "reason"), *m = kn_json_get_str(e, "message");
             const char *on = kn_json_get_str(kn_json_get(e, "involvedObject"), "name");
-            if (!r || strcmp(r, reason) != 0 || !on || strcmp(on, pod) != 0 || (needle && (!m || !strstr(m, needle))))
+            if (!r || strcmp(r, reason) != 0 || !on || strcmp(on, pod) != 0 ||
+                (needle && (!m || !strstr(m, needle))))
                 continue;
             int64_t c = 0;
             kn_json_int(kn_json_get(e, "count"), &c);

@@ -80,8 +80,9 @@ static int start_double(kn_e2e *e)
     e->api_port = kn_it_free_port();
     snprintf(port, sizeof(port), "%d", e->api_port);
     snprintf(svc, sizeof(svc), WEBHOOK_SVC "=127.0.0.1:%d", e->wh_port);
-    char *argv[] = {"/usr/bin/env", "python3", script, "--port", port, "--cert", cert, "--key", key,
-                    "--token", e->token, "--webhook-service", svc, "--verbose", NULL};
+    char *argv[] = {
+        "/usr/bin/env", "python3",           script, "--port",    port, "--cert", cert, "--key", key, "--token",
+        e->token,       "--webhook-service", svc,    "--verbose", NULL};
     path_in(e->api_log, sizeof(e->api_log), e, "apiserver.log");
     e->api_pid = kn_it_spawn(argv, e->api_log);
     if (e->api_pid < 0 || !kn_it_wait_port(e->api_port, e->api_pid, START_MS)) {
@@ -99,8 +100,18 @@ int kn_e2e_start_webhook(kn_e2e *e)
     snprintf(cert, sizeof(cert), "%s/wh/tls.crt", e->dir);
     snprintf(key, sizeof(key), "%s/wh/tls.key", e->dir);
     snprintf(port, sizeof(port), "%d", e->wh_port);
-    char *argv[] = {exe, "--tls-cert-file", cert, "--tls-key-file", key, "--port", port,
-                    "--bind-address", "127.0.0.1", "--scheduler-name", "kubenexus-scheduler", NULL};
+    char *argv[] = {exe,
+                    "--tls-cert-file",
+                    cert,
+                    "--tls-key-file",
+                    key,
+                    "--port",
+                    port,
+                    "--bind-address",
+                    "127.0.0.1",
+                    "--scheduler-name",
+                    "kubenexus-scheduler",
+                    NULL};
     e->wh_pid = kn_it_spawn(argv, e->wh_log);
     if (e->wh_pid < 0 || !kn_it_wait_port(e->wh_port, e->wh_pid, START_MS)) {
         fprintf(stderr, "e2e: kubenexus-webhook did not start\n");
@@ -127,8 +138,9 @@ int kn_e2e_start_scheduler(kn_e2e *e, const char *const *extra)
     binary(exe, sizeof(exe), "kubenexus-scheduler", "KN_E2E_SCHEDULER");
     e->metrics_port = kn_it_free_port();
     snprintf(metrics, sizeof(metrics), "127.0.0.1:%d", e->metrics_port);
-    char *argv[32] = {exe, "--kubeconfig", e->kubeconfig, "--scheduler-name", "kubenexus-scheduler",
-                      "--metrics-bind-address", metrics};
+    char *argv[32] = {
+        exe,    "--kubeconfig", e->kubeconfig, "--scheduler-name", "kubenexus-scheduler", "--metrics-bind-address",
+        metrics};
     int n = 7;
     for (; extra != NULL && *extra != NULL && n < 31; extra++)
         argv[n++] = (char *)*extra;
@@ -242,8 +254,8 @@ static size_t on_header(char *d, size_t sz, size_t nm, void *ud)
     return n;
 }
 
-long kn_e2e_call(kn_e2e *e, const char *method, const char *path, const char *body,
-                 const char *as_user, kn_json **resp)
+long kn_e2e_call(kn_e2e *e, const char *method, const char *path, const char *body, const char *as_user,
+                 kn_json **resp)
 {
     if (resp != NULL)
         *resp = NULL;
@@ -286,8 +298,8 @@ long kn_e2e_call(kn_e2e *e, const char *method, const char *path, const char *bo
     return status;
 }
 
-long kn_e2e_call_json(kn_e2e *e, const char *method, const char *path, const kn_json *body,
-                      const char *as_user, kn_json **resp)
+long kn_e2e_call_json(kn_e2e *e, const char *method, const char *path, const kn_json *body, const char *as_user,
+                      kn_json **resp)
 {
     char *text = kn_json_dump(body, NULL);
     if (text == NULL)
@@ -381,7 +393,7 @@ int kn_e2e_load_cluster(kn_e2e *e, const char *path)
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         const char *kind = kn_json_get_str(docs[i], "kind");
-        const char *url = kind == NULL ? NULL
+        const char *url = kind == NULL                ? NULL
                           : strcmp(kind, "Node") == 0 ? "/api/v1/nodes"
                           : strcmp(kind, "NodeResourceTopology") == 0
                               ? "/apis/topology.node.k8s.io/v1alpha2/noderesourcetopologies"
@@ -485,8 +497,8 @@ kn_json *kn_e2e_get_pod(kn_e2e *e, const char *ns, const char *name)
 kn_json *kn_e2e_app_pod_list(kn_e2e *e, const char *ns, const char *app)
 {
     char url[512];
-    snprintf(url, sizeof(url), "/api/v1/namespaces/%s/pods?labelSelector=sparkoperator.k8s.io/app-name%%3D%s",
-             ns, app);
+    snprintf(url, sizeof(url), "/api/v1/namespaces/%s/pods?labelSelector=sparkoperator.k8s.io/app-name%%3D%s", ns,
+             app);
     kn_json *list = NULL;
     if (kn_e2e_call(e, "GET", url, NULL, NULL, &list) != 200) {
         kn_json_free(list);

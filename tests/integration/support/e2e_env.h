@@ -30,7 +30,7 @@ typedef struct kn_e2e {
     pid_t api_pid, wh_pid, sched_pid;
     int sched_starts;
     char warnings[1024]; /* Warning headers of the last kn_e2e_call, "\n"-separated */
-    bool failed; /* set by a test to get the logs printed */
+    bool failed;         /* set by a test to get the logs printed */
 } kn_e2e;
 
 /* Double + webhook + webhook configurations. 0 ok; -1 (message on stderr). */
@@ -49,10 +49,10 @@ int kn_e2e_stop_scheduler(kn_e2e *e, int sig);
 
 /* One request to the double as user as_user (NULL: the admin). Returns the
  * HTTP status (0: no answer); *resp (if non-NULL) gets the JSON body or NULL. */
-long kn_e2e_call(kn_e2e *e, const char *method, const char *path, const char *body,
-                 const char *as_user, kn_json **resp);
-long kn_e2e_call_json(kn_e2e *e, const char *method, const char *path, const kn_json *body,
-                      const char *as_user, kn_json **resp);
+long kn_e2e_call(kn_e2e *e, const char *method, const char *path, const char *body, const char *as_user,
+                 kn_json **resp);
+long kn_e2e_call_json(kn_e2e *e, const char *method, const char *path, const kn_json *body, const char *as_user,
+                      kn_json **resp);
 
 /* The deploy manifests' webhook configurations, caBundle filled, every
  * failurePolicy replaced by policy unless it is NULL; POSTed the first time,
@@ -94,12 +94,12 @@ bool kn_e2e_wait(double timeout_s, bool (*pred)(void *ctx), void *ctx);
 
 /* A CMocka assertion that first marks env failed, so kn_e2e_stop() prints
  * the logs; cond is evaluated once (it often has side effects). */
-#define KN_E2E_CHECK(env, cond)                                                                    \
-    do {                                                                                           \
-        bool ok_ = (cond);                                                                         \
-        if (!ok_)                                                                                  \
-            (env)->failed = true;                                                                  \
-        assert_true(ok_);                                                                          \
+#define KN_E2E_CHECK(env, cond)                                                                                   \
+    do {                                                                                                          \
+        bool ok_ = (cond);                                                                                        \
+        if (!ok_)                                                                                                 \
+            (env)->failed = true;                                                                                 \
+        assert_true(ok_);                                                                                         \
     } while (0)
 
 #endif

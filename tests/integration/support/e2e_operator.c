@@ -81,8 +81,7 @@ static kn_json *list(kn_e2e *e, const char *url)
     return l;
 }
 
-static void create_executors(kn_e2e_operator *op, const kn_json *app, const kn_json *driver,
-                             const kn_json *items)
+static void create_executors(kn_e2e_operator *op, const kn_json *app, const kn_json *driver, const kn_json *items)
 {
     int n = 0;
     bool dynamic = false;
@@ -149,8 +148,8 @@ static void reconcile(kn_e2e_operator *op, const kn_json *app)
         return;
     }
     char url[512];
-    snprintf(url, sizeof(url), "/api/v1/namespaces/%s/pods?labelSelector=sparkoperator.k8s.io/app-name%%3D%s",
-             ns, name);
+    snprintf(url, sizeof(url), "/api/v1/namespaces/%s/pods?labelSelector=sparkoperator.k8s.io/app-name%%3D%s", ns,
+             name);
     kn_json *pods = list(op->env, url);
     kn_json *items = kn_json_get(pods, "items");
     const char *dname = kn_json_str(kn_json_dig(driver, "metadata", "name", NULL));

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-void kn_http_do(CURL *c, const char *method, const char *url, const char *body, size_t len,
-                const char *ca_file, long version, kn_http_resp *out)
+void kn_http_do(CURL *c, const char *method, const char *url, const char *body, size_t len, const char *ca_file,
+                long version, kn_http_resp *out)
 {
     memset(out, 0, sizeof(*out));
     kn_buf got = KN_BUF_INIT;

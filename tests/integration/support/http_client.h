@@ -14,13 +14,13 @@ typedef struct kn_http_resp {
     long http_version; /* CURL_HTTP_VERSION_1_1, CURL_HTTP_VERSION_2_0 */
     long num_connects; /* new connections this request needed */
     char content_type[128];
-    char *body;        /* NUL-terminated, malloc'd */
+    char *body; /* NUL-terminated, malloc'd */
     size_t len;
 } kn_http_resp;
 
 /* method "GET" or "POST" (body may be NULL); version a CURL_HTTP_VERSION_*. */
-void kn_http_do(CURL *c, const char *method, const char *url, const char *body, size_t len,
-                const char *ca_file, long version, kn_http_resp *out);
+void kn_http_do(CURL *c, const char *method, const char *url, const char *body, size_t len, const char *ca_file,
+                long version, kn_http_resp *out);
 void kn_http_resp_free(kn_http_resp *r);
 
 #endif

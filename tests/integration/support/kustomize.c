@@ -35,9 +35,20 @@ void kn_kz_free(kn_kz_objs *o)
 bool kn_kz_cluster_scoped(const char *kind)
 {
     static const char *const k[] = {
-        "Namespace", "ClusterRole", "ClusterRoleBinding", "MutatingWebhookConfiguration",
-        "ValidatingWebhookConfiguration", "CustomResourceDefinition", "PriorityClass", "StorageClass",
-        "PersistentVolume", "Node", "APIService", "CSIDriver", "IngressClass", "RuntimeClass",
+        "Namespace",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "MutatingWebhookConfiguration",
+        "ValidatingWebhookConfiguration",
+        "CustomResourceDefinition",
+        "PriorityClass",
+        "StorageClass",
+        "PersistentVolume",
+        "Node",
+        "APIService",
+        "CSIDriver",
+        "IngressClass",
+        "RuntimeClass",
     };
     for (size_t i = 0; i < sizeof(k) / sizeof(*k); i++)
         if (kind != NULL && strcmp(kind, k[i]) == 0)
@@ -109,16 +120,17 @@ static int read_docs(const char *path, kn_kz_objs *into, kn_err *err)
 
 static int check_fields(const kn_json *k, const char *root, kn_err *err)
 {
-    static const char *const known[] = {"apiVersion", "kind", "namespace", "resources", "components",
-                                        "patches", "images", "configMapGenerator", "generatorOptions"};
+    static const char *const known[] = {"apiVersion",      "kind",    "namespace", "resources",
+                                        "components",      "patches", "images",    "configMapGenerator",
+                                        "generatorOptions"};
     for (size_t i = 0; i < kn_json_len(k); i++) {
         const char *key = kn_json_key_at(k, i);
         bool ok = false;
         for (size_t j = 0; j < sizeof(known) / sizeof(*known) && !ok; j++)
             ok = strcmp(key, known[j]) == 0;
         if (!ok)
-            return kn_err_set(err, "%s: field %s is not rendered by tests/integration/support/kustomize.c",
-                              root, key);
+            return kn_err_set(err, "%s: field %s is not rendered by tests/integration/support/kustomize.c", root,
+                              key);
     }
     return 0;
 }
@@ -130,7 +142,8 @@ static int generate_configmaps(const kn_json *k, const char *root, kn_kz_objs *a
         return 0;
     const kn_json *gopt = kn_json_get(k, "generatorOptions");
     if (!kn_json_bool(kn_json_get(gopt, "disableNameSuffixHash"), false))
-        return kn_err_set(err, "%s: configMapGenerator needs generatorOptions.disableNameSuffixHash: true here", root);
+        return kn_err_set(err, "%s: configMapGenerator needs generatorOptions.disableNameSuffixHash: true here",
+                          root);
     for (size_t i = 0; i < kn_json_len(gens); i++) {
         const kn_json *g = kn_json_at(gens, i);
         for (size_t j = 0; j < kn_json_len(g); j++) {
@@ -286,8 +299,8 @@ static int set_namespace(kn_kz_objs *acc, const char *ns, kn_err *err)
         const char *kind = kn_json_get_str(doc, "kind"), *old = ns_of(doc);
         if (kn_kz_cluster_scoped(kind))
             continue;
-        if (old && strcmp(old, ns) != 0 && (strcmp(kind ?: "", "Service") == 0 ||
-                                            strcmp(kind ?: "", "ServiceAccount") == 0))
+        if (old && strcmp(old, ns) != 0 &&
+            (strcmp(kind ?: "", "Service") == 0 || strcmp(kind ?: "", "ServiceAccount") == 0))
             m[n++] = (moved){kind, name_of(doc), strdup(old)};
         kn_json *meta = kn_json_get(doc, "metadata");
         if (meta == NULL) {
@@ -321,7 +334,8 @@ static int set_images(const kn_json *k, const char *root, kn_kz_objs *acc, kn_er
         const char *name = kn_json_get_str(im, "name"), *new_name = kn_json_get_str(im, "newName");
         const char *tag = kn_json_get_str(im, "newTag");
         if (name == NULL || kn_json_get(im, "digest") != NULL)
-            return kn_err_set(err, "%s: images entry %zu: only name, newName and newTag are rendered here", root, i);
+            return kn_err_set(err, "%s: images entry %zu: only name, newName and newTag are rendered here", root,
+                              i);
         for (size_t d = 0; d < acc->n; d++) {
             const char *lists[] = {"containers", "initContainers"};
             for (int l = 0; l < 2; l++) {
@@ -448,7 +462,8 @@ char *kn_kz_deploy_copy(void)
     if (tmp == NULL)
         return NULL;
     if (kn_it_sh("cp -r '%s/deploy' '%s/deploy'", KN_SOURCE_DIR, tmp) != 0 ||
-        kn_it_sh("bash '%s/certs/gen-certs.sh' --kustomize '%s/deploy/tls' 2>/dev/null", KN_SOURCE_DIR, tmp) != 0 ||
+        kn_it_sh("bash '%s/certs/gen-certs.sh' --kustomize '%s/deploy/tls' 2>/dev/null", KN_SOURCE_DIR, tmp) !=
+            0 ||
         kn_it_sh("bash '%s/certs/gen-certs.sh' --namespace kubenexus-system --kustomize "
                  "'%s/deploy/overlays/dedicated-namespace/tls' 2>/dev/null",
                  KN_SOURCE_DIR, tmp) != 0) {

@@ -9,7 +9,7 @@
 
 typedef struct frame {
     char name[128]; /* function or aggregation; "" for plain parentheses */
-    int group;     /* its kn_pq_group, or -1 */
+    int group;      /* its kn_pq_group, or -1 */
 } frame;
 
 typedef struct parser {
@@ -80,8 +80,9 @@ static bool is_one_of(const char *w, const char *const *list)
     return false;
 }
 
-static const char *const AGGREGATIONS[] = {"sum",   "min",    "max",      "avg",          "group", "stddev", "stdvar",
-                                           "count", "topk",   "bottomk",  "count_values", "quantile", NULL};
+static const char *const AGGREGATIONS[] = {"sum",          "min",      "max",   "avg",  "group",
+                                           "stddev",       "stdvar",   "count", "topk", "bottomk",
+                                           "count_values", "quantile", NULL};
 
 /* The next word, without consuming it. */
 static void peek_word(const parser *p, char *buf, size_t cap)
@@ -156,9 +157,9 @@ static int read_matchers(parser *p, kn_pq_ref *r)
 
 static void skip_number(parser *p)
 {
-    while (isalnum((unsigned char)p->e[p->i]) || p->e[p->i] == '.' ||
-           ((p->e[p->i] == '+' || p->e[p->i] == '-') && p->i > 0 &&
-            (p->e[p->i - 1] == 'e' || p->e[p->i - 1] == 'E')))
+    while (
+        isalnum((unsigned char)p->e[p->i]) || p->e[p->i] == '.' ||
+        ((p->e[p->i] == '+' || p->e[p->i] == '-') && p->i > 0 && (p->e[p->i - 1] == 'e' || p->e[p->i - 1] == 'E')))
         p->i++;
 }
 
@@ -172,8 +173,8 @@ int kn_pq_parse(const char *expr, kn_pq *o, kn_err *err)
     bool pending_agg = false;
     kn_pq_group prefix = {0}; /* sum by (x) (...): the by written before the "(" */
     bool has_prefix = false;
-    int closed = -1;        /* the aggregation a ")" just closed: sum (...) by (x) */
-    int last_ref = -1;      /* the selector just read, for { and [ */
+    int closed = -1;   /* the aggregation a ")" just closed: sum (...) by (x) */
+    int last_ref = -1; /* the selector just read, for { and [ */
     while (expr[p->i]) {
         char c = expr[p->i];
         if (isspace((unsigned char)c)) {

@@ -23,7 +23,7 @@
 
 typedef struct kn_pq_matcher {
     char label[64];
-    char op[3];    /* "=", "!=", "=~", "!~" */
+    char op[3]; /* "=", "!=", "=~", "!~" */
     char value[256];
 } kn_pq_matcher;
 
@@ -32,7 +32,7 @@ typedef struct kn_pq_ref {
     kn_pq_matcher m[KN_PQ_MAX_MATCHERS];
     int n_m;
     char func[128]; /* the function or aggregation whose argument it is; "" at the top */
-    bool range;    /* a range selector: x[5m] */
+    bool range;     /* a range selector: x[5m] */
 } kn_pq_ref;
 
 typedef struct kn_pq_group {

@@ -10,15 +10,14 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-int kn_it_tls_connect(kn_it_tls *t, int port, const char *ca_file, int min_version,
-                      int max_version)
+int kn_it_tls_connect(kn_it_tls *t, int port, const char *ca_file, int min_version, int max_version)
 {
     /* A handshake that hangs fails the test, not the whole run. */
     return kn_it_tls_connect_within(t, port, ca_file, min_version, max_version, 10000);
 }
 
-int kn_it_tls_connect_within(kn_it_tls *t, int port, const char *ca_file, int min_version,
-                             int max_version, int timeout_ms)
+int kn_it_tls_connect_within(kn_it_tls *t, int port, const char *ca_file, int min_version, int max_version,
+                             int timeout_ms)
 {
     memset(t, 0, sizeof(*t));
     t->fd = -1;

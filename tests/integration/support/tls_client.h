@@ -16,11 +16,10 @@ typedef struct kn_it_tls {
 /* Connects to 127.0.0.1:port and handshakes offering versions
  * [min_version, max_version] (e.g. TLS1_1_VERSION) and verifying the server
  * against ca_file. 0 on success; -1 otherwise (t is then cleaned up). */
-int kn_it_tls_connect(kn_it_tls *t, int port, const char *ca_file, int min_version,
-                      int max_version);
+int kn_it_tls_connect(kn_it_tls *t, int port, const char *ca_file, int min_version, int max_version);
 /* The same, giving up on a handshake that takes longer than timeout_ms. */
-int kn_it_tls_connect_within(kn_it_tls *t, int port, const char *ca_file, int min_version,
-                             int max_version, int timeout_ms);
+int kn_it_tls_connect_within(kn_it_tls *t, int port, const char *ca_file, int min_version, int max_version,
+                             int timeout_ms);
 /* Serial of the server's certificate, in hex; 0 or -1. */
 int kn_it_tls_peer_serial(const kn_it_tls *t, char *hex, size_t cap);
 int kn_it_tls_write(kn_it_tls *t, const char *s);

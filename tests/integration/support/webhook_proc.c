@@ -60,8 +60,7 @@ int kn_it_webhook_start(kn_it_webhook *w, const char *dir, const char *cert, con
     snprintf(w->log, sizeof(w->log), "%s/webhook.log", dir);
     w->port = kn_it_free_port();
     snprintf(port, sizeof(port), "%d", w->port);
-    const char *argv[MAX_ARGS] = {KN_BIN_DIR "/kubenexus-webhook", "--port", port,
-                                  "--bind-address=127.0.0.1"};
+    const char *argv[MAX_ARGS] = {KN_BIN_DIR "/kubenexus-webhook", "--port", port, "--bind-address=127.0.0.1"};
     int n = 4;
     if (cert != NULL) {
         argv[n++] = "--tls-cert-file";

@@ -115,8 +115,8 @@ static void test_patched_and_denied_shape(void **state)
     const kn_json *resp = kn_json_get(a.resp, "response");
     assert_string_equal(kn_json_get_str(resp, "patchType"), "JSONPatch");
     /* the patch is standard base64 of the JSON text */
-    assert_string_equal(kn_json_get_str(resp, "patch"),
-                        "W3sib3AiOiJyZXBsYWNlIiwicGF0aCI6Ii9zcGVjL3NjaGVkdWxlck5hbWUiLCJ2YWx1ZSI6Imt1YmVuZXh1cy1zY2hlZHVsZXIifV0=");
+    assert_string_equal(kn_json_get_str(resp, "patch"), "W3sib3AiOiJyZXBsYWNlIiwicGF0aCI6Ii9zcGVjL3NjaGVkdWxlck5hb"
+                                                        "WUiLCJ2YWx1ZSI6Imt1YmVuZXh1cy1zY2hlZHVsZXIifV0=");
     admitted_free(&a);
     set_at(r, "/request/object/metadata/labels", "pod-group.scheduling.kubenexus.io/min-available",
            kn_json_new_string("-1"));
@@ -141,7 +141,8 @@ static void test_subject_names(void **state)
 {
     (void)state;
     kn_json *r = fixture("pod-plain.json");
-    set_at(r, "/request/object/metadata/labels", "pod-group.scheduling.kubenexus.io/name", kn_json_new_string("bad name"));
+    set_at(r, "/request/object/metadata/labels", "pod-group.scheduling.kubenexus.io/name",
+           kn_json_new_string("bad name"));
     remove_at(r, "/request/object/metadata", "namespace");
     admitted a = admit(r, KN_ADMIT_MUTATE);
     assert_false(is_allowed(&a));

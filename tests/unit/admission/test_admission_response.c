@@ -167,15 +167,16 @@ static void test_escaped_uid_and_denial_message_answer_as_before(void **state)
     };
     for (size_t i = 0; i < sizeof(sched) / sizeof(sched[0]); i++) {
         char body[2048];
-        int n = snprintf(body, sizeof(body),
-                         "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{"
-                         "\"uid\":\"u-\\\"1\\\\\\u0002\\u00ff\",\"kind\":{\"group\":\"\",\"version\":\"v1\","
-                         "\"kind\":\"Pod\"},\"operation\":\"CREATE\",\"namespace\":\"ns\",\"object\":{"
-                         "\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"labels\":{"
-                         "\"spark-role\":\"driver\",\"pod-group.scheduling.kubenexus.io/name\":\"g\","
-                         "\"pod-group.scheduling.kubenexus.io/min-available\":\"%s\"}},\"spec\":{\"schedulerName\":\"%s\","
-                         "\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}}}",
-                         sched[i][1], sched[i][0]);
+        int n = snprintf(
+            body, sizeof(body),
+            "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{"
+            "\"uid\":\"u-\\\"1\\\\\\u0002\\u00ff\",\"kind\":{\"group\":\"\",\"version\":\"v1\","
+            "\"kind\":\"Pod\"},\"operation\":\"CREATE\",\"namespace\":\"ns\",\"object\":{"
+            "\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"labels\":{"
+            "\"spark-role\":\"driver\",\"pod-group.scheduling.kubenexus.io/name\":\"g\","
+            "\"pod-group.scheduling.kubenexus.io/min-available\":\"%s\"}},\"spec\":{\"schedulerName\":\"%s\","
+            "\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}}}",
+            sched[i][1], sched[i][0]);
         check_body(sched[i][0], body, (size_t)n);
     }
 }
@@ -211,7 +212,8 @@ static char *reference_reservation(const kn_json *app)
     assert_int_equal(kn_sparkapp_executor_count(app, &n, &dyn, &err), 0);
     assert_int_equal(kn_sparkapp_pod_resources(app, KN_SPARK_EXECUTOR, &req, NULL, &err), 0);
     assert_int_equal(kn_numa_from_annotations(kn_json_get(kn_sparkapp_role(app, KN_SPARK_EXECUTOR), "annotations"),
-                                              &numa, &err), 0);
+                                              &numa, &err),
+                     0);
     kn_json *r = kn_json_new_object();
     kn_json_set(r, "count", kn_json_new_int(n));
     kn_json_set(r, "requests", kn_res_to_json(&req));

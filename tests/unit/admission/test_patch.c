@@ -63,7 +63,8 @@ static void test_rfc6902_examples(void **state)
                "{\"baz\":\"qux\",\"foo\":\"bar\"}");
     apply_case("{\"foo\":[\"bar\",\"baz\"]}", "[{\"op\":\"add\",\"path\":\"/foo/1\",\"value\":\"qux\"}]",
                "{\"foo\":[\"bar\",\"qux\",\"baz\"]}");
-    apply_case("{\"baz\":\"qux\",\"foo\":\"bar\"}", "[{\"op\":\"remove\",\"path\":\"/baz\"}]", "{\"foo\":\"bar\"}");
+    apply_case("{\"baz\":\"qux\",\"foo\":\"bar\"}", "[{\"op\":\"remove\",\"path\":\"/baz\"}]",
+               "{\"foo\":\"bar\"}");
     apply_case("{\"foo\":[\"bar\",\"qux\",\"baz\"]}", "[{\"op\":\"remove\",\"path\":\"/foo/1\"}]",
                "{\"foo\":[\"bar\",\"baz\"]}");
     apply_case("{\"baz\":\"qux\",\"foo\":\"bar\"}", "[{\"op\":\"replace\",\"path\":\"/baz\",\"value\":\"boo\"}]",
@@ -71,10 +72,12 @@ static void test_rfc6902_examples(void **state)
     apply_case("{\"foo\":{\"bar\":\"baz\",\"waldo\":\"fred\"},\"qux\":{\"corge\":\"grault\"}}",
                "[{\"op\":\"move\",\"from\":\"/foo/waldo\",\"path\":\"/qux/thud\"}]",
                "{\"foo\":{\"bar\":\"baz\"},\"qux\":{\"corge\":\"grault\",\"thud\":\"fred\"}}");
-    apply_case("{\"foo\":[\"all\",\"grass\",\"cows\",\"eat\"]}", "[{\"op\":\"move\",\"from\":\"/foo/1\",\"path\":\"/foo/3\"}]",
+    apply_case("{\"foo\":[\"all\",\"grass\",\"cows\",\"eat\"]}",
+               "[{\"op\":\"move\",\"from\":\"/foo/1\",\"path\":\"/foo/3\"}]",
                "{\"foo\":[\"all\",\"cows\",\"eat\",\"grass\"]}");
     apply_case("{\"baz\":\"qux\",\"foo\":[\"a\",2,\"c\"]}",
-               "[{\"op\":\"test\",\"path\":\"/baz\",\"value\":\"qux\"},{\"op\":\"test\",\"path\":\"/foo/1\",\"value\":2}]",
+               "[{\"op\":\"test\",\"path\":\"/baz\",\"value\":\"qux\"},{\"op\":\"test\",\"path\":\"/foo/"
+               "1\",\"value\":2}]",
                "{\"baz\":\"qux\",\"foo\":[\"a\",2,\"c\"]}");
     apply_case("{\"foo\":\"bar\"}", "[{\"op\":\"add\",\"path\":\"/child\",\"value\":{\"grandchild\":{}}}]",
                "{\"foo\":\"bar\",\"child\":{\"grandchild\":{}}}");
@@ -107,13 +110,15 @@ static void test_rfc6902_errors(void **state)
     apply_case("{\"a\":1}", "[{\"op\":\"add\",\"path\":\"/b\"}]", NULL);
     apply_case("{\"a\":1}", "{\"op\":\"add\"}", NULL);
     /* a later failing op fails the whole patch */
-    apply_case("{\"a\":1}", "[{\"op\":\"add\",\"path\":\"/b\",\"value\":1},{\"op\":\"remove\",\"path\":\"/c\"}]", NULL);
+    apply_case("{\"a\":1}", "[{\"op\":\"add\",\"path\":\"/b\",\"value\":1},{\"op\":\"remove\",\"path\":\"/c\"}]",
+               NULL);
 }
 
 /* The pod as the API server hands it to a mutating webhook. */
-static const char *POD = "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"spark-pi-driver\","
-                         "\"labels\":{\"spark-role\":\"driver\"}},\"spec\":{\"schedulerName\":\"default-scheduler\","
-                         "\"containers\":[{\"name\":\"spark-kubernetes-driver\"}]}}";
+static const char *POD =
+    "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"spark-pi-driver\","
+    "\"labels\":{\"spark-role\":\"driver\"}},\"spec\":{\"schedulerName\":\"default-scheduler\","
+    "\"containers\":[{\"name\":\"spark-kubernetes-driver\"}]}}";
 
 static void set(kn_patch_list *ops, const kn_json *root, int n, const char *const *tok, const char *value)
 {
@@ -142,18 +147,21 @@ static void test_build_replace_and_add(void **state)
     kn_json *pod = J(POD);
     kn_patch_list list = {0};
     set(&list, pod, 2, (const char *const[]){"spec", "schedulerName"}, "kubenexus-scheduler");
-    set(&list, pod, 3, (const char *const[]){"metadata", "labels", "pod-group.scheduling.kubenexus.io/name"}, "spark-pi");
+    set(&list, pod, 3, (const char *const[]){"metadata", "labels", "pod-group.scheduling.kubenexus.io/name"},
+        "spark-pi");
     set(&list, pod, 3, (const char *const[]){"metadata", "labels", "a~b"}, "x");
-    kn_json *ops = patch_is(&list, "[{\"op\":\"replace\",\"path\":\"/spec/schedulerName\",\"value\":\"kubenexus-scheduler\"},"
-                     "{\"op\":\"add\",\"path\":\"/metadata/labels/pod-group.scheduling.kubenexus.io~1name\","
-                     "\"value\":\"spark-pi\"},"
-                     "{\"op\":\"add\",\"path\":\"/metadata/labels/a~0b\",\"value\":\"x\"}]");
+    kn_json *ops =
+        patch_is(&list, "[{\"op\":\"replace\",\"path\":\"/spec/schedulerName\",\"value\":\"kubenexus-scheduler\"},"
+                        "{\"op\":\"add\",\"path\":\"/metadata/labels/pod-group.scheduling.kubenexus.io~1name\","
+                        "\"value\":\"spark-pi\"},"
+                        "{\"op\":\"add\",\"path\":\"/metadata/labels/a~0b\",\"value\":\"x\"}]");
     kn_err err = {{0}};
     kn_json *out = kn_json_patch_apply(pod, ops, &err);
     assert_non_null(out);
     assert_string_equal(kn_json_str(kn_json_dig(out, "spec", "schedulerName", NULL)), "kubenexus-scheduler");
-    assert_string_equal(kn_json_get_str(kn_json_dig(out, "metadata", "labels", NULL),
-                                        "pod-group.scheduling.kubenexus.io/name"), "spark-pi");
+    assert_string_equal(
+        kn_json_get_str(kn_json_dig(out, "metadata", "labels", NULL), "pod-group.scheduling.kubenexus.io/name"),
+        "spark-pi");
     assert_string_equal(kn_json_get_str(kn_json_dig(out, "metadata", "labels", NULL), "a~b"), "x");
     assert_string_equal(kn_json_get_str(kn_json_dig(out, "metadata", "labels", NULL), "spark-role"), "driver");
     kn_json_free(out);
@@ -169,24 +177,29 @@ static void test_build_missing_map(void **state)
     (void)state;
     kn_json *app = J("{\"spec\":{\"driver\":{\"cores\":1},\"executor\":{\"labels\":null}}}");
     kn_patch_list list = {0};
-    set(&list, app, 4, (const char *const[]){"spec", "driver", "labels", "pod-group.scheduling.kubenexus.io/name"}, "pi");
-    set(&list, app, 4, (const char *const[]){"spec", "driver", "labels", "pod-group.scheduling.kubenexus.io/min-available"}, "4");
+    set(&list, app, 4, (const char *const[]){"spec", "driver", "labels", "pod-group.scheduling.kubenexus.io/name"},
+        "pi");
+    set(&list, app, 4,
+        (const char *const[]){"spec", "driver", "labels", "pod-group.scheduling.kubenexus.io/min-available"}, "4");
     set(&list, app, 3, (const char *const[]){"spec", "driver", "schedulerName"}, "kubenexus-scheduler");
     set(&list, app, 4, (const char *const[]){"spec", "executor", "labels", "k"}, "v");
     set(&list, app, 4, (const char *const[]){"spec", "executor", "annotations", "a/b"}, "w");
-    kn_json *ops = patch_is(&list, "[{\"op\":\"add\",\"path\":\"/spec/driver/labels\",\"value\":"
-                     "{\"pod-group.scheduling.kubenexus.io/name\":\"pi\","
-                     "\"pod-group.scheduling.kubenexus.io/min-available\":\"4\"}},"
-                     "{\"op\":\"add\",\"path\":\"/spec/driver/schedulerName\",\"value\":\"kubenexus-scheduler\"},"
-                     "{\"op\":\"add\",\"path\":\"/spec/executor/labels\",\"value\":{\"k\":\"v\"}},"
-                     "{\"op\":\"add\",\"path\":\"/spec/executor/annotations\",\"value\":{\"a/b\":\"w\"}}]");
+    kn_json *ops = patch_is(
+        &list, "[{\"op\":\"add\",\"path\":\"/spec/driver/labels\",\"value\":"
+               "{\"pod-group.scheduling.kubenexus.io/name\":\"pi\","
+               "\"pod-group.scheduling.kubenexus.io/min-available\":\"4\"}},"
+               "{\"op\":\"add\",\"path\":\"/spec/driver/schedulerName\",\"value\":\"kubenexus-scheduler\"},"
+               "{\"op\":\"add\",\"path\":\"/spec/executor/labels\",\"value\":{\"k\":\"v\"}},"
+               "{\"op\":\"add\",\"path\":\"/spec/executor/annotations\",\"value\":{\"a/b\":\"w\"}}]");
     kn_err err = {{0}};
     kn_json *out = kn_json_patch_apply(app, ops, &err);
     if (out == NULL)
         fail_msg("%s", err.msg);
-    assert_json(out, "{\"spec\":{\"driver\":{\"cores\":1,\"labels\":{\"pod-group.scheduling.kubenexus.io/name\":\"pi\","
-                     "\"pod-group.scheduling.kubenexus.io/min-available\":\"4\"},\"schedulerName\":\"kubenexus-scheduler\"},"
-                     "\"executor\":{\"labels\":{\"k\":\"v\"},\"annotations\":{\"a/b\":\"w\"}}}}");
+    assert_json(
+        out,
+        "{\"spec\":{\"driver\":{\"cores\":1,\"labels\":{\"pod-group.scheduling.kubenexus.io/name\":\"pi\","
+        "\"pod-group.scheduling.kubenexus.io/min-available\":\"4\"},\"schedulerName\":\"kubenexus-scheduler\"},"
+        "\"executor\":{\"labels\":{\"k\":\"v\"},\"annotations\":{\"a/b\":\"w\"}}}}");
     kn_json_free(out);
     kn_json_free(ops);
     kn_patch_list_free(&list);
@@ -200,8 +213,9 @@ static void test_build_missing_parents(void **state)
     kn_patch_list list = {0};
     set(&list, app, 4, (const char *const[]){"spec", "driver", "annotations", "k"}, "v");
     set(&list, app, 3, (const char *const[]){"spec", "executor", "schedulerName"}, "s");
-    kn_json *ops = patch_is(&list, "[{\"op\":\"add\",\"path\":\"/spec\",\"value\":{\"driver\":{\"annotations\":{\"k\":\"v\"}},"
-                     "\"executor\":{\"schedulerName\":\"s\"}}}]");
+    kn_json *ops = patch_is(
+        &list, "[{\"op\":\"add\",\"path\":\"/spec\",\"value\":{\"driver\":{\"annotations\":{\"k\":\"v\"}},"
+               "\"executor\":{\"schedulerName\":\"s\"}}}]");
     /* depth limits are errors, not crashes */
     assert_int_equal(kn_patch_set(&list, app, (const char *const[]){"x"}, 0, kn_json_new_string("v")), -1);
     assert_int_equal(list.n, 1);
@@ -243,12 +257,9 @@ static void test_apply_owned(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rfc6902_examples),
-        cmocka_unit_test(test_apply_owned),
-        cmocka_unit_test(test_rfc6902_errors),
-        cmocka_unit_test(test_build_replace_and_add),
-        cmocka_unit_test(test_build_missing_map),
-        cmocka_unit_test(test_build_missing_parents),
+        cmocka_unit_test(test_rfc6902_examples),  cmocka_unit_test(test_apply_owned),
+        cmocka_unit_test(test_rfc6902_errors),    cmocka_unit_test(test_build_replace_and_add),
+        cmocka_unit_test(test_build_missing_map), cmocka_unit_test(test_build_missing_parents),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

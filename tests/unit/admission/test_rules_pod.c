@@ -52,7 +52,8 @@ static void test_plain_pod_untouched(void **state)
     kn_json *r = fixture("pod-plain.json");
     admitted a = admit(r, KN_ADMIT_MUTATE);
     assert_allowed_unchanged(&a);
-    assert_string_equal(kn_json_get_str(kn_json_get(a.resp, "response"), "uid"), "3c4d5e6f-7081-4c9d-8e0f-2a3b4c5d6e7f");
+    assert_string_equal(kn_json_get_str(kn_json_get(a.resp, "response"), "uid"),
+                        "3c4d5e6f-7081-4c9d-8e0f-2a3b4c5d6e7f");
     admitted_free(&a);
     /* invalid NUMA annotations on a pod that is not ours: not even read */
     kn_json *ann = kn_json_new_object();
@@ -76,14 +77,17 @@ static void test_spark_pod_without_gang(void **state)
     admitted a = admit(r, KN_ADMIT_MUTATE);
     assert_allowed_unchanged(&a);
     assert_int_equal(n_warnings(&a), 1);
-    assert_string_equal(warning(&a, 0), "annotation scheduling.kubenexus.io/executor-reservation is ignored: the pod "
-                                        "has no gang labels");
+    assert_string_equal(warning(&a, 0),
+                        "annotation scheduling.kubenexus.io/executor-reservation is ignored: the pod "
+                        "has no gang labels");
     admitted_free(&a);
     /* but a Spark pod's NUMA annotations are checked */
     kn_json *ann = kn_json_new_object();
     kn_json_set_str(ann, "numa.scheduling.kubenexus.io/policy", "strict");
     set_at(r, "/request/object/metadata", "annotations", ann);
-    expect_denial_has(r, KN_ADMIT_MUTATE, (const char *const[]){"Pod default/spark-pi-exec-1: annotations: ", "\"strict\"", "single-numa", NULL});
+    expect_denial_has(
+        r, KN_ADMIT_MUTATE,
+        (const char *const[]){"Pod default/spark-pi-exec-1: annotations: ", "\"strict\"", "single-numa", NULL});
     kn_json_free(r);
 }
 
@@ -92,7 +96,8 @@ static void test_gang_labels_invalid(void **state)
     (void)state;
     kn_json *r = fixture("pod-spark-pi-exec-1.json");
     set_at(r, LABELS, GANG_M, kn_json_new_string("0"));
-    expect_denial_has(r, KN_ADMIT_MUTATE, (const char *const[]){"Pod default/spark-pi-exec-1: ", GANG_M, "\"0\"", NULL});
+    expect_denial_has(r, KN_ADMIT_MUTATE,
+                      (const char *const[]){"Pod default/spark-pi-exec-1: ", GANG_M, "\"0\"", NULL});
     set_at(r, LABELS, GANG_M, kn_json_new_string("4"));
     set_at(r, LABELS, GANG_N, kn_json_new_string("-spark-pi"));
     expect_denial_has(r, KN_ADMIT_MUTATE, (const char *const[]){GANG_N, "\"-spark-pi\"", NULL});
@@ -107,24 +112,30 @@ static void test_reservation_vs_min_available(void **state)
     (void)state;
     kn_json *r = fixture("pod-spark-pi-driver.json");
     set_at(r, LABELS, GANG_M, kn_json_new_string("5"));
-    expect_denied(r, KN_ADMIT_MUTATE, "Pod default/spark-pi-driver: label pod-group.scheduling.kubenexus.io/min-available is \"5\", "
-                      "want \"4\" (1 driver + 3 executors reserved by annotation "
-                      "scheduling.kubenexus.io/executor-reservation)");
+    expect_denied(r, KN_ADMIT_MUTATE,
+                  "Pod default/spark-pi-driver: label pod-group.scheduling.kubenexus.io/min-available is \"5\", "
+                  "want \"4\" (1 driver + 3 executors reserved by annotation "
+                  "scheduling.kubenexus.io/executor-reservation)");
     remove_at(r, LABELS, GANG_M); /* a gang of 1 by its labels */
-    expect_denied(r, KN_ADMIT_MUTATE, "Pod default/spark-pi-driver: label pod-group.scheduling.kubenexus.io/min-available is missing, "
-                      "want \"4\" (1 driver + 3 executors reserved by annotation "
-                      "scheduling.kubenexus.io/executor-reservation)");
+    expect_denied(r, KN_ADMIT_MUTATE,
+                  "Pod default/spark-pi-driver: label pod-group.scheduling.kubenexus.io/min-available is missing, "
+                  "want \"4\" (1 driver + 3 executors reserved by annotation "
+                  "scheduling.kubenexus.io/executor-reservation)");
     set_at(r, LABELS, GANG_M, kn_json_new_string("4"));
     set_at(r, ANNS, RES, kn_json_new_string("{\"count\":3,\"requests\":{\"cpu\":\"one\"}}"));
-    expect_denial_has(r, KN_ADMIT_MUTATE, (const char *const[]){"Pod default/spark-pi-driver: annotation "
-                                       "scheduling.kubenexus.io/executor-reservation: requests", NULL});
+    expect_denial_has(r, KN_ADMIT_MUTATE,
+                      (const char *const[]){"Pod default/spark-pi-driver: annotation "
+                                            "scheduling.kubenexus.io/executor-reservation: requests",
+                                            NULL});
     set_at(r, ANNS, RES, kn_json_new_string("not json"));
     expect_denial_has(r, KN_ADMIT_VALIDATE, (const char *const[]){": ", NULL});
     /* numa in the reservation follows the annotation rules */
-    set_at(r, ANNS, RES, kn_json_new_string("{\"count\":3,\"requests\":{\"cpu\":\"1\"},\"numa\":{\"policy\":\"tight\"}}"));
+    set_at(r, ANNS, RES,
+           kn_json_new_string("{\"count\":3,\"requests\":{\"cpu\":\"1\"},\"numa\":{\"policy\":\"tight\"}}"));
     expect_denial_has(r, KN_ADMIT_MUTATE, (const char *const[]){"numa", NULL});
-    set_at(r, ANNS, RES, kn_json_new_string("{\"count\":3,\"requests\":{\"cpu\":\"1\",\"memory\":\"896Mi\"},"
-                                            "\"numa\":{\"policy\":\"single-numa\",\"resources\":\"cpu,memory\"}}"));
+    set_at(r, ANNS, RES,
+           kn_json_new_string("{\"count\":3,\"requests\":{\"cpu\":\"1\",\"memory\":\"896Mi\"},"
+                              "\"numa\":{\"policy\":\"single-numa\",\"resources\":\"cpu,memory\"}}"));
     admitted a = admit(r, KN_ADMIT_MUTATE);
     assert_true(is_allowed(&a));
     admitted_free(&a);
@@ -148,9 +159,13 @@ static void test_podgroup_gang_pod(void **state)
     expect_unchanged(r, KN_ADMIT_MUTATE);
     remove_at(r, LABELS, "scheduling.x-k8s.io/pod-group");
     set_at(r, ANNS, "scheduling.k8s.io/group-name", kn_json_new_string("Spark_Pi"));
-    expect_denial_has(r, KN_ADMIT_MUTATE, (const char *const[]){"Pod default/spark-pi-driver: annotation "
-                      "scheduling.k8s.io/group-name is \"Spark_Pi\", want the name of a scheduling.volcano.sh/v1beta1 "
-                      "PodGroup", NULL});
+    expect_denial_has(
+        r, KN_ADMIT_MUTATE,
+        (const char *const[]){
+            "Pod default/spark-pi-driver: annotation "
+            "scheduling.k8s.io/group-name is \"Spark_Pi\", want the name of a scheduling.volcano.sh/v1beta1 "
+            "PodGroup",
+            NULL});
     kn_json_free(r);
 }
 
@@ -225,16 +240,11 @@ static void test_pod_not_handled(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_driver_pod),
-        cmocka_unit_test(test_executor_pod),
-        cmocka_unit_test(test_plain_pod_untouched),
-        cmocka_unit_test(test_spark_pod_without_gang),
-        cmocka_unit_test(test_gang_labels_invalid),
-        cmocka_unit_test(test_reservation_vs_min_available),
-        cmocka_unit_test(test_podgroup_gang_pod),
-        cmocka_unit_test(test_scheduler_name_cases),
-        cmocka_unit_test(test_sigs_labels),
-        cmocka_unit_test(test_pod_not_handled),
+        cmocka_unit_test(test_driver_pod),          cmocka_unit_test(test_executor_pod),
+        cmocka_unit_test(test_plain_pod_untouched), cmocka_unit_test(test_spark_pod_without_gang),
+        cmocka_unit_test(test_gang_labels_invalid), cmocka_unit_test(test_reservation_vs_min_available),
+        cmocka_unit_test(test_podgroup_gang_pod),   cmocka_unit_test(test_scheduler_name_cases),
+        cmocka_unit_test(test_sigs_labels),         cmocka_unit_test(test_pod_not_handled),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

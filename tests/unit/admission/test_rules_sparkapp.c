@@ -29,7 +29,8 @@ static void expect_reservation(const char *fixture_name, const char *want)
     assert_string_equal(str_at(a.patched, RES_ANN), want);
     /* Nothing else changed. */
     kn_json *copy = kn_json_clone(a.patched);
-    kn_json_remove(kn_json_pointer_get(copy, "/spec/driver/annotations"), "scheduling.kubenexus.io/executor-reservation");
+    kn_json_remove(kn_json_pointer_get(copy, "/spec/driver/annotations"),
+                   "scheduling.kubenexus.io/executor-reservation");
     if (kn_json_len(kn_json_pointer_get(copy, "/spec/driver/annotations")) == 0)
         kn_json_remove(kn_json_pointer_get(copy, "/spec/driver"), "annotations");
     assert_true(kn_json_equal(copy, object_of(r)));
@@ -44,7 +45,8 @@ static void expect_reservation(const char *fixture_name, const char *want)
 static void test_guide_spark_pi(void **state)
 {
     (void)state;
-    expect_reservation("sparkapp-spark-pi.json", "{\"count\":3,\"requests\":{\"cpu\":\"1\",\"memory\":\"896Mi\"}}");
+    expect_reservation("sparkapp-spark-pi.json",
+                       "{\"count\":3,\"requests\":{\"cpu\":\"1\",\"memory\":\"896Mi\"}}");
     /* The driver had no annotations: the patch adds the whole map. */
     kn_json *r = fixture("sparkapp-spark-pi.json");
     admitted a = admit(r, KN_ADMIT_MUTATE);
@@ -59,7 +61,8 @@ static void test_guide_data_processing(void **state)
 {
     (void)state;
     /* PySpark, 8g + memoryOverhead 1g */
-    expect_reservation("sparkapp-data-processing.json", "{\"count\":20,\"requests\":{\"cpu\":\"2\",\"memory\":\"9Gi\"}}");
+    expect_reservation("sparkapp-data-processing.json",
+                       "{\"count\":20,\"requests\":{\"cpu\":\"2\",\"memory\":\"9Gi\"}}");
 }
 
 static void test_guide_gpu_numa(void **state)
@@ -73,7 +76,8 @@ static void test_guide_gpu_numa(void **state)
     admitted a = admit(r, KN_ADMIT_MUTATE);
     /* The driver already has annotations: one member is added, escaped. */
     assert_string_equal(str_at(a.patch, "/0/path"), RES_ANN);
-    assert_string_equal(str_at(a.patched, "/spec/driver/annotations/numa.scheduling.kubenexus.io~1policy"), "single-numa");
+    assert_string_equal(str_at(a.patched, "/spec/driver/annotations/numa.scheduling.kubenexus.io~1policy"),
+                        "single-numa");
     admitted_free(&a);
     kn_json_free(r);
 }
@@ -81,13 +85,15 @@ static void test_guide_gpu_numa(void **state)
 static void test_guide_streaming(void **state)
 {
     (void)state;
-    expect_reservation("sparkapp-kafka-stream.json", "{\"count\":5,\"requests\":{\"cpu\":\"2\",\"memory\":\"4505Mi\"}}");
+    expect_reservation("sparkapp-kafka-stream.json",
+                       "{\"count\":5,\"requests\":{\"cpu\":\"2\",\"memory\":\"4505Mi\"}}");
 }
 
 static void test_guide_migration(void **state)
 {
     (void)state;
-    expect_reservation("sparkapp-migration-after.json", "{\"count\":5,\"requests\":{\"cpu\":\"1\",\"memory\":\"1408Mi\"}}");
+    expect_reservation("sparkapp-migration-after.json",
+                       "{\"count\":5,\"requests\":{\"cpu\":\"1\",\"memory\":\"1408Mi\"}}");
     /* Before: no gang at all -> allowed untouched. */
     kn_json *r = fixture("sparkapp-migration-before.json");
     expect_unchanged(r, KN_ADMIT_MUTATE);
@@ -112,7 +118,8 @@ static void test_fill_gang_labels(void **state)
         snprintf(p, sizeof(p), "%s/schedulerName", roles[i]);
         assert_string_equal(str_at(a.patched, p), "kubenexus-scheduler");
     }
-    assert_string_equal(str_at(a.patched, RES_ANN), "{\"count\":5,\"requests\":{\"cpu\":\"1\",\"memory\":\"1408Mi\"}}");
+    assert_string_equal(str_at(a.patched, RES_ANN),
+                        "{\"count\":5,\"requests\":{\"cpu\":\"1\",\"memory\":\"1408Mi\"}}");
     /* The filled object passes the rules unchanged. */
     expect_stored_unchanged(r, &a);
     admitted_free(&a);
@@ -124,11 +131,15 @@ static void test_fill_gang_labels(void **state)
     remove_at(r, EXE_LABELS, GANG_M);
     a = admit_cfg(r, KN_ADMIT_MUTATE, &cfg);
     assert_true(is_allowed(&a));
-    assert_string_equal(str_at(a.patched, "/spec/executor/labels/pod-group.scheduling.kubenexus.io~1min-available"), "4");
-    assert_string_equal(str_at(a.patched, "/spec/driver/labels/pod-group.scheduling.kubenexus.io~1min-available"), "4");
+    assert_string_equal(
+        str_at(a.patched, "/spec/executor/labels/pod-group.scheduling.kubenexus.io~1min-available"), "4");
+    assert_string_equal(str_at(a.patched, "/spec/driver/labels/pod-group.scheduling.kubenexus.io~1min-available"),
+                        "4");
     admitted_free(&a);
-    expect_denied(r, KN_ADMIT_MUTATE, "SparkApplication default/spark-pi: driver label pod-group.scheduling.kubenexus.io/min-available "
-                      "is missing, want \"4\" (1 driver + 3 executors)");
+    expect_denied(
+        r, KN_ADMIT_MUTATE,
+        "SparkApplication default/spark-pi: driver label pod-group.scheduling.kubenexus.io/min-available "
+        "is missing, want \"4\" (1 driver + 3 executors)");
     kn_json_free(r);
 }
 
@@ -137,13 +148,16 @@ static void test_min_available_wrong(void **state)
     (void)state;
     kn_json *r = fixture("sparkapp-spark-pi.json");
     set_at(r, EXE_LABELS, GANG_M, kn_json_new_string("3"));
-    expect_denied(r, KN_ADMIT_MUTATE, "SparkApplication default/spark-pi: executor label pod-group.scheduling.kubenexus.io/min-available "
-                      "is \"3\", want \"4\" (1 driver + 3 executors)");
+    expect_denied(
+        r, KN_ADMIT_MUTATE,
+        "SparkApplication default/spark-pi: executor label pod-group.scheduling.kubenexus.io/min-available "
+        "is \"3\", want \"4\" (1 driver + 3 executors)");
     /* validate mode runs the same check */
     expect_denial_has(r, KN_ADMIT_VALIDATE, (const char *const[]){": ", NULL});
     /* not a positive integer */
     set_at(r, EXE_LABELS, GANG_M, kn_json_new_string("04"));
-    expect_denial_has(r, KN_ADMIT_MUTATE, (const char *const[]){"SparkApplication default/spark-pi: executor ", "\"04\"", NULL});
+    expect_denial_has(r, KN_ADMIT_MUTATE,
+                      (const char *const[]){"SparkApplication default/spark-pi: executor ", "\"04\"", NULL});
     kn_json_free(r);
 }
 
@@ -157,11 +171,13 @@ static void test_every_problem_listed(void **state)
     remove_at(r, EXE_LABELS, GANG_N);
     set_at(r, EXE_LABELS, GANG_M, kn_json_new_string("four"));
     set_at(r, "/request/object/spec/driver", "memory", kn_json_new_string("4Gi"));
-    expect_denied(r, KN_ADMIT_MUTATE, "SparkApplication default/spark-pi: spec.driver.memory: \"4Gi\" is not a Spark size "
-                  "(Spark wants 4g); executor label pod-group.scheduling.kubenexus.io/min-available is \"four\" but label "
-                  "pod-group.scheduling.kubenexus.io/name is missing; set pod-group.scheduling.kubenexus.io/name to the "
-                  "gang's name on the driver and every executor; label pod-group.scheduling.kubenexus.io/min-available "
-                  "is \"four\", want \"4\" (1 driver + 3 executors)");
+    expect_denied(
+        r, KN_ADMIT_MUTATE,
+        "SparkApplication default/spark-pi: spec.driver.memory: \"4Gi\" is not a Spark size "
+        "(Spark wants 4g); executor label pod-group.scheduling.kubenexus.io/min-available is \"four\" but label "
+        "pod-group.scheduling.kubenexus.io/name is missing; set pod-group.scheduling.kubenexus.io/name to the "
+        "gang's name on the driver and every executor; label pod-group.scheduling.kubenexus.io/min-available "
+        "is \"four\", want \"4\" (1 driver + 3 executors)");
     kn_json_free(r);
 }
 
@@ -169,13 +185,16 @@ static void test_update_changes_instances(void **state)
 {
     (void)state;
     kn_json *r = fixture("sparkapp-spark-pi-update.json");
-    expect_denied(r, KN_ADMIT_MUTATE, "SparkApplication default/spark-pi: driver label pod-group.scheduling.kubenexus.io/min-available "
-                      "is \"4\", want \"6\" (1 driver + 5 executors)");
+    expect_denied(
+        r, KN_ADMIT_MUTATE,
+        "SparkApplication default/spark-pi: driver label pod-group.scheduling.kubenexus.io/min-available "
+        "is \"4\", want \"6\" (1 driver + 5 executors)");
     set_at(r, DRV_LABELS, GANG_M, kn_json_new_string("6"));
     set_at(r, EXE_LABELS, GANG_M, kn_json_new_string("6"));
     admitted a = admit(r, KN_ADMIT_MUTATE);
     assert_true(is_allowed(&a));
-    assert_string_equal(str_at(a.patched, RES_ANN), "{\"count\":5,\"requests\":{\"cpu\":\"1\",\"memory\":\"896Mi\"}}");
+    assert_string_equal(str_at(a.patched, RES_ANN),
+                        "{\"count\":5,\"requests\":{\"cpu\":\"1\",\"memory\":\"896Mi\"}}");
     admitted_free(&a);
     kn_json_free(r);
 }
@@ -186,15 +205,17 @@ static void test_gang_names(void **state)
     kn_json *r = fixture("sparkapp-spark-pi.json");
     set_at(r, DRV_LABELS, GANG_N, kn_json_new_string("my-job-driver"));
     set_at(r, EXE_LABELS, GANG_N, kn_json_new_string("my-job-executor"));
-    expect_denied(r, KN_ADMIT_MUTATE, "SparkApplication default/spark-pi: gang name differs between roles: driver label "
-                      "pod-group.scheduling.kubenexus.io/name is \"my-job-driver\", executor label "
-                      "pod-group.scheduling.kubenexus.io/name is \"my-job-executor\"; want the same name on both, "
-                      "or the pods never form one gang");
+    expect_denied(r, KN_ADMIT_MUTATE,
+                  "SparkApplication default/spark-pi: gang name differs between roles: driver label "
+                  "pod-group.scheduling.kubenexus.io/name is \"my-job-driver\", executor label "
+                  "pod-group.scheduling.kubenexus.io/name is \"my-job-executor\"; want the same name on both, "
+                  "or the pods never form one gang");
     remove_at(r, EXE_LABELS, GANG_N);
     remove_at(r, EXE_LABELS, GANG_M);
-    expect_denied(r, KN_ADMIT_MUTATE, "SparkApplication default/spark-pi: gang label pod-group.scheduling.kubenexus.io/name is "
-                      "\"my-job-driver\" on the driver but missing on the executor; add it to spec.executor.labels "
-                      "(or to metadata.labels for both roles)");
+    expect_denied(r, KN_ADMIT_MUTATE,
+                  "SparkApplication default/spark-pi: gang label pod-group.scheduling.kubenexus.io/name is "
+                  "\"my-job-driver\" on the driver but missing on the executor; add it to spec.executor.labels "
+                  "(or to metadata.labels for both roles)");
     /* bad label value */
     set_at(r, EXE_LABELS, GANG_N, kn_json_new_string("my job"));
     expect_denial_has(r, KN_ADMIT_MUTATE, (const char *const[]){"executor ", "\"my job\"", NULL});
@@ -220,8 +241,10 @@ static void test_gang_on_metadata_labels(void **state)
     kn_json *el = kn_json_new_object();
     kn_json_set_str(el, GANG_M, "5");
     set_at(r, "/request/object/spec/executor", "labels", el);
-    expect_denied(r, KN_ADMIT_MUTATE, "SparkApplication default/spark-pi: executor label pod-group.scheduling.kubenexus.io/min-available "
-                      "is \"5\", want \"4\" (1 driver + 3 executors)");
+    expect_denied(
+        r, KN_ADMIT_MUTATE,
+        "SparkApplication default/spark-pi: executor label pod-group.scheduling.kubenexus.io/min-available "
+        "is \"5\", want \"4\" (1 driver + 3 executors)");
     kn_json_free(r);
 }
 
@@ -245,9 +268,11 @@ static void test_scheduler_name(void **state)
     admitted_free(&a);
     /* another scheduler: denied */
     set_at(r, "/request/object/spec/executor", "schedulerName", kn_json_new_string("default-scheduler"));
-    expect_denied(r, KN_ADMIT_MUTATE, "SparkApplication default/spark-pi: spec.executor.schedulerName is \"default-scheduler\", want "
-                      "\"kubenexus-scheduler\": another scheduler would ignore the gang \"spark-pi\" and start its pods "
-                      "one by one");
+    expect_denied(
+        r, KN_ADMIT_MUTATE,
+        "SparkApplication default/spark-pi: spec.executor.schedulerName is \"default-scheduler\", want "
+        "\"kubenexus-scheduler\": another scheduler would ignore the gang \"spark-pi\" and start its pods "
+        "one by one");
     kn_json_free(r);
 }
 
@@ -277,7 +302,8 @@ static void test_batch_scheduler_translated(void **state)
     static const struct {
         const char *batch, *warning;
     } cases[] = {
-        {"volcano", "spec.batchScheduler \"volcano\" removed: kubenexus-scheduler gangs driver + 3 executors itself"},
+        {"volcano",
+         "spec.batchScheduler \"volcano\" removed: kubenexus-scheduler gangs driver + 3 executors itself"},
         {"kube-scheduler", "spec.batchScheduler \"kube-scheduler\" removed: kubenexus-scheduler gangs driver + 3 "
                            "executors itself"},
         {"kubenexus-scheduler", "spec.batchScheduler \"kubenexus-scheduler\" removed: kubenexus-scheduler gangs "
@@ -292,13 +318,17 @@ static void test_batch_scheduler_translated(void **state)
         assert_string_equal(op_for(a.patch, "/spec/batchScheduler"), "remove");
         assert_null(kn_json_pointer_get(a.patched, "/spec/batchScheduler"));
         assert_string_equal(warnings_of(&a, w, sizeof(w)), cases[i].warning);
-        assert_string_equal(str_at(a.patched, RES_ANN), "{\"count\":3,\"requests\":{\"cpu\":\"1\",\"memory\":\"896Mi\"}}");
+        assert_string_equal(str_at(a.patched, RES_ANN),
+                            "{\"count\":3,\"requests\":{\"cpu\":\"1\",\"memory\":\"896Mi\"}}");
         /* /validate never patches: one the mutating webhook left untranslated is refused */
         char want[1024];
-        snprintf(want, sizeof(want), "SparkApplication default/spark-pi: spec.batchScheduler is \"%s\": the kubenexus "
-                 "mutating webhook did not run on this application (check that the MutatingWebhookConfiguration "
-                 "kubenexus-webhook exists and selects its namespace); the Spark Operator would hand the pods to it "
-                 "and the gang \"spark-pi\" would be silently ignored", cases[i].batch);
+        snprintf(
+            want, sizeof(want),
+            "SparkApplication default/spark-pi: spec.batchScheduler is \"%s\": the kubenexus "
+            "mutating webhook did not run on this application (check that the MutatingWebhookConfiguration "
+            "kubenexus-webhook exists and selects its namespace); the Spark Operator would hand the pods to it "
+            "and the gang \"spark-pi\" would be silently ignored",
+            cases[i].batch);
         expect_denied(r, KN_ADMIT_VALIDATE, want);
         expect_stored_unchanged(r, &a);
         admitted_free(&a);
@@ -321,10 +351,11 @@ static void test_batch_scheduler_volcano_options(void **state)
     assert_string_equal(str_at(a.patched, "/spec/executor/priorityClassName"), "spark-high");
     assert_null(kn_json_pointer_get(a.patched, "/spec/batchSchedulerOptions"));
     char w[1024];
-    assert_string_equal(warnings_of(&a, w, sizeof(w)),
-                        "spec.batchSchedulerOptions.resources dropped: the driver reserves room for exactly its 3 "
-                        "executors | spec.batchScheduler \"volcano\" removed: kubenexus-scheduler gangs driver + 3 "
-                        "executors itself");
+    assert_string_equal(
+        warnings_of(&a, w, sizeof(w)),
+        "spec.batchSchedulerOptions.resources dropped: the driver reserves room for exactly its 3 "
+        "executors | spec.batchScheduler \"volcano\" removed: kubenexus-scheduler gangs driver + 3 "
+        "executors itself");
     expect_stored_unchanged(r, &a);
     admitted_free(&a);
     kn_json_free(r);
@@ -333,14 +364,18 @@ static void test_batch_scheduler_volcano_options(void **state)
     set_at(r, "/request/object/spec", "batchScheduler", kn_json_new_string("volcano"));
     set_at(r, "/request/object/spec", "batchSchedulerOptions", js("{\"priorityClassName\":\"spark-high\"}"));
     set_at(r, "/request/object/spec/executor", "priorityClassName", kn_json_new_string("batch-low"));
-    expect_denied(r, KN_ADMIT_MUTATE, "SparkApplication default/spark-pi: spec.batchSchedulerOptions.priorityClassName "
-                  "is \"spark-high\" but spec.executor.priorityClassName is \"batch-low\": kubenexus-scheduler orders a "
-                  "gang by its pods' priority; give both roles one priorityClassName and remove spec.batchScheduler");
+    expect_denied(
+        r, KN_ADMIT_MUTATE,
+        "SparkApplication default/spark-pi: spec.batchSchedulerOptions.priorityClassName "
+        "is \"spark-high\" but spec.executor.priorityClassName is \"batch-low\": kubenexus-scheduler orders a "
+        "gang by its pods' priority; give both roles one priorityClassName and remove spec.batchScheduler");
     set_at(r, "/request/object/spec/batchSchedulerOptions", "queue", kn_json_new_string("research"));
-    expect_denied(r, KN_ADMIT_MUTATE, "SparkApplication default/spark-pi: spec.batchSchedulerOptions.queue is "
-                  "\"research\": the Spark Operator would put Volcano PodGroup spark-spark-pi-pg in that queue, and "
-                  "kubenexus-scheduler has no queues; remove spec.batchScheduler and spec.batchSchedulerOptions to "
-                  "have the gang \"spark-pi\" of 1 driver + 3 executors scheduled by kubenexus-scheduler");
+    expect_denied(
+        r, KN_ADMIT_MUTATE,
+        "SparkApplication default/spark-pi: spec.batchSchedulerOptions.queue is "
+        "\"research\": the Spark Operator would put Volcano PodGroup spark-spark-pi-pg in that queue, and "
+        "kubenexus-scheduler has no queues; remove spec.batchScheduler and spec.batchSchedulerOptions to "
+        "have the gang \"spark-pi\" of 1 driver + 3 executors scheduled by kubenexus-scheduler");
     kn_json_free(r);
 }
 
@@ -349,7 +384,8 @@ static void test_batch_scheduler_not_translated(void **state)
     (void)state;
     kn_json *r = fixture("sparkapp-spark-pi.json");
     set_at(r, "/request/object/spec", "batchScheduler", kn_json_new_string("yunikorn"));
-    expect_denied(r, KN_ADMIT_MUTATE, "SparkApplication default/spark-pi: spec.batchScheduler is \"yunikorn\": the Spark "
+    expect_denied(r, KN_ADMIT_MUTATE,
+                  "SparkApplication default/spark-pi: spec.batchScheduler is \"yunikorn\": the Spark "
                   "Operator would hand the pods to YuniKorn and the gang \"spark-pi\" would be silently ignored; "
                   "remove spec.batchScheduler");
     kn_json_free(r);
@@ -376,11 +412,14 @@ static void test_batch_scheduler_naming_us_fills_the_gang(void **state)
     set_at(r, "/request/object/spec", "batchScheduler", kn_json_new_string("kubenexus-scheduler"));
     admitted a = admit(r, KN_ADMIT_MUTATE);
     assert_true(is_allowed(&a));
-    assert_string_equal(str_at(a.patched, "/spec/executor/labels/pod-group.scheduling.kubenexus.io~1name"), "my-job");
-    assert_string_equal(str_at(a.patched, "/spec/driver/labels/pod-group.scheduling.kubenexus.io~1min-available"), "6");
+    assert_string_equal(str_at(a.patched, "/spec/executor/labels/pod-group.scheduling.kubenexus.io~1name"),
+                        "my-job");
+    assert_string_equal(str_at(a.patched, "/spec/driver/labels/pod-group.scheduling.kubenexus.io~1min-available"),
+                        "6");
     assert_string_equal(str_at(a.patched, "/spec/driver/schedulerName"), "kubenexus-scheduler");
     assert_null(kn_json_pointer_get(a.patched, "/spec/batchScheduler"));
-    assert_string_equal(str_at(a.patched, RES_ANN), "{\"count\":5,\"requests\":{\"cpu\":\"1\",\"memory\":\"1408Mi\"}}");
+    assert_string_equal(str_at(a.patched, RES_ANN),
+                        "{\"count\":5,\"requests\":{\"cpu\":\"1\",\"memory\":\"1408Mi\"}}");
     expect_stored_unchanged(r, &a);
     admitted_free(&a);
     kn_json_free(r);
@@ -393,31 +432,33 @@ static void test_podgroup_declared_gang(void **state)
 {
     (void)state;
     kn_json *r = fixture("sparkapp-migration-before.json");
-    set_at(r, "/request/object/metadata", "labels",
-           js("{\"scheduling.x-k8s.io/pod-group\":\"my-job-pg\"}"));
+    set_at(r, "/request/object/metadata", "labels", js("{\"scheduling.x-k8s.io/pod-group\":\"my-job-pg\"}"));
     admitted a = admit(r, KN_ADMIT_MUTATE);
     assert_true(is_allowed(&a));
     assert_string_equal(str_at(a.patched, "/spec/executor/schedulerName"), "kubenexus-scheduler");
-    assert_string_equal(str_at(a.patched, RES_ANN), "{\"count\":5,\"requests\":{\"cpu\":\"1\",\"memory\":\"1408Mi\"}}");
+    assert_string_equal(str_at(a.patched, RES_ANN),
+                        "{\"count\":5,\"requests\":{\"cpu\":\"1\",\"memory\":\"1408Mi\"}}");
     assert_null(kn_json_pointer_get(a.patched, "/spec/driver/labels"));
     expect_stored_unchanged(r, &a);
     admitted_free(&a);
     kn_json_free(r);
 
     r = fixture("sparkapp-migration-before.json");
-    set_at(r, "/request/object/spec/driver", "annotations",
-           js("{\"scheduling.k8s.io/group-name\":\"vc-pg\"}"));
-    expect_denied(r, KN_ADMIT_MUTATE, "SparkApplication default/my-job: gang annotation scheduling.k8s.io/group-name is "
+    set_at(r, "/request/object/spec/driver", "annotations", js("{\"scheduling.k8s.io/group-name\":\"vc-pg\"}"));
+    expect_denied(r, KN_ADMIT_MUTATE,
+                  "SparkApplication default/my-job: gang annotation scheduling.k8s.io/group-name is "
                   "\"vc-pg\" on the driver but missing on the executor; add it to spec.executor.annotations");
-    set_at(r, "/request/object/spec/executor", "labels",
-           js("{\"scheduling.x-k8s.io/pod-group\":\"vc-pg\"}"));
-    expect_denied(r, KN_ADMIT_MUTATE, "SparkApplication default/my-job: gang name differs between roles: driver "
-                  "annotation scheduling.k8s.io/group-name is \"vc-pg\", executor label scheduling.x-k8s.io/pod-group is "
-                  "\"vc-pg\"; want the same name on both, or the pods never form one gang");
-    set_at(r, "/request/object/spec/executor", "labels",
-           js("{\"scheduling.x-k8s.io/pod-group\":\"Bad_Name\"}"));
-    expect_denial_has(r, KN_ADMIT_MUTATE, (const char *const[]){"SparkApplication default/my-job: executor label "
-                      "scheduling.x-k8s.io/pod-group is \"Bad_Name\", want the name of a", NULL});
+    set_at(r, "/request/object/spec/executor", "labels", js("{\"scheduling.x-k8s.io/pod-group\":\"vc-pg\"}"));
+    expect_denied(
+        r, KN_ADMIT_MUTATE,
+        "SparkApplication default/my-job: gang name differs between roles: driver "
+        "annotation scheduling.k8s.io/group-name is \"vc-pg\", executor label scheduling.x-k8s.io/pod-group is "
+        "\"vc-pg\"; want the same name on both, or the pods never form one gang");
+    set_at(r, "/request/object/spec/executor", "labels", js("{\"scheduling.x-k8s.io/pod-group\":\"Bad_Name\"}"));
+    expect_denial_has(r, KN_ADMIT_MUTATE,
+                      (const char *const[]){"SparkApplication default/my-job: executor label "
+                                            "scheduling.x-k8s.io/pod-group is \"Bad_Name\", want the name of a",
+                                            NULL});
     kn_json_free(r);
 }
 
@@ -427,7 +468,10 @@ static void test_numa(void **state)
     kn_json *r = fixture("sparkapp-spark-ml-gpu.json");
     set_at(r, "/request/object/spec/executor/annotations", "numa.scheduling.kubenexus.io/policy",
            kn_json_new_string("single"));
-    expect_denial_has(r, KN_ADMIT_MUTATE, (const char *const[]){"SparkApplication spark-jobs/spark-ml-gpu: spec.executor.annotations: ", "\"single\"", "single-numa", "best-effort", NULL});
+    expect_denial_has(r, KN_ADMIT_MUTATE,
+                      (const char *const[]){
+                          "SparkApplication spark-jobs/spark-ml-gpu: spec.executor.annotations: ", "\"single\"",
+                          "single-numa", "best-effort", NULL});
     set_at(r, "/request/object/spec/executor/annotations", "numa.scheduling.kubenexus.io/policy",
            kn_json_new_string("single-numa"));
     set_at(r, "/request/object/spec/driver/annotations", "numa.scheduling.kubenexus.io/resources",
@@ -441,7 +485,9 @@ static void test_sizes(void **state)
     (void)state;
     kn_json *r = fixture("sparkapp-spark-pi.json");
     set_at(r, "/request/object/spec/executor", "memory", kn_json_new_string("4Gi"));
-    expect_denial_has(r, KN_ADMIT_MUTATE, (const char *const[]){"SparkApplication default/spark-pi: spec.executor.memory", "4g", NULL});
+    expect_denial_has(
+        r, KN_ADMIT_MUTATE,
+        (const char *const[]){"SparkApplication default/spark-pi: spec.executor.memory", "4g", NULL});
     set_at(r, "/request/object/spec/executor", "memory", kn_json_new_string("512m"));
 
     set_at(r, "/request/object/spec/executor", "cores", kn_json_new_int(0));
@@ -453,11 +499,14 @@ static void test_sizes(void **state)
     set_at(r, "/request/object/spec/driver", "coreLimit", kn_json_new_string("1200m"));
 
     set_at(r, "/request/object/spec/executor", "instances", kn_json_new_int(0));
-    expect_denied(r, KN_ADMIT_MUTATE, "SparkApplication default/spark-pi: spec.executor.instances is 0: the application would never "
-                      "get an executor; set it to at least 1 (or enable dynamic allocation)");
+    expect_denied(r, KN_ADMIT_MUTATE,
+                  "SparkApplication default/spark-pi: spec.executor.instances is 0: the application would never "
+                  "get an executor; set it to at least 1 (or enable dynamic allocation)");
     set_at(r, "/request/object/spec/executor", "instances", kn_json_new_int(-2));
-    expect_denied(r, KN_ADMIT_MUTATE, "SparkApplication default/spark-pi: spec.executor.instances is -2, want a whole number from 0 to "
-                      "10000");
+    expect_denied(
+        r, KN_ADMIT_MUTATE,
+        "SparkApplication default/spark-pi: spec.executor.instances is -2, want a whole number from 0 to "
+        "10000");
     kn_json_free(r);
 }
 
@@ -475,8 +524,9 @@ static void test_conf_gpus(void **state)
     set_at(r, "/request/object/spec", "sparkConf", conf);
     admitted a = admit(r, KN_ADMIT_MUTATE);
     assert_true(is_allowed(&a));
-    assert_string_equal(str_at(a.patch, "/0/value/scheduling.kubenexus.io~1executor-reservation"),
-                        "{\"count\":3,\"requests\":{\"cpu\":\"1\",\"memory\":\"896Mi\",\"nvidia.com/gpu\":\"2\"}}");
+    assert_string_equal(
+        str_at(a.patch, "/0/value/scheduling.kubenexus.io~1executor-reservation"),
+        "{\"count\":3,\"requests\":{\"cpu\":\"1\",\"memory\":\"896Mi\",\"nvidia.com/gpu\":\"2\"}}");
     admitted_free(&a);
 
     kn_json_remove(kn_json_pointer_get(r, "/request/object/spec/sparkConf"), "spark.executor.resource.gpu.vendor");
@@ -494,8 +544,10 @@ static void test_executor_count_rules(void **state)
     kn_json *r = fixture("sparkapp-spark-pi.json");
     /* instances unset, no dynamic allocation: Spark starts 2 */
     remove_at(r, "/request/object/spec/executor", "instances");
-    expect_denied(r, KN_ADMIT_MUTATE, "SparkApplication default/spark-pi: driver label pod-group.scheduling.kubenexus.io/min-available "
-                      "is \"4\", want \"3\" (1 driver + 2 executors)");
+    expect_denied(
+        r, KN_ADMIT_MUTATE,
+        "SparkApplication default/spark-pi: driver label pod-group.scheduling.kubenexus.io/min-available "
+        "is \"4\", want \"3\" (1 driver + 2 executors)");
     /* sparkConf spark.executor.instances counts when the spec field is unset */
     kn_json *conf = kn_json_new_object();
     kn_json_set_str(conf, "spark.executor.instances", "3");
@@ -514,13 +566,17 @@ static void test_executor_count_rules(void **state)
     a = admit(r, KN_ADMIT_MUTATE);
     assert_true(is_allowed(&a));
     assert_int_equal(n_warnings(&a), 1);
-    assert_string_equal(warning(&a, 0), "dynamic allocation: the gang holds 1 driver + 3 executors; executors beyond 3 "
-                                        "are scheduled outside the gang");
-    assert_string_equal(str_at(a.patched, RES_ANN), "{\"count\":3,\"requests\":{\"cpu\":\"1\",\"memory\":\"896Mi\"}}");
+    assert_string_equal(warning(&a, 0),
+                        "dynamic allocation: the gang holds 1 driver + 3 executors; executors beyond 3 "
+                        "are scheduled outside the gang");
+    assert_string_equal(str_at(a.patched, RES_ANN),
+                        "{\"count\":3,\"requests\":{\"cpu\":\"1\",\"memory\":\"896Mi\"}}");
     admitted_free(&a);
     set_at(r, "/request/object/spec/dynamicAllocation", "minExecutors", kn_json_new_int(5));
-    expect_denied(r, KN_ADMIT_MUTATE, "SparkApplication default/spark-pi: driver label pod-group.scheduling.kubenexus.io/min-available "
-                      "is \"4\", want \"6\" (1 driver + 5 initial executors)");
+    expect_denied(
+        r, KN_ADMIT_MUTATE,
+        "SparkApplication default/spark-pi: driver label pod-group.scheduling.kubenexus.io/min-available "
+        "is \"4\", want \"6\" (1 driver + 5 initial executors)");
     kn_json_free(r);
 }
 
@@ -530,30 +586,38 @@ static void test_validate_mode(void **state)
     kn_json *r = fixture("sparkapp-spark-pi.json");
     /* /validate is the backstop after every mutating webhook: a gang that
      * ours did not complete is denied, saying why. */
-    expect_denied(r, KN_ADMIT_VALIDATE, "SparkApplication default/spark-pi: spec.driver.annotations[scheduling.kubenexus.io/"
-                  "executor-reservation] is missing: the kubenexus mutating webhook did not run on this application "
-                  "(check that the MutatingWebhookConfiguration kubenexus-webhook exists and selects its namespace); "
-                  "the driver would wait forever for its executors, which Spark creates only once the driver runs");
+    expect_denied(
+        r, KN_ADMIT_VALIDATE,
+        "SparkApplication default/spark-pi: spec.driver.annotations[scheduling.kubenexus.io/"
+        "executor-reservation] is missing: the kubenexus mutating webhook did not run on this application "
+        "(check that the MutatingWebhookConfiguration kubenexus-webhook exists and selects its namespace); "
+        "the driver would wait forever for its executors, which Spark creates only once the driver runs");
     remove_at(r, "/request/object/spec/driver", "schedulerName");
-    expect_denial_has(r, KN_ADMIT_VALIDATE, (const char *const[]){"spec.driver.schedulerName is not set, want "
-                      "\"kubenexus-scheduler\": the kubenexus mutating webhook did not run", NULL});
+    expect_denial_has(r, KN_ADMIT_VALIDATE,
+                      (const char *const[]){"spec.driver.schedulerName is not set, want "
+                                            "\"kubenexus-scheduler\": the kubenexus mutating webhook did not run",
+                                            NULL});
     kn_json *ann = kn_json_new_object();
     kn_json_set_str(ann, "scheduling.kubenexus.io/executor-reservation", "{\"count\":\"three\"}");
     set_at(r, "/request/object/spec/driver", "annotations", ann);
     set_at(r, "/request/object/spec/driver", "schedulerName", kn_json_new_string("kubenexus-scheduler"));
-    expect_denial_has(r, KN_ADMIT_VALIDATE, (const char *const[]){"SparkApplication default/spark-pi: spec.driver.annotations"
-                                       "[scheduling.kubenexus.io/executor-reservation]: count", NULL});
+    expect_denial_has(r, KN_ADMIT_VALIDATE,
+                      (const char *const[]){"SparkApplication default/spark-pi: spec.driver.annotations"
+                                            "[scheduling.kubenexus.io/executor-reservation]: count",
+                                            NULL});
     kn_json_set_str(ann, "scheduling.kubenexus.io/executor-reservation",
                     "{\"count\":2,\"requests\":{\"cpu\":\"1\",\"memory\":\"896Mi\"}}");
-    expect_denied(r, KN_ADMIT_VALIDATE, "SparkApplication default/spark-pi: spec.driver.annotations[scheduling.kubenexus.io/"
-                      "executor-reservation] has count 2, want 3 (the executors of the gang)");
+    expect_denied(r, KN_ADMIT_VALIDATE,
+                  "SparkApplication default/spark-pi: spec.driver.annotations[scheduling.kubenexus.io/"
+                  "executor-reservation] has count 2, want 3 (the executors of the gang)");
     /* mutate rewrites a stale reservation and sets the scheduler */
     remove_at(r, "/request/object/spec/driver", "schedulerName");
     admitted a = admit(r, KN_ADMIT_MUTATE);
     assert_true(is_allowed(&a));
     assert_string_equal(op_for(a.patch, RES_ANN), "replace");
     assert_string_equal(op_for(a.patch, "/spec/driver/schedulerName"), "add");
-    assert_string_equal(str_at(a.patched, RES_ANN), "{\"count\":3,\"requests\":{\"cpu\":\"1\",\"memory\":\"896Mi\"}}");
+    assert_string_equal(str_at(a.patched, RES_ANN),
+                        "{\"count\":3,\"requests\":{\"cpu\":\"1\",\"memory\":\"896Mi\"}}");
     admitted_free(&a);
     kn_json_free(r);
 }
@@ -598,7 +662,8 @@ static void test_not_handled(void **state)
     set_at(r, "/request/kind", "version", kn_json_new_string("v1beta1"));
     admitted a = admit(r, KN_ADMIT_MUTATE);
     assert_allowed_unchanged(&a);
-    assert_string_equal(kn_json_get_str(kn_json_get(a.resp, "response"), "uid"), "b1e5c3a2-0d4f-4f6e-8a7b-9c0d1e2f3a4b");
+    assert_string_equal(kn_json_get_str(kn_json_get(a.resp, "response"), "uid"),
+                        "b1e5c3a2-0d4f-4f6e-8a7b-9c0d1e2f3a4b");
     admitted_free(&a);
     set_at(r, "/request/kind", "version", kn_json_new_string("v1beta2"));
     set_at(r, "/request/kind", "kind", kn_json_new_string("ScheduledSparkApplication"));
@@ -632,7 +697,8 @@ int main(void)
         cmocka_unit_test(test_podgroup_declared_gang),
         cmocka_unit_test(test_numa),
         cmocka_unit_test(test_sizes),
-        cmocka_unit_test(test_executor_count_rules), cmocka_unit_test(test_conf_gpus),
+        cmocka_unit_test(test_executor_count_rules),
+        cmocka_unit_test(test_conf_gpus),
         cmocka_unit_test(test_validate_mode),
         cmocka_unit_test(test_not_handled),
     };

@@ -85,7 +85,7 @@ static void test_sink_as_curl_calls_it(void **state)
     assert_string_equal(b.p, "abcd"); /* NUL-terminated between chunks */
     assert_int_equal(kn_buf_sink(chunk, 2, 2, &b), 4);
     assert_int_equal(b.len, 8);
-    assert_int_equal(kn_buf_sink(chunk, 1, 1, &b), 0); /* past max: curl aborts */
+    assert_int_equal(kn_buf_sink(chunk, 1, 1, &b), 0);        /* past max: curl aborts */
     assert_int_equal(kn_buf_sink(chunk, SIZE_MAX, 2, &b), 0); /* size * n overflows */
     kn_buf_free(&b);
 }
@@ -114,12 +114,9 @@ static void test_grow_doubles_and_refuses_overflow(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_appends_across_growth),
-        cmocka_unit_test(test_empty_finishes_as_empty_string),
-        cmocka_unit_test(test_limit_fails_and_sticks),
-        cmocka_unit_test(test_extend_fills_in_place),
-        cmocka_unit_test(test_sink_as_curl_calls_it),
-        cmocka_unit_test(test_grow_doubles_and_refuses_overflow),
+        cmocka_unit_test(test_appends_across_growth),  cmocka_unit_test(test_empty_finishes_as_empty_string),
+        cmocka_unit_test(test_limit_fails_and_sticks), cmocka_unit_test(test_extend_fills_in_place),
+        cmocka_unit_test(test_sink_as_curl_calls_it),  cmocka_unit_test(test_grow_doubles_and_refuses_overflow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -33,8 +33,8 @@ static void test_counter_and_gauge(void **state)
 {
     (void)state;
     kn_metrics *reg = kn_metrics_new();
-    kn_metric *req = kn_metrics_counter(reg, "kubenexus_webhook_requests_total", "Admission requests.",
-                                        3, (const char *[]){"path", "kind", "verdict"});
+    kn_metric *req = kn_metrics_counter(reg, "kubenexus_webhook_requests_total", "Admission requests.", 3,
+                                        (const char *[]){"path", "kind", "verdict"});
     kn_metric *up = kn_metrics_gauge(reg, "kubenexus_up", "1 when serving.", 0, NULL);
     assert_non_null(req);
     assert_non_null(up);
@@ -42,7 +42,8 @@ static void test_counter_and_gauge(void **state)
     kn_metric_inc(req, (const char *[]){"/validate", "SparkApplication", "denied"}, 1);
     kn_metric_inc(req, (const char *[]){"/mutate", "Pod", "allowed"}, 2);
     kn_metric_set(up, NULL, 1);
-    expect_render(reg,
+    expect_render(
+        reg,
         "# HELP kubenexus_webhook_requests_total Admission requests.\n"
         "# TYPE kubenexus_webhook_requests_total counter\n"
         "kubenexus_webhook_requests_total{path=\"/mutate\",kind=\"Pod\",verdict=\"allowed\"} 3\n"
@@ -63,14 +64,12 @@ static void test_unlabelled_metric_shows_zero(void **state)
     (void)state;
     kn_metrics *reg = kn_metrics_new();
     assert_non_null(kn_metrics_counter(reg, "kubenexus_binds_total", "Bindings.", 0, NULL));
-    assert_non_null(kn_metrics_counter(reg, "kubenexus_errors_total", "Errors.", 1,
-                                       (const char *[]){"reason"}));
-    expect_render(reg,
-        "# HELP kubenexus_binds_total Bindings.\n"
-        "# TYPE kubenexus_binds_total counter\n"
-        "kubenexus_binds_total 0\n"
-        "# HELP kubenexus_errors_total Errors.\n"
-        "# TYPE kubenexus_errors_total counter\n");
+    assert_non_null(kn_metrics_counter(reg, "kubenexus_errors_total", "Errors.", 1, (const char *[]){"reason"}));
+    expect_render(reg, "# HELP kubenexus_binds_total Bindings.\n"
+                       "# TYPE kubenexus_binds_total counter\n"
+                       "kubenexus_binds_total 0\n"
+                       "# HELP kubenexus_errors_total Errors.\n"
+                       "# TYPE kubenexus_errors_total counter\n");
     kn_metrics_free(reg);
 }
 
@@ -85,10 +84,10 @@ static void test_escaping(void **state)
     kn_metric_inc(m, (const char *[]){NULL}, 1); /* NULL reads as "" */
     kn_metric_inc(m, NULL, 1);                   /* and so does a NULL array */
     expect_render(reg,
-        "# HELP kubenexus_rejections_total Rejected objects; \"quoted\" help\\nwith a \\\\ backslash.\n"
-        "# TYPE kubenexus_rejections_total counter\n"
-        "kubenexus_rejections_total{reason=\"bad \\\"name\\\"\\nC:\\\\spark\"} 1\n"
-        "kubenexus_rejections_total{reason=\"\"} 2\n");
+                  "# HELP kubenexus_rejections_total Rejected objects; \"quoted\" help\\nwith a \\\\ backslash.\n"
+                  "# TYPE kubenexus_rejections_total counter\n"
+                  "kubenexus_rejections_total{reason=\"bad \\\"name\\\"\\nC:\\\\spark\"} 1\n"
+                  "kubenexus_rejections_total{reason=\"\"} 2\n");
     kn_metrics_free(reg);
 }
 
@@ -106,23 +105,22 @@ static void test_histogram(void **state)
     kn_metric_observe(h, mut, 0.5);
     kn_metric_observe(h, mut, 7);
     kn_metric_observe(h, (const char *[]){"/validate"}, 0.001);
-    expect_render(reg,
-        "# HELP kubenexus_webhook_duration_seconds Latency.\n"
-        "# TYPE kubenexus_webhook_duration_seconds histogram\n"
-        "kubenexus_webhook_duration_seconds_bucket{path=\"/mutate\",le=\"0.005\"} 1\n"
-        "kubenexus_webhook_duration_seconds_bucket{path=\"/mutate\",le=\"0.1\"} 2\n"
-        "kubenexus_webhook_duration_seconds_bucket{path=\"/mutate\",le=\"1\"} 3\n"
-        "kubenexus_webhook_duration_seconds_bucket{path=\"/mutate\",le=\"2.5\"} 3\n"
-        "kubenexus_webhook_duration_seconds_bucket{path=\"/mutate\",le=\"+Inf\"} 4\n"
-        "kubenexus_webhook_duration_seconds_sum{path=\"/mutate\"} 7.555\n"
-        "kubenexus_webhook_duration_seconds_count{path=\"/mutate\"} 4\n"
-        "kubenexus_webhook_duration_seconds_bucket{path=\"/validate\",le=\"0.005\"} 1\n"
-        "kubenexus_webhook_duration_seconds_bucket{path=\"/validate\",le=\"0.1\"} 1\n"
-        "kubenexus_webhook_duration_seconds_bucket{path=\"/validate\",le=\"1\"} 1\n"
-        "kubenexus_webhook_duration_seconds_bucket{path=\"/validate\",le=\"2.5\"} 1\n"
-        "kubenexus_webhook_duration_seconds_bucket{path=\"/validate\",le=\"+Inf\"} 1\n"
-        "kubenexus_webhook_duration_seconds_sum{path=\"/validate\"} 0.001\n"
-        "kubenexus_webhook_duration_seconds_count{path=\"/validate\"} 1\n");
+    expect_render(reg, "# HELP kubenexus_webhook_duration_seconds Latency.\n"
+                       "# TYPE kubenexus_webhook_duration_seconds histogram\n"
+                       "kubenexus_webhook_duration_seconds_bucket{path=\"/mutate\",le=\"0.005\"} 1\n"
+                       "kubenexus_webhook_duration_seconds_bucket{path=\"/mutate\",le=\"0.1\"} 2\n"
+                       "kubenexus_webhook_duration_seconds_bucket{path=\"/mutate\",le=\"1\"} 3\n"
+                       "kubenexus_webhook_duration_seconds_bucket{path=\"/mutate\",le=\"2.5\"} 3\n"
+                       "kubenexus_webhook_duration_seconds_bucket{path=\"/mutate\",le=\"+Inf\"} 4\n"
+                       "kubenexus_webhook_duration_seconds_sum{path=\"/mutate\"} 7.555\n"
+                       "kubenexus_webhook_duration_seconds_count{path=\"/mutate\"} 4\n"
+                       "kubenexus_webhook_duration_seconds_bucket{path=\"/validate\",le=\"0.005\"} 1\n"
+                       "kubenexus_webhook_duration_seconds_bucket{path=\"/validate\",le=\"0.1\"} 1\n"
+                       "kubenexus_webhook_duration_seconds_bucket{path=\"/validate\",le=\"1\"} 1\n"
+                       "kubenexus_webhook_duration_seconds_bucket{path=\"/validate\",le=\"2.5\"} 1\n"
+                       "kubenexus_webhook_duration_seconds_bucket{path=\"/validate\",le=\"+Inf\"} 1\n"
+                       "kubenexus_webhook_duration_seconds_sum{path=\"/validate\"} 0.001\n"
+                       "kubenexus_webhook_duration_seconds_count{path=\"/validate\"} 1\n");
     kn_metrics_free(reg);
 }
 
@@ -130,16 +128,14 @@ static void test_histogram_without_labels(void **state)
 {
     (void)state;
     kn_metrics *reg = kn_metrics_new();
-    kn_metric *h = kn_metrics_histogram(reg, "kubenexus_cycle_seconds", "Cycle.", 0, NULL, 1,
-                                        (const double[]){1});
+    kn_metric *h = kn_metrics_histogram(reg, "kubenexus_cycle_seconds", "Cycle.", 0, NULL, 1, (const double[]){1});
     kn_metric_observe(h, NULL, 3);
-    expect_render(reg,
-        "# HELP kubenexus_cycle_seconds Cycle.\n"
-        "# TYPE kubenexus_cycle_seconds histogram\n"
-        "kubenexus_cycle_seconds_bucket{le=\"1\"} 0\n"
-        "kubenexus_cycle_seconds_bucket{le=\"+Inf\"} 1\n"
-        "kubenexus_cycle_seconds_sum 3\n"
-        "kubenexus_cycle_seconds_count 1\n");
+    expect_render(reg, "# HELP kubenexus_cycle_seconds Cycle.\n"
+                       "# TYPE kubenexus_cycle_seconds histogram\n"
+                       "kubenexus_cycle_seconds_bucket{le=\"1\"} 0\n"
+                       "kubenexus_cycle_seconds_bucket{le=\"+Inf\"} 1\n"
+                       "kubenexus_cycle_seconds_sum 3\n"
+                       "kubenexus_cycle_seconds_count 1\n");
     kn_metrics_free(reg);
 }
 
@@ -172,10 +168,10 @@ static void test_ignored_updates(void **state)
     (void)state;
     kn_metrics *reg = kn_metrics_new();
     kn_metric *c = kn_metrics_counter(reg, "c_total", "C.", 0, NULL);
-    kn_metric_inc(c, NULL, -5);     /* counters never go down */
-    kn_metric_set(c, NULL, 42);     /* set is for gauges */
-    kn_metric_observe(c, NULL, 1);  /* observe is for histograms */
-    kn_metric_inc(NULL, NULL, 1);   /* a metric that failed to register */
+    kn_metric_inc(c, NULL, -5);    /* counters never go down */
+    kn_metric_set(c, NULL, 42);    /* set is for gauges */
+    kn_metric_observe(c, NULL, 1); /* observe is for histograms */
+    kn_metric_inc(NULL, NULL, 1);  /* a metric that failed to register */
     kn_metric_inc(c, NULL, 0.5);
     expect_render(reg, "# HELP c_total C.\n# TYPE c_total counter\nc_total 0.5\n");
     kn_metrics_free(reg);
@@ -212,8 +208,7 @@ static void test_series_bound(void **state)
 {
     (void)state;
     kn_metrics *reg = kn_metrics_new();
-    kn_metric *m = kn_metrics_counter(reg, "kubenexus_pods_seen_total", "Pods.", 1,
-                                      (const char *[]){"pod"});
+    kn_metric *m = kn_metrics_counter(reg, "kubenexus_pods_seen_total", "Pods.", 1, (const char *[]){"pod"});
     char v[32];
     for (int i = 0; i < KN_METRICS_MAX_SERIES + 5; i++) {
         snprintf(v, sizeof(v), "pod-%d", i);
@@ -224,8 +219,8 @@ static void test_series_bound(void **state)
     assert_non_null(strstr(text, "kubenexus_pods_seen_total{pod=\"pod-0\"} 2\n"));
     assert_non_null(strstr(text, "kubenexus_pods_seen_total{pod=\"pod-9999\"} 1\n"));
     assert_null(strstr(text, "pod-10000"));
-    assert_non_null(strstr(text, "# TYPE " KN_METRICS_DROPPED_NAME " counter\n"
-                                 KN_METRICS_DROPPED_NAME "{metric=\"kubenexus_pods_seen_total\"} 5\n"));
+    assert_non_null(strstr(text, "# TYPE " KN_METRICS_DROPPED_NAME " counter\n" KN_METRICS_DROPPED_NAME
+                                 "{metric=\"kubenexus_pods_seen_total\"} 5\n"));
     free(text);
     kn_metrics_free(reg);
 }

@@ -103,8 +103,8 @@ static void test_unicode_escapes(void **state)
     /* Built strings that are not UTF-8 (a message cut mid-character) still
      * give valid JSON: each bad byte becomes U+FFFD, as Go's encoder does. */
     kn_json *bad = kn_json_new_array();
-    kn_json_append(bad, kn_json_new_string("caf\xc3"));           /* truncated */
-    kn_json_append(bad, kn_json_new_string("\xed\xa0\x80!"));    /* surrogate */
+    kn_json_append(bad, kn_json_new_string("caf\xc3"));                   /* truncated */
+    kn_json_append(bad, kn_json_new_string("\xed\xa0\x80!"));             /* surrogate */
     kn_json_append(bad, kn_json_new_string("\xc0\xaf/\xf4\x90\x80\x80")); /* overlong, > U+10FFFF */
     kn_json_append(bad, kn_json_new_string("ok \xf0\x9f\x9a\x80 \xe2\x82\xac"));
     assert_dump(bad, "[\"caf\xef\xbf\xbd\",\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd!\","
@@ -126,7 +126,7 @@ static void test_invalid_utf8_rejected(void **state)
     (void)state;
     kn_err err = {{0}};
     parse_fails("[\"ab\xff\"]", 7, NULL, &err);
-    parse_fails("[\"\xc3\"]", 5, NULL, &err);     /* truncated sequence */
+    parse_fails("[\"\xc3\"]", 5, NULL, &err);      /* truncated sequence */
     parse_fails("{\"k\xe9y\":1}", 10, NULL, &err); /* Latin-1 key */
 }
 
@@ -425,8 +425,7 @@ static void test_dig_and_null_tolerance(void **state)
 {
     (void)state;
     kn_json *v = parse_ok("{\"spec\":{\"driver\":{\"labels\":{\"version\":\"3.5.0\"}}}}");
-    assert_string_equal(kn_json_get_str(kn_json_dig(v, "spec", "driver", "labels", NULL), "version"),
-                        "3.5.0");
+    assert_string_equal(kn_json_get_str(kn_json_dig(v, "spec", "driver", "labels", NULL), "version"), "3.5.0");
     assert_null(kn_json_dig(v, "spec", "executor", "labels", NULL));
     assert_null(kn_json_get(NULL, "x"));
     assert_null(kn_json_str(NULL));
@@ -568,31 +567,107 @@ static void test_strict_reader_matches_yajl(void **state)
     (void)state;
     static const char *docs[] = {
         /* surrogates: a pair, lone high, lone low, high + not low, reversed */
-        "[\"\\ud83d\\ude80\"]", "[\"\\ud83d\"]", "[\"\\ud83dx\"]", "[\"\\ude80\"]",
-        "[\"\\ud83d\\u0041\"]", "[\"\\ude80\\ud83d\"]", "[\"\\uDBFF\\uDFFF\"]", "[\"\\ud800\\udc00\"]",
-        "{\"\\ud83d\\ude80\":1,\"\\ud83d\":2}", "[\"\\u0000\\u001f\\u007f\\u0080\\u07ff\\u0800\\uffff\"]",
-        "[\"\\u00E9\\u00e9\"]", "[\"\\u12\"]", "[\"\\u12g4\"]", "[\"\\x\"]", "[\"\\", "[\"\\u\"]",
-        "[\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\"]", "[\"tab\there\"]", "[\"nl\nx\"]",
+        "[\"\\ud83d\\ude80\"]",
+        "[\"\\ud83d\"]",
+        "[\"\\ud83dx\"]",
+        "[\"\\ude80\"]",
+        "[\"\\ud83d\\u0041\"]",
+        "[\"\\ude80\\ud83d\"]",
+        "[\"\\uDBFF\\uDFFF\"]",
+        "[\"\\ud800\\udc00\"]",
+        "{\"\\ud83d\\ude80\":1,\"\\ud83d\":2}",
+        "[\"\\u0000\\u001f\\u007f\\u0080\\u07ff\\u0800\\uffff\"]",
+        "[\"\\u00E9\\u00e9\"]",
+        "[\"\\u12\"]",
+        "[\"\\u12g4\"]",
+        "[\"\\x\"]",
+        "[\"\\",
+        "[\"\\u\"]",
+        "[\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\"]",
+        "[\"tab\there\"]",
+        "[\"nl\nx\"]",
         /* numbers */
-        "-0", "0", "-0.0", "1e5", "1E+5", "1e-5", "123456789012345", "-123456789012345",
-        "1234567890123456", "9007199254740993", "12345678901234567890", "0.1", "1.5e300",
-        "1e400", "-1e-400", "[1,-2,3.25,4e2]", "01", "-", "1.", ".5", "1e", "1e+", "+1", "-01",
-        "[1 2]", "[1,]", "0x10", "1.0e+2",
+        "-0",
+        "0",
+        "-0.0",
+        "1e5",
+        "1E+5",
+        "1e-5",
+        "123456789012345",
+        "-123456789012345",
+        "1234567890123456",
+        "9007199254740993",
+        "12345678901234567890",
+        "0.1",
+        "1.5e300",
+        "1e400",
+        "-1e-400",
+        "[1,-2,3.25,4e2]",
+        "01",
+        "-",
+        "1.",
+        ".5",
+        "1e",
+        "1e+",
+        "+1",
+        "-01",
+        "[1 2]",
+        "[1,]",
+        "0x10",
+        "1.0e+2",
         /* structure and whitespace */
-        "{}", "[]", " { } ", "{\"a\":[{},[],{\"b\":null}],\"c\":true,\"d\":false}", "[[[[]]]]",
-        "{\"a\" : 1 , \"b\":2}", "{\"a\":1,}", "{,}", "{\"a\"}", "{\"a\":}", "{1:2}", "[\"a\":1]",
-        "{\"a\":1]", "[1}", "tru", "true ", "nul", "null", "falsey", "\"s\"", "\"", "{} x",
-        "{}{}", "\t\r\n[]\n", "\v[]", "\f[]", "[]\v", "/* c */ {}", "", "   ", "[", "{\"a\":",
+        "{}",
+        "[]",
+        " { } ",
+        "{\"a\":[{},[],{\"b\":null}],\"c\":true,\"d\":false}",
+        "[[[[]]]]",
+        "{\"a\" : 1 , \"b\":2}",
+        "{\"a\":1,}",
+        "{,}",
+        "{\"a\"}",
+        "{\"a\":}",
+        "{1:2}",
+        "[\"a\":1]",
+        "{\"a\":1]",
+        "[1}",
+        "tru",
+        "true ",
+        "nul",
+        "null",
+        "falsey",
+        "\"s\"",
+        "\"",
+        "{} x",
+        "{}{}",
+        "\t\r\n[]\n",
+        "\v[]",
+        "\f[]",
+        "[]\v",
+        "/* c */ {}",
+        "",
+        "   ",
+        "[",
+        "{\"a\":",
         /* duplicate keys: last wins in the first one's place */
-        "{\"a\":1,\"b\":2,\"a\":{\"x\":3}}", "{\"a\\u0000b\":1,\"a\":2}",
+        "{\"a\":1,\"b\":2,\"a\":{\"x\":3}}",
+        "{\"a\\u0000b\":1,\"a\":2}",
         "{\"k\":1,\"k\":2,\"k\":3,\"j\":[],\"k\":null}",
         /* ... and in objects big enough to be hashed */
-        "{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9,\"c\":{\"x\":1},\"j\":0,\"a\":[]}",
+        "{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9,\"c\":{\"x\":1},\"j\":0,\"a\":[]"
+        "}",
         "{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9,\"j\":10}",
         /* UTF-8: valid, overlong, surrogate, past U+10FFFF, truncated, stray */
-        "[\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x9a\x80\"]", "[\"x\xc1\x9ey\"]", "[\"\xed\xa0\x80\"]",
-        "[\"\xf4\x90\x80\x80\"]", "[\"\xf5\x80\x80\x80\"]", "[\"\xc3\"]", "[\"ab\xff\"]",
-        "{\"k\xe9y\":1}", "[\"\x80\"]", "[\"\xe0\x80\xaf\"]", "[\"\xf0\x80\x80\xaf\"]",
+        "[\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x9a\x80\"]",
+        "[\"x\xc1\x9ey\"]",
+        "[\"\xed\xa0\x80\"]",
+        "[\"\xf4\x90\x80\x80\"]",
+        "[\"\xf5\x80\x80\x80\"]",
+        "[\"\xc3\"]",
+        "[\"ab\xff\"]",
+        "{\"k\xe9y\":1}",
+        "[\"\x80\"]",
+        "[\"\xe0\x80\xaf\"]",
+        "[\"\xf0\x80\x80\xaf\"]",
         "[\"eight by\",\"tes plus\",\"0123456789abcdef\\\"0123456789\"]",
     };
     for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++)

@@ -73,15 +73,24 @@ static void test_match_labels_and_expressions(void **state)
     assert_int_equal(match("{\"matchLabels\":{\"app\":\"web\"}}", pod), 1);
     assert_int_equal(match("{\"matchLabels\":{\"app\":\"web\",\"tier\":\"back\"}}", pod), 0);
     assert_int_equal(match("{\"matchLabels\":{\"app\":\"db\"}}", pod), 0);
-    assert_int_equal(match("{\"matchExpressions\":[{\"key\":\"tier\",\"operator\":\"In\",\"values\":[\"back\",\"front\"]}]}", pod), 1);
-    assert_int_equal(match("{\"matchExpressions\":[{\"key\":\"tier\",\"operator\":\"NotIn\",\"values\":[\"front\"]}]}", pod), 0);
+    assert_int_equal(
+        match("{\"matchExpressions\":[{\"key\":\"tier\",\"operator\":\"In\",\"values\":[\"back\",\"front\"]}]}",
+              pod),
+        1);
+    assert_int_equal(
+        match("{\"matchExpressions\":[{\"key\":\"tier\",\"operator\":\"NotIn\",\"values\":[\"front\"]}]}", pod),
+        0);
     /* NotIn and DoesNotExist hold for a pod without the key */
-    assert_int_equal(match("{\"matchExpressions\":[{\"key\":\"zone\",\"operator\":\"NotIn\",\"values\":[\"a\"]}]}", pod), 1);
+    assert_int_equal(
+        match("{\"matchExpressions\":[{\"key\":\"zone\",\"operator\":\"NotIn\",\"values\":[\"a\"]}]}", pod), 1);
     assert_int_equal(match("{\"matchExpressions\":[{\"key\":\"zone\",\"operator\":\"DoesNotExist\"}]}", pod), 1);
     assert_int_equal(match("{\"matchExpressions\":[{\"key\":\"spark-role\",\"operator\":\"Exists\"}]}", pod), 1);
-    assert_int_equal(match("{\"matchExpressions\":[{\"key\":\"spark-role\",\"operator\":\"DoesNotExist\"}]}", pod), 0);
+    assert_int_equal(match("{\"matchExpressions\":[{\"key\":\"spark-role\",\"operator\":\"DoesNotExist\"}]}", pod),
+                     0);
     assert_int_equal(match("{\"matchLabels\":{\"app\":\"web\"},\"matchExpressions\":[{\"key\":\"tier\","
-                           "\"operator\":\"In\",\"values\":[\"back\"]}]}", pod), 0);
+                           "\"operator\":\"In\",\"values\":[\"back\"]}]}",
+                           pod),
+                     0);
     /* a value equal to another label's value is not a match */
     assert_int_equal(match("{\"matchLabels\":{\"app\":\"front\"}}", pod), 0);
 }
@@ -93,9 +102,12 @@ static void test_empty_and_invalid_selectors(void **state)
     assert_int_equal(match("{}", "{\"a\":\"b\"}"), 1);
     assert_int_equal(match("null", "{}"), 1);
     /* invalid, as LabelSelectorAsSelector refuses them */
-    assert_int_equal(match("{\"matchExpressions\":[{\"key\":\"a\",\"operator\":\"In\",\"values\":[]}]}", "{}"), -1);
-    assert_int_equal(match("{\"matchExpressions\":[{\"key\":\"a\",\"operator\":\"Exists\",\"values\":[\"x\"]}]}", "{}"), -1);
-    assert_int_equal(match("{\"matchExpressions\":[{\"key\":\"a\",\"operator\":\"Gt\",\"values\":[\"1\"]}]}", "{}"), -1);
+    assert_int_equal(match("{\"matchExpressions\":[{\"key\":\"a\",\"operator\":\"In\",\"values\":[]}]}", "{}"),
+                     -1);
+    assert_int_equal(
+        match("{\"matchExpressions\":[{\"key\":\"a\",\"operator\":\"Exists\",\"values\":[\"x\"]}]}", "{}"), -1);
+    assert_int_equal(
+        match("{\"matchExpressions\":[{\"key\":\"a\",\"operator\":\"Gt\",\"values\":[\"1\"]}]}", "{}"), -1);
     assert_int_equal(match("{\"matchLabels\":{\"a b\":\"x\"}}", "{}"), -1);
     assert_int_equal(match("{\"matchLabels\":{\"a\":\"not valid!\"}}", "{}"), -1);
     assert_int_equal(match("{\"matchLabels\":{\"a\":1}}", "{}"), -1);
@@ -107,7 +119,8 @@ static void test_selector_size_is_bounded(void **state)
 {
     (void)state;
     char sel[16384];
-    size_t off = (size_t)snprintf(sel, sizeof(sel), "{\"matchExpressions\":[{\"key\":\"a\",\"operator\":\"In\",\"values\":[");
+    size_t off = (size_t)snprintf(sel, sizeof(sel),
+                                  "{\"matchExpressions\":[{\"key\":\"a\",\"operator\":\"In\",\"values\":[");
     for (int i = 0; i <= KN_LABEL_SELECTOR_MAX_VALUES; i++)
         off += (size_t)snprintf(sel + off, sizeof(sel) - off, "%s\"v%d\"", i ? "," : "", i);
     snprintf(sel + off, sizeof(sel) - off, "]}]}");

@@ -170,8 +170,8 @@ static void test_sidecars_init_containers_and_overhead(void **state)
     assert_string_equal(p.tolerations[1].key, "dedicated");
     assert_string_equal(p.tolerations[1].op, "Equal"); /* the default operator */
     assert_string_equal(p.tolerations[1].value, "etl");
-    assert_null(p.tolerations[1].effect);               /* all effects */
-    assert_null(p.tolerations[2].key);                  /* tolerates everything */
+    assert_null(p.tolerations[1].effect); /* all effects */
+    assert_null(p.tolerations[2].key);    /* tolerates everything */
     assert_string_equal(p.tolerations[2].op, "Exists");
     kn_pod_free(&p);
 }
@@ -184,21 +184,24 @@ static void test_init_container_alone_dominates(void **state)
     pod_ok("{\"spec\":{\"initContainers\":[{\"name\":\"i\",\"resources\":{\"requests\":"
            "{\"cpu\":\"3\",\"memory\":\"100Mi\"}}}],\"containers\":["
            "{\"name\":\"a\",\"resources\":{\"requests\":{\"cpu\":\"1\",\"memory\":\"1Gi\"}}},"
-           "{\"name\":\"b\",\"resources\":{\"requests\":{\"cpu\":\"500m\",\"memory\":\"1Gi\"}}}]}}", &p);
+           "{\"name\":\"b\",\"resources\":{\"requests\":{\"cpu\":\"500m\",\"memory\":\"1Gi\"}}}]}}",
+           &p);
     assert_int_equal(p.requests.cpu_milli, 3000);
     assert_int_equal(p.requests.memory, 2 * GI);
     kn_pod_free(&p);
     /* A sidecar started after an init container does not add to it. */
     pod_ok("{\"spec\":{\"initContainers\":[{\"name\":\"i\",\"resources\":{\"requests\":{\"cpu\":\"3\"}}},"
            "{\"name\":\"s\",\"restartPolicy\":\"Always\",\"resources\":{\"requests\":{\"cpu\":\"1\"}}}],"
-           "\"containers\":[{\"name\":\"a\",\"resources\":{\"requests\":{\"cpu\":\"1\"}}}]}}", &p);
+           "\"containers\":[{\"name\":\"a\",\"resources\":{\"requests\":{\"cpu\":\"1\"}}}]}}",
+           &p);
     assert_int_equal(p.requests.cpu_milli, 3000);
     kn_pod_free(&p);
     /* Started before it, it does. */
     pod_ok("{\"spec\":{\"initContainers\":["
            "{\"name\":\"s\",\"restartPolicy\":\"Always\",\"resources\":{\"requests\":{\"cpu\":\"1\"}}},"
            "{\"name\":\"i\",\"resources\":{\"requests\":{\"cpu\":\"3\"}}}],"
-           "\"containers\":[{\"name\":\"a\",\"resources\":{\"requests\":{\"cpu\":\"1\"}}}]}}", &p);
+           "\"containers\":[{\"name\":\"a\",\"resources\":{\"requests\":{\"cpu\":\"1\"}}}]}}",
+           &p);
     assert_int_equal(p.requests.cpu_milli, 4000);
     kn_pod_free(&p);
 }
@@ -211,7 +214,8 @@ static void test_limits_default_requests(void **state)
      * an explicit request (even "0") stays. */
     pod_ok("{\"spec\":{\"containers\":[{\"name\":\"a\",\"resources\":{"
            "\"requests\":{\"memory\":\"0\"},"
-           "\"limits\":{\"cpu\":\"2\",\"memory\":\"1Gi\",\"amd.com/gpu\":\"2\",\"hugepages-2Mi\":\"64Mi\"}}}]}}", &p);
+           "\"limits\":{\"cpu\":\"2\",\"memory\":\"1Gi\",\"amd.com/gpu\":\"2\",\"hugepages-2Mi\":\"64Mi\"}}}]}}",
+           &p);
     assert_int_equal(p.requests.cpu_milli, 2000);
     assert_int_equal(p.requests.memory, 0);
     assert_int_equal(kn_res_get(&p.requests, "amd.com/gpu"), 2);
@@ -227,7 +231,8 @@ static void test_pod_level_resources(void **state)
     pod_ok("{\"spec\":{\"resources\":{\"requests\":{\"cpu\":\"4\",\"memory\":\"8Gi\"},"
            "\"limits\":{\"cpu\":\"8\"}},\"overhead\":{\"cpu\":\"100m\"},\"containers\":["
            "{\"name\":\"a\",\"resources\":{\"requests\":{\"cpu\":\"1\",\"ephemeral-storage\":\"1Gi\"}}},"
-           "{\"name\":\"b\"}]}}", &p);
+           "{\"name\":\"b\"}]}}",
+           &p);
     assert_int_equal(p.requests.cpu_milli, 4100);
     assert_int_equal(p.requests.memory, 8 * GI);
     assert_int_equal(p.requests.ephemeral_storage, 1 * GI);
@@ -257,7 +262,8 @@ static void test_minimal_and_bound_pods(void **state)
     pod_ok("{\"metadata\":{\"name\":\"x\",\"deletionTimestamp\":\"2026-11-24T02:00:00Z\","
            "\"ownerReferences\":[{\"kind\":\"Job\",\"name\":\"j\",\"uid\":\"1\"},"
            "{\"kind\":\"Workflow\",\"name\":\"w\",\"uid\":\"2\",\"controller\":false}]},"
-           "\"spec\":{\"nodeName\":\"n1\",\"priority\":-5},\"status\":{\"phase\":\"Succeeded\"}}", &p);
+           "\"spec\":{\"nodeName\":\"n1\",\"priority\":-5},\"status\":{\"phase\":\"Succeeded\"}}",
+           &p);
     assert_true(p.terminating);
     assert_true(kn_pod_terminated(&p));
     assert_string_equal(p.node_name, "n1");
@@ -281,7 +287,8 @@ static void test_preemption_fields(void **state)
     assert_true(p.start_time == 0);
     kn_pod_free(&p);
     pod_ok("{\"spec\":{\"preemptionPolicy\":\"Never\",\"terminationGracePeriodSeconds\":45},"
-           "\"status\":{\"startTime\":\"2026-01-01T00:00:10Z\"}}", &p);
+           "\"status\":{\"startTime\":\"2026-01-01T00:00:10Z\"}}",
+           &p);
     assert_true(p.preempt_never);
     assert_int_equal(p.grace_s, 45);
     assert_true(p.start_time == 1767225610.0);
@@ -292,7 +299,8 @@ static void test_preemption_fields(void **state)
     kn_pod_free(&copy);
     kn_pod_free(&p);
     pod_ok("{\"spec\":{\"preemptionPolicy\":\"PreemptLowerPriority\",\"terminationGracePeriodSeconds\":0},"
-           "\"status\":{\"startTime\":\"yesterday\"}}", &p);
+           "\"status\":{\"startTime\":\"yesterday\"}}",
+           &p);
     assert_false(p.preempt_never);
     assert_int_equal(p.grace_s, 0);
     assert_true(p.start_time == 0);
@@ -302,10 +310,11 @@ static void test_preemption_fields(void **state)
 static void test_broken_fixtures(void **state)
 {
     (void)state;
-    static const struct { const char *file, *want; } cases[] = {
+    static const struct {
+        const char *file, *want;
+    } cases[] = {
         {"broken-bad-quantity.json", "spec.containers[1].resources.requests.memory: "},
-        {"broken-wrong-type.json",
-         "spec.containers[1].resources.requests.memory: is an array, want a quantity"},
+        {"broken-wrong-type.json", "spec.containers[1].resources.requests.memory: is an array, want a quantity"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         kn_json *j = load(cases[i].file);
@@ -362,8 +371,9 @@ static void test_wrong_types(void **state)
     pod_error("{\"spec\":{\"tolerations\":[{\"key\":\"a\"},{\"effect\":5}]}}",
               "spec.tolerations[1].effect: is a number, want a string");
     pod_error("{\"spec\":{\"nodeSelector\":{\"zone\":[]}}}", "spec.nodeSelector.zone: is an array");
-    pod_error("{\"spec\":{\"affinity\":{\"nodeAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":[]}}}}",
-              "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution: is an array");
+    pod_error(
+        "{\"spec\":{\"affinity\":{\"nodeAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":[]}}}}",
+        "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution: is an array");
     pod_error("{\"status\":{\"phase\":{}}}", "status.phase: is an object, want a string");
     /* More distinct extended resources than a kn_resources holds. */
     pod_error("{\"spec\":{\"containers\":[{\"resources\":{\"limits\":{\"a.io/1\":\"1\",\"a.io/2\":\"1\","
@@ -375,11 +385,12 @@ static void test_wrong_type_after_allocations_does_not_leak(void **state)
 {
     (void)state;
     /* Everything before the bad field is allocated, then freed on the error. */
-    pod_error("{\"metadata\":{\"name\":\"p\",\"namespace\":\"n\",\"labels\":{\"a\":\"b\"},"
-              "\"ownerReferences\":[{\"kind\":\"Pod\",\"name\":\"d\",\"uid\":\"u\",\"controller\":true}]},"
-              "\"spec\":{\"nodeSelector\":{\"k\":\"v\"},\"tolerations\":[{\"key\":\"a\"},{\"key\":\"b\",\"value\":3}],"
-              "\"containers\":[]}}",
-              "spec.tolerations[1].value: is a number, want a string");
+    pod_error(
+        "{\"metadata\":{\"name\":\"p\",\"namespace\":\"n\",\"labels\":{\"a\":\"b\"},"
+        "\"ownerReferences\":[{\"kind\":\"Pod\",\"name\":\"d\",\"uid\":\"u\",\"controller\":true}]},"
+        "\"spec\":{\"nodeSelector\":{\"k\":\"v\"},\"tolerations\":[{\"key\":\"a\"},{\"key\":\"b\",\"value\":3}],"
+        "\"containers\":[]}}",
+        "spec.tolerations[1].value: is a number, want a string");
     pod_error("{\"metadata\":{\"name\":\"p\"},\"spec\":{\"affinity\":{\"nodeAffinity\":"
               "{\"requiredDuringSchedulingIgnoredDuringExecution\":{\"nodeSelectorTerms\":[]}}},"
               "\"containers\":[{\"resources\":{\"requests\":{\"cpu\":\"x\"}}}]}}",
@@ -407,7 +418,7 @@ static void test_host_ports(void **state)
     assert_string_equal(p.host_ports[0].ip, "10.0.0.7");
     assert_int_equal(p.host_ports[1].port, 8080);
     assert_string_equal(p.host_ports[1].protocol, "TCP"); /* the default */
-    assert_string_equal(p.host_ports[1].ip, "0.0.0.0");  /* empty: every address */
+    assert_string_equal(p.host_ports[1].ip, "0.0.0.0");   /* empty: every address */
     kn_pod_free(&p);
 
     /* hostNetwork: SetDefaults_Pod makes every containerPort a hostPort */
@@ -429,7 +440,8 @@ static void test_host_ports(void **state)
               "spec.containers[0].ports[0].hostPort: is a number, want an integer in 0..65535");
     pod_error("{\"spec\":{\"containers\":[{\"ports\":[{\"hostPort\":80,\"hostIP\":7}]}]}}",
               "spec.containers[0].ports[0].hostIP: is a number, want a string");
-    pod_error("{\"spec\":{\"containers\":[{\"ports\":{}}]}}", "spec.containers[0].ports: is an object, want an array");
+    pod_error("{\"spec\":{\"containers\":[{\"ports\":{}}]}}",
+              "spec.containers[0].ports: is an object, want an array");
 }
 
 /* Preferred node affinity, scheduling gates, and which fields beyond the
@@ -468,8 +480,9 @@ static void test_preferences_gates_and_fields(void **state)
     kn_pod_free(&p);
 
     pod_error("{\"spec\":{\"volumes\":{}}}", "spec.volumes: is an object, want an array");
-    pod_error("{\"spec\":{\"affinity\":{\"nodeAffinity\":{\"preferredDuringSchedulingIgnoredDuringExecution\":{}}}}}",
-              "spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution: is an object, want an array");
+    pod_error(
+        "{\"spec\":{\"affinity\":{\"nodeAffinity\":{\"preferredDuringSchedulingIgnoredDuringExecution\":{}}}}}",
+        "spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution: is an object, want an array");
 }
 
 int main(void)

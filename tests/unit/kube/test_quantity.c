@@ -22,8 +22,8 @@ static void check_value_cases(const qcase *c, size_t n, int milli)
         int64_t got = -42;
         int rc = milli ? kn_quantity_milli(c[i].in, &got, &err) : kn_quantity_value(c[i].in, &got, &err);
         if (rc != 0 || got != c[i].want) {
-            print_error("%s(\"%s\"): rc=%d got=%lld want=%lld err=%s\n", milli ? "milli" : "value",
-                        c[i].in, rc, (long long)got, (long long)c[i].want, err.msg);
+            print_error("%s(\"%s\"): rc=%d got=%lld want=%lld err=%s\n", milli ? "milli" : "value", c[i].in, rc,
+                        (long long)got, (long long)c[i].want, err.msg);
             fail();
         }
     }
@@ -34,16 +34,41 @@ static void test_milli(void **state)
 {
     (void)state;
     static const qcase cases[] = {
-        {"0.1", 100},        {"100m", 100},     {"1", 1000},          {"0", 0},
-        {"2E-3", 2},         {"1e-4", 1},       {"1e3", 1000000},     {"1.5", 1500},
-        {"1500m", 1500},     {"0.5", 500},      {".5", 500},          {"1.", 1000},
-        {"+1", 1000},        {"-1", -1000},     {"-0.5", -500},       {"-0.0001", -1},
-        {"0.0001", 1},       {"1u", 1},         {"1n", 1},            {"999999n", 1},
-        {"1000001n", 2},     {"2k", 2000000},   {"0.1m", 1},          {"1.0001m", 2},
-        {"250m", 250},       {"00100m", 100},   {"0.30000000000000004", 301},
-        {"1Ki", 1024000},    {"0.5Ki", 512000}, {"1e+3", 1000000},    {"1E0", 1000},
-        {"0e99999999999999999999", 0},          {"1e-99999999999999999", 1},
-        {"9223372036854775.807", INT64_MAX},    {"9223372036854775807m", INT64_MAX},
+        {"0.1", 100},
+        {"100m", 100},
+        {"1", 1000},
+        {"0", 0},
+        {"2E-3", 2},
+        {"1e-4", 1},
+        {"1e3", 1000000},
+        {"1.5", 1500},
+        {"1500m", 1500},
+        {"0.5", 500},
+        {".5", 500},
+        {"1.", 1000},
+        {"+1", 1000},
+        {"-1", -1000},
+        {"-0.5", -500},
+        {"-0.0001", -1},
+        {"0.0001", 1},
+        {"1u", 1},
+        {"1n", 1},
+        {"999999n", 1},
+        {"1000001n", 2},
+        {"2k", 2000000},
+        {"0.1m", 1},
+        {"1.0001m", 2},
+        {"250m", 250},
+        {"00100m", 100},
+        {"0.30000000000000004", 301},
+        {"1Ki", 1024000},
+        {"0.5Ki", 512000},
+        {"1e+3", 1000000},
+        {"1E0", 1000},
+        {"0e99999999999999999999", 0},
+        {"1e-99999999999999999", 1},
+        {"9223372036854775.807", INT64_MAX},
+        {"9223372036854775807m", INT64_MAX},
         {"0.000000000000000000000000000001", 1},
     };
     check_value_cases(cases, sizeof(cases) / sizeof(cases[0]), 1);
@@ -110,15 +135,16 @@ static void test_garbage(void **state)
 {
     (void)state;
     static const char *const bad[] = {
-        "",      " ",     "1 ",     " 1",    "1 Mi",  "1\tMi", "1.5.3", ".",     "-",    "+",
-        "Mi",    "m",     "1e",     "1E+",   "1e-",   "4GB",   "1KiB",  "0x10",  "1,000", "++1",
-        "--1",   "+-1",   "1K",     "1mi",   "1Mb",   "1k3",   "1e3.5", "1e3e",  "1ee3",  "1.e",
-        "e3",    "1Mi5",  "abc",    "1.1.M", "0.1am", ".5i",   "1i",    "-3.01i", "1b",   "NaN",
-        "Inf",   "1_000", "１",     "1e 3",  "1\n",   "1m\r",  "1Ei2",  "1.5Gi ", "1.-5",  "-.",
+        "",    " ",     "1 ",  " 1",    "1 Mi",  "1\tMi", "1.5.3", ".",      "-",     "+",
+        "Mi",  "m",     "1e",  "1E+",   "1e-",   "4GB",   "1KiB",  "0x10",   "1,000", "++1",
+        "--1", "+-1",   "1K",  "1mi",   "1Mb",   "1k3",   "1e3.5", "1e3e",   "1ee3",  "1.e",
+        "e3",  "1Mi5",  "abc", "1.1.M", "0.1am", ".5i",   "1i",    "-3.01i", "1b",    "NaN",
+        "Inf", "1_000", "１",  "1e 3",  "1\n",   "1m\r",  "1Ei2",  "1.5Gi ", "1.-5",  "-.",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        check_error(bad[i], 0, "is not valid: want a number with an optional suffix (Ki, Mi, Gi, Ti, "
-                               "Pi, Ei, n, u, m, k, M, G, T, P, E) or exponent (e3)");
+        check_error(bad[i], 0,
+                    "is not valid: want a number with an optional suffix (Ki, Mi, Gi, Ti, "
+                    "Pi, Ei, n, u, m, k, M, G, T, P, E) or exponent (e3)");
         check_error(bad[i], 1, "is not valid");
     }
     check_error(NULL, 0, "quantity is missing");
@@ -150,9 +176,18 @@ static void test_overflow(void **state)
 {
     (void)state;
     static const char *const big[] = {
-        "10000000000000000000", "9223372036854775808", "8Ei", "99999Ei", "1e19", "9.3E", "10E",
-        "-9223372036854775809", "1e1000000000000000000", "100000000000000000000000000000000000000000e-10",
-        "8192Pi", "7.999999999999999999999Ei",
+        "10000000000000000000",
+        "9223372036854775808",
+        "8Ei",
+        "99999Ei",
+        "1e19",
+        "9.3E",
+        "10E",
+        "-9223372036854775809",
+        "1e1000000000000000000",
+        "100000000000000000000000000000000000000000e-10",
+        "8192Pi",
+        "7.999999999999999999999Ei",
     };
     for (size_t i = 0; i < sizeof(big) / sizeof(big[0]); i++) {
         check_error(big[i], 0, "is too large: at most 9223372036854775807 fits");
@@ -206,9 +241,12 @@ static void test_format_milli(void **state)
 {
     (void)state;
     static const fcase cases[] = {
-        {0, "0"},        {1500, "1500m"},   {2000, "2"},         {100, "100m"}, {1, "1m"},
-        {-500, "-500m"}, {-2000, "-2"},     {2000000, "2k"},     {1500000, "1500"},
-        {INT64_MAX, "9223372036854775807m"},  {3000000000, "3M"},
+        {0, "0"},           {1500, "1500m"},
+        {2000, "2"},        {100, "100m"},
+        {1, "1m"},          {-500, "-500m"},
+        {-2000, "-2"},      {2000000, "2k"},
+        {1500000, "1500"},  {INT64_MAX, "9223372036854775807m"},
+        {3000000000, "3M"},
     };
     check_format(cases, sizeof(cases) / sizeof(cases[0]), kn_quantity_format_milli, kn_quantity_milli);
     char buf[8];
@@ -220,11 +258,23 @@ static void test_format_value(void **state)
 {
     (void)state;
     static const fcase cases[] = {
-        {939524096, "896Mi"},  {1073741824, "1Gi"},    {1536, "1536"},     {1024, "1Ki"},
-        {0, "0"},              {512, "512"},           {1000, "1k"},       {1023, "1023"},
-        {9663676416, "9Gi"},   {6012534784, "5734Mi"}, {1, "1"},           {-1073741824, "-1Gi"},
-        {1152921504606846976, "1Ei"},                  {INT64_MAX, "9223372036854775807"},
-        {1500000000, "1500000000"}, {2048, "2Ki"},     {-1000, "-1k"},
+        {939524096, "896Mi"},
+        {1073741824, "1Gi"},
+        {1536, "1536"},
+        {1024, "1Ki"},
+        {0, "0"},
+        {512, "512"},
+        {1000, "1k"},
+        {1023, "1023"},
+        {9663676416, "9Gi"},
+        {6012534784, "5734Mi"},
+        {1, "1"},
+        {-1073741824, "-1Gi"},
+        {1152921504606846976, "1Ei"},
+        {INT64_MAX, "9223372036854775807"},
+        {1500000000, "1500000000"},
+        {2048, "2Ki"},
+        {-1000, "-1k"},
     };
     check_format(cases, sizeof(cases) / sizeof(cases[0]), kn_quantity_format_value, kn_quantity_value);
     char buf[8];
@@ -235,9 +285,9 @@ static void test_format_value(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_milli),          cmocka_unit_test(test_value),
-        cmocka_unit_test(test_garbage),        cmocka_unit_test(test_message_quotes_input),
-        cmocka_unit_test(test_overflow),       cmocka_unit_test(test_format_milli),
+        cmocka_unit_test(test_milli),        cmocka_unit_test(test_value),
+        cmocka_unit_test(test_garbage),      cmocka_unit_test(test_message_quotes_input),
+        cmocka_unit_test(test_overflow),     cmocka_unit_test(test_format_milli),
         cmocka_unit_test(test_format_value),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

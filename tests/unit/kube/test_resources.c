@@ -84,13 +84,15 @@ static void test_from_json_errors(void **state)
          "memory: quantity \"4GB\" is not valid: want a number with an optional suffix (Ki, Mi, Gi, Ti, Pi, "
          "Ei, n, u, m, k, M, G, T, P, E) or exponent (e3)"},
         {"{\"cpu\":true}", "cpu: want a quantity string such as \"500m\" or \"1Gi\", got boolean"},
-        {"{\"nvidia.com/gpu\":[1]}", "nvidia.com/gpu: want a quantity string such as \"500m\" or \"1Gi\", got array"},
+        {"{\"nvidia.com/gpu\":[1]}",
+         "nvidia.com/gpu: want a quantity string such as \"500m\" or \"1Gi\", got array"},
         {"{\"memory\":null}", "memory: want a quantity string such as \"500m\" or \"1Gi\", got null"},
         {"[\"cpu\"]", "want an object of resource amounts such as {\"cpu\":\"500m\"}, got array"},
         {"\"1\"", "want an object of resource amounts such as {\"cpu\":\"500m\"}, got string"},
-        {"{\"cpu\":\"10000000000000000\"}",
-         "cpu: quantity \"10000000000000000\" is too large: at most 9223372036854775.807 (9223372036854775807m) fits"},
-        {"{\"memory\":\"99999Ei\"}", "memory: quantity \"99999Ei\" is too large: at most 9223372036854775807 fits"},
+        {"{\"cpu\":\"10000000000000000\"}", "cpu: quantity \"10000000000000000\" is too large: at most "
+                                            "9223372036854775.807 (9223372036854775807m) fits"},
+        {"{\"memory\":\"99999Ei\"}",
+         "memory: quantity \"99999Ei\" is too large: at most 9223372036854775807 fits"},
         {"{\"\":\"1\"}", "resource name is empty"},
         {"{\"bad name\":\"1\"}",
          "resource name \"bad\" has character 0x20: want letters, digits and . - _ / (e.g. nvidia.com/gpu)"},
@@ -139,7 +141,7 @@ static void test_set_get_names(void **state)
     assert_int_equal(r.cpu_milli, 1500);
     assert_int_equal(kn_res_get(&r, "ephemeral-storage"), 8);
     assert_int_equal(kn_res_get(&r, "pods"), 9);
-    assert_int_equal(r.n_scalar, 1); /* fixed names never take a scalar slot */
+    assert_int_equal(r.n_scalar, 1);                      /* fixed names never take a scalar slot */
     assert_int_equal(kn_res_set(&r, name63, 6, &err), 0); /* replaces */
     assert_int_equal(r.n_scalar, 1);
     assert_int_equal(kn_res_get(&r, name63), 6);
@@ -315,10 +317,14 @@ static void test_to_json(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_from_json_container), cmocka_unit_test(test_from_json_numbers),
-        cmocka_unit_test(test_from_json_errors),    cmocka_unit_test(test_set_get_names),
-        cmocka_unit_test(test_add_sub_max),         cmocka_unit_test(test_overflow_and_capacity),
-        cmocka_unit_test(test_fits),                cmocka_unit_test(test_to_json),
+        cmocka_unit_test(test_from_json_container),
+        cmocka_unit_test(test_from_json_numbers),
+        cmocka_unit_test(test_from_json_errors),
+        cmocka_unit_test(test_set_get_names),
+        cmocka_unit_test(test_add_sub_max),
+        cmocka_unit_test(test_overflow_and_capacity),
+        cmocka_unit_test(test_fits),
+        cmocka_unit_test(test_to_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,7 +22,10 @@ static kn_json *parse(char *text)
 static void binding_as_kube_scheduler_sends_it(void **state)
 {
     (void)state;
-    kn_sched_binding bd = {.ns = "spark", .name = "pi-driver", .uid = "4f1c-uid", .node = "node-a",
+    kn_sched_binding bd = {.ns = "spark",
+                           .name = "pi-driver",
+                           .uid = "4f1c-uid",
+                           .node = "node-a",
                            .zones_annotation = "node-0,node-1"};
     kn_json *j = parse(kn_binding_json(&bd));
     assert_string_equal(kn_json_get_str(j, "apiVersion"), "v1");
@@ -46,7 +49,10 @@ static void binding_as_kube_scheduler_sends_it(void **state)
 static void event_core_v1_fields(void **state)
 {
     (void)state;
-    kn_sched_event ev = {.ns = "spark", .name = "pi-exec-1", .uid = "uid-1", .type = "Warning",
+    kn_sched_event ev = {.ns = "spark",
+                         .name = "pi-exec-1",
+                         .uid = "uid-1",
+                         .type = "Warning",
                          .reason = "FailedScheduling",
                          .message = "0/5 nodes are available: 3 Insufficient cpu, 2 node(s) didn't have a NUMA "
                                     "zone that fits (single-numa)."};
@@ -87,8 +93,8 @@ static void event_name_and_message_bounded(void **state)
     longname[sizeof longname - 1] = '\0';
     memset(longmsg, 'm', sizeof longmsg - 1);
     longmsg[sizeof longmsg - 1] = '\0';
-    kn_sched_event ev = {.ns = "ns", .name = longname, .uid = "u", .type = "Normal", .reason = "GangWaiting",
-                         .message = longmsg};
+    kn_sched_event ev = {
+        .ns = "ns", .name = longname, .uid = "u", .type = "Normal", .reason = "GangWaiting", .message = longmsg};
     kn_json *j = parse(kn_event_json(&ev, "s", "i", 1.0));
     assert_true(strlen(kn_json_str(kn_json_dig(j, "metadata", "name", NULL))) <= 253);
     assert_true(strlen(kn_json_get_str(j, "message")) <= 1024);

@@ -54,8 +54,8 @@ static void endpoints(void **state)
 {
     (void)state;
     kn_metrics *reg = kn_metrics_new();
-    kn_metric *c = kn_metrics_counter(reg, "kubenexus_scheduler_bindings_total", "Bindings.", 1,
-                                      (const char *[]){"result"});
+    kn_metric *c =
+        kn_metrics_counter(reg, "kubenexus_scheduler_bindings_total", "Bindings.", 1, (const char *[]){"result"});
     kn_metric_inc(c, (const char *[]){"ok"}, 3);
     kn_err err = {{0}};
     kn_metrics_server *ms = kn_metrics_server_start("127.0.0.1:0", reg, &err);

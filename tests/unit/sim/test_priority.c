@@ -71,11 +71,12 @@ static void test_classes(void **state)
     assert_string_equal(admit(&p, "\"priorityClassName\":\"polite\",\"priority\":7", &prio, pol, sizeof(pol)),
                         "pods \"p\" is forbidden: the integer value of priority (7) must not be provided in pod "
                         "spec; priority admission controller computed 500 from the given PriorityClass name");
-    assert_string_equal(admit(&p, "\"priorityClassName\":\"polite\",\"preemptionPolicy\":\"PreemptLowerPriority\"",
-                              &prio, pol, sizeof(pol)),
-                        "pods \"p\" is forbidden: the string value of PreemptionPolicy (PreemptLowerPriority) must "
-                        "not be provided in pod spec; priority admission controller computed Never from the given "
-                        "PriorityClass name");
+    assert_string_equal(
+        admit(&p, "\"priorityClassName\":\"polite\",\"preemptionPolicy\":\"PreemptLowerPriority\"", &prio, pol,
+              sizeof(pol)),
+        "pods \"p\" is forbidden: the string value of PreemptionPolicy (PreemptLowerPriority) must "
+        "not be provided in pod spec; priority admission controller computed Never from the given "
+        "PriorityClass name");
     kn_sim_priorities_free(&p);
 }
 

@@ -168,7 +168,8 @@ static void test_several_files(void **state)
 {
     (void)state;
     sim_result r;
-    const char *argv[] = {"simulate", KN_FIXTURES "/sim/pods-only.yaml", KN_FIXTURES "/sim/small-cluster.yaml", NULL};
+    const char *argv[] = {"simulate", KN_FIXTURES "/sim/pods-only.yaml", KN_FIXTURES "/sim/small-cluster.yaml",
+                          NULL};
     run(&r, true, 3, argv);
     assert_int_equal(r.rc, 0);
     assert_non_null(kn_json_get_str(r.lines[find(&r, "default/first-file")], "node"));
@@ -185,9 +186,10 @@ static void test_webhook_denial_is_the_reason(void **state)
     run(&r, true, 2, argv);
     assert_int_equal(r.rc, 0);
     int d = find(&r, "default/wrong-min-driver");
-    assert_string_equal(kn_json_get_str(r.lines[d], "reason"),
-                        "denied by the kubenexus webhook: SparkApplication default/wrong-min: driver label "
-                        "pod-group.scheduling.kubenexus.io/min-available is \"3\", want \"4\" (1 driver + 3 executors)");
+    assert_string_equal(
+        kn_json_get_str(r.lines[d], "reason"),
+        "denied by the kubenexus webhook: SparkApplication default/wrong-min: driver label "
+        "pod-group.scheduling.kubenexus.io/min-available is \"3\", want \"4\" (1 driver + 3 executors)");
     done(&r);
 }
 
@@ -204,10 +206,11 @@ static void test_podgroups_in_files(void **state)
         snprintf(pod, sizeof(pod), "hpc/mpi-%d", i);
         assert_string_equal(kn_json_get_str(r.lines[find(&r, pod)], "node"), "node-a");
     }
-    assert_string_equal(kn_json_get_str(r.lines[find(&r, "default/etl-driver")], "reason"),
-                        "PodGroup default/spark-etl-pg (scheduling.volcano.sh/v1beta1): the cluster's free room is "
-                        "short of cpu 10 for spec.minResources and minMember 1; the gang is not attempted until room "
-                        "frees up");
+    assert_string_equal(
+        kn_json_get_str(r.lines[find(&r, "default/etl-driver")], "reason"),
+        "PodGroup default/spark-etl-pg (scheduling.volcano.sh/v1beta1): the cluster's free room is "
+        "short of cpu 10 for spec.minResources and minMember 1; the gang is not attempted until room "
+        "frees up");
     assert_string_equal(kn_json_get_str(r.lines[find(&r, "default/orphan")], "reason"),
                         "PodGroup default/nowhere (scheduling.x-k8s.io/v1alpha1) not found; the gang's pods wait "
                         "until it is created");

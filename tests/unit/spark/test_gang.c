@@ -47,7 +47,9 @@ static void test_kubenexus_labels(void **state)
     kn_err err = {{0}};
     assert_int_equal(gang("{\"spark-role\":\"driver\","
                           "\"pod-group.scheduling.kubenexus.io/name\":\"spark-pi\","
-                          "\"pod-group.scheduling.kubenexus.io/min-available\":\"4\"}", &g, &err), 0);
+                          "\"pod-group.scheduling.kubenexus.io/min-available\":\"4\"}",
+                          &g, &err),
+                     0);
     assert_true(g.present);
     assert_string_equal(g.name, "spark-pi");
     assert_int_equal(g.min_available, 4);
@@ -71,7 +73,9 @@ static void test_sigs_labels_when_no_kubenexus_label(void **state)
     (void)state;
     kn_gang_spec g;
     assert_int_equal(gang("{\"pod-group.scheduling.sigs.k8s.io/name\":\"pg-1\","
-                          "\"pod-group.scheduling.sigs.k8s.io/min-available\":\"3\"}", &g, NULL), 0);
+                          "\"pod-group.scheduling.sigs.k8s.io/min-available\":\"3\"}",
+                          &g, NULL),
+                     0);
     assert_true(g.present);
     assert_string_equal(g.name, "pg-1");
     assert_int_equal(g.min_available, 3);
@@ -85,7 +89,9 @@ static void test_kubenexus_labels_win_over_sigs(void **state)
     kn_gang_spec g;
     assert_int_equal(gang("{\"pod-group.scheduling.sigs.k8s.io/name\":\"old\","
                           "\"pod-group.scheduling.sigs.k8s.io/min-available\":\"9\","
-                          "\"pod-group.scheduling.kubenexus.io/name\":\"new\"}", &g, NULL), 0);
+                          "\"pod-group.scheduling.kubenexus.io/name\":\"new\"}",
+                          &g, NULL),
+                     0);
     assert_string_equal(g.name, "new");
     assert_int_equal(g.min_available, 1);
     assert_string_equal(g.name_label, KN_GANG_NAME_LABEL);
@@ -119,12 +125,14 @@ static void test_bad_min_available(void **state)
     expect_error("{\"pod-group.scheduling.kubenexus.io/name\":\"a\","
                  "\"pod-group.scheduling.kubenexus.io/min-available\":\"0\"}",
                  "label pod-group.scheduling.kubenexus.io/min-available is \"0\", want a positive integer");
-    static const char *const bad[] = {"04", "+4", "4.0", "1e1", " 4", "4 ", "", "-1", "four",
-                                      "0x10", "99999999999999999999"};
+    static const char *const bad[] = {
+        "04", "+4", "4.0", "1e1", " 4", "4 ", "", "-1", "four", "0x10", "99999999999999999999"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char labels[256], want[128];
-        snprintf(labels, sizeof(labels), "{\"pod-group.scheduling.kubenexus.io/name\":\"a\","
-                 "\"pod-group.scheduling.kubenexus.io/min-available\":\"%s\"}", bad[i]);
+        snprintf(labels, sizeof(labels),
+                 "{\"pod-group.scheduling.kubenexus.io/name\":\"a\","
+                 "\"pod-group.scheduling.kubenexus.io/min-available\":\"%s\"}",
+                 bad[i]);
         snprintf(want, sizeof(want), "min-available is \"%s\", want a positive integer", bad[i]);
         expect_error(labels, want);
     }
@@ -251,8 +259,9 @@ static void test_volcano_group_annotation(void **state)
     (void)state;
     kn_gang_spec g;
     kn_err err = {{0}};
-    assert_int_equal(pod_gang("{\"spark-role\":\"driver\"}", "{\"scheduling.k8s.io/group-name\":\"spark-spark-pi-pg\"}",
-                              &g, &err), 0);
+    assert_int_equal(pod_gang("{\"spark-role\":\"driver\"}",
+                              "{\"scheduling.k8s.io/group-name\":\"spark-spark-pi-pg\"}", &g, &err),
+                     0);
     assert_true(g.present);
     assert_int_equal(g.kind, KN_GANG_VOLCANO);
     assert_string_equal(g.name, "spark-spark-pi-pg");
@@ -278,12 +287,16 @@ static void test_declaration_precedence(void **state)
     assert_int_equal(pod_gang("{\"pod-group.scheduling.kubenexus.io/name\":\"ours\","
                               "\"pod-group.scheduling.kubenexus.io/min-available\":\"4\","
                               "\"pod-group.scheduling.sigs.k8s.io/name\":\"sigs\","
-                              "\"scheduling.x-k8s.io/pod-group\":\"cosched\"}", all_ann, &g, NULL), 0);
+                              "\"scheduling.x-k8s.io/pod-group\":\"cosched\"}",
+                              all_ann, &g, NULL),
+                     0);
     assert_int_equal(g.kind, KN_GANG_LABELS);
     assert_string_equal(g.name, "ours");
     assert_int_equal(g.min_available, 4);
     assert_int_equal(pod_gang("{\"pod-group.scheduling.sigs.k8s.io/name\":\"sigs\","
-                              "\"scheduling.x-k8s.io/pod-group\":\"cosched\"}", all_ann, &g, NULL), 0);
+                              "\"scheduling.x-k8s.io/pod-group\":\"cosched\"}",
+                              all_ann, &g, NULL),
+                     0);
     assert_int_equal(g.kind, KN_GANG_LABELS);
     assert_string_equal(g.name, "sigs");
     assert_int_equal(pod_gang("{\"scheduling.x-k8s.io/pod-group\":\"cosched\"}", all_ann, &g, NULL), 0);
@@ -303,7 +316,8 @@ static void expect_pod_error(const char *labels, const char *annotations, const 
     kn_err err = {{0}};
     assert_int_equal(pod_gang(labels, annotations, &g, &err), -1);
     if (strstr(err.msg, want) == NULL)
-        fail_msg("labels %s annotations %s: error \"%s\" does not contain \"%s\"", labels, annotations, err.msg, want);
+        fail_msg("labels %s annotations %s: error \"%s\" does not contain \"%s\"", labels, annotations, err.msg,
+                 want);
     assert_false(g.present);
 }
 
@@ -343,14 +357,16 @@ static void test_bad_podgroup_names(void **state)
     assert_int_equal(pod_gang("{}", ann, &ok, NULL), 0);
     assert_int_equal(strlen(ok.name), 253);
     /* a malformed declaration is an error even when a later one would do */
-    expect_pod_error("{\"pod-group.scheduling.kubenexus.io/name\":\"-x\",\"scheduling.x-k8s.io/pod-group\":\"ok\"}",
-                     "{}", "label pod-group.scheduling.kubenexus.io/name is \"-x\"");
+    expect_pod_error(
+        "{\"pod-group.scheduling.kubenexus.io/name\":\"-x\",\"scheduling.x-k8s.io/pod-group\":\"ok\"}", "{}",
+        "label pod-group.scheduling.kubenexus.io/name is \"-x\"");
     expect_pod_error("{\"scheduling.x-k8s.io/pod-group\":\"-x\"}", "{\"scheduling.k8s.io/group-name\":\"ok\"}",
                      "label scheduling.x-k8s.io/pod-group is \"-x\"");
     /* ... and a later malformed one is not read when an earlier one is good */
     kn_gang_spec g;
-    assert_int_equal(pod_gang("{\"scheduling.x-k8s.io/pod-group\":\"ok\"}", "{\"scheduling.k8s.io/group-name\":\"-x\"}",
-                              &g, NULL), 0);
+    assert_int_equal(pod_gang("{\"scheduling.x-k8s.io/pod-group\":\"ok\"}",
+                              "{\"scheduling.k8s.io/group-name\":\"-x\"}", &g, NULL),
+                     0);
     assert_string_equal(g.name, "ok");
 }
 

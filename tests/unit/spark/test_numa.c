@@ -48,8 +48,8 @@ static void expect_error(const char *annotations, const char *want)
 static void test_user_guide_gpu_example(void **state)
 {
     (void)state;
-    expect_resources("{" POLICY "\"single-numa\"," RESOURCES "\"cpu,memory,nvidia.com/gpu\"}",
-                     KN_NUMA_SINGLE, "cpu,memory,nvidia.com/gpu");
+    expect_resources("{" POLICY "\"single-numa\"," RESOURCES "\"cpu,memory,nvidia.com/gpu\"}", KN_NUMA_SINGLE,
+                     "cpu,memory,nvidia.com/gpu");
 }
 
 static void test_policies(void **state)
@@ -88,8 +88,7 @@ static void test_unknown_policy(void **state)
                  "want one of best-effort, restricted, single-numa, isolated");
     expect_error("{" POLICY "\"\"}", "\"\" is not a NUMA policy");
     expect_error("{" POLICY "\"Single-NUMA\"}", "names are lower-case: single-numa");
-    expect_error("{" POLICY "true}",
-                 "annotation numa.scheduling.kubenexus.io/policy is a boolean, want a string");
+    expect_error("{" POLICY "true}", "annotation numa.scheduling.kubenexus.io/policy is a boolean, want a string");
     kn_numa_policy p = KN_NUMA_SINGLE;
     kn_err err = {{0}};
     assert_int_equal(kn_numa_parse_policy("none", &p, &err), -1);
@@ -105,17 +104,29 @@ static void test_resource_names(void **state)
                      KN_NUMA_RESTRICTED, "cpu,hugepages-2Mi,hugepages-1Gi");
     expect_resources("{" POLICY "\"isolated\"," RESOURCES "\"amd.com/gpu,example.co.uk/fpga_v2.1,memory\"}",
                      KN_NUMA_ISOLATED, "amd.com/gpu,example.co.uk/fpga_v2.1,memory");
-    expect_resources("{" POLICY "\"isolated\"," RESOURCES "\"nvidia.com/gpu\"}",
-                     KN_NUMA_ISOLATED, "nvidia.com/gpu");
+    expect_resources("{" POLICY "\"isolated\"," RESOURCES "\"nvidia.com/gpu\"}", KN_NUMA_ISOLATED,
+                     "nvidia.com/gpu");
 }
 
 static void test_unknown_resources(void **state)
 {
     (void)state;
     static const char *const bad[] = {
-        "gpu", "mem", "hugepages-", "hugepages-2XB", "nvidia/gpu", "Nvidia.com/gpu",
-        "nvidia.com/", "nvidia.com/gpu/x", ".nvidia.com/gpu", "nvidia..com/gpu", "nvidia.com/-gpu",
-        "nvidia-.com/gpu", "nvidia.com/g pu", "ephemeral-storage", "kubernetes.io/batteries",
+        "gpu",
+        "mem",
+        "hugepages-",
+        "hugepages-2XB",
+        "nvidia/gpu",
+        "Nvidia.com/gpu",
+        "nvidia.com/",
+        "nvidia.com/gpu/x",
+        ".nvidia.com/gpu",
+        "nvidia..com/gpu",
+        "nvidia.com/-gpu",
+        "nvidia-.com/gpu",
+        "nvidia.com/g pu",
+        "ephemeral-storage",
+        "kubernetes.io/batteries",
         "node.kubernetes.io/gpu",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -133,18 +144,15 @@ static void test_unknown_resources(void **state)
 static void test_list_shape(void **state)
 {
     (void)state;
-    expect_error("{" POLICY "\"single-numa\"," RESOURCES "\"cpu,,memory\"}",
-                 "\"cpu,,memory\" has an empty entry");
+    expect_error("{" POLICY "\"single-numa\"," RESOURCES "\"cpu,,memory\"}", "\"cpu,,memory\" has an empty entry");
     expect_error("{" POLICY "\"single-numa\"," RESOURCES "\"cpu,\"}", "has an empty entry");
     expect_error("{" POLICY "\"single-numa\"," RESOURCES "\"\"}", "has an empty entry");
     expect_error("{" POLICY "\"single-numa\"," RESOURCES "\" , \"}", "has an empty entry");
-    expect_error("{" POLICY "\"single-numa\"," RESOURCES "\"cpu,memory, cpu\"}",
-                 "\"cpu\" is listed twice");
+    expect_error("{" POLICY "\"single-numa\"," RESOURCES "\"cpu,memory, cpu\"}", "\"cpu\" is listed twice");
     /* Eight is the most; a ninth is refused. */
     expect_resources("{" POLICY "\"single-numa\"," RESOURCES
                      "\"cpu,memory,hugepages-2Mi,hugepages-1Gi,a.io/x1,a.io/x2,a.io/x3,a.io/x4\"}",
-                     KN_NUMA_SINGLE,
-                     "cpu,memory,hugepages-2Mi,hugepages-1Gi,a.io/x1,a.io/x2,a.io/x3,a.io/x4");
+                     KN_NUMA_SINGLE, "cpu,memory,hugepages-2Mi,hugepages-1Gi,a.io/x1,a.io/x2,a.io/x3,a.io/x4");
     expect_error("{" POLICY "\"single-numa\"," RESOURCES
                  "\"cpu,memory,hugepages-2Mi,hugepages-1Gi,a.io/x1,a.io/x2,a.io/x3,a.io/x4,a.io/x5\"}",
                  "more than 8 resources are listed");
@@ -156,9 +164,8 @@ static void test_list_shape(void **state)
 static void test_resources_without_policy(void **state)
 {
     (void)state;
-    expect_error("{" RESOURCES "\"cpu,memory\"}",
-                 "annotation numa.scheduling.kubenexus.io/resources is set but "
-                 "numa.scheduling.kubenexus.io/policy is missing");
+    expect_error("{" RESOURCES "\"cpu,memory\"}", "annotation numa.scheduling.kubenexus.io/resources is set but "
+                                                  "numa.scheduling.kubenexus.io/policy is missing");
     expect_error("{" POLICY "\"isolated\"," RESOURCES "7}", "resources is a number, want a string");
     expect_error("[]", "want an object");
 }
@@ -167,8 +174,7 @@ static void test_resources_str_truncates(void **state)
 {
     (void)state;
     kn_numa_spec s;
-    assert_int_equal(numa("{" POLICY "\"single-numa\"," RESOURCES "\"cpu,memory,nvidia.com/gpu\"}",
-                          &s, NULL), 0);
+    assert_int_equal(numa("{" POLICY "\"single-numa\"," RESOURCES "\"cpu,memory,nvidia.com/gpu\"}", &s, NULL), 0);
     char small[8];
     kn_numa_resources_str(&s, small, sizeof(small));
     assert_string_equal(small, "cpu,mem");

@@ -38,7 +38,9 @@ static void test_coscheduling_podgroup(void **state)
     kn_json *o;
     /* as the Spark Operator's kube-scheduler integration writes it */
     assert_int_equal(parse_cosched("{\"minMember\":1,\"minResources\":{\"cpu\":\"4\",\"memory\":\"3456Mi\"},"
-                                   "\"scheduleTimeoutSeconds\":30}", &pg, &err, &o), 0);
+                                   "\"scheduleTimeoutSeconds\":30}",
+                                   &pg, &err, &o),
+                     0);
     assert_string_equal(pg.ns, "spark");
     assert_string_equal(pg.name, "spark-pi-pg");
     assert_int_equal(pg.kind, KN_GANG_COSCHEDULING);

@@ -28,18 +28,32 @@ static void test_memory_strings(void **state)
 {
     (void)state;
     static const size_case cases[] = {
-        {"512m", 512 * MI},  {"512M", 512 * MI}, {"4g", 4 * GI},      {"4G", 4 * GI},
-        {"4gb", 4 * GI},     {"4GB", 4 * GI},    {"1024k", 1024 * 1024}, {"1kb", 1024},
-        {"2t", 2048 * GI},   {"1p", 1024 * 1024 * GI}, {"1g", GI},   {"512", 512 * MI},
-        {" 2g ", 2 * GI},    {"100b", 100},      {"0", 0},            {"0m", 0},
-        {"007m", 7 * MI},    {"1536m", 1536 * MI}, {"8191p", 8191LL * 1024 * 1024 * GI},
+        {"512m", 512 * MI},
+        {"512M", 512 * MI},
+        {"4g", 4 * GI},
+        {"4G", 4 * GI},
+        {"4gb", 4 * GI},
+        {"4GB", 4 * GI},
+        {"1024k", 1024 * 1024},
+        {"1kb", 1024},
+        {"2t", 2048 * GI},
+        {"1p", 1024 * 1024 * GI},
+        {"1g", GI},
+        {"512", 512 * MI},
+        {" 2g ", 2 * GI},
+        {"100b", 100},
+        {"0", 0},
+        {"0m", 0},
+        {"007m", 7 * MI},
+        {"1536m", 1536 * MI},
+        {"8191p", 8191LL * 1024 * 1024 * GI},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         kn_err err = {{0}};
         int64_t b = -1;
         if (kn_spark_memory_bytes(cases[i].in, &b, &err) != 0 || b != cases[i].bytes) {
-            print_error("\"%s\": got %lld want %lld (%s)\n", cases[i].in, (long long)b,
-                        (long long)cases[i].bytes, err.msg);
+            print_error("\"%s\": got %lld want %lld (%s)\n", cases[i].in, (long long)b, (long long)cases[i].bytes,
+                        err.msg);
             fail();
         }
     }
@@ -232,14 +246,14 @@ static void test_conf_resources(void **state)
 {
     (void)state;
     kn_json *app = yaml(APP "  type: Scala\n  sparkConf:\n"
-                                 "    spark.executor.resource.gpu.amount: \"2\"\n"
-                                 "    spark.executor.resource.gpu.vendor: nvidia.com\n"
-                                 "    spark.executor.resource.gpu.discoveryScript: /opt/getGpus.sh\n"
-                                 "    spark.executor.resource.fpga.amount: \"0\"\n"
-                                 "    spark.executor.resource.fpga.vendor: xilinx.com\n"
-                                 "    spark.task.resource.gpu.amount: \"0.25\"\n"
-                                 "    spark.driver.resource.gpu.amount: \"1\"\n"
-                                 "    spark.driver.resource.gpu.vendor: amd.com\n");
+                            "    spark.executor.resource.gpu.amount: \"2\"\n"
+                            "    spark.executor.resource.gpu.vendor: nvidia.com\n"
+                            "    spark.executor.resource.gpu.discoveryScript: /opt/getGpus.sh\n"
+                            "    spark.executor.resource.fpga.amount: \"0\"\n"
+                            "    spark.executor.resource.fpga.vendor: xilinx.com\n"
+                            "    spark.task.resource.gpu.amount: \"0.25\"\n"
+                            "    spark.driver.resource.gpu.amount: \"1\"\n"
+                            "    spark.driver.resource.gpu.vendor: amd.com\n");
     kn_spark_pod_size d = size_of(app, KN_SPARK_DRIVER), e = size_of(app, KN_SPARK_EXECUTOR);
     assert_int_equal(kn_res_get(&e.requests, "nvidia.com/gpu"), 2);
     assert_int_equal(kn_res_get(&e.limits, "nvidia.com/gpu"), 2);
@@ -251,8 +265,8 @@ static void test_conf_resources(void **state)
     kn_json_free(app);
 
     app = yaml(APP "  type: Scala\n  executor: {gpu: {name: nvidia.com/gpu, quantity: 4}}\n  sparkConf:\n"
-                        "    spark.executor.resource.gpu.amount: \"2\"\n"
-                        "    spark.executor.resource.gpu.vendor: nvidia.com\n");
+                   "    spark.executor.resource.gpu.amount: \"2\"\n"
+                   "    spark.executor.resource.gpu.vendor: nvidia.com\n");
     e = size_of(app, KN_SPARK_EXECUTOR);
     assert_int_equal(kn_res_get(&e.requests, "nvidia.com/gpu"), 4);
     kn_json_free(app);
@@ -264,7 +278,6 @@ typedef struct {
     int64_t cpu, cpu_limit, mem_mib;
 } app_case;
 
-
 static void test_precedence(void **state)
 {
     (void)state;
@@ -273,8 +286,8 @@ static void test_precedence(void **state)
         {APP "  type: Scala\n", KN_SPARK_DRIVER, 1000, 0, 1408},
         {APP "  type: Scala\n  driver: {}\n  executor: {}\n", KN_SPARK_EXECUTOR, 1000, 0, 1408},
         /* sparkConf when the spec is silent; the spec field wins over it. */
-        {APP "  type: Scala\n  sparkConf: {spark.driver.memory: 2g, spark.driver.cores: \"3\"}\n",
-         KN_SPARK_DRIVER, 3000, 0, 2048 + 384},
+        {APP "  type: Scala\n  sparkConf: {spark.driver.memory: 2g, spark.driver.cores: \"3\"}\n", KN_SPARK_DRIVER,
+         3000, 0, 2048 + 384},
         {APP "  type: Scala\n  sparkConf: {spark.driver.memory: 2g, spark.driver.cores: \"3\"}\n"
              "  driver: {memory: 1g, cores: 2}\n",
          KN_SPARK_DRIVER, 2000, 0, 1024 + 384},
@@ -284,25 +297,27 @@ static void test_precedence(void **state)
              "  executor: {memory: 2g, memoryOverhead: 512m}\n",
          KN_SPARK_EXECUTOR, 1000, 0, 2560},
         /* The driver's overhead settings do not touch the executor. */
-        {APP "  type: Scala\n  sparkConf: {spark.driver.memoryOverhead: 1g, spark.driver.memoryOverheadFactor: \"0.5\"}\n"
+        {APP "  type: Scala\n  sparkConf: {spark.driver.memoryOverhead: 1g, spark.driver.memoryOverheadFactor: "
+             "\"0.5\"}\n"
              "  executor: {memory: 10g}\n",
          KN_SPARK_EXECUTOR, 1000, 0, 10240 + 1024},
         /* Factor: role key > spark.kubernetes key > spec.memoryOverheadFactor > default. */
         {APP "  type: Scala\n  memoryOverheadFactor: \"0.5\"\n"
-             "  sparkConf: {spark.executor.memoryOverheadFactor: \"0.2\", spark.kubernetes.memoryOverheadFactor: \"0.3\"}\n"
+             "  sparkConf: {spark.executor.memoryOverheadFactor: \"0.2\", spark.kubernetes.memoryOverheadFactor: "
+             "\"0.3\"}\n"
              "  executor: {memory: 10g}\n",
          KN_SPARK_EXECUTOR, 1000, 0, 10240 + 2048},
         {APP "  type: Scala\n  memoryOverheadFactor: \"0.5\"\n"
              "  sparkConf: {spark.kubernetes.memoryOverheadFactor: \"0.3\"}\n  executor: {memory: 10g}\n",
          KN_SPARK_EXECUTOR, 1000, 0, 10240 + 3072},
-        {APP "  type: Scala\n  memoryOverheadFactor: \"0.5\"\n  executor: {memory: 10g}\n",
-         KN_SPARK_EXECUTOR, 1000, 0, 10240 + 5120},
+        {APP "  type: Scala\n  memoryOverheadFactor: \"0.5\"\n  executor: {memory: 10g}\n", KN_SPARK_EXECUTOR,
+         1000, 0, 10240 + 5120},
         {APP "  type: Java\n  executor: {memory: 10g}\n", KN_SPARK_EXECUTOR, 1000, 0, 10240 + 1024},
         {APP "  type: R\n  executor: {memory: 10g}\n", KN_SPARK_EXECUTOR, 1000, 0, 10240 + 4096},
         {APP "  type: Python\n  executor: {memory: 10g}\n", KN_SPARK_EXECUTOR, 1000, 0, 10240 + 4096},
         /* spark.kubernetes.memoryOverheadFactor may be 0 (then the 384 MiB minimum applies). */
-        {APP "  type: Python\n  memoryOverheadFactor: \"0\"\n  executor: {memory: 10g}\n",
-         KN_SPARK_EXECUTOR, 1000, 0, 10240 + 384},
+        {APP "  type: Python\n  memoryOverheadFactor: \"0\"\n  executor: {memory: 10g}\n", KN_SPARK_EXECUTOR, 1000,
+         0, 10240 + 384},
         /* 0.1 * 4096 = 409.6 -> 409 (truncated, as Spark's toLong). */
         {APP "  type: Scala\n  driver: {memory: 4g}\n", KN_SPARK_DRIVER, 1000, 0, 4096 + 409},
         /* Spark sizes truncate to whole MiB: 1500k is 1 MiB. */
@@ -317,9 +332,10 @@ static void test_precedence(void **state)
          KN_SPARK_EXECUTOR, 1500, 0, 1408},
         {APP "  type: Scala\n  sparkConf: {spark.executor.cores: \"3\"}\n", KN_SPARK_EXECUTOR, 3000, 0, 1408},
         {APP "  type: Scala\n  sparkConf: {spark.executor.cores: \" 2 \"}\n", KN_SPARK_EXECUTOR, 2000, 0, 1408},
-        {APP "  type: Scala\n  sparkConf: {spark.kubernetes.driver.limit.cores: \"2\"}\n", KN_SPARK_DRIVER,
-         1000, 2000, 1408},
-        {APP "  type: Scala\n  sparkConf: {spark.kubernetes.driver.limit.cores: \"2\"}\n  driver: {coreLimit: 1500m}\n",
+        {APP "  type: Scala\n  sparkConf: {spark.kubernetes.driver.limit.cores: \"2\"}\n", KN_SPARK_DRIVER, 1000,
+         2000, 1408},
+        {APP "  type: Scala\n  sparkConf: {spark.kubernetes.driver.limit.cores: \"2\"}\n  driver: {coreLimit: "
+             "1500m}\n",
          KN_SPARK_DRIVER, 1000, 1500, 1408},
         {APP "  type: Scala\n  executor: {cores: 2, coreLimit: \"2\"}\n", KN_SPARK_EXECUTOR, 2000, 2000, 1408},
         /* Executor extras: PySpark memory (Python apps only) and off-heap. */
@@ -329,13 +345,17 @@ static void test_precedence(void **state)
          KN_SPARK_DRIVER, 1000, 0, 1024 + 409},
         {APP "  type: Scala\n  sparkConf: {spark.executor.pyspark.memory: 1g}\n  executor: {memory: 1g}\n",
          KN_SPARK_EXECUTOR, 1000, 0, 1408},
-        {APP "  type: Scala\n  sparkConf: {spark.memory.offHeap.enabled: \"true\", spark.memory.offHeap.size: 2g}\n",
+        {APP
+         "  type: Scala\n  sparkConf: {spark.memory.offHeap.enabled: \"true\", spark.memory.offHeap.size: 2g}\n",
          KN_SPARK_EXECUTOR, 1000, 0, 1408 + 2048},
-        {APP "  type: Scala\n  sparkConf: {spark.memory.offHeap.enabled: \"true\", spark.memory.offHeap.size: \"1073741824\"}\n",
+        {APP "  type: Scala\n  sparkConf: {spark.memory.offHeap.enabled: \"true\", spark.memory.offHeap.size: "
+             "\"1073741824\"}\n",
          KN_SPARK_EXECUTOR, 1000, 0, 1408 + 1024},
-        {APP "  type: Scala\n  sparkConf: {spark.memory.offHeap.enabled: \"false\", spark.memory.offHeap.size: 2g}\n",
+        {APP
+         "  type: Scala\n  sparkConf: {spark.memory.offHeap.enabled: \"false\", spark.memory.offHeap.size: 2g}\n",
          KN_SPARK_EXECUTOR, 1000, 0, 1408},
-        {APP "  type: Scala\n  sparkConf: {spark.memory.offHeap.enabled: \"true\", spark.memory.offHeap.size: 2g}\n",
+        {APP
+         "  type: Scala\n  sparkConf: {spark.memory.offHeap.enabled: \"true\", spark.memory.offHeap.size: 2g}\n",
          KN_SPARK_DRIVER, 1000, 0, 1408},
         /* Spark trims values; PySpark (seen in manifests) counts as Python. */
         {APP "  type: PySpark\n  sparkConf: {spark.executor.memory: \" 2g \"}\n", KN_SPARK_EXECUTOR, 1000, 0,
@@ -350,9 +370,9 @@ static void test_precedence(void **state)
         if (rc != 0 || s.requests.cpu_milli != cases[i].cpu || s.limits.cpu_milli != cases[i].cpu_limit ||
             s.requests.memory != cases[i].mem_mib * MI || s.limits.memory != s.requests.memory) {
             print_error("case %zu:\n%s\n rc=%d err=%s cpu=%lld limit=%lld mem=%lldMi; want %lld %lld %lldMi\n", i,
-                        cases[i].yaml, rc, err.msg, (long long)s.requests.cpu_milli,
-                        (long long)s.limits.cpu_milli, (long long)(s.requests.memory / MI),
-                        (long long)cases[i].cpu, (long long)cases[i].cpu_limit, (long long)cases[i].mem_mib);
+                        cases[i].yaml, rc, err.msg, (long long)s.requests.cpu_milli, (long long)s.limits.cpu_milli,
+                        (long long)(s.requests.memory / MI), (long long)cases[i].cpu,
+                        (long long)cases[i].cpu_limit, (long long)cases[i].mem_mib);
             fail();
         }
     }
@@ -368,8 +388,10 @@ static void test_errors(void **state)
 {
     (void)state;
     static const app_error cases[] = {
-        {APP "  type: Scala\n  executor: {cores: 0}\n", KN_SPARK_EXECUTOR, "spec.executor.cores is 0, want at least 1"},
-        {APP "  type: Scala\n  executor: {cores: -2}\n", KN_SPARK_EXECUTOR, "spec.executor.cores is -2, want at least 1"},
+        {APP "  type: Scala\n  executor: {cores: 0}\n", KN_SPARK_EXECUTOR,
+         "spec.executor.cores is 0, want at least 1"},
+        {APP "  type: Scala\n  executor: {cores: -2}\n", KN_SPARK_EXECUTOR,
+         "spec.executor.cores is -2, want at least 1"},
         {APP "  type: Scala\n  driver: {cores: 0.5}\n", KN_SPARK_DRIVER,
          "spec.driver.cores is 0.5, want a whole number of cores (for a fraction of a core set coreRequest, "
          "e.g. \"500m\")"},
@@ -381,7 +403,8 @@ static void test_errors(void **state)
         {APP "  type: Scala\n  sparkConf: {spark.executor.cores: \"0\"}\n", KN_SPARK_EXECUTOR,
          "spec.sparkConf[\"spark.executor.cores\"] is \"0\", want at least 1"},
         {APP "  type: Scala\n  driver: {cores: 1, coreLimit: 500m}\n", KN_SPARK_DRIVER,
-         "spec.driver.coreLimit \"500m\" is below cores 1 (1000m): raise coreLimit to at least 1000m or remove it"},
+         "spec.driver.coreLimit \"500m\" is below cores 1 (1000m): raise coreLimit to at least 1000m or remove "
+         "it"},
         {APP "  type: Scala\n  driver: {coreLimit: 500m}\n", KN_SPARK_DRIVER,
          "spec.driver.coreLimit \"500m\" is below the default cores 1 (1000m): raise coreLimit to at least 1000m "
          "or remove it"},
@@ -414,7 +437,8 @@ static void test_errors(void **state)
         {APP "  type: Scala\n  sparkConf: {spark.driver.memoryOverheadFactor: \"0\"}\n", KN_SPARK_DRIVER,
          "spec.sparkConf[\"spark.driver.memoryOverheadFactor\"] is \"0\", want a number above 0 such as 0.1"},
         {APP "  type: Scala\n  sparkConf: {spark.kubernetes.memoryOverheadFactor: \"1e9\"}\n", KN_SPARK_DRIVER,
-         "spec.sparkConf[\"spark.kubernetes.memoryOverheadFactor\"] is \"1e9\", far too large: want a fraction of the memory such as 0.1"},
+         "spec.sparkConf[\"spark.kubernetes.memoryOverheadFactor\"] is \"1e9\", far too large: want a fraction of "
+         "the memory such as 0.1"},
         {APP "  type: Scala\n  executor: {coreRequest: \"0\"}\n", KN_SPARK_EXECUTOR,
          "spec.executor.coreRequest is \"0\", want more than 0 cores (e.g. \"500m\" or \"2\")"},
         {APP "  type: Scala\n  executor: {coreRequest: 500 m}\n", KN_SPARK_EXECUTOR,
@@ -434,23 +458,30 @@ static void test_errors(void **state)
         {APP "  type: Python\n  executor: {gpu: {name: nvidia.com/gpu, quantity: \"1\"}}\n", KN_SPARK_EXECUTOR,
          "spec.executor.gpu.quantity is \"1\", want a whole number of at least 1"},
         {APP "  type: Python\n  executor: {gpu: {name: nvidia.com/my gpu, quantity: 1}}\n", KN_SPARK_EXECUTOR,
-         "spec.executor.gpu.name: resource name \"nvidia.com/my\" has character 0x20: want letters, digits and . - _ / "
+         "spec.executor.gpu.name: resource name \"nvidia.com/my\" has character 0x20: want letters, digits and . "
+         "- _ / "
          "(e.g. nvidia.com/gpu)"},
         {APP "  type: Scala\n  sparkConf: {spark.executor.resource.gpu.amount: \"1\"}\n", KN_SPARK_EXECUTOR,
-         "spec.sparkConf: spark.executor.resource.gpu.amount is set but spark.executor.resource.gpu.vendor is missing "
-         "(Spark fails the driver with \"Resource: gpu was requested, but vendor was not specified.\"): set it to the "
+         "spec.sparkConf: spark.executor.resource.gpu.amount is set but spark.executor.resource.gpu.vendor is "
+         "missing "
+         "(Spark fails the driver with \"Resource: gpu was requested, but vendor was not specified.\"): set it to "
+         "the "
          "device plugin's domain, e.g. nvidia.com"},
         {APP "  type: Scala\n  sparkConf: {spark.driver.resource.gpu.vendor: nvidia.com}\n", KN_SPARK_DRIVER,
-         "spec.sparkConf: spark.driver.resource.gpu.* is set but spark.driver.resource.gpu.amount is missing (Spark "
+         "spec.sparkConf: spark.driver.resource.gpu.* is set but spark.driver.resource.gpu.amount is missing "
+         "(Spark "
          "fails the driver with \"You must specify an amount for gpu\"): set it, e.g. \"1\""},
         {APP "  type: Scala\n  sparkConf: {spark.executor.resource.gpu.amount: \"0.5\", "
-             "spark.executor.resource.gpu.vendor: nvidia.com}\n", KN_SPARK_EXECUTOR,
+             "spark.executor.resource.gpu.vendor: nvidia.com}\n",
+         KN_SPARK_EXECUTOR,
          "spec.sparkConf[\"spark.executor.resource.gpu.amount\"] is \"0.5\", want a whole number of at least 0"},
         {APP "  type: Scala\n  sparkConf: {spark.executor.resource.gpu: \"1\"}\n", KN_SPARK_EXECUTOR,
-         "spec.sparkConf[\"spark.executor.resource.gpu\"]: want spark.executor.resource.<name>.amount (and .vendor), "
+         "spec.sparkConf[\"spark.executor.resource.gpu\"]: want spark.executor.resource.<name>.amount (and "
+         ".vendor), "
          "e.g. spark.executor.resource.gpu.amount"},
         {APP "  type: Scala\n  sparkConf: {spark.executor.resource.gpu.amount: \"1\", "
-             "spark.executor.resource.gpu.vendor: nvidia com}\n", KN_SPARK_EXECUTOR,
+             "spark.executor.resource.gpu.vendor: nvidia com}\n",
+         KN_SPARK_EXECUTOR,
          "spec.sparkConf[\"spark.executor.resource.gpu.vendor\"]: resource name \"nvidia\" has character "
          "0x20: want letters, digits and . - _ / (e.g. nvidia.com/gpu)"},
         {APP "  type: Python\n  executor: {gpu: nvidia.com/gpu}\n", KN_SPARK_EXECUTOR,
@@ -463,7 +494,8 @@ static void test_errors(void **state)
         {APP "  type: Scala\n  executor: {memory: 8000000000000m}\n", KN_SPARK_EXECUTOR,
          "spec.executor: memory plus overhead is too large"},
         {APP "  type: Scala\n  executor: [1]\n", KN_SPARK_EXECUTOR, "spec.executor: want an object, got array"},
-        {APP "  type: Scala\n  sparkConf: [a]\n", KN_SPARK_EXECUTOR, "spec.sparkConf: want an object of strings, got array"},
+        {APP "  type: Scala\n  sparkConf: [a]\n", KN_SPARK_EXECUTOR,
+         "spec.sparkConf: want an object of strings, got array"},
         {"apiVersion: v1\nkind: SparkApplication\n", KN_SPARK_DRIVER, "spec: want an object, got null"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -475,7 +507,8 @@ static void test_errors(void **state)
         int rc = kn_spark_size_pod(app, cases[i].role, &s, &err);
         kn_json_free(app);
         if (rc != -1 || strcmp(err.msg, cases[i].want) != 0) {
-            print_error("case %zu:\n%s\n rc=%d\n got  %s\n want %s\n", i, cases[i].yaml, rc, err.msg, cases[i].want);
+            print_error("case %zu:\n%s\n rc=%d\n got  %s\n want %s\n", i, cases[i].yaml, rc, err.msg,
+                        cases[i].want);
             fail();
         }
         assert_memory_equal(&s, &before, sizeof(s)); /* out untouched on error */
@@ -485,10 +518,10 @@ static void test_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_memory_strings),     cmocka_unit_test(test_memory_string_errors),
-        cmocka_unit_test(test_guide_spark_pi),     cmocka_unit_test(test_guide_data_processing),
-        cmocka_unit_test(test_guide_gpu),          cmocka_unit_test(test_precedence),
-        cmocka_unit_test(test_errors),          cmocka_unit_test(test_conf_resources),
+        cmocka_unit_test(test_memory_strings), cmocka_unit_test(test_memory_string_errors),
+        cmocka_unit_test(test_guide_spark_pi), cmocka_unit_test(test_guide_data_processing),
+        cmocka_unit_test(test_guide_gpu),      cmocka_unit_test(test_precedence),
+        cmocka_unit_test(test_errors),         cmocka_unit_test(test_conf_resources),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

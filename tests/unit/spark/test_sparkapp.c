@@ -56,18 +56,23 @@ static void test_executor_count(void **state)
     expect_count("{\"spec\":{\"executor\":{}}}", 2, false);
     expect_count("{\"spec\":{\"sparkConf\":{\"spark.executor.instances\":\"7\"}}}", 7, false);
     /* the spec field wins over sparkConf (the operator passes it last) */
-    expect_count("{\"spec\":{\"executor\":{\"instances\":4},\"sparkConf\":{\"spark.executor.instances\":\"7\"}}}", 4, false);
+    expect_count("{\"spec\":{\"executor\":{\"instances\":4},\"sparkConf\":{\"spark.executor.instances\":\"7\"}}}",
+                 4, false);
     expect_count("{\"spec\":{\"executor\":{\"instances\":4},\"dynamicAllocation\":{\"enabled\":true}}}", 4, true);
     expect_count("{\"spec\":{\"dynamicAllocation\":{\"enabled\":true}}}", 0, true);
     expect_count("{\"spec\":{\"executor\":{\"instances\":1},\"dynamicAllocation\":{\"enabled\":true,"
-                 "\"initialExecutors\":5,\"minExecutors\":2}}}", 5, true);
+                 "\"initialExecutors\":5,\"minExecutors\":2}}}",
+                 5, true);
     expect_count("{\"spec\":{\"sparkConf\":{\"spark.dynamicAllocation.enabled\":\" TRUE \","
-                 "\"spark.dynamicAllocation.minExecutors\":\"6\"}}}", 6, true);
+                 "\"spark.dynamicAllocation.minExecutors\":\"6\"}}}",
+                 6, true);
     /* an explicit enabled:false wins over sparkConf */
     expect_count("{\"spec\":{\"dynamicAllocation\":{\"enabled\":false},"
-                 "\"sparkConf\":{\"spark.dynamicAllocation.enabled\":\"true\"}}}", 2, false);
+                 "\"sparkConf\":{\"spark.dynamicAllocation.enabled\":\"true\"}}}",
+                 2, false);
 
-    const char *bad[] = {"{\"spec\":{\"executor\":{\"instances\":-1}}}", "{\"spec\":{\"executor\":{\"instances\":2.5}}}",
+    const char *bad[] = {"{\"spec\":{\"executor\":{\"instances\":-1}}}",
+                         "{\"spec\":{\"executor\":{\"instances\":2.5}}}",
                          "{\"spec\":{\"executor\":{\"instances\":\"3\"}}}",
                          "{\"spec\":{\"sparkConf\":{\"spark.executor.instances\":\"three\"}}}",
                          "{\"spec\":{\"executor\":{\"instances\":100000}}}"};
@@ -102,9 +107,12 @@ static void test_reservation_parse(void **state)
     (void)state;
     kn_executor_reservation r;
     kn_err err = {{0}};
-    assert_int_equal(kn_executor_reservation_parse("{\"count\":8,\"requests\":{\"cpu\":\"4\",\"memory\":\"22937Mi\","
-                                                   "\"nvidia.com/gpu\":\"1\"},\"numa\":{\"policy\":\"single-numa\","
-                                                   "\"resources\":\"cpu,memory,nvidia.com/gpu\"}}", &r, &err), 0);
+    assert_int_equal(
+        kn_executor_reservation_parse("{\"count\":8,\"requests\":{\"cpu\":\"4\",\"memory\":\"22937Mi\","
+                                      "\"nvidia.com/gpu\":\"1\"},\"numa\":{\"policy\":\"single-numa\","
+                                      "\"resources\":\"cpu,memory,nvidia.com/gpu\"}}",
+                                      &r, &err),
+        0);
     assert_int_equal(r.count, 8);
     assert_int_equal(r.requests.cpu_milli, 4000);
     assert_int_equal(r.requests.memory, 22937LL << 20);
@@ -140,14 +148,17 @@ static void test_reservation_placement(void **state)
     char *text = kn_sparkapp_reservation(app, &err);
     assert_string_equal(text, "{\"count\":3,\"requests\":{\"cpu\":\"1\",\"memory\":\"896Mi\"}}");
     free(text);
-    kn_json *aff = obj("{\"nodeAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":{\"nodeSelectorTerms\":"
-                       "[{\"matchExpressions\":[{\"key\":\"node-type\",\"operator\":\"In\",\"values\":[\"spark-executor\"]}]}]}}}");
+    kn_json *aff =
+        obj("{\"nodeAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":{\"nodeSelectorTerms\":"
+            "[{\"matchExpressions\":[{\"key\":\"node-type\",\"operator\":\"In\",\"values\":[\"spark-executor\"]}]}"
+            "]}}}");
     kn_json_set(kn_json_pointer_get(app, "/spec/executor"), "affinity", aff);
     text = kn_sparkapp_reservation(app, &err);
-    assert_string_equal(text, "{\"count\":3,\"requests\":{\"cpu\":\"1\",\"memory\":\"896Mi\"},\"nodeSelector\":{},"
-                              "\"affinity\":{\"nodeAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":"
-                              "{\"nodeSelectorTerms\":[{\"matchExpressions\":[{\"key\":\"node-type\",\"operator\":\"In\","
-                              "\"values\":[\"spark-executor\"]}]}]}}}}");
+    assert_string_equal(
+        text, "{\"count\":3,\"requests\":{\"cpu\":\"1\",\"memory\":\"896Mi\"},\"nodeSelector\":{},"
+              "\"affinity\":{\"nodeAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":"
+              "{\"nodeSelectorTerms\":[{\"matchExpressions\":[{\"key\":\"node-type\",\"operator\":\"In\","
+              "\"values\":[\"spark-executor\"]}]}]}}}}");
     free(text);
     /* the same constraints on both roles: nothing extra */
     kn_json_set(kn_json_pointer_get(app, "/spec/driver"), "affinity", kn_json_clone(aff));
@@ -171,7 +182,8 @@ static void assert_subset(const kn_json *got, const kn_json *want, const char *w
 static void assert_same_at(const kn_json *a, const kn_json *b, const char *ptr)
 {
     if (!kn_json_equal(kn_json_pointer_get(a, ptr), kn_json_pointer_get(b, ptr))) {
-        char *x = kn_json_dump(kn_json_pointer_get(a, ptr), NULL), *y = kn_json_dump(kn_json_pointer_get(b, ptr), NULL);
+        char *x = kn_json_dump(kn_json_pointer_get(a, ptr), NULL),
+             *y = kn_json_dump(kn_json_pointer_get(b, ptr), NULL);
         print_error("built %s\nwant  %s\n", x, y);
         free(x);
         free(y);
@@ -198,11 +210,20 @@ static void test_driver_pod_as_spark_builds_it(void **state)
     assert_subset(kn_json_pointer_get(pod, "/metadata/labels"), labels, "labels");
     assert_int_equal(kn_json_len(kn_json_pointer_get(pod, "/metadata/labels")), kn_json_len(labels) + 1);
     kn_json_free(labels);
-    const char *same[] = {"/metadata/namespace", "/metadata/annotations", "/metadata/ownerReferences",
-                          "/spec/containers/0/name", "/spec/containers/0/image", "/spec/containers/0/args",
-                          "/spec/containers/0/ports", "/spec/containers/0/resources", "/spec/containers/0/imagePullPolicy",
-                          "/spec/restartPolicy", "/spec/serviceAccountName", "/spec/tolerations",
-                          "/spec/priority", "/spec/dnsPolicy"};
+    const char *same[] = {"/metadata/namespace",
+                          "/metadata/annotations",
+                          "/metadata/ownerReferences",
+                          "/spec/containers/0/name",
+                          "/spec/containers/0/image",
+                          "/spec/containers/0/args",
+                          "/spec/containers/0/ports",
+                          "/spec/containers/0/resources",
+                          "/spec/containers/0/imagePullPolicy",
+                          "/spec/restartPolicy",
+                          "/spec/serviceAccountName",
+                          "/spec/tolerations",
+                          "/spec/priority",
+                          "/spec/dnsPolicy"};
     for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++)
         assert_same_at(pod, want, same[i]);
     /* the role's schedulerName (the fixture pod is of a role without one) */
@@ -235,9 +256,9 @@ static void test_executor_pod_as_spark_builds_it(void **state)
     kn_json_remove(labels, "sparkoperator.k8s.io/submission-id");
     assert_subset(kn_json_pointer_get(pod, "/metadata/labels"), labels, "labels");
     kn_json_free(labels);
-    const char *same[] = {"/metadata/name", "/metadata/ownerReferences", "/spec/containers/0/name",
-                          "/spec/containers/0/args", "/spec/containers/0/ports", "/spec/containers/0/resources",
-                          "/spec/hostname", "/spec/restartPolicy", "/spec/tolerations"};
+    const char *same[] = {"/metadata/name",          "/metadata/ownerReferences", "/spec/containers/0/name",
+                          "/spec/containers/0/args", "/spec/containers/0/ports",  "/spec/containers/0/resources",
+                          "/spec/hostname",          "/spec/restartPolicy",       "/spec/tolerations"};
     for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++)
         assert_same_at(pod, want, same[i]);
     kn_json_free(pod);
@@ -274,7 +295,11 @@ static void test_executor_pod_as_spark_builds_it(void **state)
 static kn_json *as_admitted(kn_json *pod)
 {
     kn_json_set_str(kn_json_get(pod, "spec"), "schedulerName", "default-scheduler"); /* the API server's default */
-    kn_rules_input in = {.group = "", .version = "v1", .kind = "Pod", .operation = "CREATE", .object = pod,
+    kn_rules_input in = {.group = "",
+                         .version = "v1",
+                         .kind = "Pod",
+                         .operation = "CREATE",
+                         .object = pod,
                          .mode = KN_ADMIT_MUTATE};
     kn_decision d;
     kn_err err = {{0}};
@@ -306,10 +331,28 @@ static void assert_json_same(const kn_json *a, const kn_json *b)
 /* Every member of the two models. */
 static void assert_same_model(const kn_pod *a, const kn_pod *b)
 {
-    const char *sa[] = {a->ns, a->name, a->uid, a->resource_version, a->scheduler_name, a->node_name, a->phase,
-                        a->creation_timestamp, a->owner_kind, a->owner_name, a->owner_uid};
-    const char *sb[] = {b->ns, b->name, b->uid, b->resource_version, b->scheduler_name, b->node_name, b->phase,
-                        b->creation_timestamp, b->owner_kind, b->owner_name, b->owner_uid};
+    const char *sa[] = {a->ns,
+                        a->name,
+                        a->uid,
+                        a->resource_version,
+                        a->scheduler_name,
+                        a->node_name,
+                        a->phase,
+                        a->creation_timestamp,
+                        a->owner_kind,
+                        a->owner_name,
+                        a->owner_uid};
+    const char *sb[] = {b->ns,
+                        b->name,
+                        b->uid,
+                        b->resource_version,
+                        b->scheduler_name,
+                        b->node_name,
+                        b->phase,
+                        b->creation_timestamp,
+                        b->owner_kind,
+                        b->owner_name,
+                        b->owner_uid};
     for (size_t i = 0; i < sizeof(sa) / sizeof(sa[0]); i++)
         assert_same_str(sa[i], sb[i]);
     assert_int_equal(a->terminating, b->terminating);
@@ -410,7 +453,8 @@ static void test_pods_carry_role_settings(void **state)
     assert_non_null(pod);
     assert_string_equal(str_at(pod, "/spec/containers/0/resources/limits/nvidia.com~1gpu"), "1");
     assert_string_equal(str_at(pod, "/metadata/annotations/numa.scheduling.kubenexus.io~1policy"), "single-numa");
-    assert_string_equal(str_at(pod, "/metadata/labels/spark-app-selector"), str_at(pod, "/spec/containers/0/env/1/value"));
+    assert_string_equal(str_at(pod, "/metadata/labels/spark-app-selector"),
+                        str_at(pod, "/spec/containers/0/env/1/value"));
     assert_true(strncmp(str_at(pod, "/metadata/labels/spark-app-selector"), "spark-", 6) == 0);
     assert_int_equal(strlen(str_at(pod, "/metadata/labels/spark-app-selector")), 38);
     kn_json_free(pod);

@@ -64,7 +64,13 @@ static inline uint64_t ck_old_segments(uint64_t h, char (*seg)[16], size_t want,
     const uint32_t c = 0x61616161u; /* "aaaa": any constant would do */
     *got = 0;
     for (uint32_t i = 0; *got < want && i < 62u * 62 * 62 * 62; i++) {
-        char a[8] = {tag, 'k', 'e', 'y', ck_alnum[i % 62], ck_alnum[i / 62 % 62], ck_alnum[i / 3844 % 62],
+        char a[8] = {tag,
+                     'k',
+                     'e',
+                     'y',
+                     ck_alnum[i % 62],
+                     ck_alnum[i / 62 % 62],
+                     ck_alnum[i / 3844 % 62],
                      ck_alnum[i / 238328]};
         uint64_t y = (h ^ ck_load64(a)) * CK_OLD_M;
         uint32_t undo = (uint32_t)(y >> 32) ^ c; /* the next block, in each half */

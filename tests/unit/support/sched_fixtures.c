@@ -68,15 +68,15 @@ kn_json *fx_parse(const char *fmt, ...)
 void fx_node_full(kn_scheduler *s, const char *name, const char *cpu, const char *mem, const char *labels,
                   const char *annotations, const char *spec, const char *alloc, const char *ready)
 {
-    kn_json *n = fx_parse("{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"%s\",\"uid\":\"node-uid-%s\","
-                          "\"labels\":{\"kubernetes.io/hostname\":\"%s\"%s%s},\"annotations\":{%s}},"
-                          "\"spec\":{\"podCIDR\":\"10.0.0.0/24\"%s},"
-                          "\"status\":{\"capacity\":{\"cpu\":\"%s\"},\"allocatable\":{\"cpu\":\"%s\",\"memory\":\"%s\","
-                          "\"ephemeral-storage\":\"100Gi\",\"pods\":\"110\"%s},"
-                          "\"conditions\":[{\"type\":\"MemoryPressure\",\"status\":\"False\"},"
-                          "{\"type\":\"Ready\",\"status\":\"%s\",\"reason\":\"KubeletReady\"}]}}",
-                          name, name, name, *labels ? "," : "", labels, annotations, spec, cpu, cpu, mem, alloc,
-                          ready);
+    kn_json *n =
+        fx_parse("{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"%s\",\"uid\":\"node-uid-%s\","
+                 "\"labels\":{\"kubernetes.io/hostname\":\"%s\"%s%s},\"annotations\":{%s}},"
+                 "\"spec\":{\"podCIDR\":\"10.0.0.0/24\"%s},"
+                 "\"status\":{\"capacity\":{\"cpu\":\"%s\"},\"allocatable\":{\"cpu\":\"%s\",\"memory\":\"%s\","
+                 "\"ephemeral-storage\":\"100Gi\",\"pods\":\"110\"%s},"
+                 "\"conditions\":[{\"type\":\"MemoryPressure\",\"status\":\"False\"},"
+                 "{\"type\":\"Ready\",\"status\":\"%s\",\"reason\":\"KubeletReady\"}]}}",
+                 name, name, name, *labels ? "," : "", labels, annotations, spec, cpu, cpu, mem, alloc, ready);
     kn_err err = {{0}};
     if (kn_sched_apply_node(s, n, false, &err) != 0)
         fail_msg("apply node %s: %s", name, err.msg);

@@ -13,8 +13,7 @@
 #define ARGC(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static const char *k_env[] = {"KUBENEXUS_WEBHOOK_PORT", "KUBENEXUS_WEBHOOK_TLS_CERT_FILE",
-                              "KUBENEXUS_WEBHOOK_TLS_KEY_FILE",
-                              "KUBENEXUS_WEBHOOK_FILL_GANG_LABELS"};
+                              "KUBENEXUS_WEBHOOK_TLS_KEY_FILE", "KUBENEXUS_WEBHOOK_FILL_GANG_LABELS"};
 
 static int clear_env(void **state)
 {
@@ -48,12 +47,26 @@ static void test_defaults(void **state)
 static void test_both_spellings_and_values(void **state)
 {
     (void)state;
-    char *argv[] = {"kubenexus-webhook", "--tls-cert-file=/c", "--tls-key-file", "/k",
-                    "--port", "9443", "--bind-address=::", "--scheduler-name", "gangs",
-                    "--fill-gang-labels", "--log-level=debug", "--threads=4",
-                    "--max-request-bytes", "512Ki", "--max-buffered-bytes=2Mi",
-                    "--request-timeout", "250ms",
-                    "--cert-reload-interval=1m", "--shutdown-timeout", "7"};
+    char *argv[] = {"kubenexus-webhook",
+                    "--tls-cert-file=/c",
+                    "--tls-key-file",
+                    "/k",
+                    "--port",
+                    "9443",
+                    "--bind-address=::",
+                    "--scheduler-name",
+                    "gangs",
+                    "--fill-gang-labels",
+                    "--log-level=debug",
+                    "--threads=4",
+                    "--max-request-bytes",
+                    "512Ki",
+                    "--max-buffered-bytes=2Mi",
+                    "--request-timeout",
+                    "250ms",
+                    "--cert-reload-interval=1m",
+                    "--shutdown-timeout",
+                    "7"};
     kn_webhook_options o;
     kn_err err = {{0}};
     assert_int_equal(kn_options_parse(ARGC(argv), argv, &o, &err), KN_OPTIONS_RUN);

@@ -267,8 +267,7 @@ static void test_manifest_file_errors(void **state)
  * with kn_manifest_read_file() and removes it. path gets the file's name. */
 static bool keep_lists; /* read_temp_manifest reads with kn_manifest_read_file_lists */
 
-static int read_temp_manifest(const char *y, size_t pad, char path[32], kn_json ***docs, size_t *n,
-                              kn_err *err)
+static int read_temp_manifest(const char *y, size_t pad, char path[32], kn_json ***docs, size_t *n, kn_err *err)
 {
     strcpy(path, "/tmp/kn-test-yaml-XXXXXX");
     int fd = mkstemp(path);
@@ -278,7 +277,8 @@ static int read_temp_manifest(const char *y, size_t pad, char path[32], kn_json 
     for (size_t i = 0; i < pad; i += 1024)
         fprintf(f, "%01024d", 0);
     fclose(f);
-    int rc = keep_lists ? kn_manifest_read_file_lists(path, docs, n, err) : kn_manifest_read_file(path, docs, n, err);
+    int rc =
+        keep_lists ? kn_manifest_read_file_lists(path, docs, n, err) : kn_manifest_read_file(path, docs, n, err);
     unlink(path);
     return rc;
 }

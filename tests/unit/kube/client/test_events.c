@@ -18,14 +18,21 @@
 
 static kn_pod_event waiting(const char *pod, const char *msg)
 {
-    return (kn_pod_event){.ns = "spark", .name = (char *)pod, .uid = "uid-1", .type = "Normal",
-                            .reason = "GangWaiting", .message = (char *)msg};
+    return (kn_pod_event){.ns = "spark",
+                          .name = (char *)pod,
+                          .uid = "uid-1",
+                          .type = "Normal",
+                          .reason = "GangWaiting",
+                          .message = (char *)msg};
 }
 
 static kn_evq *new_q(size_t queue_max, size_t cache_max, kn_metrics *m)
 {
-    kn_evq_opts o = {.component = "kubenexus-scheduler", .instance = "host_1", .queue_max = queue_max,
-                     .cache_max = cache_max, .metrics = m};
+    kn_evq_opts o = {.component = "kubenexus-scheduler",
+                     .instance = "host_1",
+                     .queue_max = queue_max,
+                     .cache_max = cache_max,
+                     .metrics = m};
     kn_err err = {{0}};
     kn_evq *q = kn_evq_new(&o, &err);
     assert_non_null(q);
@@ -390,8 +397,12 @@ static void similar_messages_are_combined(void **state)
     char msg[64];
     for (int i = 0; i < KN_EVENT_SIMILAR_MAX + 1; i++) {
         snprintf(msg, sizeof msg, "0/50 nodes are available: %d Insufficient cpu.", i + 1);
-        kn_pod_event ev = {.ns = "spark", .name = "exec-1", .uid = "u", .type = "Warning",
-                             .reason = "FailedScheduling", .message = msg};
+        kn_pod_event ev = {.ns = "spark",
+                           .name = "exec-1",
+                           .uid = "u",
+                           .type = "Warning",
+                           .reason = "FailedScheduling",
+                           .message = msg};
         assert_int_equal(kn_evq_record(q, &ev, T0 + i), 0);
         kn_evq_send *s = kn_evq_next(q, 16, 0);
         assert_non_null(s);
@@ -418,8 +429,12 @@ static void similar_messages_are_combined(void **state)
             kn_evq_done(q, s, 200, NULL, 0, 0);
     }
     /* ten minutes of quiet: messages count afresh */
-    kn_pod_event ev = {.ns = "spark", .name = "exec-1", .uid = "u", .type = "Warning",
-                         .reason = "FailedScheduling", .message = "0/50 nodes are available: 99 Insufficient cpu."};
+    kn_pod_event ev = {.ns = "spark",
+                       .name = "exec-1",
+                       .uid = "u",
+                       .type = "Warning",
+                       .reason = "FailedScheduling",
+                       .message = "0/50 nodes are available: 99 Insufficient cpu."};
     kn_evq_record(q, &ev, T0 + KN_EVENT_SIMILAR_MAX + KN_EVENT_SIMILAR_S + 1);
     kn_evq_send *s = kn_evq_next(q, 16, 0);
     assert_string_equal(s->method, "POST");
@@ -436,9 +451,16 @@ static void preempted_names_the_preemptor(void **state)
 {
     (void)state;
     kn_evq *q = new_q(0, 0, NULL);
-    kn_pod_event ev = {.ns = "batch", .name = "low-1", .uid = "uid-low", .type = "Normal", .reason = "Preempted",
-                       .message = "Preempted by pod uid-high on node node-a", .related_ns = "spark",
-                       .related_name = "high-driver", .related_uid = "uid-high", .action = "Preempting"};
+    kn_pod_event ev = {.ns = "batch",
+                       .name = "low-1",
+                       .uid = "uid-low",
+                       .type = "Normal",
+                       .reason = "Preempted",
+                       .message = "Preempted by pod uid-high on node node-a",
+                       .related_ns = "spark",
+                       .related_name = "high-driver",
+                       .related_uid = "uid-high",
+                       .action = "Preempting"};
     kn_evq_send *s = record_and_send(q, &ev, 0);
     kn_json *j = body_of(s);
     assert_string_equal(kn_json_str(kn_json_dig(j, "involvedObject", "name", NULL)), "low-1");
@@ -463,18 +485,12 @@ static void preempted_names_the_preemptor(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(repeat_is_a_patch_of_count),
-        cmocka_unit_test(identical_queued_events_fold),
-        cmocka_unit_test(full_queue_drops_and_counts),
-        cmocka_unit_test(lane_limits_requests_in_flight),
-        cmocka_unit_test(repeat_waits_for_its_create),
-        cmocka_unit_test(patch_404_creates_again),
-        cmocka_unit_test(transient_errors_retried_others_not),
-        cmocka_unit_test(retried_create_409_is_created),
-        cmocka_unit_test(failed_patch_retried_as_patch),
-        cmocka_unit_test(correlator_cache_is_lru),
-        cmocka_unit_test(similar_messages_are_combined),
-        cmocka_unit_test(preempted_names_the_preemptor),
+        cmocka_unit_test(repeat_is_a_patch_of_count),          cmocka_unit_test(identical_queued_events_fold),
+        cmocka_unit_test(full_queue_drops_and_counts),         cmocka_unit_test(lane_limits_requests_in_flight),
+        cmocka_unit_test(repeat_waits_for_its_create),         cmocka_unit_test(patch_404_creates_again),
+        cmocka_unit_test(transient_errors_retried_others_not), cmocka_unit_test(retried_create_409_is_created),
+        cmocka_unit_test(failed_patch_retried_as_patch),       cmocka_unit_test(correlator_cache_is_lru),
+        cmocka_unit_test(similar_messages_are_combined),       cmocka_unit_test(preempted_names_the_preemptor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

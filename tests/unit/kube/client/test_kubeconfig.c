@@ -99,10 +99,12 @@ static void errors_name_file_and_field(void **state)
     kn_kubeconfig kc;
     kn_err err = {{0}};
 
-    write_file("config", "{\"current-context\":\"c\",\"clusters\":[{\"name\":\"k\",\"cluster\":{\"server\":\"https://h\"}}],"
-                         "\"users\":[{\"name\":\"x\",\"user\":{}},{\"name\":\"u\",\"user\":{\"client-certificate-data\":\"Q0E=\","
-                         "\"client-key-data\":\"***\"}}],"
-                         "\"contexts\":[{\"name\":\"c\",\"context\":{\"cluster\":\"k\",\"user\":\"u\"}}]}");
+    write_file(
+        "config",
+        "{\"current-context\":\"c\",\"clusters\":[{\"name\":\"k\",\"cluster\":{\"server\":\"https://h\"}}],"
+        "\"users\":[{\"name\":\"x\",\"user\":{}},{\"name\":\"u\",\"user\":{\"client-certificate-data\":\"Q0E=\","
+        "\"client-key-data\":\"***\"}}],"
+        "\"contexts\":[{\"name\":\"c\",\"context\":{\"cluster\":\"k\",\"user\":\"u\"}}]}");
     assert_int_equal(kn_kubeconfig_load(p, &kc, &err), -1);
     snprintf(want, sizeof want, "kubeconfig %s: users[1].user.client-key-data: not base64", p);
     assert_string_equal(err.msg, want);
@@ -111,20 +113,23 @@ static void errors_name_file_and_field(void **state)
     assert_int_equal(kn_kubeconfig_load(p, &kc, &err), -1);
     assert_non_null(strstr(err.msg, "current-context: no context named \"nope\""));
 
-    write_file("config", "{\"current-context\":\"c\",\"clusters\":[{\"name\":\"k\",\"cluster\":{\"server\":\"https://h\"}}],"
-                         "\"users\":[{\"name\":\"u\",\"user\":{\"exec\":{\"command\":\"aws\"}}}],"
-                         "\"contexts\":[{\"name\":\"c\",\"context\":{\"cluster\":\"k\",\"user\":\"u\"}}]}");
+    write_file("config",
+               "{\"current-context\":\"c\",\"clusters\":[{\"name\":\"k\",\"cluster\":{\"server\":\"https://h\"}}],"
+               "\"users\":[{\"name\":\"u\",\"user\":{\"exec\":{\"command\":\"aws\"}}}],"
+               "\"contexts\":[{\"name\":\"c\",\"context\":{\"cluster\":\"k\",\"user\":\"u\"}}]}");
     assert_int_equal(kn_kubeconfig_load(p, &kc, &err), -1);
     assert_non_null(strstr(err.msg, "users[0].user.exec: credential plugins are not supported"));
 
-    write_file("config", "{\"current-context\":\"c\",\"clusters\":[{\"name\":\"k\",\"cluster\":{\"server\":\"ftp://h\"}}],"
-                         "\"contexts\":[{\"name\":\"c\",\"context\":{\"cluster\":\"k\"}}]}");
+    write_file("config",
+               "{\"current-context\":\"c\",\"clusters\":[{\"name\":\"k\",\"cluster\":{\"server\":\"ftp://h\"}}],"
+               "\"contexts\":[{\"name\":\"c\",\"context\":{\"cluster\":\"k\"}}]}");
     assert_int_equal(kn_kubeconfig_load(p, &kc, &err), -1);
     assert_non_null(strstr(err.msg, "clusters[0].cluster.server: \"ftp://h\" is not an http(s) URL"));
 
-    write_file("config", "{\"current-context\":\"c\",\"clusters\":[{\"name\":\"k\",\"cluster\":{\"server\":\"https://h\","
-                         "\"certificate-authority\":\"missing.crt\"}}],"
-                         "\"contexts\":[{\"name\":\"c\",\"context\":{\"cluster\":\"k\"}}]}");
+    write_file("config",
+               "{\"current-context\":\"c\",\"clusters\":[{\"name\":\"k\",\"cluster\":{\"server\":\"https://h\","
+               "\"certificate-authority\":\"missing.crt\"}}],"
+               "\"contexts\":[{\"name\":\"c\",\"context\":{\"cluster\":\"k\"}}]}");
     assert_int_equal(kn_kubeconfig_load(p, &kc, &err), -1);
     assert_non_null(strstr(err.msg, "clusters[0].cluster.certificate-authority: cannot open"));
 }

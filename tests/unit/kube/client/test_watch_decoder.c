@@ -34,7 +34,8 @@ static const char *STREAM =
     "\"namespace\":\"spark\",\"resourceVersion\":\"101\"},\"spec\":{\"schedulerName\":\"kubenexus-scheduler\"}}}\n"
     "{\"type\":\"MODIFIED\",\"object\":{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"a\","
     "\"resourceVersion\":\"102\"},\"spec\":{\"nodeName\":\"n1\"}}}\r\n"
-    "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"150\"}}}\n"
+    "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":"
+    "\"150\"}}}\n"
     "{\"type\":\"DELETED\",\"object\":{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"b\"}}}\n";
 
 /* Every split of the stream into two chunks decodes the same four events. */
@@ -63,9 +64,10 @@ static void events_across_any_chunking(void **state)
 static void error_event_with_410_status(void **state)
 {
     (void)state;
-    const char *ev = "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
-                     "\"status\":\"Failure\",\"message\":\"too old resource version: 5 (90)\",\"reason\":\"Expired\","
-                     "\"code\":410}}\n";
+    const char *ev =
+        "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
+        "\"status\":\"Failure\",\"message\":\"too old resource version: 5 (90)\",\"reason\":\"Expired\","
+        "\"code\":410}}\n";
     seen s = {0};
     kn_watch_decoder d;
     kn_watch_decoder_init(&d, 0, collect, &s);

@@ -108,8 +108,9 @@ static void test_new_report_frees_room(void **state)
     executor(s, "waits", "4");
     fx_cycle(s, 1, out);
     expect_on(out, "warm", "a", "node-0");
-    fx_expect_failed(out, "waits", "0/1 nodes are available: 1 node(s) didn't have a NUMA zone that fits "
-                                   "(single-numa).");
+    fx_expect_failed(out, "waits",
+                     "0/1 nodes are available: 1 node(s) didn't have a NUMA zone that fits "
+                     "(single-numa).");
     report(s, "a", "16", "2", "16"); /* zone 1's users ended (the report counts warm already) */
     next_cycle(s, 2, out);
     expect_on(out, "waits", "a", "node-1");
@@ -127,7 +128,7 @@ static void test_allocatable_shrinks(void **state)
     fx_cycle(s, 1, out);
     expect_on(out, "warm", "a", "node-0");
     expect_on(out, "second", "a", "node-0"); /* bin-packed next to warm */
-    report(s, "a", "8", "0", "8");             /* a's zones shrink to 8 cores: node-1 holds one more */
+    report(s, "a", "8", "0", "8");           /* a's zones shrink to 8 cores: node-1 holds one more */
     executor(s, "third", "6");
     executor(s, "fourth", "6");
     next_cycle(s, 2, out);

@@ -12,8 +12,8 @@
 
 #include "support/sched_fixtures.h"
 
-#define RESERVATION(count, cpu) \
-    "\"scheduling.kubenexus.io/executor-reservation\":\"{\\\"count\\\":" count \
+#define RESERVATION(count, cpu)                                                                                   \
+    "\"scheduling.kubenexus.io/executor-reservation\":\"{\\\"count\\\":" count                                    \
     ",\\\"requests\\\":{\\\"cpu\\\":\\\"" cpu "\\\",\\\"memory\\\":\\\"1Gi\\\"}}\""
 
 /* "node: why; " for every node, in the order told. */
@@ -29,14 +29,17 @@ static void test_each_node_says_why(void **state)
     fx_sched *f = *state;
     fx_node(f->s, "node-c", "4", "16Gi");
     fx_node(f->s, "node-a", "2", "16Gi");
-    fx_node_full(f->s, "node-b", "8", "16Gi", "", "", ",\"taints\":[{\"key\":\"gpu\",\"value\":\"true\","
-                 "\"effect\":\"NoSchedule\"}]", "", "True");
+    fx_node_full(f->s, "node-b", "8", "16Gi", "", "",
+                 ",\"taints\":[{\"key\":\"gpu\",\"value\":\"true\","
+                 "\"effect\":\"NoSchedule\"}]",
+                 "", "True");
     fx_pod_full(f->s, "web", "3", "20Gi", "", "", "", "", NULL, NULL);
     assert_int_equal(fx_cycle(f->s, 1, &f->out), 0);
     char why[2048] = "";
     assert_int_equal(kn_sched_explain(f->s, "uid-web", collect, why), 0);
-    assert_string_equal(why, "node-a: Insufficient cpu, Insufficient memory; node-b: node(s) had untolerated taint "
-                             "{gpu: true}; node-c: Insufficient memory; ");
+    assert_string_equal(why,
+                        "node-a: Insufficient cpu, Insufficient memory; node-b: node(s) had untolerated taint "
+                        "{gpu: true}; node-c: Insufficient memory; ");
     /* asking changed nothing: room made, the pod goes */
     fx_node(f->s, "node-d", "4", "32Gi");
     why[0] = '\0';
@@ -62,15 +65,18 @@ static void test_driver_needs_a_slot_beside_it(void **state)
     assert_int_equal(fx_cycle(f->s, 1, &f->out), 0);
     char why[2048] = "";
     assert_int_equal(kn_sched_explain(f->s, "uid-etl-driver", collect, why), 0);
-    assert_string_equal(why, "node-a: room for the driver, but not for an executor slot beside it: Insufficient cpu; "
-                             "node-b: fits; ");
+    assert_string_equal(why,
+                        "node-a: room for the driver, but not for an executor slot beside it: Insufficient cpu; "
+                        "node-b: fits; ");
     assert_int_equal(fx_cycle(f->s, 2, &f->out), 0); /* 2 + 3 x 2 cpu never fit on 8 */
     /* a driver's host port is not asked of the slot beside it */
     fx_pod_full(f->s, "web-driver", "1", "1Gi",
                 "\"spark-role\":\"driver\",\"pod-group.scheduling.kubenexus.io/name\":\"web\","
                 "\"pod-group.scheduling.kubenexus.io/min-available\":\"2\"",
-                RESERVATION("1", "1"), ",\"initContainers\":[{\"name\":\"proxy\",\"restartPolicy\":\"Always\","
-                "\"ports\":[{\"containerPort\":8080,\"hostPort\":8080}]}]", "", NULL, NULL);
+                RESERVATION("1", "1"),
+                ",\"initContainers\":[{\"name\":\"proxy\",\"restartPolicy\":\"Always\","
+                "\"ports\":[{\"containerPort\":8080,\"hostPort\":8080}]}]",
+                "", NULL, NULL);
     why[0] = '\0';
     assert_int_equal(kn_sched_explain(f->s, "uid-web-driver", collect, why), 0);
     assert_string_equal(why, "node-a: fits; node-b: fits; ");

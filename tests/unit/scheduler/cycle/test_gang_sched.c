@@ -12,10 +12,11 @@
 
 #include "support/sched_fixtures.h"
 
-#define GANG(name, min) \
-    "\"pod-group.scheduling.kubenexus.io/name\":\"" name "\",\"pod-group.scheduling.kubenexus.io/min-available\":\"" min "\""
-#define RESERVATION(count) \
-    "\"scheduling.kubenexus.io/executor-reservation\":\"{\\\"count\\\":" count \
+#define GANG(name, min)                                                                                           \
+    "\"pod-group.scheduling.kubenexus.io/name\":\"" name                                                          \
+    "\",\"pod-group.scheduling.kubenexus.io/min-available\":\"" min "\""
+#define RESERVATION(count)                                                                                        \
+    "\"scheduling.kubenexus.io/executor-reservation\":\"{\\\"count\\\":" count                                    \
     ",\\\"requests\\\":{\\\"cpu\\\":\\\"1\\\",\\\"memory\\\":\\\"896Mi\\\"}}\""
 
 static void member(kn_scheduler *s, const char *name, const char *cpu, const char *labels, const char *spec)
@@ -69,11 +70,13 @@ static void test_driver_without_reservation_is_named(void **state)
     assert_int_equal(fx_cycle(s, 1, out), 0);
     const kn_sched_event *e = fx_event(out, "spark-pi-driver", "GangWaiting");
     assert_non_null(e);
-    assert_string_equal(e->message, "Gang default/spark-pi: 1 of 4 members present, and Spark driver spark-pi-driver "
-                        "has no annotation scheduling.kubenexus.io/executor-reservation: it did not pass through the "
-                        "kubenexus webhook, and Spark creates the executors only once the driver runs, so the gang can "
-                        "never fill up. Recreate the application with the webhook installed (MutatingWebhookConfiguration "
-                        "kubenexus-webhook, selecting its namespace), or set the annotation on the driver");
+    assert_string_equal(
+        e->message,
+        "Gang default/spark-pi: 1 of 4 members present, and Spark driver spark-pi-driver "
+        "has no annotation scheduling.kubenexus.io/executor-reservation: it did not pass through the "
+        "kubenexus webhook, and Spark creates the executors only once the driver runs, so the gang can "
+        "never fill up. Recreate the application with the webhook installed (MutatingWebhookConfiguration "
+        "kubenexus-webhook, selecting its namespace), or set the annotation on the driver");
 }
 
 static void test_gang_waits_for_min_available_then_binds_all(void **state)
@@ -153,7 +156,8 @@ static void test_reservation_released_on_timeout(void **state)
     kn_sched_out *out = &f->out;
     fx_node(s, "node-a", "4", "16Gi");
     fx_pod_full(s, "etl-driver", "1", "1Gi", GANG("etl", "4"),
-                RESERVATION("3") ",\"pod-group.scheduling.kubenexus.io/timeout-seconds\":\"30\"", "", "", NULL, NULL);
+                RESERVATION("3") ",\"pod-group.scheduling.kubenexus.io/timeout-seconds\":\"30\"", "", "", NULL,
+                NULL);
     assert_int_equal(fx_cycle(s, 100, out), 1);
     assert_true(kn_sched_next_deadline(s) == 130);
     fx_pod(s, "waiting", "2", "1Gi");
@@ -222,8 +226,9 @@ static void test_driver_not_bound_without_room_for_its_executors(void **state)
     assert_int_equal(fx_cycle(s, 1, out), 0);
     const kn_sched_event *e = fx_event(out, "big-driver", "FailedScheduling");
     assert_non_null(e);
-    assert_string_equal(e->message, "0/1 nodes are available: 1 Insufficient cpu. Gang default/big: only 4 of 5 pods "
-                                    "fit at once (driver and its executor slots); none bound.");
+    assert_string_equal(e->message,
+                        "0/1 nodes are available: 1 Insufficient cpu. Gang default/big: only 4 of 5 pods "
+                        "fit at once (driver and its executor slots); none bound.");
     fx_pod(s, "plain", "4", "1Gi");
     assert_int_equal(fx_cycle(s, 2, out), 1);
     kn_sched_stats st;

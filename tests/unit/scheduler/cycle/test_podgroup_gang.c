@@ -14,10 +14,11 @@
 
 #define COSCHED(pg) "\"scheduling.x-k8s.io/pod-group\":\"" pg "\""
 #define VOLCANO(pg) "\"scheduling.k8s.io/group-name\":\"" pg "\""
-#define GANG(name, min) \
-    "\"pod-group.scheduling.kubenexus.io/name\":\"" name "\",\"pod-group.scheduling.kubenexus.io/min-available\":\"" min "\""
-#define RESERVATION(count) \
-    "\"scheduling.kubenexus.io/executor-reservation\":\"{\\\"count\\\":" count \
+#define GANG(name, min)                                                                                           \
+    "\"pod-group.scheduling.kubenexus.io/name\":\"" name                                                          \
+    "\",\"pod-group.scheduling.kubenexus.io/min-available\":\"" min "\""
+#define RESERVATION(count)                                                                                        \
+    "\"scheduling.kubenexus.io/executor-reservation\":\"{\\\"count\\\":" count                                    \
     ",\\\"requests\\\":{\\\"cpu\\\":\\\"1\\\",\\\"memory\\\":\\\"1Gi\\\"}}\""
 
 /* A PodGroup "name" in namespace default as the API server serves it. */
@@ -69,8 +70,9 @@ static void test_volcano_podgroup_all_or_nothing(void **state)
     podgroup(f->s, KN_GANG_VOLCANO, "vc-pg", "{\"minMember\":3,\"queue\":\"default\"}", false);
     members(f->s, "vc", 0, 3, "2", "", VOLCANO("vc-pg"));
     assert_int_equal(fx_cycle(f->s, 1, &f->out), 0);
-    fx_expect_failed(&f->out, "vc-2", "0/1 nodes are available: 1 Insufficient cpu. Gang default/vc-pg: only 2 "
-                                      "of 3 pods fit at once; none bound.");
+    fx_expect_failed(&f->out, "vc-2",
+                     "0/1 nodes are available: 1 Insufficient cpu. Gang default/vc-pg: only 2 "
+                     "of 3 pods fit at once; none bound.");
     fx_delete_pod(f->s, "vc-2");
     assert_int_equal(fx_cycle(f->s, 2, &f->out), 0);
     assert_non_null(fx_event(&f->out, "vc-0", "GangWaiting"));
@@ -87,10 +89,12 @@ static void test_missing_podgroup_waits_until_created(void **state)
     fx_node(f->s, "node-a", "8", "32Gi");
     members(f->s, "early", 0, 2, "1", COSCHED("late-pg"), "");
     assert_int_equal(fx_cycle(f->s, 1, &f->out), 0);
-    fx_expect_failed(&f->out, "early-0", "PodGroup default/late-pg (scheduling.x-k8s.io/v1alpha1) not found; the "
-                                         "gang's pods wait until it is created");
-    fx_expect_failed(&f->out, "early-1", "PodGroup default/late-pg (scheduling.x-k8s.io/v1alpha1) not found; the "
-                                         "gang's pods wait until it is created");
+    fx_expect_failed(&f->out, "early-0",
+                     "PodGroup default/late-pg (scheduling.x-k8s.io/v1alpha1) not found; the "
+                     "gang's pods wait until it is created");
+    fx_expect_failed(&f->out, "early-1",
+                     "PodGroup default/late-pg (scheduling.x-k8s.io/v1alpha1) not found; the "
+                     "gang's pods wait until it is created");
     /* not retried (nor told again) while nothing changes */
     size_t events = f->out.n_events;
     assert_int_equal(fx_cycle(f->s, 2, &f->out), 0);
@@ -104,8 +108,9 @@ static void test_missing_podgroup_waits_until_created(void **state)
     podgroup(f->s, KN_GANG_COSCHEDULING, "late-pg", "{}", true);
     members(f->s, "early", 2, 3, "1", COSCHED("late-pg"), "");
     assert_int_equal(fx_cycle(f->s, 5, &f->out), 0);
-    fx_expect_failed(&f->out, "early-2", "PodGroup default/late-pg (scheduling.x-k8s.io/v1alpha1) not found; the "
-                                         "gang's pods wait until it is created");
+    fx_expect_failed(&f->out, "early-2",
+                     "PodGroup default/late-pg (scheduling.x-k8s.io/v1alpha1) not found; the "
+                     "gang's pods wait until it is created");
 }
 
 /* A PodGroup with a spec no scheduler can act on: its gang is told why. */
@@ -116,12 +121,14 @@ static void test_bad_podgroup_named_to_its_gang(void **state)
     podgroup(f->s, KN_GANG_COSCHEDULING, "bad-pg", "{\"minMember\":-2}", false);
     members(f->s, "bad", 0, 1, "1", COSCHED("bad-pg"), "");
     assert_int_equal(fx_cycle(f->s, 1, &f->out), 0);
-    fx_expect_failed(&f->out, "bad-0", "PodGroup default/bad-pg (scheduling.x-k8s.io/v1alpha1): spec.minMember is "
-                                       "-2, want an integer from 0 to 10000");
+    fx_expect_failed(&f->out, "bad-0",
+                     "PodGroup default/bad-pg (scheduling.x-k8s.io/v1alpha1): spec.minMember is "
+                     "-2, want an integer from 0 to 10000");
     podgroup(f->s, KN_GANG_COSCHEDULING, "bad-pg", "{\"minResources\":{\"cpu\":\"lots\"}}", false);
     assert_int_equal(fx_cycle(f->s, 2, &f->out), 0);
     const kn_sched_event *e = fx_event(&f->out, "bad-0", "FailedScheduling");
-    assert_non_null(strstr(e->message, "PodGroup default/bad-pg (scheduling.x-k8s.io/v1alpha1): spec.minResources: "));
+    assert_non_null(
+        strstr(e->message, "PodGroup default/bad-pg (scheduling.x-k8s.io/v1alpha1): spec.minResources: "));
     podgroup(f->s, KN_GANG_COSCHEDULING, "bad-pg", "{\"minMember\":1}", false);
     assert_int_equal(fx_cycle(f->s, 3, &f->out), 1);
 }
@@ -177,9 +184,10 @@ static void test_min_resources_counts_pod_slots(void **state)
     podgroup(f->s, KN_GANG_VOLCANO, "many", "{\"minMember\":3,\"minResources\":{\"cpu\":\"1\"}}", false);
     members(f->s, "many", 0, 3, "100m", "", VOLCANO("many"));
     assert_int_equal(fx_cycle(f->s, 1, &f->out), 0);
-    fx_expect_failed(&f->out, "many-0", "PodGroup default/many (scheduling.volcano.sh/v1beta1): the cluster's free "
-                                        "room is short of pods 1 for spec.minResources and minMember 3; the gang is "
-                                        "not attempted until room frees up");
+    fx_expect_failed(&f->out, "many-0",
+                     "PodGroup default/many (scheduling.volcano.sh/v1beta1): the cluster's free "
+                     "room is short of pods 1 for spec.minResources and minMember 3; the gang is "
+                     "not attempted until room frees up");
 }
 
 /* Held executor slots are not free room for another gang's minResources. */
@@ -193,9 +201,10 @@ static void test_min_resources_sees_held_slots(void **state)
     podgroup(f->s, KN_GANG_COSCHEDULING, "next", "{\"minMember\":1,\"minResources\":{\"cpu\":\"4\"}}", false);
     members(f->s, "next", 0, 1, "1", COSCHED("next"), "");
     assert_int_equal(fx_cycle(f->s, 2, &f->out), 0);
-    fx_expect_failed(&f->out, "next-0", "PodGroup default/next (scheduling.x-k8s.io/v1alpha1): the cluster's free "
-                                        "room is short of cpu 1 for spec.minResources and minMember 1; the gang is "
-                                        "not attempted until room frees up");
+    fx_expect_failed(&f->out, "next-0",
+                     "PodGroup default/next (scheduling.x-k8s.io/v1alpha1): the cluster's free "
+                     "room is short of cpu 1 for spec.minResources and minMember 1; the gang is "
+                     "not attempted until room frees up");
 }
 
 /* scheduleTimeoutSeconds is how long a driver's executor slots are held,
@@ -210,8 +219,9 @@ static void test_schedule_timeout_holds_slots(void **state)
     assert_int_equal(fx_cycle(f->s, 100, &f->out), 1);
     const kn_sched_event *e = fx_event(&f->out, "spark-pi-driver", "GangReserved");
     assert_non_null(e);
-    assert_string_equal(e->message, "Reserved 2 executor slot(s) of cpu 1, memory 1Gi for gang default/spark-pi-pg "
-                                    "on node-a (2); held until the executors arrive or 45s pass");
+    assert_string_equal(e->message,
+                        "Reserved 2 executor slot(s) of cpu 1, memory 1Gi for gang default/spark-pi-pg "
+                        "on node-a (2); held until the executors arrive or 45s pass");
     assert_true(kn_sched_next_deadline(f->s) == 145);
     fx_cycle(f->s, 144, &f->out);
     assert_null(fx_event(&f->out, "spark-pi-driver", "GangTimeout"));
@@ -220,8 +230,8 @@ static void test_schedule_timeout_holds_slots(void **state)
     /* the annotation first */
     podgroup(f->s, KN_GANG_VOLCANO, "vc", "{\"minMember\":1}", false);
     fx_pod_full(f->s, "own-driver", "1", "1Gi", "\"spark-role\":\"driver\"",
-                VOLCANO("vc") "," RESERVATION("1") ",\"pod-group.scheduling.kubenexus.io/timeout-seconds\":\"20\"", "",
-                "", NULL, NULL);
+                VOLCANO("vc") "," RESERVATION("1") ",\"pod-group.scheduling.kubenexus.io/timeout-seconds\":\"20\"",
+                "", "", NULL, NULL);
     assert_int_equal(fx_cycle(f->s, 200, &f->out), 1);
     e = fx_event(&f->out, "own-driver", "GangReserved");
     assert_non_null(strstr(e->message, "or 20s pass"));
@@ -240,8 +250,9 @@ static void test_resync_drops_podgroups_of_its_kind(void **state)
     members(f->s, "vc", 0, 1, "1", "", VOLCANO("vc-kept"));
     assert_int_equal(fx_cycle(f->s, 1, &f->out), 1);
     assert_non_null(fx_node_of(&f->out, "vc-0"));
-    fx_expect_failed(&f->out, "gone-0", "PodGroup default/kept (scheduling.x-k8s.io/v1alpha1) not found; the "
-                                        "gang's pods wait until it is created");
+    fx_expect_failed(&f->out, "gone-0",
+                     "PodGroup default/kept (scheduling.x-k8s.io/v1alpha1) not found; the "
+                     "gang's pods wait until it is created");
 }
 
 int main(void)

@@ -16,10 +16,11 @@
 
 #include "support/sched_fixtures.h"
 
-#define GANG(name, min) \
-    "\"pod-group.scheduling.kubenexus.io/name\":\"" name "\",\"pod-group.scheduling.kubenexus.io/min-available\":\"" min "\""
-#define RESERVATION(count, tmpl) \
-    "\"scheduling.kubenexus.io/executor-reservation\":\"{\\\"count\\\":" count \
+#define GANG(name, min)                                                                                           \
+    "\"pod-group.scheduling.kubenexus.io/name\":\"" name                                                          \
+    "\",\"pod-group.scheduling.kubenexus.io/min-available\":\"" min "\""
+#define RESERVATION(count, tmpl)                                                                                  \
+    "\"scheduling.kubenexus.io/executor-reservation\":\"{\\\"count\\\":" count                                    \
     ",\\\"requests\\\":{\\\"cpu\\\":\\\"1\\\",\\\"memory\\\":\\\"1Gi\\\"}" tmpl "}\""
 #define DRIVER ",\"spark-role\":\"driver\""
 
@@ -117,7 +118,7 @@ static void test_higher_priority_pod_preempts_and_binds_once_victim_is_gone(void
      * changes until the victim is gone */
     kn_sched_out_reset(&f->out);
     running(s, "low", "4", 0, "", "node-a", 0); /* an update (deletionTimestamp in a live cluster) */
-    pending(s, "high", "2", 100, "", ""); /* status.nominatedNodeName written: an update too */
+    pending(s, "high", "2", 100, "", "");       /* status.nominatedNodeName written: an update too */
     assert_int_equal(fx_cycle(s, 2, &f->out), 0);
     assert_int_equal(f->out.n_victims, 0);
     kn_sched_stats st;
@@ -131,10 +132,11 @@ static void test_higher_priority_pod_preempts_and_binds_once_victim_is_gone(void
 
 static void pdb(kn_scheduler *s, const char *name, const char *selector, int allowed, const char *disrupted)
 {
-    kn_json *b = fx_parse("{\"apiVersion\":\"policy/v1\",\"kind\":\"PodDisruptionBudget\",\"metadata\":{\"name\":\"%s\","
-                          "\"namespace\":\"default\",\"uid\":\"pdb-%s\"},\"spec\":{\"selector\":%s},"
-                          "\"status\":{\"disruptionsAllowed\":%d,\"disruptedPods\":{%s}}}",
-                          name, name, selector, allowed, disrupted);
+    kn_json *b =
+        fx_parse("{\"apiVersion\":\"policy/v1\",\"kind\":\"PodDisruptionBudget\",\"metadata\":{\"name\":\"%s\","
+                 "\"namespace\":\"default\",\"uid\":\"pdb-%s\"},\"spec\":{\"selector\":%s},"
+                 "\"status\":{\"disruptionsAllowed\":%d,\"disruptedPods\":{%s}}}",
+                 name, name, selector, allowed, disrupted);
     kn_err err = {{0}};
     if (kn_sched_apply_pdb(s, b, false, &err) != 0)
         fail_msg("apply pdb %s: %s", name, err.msg);
@@ -155,8 +157,9 @@ static void test_no_victim_of_equal_or_higher_priority(void **state)
     assert_int_equal(f->out.n_victims, 0);
     assert_null(nominated(&f->out, "high"));
     /* kube-scheduler's FitError, then why preemption did not help, node by node */
-    fx_expect_failed(&f->out, "high", "0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are "
-                                      "available: 1 Insufficient cpu, 1 No preemption victims found for incoming pod.");
+    fx_expect_failed(&f->out, "high",
+                     "0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are "
+                     "available: 1 Insufficient cpu, 1 No preemption victims found for incoming pod.");
 }
 
 static void test_no_lower_priority_pod_anywhere_leaves_the_message_alone(void **state)
@@ -179,8 +182,9 @@ static void test_preemption_policy_never(void **state)
     pending(s, "polite", "2", 100, "", ",\"preemptionPolicy\":\"Never\"");
     assert_int_equal(fx_cycle(s, 1, &f->out), 0);
     assert_int_equal(f->out.n_victims, 0);
-    fx_expect_failed(&f->out, "polite", "0/1 nodes are available: 1 Insufficient cpu. preemption: not eligible due "
-                                        "to preemptionPolicy=Never.");
+    fx_expect_failed(&f->out, "polite",
+                     "0/1 nodes are available: 1 Insufficient cpu. preemption: not eligible due "
+                     "to preemptionPolicy=Never.");
 }
 
 /* One node's victims, reprieved most important first: the lowest priority
@@ -352,8 +356,9 @@ static void test_gang_with_a_member_of_higher_priority_is_no_victim(void **state
     pending(f->s, "high", "2", 100, "", "");
     assert_int_equal(fx_cycle(f->s, 1, &f->out), 0);
     assert_int_equal(f->out.n_victims, 0);
-    fx_expect_failed(&f->out, "high", "0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are "
-                                      "available: 2 No preemption victims found for incoming pod.");
+    fx_expect_failed(&f->out, "high",
+                     "0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are "
+                     "available: 2 No preemption victims found for incoming pod.");
 }
 
 /* Dynamic allocation: executors beyond min-available go first, one by one,
@@ -473,8 +478,9 @@ static void test_gang_preemptor_gets_room_for_all_or_evicts_nobody(void **state)
     assert_int_equal(f->out.n_nominations, 0);
     const kn_sched_event *e = fx_event(&f->out, "mpi-0", "FailedScheduling");
     assert_non_null(e);
-    assert_non_null(strstr(e->message, "Gang default/mpi: only 0 of 3 pods fit at once; none bound. preemption: "
-                                       "0/3 nodes are available: 3 No preemption victims found for incoming pod."));
+    assert_non_null(strstr(e->message,
+                           "Gang default/mpi: only 0 of 3 pods fit at once; none bound. preemption: "
+                           "0/3 nodes are available: 3 No preemption victims found for incoming pod."));
     /* the two low pods still run: put back as they were */
     kn_sched_stats st;
     kn_sched_get_stats(f->s, &st);
@@ -532,7 +538,8 @@ static void low_driver_with_slots_on_a(fx_sched *f)
 {
     fx_node(f->s, "a", "4", "16Gi");
     /* its slots may go anywhere (their own constraints: none), the driver only on a */
-    fx_pod_full(f->s, "low-driver", "1", "1Gi", GANG("low", "3") DRIVER, RESERVATION("2", ",\\\"tolerations\\\":[]"),
+    fx_pod_full(f->s, "low-driver", "1", "1Gi", GANG("low", "3") DRIVER,
+                RESERVATION("2", ",\\\"tolerations\\\":[]"),
                 ",\"nodeSelector\":{\"kubernetes.io/hostname\":\"a\"}", "", NULL, NULL);
     assert_int_equal(fx_cycle(f->s, 1, &f->out), 1);
     kn_sched_out_reset(&f->out);
@@ -612,7 +619,8 @@ static void test_higher_priority_pod_ignores_the_nominated_room(void **state)
     assert_null(fx_node_of(&f->out, "high"));
     bool cleared = false;
     for (size_t i = 0; i < f->out.n_nominations; i++)
-        cleared = cleared || (strcmp(f->out.nominations[i].name, "high") == 0 && f->out.nominations[i].node == NULL);
+        cleared =
+            cleared || (strcmp(f->out.nominations[i].name, "high") == 0 && f->out.nominations[i].node == NULL);
     assert_true(cleared);
 }
 

@@ -13,10 +13,11 @@
 
 #include "support/sched_fixtures.h"
 
-#define GANG(name, min) \
-    "\"pod-group.scheduling.kubenexus.io/name\":\"" name "\",\"pod-group.scheduling.kubenexus.io/min-available\":\"" min "\""
-#define RESERVATION(count) \
-    "\"scheduling.kubenexus.io/executor-reservation\":\"{\\\"count\\\":" count \
+#define GANG(name, min)                                                                                           \
+    "\"pod-group.scheduling.kubenexus.io/name\":\"" name                                                          \
+    "\",\"pod-group.scheduling.kubenexus.io/min-available\":\"" min "\""
+#define RESERVATION(count)                                                                                        \
+    "\"scheduling.kubenexus.io/executor-reservation\":\"{\\\"count\\\":" count                                    \
     ",\\\"requests\\\":{\\\"cpu\\\":\\\"1\\\",\\\"memory\\\":\\\"896Mi\\\"}}\""
 #define TIMEOUT(secs) ",\"pod-group.scheduling.kubenexus.io/timeout-seconds\":\"" secs "\""
 
@@ -96,8 +97,9 @@ static void test_restored_slots_keep_out_a_competing_driver(void **state)
     assert_int_equal(fx_cycle(s, T0 + 20, out), 0);
     const kn_sched_event *e = fx_event(out, "pi-a-driver", "GangReserved");
     assert_non_null(e);
-    assert_string_equal(e->message, "Re-reserved 2 executor slot(s) for gang default/pi-a after a scheduler restart; "
-                                    "held until the executors arrive or 600s after the driver was bound");
+    assert_string_equal(e->message,
+                        "Re-reserved 2 executor slot(s) for gang default/pi-a after a scheduler restart; "
+                        "held until the executors arrive or 600s after the driver was bound");
     expect_held(s, 1, 2);
     assert_true(kn_sched_next_deadline(s) == T0 + 600);
     char held[512] = "";

@@ -20,15 +20,20 @@ static void test_fit_message_is_kube_schedulers(void **state)
     fx_node(s, "node-a", "2", "8Gi");
     fx_node(s, "node-b", "2", "8Gi");
     fx_node(s, "node-c", "2", "8Gi");
-    fx_node_full(s, "node-d", "16", "64Gi", "", "", ",\"taints\":[{\"key\":\"dedicated\",\"value\":\"spark\","
-                 "\"effect\":\"NoSchedule\"}]", "", "True");
-    fx_node_full(s, "node-e", "16", "64Gi", "", "", ",\"taints\":[{\"key\":\"dedicated\",\"value\":\"spark\","
-                 "\"effect\":\"NoSchedule\"}]", "", "True");
+    fx_node_full(s, "node-d", "16", "64Gi", "", "",
+                 ",\"taints\":[{\"key\":\"dedicated\",\"value\":\"spark\","
+                 "\"effect\":\"NoSchedule\"}]",
+                 "", "True");
+    fx_node_full(s, "node-e", "16", "64Gi", "", "",
+                 ",\"taints\":[{\"key\":\"dedicated\",\"value\":\"spark\","
+                 "\"effect\":\"NoSchedule\"}]",
+                 "", "True");
     fx_pod(s, "big", "4", "1Gi");
     assert_int_equal(fx_cycle(s, 1, out), 0);
     /* "<count> <reason>" sorted as strings, as kube-scheduler's FitError */
-    fx_expect_failed(out, "big", "0/5 nodes are available: 2 node(s) had untolerated taint {dedicated: spark}, "
-                              "3 Insufficient cpu.");
+    fx_expect_failed(out, "big",
+                     "0/5 nodes are available: 2 node(s) had untolerated taint {dedicated: spark}, "
+                     "3 Insufficient cpu.");
 }
 
 static void test_every_insufficient_resource_is_counted(void **state)
@@ -39,8 +44,9 @@ static void test_every_insufficient_resource_is_counted(void **state)
     fx_node(s, "node-a", "2", "4Gi");
     fx_pod_full(s, "gpu-job", "4", "8Gi", "", "", "", ",\"nvidia.com/gpu\":\"1\"", NULL, NULL);
     fx_cycle(s, 1, out);
-    fx_expect_failed(out, "gpu-job", "0/1 nodes are available: 1 Insufficient cpu, 1 Insufficient memory, "
-                                  "1 Insufficient nvidia.com/gpu.");
+    fx_expect_failed(out, "gpu-job",
+                     "0/1 nodes are available: 1 Insufficient cpu, 1 Insufficient memory, "
+                     "1 Insufficient nvidia.com/gpu.");
 }
 
 static void test_extended_resources_and_pod_count(void **state)
@@ -131,22 +137,31 @@ static void test_taints_and_tolerations(void **state)
     fx_sched *f = *state;
     kn_scheduler *s = f->s;
     kn_sched_out *out = &f->out;
-    fx_node_full(s, "spark", "8", "8Gi", "", "", ",\"taints\":[{\"key\":\"spark\",\"value\":\"true\","
-                 "\"effect\":\"NoSchedule\"},{\"key\":\"batch\",\"effect\":\"PreferNoSchedule\"}]", "", "True");
-    fx_node_full(s, "evicting", "8", "8Gi", "", "", ",\"taints\":[{\"key\":\"maintenance\","
-                 "\"effect\":\"NoExecute\"}]", "", "True");
+    fx_node_full(s, "spark", "8", "8Gi", "", "",
+                 ",\"taints\":[{\"key\":\"spark\",\"value\":\"true\","
+                 "\"effect\":\"NoSchedule\"},{\"key\":\"batch\",\"effect\":\"PreferNoSchedule\"}]",
+                 "", "True");
+    fx_node_full(s, "evicting", "8", "8Gi", "", "",
+                 ",\"taints\":[{\"key\":\"maintenance\","
+                 "\"effect\":\"NoExecute\"}]",
+                 "", "True");
     fx_pod(s, "plain", "1", "1Gi");
-    fx_pod_full(s, "equal", "1", "1Gi", "", "", ",\"tolerations\":[{\"key\":\"spark\",\"operator\":\"Equal\","
-                "\"value\":\"true\",\"effect\":\"NoSchedule\"}]", "", NULL, NULL);
+    fx_pod_full(s, "equal", "1", "1Gi", "", "",
+                ",\"tolerations\":[{\"key\":\"spark\",\"operator\":\"Equal\","
+                "\"value\":\"true\",\"effect\":\"NoSchedule\"}]",
+                "", NULL, NULL);
     fx_pod_full(s, "wrong-value", "1", "1Gi", "", "", ",\"tolerations\":[{\"key\":\"spark\",\"value\":\"false\"}]",
                 "", NULL, NULL);
-    fx_pod_full(s, "exists-noexec", "1", "1Gi", "", "", ",\"tolerations\":[{\"key\":\"maintenance\","
-                "\"operator\":\"Exists\",\"effect\":\"NoExecute\"}]", "", NULL, NULL);
+    fx_pod_full(s, "exists-noexec", "1", "1Gi", "", "",
+                ",\"tolerations\":[{\"key\":\"maintenance\","
+                "\"operator\":\"Exists\",\"effect\":\"NoExecute\"}]",
+                "", NULL, NULL);
     fx_pod_full(s, "tolerate-all", "1", "1Gi", "", "", ",\"tolerations\":[{\"operator\":\"Exists\"}]", "", NULL,
                 NULL);
     fx_cycle(s, 1, out);
-    fx_expect_failed(out, "plain", "0/2 nodes are available: 1 node(s) had untolerated taint {maintenance: }, "
-                                "1 node(s) had untolerated taint {spark: true}.");
+    fx_expect_failed(out, "plain",
+                     "0/2 nodes are available: 1 node(s) had untolerated taint {maintenance: }, "
+                     "1 node(s) had untolerated taint {spark: true}.");
     assert_string_equal(fx_node_of(out, "equal"), "spark"); /* PreferNoSchedule does not filter */
     assert_null(fx_node_of(out, "wrong-value"));
     assert_string_equal(fx_node_of(out, "exists-noexec"), "evicting");
@@ -170,7 +185,8 @@ static char *place_with(const char *spec)
     if (n == NULL) {
         const kn_sched_event *e = fx_event(out, "p", "FailedScheduling");
         assert_non_null(e);
-        assert_string_equal(e->message, "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector.");
+        assert_string_equal(e->message,
+                            "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector.");
     }
     fx_sched_free(f);
     return r;
@@ -179,8 +195,10 @@ static char *place_with(const char *spec)
 static void expect_place(const char *expr, const char *want)
 {
     char spec[1024];
-    snprintf(spec, sizeof(spec), ",\"affinity\":{\"nodeAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":"
-             "{\"nodeSelectorTerms\":[%s]}}}", expr);
+    snprintf(spec, sizeof(spec),
+             ",\"affinity\":{\"nodeAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":"
+             "{\"nodeSelectorTerms\":[%s]}}}",
+             expr);
     char *got = place_with(spec);
     if (want == NULL) {
         if (got != NULL)
@@ -194,10 +212,12 @@ static void expect_place(const char *expr, const char *want)
 static void test_node_affinity_operators(void **state)
 {
     (void)state;
-    expect_place("{\"matchExpressions\":[{\"key\":\"zone\",\"operator\":\"In\",\"values\":[\"z2\",\"z9\"]}]}", "b");
+    expect_place("{\"matchExpressions\":[{\"key\":\"zone\",\"operator\":\"In\",\"values\":[\"z2\",\"z9\"]}]}",
+                 "b");
     expect_place("{\"matchExpressions\":[{\"key\":\"zone\",\"operator\":\"In\",\"values\":[\"z9\"]}]}", NULL);
     /* NotIn also matches nodes without the label */
-    expect_place("{\"matchExpressions\":[{\"key\":\"zone\",\"operator\":\"NotIn\",\"values\":[\"z1\",\"z2\"]}]}", "c");
+    expect_place("{\"matchExpressions\":[{\"key\":\"zone\",\"operator\":\"NotIn\",\"values\":[\"z1\",\"z2\"]}]}",
+                 "c");
     expect_place("{\"matchExpressions\":[{\"key\":\"disk\",\"operator\":\"Exists\"}]}", "b");
     expect_place("{\"matchExpressions\":[{\"key\":\"zone\",\"operator\":\"DoesNotExist\"}]}", "c");
     expect_place("{\"matchExpressions\":[{\"key\":\"gen\",\"operator\":\"Gt\",\"values\":[\"4\"]}]}", "b");
@@ -208,10 +228,12 @@ static void test_node_affinity_operators(void **state)
                  "c");
     /* expressions in a term are ANDed, terms are ORed, an empty term matches nothing */
     expect_place("{\"matchExpressions\":[{\"key\":\"zone\",\"operator\":\"Exists\"},"
-                 "{\"key\":\"disk\",\"operator\":\"DoesNotExist\"}]}", "a");
+                 "{\"key\":\"disk\",\"operator\":\"DoesNotExist\"}]}",
+                 "a");
     expect_place("{}", NULL);
     expect_place("{\"matchExpressions\":[{\"key\":\"zone\",\"operator\":\"In\",\"values\":[\"nope\"]}]},"
-                 "{\"matchFields\":[{\"key\":\"metadata.name\",\"operator\":\"In\",\"values\":[\"a\"]}]}", "a");
+                 "{\"matchFields\":[{\"key\":\"metadata.name\",\"operator\":\"In\",\"values\":[\"a\"]}]}",
+                 "a");
     char *got = place_with(",\"nodeSelector\":{\"disk\":\"ssd\"}");
     assert_string_equal(got, "b");
     free(got);

@@ -18,16 +18,18 @@
 /* One zone of a NodeResourceTopology as the topology-updater reports it. */
 static void zone_json(char *buf, size_t cap, int i, const char *cpu, const char *cpu_avail, const char *gpu)
 {
-    snprintf(buf, cap,
-             "{\"name\":\"node-%d\",\"type\":\"Node\",\"costs\":[{\"name\":\"node-0\",\"value\":10}],"
-             "\"resources\":[{\"name\":\"cpu\",\"capacity\":\"%s\",\"allocatable\":\"%s\",\"available\":\"%s\"},"
-             "{\"name\":\"memory\",\"capacity\":\"64Gi\",\"allocatable\":\"64Gi\",\"available\":\"64Gi\"}%s%s%s%s%s]}",
-             i, cpu, cpu, cpu_avail, *gpu ? ",{\"name\":\"nvidia.com/gpu\",\"capacity\":\"" : "", gpu,
-             *gpu ? "\",\"allocatable\":\"" : "", gpu, *gpu ? "\",\"available\":\"2\"}" : "");
+    snprintf(
+        buf, cap,
+        "{\"name\":\"node-%d\",\"type\":\"Node\",\"costs\":[{\"name\":\"node-0\",\"value\":10}],"
+        "\"resources\":[{\"name\":\"cpu\",\"capacity\":\"%s\",\"allocatable\":\"%s\",\"available\":\"%s\"},"
+        "{\"name\":\"memory\",\"capacity\":\"64Gi\",\"allocatable\":\"64Gi\",\"available\":\"64Gi\"}%s%s%s%s%s]}",
+        i, cpu, cpu, cpu_avail, *gpu ? ",{\"name\":\"nvidia.com/gpu\",\"capacity\":\"" : "", gpu,
+        *gpu ? "\",\"allocatable\":\"" : "", gpu, *gpu ? "\",\"available\":\"2\"}" : "");
 }
 
 /* NRT for `node` with n zones of `cpu` cores each (available as given). */
-static void nrt(kn_scheduler *s, const char *node, int n, const char *cpu, const char *const *avail, const char *gpu)
+static void nrt(kn_scheduler *s, const char *node, int n, const char *cpu, const char *const *avail,
+                const char *gpu)
 {
     char zones[4096] = "", z[1024];
     for (int i = 0; i < n; i++) {
@@ -79,8 +81,9 @@ static void test_single_numa(void **state)
     expect_zones(out, "fits", "node-0");
     assert_string_equal(fx_binding(out, "fits")->zones[0], "node-0");
     /* 20 cores fit the node (24 left) but no zone */
-    fx_expect_failed(out, "too-wide", "0/1 nodes are available: 1 node(s) didn't have a NUMA zone that fits "
-                                   "(single-numa).");
+    fx_expect_failed(out, "too-wide",
+                     "0/1 nodes are available: 1 node(s) didn't have a NUMA zone that fits "
+                     "(single-numa).");
 }
 
 static void test_zones_never_overcommitted(void **state)
@@ -102,8 +105,9 @@ static void test_zones_never_overcommitted(void **state)
         per_zone[strcmp(out->bindings[i].zones[0], "node-1") == 0]++;
     assert_int_equal(per_zone[0], 5);
     assert_int_equal(per_zone[1], 5);
-    fx_expect_failed(out, "exec-10", "0/1 nodes are available: 1 node(s) didn't have a NUMA zone that fits "
-                                  "(single-numa).");
+    fx_expect_failed(out, "exec-10",
+                     "0/1 nodes are available: 1 node(s) didn't have a NUMA zone that fits "
+                     "(single-numa).");
 }
 
 static void test_restricted_and_best_effort(void **state)
@@ -132,8 +136,9 @@ static void test_restricted_and_best_effort(void **state)
     numa_pod(s, "restricted", "12", POLICY("restricted"));
     numa_pod(s, "best-effort", "12", POLICY("best-effort"));
     fx_cycle(s, 3, out);
-    fx_expect_failed(out, "restricted", "0/1 nodes are available: 1 node(s) couldn't fit the request in the fewest "
-                                     "NUMA zones that can hold it (restricted).");
+    fx_expect_failed(out, "restricted",
+                     "0/1 nodes are available: 1 node(s) couldn't fit the request in the fewest "
+                     "NUMA zones that can hold it (restricted).");
     expect_zones(out, "best-effort", "node-0,node-1,node-3");
 }
 
@@ -153,10 +158,12 @@ static void test_isolated_zone_stays_exclusive(void **state)
     fx_cycle(s, 2, out);
     expect_zones(out, "single", "node-1");
     /* zone node-0 has 14 cores left but belongs to "iso" alone */
-    fx_expect_failed(out, "single-2", "0/1 nodes are available: 1 node(s) didn't have a NUMA zone that fits "
-                                   "(single-numa).");
-    fx_expect_failed(out, "iso-2", "0/1 nodes are available: 1 node(s) didn't have a free NUMA zone to isolate "
-                                "the pod (isolated).");
+    fx_expect_failed(out, "single-2",
+                     "0/1 nodes are available: 1 node(s) didn't have a NUMA zone that fits "
+                     "(single-numa).");
+    fx_expect_failed(out, "iso-2",
+                     "0/1 nodes are available: 1 node(s) didn't have a free NUMA zone to isolate "
+                     "the pod (isolated).");
     /* and pods without a policy cannot use the isolated zone's room either */
     fx_pod(s, "plain", "20", "1Gi"); /* 48 - 17 used - 14 kept for "iso" = 17 */
     fx_cycle(s, 3, out);
@@ -189,7 +196,8 @@ static void test_stale_available_is_not_trusted(void **state)
     numa_pod(s, "d", "1", POLICY("single-numa"));
     fx_cycle(s, 3, out);
     expect_zones(out, "c", "node-0");
-    fx_expect_failed(out, "d", "0/1 nodes are available: 1 node(s) didn't have a NUMA zone that fits (single-numa).");
+    fx_expect_failed(out, "d",
+                     "0/1 nodes are available: 1 node(s) didn't have a NUMA zone that fits (single-numa).");
 }
 
 static void test_gpu_zones(void **state)
@@ -216,11 +224,12 @@ static void test_annotation_and_label_topologies(void **state)
     fx_sched *f = *state;
     kn_scheduler *s = f->s;
     kn_sched_out *out = &f->out;
-    fx_node_full(s, "annotated", "16", "64Gi", "",
-                 "\"numa.kubenexus.io/topology\":\"{\\\"zones\\\":[{\\\"name\\\":\\\"numa0\\\",\\\"cpu\\\":\\\"8\\\","
-                 "\\\"memory\\\":\\\"32Gi\\\"},{\\\"name\\\":\\\"numa1\\\",\\\"cpu\\\":\\\"8\\\",\\\"memory\\\":"
-                 "\\\"32Gi\\\"}]}\"",
-                 ",\"taints\":[{\"key\":\"t\",\"value\":\"a\",\"effect\":\"NoSchedule\"}]", "", "True");
+    fx_node_full(
+        s, "annotated", "16", "64Gi", "",
+        "\"numa.kubenexus.io/topology\":\"{\\\"zones\\\":[{\\\"name\\\":\\\"numa0\\\",\\\"cpu\\\":\\\"8\\\","
+        "\\\"memory\\\":\\\"32Gi\\\"},{\\\"name\\\":\\\"numa1\\\",\\\"cpu\\\":\\\"8\\\",\\\"memory\\\":"
+        "\\\"32Gi\\\"}]}\"",
+        ",\"taints\":[{\"key\":\"t\",\"value\":\"a\",\"effect\":\"NoSchedule\"}]", "", "True");
     fx_node_full(s, "labelled", "16", "64Gi",
                  "\"numa.kubenexus.io/node-count\":\"2\",\"numa.kubenexus.io/node-0-cpus\":\"0-7\","
                  "\"numa.kubenexus.io/node-0-memory\":\"34359738368\",\"numa.kubenexus.io/node-1-cpus\":\"8-15\","
@@ -237,9 +246,10 @@ static void test_annotation_and_label_topologies(void **state)
     fx_cycle(s, 1, out);
     expect_zones(out, "on-annotated", "numa0");
     expect_zones(out, "on-labelled", "node-0");
-    fx_expect_failed(out, "needs-zone", "0/3 nodes are available: 1 node(s) didn't report NUMA topology "
-                                     "(single-numa), 1 node(s) had untolerated taint {t: a}, "
-                                     "1 node(s) had untolerated taint {t: l}.");
+    fx_expect_failed(out, "needs-zone",
+                     "0/3 nodes are available: 1 node(s) didn't report NUMA topology "
+                     "(single-numa), 1 node(s) had untolerated taint {t: a}, "
+                     "1 node(s) had untolerated taint {t: l}.");
     assert_string_equal(fx_node_of(out, "best-effort"), "flat");
     expect_zones(out, "best-effort", NULL);
 }
@@ -253,8 +263,8 @@ static void test_zones_of_bound_pods_survive_a_restart(void **state)
     kn_sched_out *out = &f->out;
     fx_node(s, "numa-a", "32", "128Gi");
     nrt(s, "numa-a", 2, "16", NULL, "");
-    fx_pod_full(s, "running", "12", "1Gi", "", POLICY("single-numa") ",\"numa.kubenexus.io/assigned-zones\":\"node-0\"",
-                "", "", "numa-a", NULL);
+    fx_pod_full(s, "running", "12", "1Gi", "",
+                POLICY("single-numa") ",\"numa.kubenexus.io/assigned-zones\":\"node-0\"", "", "", "numa-a", NULL);
     numa_pod(s, "new", "8", POLICY("single-numa"));
     fx_cycle(s, 1, out);
     expect_zones(out, "new", "node-1");

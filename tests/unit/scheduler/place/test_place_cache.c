@@ -65,7 +65,8 @@ static void node(kn_cluster *c, int i, int taint)
         for (int z = 0; z < nz; z++) {
             char one[256];
             snprintf(one, sizeof(one),
-                     "%s{\"name\":\"node-%d\",\"type\":\"Node\",\"resources\":[{\"name\":\"cpu\",\"allocatable\":\"%d\","
+                     "%s{\"name\":\"node-%d\",\"type\":\"Node\",\"resources\":[{\"name\":\"cpu\",\"allocatable\":"
+                     "\"%d\","
                      "\"available\":\"%d\"},{\"name\":\"memory\",\"allocatable\":\"16Gi\"}]}",
                      z ? "," : "", z, 16 / nz * 2, 16 / nz * 2 - (int)rnd(2));
             strcat(zones, one);

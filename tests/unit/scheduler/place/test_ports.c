@@ -104,22 +104,24 @@ static void test_what_counts_as_a_host_port(void **state)
     fx_pod_ports(f->s, "existing", "{\"containerPort\":8080},{\"containerPort\":9000,\"hostPort\":9000}", "", "",
                  "m1", "default-scheduler");
     fx_pod_ports(f->s, "no-host-port", "{\"containerPort\":8080}", "", "", NULL, NULL);
-    fx_pod_ports(f->s, "defaults", "{\"containerPort\":9000,\"hostPort\":9000,\"hostIP\":\"10.1.2.3\"}", "", "", NULL,
-                 NULL);
+    fx_pod_ports(f->s, "defaults", "{\"containerPort\":9000,\"hostPort\":9000,\"hostIP\":\"10.1.2.3\"}", "", "",
+                 NULL, NULL);
     fx_cycle(f->s, 1, &f->out);
     assert_string_equal(fx_node_of(&f->out, "no-host-port"), "m1");
     fx_expect_failed(&f->out, "defaults", NO_PORTS);
 
-    fx_pod_full(f->s, "init-only", "100m", "64Mi", "", "",
-                ",\"initContainers\":[{\"name\":\"setup\",\"ports\":[{\"containerPort\":7000,\"hostPort\":7000}]}]", "",
-                "m1", "default-scheduler");
-    fx_pod_full(f->s, "sidecar", "100m", "64Mi", "", "",
-                ",\"initContainers\":[{\"name\":\"proxy\",\"restartPolicy\":\"Always\",\"ports\":[{\"containerPort\":"
-                "7001,\"hostPort\":7001}]}]",
-                "", "m1", "default-scheduler");
+    fx_pod_full(
+        f->s, "init-only", "100m", "64Mi", "", "",
+        ",\"initContainers\":[{\"name\":\"setup\",\"ports\":[{\"containerPort\":7000,\"hostPort\":7000}]}]", "",
+        "m1", "default-scheduler");
+    fx_pod_full(
+        f->s, "sidecar", "100m", "64Mi", "", "",
+        ",\"initContainers\":[{\"name\":\"proxy\",\"restartPolicy\":\"Always\",\"ports\":[{\"containerPort\":"
+        "7001,\"hostPort\":7001}]}]",
+        "", "m1", "default-scheduler");
     fx_pod_ports(f->s, "wants-7000", "{\"containerPort\":7000,\"hostPort\":7000}", "", "", NULL, NULL);
-    fx_pod_ports(f->s, "wants-7001", "{\"containerPort\":7001,\"hostPort\":7001,\"protocol\":\"TCP\"}", "", "", NULL,
-                 NULL);
+    fx_pod_ports(f->s, "wants-7001", "{\"containerPort\":7001,\"hostPort\":7001,\"protocol\":\"TCP\"}", "", "",
+                 NULL, NULL);
     fx_cycle(f->s, 2, &f->out);
     assert_string_equal(fx_node_of(&f->out, "wants-7000"), "m1");
     fx_expect_failed(&f->out, "wants-7001", NO_PORTS);
@@ -172,8 +174,9 @@ static void test_ports_in_the_fit_message(void **state)
     fx_cycle(f->s, 1, &f->out);
     fx_cycle(g->s, 1, &g->out);
     assert_string_equal(fx_node_of(&f->out, "web"), "m1");
-    fx_expect_failed(&g->out, "web", "0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: db}, "
-                                     "2 node(s) didn't have free ports for the requested pod ports.");
+    fx_expect_failed(&g->out, "web",
+                     "0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: db}, "
+                     "2 node(s) didn't have free ports for the requested pod ports.");
     fx_sched_free(g);
 }
 
@@ -210,13 +213,14 @@ static void test_slots_do_not_take_the_drivers_ports(void **state)
     fx_node(f->s, "m1", "8", "32Gi");
     const char *labels = "\"pod-group.scheduling.kubenexus.io/name\":\"pi\","
                          "\"pod-group.scheduling.kubenexus.io/min-available\":\"3\",\"spark-role\":\"driver\"";
-    kn_json *p = fx_parse("{\"metadata\":{\"name\":\"pi-driver\",\"namespace\":\"default\",\"uid\":\"uid-d\","
-                          "\"labels\":{%s},\"annotations\":{\"scheduling.kubenexus.io/executor-reservation\":"
-                          "\"{\\\"count\\\":2,\\\"requests\\\":{\\\"cpu\\\":\\\"1\\\",\\\"memory\\\":\\\"1Gi\\\"}}\"}},"
-                          "\"spec\":{\"schedulerName\":\"kubenexus-scheduler\",\"containers\":[{\"name\":\"d\","
-                          "\"resources\":{\"requests\":{\"cpu\":\"1\"}},\"ports\":[{\"containerPort\":4040,"
-                          "\"hostPort\":4040}]}]},\"status\":{\"phase\":\"Pending\"}}",
-                          labels);
+    kn_json *p =
+        fx_parse("{\"metadata\":{\"name\":\"pi-driver\",\"namespace\":\"default\",\"uid\":\"uid-d\","
+                 "\"labels\":{%s},\"annotations\":{\"scheduling.kubenexus.io/executor-reservation\":"
+                 "\"{\\\"count\\\":2,\\\"requests\\\":{\\\"cpu\\\":\\\"1\\\",\\\"memory\\\":\\\"1Gi\\\"}}\"}},"
+                 "\"spec\":{\"schedulerName\":\"kubenexus-scheduler\",\"containers\":[{\"name\":\"d\","
+                 "\"resources\":{\"requests\":{\"cpu\":\"1\"}},\"ports\":[{\"containerPort\":4040,"
+                 "\"hostPort\":4040}]}]},\"status\":{\"phase\":\"Pending\"}}",
+                 labels);
     assert_int_equal(kn_sched_apply_pod(f->s, p, false, NULL), 0);
     kn_json_free(p);
     assert_int_equal(fx_cycle(f->s, 1, &f->out), 1);

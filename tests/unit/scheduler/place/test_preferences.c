@@ -32,10 +32,12 @@ static const char *const affinity1 =
     "{\"weight\":2,\"preference\":{\"matchExpressions\":[" IN("foo", "bar") "]}}]}}";
 static const char *const affinity2 =
     "\"affinity\":{\"nodeAffinity\":{\"preferredDuringSchedulingIgnoredDuringExecution\":["
-    "{\"weight\":2,\"preference\":{\"matchExpressions\":[" IN("foo", "bar") "]}},"
-    "{\"weight\":4,\"preference\":{\"matchExpressions\":[" IN("key", "value") "]}},"
-    "{\"weight\":5,\"preference\":{\"matchExpressions\":[" IN("foo", "bar") "," IN("key", "value") "," IN("az", "az1")
-    "]}}]}}";
+    "{\"weight\":2,\"preference\":{\"matchExpressions\":[" IN(
+        "foo", "bar") "]}},"
+                      "{\"weight\":4,\"preference\":{\"matchExpressions\":[" IN(
+                          "key", "value") "]}},"
+                                          "{\"weight\":5,\"preference\":{\"matchExpressions\":[" IN(
+                                              "foo", "bar") "," IN("key", "value") "," IN("az", "az1") "]}}]}}";
 
 /* A cluster of nodes named node<i> with these labels (object members) and
  * taints (array members). */
@@ -67,8 +69,8 @@ static void constraints(const char *spec, kn_constraints *out)
 }
 
 /* Every node's normalized score for one plugin: affinity (false) or taints (true). */
-static void normalized(const char *spec, int n, const char *const *labels, const char *const *taints, bool of_taints,
-                       const int64_t *want)
+static void normalized(const char *spec, int n, const char *const *labels, const char *const *taints,
+                       bool of_taints, const int64_t *want)
 {
     kn_cluster c;
     kn_constraints cons;
@@ -96,7 +98,8 @@ static void test_node_affinity_priority(void **state)
     /* all nodes are same priority as NodeAffinity is nil */
     normalized("", 3, (const char *const[]){label1, label2, label3}, NULL, false, (const int64_t[]){0, 0, 0});
     /* no node matches preferred scheduling requirements in NodeAffinity of pod so all nodes' priority is zero */
-    normalized(affinity1, 3, (const char *const[]){label4, label2, label3}, NULL, false, (const int64_t[]){0, 0, 0});
+    normalized(affinity1, 3, (const char *const[]){label4, label2, label3}, NULL, false,
+               (const int64_t[]){0, 0, 0});
     /* only node1 matches the preferred scheduling requirements of pod */
     normalized(affinity1, 3, (const char *const[]){label1, label2, label3}, NULL, false,
                (const int64_t[]){100, 0, 0});
@@ -117,20 +120,24 @@ static void test_taint_toleration_score(void **state)
                (const char *const[]){PNS("foo", "bar"), PNS("foo", "blah")}, true, (const int64_t[]){100, 0});
     /* the nodes that all of their taints are tolerated by the pod, get the same score, no matter how many
      * tolerable taints a node has */
-    normalized("\"tolerations\":[" TOL("cpu-type", "arm64", "PreferNoSchedule") "," TOL("disk-type", "ssd",
-                                                                                           "PreferNoSchedule") "]",
-               3, NULL, (const char *const[]){"", PNS("cpu-type", "arm64"), PNS("cpu-type", "arm64") "," PNS("disk-type", "ssd")},
-               true, (const int64_t[]){100, 100, 100});
+    normalized(
+        "\"tolerations\":[" TOL("cpu-type", "arm64", "PreferNoSchedule") "," TOL("disk-type", "ssd",
+                                                                                 "PreferNoSchedule") "]",
+        3, NULL,
+        (const char *const[]){"", PNS("cpu-type", "arm64"), PNS("cpu-type", "arm64") "," PNS("disk-type", "ssd")},
+        true, (const int64_t[]){100, 100, 100});
     /* the more intolerable taints a node has, the lower score it gets */
-    normalized("\"tolerations\":[" TOL("foo", "bar", "PreferNoSchedule") "]", 3, NULL,
-               (const char *const[]){"", PNS("cpu-type", "arm64"), PNS("cpu-type", "arm64") "," PNS("disk-type", "ssd")},
-               true, (const int64_t[]){100, 50, 0});
+    normalized(
+        "\"tolerations\":[" TOL("foo", "bar", "PreferNoSchedule") "]", 3, NULL,
+        (const char *const[]){"", PNS("cpu-type", "arm64"), PNS("cpu-type", "arm64") "," PNS("disk-type", "ssd")},
+        true, (const int64_t[]){100, 50, 0});
     /* only taints and tolerations that have effect PreferNoSchedule are checked by taints-tolerations priority */
-    normalized("\"tolerations\":[" TOL("cpu-type", "arm64", "NoSchedule") "," TOL("disk-type", "ssd", "NoSchedule") "]",
-               3, NULL,
-               (const char *const[]){"", "{\"key\":\"cpu-type\",\"value\":\"arm64\",\"effect\":\"NoSchedule\"}",
-                                     PNS("cpu-type", "arm64") "," PNS("disk-type", "ssd")},
-               true, (const int64_t[]){100, 100, 0});
+    normalized(
+        "\"tolerations\":[" TOL("cpu-type", "arm64", "NoSchedule") "," TOL("disk-type", "ssd", "NoSchedule") "]",
+        3, NULL,
+        (const char *const[]){"", "{\"key\":\"cpu-type\",\"value\":\"arm64\",\"effect\":\"NoSchedule\"}",
+                              PNS("cpu-type", "arm64") "," PNS("disk-type", "ssd")},
+        true, (const int64_t[]){100, 100, 0});
     /* Default behaviour No taints and tolerations, lands on node with no taints */
     normalized("", 2, NULL, (const char *const[]){"", PNS("cpu-type", "arm64")}, true, (const int64_t[]){100, 0});
 }
@@ -153,8 +160,9 @@ static void test_a_preferred_node_wins_over_an_emptier_one(void **state)
     fx_node_full(f->s, "busy", "8", "32Gi", "\"disk\":\"ssd\"", "", "", "", "True");
     fx_node(f->s, "idle", "8", "32Gi");
     fx_pod_full(f->s, "load", "5", "28Gi", "", "", "", "", "busy", "default-scheduler");
-    pod(f->s, "db", "\"affinity\":{\"nodeAffinity\":{\"preferredDuringSchedulingIgnoredDuringExecution\":["
-                    "{\"weight\":1,\"preference\":{\"matchExpressions\":[" IN("disk", "ssd") "]}}]}}");
+    pod(f->s, "db",
+        "\"affinity\":{\"nodeAffinity\":{\"preferredDuringSchedulingIgnoredDuringExecution\":["
+        "{\"weight\":1,\"preference\":{\"matchExpressions\":[" IN("disk", "ssd") "]}}]}}");
     pod(f->s, "plain", "\"affinity\":{\"nodeAffinity\":{}}");
     fx_cycle(f->s, 1, &f->out);
     assert_string_equal(fx_node_of(&f->out, "db"), "busy");
@@ -203,8 +211,9 @@ static void test_gpu_avoidance_outranks_preferences(void **state)
     fx_sched *f = *state;
     fx_node_full(f->s, "gpu", "32", "128Gi", "\"disk\":\"ssd\"", "", "", ",\"nvidia.com/gpu\":\"4\"", "True");
     fx_node_full(f->s, "cpu", "8", "32Gi", "", "", ",\"taints\":[" PNS("old", "true") "]", "", "True");
-    pod(f->s, "etl", "\"affinity\":{\"nodeAffinity\":{\"preferredDuringSchedulingIgnoredDuringExecution\":["
-                     "{\"weight\":100,\"preference\":{\"matchExpressions\":[" IN("disk", "ssd") "]}}]}}");
+    pod(f->s, "etl",
+        "\"affinity\":{\"nodeAffinity\":{\"preferredDuringSchedulingIgnoredDuringExecution\":["
+        "{\"weight\":100,\"preference\":{\"matchExpressions\":[" IN("disk", "ssd") "]}}]}}");
     fx_cycle(f->s, 1, &f->out);
     assert_string_equal(fx_node_of(&f->out, "etl"), "cpu");
 }

@@ -16,9 +16,9 @@
 
 #include "support/sched_fixtures.h"
 
-#define GANG(name, n)                                                                                                 \
-    "\"pod-group.scheduling.kubenexus.io/name\":\"" name "\",\"pod-group.scheduling.kubenexus.io/min-available\":\"" n \
-    "\""
+#define GANG(name, n)                                                                                             \
+    "\"pod-group.scheduling.kubenexus.io/name\":\"" name                                                          \
+    "\",\"pod-group.scheduling.kubenexus.io/min-available\":\"" n "\""
 
 static uint64_t unsupported_count(kn_scheduler *s, int field)
 {
@@ -54,8 +54,8 @@ static const field_case fields[] = {
     {"\"volumes\":[{\"name\":\"scratch\",\"emptyDir\":{}},{\"name\":\"data\",\"persistentVolumeClaim\":"
      "{\"claimName\":\"data\"}}]",
      KN_PODF_VOL_PVC, "unsupported: spec.volumes.persistentVolumeClaim"},
-    {"\"volumes\":[{\"name\":\"tmp\",\"ephemeral\":{\"volumeClaimTemplate\":{\"spec\":{}}}}]", KN_PODF_VOL_EPHEMERAL,
-     "unsupported: spec.volumes.ephemeral"},
+    {"\"volumes\":[{\"name\":\"tmp\",\"ephemeral\":{\"volumeClaimTemplate\":{\"spec\":{}}}}]",
+     KN_PODF_VOL_EPHEMERAL, "unsupported: spec.volumes.ephemeral"},
     {"\"volumes\":[{\"name\":\"disk\",\"awsElasticBlockStore\":{\"volumeID\":\"vol-1\"}}]", KN_PODF_VOL_AWS_EBS,
      "unsupported: spec.volumes.awsElasticBlockStore"},
     {"\"resourceClaims\":[{\"name\":\"gpu\",\"resourceClaimTemplateName\":\"gpu\"}]", KN_PODF_RESOURCE_CLAIMS,
@@ -88,11 +88,12 @@ static void test_empty_fields_are_no_reason(void **state)
 {
     fx_sched *f = *state;
     fx_node(f->s, "node-a", "8", "32Gi");
-    fx_pod_full(f->s, "pod", "1", "1Gi", "", "",
-                ",\"affinity\":{\"podAffinity\":{},\"podAntiAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution"
-                "\":[]}},\"topologySpreadConstraints\":[],\"resourceClaims\":[],\"volumes\":[{\"name\":\"c\","
-                "\"configMap\":{\"name\":\"c\"}}]",
-                "", NULL, NULL);
+    fx_pod_full(
+        f->s, "pod", "1", "1Gi", "", "",
+        ",\"affinity\":{\"podAffinity\":{},\"podAntiAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution"
+        "\":[]}},\"topologySpreadConstraints\":[],\"resourceClaims\":[],\"volumes\":[{\"name\":\"c\","
+        "\"configMap\":{\"name\":\"c\"}}]",
+        "", NULL, NULL);
     assert_int_equal(fx_cycle(f->s, 1, &f->out), 1);
 }
 
@@ -103,15 +104,17 @@ static void test_gang_waits_whole(void **state)
     fx_sched *f = *state;
     fx_node(f->s, "node-a", "8", "32Gi");
     fx_pod_full(f->s, "job-0", "1", "1Gi", GANG("job", "3"), "", "", "", NULL, NULL);
-    fx_pod_full(f->s, "job-1", "1", "1Gi", GANG("job", "3"), "", ",\"topologySpreadConstraints\":[{\"maxSkew\":1}]",
-                "", NULL, NULL);
+    fx_pod_full(f->s, "job-1", "1", "1Gi", GANG("job", "3"), "",
+                ",\"topologySpreadConstraints\":[{\"maxSkew\":1}]", "", NULL, NULL);
     fx_pod_full(f->s, "job-2", "1", "1Gi", GANG("job", "3"), "", "", "", NULL, NULL);
     assert_int_equal(fx_cycle(f->s, 1, &f->out), 0);
     fx_expect_failed(&f->out, "job-1", "unsupported: spec.topologySpreadConstraints");
-    fx_expect_failed(&f->out, "job-0",
-                     "Gang default/job: member default/job-1 is unsupported: spec.topologySpreadConstraints; none bound.");
-    fx_expect_failed(&f->out, "job-2",
-                     "Gang default/job: member default/job-1 is unsupported: spec.topologySpreadConstraints; none bound.");
+    fx_expect_failed(
+        &f->out, "job-0",
+        "Gang default/job: member default/job-1 is unsupported: spec.topologySpreadConstraints; none bound.");
+    fx_expect_failed(
+        &f->out, "job-2",
+        "Gang default/job: member default/job-1 is unsupported: spec.topologySpreadConstraints; none bound.");
     assert_int_equal(unsupported_count(f->s, KN_PODF_TOPOLOGY_SPREAD), 1);
 
     /* the member goes (a spec cannot drop the field): one without it completes the gang */
@@ -126,14 +129,16 @@ static void test_reservation_template_with_unsupported_affinity(void **state)
 {
     fx_sched *f = *state;
     fx_node(f->s, "node-a", "8", "32Gi");
-    fx_pod_full(f->s, "pi-driver", "1", "1Gi", GANG("pi", "3") ",\"spark-role\":\"driver\"",
-                "\"scheduling.kubenexus.io/executor-reservation\":\"{\\\"count\\\":2,\\\"requests\\\":{\\\"cpu\\\":"
-                "\\\"1\\\"},\\\"affinity\\\":{\\\"podAntiAffinity\\\":{\\\"requiredDuringSchedulingIgnoredDuringExecution"
-                "\\\":[{\\\"topologyKey\\\":\\\"kubernetes.io/hostname\\\"}]}}}\"",
-                "", "", NULL, NULL);
+    fx_pod_full(
+        f->s, "pi-driver", "1", "1Gi", GANG("pi", "3") ",\"spark-role\":\"driver\"",
+        "\"scheduling.kubenexus.io/executor-reservation\":\"{\\\"count\\\":2,\\\"requests\\\":{\\\"cpu\\\":"
+        "\\\"1\\\"},\\\"affinity\\\":{\\\"podAntiAffinity\\\":{\\\"requiredDuringSchedulingIgnoredDuringExecution"
+        "\\\":[{\\\"topologyKey\\\":\\\"kubernetes.io/hostname\\\"}]}}}\"",
+        "", "", NULL, NULL);
     assert_int_equal(fx_cycle(f->s, 1, &f->out), 0);
-    fx_expect_failed(&f->out, "pi-driver",
-                     "annotation scheduling.kubenexus.io/executor-reservation: unsupported: affinity.podAntiAffinity");
+    fx_expect_failed(
+        &f->out, "pi-driver",
+        "annotation scheduling.kubenexus.io/executor-reservation: unsupported: affinity.podAntiAffinity");
     assert_int_equal(unsupported_count(f->s, KN_PODF_POD_ANTI_AFFINITY), 1);
 }
 
