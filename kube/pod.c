@@ -447,6 +447,70 @@ static int preemption_fields(const kn_json *spec, kn_pod *out, kn_err *err)
     return 0;
 }
 
+const char *kn_pod_ephemeral_claim(const char *pod, const char *volume, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s-%s", pod, volume);
+    return buf;
+}
+
+/* The claim behind volume v (at path), if any: 1 with *src set to its
+ * persistentVolumeClaim or ephemeral member, 0 for any other volume. */
+static int claim_source(const kn_json *v, const char *path, const kn_json **src, bool *ephemeral, kn_err *err)
+{
+    const kn_json *pvc, *eph;
+    if (get_typed(v, "persistentVolumeClaim", KN_JSON_OBJECT, path, &pvc, err) < 0 ||
+        get_typed(v, "ephemeral", KN_JSON_OBJECT, path, &eph, err) < 0)
+        return -1;
+    *src = pvc ? pvc : eph;
+    *ephemeral = pvc == NULL;
+    return *src != NULL;
+}
+
+/* spec.volumes backed by claims (metadata.name read already: an ephemeral
+ * volume's claim is named after the pod). */
+static int claims(const kn_json *spec, kn_pod *out, kn_err *err)
+{
+    const kn_json *arr, *v, *src;
+    char path[PATH_MAX_LEN];
+    bool eph;
+    if (get_typed(spec, "volumes", KN_JSON_ARRAY, "spec", &arr, err) < 0)
+        return -1;
+    size_t n = 0;
+    for (size_t i = 0; i < kn_json_len(arr); i++) {
+        int rc;
+        if (element(arr, i, "volumes", path, sizeof(path), &v, err) < 0 ||
+            (rc = claim_source(v, path, &src, &eph, err)) < 0)
+            return -1;
+        n += (size_t)rc;
+    }
+    if (n == 0)
+        return 0;
+    if ((out->claims = calloc(n, sizeof(*out->claims))) == NULL)
+        return kn_err_set(err, "out of memory");
+    for (size_t i = 0; i < kn_json_len(arr); i++) {
+        element(arr, i, "volumes", path, sizeof(path), &v, err);
+        if (claim_source(v, path, &src, &eph, err) == 0)
+            continue;
+        kn_pod_claim *c = &out->claims[out->n_claims++]; /* counted, so kn_pod_free frees it */
+        c->ephemeral = eph;
+        if (dup_str(v, "name", path, "", &c->volume, err) < 0)
+            return -1;
+        if (!eph) {
+            char sub[PATH_MAX_LEN + 32];
+            snprintf(sub, sizeof(sub), "%s.persistentVolumeClaim", path);
+            if (dup_str(src, "claimName", sub, "", &c->claim, err) < 0)
+                return -1;
+            continue;
+        }
+        const char *pod = out->name ? out->name : "";
+        size_t len = strlen(pod) + strlen(c->volume) + 2;
+        if ((c->claim = malloc(len)) == NULL)
+            return kn_err_set(err, "out of memory");
+        kn_pod_ephemeral_claim(pod, c->volume, c->claim, len);
+    }
+    return 0;
+}
+
 static int spec_fields(const kn_json *spec, kn_pod *out, kn_err *err)
 {
     const kn_json *gates, *volumes;
@@ -455,7 +519,7 @@ static int spec_fields(const kn_json *spec, kn_pod *out, kn_err *err)
         preemption_fields(spec, out, err) < 0 ||
         clone_string_map(spec, "nodeSelector", "spec", false, &out->node_selector, err) < 0 ||
         tolerations(spec, out, err) < 0 || node_affinity(spec, out, err) < 0 || host_ports(spec, out, err) < 0 ||
-        get_typed(spec, "schedulingGates", KN_JSON_ARRAY, "spec", &gates, err) < 0 ||
+        claims(spec, out, err) < 0 || get_typed(spec, "schedulingGates", KN_JSON_ARRAY, "spec", &gates, err) < 0 ||
         get_typed(spec, "volumes", KN_JSON_ARRAY, "spec", &volumes, err) < 0)
         return -1;
     out->gated = kn_json_len(gates) > 0;
@@ -504,6 +568,11 @@ void kn_pod_free(kn_pod *p)
     kn_json_free(p->preferred_affinity);
     free(p->host_ports);
     kn_tolerations_free(p->tolerations, p->n_tolerations);
+    for (int i = 0; i < p->n_claims; i++) {
+        free(p->claims[i].volume);
+        free(p->claims[i].claim);
+    }
+    free(p->claims);
     memset(p, 0, sizeof(*p));
 }
 
@@ -588,6 +657,20 @@ int kn_pod_copy(const kn_pod *src, kn_pod *out)
         out->n_tolerations = src->n_tolerations;
     else
         ok = false;
+    out->claims = NULL;
+    out->n_claims = 0;
+    if (src->n_claims > 0) {
+        if ((out->claims = calloc((size_t)src->n_claims, sizeof(kn_pod_claim))) == NULL)
+            ok = false;
+        for (int i = 0; out->claims != NULL && i < src->n_claims; i++) {
+            kn_pod_claim *o = &out->claims[out->n_claims++];
+            *o = src->claims[i];
+            /* Each one on its own: every pointer must be replaced before a
+             * failure frees the copy (a short-circuit would leave src's). */
+            ok &= copy_str(&o->volume, src->claims[i].volume);
+            ok &= copy_str(&o->claim, src->claims[i].claim);
+        }
+    }
     if (!ok) {
         kn_pod_free(out);
         return -1;

@@ -72,6 +72,16 @@ const char *kn_pod_field_name(int field);
  * field counts when it says something: an empty list or object does not. */
 uint32_t kn_pod_spec_fields(const kn_json *spec);
 
+/* A volume whose storage is a PersistentVolumeClaim: spec.volumes[i].
+ * persistentVolumeClaim (the claim it names), or .ephemeral (a generic
+ * ephemeral volume: the claim "<pod name>-<volume name>" that the ephemeral
+ * volume controller creates for the pod, as ephemeral.VolumeClaimName). */
+typedef struct kn_pod_claim {
+    char *volume; /* the volume's name */
+    char *claim;  /* the claim's name; "" when persistentVolumeClaim.claimName is */
+    bool ephemeral;
+} kn_pod_claim;
+
 typedef struct kn_pod {
     char *ns, *name, *uid, *resource_version;
     char *scheduler_name;        /* "" when absent */
@@ -98,10 +108,14 @@ typedef struct kn_pod {
     bool gated;                                /* spec.schedulingGates is not empty: not to be scheduled yet */
     char *owner_kind, *owner_name, *owner_uid; /* controller owner reference or NULLs */
     kn_resources requests;                     /* effective requests, see above */
-    kn_resources limits; /* sum of spec.containers' limits (not init containers, not overhead) */
+    kn_resources limits;  /* sum of spec.containers' limits (not init containers, not overhead) */
+    kn_pod_claim *claims; /* the volumes backed by claims, in spec.volumes order (NULL: none) */
+    int n_claims;
 } kn_pod;
 
 int kn_pod_from_json(const kn_json *pod, kn_pod *out, kn_err *err);
+/* "<pod>-<volume>" into buf (cut to cap): a generic ephemeral volume's claim. */
+const char *kn_pod_ephemeral_claim(const char *pod, const char *volume, char *buf, size_t cap);
 void kn_pod_free(kn_pod *p); /* frees members, not p itself */
 /* A deep copy of src into out: 0, or -1 out of memory (out left empty). */
 int kn_pod_copy(const kn_pod *src, kn_pod *out);

@@ -375,10 +375,52 @@ static void test_wrong_types(void **state)
         "{\"spec\":{\"affinity\":{\"nodeAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":[]}}}}",
         "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution: is an array");
     pod_error("{\"status\":{\"phase\":{}}}", "status.phase: is an object, want a string");
+    pod_error("{\"spec\":{\"volumes\":{}}}", "spec.volumes: is an object, want an array");
+    pod_error("{\"spec\":{\"volumes\":[{\"name\":\"a\",\"persistentVolumeClaim\":[]}]}}",
+              "spec.volumes[0].persistentVolumeClaim: is an array, want an object");
+    pod_error(
+        "{\"spec\":{\"volumes\":[{\"name\":\"a\"},{\"name\":\"b\",\"persistentVolumeClaim\":{\"claimName\":1}}]}}",
+        "spec.volumes[1].persistentVolumeClaim.claimName: is a number, want a string");
+    pod_error("{\"spec\":{\"volumes\":[{\"name\":\"a\",\"ephemeral\":\"x\"}]}}",
+              "spec.volumes[0].ephemeral: is a string, want an object");
     /* More distinct extended resources than a kn_resources holds. */
     pod_error("{\"spec\":{\"containers\":[{\"resources\":{\"limits\":{\"a.io/1\":\"1\",\"a.io/2\":\"1\","
               "\"a.io/3\":\"1\",\"a.io/4\":\"1\",\"a.io/5\":\"1\",\"a.io/6\":\"1\",\"a.io/7\":\"1\"}}}]}}",
               "spec.containers[0].resources.limits");
+}
+
+/* Volumes backed by claims, in spec order: a persistentVolumeClaim names its
+ * claim, a generic ephemeral volume's claim is <pod>-<volume>; others are not
+ * kept. */
+static void test_claims(void **state)
+{
+    (void)state;
+    kn_pod p;
+    pod_ok("{\"metadata\":{\"name\":\"exec-1\",\"namespace\":\"spark\"},\"spec\":{\"volumes\":["
+           "{\"name\":\"conf\",\"configMap\":{\"name\":\"c\"}},"
+           "{\"name\":\"spark-local-dir-1\",\"persistentVolumeClaim\":{\"claimName\":\"app-exec-1-pvc-0\"}},"
+           "{\"name\":\"scratch\",\"ephemeral\":{\"volumeClaimTemplate\":{\"spec\":{}}}},"
+           "{\"name\":\"tmp\",\"emptyDir\":{}}]}}",
+           &p);
+    assert_int_equal(p.n_claims, 2);
+    assert_string_equal(p.claims[0].volume, "spark-local-dir-1");
+    assert_string_equal(p.claims[0].claim, "app-exec-1-pvc-0");
+    assert_false(p.claims[0].ephemeral);
+    assert_string_equal(p.claims[1].volume, "scratch");
+    assert_string_equal(p.claims[1].claim, "exec-1-scratch");
+    assert_true(p.claims[1].ephemeral);
+    kn_pod copy;
+    assert_int_equal(kn_pod_copy(&p, &copy), 0);
+    assert_int_equal(copy.n_claims, 2);
+    assert_string_equal(copy.claims[1].claim, "exec-1-scratch");
+    assert_ptr_not_equal(copy.claims[1].claim, p.claims[1].claim);
+    kn_pod_free(&copy);
+    kn_pod_free(&p);
+    /* Without volumes, or with none backed by a claim: nothing. */
+    pod_ok("{\"metadata\":{\"name\":\"x\"},\"spec\":{\"volumes\":[{\"name\":\"t\",\"emptyDir\":{}}]}}", &p);
+    assert_int_equal(p.n_claims, 0);
+    assert_null(p.claims);
+    kn_pod_free(&p);
 }
 
 static void test_wrong_type_after_allocations_does_not_leak(void **state)
@@ -498,6 +540,7 @@ int main(void)
         cmocka_unit_test(test_preemption_fields),
         cmocka_unit_test(test_broken_fixtures),
         cmocka_unit_test(test_wrong_types),
+        cmocka_unit_test(test_claims),
         cmocka_unit_test(test_wrong_type_after_allocations_does_not_leak),
         cmocka_unit_test(test_host_ports),
         cmocka_unit_test(test_preferences_gates_and_fields),
