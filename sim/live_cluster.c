@@ -85,12 +85,14 @@ int kn_live_cluster_read(kn_scheduler *s, const char *kubeconfig, kn_sim_priorit
     kn_kubeconfig_free(&kc);
     if (api == NULL)
         return -1;
-    /* nodes and topologies before the pods bound to them, PodGroups before the
-     * pods naming them, PodDisruptionBudgets before the pods they select (so
-     * their labels are kept) */
-    static const kn_sched_kind order[KN_SCHED_KINDS] = {KN_SCHED_NODES,     KN_SCHED_NRTS,
-                                                        KN_SCHED_PODGROUPS, KN_SCHED_VOLCANO_PODGROUPS,
-                                                        KN_SCHED_PDBS,      KN_SCHED_PODS};
+    /* nodes and topologies before the pods bound to them, PodGroups and
+     * storage before the pods naming them (volumes before their claims),
+     * PodDisruptionBudgets before the pods they select (so their labels are
+     * kept) */
+    static const kn_sched_kind order[KN_SCHED_KINDS] = {
+        KN_SCHED_NODES,          KN_SCHED_NRTS,     KN_SCHED_PODGROUPS, KN_SCHED_VOLCANO_PODGROUPS,
+        KN_SCHED_STORAGECLASSES, KN_SCHED_CSINODES, KN_SCHED_PVS,       KN_SCHED_PVCS,
+        KN_SCHED_PDBS,           KN_SCHED_PODS};
     int rc = 0;
     for (int i = 0; i < KN_SCHED_KINDS && rc == 0; i++) {
         reader r = {.s = s, .kind = order[i], .lc = out};

@@ -3,11 +3,12 @@
  * pod of any scheduler counts on its node; pods of this scheduler still
  * pending are queued as the live scheduler has them), NodeResourceTopologies,
  * the PodGroups of both kinds (a CRD not installed is skipped),
- * PodDisruptionBudgets (preemption counts them) and PriorityClasses (the
- * files' pods get their priority from them, as the API server would give it).
- * Drivers of this scheduler already bound get their executor reservations
- * rebuilt by the first cycle, as after a restart (the scheduler's
- * wall_at_zero must be set). */
+ * PodDisruptionBudgets (preemption counts them), PriorityClasses (the files'
+ * pods get their priority from them, as the API server would give it), and
+ * storage: StorageClasses, CSINodes, PersistentVolumes and
+ * PersistentVolumeClaims. Drivers of this scheduler already bound get their
+ * executor reservations rebuilt by the first cycle, as after a restart (the
+ * scheduler's wall_at_zero must be set). */
 #ifndef KN_SIM_LIVE_CLUSTER_H
 #define KN_SIM_LIVE_CLUSTER_H
 

@@ -191,6 +191,8 @@ static void pod_clear(kn_cluster *c, kn_cpod *p)
 
 void kn_cluster_free(kn_cluster *c)
 {
+    if (c->vols_free != NULL)
+        c->vols_free(c);
     for (int i = 0; i < c->n_nodes; i++)
         node_clear(&c->nodes[i]);
     free(c->nodes);

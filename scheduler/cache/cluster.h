@@ -187,12 +187,13 @@ typedef struct kn_cpod {
     uint64_t seq;     /* arrival order, for ties */
     char *unfit_name; /* a requested resource we cannot track (table full), or NULL */
     kn_alloc alloc;
-    int gang;               /* gang index or -1 */
-    kn_pod_detail *d;       /* pending pods of ours only */
-    kn_pod_detail *restore; /* a driver of ours first seen bound (a restart or a new
+    int gang;                 /* gang index or -1 */
+    kn_pod_detail *d;         /* pending pods of ours only */
+    kn_pod_detail *restore;   /* a driver of ours first seen bound (a restart or a new
                                leader) with an executor reservation to re-create, or NULL */
-    double bound_at;        /* wall clock it was bound (PodScheduled, else created); 0 unknown */
-    bool seen;              /* resync mark */
+    double bound_at;          /* wall clock it was bound (PodScheduled, else created); 0 unknown */
+    struct kn_pod_vols *vols; /* its claims (volumes.h), NULL: none */
+    bool seen;                /* resync mark */
     /* what preemption reads of a running pod */
     bool terminating;   /* metadata.deletionTimestamp set: already going away */
     bool driver;        /* a Spark driver (spark-role=driver, or it carries an executor reservation) */
@@ -286,6 +287,9 @@ typedef struct kn_cluster {
     kn_strmap pdb_by_uid;
     bool keep_labels;     /* keep every pod's labels (PodDisruptionBudgets are, or will be, watched) */
     int32_t min_priority; /* the lowest priority any pod had (never rises): none below it can be preempted */
+    struct kn_vols *vols; /* claims, volumes, classes, CSINodes (volumes.h), or NULL: none seen */
+    void (*vols_free)(struct kn_cluster *c); /* frees vols and the pods' volume records */
+    uint64_t vol_gen;                        /* every change of a claim, volume, class or CSINode */
 } kn_cluster;
 
 int kn_cluster_init(kn_cluster *c, const char *scheduler_name, kn_err *err);

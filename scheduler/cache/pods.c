@@ -1,5 +1,6 @@
 /* pods.c - the pod table: what each pod event changes (see cluster.h). */
 #include "scheduler/cache/cluster.h"
+#include "scheduler/cache/volumes.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,6 +141,7 @@ void kn_cluster_drop_pod(kn_cluster *c, int idx)
     if (!r->live)
         return;
     kn_strmap_del(&c->pod_by_uid, r->uid);
+    kn_vols_pod_drop(c, idx);
     if (r->state != KN_POD_PENDING)
         kn_alloc_release(c, &r->alloc);
     kn_alloc_clear(&r->alloc);
@@ -179,11 +181,15 @@ static int alloc_ports(kn_cpod *r, const kn_pod *p)
 /* Counts a pod on the node the API server says it is bound to. */
 static int bind_record(kn_cluster *c, kn_cpod *r, const kn_pod *p)
 {
+    int idx = (int)(r - c->pods);
     if (r->state != KN_POD_PENDING) {
         if (r->node_name && strcmp(r->node_name, p->node_name) == 0) {
             r->state = KN_POD_BOUND;
+            kn_vols_unassume(c, idx); /* bound: the API server holds what we decided */
             return 0;
         }
+        kn_vols_pod_uncount(c, idx);
+        kn_vols_unassume(c, idx);
         kn_alloc_release(c, &r->alloc);
         kn_alloc_clear(&r->alloc);
         c->gen++;
@@ -197,10 +203,12 @@ static int bind_record(kn_cluster *c, kn_cpod *r, const kn_pod *p)
     free(r->node_name);
     r->node_name = nn;
     r->alloc.node = ni;
-    r->alloc.owner = (int)(r - c->pods);
+    r->alloc.owner = idx;
     kn_alloc_zones_from_csv(c, &r->alloc, kn_pod_annotation(p, KN_NUMA_ZONES_ANNOTATION));
     kn_alloc_take(c, &r->alloc);
     r->state = KN_POD_BOUND;
+    if (r->vols != NULL && kn_vols_pod_count(c, idx, ni) != 0)
+        return -1;
     return 0;
 }
 
@@ -343,6 +351,8 @@ int kn_cluster_apply_pod_model(kn_cluster *c, const kn_pod *p, const kn_json *ob
         return kn_err_set(err, "out of memory");
     kn_cpod *r = &c->pods[i];
     chg->idx = i;
+    if (p->n_claims > 0 && kn_vols_pod_set(c, i, p) != 0)
+        return kn_err_set(err, "out of memory");
     r->seen = true;
     r->ours = ours;
     r->priority = p->priority;

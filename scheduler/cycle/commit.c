@@ -44,12 +44,81 @@ int kn_commit_assumed(const kn_cycle *cy, int pi)
     return kn_out_binding(&s->c, cy->out, p);
 }
 
-int kn_commit_pod(const kn_cycle *cy, int pi, const kn_choice *ch)
+static int live_nodes(const kn_cluster *c)
 {
-    kn_cpod *p = &cy->s->c.pods[pi];
+    int n = 0;
+    for (int i = 0; i < c->n_nodes; i++)
+        n += c->nodes[i].live;
+    return n;
+}
+
+int kn_want_volumes(kn_scheduler *s, int pi, kn_want *w, kn_vol_want **v, char *msg, size_t cap)
+{
+    char why[KN_MSG_MAX];
+    const kn_cpod *p = &s->c.pods[pi];
+    *v = NULL;
+    if (p->vols == NULL)
+        return 0;
+    int rc = kn_vol_prefilter(&s->c, p, w->sig, v, why, sizeof(why));
+    if (rc == 1) {
+        /* kube-scheduler's FitError when PreFilter rejects: every node, one reason */
+        int n = live_nodes(&s->c);
+        if (n == 0)
+            snprintf(msg, cap, "no nodes available to schedule pods");
+        else
+            snprintf(msg, cap, "0/%d nodes are available: %s.", n, why);
+    }
+    if (rc != 0)
+        return rc;
+    w->vol = *v;
+    w->sig = (*v)->sig;
+    return 0;
+}
+
+typedef struct assume_ctx {
+    kn_scheduler *s;
+    int pi;
+    const char *node;
+} assume_ctx;
+
+static int assume_one(void *ctx, const kn_pvc *claim, const kn_pv *pv)
+{
+    assume_ctx *a = ctx;
+    return kn_vols_assume(&a->s->c, a->pi, claim->key, pv ? pv->name : NULL, a->node);
+}
+
+int kn_pod_take(kn_scheduler *s, int pi, const kn_choice *ch, const kn_vol_want *v)
+{
+    kn_cpod *p = &s->c.pods[pi];
     if (kn_choice_to_alloc(ch, &p->alloc) != 0)
         return -1;
-    kn_alloc_take(&cy->s->c, &p->alloc);
+    kn_alloc_take(&s->c, &p->alloc);
+    if (p->vols == NULL)
+        return 0;
+    assume_ctx a = {s, pi, s->c.nodes[ch->node].name};
+    if (kn_vols_pod_count(&s->c, pi, ch->node) != 0 ||
+        (v != NULL && kn_vol_decide(&s->c, ch->node, v, assume_one, &a) != 0)) {
+        kn_pod_release(s, pi);
+        return -1;
+    }
+    return 0;
+}
+
+void kn_pod_release(kn_scheduler *s, int pi)
+{
+    kn_cpod *p = &s->c.pods[pi];
+    if (p->vols != NULL) {
+        kn_vols_pod_uncount(&s->c, pi);
+        kn_vols_unassume(&s->c, pi);
+    }
+    kn_alloc_release(&s->c, &p->alloc);
+    kn_alloc_clear(&p->alloc);
+}
+
+int kn_commit_pod(const kn_cycle *cy, int pi, const kn_choice *ch, const kn_vol_want *v)
+{
+    if (kn_pod_take(cy->s, pi, ch, v) != 0)
+        return -1;
     return kn_commit_assumed(cy, pi);
 }
 
@@ -74,14 +143,31 @@ static bool take_best(kn_scheduler *s, const kn_want *w, kn_alloc *a, kn_tentati
 void kn_take_pods(kn_scheduler *s, kn_tentative *t)
 {
     for (; t->placed < t->n; t->placed++) {
+        int pi = t->P[t->placed];
         kn_want w;
-        kn_want_for_pod(s, &s->c.pods[t->P[t->placed]], &w);
-        if (!take_best(s, &w, &s->c.pods[t->P[t->placed]].alloc, t))
+        kn_vol_want *v;
+        kn_want_for_pod(s, &s->c.pods[pi], &w);
+        int rc = kn_want_volumes(s, pi, &w, &v, t->msg, sizeof(t->msg));
+        if (rc != 0) {
+            t->oom = rc < 0;
+            return;
+        }
+        kn_diag d;
+        kn_diag_init(&d);
+        kn_choice ch;
+        bool ok = kn_place_best(&s->c, &w, &ch, &d);
+        if (!ok)
+            kn_diag_message(&d, t->msg, sizeof(t->msg));
+        else if (kn_pod_take(s, pi, &ch, v) != 0)
+            ok = !(t->oom = true);
+        kn_vol_want_free(v);
+        if (!ok)
             return;
     }
 }
 
-void kn_slot_want(const kn_pod_detail *dd, const kn_resv_spec *rs, kn_constraints *driver, kn_want *w)
+kn_vol_want *kn_slot_want(kn_scheduler *s, const kn_pod_detail *dd, const kn_resv_spec *rs, kn_constraints *driver,
+                          kn_want *w)
 {
     /* A slot holds room for an executor, not the driver's host ports: with
      * the driver's constraints, those are left out (and so is the signature
@@ -97,21 +183,30 @@ void kn_slot_want(const kn_pod_detail *dd, const kn_resv_spec *rs, kn_constraint
                    .owner = -1,
                    .binpack = true,
                    .sig = own ? NULL : dd->cons->sig};
+    /* a slot is where its executor's claims could be provisioned */
+    kn_vol_want *v =
+        rs->n_classes ? kn_vol_classes_want(&s->c, (const char *const *)rs->classes, rs->n_classes, w->sig) : NULL;
+    if (v != NULL) {
+        w->vol = v;
+        w->sig = v->sig;
+    }
+    return v;
 }
 
 void kn_take_slots(kn_scheduler *s, const kn_pod_detail *dd, const kn_resv_spec *rs, kn_tentative *t)
 {
     kn_constraints driver;
     kn_want w;
-    kn_slot_want(dd, rs, &driver, &w);
+    kn_vol_want *v = kn_slot_want(s, dd, rs, &driver, &w);
     for (; t->held < t->nslots; t->held++) {
         kn_alloc *a = &t->slots[t->held];
         a->node = -1;
         a->req = rs->req;
         a->owner = -1;
         if (!take_best(s, &w, a, t))
-            return;
+            break;
     }
+    kn_vol_want_free(v);
 }
 
 void kn_undo_or_hold(kn_scheduler *s, kn_tentative *t, bool hold)
@@ -127,14 +222,17 @@ void kn_undo_or_hold(kn_scheduler *s, kn_tentative *t, bool hold)
     for (int i = t->placed - 1; i >= 0; i--) {
         kn_alloc *a = &s->c.pods[t->P[i]].alloc;
         if (hold && (size_t)s->n_held < s->cap_held) {
+            if (s->c.pods[t->P[i]].vols != NULL) { /* the room is held, not the volumes */
+                kn_vols_pod_uncount(&s->c, t->P[i]);
+                kn_vols_unassume(&s->c, t->P[i]);
+            }
             s->held[s->n_held++] = *a;
             a->ztake = NULL;
             a->n_zones = 0;
             a->node = -1;
             continue;
         }
-        kn_alloc_release(&s->c, a);
-        kn_alloc_clear(a);
+        kn_pod_release(s, t->P[i]);
     }
 }
 

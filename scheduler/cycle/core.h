@@ -17,6 +17,7 @@
 
 #include "scheduler/cache/cluster.h"
 #include "scheduler/place/place.h"
+#include "scheduler/place/volumes.h"
 #include "scheduler/cycle/scheduler.h"
 
 typedef struct kn_gangrec {
@@ -60,6 +61,8 @@ typedef struct kn_resv_spec {
     kn_constraints tmpl; /* nodeSelector/tolerations/affinity for the slots */
     bool has_tmpl;
     int unsupported; /* a KN_PODF_ field the template sets that no plugin implements, or -1 */
+    char **classes;  /* storageClasses: the classes of the executors' claims to provision */
+    int n_classes;
 } kn_resv_spec;
 
 /* An entry of the queue: a plain pod (id >= 0, its index) or a gang (id =
@@ -96,6 +99,7 @@ struct kn_scheduler {
     uint64_t resv_timeouts;              /* reservations released or not restored past their timeout */
     uint64_t unsupported[KN_PODF_COUNT]; /* pods left pending for each field */
     kn_preempt *pre;                     /* nominations and the cycle's victim index (preempt.c) */
+    uint64_t group_seq;                  /* bindings committed together share a group number */
 };
 
 /* One scheduling cycle's context, as kube-scheduler's CycleState: the
@@ -183,8 +187,11 @@ typedef struct kn_tentative {
 void kn_take_pods(kn_scheduler *s, kn_tentative *t);
 /* What an executor slot of rs asks of a node: the reservation's constraints,
  * else the driver's less its host ports (copied into *driver, which w points
- * to). */
-void kn_slot_want(const kn_pod_detail *dd, const kn_resv_spec *rs, kn_constraints *driver, kn_want *w);
+ * to), and a node where the executors' claims' classes could provision
+ * (rs->classes): the returned volume want, which w points to, is the
+ * caller's to kn_vol_want_free (NULL when there is none). */
+kn_vol_want *kn_slot_want(kn_scheduler *s, const kn_pod_detail *dd, const kn_resv_spec *rs, kn_constraints *driver,
+                          kn_want *w);
 /* The driver's executor slots, filtered with the reservation's constraints or the driver's. */
 void kn_take_slots(kn_scheduler *s, const kn_pod_detail *dd, const kn_resv_spec *rs, kn_tentative *t);
 /* Releases, in reverse order, what the tentative placement took; or, for the
@@ -197,7 +204,16 @@ int kn_commit_assumed(const kn_cycle *cy, int pi);
 int kn_place_slots(kn_scheduler *s, const kn_pod_detail *d, const kn_resv_spec *rs, int n, kn_alloc **slots,
                    char *msg, size_t cap);
 void kn_want_for_pod(const kn_scheduler *s, const kn_cpod *p, kn_want *w);
-int kn_commit_pod(const kn_cycle *cy, int p, const kn_choice *ch);
+/* The pod's volumes for this attempt (PreFilter) into w: 0 with *v (NULL:
+ * no claims); 1 when they fit no node (msg: the FailedScheduling text,
+ * "0/N nodes are available: <why>."); -1 out of memory. Free *v after. */
+int kn_want_volumes(kn_scheduler *s, int pi, kn_want *w, kn_vol_want **v, char *msg, size_t cap);
+/* Pod pi takes ch: its room, its volumes counted on the node, and v's
+ * decisions there assumed. 0, or -1 (out of memory) with nothing taken. */
+int kn_pod_take(kn_scheduler *s, int pi, const kn_choice *ch, const kn_vol_want *v);
+/* Undoes kn_pod_take (or what an assumed pod holds): room, volumes, decisions. */
+void kn_pod_release(kn_scheduler *s, int pi);
+int kn_commit_pod(const kn_cycle *cy, int p, const kn_choice *ch, const kn_vol_want *v);
 int kn_out_event(kn_sched_out *o, const char *ns, const char *name, const char *uid, const char *type,
                  const char *reason, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "base/grow.h"
+#include "scheduler/cache/volumes.h"
 
 /* ---- construction and feeding ---- */
 
@@ -164,6 +165,10 @@ const char *kn_sched_kind_path(kn_sched_kind kind)
         "/apis/scheduling.x-k8s.io/v1alpha1/podgroups",
         "/apis/scheduling.volcano.sh/v1beta1/podgroups",
         "/apis/policy/v1/poddisruptionbudgets",
+        "/api/v1/persistentvolumeclaims",
+        "/api/v1/persistentvolumes",
+        "/apis/storage.k8s.io/v1/storageclasses",
+        "/apis/storage.k8s.io/v1/csinodes",
     };
     return (unsigned)kind < KN_SCHED_KINDS ? paths[kind] : "";
 }
@@ -177,6 +182,10 @@ int kn_sched_apply(kn_scheduler *s, kn_sched_kind kind, const kn_json *obj, bool
     case KN_SCHED_PODGROUPS:
     case KN_SCHED_VOLCANO_PODGROUPS: return kn_sched_apply_podgroup(s, podgroup_kind(kind), obj, deleted, err);
     case KN_SCHED_PDBS: return kn_sched_apply_pdb(s, obj, deleted, err);
+    case KN_SCHED_PVCS: return kn_cluster_apply_pvc(&s->c, obj, deleted, err);
+    case KN_SCHED_PVS: return kn_cluster_apply_pv(&s->c, obj, deleted, err);
+    case KN_SCHED_STORAGECLASSES: return kn_cluster_apply_sclass(&s->c, obj, deleted, err);
+    case KN_SCHED_CSINODES: return kn_cluster_apply_csinode(&s->c, obj, deleted, err);
     }
     return kn_err_set(err, "unknown kind %d", (int)kind);
 }
@@ -184,6 +193,10 @@ int kn_sched_apply(kn_scheduler *s, kn_sched_kind kind, const kn_json *obj, bool
 void kn_sched_resync_begin(kn_scheduler *s, kn_sched_kind kind)
 {
     kn_cluster *c = &s->c;
+    if (kind >= KN_SCHED_PVCS) {
+        kn_vols_resync_begin(c, kind - KN_SCHED_PVCS);
+        return;
+    }
     if (kind == KN_SCHED_NODES)
         for (int i = 0; i < c->n_nodes; i++)
             c->nodes[i].seen = false;
@@ -203,6 +216,10 @@ void kn_sched_resync_begin(kn_scheduler *s, kn_sched_kind kind)
 void kn_sched_resync_end(kn_scheduler *s, kn_sched_kind kind)
 {
     kn_cluster *c = &s->c;
+    if (kind >= KN_SCHED_PVCS) {
+        kn_vols_resync_end(c, kind - KN_SCHED_PVCS);
+        return;
+    }
     if (kind == KN_SCHED_NODES) {
         for (int i = 0; i < c->n_nodes; i++)
             if (!c->nodes[i].seen && c->nodes[i].live)
@@ -296,20 +313,29 @@ static void place_single(const kn_cycle *cy, int pi)
         return;
     }
     kn_want w;
+    kn_vol_want *v;
+    char msg[KN_MSG_MAX];
     kn_want_for_pod(s, p, &w);
+    int rc = kn_want_volumes(s, pi, &w, &v, msg, sizeof(msg));
+    if (rc != 0) {
+        fail_pod(cy, pi, rc < 0 ? "out of memory while placing the pod" : msg);
+        return;
+    }
     kn_diag d;
     kn_diag_init(&d);
     kn_choice ch;
     if (kn_place_best(&s->c, &w, &ch, &d)) {
-        if (kn_commit_pod(cy, pi, &ch) == 0)
+        rc = kn_commit_pod(cy, pi, &ch, v);
+        kn_vol_want_free(v);
+        if (rc == 0)
             return;
-        kn_alloc_release(&s->c, &p->alloc);
-        kn_alloc_clear(&p->alloc);
+        kn_pod_release(s, pi);
         p->state = KN_POD_PENDING;
         fail_pod(cy, pi, "out of memory while placing the pod");
         return;
     }
-    char msg[KN_MSG_MAX], why[KN_MSG_MAX];
+    kn_vol_want_free(v);
+    char why[KN_MSG_MAX];
     kn_diag_message(&d, msg, sizeof(msg));
     if (!kn_preempt_pod(cy, pi, why, sizeof(why)))
         snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg), "%s", why);
@@ -357,8 +383,13 @@ static void told_reserved(const kn_cycle *cy, int driver, const kn_resv_spec *rs
 static void commit_group(const kn_cycle *cy, int gi, const kn_resv_spec *rs, kn_tentative *t)
 {
     kn_scheduler *s = cy->s;
+    size_t first = cy->out->n_bindings;
     for (int i = 0; i < t->n; i++)
         kn_commit_assumed(cy, t->P[i]);
+    /* bound all or none: the binder writes every member's volumes before any Binding */
+    uint64_t group = ++s->group_seq;
+    for (size_t b = first; b < cy->out->n_bindings; b++)
+        cy->out->bindings[b].group = group;
     if (rs) {
         told_reserved(cy, t->P[0], rs, t->slots);
         if (t->nslots > 0 && kn_resv_create(s, gi, &s->c.pods[t->P[0]], t->slots, t->nslots, cy->now) >= 0)
@@ -645,9 +676,26 @@ void kn_sched_bind_ok(kn_scheduler *s, const char *uid, double now, kn_sched_out
         return;
     p->binding = false;
     p->state = KN_POD_BOUND;
+    kn_vols_unassume(&s->c, pi); /* the API server holds the volume decisions now */
     kn_out_scheduled(out, p);
     kn_pod_detail_free(&s->c, p->d);
     p->d = NULL;
+}
+
+/* An assumed pod whose binding (or its volumes) failed: pending again, told why. */
+static void requeue(kn_scheduler *s, int pi, const char *msg, double now, kn_sched_out *out)
+{
+    const kn_cycle cy = {.s = s, .now = now, .out = out};
+    kn_cpod *p = &s->c.pods[pi];
+    kn_pod_release(s, pi);
+    free(p->node_name);
+    p->node_name = NULL;
+    p->state = KN_POD_PENDING;
+    s->c.gen++;
+    if (p->d) {
+        p->d->tried_gen = 0;
+        tell(&cy, pi, "Warning", "FailedScheduling", msg);
+    }
 }
 
 void kn_sched_bind_failed(kn_scheduler *s, const char *uid, int http_status, const char *message, double now,
@@ -668,19 +716,80 @@ void kn_sched_bind_failed(kn_scheduler *s, const char *uid, int http_status, con
         remove_pod(s, pi);
         return;
     }
-    kn_alloc_release(&s->c, &p->alloc);
-    kn_alloc_clear(&p->alloc);
-    free(p->node_name);
-    p->node_name = NULL;
-    p->state = KN_POD_PENDING;
-    s->c.gen++;
-    if (p->d) {
-        p->d->tried_gen = 0;
-        char msg[KN_MSG_MAX];
-        snprintf(msg, sizeof(msg), "Binding rejected: %s", message ? message : "unknown error");
-        const kn_cycle cy = {.s = s, .now = now, .out = out};
-        tell(&cy, pi, "Warning", "FailedScheduling", msg);
+    char msg[KN_MSG_MAX];
+    snprintf(msg, sizeof(msg), "Binding rejected: %s", message ? message : "unknown error");
+    requeue(s, pi, msg, now, out);
+}
+
+void kn_sched_volumes_failed(kn_scheduler *s, const char *uid, const char *message, double now, kn_sched_out *out)
+{
+    int pi = kn_strmap_get(&s->c.pod_by_uid, uid);
+    if (pi < 0)
+        return;
+    kn_cpod *p = &s->c.pods[pi];
+    bool ours = p->binding;
+    p->binding = false;
+    if (!ours || p->state != KN_POD_ASSUMED)
+        return;
+    s->bind_errors++;
+    requeue(s, pi, message ? message : "binding volumes failed", now, out);
+}
+
+/* ---- volumes before a binding ---- */
+
+int kn_sched_volumes_ready(kn_scheduler *s, const char *uid, char *msg, size_t cap)
+{
+    int pi = kn_strmap_get(&s->c.pod_by_uid, uid);
+    if (pi < 0 || s->c.pods[pi].state != KN_POD_ASSUMED || s->c.pods[pi].alloc.node < 0) {
+        snprintf(msg, cap, "binding volumes: pod does not exist any more");
+        return -1;
     }
+    const kn_cpod *p = &s->c.pods[pi];
+    const kn_node *n = &s->c.nodes[p->alloc.node];
+    if (!n->live) {
+        snprintf(msg, cap, "binding volumes: failed to get node \"%s\": node \"%s\" not found", n->name, n->name);
+        return -1;
+    }
+    int ready = 1;
+    for (int i = 0; p->vols != NULL && i < p->vols->n_dec; i++) {
+        const kn_vol_dec *d = &p->vols->dec[i];
+        const char *slash = strchr(d->claim, '/');
+        char ns[300];
+        snprintf(ns, sizeof(ns), "%.*s", slash ? (int)(slash - d->claim) : 0, d->claim);
+        const kn_pvc *pvc = kn_vols_pvc(&s->c, ns, slash ? slash + 1 : d->claim);
+        if (pvc == NULL) {
+            snprintf(msg, cap,
+                     "binding volumes: failed to check %s pvc: could not find v1.PersistentVolumeClaim \"%s\"",
+                     d->pv ? "binding" : "provisioning", d->claim);
+            return -1;
+        }
+        const char *vname = d->pv ? d->pv : pvc->volume_name;
+        const kn_pv *pv = vname ? kn_vols_pv(&s->c, vname) : NULL;
+        if (d->pv != NULL && pv == NULL) {
+            snprintf(msg, cap,
+                     "binding volumes: failed to check binding: could not find v1.PersistentVolume \"%s\"", d->pv);
+            return -1;
+        }
+        if (d->pv == NULL && (pvc->selected_node == NULL || strcmp(pvc->selected_node, n->name) != 0)) {
+            /* a provisioner that fails takes the annotation away to say so */
+            snprintf(msg, cap, "binding volumes: provisioning failed for PVC \"%s\"", pvc->name);
+            return -1;
+        }
+        if (pv != NULL && pv->affinity != NULL && !kn_node_selector_matches(n, pv->affinity)) {
+            snprintf(msg, cap,
+                     "binding volumes: pv \"%s\" node affinity doesn't match node \"%s\": no matching "
+                     "NodeSelectorTerms",
+                     pv->name, n->name);
+            return -1;
+        }
+        if (d->pv != NULL && (pv->claim_name == NULL || pv->claim_uid == NULL)) {
+            snprintf(msg, cap, "binding volumes: ClaimRef got reset for pv \"%s\"", pv->name);
+            return -1;
+        }
+        if ((vname != NULL && pv == NULL) || !kn_pvc_bound(pvc))
+            ready = 0;
+    }
+    return ready;
 }
 
 /* ---- reporting ---- */

@@ -36,11 +36,12 @@ static bool slot_beside(kn_scheduler *s, const kn_cpod *p, int ni, const kn_choi
         kn_alloc_take(&s->c, &a);
         kn_constraints driver;
         kn_want w;
-        kn_slot_want(p->d, &rs, &driver, &w);
+        kn_vol_want *v = kn_slot_want(s, p->d, &rs, &driver, &w);
         kn_diag d;
         kn_diag_init(&d);
         kn_choice slot;
         ok = kn_place_on_node(&s->c, ni, &w, &slot, &d);
+        kn_vol_want_free(v);
         if (!ok) {
             char r[512];
             reasons(&d, r, sizeof(r));
@@ -79,6 +80,18 @@ int kn_sched_explain(kn_scheduler *s, const char *uid, kn_sched_node_fn fn, void
     qsort_r(order, (size_t)n, sizeof(int), by_name, &s->c);
     kn_want w;
     kn_want_for_pod(s, p, &w);
+    /* the pod's claims: a PreFilter rejection is every node's reason */
+    kn_vol_want *v = NULL;
+    char vwhy[KN_MSG_MAX] = "";
+    int vrc = p->vols ? kn_vol_prefilter(&s->c, p, w.sig, &v, vwhy, sizeof(vwhy)) : 0;
+    if (vrc < 0) {
+        free(order);
+        return -1;
+    }
+    if (v != NULL) {
+        w.vol = v;
+        w.sig = v->sig;
+    }
     for (int k = 0; k < n; k++) {
         int ni = order[k];
         char why[KN_MSG_MAX];
@@ -86,8 +99,8 @@ int kn_sched_explain(kn_scheduler *s, const char *uid, kn_sched_node_fn fn, void
         kn_diag_init(&d);
         kn_choice ch;
         bool fits;
-        if (p->d->bad != NULL) {
-            snprintf(why, sizeof(why), "%s", p->d->bad);
+        if (p->d->bad != NULL || vrc == 1) {
+            snprintf(why, sizeof(why), "%s", p->d->bad ? p->d->bad : vwhy);
             fits = false;
         } else if ((fits = kn_place_on_node(&s->c, ni, &w, &ch, &d)) && p->d->reservation != NULL) {
             fits = slot_beside(s, p, ni, &ch, why, sizeof(why));
@@ -96,6 +109,7 @@ int kn_sched_explain(kn_scheduler *s, const char *uid, kn_sched_node_fn fn, void
         }
         fn(ctx, s->c.nodes[ni].name, fits ? NULL : why);
     }
+    kn_vol_want_free(v);
     free(order);
     return 0;
 }

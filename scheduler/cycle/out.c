@@ -1,5 +1,6 @@
 /* out.c - what a cycle hands its caller: bindings to POST and events to post (see scheduler.h). */
 #include "scheduler/cycle/core.h"
+#include "scheduler/cache/volumes.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +11,19 @@
 #include "kube/quantity.h"
 #include "base/grow.h"
 
+/* The volume writes' arrays (their strings are the pool's). */
+static void free_vsteps(kn_sched_out *o)
+{
+    for (size_t i = 0; o->n_vstep_bindings > 0 && i < o->n_bindings; i++) {
+        kn_sched_binding *b = &o->bindings[i];
+        o->n_vstep_bindings -= b->vsteps != NULL;
+        free(b->vsteps);
+        b->vsteps = NULL;
+        b->n_vsteps = 0;
+    }
+    o->n_vstep_bindings = 0;
+}
+
 void kn_sched_out_init(kn_sched_out *o)
 {
     memset(o, 0, sizeof(*o));
@@ -18,6 +32,7 @@ void kn_sched_out_init(kn_sched_out *o)
 
 void kn_sched_out_reset(kn_sched_out *o)
 {
+    free_vsteps(o);
     o->n_bindings = 0;
     o->n_events = 0;
     o->n_victims = 0;
@@ -27,6 +42,7 @@ void kn_sched_out_reset(kn_sched_out *o)
 
 void kn_sched_out_free(kn_sched_out *o)
 {
+    free_vsteps(o);
     free(o->bindings);
     free(o->events);
     free(o->victims);
@@ -94,6 +110,110 @@ void kn_out_scheduled(kn_sched_out *o, const kn_cpod *p)
     kn_out_event_msg(o, p->ns, p->name, p->uid, "Normal", "Scheduled", msg);
 }
 
+/* ---- volumes ---- */
+
+#define RAW(w, lit) kn_json_write_raw((w), lit, sizeof(lit) - 1)
+
+/* The PersistentVolume's claimRef to the claim, as GetBindVolumeToClaim
+ * writes it (bound-by-controller unless the volume named the claim already). */
+static char *pv_patch(const kn_pv *pv, const kn_pvc *pvc)
+{
+    kn_json_writer w = KN_BUF_INIT;
+    RAW(&w, "{\"metadata\":{\"resourceVersion\":");
+    kn_json_write_string(&w, pv->rv ? pv->rv : "", pv->rv ? strlen(pv->rv) : 0);
+    if (!(pv->claim_name && kn_pv_bound_to(pv, pvc->ns, pvc->name, pvc->uid))) {
+        static const char ann[] = ",\"annotations\":{\"" KN_ANN_BOUND_BY_CONTROLLER "\":\"yes\"}";
+        kn_json_write_raw(&w, ann, sizeof(ann) - 1);
+    }
+    RAW(&w, "},\"spec\":{\"claimRef\":{\"kind\":\"PersistentVolumeClaim\",\"namespace\":");
+    kn_json_write_string(&w, pvc->ns, strlen(pvc->ns));
+    RAW(&w, ",\"name\":");
+    kn_json_write_string(&w, pvc->name, strlen(pvc->name));
+    RAW(&w, ",\"uid\":");
+    kn_json_write_string(&w, pvc->uid ? pvc->uid : "", pvc->uid ? strlen(pvc->uid) : 0);
+    RAW(&w, ",\"apiVersion\":\"v1\",\"resourceVersion\":");
+    kn_json_write_string(&w, pvc->rv ? pvc->rv : "", pvc->rv ? strlen(pvc->rv) : 0);
+    RAW(&w, "}}}");
+    return kn_buf_finish(&w, NULL);
+}
+
+/* The claim's selected-node annotation, as AssumePodVolumes sets it. */
+static char *pvc_patch(const kn_pvc *pvc, const char *node)
+{
+    kn_json_writer w = KN_BUF_INIT;
+    RAW(&w, "{\"metadata\":{\"resourceVersion\":");
+    kn_json_write_string(&w, pvc->rv ? pvc->rv : "", pvc->rv ? strlen(pvc->rv) : 0);
+    static const char ann[] = ",\"annotations\":{\"" KN_ANN_SELECTED_NODE "\":";
+    kn_json_write_raw(&w, ann, sizeof(ann) - 1);
+    kn_json_write_string(&w, node, strlen(node));
+    RAW(&w, "}}}");
+    return kn_buf_finish(&w, NULL);
+}
+
+/* One write for b: path and body (malloc'd, taken) and the check copied
+ * into the out's pool. */
+static int add_step(kn_sched_out *o, kn_sched_binding *b, char *path, char *body, const char *ptr, const char *val,
+                    bool pv)
+{
+    kn_strpool *sp = &o->strings;
+    kn_sched_vstep st = {.path = path ? kn_strpool_dup(sp, path) : NULL,
+                         .body = body ? kn_strpool_dup(sp, body) : NULL,
+                         .check_ptr = kn_strpool_dup(sp, ptr),
+                         .check_val = kn_strpool_dup(sp, val ? val : ""),
+                         .pv = pv};
+    free(path);
+    free(body);
+    size_t cap = (size_t)b->n_vsteps;
+    if (st.path == NULL || st.body == NULL || st.check_ptr == NULL || st.check_val == NULL ||
+        kn_grow((void **)&b->vsteps, &cap, (size_t)b->n_vsteps + 1, sizeof(*b->vsteps)) != 0)
+        return -1;
+    if (b->n_vsteps == 0)
+        o->n_vstep_bindings++;
+    b->vsteps[b->n_vsteps++] = st;
+    return 0;
+}
+
+static char *joined(const char *a, const char *b, const char *c2, const char *d)
+{
+    size_t n = strlen(a) + strlen(b) + strlen(c2) + strlen(d) + 1;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "%s%s%s%s", a, b, c2, d);
+    return s;
+}
+
+/* What the pod's volume decisions need written before its Binding. */
+static int volume_steps(const kn_cluster *c, kn_sched_out *o, kn_sched_binding *b, const kn_cpod *p)
+{
+    const kn_pod_vols *pv = p->vols;
+    for (int i = 0; i < pv->n_dec; i++) {
+        const kn_vol_dec *d = &pv->dec[i];
+        const char *slash = strchr(d->claim, '/');
+        char ns[300];
+        snprintf(ns, sizeof(ns), "%.*s", slash ? (int)(slash - d->claim) : 0, d->claim);
+        const kn_pvc *pvc = kn_vols_pvc(c, ns, slash ? slash + 1 : d->claim);
+        if (pvc == NULL)
+            return -1;
+        b->wait_volumes = true;
+        if (d->pv != NULL) {
+            const kn_pv *vol = kn_vols_pv(c, d->pv);
+            if (vol == NULL)
+                return -1;
+            if (add_step(o, b, joined("/api/v1/persistentvolumes/", vol->name, "", ""), pv_patch(vol, pvc),
+                         "/spec/claimRef/uid", pvc->uid, true) != 0)
+                return -1;
+        } else if (pvc->selected_node == NULL || strcmp(pvc->selected_node, b->node) != 0) {
+            if (add_step(o, b, joined("/api/v1/namespaces/", pvc->ns, "/persistentvolumeclaims/", pvc->name),
+                         pvc_patch(pvc, b->node),
+                         "/metadata/annotations/"
+                         "volume.kubernetes.io~1selected-node",
+                         b->node, false) != 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
 int kn_out_binding(const kn_cluster *c, kn_sched_out *o, const kn_cpod *p)
 {
     if (kn_grow((void **)&o->bindings, &o->cap_bindings, o->n_bindings + 1, sizeof(*o->bindings)) != 0)
@@ -118,6 +238,8 @@ int kn_out_binding(const kn_cluster *c, kn_sched_out *o, const kn_cpod *p)
     if (p->alloc.n_zones > 0)
         ok = ok && (b->zones_annotation = kn_strpool_dup(sp, csv)) != NULL;
     o->n_bindings++;
+    if (ok && p->vols != NULL)
+        ok = volume_steps(c, o, b, p) == 0;
     return ok ? 0 : -1;
 }
 

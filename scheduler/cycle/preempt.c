@@ -7,7 +7,10 @@
  *  - candidate nodes pass the pod's static filters (evicting nobody lifts a
  *    taint, a selector or an affinity); on each, every lower-priority victim
  *    unit is taken off and the pod must then fit, else the node is no
- *    candidate;
+ *    candidate; its volumes are checked as when it is placed, but a
+ *    victim's are not taken off (evicting frees room, not a
+ *    ReadWriteOncePod claim nor a CSI attachment), and claims that fit no
+ *    node (PreFilter) make preemption not helpful;
  *  - units are reprieved most important first, those whose eviction would
  *    exceed a PodDisruptionBudget before the others, each kept when the pod
  *    still fits with it back;
@@ -1533,24 +1536,26 @@ static bool run(kn_scheduler *s, int gang, const int *P, int n, const kn_resv_sp
     kn_diag_init(&d);
     for (; slots && rc == 1 && placed < n; placed += rc == 1) {
         kn_want w;
+        kn_vol_want *v;
+        char msg[KN_MSG_MAX];
         ss.by = P[placed];
         kn_want_for_pod(s, &s->c.pods[P[placed]], &w);
-        rc = place_or_preempt(s, pre, &ss, &w, &s->c.pods[P[placed]].alloc, &d);
+        /* the pod's volumes filter the candidates too; claims that fit no node
+         * (PreFilter) make preemption not helpful: -2, nothing more to say */
+        int vr = kn_want_volumes(s, P[placed], &w, &v, msg, sizeof(msg));
+        rc = vr != 0 ? (vr < 0 ? -1 : -2) : place_or_preempt(s, pre, &ss, &w, &s->c.pods[P[placed]].alloc, &d);
+        kn_vol_want_free(v);
     }
     if (slots && rc == 1 && nslots > 0) {
-        const kn_pod_detail *dd = s->c.pods[P[0]].d;
-        kn_want w = {.pod = rs->has_tmpl ? &rs->tmpl : &dd->cons->cons,
-                     .req = &rs->req,
-                     .numa = &rs->numa,
-                     .numa_idx = rs->numa_idx,
-                     .owner = -1,
-                     .binpack = true,
-                     .sig = rs->has_tmpl ? NULL : dd->cons->sig};
+        kn_constraints driver;
+        kn_want w;
+        kn_vol_want *v = kn_slot_want(s, s->c.pods[P[0]].d, rs, &driver, &w);
         ss.by = P[0];
         for (; rc == 1 && held < nslots; held += rc == 1) {
             slots[held] = (kn_alloc){.node = -1, .req = rs->req, .owner = -1};
             rc = place_or_preempt(s, pre, &ss, &w, &slots[held], &d);
         }
+        kn_vol_want_free(v);
     }
     bool ok = slots && rc == 1 && commit(s, pre, &ss, gang, P, n, slots, nslots, out) == 0;
     if (!ok) {
@@ -1560,8 +1565,9 @@ static bool run(kn_scheduler *s, int gang, const int *P, int n, const kn_resv_sp
             char msg[KN_MSG_MAX];
             kn_diag_message(&d, msg, sizeof(msg));
             snprintf(why, cap, " preemption: %s", msg);
-            clear_nominations(s, P, n, out);
         }
+        if (slots && (rc == 0 || rc == -2))
+            clear_nominations(s, P, n, out);
     }
     free(slots);
     free(ss.j);

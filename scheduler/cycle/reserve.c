@@ -93,6 +93,28 @@ static int parse_template(const kn_json *rj, const kn_cpod *driver, kn_resv_spec
     return 0;
 }
 
+/* storageClasses: ["gp3", ...], the classes of claims each executor has provisioned. */
+static int parse_classes(const kn_json *arr, kn_resv_spec *out, kn_err *err)
+{
+    if (arr == NULL)
+        return 0;
+    if (!kn_json_is(arr, KN_JSON_ARRAY) || kn_json_len(arr) > KN_VOL_MAX_CLAIMS)
+        return kn_err_set(err, "storageClasses: want an array of at most %d class names", KN_VOL_MAX_CLAIMS);
+    size_t n = kn_json_len(arr);
+    if (n == 0)
+        return 0;
+    if ((out->classes = calloc(n, sizeof(char *))) == NULL)
+        return kn_err_set(err, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const char *name = kn_json_str(kn_json_at(arr, i));
+        if (name == NULL)
+            return kn_err_set(err, "storageClasses[%zu]: want a class name", i);
+        if ((out->classes[out->n_classes++] = strdup(name)) == NULL)
+            return kn_err_set(err, "out of memory");
+    }
+    return 0;
+}
+
 int kn_resv_spec_parse(kn_cluster *c, const kn_cpod *driver, const kn_pod_detail *d, kn_resv_spec *out,
                        kn_err *err)
 {
@@ -112,6 +134,8 @@ int kn_resv_spec_parse(kn_cluster *c, const kn_cpod *driver, const kn_pod_detail
         return -1;
     for (int i = 0; i < out->numa.n_resources; i++)
         out->numa_idx[i] = kn_res_index(c, out->numa.resources[i], true);
+    if (parse_classes(kn_json_get(rj, "storageClasses"), out, err) != 0)
+        return -1;
     return parse_template(rj, driver, out, err);
 }
 
@@ -120,6 +144,11 @@ void kn_resv_spec_free(kn_resv_spec *sp)
     if (sp->has_tmpl)
         kn_constraints_free(&sp->tmpl);
     sp->has_tmpl = false;
+    for (int i = 0; i < sp->n_classes; i++)
+        free(sp->classes[i]);
+    free(sp->classes);
+    sp->classes = NULL;
+    sp->n_classes = 0;
 }
 
 double kn_gang_timeout(const kn_scheduler *s, const kn_cpod *p, const kn_pod_detail *d)
@@ -244,8 +273,13 @@ bool kn_resv_take(const kn_cycle *cy, int ri, int p)
     kn_scheduler *s = cy->s;
     kn_resv *r = &s->resvs[ri];
     kn_want w;
+    kn_vol_want *v;
+    char msg[KN_MSG_MAX];
     kn_want_for_pod(s, &s->c.pods[p], &w);
-    for (int i = 0; i < r->n_slots; i++) {
+    if (kn_want_volumes(s, p, &w, &v, msg, sizeof(msg)) != 0)
+        return false; /* placed one by one, it is told why */
+    bool placed = false;
+    for (int i = 0; i < r->n_slots && !placed; i++) {
         kn_alloc *slot = &r->slots[i];
         if (slot->node < 0)
             continue;
@@ -257,14 +291,17 @@ bool kn_resv_take(const kn_cycle *cy, int ri, int p)
             kn_alloc_take(&s->c, slot);
             continue;
         }
-        if (kn_commit_pod(cy, p, &ch) != 0) {
+        if (kn_commit_pod(cy, p, &ch, v) != 0) {
+            if (s->c.pods[p].state == KN_POD_PENDING)
+                kn_pod_release(s, p);
             kn_alloc_take(&s->c, slot);
-            return false;
+            break;
         }
         kn_alloc_clear(slot);
         if (--r->n_free == 0)
             kn_resv_release(s, ri);
-        return true;
+        placed = true;
     }
-    return false;
+    kn_vol_want_free(v);
+    return placed;
 }

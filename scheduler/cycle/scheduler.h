@@ -87,8 +87,12 @@ typedef enum {
     KN_SCHED_PODGROUPS,         /* scheduling.x-k8s.io/v1alpha1 */
     KN_SCHED_VOLCANO_PODGROUPS, /* scheduling.volcano.sh/v1beta1 */
     KN_SCHED_PDBS,              /* policy/v1 PodDisruptionBudgets */
+    KN_SCHED_PVCS,              /* v1 PersistentVolumeClaims (scheduler/cache/volumes.h) */
+    KN_SCHED_PVS,               /* v1 PersistentVolumes */
+    KN_SCHED_STORAGECLASSES,    /* storage.k8s.io/v1 */
+    KN_SCHED_CSINODES,          /* storage.k8s.io/v1 */
 } kn_sched_kind;
-#define KN_SCHED_KINDS 6
+#define KN_SCHED_KINDS 10
 /* Where the API server serves a kind's collection ("/api/v1/pods"). */
 const char *kn_sched_kind_path(kn_sched_kind kind);
 /* The apply function of the kind. */
@@ -97,11 +101,27 @@ void kn_sched_resync_begin(kn_scheduler *s, kn_sched_kind kind);
 void kn_sched_resync_end(kn_scheduler *s, kn_sched_kind kind);
 
 /* ---- one scheduling cycle ---- */
+/* A write the pod's volumes need before its Binding (kube-scheduler's
+ * VolumeBinding PreBind): a JSON merge patch guarded by the object's
+ * metadata.resourceVersion, and how to tell it took effect (after a 409,
+ * from the object re-read: the value at a JSON pointer). */
+typedef struct kn_sched_vstep {
+    char *path;      /* /api/v1/persistentvolumes/NAME or /api/v1/namespaces/NS/persistentvolumeclaims/NAME */
+    char *body;      /* application/merge-patch+json */
+    char *check_ptr; /* e.g. /spec/claimRef/uid */
+    char *check_val;
+    bool pv; /* a PersistentVolume (else a PersistentVolumeClaim) */
+} kn_sched_vstep;
+
 typedef struct kn_sched_binding {
     char *ns, *name, *uid, *node;
     int n_zones;
     char *zones[KN_NUMA_MAX_ZONES]; /* NUMA zones given to the pod, in zone order */
     char *zones_annotation;         /* "node-0,node-1", or NULL when no zones */
+    uint64_t group;                 /* bindings of one gang placed at once share it; 0: alone */
+    int n_vsteps;
+    kn_sched_vstep *vsteps; /* volume writes before the Binding, in order */
+    bool wait_volumes;      /* the Binding waits until kn_sched_volumes_ready */
 } kn_sched_binding;
 
 /* An Event about a pod (kube/event.h). */
@@ -136,6 +156,7 @@ typedef struct kn_sched_out {
     kn_sched_nomination *nominations;
     size_t n_nominations, cap_nominations;
     kn_strpool strings;
+    size_t n_vstep_bindings; /* bindings whose vsteps array is to free */
 } kn_sched_out;
 
 void kn_sched_out_init(kn_sched_out *o);
@@ -163,6 +184,16 @@ void kn_sched_bind_failed(kn_scheduler *s, const char *uid, int http_status, con
  * again; a FailedScheduling "Preemption failed: <message>" is appended. */
 void kn_sched_preempt_failed(kn_scheduler *s, const char *victim_uid, const char *message, double now,
                              kn_sched_out *out);
+
+/* A binding with wait_volumes: are the pod's claims bound as decided?
+ * 1 yes (POST the Binding), 0 not yet, -1 never (msg: why, in
+ * kube-scheduler's words, e.g. "binding volumes: provisioning failed for
+ * PVC \"x\""; then kn_sched_volumes_failed). As binder.go's checkBindings. */
+int kn_sched_volumes_ready(kn_scheduler *s, const char *uid, char *msg, size_t cap);
+/* The pod's volume writes or wait failed (a gang's members all fail): the
+ * placement is undone and the pod requeued with a FailedScheduling event
+ * saying message. */
+void kn_sched_volumes_failed(kn_scheduler *s, const char *uid, const char *message, double now, kn_sched_out *out);
 
 /* Earliest clock value at which a cycle has timed work (a reservation timeout,
  * a starvation bound, a repeated event); INFINITY if none. Run a cycle then, and

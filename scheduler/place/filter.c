@@ -135,13 +135,37 @@ bool kn_node_matches_affinity(const kn_node *n, const kn_constraints *pod)
         if (want == NULL || have == NULL || strcmp(want, have) != 0)
             return false;
     }
-    if (pod->required_affinity == NULL)
-        return true;
-    const kn_json *terms = kn_json_get(pod->required_affinity, "nodeSelectorTerms");
+    return pod->required_affinity == NULL || kn_node_selector_matches(n, pod->required_affinity);
+}
+
+bool kn_node_selector_matches(const kn_node *n, const kn_json *selector)
+{
+    const kn_json *terms = kn_json_get(selector, "nodeSelectorTerms");
     for (size_t i = 0; i < kn_json_len(terms); i++)
         if (kn_node_matches_term(n, kn_json_at(terms, i)))
             return true;
     return false; /* no term (or none matching): nothing satisfies the requirement */
+}
+
+bool kn_labels_match_selector(const kn_json *labels, const kn_json *selector)
+{
+    const kn_json *ml = kn_json_get(selector, "matchLabels");
+    for (size_t i = 0; i < kn_json_len(ml); i++) {
+        const char *want = kn_json_str(kn_json_value_at(ml, i));
+        const char *have = kn_json_get_str(labels, kn_json_key_at(ml, i));
+        if (want == NULL || have == NULL || strcmp(want, have) != 0)
+            return false;
+    }
+    const kn_json *exprs = kn_json_get(selector, "matchExpressions");
+    for (size_t i = 0; i < kn_json_len(exprs); i++) {
+        const kn_json *e = kn_json_at(exprs, i);
+        const char *key = kn_json_get_str(e, "key"), *op = kn_json_get_str(e, "operator");
+        /* a label selector has no Gt or Lt (LabelSelectorAsSelector refuses them) */
+        if (key == NULL || op == NULL || strcmp(op, "Gt") == 0 || strcmp(op, "Lt") == 0 ||
+            !requirement(op, kn_json_get(e, "values"), kn_json_get_str(labels, key)))
+            return false;
+    }
+    return true;
 }
 
 /* ---- the filters ---- */

@@ -2,9 +2,11 @@
  *
  * Filters run in kube-scheduler's plugin order and a node stops at the first
  * failing one (not ready, NodeUnschedulable, TaintToleration, NodeAffinity,
- * NodePorts, NodeResourcesFit, then our NUMA fit); NodeResourcesFit reports
- * every resource that does not fit. Why nodes failed is collected in a
- * kn_diag and rendered exactly as kube-scheduler's FitError:
+ * NodePorts, NodeResourcesFit, then our NUMA fit, then the volume plugins of
+ * a pod with claims: VolumeRestrictions, NodeVolumeLimits, VolumeBinding,
+ * VolumeZone, volumes.h); NodeResourcesFit reports every resource that does
+ * not fit. Why nodes failed is collected in a kn_diag and rendered exactly as
+ * kube-scheduler's FitError:
  *   "0/5 nodes are available: 2 node(s) didn't have a NUMA zone that fits (single-numa), 3 Insufficient cpu."
  * ("<count> <reason>" strings sorted as strings, joined by ", ").
  * Nothing here changes the cluster: a kn_choice is turned into a placement by
@@ -34,12 +36,14 @@ typedef struct kn_diag {
 typedef struct kn_want {
     const kn_constraints *pod; /* selectors, tolerations, affinity (NULL: none) */
     const kn_rvec *req;
-    const kn_numa_spec *numa; /* NULL: no policy */
-    const int *numa_idx;      /* resource indices of numa->resources */
-    const char *unfit_name;   /* a resource no node can have, or NULL */
-    int owner;                /* pod index (for isolated zones), -1 for a slot */
-    bool binpack;             /* gang and batch pods: most-allocated scoring */
-    const char *sig;          /* the pod's constraints as text (kn_pod_sig), or NULL: no caching */
+    const kn_numa_spec *numa;      /* NULL: no policy */
+    const int *numa_idx;           /* resource indices of numa->resources */
+    const char *unfit_name;        /* a resource no node can have, or NULL */
+    int owner;                     /* pod index (for isolated zones), -1 for a slot */
+    bool binpack;                  /* gang and batch pods: most-allocated scoring */
+    const char *sig;               /* the pod's constraints as text (kn_pod_sig, with vol's static
+                                   checks when vol is set), or NULL: no caching */
+    const struct kn_vol_want *vol; /* the pod's volumes (place/volumes.h), NULL: none */
 } kn_want;
 
 typedef struct kn_choice {
@@ -88,6 +92,11 @@ void kn_diag_message(const kn_diag *d, char *buf, size_t cap);
 bool kn_filter_static(const kn_node *n, const kn_constraints *pod, kn_diag *d);
 bool kn_filter_resources(const kn_cluster *c, const kn_node *n, const kn_want *w, kn_diag *d);
 bool kn_node_matches_affinity(const kn_node *n, const kn_constraints *pod);
+/* A NodeSelector ({"nodeSelectorTerms": [...]}, as a pod's required node
+ * affinity or a PersistentVolume's spec.nodeAffinity.required) against n. */
+bool kn_node_selector_matches(const kn_node *n, const kn_json *selector);
+/* A metav1.LabelSelector (matchLabels, matchExpressions) against labels. */
+bool kn_labels_match_selector(const kn_json *labels, const kn_json *selector);
 bool kn_tolerates_taints(const kn_node *n, const kn_constraints *pod, const kn_taint **first);
 /* One nodeSelectorTerm (matchExpressions and matchFields, all of them) against
  * the node; an empty term matches nothing. */
@@ -169,7 +178,8 @@ double kn_plan_score(const kn_node *n, const kn_fit_plan *p, double numa_score);
 /* All filters on one node; true and a scored choice if it fits. */
 bool kn_place_on_node(const kn_cluster *c, int node, const kn_want *w, kn_choice *ch, kn_diag *d);
 /* Its filters after the static ones, whose answers change with placements
- * (NodePorts, NodeResourcesFit, the NUMA fit): true and ch's zones if n passes. */
+ * (NodePorts, NodeResourcesFit, the NUMA fit, the volume plugins): true and
+ * ch's zones if n passes. */
 bool kn_filter_changing(const kn_cluster *c, const kn_node *n, const kn_want *w, kn_choice *ch, kn_diag *d);
 /* The best node (highest score with the preferences, then node name) or false with d filled.
  * Exactly what a scan of every node with kn_place_on_node would choose (each

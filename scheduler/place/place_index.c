@@ -18,6 +18,7 @@
  * with more than MAX_BUCKETS distinct pairs is not indexed (the caller
  * scans). Kinds without preferences have one bucket and add nothing. */
 #include "scheduler/place/place_index.h"
+#include "scheduler/place/volumes.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -283,7 +284,8 @@ static bool sort_nodes(const struct kn_place_index *ix, const kn_cluster *c, kin
         sl->mark = 0;
         sl->bucket = 0;
         sl->state = ST_OUT;
-        if (!n->live || !kn_filter_static(n, p->w->pod, &scratch))
+        if (!n->live || !kn_filter_static(n, p->w->pod, &scratch) ||
+            (p->w->vol != NULL && !kn_vol_static_ok(c, n, p->w->vol)))
             continue;
         sl->state = ST_UNFIT;
         if (k->prefer) {

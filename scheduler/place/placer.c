@@ -15,6 +15,7 @@
  *    explicit percentage of nodes), where no index is kept. */
 #include "scheduler/place/place.h"
 #include "scheduler/place/place_index.h"
+#include "scheduler/place/volumes.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -118,13 +119,13 @@ static uint8_t *pass_array(kn_cluster *c, const kn_want *w)
     return pc->pass[slot];
 }
 
-static bool static_ok(const kn_node *n, const kn_want *w, uint8_t *pass, int i)
+static bool static_ok(const kn_cluster *c, const kn_node *n, const kn_want *w, uint8_t *pass, int i)
 {
     if (pass && pass[i])
         return pass[i] == 1;
     kn_diag scratch;
     kn_diag_init(&scratch);
-    bool ok = kn_filter_static(n, w->pod, &scratch);
+    bool ok = kn_filter_static(n, w->pod, &scratch) && (w->vol == NULL || kn_vol_static_ok(c, n, w->vol));
     if (pass)
         pass[i] = ok ? 1 : 2;
     return ok;
@@ -141,7 +142,7 @@ static bool before(const kn_cluster *c, const cand *a, const cand *b)
 static bool eval(kn_cluster *c, int i, const kn_want *w, uint8_t *pass, kn_choice *ch)
 {
     const kn_node *n = &c->nodes[i];
-    return n->live && static_ok(n, w, pass, i) && kn_fit_and_score(c, i, w, ch);
+    return n->live && static_ok(c, n, w, pass, i) && kn_fit_and_score(c, i, w, ch);
 }
 
 static bool failed_before(const struct kn_place_cache *pc, const kn_cluster *c, const kn_pod_kind *k)
@@ -310,7 +311,10 @@ bool kn_place_best(kn_cluster *c, const kn_want *w, kn_choice *best, kn_diag *d)
         *d = pc->f_diag;
         return false;
     }
-    int got = pc && nodes_to_find(c) >= c->n_nodes ? kn_pindex_best(c, &pc->ix, w, &kind, best) : -1;
+    /* a ReadWriteOncePod claim in use fails every node: straight to why */
+    int got = w->vol && w->vol->rwop_conflict        ? 0
+              : pc && nodes_to_find(c) >= c->n_nodes ? kn_pindex_best(c, &pc->ix, w, &kind, best)
+                                                     : -1;
     if (got == 1)
         return true;
     if (got == 0) /* no node fits: why not, with the diagnosis */

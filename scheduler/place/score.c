@@ -36,6 +36,7 @@
  * placer (placer.c, place_index.c): kn_place_on_node and kn_fit_and_score
  * give the rest. */
 #include "scheduler/place/place.h"
+#include "scheduler/place/volumes.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +54,8 @@ bool kn_filter_changing(const kn_cluster *c, const kn_node *n, const kn_want *w,
         kn_diag_add(d, KN_REASON_PORTS);
         return false;
     }
-    return kn_filter_resources(c, n, w, d) && kn_numa_fit(n, w, ch, d);
+    return kn_filter_resources(c, n, w, d) && kn_numa_fit(n, w, ch, d) &&
+           (w->vol == NULL || kn_vol_filter(c, (int)(n - c->nodes), w->vol, d));
 }
 
 bool kn_place_on_node(const kn_cluster *c, int node, const kn_want *w, kn_choice *ch, kn_diag *d)
@@ -78,7 +80,7 @@ bool kn_fit_and_score(const kn_cluster *c, int node, const kn_want *w, kn_choice
         return false;
     kn_diag scratch;
     kn_diag_init(&scratch);
-    if (!kn_numa_fit(n, w, ch, &scratch))
+    if (!kn_numa_fit(n, w, ch, &scratch) || (w->vol != NULL && !kn_vol_dynamic_ok(c, node, w->vol)))
         return false;
     ch->node = node;
     ch->score = kn_plan_score(n, &p, ch->numa_score);

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "support/sched_fixtures.h"
+#include "support/volume_fixtures.h"
 
 #define GANG(name, min)                                                                                           \
     "\"pod-group.scheduling.kubenexus.io/name\":\"" name                                                          \
@@ -704,6 +705,33 @@ static void test_second_preemptor_shares_a_terminating_victim(void **state)
     assert_int_equal(fx_cycle(f->s, 2, &f->out), 2);
 }
 
+/* The preemptor's volumes filter the candidates as they filter nodes: its
+ * WaitForFirstConsumer claim's class provisions on node b only, so b's pod
+ * is evicted though a comes first by name; a claim that does not exist
+ * makes preemption not helpful (nobody evicted). */
+static void test_claims_narrow_the_candidates(void **state)
+{
+    fx_sched *f = *state;
+    kn_scheduler *s = f->s;
+    fx_node(s, "a", "2", "16Gi");
+    fx_node(s, "b", "2", "16Gi");
+    fx_sclass(s, "local-b", "WaitForFirstConsumer", "ebs.csi.aws.com",
+              ",\"allowedTopologies\":[{\"matchLabelExpressions\":[{\"key\":\"kubernetes.io/hostname\","
+              "\"values\":[\"b\"]}]}]");
+    fx_pvc(s, "data", "local-b", "10Gi", "", "", "Pending");
+    running(s, "on-a", "2", 5, "", "a", 10);
+    running(s, "on-b", "2", 5, "", "b", 10);
+    pending(s, "high", "2", 100, "",
+            ",\"volumes\":[{\"name\":\"d\",\"persistentVolumeClaim\":{\"claimName\":\"data\"}}]");
+    pending(s, "lost", "2", 100, "",
+            ",\"volumes\":[{\"name\":\"d\",\"persistentVolumeClaim\":{\"claimName\":\"nope\"}}]");
+    assert_int_equal(fx_cycle(s, 1, &f->out), 0);
+    assert_string_equal(victims(&f->out), "on-b");
+    assert_string_equal(nominated(&f->out, "high"), "b");
+    assert_null(nominated(&f->out, "lost"));
+    fx_expect_failed(&f->out, "lost", "0/2 nodes are available: persistentvolumeclaim \"nope\" not found.");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -736,6 +764,7 @@ int main(void)
         fx_sched_test(test_nominated_room_keeps_the_host_port),
         fx_sched_test(test_failed_eviction_drops_the_nomination),
         fx_sched_test(test_second_preemptor_shares_a_terminating_victim),
+        fx_sched_test(test_claims_narrow_the_candidates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -51,11 +51,9 @@ static const field_case fields[] = {
     {"\"topologySpreadConstraints\":[{\"maxSkew\":1,\"topologyKey\":\"topology.kubernetes.io/zone\","
      "\"whenUnsatisfiable\":\"DoNotSchedule\"}]",
      KN_PODF_TOPOLOGY_SPREAD, "unsupported: spec.topologySpreadConstraints"},
-    {"\"volumes\":[{\"name\":\"scratch\",\"emptyDir\":{}},{\"name\":\"data\",\"persistentVolumeClaim\":"
-     "{\"claimName\":\"data\"}}]",
-     KN_PODF_VOL_PVC, "unsupported: spec.volumes.persistentVolumeClaim"},
-    {"\"volumes\":[{\"name\":\"tmp\",\"ephemeral\":{\"volumeClaimTemplate\":{\"spec\":{}}}}]",
-     KN_PODF_VOL_EPHEMERAL, "unsupported: spec.volumes.ephemeral"},
+    {"\"volumes\":[{\"name\":\"scratch\",\"emptyDir\":{}},{\"name\":\"pd\",\"gcePersistentDisk\":"
+     "{\"pdName\":\"pd-1\"}}]",
+     KN_PODF_VOL_GCE_PD, "unsupported: spec.volumes.gcePersistentDisk"},
     {"\"volumes\":[{\"name\":\"disk\",\"awsElasticBlockStore\":{\"volumeID\":\"vol-1\"}}]", KN_PODF_VOL_AWS_EBS,
      "unsupported: spec.volumes.awsElasticBlockStore"},
     {"\"resourceClaims\":[{\"name\":\"gpu\",\"resourceClaimTemplateName\":\"gpu\"}]", KN_PODF_RESOURCE_CLAIMS,
