@@ -13,6 +13,16 @@
  *   429, 5xx, no response   -> retried with exponential backoff (0.2 s doubling,
  *                              KN_BIND_MAX_TRIES tries), then bind_failed (requeue)
  *   other 4xx               -> bind_failed at once
+ * A binding whose pod's volumes need writes (kube-scheduler's VolumeBinding
+ * PreBind) waits for them: each write is a PATCH (a PersistentVolume's
+ * claimRef, a claim's selected-node annotation) retried as a binding is;
+ * a 409 re-reads the object and counts as written if it shows what we
+ * wrote. Then, every second, the core is asked whether the pod's claims are
+ * bound (kn_sched_volumes_ready); once they are, the Binding is POSTed. The
+ * bindings of a gang wait for each other: none is POSTed before every
+ * member's volumes are written and bound, and any failure (a write refused,
+ * provisioning given up, volume_bind_timeout_s passed) requeues them all
+ * (kn_sched_volumes_failed, "running PreBind plugin \"VolumeBinding\": ...").
  * Bindings are the critical path. Events (events.h) go in a low-priority lane:
  * at most KN_EVENT_BUSY_INFLIGHT event request while any binding is queued or
  * in flight, up to KN_EVENT_MAX_INFLIGHT when none is; repeats are aggregated
@@ -31,14 +41,16 @@
 
 #define KN_BIND_MAX_TRIES 5
 #define KN_BIND_MAX_INFLIGHT 64
+#define KN_VOLUME_BIND_TIMEOUT_S 600.0 /* kube-scheduler's VolumeBindingArgs.bindTimeoutSeconds */
 
 typedef struct kn_binder kn_binder;
 
 typedef struct kn_binder_opts {
-    const char *scheduler_name; /* event source.component and reportingComponent */
-    const char *identity;       /* reportingInstance */
-    kn_metrics *metrics;        /* may be NULL */
-    size_t event_queue_max;     /* 0: KN_EVENT_QUEUE_MAX */
+    const char *scheduler_name;   /* event source.component and reportingComponent */
+    const char *identity;         /* reportingInstance */
+    kn_metrics *metrics;          /* may be NULL */
+    size_t event_queue_max;       /* 0: KN_EVENT_QUEUE_MAX */
+    double volume_bind_timeout_s; /* 0: KN_VOLUME_BIND_TIMEOUT_S */
 } kn_binder_opts;
 
 kn_binder *kn_binder_new(kn_api *api, kn_scheduler *s, const kn_binder_opts *o, kn_err *err);

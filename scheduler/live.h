@@ -1,11 +1,12 @@
 /* live.h - the live scheduler loop: watch the cluster, schedule, bind.
  *
- * One thread drives everything through one curl multi handle: six informers
+ * One thread drives everything through one curl multi handle: informers
  * (Nodes, Pods, NodeResourceTopologies, the PodGroups of coscheduling and
- * Volcano, a CRD absent being looked for again, and PodDisruptionBudgets)
- * feed the placement core (scheduler/cycle/scheduler.h); once all have
- * listed, while none is in the middle of a relist, and while this replica is
- * the leader (or leader election is off), scheduling cycles run after every
+ * Volcano, a CRD absent being looked for again, PodDisruptionBudgets,
+ * PersistentVolumeClaims, PersistentVolumes, StorageClasses, CSINodes) feed
+ * the placement core (scheduler/cycle/scheduler.h); once all have listed,
+ * while none is in the middle of a relist, and while this replica is the
+ * leader (or leader election is off), scheduling cycles run after every
  * change and at the core's deadlines, and their bindings and events go out
  * through the binder, their preemptions' writes through the preempter.
  * Losing the lease aborts the bindings in flight and returns 1 at once (as
@@ -31,6 +32,7 @@ typedef struct kn_live_opts {
     volatile sig_atomic_t *stop;
     int watch_timeout_min_s, watch_timeout_max_s; /* 0: 300..600 */
     size_t event_queue_max;                       /* 0: KN_EVENT_QUEUE_MAX (events.h) */
+    double volume_bind_timeout_s;                 /* 0: KN_VOLUME_BIND_TIMEOUT_S (binder.h) */
 } kn_live_opts;
 
 int kn_live_run(kn_api *api, kn_scheduler *s, const kn_live_opts *o, kn_err *err);

@@ -3,7 +3,7 @@
  *   kubenexus-scheduler [--kubeconfig F] [--scheduler-name N]
  *                       [--metrics-bind-address :8080] [--leader-elect]
  *                       [--lease-namespace kubenexus-system] [--log-level info]
- *                       [--event-queue-size 1000]
+ *                       [--event-queue-size 1000] [--bind-timeout-seconds 600]
  *   kubenexus-scheduler simulate [--kubeconfig F] FILE...
  *
  * Exit status: 0 after SIGTERM/SIGINT (the lease released), 1 on a runtime
@@ -31,6 +31,7 @@ typedef struct opts {
     const char *kubeconfig, *scheduler_name, *metrics_addr, *lease_ns, *log_level;
     bool leader_elect;
     size_t event_queue_size;
+    double bind_timeout_s;
 } opts;
 
 /* Unix time when CLOCK_MONOTONIC (the live loop's clock) read 0: times the
@@ -58,7 +59,7 @@ static int usage(const char *why)
     fprintf(stderr, "usage: kubenexus-scheduler [--kubeconfig F] [--scheduler-name kubenexus-scheduler]\n"
                     "         [--metrics-bind-address :8080] [--leader-elect]\n"
                     "         [--lease-namespace kubenexus-system] [--log-level debug|info|warn|error]\n"
-                    "         [--event-queue-size 1000]\n"
+                    "         [--event-queue-size 1000] [--bind-timeout-seconds 600]\n"
                     "       kubenexus-scheduler simulate [--kubeconfig F] [--format table] FILE...\n");
     return 2;
 }
@@ -91,6 +92,14 @@ static int parse_args(int argc, char **argv, opts *o)
             if (*v < '0' || *v > '9' || *end || n < 1 || n > 1000000)
                 return usage("--event-queue-size: want a number from 1 to 1000000");
             o->event_queue_size = n;
+        } else if ((v = kn_flag_value(argc, argv, &i, "--bind-timeout-seconds"))) {
+            /* kube-scheduler's VolumeBindingArgs.bindTimeoutSeconds: how long a pod's
+               claims may take to be bound before its placement is given up */
+            char *end;
+            unsigned long n = strtoul(v, &end, 10);
+            if (*v < '0' || *v > '9' || *end || n < 1 || n > 86400)
+                return usage("--bind-timeout-seconds: want a number of seconds from 1 to 86400");
+            o->bind_timeout_s = (double)n;
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
             return usage(NULL);
         else {
@@ -146,7 +155,8 @@ static int run(const opts *o, kn_err *err)
                            .metrics = reg,
                            .ms = ms,
                            .stop = &g_stop,
-                           .event_queue_max = o->event_queue_size};
+                           .event_queue_max = o->event_queue_size,
+                           .volume_bind_timeout_s = o->bind_timeout_s};
         rc = kn_live_run(api, s, &lo, err);
     }
     /* A lost lease is not ours to release; a clean stop gives it up. */

@@ -525,7 +525,8 @@ class Chain:
 
     def namespace_labels(self, ns):
         with self.store.lock:
-            labels = dict((self.namespaces.get(ns) or {}).get("labels") or {})
+            stored = self.store.objects.get("namespaces", {}).get("/" + ns)
+            labels = dict(((stored or {}).get("metadata") or self.namespaces.get(ns) or {}).get("labels") or {})
         labels["kubernetes.io/metadata.name"] = ns
         return labels
 

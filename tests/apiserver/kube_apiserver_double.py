@@ -44,17 +44,44 @@ of kube-apiserver that the scheduler uses, as the real server behaves:
     precondition checked; a successful binding sets spec.nodeName and a
     PodScheduled condition, clears status.nominatedNodeName (kube-apiserver
     1.35's ClearingNominatedNodeNameAfterBinding) and emits MODIFIED;
-  * nodes, core/v1 and events.k8s.io/v1 events, coordination.k8s.io/v1 leases
-    (optimistic concurrency: 409 on a stale metadata.resourceVersion),
-    policy/v1 PodDisruptionBudgets, scheduling.k8s.io/v1 PriorityClasses, and
-    the custom resources topology.node.k8s.io/v1alpha2 NodeResourceTopology,
+  * nodes, namespaces, core/v1 and events.k8s.io/v1 events,
+    coordination.k8s.io/v1 leases (optimistic concurrency: 409 on a stale
+    metadata.resourceVersion, for every kind), policy/v1
+    PodDisruptionBudgets, scheduling.k8s.io/v1 PriorityClasses, and the
+    custom resources topology.node.k8s.io/v1alpha2 NodeResourceTopology,
     scheduling.x-k8s.io/v1alpha1 PodGroup (coscheduling) and
     scheduling.volcano.sh/v1beta1 PodGroup ("podgroups.volcano" below). A CRD
     can be absent (--no-nrt, --absent RESOURCE, the nrt_absent and absent
     faults): its paths answer 404, and removing it deletes its objects (DELETED
     events) and ends its watches, as deleting a CRD does;
   * every request that is not a GET is logged (method, path) in /_test/state's
-    "writes", so a test can tell a client wrote nothing.
+    "writes", so a test can tell a client wrote nothing;
+  * storage: persistentvolumeclaims, persistentvolumes (status subresources:
+    a write to the object keeps its status), storage.k8s.io/v1 storageclasses
+    and csinodes, defaulted as the API server does (a claim's and a volume's
+    volumeMode Filesystem and phase Pending, a volume's reclaim policy Retain,
+    a class's volumeBindingMode Immediate and reclaimPolicy Delete), a claim
+    without storageClassName given the default class
+    (storageclass.kubernetes.io/is-default-class), and the
+    kubernetes.io/pvc-protection and pv-protection finalizers added on create
+    (StorageObjectInUseProtection);
+  * finalizers: DELETE of an object other than a pod with
+    metadata.finalizers sets deletionTimestamp (MODIFIED) and leaves it until
+    an update empties them.
+
+With --provisioner NAME the double also runs a stand-in for what
+kube-controller-manager and an external provisioner do with storage (it is
+not kube-apiserver's, but tests need someone to do it): a claim of a class
+whose provisioner is NAME and that carries volume.kubernetes.io/selected-node
+gets a PersistentVolume (pvc-<claim uid>, spec.csi driver NAME, node affinity
+kubernetes.io/hostname In [node], capacity the request) and is bound to it
+(spec.volumeName, pv.kubernetes.io/bind-completed and bound-by-controller,
+phase Bound), as external-provisioner and the PV controller do; a volume
+given a claimRef binds its claim (static binding); an unbound volume is made
+Available; a claim being deleted that no pod mounts loses its
+pvc-protection finalizer. Faults: provision_hold (do nothing while set),
+provision_fail_next: N (the next N claims are given up: the selected-node
+annotation removed, as external-provisioner does to ask for another node).
 
 Test-only endpoints (same token):
   POST /_test/faults  {"drop_watches":true, "expire_watches":true,
@@ -75,7 +102,8 @@ Test-only endpoints (same token):
                            binds the pod to conflict_node just before us: 409),
                        "bind_then_fail_next":N  (binds, then answers 500 as if
                            the response were lost),
-                       "pod_stop_s":S  (how long a terminating pod takes to stop)}
+                       "pod_stop_s":S  (how long a terminating pod takes to stop),
+                       "provision_hold":bool, "provision_fail_next":N (--provisioner)}
   GET  /_test/state   objects, binding attempts per pod, bindings, events.
   /_test/admission    the admission chain (admission_chain.py): webhook
                       configurations, SparkApplications, webhook calls.
@@ -83,7 +111,7 @@ Test-only endpoints (same token):
 Start: python3 kube_apiserver_double.py --port 0 --cert C --key K --token T
        [--client-ca CA] [--port-file F] [--no-nrt] [--absent RESOURCE]... [--history N]
        [--bookmark-seconds S]
-       [--restore-uids]
+       [--restore-uids] [--provisioner NAME]
 It prints "listening on PORT" and writes PORT to --port-file.
 Python 3 standard library only.
 """
@@ -120,6 +148,11 @@ RESOURCES = {
     "podgroups.volcano": ("scheduling.volcano.sh/v1beta1", "PodGroup", True),
     "poddisruptionbudgets": ("policy/v1", "PodDisruptionBudget", True),
     "priorityclasses": ("scheduling.k8s.io/v1", "PriorityClass", False),
+    "namespaces": ("v1", "Namespace", False),
+    "persistentvolumeclaims": ("v1", "PersistentVolumeClaim", True),
+    "persistentvolumes": ("v1", "PersistentVolume", False),
+    "storageclasses": ("storage.k8s.io/v1", "StorageClass", False),
+    "csinodes": ("storage.k8s.io/v1", "CSINode", False),
 }
 # Custom resources: their CRD may be absent.
 CRDS = ("noderesourcetopologies", "podgroups", "podgroups.volcano")
@@ -130,7 +163,17 @@ QUALIFIED = {
     "podgroups": "podgroups.scheduling.x-k8s.io", "podgroups.volcano": "podgroups.scheduling.volcano.sh",
     "poddisruptionbudgets": "poddisruptionbudgets.policy",
     "priorityclasses": "priorityclasses.scheduling.k8s.io",
+    "namespaces": "namespaces", "persistentvolumeclaims": "persistentvolumeclaims",
+    "persistentvolumes": "persistentvolumes", "storageclasses": "storageclasses.storage.k8s.io",
+    "csinodes": "csinodes.storage.k8s.io",
 }
+# Built-in groups/versions (typed lists, strategic merge patch).
+BUILTIN = ("v1", "coordination.k8s.io/v1", "events.k8s.io/v1", "policy/v1", "scheduling.k8s.io/v1",
+           "storage.k8s.io/v1")
+# Kinds whose status is a subresource: a write to the object keeps its status.
+STATUS_SUBRESOURCE = ("pods", "persistentvolumeclaims", "persistentvolumes")
+ANN_SELECTED_NODE = "volume.kubernetes.io/selected-node"
+ANN_DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"
 # The Priority admission plugin's built-in classes.
 SYSTEM_PRIORITY_CLASSES = {"system-cluster-critical": 2000000000, "system-node-critical": 2000001000}
 # Strategic merge patch: lists merged item by item on this key (the patchMergeKey
@@ -267,7 +310,7 @@ class Store:
         self.faults = {"fail_next": 0, "status": 500, "fail_path": "", "delay_ms": 0, "delay_path": "",
                        "watch_410_http": False, "bind_conflict_next": 0, "conflict_node": "other-node",
                        "bind_then_fail_next": 0, "expire_continue_next": 0, "page_max": 0,
-                       "hold_path": "", "pod_stop_s": 0.5}
+                       "hold_path": "", "pod_stop_s": 0.5, "provision_hold": False, "provision_fail_next": 0}
         self.calls = {}            # "list pods", "watch pods", ... -> count
         self.watch_generation = 0  # bump to drop every open watch
         self.expire_generation = 0  # bump to send 410 to every open watch
@@ -482,8 +525,7 @@ class Handler(BaseHTTPRequestHandler):
         merge patch: the same for scalar fields (an Event's count and
         lastTimestamp); lists with a merge key (MERGE_KEYS) are merged item by item."""
         ct = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-        builtin = RESOURCES[resource][0] in ("v1", "coordination.k8s.io/v1", "events.k8s.io/v1", "policy/v1",
-                                             "scheduling.k8s.io/v1")
+        builtin = RESOURCES[resource][0] in BUILTIN
         accepted = ["application/merge-patch+json"] + (["application/strategic-merge-patch+json"] if builtin else [])
         if ct not in accepted:
             # drain the body so the connection stays usable
@@ -507,6 +549,8 @@ class Handler(BaseHTTPRequestHandler):
             rest, group = parts[3:], "policy"
         elif parts[:3] == ["apis", "scheduling.k8s.io", "v1"]:
             rest, group = parts[3:], "scheduling"
+        elif parts[:3] == ["apis", "storage.k8s.io", "v1"]:
+            rest, group = parts[3:], "storage"
         elif parts[:3] == ["apis", "topology.node.k8s.io", "v1alpha2"]:
             rest, group = parts[3:], "topology"
         elif parts[:3] == ["apis", "scheduling.x-k8s.io", "v1alpha1"]:
@@ -527,7 +571,8 @@ class Handler(BaseHTTPRequestHandler):
             resource = "events.k8s.io"
         if group == "volcano" and resource == "podgroups":
             resource = "podgroups.volcano"
-        allowed = {"core": ("nodes", "pods", "events"), "coordination": ("leases",),
+        allowed = {"core": ("nodes", "pods", "events", "namespaces", "persistentvolumeclaims", "persistentvolumes"),
+                   "storage": ("storageclasses", "csinodes"), "coordination": ("leases",),
                    "policy": ("poddisruptionbudgets",), "scheduling": ("priorityclasses",),
                    "events.k8s.io": ("events.k8s.io",), "topology": ("noderesourcetopologies",),
                    "coscheduling": ("podgroups",), "volcano": ("podgroups.volcano",),
@@ -598,8 +643,7 @@ class Handler(BaseHTTPRequestHandler):
                     cont = base64.b64encode(json.dumps({"start": prev, "rv": list_rv}).encode()).decode()
                     break
                 item = copy.deepcopy(obj)
-                if RESOURCES[resource][0] in ("v1", "coordination.k8s.io/v1", "events.k8s.io/v1", "policy/v1",
-                                               "scheduling.k8s.io/v1", admission_chain.ADMISSION_GROUP + "/v1"):
+                if RESOURCES[resource][0] in BUILTIN + (admission_chain.ADMISSION_GROUP + "/v1",):
                     item.pop("kind", None)   # typed lists omit per-item kind/apiVersion
                     item.pop("apiVersion", None)
                 items.append(item)
@@ -646,6 +690,7 @@ class Handler(BaseHTTPRequestHandler):
             self.priority_plugin(obj, name)
         if resource == "poddisruptionbudgets":
             obj["status"] = {}  # the disruption controller writes it (PrepareForCreate drops a given one)
+        self.default_storage(resource, obj)
         obj = self.server.admission.admit(self, resource, ns if namespaced else None, None, "CREATE", obj, None)
         meta = obj.setdefault("metadata", {})
         st = self.store
@@ -662,6 +707,34 @@ class Handler(BaseHTTPRequestHandler):
             st.record(resource, "ADDED", obj, None)
             out = copy.deepcopy(obj)
         self.send_json(201, out)
+
+    def default_storage(self, resource, obj):
+        """Defaulting and admission of the storage kinds and namespaces, as kube-apiserver's."""
+        if resource not in ("namespaces", "storageclasses", "persistentvolumeclaims", "persistentvolumes"):
+            return
+        meta, spec = obj["metadata"], obj.setdefault("spec", {}) if resource != "storageclasses" else None
+        if resource == "namespaces":
+            meta.setdefault("labels", {})["kubernetes.io/metadata.name"] = meta["name"]
+            obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
+            obj.setdefault("status", {})["phase"] = "Active"
+        elif resource == "storageclasses":
+            obj.setdefault("volumeBindingMode", "Immediate")
+            obj.setdefault("reclaimPolicy", "Delete")
+        elif resource in ("persistentvolumeclaims", "persistentvolumes"):
+            spec.setdefault("volumeMode", "Filesystem")
+            obj["status"] = {"phase": "Pending"}  # status is the controllers' to write
+            if resource == "persistentvolumes":
+                spec.setdefault("persistentVolumeReclaimPolicy", "Retain")
+            elif "storageClassName" not in spec and "volume.beta.kubernetes.io/storage-class" not in (
+                    meta.get("annotations") or {}):
+                with self.store.lock:  # DefaultStorageClass admission
+                    default = [c["metadata"]["name"] for c in self.store.objects["storageclasses"].values()
+                               if (c["metadata"].get("annotations") or {}).get(ANN_DEFAULT_CLASS) == "true"]
+                if default:
+                    spec["storageClassName"] = sorted(default)[0]
+            fin = "kubernetes.io/pvc-protection" if resource == "persistentvolumeclaims" else "kubernetes.io/pv-protection"
+            if fin not in (meta.get("finalizers") or []):
+                meta.setdefault("finalizers", []).append(fin)
 
     def priority_plugin(self, pod, name):
         """kube-apiserver's Priority admission plugin on a pod being created."""
@@ -724,8 +797,10 @@ class Handler(BaseHTTPRequestHandler):
                 new["status"] = body.get("status", {})
             else:
                 new = copy.deepcopy(body)
-                if sub is None and resource == "pods":
+                if sub is None and resource in STATUS_SUBRESOURCE:
                     new["status"] = cur.get("status", {})
+            if merge and sub is None and resource in STATUS_SUBRESOURCE and resource != "pods":
+                new["status"] = copy.deepcopy(cur.get("status", {}))
             meta = new.setdefault("metadata", {})
             for k in ("uid", "creationTimestamp", "namespace", "name"):
                 if k in cur["metadata"]:
@@ -735,8 +810,14 @@ class Handler(BaseHTTPRequestHandler):
             new = self.server.admission.admit(self, resource, ns, sub, "UPDATE", new, prev)
             meta = new.setdefault("metadata", {})
             meta["resourceVersion"] = st.next_rv()
-            st.objects[resource][key] = new
-            st.record(resource, "MODIFIED", new, prev)
+            if cur["metadata"].get("deletionTimestamp"):
+                meta["deletionTimestamp"] = cur["metadata"]["deletionTimestamp"]
+            if meta.get("deletionTimestamp") and not meta.get("finalizers") and resource != "pods":
+                del st.objects[resource][key]  # the last finalizer gone: deleted
+                st.record(resource, "DELETED", new, prev)
+            else:
+                st.objects[resource][key] = new
+                st.record(resource, "MODIFIED", new, prev)
             out = copy.deepcopy(new)
         self.send_json(200, out)
 
@@ -776,6 +857,15 @@ class Handler(BaseHTTPRequestHandler):
             grace = self.grace_period(resource, cur, opts)
             if grace > 0:
                 out = self.start_graceful_delete(resource, key, cur, grace)
+            elif meta.get("finalizers") and resource != "pods":
+                # marked, kept until an update removes the last finalizer
+                if not meta.get("deletionTimestamp"):
+                    prev = copy.deepcopy(cur)
+                    meta["deletionTimestamp"] = now_rfc3339()
+                    meta["deletionGracePeriodSeconds"] = 0
+                    meta["resourceVersion"] = st.next_rv()
+                    st.record(resource, "MODIFIED", cur, prev)
+                out = copy.deepcopy(cur)
             else:
                 del st.objects[resource][key]
                 meta["resourceVersion"] = st.next_rv()
@@ -1017,7 +1107,7 @@ class Handler(BaseHTTPRequestHandler):
             with st.lock:
                 for k in ("fail_next", "status", "delay_ms", "delay_path", "fail_path", "watch_410_http",
                           "bind_conflict_next", "conflict_node", "bind_then_fail_next", "expire_continue_next",
-                          "page_max", "hold_path", "pod_stop_s"):
+                          "page_max", "hold_path", "pod_stop_s", "provision_hold", "provision_fail_next"):
                     if k in body:
                         st.faults[k] = body[k]
                 if "nrt_absent" in body:
@@ -1104,6 +1194,130 @@ def merge_list(have, items, key, path):
     return out
 
 
+# ---------------------------------------------------------------- storage controllers stand-in
+
+class VolumeControllers:
+    """What kube-controller-manager's PV controller and pvc-protection
+    controller and an external provisioner for `name` do, as store writes
+    (each a MODIFIED/ADDED event like any other write). Runs every 0.1 s."""
+
+    def __init__(self, store, name):
+        self.store, self.name = store, name
+
+    def run(self):
+        while True:
+            time.sleep(0.1)
+            with self.store.lock:
+                if not self.store.faults["provision_hold"]:
+                    self.step()
+
+    def write(self, resource, obj, prev, etype="MODIFIED"):
+        st = self.store
+        meta = obj["metadata"]
+        meta["resourceVersion"] = st.next_rv()
+        key = obj_key(meta.get("namespace"), meta["name"])
+        if etype == "DELETED":
+            st.objects[resource].pop(key, None)
+        else:
+            st.objects[resource][key] = obj
+        st.record(resource, etype, obj, prev)
+
+    def step(self):
+        st = self.store
+        classes = st.objects["storageclasses"]
+        for pvc in list(st.objects["persistentvolumeclaims"].values()):
+            meta, spec = pvc["metadata"], pvc.get("spec") or {}
+            ann = meta.get("annotations") or {}
+            if meta.get("deletionTimestamp"):
+                self.unprotect(pvc)
+                continue
+            if spec.get("volumeName"):
+                continue
+            sc = classes.get(obj_key(None, spec.get("storageClassName") or ""))
+            if sc is None or sc.get("provisioner") != self.name or ANN_SELECTED_NODE not in ann:
+                continue
+            if st.faults["provision_fail_next"] > 0:  # external-provisioner gives the node back
+                st.faults["provision_fail_next"] -= 1
+                prev, new = copy.deepcopy(pvc), copy.deepcopy(pvc)
+                del new["metadata"]["annotations"][ANN_SELECTED_NODE]
+                self.write("persistentvolumeclaims", new, prev)
+                continue
+            self.provision(pvc, sc, ann[ANN_SELECTED_NODE])
+        for pv in list(st.objects["persistentvolumes"].values()):
+            self.bind_static(pv)
+
+    def provision(self, pvc, sc, node):
+        meta, spec = pvc["metadata"], pvc["spec"]
+        size = ((spec.get("resources") or {}).get("requests") or {}).get("storage", "1Gi")
+        name = "pvc-" + meta["uid"]
+        pv = {"apiVersion": "v1", "kind": "PersistentVolume",
+              "metadata": {"name": name, "uid": str(uuid.uuid4()), "creationTimestamp": now_rfc3339(),
+                           "annotations": {"pv.kubernetes.io/provisioned-by": self.name},
+                           "finalizers": ["kubernetes.io/pv-protection"]},
+              "spec": {"capacity": {"storage": size}, "accessModes": spec.get("accessModes") or ["ReadWriteOnce"],
+                       "storageClassName": spec.get("storageClassName"), "volumeMode": spec.get("volumeMode", "Filesystem"),
+                       "persistentVolumeReclaimPolicy": sc.get("reclaimPolicy", "Delete"),
+                       "claimRef": {"kind": "PersistentVolumeClaim", "apiVersion": "v1", "namespace": meta["namespace"],
+                                    "name": meta["name"], "uid": meta["uid"],
+                                    "resourceVersion": meta["resourceVersion"]},
+                       "csi": {"driver": self.name, "volumeHandle": "vol-" + meta["uid"]},
+                       "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
+                           {"key": "kubernetes.io/hostname", "operator": "In", "values": [node]}]}]}}},
+              "status": {"phase": "Bound"}}
+        if obj_key(None, name) not in self.store.objects["persistentvolumes"]:
+            self.write("persistentvolumes", pv, None, "ADDED")
+        self.bind_claim(pvc, name, size)
+
+    def bind_claim(self, pvc, volume, size):
+        prev, new = copy.deepcopy(pvc), copy.deepcopy(pvc)
+        ann = new["metadata"].setdefault("annotations", {})
+        ann["pv.kubernetes.io/bind-completed"] = "yes"
+        ann["pv.kubernetes.io/bound-by-controller"] = "yes"
+        new["spec"]["volumeName"] = volume
+        new["status"] = {"phase": "Bound", "accessModes": new["spec"].get("accessModes") or ["ReadWriteOnce"],
+                         "capacity": {"storage": size}}
+        self.write("persistentvolumeclaims", new, prev)
+
+    def bind_static(self, pv):
+        """The PV controller: an unbound volume is Available; one with a
+        claimRef binds its claim."""
+        spec, phase = pv.get("spec") or {}, (pv.get("status") or {}).get("phase")
+        ref = spec.get("claimRef")
+        if ref is None:
+            if phase != "Available" and not pv["metadata"].get("deletionTimestamp"):
+                prev, new = copy.deepcopy(pv), copy.deepcopy(pv)
+                new["status"] = {"phase": "Available"}
+                self.write("persistentvolumes", new, prev)
+            return
+        pvc = self.store.objects["persistentvolumeclaims"].get(obj_key(ref.get("namespace"), ref.get("name", "")))
+        if pvc is None or (ref.get("uid") and ref["uid"] != pvc["metadata"].get("uid")):
+            return
+        if not (pvc.get("spec") or {}).get("volumeName"):
+            self.bind_claim(pvc, pv["metadata"]["name"], (spec.get("capacity") or {}).get("storage", "1Gi"))
+        if phase != "Bound":
+            prev, new = copy.deepcopy(pv), copy.deepcopy(pv)
+            new["status"] = {"phase": "Bound"}
+            self.write("persistentvolumes", new, prev)
+
+    def unprotect(self, pvc):
+        """The pvc-protection controller: a claim being deleted that no pod mounts goes."""
+        ns, name = pvc["metadata"].get("namespace"), pvc["metadata"]["name"]
+        for pod in self.store.objects["pods"].values():
+            if pod["metadata"].get("namespace") != ns or (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+                continue
+            for v in (pod.get("spec") or {}).get("volumes") or []:
+                claim = (v.get("persistentVolumeClaim") or {}).get("claimName")
+                if v.get("ephemeral") is not None:
+                    claim = pod["metadata"]["name"] + "-" + v.get("name", "")
+                if claim == name:
+                    return
+        fins = pvc["metadata"].get("finalizers") or []
+        if "kubernetes.io/pvc-protection" in fins:
+            prev, new = copy.deepcopy(pvc), copy.deepcopy(pvc)
+            new["metadata"]["finalizers"] = [f for f in fins if f != "kubernetes.io/pvc-protection"]
+            self.write("persistentvolumeclaims", new, prev, "MODIFIED" if new["metadata"]["finalizers"] else "DELETED")
+
+
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -1131,6 +1345,8 @@ def main():
     ap.add_argument("--restore-uids", action="store_true",
                     help="a create that carries metadata.uid keeps it: to re-create the state of a "
                          "previous run after a simulated restart (etcd keeps uids)")
+    ap.add_argument("--provisioner", metavar="NAME",
+                    help="run the storage controllers' stand-in for provisioner NAME (see the module doc)")
     admission_chain.add_args(ap)
     args = ap.parse_args()
 
@@ -1149,6 +1365,8 @@ def main():
     srv.verbose = args.verbose
     srv.restore_uids = args.restore_uids
     srv.bookmark_seconds = args.bookmark_seconds
+    if args.provisioner:
+        threading.Thread(target=VolumeControllers(srv.store, args.provisioner).run, daemon=True).start()
     port = srv.server_address[1]
     if args.port_file:
         tmp = args.port_file + ".tmp"

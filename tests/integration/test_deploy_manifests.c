@@ -298,6 +298,17 @@ static void rbac_is_least_privilege_and_bound(void **state)
     assert_false(rule_allows(cr, "", "pods", "patch"));
     assert_false(rule_allows(cr, "", "pods/status", "update"));
     assert_false(rule_allows(cr, "policy", "poddisruptionbudgets", "delete"));
+    /* storage: watched, and what a pod's volumes need written before its binding */
+    const char *storage[][3] = {{"", "persistentvolumeclaims", "watch"},
+                                {"", "persistentvolumeclaims", "patch"},
+                                {"", "persistentvolumes", "watch"},
+                                {"", "persistentvolumes", "patch"},
+                                {"storage.k8s.io", "storageclasses", "watch"},
+                                {"storage.k8s.io", "csinodes", "list"}};
+    for (size_t i = 0; i < sizeof(storage) / sizeof(storage[0]); i++)
+        assert_true(rule_allows(cr, storage[i][0], storage[i][1], storage[i][2]));
+    assert_false(rule_allows(cr, "", "persistentvolumeclaims", "delete"));
+    assert_false(rule_allows(cr, "storage.k8s.io", "storageclasses", "patch"));
     assert_false(rule_allows(cr, "", "secrets", "get"));
     /* Only what the scheduler calls: it never gets a node or a topology by
      * name, and writes core/v1 Events only. */

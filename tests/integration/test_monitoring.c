@@ -327,7 +327,7 @@ static void drive_webhook(void)
 
 static void drive_scheduler(void)
 {
-    assert_int_equal(kn_it_dbl_open(&g.d), 0);
+    assert_int_equal(kn_it_dbl_open(&g.d, NULL), 0);
     g.dbl_up = true;
     assert_int_equal(kn_dbl_add_node(&g.d, "node-a", "8", "32Gi"), 0);
     assert_int_equal(

@@ -88,7 +88,7 @@ static int setup(void **state)
         return 0;
     }
     world *w = calloc(1, sizeof *w);
-    if (!w || kn_it_dbl_open(&w->d) != 0 || start_nginx(w) != 0) {
+    if (!w || kn_it_dbl_open(&w->d, NULL) != 0 || start_nginx(w) != 0) {
         fprintf(stderr, "cannot start the API server double behind nginx\n");
         if (w) {
             if (w->nginx > 0) {

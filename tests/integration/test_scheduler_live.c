@@ -41,7 +41,7 @@ typedef struct world {
 static int setup(void **state)
 {
     world *w = calloc(1, sizeof *w);
-    if (!w || kn_it_dbl_open(&w->d) != 0) {
+    if (!w || kn_it_dbl_open(&w->d, NULL) != 0) {
         free(w);
         return -1;
     }

@@ -26,9 +26,9 @@ const char *kn_it_gang_labels(char *buf, size_t cap, const char *gang, int min)
     return buf;
 }
 
-int kn_it_dbl_open(kn_dbl *d)
+int kn_it_dbl_open(kn_dbl *d, const char *extra)
 {
-    if (kn_dbl_start(d, NULL) == 0)
+    if (kn_dbl_start(d, extra) == 0)
         return 0;
     fprintf(stderr, "cannot start the API server double (python3, openssl needed)\n");
     kn_dbl_stop(d);
@@ -38,7 +38,7 @@ int kn_it_dbl_open(kn_dbl *d)
 int kn_it_world_setup(void **state)
 {
     kn_it_world *w = calloc(1, sizeof *w);
-    if (!w || kn_it_dbl_open(&w->d) != 0) {
+    if (!w || kn_it_dbl_open(&w->d, NULL) != 0) {
         free(w);
         return -1;
     }

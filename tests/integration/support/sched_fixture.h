@@ -15,9 +15,9 @@ void kn_it_dump_log(const char *path);
 /* {"pod-group.scheduling.kubenexus.io/name":gang,"...min-available":"min"} into buf. */
 const char *kn_it_gang_labels(char *buf, size_t cap, const char *gang, int min);
 
-/* kn_dbl_start(d, NULL), saying on stderr what is missing when it fails
+/* kn_dbl_start(d, extra), saying on stderr what is missing when it fails
  * (then d is already stopped). 0 ok. */
-int kn_it_dbl_open(kn_dbl *d);
+int kn_it_dbl_open(kn_dbl *d, const char *extra);
 
 /* The double and one scheduler process, as a test starts from them. */
 typedef struct kn_it_world {
