@@ -103,7 +103,9 @@ Test-only endpoints (same token):
                        "bind_then_fail_next":N  (binds, then answers 500 as if
                            the response were lost),
                        "pod_stop_s":S  (how long a terminating pod takes to stop),
-                       "provision_hold":bool, "provision_fail_next":N (--provisioner)}
+                       "provision_hold":bool, "provision_fail_next":N (--provisioner),
+                       "patch_then_fail_next":N, "patch_then_fail_path":"/x" (a PATCH
+                           on a path containing it is applied, then answered 500)}
   GET  /_test/state   objects, binding attempts per pod, bindings, events.
   /_test/admission    the admission chain (admission_chain.py): webhook
                       configurations, SparkApplications, webhook calls.
@@ -310,7 +312,8 @@ class Store:
         self.faults = {"fail_next": 0, "status": 500, "fail_path": "", "delay_ms": 0, "delay_path": "",
                        "watch_410_http": False, "bind_conflict_next": 0, "conflict_node": "other-node",
                        "bind_then_fail_next": 0, "expire_continue_next": 0, "page_max": 0,
-                       "hold_path": "", "pod_stop_s": 0.5, "provision_hold": False, "provision_fail_next": 0}
+                       "hold_path": "", "pod_stop_s": 0.5, "provision_hold": False, "provision_fail_next": 0,
+                       "patch_then_fail_next": 0, "patch_then_fail_path": ""}
         self.calls = {}            # "list pods", "watch pods", ... -> count
         self.watch_generation = 0  # bump to drop every open watch
         self.expire_generation = 0  # bump to send 410 to every open watch
@@ -819,6 +822,12 @@ class Handler(BaseHTTPRequestHandler):
                 st.objects[resource][key] = new
                 st.record(resource, "MODIFIED", new, prev)
             out = copy.deepcopy(new)
+            lose = (merge and st.faults["patch_then_fail_next"] > 0
+                    and st.faults["patch_then_fail_path"] in self.path)
+            if lose:
+                st.faults["patch_then_fail_next"] -= 1
+        if lose:
+            raise ApiError(500, "InternalError", "injected fault after the write (test double)")
         self.send_json(200, out)
 
     def strategic(self):
@@ -1107,7 +1116,8 @@ class Handler(BaseHTTPRequestHandler):
             with st.lock:
                 for k in ("fail_next", "status", "delay_ms", "delay_path", "fail_path", "watch_410_http",
                           "bind_conflict_next", "conflict_node", "bind_then_fail_next", "expire_continue_next",
-                          "page_max", "hold_path", "pod_stop_s", "provision_hold", "provision_fail_next"):
+                          "page_max", "hold_path", "pod_stop_s", "provision_hold", "provision_fail_next",
+                          "patch_then_fail_next", "patch_then_fail_path"):
                     if k in body:
                         st.faults[k] = body[k]
                 if "nrt_absent" in body:

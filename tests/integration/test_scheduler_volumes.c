@@ -5,8 +5,8 @@
  * annotated with the chosen node and the pod bound only once the claim is
  * bound (the provisioner held back, then let go); an Immediate claim not
  * bound keeps the pod waiting; a static volume is claimed by the scheduler;
- * provisioning given up, or not done in --bind-timeout-seconds, requeues
- * the pod; a gang whose member's claim cannot be written binds nothing.
+ * a write whose answer was lost counts once re-read; provisioning given
+ * up, or not done in --bind-timeout-seconds, requeues the pod; a gang whose member's claim cannot be written binds nothing.
  * Every wait is a bounded poll on state the double records. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -337,6 +337,19 @@ static void provisioning_failed_requeues(void **state)
     assert_int_equal(kn_dbl_bind_attempts(&w->d, NS, "exec-1"), 1);
 }
 
+/* The answer to the claim's PATCH lost: the retry meets a 409 (our own
+ * write moved the resourceVersion), the claim re-read shows our
+ * annotation, and the pod is bound on the first placement. */
+static void lost_answer_counts_as_written(void **state)
+{
+    world *w = *state;
+    wffc_pod(w, "{\"patch_then_fail_next\":1,\"patch_then_fail_path\":\"/persistentvolumeclaims/data\"}", NULL);
+    assert_true(kn_it_wait_pod_bound(&w->d, NS, "exec-1", WAIT_S));
+    assert_int_equal(kn_dbl_calls(&w->d, "patch persistentvolumeclaims"), 2);
+    assert_int_equal(kn_dbl_calls(&w->d, "get persistentvolumeclaims"), 1);
+    assert_false(event_with(w, "exec-1", "VolumeBinding"));
+}
+
 /* Not bound within --bind-timeout-seconds: requeued; bound once provisioned. */
 static void bind_timeout_requeues(void **state)
 {
@@ -387,6 +400,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(immediate_unbound_waits, setup, teardown),
         cmocka_unit_test_setup_teardown(static_volume_claimed, setup, teardown),
         cmocka_unit_test_setup_teardown(provisioning_failed_requeues, setup, teardown),
+        cmocka_unit_test_setup_teardown(lost_answer_counts_as_written, setup, teardown),
         cmocka_unit_test_setup_teardown(bind_timeout_requeues, setup, teardown),
         cmocka_unit_test_setup_teardown(gang_claims_all_or_nothing, setup, teardown),
     };
