@@ -9,9 +9,11 @@
 #include "kube/client/apiclient.h"
 #include "kube/client/kubeconfig.h"
 #include "kube/client/lister.h"
+#include "sim/storage.h"
 
 typedef struct reader {
     kn_scheduler *s;
+    kn_sim_storage *st;
     kn_sched_kind kind;
     kn_live_cluster *lc;
 } reader;
@@ -57,11 +59,29 @@ static int add_class(void *ctx, const kn_json *item, kn_err *err)
     return 0;
 }
 
+/* A storage object as simulate's files give it (a list's items carry no
+ * kind), so that what the cluster holds and what the simulated controllers
+ * write share one resourceVersion sequence. */
+static int load_storage(const reader *r, const kn_json *item, kn_err *e)
+{
+    const char *kind = r->kind == KN_SCHED_STORAGECLASSES ? "StorageClass"
+                       : r->kind == KN_SCHED_CSINODES     ? "CSINode"
+                       : r->kind == KN_SCHED_PVS          ? "PersistentVolume"
+                                                          : "PersistentVolumeClaim";
+    kn_json *doc = kn_json_clone(item);
+    int rc = doc == NULL || kn_json_set_str(doc, "kind", kind) != 0 ? kn_err_set(e, "out of memory")
+                                                                    : kn_sim_storage_load(r->st, r->s, doc, e);
+    kn_json_free(doc);
+    return rc;
+}
+
 static int apply_item(void *ctx, const kn_json *item, kn_err *err)
 {
     reader *r = ctx;
     kn_err e = {{0}};
-    if (kn_sched_apply(r->s, r->kind, item, false, &e) != 0) {
+    bool storage = r->kind == KN_SCHED_STORAGECLASSES || r->kind == KN_SCHED_CSINODES || r->kind == KN_SCHED_PVS ||
+                   r->kind == KN_SCHED_PVCS;
+    if ((storage ? load_storage(r, item, &e) : kn_sched_apply(r->s, r->kind, item, false, &e)) != 0) {
         fprintf(stderr, "kubenexus-scheduler simulate: %s: object ignored: %s\n", kn_sched_kind_path(r->kind),
                 e.msg);
         r->lc->ignored++;
@@ -73,8 +93,8 @@ static int apply_item(void *ctx, const kn_json *item, kn_err *err)
     return 0;
 }
 
-int kn_live_cluster_read(kn_scheduler *s, const char *kubeconfig, kn_sim_priorities *prio, kn_live_cluster *out,
-                         kn_err *err)
+int kn_live_cluster_read(kn_scheduler *s, kn_sim_storage *st, const char *kubeconfig, kn_sim_priorities *prio,
+                         kn_live_cluster *out, kn_err *err)
 {
     memset(out, 0, sizeof(*out));
     kn_strmap_init(&out->pods);
@@ -95,7 +115,7 @@ int kn_live_cluster_read(kn_scheduler *s, const char *kubeconfig, kn_sim_priorit
         KN_SCHED_PDBS,           KN_SCHED_PODS};
     int rc = 0;
     for (int i = 0; i < KN_SCHED_KINDS && rc == 0; i++) {
-        reader r = {.s = s, .kind = order[i], .lc = out};
+        reader r = {.s = s, .st = st, .kind = order[i], .lc = out};
         int got = kn_list_all(api, kn_sched_kind_path(order[i]), KN_LIST_PAGE, apply_item, &r, err);
         if (got == 1 && (order[i] == KN_SCHED_NODES || order[i] == KN_SCHED_PODS))
             rc = kn_err_set(err, "list %s: 404: not a Kubernetes API server?", kn_sched_kind_path(order[i]));

@@ -19,6 +19,7 @@
 #include "base/strmap.h"
 #include "scheduler/cycle/scheduler.h"
 #include "sim/priority.h"
+#include "sim/storage.h"
 
 typedef struct kn_live_cluster {
     size_t read[KN_SCHED_KINDS]; /* objects applied, by kind */
@@ -31,9 +32,10 @@ typedef struct kn_live_cluster {
 } kn_live_cluster;
 
 /* 0, or -1 with a message (the kubeconfig, or a list the server refused).
- * The cluster's PriorityClasses go to prio. */
-int kn_live_cluster_read(kn_scheduler *s, const char *kubeconfig, kn_sim_priorities *prio, kn_live_cluster *out,
-                         kn_err *err);
+ * The cluster's PriorityClasses go to prio; storage objects go through st
+ * (kn_sim_storage_load) as simulate's files' do: settle st after. */
+int kn_live_cluster_read(kn_scheduler *s, kn_sim_storage *st, const char *kubeconfig, kn_sim_priorities *prio,
+                         kn_live_cluster *out, kn_err *err);
 /* Whether a pod "ns/name" exists in the cluster read. */
 bool kn_live_cluster_has_pod(const kn_live_cluster *lc, const char *ref);
 void kn_live_cluster_free(kn_live_cluster *lc);

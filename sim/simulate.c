@@ -2,7 +2,8 @@
  *                [--scheduler-name N] [FILE...]`.
  *
  * Reads Nodes, NodeResourceTopologies, PodGroups (coscheduling's and
- * Volcano's), PriorityClasses, PodDisruptionBudgets, Pods and
+ * Volcano's), PriorityClasses, PodDisruptionBudgets, StorageClasses,
+ * PersistentVolumes, PersistentVolumeClaims, CSINodes, Pods and
  * SparkApplications (YAML or JSON, several documents, kind: List) and runs
  * the live scheduler's placement code on them with a simulated clock (one
  * second per cycle), as a cluster with the kubenexus webhook would see them:
@@ -14,7 +15,10 @@
  *    applied);
  *  - a SparkApplication passes the webhook's rules, then becomes its driver pod
  *    (as the Spark Operator's spark-submit creates it); its executors are
- *    created only once the driver is bound, as Spark does.
+ *    created only once the driver is bound, as Spark does;
+ *  - storage is defaulted and bound as the API server and the volume
+ *    controllers would (sim/storage.h): a pod's claims to provision are
+ *    provisioned on its node when it is bound.
  * Every binding succeeds. The clock moves one second per cycle while pods are
  * placed; when nothing more can be, it jumps to the scheduler's next deadline
  * (kn_sched_next_deadline, at most SIM_MAX_JUMPS times) while a reservation is
@@ -55,6 +59,7 @@
 #include "sim/simulate.h"
 #include "sim/whatif.h"
 #include "sim/operator/spark_operator.h"
+#include "sim/storage.h"
 #include "spark/sparkapp.h"
 #include "base/grow.h"
 #include "base/strmap.h"
@@ -76,6 +81,7 @@ typedef struct sim_line { /* table output, and pods not handed to the scheduler 
 
 typedef struct sim {
     kn_scheduler *s;
+    kn_sim_storage *storage;
     bool table;
     sim_app *apps;
     size_t n_apps, cap_apps;
@@ -438,6 +444,15 @@ static int replace_str(char **dst, const char *s)
     return 0;
 }
 
+/* The claims the driver creates for executor id (named name) once it is created. */
+static void create_claims(sim *sm, const sim_app *a, int id, const char *name, kn_err *err)
+{
+    kn_json *claims = kn_sparkapp_executor_claims(a->app, id, name, a->driver_name, a->driver_uid, err);
+    for (size_t i = 0; i < kn_json_len(claims); i++)
+        kn_sim_storage_create(sm->storage, sm->s, kn_json_at(claims, i), err);
+    kn_json_free(claims);
+}
+
 /* The model of an executor (as admitted) becomes executor id's: renumbered
  * and given the uid and creationTimestamp the API server would give it. */
 static int next_executor(sim *sm, const sim_app *a, kn_pod *model, int id, kn_err *err)
@@ -464,6 +479,8 @@ static void create_executors(sim *sm, const sim_app *a, int n, kn_err *err)
             if (next_executor(sm, a, &model, id, err) != 0)
                 break;
             watch_model(sm, &model, err);
+            if (model.n_claims > 0)
+                create_claims(sm, a, id, s_or(model.name, ""), err);
             continue;
         }
         /* the first, or after a denial: one by one */
@@ -473,7 +490,10 @@ static void create_executors(sim *sm, const sim_app *a, int n, kn_err *err)
             continue;
         kn_err perr;
         have_model = kn_pod_from_json(ex, &model, &perr) == 0;
+        char name[300];
+        snprintf(name, sizeof(name), "%s", s_or(kn_json_str(kn_json_dig(ex, "metadata", "name", NULL)), ""));
         free(watch_pod(sm, ex, err));
+        create_claims(sm, a, id, name, err);
     }
     if (have_model)
         kn_pod_free(&model);
@@ -548,6 +568,8 @@ static int load_doc(sim *sm, const kn_json *doc, const char *file, kn_err *err)
         return kn_err_set(err, "%s: a document without kind", file);
     if (strcmp(kind, "Node") == 0)
         rc = kn_sched_apply_node(sm->s, doc, false, err);
+    else if (kn_sim_storage_kind(kind))
+        rc = kn_sim_storage_load(sm->storage, sm->s, doc, err);
     else if (strcmp(kind, "NodeResourceTopology") == 0)
         rc = kn_sched_apply_nrt(sm->s, doc, false, err);
     else if (strcmp(kind, "PriorityClass") == 0)
@@ -575,7 +597,7 @@ static bool is_list(const kn_json *doc)
     return kind && strcmp(kind, "List") == 0;
 }
 
-/* pass 0: Nodes and topologies; pass 1: the rest (kind: List items inline).
+/* pass 0: Nodes, topologies and storage; pass 1: the rest (kind: List items inline).
  * Pass 1 frees each document once read (free_after), so 150,000 pods are not
  * all held as JSON at once. */
 static int load_pass(sim *sm, kn_json **docs, size_t n, int pass, const char *file, bool free_after, kn_err *err)
@@ -593,7 +615,8 @@ static int load_pass(sim *sm, kn_json **docs, size_t n, int pass, const char *fi
         } else {
             const char *kind = kn_json_get_str(docs[i], "kind");
             bool infra = kind && (strcmp(kind, "Node") == 0 || strcmp(kind, "NodeResourceTopology") == 0 ||
-                                  strcmp(kind, "PriorityClass") == 0 || strcmp(kind, "PodDisruptionBudget") == 0);
+                                  strcmp(kind, "PriorityClass") == 0 || strcmp(kind, "PodDisruptionBudget") == 0 ||
+                                  kn_sim_storage_kind(kind));
             if (infra == (pass == 0) && load_doc(sm, docs[i], file, err) != 0)
                 return -1;
         }
@@ -607,8 +630,10 @@ static int load_pass(sim *sm, kn_json **docs, size_t n, int pass, const char *fi
 
 static int load(sim *sm, kn_json **docs, size_t n, const char *file, kn_err *err)
 {
-    /* Nodes and topologies first, so pods find the cluster in place. */
-    return load_pass(sm, docs, n, 0, file, false, err) != 0 ? -1 : load_pass(sm, docs, n, 1, file, true, err);
+    /* Nodes, topologies and storage first, so pods find the cluster in place. */
+    if (load_pass(sm, docs, n, 0, file, false, err) != 0 || kn_sim_storage_settle(sm->storage, sm->s, err) != 0)
+        return -1;
+    return load_pass(sm, docs, n, 1, file, true, err);
 }
 
 /* ---- running and reporting ---- */
@@ -735,6 +760,23 @@ static bool jump_clock(sim *sm, double *now, int *jumps)
     return true;
 }
 
+/* The binding's volumes provisioned and bound as the controllers would; false
+ * when they cannot be (the pod requeued with why). */
+static bool volumes_bound(sim *sm, const kn_sched_binding *b, double now, kn_sched_out *out)
+{
+    if (b->n_vsteps == 0 && !b->wait_volumes)
+        return true;
+    kn_err e = {{0}};
+    char why[512] = "", msg[600];
+    if (kn_sim_storage_bind(sm->storage, sm->s, b, &e) != 0)
+        snprintf(why, sizeof(why), "%s", e.msg);
+    else if (kn_sched_volumes_ready(sm->s, b->uid, why, sizeof(why)) == 1)
+        return true;
+    snprintf(msg, sizeof(msg), "running PreBind plugin \"VolumeBinding\": %s", why);
+    kn_sched_volumes_failed(sm->s, b->uid, msg, now, out);
+    return false;
+}
+
 static int run(sim *sm, kn_err *err)
 {
     kn_sched_out out;
@@ -754,6 +796,8 @@ static int run(sim *sm, kn_err *err)
         evict(sm, &out);
         size_t nb = out.n_bindings;
         for (size_t i = 0; i < nb; i++) {
+            if (!volumes_bound(sm, &out.bindings[i], now, &out))
+                continue;
             if (sm->wi != NULL)
                 kn_whatif_binding(sm->wi, &out.bindings[i], now, jumps);
             report_binding(sm, &out.bindings[i]);
@@ -916,6 +960,7 @@ static void sim_free(sim *sm)
     free(sm->gang_keys);
     free_lines(sm->preempted, sm->n_preempted);
     kn_sim_priorities_free(&sm->prio);
+    kn_sim_storage_free(sm->storage);
     free_lines(sm->lines, sm->n_lines);
     free_lines(sm->outside, sm->n_outside);
     free_lines(sm->events, sm->n_events);
@@ -970,7 +1015,7 @@ static int load_all(sim *sm, char **files, int nfiles, kn_err *err)
     /* Several files: every file's Nodes and topologies first (a pod file may
      * come before its nodes), then the rest; each file is read twice so that
      * only one file's documents are held at a time. */
-    for (int pass = 0; pass < 2; pass++)
+    for (int pass = 0; pass < 2; pass++) {
         for (int f = 0; f < nfiles; f++) {
             if (kn_manifest_read_file_lists(files[f], &docs, &n, err) != 0)
                 return -1;
@@ -979,6 +1024,9 @@ static int load_all(sim *sm, char **files, int nfiles, kn_err *err)
             if (rc != 0)
                 return -1;
         }
+        if (pass == 0 && kn_sim_storage_settle(sm->storage, sm->s, err) != 0)
+            return -1;
+    }
     return 0;
 }
 
@@ -987,7 +1035,9 @@ static int read_live(sim *sm, kn_err *err)
 {
     if ((sm->wi = kn_whatif_new((double)sm->created_base)) == NULL)
         return kn_err_set(err, "out of memory");
-    return kn_live_cluster_read(sm->s, sm->kubeconfig, &sm->prio, &sm->live, err);
+    if (kn_live_cluster_read(sm->s, sm->storage, sm->kubeconfig, &sm->prio, &sm->live, err) != 0)
+        return -1;
+    return kn_sim_storage_settle(sm->storage, sm->s, err);
 }
 
 int kn_simulate_main(int argc, char **argv)
@@ -1032,8 +1082,11 @@ int kn_simulate_main(int argc, char **argv)
         sm.created_base = time(NULL);
         cfg.wall_at_zero = (double)sm.created_base;
     }
-    if ((sm.s = kn_sched_new(&cfg, &err)) == NULL || (sm.kubeconfig != NULL && read_live(&sm, &err) != 0) ||
-        load_all(&sm, files, nfiles, &err) != 0 || run(&sm, &err) != 0) {
+    if ((sm.storage = kn_sim_storage_new()) == NULL)
+        kn_err_set(&err, "out of memory");
+    if (sm.storage == NULL || (sm.s = kn_sched_new(&cfg, &err)) == NULL ||
+        (sm.kubeconfig != NULL && read_live(&sm, &err) != 0) || load_all(&sm, files, nfiles, &err) != 0 ||
+        run(&sm, &err) != 0) {
         fprintf(stderr, "kubenexus-scheduler simulate: %s\n", err.msg);
         rc = 1;
     } else {

@@ -1,5 +1,6 @@
 /* sparkapp.c - SparkApplication roles, labels, executor count and reservation. */
 #include "spark/sparkapp.h"
+#include "spark/volumes.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -206,6 +207,31 @@ char *kn_sparkapp_reservation(const kn_json *app, kn_err *err)
     return kn_sparkapp_reservation_of(app, n, &requests, err);
 }
 
+/* The classes of the claims the driver creates for each executor: where an
+ * executor can go, its slot must be (a WaitForFirstConsumer class's
+ * allowedTopologies). Absent when there are none. */
+static void write_classes(const kn_json *app, kn_json_writer *w)
+{
+    kn_spark_volume v[KN_SPARK_MAX_VOLUMES];
+    int n = kn_spark_conf_volumes(app, KN_SPARK_EXECUTOR, v, KN_SPARK_MAX_VOLUMES), k = 0;
+    for (int i = 0; i < n; i++) {
+        if (!kn_spark_volume_creates_claim(&v[i]))
+            continue;
+        bool seen = false;
+        for (int j = 0; j < i && !seen; j++)
+            seen = kn_spark_volume_creates_claim(&v[j]) && strcmp(v[j].storage_class, v[i].storage_class) == 0;
+        if (seen)
+            continue;
+        if (k++)
+            W(w, ",");
+        else
+            W(w, ",\"storageClasses\":[");
+        kn_json_write_string(w, v[i].storage_class, strlen(v[i].storage_class));
+    }
+    if (k)
+        W(w, "]");
+}
+
 char *kn_sparkapp_reservation_of(const kn_json *app, int n, const kn_resources *requests, kn_err *err)
 {
     kn_numa_spec numa;
@@ -232,6 +258,7 @@ char *kn_sparkapp_reservation_of(const kn_json *app, int n, const kn_resources *
         W(&w, "}");
     }
     write_placement(app, &w);
+    write_classes(app, &w);
     W(&w, "}");
     char *text = kn_buf_finish(&w, NULL);
     if (text == NULL)
@@ -259,6 +286,19 @@ static int reservation_numa(const kn_json *numa, kn_executor_reservation *out, k
     return rc != 0 ? kn_err_prefix(err, "numa") : 0;
 }
 
+/* Absent, or an array of strings. */
+static bool string_array(const kn_json *a)
+{
+    if (a == NULL)
+        return true;
+    if (!kn_json_is(a, KN_JSON_ARRAY))
+        return false;
+    for (size_t i = 0; i < kn_json_len(a); i++)
+        if (!kn_json_is(kn_json_at(a, i), KN_JSON_STRING))
+            return false;
+    return true;
+}
+
 int kn_executor_reservation_parse(const char *text, kn_executor_reservation *out, kn_err *err)
 {
     memset(out, 0, sizeof(*out));
@@ -276,6 +316,8 @@ int kn_executor_reservation_parse(const char *text, kn_executor_reservation *out
         kn_err_set(err, "requests: want a ResourceList object such as {\"cpu\": \"1\", \"memory\": \"896Mi\"}");
     else if (kn_res_from_json(req, &out->requests, err) != 0)
         kn_err_prefix(err, "requests");
+    else if (!string_array(kn_json_get(r, "storageClasses")))
+        kn_err_set(err, "storageClasses: want an array of StorageClass names");
     else if (reservation_numa(kn_json_get(r, "numa"), out, err) == 0) {
         out->count = (int)count;
         rc = 0;

@@ -19,6 +19,9 @@
  *    placement constraints differ from the driver's, it also carries the
  *    executors' "nodeSelector" (always, {} for none), "tolerations" and
  *    "affinity" (when set), so the slots are reserved where executors may run.
+ *    When the driver creates claims for each executor (spark/volumes.h), it
+ *    carries their classes, "storageClasses":["gp3"]: a slot is reserved
+ *    only where such a claim could be provisioned.
  *  - Driver and executor pods built as Spark 3.5 + the operator create them
  *    (as a mutating webhook then sees them: schedulerName defaulted). */
 #ifndef KN_SPARKAPP_H

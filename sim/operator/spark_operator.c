@@ -18,6 +18,7 @@
 #include "base/hash.h"
 #include "sim/operator/spark_operator.h"
 #include "spark/sparkapp.h"
+#include "spark/volumes.h"
 
 typedef struct pod_ids {
     char app_id[40];        /* spark-<32 hex> */
@@ -251,7 +252,72 @@ static void add_env(kn_json *c, kn_json *env, const kn_json *spec)
     for (size_t i = 0; i < kn_json_len(kn_json_get(spec, "env")); i++)
         kn_json_append(env, kn_json_clone(kn_json_at(kn_json_get(spec, "env"), i)));
     kn_json_set(c, "env", env);
-    put_clone(c, "volumeMounts", kn_json_get(spec, "volumeMounts"));
+}
+
+/* One of Spark's sparkConf volumes as MountVolumesFeatureStep builds it. */
+static kn_json *conf_volume(const kn_spark_volume *v, int index, const char *pod, int exec_id)
+{
+    kn_json *vol = kn_json_new_object(), *src = kn_json_new_object();
+    kn_json_set_str(vol, "name", v->name);
+    if (strcmp(v->type, "persistentVolumeClaim") == 0) {
+        char claim[512];
+        kn_spark_volume_claim(v, index, pod, exec_id, claim, sizeof(claim));
+        kn_json_set_str(src, "claimName", claim);
+        kn_json_set(src, "readOnly", kn_json_new_bool(v->read_only));
+    } else if (strcmp(v->type, "hostPath") == 0) {
+        kn_json_set_str(src, "path", or_empty(v->path));
+        kn_json_set_str(src, "type", or_empty(v->host_type));
+    } else if (strcmp(v->type, "nfs") == 0) {
+        kn_json_set_str(src, "path", or_empty(v->path));
+        kn_json_set_str(src, "server", or_empty(v->server));
+    } else {
+        kn_json_set_str(src, "medium", or_empty(v->medium));
+        put_str(src, "sizeLimit", v->size_limit);
+    }
+    kn_json_set(vol, v->type, src);
+    return vol;
+}
+
+/* The pod's volumes: Spark's from sparkConf (and their mounts, before the
+ * role's own), then the ones the operator's webhook adds: spec.volumes the
+ * role's volumeMounts name. */
+static void add_volumes(kn_json *pod, kn_json *c, const kn_json *app, kn_spark_role role, const char *pod_name,
+                        int exec_id)
+{
+    const kn_json *spec = kn_sparkapp_role(app, role), *mounts = kn_json_get(spec, "volumeMounts");
+    kn_spark_volume v[KN_SPARK_MAX_VOLUMES];
+    int n = kn_spark_conf_volumes(app, role, v, KN_SPARK_MAX_VOLUMES);
+    kn_json *vols = kn_json_new_array(), *ms = kn_json_new_array();
+    for (int i = 0; i < n; i++) {
+        kn_json_append(vols, conf_volume(&v[i], i, pod_name, exec_id));
+        kn_json *m = kn_json_new_object();
+        kn_json_set_str(m, "name", v[i].name);
+        kn_json_set_str(m, "mountPath", v[i].mount_path);
+        kn_json_set(m, "readOnly", kn_json_new_bool(v[i].read_only));
+        kn_json_set_str(m, "subPath", or_empty(v[i].sub_path));
+        kn_json_append(ms, m);
+    }
+    const kn_json *app_vols = kn_json_dig(app, "spec", "volumes", NULL);
+    for (size_t i = 0; i < kn_json_len(mounts); i++) {
+        const char *name = kn_json_get_str(kn_json_at(mounts, i), "name");
+        kn_json_append(ms, kn_json_clone(kn_json_at(mounts, i)));
+        for (size_t j = 0; name != NULL && j < kn_json_len(app_vols); j++) {
+            const kn_json *av = kn_json_at(app_vols, j);
+            bool added = false;
+            for (size_t k = 0; k < kn_json_len(vols) && !added; k++)
+                added = strcmp(or_empty(kn_json_get_str(kn_json_at(vols, k), "name")), name) == 0;
+            if (!added && strcmp(or_empty(kn_json_get_str(av, "name")), name) == 0)
+                kn_json_append(vols, kn_json_clone(av));
+        }
+    }
+    if (kn_json_len(ms) > 0)
+        kn_json_set(c, "volumeMounts", ms);
+    else
+        kn_json_free(ms);
+    if (kn_json_len(vols) > 0)
+        kn_json_set(kn_json_get(pod, "spec"), "volumes", vols);
+    else
+        kn_json_free(vols);
 }
 
 static const char *driver_name(const kn_json *app, char *buf, size_t cap)
@@ -304,6 +370,7 @@ kn_json *kn_sparkapp_driver_pod(const kn_json *app, const kn_sparkapp_pod_opts *
     add_env(c, env, kn_sparkapp_role(app, KN_SPARK_DRIVER));
 
     kn_json *pod = pod_common(app, KN_SPARK_DRIVER, name, &ids);
+    add_volumes(pod, c, app, KN_SPARK_DRIVER, NULL, 0);
     kn_json *containers = kn_json_new_array();
     kn_json_append(containers, c);
     kn_json_set(kn_json_get(pod, "spec"), "containers", containers);
@@ -376,6 +443,7 @@ kn_json *kn_sparkapp_executor_pod(const kn_json *app, int exec_id, const char *d
     add_env(c, env, kn_sparkapp_role(app, KN_SPARK_EXECUTOR));
 
     kn_json *pod = pod_common(app, KN_SPARK_EXECUTOR, name, &ids);
+    add_volumes(pod, c, app, KN_SPARK_EXECUTOR, name, exec_id);
     kn_json *labels = kn_json_dig(pod, "metadata", "labels", NULL);
     kn_json_set_str(labels, KN_SPARK_EXEC_ID_LABEL, id);
     kn_json_set_str(labels, "spark-exec-resourceprofile-id", "0");
@@ -397,6 +465,35 @@ kn_json *kn_sparkapp_executor_pod(const kn_json *app, int exec_id, const char *d
     return pod;
 }
 
+/* The model's claims for executor exec_id named name: Spark's sparkConf
+ * claims come first (in the volumes' order) and name the executor; a
+ * generic ephemeral volume's claim is named after the pod. */
+static int renumber_claims(kn_pod *pod, const kn_json *app, const char *name, int exec_id)
+{
+    if (pod->n_claims == 0)
+        return 0;
+    kn_spark_volume v[KN_SPARK_MAX_VOLUMES];
+    int n = kn_spark_conf_volumes(app, KN_SPARK_EXECUTOR, v, KN_SPARK_MAX_VOLUMES), k = 0;
+    for (int i = 0; i < pod->n_claims; i++) {
+        kn_pod_claim *c = &pod->claims[i];
+        char buf[600];
+        while (k < n && strcmp(v[k].type, "persistentVolumeClaim") != 0)
+            k++;
+        if (c->ephemeral)
+            kn_pod_ephemeral_claim(name, c->volume, buf, sizeof(buf));
+        else if (k < n && strcmp(v[k].name, c->volume) == 0)
+            kn_spark_volume_claim(&v[k], k, name, exec_id, buf, sizeof(buf)), k++;
+        else
+            continue;
+        char *d = strdup(buf);
+        if (d == NULL)
+            return -1;
+        free(c->claim);
+        c->claim = d;
+    }
+    return 0;
+}
+
 int kn_sparkapp_executor_renumber(kn_pod *pod, const kn_json *app, int exec_id, const kn_sparkapp_pod_opts *opts,
                                   kn_err *err)
 {
@@ -411,11 +508,54 @@ int kn_sparkapp_executor_renumber(kn_pod *pod, const kn_json *app, int exec_id, 
     const char *prefix = opts != NULL && opts->name_prefix != NULL ? opts->name_prefix : app_name;
     executor_names(prefix, exec_id, name, id);
     char *dup = strdup(name);
-    if (dup == NULL || kn_json_set_str(pod->labels, KN_SPARK_EXEC_ID_LABEL, id) != 0) {
+    if (dup == NULL || kn_json_set_str(pod->labels, KN_SPARK_EXEC_ID_LABEL, id) != 0 ||
+        renumber_claims(pod, app, name, exec_id) != 0) {
         free(dup);
         return kn_err_set(err, "out of memory");
     }
     free(pod->name);
     pod->name = dup;
     return 0;
+}
+
+kn_json *kn_sparkapp_executor_claims(const kn_json *app, int exec_id, const char *pod_name,
+                                     const char *driver_pod_name, const char *driver_uid, kn_err *err)
+{
+    kn_spark_volume v[KN_SPARK_MAX_VOLUMES];
+    int n = kn_spark_conf_volumes(app, KN_SPARK_EXECUTOR, v, KN_SPARK_MAX_VOLUMES);
+    pod_ids ids;
+    derive_ids(app, NULL, &ids);
+    kn_json *out = kn_json_new_array();
+    for (int i = 0; out != NULL && i < n; i++) {
+        if (!kn_spark_volume_creates_claim(&v[i]))
+            continue;
+        char claim[512];
+        kn_spark_volume_claim(&v[i], i, pod_name, exec_id, claim, sizeof(claim));
+        kn_json *pvc = kn_json_new_object(), *md = kn_json_new_object(), *spec = kn_json_new_object();
+        kn_json *labels = kn_json_new_object(), *modes = kn_json_new_array(), *req = kn_json_new_object();
+        kn_json *res = kn_json_new_object();
+        kn_json_set_str(pvc, "apiVersion", "v1");
+        kn_json_set_str(pvc, "kind", "PersistentVolumeClaim");
+        kn_json_set_str(md, "name", claim);
+        put_str(md, "namespace", kn_json_str(kn_json_dig(app, "metadata", "namespace", NULL)));
+        kn_json_set_str(labels, KN_SPARK_APP_SELECTOR_LABEL, ids.app_id);
+        kn_json_set(md, "labels", labels);
+        /* spark.kubernetes.driver.ownPersistentVolumeClaim (true): the driver owns them */
+        kn_json_set(md, "ownerReferences", owner_ref("v1", "Pod", driver_pod_name, driver_uid, false));
+        kn_json_set(pvc, "metadata", md);
+        kn_json_set_str(spec, "storageClassName", v[i].storage_class);
+        kn_json_append(modes, kn_json_new_string(kn_spark_claim_access_mode(app)));
+        kn_json_set(spec, "accessModes", modes);
+        kn_json_set_str(req, "storage", v[i].size_limit);
+        kn_json_set(res, "requests", req);
+        kn_json_set(spec, "resources", res);
+        kn_json_set(pvc, "spec", spec);
+        if (kn_json_append(out, pvc) != 0) {
+            kn_json_free(out);
+            out = NULL;
+        }
+    }
+    if (out == NULL)
+        kn_err_set(err, "out of memory");
+    return out;
 }

@@ -1,6 +1,7 @@
 /* spark_operator.h - the pods the Spark Operator and spark-submit make of a
  * SparkApplication: the driver as the operator's spark-submit creates it, and
- * the executors as the driver requests them. An emulation for `simulate` and
+ * the executors as the driver requests them, with the volumes of sparkConf
+ * (spark/volumes.h) and the spec.volumes their volumeMounts name. An emulation for `simulate` and
  * the webhook's `send` command (and the tests), never used to admit or place. */
 #ifndef KN_SPARK_OPERATOR_H
 #define KN_SPARK_OPERATOR_H
@@ -30,5 +31,12 @@ kn_json *kn_sparkapp_executor_pod(const kn_json *app, int exec_id, const char *d
  * -1 with err. */
 int kn_sparkapp_executor_renumber(kn_pod *pod, const kn_json *app, int exec_id, const kn_sparkapp_pod_opts *opts,
                                   kn_err *err);
+/* The PersistentVolumeClaims the driver creates for executor exec_id (its pod
+ * named pod_name) after creating the pod, as ExecutorPodsAllocator does for
+ * sparkConf claims with a storage class and size (spark/volumes.h): labelled
+ * spark-app-selector, owned by the driver pod. An array (empty: none), or
+ * NULL with err. */
+kn_json *kn_sparkapp_executor_claims(const kn_json *app, int exec_id, const char *pod_name,
+                                     const char *driver_pod_name, const char *driver_uid, kn_err *err);
 
 #endif

@@ -74,6 +74,24 @@ for f in "$FIX/small-cluster.yaml" ""; do
         exit 1
     fi
 done
+# Storage: executors' OnDemand claims provisioned only in zone-b, a missing
+# claim and an Immediate claim nothing binds left pending with
+# kube-scheduler's words, a static local volume taken where it is.
+"$BIN" simulate "$FIX/volumes.yaml" >"$out"
+python3 - "$out" <<'EOF'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+node = {l["pod"]: l["node"] for l in lines[:-1]}
+pending = {l["pod"]: l["reason"] for l in lines[:-1] if "reason" in l}
+assert node["default/shuffle-heavy-driver"] == "node-a", node
+assert node["default/shuffle-heavy-exec-1"] in ("node-b", "node-c"), node
+assert node["default/shuffle-heavy-exec-2"] in ("node-b", "node-c"), node
+assert node["default/local-user"] == "node-c", node
+assert pending["default/no-claim"] == '0/3 nodes are available: persistentvolumeclaim "missing" not found.', pending
+assert pending["default/nfs-user"] == "0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims.", pending
+assert lines[-1]["summary"]["pods"]["pending"] == 2, lines[-1]
+EOF
+
 if "$BIN" simulate "$FIX/no-such-file.yaml" 2>"$out"; then
     echo "simulate accepted a missing file" >&2
     exit 1

@@ -1,11 +1,11 @@
 /* test_simulate_live.c - `kubenexus-scheduler simulate --kubeconfig` against
  * the kube-apiserver test double: the live cluster (nodes, a pod of another
  * scheduler, a bound driver of ours whose executor reservation must be
- * rebuilt, a pending pod of ours naming a PodGroup) plus applications from a
- * file, answered per application; an application of a PriorityClass the
- * cluster has, which preempts a running application (not the pod a
- * PodDisruptionBudget of the cluster protects); and nothing written to the
- * cluster. */
+ * rebuilt, a pending pod of ours naming a PodGroup, storage) plus
+ * applications from a file, answered per application; an application of a
+ * PriorityClass the cluster has, which preempts a running application (not
+ * the pod a PodDisruptionBudget of the cluster protects); and nothing written
+ * to the cluster. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -324,6 +324,72 @@ static void what_if_preempts(void **state)
     assert_true(kn_dbl_calls(d, "list priorityclasses") >= 1);
 }
 
+static void post(kn_dbl *d, const char *path, const char *body)
+{
+    kn_json *resp = NULL;
+    long st = kn_dbl_call(d, "POST", path, body, &resp);
+    if (st != 201)
+        fail_msg("POST %s: HTTP %ld: %s", path, st, kn_json_get_str(resp, "message"));
+    kn_json_free(resp);
+}
+
+/* A pending pod of ours mounting claim (a persistentVolumeClaim volume). */
+static void pod_with_claim(kn_dbl *d, const char *name, const char *claim)
+{
+    char body[2048];
+    snprintf(body, sizeof body,
+             "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"" NS "\"},"
+             "\"spec\":{\"schedulerName\":\"kubenexus-scheduler\",\"containers\":[{\"name\":\"main\",\"image\":"
+             "\"spark\",\"resources\":{\"requests\":{\"cpu\":\"1\",\"memory\":\"1Gi\"}}}],\"volumes\":[{\"name\":"
+             "\"data\",\"persistentVolumeClaim\":{\"claimName\":\"%s\"}}]}}",
+             name, claim);
+    post(d, "/api/v1/namespaces/" NS "/pods", body);
+}
+
+/* The what-if reads storage as the scheduler watches it: a pending pod whose
+ * WaitForFirstConsumer claim's class allows node-b only is answered on
+ * node-b, one whose claim does not exist stays pending with kube-scheduler's
+ * message; the claims are neither annotated nor provisioned in the cluster. */
+static void live_what_if_reads_storage(void **state)
+{
+    kn_dbl *d = *state;
+    assert_int_equal(kn_dbl_add_node(d, "node-a", "8", "32Gi"), 0);
+    assert_int_equal(kn_dbl_add_node(d, "node-b", "8", "32Gi"), 0);
+    post(
+        d, "/apis/storage.k8s.io/v1/storageclasses",
+        "{\"apiVersion\":\"storage.k8s.io/v1\",\"kind\":\"StorageClass\",\"metadata\":{\"name\":\"local-b\"},"
+        "\"provisioner\":\"ebs.csi.aws.com\",\"volumeBindingMode\":\"WaitForFirstConsumer\",\"allowedTopologies\":"
+        "[{\"matchLabelExpressions\":[{\"key\":\"kubernetes.io/hostname\",\"values\":[\"node-b\"]}]}]}");
+    post(d, "/api/v1/namespaces/" NS "/persistentvolumeclaims",
+         "{\"apiVersion\":\"v1\",\"kind\":\"PersistentVolumeClaim\",\"metadata\":{\"name\":\"shuffle\","
+         "\"namespace\":\"" NS
+         "\"},\"spec\":{\"storageClassName\":\"local-b\",\"accessModes\":[\"ReadWriteOnce\"],"
+         "\"resources\":{\"requests\":{\"storage\":\"10Gi\"}}}}");
+    pod_with_claim(d, "exec-1", "shuffle");
+    pod_with_claim(d, "exec-2", "nope");
+    char file[200];
+    snprintf(file, sizeof file, "%s/none.yaml", d->dir);
+    FILE *f = fopen(file, "w");
+    assert_non_null(f);
+    fclose(f);
+    int writes = kn_dbl_writes(d);
+    answer a;
+    run_simulate(d, file, &a);
+    assert_string_equal(str_of(line_with(&a, "pod", "spark/exec-1"), "node"), "node-b");
+    assert_string_equal(str_of(line_with(&a, "pod", "spark/exec-2"), "reason"),
+                        "0/2 nodes are available: persistentvolumeclaim \"nope\" not found.");
+    answer_free(&a);
+    assert_int_equal(kn_dbl_writes(d), writes);
+    kn_json *pvc = NULL;
+    assert_int_equal(kn_dbl_call(d, "GET", "/api/v1/namespaces/" NS "/persistentvolumeclaims/shuffle", NULL, &pvc),
+                     200);
+    assert_null(kn_json_dig(pvc, "metadata", "annotations", "volume.kubernetes.io/selected-node", NULL));
+    assert_string_equal(kn_json_str(kn_json_dig(pvc, "status", "phase", NULL)), "Pending");
+    kn_json_free(pvc);
+    assert_true(kn_dbl_calls(d, "list persistentvolumeclaims") >= 1);
+    assert_true(kn_dbl_calls(d, "list storageclasses") >= 1);
+}
+
 /* A bad kubeconfig names the file; the server unreachable is an error, not an empty answer. */
 static void errors_are_said(void **state)
 {
@@ -405,6 +471,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(live_what_if_answers_and_writes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(what_if_preempts, setup, teardown),
+        cmocka_unit_test_setup_teardown(live_what_if_reads_storage, setup, teardown),
         cmocka_unit_test_setup_teardown(errors_are_said, setup, teardown),
         cmocka_unit_test_setup_teardown(lister_pages_through, setup, teardown),
     };

@@ -370,6 +370,42 @@ static void assert_same_model(const kn_pod *a, const kn_pod *b)
     }
     assert_memory_equal(&a->requests, &b->requests, sizeof(a->requests));
     assert_memory_equal(&a->limits, &b->limits, sizeof(a->limits));
+    assert_int_equal(a->n_claims, b->n_claims);
+    for (int i = 0; i < a->n_claims; i++) {
+        assert_same_str(a->claims[i].volume, b->claims[i].volume);
+        assert_same_str(a->claims[i].claim, b->claims[i].claim);
+        assert_int_equal(a->claims[i].ephemeral, b->claims[i].ephemeral);
+    }
+}
+
+/* spark-pi with executors' claims from sparkConf (an OnDemand one from a
+ * WaitForFirstConsumer class, one per executor id, a shared one) and a
+ * generic ephemeral volume from spec.volumes. */
+static kn_json *app_with_volumes(void)
+{
+    kn_json *app = app_of("sparkapp-spark-pi.json");
+    kn_json *conf =
+        obj("{\"spark.kubernetes.executor.volumes.persistentVolumeClaim.spark-local-dir-1.options.claimName\":"
+            "\"OnDemand\","
+            "\"spark.kubernetes.executor.volumes.persistentVolumeClaim.spark-local-dir-1.options.storageClass\":"
+            "\"gp3\","
+            "\"spark.kubernetes.executor.volumes.persistentVolumeClaim.spark-local-dir-1.options.sizeLimit\":"
+            "\"100Gi\","
+            "\"spark.kubernetes.executor.volumes.persistentVolumeClaim.spark-local-dir-1.mount.path\":\"/data\","
+            "\"spark.kubernetes.executor.volumes.emptyDir.tmp.mount.path\":\"/tmp\","
+            "\"spark.kubernetes.executor.volumes.persistentVolumeClaim.ckpt.options.claimName\":\"ckpt-SPARK_"
+            "EXECUTOR_ID\","
+            "\"spark.kubernetes.executor.volumes.persistentVolumeClaim.ckpt.mount.path\":\"/ckpt\","
+            "\"spark.kubernetes.executor.volumes.persistentVolumeClaim.shared.options.claimName\":\"team-data\","
+            "\"spark.kubernetes.executor.volumes.persistentVolumeClaim.shared.mount.path\":\"/shared\","
+            "\"spark.kubernetes.executor.volumes.persistentVolumeClaim.nopath.options.claimName\":\"x\"}");
+    kn_json_set(kn_json_get(app, "spec"), "sparkConf", conf);
+    kn_json_set(kn_json_get(app, "spec"), "volumes",
+                obj("[{\"name\":\"scratch\",\"ephemeral\":{\"volumeClaimTemplate\":{\"spec\":{}}}},"
+                    "{\"name\":\"unused\",\"emptyDir\":{}}]"));
+    kn_json_set(kn_json_get(kn_json_get(app, "spec"), "executor"), "volumeMounts",
+                obj("[{\"name\":\"scratch\",\"mountPath\":\"/scratch\"}]"));
+    return app;
 }
 
 static kn_pod model_of(const kn_json *pod)
@@ -384,14 +420,85 @@ static kn_pod model_of(const kn_json *pod)
 /* Executors after the first as its model renumbered again and again (what
  * simulate does): the same models as read from the pods built and admitted
  * one by one. */
+/* Spark's sparkConf volumes on the executor pod (as MountVolumesFeatureStep
+ * builds them) and the spec.volumes its mounts name (as the operator adds
+ * them); the claims the driver creates for it; the reservation names the
+ * claims' class. */
+static void test_executor_volumes_and_claims(void **state)
+{
+    (void)state;
+    kn_err err = {{0}};
+    kn_json *app = app_with_volumes();
+    kn_json *pod = kn_sparkapp_executor_pod(app, 3, "spark-pi-driver", NULL, &err);
+    assert_non_null(pod);
+    const kn_json *vols = kn_json_dig(pod, "spec", "volumes", NULL);
+    assert_int_equal(kn_json_len(vols), 5);
+    assert_string_equal(kn_json_str(kn_json_dig(kn_json_at(vols, 0), "persistentVolumeClaim", "claimName", NULL)),
+                        "spark-pi-exec-3-pvc-0");
+    assert_non_null(kn_json_dig(kn_json_at(vols, 1), "emptyDir", NULL));
+    assert_string_equal(kn_json_str(kn_json_dig(kn_json_at(vols, 2), "persistentVolumeClaim", "claimName", NULL)),
+                        "ckpt-3");
+    assert_string_equal(kn_json_str(kn_json_dig(kn_json_at(vols, 3), "persistentVolumeClaim", "claimName", NULL)),
+                        "team-data");
+    assert_string_equal(kn_json_get_str(kn_json_at(vols, 4), "name"), "scratch");
+    const kn_json *mounts =
+        kn_json_get(kn_json_at(kn_json_dig(pod, "spec", "containers", NULL), 0), "volumeMounts");
+    assert_int_equal(kn_json_len(mounts), 5);
+    assert_string_equal(kn_json_get_str(kn_json_at(mounts, 0), "mountPath"), "/data");
+    assert_string_equal(kn_json_get_str(kn_json_at(mounts, 4), "mountPath"), "/scratch");
+    kn_pod model = model_of(pod);
+    assert_int_equal(model.n_claims, 4);
+    assert_string_equal(model.claims[3].claim, "spark-pi-exec-3-scratch");
+    kn_pod_free(&model);
+    kn_json *claims =
+        kn_sparkapp_executor_claims(app, 3, "spark-pi-exec-3", "spark-pi-driver", "driver-uid", &err);
+    assert_int_equal(kn_json_len(claims), 1); /* only the claim with a class and a size is created */
+    const kn_json *c = kn_json_at(claims, 0);
+    assert_string_equal(kn_json_str(kn_json_dig(c, "metadata", "name", NULL)), "spark-pi-exec-3-pvc-0");
+    assert_string_equal(kn_json_str(kn_json_dig(c, "spec", "storageClassName", NULL)), "gp3");
+    assert_string_equal(kn_json_str(kn_json_at(kn_json_dig(c, "spec", "accessModes", NULL), 0)),
+                        "ReadWriteOncePod");
+    assert_string_equal(kn_json_str(kn_json_dig(c, "spec", "resources", "requests", "storage", NULL)), "100Gi");
+    const kn_json *owner = kn_json_at(kn_json_dig(c, "metadata", "ownerReferences", NULL), 0);
+    assert_string_equal(kn_json_get_str(owner, "uid"), "driver-uid");
+    kn_json_free(claims);
+    kn_json_set_str(kn_json_dig(app, "spec", "sparkConf", NULL),
+                    "spark.kubernetes.legacy.useReadWriteOnceAccessMode", "true");
+    claims = kn_sparkapp_executor_claims(app, 1, "spark-pi-exec-1", "spark-pi-driver", "driver-uid", &err);
+    assert_string_equal(
+        kn_json_str(kn_json_at(kn_json_dig(kn_json_at(claims, 0), "spec", "accessModes", NULL), 0)),
+        "ReadWriteOnce");
+    kn_json_free(claims);
+    char *resv = kn_sparkapp_reservation(app, &err);
+    assert_non_null(resv);
+    kn_json *r = obj(resv);
+    assert_string_equal(kn_json_str(kn_json_at(kn_json_get(r, "storageClasses"), 0)), "gp3");
+    assert_int_equal(kn_json_len(kn_json_get(r, "storageClasses")), 1);
+    kn_executor_reservation parsed;
+    assert_int_equal(kn_executor_reservation_parse(resv, &parsed, &err), 0);
+    assert_int_equal(
+        kn_executor_reservation_parse("{\"count\":1,\"requests\":{},\"storageClasses\":[1]}", &parsed, &err), -1);
+    assert_non_null(strstr(err.msg, "storageClasses"));
+    kn_json_free(r);
+    free(resv);
+    kn_json_free(pod);
+    kn_json_free(app);
+    /* without claims, no storageClasses */
+    app = app_of("sparkapp-spark-pi.json");
+    resv = kn_sparkapp_reservation(app, &err);
+    assert_null(strstr(resv, "storageClasses"));
+    free(resv);
+    kn_json_free(app);
+}
+
 static void test_executor_renumbered_as_built(void **state)
 {
     (void)state;
     kn_err err = {{0}};
-    const char *fixtures[] = {"sparkapp-spark-pi.json", "sparkapp-data-processing.json"};
+    const char *fixtures[] = {"sparkapp-spark-pi.json", "sparkapp-data-processing.json", NULL};
     kn_sparkapp_pod_opts opts = {.app_id = APP_ID, .name_prefix = "spark-pi-5e7a9c1b3d2f4a6e"};
-    for (size_t f = 0; f < 2; f++) {
-        kn_json *app = app_of(fixtures[f]);
+    for (size_t f = 0; f < 3; f++) {
+        kn_json *app = fixtures[f] ? app_of(fixtures[f]) : app_with_volumes();
         const kn_sparkapp_pod_opts *o = f == 0 ? &opts : NULL; /* a name prefix; the app's name */
         kn_json *first_pod = as_admitted(kn_sparkapp_executor_pod(app, 1, NULL, o, &err));
         assert_non_null(first_pod);
@@ -475,6 +582,7 @@ int main(void)
         cmocka_unit_test(test_driver_pod_as_spark_builds_it),
         cmocka_unit_test(test_executor_pod_as_spark_builds_it),
         cmocka_unit_test(test_pods_carry_role_settings),
+        cmocka_unit_test(test_executor_volumes_and_claims),
         cmocka_unit_test(test_executor_renumbered_as_built),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
