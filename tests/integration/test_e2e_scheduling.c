@@ -14,7 +14,11 @@
  * driver is refused and the first one's executors bind; a high-priority
  * application on a cluster full of low-priority ones preempts one of them
  * whole (its driver and every executor) and runs, the other keeps running,
- * and no gang is left partly running.
+ * and no gang is left partly running; an application whose executors mount
+ * OnDemand claims of a WaitForFirstConsumer class (created by the driver
+ * after each executor, as Spark does) has every executor bound in the
+ * class's zone once its claim, annotated with that node, is provisioned and
+ * bound.
  * Every wait polls with a bound; nothing asserts how long anything took. */
 #include <setjmp.h>
 #include <signal.h>
@@ -357,6 +361,67 @@ static void test_high_priority_app_preempts_whole_apps(void **state)
     CHECK(g_op.refused == 0);
 }
 
+/* The double's record of a pod's binding: its resourceVersion, -1 if none. */
+static long long binding_rv(const char *ns, const char *name)
+{
+    kn_json *st = NULL;
+    long long rv = -1;
+    char key[300];
+    snprintf(key, sizeof(key), "%s/%s", ns, name);
+    if (kn_e2e_call(&g_env, "GET", "/_test/state", NULL, NULL, &st) == 200) {
+        const kn_json *b = kn_json_get(st, "bindings");
+        for (size_t i = 0; i < kn_json_len(b); i++)
+            if (strcmp(kn_json_get_str(kn_json_at(b, i), "pod") ?: "", key) == 0)
+                rv = atoll(kn_json_get_str(kn_json_at(b, i), "resourceVersion") ?: "-1");
+    }
+    kn_json_free(st);
+    return rv;
+}
+
+static void test_executors_ondemand_claims_on_wffc_class(void **state)
+{
+    (void)state;
+    CHECK(kn_e2e_load_cluster(&g_env, "deploy/examples/demo-cluster.yaml") == 0);
+    CHECK(kn_e2e_load_cluster(&g_env, "deploy/examples/storage-class-wffc.yaml") == 0);
+    CHECK(kn_e2e_start_scheduler(&g_env, NULL) == 0);
+    app_ref a = {"default", "shuffle-ondemand", 4};
+    apply_ok("deploy/examples/spark-shuffle-ondemand.yaml", NULL);
+    wait_fully_bound(&a);
+    check_driver_reservation(&a);
+    kn_json *driver = kn_e2e_get_pod(&g_env, a.ns, "shuffle-ondemand-driver");
+    const char *resv = kn_json_str(kn_json_dig(driver, "metadata", "annotations", RESERVATION, NULL));
+    CHECK(resv != NULL && strstr(resv, "\"storageClasses\":[\"gp3-shuffle\"]") != NULL);
+    kn_json_free(driver);
+    for (int i = 1; i <= 3; i++) {
+        char pod_name[64], path[256];
+        snprintf(pod_name, sizeof(pod_name), "shuffle-ondemand-exec-%d", i);
+        kn_json *pod = kn_e2e_get_pod(&g_env, a.ns, pod_name);
+        const char *node = kn_json_str(kn_json_dig(pod, "spec", "nodeName", NULL));
+        const char *claim = kn_json_str(kn_json_dig(kn_json_at(kn_json_dig(pod, "spec", "volumes", NULL), 0),
+                                                    "persistentVolumeClaim", "claimName", NULL));
+        CHECK(claim != NULL);
+        char want_claim[80];
+        snprintf(want_claim, sizeof(want_claim), "%s-pvc-0", pod_name);
+        CHECK(strcmp(claim, want_claim) == 0);
+        /* in the class's zone: cpu-node-3 or cpu-node-4 */
+        CHECK(node != NULL && (strcmp(node, "cpu-node-3") == 0 || strcmp(node, "cpu-node-4") == 0));
+        snprintf(path, sizeof(path), "/api/v1/namespaces/%s/persistentvolumeclaims/%s", a.ns, claim);
+        kn_json *pvc = NULL;
+        CHECK(kn_e2e_call(&g_env, "GET", path, NULL, NULL, &pvc) == 200);
+        const char *sel =
+            kn_json_str(kn_json_dig(pvc, "metadata", "annotations", "volume.kubernetes.io/selected-node", NULL));
+        CHECK(sel != NULL && node != NULL && strcmp(sel, node) == 0);
+        CHECK(kn_json_str(kn_json_dig(pvc, "spec", "volumeName", NULL)) != NULL);
+        CHECK(strcmp(kn_json_str(kn_json_dig(pvc, "status", "phase", NULL)) ?: "", "Bound") == 0);
+        const char *rv = kn_json_str(kn_json_dig(pvc, "metadata", "resourceVersion", NULL));
+        CHECK(rv != NULL && atoll(rv) < binding_rv(a.ns, pod_name)); /* the claim was bound before the pod */
+        kn_json_free(pvc);
+        kn_json_free(pod);
+    }
+    CHECK(kn_e2e_max_bind_attempts(&g_env, a.ns, a.name) == 1);
+    CHECK(g_op.refused == 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -366,6 +431,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_scheduler_restarted_midway, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_keeps_driver_reservation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_high_priority_app_preempts_whole_apps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_executors_ondemand_claims_on_wffc_class, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -80,9 +80,24 @@ static int start_double(kn_e2e *e)
     e->api_port = kn_it_free_port();
     snprintf(port, sizeof(port), "%d", e->api_port);
     snprintf(svc, sizeof(svc), WEBHOOK_SVC "=127.0.0.1:%d", e->wh_port);
-    char *argv[] = {
-        "/usr/bin/env", "python3",           script, "--port",    port, "--cert", cert, "--key", key, "--token",
-        e->token,       "--webhook-service", svc,    "--verbose", NULL};
+    /* the storage controllers' stand-in provisions the examples' EBS class */
+    char *argv[] = {"/usr/bin/env",
+                    "python3",
+                    script,
+                    "--port",
+                    port,
+                    "--cert",
+                    cert,
+                    "--key",
+                    key,
+                    "--token",
+                    e->token,
+                    "--webhook-service",
+                    svc,
+                    "--provisioner",
+                    "ebs.csi.aws.com",
+                    "--verbose",
+                    NULL};
     path_in(e->api_log, sizeof(e->api_log), e, "apiserver.log");
     e->api_pid = kn_it_spawn(argv, e->api_log);
     if (e->api_pid < 0 || !kn_it_wait_port(e->api_port, e->api_pid, START_MS)) {
@@ -397,7 +412,10 @@ int kn_e2e_load_cluster(kn_e2e *e, const char *path)
                           : strcmp(kind, "Node") == 0 ? "/api/v1/nodes"
                           : strcmp(kind, "NodeResourceTopology") == 0
                               ? "/apis/topology.node.k8s.io/v1alpha2/noderesourcetopologies"
-                              : NULL;
+                          : strcmp(kind, "StorageClass") == 0     ? "/apis/storage.k8s.io/v1/storageclasses"
+                          : strcmp(kind, "CSINode") == 0          ? "/apis/storage.k8s.io/v1/csinodes"
+                          : strcmp(kind, "PersistentVolume") == 0 ? "/api/v1/persistentvolumes"
+                                                                  : NULL;
         kn_json *resp = NULL;
         long st = url != NULL ? kn_e2e_call_json(e, "POST", url, docs[i], NULL, &resp) : 201;
         if (st != 201) {

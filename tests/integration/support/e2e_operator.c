@@ -48,6 +48,30 @@ static long create_pod(kn_e2e_operator *op, const kn_json *pod, const char *user
     return st;
 }
 
+/* The claims Spark's driver creates for an executor just created (sparkConf
+ * claims with a class and a size), as the driver's service account. */
+static void create_claims(kn_e2e_operator *op, const kn_json *app, int id, const kn_json *pod, const char *dname,
+                          const char *duid, const char *user)
+{
+    kn_err err;
+    const char *pname = kn_json_str(kn_json_dig(pod, "metadata", "name", NULL));
+    const char *ns = kn_json_str(kn_json_dig(pod, "metadata", "namespace", NULL));
+    kn_json *claims = kn_sparkapp_executor_claims(app, id, pname, dname, duid, &err);
+    char url[512];
+    snprintf(url, sizeof(url), "/api/v1/namespaces/%s/persistentvolumeclaims", ns != NULL ? ns : "default");
+    for (size_t i = 0; i < kn_json_len(claims); i++) {
+        kn_json *resp = NULL;
+        long st = kn_e2e_call_json(op->env, "POST", url, kn_json_at(claims, i), user, &resp);
+        if (st != 201 && st != 409) {
+            op->refused++;
+            snprintf(op->last_error, sizeof(op->last_error), "claim: HTTP %ld: %s", st,
+                     kn_json_get_str(resp, "message") ? kn_json_get_str(resp, "message") : "");
+        }
+        kn_json_free(resp);
+    }
+    kn_json_free(claims);
+}
+
 /* As the operator records a submission: PUT .../status of the whole object
  * with status.applicationState SUBMITTED and the driver's pod name. */
 static void mark_submitted(kn_e2e_operator *op, const kn_json *app, const char *driver)
@@ -100,8 +124,8 @@ static void create_executors(kn_e2e_operator *op, const kn_json *app, const kn_j
     for (int id = 1; id <= n; id++) {
         kn_json *pod = kn_sparkapp_executor_pod(app, id, dname, &opts, &err);
         const char *pname = kn_json_str(kn_json_dig(pod, "metadata", "name", NULL));
-        if (pod != NULL && pname != NULL && !has_name(items, pname))
-            create_pod(op, pod, user);
+        if (pod != NULL && pname != NULL && !has_name(items, pname) && create_pod(op, pod, user) == 201)
+            create_claims(op, app, id, pod, dname, opts.driver_uid, user); /* after the pod, as Spark does */
         kn_json_free(pod);
     }
 }

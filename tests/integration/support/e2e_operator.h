@@ -7,11 +7,12 @@
  * schedulerName are what the operator's spark-submit sends), as the operator's
  * service account; once the driver is bound (spec.nodeName set), create the
  * executor pods (kn_sparkapp_executor_pod, owned by the driver) as the
- * driver's service account, as Spark's ExecutorPodsAllocator does. A
- * submitted application whose driver pod is gone (restartPolicy Never) is
- * marked FAILED and not submitted again, and its executors are deleted (the
- * garbage collector's part: they are owned by the driver). Every pod
- * goes through the API server's admission chain, so the real webhook sees it. */
+ * driver's service account, as Spark's ExecutorPodsAllocator does, each
+ * followed by the claims the driver creates for it (sparkConf claims with a
+ * class and a size, spark/volumes.h). A submitted application whose driver
+ * pod is gone (restartPolicy Never) is marked FAILED and not submitted
+ * again, and its executors are deleted (the garbage collector's part: they
+ * are owned by the driver). Every pod goes through the API server's admission chain, so the real webhook sees it. */
 #ifndef KN_E2E_OPERATOR_H
 #define KN_E2E_OPERATOR_H
 
