@@ -566,27 +566,27 @@ static int load_doc(sim *sm, const kn_json *doc, const char *file, kn_err *err)
     int rc = 0;
     if (kind == NULL)
         return kn_err_set(err, "%s: a document without kind", file);
-    if (strcmp(kind, "Node") == 0)
-        rc = kn_sched_apply_node(sm->s, doc, false, err);
-    else if (kn_sim_storage_kind(kind))
-        rc = kn_sim_storage_load(sm->storage, sm->s, doc, err);
-    else if (strcmp(kind, "NodeResourceTopology") == 0)
-        rc = kn_sched_apply_nrt(sm->s, doc, false, err);
-    else if (strcmp(kind, "PriorityClass") == 0)
-        rc = kn_sim_priority_add(&sm->prio, doc, err);
-    else if (strcmp(kind, "PodDisruptionBudget") == 0)
-        rc = add_pdb(sm, doc, err);
-    else if (strcmp(kind, "Pod") == 0) {
+    if (strcmp(kind, "Pod") == 0) { /* the most common first */
         kn_json *p = kn_json_clone(doc);
         if (p == NULL)
             return kn_err_set(err, "out of memory");
         err->msg[0] = '\0';
         free(create_pod(sm, p, err));
         rc = err->msg[0] ? -1 : 0;
-    } else if (strcmp(kind, "SparkApplication") == 0)
+    } else if (strcmp(kind, "Node") == 0)
+        rc = kn_sched_apply_node(sm->s, doc, false, err);
+    else if (strcmp(kind, "NodeResourceTopology") == 0)
+        rc = kn_sched_apply_nrt(sm->s, doc, false, err);
+    else if (strcmp(kind, "SparkApplication") == 0)
         rc = add_sparkapp(sm, doc, err);
     else if (strcmp(kind, "PodGroup") == 0)
         rc = add_podgroup(sm, doc, err);
+    else if (strcmp(kind, "PriorityClass") == 0)
+        rc = kn_sim_priority_add(&sm->prio, doc, err);
+    else if (strcmp(kind, "PodDisruptionBudget") == 0)
+        rc = add_pdb(sm, doc, err);
+    else if (kn_sim_storage_kind(kind))
+        rc = kn_sim_storage_load(sm->storage, sm->s, doc, err);
     /* other kinds (Namespace, ...) are not the scheduler's business */
     return rc == 0 ? 0 : kn_err_prefix(err, "%s", file);
 }
@@ -614,9 +614,10 @@ static int load_pass(sim *sm, kn_json **docs, size_t n, int pass, const char *fi
             }
         } else {
             const char *kind = kn_json_get_str(docs[i], "kind");
-            bool infra = kind && (strcmp(kind, "Node") == 0 || strcmp(kind, "NodeResourceTopology") == 0 ||
-                                  strcmp(kind, "PriorityClass") == 0 || strcmp(kind, "PodDisruptionBudget") == 0 ||
-                                  kn_sim_storage_kind(kind));
+            bool infra = kind && strcmp(kind, "Pod") != 0 && /* most documents are pods */
+                         (strcmp(kind, "Node") == 0 || strcmp(kind, "NodeResourceTopology") == 0 ||
+                          strcmp(kind, "PriorityClass") == 0 || strcmp(kind, "PodDisruptionBudget") == 0 ||
+                          kn_sim_storage_kind(kind));
             if (infra == (pass == 0) && load_doc(sm, docs[i], file, err) != 0)
                 return -1;
         }

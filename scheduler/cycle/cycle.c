@@ -676,7 +676,8 @@ void kn_sched_bind_ok(kn_scheduler *s, const char *uid, double now, kn_sched_out
         return;
     p->binding = false;
     p->state = KN_POD_BOUND;
-    kn_vols_unassume(&s->c, pi); /* the API server holds the volume decisions now */
+    if (p->vols != NULL)
+        kn_vols_unassume(&s->c, pi); /* the API server holds the volume decisions now */
     kn_out_scheduled(out, p);
     kn_pod_detail_free(&s->c, p->d);
     p->d = NULL;
