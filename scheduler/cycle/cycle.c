@@ -699,18 +699,28 @@ static void requeue(kn_scheduler *s, int pi, const char *msg, double now, kn_sch
     }
 }
 
-void kn_sched_bind_failed(kn_scheduler *s, const char *uid, int http_status, const char *message, double now,
-                          kn_sched_out *out)
+/* The pod whose binding (or its volumes) failed, if that binding was ours
+ * and it is still assumed (the error counted), else -1. */
+static int binding_failed(kn_scheduler *s, const char *uid)
 {
     int pi = kn_strmap_get(&s->c.pod_by_uid, uid);
     if (pi < 0)
-        return;
+        return -1;
     kn_cpod *p = &s->c.pods[pi];
     bool ours = p->binding;
     p->binding = false;
     if (!ours || p->state != KN_POD_ASSUMED)
-        return;
+        return -1;
     s->bind_errors++;
+    return pi;
+}
+
+void kn_sched_bind_failed(kn_scheduler *s, const char *uid, int http_status, const char *message, double now,
+                          kn_sched_out *out)
+{
+    int pi = binding_failed(s, uid);
+    if (pi < 0)
+        return;
     if (http_status == 409) /* bound already (maybe by our lost request): the watch will say where */
         return;
     if (http_status == 404) {
@@ -724,16 +734,9 @@ void kn_sched_bind_failed(kn_scheduler *s, const char *uid, int http_status, con
 
 void kn_sched_volumes_failed(kn_scheduler *s, const char *uid, const char *message, double now, kn_sched_out *out)
 {
-    int pi = kn_strmap_get(&s->c.pod_by_uid, uid);
-    if (pi < 0)
-        return;
-    kn_cpod *p = &s->c.pods[pi];
-    bool ours = p->binding;
-    p->binding = false;
-    if (!ours || p->state != KN_POD_ASSUMED)
-        return;
-    s->bind_errors++;
-    requeue(s, pi, message ? message : "binding volumes failed", now, out);
+    int pi = binding_failed(s, uid);
+    if (pi >= 0)
+        requeue(s, pi, message ? message : "binding volumes failed", now, out);
 }
 
 /* ---- volumes before a binding ---- */
