@@ -414,18 +414,10 @@ static int host_ports(const kn_json *spec, kn_pod *out, kn_err *err)
     return 0;
 }
 
-static int node_affinity(const kn_json *spec, kn_pod *out, kn_err *err)
+/* *out = a clone of v (NULL stays NULL). */
+static int clone_opt(const kn_json *v, kn_json **out, kn_err *err)
 {
-    const kn_json *aff, *req, *pref;
-    if (get_typed(spec, "affinity", KN_JSON_OBJECT, "spec", &aff, err) < 0 ||
-        get_typed(aff, "nodeAffinity", KN_JSON_OBJECT, "spec.affinity", &aff, err) < 0 ||
-        get_typed(aff, "requiredDuringSchedulingIgnoredDuringExecution", KN_JSON_OBJECT,
-                  "spec.affinity.nodeAffinity", &req, err) < 0 ||
-        get_typed(aff, "preferredDuringSchedulingIgnoredDuringExecution", KN_JSON_ARRAY,
-                  "spec.affinity.nodeAffinity", &pref, err) < 0)
-        return -1;
-    if ((req != NULL && (out->required_affinity = kn_json_clone(req)) == NULL) ||
-        (kn_json_len(pref) > 0 && (out->preferred_affinity = kn_json_clone(pref)) == NULL))
+    if (v != NULL && (*out = kn_json_clone(v)) == NULL)
         return kn_err_set(err, "out of memory");
     return 0;
 }
@@ -511,6 +503,29 @@ static int claims(const kn_json *spec, kn_pod *out, kn_err *err)
     return 0;
 }
 
+/* spec.affinity's parts (node affinity, required and preferred; pod affinity
+ * and anti-affinity) and the topology spread constraints. */
+static int affinity(const kn_json *spec, kn_pod *out, kn_err *err)
+{
+    const kn_json *aff, *node, *req, *pref, *pa, *paa, *tsc;
+    if (get_typed(spec, "affinity", KN_JSON_OBJECT, "spec", &aff, err) < 0 ||
+        get_typed(aff, "nodeAffinity", KN_JSON_OBJECT, "spec.affinity", &node, err) < 0 ||
+        get_typed(node, "requiredDuringSchedulingIgnoredDuringExecution", KN_JSON_OBJECT,
+                  "spec.affinity.nodeAffinity", &req, err) < 0 ||
+        get_typed(node, "preferredDuringSchedulingIgnoredDuringExecution", KN_JSON_ARRAY,
+                  "spec.affinity.nodeAffinity", &pref, err) < 0 ||
+        get_typed(aff, "podAffinity", KN_JSON_OBJECT, "spec.affinity", &pa, err) < 0 ||
+        get_typed(aff, "podAntiAffinity", KN_JSON_OBJECT, "spec.affinity", &paa, err) < 0 ||
+        get_typed(spec, "topologySpreadConstraints", KN_JSON_ARRAY, "spec", &tsc, err) < 0)
+        return -1;
+    return (clone_opt(req, &out->required_affinity, err) < 0 ||
+            clone_opt(kn_json_len(pref) > 0 ? pref : NULL, &out->preferred_affinity, err) < 0 ||
+            clone_opt(pa, &out->pod_affinity, err) < 0 || clone_opt(paa, &out->pod_anti_affinity, err) < 0 ||
+            clone_opt(kn_json_len(tsc) > 0 ? tsc : NULL, &out->spread, err) < 0)
+               ? -1
+               : 0;
+}
+
 static int spec_fields(const kn_json *spec, kn_pod *out, kn_err *err)
 {
     const kn_json *gates, *volumes;
@@ -518,7 +533,7 @@ static int spec_fields(const kn_json *spec, kn_pod *out, kn_err *err)
         dup_nonempty(spec, "nodeName", "spec", &out->node_name, err) < 0 || priority(spec, out, err) < 0 ||
         preemption_fields(spec, out, err) < 0 ||
         clone_string_map(spec, "nodeSelector", "spec", false, &out->node_selector, err) < 0 ||
-        tolerations(spec, out, err) < 0 || node_affinity(spec, out, err) < 0 || host_ports(spec, out, err) < 0 ||
+        tolerations(spec, out, err) < 0 || affinity(spec, out, err) < 0 || host_ports(spec, out, err) < 0 ||
         claims(spec, out, err) < 0 || get_typed(spec, "schedulingGates", KN_JSON_ARRAY, "spec", &gates, err) < 0 ||
         get_typed(spec, "volumes", KN_JSON_ARRAY, "spec", &volumes, err) < 0)
         return -1;
@@ -573,6 +588,9 @@ void kn_pod_free(kn_pod *p)
         free(p->claims[i].claim);
     }
     free(p->claims);
+    kn_json_free(p->pod_affinity);
+    kn_json_free(p->pod_anti_affinity);
+    kn_json_free(p->spread);
     memset(p, 0, sizeof(*p));
 }
 
@@ -652,6 +670,9 @@ int kn_pod_copy(const kn_pod *src, kn_pod *out)
         else
             ok = false;
     }
+    ok &= copy_json(&out->pod_affinity, src->pod_affinity);
+    ok &= copy_json(&out->pod_anti_affinity, src->pod_anti_affinity);
+    ok &= copy_json(&out->spread, src->spread);
     out->n_tolerations = 0;
     if (kn_tolerations_copy(src->tolerations, src->n_tolerations, &out->tolerations) == 0)
         out->n_tolerations = src->n_tolerations;

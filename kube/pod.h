@@ -100,6 +100,9 @@ typedef struct kn_pod {
                                    requiredDuringSchedulingIgnoredDuringExecution, or NULL */
     kn_json *preferred_affinity; /* owned clone of spec.affinity.nodeAffinity.
                                     preferredDuringSchedulingIgnoredDuringExecution, or NULL */
+    kn_json *pod_affinity;       /* owned clone of spec.affinity.podAffinity, or NULL */
+    kn_json *pod_anti_affinity;  /* owned clone of spec.affinity.podAntiAffinity, or NULL */
+    kn_json *spread;             /* owned clone of spec.topologySpreadConstraints (an array), or NULL */
     kn_toleration *tolerations;
     int n_tolerations;
     kn_host_port *host_ports; /* see above; NULL when none */

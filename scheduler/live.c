@@ -270,7 +270,7 @@ int kn_live_run(kn_api *api, kn_scheduler *s, const kn_live_opts *o, kn_err *err
     curl_multi_setopt(l.multi, CURLMOPT_MAXCONNECTS,
                       (long)(KN_BIND_MAX_INFLIGHT + KN_EVENT_MAX_INFLIGHT + KN_PREEMPT_MAX_INFLIGHT + N_INF + 4));
     for (int i = 0; i < N_INF; i++) {
-        /* the kind index matches kn_sched_kind: nodes, pods, NRTs, both PodGroups, PDBs, storage */
+        /* the kind index matches kn_sched_kind: nodes, pods, NRTs, both PodGroups, PDBs, storage, namespaces */
         if (!(l.inf[i] = kn_informer_new(api, kn_sched_kind_path((kn_sched_kind)i), i, &sink, err)))
             goto out;
         if (o->watch_timeout_min_s > 0)

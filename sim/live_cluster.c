@@ -108,11 +108,12 @@ int kn_live_cluster_read(kn_scheduler *s, kn_sim_storage *st, const char *kubeco
     /* nodes and topologies before the pods bound to them, PodGroups and
      * storage before the pods naming them (volumes before their claims),
      * PodDisruptionBudgets before the pods they select (so their labels are
-     * kept) */
+     * kept), namespaces (their labels) before the pods whose terms select
+     * them */
     static const kn_sched_kind order[KN_SCHED_KINDS] = {
-        KN_SCHED_NODES,          KN_SCHED_NRTS,     KN_SCHED_PODGROUPS, KN_SCHED_VOLCANO_PODGROUPS,
-        KN_SCHED_STORAGECLASSES, KN_SCHED_CSINODES, KN_SCHED_PVS,       KN_SCHED_PVCS,
-        KN_SCHED_PDBS,           KN_SCHED_PODS};
+        KN_SCHED_NODES,          KN_SCHED_NRTS,       KN_SCHED_PODGROUPS, KN_SCHED_VOLCANO_PODGROUPS,
+        KN_SCHED_STORAGECLASSES, KN_SCHED_CSINODES,   KN_SCHED_PVS,       KN_SCHED_PVCS,
+        KN_SCHED_PDBS,           KN_SCHED_NAMESPACES, KN_SCHED_PODS};
     int rc = 0;
     for (int i = 0; i < KN_SCHED_KINDS && rc == 0; i++) {
         reader r = {.s = s, .st = st, .kind = order[i], .lc = out};

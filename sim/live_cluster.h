@@ -2,7 +2,7 @@
  * scheduler, read-only (lists, no watch, no write): Nodes, Pods (every bound
  * pod of any scheduler counts on its node; pods of this scheduler still
  * pending are queued as the live scheduler has them), NodeResourceTopologies,
- * the PodGroups of both kinds (a CRD not installed is skipped),
+ * Namespaces, the PodGroups of both kinds (a CRD not installed is skipped),
  * PodDisruptionBudgets (preemption counts them), PriorityClasses (the files'
  * pods get their priority from them, as the API server would give it), and
  * storage: StorageClasses, CSINodes, PersistentVolumes and

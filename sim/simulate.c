@@ -1,8 +1,8 @@
 /* simulate.c - `kubenexus-scheduler simulate [--format json|table] [--kubeconfig F]
  *                [--scheduler-name N] [FILE...]`.
  *
- * Reads Nodes, NodeResourceTopologies, PodGroups (coscheduling's and
- * Volcano's), PriorityClasses, PodDisruptionBudgets, StorageClasses,
+ * Reads Nodes, NodeResourceTopologies, Namespaces, PodGroups (coscheduling's
+ * and Volcano's), PriorityClasses, PodDisruptionBudgets, StorageClasses,
  * PersistentVolumes, PersistentVolumeClaims, CSINodes, Pods and
  * SparkApplications (YAML or JSON, several documents, kind: List) and runs
  * the live scheduler's placement code on them with a simulated clock (one
@@ -12,7 +12,9 @@
  *    order when absent, its priority from its PriorityClass: sim/priority.h),
  *    then passes the webhook's rules (same code as the
  *    webhook: a denial leaves it pending with the webhook's message, a patch is
- *    applied);
+ *    applied), then is stored as the API server stores it (pod affinity
+ *    terms' matchLabelKeys merged into their selectors, kube/pod_create.h);
+ *  - a Namespace's labels are what namespaceSelector reads;
  *  - a SparkApplication passes the webhook's rules, then becomes its driver pod
  *    (as the Spark Operator's spark-submit creates it); its executors are
  *    created only once the driver is bound, as Spark does;
@@ -53,6 +55,7 @@
 #include "yaml/manifest.h"
 #include "admission/patch.h"
 #include "admission/rules.h"
+#include "kube/pod_create.h"
 #include "scheduler/cycle/scheduler.h"
 #include "sim/live_cluster.h"
 #include "sim/priority.h"
@@ -280,7 +283,8 @@ static char *watch_pod(sim *sm, kn_json *admitted, kn_err *err)
     const char *sched = kn_json_str(kn_json_dig(admitted, "spec", "schedulerName", NULL));
     const char *node = kn_json_str(kn_json_dig(admitted, "spec", "nodeName", NULL));
     const char *mine = kn_json_str(kn_json_dig(admitted, "metadata", "uid", NULL));
-    if (kn_sched_apply_pod(sm->s, admitted, false, err) != 0) {
+    /* stored as kube-apiserver stores it, after the admission webhooks */
+    if (kn_pod_merge_label_keys(admitted, err) != 0 || kn_sched_apply_pod(sm->s, admitted, false, err) != 0) {
         kn_json_free(admitted);
         return NULL;
     }
@@ -587,7 +591,9 @@ static int load_doc(sim *sm, const kn_json *doc, const char *file, kn_err *err)
         rc = add_pdb(sm, doc, err);
     else if (kn_sim_storage_kind(kind))
         rc = kn_sim_storage_load(sm->storage, sm->s, doc, err);
-    /* other kinds (Namespace, ...) are not the scheduler's business */
+    else if (strcmp(kind, "Namespace") == 0)
+        rc = kn_sched_apply_namespace(sm->s, doc, false, err);
+    /* other kinds (Service, ...) are not the scheduler's business */
     return rc == 0 ? 0 : kn_err_prefix(err, "%s", file);
 }
 
@@ -597,7 +603,7 @@ static bool is_list(const kn_json *doc)
     return kind && strcmp(kind, "List") == 0;
 }
 
-/* pass 0: Nodes, topologies and storage; pass 1: the rest (kind: List items inline).
+/* pass 0: Nodes, topologies, Namespaces and storage; pass 1: the rest (kind: List items inline).
  * Pass 1 frees each document once read (free_after), so 150,000 pods are not
  * all held as JSON at once. */
 static int load_pass(sim *sm, kn_json **docs, size_t n, int pass, const char *file, bool free_after, kn_err *err)
@@ -617,7 +623,7 @@ static int load_pass(sim *sm, kn_json **docs, size_t n, int pass, const char *fi
             bool infra = kind && strcmp(kind, "Pod") != 0 && /* most documents are pods */
                          (strcmp(kind, "Node") == 0 || strcmp(kind, "NodeResourceTopology") == 0 ||
                           strcmp(kind, "PriorityClass") == 0 || strcmp(kind, "PodDisruptionBudget") == 0 ||
-                          kn_sim_storage_kind(kind));
+                          strcmp(kind, "Namespace") == 0 || kn_sim_storage_kind(kind));
             if (infra == (pass == 0) && load_doc(sm, docs[i], file, err) != 0)
                 return -1;
         }
@@ -631,7 +637,7 @@ static int load_pass(sim *sm, kn_json **docs, size_t n, int pass, const char *fi
 
 static int load(sim *sm, kn_json **docs, size_t n, const char *file, kn_err *err)
 {
-    /* Nodes, topologies and storage first, so pods find the cluster in place. */
+    /* Nodes, topologies, namespaces and storage first, so pods find the cluster in place. */
     if (load_pass(sm, docs, n, 0, file, false, err) != 0 || kn_sim_storage_settle(sm->storage, sm->s, err) != 0)
         return -1;
     return load_pass(sm, docs, n, 1, file, true, err);
@@ -1013,7 +1019,7 @@ static int load_all(sim *sm, char **files, int nfiles, kn_err *err)
         from_stdin = from_stdin || strcmp(files[f], "-") == 0;
     if (nfiles == 1 || from_stdin)
         return load_together(sm, files, nfiles, err);
-    /* Several files: every file's Nodes and topologies first (a pod file may
+    /* Several files: every file's Nodes, topologies and Namespaces first (a pod file may
      * come before its nodes), then the rest; each file is read twice so that
      * only one file's documents are held at a time. */
     for (int pass = 0; pass < 2; pass++) {

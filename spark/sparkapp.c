@@ -163,24 +163,33 @@ static kn_json *role_node_selector(const kn_json *app, kn_spark_role role)
 
 #define W(w, lit) kn_json_write_raw((w), lit, sizeof(lit) - 1)
 
+/* A role's topology spread constraints: its Spark pod template's
+ * (spec.<role>.template.spec; Spark keeps them on the pods it builds). */
+const kn_json *kn_sparkapp_role_spread(const kn_json *app, kn_spark_role role)
+{
+    return kn_json_dig(kn_sparkapp_role(app, role), "template", "spec", "topologySpreadConstraints", NULL);
+}
+
 /* When executors are placed under other constraints than the driver, the
- * reservation carries the executors' own (the scheduler filters the slots
+ * reservation carries the executors' own (the scheduler places the slots
  * with them instead of the driver's). */
 static void write_placement(const kn_json *app, kn_json_writer *w)
 {
     const kn_json *drv = kn_sparkapp_role(app, KN_SPARK_DRIVER), *exe = kn_sparkapp_role(app, KN_SPARK_EXECUTOR);
     const kn_json *etol = kn_json_get(exe, "tolerations"), *eaff = kn_json_get(exe, "affinity");
+    const kn_json *esp = kn_sparkapp_role_spread(app, KN_SPARK_EXECUTOR);
+    bool same_spread = same_json(kn_sparkapp_role_spread(app, KN_SPARK_DRIVER), esp);
     /* No nodeSelector anywhere (most apps): both roles' are {}, nothing to
      * merge and compare. */
     bool no_selectors = kn_json_len(kn_json_dig(app, "spec", "nodeSelector", NULL)) == 0 &&
                         kn_json_len(kn_json_get(drv, "nodeSelector")) == 0 &&
                         kn_json_len(kn_json_get(exe, "nodeSelector")) == 0;
     if (no_selectors && same_json(kn_json_get(drv, "tolerations"), etol) &&
-        same_json(kn_json_get(drv, "affinity"), eaff))
+        same_json(kn_json_get(drv, "affinity"), eaff) && same_spread)
         return;
     kn_json *dsel = role_node_selector(app, KN_SPARK_DRIVER), *esel = role_node_selector(app, KN_SPARK_EXECUTOR);
     if (!same_json(dsel, esel) || !same_json(kn_json_get(drv, "tolerations"), etol) ||
-        !same_json(kn_json_get(drv, "affinity"), eaff)) {
+        !same_json(kn_json_get(drv, "affinity"), eaff) || !same_spread) {
         W(w, ",\"nodeSelector\":");
         kn_json_write_value(w, esel);
         if (kn_json_len(etol) > 0) {
@@ -191,9 +200,32 @@ static void write_placement(const kn_json *app, kn_json_writer *w)
             W(w, ",\"affinity\":");
             kn_json_write_value(w, eaff);
         }
+        if (kn_json_len(esp) > 0) {
+            W(w, ",\"topologySpreadConstraints\":");
+            kn_json_write_value(w, esp);
+        }
     }
     kn_json_free(dsel);
     kn_json_free(esel);
+}
+
+/* The executors' labels when they differ from the driver's: the slots held
+ * for them carry them (other pods' affinity and spreading count the slots
+ * as the executors they stand for). */
+static void write_labels(const kn_json *app, kn_json_writer *w)
+{
+    kn_json *dcopy = NULL, *ecopy = NULL;
+    const kn_json *dl = kn_sparkapp_labels_view(app, KN_SPARK_DRIVER, &dcopy);
+    const kn_json *el = kn_sparkapp_labels_view(app, KN_SPARK_EXECUTOR, &ecopy);
+    if (!same_json(dl, el)) {
+        W(w, ",\"labels\":");
+        if (kn_json_len(el) > 0)
+            kn_json_write_value(w, el);
+        else
+            W(w, "{}");
+    }
+    kn_json_free(dcopy);
+    kn_json_free(ecopy);
 }
 
 char *kn_sparkapp_reservation(const kn_json *app, kn_err *err)
@@ -258,6 +290,7 @@ char *kn_sparkapp_reservation_of(const kn_json *app, int n, const kn_resources *
         W(&w, "}");
     }
     write_placement(app, &w);
+    write_labels(app, &w);
     write_classes(app, &w);
     W(&w, "}");
     char *text = kn_buf_finish(&w, NULL);
@@ -299,6 +332,20 @@ static bool string_array(const kn_json *a)
     return true;
 }
 
+/* The members the slots' placement reads besides count, requests and numa. */
+static int reservation_extras(const kn_json *r, kn_err *err)
+{
+    const kn_json *labels = kn_json_get(r, "labels"), *tsc = kn_json_get(r, "topologySpreadConstraints");
+    if (labels != NULL && !kn_json_is(labels, KN_JSON_OBJECT))
+        return kn_err_set(err, "labels: want an object of label values");
+    for (size_t i = 0; i < kn_json_len(labels); i++)
+        if (!kn_json_is(kn_json_value_at(labels, i), KN_JSON_STRING))
+            return kn_err_set(err, "labels.%s: want a string", kn_json_key_at(labels, i));
+    if (tsc != NULL && !kn_json_is(tsc, KN_JSON_ARRAY))
+        return kn_err_set(err, "topologySpreadConstraints: want an array");
+    return 0;
+}
+
 int kn_executor_reservation_parse(const char *text, kn_executor_reservation *out, kn_err *err)
 {
     memset(out, 0, sizeof(*out));
@@ -318,7 +365,7 @@ int kn_executor_reservation_parse(const char *text, kn_executor_reservation *out
         kn_err_prefix(err, "requests");
     else if (!string_array(kn_json_get(r, "storageClasses")))
         kn_err_set(err, "storageClasses: want an array of StorageClass names");
-    else if (reservation_numa(kn_json_get(r, "numa"), out, err) == 0) {
+    else if (reservation_numa(kn_json_get(r, "numa"), out, err) == 0 && reservation_extras(r, err) == 0) {
         out->count = (int)count;
         rc = 0;
     }

@@ -17,11 +17,16 @@
  *    memory, extended resources - each executor also takes one pod slot),
  *    numa only when the executors carry a NUMA policy. When the executors'
  *    placement constraints differ from the driver's, it also carries the
- *    executors' "nodeSelector" (always, {} for none), "tolerations" and
- *    "affinity" (when set), so the slots are reserved where executors may run.
- *    When the driver creates claims for each executor (spark/volumes.h), it
- *    carries their classes, "storageClasses":["gp3"]: a slot is reserved
- *    only where such a claim could be provisioned.
+ *    executors' "nodeSelector" (always, {} for none), "tolerations",
+ *    "affinity" and "topologySpreadConstraints" (their Spark pod template's,
+ *    spec.executor.template.spec) when set, so the slots are reserved where
+ *    executors may run, apart or together as they would be; when the
+ *    executors' labels differ from the driver's, their "labels", which the
+ *    slots carry (other pods' affinity and spreading count a slot as the
+ *    executor it stands for). When the driver creates claims for each
+ *    executor (spark/volumes.h), it carries their classes,
+ *    "storageClasses":["gp3"]: a slot is reserved only where such a claim
+ *    could be provisioned.
  *  - Driver and executor pods built as Spark 3.5 + the operator create them
  *    (as a mutating webhook then sees them: schedulerName defaulted). */
 #ifndef KN_SPARKAPP_H
@@ -48,6 +53,9 @@
 
 /* spec.driver or spec.executor (NULL when absent). */
 const kn_json *kn_sparkapp_role(const kn_json *app, kn_spark_role role);
+/* The role's topologySpreadConstraints: spec.<role>.template.spec's (Spark's
+ * pod template, kept on the pods it builds), or NULL. */
+const kn_json *kn_sparkapp_role_spread(const kn_json *app, kn_spark_role role);
 const char *kn_sparkapp_role_name(kn_spark_role role); /* "driver" / "executor" */
 /* A new object: metadata.labels merged with spec.<role>.labels. NULL on OOM. */
 kn_json *kn_sparkapp_effective_labels(const kn_json *app, kn_spark_role role);
@@ -78,7 +86,8 @@ char *kn_sparkapp_reservation(const kn_json *app, kn_err *err);
  * (KN_SPARK_EXECUTOR). */
 char *kn_sparkapp_reservation_of(const kn_json *app, int count, const kn_resources *requests, kn_err *err);
 /* Parses and checks an annotation value (count 0..KN_GANG_MAX_MEMBERS,
- * requests a ResourceList, numa optional with a known policy). */
+ * requests a ResourceList, numa optional with a known policy, labels an
+ * optional object of strings, topologySpreadConstraints an optional array). */
 int kn_executor_reservation_parse(const char *text, kn_executor_reservation *out, kn_err *err);
 
 #endif

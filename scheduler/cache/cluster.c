@@ -23,15 +23,20 @@ int kn_cluster_init(kn_cluster *c, const char *scheduler_name, kn_err *err)
     kn_strmap_init(&c->cons_by_sig);
     kn_strmap_init(&c->pdb_by_uid);
     c->scheduler_name = strdup(scheduler_name ? scheduler_name : "kubenexus-scheduler");
-    if (c->scheduler_name == NULL)
+    if (c->scheduler_name == NULL || kn_labels_init(&c->lab) != 0 || kn_relstate_init(c) != 0) {
+        kn_cluster_free(c);
         return kn_err_set(err, "out of memory");
+    }
     c->gen = 1;
     c->min_priority = INT32_MAX;
+    c->topo_gen = 1;
+    c->ns_gen = 1;
     return 0;
 }
 
-static void node_clear(kn_node *n)
+static void node_clear(kn_cluster *c, kn_node *n)
 {
+    kn_lset_unref(&c->lab, n->lset);
     free(n->name);
     free(n->uid);
     kn_json_free(n->labels);
@@ -160,6 +165,7 @@ void kn_pod_detail_free(kn_cluster *c, kn_pod_detail *d)
     kn_cons_release(c, d->cons);
     free(d->numa);
     kn_json_free(d->reservation);
+    kn_json_free(d->rel_spec);
     free(d->reason);
     free(d->bad);
     free(d);
@@ -184,6 +190,7 @@ static void pod_clear(kn_cluster *c, kn_cpod *p)
     free(p->alloc.ports);
     kn_pod_detail_free(c, p->d);
     kn_cpod_restore_done(c, p);
+    kn_rel_unref(c, p->alloc.rel);
     memset(p, 0, sizeof(*p));
     p->gang = -1;
     p->alloc.node = -1;
@@ -193,13 +200,16 @@ void kn_cluster_free(kn_cluster *c)
 {
     if (c->vols_free != NULL)
         c->vols_free(c);
-    for (int i = 0; i < c->n_nodes; i++)
-        node_clear(&c->nodes[i]);
-    free(c->nodes);
+    c->rs.closing = true;
     for (int i = 0; i < c->n_pods; i++)
         if (c->pods[i].live)
             pod_clear(c, &c->pods[i]);
     free(c->pods);
+    if (c->lab.empty != NULL)
+        kn_relstate_free(c);
+    for (int i = 0; i < c->n_nodes; i++)
+        node_clear(c, &c->nodes[i]);
+    free(c->nodes);
     free(c->free_pods);
     for (int i = 0; i < c->n_nrts; i++) {
         free(c->nrts[i].name);
@@ -222,6 +232,7 @@ void kn_cluster_free(kn_cluster *c)
     if (c->pc != NULL)
         c->pc_free(c->pc);
     free(c->chlog);
+    kn_labels_free(&c->lab);
     memset(c, 0, sizeof(*c));
 }
 
@@ -354,6 +365,8 @@ void kn_alloc_take(kn_cluster *c, kn_alloc *a)
 {
     kn_node *n = &c->nodes[a->node];
     log_change(c, a->node, false);
+    if (a->rel != NULL)
+        kn_rel_occupy(c, a->rel, a->node, 1);
     for (int r = 0; r < KN_RDIM; r++)
         n->used.v[r] += a->req.v[r];
     a->zone_epoch = n->zone_epoch;
@@ -380,6 +393,8 @@ void kn_alloc_release(kn_cluster *c, kn_alloc *a)
         return;
     kn_node *n = &c->nodes[a->node];
     log_change(c, a->node, true);
+    if (a->rel != NULL)
+        kn_rel_occupy(c, a->rel, a->node, -1);
     for (int r = 0; r < KN_RDIM; r++)
         n->used.v[r] -= a->req.v[r];
     for (int i = 0; i < a->n_ports; i++)

@@ -36,6 +36,8 @@
 #include "kube/pod.h"
 #include "kube/timestamp.h"
 #include "base/strmap.h"
+#include "scheduler/cache/labels.h"
+#include "scheduler/cache/relations.h"
 
 #define KN_RDIM 16
 #define KN_CHLOG_SIZE 65536 /* a power of two */
@@ -97,6 +99,7 @@ typedef struct kn_node {
     bool live;
     char *name, *uid;
     kn_json *labels; /* owned object, never NULL while live */
+    kn_lset *lset;   /* the same labels interned (topology domains), or NULL */
     kn_taint *taints;
     int n_taints;
     bool unschedulable, ready;
@@ -124,6 +127,9 @@ typedef struct kn_alloc {
     kn_host_port *ports; /* host ports it holds on its node (a pod's, owned by its
                             record and kept across placements; none for a slot) */
     int n_ports;
+    kn_rel *rel; /* what it counts as in other pods' affinity and spreading: a pod
+                            record's own (held by the record), a slot's borrowed from
+                            its reservation; or NULL */
 } kn_alloc;
 
 typedef enum { KN_POD_PENDING, KN_POD_ASSUMED, KN_POD_BOUND } kn_pod_state;
@@ -163,6 +169,9 @@ typedef struct kn_pod_detail {
     kn_numa_spec *numa;                  /* NULL without a policy */
     int numa_idx[KN_NUMA_MAX_RESOURCES]; /* resource indices of numa->resources */
     kn_json *reservation;                /* parsed executor-reservation annotation, or NULL */
+    kn_json *rel_spec;                   /* with a reservation: {"podAffinity", "podAntiAffinity",
+                                            "topologySpreadConstraints"} as the pod has them, for its
+                                            executors' slots when the annotation carries none; else NULL */
     double timeout_s;                    /* gang timeout annotation, 0 = default */
     char *reason;                        /* last FailedScheduling message, or NULL */
     double last_event;                   /* clock of the last FailedScheduling event */
@@ -183,10 +192,11 @@ typedef struct kn_cpod {
     bool ours;
     bool binding; /* our POST .../binding is in flight */
     int32_t priority;
-    double created;   /* creationTimestamp in seconds (0 if absent) */
-    uint64_t seq;     /* arrival order, for ties */
-    char *unfit_name; /* a requested resource we cannot track (table full), or NULL */
-    kn_alloc alloc;
+    double created;           /* creationTimestamp in seconds (0 if absent) */
+    uint64_t seq;             /* arrival order, for ties */
+    char *unfit_name;         /* a requested resource we cannot track (table full), or NULL */
+    kn_alloc alloc;           /* alloc.rel: its labels, namespace and terms (held by the record);
+                         NULL out of memory */
     int gang;                 /* gang index or -1 */
     kn_pod_detail *d;         /* pending pods of ours only */
     kn_pod_detail *restore;   /* a driver of ours first seen bound (a restart or a new
@@ -290,6 +300,10 @@ typedef struct kn_cluster {
     struct kn_vols *vols; /* claims, volumes, classes, CSINodes (volumes.h), or NULL: none seen */
     void (*vols_free)(struct kn_cluster *c); /* frees vols and the pods' volume records */
     uint64_t vol_gen;                        /* every change of a claim, volume, class or CSINode */
+    kn_labels lab;                           /* interned label strings and sets (labels.h) */
+    kn_relstate rs;                          /* inter-pod relations (relations.h) */
+    uint64_t topo_gen;                       /* node labels, taints or liveness changed (topology domains) */
+    uint64_t ns_gen;                         /* namespaces changed */
 } kn_cluster;
 
 int kn_cluster_init(kn_cluster *c, const char *scheduler_name, kn_err *err);
@@ -319,6 +333,11 @@ const kn_pgrec *kn_cluster_podgroup(const kn_cluster *c, kn_gang_kind kind, cons
  * the records not applied since. */
 void kn_cluster_podgroups_unmark(kn_cluster *c, kn_gang_kind kind);
 void kn_cluster_podgroups_sweep(kn_cluster *c, kn_gang_kind kind);
+/* A v1 Namespace (its labels feed namespaceSelector). */
+int kn_cluster_apply_namespace(kn_cluster *c, const kn_json *ns, bool deleted, kn_err *err);
+/* Relist of namespaces: begin marks all unseen, end drops the unseen. */
+void kn_cluster_ns_resync_begin(kn_cluster *c);
+void kn_cluster_ns_resync_end(kn_cluster *c);
 /* What a pod event changed, for the gang layer. */
 typedef struct kn_pod_change {
     int idx;               /* the pod's record, or -1 when the event was ignored */

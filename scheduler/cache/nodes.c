@@ -218,6 +218,7 @@ void kn_cluster_node_gone(kn_cluster *c, int i)
         c->n_prefer_no_schedule--;
     n->live = false; /* the record (and the room its pods take) stays for a re-add */
     c->node_gen++;
+    c->topo_gen++; /* its domains leave the topology's counts */
 }
 
 static void taints_free(kn_node *n)
@@ -291,6 +292,16 @@ static bool same_node(const kn_node *n, const kn_rvec *alloc, const kn_taint *ta
     return true;
 }
 
+/* What apply_node read and did not install. */
+static void parts_free(kn_json *labels, char *topo_dup, char *uid_dup, kn_taint *taints, int n_taints)
+{
+    kn_json_free(labels);
+    free(topo_dup);
+    free(uid_dup);
+    kn_node tmp = {.taints = taints, .n_taints = n_taints};
+    taints_free(&tmp);
+}
+
 int kn_cluster_apply_node(kn_cluster *c, const kn_json *obj, bool deleted, kn_err *err)
 {
     const char *name = KN_DIG_STR(obj, "metadata", "name");
@@ -319,11 +330,7 @@ int kn_cluster_apply_node(kn_cluster *c, const kn_json *obj, bool deleted, kn_er
     char *uid_dup = strdup(uid ? uid : "");
     int i = kn_cluster_node_ref(c, name);
     if (i < 0 || labels == NULL || uid_dup == NULL || (topo && !topo_dup)) {
-        kn_json_free(labels);
-        free(topo_dup);
-        free(uid_dup);
-        kn_node tmp = {.taints = taints, .n_taints = n_taints};
-        taints_free(&tmp);
+        parts_free(labels, topo_dup, uid_dup, taints, n_taints);
         return kn_err_set(err, "out of memory");
     }
     kn_node *n = &c->nodes[i];
@@ -341,6 +348,13 @@ int kn_cluster_apply_node(kn_cluster *c, const kn_json *obj, bool deleted, kn_er
         n->seen = true;
         return 0;
     }
+    kn_lset *lset = kn_lset_from_json(&c->lab, labels, err);
+    if (lset == NULL) {
+        parts_free(labels, topo_dup, uid_dup, taints, n_taints);
+        return kn_err_prefix(err, "Node %s", name);
+    }
+    kn_lset_unref(&c->lab, n->lset);
+    n->lset = lset;
     if (n->live && n->prefer_no_schedule)
         c->n_prefer_no_schedule--;
     taints_free(n);
@@ -364,6 +378,7 @@ int kn_cluster_apply_node(kn_cluster *c, const kn_json *obj, bool deleted, kn_er
     refresh_zones(c, n, false);
     c->gen++;
     c->node_gen++;
+    c->topo_gen++;
     return 0;
 }
 

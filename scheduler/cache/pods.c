@@ -48,8 +48,29 @@ static void set_bad(kn_pod_detail *d, const char *what, const kn_err *e)
         snprintf(d->bad, n, "%s: %s", what, e->msg);
 }
 
-/* What scheduling needs from a pending pod of ours. */
-static kn_pod_detail *make_detail(kn_cluster *c, const kn_pod *p, const kn_err *gerr)
+/* {"podAffinity", "podAntiAffinity", "topologySpreadConstraints"} of p
+ * (copies), for the slots of a driver's executors (NULL members left out). */
+static kn_json *rel_spec(const kn_pod *p)
+{
+    kn_json *o = kn_json_new_object();
+    if (o == NULL)
+        return NULL;
+    const kn_json *parts[3] = {p->pod_affinity, p->pod_anti_affinity, p->spread};
+    static const char *const keys[3] = {"podAffinity", "podAntiAffinity", "topologySpreadConstraints"};
+    for (int i = 0; i < 3; i++) {
+        kn_json *v = parts[i] != NULL ? kn_json_clone(parts[i]) : NULL;
+        if (parts[i] != NULL && (v == NULL || kn_json_set(o, keys[i], v) != 0)) {
+            kn_json_free(v);
+            kn_json_free(o);
+            return NULL;
+        }
+    }
+    return o;
+}
+
+/* What scheduling needs from a pending pod of ours. rerr: why its inter-pod
+ * terms cannot be read, or NULL. */
+static kn_pod_detail *make_detail(kn_cluster *c, const kn_pod *p, const kn_err *gerr, const kn_err *rerr)
 {
     kn_pod_detail *d = calloc(1, sizeof(*d));
     if (d == NULL)
@@ -57,6 +78,8 @@ static kn_pod_detail *make_detail(kn_cluster *c, const kn_pod *p, const kn_err *
     kn_err e;
     if (gerr != NULL)
         set_bad(d, "invalid gang labels", gerr);
+    if (rerr != NULL)
+        set_bad(d, "invalid pod", rerr);
     kn_numa_spec numa;
     if (kn_numa_from_annotations(p->annotations, &numa, &e) != 0)
         set_bad(d, "invalid NUMA annotations", &e);
@@ -74,6 +97,7 @@ static kn_pod_detail *make_detail(kn_cluster *c, const kn_pod *p, const kn_err *
         d->reservation = kn_json_parse(resv, strlen(resv), &lim, &e);
         if (d->reservation == NULL)
             set_bad(d, "annotation " KN_EXECUTOR_RESERVATION_ANNOTATION, &e);
+        d->rel_spec = rel_spec(p);
     }
     const char *to = kn_pod_annotation(p, KN_GANG_TIMEOUT_ANNOTATION);
     int secs;
@@ -94,6 +118,60 @@ static kn_pod_detail *make_detail(kn_cluster *c, const kn_pod *p, const kn_err *
         return NULL;
     }
     return d;
+}
+
+/* The rel of p: labels, namespace, controller and terms (one more
+ * reference); NULL out of memory. *bad with why when its terms cannot be
+ * read (the rel then holds none). */
+static kn_rel *pod_rel(kn_cluster *c, const kn_pod *p, bool ours, bool *bad, kn_err *why)
+{
+    kn_lset *ls = kn_lset_from_json(&c->lab, p->labels, why);
+    if (ls == NULL) {
+        *bad = true;
+        return NULL;
+    }
+    kn_pod_terms in = {.ns = p->ns,
+                       .labels = ls,
+                       .pod_affinity = p->pod_affinity,
+                       .pod_anti_affinity = p->pod_anti_affinity,
+                       .spread = p->spread,
+                       .owner_kind = p->owner_kind,
+                       .owner_uid = p->owner_uid,
+                       .own = ours};
+    kn_termset *ts = NULL;
+    if (kn_termset_compile(c, &in, &ts, why) != 0) {
+        *bad = ours; /* another scheduler's pod: it counts with what could be read */
+        ts = NULL;
+    }
+    uint32_t ns = kn_dict_ref(&c->lab.dict, p->ns ? p->ns : "");
+    uint32_t owner = kn_default_spread_owner(c, &in);
+    kn_rel *r = ns != 0 ? kn_rel_get(c, ls, ns, owner, p->terminating, ts) : NULL;
+    if (ns == 0) {
+        kn_lset_unref(&c->lab, ls);
+        kn_termset_unref(c, ts);
+    }
+    kn_dict_unref(&c->lab.dict, ns);
+    kn_dict_unref(&c->lab.dict, owner);
+    return r;
+}
+
+/* Gives the pod record rel (taken): a placed pod's counts move to it. */
+static void set_rel(kn_cluster *c, kn_cpod *r, kn_rel *rel)
+{
+    kn_rel *old = r->alloc.rel;
+    if (old == rel) {
+        kn_rel_unref(c, rel);
+        return;
+    }
+    if (r->state != KN_POD_PENDING && r->alloc.node >= 0) {
+        if (old != NULL)
+            kn_rel_occupy(c, old, r->alloc.node, -1);
+        kn_rel_occupy(c, rel, r->alloc.node, 1);
+        if (kn_rel_matters(old) || kn_rel_matters(rel))
+            c->gen++; /* labels changed under a placed pod: terms may hold or fail anew */
+    }
+    r->alloc.rel = rel;
+    kn_rel_unref(c, old);
 }
 
 /* The record's uid, namespace and name copied into one allocation, uid's:
@@ -152,6 +230,7 @@ void kn_cluster_drop_pod(kn_cluster *c, int idx)
     kn_labelset_free(&r->labels);
     kn_pod_detail_free(c, r->d);
     kn_cpod_restore_done(c, r);
+    kn_rel_unref(c, r->alloc.rel);
     memset(r, 0, sizeof(*r));
     r->gang = -1;
     r->alloc.node = -1;
@@ -206,6 +285,8 @@ static int bind_record(kn_cluster *c, kn_cpod *r, const kn_pod *p)
     r->alloc.owner = idx;
     kn_alloc_zones_from_csv(c, &r->alloc, kn_pod_annotation(p, KN_NUMA_ZONES_ANNOTATION));
     kn_alloc_take(c, &r->alloc);
+    if (kn_rel_matters(r->alloc.rel))
+        c->gen++; /* a pod's affinity to it may hold now */
     r->state = KN_POD_BOUND;
     if (r->vols != NULL && kn_vols_pod_count(c, idx, ni) != 0)
         return -1;
@@ -244,7 +325,7 @@ static int apply_bound(kn_cluster *c, kn_cpod *r, const kn_pod *p, double bound_
     if (rc == 0 && was == KN_POD_PENDING && r->ours && r->restore == NULL &&
         kn_pod_annotation(p, KN_EXECUTOR_RESERVATION_ANNOTATION) != NULL) {
         r->bound_at = bound_at;
-        if ((r->restore = make_detail(c, p, NULL)) != NULL)
+        if ((r->restore = make_detail(c, p, NULL, NULL)) != NULL)
             c->n_restore++;
     }
     return rc;
@@ -255,14 +336,15 @@ static bool same_numa(const kn_numa_spec *a, const kn_numa_spec *b)
     return (a == NULL && b == NULL) || (a && b && memcmp(a, b, sizeof(*a)) == 0);
 }
 
-/* A pending pod of ours, new or updated. */
-static int apply_pending(kn_cluster *c, kn_cpod *r, const kn_pod *p, const kn_err *gerr)
+/* A pending pod of ours, new or updated; old_rel: its rel before. */
+static int apply_pending(kn_cluster *c, kn_cpod *r, const kn_pod *p, const kn_err *gerr, const kn_err *rerr,
+                         const kn_rel *old_rel)
 {
     kn_rvec req = r->alloc.req;
     req_vector(c, &p->requests, &r->alloc.req, &r->unfit_name);
     if (alloc_ports(r, p) != 0)
         return -1;
-    kn_pod_detail *d = make_detail(c, p, gerr);
+    kn_pod_detail *d = make_detail(c, p, gerr, rerr);
     if (d == NULL)
         return -1;
     kn_pod_detail *old = r->d;
@@ -275,7 +357,8 @@ static int apply_pending(kn_cluster *c, kn_cpod *r, const kn_pod *p, const kn_er
         /* a status-only update (a condition, a label that does not matter) is
          * no reason to try again before the cluster changes */
         if (memcmp(&req, &r->alloc.req, sizeof(req)) == 0 && d->cons == old->cons &&
-            same_numa(d->numa, old->numa) && (d->reservation == NULL) == (old->reservation == NULL) &&
+            same_numa(d->numa, old->numa) && r->alloc.rel == old_rel &&
+            (d->reservation == NULL) == (old->reservation == NULL) &&
             (d->reservation == NULL || kn_json_equal(d->reservation, old->reservation)) &&
             d->timeout_s == old->timeout_s && d->bad == NULL && old->bad == NULL && d->fields == old->fields &&
             d->gated == old->gated)
@@ -361,6 +444,12 @@ int kn_cluster_apply_pod_model(kn_cluster *c, const kn_pod *p, const kn_json *ob
     r->created = kn_parse_rfc3339(p->creation_timestamp);
     if (preemption_facts(c, r, p) != 0)
         return kn_err_set(err, "out of memory");
+    kn_err rerr;
+    bool rel_bad = false;
+    const kn_rel *old_rel = r->alloc.rel;
+    kn_rel *rel = pod_rel(c, p, ours, &rel_bad, &rerr);
+    if (rel != NULL)
+        set_rel(c, r, rel);
     if (bound) {
         chg->placed_elsewhere =
             r->state == KN_POD_ASSUMED && r->node_name && strcmp(r->node_name, p->node_name) != 0;
@@ -368,5 +457,7 @@ int kn_cluster_apply_pod_model(kn_cluster *c, const kn_pod *p, const kn_json *ob
     }
     if (r->state != KN_POD_PENDING) /* our binding is in flight; the watch lags */
         return 0;
-    return apply_pending(c, r, p, gang_bad ? &gerr : NULL) == 0 ? 0 : kn_err_set(err, "out of memory");
+    return apply_pending(c, r, p, gang_bad ? &gerr : NULL, rel_bad ? &rerr : NULL, old_rel) == 0
+               ? 0
+               : kn_err_set(err, "out of memory");
 }

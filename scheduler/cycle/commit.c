@@ -25,6 +25,7 @@ void kn_want_for_pod(const kn_scheduler *s, const kn_cpod *p, kn_want *w)
     w->owner = (int)(p - s->c.pods);
     w->binpack = is_batch(p);
     w->sig = p->d->cons->sig;
+    w->rel = p->alloc.rel;
 }
 
 int kn_commit_assumed(const kn_cycle *cy, int pi)
@@ -38,6 +39,8 @@ int kn_commit_assumed(const kn_cycle *cy, int pi)
     p->node_name = nn;
     p->state = KN_POD_ASSUMED;
     p->binding = true;
+    if (kn_rel_matters(p->alloc.rel))
+        s->c.gen++; /* a pending pod's affinity to it may hold now, or spreading allow more */
     s->scheduled++;
     if (p->d->numa)
         s->numa_decisions[p->d->numa->policy]++;
@@ -175,14 +178,15 @@ kn_vol_want *kn_slot_want(kn_scheduler *s, const kn_pod_detail *dd, const kn_res
     *driver = dd->cons->cons;
     driver->host_ports = NULL;
     driver->n_host_ports = 0;
-    bool own = rs->has_tmpl || dd->cons->cons.n_host_ports > 0;
+    const char *sig = rs->has_tmpl ? rs->tmpl_sig : dd->cons->cons.n_host_ports > 0 ? NULL : dd->cons->sig;
     *w = (kn_want){.pod = rs->has_tmpl ? &rs->tmpl : driver,
                    .req = &rs->req,
                    .numa = &rs->numa,
                    .numa_idx = rs->numa_idx,
                    .owner = -1,
                    .binpack = true,
-                   .sig = own ? NULL : dd->cons->sig};
+                   .sig = sig,
+                   .rel = rs->rel};
     /* a slot is where its executor's claims could be provisioned */
     kn_vol_want *v =
         rs->n_classes ? kn_vol_classes_want(&s->c, (const char *const *)rs->classes, rs->n_classes, w->sig) : NULL;
@@ -203,6 +207,7 @@ void kn_take_slots(kn_scheduler *s, const kn_pod_detail *dd, const kn_resv_spec 
         a->node = -1;
         a->req = rs->req;
         a->owner = -1;
+        a->rel = rs->rel; /* each slot counts for the next as its executor will */
         if (!take_best(s, &w, a, t))
             break;
     }
@@ -213,6 +218,7 @@ void kn_undo_or_hold(kn_scheduler *s, kn_tentative *t, bool hold)
 {
     for (int k = t->held - 1; k >= 0; k--) {
         if (hold && (size_t)s->n_held < s->cap_held) {
+            kn_rel_hold(t->slots[k].rel); /* released with the hold, after the spec that holds it now */
             s->held[s->n_held++] = t->slots[k];
             continue;
         }
@@ -226,6 +232,7 @@ void kn_undo_or_hold(kn_scheduler *s, kn_tentative *t, bool hold)
                 kn_vols_pod_uncount(&s->c, t->P[i]);
                 kn_vols_unassume(&s->c, t->P[i]);
             }
+            kn_rel_hold(a->rel);
             s->held[s->n_held++] = *a;
             a->ztake = NULL;
             a->n_zones = 0;

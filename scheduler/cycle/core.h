@@ -46,6 +46,7 @@ typedef struct kn_resv {
                               driver placed again after its binding failed reserves anew */
     kn_alloc *slots; /* node < 0 once taken or released */
     int n_slots, n_free;
+    kn_rel *rel; /* what its slots count as (held): see kn_resv_spec */
     double created, timeout_s;
     bool restored;       /* re-created after a restart (restore.c) */
     kn_json *annotation; /* the driver's executor-reservation (a copy) and constraints (counted): */
@@ -63,6 +64,9 @@ typedef struct kn_resv_spec {
     int unsupported; /* a KN_PODF_ field the template sets that no plugin implements, or -1 */
     char **classes;  /* storageClasses: the classes of the executors' claims to provision */
     int n_classes;
+    char *tmpl_sig; /* kn_pod_sig(&tmpl) with has_tmpl, else NULL */
+    kn_rel *rel;    /* what a slot counts as in other pods' affinity and spreading, and the
+                              terms it is placed with: the executor it stands for (held), or NULL */
 } kn_resv_spec;
 
 /* An entry of the queue: a plain pod (id >= 0, its index) or a gang (id =
@@ -127,9 +131,11 @@ double kn_gang_timeout(const kn_scheduler *s, const kn_cpod *p, const kn_pod_det
 /* d: the driver's detail (its d while pending, its restore detail once bound). */
 int kn_resv_spec_parse(kn_cluster *c, const kn_cpod *driver, const kn_pod_detail *d, kn_resv_spec *out,
                        kn_err *err);
-void kn_resv_spec_free(kn_resv_spec *sp);
-/* Takes ownership of slots[0..n), held from clock value `created`. Returns the index or -1. */
-int kn_resv_create(kn_scheduler *s, int gang, const kn_cpod *driver, kn_alloc *slots, int n, double created);
+void kn_resv_spec_free(kn_cluster *c, kn_resv_spec *sp);
+/* Takes ownership of slots[0..n) (taken, pointing at rel, which it holds
+ * anew), held from clock value `created`. Returns the index or -1. */
+int kn_resv_create(kn_scheduler *s, int gang, const kn_cpod *driver, kn_alloc *slots, int n, kn_rel *rel,
+                   double created);
 /* Releases what a reservation still holds. */
 void kn_resv_release(kn_scheduler *s, int r);
 /* The newest live reservation of the driver with this uid, or -1. */
@@ -187,9 +193,10 @@ typedef struct kn_tentative {
 void kn_take_pods(kn_scheduler *s, kn_tentative *t);
 /* What an executor slot of rs asks of a node: the reservation's constraints,
  * else the driver's less its host ports (copied into *driver, which w points
- * to), and a node where the executors' claims' classes could provision
- * (rs->classes): the returned volume want, which w points to, is the
- * caller's to kn_vol_want_free (NULL when there is none). */
+ * to), the executor's labels and inter-pod terms (rs->rel), and a node where
+ * the executors' claims' classes could provision (rs->classes): the returned
+ * volume want, which w points to, is the caller's to kn_vol_want_free (NULL
+ * when there is none). */
 kn_vol_want *kn_slot_want(kn_scheduler *s, const kn_pod_detail *dd, const kn_resv_spec *rs, kn_constraints *driver,
                           kn_want *w);
 /* The driver's executor slots, filtered with the reservation's constraints or the driver's. */

@@ -98,6 +98,11 @@ int kn_sched_apply_podgroup(kn_scheduler *s, kn_gang_kind kind, const kn_json *p
     return kn_cluster_apply_podgroup(&s->c, kind, pg, deleted, err);
 }
 
+int kn_sched_apply_namespace(kn_scheduler *s, const kn_json *ns, bool deleted, kn_err *err)
+{
+    return kn_cluster_apply_namespace(&s->c, ns, deleted, err);
+}
+
 static kn_gang_kind podgroup_kind(kn_sched_kind kind)
 {
     return kind == KN_SCHED_PODGROUPS ? KN_GANG_COSCHEDULING : KN_GANG_VOLCANO;
@@ -169,6 +174,7 @@ const char *kn_sched_kind_path(kn_sched_kind kind)
         "/api/v1/persistentvolumes",
         "/apis/storage.k8s.io/v1/storageclasses",
         "/apis/storage.k8s.io/v1/csinodes",
+        "/api/v1/namespaces",
     };
     return (unsigned)kind < KN_SCHED_KINDS ? paths[kind] : "";
 }
@@ -186,14 +192,21 @@ int kn_sched_apply(kn_scheduler *s, kn_sched_kind kind, const kn_json *obj, bool
     case KN_SCHED_PVS: return kn_cluster_apply_pv(&s->c, obj, deleted, err);
     case KN_SCHED_STORAGECLASSES: return kn_cluster_apply_sclass(&s->c, obj, deleted, err);
     case KN_SCHED_CSINODES: return kn_cluster_apply_csinode(&s->c, obj, deleted, err);
+    case KN_SCHED_NAMESPACES: return kn_sched_apply_namespace(s, obj, deleted, err);
     }
     return kn_err_set(err, "unknown kind %d", (int)kind);
+}
+
+/* the four storage kinds, in volumes.h's order */
+static bool storage_kind(kn_sched_kind kind)
+{
+    return kind >= KN_SCHED_PVCS && kind <= KN_SCHED_CSINODES;
 }
 
 void kn_sched_resync_begin(kn_scheduler *s, kn_sched_kind kind)
 {
     kn_cluster *c = &s->c;
-    if (kind >= KN_SCHED_PVCS) {
+    if (storage_kind(kind)) {
         kn_vols_resync_begin(c, kind - KN_SCHED_PVCS);
         return;
     }
@@ -206,6 +219,8 @@ void kn_sched_resync_begin(kn_scheduler *s, kn_sched_kind kind)
     else if (kind == KN_SCHED_PDBS)
         for (int i = 0; i < c->n_pdbs; i++)
             c->pdbs[i].seen = false;
+    else if (kind == KN_SCHED_NAMESPACES)
+        kn_cluster_ns_resync_begin(c);
     else if (kind == KN_SCHED_NRTS)
         for (int i = 0; i < c->n_nrts; i++)
             c->nrts[i].seen = false;
@@ -216,7 +231,7 @@ void kn_sched_resync_begin(kn_scheduler *s, kn_sched_kind kind)
 void kn_sched_resync_end(kn_scheduler *s, kn_sched_kind kind)
 {
     kn_cluster *c = &s->c;
-    if (kind >= KN_SCHED_PVCS) {
+    if (storage_kind(kind)) {
         kn_vols_resync_end(c, kind - KN_SCHED_PVCS);
         return;
     }
@@ -237,6 +252,8 @@ void kn_sched_resync_end(kn_scheduler *s, kn_sched_kind kind)
         for (int i = 0; i < c->n_pdbs; i++)
             if (c->pdbs[i].live && !c->pdbs[i].seen)
                 kn_cluster_drop_pdb(c, i);
+    } else if (kind == KN_SCHED_NAMESPACES) {
+        kn_cluster_ns_resync_end(c);
     } else if (kind != KN_SCHED_NRTS) {
         kn_cluster_podgroups_sweep(c, podgroup_kind(kind));
     } else {
@@ -392,7 +409,8 @@ static void commit_group(const kn_cycle *cy, int gi, const kn_resv_spec *rs, kn_
         cy->out->bindings[b].group = group;
     if (rs) {
         told_reserved(cy, t->P[0], rs, t->slots);
-        if (t->nslots > 0 && kn_resv_create(s, gi, &s->c.pods[t->P[0]], t->slots, t->nslots, cy->now) >= 0)
+        if (t->nslots > 0 &&
+            kn_resv_create(s, gi, &s->c.pods[t->P[0]], t->slots, t->nslots, rs->rel, cy->now) >= 0)
             t->slots = NULL; /* the reservation holds them now */
     }
     kn_gangrec *g = &s->gangs[gi];
@@ -548,7 +566,7 @@ static void place_driver_first(const kn_cycle *cy, int gi, int *P, int n, int dr
         if (place_group(cy, gi, P, 1, &rs))
             take_held_slots(cy, &s->gangs[gi], P + 1, n - 1);
     }
-    kn_resv_spec_free(&rs);
+    kn_resv_spec_free(&s->c, &rs);
 }
 
 /* A Spark driver of the gang without the executor reservation: it did not
@@ -657,6 +675,7 @@ int kn_sched_cycle(kn_scheduler *s, double now, kn_sched_out *out, kn_err *err)
     for (int i = s->n_held - 1; i >= 0; i--) { /* the starving gang's hold ends with the cycle */
         kn_alloc_release(&s->c, &s->held[i]);
         kn_alloc_clear(&s->held[i]);
+        kn_rel_unref(&s->c, s->held[i].rel);
     }
     s->n_held = 0;
     return (int)(out->n_bindings - before);

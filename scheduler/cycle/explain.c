@@ -33,6 +33,7 @@ static bool slot_beside(kn_scheduler *s, const kn_cpod *p, int ni, const kn_choi
         a.owner = (int)(p - s->c.pods);
         a.ports = p->alloc.ports; /* the driver's host ports, held beside the slot as a placement holds them */
         a.n_ports = p->alloc.n_ports;
+        a.rel = p->alloc.rel; /* and counted as itself in the slot's inter-pod terms */
         kn_alloc_take(&s->c, &a);
         kn_constraints driver;
         kn_want w;
@@ -52,7 +53,7 @@ static bool slot_beside(kn_scheduler *s, const kn_cpod *p, int ni, const kn_choi
     } else if (!ok) {
         snprintf(why, cap, "out of memory");
     }
-    kn_resv_spec_free(&rs);
+    kn_resv_spec_free(&s->c, &rs);
     return ok;
 }
 

@@ -202,11 +202,12 @@ static kn_preempt *pre_of(kn_scheduler *s)
     return s->pre;
 }
 
-static void nom_free(kn_nom *n)
+static void nom_free(kn_cluster *c, kn_nom *n)
 {
     for (int i = 0; i < n->n_holds; i++) {
         kn_alloc_clear(&n->holds[i]);
-        free(n->holds[i].ports); /* a copy (see commit) */
+        free(n->holds[i].ports);          /* a copy (see commit) */
+        kn_rel_unref(c, n->holds[i].rel); /* held (see commit) */
     }
     free(n->holds);
     free(n->hold_pod);
@@ -229,7 +230,7 @@ void kn_preempt_free(kn_scheduler *s)
         if (p->noms[i].live && p->noms[i].shown)
             for (int h = 0; h < p->noms[i].n_holds; h++)
                 kn_alloc_release(&s->c, &p->noms[i].holds[h]);
-        nom_free(&p->noms[i]);
+        nom_free(&s->c, &p->noms[i]);
     }
     free(p->noms);
     free(p->gang_nom);
@@ -922,7 +923,8 @@ static int slot_want(kn_scheduler *s, const kn_resv *r, kn_resv_spec *rs, kn_pod
                    .numa_idx = rs->numa_idx,
                    .owner = -1,
                    .binpack = true,
-                   .sig = rs->has_tmpl ? NULL : dd->cons->sig};
+                   .sig = rs->has_tmpl ? rs->tmpl_sig : dd->cons->sig,
+                   .rel = rs->rel};
     return 0;
 }
 
@@ -957,7 +959,7 @@ static bool replace_slots(kn_scheduler *s, int ri, int X, kn_alloc *to, int *n_t
         kn_diag d;
         kn_diag_init(&d);
         kn_alloc *a = &to[(*n_to)++];
-        *a = (kn_alloc){.node = -1, .req = rs.req, .owner = -1};
+        *a = (kn_alloc){.node = -1, .req = rs.req, .owner = -1, .rel = r->rel};
         ok = take_free(s, &w, a, &d);
         if (!ok)
             kn_alloc_clear(&to[--*n_to]);
@@ -967,7 +969,7 @@ static bool replace_slots(kn_scheduler *s, int ri, int X, kn_alloc *to, int *n_t
             kn_alloc_release(&s->c, &to[k]);
             kn_alloc_clear(&to[k]);
         }
-    kn_resv_spec_free(&rs);
+    kn_resv_spec_free(&s->c, &rs);
     return ok;
 }
 
@@ -979,7 +981,7 @@ static bool slots_move(kn_scheduler *s, kn_preempt *pre, const sess *ss, int X, 
     kn_choice ch;
     kn_diag d;
     kn_diag_init(&d);
-    kn_alloc me = {.node = -1, .req = *w->req, .owner = w->owner};
+    kn_alloc me = {.node = -1, .req = *w->req, .owner = w->owner, .rel = w->rel};
     if (!kn_place_on_node(&s->c, X, w, &ch, &d) || kn_choice_to_alloc(&ch, &me) != 0) {
         kn_alloc_clear(&me);
         return false;
@@ -1183,7 +1185,7 @@ static void drop(kn_scheduler *s, kn_nom *n)
         if (p->live && p->d && strcmp(p->uid, n->pod_uids[i]) == 0 && p->d->nom == ni)
             p->d->nom = 0;
     }
-    nom_free(n);
+    nom_free(&s->c, n);
     s->c.gen++;
 }
 
@@ -1377,7 +1379,7 @@ static int commit(kn_scheduler *s, kn_preempt *pre, sess *ss, int gang, const in
     nom->pod_uids = calloc((size_t)n + 1, sizeof(char *));
     nom->victims = calloc((size_t)nv + 1, sizeof(char *));
     if (!nom->holds || !nom->hold_pod || !nom->pods || !nom->pod_uids || !nom->victims) {
-        nom_free(nom);
+        nom_free(c, nom);
         return -1;
     }
     if (ni == pre->n_noms)
@@ -1427,6 +1429,7 @@ static int commit(kn_scheduler *s, kn_preempt *pre, sess *ss, int gang, const in
         kn_cpod *p = &c->pods[P[i]];
         kn_alloc *h = &nom->holds[nom->n_holds];
         *h = p->alloc;
+        kn_rel_hold(h->rel); /* counted as the pod while held, whatever becomes of its record */
         /* the pod's host ports are its record's (replaced by its updates): the hold keeps a copy */
         h->ports = h->n_ports ? malloc(sizeof(*h->ports) * (size_t)h->n_ports) : NULL;
         if (h->ports)
@@ -1451,6 +1454,7 @@ static int commit(kn_scheduler *s, kn_preempt *pre, sess *ss, int gang, const in
     }
     for (int k = 0; k < nslots; k++) {
         nom->holds[nom->n_holds] = slots[k];
+        kn_rel_hold(slots[k].rel);
         nom->hold_pod[nom->n_holds++] = -1;
         slots[k].ztake = NULL;
         slots[k].node = -1;
@@ -1552,7 +1556,7 @@ static bool run(kn_scheduler *s, int gang, const int *P, int n, const kn_resv_sp
         kn_vol_want *v = kn_slot_want(s, s->c.pods[P[0]].d, rs, &driver, &w);
         ss.by = P[0];
         for (; rc == 1 && held < nslots; held += rc == 1) {
-            slots[held] = (kn_alloc){.node = -1, .req = rs->req, .owner = -1};
+            slots[held] = (kn_alloc){.node = -1, .req = rs->req, .owner = -1, .rel = rs->rel};
             rc = place_or_preempt(s, pre, &ss, &w, &slots[held], &d);
         }
         kn_vol_want_free(v);

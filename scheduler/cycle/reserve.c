@@ -5,7 +5,16 @@
  *    "numa": {"policy": "single-numa", "resources": "cpu,memory"},       (optional)
  *    "nodeSelector": {...}, "tolerations": [...], "affinity": {...}}      (optional)
  * The slots are filtered with the reservation's nodeSelector/tolerations/
- * affinity when it has any, else with the driver's own. A slot holds its room
+ * affinity when it has any, else with the driver's own. Each slot stands for
+ * the executor it is held for: it carries that executor's labels (the
+ * annotation's optional "labels", the executors' own labels as the webhook
+ * read them, else the driver's; with the labels Spark and the operator put on
+ * every pod of the app, taken from the driver, and spark-role=executor) and
+ * its inter-pod terms (the annotation's affinity and optional
+ * topologySpreadConstraints when it carries placement members, else the
+ * driver's), so slots are placed apart or together as the executors would
+ * be, count for other slots and pods as the executors will, and an executor
+ * that comes later fits the slot it takes. A slot holds its room
  * on its node (and zones) until an executor of the gang takes it (the
  * executor is then placed with its own spec on that node) or until the
  * gang's timeout (annotation pod-group.scheduling.kubenexus.io/timeout-seconds
@@ -90,6 +99,8 @@ static int parse_template(const kn_json *rj, const kn_cpod *driver, kn_resv_spec
     kn_constraints_take(&out->tmpl, &tmpl);
     kn_pod_free(&tmpl);
     out->has_tmpl = true;
+    if ((out->tmpl_sig = kn_pod_sig(&out->tmpl)) == NULL)
+        return kn_err_set(err, "out of memory");
     return 0;
 }
 
@@ -115,6 +126,90 @@ static int parse_classes(const kn_json *arr, kn_resv_spec *out, kn_err *err)
     return 0;
 }
 
+/* The labels of the executors: the annotation's, else the driver's; then
+ * what Spark and the operator give every pod of the app, and spark-role. */
+static kn_json *slot_labels(kn_cluster *c, const kn_cpod *driver, const kn_json *rj, kn_err *err)
+{
+    const kn_json *given = kn_json_get(rj, "labels");
+    const kn_lset *dl = driver->alloc.rel != NULL ? driver->alloc.rel->lset : c->lab.empty;
+    kn_json *l = NULL;
+    if (given != NULL) {
+        for (size_t i = 0; kn_json_is(given, KN_JSON_OBJECT) && i < kn_json_len(given); i++)
+            if (!kn_json_is(kn_json_value_at(given, i), KN_JSON_STRING))
+                given = NULL;
+        if (!kn_json_is(given, KN_JSON_OBJECT)) {
+            kn_err_set(err, "labels: want an object of strings");
+            return NULL;
+        }
+        l = kn_json_clone(given);
+    } else if ((l = kn_json_new_object()) != NULL) {
+        for (uint32_t i = 0; i < dl->n; i++)
+            kn_json_set_str(l, kn_dict_str(&c->lab.dict, dl->p[i].k), kn_dict_str(&c->lab.dict, dl->p[i].v));
+    }
+    static const char *const app_keys[] = {KN_SPARK_APP_SELECTOR_LABEL, KN_SPARK_APP_NAME_LABEL,
+                                           KN_SPARK_VERSION_LABEL,      KN_SPARKOP_APP_NAME_LABEL,
+                                           KN_SPARKOP_LAUNCHED_LABEL,   KN_SPARKOP_SUBMISSION_ID_LABEL};
+    for (size_t i = 0; l != NULL && i < sizeof(app_keys) / sizeof(app_keys[0]); i++) {
+        uint32_t k = kn_dict_find(&c->lab.dict, app_keys[i]);
+        uint32_t v = k ? kn_lset_get(dl, k) : 0;
+        if (v != 0 && kn_json_set_str(l, app_keys[i], kn_dict_str(&c->lab.dict, v)) != 0) {
+            kn_json_free(l);
+            l = NULL;
+        }
+    }
+    if (l == NULL || kn_json_set_str(l, KN_SPARK_ROLE_LABEL, "executor") != 0) {
+        kn_json_free(l);
+        kn_err_set(err, "out of memory");
+        return NULL;
+    }
+    return l;
+}
+
+static bool has_placement(const kn_json *rj)
+{
+    return kn_json_get(rj, "nodeSelector") || kn_json_get(rj, "tolerations") || kn_json_get(rj, "affinity") ||
+           kn_json_get(rj, "topologySpreadConstraints");
+}
+
+/* What a slot counts as and is placed with (see the top of this file). */
+static int slot_rel(kn_cluster *c, const kn_cpod *driver, const kn_pod_detail *d, const kn_json *rj,
+                    kn_resv_spec *out, kn_err *err)
+{
+    kn_json *labels = slot_labels(c, driver, rj, err);
+    if (labels == NULL)
+        return -1;
+    kn_lset *ls = kn_lset_from_json(&c->lab, labels, err);
+    kn_json_free(labels);
+    if (ls == NULL)
+        return kn_err_prefix(err, "labels");
+    const kn_json *src = has_placement(rj) ? rj : d->rel_spec;
+    const kn_json *aff = has_placement(rj) ? kn_json_get(rj, "affinity") : d->rel_spec;
+    const kn_json *spread = kn_json_get(src, "topologySpreadConstraints");
+    if (spread != NULL && !kn_json_is(spread, KN_JSON_ARRAY)) {
+        kn_lset_unref(&c->lab, ls);
+        return kn_err_set(err, "topologySpreadConstraints: want an array");
+    }
+    kn_pod_terms in = {.ns = driver->ns,
+                       .labels = ls,
+                       .pod_affinity = kn_json_get(aff, "podAffinity"),
+                       .pod_anti_affinity = kn_json_get(aff, "podAntiAffinity"),
+                       .spread = spread,
+                       .own = true};
+    kn_termset *ts = NULL;
+    if (kn_termset_compile(c, &in, &ts, err) != 0) {
+        kn_lset_unref(&c->lab, ls);
+        return -1;
+    }
+    uint32_t ns = kn_dict_ref(&c->lab.dict, driver->ns);
+    out->rel = ns != 0 ? kn_rel_get(c, ls, ns, 0, false, ts) : NULL;
+    if (ns == 0) {
+        kn_lset_unref(&c->lab, ls);
+        kn_termset_unref(c, ts);
+    }
+    kn_dict_unref(&c->lab.dict, ns);
+    return out->rel != NULL ? 0 : kn_err_set(err, "out of memory");
+}
+
 int kn_resv_spec_parse(kn_cluster *c, const kn_cpod *driver, const kn_pod_detail *d, kn_resv_spec *out,
                        kn_err *err)
 {
@@ -136,10 +231,10 @@ int kn_resv_spec_parse(kn_cluster *c, const kn_cpod *driver, const kn_pod_detail
         out->numa_idx[i] = kn_res_index(c, out->numa.resources[i], true);
     if (parse_classes(kn_json_get(rj, "storageClasses"), out, err) != 0)
         return -1;
-    return parse_template(rj, driver, out, err);
+    return parse_template(rj, driver, out, err) != 0 ? -1 : slot_rel(c, driver, d, rj, out, err);
 }
 
-void kn_resv_spec_free(kn_resv_spec *sp)
+void kn_resv_spec_free(kn_cluster *c, kn_resv_spec *sp)
 {
     if (sp->has_tmpl)
         kn_constraints_free(&sp->tmpl);
@@ -149,6 +244,10 @@ void kn_resv_spec_free(kn_resv_spec *sp)
     free(sp->classes);
     sp->classes = NULL;
     sp->n_classes = 0;
+    free(sp->tmpl_sig);
+    sp->tmpl_sig = NULL;
+    kn_rel_unref(c, sp->rel);
+    sp->rel = NULL;
 }
 
 double kn_gang_timeout(const kn_scheduler *s, const kn_cpod *p, const kn_pod_detail *d)
@@ -200,7 +299,8 @@ void kn_resv_release_driver(kn_scheduler *s, const char *uid)
         kn_resv_release(s, ri);
 }
 
-int kn_resv_create(kn_scheduler *s, int gang, const kn_cpod *driver, kn_alloc *slots, int n, double created)
+int kn_resv_create(kn_scheduler *s, int gang, const kn_cpod *driver, kn_alloc *slots, int n, kn_rel *rel,
+                   double created)
 {
     if (kn_grow((void **)&s->resvs, &s->cap_resvs, (size_t)s->n_resvs + 1, sizeof(*s->resvs)) != 0)
         return -1;
@@ -217,6 +317,8 @@ int kn_resv_create(kn_scheduler *s, int gang, const kn_cpod *driver, kn_alloc *s
     }
     r->live = true;
     r->gang = gang;
+    r->rel = rel;
+    kn_rel_hold(rel);
     r->slots = slots;
     r->n_slots = r->n_free = n;
     r->created = created;
@@ -239,6 +341,7 @@ void kn_resv_release(kn_scheduler *s, int ri)
         kn_alloc_release(&s->c, &r->slots[i]);
         kn_alloc_clear(&r->slots[i]);
     }
+    kn_rel_unref(&s->c, r->rel);
     free(r->slots);
     index_remove(s, ri);
     kn_json_free(r->annotation);

@@ -63,7 +63,7 @@ static void reserve_missing(const kn_cycle *cy, int pi, const kn_resv_spec *rs, 
         warn(cy, p, missing, msg);
         return;
     }
-    int ri = kn_resv_create(s, p->gang, p, slots, missing, start);
+    int ri = kn_resv_create(s, p->gang, p, slots, missing, rs->rel, start);
     if (ri < 0) {
         for (int i = 0; i < missing; i++) {
             kn_alloc_release(&s->c, &slots[i]);
@@ -113,7 +113,7 @@ static void restore_one(const kn_cycle *cy, int pi)
         s->resv_timeouts++;
     } else if (missing > 0)
         reserve_missing(cy, pi, &rs, missing, start, timeout);
-    kn_resv_spec_free(&rs);
+    kn_resv_spec_free(&s->c, &rs);
 }
 
 void kn_resv_restore(const kn_cycle *cy)

@@ -1,9 +1,10 @@
 /* scheduler.h - the scheduler's placement core, as the live program and `simulate` drive it.
  *
  * The caller feeds the cluster as watch events arrive (whole v1 Node, v1 Pod,
- * topology.node.k8s.io/v1alpha2 NodeResourceTopology and PodGroup objects of
- * scheduling.x-k8s.io/v1alpha1 and scheduling.volcano.sh/v1beta1, upserted
- * or deleted), then runs scheduling cycles. A cycle is pure and
+ * v1 Namespace, topology.node.k8s.io/v1alpha2 NodeResourceTopology and
+ * PodGroup objects of scheduling.x-k8s.io/v1alpha1 and
+ * scheduling.volcano.sh/v1beta1, upserted or deleted), then runs scheduling
+ * cycles. A cycle is pure and
  * deterministic given the state and the clock value `now` (seconds, any epoch,
  * monotonic): it decides placements and appends, in order, the bindings to
  * POST and the events to post. Every binding it returns is "assumed": counted
@@ -76,6 +77,8 @@ int kn_sched_apply_nrt(kn_scheduler *s, const kn_json *nrt, bool deleted, kn_err
 int kn_sched_apply_podgroup(kn_scheduler *s, kn_gang_kind kind, const kn_json *pg, bool deleted, kn_err *err);
 /* policy/v1 PodDisruptionBudgets, for preemption's choice of victims. */
 int kn_sched_apply_pdb(kn_scheduler *s, const kn_json *pdb, bool deleted, kn_err *err);
+/* A v1 Namespace: its labels are what namespaceSelector in pod affinity terms reads. */
+int kn_sched_apply_namespace(kn_scheduler *s, const kn_json *ns, bool deleted, kn_err *err);
 
 /* Relist (after 410 Gone or a reconnect without resourceVersion): call begin,
  * apply every listed object, then end, which deletes the objects of that kind
@@ -91,8 +94,9 @@ typedef enum {
     KN_SCHED_PVS,               /* v1 PersistentVolumes */
     KN_SCHED_STORAGECLASSES,    /* storage.k8s.io/v1 */
     KN_SCHED_CSINODES,          /* storage.k8s.io/v1 */
+    KN_SCHED_NAMESPACES,        /* v1: their labels, for namespaceSelector */
 } kn_sched_kind;
-#define KN_SCHED_KINDS 10
+#define KN_SCHED_KINDS 11
 /* Where the API server serves a kind's collection ("/api/v1/pods"). */
 const char *kn_sched_kind_path(kn_sched_kind kind);
 /* The apply function of the kind. */

@@ -6,7 +6,7 @@
 
 #define NONZERO_CPU_MILLI 100
 #define NONZERO_MEMORY (200LL * 1024 * 1024)
-#define STRAND_PENALTY 601.0
+#define STRAND_PENALTY 1001.0 /* above the most the rest can differ by: score.c */
 /* x + ROUNDER - ROUNDER rounds x (|x| < 2048) to a multiple of 2^-40: the sum
  * lies in [2^12, 2^13), where doubles are 2^-40 apart (IEEE double
  * arithmetic, as on x86-64 and arm64; no -ffast-math). */

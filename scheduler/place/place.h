@@ -44,6 +44,7 @@ typedef struct kn_want {
     const char *sig;               /* the pod's constraints as text (kn_pod_sig, with vol's static
                                    checks when vol is set), or NULL: no caching */
     const struct kn_vol_want *vol; /* the pod's volumes (place/volumes.h), NULL: none */
+    kn_rel *rel;                   /* its labels, namespace and inter-pod terms (relations.h), or NULL */
 } kn_want;
 
 typedef struct kn_choice {
@@ -53,8 +54,9 @@ typedef struct kn_choice {
     kn_rvec ztake[KN_NUMA_MAX_ZONES];
     bool exclusive;
     double numa_score; /* 0..100 */
-    double score;      /* -601..600 (see score.c): from kn_place_best, with the
-                          preferences; from one node's evaluation, without */
+    double score;      /* -1001..1000 (see score.c): from kn_place_best, with the
+                          preferences and inter-pod scores; from one node's
+                          evaluation, without the preferences */
 } kn_choice;
 
 /* The kind of a pod: everything a placement reads of a pod, the cluster
@@ -147,6 +149,11 @@ bool kn_numa_score(const kn_node *n, const kn_want *w, const kn_numa_req *q, dou
 
 /* score.c: the formula is at the top of score.c and in README "Scheduling". */
 double kn_score_node(const kn_cluster *c, const kn_node *n, const kn_want *w, const kn_choice *ch);
+/* kube-scheduler's default weights of InterPodAffinity and PodTopologySpread
+ * against NodeResourcesFit's 1: their normalized 0..100 scores are added
+ * times these to the node's score. */
+#define KN_WEIGHT_INTERPOD 2
+#define KN_WEIGHT_SPREAD 2
 
 /* The filters that change with placements (resources, NUMA) and the score,
  * without a diagnosis: a node that passed the static filters. */
@@ -175,16 +182,22 @@ bool kn_fit_score(const kn_cluster *c, int node, const kn_fit_plan *p, double *s
  * given the NUMA quality. */
 bool kn_plan_resources_fit(const kn_node *n, const kn_fit_plan *p);
 double kn_plan_score(const kn_node *n, const kn_fit_plan *p, double numa_score);
-/* All filters on one node; true and a scored choice if it fits. */
-bool kn_place_on_node(const kn_cluster *c, int node, const kn_want *w, kn_choice *ch, kn_diag *d);
+/* All filters on one node; true and a scored choice if it fits (the score
+ * without the preferences). With inter-pod terms (w->rel) the node is also
+ * filtered by them (PodTopologySpread and InterPodAffinity, after
+ * NodeResourcesFit) and its score is the one it would get were it the only
+ * node that fits. */
+bool kn_place_on_node(kn_cluster *c, int node, const kn_want *w, kn_choice *ch, kn_diag *d);
 /* Its filters after the static ones, whose answers change with placements
- * (NodePorts, NodeResourcesFit, the NUMA fit, the volume plugins): true and
- * ch's zones if n passes. */
+ * (NodePorts, NodeResourcesFit, the NUMA fit, the volume plugins), for a pod
+ * without inter-pod terms: true and ch's zones if n passes. */
 bool kn_filter_changing(const kn_cluster *c, const kn_node *n, const kn_want *w, kn_choice *ch, kn_diag *d);
-/* The best node (highest score with the preferences, then node name) or false with d filled.
+/* The best node (highest score with the preferences and the inter-pod
+ * scores, then node name) or false with d filled.
  * Exactly what a scan of every node with kn_place_on_node would choose (each
  * feasible node's score plus kn_prefs_score under the largest raw values
- * among them when kn_want_prefers), but cached: the place index
+ * among them when kn_want_prefers, plus the inter-pod scores normalized over
+ * them: relplan.h), but cached: the place index
  * (place_index.h); which nodes pass the static filters, per constraint
  * signature, until a node changes; and, for pods without preferences, the
  * best K candidates of the last full scan, reused for the next pod of the

@@ -30,11 +30,7 @@
  * at most too high (a lazy kind's node that only lost room since). */
 enum { ST_OUT = 0, ST_UNFIT = 1, ST_FIT = 2, ST_DIRTY = 3 };
 
-typedef struct ent {
-    double score;
-    int rank; /* of the node's name: ties go to the lower one */
-    int node;
-} ent;
+typedef kn_pent ent;
 
 /* What a kind knows of one node, together and small (8 bytes): a catch-up
  * touches all of it for every logged node, and every heap move writes pos.
@@ -60,7 +56,15 @@ typedef struct kind {
     bool lazy;       /* a take can only lower a node's score (spreading, no NUMA policy) */
     bool prefer;     /* kn_want_prefers: one bucket per raw preference values */
     bool unindexed;  /* more buckets than MAX_BUCKETS: the caller scans */
-    uint64_t seen;   /* c->mutations caught up to */
+    int n_dirty;     /* nodes in ST_DIRTY */
+    /* feasible nodes per domain of a topology key (inter-pod placement):
+     * dcount[dmap[node]], the keymap's domain or its last slot for nodes
+     * without the key; dmap is the kind's copy, so a keymap rebuilt
+     * meanwhile (dserial) cannot leave it reading freed memory */
+    uint32_t dkey;
+    uint64_t dserial;
+    int32_t *dmap, *dcount;
+    uint64_t seen; /* c->mutations caught up to */
     uint64_t last_use;
     uint16_t round;
     slot *slot;    /* per node */
@@ -83,6 +87,8 @@ static void kind_clear(kind *k)
     kn_pod_kind_drop(&k->key);
     free(k->slot);
     free(k->heap_mem);
+    free(k->dcount);
+    free(k->dmap);
     memset(k, 0, sizeof(*k));
 }
 
@@ -217,6 +223,8 @@ static void heap_set(const struct kn_place_index *ix, kind *k, int node, bool fi
     bucket *b = &k->bk[k->slot[node].bucket];
     ent *h = b->h;
     int at = k->slot[node].pos;
+    if (k->dcount != NULL && (at >= 0) != fit) /* entering or leaving the feasible set */
+        k->dcount[k->dmap[node]] += fit ? 1 : -1;
     if (at < 0) {
         if (!fit)
             return;
@@ -251,6 +259,8 @@ static void reeval(const struct kn_place_index *ix, const kn_cluster *c, kind *k
     slot *sl = &k->slot[i];
     if (sl->state == ST_OUT)
         return;
+    if (sl->state == ST_DIRTY)
+        k->n_dirty--;
     bool fit = kn_fit_score(c, i, p, &score);
     sl->state = fit ? ST_FIT : ST_UNFIT;
     heap_set(ix, k, i, fit, score);
@@ -312,6 +322,10 @@ static bool sort_nodes(const struct kn_place_index *ix, const kn_cluster *c, kin
 static void rebuild(const struct kn_place_index *ix, const kn_cluster *c, kind *k, const kn_fit_plan *p)
 {
     double score;
+    free(k->dcount); /* counted again when asked for */
+    free(k->dmap);
+    k->dcount = k->dmap = NULL;
+    k->n_dirty = 0;
     k->unindexed = !sort_nodes(ix, c, k, p);
     if (k->unindexed)
         return;
@@ -331,7 +345,9 @@ static void rebuild(const struct kn_place_index *ix, const kn_cluster *c, kind *
     k->seen = c->mutations;
 }
 
-static void catch_up(const struct kn_place_index *ix, const kn_cluster *c, kind *k, const kn_fit_plan *p)
+/* eager: every logged node re-evaluated (the whole heap is read, not its top). */
+static void catch_up(const struct kn_place_index *ix, const kn_cluster *c, kind *k, const kn_fit_plan *p,
+                     bool eager)
 {
     if (k->seen == c->mutations)
         return;
@@ -353,9 +369,11 @@ static void catch_up(const struct kn_place_index *ix, const kn_cluster *c, kind 
             continue;
         if (!(e & 1) && sl->state == ST_UNFIT) /* less room never fits more: still unfit */
             continue;
-        if (k->lazy && !(e & 1)) { /* a take: the node can only have lost room and score */
-            if (sl->state == ST_FIT)
+        if (k->lazy && !eager && !(e & 1)) { /* a take: the node can only have lost room and score */
+            if (sl->state == ST_FIT) {
                 sl->state = ST_DIRTY;
+                k->n_dirty++;
+            }
             continue;
         }
         sl->mark = k->round;
@@ -403,35 +421,207 @@ static int reset(struct kn_place_index *ix, const kn_cluster *c)
     return make_rank(ix, c);
 }
 
-int kn_pindex_best(kn_cluster *c, struct kn_place_index **ixp, const kn_want *w, const kn_pod_kind *key,
-                   kn_choice *best)
+/* The kind of w (key), caught up with the change log (eager: see
+ * catch_up); NULL when the index cannot answer. plan: kn_fit_plan_init of w
+ * as "a pod holding no zone", which the caller keeps while it uses the kind. */
+static kind *kind_of(kn_cluster *c, struct kn_place_index **ixp, const kn_want *w, const kn_pod_kind *key,
+                     kn_want *anon, kn_fit_plan *plan, bool eager)
 {
     if (key->sig == NULL || key->unfit)
-        return -1;
+        return NULL;
     if (c->chlog == NULL && (c->chlog = malloc(sizeof(int) * KN_CHLOG_SIZE)) == NULL)
-        return -1;
+        return NULL;
     if (*ixp == NULL && (*ixp = calloc(1, sizeof(**ixp))) == NULL)
-        return -1;
+        return NULL;
     struct kn_place_index *ix = *ixp;
     if ((ix->node_gen != c->node_gen || ix->n_nodes != c->n_nodes || ix->rank == NULL) && reset(ix, c) != 0)
-        return -1;
-    kn_want anon = *w;
-    anon.owner = -1;
-    kn_fit_plan plan;
-    kn_fit_plan_init(c, &anon, &plan);
+        return NULL;
+    *anon = *w;
+    anon->owner = -1;
+    kn_fit_plan_init(c, anon, plan);
     kind *k = NULL;
     for (int i = 0; i < MAX_KINDS && k == NULL; i++)
         if (ix->kinds[i].used && kn_pod_kind_eq(&ix->kinds[i].key, key))
             k = &ix->kinds[i];
     if (k == NULL) {
-        if ((k = kind_new(ix, c, key, &plan)) == NULL)
-            return -1;
+        if ((k = kind_new(ix, c, key, plan)) == NULL)
+            return NULL;
     } else if (!k->unindexed) {
-        catch_up(ix, c, k, &plan);
+        catch_up(ix, c, k, plan, eager);
     }
     k->last_use = ++ix->tick;
-    if (k->unindexed)
+    return k->unindexed ? NULL : k;
+}
+
+/* The kind of w with every entry exact: caught up eagerly, and the nodes
+ * earlier lazy catch-ups left too high re-evaluated; the kind stays eager
+ * from then on (pods whose inter-pod terms read every entry use it). */
+static kind *exact_kind(kn_cluster *c, struct kn_place_index **ixp, const kn_want *w, const kn_pod_kind *key)
+{
+    kn_want anon;
+    kn_fit_plan plan;
+    kind *k = kind_of(c, ixp, w, key, &anon, &plan, true);
+    if (k == NULL)
+        return NULL;
+    k->lazy = false;
+    if (k->n_dirty > 0) {
+        int *dirty = malloc(sizeof(int) * (size_t)k->n_dirty), nd = 0;
+        if (dirty == NULL)
+            return NULL;
+        for (int b = 0; b < k->nb; b++)
+            for (int i = 0; i < k->bk[b].n && nd < k->n_dirty; i++)
+                if (k->slot[k->bk[b].h[i].node].state == ST_DIRTY)
+                    dirty[nd++] = k->bk[b].h[i].node;
+        for (int i = 0; i < nd; i++)
+            reeval(*ixp, c, k, dirty[i], &plan);
+        free(dirty);
+    }
+    return k;
+}
+
+struct kn_pkind *kn_pindex_exact(kn_cluster *c, struct kn_place_index **ixp, const kn_want *w,
+                                 const kn_pod_kind *key)
+{
+    return (struct kn_pkind *)exact_kind(c, ixp, w, key);
+}
+
+int kn_pkind_entries(const struct kn_pkind *pk, kn_pent *out)
+{
+    const kind *k = (const kind *)pk;
+    int n = 0;
+    for (int b = 0; b < k->nb; b++) {
+        memcpy(out + n, k->bk[b].h, sizeof(ent) * (size_t)k->bk[b].n);
+        n += k->bk[b].n;
+    }
+    return n;
+}
+
+bool kn_pkind_fits(const struct kn_pkind *pk, int node, kn_pent *e)
+{
+    const kind *k = (const kind *)pk;
+    int at = k->slot[node].pos;
+    if (at < 0)
+        return false;
+    *e = k->bk[k->slot[node].bucket].h[at];
+    return true;
+}
+
+int kn_pkind_size(const struct kn_pkind *pk)
+{
+    const kind *k = (const kind *)pk;
+    int n = 0;
+    for (int b = 0; b < k->nb; b++)
+        n += k->bk[b].n;
+    return n;
+}
+
+const int32_t *kn_pkind_domain_counts(struct kn_pkind *pk, const kn_keymap *km)
+{
+    kind *k = (kind *)pk;
+    if (k->dcount != NULL && k->dkey == km->key && k->dserial == km->serial)
+        return k->dcount;
+    free(k->dcount);
+    free(k->dmap);
+    k->dcount = calloc((size_t)km->n_dom + 1, sizeof(int32_t));
+    k->dmap = malloc(sizeof(int32_t) * ((size_t)km->n_nodes + 1));
+    if (k->dcount == NULL || k->dmap == NULL || km->n_nodes < kn_pkind_size(pk)) {
+        free(k->dcount);
+        free(k->dmap);
+        k->dcount = k->dmap = NULL;
+        return NULL;
+    }
+    for (int i = 0; i < km->n_nodes; i++)
+        k->dmap[i] = km->dom[i] >= 0 ? km->dom[i] : km->n_dom;
+    k->dkey = km->key;
+    k->dserial = km->serial;
+    for (int b = 0; b < k->nb; b++)
+        for (int i = 0; i < k->bk[b].n; i++)
+            k->dcount[k->dmap[k->bk[b].h[i].node]]++;
+    return k->dcount;
+}
+
+/* Best-first over the buckets' heaps by score and name (preferences left
+ * out): a small binary heap of entries, best first, holding the frontier (a
+ * popped entry's children join it). */
+static const ent *walk_ent(const kind *k, kn_pwpos p)
+{
+    return &k->bk[p.b].h[p.pos];
+}
+
+static int walk_push(kn_pwalk *it, const kind *k, kn_pwpos p)
+{
+    if (it->n == it->cap) {
+        int ncap = it->cap ? it->cap * 2 : 64;
+        kn_pwpos *nf = realloc(it->front, sizeof(*nf) * (size_t)ncap);
+        if (nf == NULL)
+            return -1;
+        it->front = nf;
+        it->cap = ncap;
+    }
+    int i = it->n++;
+    while (i > 0 && above(walk_ent(k, p), walk_ent(k, it->front[(i - 1) / 2]))) {
+        it->front[i] = it->front[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    it->front[i] = p;
+    return 0;
+}
+
+void kn_pwalk_init(kn_pwalk *it, const struct kn_pkind *pk)
+{
+    const kind *k = (const kind *)pk;
+    memset(it, 0, sizeof(*it));
+    it->k = pk;
+    for (int b = 0; b < k->nb && !it->oom; b++)
+        if (k->bk[b].n > 0 && walk_push(it, k, (kn_pwpos){b, 0}) != 0)
+            it->oom = true;
+}
+
+bool kn_pwalk_next(kn_pwalk *it, kn_pent *e)
+{
+    const kind *k = (const kind *)it->k;
+    if (it->n == 0 || it->oom)
+        return false;
+    kn_pwpos top = it->front[0], last = it->front[--it->n];
+    int i = 0;
+    for (;;) { /* sift last down from the root */
+        int c = 2 * i + 1;
+        if (c >= it->n)
+            break;
+        if (c + 1 < it->n && above(walk_ent(k, it->front[c + 1]), walk_ent(k, it->front[c])))
+            c++;
+        if (!above(walk_ent(k, it->front[c]), walk_ent(k, last)))
+            break;
+        it->front[i] = it->front[c];
+        i = c;
+    }
+    if (it->n > 0)
+        it->front[i] = last;
+    *e = *walk_ent(k, top);
+    const bucket *bk = &k->bk[top.b];
+    for (int c = ARITY * top.pos + 1; c <= ARITY * top.pos + ARITY && c < bk->n; c++)
+        if (walk_push(it, k, (kn_pwpos){top.b, c}) != 0) {
+            it->oom = true;
+            break;
+        }
+    return true;
+}
+
+void kn_pwalk_free(kn_pwalk *it)
+{
+    free(it->front);
+    memset(it, 0, sizeof(*it));
+}
+
+int kn_pindex_best(kn_cluster *c, struct kn_place_index **ixp, const kn_want *w, const kn_pod_kind *key,
+                   kn_choice *best)
+{
+    kn_want anon;
+    kn_fit_plan plan;
+    kind *k = kind_of(c, ixp, w, key, &anon, &plan, false);
+    if (k == NULL)
         return -1;
+    struct kn_place_index *ix = *ixp;
     for (int b = 0; b < k->nb; b++) {
         bucket *bk = &k->bk[b];
         while (bk->n > 0 && k->slot[bk->h[0].node].state == ST_DIRTY) /* its true key is lower: find where */

@@ -16,6 +16,7 @@
 #include "scheduler/place/place.h"
 #include "scheduler/place/place_index.h"
 #include "scheduler/place/volumes.h"
+#include "scheduler/place/relplan.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,15 @@ struct kn_place_cache {
     struct kn_place_index *ix; /* every node ranked per kind (pct 100) */
     scored *found;             /* prefer_scan's feasible nodes */
     size_t cap_found;
+    kn_relcand *rc; /* the candidates of a pod with inter-pod terms */
+    size_t cap_rc;
+    kn_pent *ents; /* its kind's feasible nodes */
+    size_t cap_ents;
+    uint8_t *mark; /* per node: touched by a node-local count (narrowing) */
+    size_t cap_mark;
+    int *touched;
+    size_t n_touched, cap_touched;
+    bool touch_oom;
 };
 
 void kn_place_cache_free(struct kn_place_cache *pc)
@@ -75,6 +85,10 @@ void kn_place_cache_free(struct kn_place_cache *pc)
     kn_pod_kind_drop(&pc->f_kind);
     kn_pindex_free(pc->ix);
     free(pc->found);
+    free(pc->rc);
+    free(pc->ents);
+    free(pc->mark);
+    free(pc->touched);
     free(pc);
 }
 
@@ -297,6 +311,142 @@ static bool prefer_scan(kn_cluster *c, const kn_want *w, const kn_pod_kind *kind
     return true;
 }
 
+/* Every node, with the inter-pod filters, for the diagnosis. */
+static void diagnose_rel(kn_cluster *c, const kn_want *w, kn_relplan *p, kn_diag *d)
+{
+    kn_choice ch;
+    for (int i = 0; i < c->n_nodes; i++)
+        kn_place_on_node_rel(c, i, w, p, &ch, d);
+}
+
+static void touch(void *ctx, int node)
+{
+    struct kn_place_cache *pc = ctx;
+    if (pc->mark[node])
+        return;
+    if (kn_grow((void **)&pc->touched, &pc->cap_touched, pc->n_touched + 1, sizeof(*pc->touched)) != 0) {
+        pc->touch_oom = true;
+        return;
+    }
+    pc->mark[node] = 1;
+    pc->touched[pc->n_touched++] = node;
+}
+
+/* kn_relplan_narrow's candidates from the kind k into pc->rc: the touched
+ * nodes that fit, and per domain of few (or over all nodes without one) the
+ * best untouched node that fits, found by walking the kind best first until
+ * every domain holding one has given it. Returns how many, or -1. */
+static int narrow_candidates(kn_cluster *c, struct kn_place_cache *pc, const kn_relplan *p, struct kn_pkind *k,
+                             const kn_keymap *few, bool restricted)
+{
+    size_t had = pc->cap_mark;
+    if (kn_grow((void **)&pc->mark, &pc->cap_mark, (size_t)c->n_nodes + 1, 1) != 0)
+        return -1;
+    memset(pc->mark + had, 0, pc->cap_mark - had); /* marks are cleared after use: only new room */
+    pc->n_touched = 0;
+    pc->touch_oom = false;
+    kn_relplan_touched(p, restricted, touch, pc);
+    int ng = few != NULL ? few->n_dom + 1 : 1, n = 0, left = 0;
+    int32_t *tcnt = calloc((size_t)ng * 2, sizeof(int32_t));
+    const int32_t *counts = few != NULL ? kn_pkind_domain_counts(k, few) : NULL;
+    int32_t all = kn_pkind_size(k);
+    if (tcnt == NULL || pc->touch_oom || (few != NULL && counts == NULL))
+        n = -1;
+    for (size_t i = 0; n >= 0 && i < pc->n_touched; i++) {
+        kn_pent e;
+        int node = pc->touched[i];
+        if (!kn_pkind_fits(k, node, &e))
+            continue;
+        pc->rc[n++] = (kn_relcand){.node = node, .rank = e.rank, .base = e.score};
+        tcnt[few != NULL && few->dom[node] >= 0 ? few->dom[node] : ng - 1]++;
+    }
+    int32_t *have = tcnt + ng;
+    for (int g = 0; n >= 0 && !restricted && g < ng; g++)
+        left += (few != NULL ? counts[g] : all) > tcnt[g];
+    kn_pwalk it;
+    kn_pwalk_init(&it, k);
+    kn_pent e;
+    while (n >= 0 && left > 0 && kn_pwalk_next(&it, &e)) {
+        if (pc->mark[e.node])
+            continue;
+        int g = few != NULL && few->dom[e.node] >= 0 ? few->dom[e.node] : ng - 1;
+        if (have[g])
+            continue;
+        have[g] = 1;
+        left--;
+        pc->rc[n++] = (kn_relcand){.node = e.node, .rank = e.rank, .base = e.score};
+    }
+    if (it.oom || left > 0)
+        n = -1;
+    kn_pwalk_free(&it);
+    free(tcnt);
+    for (size_t i = 0; i < pc->n_touched; i++)
+        pc->mark[pc->touched[i]] = 0;
+    return n;
+}
+
+/* The candidates of a pod with inter-pod terms: every node its kind fits
+ * (the index's, or a scan's; a scan with a percentage stops once that many
+ * nodes pass every filter, as kube-scheduler's sampling does), or only the
+ * narrowed ones (kn_relplan_narrow; not with preferences, which are
+ * normalized over every feasible node), then kn_rel_rank. */
+static bool place_related(kn_cluster *c, const kn_want *w, const kn_pod_kind *kind, kn_relplan *p, kn_choice *best,
+                          kn_diag *d, bool may_index)
+{
+    struct kn_place_cache *pc = c->pc;
+    if (p->oom || pc == NULL ||
+        kn_grow((void **)&pc->rc, &pc->cap_rc, (size_t)c->n_nodes + 1, sizeof(*pc->rc)) != 0) {
+        d->n_nodes = c->n_nodes;
+        kn_diag_add(d, "out of memory reading inter-pod affinity and topology spread");
+        return false;
+    }
+    int n = 0, want = nodes_to_find(c);
+    struct kn_pkind *k = may_index && want >= c->n_nodes ? kn_pindex_exact(c, &pc->ix, w, kind) : NULL;
+    const kn_keymap *few;
+    bool restricted, indexed = k != NULL;
+    if (k != NULL && !p->prefer && kn_relplan_narrow(p, &few, &restricted) &&
+        (n = narrow_candidates(c, pc, p, k, few, restricted)) >= 0) {
+        /* narrowed */
+    } else if (k != NULL &&
+               kn_grow((void **)&pc->ents, &pc->cap_ents, (size_t)c->n_nodes + 1, sizeof(*pc->ents)) == 0) {
+        int ne = kn_pkind_entries(k, pc->ents);
+        for (n = 0; n < ne; n++)
+            pc->rc[n] =
+                (kn_relcand){.node = pc->ents[n].node, .rank = pc->ents[n].rank, .base = pc->ents[n].score};
+    } else {
+        indexed = false;
+        n = 0;
+        uint8_t *pass = pass_array(c, w);
+        int start = pc->next_start % (c->n_nodes ? c->n_nodes : 1), seen = 0, found = 0;
+        kn_choice ch;
+        for (; seen < c->n_nodes && found < want; seen++) {
+            int i = (start + seen) % c->n_nodes;
+            if (!eval(c, i, w, pass, &ch))
+                continue;
+            pc->rc[n++] = (kn_relcand){.node = i, .rank = -1, .base = ch.score};
+            found += kn_rel_filter(p, i) == KN_REL_OK;
+        }
+        if (want < c->n_nodes)
+            pc->next_start = (start + seen) % (c->n_nodes ? c->n_nodes : 1);
+    }
+    double total;
+    int bi = kn_rel_rank(p, pc->rc, n, &total);
+    if (bi < 0) {
+        diagnose_rel(c, w, p, d);
+        return false;
+    }
+    kn_relcand win = pc->rc[bi];
+    /* the index ranks for a pod holding no zone: the pod itself must see the same */
+    if (!kn_fit_and_score(c, win.node, w, best) || best->score != win.base) {
+        if (indexed) /* the pod holds an isolated zone there: a scan for the pod itself */
+            return place_related(c, w, kind, p, best, d, false);
+        diagnose_rel(c, w, p, d);
+        return false;
+    }
+    best->score = total;
+    return true;
+}
+
 bool kn_place_best(kn_cluster *c, const kn_want *w, kn_choice *best, kn_diag *d)
 {
     if (c->pc == NULL) {
@@ -305,6 +455,15 @@ bool kn_place_best(kn_cluster *c, const kn_want *w, kn_choice *best, kn_diag *d)
     }
     kn_pod_kind kind;
     kn_pod_kind_of(w, &kind);
+    if (w->rel != NULL) {
+        kn_relplan p;
+        if (kn_relplan_init(c, w, &p)) {
+            bool ok = place_related(c, w, &kind, &p, best, d, true);
+            kn_relplan_free(&p);
+            return ok;
+        }
+        kn_relplan_free(&p);
+    }
     uint8_t *pass = pass_array(c, w);
     struct kn_place_cache *pc = c->pc;
     if (pc && pass && failed_before(pc, c, &kind)) {

@@ -10,10 +10,9 @@
  * (volumes.h); inline disks are not: VolumeRestrictions' conflicts and the
  * CSI migration NodeVolumeLimits counts them by. */
 static const int unsupported[] = {
-    KN_PODF_POD_AFFINITY,    KN_PODF_POD_ANTI_AFFINITY, KN_PODF_TOPOLOGY_SPREAD, KN_PODF_VOL_GCE_PD,
-    KN_PODF_VOL_AWS_EBS,     KN_PODF_VOL_AZURE_DISK,    KN_PODF_VOL_AZURE_FILE,  KN_PODF_VOL_CINDER,
-    KN_PODF_VOL_VSPHERE,     KN_PODF_VOL_PORTWORX,      KN_PODF_VOL_RBD,         KN_PODF_VOL_ISCSI,
-    KN_PODF_RESOURCE_CLAIMS,
+    KN_PODF_VOL_GCE_PD, KN_PODF_VOL_AWS_EBS,     KN_PODF_VOL_AZURE_DISK, KN_PODF_VOL_AZURE_FILE,
+    KN_PODF_VOL_CINDER, KN_PODF_VOL_VSPHERE,     KN_PODF_VOL_PORTWORX,   KN_PODF_VOL_RBD,
+    KN_PODF_VOL_ISCSI,  KN_PODF_RESOURCE_CLAIMS,
 };
 
 int kn_unsupported_field(uint32_t fields)

@@ -8,8 +8,10 @@
  * (app labels and spec.<role>.labels/annotations become pod labels and
  * annotations, plus sparkoperator.k8s.io labels) and its pod webhook
  * (ownerReference, nodeSelector, tolerations, affinity, schedulerName,
- * priorityClassName). A pod naming a PriorityClass is left for the API
- * server's Priority plugin to give its priority and preemptionPolicy. */
+ * priorityClassName); topologySpreadConstraints come from the role's Spark
+ * pod template (spec.<role>.template.spec), which Spark keeps. A pod naming
+ * a PriorityClass is left for the API server's Priority plugin to give its
+ * priority and preemptionPolicy. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,6 +192,7 @@ static kn_json *pod_common(const kn_json *app, kn_spark_role role, const char *n
     }
     kn_json_set(ps, "securityContext", kn_json_new_object());
     put_clone(ps, "affinity", kn_json_get(spec, "affinity"));
+    put_clone(ps, "topologySpreadConstraints", kn_sparkapp_role_spread(app, role));
     /* the operator's webhook prefers spec.batchScheduler (even empty) to the role's */
     const kn_json *batch = kn_json_dig(app, "spec", "batchScheduler", NULL);
     const char *sched =

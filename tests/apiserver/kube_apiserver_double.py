@@ -44,11 +44,19 @@ of kube-apiserver that the scheduler uses, as the real server behaves:
     precondition checked; a successful binding sets spec.nodeName and a
     PodScheduled condition, clears status.nominatedNodeName (kube-apiserver
     1.35's ClearingNominatedNodeNameAfterBinding) and emits MODIFIED;
-  * nodes, namespaces, core/v1 and events.k8s.io/v1 events,
-    coordination.k8s.io/v1 leases (optimistic concurrency: 409 on a stale
-    metadata.resourceVersion, for every kind), policy/v1
-    PodDisruptionBudgets, scheduling.k8s.io/v1 PriorityClasses, and the
-    custom resources topology.node.k8s.io/v1alpha2 NodeResourceTopology,
+  * pods are stored as kube-apiserver's pod strategy stores them: pod affinity
+    terms' matchLabelKeys / mismatchLabelKeys merged into their labelSelector
+    (`key In/NotIn (value)` for each key the pod has; MatchLabelKeysInPodAffinity,
+    on by default since v1.31);
+  * namespaces (cluster-scoped, labelled kubernetes.io/metadata.name=<name>
+    on every write, spec.finalizers ["kubernetes"], status.phase Active;
+    default, kube-system, kube-public and kube-node-lease exist from the
+    start; DELETE answers the object Terminating, then it goes at once, as if
+    the namespace controller had emptied it);
+  * nodes, core/v1 and events.k8s.io/v1 events, coordination.k8s.io/v1 leases
+    (optimistic concurrency: 409 on a stale metadata.resourceVersion),
+    policy/v1 PodDisruptionBudgets, scheduling.k8s.io/v1 PriorityClasses, and
+    the custom resources topology.node.k8s.io/v1alpha2 NodeResourceTopology,
     scheduling.x-k8s.io/v1alpha1 PodGroup (coscheduling) and
     scheduling.volcano.sh/v1beta1 PodGroup ("podgroups.volcano" below). A CRD
     can be absent (--no-nrt, --absent RESOURCE, the nrt_absent and absent
@@ -93,6 +101,8 @@ Test-only endpoints (same token):
                        "expire_continue_next":N  (the next N list requests with a
                            continue token find its snapshot compacted: 410 Expired,
                            as a continue token older than the kept history does),
+                       "expire_continue_resource":"pods"  (only lists of that
+                           resource count for expire_continue_next; "" all),
                        "page_max":N  (list pages hold at most N items whatever the
                            limit, as kube-apiserver may return fewer; 0: off),
                        "hold_path":"/api/v1/pods"  (requests whose path contains it
@@ -141,6 +151,7 @@ MAX_BODY = 4 * 1024 * 1024
 # resource -> (group/version, kind, namespaced)
 RESOURCES = {
     "nodes": ("v1", "Node", False),
+    "namespaces": ("v1", "Namespace", False),
     "pods": ("v1", "Pod", True),
     "events": ("v1", "Event", True),
     "events.k8s.io": ("events.k8s.io/v1", "Event", True),
@@ -150,7 +161,6 @@ RESOURCES = {
     "podgroups.volcano": ("scheduling.volcano.sh/v1beta1", "PodGroup", True),
     "poddisruptionbudgets": ("policy/v1", "PodDisruptionBudget", True),
     "priorityclasses": ("scheduling.k8s.io/v1", "PriorityClass", False),
-    "namespaces": ("v1", "Namespace", False),
     "persistentvolumeclaims": ("v1", "PersistentVolumeClaim", True),
     "persistentvolumes": ("v1", "PersistentVolume", False),
     "storageclasses": ("storage.k8s.io/v1", "StorageClass", False),
@@ -159,13 +169,14 @@ RESOURCES = {
 # Custom resources: their CRD may be absent.
 CRDS = ("noderesourcetopologies", "podgroups", "podgroups.volcano")
 QUALIFIED = {
-    "pods": "pods", "nodes": "nodes", "events": "events", "events.k8s.io": "events.events.k8s.io",
+    "pods": "pods", "nodes": "nodes", "namespaces": "namespaces", "events": "events",
+    "events.k8s.io": "events.events.k8s.io",
     "leases": "leases.coordination.k8s.io",
     "noderesourcetopologies": "noderesourcetopologies.topology.node.k8s.io",
     "podgroups": "podgroups.scheduling.x-k8s.io", "podgroups.volcano": "podgroups.scheduling.volcano.sh",
     "poddisruptionbudgets": "poddisruptionbudgets.policy",
     "priorityclasses": "priorityclasses.scheduling.k8s.io",
-    "namespaces": "namespaces", "persistentvolumeclaims": "persistentvolumeclaims",
+    "persistentvolumeclaims": "persistentvolumeclaims",
     "persistentvolumes": "persistentvolumes", "storageclasses": "storageclasses.storage.k8s.io",
     "csinodes": "csinodes.storage.k8s.io",
 }
@@ -311,9 +322,9 @@ class Store:
         self.absent = set(absent)  # CRDS not installed
         self.faults = {"fail_next": 0, "status": 500, "fail_path": "", "delay_ms": 0, "delay_path": "",
                        "watch_410_http": False, "bind_conflict_next": 0, "conflict_node": "other-node",
-                       "bind_then_fail_next": 0, "expire_continue_next": 0, "page_max": 0,
-                       "hold_path": "", "pod_stop_s": 0.5, "provision_hold": False, "provision_fail_next": 0,
-                       "patch_then_fail_next": 0, "patch_then_fail_path": ""}
+                       "bind_then_fail_next": 0, "expire_continue_next": 0, "expire_continue_resource": "",
+                       "page_max": 0, "hold_path": "", "pod_stop_s": 0.5, "provision_hold": False,
+                       "provision_fail_next": 0, "patch_then_fail_next": 0, "patch_then_fail_path": ""}
         self.calls = {}            # "list pods", "watch pods", ... -> count
         self.watch_generation = 0  # bump to drop every open watch
         self.expire_generation = 0  # bump to send 410 to every open watch
@@ -565,6 +576,10 @@ class Handler(BaseHTTPRequestHandler):
         else:
             return None
         ns = None
+        if group == "core" and rest[:1] == ["namespaces"] and (len(rest) <= 2 or rest[2:] in (["status"], ["finalize"])):
+            # a Namespace itself, not a namespaced collection under it
+            name = rest[1] if len(rest) > 1 else None
+            return "namespaces", None, name, ("status" if rest[2:] else None)
         if len(rest) >= 2 and rest[0] == "namespaces":
             ns, rest = rest[1], rest[2:]
         if not rest:
@@ -631,7 +646,8 @@ class Handler(BaseHTTPRequestHandler):
                     list_rv = str(st.rv)
                 elif int(list_rv) < st.oldest_rv:
                     raise continue_expired(start)
-                elif st.faults["expire_continue_next"] > 0:
+                elif st.faults["expire_continue_next"] > 0 and \
+                        st.faults["expire_continue_resource"] in ("", resource):
                     st.faults["expire_continue_next"] -= 1
                     raise continue_expired(start)
             keys = sorted(k for k in st.objects[resource] if k > start)
@@ -696,6 +712,10 @@ class Handler(BaseHTTPRequestHandler):
         self.default_storage(resource, obj)
         obj = self.server.admission.admit(self, resource, ns if namespaced else None, None, "CREATE", obj, None)
         meta = obj.setdefault("metadata", {})
+        if resource == "pods":
+            merge_label_keys(obj)
+        elif resource == "namespaces":
+            namespace_defaults(obj)
         st = self.store
         with st.lock:
             key = obj_key(ns if namespaced else None, name)
@@ -712,15 +732,11 @@ class Handler(BaseHTTPRequestHandler):
         self.send_json(201, out)
 
     def default_storage(self, resource, obj):
-        """Defaulting and admission of the storage kinds and namespaces, as kube-apiserver's."""
-        if resource not in ("namespaces", "storageclasses", "persistentvolumeclaims", "persistentvolumes"):
+        """Defaulting and admission of the storage kinds, as kube-apiserver's."""
+        if resource not in ("storageclasses", "persistentvolumeclaims", "persistentvolumes"):
             return
         meta, spec = obj["metadata"], obj.setdefault("spec", {}) if resource != "storageclasses" else None
-        if resource == "namespaces":
-            meta.setdefault("labels", {})["kubernetes.io/metadata.name"] = meta["name"]
-            obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
-            obj.setdefault("status", {})["phase"] = "Active"
-        elif resource == "storageclasses":
+        if resource == "storageclasses":
             obj.setdefault("volumeBindingMode", "Immediate")
             obj.setdefault("reclaimPolicy", "Delete")
         elif resource in ("persistentvolumeclaims", "persistentvolumes"):
@@ -812,6 +828,8 @@ class Handler(BaseHTTPRequestHandler):
             # Under the lock, as kube-apiserver admits inside GuaranteedUpdate.
             new = self.server.admission.admit(self, resource, ns, sub, "UPDATE", new, prev)
             meta = new.setdefault("metadata", {})
+            if resource == "namespaces":
+                namespace_defaults(new)
             meta["resourceVersion"] = st.next_rv()
             if cur["metadata"].get("deletionTimestamp"):
                 meta["deletionTimestamp"] = cur["metadata"]["deletionTimestamp"]
@@ -866,6 +884,20 @@ class Handler(BaseHTTPRequestHandler):
             grace = self.grace_period(resource, cur, opts)
             if grace > 0:
                 out = self.start_graceful_delete(resource, key, cur, grace)
+            elif resource == "namespaces":
+                # kube-apiserver answers a Namespace Terminating; the namespace
+                # controller empties it and it goes: here at once
+                prev = copy.deepcopy(cur)
+                meta["deletionTimestamp"] = now_rfc3339()
+                cur.setdefault("status", {})["phase"] = "Terminating"
+                meta["resourceVersion"] = st.next_rv()
+                st.record(resource, "MODIFIED", cur, prev)
+                out = copy.deepcopy(cur)
+                del st.objects[resource][key]
+                gone = copy.deepcopy(cur)
+                gone["spec"]["finalizers"] = []
+                gone["metadata"]["resourceVersion"] = st.next_rv()
+                st.record(resource, "DELETED", gone, gone)
             elif meta.get("finalizers") and resource != "pods":
                 # marked, kept until an update removes the last finalizer
                 if not meta.get("deletionTimestamp"):
@@ -1116,8 +1148,8 @@ class Handler(BaseHTTPRequestHandler):
             with st.lock:
                 for k in ("fail_next", "status", "delay_ms", "delay_path", "fail_path", "watch_410_http",
                           "bind_conflict_next", "conflict_node", "bind_then_fail_next", "expire_continue_next",
-                          "page_max", "hold_path", "pod_stop_s", "provision_hold", "provision_fail_next",
-                          "patch_then_fail_next", "patch_then_fail_path"):
+                          "expire_continue_resource", "page_max", "hold_path", "pod_stop_s", "provision_hold",
+                          "provision_fail_next", "patch_then_fail_next", "patch_then_fail_path"):
                     if k in body:
                         st.faults[k] = body[k]
                 if "nrt_absent" in body:
@@ -1164,6 +1196,41 @@ def default_pod_ports(spec):
                 port.setdefault("protocol", "TCP")
                 if spec.get("hostNetwork") and not port.get("hostPort"):
                     port["hostPort"] = port.get("containerPort", 0)
+
+
+def merge_label_keys(pod):
+    """kube-apiserver's pod strategy on create: each pod affinity term's
+    matchLabelKeys / mismatchLabelKeys become `key In/NotIn (value)` in its
+    labelSelector for the keys the pod has (a term without labelSelector is
+    left alone)."""
+    labels = (pod.get("metadata") or {}).get("labels") or {}
+    affinity = (pod.get("spec") or {}).get("affinity") or {}
+    for kind in ("podAffinity", "podAntiAffinity"):
+        a = affinity.get(kind) or {}
+        terms = list(a.get("requiredDuringSchedulingIgnoredDuringExecution") or [])
+        terms += [w.get("podAffinityTerm") or {} for w in a.get("preferredDuringSchedulingIgnoredDuringExecution") or []]
+        for t in terms:
+            sel = t.get("labelSelector")
+            if not isinstance(sel, dict):
+                continue
+            for field, op in (("matchLabelKeys", "In"), ("mismatchLabelKeys", "NotIn")):
+                for key in t.get(field) or []:
+                    if key in labels:
+                        sel.setdefault("matchExpressions", []).append(
+                            {"key": key, "operator": op, "values": [labels[key]]})
+
+
+def namespace_defaults(ns):
+    """What kube-apiserver gives every Namespace: the immutable
+    kubernetes.io/metadata.name label, the kubernetes finalizer, phase Active."""
+    meta = ns.setdefault("metadata", {})
+    labels = meta.get("labels")
+    if not isinstance(labels, dict):
+        labels = meta["labels"] = {}
+    labels["kubernetes.io/metadata.name"] = meta.get("name", "")
+    spec = ns.setdefault("spec", {})
+    spec.setdefault("finalizers", ["kubernetes"])
+    ns.setdefault("status", {}).setdefault("phase", "Active")
 
 
 def merge_patch(target, patch, path=None):
@@ -1370,6 +1437,12 @@ def main():
     # Handshake in the handler thread, so one slow client cannot stall accept().
     srv.socket = ctx.wrap_socket(srv.socket, server_side=True, do_handshake_on_connect=False)
     srv.store = Store(args.history, args.absent + (["noderesourcetopologies"] if args.no_nrt else []))
+    for name in ("default", "kube-system", "kube-public", "kube-node-lease"):
+        ns = {"apiVersion": "v1", "kind": "Namespace",
+              "metadata": {"name": name, "uid": str(uuid.uuid4()), "creationTimestamp": now_rfc3339(),
+                           "resourceVersion": srv.store.next_rv()}}
+        namespace_defaults(ns)
+        srv.store.objects["namespaces"][obj_key(None, name)] = ns
     srv.admission = admission_chain.Chain(srv.store, ApiError, args)
     srv.token = args.token
     srv.verbose = args.verbose

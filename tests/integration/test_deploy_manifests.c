@@ -279,6 +279,10 @@ static void rbac_is_least_privilege_and_bound(void **state)
     assert_true(rule_allows(cr, "", "pods", "watch"));
     assert_true(rule_allows(cr, "", "pods/binding", "create"));
     assert_true(rule_allows(cr, "", "nodes", "list"));
+    assert_true(rule_allows(cr, "", "namespaces", "list"));
+    assert_true(rule_allows(cr, "", "namespaces", "watch"));
+    assert_false(rule_allows(cr, "", "namespaces", "get"));
+    assert_false(rule_allows(cr, "", "namespaces", "update"));
     assert_true(rule_allows(cr, "topology.node.k8s.io", "noderesourcetopologies", "watch"));
     assert_true(rule_allows(cr, "", "events", "create"));
     /* PodGroups: what the informers do and nothing more */

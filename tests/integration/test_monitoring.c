@@ -354,14 +354,14 @@ static void drive_scheduler(void)
     /* A pod asking for what the scheduler does not implement: pending, counted. */
     assert_int_equal(
         kn_dbl_call(&g.d, "POST", "/api/v1/namespaces/default/pods",
-                    "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"spread\"},"
+                    "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"claim\"},"
                     "\"spec\":{\"schedulerName\":\"kubenexus-scheduler\",\"containers\":[{\"name\":\"a\","
-                    "\"image\":\"nginx\"}],\"topologySpreadConstraints\":[{\"maxSkew\":1,\"topologyKey\":"
-                    "\"kubernetes.io/hostname\",\"whenUnsatisfiable\":\"DoNotSchedule\"}]}}",
+                    "\"image\":\"nginx\"}],\"resourceClaims\":[{\"name\":\"gpu\","
+                    "\"resourceClaimTemplateName\":\"gpu\"}]}}",
                     NULL),
         201);
     const char *all[] = {"kubenexus_scheduler_numa_decisions_total{policy=\"single-numa\"} 1",
-                         "kubenexus_scheduler_unsupported_pods_total{field=\"spec.topologySpreadConstraints\"} 1",
+                         "kubenexus_scheduler_unsupported_pods_total{field=\"spec.resourceClaims\"} 1",
                          "kubenexus_scheduler_api_errors_total{verb=\"create\",code=\"500\"} 1",
                          "kubenexus_scheduler_bindings_total{result=\"ok\"} 1",
                          "kubenexus_scheduler_events_total{result=\"created\"}",

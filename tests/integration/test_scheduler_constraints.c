@@ -147,28 +147,23 @@ static void unsupported_fields_and_gates(void **state)
     world *w = *state;
     node(w, "node-a", "", "");
     start(w);
-    pod(w, "anti", "", "",
-        ",\"affinity\":{\"podAntiAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":[{"
-        "\"labelSelector\":"
-        "{\"matchLabels\":{\"app\":\"web\"}},\"topologyKey\":\"kubernetes.io/hostname\"}]}}");
-    assert_true(kn_it_wait_event(&w->d, NS, "anti", "FailedScheduling", WAIT_S));
+    const char *claim = ",\"resourceClaims\":[{\"name\":\"gpu\",\"resourceClaimTemplateName\":\"gpu\"}]";
+    pod(w, "claim", "", "", claim);
+    assert_true(kn_it_wait_event(&w->d, NS, "claim", "FailedScheduling", WAIT_S));
     assert_int_equal(
-        kn_dbl_events(&w->d, NS, "anti", "FailedScheduling", "unsupported: spec.affinity.podAntiAffinity", NULL),
-        1);
-    metric_q q = {&w->s, "kubenexus_scheduler_unsupported_pods_total{field=\"spec.affinity.podAntiAffinity\"}", 1};
+        kn_dbl_events(&w->d, NS, "claim", "FailedScheduling", "unsupported: spec.resourceClaims", NULL), 1);
+    metric_q q = {&w->s, "kubenexus_scheduler_unsupported_pods_total{field=\"spec.resourceClaims\"}", 1};
     assert_true(kn_wait_for(WAIT_S, metric_is, &q));
 
     const char *gang = "\"pod-group.scheduling.kubenexus.io/name\":\"job\","
                        "\"pod-group.scheduling.kubenexus.io/min-available\":\"2\"";
     pod(w, "job-0", gang, "", "");
-    pod(w, "job-1", gang, "",
-        ",\"topologySpreadConstraints\":[{\"maxSkew\":1,\"topologyKey\":\"kubernetes.io/hostname\","
-        "\"whenUnsatisfiable\":\"DoNotSchedule\",\"labelSelector\":{\"matchLabels\":{\"app\":\"job\"}}}]");
+    pod(w, "job-1", gang, "", claim);
     assert_true(kn_it_wait_event(&w->d, NS, "job-0", "FailedScheduling", WAIT_S));
-    assert_int_equal(
-        kn_dbl_events(&w->d, NS, "job-0", "FailedScheduling",
-                      "Gang " NS "/job: member " NS "/job-1 is unsupported: spec.topologySpreadConstraints", NULL),
-        1);
+    assert_int_equal(kn_dbl_events(&w->d, NS, "job-0", "FailedScheduling",
+                                   "Gang " NS "/job: member " NS "/job-1 is unsupported: spec.resourceClaims",
+                                   NULL),
+                     1);
 
     char body[4096];
     const char *gates = ",\"schedulingGates\":[{\"name\":\"example.com/quota\"}]";
@@ -183,7 +178,7 @@ static void unsupported_fields_and_gates(void **state)
                      200);
     assert_true(kn_it_wait_pod_bound(&w->d, NS, "gated", WAIT_S));
     assert_int_equal(kn_dbl_count_bound(&w->d, NS, "job-"), 0);
-    assert_int_equal(kn_dbl_bind_attempts(&w->d, NS, "anti"), 0);
+    assert_int_equal(kn_dbl_bind_attempts(&w->d, NS, "claim"), 0);
 }
 
 int main(void)

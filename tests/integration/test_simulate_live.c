@@ -4,7 +4,8 @@
  * rebuilt, a pending pod of ours naming a PodGroup, storage) plus
  * applications from a file, answered per application; an application of a
  * PriorityClass the cluster has, which preempts a running application (not
- * the pod a PodDisruptionBudget of the cluster protects); and nothing written
+ * the pod a PodDisruptionBudget of the cluster protects); a file's pod placed
+ * by a namespaceSelector read from the cluster's Namespaces; and nothing written
  * to the cluster. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -390,6 +391,46 @@ static void live_what_if_reads_storage(void **state)
     assert_true(kn_dbl_calls(d, "list storageclasses") >= 1);
 }
 
+/* The what-if reads Namespaces too: a file's pod whose required affinity
+ * picks its target's namespace by namespaceSelector goes where that pod
+ * runs, as the live scheduler would place it. */
+static void live_namespaces_feed_namespace_selector(void **state)
+{
+    kn_dbl *d = *state;
+    assert_int_equal(kn_dbl_add_node(d, "node-a", "4", "16Gi"), 0);
+    assert_int_equal(kn_dbl_add_node(d, "node-b", "4", "16Gi"), 0);
+    assert_int_equal(kn_dbl_call(d, "POST", "/api/v1/namespaces",
+                                 "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"data\","
+                                 "\"labels\":{\"team\":\"data\"}}}",
+                                 NULL),
+                     201);
+    assert_int_equal(kn_dbl_call(d, "POST", "/api/v1/namespaces/data/pods",
+                                 "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"db\","
+                                 "\"namespace\":\"data\",\"labels\":{\"app\":\"db\"}},\"spec\":{\"nodeName\":"
+                                 "\"node-b\",\"containers\":[{\"name\":\"db\",\"image\":\"postgres\"}]},"
+                                 "\"status\":{\"phase\":\"Running\"}}",
+                                 NULL),
+                     201);
+    char file[200];
+    snprintf(file, sizeof file, "%s/near-db.yaml", d->dir);
+    FILE *f = fopen(file, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: near-db, namespace: %s}\n"
+            "spec:\n  schedulerName: kubenexus-scheduler\n"
+            "  containers: [{name: main, image: spark, resources: {requests: {cpu: 100m}}}]\n"
+            "  affinity:\n    podAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n"
+            "      - labelSelector: {matchLabels: {app: db}}\n"
+            "        namespaceSelector: {matchLabels: {team: data}}\n"
+            "        topologyKey: kubernetes.io/hostname\n",
+            NS);
+    fclose(f);
+    answer a;
+    run_simulate(d, file, &a);
+    assert_string_equal(str_of(line_with(&a, "pod", NS "/near-db"), "node"), "node-b");
+    answer_free(&a);
+}
+
 /* A bad kubeconfig names the file; the server unreachable is an error, not an empty answer. */
 static void errors_are_said(void **state)
 {
@@ -472,6 +513,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(live_what_if_answers_and_writes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(what_if_preempts, setup, teardown),
         cmocka_unit_test_setup_teardown(live_what_if_reads_storage, setup, teardown),
+        cmocka_unit_test_setup_teardown(live_namespaces_feed_namespace_selector, setup, teardown),
         cmocka_unit_test_setup_teardown(errors_are_said, setup, teardown),
         cmocka_unit_test_setup_teardown(lister_pages_through, setup, teardown),
     };

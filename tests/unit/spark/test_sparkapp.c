@@ -129,6 +129,10 @@ static void test_reservation_parse(void **state)
         {"{\"count\":1,\"requests\":{\"cpu\":\"1 core\"}}", "requests: cpu"},
         {"{\"count\":1,\"requests\":{},\"numa\":\"single-numa\"}", "numa"},
         {"{\"count\":1,\"requests\":{},\"numa\":{\"policy\":\"tight\"}}", "numa"},
+        {"{\"count\":1,\"requests\":{},\"labels\":[\"app\"]}", "labels: want an object"},
+        {"{\"count\":1,\"requests\":{},\"labels\":{\"app\":1}}", "labels.app: want a string"},
+        {"{\"count\":1,\"requests\":{},\"topologySpreadConstraints\":{}}",
+         "topologySpreadConstraints: want an array"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         memset(&err, 0, sizeof(err));
@@ -165,6 +169,33 @@ static void test_reservation_placement(void **state)
     kn_json_set(kn_json_pointer_get(app, "/spec"), "nodeSelector", obj("{\"pool\":\"spark\"}"));
     text = kn_sparkapp_reservation(app, &err);
     assert_string_equal(text, "{\"count\":3,\"requests\":{\"cpu\":\"1\",\"memory\":\"896Mi\"}}");
+    free(text);
+    kn_json_free(app);
+}
+
+/* Executors spread by their Spark pod template, anti-affine to each other, and
+ * labelled apart from the driver: the slots held for them carry all of it. */
+static void test_reservation_carries_the_executors_terms_and_labels(void **state)
+{
+    (void)state;
+    kn_json *app = app_of("sparkapp-spark-pi.json");
+    kn_err err = {{0}};
+    kn_json *spread = obj("{\"spec\":{\"topologySpreadConstraints\":[{\"maxSkew\":1,\"topologyKey\":"
+                          "\"topology.kubernetes.io/zone\",\"whenUnsatisfiable\":\"ScheduleAnyway\"}]}}");
+    kn_json_set(kn_json_pointer_get(app, "/spec/executor"), "template", spread);
+    char *text = kn_sparkapp_reservation(app, &err);
+    assert_string_equal(text, "{\"count\":3,\"requests\":{\"cpu\":\"1\",\"memory\":\"896Mi\"},\"nodeSelector\":{},"
+                              "\"topologySpreadConstraints\":[{\"maxSkew\":1,\"topologyKey\":"
+                              "\"topology.kubernetes.io/zone\",\"whenUnsatisfiable\":\"ScheduleAnyway\"}]}");
+    free(text);
+    kn_json *labels = kn_json_pointer_get(app, "/spec/executor/labels");
+    kn_json_set_str(labels, "tier", "compute");
+    text = kn_sparkapp_reservation(app, &err);
+    assert_non_null(strstr(text, ",\"labels\":{"));
+    assert_non_null(strstr(text, "\"tier\":\"compute\""));
+    /* and it reads back */
+    kn_executor_reservation r;
+    assert_int_equal(kn_executor_reservation_parse(text, &r, &err), 0);
     free(text);
     kn_json_free(app);
 }
@@ -579,6 +610,7 @@ int main(void)
         cmocka_unit_test(test_effective_labels),
         cmocka_unit_test(test_reservation_parse),
         cmocka_unit_test(test_reservation_placement),
+        cmocka_unit_test(test_reservation_carries_the_executors_terms_and_labels),
         cmocka_unit_test(test_driver_pod_as_spark_builds_it),
         cmocka_unit_test(test_executor_pod_as_spark_builds_it),
         cmocka_unit_test(test_pods_carry_role_settings),

@@ -91,23 +91,24 @@ void fx_node(kn_scheduler *s, const char *name, const char *cpu, const char *mem
 /* Pods made so far by this test binary (their resourceVersion and age). */
 static int fx_pod_seq;
 
-/* fx_pod_full with container: extra members of the container ("" or starting with a comma). */
-static void pod_with(kn_scheduler *s, const char *name, const char *cpu, const char *mem, const char *labels,
-                     const char *annotations, const char *spec, const char *extra_req, const char *node,
-                     const char *scheduler, const char *container)
+/* A pod in namespace ns; container: extra members of the container ("" or
+ * starting with a comma); the rest as fx_pod_full. */
+static void pod_with(kn_scheduler *s, const char *ns, const char *name, const char *cpu, const char *mem,
+                     const char *labels, const char *annotations, const char *spec, const char *extra_req,
+                     const char *node, const char *scheduler, const char *container)
 {
     char nodefield[128] = "";
     if (node)
         snprintf(nodefield, sizeof(nodefield), ",\"nodeName\":\"%s\"", node);
     kn_json *p = fx_parse(
-        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"default\","
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"%s\","
         "\"uid\":\"uid-%s\",\"resourceVersion\":\"%d\",\"creationTimestamp\":\"2026-11-24T10:%02d:%02dZ\","
         "\"labels\":{%s},\"annotations\":{%s}},"
         "\"spec\":{\"schedulerName\":\"%s\",\"restartPolicy\":\"Never\",\"containers\":[{\"name\":\"main\","
         "\"image\":\"apache/spark:3.5.0\",\"resources\":{\"requests\":{\"cpu\":\"%s\",\"memory\":\"%s\"%s},"
         "\"limits\":{\"memory\":\"%s\"%s}}%s}]%s%s},"
         "\"status\":{\"phase\":\"%s\",\"qosClass\":\"Burstable\"}}",
-        name, name, 100 + fx_pod_seq, (fx_pod_seq / 60) % 60, fx_pod_seq % 60, labels, annotations,
+        name, ns, name, 100 + fx_pod_seq, (fx_pod_seq / 60) % 60, fx_pod_seq % 60, labels, annotations,
         scheduler ? scheduler : "kubenexus-scheduler", cpu, mem, extra_req, mem, extra_req, container, nodefield,
         spec, node ? "Running" : "Pending");
     fx_pod_seq++;
@@ -121,7 +122,24 @@ void fx_pod_full(kn_scheduler *s, const char *name, const char *cpu, const char 
                  const char *annotations, const char *spec, const char *extra_req, const char *node,
                  const char *scheduler)
 {
-    pod_with(s, name, cpu, mem, labels, annotations, spec, extra_req, node, scheduler, "");
+    pod_with(s, "default", name, cpu, mem, labels, annotations, spec, extra_req, node, scheduler, "");
+}
+
+void fx_pod_in(kn_scheduler *s, const char *ns, const char *name, const char *labels, const char *spec,
+               const char *node)
+{
+    pod_with(s, ns, name, "100m", "64Mi", labels, "", spec, "", node, NULL, "");
+}
+
+void fx_namespace(kn_scheduler *s, const char *name, const char *labels)
+{
+    kn_json *n = fx_parse("{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"%s\","
+                          "\"labels\":{%s}}}",
+                          name, labels);
+    kn_err err = {{0}};
+    if (kn_sched_apply_namespace(s, n, false, &err) != 0)
+        fail_msg("apply namespace %s: %s", name, err.msg);
+    kn_json_free(n);
 }
 
 void fx_pod_ports(kn_scheduler *s, const char *name, const char *ports, const char *labels, const char *spec,
@@ -130,7 +148,7 @@ void fx_pod_ports(kn_scheduler *s, const char *name, const char *ports, const ch
     char container[FX_BUF / 2];
     int n = snprintf(container, sizeof(container), ",\"ports\":[%s]", ports);
     assert_true(n > 0 && n < (int)sizeof(container));
-    pod_with(s, name, "100m", "64Mi", labels, "", spec, "", node, scheduler, container);
+    pod_with(s, "default", name, "100m", "64Mi", labels, "", spec, "", node, scheduler, container);
 }
 
 void fx_pod(kn_scheduler *s, const char *name, const char *cpu, const char *mem)

@@ -62,6 +62,13 @@ void fx_pod_full(kn_scheduler *s, const char *name, const char *cpu, const char 
  * spec, node and scheduler as for fx_pod_full. */
 void fx_pod_ports(kn_scheduler *s, const char *name, const char *ports, const char *labels, const char *spec,
                   const char *node, const char *scheduler);
+/* A pod "name" in namespace ns (uid uid-<name>: names are unique across
+ * namespaces) asking 100m cpu and 64Mi, with labels and extra spec members
+ * as fx_pod_full; node NULL: a pending pod of ours, else Running there. */
+void fx_pod_in(kn_scheduler *s, const char *ns, const char *name, const char *labels, const char *spec,
+               const char *node);
+/* A Namespace with labels (object members, or ""). */
+void fx_namespace(kn_scheduler *s, const char *name, const char *labels);
 /* A pending pod of ours with only cpu and mem requested. */
 void fx_pod(kn_scheduler *s, const char *name, const char *cpu, const char *mem);
 /* The watch's DELETED event of pod "name" (uid uid-<name>). */

@@ -150,7 +150,7 @@ static void want_of(const kind *k, int owner, kn_want *w)
 /* The reference: every node through every filter, then the preferences
  * normalized over the nodes that passed; best by score then name; d gets why
  * nodes were filtered. */
-static int full_scan(const kn_cluster *c, const kn_want *w, double *score, kn_diag *d)
+static int full_scan(kn_cluster *c, const kn_want *w, double *score, kn_diag *d)
 {
     int best = -1, n = c->n_nodes;
     double *base = calloc((size_t)n + 1, sizeof(double));

@@ -42,15 +42,6 @@ typedef struct field_case {
 } field_case;
 
 static const field_case fields[] = {
-    {"\"affinity\":{\"podAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":[{\"labelSelector\":"
-     "{\"matchLabels\":{\"app\":\"db\"}},\"topologyKey\":\"kubernetes.io/hostname\"}]}}",
-     KN_PODF_POD_AFFINITY, "unsupported: spec.affinity.podAffinity"},
-    {"\"affinity\":{\"podAntiAffinity\":{\"preferredDuringSchedulingIgnoredDuringExecution\":[{\"weight\":10,"
-     "\"podAffinityTerm\":{\"topologyKey\":\"kubernetes.io/hostname\"}}]}}",
-     KN_PODF_POD_ANTI_AFFINITY, "unsupported: spec.affinity.podAntiAffinity"},
-    {"\"topologySpreadConstraints\":[{\"maxSkew\":1,\"topologyKey\":\"topology.kubernetes.io/zone\","
-     "\"whenUnsatisfiable\":\"DoNotSchedule\"}]",
-     KN_PODF_TOPOLOGY_SPREAD, "unsupported: spec.topologySpreadConstraints"},
     {"\"volumes\":[{\"name\":\"scratch\",\"emptyDir\":{}},{\"name\":\"pd\",\"gcePersistentDisk\":"
      "{\"pdName\":\"pd-1\"}}]",
      KN_PODF_VOL_GCE_PD, "unsupported: spec.volumes.gcePersistentDisk"},
@@ -103,17 +94,15 @@ static void test_gang_waits_whole(void **state)
     fx_node(f->s, "node-a", "8", "32Gi");
     fx_pod_full(f->s, "job-0", "1", "1Gi", GANG("job", "3"), "", "", "", NULL, NULL);
     fx_pod_full(f->s, "job-1", "1", "1Gi", GANG("job", "3"), "",
-                ",\"topologySpreadConstraints\":[{\"maxSkew\":1}]", "", NULL, NULL);
+                ",\"resourceClaims\":[{\"name\":\"gpu\",\"resourceClaimTemplateName\":\"gpu\"}]", "", NULL, NULL);
     fx_pod_full(f->s, "job-2", "1", "1Gi", GANG("job", "3"), "", "", "", NULL, NULL);
     assert_int_equal(fx_cycle(f->s, 1, &f->out), 0);
-    fx_expect_failed(&f->out, "job-1", "unsupported: spec.topologySpreadConstraints");
-    fx_expect_failed(
-        &f->out, "job-0",
-        "Gang default/job: member default/job-1 is unsupported: spec.topologySpreadConstraints; none bound.");
-    fx_expect_failed(
-        &f->out, "job-2",
-        "Gang default/job: member default/job-1 is unsupported: spec.topologySpreadConstraints; none bound.");
-    assert_int_equal(unsupported_count(f->s, KN_PODF_TOPOLOGY_SPREAD), 1);
+    fx_expect_failed(&f->out, "job-1", "unsupported: spec.resourceClaims");
+    fx_expect_failed(&f->out, "job-0",
+                     "Gang default/job: member default/job-1 is unsupported: spec.resourceClaims; none bound.");
+    fx_expect_failed(&f->out, "job-2",
+                     "Gang default/job: member default/job-1 is unsupported: spec.resourceClaims; none bound.");
+    assert_int_equal(unsupported_count(f->s, KN_PODF_RESOURCE_CLAIMS), 1);
 
     /* the member goes (a spec cannot drop the field): one without it completes the gang */
     fx_delete_pod(f->s, "job-1");
@@ -121,23 +110,44 @@ static void test_gang_waits_whole(void **state)
     assert_int_equal(fx_cycle(f->s, 2, &f->out), 3);
 }
 
-/* A driver whose executor slots would carry a field no plugin implements is
- * not bound: its slots would ignore it. */
-static void test_reservation_template_with_unsupported_affinity(void **state)
+/* Pod affinity, anti-affinity and topology spreading are implemented now,
+ * for pods and for executor slots alike: a pod setting them is placed, and a
+ * driver whose reservation's slots are anti-affine to each other is bound
+ * with its slots on different nodes. */
+static void slot_nodes(void *ctx, const kn_sched_resv_info *r)
+{
+    char *out = ctx;
+    for (int i = 0; i < r->slots; i++)
+        snprintf(out + strlen(out), 64, "%s%s", i ? "," : "", r->slot_nodes[i]);
+}
+
+static void test_pod_relations_are_supported(void **state)
 {
     fx_sched *f = *state;
     fx_node(f->s, "node-a", "8", "32Gi");
+    fx_node(f->s, "node-b", "8", "32Gi");
     fx_pod_full(
         f->s, "pi-driver", "1", "1Gi", GANG("pi", "3") ",\"spark-role\":\"driver\"",
         "\"scheduling.kubenexus.io/executor-reservation\":\"{\\\"count\\\":2,\\\"requests\\\":{\\\"cpu\\\":"
         "\\\"1\\\"},\\\"affinity\\\":{\\\"podAntiAffinity\\\":{\\\"requiredDuringSchedulingIgnoredDuringExecution"
-        "\\\":[{\\\"topologyKey\\\":\\\"kubernetes.io/hostname\\\"}]}}}\"",
+        "\\\":[{\\\"labelSelector\\\":{\\\"matchLabels\\\":{\\\"spark-role\\\":\\\"executor\\\"}},"
+        "\\\"topologyKey\\\":\\\"kubernetes.io/hostname\\\"}]}}}\"",
         "", "", NULL, NULL);
-    assert_int_equal(fx_cycle(f->s, 1, &f->out), 0);
-    fx_expect_failed(
-        &f->out, "pi-driver",
-        "annotation scheduling.kubenexus.io/executor-reservation: unsupported: affinity.podAntiAffinity");
-    assert_int_equal(unsupported_count(f->s, KN_PODF_POD_ANTI_AFFINITY), 1);
+    fx_pod_full(
+        f->s, "web", "1", "1Gi", "\"app\":\"web\"", "",
+        ",\"affinity\":{\"podAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":[{\"labelSelector\":"
+        "{\"matchLabels\":{\"app\":\"web\"}},\"topologyKey\":\"kubernetes.io/hostname\"}]}},"
+        "\"topologySpreadConstraints\":[{\"maxSkew\":1,\"topologyKey\":\"kubernetes.io/hostname\","
+        "\"whenUnsatisfiable\":\"DoNotSchedule\",\"labelSelector\":{\"matchLabels\":{\"app\":\"web\"}}}]",
+        "", NULL, NULL);
+    assert_int_equal(fx_cycle(f->s, 1, &f->out), 2);
+    assert_non_null(fx_node_of(&f->out, "pi-driver"));
+    assert_non_null(fx_node_of(&f->out, "web"));
+    char nodes[256] = "";
+    kn_sched_each_reservation(f->s, slot_nodes, nodes);
+    assert_true(strcmp(nodes, "node-a,node-b") == 0 || strcmp(nodes, "node-b,node-a") == 0);
+    for (int field = KN_PODF_POD_AFFINITY; field <= KN_PODF_TOPOLOGY_SPREAD; field++)
+        assert_int_equal(unsupported_count(f->s, field), 0);
 }
 
 /* Gated pods are not attempted and get no event (kube-scheduler's
@@ -186,12 +196,9 @@ static void test_node_name_set_is_not_ours_to_place(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_each_unsupported_field),
-        fx_sched_test(test_empty_fields_are_no_reason),
-        fx_sched_test(test_gang_waits_whole),
-        fx_sched_test(test_reservation_template_with_unsupported_affinity),
-        fx_sched_test(test_scheduling_gates),
-        fx_sched_test(test_node_name_set_is_not_ours_to_place),
+        cmocka_unit_test(test_each_unsupported_field), fx_sched_test(test_empty_fields_are_no_reason),
+        fx_sched_test(test_gang_waits_whole),          fx_sched_test(test_pod_relations_are_supported),
+        fx_sched_test(test_scheduling_gates),          fx_sched_test(test_node_name_set_is_not_ours_to_place),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
