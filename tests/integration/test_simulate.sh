@@ -98,3 +98,27 @@ if "$BIN" simulate "$FIX/no-such-file.yaml" 2>"$out"; then
 fi
 grep -q "no-such-file.yaml" "$out"
 echo "ok"
+
+# The issue's repro: three app=web pods anti-affine on hostname, two nodes.
+"$BIN" simulate "$FIX/web-anti-affinity.yaml" >"$out"
+python3 - "$out" <<'EOF2'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+bound = {l["pod"]: l["node"] for l in lines if l.get("node")}
+pending = {l["pod"]: l["reason"] for l in lines if "reason" in l}
+assert sorted(bound) == ["default/web-1", "default/web-2"] and len(set(bound.values())) == 2, bound
+assert pending == {"default/web-3": "0/2 nodes are available: 2 node(s) didn't match pod anti-affinity rules."}, pending
+EOF2
+
+# namespaceSelector read from a Namespace document; Spark executors anti-affine
+# on hostname get one node each, their slots held apart first.
+"$BIN" simulate "$FIX/spark-affinity.yaml" >"$out"
+python3 - "$out" <<'EOF2'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+bound = {l["pod"]: l["node"] for l in lines if l.get("node")}
+assert bound["default/cache"] == "node-c", bound
+execs = [bound["default/etl-exec-%d" % i] for i in (1, 2, 3)]
+assert len(set(execs)) == 3, execs
+assert lines[-1]["summary"]["pods"]["pending"] == 0, lines[-1]
+EOF2
