@@ -16,6 +16,12 @@ workload, N low-priority Spark applications already running, as bound Pods
 (driver and executors, gang labels, executors owned by their driver, sized by
 Spark 3.5's rules), packed first-fit onto the nodes (an application that does
 not fit whole is left out); after it, M high-priority SparkApplications.
+Optionally inter-pod terms (the scheduler's affinity bench): every Spark
+application's executors preferring hostname anti-affinity to each other
+(--executor-anti-affinity), a share of plain pods spread over zones
+(--spread-fraction: DoNotSchedule, maxSkew 1, over their service's pods) and a
+share with required hostname anti-affinity to their service's pods
+(--anti-affinity-fraction).
 The same flags and seed always give the same bytes. Python 3 standard library only.
 `simulate` reads files of at most 16 MiB, so with --out-prefix P the List is
 cut into files P-000.json, P-001.json, ... of at most --max-file-mib each
@@ -107,6 +113,11 @@ def spark_app(rng, i, args, max_executors=None):
     driver["serviceAccount"] = "spark"
     executor = role(rng.choice([1, 2, 4]), rng.choice([2, 4, 8]))
     executor["instances"] = executors
+    if args.executor_anti_affinity:
+        executor["affinity"] = {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{
+            "weight": 100, "podAffinityTerm": {
+                "labelSelector": {"matchLabels": {"spark-role": "executor", "sparkoperator.k8s.io/app-name": name}},
+                "topologyKey": "kubernetes.io/hostname"}}]}}
     return {"apiVersion": "sparkoperator.k8s.io/v1beta2", "kind": "SparkApplication",
             "metadata": {"name": name, "namespace": "spark-jobs"},
             "spec": {"type": rng.choice(["Scala", "Python"]), "mode": "cluster", "image": "apache/spark:3.5.0",
@@ -117,14 +128,23 @@ def spark_app(rng, i, args, max_executors=None):
 def plain_pod(rng, i, args):
     cpu = rng.choice(["100m", "250m", "500m", "1", "2"])
     mem = rng.choice(["128Mi", "512Mi", "1Gi", "2Gi", "4Gi"])
-    md = {"name": "pod-%06d" % i, "namespace": "default", "labels": {"app": "svc-%d" % (i % 97)}}
+    app = "svc-%d" % (i % 97)
+    md = {"name": "pod-%06d" % i, "namespace": "default", "labels": {"app": app}}
     if rng.random() < args.numa_fraction / 2:
         md["annotations"] = {NUMA_POLICY: "single-numa"}
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": md,
-            "spec": {"schedulerName": "kubenexus-scheduler",
-                     "containers": [{"name": "main", "image": "registry.example.com/svc:1.0",
-                                     "resources": {"requests": {"cpu": cpu, "memory": mem},
-                                                   "limits": {"memory": mem}}}]}}
+    spec = {"schedulerName": "kubenexus-scheduler",
+            "containers": [{"name": "main", "image": "registry.example.com/svc:1.0",
+                            "resources": {"requests": {"cpu": cpu, "memory": mem}, "limits": {"memory": mem}}}]}
+    # from a stream of their own: with or without them, the rest of the workload is the same
+    spread, anti = args.aff_rng.random() < args.spread_fraction, args.aff_rng.random() < args.anti_affinity_fraction
+    if spread:
+        spec["topologySpreadConstraints"] = [{
+            "maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "DoNotSchedule",
+            "labelSelector": {"matchLabels": {"app": app}}}]
+    if anti:
+        spec["affinity"] = {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [{
+            "labelSelector": {"matchLabels": {"app": app}}, "topologyKey": "kubernetes.io/hostname"}]}}
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": md, "spec": spec}
 
 
 LOW_CLASS, HIGH_CLASS = "spark-low-priority", "spark-high-priority"
@@ -231,6 +251,12 @@ def main(argv):
                    help="low-priority Spark applications already running (bound pods), packed first-fit")
     p.add_argument("--high-apps", type=int, default=0,
                    help="high-priority SparkApplications arriving after the workload")
+    p.add_argument("--executor-anti-affinity", action="store_true",
+                   help="every Spark app's executors prefer hostname anti-affinity to each other")
+    p.add_argument("--spread-fraction", type=float, default=0.0,
+                   help="share of plain pods spread over zones (DoNotSchedule, maxSkew 1)")
+    p.add_argument("--anti-affinity-fraction", type=float, default=0.0,
+                   help="share of plain pods with required hostname anti-affinity to their service")
     p.add_argument("--no-cluster", action="store_true",
                    help="leave out the Nodes and topologies (same workload): to time reading and admitting alone")
     p.add_argument("--out-prefix", help="write PREFIX-NNN.json files instead of stdout")
@@ -248,6 +274,7 @@ def main(argv):
         nodes.append(n)
         nrts.append(t)
     rng = random.Random("%d-workload" % args.seed)
+    args.aff_rng = random.Random("%d-affinity" % args.seed)
     if args.spark_pods is None:
         apps = [spark_app(rng, i, args) for i in range(args.spark_apps)]
     else:

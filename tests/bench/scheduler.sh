@@ -5,14 +5,21 @@
 # per second, peak RSS and how both grow with nodes and with pods.
 #
 #   bash tests/bench/scheduler.sh          # nodes 1000/5000/15000 x 10,000 pods, pods growth, the
-#                                          # issue's target shape (5,000 nodes x 4 zones, 150,000 pods)
-#                                          # and the gang shape
-#   BENCH_NODES="200 1000" BENCH_PODS=5000 BENCH_TARGET=0 BENCH_GANG=0 bash tests/bench/scheduler.sh   # quick
+#                                          # inter-pod mix, the target shape (5,000 nodes x 4
+#                                          # zones, 150,000 pods) and the gang shape
+#   BENCH_NODES="200 1000" BENCH_PODS=5000 BENCH_AFF_NODES="" BENCH_TARGET=0 BENCH_GANG=0 \
+#     bash tests/bench/scheduler.sh        # quick
 #   bash tests/bench/scheduler.sh --target # the target shape only
 #   bash tests/bench/scheduler.sh --gang   # the gang shape only: the target's cluster and pod count with
 #                                          # every pod in a Spark gang (each driver carrying its executor
 #                                          # reservation, so gangs are placed driver first), a third of
 #                                          # the applications single-numa, no plain pods
+#   bash tests/bench/scheduler.sh --affinity  # the inter-pod mix only: 1,000/5,000/15,000 nodes
+#                                          # (BENCH_AFF_NODES) x BENCH_AFF_PODS (30,000) pods shaped as
+#                                          # the growth series, every Spark app's executors preferring
+#                                          # hostname anti-affinity to each other, a fifth of the plain
+#                                          # pods spread over zones (DoNotSchedule, maxSkew 1), 2% with
+#                                          # required hostname anti-affinity to their service
 #
 # Each size runs twice: the full simulation, and the same workload without
 # Nodes (only reading, admitting and failing fast), so that
@@ -32,10 +39,13 @@ pods_series=${BENCH_PODS_SERIES:-"10000 30000 60000"}
 pods_nodes=${BENCH_PODS_NODES:-1000}
 target=${BENCH_TARGET:-1}
 gang=${BENCH_GANG:-1}
+aff_series=${BENCH_AFF_NODES:-"1000 5000 15000"}
+aff_pods=${BENCH_AFF_PODS:-30000}
 zmin=2 zmax=8 shape=mixed
 case "${1:-}" in
-  --target) nodes_series="" pods_series="" target=1 gang=0 ;;
-  --gang) nodes_series="" pods_series="" target=0 gang=1 ;;
+  --target) nodes_series="" pods_series="" aff_series="" target=1 gang=0 ;;
+  --gang) nodes_series="" pods_series="" aff_series="" target=0 gang=1 ;;
+  --affinity) nodes_series="" pods_series="" target=0 gang=0 ;;
 esac
 
 scripts/install-deps.sh time
@@ -49,8 +59,9 @@ results="$tmp/results.jsonl"
 
 # gen NODES PODS PREFIX [--no-cluster]: zones $zmin..$zmax; for the mixed
 # shape a third of the pods in Spark gangs (about 101 pods each on average),
-# the rest plain; for the gang shape PODS pods all in Spark gangs, a third of
-# the applications single-numa.
+# the rest plain; the affinity shape is the mixed one with inter-pod terms;
+# for the gang shape PODS pods all in Spark gangs, a third of the
+# applications single-numa.
 gen() {
   local nodes=$1 total=$2 prefix=$3
   shift 3
@@ -60,6 +71,8 @@ gen() {
   else
     local apps=$(( total / 3 / 101 )); [ "$apps" -ge 1 ] || apps=1
     work=(--spark-apps "$apps" --plain-pods $(( total - total / 3 )))
+    [ "$shape" = affinity ] &&
+      work+=(--executor-anti-affinity --spread-fraction 0.2 --anti-affinity-fraction 0.02)
   fi
   python3 tests/bench/gen_workload.py --seed "$seed" --nodes "$nodes" --zones-min "$zmin" --zones-max "$zmax" \
     "${work[@]}" --out-prefix "$prefix" "$@" 2>/dev/null
@@ -110,6 +123,9 @@ PY
 echo "scheduler.sh: seed $seed, zones $zmin..$zmax, timeout ${limit}s per run" >&2
 for n in $nodes_series; do measure nodes "$n" "$pods"; done
 for p in $pods_series; do measure pods "$pods_nodes" "$p"; done
+shape=affinity
+for n in $aff_series; do measure affinity "$n" "$aff_pods"; done
+shape=mixed
 if [ "$target" = 1 ]; then zmin=4 zmax=4; measure target 5000 150000; fi
 if [ "$gang" = 1 ]; then zmin=4 zmax=4 shape=gang; measure gang 5000 150000; fi
 
@@ -149,6 +165,8 @@ def table(series, title):
 print("### Scheduler (`simulate`, one core)\n")
 table("nodes", "Growth with nodes (same workload):")
 table("pods", "Growth with pods (same cluster):")
+table("affinity", "Inter-pod mix (executors preferring hostname anti-affinity to each other, a fifth of plain pods "
+                  "spread over zones, 2% with required hostname anti-affinity; >= 30,000 placements/s at 5,000 nodes):")
 table("target", "The issue's target shape (>= 100,000 placements/s; peak RSS <= 256 MiB):")
 table("gang", "The gang shape: every pod in a Spark gang placed driver first, a third single-numa "
               "(>= 100,000 end to end pods/s; peak RSS <= 256 MiB):")
