@@ -1,10 +1,12 @@
 /* phash.h - a set of pointers found by a 64-bit hash: the interning tables
- * (label sets, pod relations), whose items keep their own hash.
+ * (label sets, pod relations; one per pod, so neither the items nor the
+ * slots keep a hash).
  *
  * Open addressing with linear probing and backward-shift deletion, at most
  * three quarters full. The caller hashes (with kn_keyhash when a sender
- * picks the bytes) and says how an item gives its hash back (adding and
- * deletion need it) and when an item is the one looked for. */
+ * picks the bytes) and says how an item's hash is computed again (rehashing
+ * and deletion need it) and when an item is the one looked for (a lookup
+ * asks that of each item it passes). */
 #ifndef KN_PHASH_H
 #define KN_PHASH_H
 
@@ -14,15 +16,8 @@
 
 typedef uint64_t (*kn_phash_fn)(const void *item);
 
-/* An item with its hash beside it: a probe compares hashes without
- * reaching into the items. */
-typedef struct kn_phash_slot {
-    void *item; /* NULL: empty */
-    uint64_t hash;
-} kn_phash_slot;
-
 typedef struct kn_phash {
-    kn_phash_slot *slots;
+    void **slots;
     size_t cap, used; /* cap a power of two (or 0) */
     kn_phash_fn hash;
 } kn_phash;
@@ -35,6 +30,6 @@ void *kn_phash_find(const kn_phash *t, uint64_t h, bool (*eq)(const void *item, 
 int kn_phash_add(kn_phash *t, void *item);
 /* Removes item (in the table). */
 void kn_phash_del(kn_phash *t, void *item);
-/* Every item: the slots[0..cap) whose item is not NULL. */
+/* Every item: slots[0..cap) that are not NULL. */
 
 #endif

@@ -95,9 +95,10 @@ static uint64_t pairs_hash(const kn_lpair *p, uint32_t n)
     return kn_keyhash(p, sizeof(*p) * n);
 }
 
+/* Recomputed (rehashing and deletion only): a set per pod does not keep it. */
 static uint64_t set_hash(const void *s)
 {
-    return ((const kn_lset *)s)->hash;
+    return pairs_hash(((const kn_lset *)s)->p, ((const kn_lset *)s)->n);
 }
 
 int kn_labels_init(kn_labels *L)
@@ -112,7 +113,7 @@ int kn_labels_init(kn_labels *L)
 void kn_labels_free(kn_labels *L)
 {
     for (size_t i = 0; i < L->sets.cap; i++)
-        free(L->sets.slots[i].item);
+        free(L->sets.slots[i]);
     kn_phash_free(&L->sets);
     kn_dict_free(&L->dict);
     memset(L, 0, sizeof(*L));
@@ -169,7 +170,6 @@ kn_lset *kn_lset_from_pairs(kn_labels *L, kn_lpair *pairs, uint32_t n)
     if (s != NULL) {
         s->refs = 1;
         s->n = n;
-        s->hash = h;
         if (n > 0)
             memcpy(s->p, pairs, sizeof(*pairs) * n);
     }

@@ -64,7 +64,6 @@ typedef struct kn_lpair {
 typedef struct kn_lset {
     uint32_t refs;
     uint32_t n;
-    uint64_t hash;
     kn_lpair p[]; /* n pairs, sorted by k */
 } kn_lset;
 

@@ -97,24 +97,24 @@ typedef struct kn_redge {
 struct kn_termset;
 
 typedef struct kn_rel {
-    int refs;
-    uint64_t hash;
     kn_lset *lset;
-    uint32_t ns;    /* namespace name id */
-    uint32_t owner; /* controller uid id when default spreading applies to it, else 0 */
-    bool terminating;
     struct kn_termset *ts; /* its own terms, or NULL */
     kn_redge *w;           /* the watches it matches */
-    int n_w, cap_w;
+    int32_t *post;         /* its index in each posting list (lset pairs, then owner;
+                              -1 not posted), or NULL: none posted */
     /* node -> placements taken there: most rels (a pod's own) are on one
-     * node, kept here (occ1_n > 0) while occ is empty; once a second node
-     * comes, every node is in occ. Walk them with kn_rel_occ_next. */
+     * node, kept inline (occ1_n > 0) while occ is NULL or empty; once a
+     * second node comes, every node is in occ. Walk them with
+     * kn_rel_occ_next. (One is made per pod: kept small.) */
+    kn_imap *occ;
     uint32_t occ1_node;
     int32_t occ1_n;
-    kn_imap occ;
-    int n_occ;     /* placements taken, all nodes */
-    int32_t *post; /* its index in each posting list (lset pairs, then owner;
-                           -1 not posted), or NULL: none posted */
+    int32_t n_occ; /* placements taken, all nodes */
+    int32_t refs;
+    int32_t n_w, cap_w;
+    uint32_t ns;         /* namespace name id */
+    uint32_t owner : 31; /* controller uid id when default spreading applies to it, else 0 */
+    uint32_t terminating : 1;
 } kn_rel;
 
 /* The nodes r has placements on, one per call (*pos = 0 to start): false at

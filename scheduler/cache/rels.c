@@ -268,9 +268,11 @@ static uint64_t rel_hash(const kn_lset *l, uint32_t ns, uint32_t owner, bool ter
     return kn_keyhash(&k, sizeof(k));
 }
 
-static uint64_t rel_hash_of(const void *r)
+/* Recomputed (rehashing and deletion only): a rel per pod does not keep it. */
+static uint64_t rel_hash_of(const void *item)
 {
-    return ((const kn_rel *)r)->hash;
+    const kn_rel *r = item;
+    return rel_hash(r->lset, r->ns, r->owner, r->terminating, r->ts);
 }
 
 static bool same_rel(const void *item, const void *key)
@@ -298,7 +300,9 @@ static void rel_destroy(kn_cluster *c, kn_rel *r, bool in_table)
         post_remove(rs, r, i);    /* closing: the lists go whole */
     if (in_table && !rs->closing) /* closing: the table goes whole */
         kn_phash_del(&rs->rels, r);
-    kn_imap_free(&r->occ);
+    if (r->occ != NULL)
+        kn_imap_free(r->occ);
+    free(r->occ);
     free(r->w);
     free(r->post);
     kn_lset_unref(&c->lab, r->lset);
@@ -311,6 +315,11 @@ static void rel_destroy(kn_cluster *c, kn_rel *r, bool in_table)
 kn_rel *kn_rel_get(kn_cluster *c, kn_lset *lset, uint32_t ns, uint32_t owner, bool terminating, kn_termset *ts)
 {
     kn_relstate *rs = &c->rs;
+    if (owner >> 31 != 0) { /* owner is a 31-bit field (dict ids never get there) */
+        kn_lset_unref(&c->lab, lset);
+        kn_termset_unref(c, ts);
+        return NULL;
+    }
     kn_rel key = {.lset = lset, .ns = ns, .owner = owner, .terminating = terminating, .ts = ts};
     uint64_t h = rel_hash(lset, ns, owner, terminating, ts);
     kn_rel *r = kn_phash_find(&rs->rels, h, same_rel, &key);
@@ -326,7 +335,6 @@ kn_rel *kn_rel_get(kn_cluster *c, kn_lset *lset, uint32_t ns, uint32_t owner, bo
         return NULL;
     }
     r->refs = 1;
-    r->hash = h;
     r->lset = lset;
     r->ns = ns;
     r->owner = owner;
@@ -334,7 +342,6 @@ kn_rel *kn_rel_get(kn_cluster *c, kn_lset *lset, uint32_t ns, uint32_t owner, bo
     r->ts = ts;
     kn_dict_hold(&c->lab.dict, ns);
     kn_dict_hold(&c->lab.dict, owner);
-    kn_imap_init(&r->occ);
     bool ok = true;
     for (uint32_t i = 0; ok && i <= lset->n; i++)
         if (i < lset->n ? kn_imap_get(&rs->posted_keys, lset->p[i].k, 0) != 0 : owner != 0)
@@ -383,7 +390,7 @@ bool kn_rel_occ_next(const kn_rel *r, uint32_t *pos, uint32_t *node, int32_t *n)
         }
     }
     uint32_t at = *pos - 1;
-    const kn_imap_slot *s = kn_imap_next(&r->occ, &at);
+    const kn_imap_slot *s = r->occ != NULL ? kn_imap_next(r->occ, &at) : NULL;
     *pos = at + 1;
     if (s == NULL)
         return false;
@@ -392,12 +399,17 @@ bool kn_rel_occ_next(const kn_rel *r, uint32_t *pos, uint32_t *node, int32_t *n)
     return true;
 }
 
-/* A second node: the one kept inline joins occ first. */
+/* A second node: occ made, and the node kept inline joins it first. */
 static int occ_spill(kn_rel *r)
 {
+    if (r->occ == NULL) {
+        if ((r->occ = malloc(sizeof(*r->occ))) == NULL)
+            return -1;
+        kn_imap_init(r->occ);
+    }
     if (r->occ1_n == 0)
         return 0;
-    if (kn_imap_add(&r->occ, r->occ1_node, r->occ1_n, NULL) != 0)
+    if (kn_imap_add(r->occ, r->occ1_node, r->occ1_n, NULL) != 0)
         return -1;
     r->occ1_n = 0;
     return 0;
@@ -405,11 +417,11 @@ static int occ_spill(kn_rel *r)
 
 void kn_rel_occupy(kn_cluster *c, kn_rel *r, int node, int delta)
 {
-    if (r->occ.used == 0 && (r->occ1_n == 0 || r->occ1_node == (uint32_t)node)) {
+    if ((r->occ == NULL || r->occ->used == 0) && (r->occ1_n == 0 || r->occ1_node == (uint32_t)node)) {
         r->occ1_node = (uint32_t)node;
         r->occ1_n += delta;
         r->n_occ += delta;
-    } else if (occ_spill(r) == 0 && kn_imap_add(&r->occ, (uint32_t)node, delta, NULL) == 0) {
+    } else if (occ_spill(r) == 0 && kn_imap_add(r->occ, (uint32_t)node, delta, NULL) == 0) {
         r->n_occ += delta;
     }
     count_rel(c, r, node, delta);
@@ -451,7 +463,7 @@ static int post_key(kn_relstate *rs, uint32_t k)
         return 0;
     int failed = 0;
     for (size_t i = 0; i < rs->rels.cap && !failed; i++) {
-        kn_rel *r = rs->rels.slots[i].item;
+        kn_rel *r = rs->rels.slots[i];
         for (uint32_t j = 0; r != NULL && j < r->lset->n && !failed; j++)
             if (r->lset->p[j].k == k)
                 failed = rel_post(rs, r, j) != 0;
@@ -459,7 +471,7 @@ static int post_key(kn_relstate *rs, uint32_t k)
     if (!failed && kn_imap_put(&rs->posted_keys, k, 1) == 0)
         return 0;
     for (size_t i = 0; i < rs->rels.cap; i++) {
-        kn_rel *r = rs->rels.slots[i].item;
+        kn_rel *r = rs->rels.slots[i];
         for (uint32_t j = 0; r != NULL && j < r->lset->n; j++)
             if (r->lset->p[j].k == k)
                 post_remove(rs, r, j);
@@ -566,7 +578,7 @@ static int match_rels(kn_cluster *c, kn_watch *w)
         return 0;
     }
     for (size_t i = 0; i < rs->rels.cap; i++) {
-        kn_rel *r = rs->rels.slots[i].item;
+        kn_rel *r = rs->rels.slots[i];
         if (r != NULL && kn_watch_matches(c, w, r) && edge_add(r, w) != 0)
             return -1;
     }
@@ -654,7 +666,7 @@ void kn_rel_rematch_nssel(kn_cluster *c)
         }
         /* a rel missed for want of memory is the same as a count gone stale: built again */
         for (size_t j = 0; j < rs->rels.cap; j++) {
-            kn_rel *r = rs->rels.slots[j].item;
+            kn_rel *r = rs->rels.slots[j];
             if (r != NULL && kn_watch_matches(c, w, r))
                 edge_add(r, w);
         }
@@ -843,7 +855,7 @@ int kn_carried_sync(kn_cluster *c)
     }
     uint64_t topo = c->topo_gen;
     for (size_t i = 0; i < rs->rels.cap; i++) {
-        const kn_rel *r = rs->rels.slots[i].item;
+        const kn_rel *r = rs->rels.slots[i];
         if (r == NULL || r->ts == NULL || r->ts->n_car == 0 || r->n_occ == 0)
             continue;
         uint32_t pos = 0, node;
