@@ -131,6 +131,33 @@ static void test_higher_priority_pod_preempts_and_binds_once_victim_is_gone(void
     assert_string_equal(fx_node_of(&f->out, "high"), "node-a");
 }
 
+/* Inter-pod terms are filters like the others: a pod anti-affine to a
+ * lower-priority pod evicts it (node-a), not pods it may not (node-b's
+ * higher-priority one); the message counts the anti-affinity as
+ * kube-scheduler's does. */
+static void test_anti_affinity_is_lifted_by_evicting_its_target(void **state)
+{
+    fx_sched *f = *state;
+    kn_scheduler *s = f->s;
+    fx_node(s, "node-a", "4", "16Gi");
+    fx_node(s, "node-b", "4", "16Gi");
+    running(s, "noisy", "1", 0, "\"app\":\"noisy\"", "node-a", 0);
+    running(s, "busy", "4", 1000, "", "node-b", 0);
+    pending(
+        s, "quiet", "1", 100, "",
+        ",\"affinity\":{\"podAntiAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":[{"
+        "\"labelSelector\":{\"matchLabels\":{\"app\":\"noisy\"}},\"topologyKey\":\"kubernetes.io/hostname\"}]}}");
+    assert_int_equal(fx_cycle(s, 1, &f->out), 0);
+    assert_string_equal(victims(&f->out), "noisy");
+    assert_string_equal(nominated(&f->out, "quiet"), "node-a");
+    fx_expect_failed(
+        &f->out, "quiet",
+        "0/2 nodes are available: 1 Insufficient cpu, 1 node(s) didn't match pod anti-affinity rules.");
+    fx_delete_pod(s, "noisy");
+    assert_int_equal(fx_cycle(s, 2, &f->out), 1);
+    assert_string_equal(fx_node_of(&f->out, "quiet"), "node-a");
+}
+
 static void pdb(kn_scheduler *s, const char *name, const char *selector, int allowed, const char *disrupted)
 {
     kn_json *b =
@@ -736,6 +763,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         fx_sched_test(test_higher_priority_pod_preempts_and_binds_once_victim_is_gone),
+        fx_sched_test(test_anti_affinity_is_lifted_by_evicting_its_target),
         fx_sched_test(test_no_victim_of_equal_or_higher_priority),
         fx_sched_test(test_no_lower_priority_pod_anywhere_leaves_the_message_alone),
         fx_sched_test(test_preemption_policy_never),
