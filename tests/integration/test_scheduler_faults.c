@@ -276,45 +276,6 @@ static void event_errors_retried(void **state)
     assert_int_equal(kn_sched_proc_stop(&w->s, SIGTERM, 20), 0);
 }
 
-/* Kills the double and starts a fresh one on the same port, certificate and
- * token (the scheduler's kubeconfig stays valid); the new one starts empty
- * and keeps the uids objects are created with (--restore-uids). */
-static void restart_double(kn_dbl *d)
-{
-    kill(d->pid, SIGKILL);
-    waitpid(d->pid, NULL, 0);
-    char script[512], cert[160], key[160], portfile[160], log[160], port[16];
-    snprintf(script, sizeof script, "%s/tests/apiserver/kube_apiserver_double.py", KN_SOURCE_DIR);
-    snprintf(cert, sizeof cert, "%s/srv.crt", d->dir);
-    snprintf(key, sizeof key, "%s/srv.key", d->dir);
-    snprintf(portfile, sizeof portfile, "%s/port", d->dir);
-    snprintf(log, sizeof log, "%s/double2.log", d->dir);
-    snprintf(port, sizeof port, "%d", d->port);
-    unlink(portfile);
-    char *argv[] = {"/usr/bin/env",
-                    "python3",
-                    script,
-                    "--port",
-                    port,
-                    "--cert",
-                    cert,
-                    "--key",
-                    key,
-                    "--token",
-                    d->token,
-                    "--port-file",
-                    portfile,
-                    "--bookmark-seconds",
-                    "1",
-                    "--client-ca",
-                    d->ca,
-                    "--restore-uids",
-                    NULL};
-    d->pid = kn_it_spawn(argv, log);
-    assert_true(d->pid > 0);
-    assert_true(kn_it_wait_port(d->port, d->pid, 10000));
-}
-
 /* The API server goes away mid-run and comes back empty at a later
  * resourceVersion, its history compacted, its objects restored as etcd kept
  * them (same uids, bound pods on their nodes): the scheduler reconnects, gets 410 for its old
@@ -346,7 +307,7 @@ static void apiserver_restarted(void **state)
     /* ... then is held still while the new server is filled, so that its first
      * request after the restart meets the new history (no race on timing) */
     kill(w->s.pid, SIGSTOP);
-    restart_double(&w->d);
+    assert_int_equal(kn_dbl_restart(&w->d), 0);
     for (int64_t rv = 100; rv <= old_rv; rv += 2) { /* resourceVersions move on past the old ones */
         snprintf(name, sizeof name, "filler-%lld", (long long)rv);
         assert_int_equal(kn_dbl_add_node(&w->d, name, "1", "1Gi"), 0);

@@ -93,6 +93,40 @@ int kn_dbl_write_cert_kubeconfig(kn_dbl *d, const char *path)
     return kn_it_sh("%s", cmd) == 0 ? 0 : -1;
 }
 
+/* The double on port ("0": any; the one taken is written to d->dir/port)
+ * with d's certificate, token and client CA, logging to d->dir/log_name;
+ * extra: one more argument, or NULL. */
+static pid_t spawn(const kn_dbl *d, const char *port, const char *log_name, const char *extra)
+{
+    char script[512], cert[160], key[160], portfile[160], log[160];
+    snprintf(script, sizeof script, "%s/tests/apiserver/kube_apiserver_double.py", KN_SOURCE_DIR);
+    snprintf(cert, sizeof cert, "%s/srv.crt", d->dir);
+    snprintf(key, sizeof key, "%s/srv.key", d->dir);
+    snprintf(portfile, sizeof portfile, "%s/port", d->dir);
+    snprintf(log, sizeof log, "%s/%s", d->dir, log_name);
+    unlink(portfile);
+    char *argv[] = {"/usr/bin/env",
+                    "python3",
+                    script,
+                    "--port",
+                    (char *)port,
+                    "--cert",
+                    cert,
+                    "--key",
+                    key,
+                    "--token",
+                    (char *)d->token,
+                    "--port-file",
+                    portfile,
+                    "--bookmark-seconds",
+                    "1",
+                    "--client-ca",
+                    (char *)d->ca,
+                    (char *)extra,
+                    NULL};
+    return kn_it_spawn(argv, log);
+}
+
 int kn_dbl_start(kn_dbl *d, const char *extra)
 {
     memset(d, 0, sizeof *d);
@@ -104,35 +138,11 @@ int kn_dbl_start(kn_dbl *d, const char *extra)
     snprintf(d->ca, sizeof d->ca, "%s/ca.crt", d->dir);
     if (make_certs(d) < 0)
         return -1;
-    char script[512], cert[160], key[160], portfile[160], log[160];
-    snprintf(script, sizeof script, "%s/tests/apiserver/kube_apiserver_double.py", KN_SOURCE_DIR);
-    snprintf(cert, sizeof cert, "%s/srv.crt", d->dir);
-    snprintf(key, sizeof key, "%s/srv.key", d->dir);
-    snprintf(portfile, sizeof portfile, "%s/port", d->dir);
-    snprintf(log, sizeof log, "%s/double.log", d->dir);
-    char *argv[20] = {"/usr/bin/env",
-                      "python3",
-                      script,
-                      "--port",
-                      "0",
-                      "--cert",
-                      cert,
-                      "--key",
-                      key,
-                      "--token",
-                      d->token,
-                      "--port-file",
-                      portfile,
-                      "--bookmark-seconds",
-                      "1",
-                      "--client-ca",
-                      d->ca,
-                      NULL};
-    if (extra)
-        argv[17] = (char *)extra;
-    d->pid = kn_it_spawn(argv, log);
+    d->pid = spawn(d, "0", "double.log", extra);
     if (d->pid < 0)
         return -1;
+    char portfile[160];
+    snprintf(portfile, sizeof portfile, "%s/port", d->dir);
     for (int i = 0; i < 200 && d->port == 0; i++) {
         FILE *f = fopen(portfile, "r");
         if (f) {
@@ -144,6 +154,16 @@ int kn_dbl_start(kn_dbl *d, const char *extra)
             kn_it_sleep_ms(50);
     }
     return d->port && write_kubeconfig(d) == 0 ? 0 : -1;
+}
+
+int kn_dbl_restart(kn_dbl *d)
+{
+    kill(d->pid, SIGKILL);
+    waitpid(d->pid, NULL, 0);
+    char port[16];
+    snprintf(port, sizeof port, "%d", d->port);
+    d->pid = spawn(d, port, "double2.log", "--restore-uids");
+    return d->pid > 0 && kn_it_wait_port(d->port, d->pid, 10000) ? 0 : -1;
 }
 
 void kn_dbl_stop(kn_dbl *d)

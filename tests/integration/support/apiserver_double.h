@@ -26,6 +26,10 @@ typedef struct kn_dbl {
 
 /* extra: extra arguments for the double (e.g. "--no-nrt"), or NULL. 0 ok. */
 int kn_dbl_start(kn_dbl *d, const char *extra);
+/* Kills the double and starts a fresh one on the same port, certificate and
+ * token (a kubeconfig stays valid); the new one starts empty and keeps the
+ * uids objects are created with (--restore-uids). 0 once it accepts. */
+int kn_dbl_restart(kn_dbl *d);
 void kn_dbl_stop(kn_dbl *d);
 /* A kubeconfig at path (in d->dir, so certificate-authority: ca.crt is
  * relative to it) authenticating with the client certificate the double's
