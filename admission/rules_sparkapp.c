@@ -400,10 +400,41 @@ static int check_reservation(app_ctx *c, bool gang)
     return 0;
 }
 
+/* The application as the patch built so far leaves it, when that patch
+ * writes a role's labels (the gang labels filled in): the reservation's
+ * "labels" are the executors' as they will be, so the next review of the
+ * patched object asks for no change. NULL: c->app as sent will do (or out
+ * of memory, said in the decision). */
+static kn_json *app_as_patched(app_ctx *c)
+{
+    static const char *const paths[] = {"/spec/driver/labels", "/spec/executor/labels", "/spec/driver",
+                                        "/spec/executor", "/spec"};
+    bool labels = false;
+    for (size_t i = 0; i < c->d->ops.n && !labels; i++)
+        for (size_t k = 0; k < sizeof(paths) / sizeof(paths[0]) && !labels; k++) {
+            const char *op = c->d->ops.ops[i].path;
+            size_t len = strlen(paths[k]);
+            /* a labels map, or a missing map on the way added whole */
+            labels =
+                strncmp(op, paths[k], len) == 0 && (k < 2 ? op[len] == '\0' || op[len] == '/' : op[len] == '\0');
+        }
+    if (!labels)
+        return NULL;
+    kn_err err = {{0}};
+    kn_json *patch = kn_patch_json(&c->d->ops);
+    kn_json *app = patch != NULL ? kn_json_patch_apply(c->app, patch, &err) : NULL;
+    kn_json_free(patch);
+    if (app == NULL)
+        kn_decision_deny(c->d, "building the executor reservation: %s", patch ? err.msg : "out of memory");
+    return app;
+}
+
 static void add_reservation(app_ctx *c)
 {
     kn_err err = {{0}};
-    char *text = kn_sparkapp_reservation_of(c->app, c->n, &c->exec_requests, &err);
+    kn_json *patched = app_as_patched(c);
+    char *text = kn_sparkapp_reservation_of(patched ? patched : c->app, c->n, &c->exec_requests, &err);
+    kn_json_free(patched);
     if (text == NULL) {
         kn_decision_deny(c->d, "%s", err.msg);
         return;

@@ -149,5 +149,6 @@ uint64_t kn_keyhash(const void *p, size_t n)
 {
     if (!atomic_load_explicit(&key_ready, memory_order_acquire))
         pthread_once(&key_once, draw_key);
-    return siphash13(process_key.k0, process_key.k1, p, n);
+    /* p may be NULL when n is 0 (an empty label set); NULL + 0 is undefined in C */
+    return siphash13(process_key.k0, process_key.k1, n > 0 ? p : "", n);
 }

@@ -100,6 +100,35 @@ static void test_guide_migration(void **state)
     kn_json_free(r);
 }
 
+/* Executors whose labels differ from the driver's: the reservation's
+ * "labels" are theirs as the patch leaves them, gang labels filled in, so
+ * the slots carry what the executors will carry and admitting the patched
+ * object again (with the same configuration) changes nothing. */
+static void test_filled_labels_reach_the_reservation(void **state)
+{
+    (void)state;
+    kn_json *r = fixture("sparkapp-migration-before.json");
+    const char *team = "{\"team\":\"etl\"}";
+    set_at(r, "/request/object/spec/executor", "labels", kn_json_parse(team, strlen(team), NULL, NULL));
+    kn_admit_config cfg = {.scheduler_name = "kubenexus-scheduler", .fill_gang_labels = true};
+    admitted a = admit_cfg(r, KN_ADMIT_MUTATE, &cfg);
+    assert_true(is_allowed(&a));
+    kn_json *res = kn_json_parse(str_at(a.patched, RES_ANN), strlen(str_at(a.patched, RES_ANN)), NULL, NULL);
+    assert_non_null(res);
+    const kn_json *labels = kn_json_get(res, "labels");
+    assert_string_equal(kn_json_get_str(labels, "team"), "etl");
+    assert_string_equal(kn_json_get_str(labels, GANG_N), "my-job");
+    assert_string_equal(kn_json_get_str(labels, GANG_M), "6");
+    kn_json_free(res);
+    set_at(r, "/request", "object", kn_json_clone(a.patched));
+    admitted_free(&a);
+    a = admit_cfg(r, KN_ADMIT_MUTATE, &cfg);
+    assert_true(is_allowed(&a));
+    assert_null(a.patch);
+    admitted_free(&a);
+    kn_json_free(r);
+}
+
 static void test_fill_gang_labels(void **state)
 {
     (void)state;
@@ -684,6 +713,7 @@ int main(void)
         cmocka_unit_test(test_guide_streaming),
         cmocka_unit_test(test_guide_migration),
         cmocka_unit_test(test_fill_gang_labels),
+        cmocka_unit_test(test_filled_labels_reach_the_reservation),
         cmocka_unit_test(test_min_available_wrong),
         cmocka_unit_test(test_every_problem_listed),
         cmocka_unit_test(test_update_changes_instances),
