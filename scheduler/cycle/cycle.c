@@ -453,8 +453,11 @@ static bool place_group(const kn_cycle *cy, int gi, int *P, int n, const kn_resv
         kn_take_pods(s, &t);
         if (!t.oom && t.placed == n && rs)
             kn_take_slots(s, s->c.pods[P[0]].d, rs, &t);
+        /* a gang of which nothing fits holds nothing: it does not take the
+         * cycle's one hold from another starving gang, nor say it holds */
+        hold = t.placed + t.held > 0;
         kn_undo_or_hold(s, &t, true);
-        s->holder_done = true;
+        s->holder_done = hold;
     }
     free(t.slots);
     char full[2 * KN_MSG_MAX + 256];

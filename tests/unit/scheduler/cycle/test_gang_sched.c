@@ -311,6 +311,33 @@ static void test_starving_gang_holds_room(void **state)
     assert_int_equal(fx_bound_with_prefix(out, "small-"), 1); /* only small-0, before the bound */
 }
 
+/* One gang holds room per cycle past the bound: a starving gang of which
+ * nothing fits anywhere holds nothing, so it neither says it holds nor
+ * keeps the hold from the next starving gang, which keeps what it finds. */
+static void test_gang_that_fits_nothing_leaves_the_hold(void **state)
+{
+    fx_sched *f = *state;
+    kn_scheduler *s = f->s;
+    kn_sched_out *out = &f->out;
+    fx_node(s, "node-a", "8", "32Gi");
+    fx_pod_full(s, "blocker-0", "2", "1Gi", "", "", "", "", "node-a", "default-scheduler");
+    fx_pod_full(s, "blocker-1", "2", "1Gi", "", "", "", "", "node-a", "default-scheduler");
+    fx_pod_full(s, "blocker-2", "2", "1Gi", "", "", "", "", "node-a", "default-scheduler");
+    members(s, "huge", 2, "10", GANG("huge", "2"), ""); /* older: tried first */
+    members(s, "big", 4, "2", GANG("big", "4"), "");
+    assert_int_equal(fx_cycle(s, 0, out), 0);
+    fx_delete_pod(s, "blocker-0");
+    fx_pod(s, "small", "1", "1Gi");
+    assert_int_equal(fx_cycle(s, 121, out), 0);
+    assert_null(fx_node_of(out, "small")); /* big holds the 4 cpu freed */
+    const kn_sched_event *e = fx_event(out, "huge-0", "FailedScheduling");
+    assert_non_null(e);
+    assert_null(strstr(e->message, "Holding"));
+    e = fx_event(out, "big-0", "FailedScheduling");
+    assert_non_null(e);
+    assert_non_null(strstr(e->message, "Holding the room found so far"));
+}
+
 static void test_driver_deleted_releases_slots(void **state)
 {
     fx_sched *f = *state;
@@ -364,6 +391,7 @@ int main(void)
         fx_sched_test(test_priority_then_age),
         cmocka_unit_test(test_competing_gangs_one_places_fully),
         fx_sched_test(test_starving_gang_holds_room),
+        fx_sched_test(test_gang_that_fits_nothing_leaves_the_hold),
         fx_sched_test(test_driver_deleted_releases_slots),
         fx_sched_test(test_driver_placed_again_then_deleted_releases_all),
     };
