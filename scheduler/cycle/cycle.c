@@ -711,6 +711,9 @@ static void requeue(kn_scheduler *s, int pi, const char *msg, double now, kn_sch
     const kn_cycle cy = {.s = s, .now = now, .out = out};
     kn_cpod *p = &s->c.pods[pi];
     kn_pod_release(s, pi);
+    /* a driver placed again takes new slots with it: the old ones go now,
+     * not at the gang's timeout */
+    kn_resv_release_driver(s, p->uid);
     free(p->node_name);
     p->node_name = NULL;
     p->state = KN_POD_PENDING;
