@@ -2,7 +2,10 @@
  * kube-apiserver test double with inter-pod affinity: namespaceSelector read
  * from watched Namespaces (and a relabelled one read anew), placed pods'
  * anti-affinity held against a plain pod (symmetry), and a gang whose
- * members are anti-affine on hostname waiting whole until they can spread.
+ * members are anti-affine on hostname waiting whole until they can spread;
+ * and topology spread constraints on zone: DoNotSchedule pods alternating
+ * zones against the score, and the pods that cannot keep the skew pending
+ * with kube-scheduler's message.
  * Every wait is a bounded poll on what the double records. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +23,7 @@
 
 #define WAIT_S 30.0
 #define HOSTNAME "kubernetes.io/hostname"
+#define ZONE "topology.kubernetes.io/zone"
 
 typedef kn_it_world world;
 
@@ -53,6 +57,45 @@ static char *node_of(world *w, const char *ns, const char *name)
 {
     assert_true(kn_it_wait_pod_bound(&w->d, ns, name, WAIT_S));
     return kn_dbl_pod_node(&w->d, ns, name);
+}
+
+/* A node of zone with cpu cores and 32Gi. */
+static void zone_node(world *w, const char *name, const char *zone, const char *cpu)
+{
+    char labels[128];
+    snprintf(labels, sizeof labels, "\"" ZONE "\":\"%s\"", zone);
+    assert_int_equal(kn_dbl_add_node_labels(&w->d, name, cpu, "32Gi", labels), 0);
+}
+
+/* Two zones: a-1 and a-2 of 16 cpu in zone-a, b-1 and b-2 of 4 cpu in
+ * zone-b. A plain pod goes to the emptiest node, so 1-cpu pods without
+ * constraints all land in zone-a (a-1, a-2, a-1, ...). */
+static void two_zones(world *w)
+{
+    zone_node(w, "a-1", "zone-a", "16");
+    zone_node(w, "a-2", "zone-a", "16");
+    zone_node(w, "b-1", "zone-b", "4");
+    zone_node(w, "b-2", "zone-b", "4");
+}
+
+/* spec members: one zone constraint of maxSkew 1 over the pods labelled
+ * app=app, with extra members (e.g. minDomains). */
+static const char *zone_spread(char *buf, size_t cap, const char *app, const char *when, const char *extra)
+{
+    snprintf(buf, cap,
+             ",\"topologySpreadConstraints\":[{\"maxSkew\":1,\"topologyKey\":\"" ZONE "\","
+             "\"whenUnsatisfiable\":\"%s\",\"labelSelector\":{\"matchLabels\":{\"app\":\"%s\"}}%s}]",
+             when, app, extra);
+    return buf;
+}
+
+/* The zone letter of the node ns/name is bound to (names are <zone>-<i>). */
+static char zone_of(world *w, const char *ns, const char *name)
+{
+    char *n = node_of(w, ns, name);
+    char z = n[0];
+    free(n);
+    return z;
 }
 
 static void start(world *w)
@@ -212,6 +255,51 @@ static void anti_affine_gang_waits_whole_then_spreads(void **state)
     stop_cleanly(w);
 }
 
+/* DoNotSchedule maxSkew 1 on zone: 1-cpu pods alternate zones, though each
+ * would go to the emptier zone-a alone. With minDomains 3 and two zones the
+ * global minimum is 0, so no node passes and the pod says so in
+ * kube-scheduler's words; a third zone's node takes it. A 6-cpu pod then
+ * finds the full zones' nodes short of cpu (NodeResourcesFit comes first)
+ * and zone-a's over the skew. */
+static void spread_do_not_schedule_alternates_zones(void **state)
+{
+    world *w = *state;
+    two_zones(w);
+    start(w);
+    char spec[512];
+    zone_spread(spec, sizeof spec, "web", "DoNotSchedule", "");
+    for (int i = 0; i < 4; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "web-%d", i);
+        pod(w, "default", name, "\"app\":\"web\"", spec, NULL, "1");
+        assert_int_equal(zone_of(w, "default", name), "abab"[i]);
+    }
+    zone_spread(spec, sizeof spec, "web", "DoNotSchedule", ",\"minDomains\":3");
+    pod(w, "default", "web-4", "\"app\":\"web\"", spec, NULL, "1");
+    assert_true(kn_it_wait_event(&w->d, "default", "web-4", "FailedScheduling", WAIT_S));
+    assert_int_equal(
+        kn_dbl_events(&w->d, "default", "web-4", "FailedScheduling",
+                      "0/4 nodes are available: 4 node(s) didn't match pod topology spread constraints.", NULL),
+        1);
+    zone_node(w, "c-1", "zone-c", "4");
+    char *n = node_of(w, "default", "web-4");
+    assert_string_equal(n, "c-1");
+    free(n);
+    /* zones a:2 b:2 c:1 */
+    zone_spread(spec, sizeof spec, "web", "DoNotSchedule", "");
+    pod(w, "default", "web-big", "\"app\":\"web\"", spec, NULL, "6");
+    assert_true(kn_it_wait_event(&w->d, "default", "web-big", "FailedScheduling", WAIT_S));
+    assert_int_equal(kn_dbl_events(&w->d, "default", "web-big", "FailedScheduling",
+                                   "0/5 nodes are available: 2 node(s) didn't match pod topology spread "
+                                   "constraints, 3 Insufficient cpu.",
+                                   NULL),
+                     1);
+    n = kn_dbl_pod_node(&w->d, "default", "web-big");
+    assert_string_equal(n, "");
+    free(n);
+    stop_cleanly(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -221,6 +309,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(placed_pods_anti_affinity_is_symmetric, kn_it_world_setup,
                                         kn_it_world_teardown),
         cmocka_unit_test_setup_teardown(anti_affine_gang_waits_whole_then_spreads, kn_it_world_setup,
+                                        kn_it_world_teardown),
+        cmocka_unit_test_setup_teardown(spread_do_not_schedule_alternates_zones, kn_it_world_setup,
                                         kn_it_world_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -244,15 +244,20 @@ kn_json *kn_dbl_state(kn_dbl *d)
 
 int kn_dbl_add_node(kn_dbl *d, const char *name, const char *cpu, const char *memory)
 {
-    char body[1024];
+    return kn_dbl_add_node_labels(d, name, cpu, memory, NULL);
+}
+
+int kn_dbl_add_node_labels(kn_dbl *d, const char *name, const char *cpu, const char *memory, const char *labels)
+{
+    char body[1536];
     snprintf(body, sizeof body,
              "{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"%s\",\"labels\":"
-             "{\"kubernetes.io/hostname\":\"%s\",\"kubernetes.io/os\":\"linux\"}},\"spec\":{},"
+             "{\"kubernetes.io/hostname\":\"%s\",\"kubernetes.io/os\":\"linux\"%s%s}},\"spec\":{},"
              "\"status\":{\"capacity\":{\"cpu\":\"%s\",\"memory\":\"%s\",\"pods\":\"110\",\"ephemeral-storage\":"
              "\"100Gi\"},"
              "\"allocatable\":{\"cpu\":\"%s\",\"memory\":\"%s\",\"pods\":\"110\",\"ephemeral-storage\":\"100Gi\"},"
              "\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\",\"reason\":\"KubeletReady\"}]}}",
-             name, name, cpu, memory, cpu, memory);
+             name, name, labels ? "," : "", labels ? labels : "", cpu, memory, cpu, memory);
     return kn_dbl_call(d, "POST", "/api/v1/nodes", body, NULL) == 201 ? 0 : -1;
 }
 

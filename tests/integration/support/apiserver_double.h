@@ -46,6 +46,8 @@ kn_json *kn_dbl_state(kn_dbl *d);
 
 /* ---- objects as the API server receives them ---- */
 int kn_dbl_add_node(kn_dbl *d, const char *name, const char *cpu, const char *memory);
+/* The same node with more labels: JSON object members ("\"k\":\"v\",...") or NULL. */
+int kn_dbl_add_node_labels(kn_dbl *d, const char *name, const char *cpu, const char *memory, const char *labels);
 /* labels/annotations: JSON object text or NULL. */
 int kn_dbl_add_pod(kn_dbl *d, const char *ns, const char *name, const char *cpu, const char *memory,
                    const char *labels, const char *annotations);
