@@ -5,7 +5,7 @@
  * members are anti-affine on hostname waiting whole until they can spread;
  * and topology spread constraints on zone: DoNotSchedule pods alternating
  * zones against the score, and the pods that cannot keep the skew pending
- * with kube-scheduler's message.
+ * with kube-scheduler's message; ScheduleAnyway steering by score only.
  * Every wait is a bounded poll on what the double records. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -96,6 +96,30 @@ static char zone_of(world *w, const char *ns, const char *name)
     char z = n[0];
     free(n);
     return z;
+}
+
+/* Pods <app>-0, <app>-1, ... labelled app=<app>, 1 cpu and these spec
+ * members, created one at a time, each bound in the zone of its letter. */
+static void place_in_zones(world *w, const char *app, const char *spec, const char *zones)
+{
+    char labels[64];
+    snprintf(labels, sizeof labels, "\"app\":\"%s\"", app);
+    for (int i = 0; zones[i]; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "%s-%d", app, i);
+        pod(w, "default", name, labels, spec, NULL, "1");
+        assert_int_equal(zone_of(w, "default", name), zones[i]);
+    }
+}
+
+/* default/name is told why it is pending, once, with this message, and stays unbound. */
+static void pending_with(world *w, const char *name, const char *message)
+{
+    assert_true(kn_it_wait_event(&w->d, "default", name, "FailedScheduling", WAIT_S));
+    assert_int_equal(kn_dbl_events(&w->d, "default", name, "FailedScheduling", message, NULL), 1);
+    char *n = kn_dbl_pod_node(&w->d, "default", name);
+    assert_string_equal(n, "");
+    free(n);
 }
 
 static void start(world *w)
@@ -268,19 +292,10 @@ static void spread_do_not_schedule_alternates_zones(void **state)
     start(w);
     char spec[512];
     zone_spread(spec, sizeof spec, "web", "DoNotSchedule", "");
-    for (int i = 0; i < 4; i++) {
-        char name[16];
-        snprintf(name, sizeof name, "web-%d", i);
-        pod(w, "default", name, "\"app\":\"web\"", spec, NULL, "1");
-        assert_int_equal(zone_of(w, "default", name), "abab"[i]);
-    }
+    place_in_zones(w, "web", spec, "abab");
     zone_spread(spec, sizeof spec, "web", "DoNotSchedule", ",\"minDomains\":3");
     pod(w, "default", "web-4", "\"app\":\"web\"", spec, NULL, "1");
-    assert_true(kn_it_wait_event(&w->d, "default", "web-4", "FailedScheduling", WAIT_S));
-    assert_int_equal(
-        kn_dbl_events(&w->d, "default", "web-4", "FailedScheduling",
-                      "0/4 nodes are available: 4 node(s) didn't match pod topology spread constraints.", NULL),
-        1);
+    pending_with(w, "web-4", "0/4 nodes are available: 4 node(s) didn't match pod topology spread constraints.");
     zone_node(w, "c-1", "zone-c", "4");
     char *n = node_of(w, "default", "web-4");
     assert_string_equal(n, "c-1");
@@ -288,14 +303,36 @@ static void spread_do_not_schedule_alternates_zones(void **state)
     /* zones a:2 b:2 c:1 */
     zone_spread(spec, sizeof spec, "web", "DoNotSchedule", "");
     pod(w, "default", "web-big", "\"app\":\"web\"", spec, NULL, "6");
-    assert_true(kn_it_wait_event(&w->d, "default", "web-big", "FailedScheduling", WAIT_S));
-    assert_int_equal(kn_dbl_events(&w->d, "default", "web-big", "FailedScheduling",
-                                   "0/5 nodes are available: 2 node(s) didn't match pod topology spread "
-                                   "constraints, 3 Insufficient cpu.",
-                                   NULL),
-                     1);
-    n = kn_dbl_pod_node(&w->d, "default", "web-big");
-    assert_string_equal(n, "");
+    pending_with(w, "web-big",
+                 "0/5 nodes are available: 2 node(s) didn't match pod topology spread constraints, 3 Insufficient "
+                 "cpu.");
+    stop_cleanly(w);
+}
+
+/* ScheduleAnyway maxSkew 1 on zone only scores: the second pod goes to
+ * zone-b against the resource score (zone-a without the constraint), the
+ * third back to zone-a; a 6-cpu pod fits only zone-a's nodes and is bound
+ * there over the skew, where the same pod under DoNotSchedule stays
+ * pending. */
+static void spread_schedule_anyway_scores_not_filters(void **state)
+{
+    world *w = *state;
+    two_zones(w);
+    start(w);
+    char spec[512];
+    zone_spread(spec, sizeof spec, "api", "ScheduleAnyway", "");
+    place_in_zones(w, "api", spec, "aba");
+    /* zones a:2 b:1 */
+    char strict[512];
+    zone_spread(strict, sizeof strict, "api", "DoNotSchedule", "");
+    pod(w, "default", "api-strict", "\"app\":\"api\"", strict, NULL, "6");
+    pending_with(w, "api-strict",
+                 "0/4 nodes are available: 2 Insufficient cpu, 2 node(s) didn't match pod topology spread "
+                 "constraints.");
+    pod(w, "default", "api-big", "\"app\":\"api\"", spec, NULL, "6");
+    assert_int_equal(zone_of(w, "default", "api-big"), 'a');
+    char *n = kn_dbl_pod_node(&w->d, "default", "api-strict");
+    assert_string_equal(n, ""); /* still over the skew */
     free(n);
     stop_cleanly(w);
 }
@@ -311,6 +348,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(anti_affine_gang_waits_whole_then_spreads, kn_it_world_setup,
                                         kn_it_world_teardown),
         cmocka_unit_test_setup_teardown(spread_do_not_schedule_alternates_zones, kn_it_world_setup,
+                                        kn_it_world_teardown),
+        cmocka_unit_test_setup_teardown(spread_schedule_anyway_scores_not_filters, kn_it_world_setup,
                                         kn_it_world_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
