@@ -5,7 +5,8 @@
  * members are anti-affine on hostname waiting whole until they can spread;
  * and topology spread constraints on zone: DoNotSchedule pods alternating
  * zones against the score, and the pods that cannot keep the skew pending
- * with kube-scheduler's message; ScheduleAnyway steering by score only.
+ * with kube-scheduler's message; ScheduleAnyway steering by score only;
+ * a ReplicaSet's pods spread by the system defaults.
  * Every wait is a bounded poll on what the double records. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,20 +28,28 @@
 
 typedef kn_it_world world;
 
-/* A pod of ours (or bound to node, when given) with extra spec members. */
-static void pod(world *w, const char *ns, const char *name, const char *labels, const char *spec, const char *node,
-                const char *cpu)
+/* A pod of ours (or bound to node, when given) with extra metadata members
+ * and spec members (each "" or starting with a comma). */
+static void pod_with(world *w, const char *ns, const char *name, const char *labels, const char *meta,
+                     const char *spec, const char *node, const char *cpu)
 {
     char body[8192], path[256], nodefield[128] = "";
     if (node)
         snprintf(nodefield, sizeof nodefield, "\"nodeName\":\"%s\",", node);
     snprintf(body, sizeof body,
              "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"%s\","
-             "\"labels\":{%s}},\"spec\":{%s\"schedulerName\":\"%s\",\"containers\":[{\"name\":\"main\","
+             "\"labels\":{%s}%s},\"spec\":{%s\"schedulerName\":\"%s\",\"containers\":[{\"name\":\"main\","
              "\"image\":\"x\",\"resources\":{\"requests\":{\"cpu\":\"%s\",\"memory\":\"256Mi\"}}}]%s}}",
-             name, ns, labels, nodefield, node ? "default-scheduler" : "kubenexus-scheduler", cpu, spec);
+             name, ns, labels, meta, nodefield, node ? "default-scheduler" : "kubenexus-scheduler", cpu, spec);
     snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods", ns);
     assert_int_equal(kn_dbl_call(&w->d, "POST", path, body, NULL), 201);
+}
+
+/* The same without metadata members. */
+static void pod(world *w, const char *ns, const char *name, const char *labels, const char *spec, const char *node,
+                const char *cpu)
+{
+    pod_with(w, ns, name, labels, "", spec, node, cpu);
 }
 
 static void namespace(world *w, const char *name, const char *labels)
@@ -98,16 +107,16 @@ static char zone_of(world *w, const char *ns, const char *name)
     return z;
 }
 
-/* Pods <app>-0, <app>-1, ... labelled app=<app>, 1 cpu and these spec
- * members, created one at a time, each bound in the zone of its letter. */
-static void place_in_zones(world *w, const char *app, const char *spec, const char *zones)
+/* Pods <app>-0, <app>-1, ... labelled app=<app>, 1 cpu, these metadata and
+ * spec members, created one at a time, each bound in the zone of its letter. */
+static void place_in_zones(world *w, const char *app, const char *meta, const char *spec, const char *zones)
 {
     char labels[64];
     snprintf(labels, sizeof labels, "\"app\":\"%s\"", app);
     for (int i = 0; zones[i]; i++) {
         char name[32];
         snprintf(name, sizeof name, "%s-%d", app, i);
-        pod(w, "default", name, labels, spec, NULL, "1");
+        pod_with(w, "default", name, labels, meta, spec, NULL, "1");
         assert_int_equal(zone_of(w, "default", name), zones[i]);
     }
 }
@@ -292,7 +301,7 @@ static void spread_do_not_schedule_alternates_zones(void **state)
     start(w);
     char spec[512];
     zone_spread(spec, sizeof spec, "web", "DoNotSchedule", "");
-    place_in_zones(w, "web", spec, "abab");
+    place_in_zones(w, "web", "", spec, "abab");
     zone_spread(spec, sizeof spec, "web", "DoNotSchedule", ",\"minDomains\":3");
     pod(w, "default", "web-4", "\"app\":\"web\"", spec, NULL, "1");
     pending_with(w, "web-4", "0/4 nodes are available: 4 node(s) didn't match pod topology spread constraints.");
@@ -321,7 +330,7 @@ static void spread_schedule_anyway_scores_not_filters(void **state)
     start(w);
     char spec[512];
     zone_spread(spec, sizeof spec, "api", "ScheduleAnyway", "");
-    place_in_zones(w, "api", spec, "aba");
+    place_in_zones(w, "api", "", spec, "aba");
     /* zones a:2 b:1 */
     char strict[512];
     zone_spread(strict, sizeof strict, "api", "DoNotSchedule", "");
@@ -334,6 +343,24 @@ static void spread_schedule_anyway_scores_not_filters(void **state)
     char *n = kn_dbl_pod_node(&w->d, "default", "api-strict");
     assert_string_equal(n, ""); /* still over the skew */
     free(n);
+    stop_cleanly(w);
+}
+
+/* A ReplicaSet's pods without constraints of their own get kube-scheduler's
+ * system default spreading (ScheduleAnyway, hostname maxSkew 3 and zone
+ * maxSkew 5): the second goes to the small zone-b node, where the resource
+ * score alone would put it beside the first on the big zone-a node. */
+static void replicaset_pods_get_default_spreading(void **state)
+{
+    world *w = *state;
+    zone_node(w, "a-1", "zone-a", "16");
+    zone_node(w, "b-1", "zone-b", "4");
+    start(w);
+    place_in_zones(w, "web",
+                   ",\"ownerReferences\":[{\"apiVersion\":\"apps/v1\",\"kind\":\"ReplicaSet\",\"name\":"
+                   "\"web-5d8f7c\",\"uid\":\"6f1c2a0e-3b7d-4e59-9a2c-0d4e8b1f7a53\",\"controller\":true,"
+                   "\"blockOwnerDeletion\":true}]",
+                   "", "ab");
     stop_cleanly(w);
 }
 
@@ -350,6 +377,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(spread_do_not_schedule_alternates_zones, kn_it_world_setup,
                                         kn_it_world_teardown),
         cmocka_unit_test_setup_teardown(spread_schedule_anyway_scores_not_filters, kn_it_world_setup,
+                                        kn_it_world_teardown),
+        cmocka_unit_test_setup_teardown(replicaset_pods_get_default_spreading, kn_it_world_setup,
                                         kn_it_world_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
