@@ -18,7 +18,9 @@
  * OnDemand claims of a WaitForFirstConsumer class (created by the driver
  * after each executor, as Spark does) has every executor bound in the
  * class's zone once its claim, annotated with that node, is provisioned and
- * bound.
+ * bound; an application whose executors are required apart on hostname
+ * has its driver's reservation carry that affinity and every executor bound
+ * on a node of its own, in a slot held there for it.
  * Every wait polls with a bound; nothing asserts how long anything took. */
 #include <setjmp.h>
 #include <signal.h>
@@ -113,7 +115,8 @@ static void apply_ok(const char *file, const char *name)
     kn_json_free(resp);
 }
 
-static void check_driver_reservation(const app_ref *a)
+/* The driver's executor reservation, parsed (the caller frees it). */
+static kn_json *driver_reservation(const app_ref *a)
 {
     char name[256];
     snprintf(name, sizeof(name), "%s-driver", a->name);
@@ -121,10 +124,50 @@ static void check_driver_reservation(const app_ref *a)
     const char *r = kn_json_str(kn_json_dig(pod, "metadata", "annotations", RESERVATION, NULL));
     CHECK(r != NULL);
     kn_json *res = kn_json_parse(r, strlen(r), NULL, NULL);
+    kn_json_free(pod);
+    CHECK(res != NULL);
+    return res;
+}
+
+static void check_driver_reservation(const app_ref *a)
+{
+    kn_json *res = driver_reservation(a);
     int64_t count = -1;
     CHECK(kn_json_int(kn_json_get(res, "count"), &count) == 0 && count == a->want - 1);
     kn_json_free(res);
-    kn_json_free(pod);
+}
+
+/* The nodes of the app's executors <app>-exec-1.. into nodes (a->want - 1
+ * of them), each checked against the slots held for them: the driver's
+ * GangReserved event names every node with as many slots as executors
+ * there ("... on node-1 (1), node-2 (1), ..."). */
+static void executors_took_slots(const app_ref *a, char nodes[][64])
+{
+    char driver[256];
+    snprintf(driver, sizeof(driver), "%s-driver", a->name);
+    char *msg = kn_e2e_event_message(&g_env, a->ns, driver, "GangReserved");
+    CHECK(msg != NULL);
+    int n = a->want - 1;
+    for (int i = 0; i < n; i++) {
+        char name[256];
+        snprintf(name, sizeof(name), "%s-exec-%d", a->name, i + 1);
+        kn_json *pod = kn_e2e_get_pod(&g_env, a->ns, name);
+        const char *node = kn_json_str(kn_json_dig(pod, "spec", "nodeName", NULL));
+        CHECK(node != NULL);
+        snprintf(nodes[i], 64, "%s", node);
+        kn_json_free(pod);
+    }
+    for (int i = 0; i < n; i++) {
+        int here = 0;
+        for (int j = 0; j < n; j++)
+            here += strcmp(nodes[i], nodes[j]) == 0;
+        char want[96];
+        snprintf(want, sizeof(want), " %.63s (%d)", nodes[i], here);
+        if (strstr(msg, want) == NULL)
+            fprintf(stderr, "GangReserved: %s; want%s\n", msg, want);
+        CHECK(strstr(msg, want) != NULL);
+    }
+    free(msg);
 }
 
 static void wait_fully_bound(const app_ref *a)
@@ -422,6 +465,37 @@ static void test_executors_ondemand_claims_on_wffc_class(void **state)
     CHECK(g_op.refused == 0);
 }
 
+/* Executors required apart on kubernetes.io/hostname (spec.executor.affinity,
+ * selecting spark-role=executor and the app's spark-app-name) on four nodes
+ * any of which could hold the whole gang: the webhook writes the affinity
+ * into the driver's reservation, the slots are held on three nodes and every
+ * executor is bound on its own node, in a slot. */
+static void test_executors_anti_affine_on_hostname(void **state)
+{
+    (void)state;
+    for (int i = 1; i <= 4; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "node-%d", i);
+        CHECK(kn_e2e_add_node(&g_env, name, "8", "32Gi", 0) == 0);
+    }
+    CHECK(kn_e2e_start_scheduler(&g_env, NULL) == 0);
+    const char *file = "tests/fixtures/sparkapps/executors-apart.yaml";
+    app_ref a = {"default", "executors-apart", 4};
+    apply_ok(file, NULL);
+    wait_fully_bound(&a);
+    check_driver_reservation(&a);
+    kn_json *app = kn_e2e_read_doc(file), *res = driver_reservation(&a);
+    const kn_json *aff = kn_json_get(res, "affinity");
+    CHECK(aff != NULL && kn_json_equal(aff, kn_json_dig(app, "spec", "executor", "affinity", NULL)));
+    kn_json_free(res);
+    kn_json_free(app);
+    char nodes[3][64];
+    executors_took_slots(&a, nodes);
+    CHECK(strcmp(nodes[0], nodes[1]) != 0 && strcmp(nodes[0], nodes[2]) != 0 && strcmp(nodes[1], nodes[2]) != 0);
+    CHECK(kn_e2e_max_bind_attempts(&g_env, a.ns, a.name) == 1);
+    CHECK(g_op.refused == 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -432,6 +506,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_restart_keeps_driver_reservation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_high_priority_app_preempts_whole_apps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_executors_ondemand_claims_on_wffc_class, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_executors_anti_affine_on_hostname, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

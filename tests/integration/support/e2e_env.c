@@ -431,15 +431,21 @@ int kn_e2e_load_cluster(kn_e2e *e, const char *path)
 
 int kn_e2e_add_node(kn_e2e *e, const char *name, const char *cpu, const char *memory, int gpus)
 {
-    char gpu[64] = "", res[256], body[1024];
+    return kn_e2e_add_node_labels(e, name, cpu, memory, gpus, NULL);
+}
+
+int kn_e2e_add_node_labels(kn_e2e *e, const char *name, const char *cpu, const char *memory, int gpus,
+                           const char *labels)
+{
+    char gpu[64] = "", res[256], body[1536];
     if (gpus > 0)
         snprintf(gpu, sizeof(gpu), ",\"nvidia.com/gpu\":\"%d\"", gpus);
     snprintf(res, sizeof(res), "{\"cpu\":\"%s\",\"memory\":\"%s\",\"pods\":\"110\"%s}", cpu, memory, gpu);
     snprintf(body, sizeof(body),
              "{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"%s\",\"labels\":"
-             "{\"kubernetes.io/hostname\":\"%s\"}},\"spec\":{},\"status\":{\"capacity\":%s,"
+             "{\"kubernetes.io/hostname\":\"%s\"%s%s}},\"spec\":{},\"status\":{\"capacity\":%s,"
              "\"allocatable\":%s,\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}}",
-             name, name, res, res);
+             name, name, labels ? "," : "", labels ? labels : "", res, res);
     return kn_e2e_call(e, "POST", "/api/v1/nodes", body, NULL, NULL) == 201 ? 0 : -1;
 }
 
@@ -582,18 +588,37 @@ static bool event_names(const kn_json *ev, const char *ns, const char *pod, cons
            (o_ns == NULL || strcmp(o_ns, ns) == 0);
 }
 
+/* The first Event (core/v1, then events.k8s.io/v1) with reason naming ns/pod. */
+static const kn_json *find_event(const kn_json *st, const char *ns, const char *pod, const char *reason)
+{
+    const char *kinds[] = {"events", "events.k8s.io"};
+    for (size_t k = 0; k < 2; k++) {
+        const kn_json *evs = kn_json_dig(st, "objects", kinds[k], NULL);
+        for (size_t i = 0; i < kn_json_len(evs); i++)
+            if (event_names(kn_json_at(evs, i), ns, pod, reason))
+                return kn_json_at(evs, i);
+    }
+    return NULL;
+}
+
 bool kn_e2e_has_event(kn_e2e *e, const char *ns, const char *pod, const char *reason)
 {
     kn_json *st = state(e);
-    const char *kinds[] = {"events", "events.k8s.io"};
-    bool found = false;
-    for (size_t k = 0; k < 2 && !found; k++) {
-        kn_json *evs = kn_json_dig(st, "objects", kinds[k], NULL);
-        for (size_t i = 0; i < kn_json_len(evs) && !found; i++)
-            found = event_names(kn_json_at(evs, i), ns, pod, reason);
-    }
+    bool found = find_event(st, ns, pod, reason) != NULL;
     kn_json_free(st);
     return found;
+}
+
+char *kn_e2e_event_message(kn_e2e *e, const char *ns, const char *pod, const char *reason)
+{
+    kn_json *st = state(e);
+    const kn_json *ev = find_event(st, ns, pod, reason);
+    const char *m = kn_json_get_str(ev, "message");
+    if (m == NULL)
+        m = kn_json_get_str(ev, "note");
+    char *out = m != NULL ? strdup(m) : NULL;
+    kn_json_free(st);
+    return out;
 }
 
 bool kn_e2e_wait(double timeout_s, bool (*pred)(void *ctx), void *ctx)

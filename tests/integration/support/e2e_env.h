@@ -63,6 +63,9 @@ int kn_e2e_load_webhook_configs(kn_e2e *e, const char *policy);
 int kn_e2e_load_cluster(kn_e2e *e, const char *path);
 /* A Ready node (gpus may be 0). 0 ok. */
 int kn_e2e_add_node(kn_e2e *e, const char *name, const char *cpu, const char *memory, int gpus);
+/* The same with more labels: JSON object members ("\"k\":\"v\",...") or NULL. */
+int kn_e2e_add_node_labels(kn_e2e *e, const char *name, const char *cpu, const char *memory, int gpus,
+                           const char *labels);
 
 /* kubectl apply of the first SparkApplication in path (relative to the
  * source tree), renamed to name unless NULL (the gang label too, so a copy
@@ -88,6 +91,8 @@ int kn_e2e_app_pods(kn_e2e *e, const char *ns, const char *app, int *bound);
 int kn_e2e_max_bind_attempts(kn_e2e *e, const char *ns, const char *app);
 /* True when an Event (core/v1 or events.k8s.io/v1) with reason names ns/pod. */
 bool kn_e2e_has_event(kn_e2e *e, const char *ns, const char *pod, const char *reason);
+/* The message of the first such Event (malloc'd), NULL if there is none. */
+char *kn_e2e_event_message(kn_e2e *e, const char *ns, const char *pod, const char *reason);
 
 /* Polls pred (with ctx) every 100 ms for up to timeout_s; true once it holds. */
 bool kn_e2e_wait(double timeout_s, bool (*pred)(void *ctx), void *ctx);
