@@ -20,7 +20,9 @@
  * class's zone once its claim, annotated with that node, is provisioned and
  * bound; an application whose executors are required apart on hostname
  * has its driver's reservation carry that affinity and every executor bound
- * on a node of its own, in a slot held there for it.
+ * on a node of its own, in a slot held there for it; one whose executors'
+ * pod template spreads them over zones has the constraint in the
+ * reservation and two executors bound in each zone, in their slots.
  * Every wait polls with a bound; nothing asserts how long anything took. */
 #include <setjmp.h>
 #include <signal.h>
@@ -465,6 +467,24 @@ static void test_executors_ondemand_claims_on_wffc_class(void **state)
     CHECK(g_op.refused == 0);
 }
 
+/* Applies the app in file, waits until a is bound whole, and checks that
+ * the driver's reservation carries member as the file has it at path under
+ * spec.executor (e.g. {"affinity", NULL}). */
+static void apply_bound_reserving(const char *file, const app_ref *a, const char *member, const char *const *path)
+{
+    apply_ok(file, NULL);
+    wait_fully_bound(a);
+    check_driver_reservation(a);
+    kn_json *app = kn_e2e_read_doc(file), *res = driver_reservation(a);
+    const kn_json *want = kn_json_dig(app, "spec", "executor", NULL);
+    for (int i = 0; path[i] != NULL; i++)
+        want = kn_json_get(want, path[i]);
+    const kn_json *got = kn_json_get(res, member);
+    CHECK(got != NULL && want != NULL && kn_json_equal(got, want));
+    kn_json_free(res);
+    kn_json_free(app);
+}
+
 /* Executors required apart on kubernetes.io/hostname (spec.executor.affinity,
  * selecting spark-role=executor and the app's spark-app-name) on four nodes
  * any of which could hold the whole gang: the webhook writes the affinity
@@ -479,19 +499,40 @@ static void test_executors_anti_affine_on_hostname(void **state)
         CHECK(kn_e2e_add_node(&g_env, name, "8", "32Gi", 0) == 0);
     }
     CHECK(kn_e2e_start_scheduler(&g_env, NULL) == 0);
-    const char *file = "tests/fixtures/sparkapps/executors-apart.yaml";
     app_ref a = {"default", "executors-apart", 4};
-    apply_ok(file, NULL);
-    wait_fully_bound(&a);
-    check_driver_reservation(&a);
-    kn_json *app = kn_e2e_read_doc(file), *res = driver_reservation(&a);
-    const kn_json *aff = kn_json_get(res, "affinity");
-    CHECK(aff != NULL && kn_json_equal(aff, kn_json_dig(app, "spec", "executor", "affinity", NULL)));
-    kn_json_free(res);
-    kn_json_free(app);
+    apply_bound_reserving("tests/fixtures/sparkapps/executors-apart.yaml", &a, "affinity",
+                          (const char *const[]){"affinity", NULL});
     char nodes[3][64];
     executors_took_slots(&a, nodes);
     CHECK(strcmp(nodes[0], nodes[1]) != 0 && strcmp(nodes[0], nodes[2]) != 0 && strcmp(nodes[1], nodes[2]) != 0);
+    CHECK(kn_e2e_max_bind_attempts(&g_env, a.ns, a.name) == 1);
+    CHECK(g_op.refused == 0);
+}
+
+/* Executors spread evenly over two zones (a DoNotSchedule constraint in
+ * their Spark pod template) on four nodes any of which holds the whole
+ * gang: the webhook writes the constraint into the driver's reservation, the
+ * slots are held two per zone and the executors are bound in them. Nodes
+ * are named <zone>-<i>. */
+static void test_executors_spread_over_zones(void **state)
+{
+    (void)state;
+    static const char *const nodes4[] = {"a-1", "a-2", "b-1", "b-2"};
+    for (int i = 0; i < 4; i++) {
+        char zone[64];
+        snprintf(zone, sizeof(zone), "\"topology.kubernetes.io/zone\":\"zone-%c\"", nodes4[i][0]);
+        CHECK(kn_e2e_add_node_labels(&g_env, nodes4[i], "8", "32Gi", 0, zone) == 0);
+    }
+    CHECK(kn_e2e_start_scheduler(&g_env, NULL) == 0);
+    app_ref a = {"default", "executors-spread", 5};
+    apply_bound_reserving("tests/fixtures/sparkapps/executors-spread.yaml", &a, "topologySpreadConstraints",
+                          (const char *const[]){"template", "spec", "topologySpreadConstraints", NULL});
+    char nodes[4][64];
+    executors_took_slots(&a, nodes);
+    int in_a = 0;
+    for (int i = 0; i < 4; i++)
+        in_a += nodes[i][0] == 'a';
+    CHECK(in_a == 2);
     CHECK(kn_e2e_max_bind_attempts(&g_env, a.ns, a.name) == 1);
     CHECK(g_op.refused == 0);
 }
@@ -507,6 +548,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_high_priority_app_preempts_whole_apps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_executors_ondemand_claims_on_wffc_class, setup, teardown),
         cmocka_unit_test_setup_teardown(test_executors_anti_affine_on_hostname, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_executors_spread_over_zones, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
