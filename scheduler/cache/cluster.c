@@ -7,8 +7,31 @@
 
 #include "kube/quantity.h"
 #include "base/grow.h"
+#include "base/siphash.h"
 
 static const char *const fixed_res[KN_R_FIRST_EXT] = {"cpu", "memory", "ephemeral-storage", "pods"};
+
+/* The policy and the names, not the whole 520 bytes (hashed once per pending
+ * pod asking for a policy). Specs are zeroed past what they hold
+ * (kn_numa_from_annotations), so equal specs compare equal as bytes. */
+static uint64_t numa_spec_hash(const kn_numa_spec *s)
+{
+    int head[2] = {(int)s->policy, s->n_resources};
+    char buf[sizeof(head) + sizeof(s->resources)];
+    memcpy(buf, head, sizeof(head));
+    size_t n = sizeof(head);
+    for (int i = 0; i < s->n_resources && i < KN_NUMA_MAX_RESOURCES; i++) {
+        size_t k = strnlen(s->resources[i], sizeof(s->resources[i]) - 1) + 1;
+        memcpy(buf + n, s->resources[i], k);
+        n += k;
+    }
+    return kn_keyhash(buf, n);
+}
+
+static uint64_t numa_hash(const void *e)
+{
+    return numa_spec_hash(&((const kn_numa_entry *)e)->spec);
+}
 
 int kn_cluster_init(kn_cluster *c, const char *scheduler_name, kn_err *err)
 {
@@ -22,6 +45,7 @@ int kn_cluster_init(kn_cluster *c, const char *scheduler_name, kn_err *err)
     kn_strmap_init(&c->pg_by_key);
     kn_strmap_init(&c->cons_by_sig);
     kn_strmap_init(&c->pdb_by_uid);
+    kn_phash_init(&c->numa_specs, numa_hash);
     c->scheduler_name = strdup(scheduler_name ? scheduler_name : "kubenexus-scheduler");
     if (c->scheduler_name == NULL || kn_labels_init(&c->lab) != 0 || kn_relstate_init(c) != 0) {
         kn_cluster_free(c);
@@ -158,12 +182,45 @@ void kn_cons_release(kn_cluster *c, kn_cons_entry *e)
     free(e);
 }
 
+static bool same_numa(const void *item, const void *key)
+{
+    return memcmp(&((const kn_numa_entry *)item)->spec, key, sizeof(kn_numa_spec)) == 0;
+}
+
+kn_numa_entry *kn_numa_intern(kn_cluster *c, const kn_numa_spec *spec)
+{
+    kn_numa_entry *e = kn_phash_find(&c->numa_specs, numa_spec_hash(spec), same_numa, spec);
+    if (e != NULL) {
+        e->refs++;
+        return e;
+    }
+    if ((e = malloc(sizeof(*e))) == NULL)
+        return NULL;
+    e->spec = *spec;
+    e->refs = 1;
+    for (int i = 0; i < KN_NUMA_MAX_RESOURCES; i++)
+        e->idx[i] = i < spec->n_resources ? kn_res_index(c, spec->resources[i], true) : -1;
+    if (kn_phash_add(&c->numa_specs, e) != 0) {
+        free(e);
+        return NULL;
+    }
+    return e;
+}
+
+void kn_numa_release(kn_cluster *c, kn_numa_entry *e)
+{
+    if (e == NULL || --e->refs > 0)
+        return;
+    kn_phash_del(&c->numa_specs, e);
+    free(e);
+}
+
 void kn_pod_detail_free(kn_cluster *c, kn_pod_detail *d)
 {
     if (d == NULL)
         return;
     kn_cons_release(c, d->cons);
-    free(d->numa);
+    kn_numa_release(c, d->numa);
     kn_json_free(d->reservation);
     kn_json_free(d->rel_spec);
     free(d->reason);
@@ -228,6 +285,7 @@ void kn_cluster_free(kn_cluster *c)
     kn_strmap_free(&c->nrt_by_name);
     free(c->cons);
     kn_strmap_free(&c->cons_by_sig);
+    kn_phash_free(&c->numa_specs);
     free(c->scheduler_name);
     if (c->pc != NULL)
         c->pc_free(c->pc);

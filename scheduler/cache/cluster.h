@@ -161,27 +161,35 @@ typedef struct kn_cons_entry {
     int idx;
 } kn_cons_entry;
 
+/* A NUMA spec and its resources' indices, shared by every pending pod asking
+ * for the same one (a spec is 520 bytes; a third of the gang shape's 150,000
+ * pods ask for one of a handful). */
+typedef struct kn_numa_entry {
+    kn_numa_spec spec;
+    int idx[KN_NUMA_MAX_RESOURCES]; /* kn_res_index of spec.resources (stable: resources are never dropped) */
+    int refs;
+} kn_numa_entry;
+
 /* What only a pending pod of ours needs (kept small: 150k pending pods). */
 typedef struct kn_pod_detail {
-    kn_cons_entry *cons;                 /* shared, counted */
-    bool batch;                          /* a Spark pod (spark-role label): bin-packed */
-    bool spark_driver;                   /* spark-role: driver */
-    kn_numa_spec *numa;                  /* NULL without a policy */
-    int numa_idx[KN_NUMA_MAX_RESOURCES]; /* resource indices of numa->resources */
-    kn_json *reservation;                /* parsed executor-reservation annotation, or NULL */
-    kn_json *rel_spec;                   /* with a reservation: {"podAffinity", "podAntiAffinity",
-                                            "topologySpreadConstraints"} as the pod has them, for its
-                                            executors' slots when the annotation carries none; else NULL */
-    double timeout_s;                    /* gang timeout annotation, 0 = default */
-    char *reason;                        /* last FailedScheduling message, or NULL */
-    double last_event;                   /* clock of the last FailedScheduling event */
-    uint64_t tried_gen;                  /* cluster generation of the last failed attempt */
-    char *bad;                           /* why the pod can never be scheduled (bad annotation), or NULL */
-    uint32_t fields;                     /* kn_pod.fields: scheduling fields beyond the model it sets */
-    bool gated;                          /* spec.schedulingGates not empty: not attempted */
-    bool preempt_never;                  /* spec.preemptionPolicy Never: may not preempt */
-    bool nominated; /* status.nominatedNodeName was set for it (to clear when preemption fails) */
-    int nom;        /* the nomination holding room for it (scheduler/cycle/preempt.c): index + 1, 0 none */
+    kn_cons_entry *cons;  /* shared, counted */
+    bool batch;           /* a Spark pod (spark-role label): bin-packed */
+    bool spark_driver;    /* spark-role: driver */
+    kn_numa_entry *numa;  /* shared, counted; NULL without a policy */
+    kn_json *reservation; /* parsed executor-reservation annotation, or NULL */
+    kn_json *rel_spec;    /* with a reservation: {"podAffinity", "podAntiAffinity",
+                             "topologySpreadConstraints"} as the pod has them, for its executors'
+                             slots when the annotation carries none; else NULL */
+    double timeout_s;     /* gang timeout annotation, 0 = default */
+    char *reason;         /* last FailedScheduling message, or NULL */
+    double last_event;    /* clock of the last FailedScheduling event */
+    uint64_t tried_gen;   /* cluster generation of the last failed attempt */
+    char *bad;            /* why the pod can never be scheduled (bad annotation), or NULL */
+    uint32_t fields;      /* kn_pod.fields: scheduling fields beyond the model it sets */
+    bool gated;           /* spec.schedulingGates not empty: not attempted */
+    bool preempt_never;   /* spec.preemptionPolicy Never: may not preempt */
+    bool nominated;       /* status.nominatedNodeName was set for it (to clear when preemption fails) */
+    int nom;              /* the nomination holding room for it (scheduler/cycle/preempt.c): index + 1, 0 none */
 } kn_pod_detail;
 
 typedef struct kn_cpod {
@@ -288,6 +296,7 @@ typedef struct kn_cluster {
     int n_cons;
     size_t cap_cons;
     kn_strmap cons_by_sig;
+    kn_phash numa_specs; /* kn_numa_entry, by spec */
     uint64_t seq;
     int n_restore; /* pods with a restore detail */
     char *scheduler_name;
@@ -370,6 +379,9 @@ void kn_cpod_restore_done(kn_cluster *c, kn_cpod *p);
 /* The shared entry for these constraints (copied when new), or NULL on OOM. */
 kn_cons_entry *kn_cons_intern(kn_cluster *c, const kn_constraints *cons);
 void kn_cons_release(kn_cluster *c, kn_cons_entry *e);
+/* The shared entry of a spec with a policy (one more reference); NULL out of memory. */
+kn_numa_entry *kn_numa_intern(kn_cluster *c, const kn_numa_spec *spec);
+void kn_numa_release(kn_cluster *c, kn_numa_entry *e);
 /* The scheduling constraints of a pod as one string (malloc'd), or NULL: the
  * key that pods with the same constraints share, and part of the placement
  * caches' key (a kind of pod): every member of kn_constraints is in it, so

@@ -83,10 +83,10 @@ static kn_pod_detail *make_detail(kn_cluster *c, const kn_pod *p, const kn_err *
     kn_numa_spec numa;
     if (kn_numa_from_annotations(p->annotations, &numa, &e) != 0)
         set_bad(d, "invalid NUMA annotations", &e);
-    else if (numa.policy != KN_NUMA_NONE && (d->numa = malloc(sizeof(numa))) != NULL)
-        *d->numa = numa;
-    for (int i = 0; d->numa && i < d->numa->n_resources; i++)
-        d->numa_idx[i] = kn_res_index(c, d->numa->resources[i], true);
+    else if (numa.policy != KN_NUMA_NONE && (d->numa = kn_numa_intern(c, &numa)) == NULL) {
+        kn_pod_detail_free(c, d);
+        return NULL;
+    }
     const char *role = kn_pod_label(p, "spark-role");
     d->batch = role != NULL;
     d->spark_driver = role != NULL && strcmp(role, "driver") == 0;
@@ -331,11 +331,6 @@ static int apply_bound(kn_cluster *c, kn_cpod *r, const kn_pod *p, double bound_
     return rc;
 }
 
-static bool same_numa(const kn_numa_spec *a, const kn_numa_spec *b)
-{
-    return (a == NULL && b == NULL) || (a && b && memcmp(a, b, sizeof(*a)) == 0);
-}
-
 /* A pending pod of ours, new or updated; old_rel: its rel before. */
 static int apply_pending(kn_cluster *c, kn_cpod *r, const kn_pod *p, const kn_err *gerr, const kn_err *rerr,
                          const kn_rel *old_rel)
@@ -356,9 +351,8 @@ static int apply_pending(kn_cluster *c, kn_cpod *r, const kn_pod *p, const kn_er
         old->reason = NULL;
         /* a status-only update (a condition, a label that does not matter) is
          * no reason to try again before the cluster changes */
-        if (memcmp(&req, &r->alloc.req, sizeof(req)) == 0 && d->cons == old->cons &&
-            same_numa(d->numa, old->numa) && r->alloc.rel == old_rel &&
-            (d->reservation == NULL) == (old->reservation == NULL) &&
+        if (memcmp(&req, &r->alloc.req, sizeof(req)) == 0 && d->cons == old->cons && d->numa == old->numa &&
+            r->alloc.rel == old_rel && (d->reservation == NULL) == (old->reservation == NULL) &&
             (d->reservation == NULL || kn_json_equal(d->reservation, old->reservation)) &&
             d->timeout_s == old->timeout_s && d->bad == NULL && old->bad == NULL && d->fields == old->fields &&
             d->gated == old->gated)

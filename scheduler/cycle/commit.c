@@ -19,8 +19,8 @@ void kn_want_for_pod(const kn_scheduler *s, const kn_cpod *p, kn_want *w)
     memset(w, 0, sizeof(*w));
     w->pod = &p->d->cons->cons;
     w->req = &p->alloc.req;
-    w->numa = p->d->numa;
-    w->numa_idx = p->d->numa_idx;
+    w->numa = p->d->numa ? &p->d->numa->spec : NULL;
+    w->numa_idx = p->d->numa ? p->d->numa->idx : NULL;
     w->unfit_name = p->unfit_name;
     w->owner = (int)(p - s->c.pods);
     w->binpack = is_batch(p);
@@ -43,7 +43,7 @@ int kn_commit_assumed(const kn_cycle *cy, int pi)
         s->c.gen++; /* a pending pod's affinity to it may hold now, or spreading allow more */
     s->scheduled++;
     if (p->d->numa)
-        s->numa_decisions[p->d->numa->policy]++;
+        s->numa_decisions[p->d->numa->spec.policy]++;
     return kn_out_binding(&s->c, cy->out, p);
 }
 

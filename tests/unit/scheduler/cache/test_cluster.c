@@ -1,6 +1,6 @@
-/* test_cluster.c - the cluster cache's timestamps (scheduler/cache/cluster.h):
- * creationTimestamp and PodScheduled times read as strptime and timegm read
- * them, whatever the shape. */
+/* test_cluster.c - the cluster cache (scheduler/cache/cluster.h): timestamps
+ * (creationTimestamp and PodScheduled times read as strptime and timegm read
+ * them, whatever the shape) and the shared NUMA specs of pending pods. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -84,10 +84,52 @@ static void test_timestamps_read_as_strptime_reads_them(void **state)
     assert_true(kn_parse_rfc3339(NULL) == 0 && kn_parse_rfc3339("") == 0);
 }
 
+static void spec_of(kn_numa_spec *s, const char *policy, const char *resources)
+{
+    kn_json *a = kn_json_new_object();
+    kn_err err;
+    assert_int_equal(kn_json_set_str(a, KN_NUMA_POLICY_ANNOTATION, policy), 0);
+    if (resources != NULL)
+        assert_int_equal(kn_json_set_str(a, KN_NUMA_RESOURCES_ANNOTATION, resources), 0);
+    assert_int_equal(kn_numa_from_annotations(a, s, &err), 0);
+    kn_json_free(a);
+}
+
+/* Pods asking for the same spec share one entry, with the resources'
+ * indices; it goes with the last of them. */
+static void test_numa_specs_are_shared(void **state)
+{
+    (void)state;
+    kn_cluster c;
+    kn_err err;
+    assert_int_equal(kn_cluster_init(&c, NULL, &err), 0);
+    kn_numa_spec a, b, other;
+    spec_of(&a, "single-numa", NULL);
+    spec_of(&b, "single-numa", "cpu,memory");
+    spec_of(&other, "single-numa", "cpu,nvidia.com/gpu");
+    kn_numa_entry *ea = kn_numa_intern(&c, &a), *eb = kn_numa_intern(&c, &b), *eo = kn_numa_intern(&c, &other);
+    assert_non_null(ea);
+    assert_ptr_equal(ea, eb);
+    assert_ptr_not_equal(ea, eo);
+    assert_int_equal(ea->refs, 2);
+    assert_int_equal(ea->idx[0], kn_res_index(&c, "cpu", false));
+    assert_int_equal(ea->idx[1], kn_res_index(&c, "memory", false));
+    assert_int_equal(eo->idx[1], kn_res_index(&c, "nvidia.com/gpu", false));
+    assert_true(eo->idx[1] >= KN_R_FIRST_EXT);
+    assert_int_equal(c.numa_specs.used, 2);
+    kn_numa_release(&c, ea);
+    kn_numa_release(&c, eo);
+    assert_int_equal(c.numa_specs.used, 1);
+    kn_numa_release(&c, eb);
+    assert_int_equal(c.numa_specs.used, 0);
+    kn_cluster_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_timestamps_read_as_strptime_reads_them),
+        cmocka_unit_test(test_numa_specs_are_shared),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
