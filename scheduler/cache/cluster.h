@@ -115,21 +115,23 @@ typedef struct kn_node {
     bool seen;               /* resync mark */
 } kn_node;
 
+/* Members ordered by size, to pad little: every pod record holds one, and
+ * so does every executor slot. */
 typedef struct kn_alloc {
-    int node; /* -1 when not placed */
     kn_rvec req;
-    int n_zones;
-    uint8_t zone[KN_NUMA_MAX_ZONES];
-    kn_rvec *ztake; /* n_zones amounts, malloc'd */
-    uint32_t zone_epoch;
-    bool exclusive;
-    int owner;           /* pod index for exclusive zones */
+    kn_rvec *ztake;      /* n_zones amounts, malloc'd */
     kn_host_port *ports; /* host ports it holds on its node (a pod's, owned by its
                             record and kept across placements; none for a slot) */
-    int n_ports;
-    kn_rel *rel; /* what it counts as in other pods' affinity and spreading: a pod
+    kn_rel *rel;         /* what it counts as in other pods' affinity and spreading: a pod
                             record's own (held by the record), a slot's borrowed from
                             its reservation; or NULL */
+    int node;            /* -1 when not placed */
+    int owner;           /* pod index for exclusive zones */
+    int n_ports;
+    int n_zones;
+    uint32_t zone_epoch;
+    uint8_t zone[KN_NUMA_MAX_ZONES];
+    bool exclusive;
 } kn_alloc;
 
 typedef enum { KN_POD_PENDING, KN_POD_ASSUMED, KN_POD_BOUND } kn_pod_state;
@@ -170,11 +172,10 @@ typedef struct kn_numa_entry {
     int refs;
 } kn_numa_entry;
 
-/* What only a pending pod of ours needs (kept small: 150k pending pods). */
+/* What only a pending pod of ours needs (kept small: 150k pending pods; members
+ * ordered by size). */
 typedef struct kn_pod_detail {
     kn_cons_entry *cons;  /* shared, counted */
-    bool batch;           /* a Spark pod (spark-role label): bin-packed */
-    bool spark_driver;    /* spark-role: driver */
     kn_numa_entry *numa;  /* shared, counted; NULL without a policy */
     kn_json *reservation; /* parsed executor-reservation annotation, or NULL */
     kn_json *rel_spec;    /* with a reservation: {"podAffinity", "podAntiAffinity",
@@ -186,32 +187,36 @@ typedef struct kn_pod_detail {
     uint64_t tried_gen;   /* cluster generation of the last failed attempt */
     char *bad;            /* why the pod can never be scheduled (bad annotation), or NULL */
     uint32_t fields;      /* kn_pod.fields: scheduling fields beyond the model it sets */
+    int nom;              /* the nomination holding room for it (scheduler/cycle/preempt.c): index + 1, 0 none */
+    bool batch;           /* a Spark pod (spark-role label): bin-packed */
+    bool spark_driver;    /* spark-role: driver */
     bool gated;           /* spec.schedulingGates not empty: not attempted */
     bool preempt_never;   /* spec.preemptionPolicy Never: may not preempt */
     bool nominated;       /* status.nominatedNodeName was set for it (to clear when preemption fails) */
-    int nom;              /* the nomination holding room for it (scheduler/cycle/preempt.c): index + 1, 0 none */
 } kn_pod_detail;
 
+/* Members ordered by size, to pad little: one per pod, 150,000 of them. */
 typedef struct kn_cpod {
-    bool live;
-    char *uid, *ns, *name; /* one allocation, uid's */
-    char *node_name;       /* bound or assumed node, or NULL */
-    kn_pod_state state;
-    bool ours;
-    bool binding; /* our POST .../binding is in flight */
-    int32_t priority;
-    double created;           /* creationTimestamp in seconds (0 if absent) */
-    uint64_t seq;             /* arrival order, for ties */
+    char *uid, *ns, *name;    /* one allocation, uid's */
+    char *node_name;          /* bound or assumed node, or NULL */
     char *unfit_name;         /* a requested resource we cannot track (table full), or NULL */
-    kn_alloc alloc;           /* alloc.rel: its labels, namespace and terms (held by the record);
-                         NULL out of memory */
-    int gang;                 /* gang index or -1 */
     kn_pod_detail *d;         /* pending pods of ours only */
     kn_pod_detail *restore;   /* a driver of ours first seen bound (a restart or a new
-                               leader) with an executor reservation to re-create, or NULL */
-    double bound_at;          /* wall clock it was bound (PodScheduled, else created); 0 unknown */
+                                 leader) with an executor reservation to re-create, or NULL */
     struct kn_pod_vols *vols; /* its claims (volumes.h), NULL: none */
-    bool seen;                /* resync mark */
+    double created;           /* creationTimestamp in seconds (0 if absent) */
+    uint64_t seq;             /* arrival order, for ties */
+    double bound_at;          /* wall clock it was bound (PodScheduled, else created); 0 unknown */
+    kn_alloc alloc;           /* alloc.rel: its labels, namespace and terms (held by the record);
+                                 NULL out of memory */
+    kn_labelset labels;       /* for PodDisruptionBudget selectors (kept when c->keep_labels) */
+    kn_pod_state state;
+    int32_t priority;
+    int gang; /* gang index or -1 */
+    bool live;
+    bool ours;
+    bool binding; /* our POST .../binding is in flight */
+    bool seen;    /* resync mark */
     /* what preemption reads of a running pod */
     bool terminating;   /* metadata.deletionTimestamp set: already going away */
     bool driver;        /* a Spark driver (spark-role=driver, or it carries an executor reservation) */
@@ -219,7 +224,6 @@ typedef struct kn_cpod {
     int64_t grace_s;    /* spec.terminationGracePeriodSeconds, -1 unknown */
     uint64_t owner_pod; /* kn_keyhash of its controller's uid when that is a Pod (a Spark executor), else 0 */
     double started;     /* status.startTime (Unix seconds), 0 unknown */
-    kn_labelset labels; /* for PodDisruptionBudget selectors (kept when c->keep_labels) */
 } kn_cpod;
 
 typedef struct kn_nrt {
