@@ -115,8 +115,10 @@ bool kn_node_matches_term(const kn_node *n, const kn_json *term)
         const kn_json *e = kn_json_at(fields, i);
         const char *key = kn_json_get_str(e, "key");
         const char *op = kn_json_get_str(e, "operator");
+        /* a node field selector takes one value: kube-apiserver rejects a
+         * pod with more, and kube-scheduler's selector fails to parse it */
         if (key == NULL || strcmp(key, "metadata.name") != 0 || op == NULL ||
-            (strcmp(op, "In") != 0 && strcmp(op, "NotIn") != 0))
+            (strcmp(op, "In") != 0 && strcmp(op, "NotIn") != 0) || kn_json_len(kn_json_get(e, "values")) != 1)
             return false;
         if (!requirement(op, kn_json_get(e, "values"), n->name))
             return false;

@@ -224,8 +224,15 @@ static void test_node_affinity_operators(void **state)
     expect_place("{\"matchExpressions\":[{\"key\":\"gen\",\"operator\":\"Lt\",\"values\":[\"4\"]}]}", "a");
     expect_place("{\"matchExpressions\":[{\"key\":\"gen\",\"operator\":\"Gt\",\"values\":[\"9\"]}]}", NULL);
     expect_place("{\"matchFields\":[{\"key\":\"metadata.name\",\"operator\":\"In\",\"values\":[\"c\"]}]}", "c");
-    expect_place("{\"matchFields\":[{\"key\":\"metadata.name\",\"operator\":\"NotIn\",\"values\":[\"a\",\"b\"]}]}",
+    expect_place("{\"matchFields\":[{\"key\":\"metadata.name\",\"operator\":\"NotIn\",\"values\":[\"a\"]}],"
+                 "\"matchExpressions\":[{\"key\":\"disk\",\"operator\":\"DoesNotExist\"}]}",
                  "c");
+    /* a node field selector takes exactly one value (kube-apiserver rejects
+     * more; kube-scheduler's selector fails to parse): such a term matches nothing */
+    expect_place("{\"matchFields\":[{\"key\":\"metadata.name\",\"operator\":\"In\",\"values\":[\"b\",\"c\"]}]}",
+                 NULL);
+    expect_place("{\"matchFields\":[{\"key\":\"metadata.name\",\"operator\":\"NotIn\",\"values\":[\"a\",\"b\"]}]}",
+                 NULL);
     /* expressions in a term are ANDed, terms are ORed, an empty term matches nothing */
     expect_place("{\"matchExpressions\":[{\"key\":\"zone\",\"operator\":\"Exists\"},"
                  "{\"key\":\"disk\",\"operator\":\"DoesNotExist\"}]}",
