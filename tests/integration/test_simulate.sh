@@ -122,3 +122,21 @@ execs = [bound["default/etl-exec-%d" % i] for i in (1, 2, 3)]
 assert len(set(execs)) == 3, execs
 assert lines[-1]["summary"]["pods"]["pending"] == 0, lines[-1]
 EOF2
+
+# Topology spread, host ports and preferences (each placement differs without
+# its constraint: the four spread pods all on node-a, likes-zone-b on node-a).
+"$BIN" simulate "$FIX/spread-ports-prefs.yaml" >"$out"
+python3 - "$out" <<'EOF2'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+bound = {l["pod"]: l["node"] for l in lines if l.get("node")}
+pending = {l["pod"]: l["reason"] for l in lines if "reason" in l}
+assert [bound["default/spread-%d" % i] for i in range(4)] == ["node-a", "node-b", "node-a", "node-b"], bound
+assert bound["default/port-1"] == "node-c" and bound["default/likes-zone-b"] == "node-b", bound
+assert pending == {
+    "default/three-zones": "0/3 nodes are available: 1 node(s) didn't match pod topology spread constraints "
+    "(missing required label), 2 node(s) didn't match pod topology spread constraints.",
+    "default/port-2": "0/3 nodes are available: 1 node(s) didn't have free ports for the requested pod ports, "
+    "2 node(s) didn't match Pod's node affinity/selector.",
+}, pending
+EOF2
