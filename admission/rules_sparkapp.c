@@ -72,11 +72,13 @@ typedef struct app_ctx {
     batch_kind batch;
     const char *batch_name; /* spec.batchScheduler, or NULL */
     bool batch_is_us;       /* it names our scheduler (the operator's kube-scheduler integration) */
+    bool labels_patched;    /* the patch writes a role's labels (gang labels filled in) */
 } app_ctx;
 
 static void patch_role(app_ctx *c, const role_info *r, const char *map, const char *key, kn_json *value)
 {
     const char *tok[4] = {"spec", r->name, map, key};
+    c->labels_patched = c->labels_patched || strcmp(map, "labels") == 0;
     if (kn_patch_set(&c->d->ops, c->app, tok, key != NULL ? 4 : 3, value) != 0)
         kn_decision_deny(c->d, "out of memory building the patch");
 }
@@ -407,18 +409,7 @@ static int check_reservation(app_ctx *c, bool gang)
  * of memory, said in the decision). */
 static kn_json *app_as_patched(app_ctx *c)
 {
-    static const char *const paths[] = {"/spec/driver/labels", "/spec/executor/labels", "/spec/driver",
-                                        "/spec/executor", "/spec"};
-    bool labels = false;
-    for (size_t i = 0; i < c->d->ops.n && !labels; i++)
-        for (size_t k = 0; k < sizeof(paths) / sizeof(paths[0]) && !labels; k++) {
-            const char *op = c->d->ops.ops[i].path;
-            size_t len = strlen(paths[k]);
-            /* a labels map, or a missing map on the way added whole */
-            labels =
-                strncmp(op, paths[k], len) == 0 && (k < 2 ? op[len] == '\0' || op[len] == '/' : op[len] == '\0');
-        }
-    if (!labels)
+    if (!c->labels_patched)
         return NULL;
     kn_err err = {{0}};
     kn_json *patch = kn_patch_json(&c->d->ops);

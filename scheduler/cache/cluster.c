@@ -307,13 +307,7 @@ void kn_constraints_view(kn_constraints *out, const kn_pod *p)
 
 void kn_constraints_take(kn_constraints *out, kn_pod *p)
 {
-    out->node_selector = p->node_selector;
-    out->required_affinity = p->required_affinity;
-    out->preferred_affinity = p->preferred_affinity;
-    out->tolerations = p->tolerations;
-    out->n_tolerations = p->n_tolerations;
-    out->host_ports = p->host_ports;
-    out->n_host_ports = p->n_host_ports;
+    kn_constraints_view(out, p);
     p->node_selector = NULL;
     p->required_affinity = NULL;
     p->preferred_affinity = NULL;

@@ -276,15 +276,21 @@ static void test_competing_gangs_one_places_fully(void **state)
     }
 }
 
+/* An 8-cpu node with 2 cpu free: blocker-0..2 of another scheduler take 2 each. */
+static void three_blockers(kn_scheduler *s)
+{
+    fx_node(s, "node-a", "8", "32Gi");
+    fx_pod_full(s, "blocker-0", "2", "1Gi", "", "", "", "", "node-a", "default-scheduler");
+    fx_pod_full(s, "blocker-1", "2", "1Gi", "", "", "", "", "node-a", "default-scheduler");
+    fx_pod_full(s, "blocker-2", "2", "1Gi", "", "", "", "", "node-a", "default-scheduler");
+}
+
 static void test_starving_gang_holds_room(void **state)
 {
     fx_sched *f = *state;
     kn_scheduler *s = f->s;
     kn_sched_out *out = &f->out;
-    fx_node(s, "node-a", "8", "32Gi");
-    fx_pod_full(s, "blocker-0", "2", "1Gi", "", "", "", "", "node-a", "default-scheduler");
-    fx_pod_full(s, "blocker-1", "2", "1Gi", "", "", "", "", "node-a", "default-scheduler");
-    fx_pod_full(s, "blocker-2", "2", "1Gi", "", "", "", "", "node-a", "default-scheduler");
+    three_blockers(s);
     members(s, "big", 4, "2", GANG("big", "4"), "");
     assert_int_equal(fx_cycle(s, 0, out), 0);
     /* before the bound: room freed goes to whoever fits */
@@ -319,10 +325,7 @@ static void test_gang_that_fits_nothing_leaves_the_hold(void **state)
     fx_sched *f = *state;
     kn_scheduler *s = f->s;
     kn_sched_out *out = &f->out;
-    fx_node(s, "node-a", "8", "32Gi");
-    fx_pod_full(s, "blocker-0", "2", "1Gi", "", "", "", "", "node-a", "default-scheduler");
-    fx_pod_full(s, "blocker-1", "2", "1Gi", "", "", "", "", "node-a", "default-scheduler");
-    fx_pod_full(s, "blocker-2", "2", "1Gi", "", "", "", "", "node-a", "default-scheduler");
+    three_blockers(s);
     members(s, "huge", 2, "10", GANG("huge", "2"), ""); /* older: tried first */
     members(s, "big", 4, "2", GANG("big", "4"), "");
     assert_int_equal(fx_cycle(s, 0, out), 0);
